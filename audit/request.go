@@ -1,0 +1,98 @@
+// Package audit is kauditui's model: audit events read with gjson (never
+// unmarshalled whole) and merged by auditID into one Request per API call.
+//
+// It imports nothing of the project's: source feeds it, filter and ui read it.
+package audit
+
+import (
+	"time"
+)
+
+// Ref says where one raw event line can be read again: an input of the
+// source set and a byte range in it. The model keeps Refs, not bytes, so a
+// log read from a file does not live in the Go heap.
+type Ref struct {
+	Input int32 // index of the input in the source set
+	Len   int32 // length of the line in bytes, without the newline
+	Off   int64 // offset of the line in the input's (decompressed) byte stream
+	Line  int64 // 1-based line number in that input
+}
+
+// EventRef is one stage event of a request.
+type EventRef struct {
+	Ref
+	Stage string
+	At    time.Time // stageTimestamp
+}
+
+// Request is one API request: every stage event sharing an auditID, merged.
+// Strings from the log are kept as written (unsanitised): escape them before
+// they reach a terminal.
+type Request struct {
+	AuditID string
+	Level   string
+	Stage   string    // the last stage seen (ResponseComplete, ResponseStarted, Panic, RequestReceived)
+	First   time.Time // requestReceivedTimestamp
+	Last    time.Time // latest stageTimestamp
+
+	User               string
+	Groups             []string
+	ImpersonatedUser   string
+	ImpersonatedGroups []string
+	SourceIPs          []string
+	UserAgent          string
+
+	Verb        string
+	RequestURI  string
+	APIGroup    string
+	APIVersion  string
+	Resource    string // empty for non-resource requests
+	Subresource string
+	Namespace   string
+	Name        string
+
+	Code     int    // responseStatus.code, 0 when no stage carried one
+	Message  string // responseStatus.message
+	Decision string // annotation authorization.k8s.io/decision: allow or forbid
+	Reason   string // annotation authorization.k8s.io/reason
+
+	Events []EventRef // in the order read
+}
+
+// Latency is the last stageTimestamp minus requestReceivedTimestamp.
+func (r *Request) Latency() time.Duration {
+	if r.First.IsZero() || r.Last.IsZero() {
+		return 0
+	}
+	return r.Last.Sub(r.First)
+}
+
+// SourceIP is the address that really connected: the last of sourceIPs
+// (the earlier ones come from X-Forwarded-For and are client-chosen).
+func (r *Request) SourceIP() string {
+	if len(r.SourceIPs) == 0 {
+		return ""
+	}
+	return r.SourceIPs[len(r.SourceIPs)-1]
+}
+
+// Actor is "user" or "user (as impersonated)".
+func (r *Request) Actor() string {
+	if r.ImpersonatedUser == "" {
+		return r.User
+	}
+	return r.User + " (as " + r.ImpersonatedUser + ")"
+}
+
+// ResourcePath is resource[/subresource], with the API group prefixed when
+// it is not the core group: "apps/deployments/scale", "pods/exec".
+func (r *Request) ResourcePath() string {
+	s := r.Resource
+	if r.Subresource != "" {
+		s += "/" + r.Subresource
+	}
+	if r.APIGroup != "" && s != "" {
+		s = r.APIGroup + "/" + s
+	}
+	return s
+}

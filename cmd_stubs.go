@@ -1,0 +1,16 @@
+package main
+
+// Commands not built yet say so and exit 2 (issue #2's skeleton); each is
+// replaced by its own file as its issue lands.
+
+func runQueryCmd(args []string, io *IO) error {
+	return usageError("'kauditui query' is not implemented yet")
+}
+
+func runSetupCmd(args []string, io *IO) error {
+	return usageError("'kauditui setup' is not implemented yet")
+}
+
+func runExploreCmd(args []string, io *IO) error {
+	return usageError("the explorer is not implemented yet; see 'kauditui --help'")
+}

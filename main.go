@@ -1,0 +1,93 @@
+// Command kauditui answers "who did what to my Kubernetes cluster?" from the
+// kube-apiserver's audit log: an explorer (TUI), a query command for scripts,
+// and a setup wizard that enables auditing on a kubeadm control-plane node.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries an exit code out of a command; its message (if any) has
+// already been printed or is printed by main.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// usageError is a one-line usage problem: main prints it and exits 2.
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, a...)}
+}
+
+// IO is the streams a command talks to, so tests can run commands with fake
+// terminals (gh's iostreams, reduced to what kauditui needs).
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// OutTTY says whether Out is a terminal (colour, width).
+	OutTTY bool
+	Width  int
+	Getenv func(string) string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], systemIO()))
+}
+
+// run dispatches the subcommand and turns its error into an exit code.
+func run(args []string, io *IO) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	var err error
+	switch cmd {
+	case "query":
+		err = runQueryCmd(args[1:], io)
+	case "setup":
+		err = runSetupCmd(args[1:], io)
+	case "version", "--version":
+		fmt.Fprintln(io.Out, "kauditui", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(io.Out, topUsage)
+	default:
+		err = runExploreCmd(args, io)
+	}
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(io.Err, "kauditui:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(io.Err, "kauditui:", err)
+	return 2
+}
+
+const topUsage = `kauditui: who did what to my Kubernetes cluster?
+
+Usage:
+  kauditui [-q FILTER] [SOURCE...]      explore audit logs (a TUI)
+  kauditui --demo                       explore the built-in sample data
+  kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [SOURCE...]
+  kauditui setup [flags]                enable auditing on a kubeadm control-plane node
+  kauditui version
+
+A SOURCE is an audit log file (rotated and gzipped backups beside it are read
+too), an apiserver pod log with audit and klog lines mixed, a CRI container
+log, or - for standard input. With no SOURCE on a kubeadm master, the audit
+log path is taken from /etc/kubernetes/manifests/kube-apiserver.yaml.
+
+Run 'kauditui query --help' or 'kauditui setup --help' for their flags.
+`
