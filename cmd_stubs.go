@@ -3,10 +3,6 @@ package main
 // Commands not built yet say so and exit 2 (issue #2's skeleton); each is
 // replaced by its own file as its issue lands.
 
-func runQueryCmd(args []string, io *IO) error {
-	return usageError("'kauditui query' is not implemented yet")
-}
-
 func runSetupCmd(args []string, io *IO) error {
 	return usageError("'kauditui setup' is not implemented yet")
 }

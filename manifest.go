@@ -1,0 +1,41 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+const defaultManifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+
+// auditLogFromManifest finds where this kubeadm master's apiserver writes its
+// audit log, so `kauditui` with no SOURCE reads the right file.
+func auditLogFromManifest(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no SOURCE given and no kubeadm apiserver manifest at %s: name an audit log file, or - for standard input", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("no SOURCE given and %v: name an audit log file, or run as root", err)
+	}
+	var pod corev1.Pod
+	if err := yaml.Unmarshal(b, &pod); err != nil {
+		return "", fmt.Errorf("no SOURCE given and %s does not parse (%v): name an audit log file", path, err)
+	}
+	for _, c := range pod.Spec.Containers {
+		for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
+			if v, ok := strings.CutPrefix(arg, "--audit-log-path="); ok {
+				if v == "-" {
+					return "", fmt.Errorf("the apiserver writes its audit log to stdout (%s): read its pod log, e.g. kubectl -n kube-system logs kube-apiserver-<node> | kauditui query -", path)
+				}
+				return v, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no SOURCE given and auditing is not enabled in %s: run 'kauditui setup' first, or name an audit log file", path)
+}
