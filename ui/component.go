@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kauditui/kauditui/audit"
@@ -58,3 +60,46 @@ const (
 	StateAnswers
 	StateHelp
 )
+
+// ---- Added by the explorer core (root.go, keys.go, styles.go) ----
+
+// Env is what every page is built with: the data, the one style set, the one
+// keymap and the clock (fixed in tests). The root builds one Env and passes
+// the same pointer to every page constructor:
+//
+//	NewRequestsPage(env *Env) *RequestsPage   ui/requests.go
+//	NewDetailPage(env *Env) *DetailPage       ui/detail.go
+//	NewKlogPage(env *Env) Page                ui/klog.go
+//	NewSummaryPage(env *Env) Page             ui/summary.go
+//	NewAnswersPage(env *Env) Page             ui/answers.go
+type Env struct {
+	Data   Data
+	Styles *Styles // ui/styles.go
+	Keys   *KeyMap // ui/keys.go
+	Now    func() time.Time
+}
+
+// DataMsg is sent by the root to every page (active or not) when the store
+// grew or the applied filter changed. Pages keep what they need from it and
+// draw from that; they never filter requests themselves.
+type DataMsg struct {
+	Snap    audit.Snapshot   // the store at this moment (Klog, Other, counts)
+	Filter  string           // the applied filter expression ("" = everything)
+	Shown   []*audit.Request // the requests matching Filter, in store order
+	Reset   bool             // the filter changed (Shown is new, not an extension)
+	Loading bool             // the loader is still reading the sources
+}
+
+// InputCapturer is implemented by a page that is editing text of its own
+// (a prompt, a text filter): while CapturesInput is true the root sends it
+// every key except ctrl+c, so global keys (q, /, tab, 1-5, ?) type letters.
+type InputCapturer interface {
+	CapturesInput() bool
+}
+
+// StatusMsg asks the root to show a short message in the status bar (for
+// example "wrote ./kauditui-<id>.json"). Err marks it as an error.
+type StatusMsg struct {
+	Text string
+	Err  bool
+}

@@ -1,0 +1,148 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is THE keymap of the explorer: every key any page reacts to is a
+// binding here, so the help overlay (Groups) and each page's footer
+// (ShortHelp) are generated from the same place the keys are matched.
+//
+// Keys that only matter on one page may reuse a letter another page uses
+// (the root sends keys to the active page only), but never a global one:
+// q ctrl+c ? / tab shift+tab 1-5.
+type KeyMap struct {
+	// Global (handled by the root).
+	Quit     key.Binding
+	Help     key.Binding
+	Filter   key.Binding
+	NextPage key.Binding
+	PrevPage key.Binding
+	GotoPage [5]key.Binding // 1-5: Requests, Detail, Apiserver log, Summary, Answers
+	Back     key.Binding    // esc: back to the requests list, close help
+	ClearAll key.Binding    // drop the filter
+
+	// Navigation, shared by every list and document.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	HalfUp   key.Binding
+	HalfDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+	Follow   key.Binding
+
+	// Filter bar (while editing).
+	FilterApply  key.Binding
+	FilterCancel key.Binding
+	FilterClear  key.Binding
+	HistoryPrev  key.Binding
+	HistoryNext  key.Binding
+
+	// Quick filters from the selected request (requests page).
+	OnlyUser      key.Binding
+	OnlyVerb      key.Binding
+	OnlyResource  key.Binding
+	OnlyNamespace key.Binding
+	Exclude       key.Binding // then u, v, r or n
+
+	// Detail page.
+	FoldToggle key.Binding
+	ExpandAll  key.Binding
+	NextEvent  key.Binding
+	PrevEvent  key.Binding
+	Write      key.Binding
+
+	// Page-specific bindings: summary, answers, klog
+	// (add fields here, set them in DefaultKeyMap's marked section, and list
+	// them in Groups' marked section so the help shows them)
+}
+
+// DefaultKeyMap is the explorer's keymap: vim keys and arrows.
+func DefaultKeyMap() *KeyMap {
+	b := func(keys []string, help, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	k := &KeyMap{
+		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Help:     b([]string{"?"}, "?", "help"),
+		Filter:   b([]string{"/"}, "/", "filter"),
+		NextPage: b([]string{"tab"}, "tab", "next page"),
+		PrevPage: b([]string{"shift+tab"}, "shift+tab", "previous page"),
+		GotoPage: [5]key.Binding{
+			b([]string{"1"}, "1", "requests"),
+			b([]string{"2"}, "2", "detail"),
+			b([]string{"3"}, "3", "apiserver log"),
+			b([]string{"4"}, "4", "summary"),
+			b([]string{"5"}, "5", "answers"),
+		},
+		Back:     b([]string{"esc"}, "esc", "back"),
+		ClearAll: b([]string{"ctrl+l"}, "ctrl+l", "clear the filter"),
+
+		Up:       b([]string{"k", "up"}, "↑/k", "up"),
+		Down:     b([]string{"j", "down"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+f", "space"}, "pgdn", "page down"),
+		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "half page up"),
+		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "half page down"),
+		Top:      b([]string{"g", "home"}, "g/home", "first"),
+		Bottom:   b([]string{"G", "end"}, "G/end", "last"),
+		Open:     b([]string{"enter"}, "enter", "open"),
+		Follow:   b([]string{"F"}, "F", "follow newest"),
+
+		FilterApply:  b([]string{"enter"}, "enter", "apply"),
+		FilterCancel: b([]string{"esc"}, "esc", "cancel"),
+		FilterClear:  b([]string{"ctrl+u"}, "ctrl+u", "clear"),
+		HistoryPrev:  b([]string{"up"}, "↑", "older filter"),
+		HistoryNext:  b([]string{"down"}, "↓", "newer filter"),
+
+		OnlyUser:      b([]string{"u"}, "u", "only this user"),
+		OnlyVerb:      b([]string{"v"}, "v", "only this verb"),
+		OnlyResource:  b([]string{"r"}, "r", "only this resource"),
+		OnlyNamespace: b([]string{"n"}, "n", "only this namespace"),
+		Exclude:       b([]string{"x"}, "x u/v/r/n", "exclude this user/verb/…"),
+
+		FoldToggle: b([]string{"space", "z"}, "space/z", "fold/unfold here"),
+		ExpandAll:  b([]string{"e"}, "e", "expand/fold all"),
+		NextEvent:  b([]string{"]"}, "]", "next stage event"),
+		PrevEvent:  b([]string{"["}, "[", "previous stage event"),
+		Write:      b([]string{"w"}, "w", "write events to a file"),
+
+		// Page-specific bindings: summary, answers, klog
+	}
+	return k
+}
+
+// KeyGroup is a titled set of bindings in the help overlay.
+type KeyGroup struct {
+	Title    string
+	Bindings []key.Binding
+}
+
+// Groups is what the help overlay shows, in order.
+func (k *KeyMap) Groups() []KeyGroup {
+	return []KeyGroup{
+		{"Global", []key.Binding{k.Quit, k.Help, k.Filter, k.ClearAll, k.NextPage, k.PrevPage,
+			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back}},
+		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom,
+			k.Open, k.Follow}},
+		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext}},
+		{"Requests: quick filters", []key.Binding{k.OnlyUser, k.OnlyVerb, k.OnlyResource, k.OnlyNamespace, k.Exclude}},
+		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},
+		// Page-specific bindings: summary, answers, klog
+		// (add a KeyGroup per page here)
+	}
+}
+
+// ShortHelp turns bindings into the footer's key/description pairs.
+func ShortHelp(bindings ...key.Binding) []KeyHelp {
+	out := make([]KeyHelp, 0, len(bindings))
+	for _, b := range bindings {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		out = append(out, KeyHelp{Key: h.Key, Desc: h.Desc})
+	}
+	return out
+}
