@@ -56,6 +56,16 @@ type KeyMap struct {
 	// Page-specific bindings: summary, answers, klog
 	// (add fields here, set them in DefaultKeyMap's marked section, and list
 	// them in Groups' marked section so the help shows them)
+	SummaryNarrow  key.Binding // enter on a value or time bar
+	SummaryExclude key.Binding
+	SummaryPrevBox key.Binding
+	SummaryNextBox key.Binding
+	AnswersChoose  key.Binding
+	AnswersResults key.Binding // into the answer's result list
+	AnswersMenu    key.Binding // back to the menu
+	KlogSearch     key.Binding // "/" on the apiserver-log page edits its own text filter
+	KlogOther      key.Binding
+	KlogSeverity   key.Binding
 }
 
 // DefaultKeyMap is the explorer's keymap: vim keys and arrows.
@@ -109,6 +119,16 @@ func DefaultKeyMap() *KeyMap {
 		Write:      b([]string{"w"}, "w", "write events to a file"),
 
 		// Page-specific bindings: summary, answers, klog
+		SummaryNarrow:  b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
+		SummaryExclude: b([]string{"x"}, "x", "exclude this value"),
+		SummaryPrevBox: b([]string{"h", "left"}, "←/h", "previous box (or time bar)"),
+		SummaryNextBox: b([]string{"l", "right"}, "→/l", "next box (or time bar)"),
+		AnswersChoose:  b([]string{"enter"}, "enter", "ask (set filter and view)"),
+		AnswersResults: b([]string{"l", "right"}, "→/l", "into the matching requests"),
+		AnswersMenu:    b([]string{"h", "left"}, "←/h", "back to the questions"),
+		KlogSearch:     b([]string{"/"}, "/", "filter the log text"),
+		KlogOther:      b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
+		KlogSeverity:   b([]string{"s"}, "s", "all / warnings+ / errors only"),
 	}
 	return k
 }
@@ -131,6 +151,9 @@ func (k *KeyMap) Groups() []KeyGroup {
 		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},
 		// Page-specific bindings: summary, answers, klog
 		// (add a KeyGroup per page here)
+		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
+		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
+		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.Follow}},
 	}
 }
 
