@@ -1,3 +1,5 @@
+//go:build querydraft
+
 package main
 
 import (
