@@ -14,7 +14,22 @@ cache=${KAUDITUI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kauditui}
 bin="$cache/bin-$K8S_VERSION-etcd-$ETCD_VERSION"
 want=(etcd kube-apiserver kube-controller-manager kubectl kubeadm)
 
-have_all() { for b in "${want[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
+# Stamp the version the way Kubernetes' release scripts do (hack/lib/version.sh):
+# without it the binaries call themselves v0.0.0-master, kubectl's user agent in
+# every audit event says so, and kubeadm cannot pick a default version offline.
+# The commit is not published with the module, so it stays empty ("unknown").
+k8s_minor=${K8S_VERSION#v1.}; k8s_minor=${k8s_minor%%.*}
+ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+  ldflags+=" -X $pkg.gitCommit= -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+stamp="ldflags:$ldflags"
+
+have_all() {
+  for b in "${want[@]}"; do [ -x "$bin/$b" ] || return 1; done
+  [ "$(cat "$bin/.stamp" 2>/dev/null)" = "$stamp" ]
+}
 if have_all; then echo "$bin"; exit 0; fi
 
 mkdir -p "$bin"
@@ -50,11 +65,15 @@ GO
   log "resolving modules for k8s.io/kubernetes $K8S_VERSION"
   GOFLAGS=-mod=mod go mod tidy -e >&2 || true
 fi
+# binaries from an older build (without the stamp) are relinked, a matter of seconds
+if [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
+  rm -f "$bin/kube-apiserver" "$bin/kube-controller-manager" "$bin/kubectl" "$bin/kubeadm"
+fi
 for c in kube-apiserver kube-controller-manager kubectl kubeadm; do
   if [ ! -x "$bin/$c" ]; then
     log "building $c"
     start=$SECONDS
-    GOFLAGS=-mod=mod go build -trimpath -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c" >&2
+    GOFLAGS=-mod=mod go build -trimpath -ldflags="$ldflags" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c" >&2
     mv "$bin/$c.tmp" "$bin/$c"
     log "built $c in $((SECONDS - start))s"
   fi
@@ -84,5 +103,6 @@ GO
   mv "$bin/etcd.tmp" "$bin/etcd"
 fi
 
+echo "$stamp" > "$bin/.stamp"
 have_all
 echo "$bin"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# hack/lib/groundtruth.sh OUT FILE-ACTIONS STDOUT-ACTIONS POLLS: prints
+# testdata/ground-truth.json. Called by hack/gen-testdata.sh.
+#
+# The actions and facts come from what the harness did (the JSON lines `act`
+# wrote in hack/traffic.sh). The counts that only the log can tell (how many
+# audit lines the apiserver wrote, how many requests kubectl's discovery and
+# the noisy poller added) are measured here with jq, grep and zcat: never with
+# kauditui's own code, so the Go tests can hold kauditui against them.
+set -euo pipefail
+out=$1 file_actions=$2 stdout_actions=$3 polls=$4
+
+# Definitions shared by both runs, over a stream of audit event lines:
+#   request            = the events sharing one auditID
+#   user of a request  = the first non-empty user.username of its events, "" if none (401s)
+#   a 401 / 403        = a request one of whose events has responseStatus.code 401 / 403
+counts='
+  group_by(.auditID) as $reqs
+  | {auditLines: length,
+     requests: ($reqs | length),
+     requestsPerUser: ($reqs
+        | map((map(.user.username // "" | select(. != "")) | .[0]) // "")
+        | group_by(.) | map({key: .[0], value: length}) | from_entries),
+     unauthorized401: ($reqs | map(select(any(.[]; .responseStatus.code? == 401))) | length),
+     forbidden403: ($reqs | map(select(any(.[]; .responseStatus.code? == 403))) | length),
+     impersonated: ($reqs | map(select(any(.[]; .impersonatedUser.username? != null))) | length),
+     stages: (map(.stage) | group_by(.) | map({key: .[0], value: length}) | from_entries)}'
+
+# --- file run: backups oldest first (their names sort by time), audit.log last
+mapfile -t files < <(cd "$out/file" && ls audit-*.log audit-*.log.gz 2>/dev/null | sort; echo audit.log)
+file_json=$(
+  for f in "${files[@]}"; do
+    jq -nc --arg name "$f" --argjson lines "$(zcat -f "$out/file/$f" | wc -l)" \
+      --argjson gz "$([[ $f == *.gz ]] && echo true || echo false)" \
+      '{name: $name, compressed: $gz, auditLines: $lines}'
+  done | jq -s .
+)
+file_counts=$(for f in "${files[@]}"; do zcat -f "$out/file/$f"; done | jq -s "$counts")
+
+# --- stdout run: audit JSON lines, klog lines, and the rest (continuations)
+log=$out/stdout/kube-apiserver.log
+klog_re='^[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ ]+:[0-9]+\] '
+total=$(wc -l <"$log")
+klog=$(grep -cE "$klog_re" "$log" || true)
+httplog=$(grep -E "$klog_re" "$log" | grep -c 'httplog.go:[0-9]*\] "HTTP"' || true)
+stdout_counts=$(jq -cR 'fromjson? | select(type == "object" and .kind == "Event")' "$log" | jq -s "$counts")
+audit=$(jq -r .auditLines <<<"$stdout_counts")
+cri=$out/stdout/cri/0.log
+cri_json=$(jq -n --argjson records "$(wc -l <"$cri")" \
+  --argjson partial "$(grep -cE '^[^ ]+ (stdout|stderr) P ' "$cri" || true)" \
+  --argjson stdout "$(grep -cE '^[^ ]+ stdout [PF] ' "$cri" || true)" \
+  --argjson stderr "$(grep -cE '^[^ ]+ stderr [PF] ' "$cri" || true)" \
+  '{records: $records, partialRecords: $partial, stdoutRecords: $stdout, stderrRecords: $stderr}')
+
+jq -n \
+  --slurpfile fa "$file_actions" --slurpfile sa "$stdout_actions" \
+  --argjson files "$file_json" --argjson fileCounts "$file_counts" --argjson polls "$polls" \
+  --argjson stdoutCounts "$stdout_counts" --argjson total "$total" --argjson klog "$klog" \
+  --argjson httplog "$httplog" --argjson audit "$audit" --argjson cri "$cri_json" '
+  def window($a): {from: $a.from, to: $a.to};
+  if ($fa | map(.step)) != ($sa | map(.step)) then error("the two runs did different steps") else . end
+  | [range(0; $fa | length) as $i
+      | $fa[$i] | del(.from, .to, .kubectlExit, .stdout)
+      + {windows: {file: window($fa[$i]), stdout: window($sa[$i])}}] as $actions
+  | def fact($step): ($actions | map(select(.step == $step)) | .[0]
+      | {user, impersonatedUser, verb, resource, subresource, apiGroup, namespace, name, code, windows});
+  {
+    generatedBy: "hack/gen-testdata.sh",
+    kubernetesVersion: "v1.37.2",
+    policy: "hack/policy-seed-v1.yaml",
+    identities: {
+      admin: "kubernetes-admin",
+      editor: "erin-editor",
+      viewer: "lou-viewer",
+      serviceAccount: "system:serviceaccount:team-a:kubyk-bot",
+      unauthenticated: ""
+    },
+    notes: [
+      "actions: every scripted request, in the order it finished, with the HTTP code expected and the time window (UTC, from before the command started to after it ended) in each run.",
+      "kubectl adds requests of its own (discovery, the GET before exec): the counts include them, the actions do not.",
+      "counts are measured on the committed files with jq/grep: a request is the events sharing an auditID; its user is the first non-empty user.username, \"\" when none (401); a 401/403 is a request with an event of that responseStatus.code.",
+      "run file: same scripted traffic plus the kubyk-bot poller (curl, user agent kubyk-bot-poller/1.4) that fills the log to force rotation; the apiserver was restarted once, turning --audit-log-compress off.",
+      "run stdout: no poller, no restart; klog lines match the klog header, otherLines are the rest (continuations of multi-line klog messages)."
+    ],
+    actions: $actions,
+    facts: {
+      deploymentDeletedBy: fact("delete-deployment"),
+      namespaceDeletedBy: fact("delete-namespace"),
+      secretReadBy: fact("read-secret"),
+      execInto: (fact("exec-pod") + {command: "cat /etc/kubyk/db-password"}),
+      impersonation: fact("impersonate-editor")
+    },
+    runs: {
+      file: ({
+        dir: "file",
+        files: $files,
+        apiserverRestarts: 1,
+        pollerRequests: $polls
+      } + $fileCounts),
+      stdout: ({
+        dir: "stdout",
+        log: "stdout/kube-apiserver.log",
+        cri: ({file: "stdout/cri/0.log"} + $cri),
+        lines: $total,
+        klogLines: $klog,
+        httplogLines: $httplog,
+        otherLines: ($total - $klog - $audit)
+      } + $stdoutCounts)
+    }
+  }'
