@@ -1,0 +1,699 @@
+package filter
+
+import (
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// FieldHelp describes one field of the language, for completion and help.
+type FieldHelp struct {
+	Name    string   // canonical name, as String writes it
+	Aliases []string // other accepted names
+	Help    string   // one line
+	Example string   // a term using the field
+}
+
+// pred is one compiled field term.
+type pred interface {
+	match(r *audit.Request) bool
+}
+
+// term is what a field's compiler sees.
+type term struct {
+	expr   string
+	text   string // the whole term
+	pos    int    // byte offset of the term
+	index  int    // 1-based term number
+	op     string
+	opPos  int
+	values []value
+	now    time.Time
+}
+
+func (t *term) fail(pos int, expected string) *SyntaxError {
+	return &SyntaxError{Term: t.text, Pos: pos, Expected: expected, index: t.index}
+}
+
+type fieldDef struct {
+	FieldHelp
+	cost    int // rough cost of matching; cheap terms run first
+	compile func(t *term) (pred, *SyntaxError)
+}
+
+var fields = []fieldDef{
+	{FieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, 2, compileUser},
+	{FieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, 3, compileGroup},
+	{FieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, 1, strField(func(r *audit.Request) string { return r.Verb })},
+	{FieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, 2, compileResource},
+	{FieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, 2, strField(func(r *audit.Request) string { return r.Namespace })},
+	{FieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, 2, strField(func(r *audit.Request) string { return r.Name })},
+	{FieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, 0, compileCode},
+	{FieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, 1, compileStage},
+	{FieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, 1, compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse")},
+	{FieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, 4, compileIP},
+	{FieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, 3, strField(func(r *audit.Request) string { return r.UserAgent })},
+	{FieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, strField(func(r *audit.Request) string { return r.RequestURI })},
+	{FieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, 1, compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid")},
+	{FieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, 3, strField(func(r *audit.Request) string { return r.Reason })},
+	{FieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, 3, strField(func(r *audit.Request) string { return r.Message })},
+	{FieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, 2, strField(func(r *audit.Request) string { return r.AuditID })},
+	{FieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, 0, compileTime(true)},
+	{FieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, 0, compileTime(false)},
+	{FieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, 0, compileLatency},
+}
+
+var fieldByName = func() map[string]*fieldDef {
+	m := make(map[string]*fieldDef)
+	for i := range fields {
+		f := &fields[i]
+		m[f.Name] = f
+		for _, a := range f.Aliases {
+			m[a] = f
+		}
+	}
+	return m
+}()
+
+// Fields lists the fields of the language with one-line help.
+func Fields() []FieldHelp {
+	out := make([]FieldHelp, len(fields))
+	for i, f := range fields {
+		out[i] = f.FieldHelp
+		out[i].Aliases = append([]string(nil), f.Aliases...)
+	}
+	return out
+}
+
+func fieldNames() string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// nearestField suggests the field closest to a mistyped name, or "".
+func nearestField(name string) string {
+	name = lowerASCII(name)
+	best, bestD := "", 3
+	if len(name) <= 3 {
+		bestD = 2
+	}
+	for _, f := range fields {
+		for _, n := range append([]string{f.Name}, f.Aliases...) {
+			d := editDistance(name, n)
+			if len(name) >= 2 && strings.HasPrefix(n, name) {
+				d = min(d, 1)
+			}
+			if d < bestD {
+				best, bestD = f.Name, d
+			}
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// --- string fields ---------------------------------------------------------
+
+type strPred struct {
+	get  func(*audit.Request) string
+	alts []glob
+}
+
+func (p *strPred) match(r *audit.Request) bool { return anyOf(p.alts, p.get(r)) }
+
+// equalityOnly rejects <, <=, > and >= for fields that are not numbers.
+func equalityOnly(t *term) *SyntaxError {
+	if t.op != "=" && t.op != "!=" {
+		return t.fail(t.opPos, "= or != (only code and latency compare with < and >)")
+	}
+	return nil
+}
+
+func globs(vs []value) []glob {
+	gs := make([]glob, len(vs))
+	for i, v := range vs {
+		gs[i] = compileGlob(v)
+	}
+	return gs
+}
+
+func strField(get func(*audit.Request) string) func(*term) (pred, *SyntaxError) {
+	return func(t *term) (pred, *SyntaxError) {
+		if err := equalityOnly(t); err != nil {
+			return nil, err
+		}
+		return &strPred{get: get, alts: globs(t.values)}, nil
+	}
+}
+
+// compileEnum is a string field with a closed set of values: a typo is an
+// error rather than a filter that silently matches nothing.
+func compileEnum(get func(*audit.Request) string, valid ...string) func(*term) (pred, *SyntaxError) {
+	return func(t *term) (pred, *SyntaxError) {
+		if err := equalityOnly(t); err != nil {
+			return nil, err
+		}
+		for _, v := range t.values {
+			s, plain := v.literal()
+			if !plain || s == "" {
+				continue
+			}
+			ok := false
+			for _, w := range valid {
+				ok = ok || equalFold(s, w)
+			}
+			if !ok {
+				return nil, t.fail(v.pos, "one of "+strings.Join(valid, ", "))
+			}
+		}
+		return &strPred{get: get, alts: globs(t.values)}, nil
+	}
+}
+
+var stageAlias = map[string]string{
+	"received": "RequestReceived", "started": "ResponseStarted",
+	"complete": "ResponseComplete", "completed": "ResponseComplete",
+}
+
+func compileStage(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	alts := make([]glob, len(t.values))
+	for i, v := range t.values {
+		alts[i] = compileGlob(v)
+		s, plain := v.literal()
+		if !plain || s == "" {
+			continue
+		}
+		if full, ok := stageAlias[lowerASCII(s)]; ok {
+			s = full
+			alts[i] = exactGlob(full)
+		}
+		switch lowerASCII(s) {
+		case "requestreceived", "responsestarted", "responsecomplete", "panic":
+		default:
+			return nil, t.fail(v.pos, "a stage: ResponseComplete, ResponseStarted, RequestReceived, Panic (or complete, started, received)")
+		}
+	}
+	return &strPred{get: func(r *audit.Request) string { return r.Stage }, alts: alts}, nil
+}
+
+// --- user and group --------------------------------------------------------
+
+type userPred struct{ alts []glob }
+
+func (p *userPred) match(r *audit.Request) bool {
+	return anyOf(p.alts, r.User) || (r.ImpersonatedUser != "" && anyOf(p.alts, r.ImpersonatedUser))
+}
+
+func compileUser(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	return &userPred{alts: globs(t.values)}, nil
+}
+
+type groupPred struct{ alts []glob }
+
+func (p *groupPred) match(r *audit.Request) bool {
+	for _, g := range r.Groups {
+		if anyOf(p.alts, g) {
+			return true
+		}
+	}
+	for _, g := range r.ImpersonatedGroups {
+		if anyOf(p.alts, g) {
+			return true
+		}
+	}
+	return false
+}
+
+func compileGroup(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	return &groupPred{alts: globs(t.values)}, nil
+}
+
+// --- resource --------------------------------------------------------------
+
+// resAlt is one resource alternative: group (nil: any), resource names or a
+// glob, subresource (nil: must be none).
+type resAlt struct {
+	group *glob
+	names []string // lowercase candidates, when res is nil
+	res   *glob
+	sub   *glob
+}
+
+func (a *resAlt) match(r *audit.Request) bool {
+	if a.group != nil && !a.group.match(r.APIGroup) {
+		return false
+	}
+	if a.sub == nil {
+		if r.Subresource != "" {
+			return false
+		}
+	} else if !a.sub.match(r.Subresource) {
+		return false
+	}
+	if a.res != nil {
+		// resource=* means any resource request, not the non-resource ones.
+		return r.Resource != "" && a.res.match(r.Resource)
+	}
+	for _, n := range a.names {
+		if equalFold(r.Resource, n) {
+			return true
+		}
+	}
+	return false
+}
+
+type resourcePred struct{ alts []resAlt }
+
+func (p *resourcePred) match(r *audit.Request) bool {
+	for i := range p.alts {
+		if p.alts[i].match(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitSlash cuts a value's pieces at literal '/' characters.
+func splitSlash(v value) []value {
+	parts := []value{{pos: v.pos, quoted: v.quoted}}
+	for _, p := range v.pieces {
+		if p.star {
+			cur := &parts[len(parts)-1]
+			cur.pieces = append(cur.pieces, p)
+			continue
+		}
+		for i, s := range strings.Split(p.lit, "/") {
+			if i > 0 {
+				parts = append(parts, value{pos: v.pos})
+			}
+			if s != "" {
+				cur := &parts[len(parts)-1]
+				cur.pieces = append(cur.pieces, piece{lit: s})
+			}
+		}
+	}
+	return parts
+}
+
+func compileResource(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	p := &resourcePred{}
+	for _, v := range t.values {
+		var a resAlt
+		parts := splitSlash(v)
+		var groupPart, resPart, subPart *value
+		switch len(parts) {
+		case 1:
+			resPart = &parts[0]
+		case 2:
+			if s, plain := parts[0].literal(); plain && isGroupWord(s) {
+				groupPart, resPart = &parts[0], &parts[1]
+			} else {
+				resPart, subPart = &parts[0], &parts[1]
+			}
+		case 3:
+			groupPart, resPart, subPart = &parts[0], &parts[1], &parts[2]
+		default:
+			return nil, t.fail(v.pos, "resource, group/resource, resource/subresource or group/resource/subresource")
+		}
+		if groupPart != nil {
+			g := compileGlob(*groupPart)
+			if s, plain := groupPart.literal(); plain && equalFold(s, "core") {
+				g = exactGlob("")
+			}
+			a.group = &g
+		}
+		if s, plain := resPart.literal(); plain {
+			if s == "" && len(parts) > 1 {
+				return nil, t.fail(v.pos, "a resource name between the slashes, like apps/deployments or pods/log")
+			}
+			if s == "" {
+				a.names = []string{""}
+			} else {
+				a.names = resourceCandidates(s)
+			}
+		} else {
+			g := compileGlob(*resPart)
+			a.res = &g
+		}
+		if subPart != nil {
+			g := compileGlob(*subPart)
+			if g.star == false && g.segs[0] == "" {
+				return nil, t.fail(v.pos, "a subresource after the slash, like pods/log or pods/* (any)")
+			}
+			a.sub = &g
+		}
+		p.alts = append(p.alts, a)
+	}
+	return p, nil
+}
+
+// --- code ------------------------------------------------------------------
+
+type intRange struct{ lo, hi int }
+
+type codePred struct{ alts []intRange }
+
+func (p *codePred) match(r *audit.Request) bool {
+	for _, a := range p.alts {
+		if a.lo <= r.Code && r.Code <= a.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// cutCompare splits a leading comparison operator off s.
+func cutCompare(s string) (op, rest string) {
+	for _, op := range []string{">=", "<=", ">", "<"} {
+		if strings.HasPrefix(s, op) {
+			return op, s[len(op):]
+		}
+	}
+	return "", s
+}
+
+const codeExpected = "a status code like 404, 4xx or >=400"
+
+func compileCode(t *term) (pred, *SyntaxError) {
+	p := &codePred{}
+	if t.op != "=" && t.op != "!=" && len(t.values) > 1 {
+		return nil, t.fail(t.values[1].pos-1, "one value after "+t.op+" (commas only with = and !=)")
+	}
+	for _, v := range t.values {
+		s, plain := v.literal()
+		if !plain {
+			return nil, t.fail(v.pos, codeExpected+" (use 4xx, not 4*)")
+		}
+		op := t.op
+		if op == "=" || op == "!=" {
+			var inner string
+			inner, s = cutCompare(s)
+			if inner != "" {
+				op = inner
+			}
+		}
+		rng, ok := parseCode(s, op)
+		if !ok {
+			return nil, t.fail(v.pos, codeExpected)
+		}
+		p.alts = append(p.alts, rng)
+	}
+	return p, nil
+}
+
+// parseCode reads 404, 4xx or 40x (with = or !=) or a number after a
+// comparison into the range of codes it covers.
+func parseCode(s, op string) (intRange, bool) {
+	if len(s) == 0 || len(s) > 3 {
+		return intRange{}, false
+	}
+	lo, hi := 0, 0
+	wild := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9' && !wild:
+			lo = lo*10 + int(c-'0')
+			hi = hi*10 + int(c-'0')
+		case (c == 'x' || c == 'X') && i > 0:
+			wild = true
+			lo = lo * 10
+			hi = hi*10 + 9
+		default:
+			return intRange{}, false
+		}
+	}
+	if wild && len(s) != 3 {
+		return intRange{}, false
+	}
+	switch op {
+	case ">=":
+		return intRange{lo, math.MaxInt}, !wild
+	case ">":
+		return intRange{lo + 1, math.MaxInt}, !wild
+	case "<=":
+		return intRange{math.MinInt, lo}, !wild
+	case "<":
+		return intRange{math.MinInt, lo - 1}, !wild
+	}
+	return intRange{lo, hi}, true
+}
+
+// --- latency ---------------------------------------------------------------
+
+type latencyPred struct{ lo, hi time.Duration }
+
+func (p *latencyPred) match(r *audit.Request) bool {
+	d := r.Latency()
+	return p.lo <= d && d <= p.hi
+}
+
+func compileLatency(t *term) (pred, *SyntaxError) {
+	const expected = "a comparison with a duration, like latency>1s or latency<=200ms"
+	if len(t.values) != 1 {
+		return nil, t.fail(t.values[1].pos-1, expected+" (one value)")
+	}
+	v := t.values[0]
+	s, plain := v.literal()
+	op := t.op
+	if op == "=" || op == "!=" {
+		var inner string
+		inner, s = cutCompare(s)
+		if inner == "" {
+			return nil, t.fail(v.pos, expected)
+		}
+		op = inner
+	}
+	d, ok := parseDuration(s)
+	if !plain || !ok {
+		return nil, t.fail(v.pos, expected)
+	}
+	p := &latencyPred{lo: math.MinInt64, hi: math.MaxInt64}
+	switch op {
+	case ">=":
+		p.lo = d
+	case ">":
+		p.lo = d + 1
+	case "<=":
+		p.hi = d
+	case "<":
+		p.hi = d - 1
+	}
+	return p, nil
+}
+
+// parseDuration reads Go durations extended with d (24h) and w (7d):
+// 30m, 2h, 7d, 1d12h, 1.5s, 200ms.
+func parseDuration(s string) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var total float64
+	for s != "" {
+		i := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			i++
+		}
+		num, err := strconv.ParseFloat(s[:i], 64)
+		if i == 0 || err != nil {
+			return 0, false
+		}
+		s = s[i:]
+		j := 0
+		for j < len(s) && !(s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+			j++
+		}
+		var unit time.Duration
+		switch s[:j] {
+		case "ns":
+			unit = time.Nanosecond
+		case "us", "µs":
+			unit = time.Microsecond
+		case "ms":
+			unit = time.Millisecond
+		case "s":
+			unit = time.Second
+		case "m":
+			unit = time.Minute
+		case "h":
+			unit = time.Hour
+		case "d":
+			unit = 24 * time.Hour
+		case "w":
+			unit = 7 * 24 * time.Hour
+		default:
+			return 0, false
+		}
+		s = s[j:]
+		total += num * float64(unit)
+		if total > float64(math.MaxInt64/2) {
+			return 0, false
+		}
+	}
+	return time.Duration(total), true
+}
+
+// --- since / until ---------------------------------------------------------
+
+type timePred struct {
+	t     time.Time
+	since bool
+}
+
+func (p *timePred) match(r *audit.Request) bool {
+	if r.First.IsZero() {
+		return false
+	}
+	if p.since {
+		return !r.First.Before(p.t)
+	}
+	return !r.First.After(p.t)
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+func compileTime(since bool) func(*term) (pred, *SyntaxError) {
+	return func(t *term) (pred, *SyntaxError) {
+		const expected = "a duration before now like 30m, 2h, 7d, or a time like 2026-11-26T10:00:00Z"
+		if t.op != "=" {
+			return nil, t.fail(t.opPos, "= (since and until take one time: since=2h)")
+		}
+		if len(t.values) != 1 {
+			return nil, t.fail(t.values[1].pos-1, "one time (no commas)")
+		}
+		v := t.values[0]
+		s, plain := v.literal()
+		if !plain {
+			return nil, t.fail(v.pos, expected)
+		}
+		if d, ok := parseDuration(s); ok {
+			return &timePred{t: t.now.Add(-d), since: since}, nil
+		}
+		for i, layout := range timeLayouts {
+			var at time.Time
+			var err error
+			if i == 0 {
+				at, err = time.Parse(layout, s)
+			} else {
+				// Without a zone, the time is read in now's location.
+				at, err = time.ParseInLocation(layout, s, t.now.Location())
+			}
+			if err == nil {
+				return &timePred{t: at, since: since}, nil
+			}
+		}
+		return nil, t.fail(v.pos, expected)
+	}
+}
+
+// --- ip --------------------------------------------------------------------
+
+type ipAlt struct {
+	prefix netip.Prefix // valid for a CIDR
+	addr   netip.Addr   // valid for one address
+	g      glob
+}
+
+type ipPred struct {
+	alts     []ipAlt
+	needAddr bool // some alternative compares parsed addresses
+}
+
+func (p *ipPred) match(r *audit.Request) bool {
+	for _, s := range r.SourceIPs {
+		var a netip.Addr
+		if p.needAddr {
+			a, _ = netip.ParseAddr(s)
+			a = a.Unmap()
+		}
+		for i := range p.alts {
+			alt := &p.alts[i]
+			switch {
+			case alt.prefix.IsValid():
+				if a.IsValid() && alt.prefix.Contains(a) {
+					return true
+				}
+			case alt.addr.IsValid():
+				if a == alt.addr {
+					return true
+				}
+			default:
+				if alt.g.match(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func compileIP(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	p := &ipPred{}
+	for _, v := range t.values {
+		alt := ipAlt{g: compileGlob(v)}
+		if s, plain := v.literal(); plain {
+			if strings.Contains(s, "/") {
+				pfx, err := netip.ParsePrefix(s)
+				if err != nil {
+					return nil, t.fail(v.pos, "an address, a CIDR like 10.0.0.0/8, or a glob like 10.0.*")
+				}
+				alt.prefix = pfx.Masked()
+				if alt.prefix.Addr().Is4In6() && alt.prefix.Bits() >= 96 {
+					alt.prefix = netip.PrefixFrom(alt.prefix.Addr().Unmap(), alt.prefix.Bits()-96)
+				}
+				p.needAddr = true
+			} else if a, err := netip.ParseAddr(s); err == nil {
+				alt.addr = a.Unmap()
+				p.needAddr = true
+			}
+		}
+		p.alts = append(p.alts, alt)
+	}
+	return p, nil
+}

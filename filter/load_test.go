@@ -1,0 +1,105 @@
+package filter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// corpus is audit logs read line by line into an audit.Store, with the raw
+// bytes kept in memory so bare words can be searched. It is a small local
+// loader: the source package does the real reading.
+type corpus struct {
+	store *audit.Store
+	reqs  []*audit.Request
+	data  [][]byte // by Ref.Input
+}
+
+func (c *corpus) raw(ref audit.Ref) ([]byte, error) {
+	return c.data[ref.Input][ref.Off : ref.Off+int64(ref.Len)], nil
+}
+
+// loadFiles reads the given audit logs (plain or .gz) in order.
+func loadFiles(tb testing.TB, paths ...string) *corpus {
+	tb.Helper()
+	c := &corpus{store: audit.NewStore()}
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				tb.Fatalf("%s: %v", p, err)
+			}
+		}
+		c.data = append(c.data, b)
+		off, line := 0, int64(0)
+		for off < len(b) {
+			end := bytes.IndexByte(b[off:], '\n')
+			if end < 0 {
+				end = len(b) - off
+			}
+			line++
+			c.store.AddEvent(b[off:off+end], audit.Ref{Input: int32(i), Len: int32(end), Off: int64(off), Line: line})
+			off += end + 1
+		}
+	}
+	c.reqs = c.store.Snapshot().Requests
+	return c
+}
+
+// realLogs lists testdata/file's audit logs, rotated backups oldest first
+// (their names sort by time), the live audit.log last; nil if absent.
+func realLogs() []string {
+	all, _ := filepath.Glob("../testdata/file/audit*.log*")
+	var backups, live []string
+	for _, p := range all {
+		if filepath.Base(p) == "audit.log" {
+			live = append(live, p)
+		} else {
+			backups = append(backups, p)
+		}
+	}
+	sort.Strings(backups)
+	return append(backups, live...)
+}
+
+// query returns the requests a filter expression selects, with MatchRaw.
+func (c *corpus) query(tb testing.TB, expr string) []*audit.Request {
+	tb.Helper()
+	f, err := Parse(expr, c.now())
+	if err != nil {
+		tb.Fatalf("Parse(%q): %v", expr, err)
+	}
+	var out []*audit.Request
+	for _, r := range c.reqs {
+		if f.MatchRaw(r, c.raw) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// now is the time of the last request, so relative times mean "before the
+// end of the log" and tests do not depend on the clock.
+func (c *corpus) now() (t time.Time) {
+	for _, r := range c.reqs {
+		if r.First.After(t) {
+			t = r.First
+		}
+	}
+	return t
+}
