@@ -1,0 +1,444 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+)
+
+// AnswersPage is a menu of ready questions ("who deleted my deployment?").
+// Choosing one sets the filter and the page in one step; the requests that
+// answer the selected question are previewed below the menu, and can be
+// opened from there.
+type AnswersPage struct {
+	env     *Env
+	catalog []Answer
+
+	all     []*audit.Request // every request in the store: answers replace the filter
+	version uint64           // store version of all
+
+	cursor    int
+	prompting bool            // asking for the object of a prompted answer
+	input     textinput.Model // the object
+	inputErr  string
+
+	// The preview of the answer under the cursor.
+	inResults bool // the cursor is in the result list
+	result    answerResult
+	resultAt  int // result row under the cursor
+
+	counts        []int  // matches per answer (-1: not counted)
+	countsVersion uint64 // store version the counts are for
+
+	width, height int
+}
+
+// answerResult is the requests matching one answer's expression.
+type answerResult struct {
+	key     string // answer ID + expression + store version it was made for
+	expr    string
+	err     error
+	matches []*audit.Request // newest first (slowest first for ByLatency)
+	total   int
+}
+
+// answersCountLimit: above this many requests the menu counts only the
+// selected answer, so moving the cursor stays instant.
+const answersCountLimit = 200_000
+
+// NewAnswersPage builds the Answers page.
+func NewAnswersPage(env *Env) Page {
+	in := textinput.New()
+	in.Prompt = "object: "
+	in.CharLimit = 256
+	return &AnswersPage{env: env, catalog: answerCatalog, input: in}
+}
+
+func (p *AnswersPage) Init() tea.Cmd { return nil }
+
+func (p *AnswersPage) Title() string { return "Answers" }
+
+func (p *AnswersPage) SetSize(width, height int) {
+	p.width, p.height = width, height
+	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
+}
+
+// CapturesInput is true while the object prompt is open.
+func (p *AnswersPage) CapturesInput() bool { return p.prompting }
+
+func (p *AnswersPage) ShortHelp() []KeyHelp {
+	k := p.env.Keys
+	switch {
+	case p.prompting:
+		return ShortHelp(k.FilterApply, k.FilterCancel)
+	case p.inResults:
+		return ShortHelp(k.Open, k.AnswersMenu)
+	}
+	return ShortHelp(k.AnswersChoose, k.AnswersResults)
+}
+
+func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+	k := p.env.Keys
+	switch msg := msg.(type) {
+	case DataMsg:
+		p.all = msg.Snap.Requests
+		p.version = msg.Snap.Version
+		return p, nil
+	case tea.KeyPressMsg:
+		if p.prompting {
+			return p, p.updatePrompt(msg)
+		}
+		if p.inResults {
+			p.preview()
+			switch {
+			case key.Matches(msg, k.Down):
+				p.resultAt = min(p.resultAt+1, max(0, p.resultRows()-1))
+			case key.Matches(msg, k.Up):
+				p.resultAt = max(p.resultAt-1, 0)
+			case key.Matches(msg, k.Top):
+				p.resultAt = 0
+			case key.Matches(msg, k.Bottom):
+				p.resultAt = max(0, p.resultRows()-1)
+			case key.Matches(msg, k.AnswersMenu), key.Matches(msg, k.Back):
+				p.inResults = false
+			case key.Matches(msg, k.Open):
+				if p.resultAt < len(p.result.matches) {
+					r := p.result.matches[p.resultAt]
+					return p, func() tea.Msg { return OpenRequestMsg{Req: r} }
+				}
+			}
+			return p, nil
+		}
+		switch {
+		case key.Matches(msg, k.Down):
+			p.cursor = min(p.cursor+1, len(p.catalog)-1)
+		case key.Matches(msg, k.Up):
+			p.cursor = max(p.cursor-1, 0)
+		case key.Matches(msg, k.Top):
+			p.cursor = 0
+		case key.Matches(msg, k.Bottom):
+			p.cursor = len(p.catalog) - 1
+		case key.Matches(msg, k.AnswersResults):
+			p.preview()
+			if len(p.result.matches) > 0 {
+				p.inResults, p.resultAt = true, 0
+			}
+		case key.Matches(msg, k.AnswersChoose):
+			a := p.catalog[p.cursor]
+			if a.Prompt != "" {
+				p.prompting = true
+				p.inputErr = ""
+				p.input.Placeholder = a.Prompt
+				p.input.SetValue("")
+				return p, p.input.Focus()
+			}
+			return p, p.choose(a, "")
+		}
+	}
+	return p, nil
+}
+
+// updatePrompt edits the object of a prompted answer; enter asks it.
+func (p *AnswersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.env.Keys
+	switch {
+	case key.Matches(msg, k.FilterApply):
+		a := p.catalog[p.cursor]
+		if _, err := a.Expr(p.input.Value()); err != nil {
+			p.inputErr = err.Error()
+			return nil
+		}
+		p.prompting = false
+		p.input.Blur()
+		return p.choose(a, p.input.Value())
+	case key.Matches(msg, k.FilterCancel):
+		p.prompting = false
+		p.inputErr = ""
+		p.input.Blur()
+		return nil
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	p.inputErr = ""
+	return cmd
+}
+
+// choose applies an answer: its filter, then its page. An answer shown on
+// this page (slowest requests) moves the cursor into its results instead.
+func (p *AnswersPage) choose(a Answer, input string) tea.Cmd {
+	expr, err := a.Expr(input)
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
+	if a.Page == StateAnswers {
+		p.preview()
+		p.inResults, p.resultAt = len(p.result.matches) > 0, 0
+		return nil
+	}
+	return tea.Sequence(
+		func() tea.Msg { return SetFilterMsg{Expr: expr} },
+		func() tea.Msg { return ShowPageMsg{Page: a.Page} },
+	)
+}
+
+// currentExpr is the expression the preview shows: the answer with the
+// object typed so far, or its fixed part while nothing usable is typed.
+func (p *AnswersPage) currentExpr() string {
+	a := p.catalog[p.cursor]
+	if p.prompting {
+		if expr, err := a.Expr(p.input.Value()); err == nil {
+			return expr
+		}
+	}
+	return a.Filter
+}
+
+// preview matches the selected answer against every request, once per
+// answer, object and store version.
+func (p *AnswersPage) preview() {
+	a := p.catalog[p.cursor]
+	expr := p.currentExpr()
+	k := fmt.Sprintf("%s\x00%s\x00%d\x00%d", a.ID, expr, p.version, len(p.all))
+	if p.result.key == k {
+		return
+	}
+	p.result = answerResult{key: k, expr: expr}
+	f, err := filter.Parse(expr, p.now())
+	if err != nil {
+		p.result.err = err
+		return
+	}
+	for _, r := range p.all {
+		if p.matches(f, r) {
+			p.result.matches = append(p.result.matches, r)
+		}
+	}
+	p.result.total = len(p.result.matches)
+	m := p.result.matches
+	if a.ByLatency {
+		sort.SliceStable(m, func(i, j int) bool { return m[i].Latency() > m[j].Latency() })
+	} else {
+		for i, j := 0, len(m)-1; i < j; i, j = i+1, j-1 {
+			m[i], m[j] = m[j], m[i]
+		}
+	}
+	p.resultAt = clampInt(p.resultAt, 0, max(0, len(m)-1))
+}
+
+func (p *AnswersPage) matches(f *filter.Filter, r *audit.Request) bool {
+	if f.NeedsRaw() && p.env.Data.Raw != nil {
+		return f.MatchRaw(r, p.env.Data.Raw)
+	}
+	return f.Match(r)
+}
+
+func (p *AnswersPage) now() time.Time {
+	if p.env.Now != nil {
+		return p.env.Now()
+	}
+	return time.Now()
+}
+
+// countAll counts the matches of every answer, when the store is small
+// enough to do it on each change.
+func (p *AnswersPage) countAll() {
+	if p.countsVersion == p.version && len(p.counts) == len(p.catalog) {
+		return
+	}
+	p.countsVersion = p.version
+	p.counts = make([]int, len(p.catalog))
+	if len(p.all) > answersCountLimit {
+		for i := range p.counts {
+			p.counts[i] = -1
+		}
+		return
+	}
+	now := p.now()
+	for i, a := range p.catalog {
+		f, err := filter.Parse(a.Filter, now)
+		if err != nil {
+			p.counts[i] = -1
+			continue
+		}
+		for _, r := range p.all {
+			if p.matches(f, r) {
+				p.counts[i]++
+			}
+		}
+	}
+}
+
+// resultRows is how many result rows fit on the screen.
+func (p *AnswersPage) resultRows() int {
+	return min(len(p.result.matches), max(1, p.height-p.menuLines()-3))
+}
+
+// menuLines is the height of everything above the results.
+func (p *AnswersPage) menuLines() int {
+	n := 1 + len(p.catalog) + 1 + 1 // title, items, blank, description
+	if p.prompting || p.inputErr != "" {
+		n += 2
+	}
+	return n
+}
+
+func (p *AnswersPage) View() string {
+	st := p.env.Styles
+	w := max(p.width, 20)
+	p.countAll()
+	p.preview()
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Answers"))
+	b.WriteString(st.Muted.Render("  a ready question sets the filter and the view in one step"))
+	b.WriteString("\n")
+	nameW := 0
+	for _, a := range p.catalog {
+		nameW = max(nameW, len([]rune(a.Name)))
+	}
+	for i, a := range p.catalog {
+		count := ""
+		switch {
+		case i < len(p.counts) && p.counts[i] >= 0:
+			count = strconv.Itoa(p.counts[i])
+		case i == p.cursor:
+			count = strconv.Itoa(p.result.total)
+		}
+		marker := "  "
+		if i == p.cursor {
+			marker = "› "
+		}
+		line := fmt.Sprintf("%s%-*s %7s  %s", marker, nameW, a.Name, count, a.Filter)
+		line = padRight(truncateCells(line, w), w)
+		if i == p.cursor && !p.inResults {
+			b.WriteString(st.MenuActive.Render(line))
+		} else {
+			b.WriteString(st.MenuItem.Render(line))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	a := p.catalog[p.cursor]
+	desc := a.Desc
+	if a.Prompt != "" && !p.prompting {
+		desc += "  (enter: type the object)"
+	}
+	b.WriteString(st.Muted.Render(truncateCells(desc, w)))
+	b.WriteString("\n")
+	if p.prompting || p.inputErr != "" {
+		b.WriteString(p.input.View())
+		b.WriteString("\n")
+		if p.inputErr != "" {
+			b.WriteString(st.FilterError.Render(truncateCells(p.inputErr, w)))
+		} else {
+			b.WriteString(st.Muted.Render(truncateCells("filter: "+p.currentExpr(), w)))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(p.viewResults(a, w))
+	return summaryFit(b.String(), p.height)
+}
+
+// viewResults draws the requests answering the selected question.
+func (p *AnswersPage) viewResults(a Answer, w int) string {
+	st := p.env.Styles
+	var b strings.Builder
+	r := p.result
+	if r.err != nil {
+		b.WriteString(st.FilterError.Render(truncateCells(r.err.Error(), w)))
+		return b.String()
+	}
+	order := "newest first"
+	if a.ByLatency {
+		order = "slowest first"
+	}
+	b.WriteString(st.Header.Render(fmt.Sprintf("%d matching requests, %s", r.total, order)))
+	if len(r.matches) > 0 && !p.inResults {
+		b.WriteString(st.Muted.Render("  (→: go through them)"))
+	}
+	b.WriteString("\n")
+	if len(r.matches) == 0 {
+		b.WriteString(st.Empty.Render("none in the loaded logs"))
+		return b.String()
+	}
+	rows := p.resultRows()
+	first := max(0, p.resultAt-rows+1)
+	for i := first; i < min(len(r.matches), first+rows); i++ {
+		line := p.resultLine(r.matches[i], a, w)
+		if p.inResults && i == p.resultAt {
+			line = st.Selected.Render(padRight(line, w))
+		}
+		b.WriteString(line)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// resultLine is one request in the preview: time, actor, verb, resource,
+// object, code, latency; for exec answers the command.
+func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
+	obj := r.Name
+	if r.Namespace != "" {
+		obj = r.Namespace + "/" + r.Name
+	}
+	if obj == "" {
+		obj = r.RequestURI
+	}
+	code := "-"
+	if r.Code != 0 {
+		code = strconv.Itoa(r.Code)
+	}
+	cols := []string{
+		r.First.UTC().Format("01-02 15:04:05"),
+		Sanitize(r.Actor()),
+		Sanitize(r.Verb),
+		Sanitize(r.ResourcePath()),
+		Sanitize(obj),
+		code,
+		answerLatency(r.Latency()),
+	}
+	if a.ShowCommand {
+		if c := ExecCommand(r.RequestURI); c != "" {
+			cols = append(cols, "$ "+Sanitize(c))
+		}
+	}
+	// Widths: time, verb, code and latency are short; the actor and the
+	// object share what is left.
+	widths := []int{14, 0, 7, 0, 0, 3, 7}
+	fixed := 14 + 7 + 3 + 7 + 2*(len(widths)-1)
+	rest := max(0, w-fixed)
+	widths[1] = rest * 3 / 10
+	widths[3] = rest * 2 / 10
+	widths[4] = rest - widths[1] - widths[3]
+	var parts []string
+	for i, c := range cols {
+		if i < len(widths) {
+			c = padRight(truncateCells(c, widths[i]), widths[i])
+		}
+		parts = append(parts, c)
+	}
+	return truncateCells(strings.TrimRight(strings.Join(parts, "  "), " "), w)
+}
+
+// answerLatency prints a latency in a fixed short form: "12ms", "1.2s".
+func answerLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d/time.Microsecond)
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d/time.Millisecond)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Truncate(time.Second).String()
+}

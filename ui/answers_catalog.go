@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/kauditui/kauditui/filter"
+)
+
+// Answer is one ready question of the Answers page: a filter and the page to
+// show it on. Answers that need an object first (who deleted X?) have a
+// Prompt; the object the user types is added to Filter by Expr.
+type Answer struct {
+	ID     string // stable identifier, used by tests and the e2e script
+	Name   string // the question, as listed in the menu
+	Desc   string // one line on what it shows and why
+	Filter string // filter expression (the fixed part for prompted answers)
+	Prompt string // placeholder of the object prompt; "" = no prompt
+	Page   State  // where the answer is shown
+	// ByLatency lists the matches slowest first on the Answers page itself:
+	// the filter language has no latency field to sort the Requests view by.
+	ByLatency bool
+	// ShowCommand adds the exec/attach command (from the requestURI) to the
+	// answer's result rows.
+	ShowCommand bool
+}
+
+// answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
+// parses every one).
+var answerCatalog = []Answer{
+	{
+		ID:     "deleted",
+		Name:   "Who deleted …?",
+		Desc:   "successful deletes of one object (denied attempts: see Denied requests); e.g. deploy kubyk-web",
+		Filter: "verb=delete code=2xx",
+		Prompt: "KIND [NAMESPACE/]NAME   e.g. deploy kubyk-web",
+		Page:   StateRequests,
+	},
+	{
+		ID:     "history",
+		Name:   "Changes to one object",
+		Desc:   "successful create, update, patch and delete of one object (a create often logs no name)",
+		Filter: "verb=create,update,patch,delete code=2xx",
+		Prompt: "[KIND] [NAMESPACE/]NAME   e.g. cm default/app-config",
+		Page:   StateRequests,
+	},
+	{
+		ID:     "rbac",
+		Name:   "RBAC changes",
+		Desc:   "writes to roles, rolebindings, clusterroles and clusterrolebindings",
+		Filter: "verb=create,update,patch,delete,deletecollection resource=roles,rolebindings,clusterroles,clusterrolebindings",
+		Page:   StateRequests,
+	},
+	{
+		ID:          "exec",
+		Name:        "Exec, attach, port-forward into pods",
+		Desc:        "any verb: kubectl 1.30+ execs with verb get over WebSockets; the command is in the URI",
+		Filter:      "resource=pods/exec,pods/attach,pods/portforward",
+		Page:        StateRequests,
+		ShowCommand: true,
+	},
+	{
+		ID:     "secrets",
+		Name:   "Secret reads",
+		Desc:   "get, list and watch of secrets",
+		Filter: "resource=secrets verb=get,list,watch",
+		Page:   StateRequests,
+	},
+	{
+		ID:     "denied",
+		Name:   "Denied requests (401, 403)",
+		Desc:   "failed authentication (401) and authorization denials (403)",
+		Filter: "code=401,403",
+		Page:   StateRequests,
+	},
+	{
+		ID:     "anonymous",
+		Name:   "Anonymous requests",
+		Desc:   "requests that carried no credentials (system:anonymous)",
+		Filter: "user=system:anonymous",
+		Page:   StateRequests,
+	},
+	{
+		ID:     "serviceaccounts",
+		Name:   "Requests by service accounts",
+		Desc:   "everything done by a service account token",
+		Filter: "user=system:serviceaccount:*",
+		Page:   StateRequests,
+	},
+	{
+		ID:        "slow",
+		Name:      "Slowest requests",
+		Desc:      "slowest first, without watches (long-running by design); enter opens one",
+		Filter:    "verb!=watch",
+		Page:      StateAnswers,
+		ByLatency: true,
+	},
+}
+
+// Expr is the filter expression of an answer; for a prompted answer, input
+// names the object: "KIND NAME", "KIND NS/NAME", "KIND/NAME" or just "NAME".
+// Values go through filter.With, which quotes them, except a name with a
+// '*', which is kept as a glob (kubyk-*).
+func (a Answer) Expr(input string) (string, error) {
+	if a.Prompt == "" {
+		return a.Filter, nil
+	}
+	kind, ns, name, err := parseObjectSpec(input)
+	if err != nil {
+		return "", err
+	}
+	expr := a.Filter
+	if kind != "" {
+		expr = filter.With(expr, "resource", kind, false)
+	}
+	if ns != "" {
+		expr = filter.With(expr, "ns", ns, false)
+	}
+	if strings.Contains(name, "*") && !strings.ContainsAny(name, " \t\",") {
+		return expr + " name=" + name, nil
+	}
+	expr = filter.With(expr, "name", name, false)
+	return expr, nil
+}
+
+// parseObjectSpec reads the object a prompted answer asks for, the way
+// kubectl names objects: "deploy kubyk-web", "deploy/kubyk-web",
+// "deploy prod/kubyk-web", "kubyk-web".
+func parseObjectSpec(input string) (kind, ns, name string, err error) {
+	fields := strings.Fields(input)
+	switch len(fields) {
+	case 1:
+		// "x/y" could be kind/name or ns/name; kubectl reads kind/name
+		// (and "apps/deployments/web" as group/kind/name), so do we.
+		name = fields[0]
+		if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			kind, name = name[:i], name[i+1:]
+		}
+	case 2:
+		kind, name = fields[0], fields[1]
+		if n, nm, ok := strings.Cut(name, "/"); ok {
+			ns, name = n, nm
+		}
+	default:
+		return "", "", "", fmt.Errorf("type a kind and a name, e.g. deploy kubyk-web (or just a name)")
+	}
+	if name == "" || strings.Contains(name, "/") || strings.HasPrefix(kind, "/") {
+		return "", "", "", fmt.Errorf("%q is not an object: type a kind and a name, e.g. deploy kubyk-web", input)
+	}
+	return kind, ns, name, nil
+}
+
+// ExecCommand is the command of an exec or attach request, from the
+// requestURI's command= query parameters ("sh -c date"), or "" when there is
+// none. The result comes from the log: Sanitize it before drawing.
+func ExecCommand(requestURI string) string {
+	_, query, ok := strings.Cut(requestURI, "?")
+	if !ok {
+		return ""
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil && len(values["command"]) == 0 {
+		return ""
+	}
+	parts := values["command"]
+	for i, p := range parts {
+		if p == "" || strings.ContainsAny(p, " \t\"'") {
+			parts[i] = fmt.Sprintf("%q", p)
+		}
+	}
+	return strings.Join(parts, " ")
+}

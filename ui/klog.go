@@ -1,0 +1,391 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// KlogPage is the apiserver's own log: the klog lines demixed from the audit
+// lines, severity coloured, with a text filter of its own, following the tail.
+// A toggle shows the "other" lines (neither audit nor klog) with where they
+// came from and why they were set aside.
+type KlogPage struct {
+	env *Env
+
+	klog  []audit.KlogLine
+	other []audit.OtherLine
+
+	query   string          // applied text filter ("" = every line)
+	saved   string          // the filter when editing began (esc restores it)
+	input   textinput.Model // the filter while it is edited
+	editing bool
+
+	minSev    byte // 0 = all, 'W' = warnings and worse, 'E' = errors and worse
+	showOther bool
+
+	// matched holds the indexes of the lines passing query and minSev;
+	// scanned is how many lines of klog (or other) were checked, so new
+	// lines are checked once each.
+	matched []int
+	scanned int
+
+	inputNames []string // names of the inputs, by Ref.Input
+
+	top    int  // first matched line drawn
+	follow bool // keep the newest line in view
+	width  int
+	height int
+}
+
+// NewKlogPage builds the Apiserver-log page.
+func NewKlogPage(env *Env) Page {
+	in := textinput.New()
+	in.Prompt = "log filter: "
+	in.Placeholder = "text to find (case-insensitive unless it has capitals)"
+	in.CharLimit = 512
+	return &KlogPage{env: env, input: in, follow: true}
+}
+
+func (p *KlogPage) Init() tea.Cmd { return nil }
+
+func (p *KlogPage) Title() string { return "Apiserver log" }
+
+func (p *KlogPage) SetSize(width, height int) {
+	p.width, p.height = width, height
+	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
+	p.clampTop()
+}
+
+// CapturesInput is true while the text filter is being edited.
+func (p *KlogPage) CapturesInput() bool { return p.editing }
+
+func (p *KlogPage) ShortHelp() []KeyHelp {
+	k := p.env.Keys
+	if p.editing {
+		return ShortHelp(k.FilterApply, k.FilterCancel)
+	}
+	return ShortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.Follow)
+}
+
+func (p *KlogPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+	k := p.env.Keys
+	switch msg := msg.(type) {
+	case DataMsg:
+		p.klog, p.other = msg.Snap.Klog, msg.Snap.Other
+		p.scan()
+		return p, nil
+	case tea.KeyPressMsg:
+		if p.editing {
+			return p, p.updateInput(msg)
+		}
+		switch {
+		case key.Matches(msg, k.KlogSearch):
+			p.editing = true
+			p.saved = p.query
+			p.input.SetValue(p.query)
+			p.input.CursorEnd()
+			return p, p.input.Focus()
+		case key.Matches(msg, k.KlogOther):
+			p.showOther = !p.showOther
+			p.rescan()
+		case key.Matches(msg, k.KlogSeverity):
+			switch p.minSev {
+			case 0:
+				p.minSev = 'W'
+			case 'W':
+				p.minSev = 'E'
+			default:
+				p.minSev = 0
+			}
+			p.rescan()
+		case key.Matches(msg, k.Down):
+			p.scroll(1)
+		case key.Matches(msg, k.Up):
+			p.scroll(-1)
+		case key.Matches(msg, k.PageDown):
+			p.scroll(p.rows())
+		case key.Matches(msg, k.PageUp):
+			p.scroll(-p.rows())
+		case key.Matches(msg, k.HalfDown):
+			p.scroll(p.rows() / 2)
+		case key.Matches(msg, k.HalfUp):
+			p.scroll(-p.rows() / 2)
+		case key.Matches(msg, k.Top):
+			p.top, p.follow = 0, false
+		case key.Matches(msg, k.Bottom), key.Matches(msg, k.Follow):
+			p.follow = true
+			p.clampTop()
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelDown:
+			p.scroll(3)
+		case tea.MouseWheelUp:
+			p.scroll(-3)
+		}
+	}
+	return p, nil
+}
+
+// updateInput edits the text filter: applied as typed, enter keeps it, esc
+// restores the one before.
+func (p *KlogPage) updateInput(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.env.Keys
+	switch {
+	case key.Matches(msg, k.FilterApply):
+		p.editing = false
+		p.input.Blur()
+		return nil
+	case key.Matches(msg, k.FilterCancel):
+		p.editing = false
+		p.input.Blur()
+		p.setQuery(p.saved)
+		return nil
+	case key.Matches(msg, k.FilterClear):
+		p.input.SetValue("")
+		p.setQuery("")
+		return nil
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	p.setQuery(p.input.Value())
+	return cmd
+}
+
+func (p *KlogPage) setQuery(q string) {
+	if q == p.query {
+		return
+	}
+	p.query = q
+	p.rescan()
+}
+
+// rescan recomputes the matches from the first line (filter or mode changed).
+func (p *KlogPage) rescan() {
+	p.matched = p.matched[:0]
+	p.scanned = 0
+	p.scan()
+	p.follow = true
+}
+
+// scan checks the lines not checked yet against the filter.
+func (p *KlogPage) scan() {
+	n := len(p.klog)
+	if p.showOther {
+		n = len(p.other)
+	}
+	if n < p.scanned { // a new store (reload): start again
+		p.matched, p.scanned = p.matched[:0], 0
+	}
+	m := newTextMatcher(p.query)
+	for i := p.scanned; i < n; i++ {
+		if p.showOther {
+			if m.match(p.other[i].Why) {
+				p.matched = append(p.matched, i)
+			}
+			continue
+		}
+		l := &p.klog[i]
+		if p.minSev != 0 && sevRank(l.Severity) < sevRank(p.minSev) {
+			continue
+		}
+		if m.match(l.Msg) || m.match(l.File) {
+			p.matched = append(p.matched, i)
+		}
+	}
+	p.scanned = n
+	p.clampTop()
+}
+
+// sevRank orders klog severities: I < W < E < F.
+func sevRank(s byte) int {
+	return strings.IndexByte("IWEF", s)
+}
+
+// textMatcher is a smart-case substring search: case-insensitive unless the
+// query has a capital letter.
+type textMatcher struct {
+	q    string
+	fold bool
+}
+
+func newTextMatcher(q string) textMatcher {
+	return textMatcher{q: q, fold: strings.ToLower(q) == q}
+}
+
+func (m textMatcher) match(s string) bool {
+	if m.q == "" {
+		return true
+	}
+	if !m.fold {
+		return strings.Contains(s, m.q)
+	}
+	// ASCII fast path: most log text is ASCII and EqualFold needs no copy.
+	n := len(m.q)
+	for i := 0; i+n <= len(s); i++ {
+		if strings.EqualFold(s[i:i+n], m.q) {
+			return true
+		}
+	}
+	return false
+}
+
+// rows is how many log lines fit under the header (and the input line).
+func (p *KlogPage) rows() int {
+	r := p.height - 1
+	if p.editing || p.query != "" {
+		r--
+	}
+	return max(1, r)
+}
+
+func (p *KlogPage) scroll(d int) {
+	p.top += d
+	p.follow = false
+	p.clampTop()
+	if p.top >= len(p.matched)-p.rows() {
+		p.follow = true // scrolled to the end: follow again, as less +F does
+	}
+}
+
+func (p *KlogPage) clampTop() {
+	last := max(0, len(p.matched)-p.rows())
+	if p.follow {
+		p.top = last
+	}
+	p.top = clampInt(p.top, 0, last)
+}
+
+func (p *KlogPage) View() string {
+	st := p.env.Styles
+	w := max(p.width, 20)
+	var b strings.Builder
+	b.WriteString(p.header(w))
+	b.WriteString("\n")
+	if p.editing {
+		b.WriteString(p.input.View())
+		b.WriteString("\n")
+	} else if p.query != "" {
+		b.WriteString(st.FilterPrompt.Render("log filter: "))
+		b.WriteString(st.FilterText.Render(truncateCells(Sanitize(p.query), w-12)))
+		b.WriteString(st.Muted.Render("  (/ to edit)"))
+		b.WriteString("\n")
+	}
+	rows := p.rows()
+	if len(p.matched) == 0 {
+		switch {
+		case p.showOther && len(p.other) == 0:
+			b.WriteString(st.Empty.Render("every line was an audit event or a klog line"))
+		case p.showOther:
+			b.WriteString(st.Empty.Render("no other line matches the filter"))
+		case len(p.klog) == 0:
+			b.WriteString(st.Empty.Render("no apiserver log lines: they appear when the input is the apiserver's output (stdout mode, pod logs)"))
+		default:
+			b.WriteString(st.Empty.Render("no log line matches the filter"))
+		}
+		return summaryFit(b.String(), p.height)
+	}
+	end := min(len(p.matched), p.top+rows)
+	for _, i := range p.matched[p.top:end] {
+		if p.showOther {
+			b.WriteString(p.otherLine(&p.other[i], w))
+		} else {
+			b.WriteString(p.klogLine(&p.klog[i], w))
+		}
+		b.WriteString("\n")
+	}
+	return summaryFit(b.String(), p.height)
+}
+
+// header counts the lines and says what is shown.
+func (p *KlogPage) header(w int) string {
+	st := p.env.Styles
+	var parts []string
+	if p.showOther {
+		parts = append(parts, st.Title.Render("Other lines"),
+			fmt.Sprintf("%d of %d", len(p.matched), len(p.other)),
+			st.Muted.Render(fmt.Sprintf("klog %d", len(p.klog))),
+			st.Muted.Render("o: back to the log"))
+	} else {
+		parts = append(parts, st.Title.Render("Apiserver log"),
+			fmt.Sprintf("%d of %d lines", len(p.matched), len(p.klog)))
+		switch p.minSev {
+		case 'W':
+			parts = append(parts, st.SevWarn.Render("warnings and errors"))
+		case 'E':
+			parts = append(parts, st.SevError.Render("errors only"))
+		}
+		other := fmt.Sprintf("other %d", len(p.other))
+		if len(p.other) > 0 {
+			other = st.Warning.Render(other) + st.Muted.Render(" (o: show)")
+		} else {
+			other = st.Muted.Render(other)
+		}
+		parts = append(parts, other)
+	}
+	if p.follow {
+		parts = append(parts, st.Follow.Render("following"))
+	} else if len(p.matched) > 0 {
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("line %d", p.top+1)))
+	}
+	return ansi.Truncate(strings.Join(parts, "  "), w, "…")
+}
+
+// klogLine draws one klog line: severity letter, date and time, file:line,
+// message. The message comes from the log and is sanitised; continuation
+// lines folded into it show as \n.
+func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
+	st := p.env.Styles
+	sev := st.Severity(l.Severity)
+	head := string(rune(l.Severity))
+	if l.Severity == 0 {
+		head = "?"
+	}
+	ts := l.Time.Format("01-02 15:04:05.000")
+	if l.Time.IsZero() {
+		ts = strings.Repeat(" ", 18)
+	}
+	file := Sanitize(l.File) + "]"
+	room := w - len(head) - 1 - len(ts) - 1 - len(file) - 1
+	msg := truncateCells(Sanitize(l.Msg), max(0, room))
+	return sev.Render(head) + " " + st.Time.Render(ts) + " " + st.Muted.Render(file) + " " + sev.Render(msg)
+}
+
+// otherLine draws one set-aside line: where it is and why it is not audit or
+// klog, then the start of its text.
+func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
+	st := p.env.Styles
+	where := fmt.Sprintf("%s:%d", p.inputName(l.Input), l.Line)
+	text := ""
+	if p.env.Data.Raw != nil {
+		if raw, err := p.env.Data.Raw(l.Ref); err == nil {
+			text = Sanitize(string(raw[:min(len(raw), 4*w)]))
+		}
+	}
+	head := st.Muted.Render(where) + "  " + st.Warning.Render(Sanitize(l.Why))
+	room := w - len(where) - 2 - lipgloss.Width(Sanitize(l.Why)) - 2
+	if room > 3 && text != "" {
+		head += "  " + truncateCells(text, room)
+	}
+	return head
+}
+
+// SetInputNames gives the names of the inputs (files, "-"), in the order
+// of the source set, so other lines can say where they are.
+func (p *KlogPage) SetInputNames(names []string) { p.inputNames = names }
+
+// inputName names an input of the source set for the other-lines view.
+func (p *KlogPage) inputName(i int32) string {
+	if int(i) < len(p.inputNames) && i >= 0 {
+		return Sanitize(p.inputNames[i])
+	}
+	return fmt.Sprintf("input %d", i+1)
+}

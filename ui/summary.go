@@ -1,0 +1,558 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+)
+
+// SummaryPage counts the requests passing the current filter by user, verb,
+// resource, code, agent and namespace, and draws them over time. Choosing a
+// value (enter) narrows the filter to it; x excludes it.
+type SummaryPage struct {
+	env *Env
+
+	expr  string           // the applied filter
+	shown []*audit.Request // the requests passing it
+	dirty bool             // shown changed since the counts were made
+
+	sections []summarySection
+	hist     summaryHist
+
+	sec, row int // cursor: section (len(sections) = the histogram), row or bucket
+	width    int
+	height   int
+}
+
+// summarySection is one "top values" box.
+type summarySection struct {
+	title  string
+	field  string // filter field that selects a value
+	values []summaryValue
+	total  int // requests counted
+}
+
+type summaryValue struct {
+	value string // the exact value, as logged ("" when absent)
+	label string // what is drawn (sanitised)
+	count int
+}
+
+// summaryHist is the requests-over-time histogram.
+type summaryHist struct {
+	start  time.Time
+	step   time.Duration
+	counts []int
+}
+
+// summaryFields are the boxes, in reading order.
+var summaryFields = []struct {
+	title, field string
+	value        func(*audit.Request) string
+	empty        string // label of the empty value
+}{
+	{"Users", "user", func(r *audit.Request) string { return r.User }, "(none)"},
+	{"Verbs", "verb", func(r *audit.Request) string { return r.Verb }, "(none)"},
+	{"Resources", "resource", summaryResource, "(non-resource)"},
+	{"Codes", "code", func(r *audit.Request) string {
+		if r.Code == 0 {
+			return ""
+		}
+		return strconv.Itoa(r.Code)
+	}, "(no status)"},
+	{"Agents", "agent", func(r *audit.Request) string { return r.UserAgent }, "(none)"},
+	{"Namespaces", "ns", func(r *audit.Request) string { return r.Namespace }, "(cluster-scoped)"},
+}
+
+// summaryResource is resource[/subresource] without the API group, the form
+// the filter's resource field takes ("deployments/scale", "pods/exec").
+func summaryResource(r *audit.Request) string {
+	if r.Resource == "" || r.Subresource == "" {
+		return r.Resource
+	}
+	return r.Resource + "/" + r.Subresource
+}
+
+// NewSummaryPage builds the Summary page.
+func NewSummaryPage(env *Env) Page {
+	return &SummaryPage{env: env, dirty: true}
+}
+
+func (p *SummaryPage) Init() tea.Cmd { return nil }
+
+func (p *SummaryPage) Title() string { return "Summary" }
+
+func (p *SummaryPage) SetSize(width, height int) {
+	p.width, p.height = width, height
+	p.dirty = true // histogram buckets follow the width
+}
+
+func (p *SummaryPage) ShortHelp() []KeyHelp {
+	k := p.env.Keys
+	return ShortHelp(k.SummaryNarrow, k.SummaryExclude, k.SummaryNextBox)
+}
+
+func (p *SummaryPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+	switch msg := msg.(type) {
+	case DataMsg:
+		p.expr = msg.Filter
+		p.shown = msg.Shown
+		p.dirty = true
+	case tea.KeyPressMsg:
+		p.refresh()
+		k := p.env.Keys
+		switch {
+		case key.Matches(msg, k.Down):
+			p.move(1)
+		case key.Matches(msg, k.Up):
+			p.move(-1)
+		case key.Matches(msg, k.SummaryNextBox):
+			p.side(1)
+		case key.Matches(msg, k.SummaryPrevBox):
+			p.side(-1)
+		case key.Matches(msg, k.Top):
+			p.sec, p.row = 0, 0
+		case key.Matches(msg, k.Bottom):
+			p.sec, p.row = len(p.sections), max(0, len(p.hist.counts)-1)
+		case key.Matches(msg, k.SummaryNarrow):
+			return p, p.choose(false)
+		case key.Matches(msg, k.SummaryExclude):
+			return p, p.choose(true)
+		}
+	}
+	return p, nil
+}
+
+// rowsShown is how many values of a box are drawn (and selectable).
+func (p *SummaryPage) rowsShown(sec int) int {
+	if sec == len(p.sections) {
+		return len(p.hist.counts)
+	}
+	return min(len(p.sections[sec].values), p.layout().rows)
+}
+
+// move steps the cursor through every selectable item, box after box.
+func (p *SummaryPage) move(d int) {
+	n := len(p.sections)
+	row := p.row + d
+	sec := p.sec
+	for row < 0 && sec > 0 {
+		sec--
+		row = p.rowsShown(sec) - 1
+	}
+	for sec <= n && row >= p.rowsShown(sec) && sec < n {
+		row -= p.rowsShown(sec)
+		sec++
+	}
+	p.sec, p.row = sec, clampInt(row, 0, max(0, p.rowsShown(sec)-1))
+}
+
+// side jumps to the neighbouring box; in the histogram it moves one bucket,
+// and leaving its first bucket leftwards goes back to the boxes.
+func (p *SummaryPage) side(d int) {
+	n := len(p.sections)
+	if p.sec == n {
+		if d < 0 && p.row == 0 {
+			p.sec = n - 1
+			p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
+			return
+		}
+		p.row = clampInt(p.row+d, 0, max(0, len(p.hist.counts)-1))
+		return
+	}
+	p.sec = clampInt(p.sec+d, 0, n)
+	if p.sec == n {
+		p.row = 0
+		return
+	}
+	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
+}
+
+// choose narrows (or with exclude, widens out) the filter by the value or
+// time bucket under the cursor and shows the requests.
+func (p *SummaryPage) choose(exclude bool) tea.Cmd {
+	expr := p.expr
+	switch {
+	case p.sec == len(p.sections):
+		if p.row >= len(p.hist.counts) || p.hist.counts[p.row] == 0 {
+			return statusCmd("no requests in this time bucket", true)
+		}
+		if exclude {
+			return statusCmd("a time bucket cannot be excluded; choose it with enter", true)
+		}
+		from := p.hist.start.Add(time.Duration(p.row) * p.hist.step)
+		expr = filter.With(expr, "since", from.UTC().Format(time.RFC3339Nano), false)
+		expr = filter.With(expr, "until", from.Add(p.hist.step).UTC().Format(time.RFC3339Nano), false)
+	case p.sec < len(p.sections) && p.row < len(p.sections[p.sec].values):
+		s := p.sections[p.sec]
+		v := s.values[p.row]
+		if v.value == "" {
+			return statusCmd(fmt.Sprintf("%s %s cannot be written as a filter", strings.ToLower(s.title), v.label), true)
+		}
+		expr = filter.With(expr, s.field, v.value, exclude)
+	default:
+		return nil
+	}
+	return tea.Batch(
+		func() tea.Msg { return SetFilterMsg{Expr: expr} },
+		func() tea.Msg { return ShowPageMsg{Page: StateRequests} },
+	)
+}
+
+// refresh recounts the shown requests when they changed.
+func (p *SummaryPage) refresh() {
+	if !p.dirty {
+		return
+	}
+	p.dirty = false
+	p.sections = summarize(p.shown)
+	p.hist = histogram(p.shown, p.histWidth())
+	p.sec = clampInt(p.sec, 0, len(p.sections))
+	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
+}
+
+// summarize counts the requests per value of each box, highest first (ties
+// by value, so the order is stable).
+func summarize(reqs []*audit.Request) []summarySection {
+	out := make([]summarySection, len(summaryFields))
+	counts := make([]map[string]int, len(summaryFields))
+	for i := range counts {
+		counts[i] = make(map[string]int)
+	}
+	for _, r := range reqs {
+		for i, f := range summaryFields {
+			counts[i][f.value(r)]++
+		}
+	}
+	for i, f := range summaryFields {
+		s := summarySection{title: f.title, field: f.field, total: len(reqs)}
+		for v, n := range counts[i] {
+			label := f.empty
+			if v != "" {
+				label = Sanitize(v)
+			}
+			s.values = append(s.values, summaryValue{value: v, label: label, count: n})
+		}
+		sort.Slice(s.values, func(a, b int) bool {
+			if s.values[a].count != s.values[b].count {
+				return s.values[a].count > s.values[b].count
+			}
+			return s.values[a].value < s.values[b].value
+		})
+		out[i] = s
+	}
+	return out
+}
+
+// histogramSteps are the bucket widths a histogram may use: round numbers a
+// person reads at a glance.
+var histogramSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+	2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
+}
+
+// histogram buckets the requests' receive times with the smallest round step
+// whose buckets fit in columns.
+func histogram(reqs []*audit.Request, columns int) summaryHist {
+	var lo, hi time.Time
+	for _, r := range reqs {
+		if r.First.IsZero() {
+			continue
+		}
+		if lo.IsZero() || r.First.Before(lo) {
+			lo = r.First
+		}
+		if r.First.After(hi) {
+			hi = r.First
+		}
+	}
+	if lo.IsZero() || columns < 1 {
+		return summaryHist{}
+	}
+	step := histogramSteps[len(histogramSteps)-1]
+	for _, s := range histogramSteps {
+		if int(hi.Truncate(s).Sub(lo.Truncate(s))/s)+1 <= columns {
+			step = s
+			break
+		}
+	}
+	start := lo.Truncate(step)
+	h := summaryHist{start: start, step: step, counts: make([]int, int(hi.Truncate(step).Sub(start)/step)+1)}
+	for _, r := range reqs {
+		if r.First.IsZero() {
+			continue
+		}
+		if i := int(r.First.Sub(start) / step); i >= 0 && i < len(h.counts) {
+			h.counts[i]++
+		}
+	}
+	return h
+}
+
+// summaryLayout is how the page is cut at the current size.
+type summaryLayout struct {
+	cols, rows int // boxes per line, values per box
+	colWidth   int
+	histBars   int // height of the histogram bars
+}
+
+const summaryGap = 2
+
+func (p *SummaryPage) layout() summaryLayout {
+	w, h := max(p.width, 20), max(p.height, 8)
+	l := summaryLayout{cols: 3}
+	if w < 72 {
+		l.cols = 2
+	}
+	l.colWidth = (w - summaryGap*(l.cols-1)) / l.cols
+	gridLines := (len(summaryFields) + l.cols - 1) / l.cols
+	// The histogram takes about a third: title, bars, axis, selection line.
+	l.histBars = clampInt(h/3-3, 2, 12)
+	histH := l.histBars + 3
+	// Each line of boxes: a title and its values, a blank line between.
+	l.rows = max(1, (h-histH-(gridLines-1)-1-gridLines)/gridLines)
+	return l
+}
+
+func (p *SummaryPage) histWidth() int {
+	return max(p.width, 20) - p.histAxisWidth()
+}
+
+// histAxisWidth is the room left of the bars for the count scale.
+func (p *SummaryPage) histAxisWidth() int { return 7 }
+
+func (p *SummaryPage) View() string {
+	p.refresh()
+	st := p.env.Styles
+	l := p.layout()
+	w := max(p.width, 20)
+	var b strings.Builder
+	if len(p.shown) == 0 {
+		b.WriteString(st.Empty.Render("no requests match the filter"))
+		b.WriteString("\n")
+		return summaryFit(b.String(), p.height)
+	}
+	for first := 0; first < len(p.sections); first += l.cols {
+		if first > 0 {
+			b.WriteString("\n")
+		}
+		var boxes []string
+		for i := first; i < min(first+l.cols, len(p.sections)); i++ {
+			boxes = append(boxes, p.viewBox(i, l))
+		}
+		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, joinWithGap(boxes, summaryGap)...))
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(p.viewHistogram(w, l.histBars))
+	return summaryFit(b.String(), p.height)
+}
+
+func joinWithGap(boxes []string, gap int) []string {
+	out := make([]string, 0, 2*len(boxes))
+	for i, bx := range boxes {
+		if i > 0 {
+			out = append(out, strings.Repeat(" ", gap))
+		}
+		out = append(out, bx)
+	}
+	return out
+}
+
+// viewBox draws one box: title, then value, count and bar per line.
+func (p *SummaryPage) viewBox(i int, l summaryLayout) string {
+	st := p.env.Styles
+	s := p.sections[i]
+	w := l.colWidth
+	title := fmt.Sprintf("%s (%d)", s.title, len(s.values))
+	lines := []string{st.Title.Render(padRight(truncateCells(title, w), w))}
+	shown := min(len(s.values), l.rows)
+	maxCount := 0
+	for _, v := range s.values[:shown] {
+		maxCount = max(maxCount, v.count)
+	}
+	countW := len(strconv.Itoa(maxCount))
+	labelW := 0
+	for _, v := range s.values[:shown] {
+		labelW = max(labelW, lipgloss.Width(v.label))
+	}
+	// Labels get what the bar does not need; the bar at least a few cells.
+	labelW = min(labelW, max(4, w-countW-2-max(4, w/4)))
+	barW := max(0, w-labelW-countW-2)
+	for r, v := range s.values[:shown] {
+		label := padRight(truncateCells(v.label, labelW), labelW)
+		count := fmt.Sprintf("%*d", countW, v.count)
+		bar := barCells(v.count, maxCount, barW)
+		selected := p.sec == i && p.row == r
+		var line string
+		if selected {
+			line = st.Selected.Render(padRight(label+" "+count+" "+bar, w))
+		} else {
+			line = st.BarLabel.Render(label) + " " + st.BarValue.Render(count) + " " + st.Bar.Render(padRight(bar, barW))
+		}
+		lines = append(lines, line)
+	}
+	for len(lines) < l.rows+1 {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// barCells is a horizontal bar of n/total of width cells, in eighths.
+func barCells(n, total, width int) string {
+	if total <= 0 || width <= 0 || n <= 0 {
+		return ""
+	}
+	eighths := n * width * 8 / total
+	if eighths == 0 {
+		eighths = 1 // a value that exists is never drawn as nothing
+	}
+	s := strings.Repeat("█", eighths/8)
+	if rem := eighths % 8; rem > 0 {
+		s += string([]rune("▏▎▍▌▋▊▉")[rem-1])
+	}
+	return s
+}
+
+// viewHistogram draws requests over time: bars of eighth blocks, an axis
+// with the first and last times, and the selected bucket.
+func (p *SummaryPage) viewHistogram(w, bars int) string {
+	st := p.env.Styles
+	h := p.hist
+	var b strings.Builder
+	title := fmt.Sprintf("Requests over time (%s per bar, UTC)", summaryStep(h.step))
+	b.WriteString(st.Title.Render(truncateCells(title, w)))
+	b.WriteString("\n")
+	n := len(h.counts)
+	if n == 0 {
+		b.WriteString(st.Empty.Render("no request carries a time"))
+		return b.String()
+	}
+	axisW := p.histAxisWidth()
+	colW := max(1, (w-axisW)/n)
+	peak := 0
+	for _, c := range h.counts {
+		peak = max(peak, c)
+	}
+	levels := []rune(" ▁▂▃▄▅▆▇█")
+	for line := bars - 1; line >= 0; line-- {
+		label := ""
+		switch line {
+		case bars - 1:
+			label = strconv.Itoa(peak)
+		case 0:
+			label = "0"
+		}
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%*s │", axisW-2, label)))
+		for i, c := range h.counts {
+			// Height in eighths of a line; a non-empty bucket shows at least a sliver.
+			e := c * bars * 8 / max(peak, 1)
+			if c > 0 && e == 0 {
+				e = 1
+			}
+			cell := levels[clampInt(e-line*8, 0, 8)]
+			text := strings.Repeat(string(cell), colW)
+			if p.sec == len(p.sections) && p.row == i {
+				b.WriteString(st.Selected.Render(text))
+			} else {
+				b.WriteString(st.Bar.Render(text))
+			}
+		}
+		b.WriteString("\n")
+	}
+	// Axis: first bucket's time at the left, last bucket's end at the right.
+	first := h.start
+	last := h.start.Add(time.Duration(n) * h.step)
+	left := summaryTime(first, h.step)
+	right := summaryTime(last, h.step)
+	axis := strings.Repeat(" ", axisW) + left
+	span := axisW + n*colW
+	if gap := span - lipgloss.Width(axis) - len(right); gap > 0 {
+		axis += strings.Repeat(" ", gap) + right
+	}
+	b.WriteString(st.Muted.Render(axis))
+	b.WriteString("\n")
+	// What the cursor is on.
+	if p.sec == len(p.sections) && p.row < n {
+		from := h.start.Add(time.Duration(p.row) * h.step)
+		b.WriteString(fmt.Sprintf("%s – %s  %d requests  (enter: narrow to this time)",
+			summaryTime(from, h.step), summaryTime(from.Add(h.step), h.step), h.counts[p.row]))
+	} else {
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%d requests from %s to %s", len(p.shown),
+			summaryTime(first, time.Second), summaryTime(last, time.Second))))
+	}
+	return b.String()
+}
+
+// summaryStep says a bucket width the short way: "1m", "15s", "2h", "7d".
+func summaryStep(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// summaryTime prints a time as precisely as a bucket step needs, in UTC.
+func summaryTime(t time.Time, step time.Duration) string {
+	t = t.UTC()
+	switch {
+	case step >= 24*time.Hour:
+		return t.Format("2006-01-02")
+	case step >= time.Minute:
+		return t.Format("01-02 15:04")
+	}
+	return t.Format("01-02 15:04:05")
+}
+
+// summaryFit cuts or pads a view to exactly height lines.
+func summaryFit(s string, height int) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if height > 0 && len(lines) > height {
+		lines = lines[:height]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncateCells cuts s to at most w terminal cells, ending in "…" when cut.
+func truncateCells(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		rw := lipgloss.Width(string(r))
+		if used+rw > w-1 {
+			break
+		}
+		b.WriteRune(r)
+		used += rw
+	}
+	return b.String() + "…"
+}
+
+func clampInt(v, lo, hi int) int {
+	if hi < lo {
+		return lo
+	}
+	return min(max(v, lo), hi)
+}
