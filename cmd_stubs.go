@@ -6,7 +6,3 @@ package main
 func runSetupCmd(args []string, io *IO) error {
 	return usageError("'kauditui setup' is not implemented yet")
 }
-
-func runExploreCmd(args []string, io *IO) error {
-	return usageError("the explorer is not implemented yet; see 'kauditui --help'")
-}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/source"
+	"github.com/kauditui/kauditui/ui"
+)
+
+// exploreOptions is everything the explorer needs, so tests can build it
+// without a terminal.
+type exploreOptions struct {
+	IO       *IO
+	Now      func() time.Time
+	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
+
+	Filter  string
+	Demo    bool
+	Follow  bool
+	NoColor bool
+	Sources []string
+}
+
+const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [SOURCE...]
+       kauditui --demo
+
+Opens the explorer on audit logs: files (rotated backups beside them are read
+too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
+or - for standard input. --demo opens the built-in sample data.
+Press ? inside for the keys.
+
+Flags:
+`
+
+func runExploreCmd(args []string, io *IO) error {
+	opts := &exploreOptions{IO: io, Now: time.Now, Manifest: defaultManifest}
+	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
+	fs.BoolVar(&opts.Demo, "demo", false, "explore the built-in sample data (a real kube-apiserver's logs)")
+	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request")
+	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
+	fs.Usage = func() {
+		fmt.Fprint(io.Err, exploreUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return usageError("%v (see 'kauditui --help')", err)
+	}
+	opts.Sources = fs.Args()
+	if io.Getenv != nil && io.Getenv("NO_COLOR") != "" {
+		opts.NoColor = true
+	}
+	return runExplore(context.Background(), opts)
+}
+
+func runExplore(ctx context.Context, o *exploreOptions) error {
+	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
+		return usageError("%v", err)
+	}
+	if o.Demo {
+		if len(o.Sources) > 0 {
+			return usageError("--demo reads the built-in sample data: drop the SOURCE arguments, or drop --demo")
+		}
+		dir, paths, err := writeDemoData()
+		if err != nil {
+			return fmt.Errorf("preparing the demo data: %v", err)
+		}
+		defer os.RemoveAll(dir)
+		o.Sources = paths
+	}
+	if len(o.Sources) == 0 {
+		path, err := auditLogFromManifest(o.Manifest)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		o.Sources = []string{path}
+	}
+	progress := &ui.Progress{}
+	set, err := source.Open(o.Sources, source.Options{
+		Follow:   o.Follow,
+		Stdin:    o.IO.In,
+		Warn:     progress.Warn,
+		Progress: progress.Set,
+	})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer set.Close()
+	for _, w := range progress.Warnings() {
+		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
+	}
+
+	store := audit.NewStore()
+	m := ui.New(ui.Options{
+		Data:     ui.Data{Store: store, Raw: set.Raw},
+		Load:     func(ctx context.Context) error { return set.Load(ctx, store) },
+		Progress: progress,
+		Sources:  o.Sources,
+		Follow:   o.Follow,
+		Filter:   o.Filter,
+		NoColor:  o.NoColor,
+		Now:      o.Now,
+	})
+	var popts []tea.ProgramOption
+	popts = append(popts, tea.WithContext(ctx))
+	if f, ok := o.IO.Out.(*os.File); ok {
+		popts = append(popts, tea.WithOutput(f))
+	}
+	if _, err := tea.NewProgram(m, popts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("the explorer stopped: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,453 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// DetailPage shows one request: a summary of its fields, its stage events
+// with timing, and one stage event as foldable, coloured JSON. It is one
+// scrollable document with a cursor line (the fold keys act on it).
+type DetailPage struct {
+	env *Env
+	// OutDir is where w writes events ("." in the explorer).
+	OutDir string
+
+	req    *audit.Request
+	nev    int      // len(req.Events) when the page was built
+	raws   [][]byte // the raw event lines, nil where unreadable
+	errs   []error
+	evIdx  int // the event shown as JSON
+	json   *JSONView
+	header []string // rendered for the current width
+
+	cursor, top   int
+	width, height int
+}
+
+// NewDetailPage returns an empty detail page (no request yet).
+func NewDetailPage(env *Env) *DetailPage {
+	return &DetailPage{env: env, OutDir: "."}
+}
+
+// Title implements Page.
+func (p *DetailPage) Title() string { return "Detail" }
+
+// Init implements Component.
+func (p *DetailPage) Init() tea.Cmd { return nil }
+
+// Request is the request shown, or nil.
+func (p *DetailPage) Request() *audit.Request { return p.req }
+
+// SetSize implements Component.
+func (p *DetailPage) SetSize(width, height int) {
+	p.width, p.height = width, height
+	if p.req != nil {
+		p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
+	}
+	p.clamp()
+}
+
+// ShortHelp implements Page.
+func (p *DetailPage) ShortHelp() []KeyHelp {
+	k := p.env.Keys
+	return ShortHelp(k.Down, k.Up, k.FoldToggle, k.ExpandAll, k.PrevEvent, k.NextEvent, k.Write, k.Back, k.Help)
+}
+
+// Open shows r, its last stage event (the most complete one) in JSON.
+func (p *DetailPage) Open(r *audit.Request) {
+	p.req = r
+	p.load(true)
+	// The cursor starts on the JSON (where the fold keys act), the view at
+	// the top so the summary shows.
+	p.cursor, p.top = len(p.header), 0
+	p.clamp()
+}
+
+// load reads the raw events again (the request may have gained stages).
+func (p *DetailPage) load(reset bool) {
+	r := p.req
+	var refs []audit.EventRef
+	p.env.Data.Store.Read(func(audit.Snapshot) {
+		refs = append(refs, r.Events...)
+	})
+	p.nev = len(refs)
+	p.raws = make([][]byte, len(refs))
+	p.errs = make([]error, len(refs))
+	for i, ev := range refs {
+		if p.env.Data.Raw == nil {
+			p.errs[i] = fmt.Errorf("the raw event lines are not available")
+			continue
+		}
+		p.raws[i], p.errs[i] = p.env.Data.Raw(ev.Ref)
+	}
+	if reset || p.evIdx >= len(refs) {
+		p.evIdx = len(refs) - 1
+	}
+	p.showEvent()
+	p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
+}
+
+func (p *DetailPage) showEvent() {
+	p.json = nil
+	if p.evIdx < 0 || p.evIdx >= len(p.raws) {
+		return
+	}
+	if p.errs[p.evIdx] != nil {
+		msg := "cannot read this event again: " + p.errs[p.evIdx].Error()
+		p.json = NewJSONView([]byte(msg), p.env.Styles)
+		return
+	}
+	p.json = NewJSONView(p.raws[p.evIdx], p.env.Styles, DefaultFoldKeys...)
+}
+
+// Update implements Component.
+func (p *DetailPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+	switch msg := msg.(type) {
+	case DataMsg:
+		if p.req != nil {
+			n := 0
+			p.env.Data.Store.Read(func(audit.Snapshot) { n = len(p.req.Events) })
+			if n != p.nev {
+				p.load(false)
+			}
+		}
+	case tea.KeyPressMsg:
+		return p, p.key(msg)
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			p.scroll(-3)
+		case tea.MouseWheelDown:
+			p.scroll(3)
+		}
+	}
+	return p, nil
+}
+
+func (p *DetailPage) key(msg tea.KeyPressMsg) tea.Cmd {
+	if p.req == nil {
+		return nil
+	}
+	k := p.env.Keys
+	h := max(1, p.height)
+	switch {
+	case key.Matches(msg, k.FoldToggle, k.Open):
+		if i := p.cursor - len(p.header); p.json != nil && i >= 0 {
+			p.cursor = len(p.header) + p.json.Toggle(i)
+		}
+	case key.Matches(msg, k.ExpandAll):
+		if p.json != nil {
+			p.json.ToggleAll()
+		}
+	case key.Matches(msg, k.NextEvent):
+		if p.evIdx < len(p.raws)-1 {
+			p.evIdx++
+			p.afterEventChange()
+		}
+	case key.Matches(msg, k.PrevEvent):
+		if p.evIdx > 0 {
+			p.evIdx--
+			p.afterEventChange()
+		}
+	case key.Matches(msg, k.Write):
+		return p.write()
+	case key.Matches(msg, k.Up):
+		p.cursor--
+	case key.Matches(msg, k.Down):
+		p.cursor++
+	case key.Matches(msg, k.PageUp):
+		p.cursor -= h
+		p.top -= h
+	case key.Matches(msg, k.PageDown):
+		p.cursor += h
+		p.top += h
+	case key.Matches(msg, k.HalfUp):
+		p.cursor -= h / 2
+		p.top -= h / 2
+	case key.Matches(msg, k.HalfDown):
+		p.cursor += h / 2
+		p.top += h / 2
+	case key.Matches(msg, k.Top):
+		p.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		p.cursor = p.lines() - 1
+	}
+	p.clamp()
+	return nil
+}
+
+func (p *DetailPage) afterEventChange() {
+	p.showEvent()
+	p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
+	p.cursor = len(p.header)
+	p.clamp()
+}
+
+func (p *DetailPage) scroll(delta int) {
+	p.top += delta
+	p.cursor += delta
+	p.clamp()
+}
+
+func (p *DetailPage) lines() int {
+	n := len(p.header)
+	if p.json != nil {
+		n += p.json.Len()
+	}
+	return n
+}
+
+func (p *DetailPage) clamp() {
+	n, h := p.lines(), max(1, p.height)
+	p.cursor = max(0, min(p.cursor, n-1))
+	p.top = max(0, min(p.top, n-h))
+	if p.cursor < p.top {
+		p.top = p.cursor
+	}
+	if p.cursor >= p.top+h {
+		p.top = p.cursor - h + 1
+	}
+}
+
+// write saves the request's raw events, one per line, to
+// <OutDir>/kauditui-<auditID>.json, atomically, and says where.
+func (p *DetailPage) write() tea.Cmd {
+	var b []byte
+	n := 0
+	for i, raw := range p.raws {
+		if p.errs[i] != nil {
+			continue
+		}
+		b = append(b, raw...)
+		b = append(b, '\n')
+		n++
+	}
+	if n == 0 {
+		return statusCmd("nothing to write: the raw events of this request cannot be read", true)
+	}
+	name := "kauditui-" + safeFileName(p.req.AuditID) + ".json"
+	path := filepath.Join(p.OutDir, name)
+	shown := path
+	if p.OutDir == "." {
+		shown = "./" + name
+	}
+	if err := writeFileAtomic(path, b); err != nil {
+		return statusCmd("could not write "+shown+": "+Sanitize(err.Error()), true)
+	}
+	return statusCmd(fmt.Sprintf("wrote %d event(s) to %s", n, shown), false)
+}
+
+// safeFileName keeps an auditID usable as a file name: the ID comes from the
+// Audit-ID request header, which any client may set.
+func safeFileName(id string) string {
+	var b strings.Builder
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 100 {
+			break
+		}
+	}
+	if b.Len() == 0 || strings.Trim(b.String(), ".") == "" {
+		return "request"
+	}
+	return b.String()
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".kauditui-*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil { // audit events may hold secrets
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// buildHeader renders the summary lines above the JSON for the current
+// width. Call it under Store.Read.
+func (p *DetailPage) buildHeader() {
+	st := p.env.Styles
+	r := p.req
+	w := max(20, p.width-2) // the gutter takes 2
+	var lines []string
+	const labelW = 9
+	field := func(label string, parts ...string) {
+		var vals []string
+		for _, s := range parts {
+			if s != "" {
+				vals = append(vals, s)
+			}
+		}
+		if len(vals) == 0 {
+			return
+		}
+		text := strings.Join(vals, " · ")
+		wrapped := strings.Split(ansi.Wrap(text, max(10, w-labelW), " ,/&"), "\n")
+		for i, l := range wrapped {
+			lab := strings.Repeat(" ", labelW)
+			if i == 0 {
+				lab = st.Label.Render(padRight(label, labelW))
+			}
+			lines = append(lines, lab+l)
+		}
+	}
+	// Title: verb resource ns/name → code.
+	title := st.Verb(r.Verb).Render(Sanitize(r.Verb)) + " "
+	if r.Resource != "" {
+		title += st.Title.Render(Sanitize(r.ResourcePath()))
+	} else {
+		title += st.Title.Render(Sanitize(uriPath(r.RequestURI)))
+	}
+	if obj := objectName(r); obj != "" {
+		title += " " + Sanitize(obj)
+	}
+	code := "…"
+	if r.Code != 0 {
+		code = strconv.Itoa(r.Code)
+	}
+	cs := st.Code(r.Code)
+	if r.Decision == "forbid" {
+		cs = st.Forbid
+	}
+	title += " → " + cs.Render(code)
+	lines = append(lines, ansi.Truncate(title, w, "…"))
+
+	actor := Sanitize(r.User)
+	if actor == "" {
+		actor = "(none)"
+	}
+	if r.ImpersonatedUser != "" {
+		actor += st.Impersonated.Render(" (as " + Sanitize(r.ImpersonatedUser) + ")")
+	}
+	field("Time", r.First.UTC().Format("2006-01-02 15:04:05.000000Z"), "latency "+formatLatency(r.Latency()),
+		Sanitize(r.Stage), Sanitize(r.Level))
+	field("User", actor)
+	field("Groups", Sanitize(strings.Join(r.Groups, ", ")))
+	if len(r.ImpersonatedGroups) > 0 {
+		field("As groups", Sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
+	}
+	field("From", Sanitize(strings.Join(r.SourceIPs, ", ")), Sanitize(r.UserAgent))
+	field("URI", Sanitize(r.RequestURI))
+	if r.Message != "" {
+		field("Status", Sanitize(r.Message))
+	}
+	if r.Decision != "" || r.Reason != "" {
+		ds := st.Muted
+		if r.Decision == "forbid" {
+			ds = st.Forbid
+		}
+		field("Authz", ds.Render(Sanitize(r.Decision)), Sanitize(r.Reason))
+	}
+	field("Audit ID", Sanitize(r.AuditID))
+	// Stages with timing relative to requestReceivedTimestamp.
+	for i, ev := range r.Events {
+		lab := ""
+		if i == 0 {
+			lab = "Stages"
+		}
+		mark := "  "
+		if i == p.evIdx {
+			mark = "▸ "
+		}
+		off := "+" + formatLatency(ev.At.Sub(r.First))
+		if ev.At.Equal(r.First) || ev.At.IsZero() {
+			off = "+0"
+		}
+		line := mark + padRight(Sanitize(ev.Stage), 17) + " " + ev.At.UTC().Format("15:04:05.000000") + "  " + off
+		lines = append(lines, st.Label.Render(padRight(lab, labelW))+ansi.Truncate(line, max(1, w-labelW), "…"))
+	}
+	what := "no event"
+	if p.evIdx >= 0 && p.evIdx < len(r.Events) {
+		what = fmt.Sprintf("Event %d of %d: %s", p.evIdx+1, len(r.Events), Sanitize(r.Events[p.evIdx].Stage))
+	}
+	rule := "── " + what + " "
+	rule += strings.Repeat("─", max(0, w-ansi.StringWidth(rule)))
+	lines = append(lines, st.Border.Render(ansi.Truncate(rule, w, "")))
+	p.header = lines
+}
+
+func objectName(r *audit.Request) string {
+	switch {
+	case r.Namespace != "" && r.Name != "":
+		return r.Namespace + "/" + r.Name
+	case r.Namespace != "":
+		return r.Namespace + "/"
+	}
+	return r.Name
+}
+
+func padRight(s string, w int) string {
+	if n := ansi.StringWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// View implements Component.
+func (p *DetailPage) View() string {
+	if p.req == nil {
+		return placeText(p.env.Styles.Empty.Render("No request open: pick one in the Requests list and press enter."),
+			p.width, p.height)
+	}
+	h := max(1, p.height)
+	out := make([]string, 0, h)
+	for i := p.top; i < p.top+h; i++ {
+		var line string
+		switch {
+		case i < len(p.header):
+			line = p.header[i]
+		case p.json != nil && i-len(p.header) < p.json.Len():
+			line = p.json.Line(i-len(p.header), max(1, p.width-2))
+		}
+		gutter := "  "
+		if i == p.cursor {
+			gutter = p.env.Styles.Cursor.Render("▸") + " "
+		}
+		if i >= p.lines() {
+			gutter = "  "
+		}
+		out = append(out, fitLine(gutter+line, p.width))
+	}
+	return strings.Join(out, "\n")
+}
+
+// fitLine cuts or pads a styled line to exactly width cells.
+func fitLine(s string, width int) string {
+	w := lipgloss.Width(s)
+	if w > width {
+		return ansi.Truncate(s, width, "")
+	}
+	return s + strings.Repeat(" ", width-w)
+}

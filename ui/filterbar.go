@@ -1,0 +1,190 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// FilterBar is the one-line filter editor under the tabs. While focused it
+// edits the expression; the root applies it as the user types (debounced)
+// and tells the bar about parse errors, which are shown inline while the last
+// good filter stays applied.
+type FilterBar struct {
+	env     *Env
+	input   textinput.Model
+	focused bool
+	applied string // the filter in force, shown when not editing
+	before  string // the applied filter when editing began (esc restores it)
+	err     string // the current parse error, "" when the text parses
+	width   int
+
+	history []string // oldest first, no duplicates next to each other
+	histPos int      // index into history while browsing; len(history) = the draft
+	draft   string   // what was typed before browsing history
+}
+
+// FilterEditedMsg is sent by the bar on every edit; the root debounces it.
+type FilterEditedMsg struct{ Expr string }
+
+// FilterDoneMsg is sent when editing ends: Apply on enter, otherwise esc.
+type FilterDoneMsg struct {
+	Expr  string
+	Apply bool
+}
+
+const maxHistory = 100
+
+// NewFilterBar returns a blurred filter bar.
+func NewFilterBar(env *Env) *FilterBar {
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = "user=alice verb=delete resource=deploy ns=default (enter applies, esc cancels)"
+	s := textinput.DefaultDarkStyles()
+	s.Cursor.Blink = false
+	if env.Styles.NoColor {
+		s = textinput.Styles{}
+		s.Cursor.Blink = false
+	}
+	in.SetStyles(s)
+	return &FilterBar{env: env, input: in}
+}
+
+// Focused reports whether the bar is being edited.
+func (f *FilterBar) Focused() bool { return f.focused }
+
+// Value is the text being edited.
+func (f *FilterBar) Value() string { return f.input.Value() }
+
+// SetApplied records the filter in force (shown when not editing).
+func (f *FilterBar) SetApplied(expr string) {
+	f.applied = expr
+	if !f.focused {
+		f.input.SetValue(expr)
+	}
+}
+
+// SetError shows a parse error inline ("" clears it).
+func (f *FilterBar) SetError(msg string) { f.err = msg }
+
+// Err is the parse error shown, if any.
+func (f *FilterBar) Err() string { return f.err }
+
+// History is the applied filters, oldest first.
+func (f *FilterBar) History() []string { return f.history }
+
+// AddHistory records an applied filter.
+func (f *FilterBar) AddHistory(expr string) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" || (len(f.history) > 0 && f.history[len(f.history)-1] == expr) {
+		return
+	}
+	f.history = append(f.history, expr)
+	if len(f.history) > maxHistory {
+		f.history = f.history[len(f.history)-maxHistory:]
+	}
+}
+
+// Focus starts editing the applied filter.
+func (f *FilterBar) Focus() tea.Cmd {
+	f.focused = true
+	f.before = f.applied
+	f.err = ""
+	f.input.SetValue(f.applied)
+	f.input.CursorEnd()
+	f.histPos = len(f.history)
+	return f.input.Focus()
+}
+
+// Blur ends editing.
+func (f *FilterBar) Blur() {
+	f.focused = false
+	f.input.Blur()
+	f.input.SetValue(f.applied)
+}
+
+// Before is the filter that was applied when editing began.
+func (f *FilterBar) Before() string { return f.before }
+
+// SetWidth sets the bar's width.
+func (f *FilterBar) SetWidth(w int) {
+	f.width = w
+	f.input.SetWidth(max(10, w-4))
+}
+
+// Update handles keys while focused: enter, esc, ctrl+u, history, editing.
+func (f *FilterBar) Update(msg tea.Msg) tea.Cmd {
+	k := f.env.Keys
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(km, k.FilterApply):
+			expr := f.input.Value()
+			return func() tea.Msg { return FilterDoneMsg{Expr: expr, Apply: true} }
+		case key.Matches(km, k.FilterCancel):
+			return func() tea.Msg { return FilterDoneMsg{Expr: f.before} }
+		case key.Matches(km, k.FilterClear):
+			f.input.SetValue("")
+			return f.edited()
+		case key.Matches(km, k.HistoryPrev):
+			if f.histPos > 0 {
+				if f.histPos == len(f.history) {
+					f.draft = f.input.Value()
+				}
+				f.histPos--
+				f.input.SetValue(f.history[f.histPos])
+				f.input.CursorEnd()
+				return f.edited()
+			}
+			return nil
+		case key.Matches(km, k.HistoryNext):
+			if f.histPos < len(f.history) {
+				f.histPos++
+				if f.histPos == len(f.history) {
+					f.input.SetValue(f.draft)
+				} else {
+					f.input.SetValue(f.history[f.histPos])
+				}
+				f.input.CursorEnd()
+				return f.edited()
+			}
+			return nil
+		}
+	}
+	before := f.input.Value()
+	var cmd tea.Cmd
+	f.input, cmd = f.input.Update(msg)
+	if f.input.Value() != before {
+		return tea.Batch(cmd, f.edited())
+	}
+	return cmd
+}
+
+func (f *FilterBar) edited() tea.Cmd {
+	expr := f.input.Value()
+	return func() tea.Msg { return FilterEditedMsg{Expr: expr} }
+}
+
+// View is one line of exactly the bar's width.
+func (f *FilterBar) View() string {
+	st := f.env.Styles
+	prompt := st.FilterPrompt.Render("/") + " "
+	var body string
+	switch {
+	case f.focused:
+		body = f.input.View()
+		if f.err != "" {
+			room := f.width - 2 - ansi.StringWidth(ansi.Strip(body)) - 3
+			if room > 8 {
+				body += "  " + st.FilterError.Render(ansi.Truncate("✗ "+Sanitize(f.err), room, "…"))
+			}
+		}
+	case f.applied == "":
+		body = st.FilterHint.Render("no filter: press / to filter, ? for help")
+	default:
+		body = st.FilterText.Render(Sanitize(f.applied))
+	}
+	return fitLine(prompt+body, f.width)
+}

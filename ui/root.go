@@ -1,0 +1,617 @@
+// Package ui is kauditui's explorer, a bubbletea v2 program.
+//
+// The root model (Model, this file) is an explicit state machine: State says
+// which page is in front; the filter bar and the help overlay sit on top.
+// The root owns the tabs, the filter bar, the status bar and the help, runs
+// the filter over store snapshots (refilter.go) and routes messages: keys to
+// the active page, DataMsg to every page. Pages ask for changes with the
+// messages of component.go.
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+)
+
+// Options configure the explorer.
+type Options struct {
+	Data Data
+	// Load reads the sources into Data.Store; it runs in its own goroutine
+	// and returns when the sources are read (never, when following, until
+	// ctx is cancelled). nil: the store is already filled.
+	Load     func(ctx context.Context) error
+	Progress *Progress // written by Load, may be nil
+	Sources  []string  // names for the status bar
+	Follow   bool      // the sources are followed: start at the newest request
+	Filter   string    // the initial filter
+	NoColor  bool
+	Now      func() time.Time // nil: time.Now
+	OutDir   string           // where the detail page writes events; "" = "."
+}
+
+// Model is the root model.
+type Model struct {
+	env  *Env
+	opts Options
+
+	state State
+	prev  State // the page under the help overlay
+	pages [StateHelp]Page
+
+	requests  *RequestsPage
+	detail    *DetailPage
+	filterBar *FilterBar
+	help      *HelpView
+
+	width, height int
+
+	// Filtering.
+	flt         *filtered
+	gen         int  // generation of the latest full re-filter started
+	refiltering bool // a full re-filter runs in the background
+	editSeq     int  // debounce sequence of filter-bar edits
+	lastVersion uint64
+	snap        audit.Snapshot
+
+	// Loading.
+	loading   bool
+	cancel    context.CancelFunc
+	ticking   bool
+	rate      float64
+	lastTick  time.Time
+	lastCount int
+
+	message    string
+	messageErr bool
+	messageSeq int
+}
+
+// Messages of the root's own.
+type (
+	tickMsg       struct{}
+	loadDoneMsg   struct{ err error }
+	debounceMsg   struct{ seq int }
+	clearMsg      struct{ seq int }
+	refilteredMsg struct {
+		gen int
+		flt *filtered
+	}
+)
+
+const (
+	tickEvery    = 100 * time.Millisecond // at most ~10 refreshes a second
+	debounce     = 100 * time.Millisecond
+	messageFor   = 6 * time.Second
+	chromeHeight = 4 // tabs, filter bar, status bar, footer
+	pageTop      = 2 // the page starts under the tabs and the filter bar
+	// asyncOver: a full re-filter of more requests than this runs off the
+	// UI goroutine, so typing stays responsive.
+	asyncOver = 200_000
+)
+
+// New builds the explorer.
+func New(opts Options) *Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OutDir == "" {
+		opts.OutDir = "."
+	}
+	env := &Env{
+		Data:   opts.Data,
+		Styles: NewStyles(opts.NoColor),
+		Keys:   DefaultKeyMap(),
+		Now:    opts.Now,
+	}
+	m := &Model{env: env, opts: opts, loading: opts.Load != nil}
+	m.requests = NewRequestsPage(env)
+	m.requests.SetFollow(opts.Follow)
+	m.detail = NewDetailPage(env)
+	m.detail.OutDir = opts.OutDir
+	m.pages = [StateHelp]Page{
+		StateRequests: m.requests,
+		StateDetail:   m.detail,
+		StateKlog:     NewKlogPage(env),
+		StateSummary:  NewSummaryPage(env),
+		StateAnswers:  NewAnswersPage(env),
+	}
+	m.filterBar = NewFilterBar(env)
+	m.help = NewHelpView(env)
+	m.flt = newFiltered("", nil, opts.Data.Raw)
+	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
+		m.filterBar.SetError(err.Error())
+		m.setMessage(err.Error(), true)
+	} else {
+		m.flt = newFiltered(strings.TrimSpace(opts.Filter), f, opts.Data.Raw)
+		m.filterBar.SetApplied(m.flt.expr)
+		m.filterBar.AddHistory(m.flt.expr)
+	}
+	m.setSize(80, 24)
+	m.refresh(true)
+	return m
+}
+
+// Env is the environment the pages share.
+func (m *Model) Env() *Env { return m.env }
+
+// State is the page in front.
+func (m *Model) State() State { return m.state }
+
+// Init starts the loader and the refresh tick.
+func (m *Model) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, p := range m.pages {
+		cmds = append(cmds, p.Init())
+	}
+	if m.opts.Load != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		m.cancel = cancel
+		load := m.opts.Load
+		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
+	}
+	cmds = append(cmds, m.startTick())
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) startTick() tea.Cmd {
+	if m.ticking || !(m.loading || m.opts.Follow) {
+		return nil
+	}
+	m.ticking = true
+	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
+	case tickMsg:
+		m.ticking = false
+		m.updateRate()
+		m.refresh(false)
+		return m, m.startTick()
+	case loadDoneMsg:
+		m.loading = false
+		if msg.err != nil && msg.err != context.Canceled {
+			m.setMessage("reading the sources: "+Sanitize(msg.err.Error()), true)
+		}
+		m.refresh(true)
+		return m, nil
+	case refilteredMsg:
+		if msg.gen != m.gen {
+			return m, nil // a newer filter replaced this one
+		}
+		m.refiltering = false
+		m.flt = msg.flt
+		return m, m.publish(true)
+	case FilterEditedMsg:
+		m.editSeq++
+		seq := m.editSeq
+		return m, tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{seq} })
+	case debounceMsg:
+		if msg.seq != m.editSeq || !m.filterBar.Focused() {
+			return m, nil
+		}
+		return m, m.applyFilter(m.filterBar.Value(), false)
+	case FilterDoneMsg:
+		return m, m.filterDone(msg)
+	case SetFilterMsg:
+		m.filterBar.AddHistory(msg.Expr)
+		return m, m.applyFilter(msg.Expr, true)
+	case ShowPageMsg:
+		m.setState(msg.Page)
+		return m, nil
+	case OpenRequestMsg:
+		m.detail.Open(msg.Req)
+		m.setState(StateDetail)
+		return m, nil
+	case StatusMsg:
+		return m, m.setMessage(msg.Text, msg.Err)
+	case clearMsg:
+		if msg.seq == m.messageSeq {
+			m.message = ""
+		}
+		return m, nil
+	}
+	// Anything else (a page's own messages, cursor blinks) goes to the
+	// filter bar when it is open and to every page.
+	var cmds []tea.Cmd
+	if m.filterBar.Focused() {
+		cmds = append(cmds, m.filterBar.Update(msg))
+	}
+	for i, p := range m.pages {
+		np, cmd := p.Update(msg)
+		m.pages[i] = np.(Page)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m *Model) active() Page {
+	if m.state == StateHelp {
+		return m.pages[m.prev]
+	}
+	return m.pages[m.state]
+}
+
+// setState is the one place the state changes.
+func (m *Model) setState(s State) {
+	switch {
+	case s == StateHelp && m.state != StateHelp:
+		m.prev = m.state
+		m.help.top = 0
+	case s < 0 || s > StateHelp:
+		return
+	}
+	m.state = s
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.env.Keys
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.filterBar.Focused() {
+		return m.filterBar.Update(msg)
+	}
+	if c, ok := m.active().(InputCapturer); ok && c.CapturesInput() && m.state != StateHelp {
+		return m.toPage(msg)
+	}
+	if m.state == StateHelp {
+		switch {
+		case key.Matches(msg, k.Help, k.Back):
+			m.state = m.prev
+		case key.Matches(msg, k.Quit):
+			return m.quit()
+		default:
+			m.help.Update(msg)
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.setState(StateHelp)
+	case key.Matches(msg, k.Filter):
+		return m.filterBar.Focus()
+	case key.Matches(msg, k.ClearAll):
+		m.filterBar.AddHistory("")
+		return m.applyFilter("", true)
+	case key.Matches(msg, k.NextPage):
+		m.setState((m.state + 1) % StateHelp)
+	case key.Matches(msg, k.PrevPage):
+		m.setState((m.state + StateHelp - 1) % StateHelp)
+	case m.state == StateDetail && key.Matches(msg, k.Back):
+		m.setState(StateRequests)
+	default:
+		for i, b := range k.GotoPage {
+			if key.Matches(msg, b) {
+				m.setState(State(i))
+				return nil
+			}
+		}
+		return m.toPage(msg)
+	}
+	return nil
+}
+
+func (m *Model) toPage(msg tea.Msg) tea.Cmd {
+	s := m.state
+	if s == StateHelp {
+		s = m.prev
+	}
+	np, cmd := m.pages[s].Update(msg)
+	m.pages[s] = np.(Page)
+	return cmd
+}
+
+func (m *Model) quit() tea.Cmd {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	return tea.Quit
+}
+
+// handleMouse: the wheel and clicks go to the page with coordinates
+// relative to its top-left corner; a click on a tab switches to it.
+func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
+	mo := msg.Mouse()
+	if _, click := msg.(tea.MouseClickMsg); click && mo.Y == 0 {
+		for i, x := range m.tabStarts() {
+			if mo.X >= x[0] && mo.X < x[1] {
+				m.setState(State(i))
+			}
+		}
+		return nil
+	}
+	if m.state == StateHelp || mo.Y < pageTop || mo.Y >= m.height-2 {
+		return nil
+	}
+	mo.Y -= pageTop
+	switch msg.(type) {
+	case tea.MouseWheelMsg:
+		return m.toPage(tea.MouseWheelMsg(mo))
+	case tea.MouseClickMsg:
+		return m.toPage(tea.MouseClickMsg(mo))
+	}
+	return nil
+}
+
+func (m *Model) setSize(w, h int) {
+	m.width, m.height = max(20, w), max(chromeHeight+1, h)
+	ph := m.height - chromeHeight
+	for _, p := range m.pages {
+		p.SetSize(m.width, ph)
+	}
+	m.help.SetSize(m.width, ph)
+	m.filterBar.SetWidth(m.width)
+}
+
+func (m *Model) setMessage(text string, isErr bool) tea.Cmd {
+	m.message, m.messageErr = text, isErr
+	m.messageSeq++
+	seq := m.messageSeq
+	return tea.Tick(messageFor, func(time.Time) tea.Msg { return clearMsg{seq} })
+}
+
+// --- filtering ---------------------------------------------------------------
+
+// applyFilter parses expr and, when it parses and differs from the filter in
+// force, re-filters. A parse error is shown in the bar and the last good
+// filter stays. final: the user applied it (enter, a quick filter).
+func (m *Model) applyFilter(expr string, final bool) tea.Cmd {
+	expr = strings.TrimSpace(expr)
+	f, err := filter.Parse(expr, m.env.Now())
+	if err != nil {
+		m.filterBar.SetError(err.Error())
+		if final && !m.filterBar.Focused() {
+			return m.setMessage(err.Error(), true)
+		}
+		return nil
+	}
+	m.filterBar.SetError("")
+	if final {
+		m.filterBar.SetApplied(expr)
+	}
+	if expr == m.flt.expr && !m.refiltering {
+		return nil
+	}
+	m.gen++
+	gen := m.gen
+	next := newFiltered(expr, f, m.env.Data.Raw)
+	store := m.env.Data.Store
+	n := len(store.Snapshot().Requests)
+	if n > asyncOver || (f.NeedsRaw() && n > 5000) {
+		m.refiltering = true
+		return func() tea.Msg {
+			store.Read(func(s audit.Snapshot) { next.run(s.Requests) })
+			return refilteredMsg{gen: gen, flt: next}
+		}
+	}
+	store.Read(func(s audit.Snapshot) {
+		next.run(s.Requests)
+		m.snap = s
+		m.lastVersion = s.Version
+	})
+	m.refiltering = false
+	m.flt = next
+	return m.publish(true)
+}
+
+// filterDone ends editing: enter applies (unless the text does not parse:
+// then the bar stays open with the error), esc goes back to the filter that
+// was in force when editing began.
+func (m *Model) filterDone(msg FilterDoneMsg) tea.Cmd {
+	if msg.Apply {
+		if _, err := filter.Parse(msg.Expr, m.env.Now()); err != nil {
+			m.filterBar.SetError(err.Error())
+			return nil
+		}
+		m.filterBar.Blur()
+		m.filterBar.AddHistory(msg.Expr)
+		return m.applyFilter(msg.Expr, true)
+	}
+	m.filterBar.Blur()
+	m.filterBar.SetError("")
+	return m.applyFilter(msg.Expr, true)
+}
+
+// refresh catches up with the store when it changed (or always, with
+// force), unless a full re-filter is running (its result will).
+func (m *Model) refresh(force bool) {
+	store := m.env.Data.Store
+	if store == nil || m.refiltering {
+		return
+	}
+	if !force && store.Version() == m.lastVersion {
+		return
+	}
+	store.Read(func(s audit.Snapshot) {
+		m.flt.extend(s.Requests)
+		m.snap = s
+		m.lastVersion = s.Version
+	})
+	m.publish(false)
+}
+
+// publish sends the current result to every page.
+func (m *Model) publish(reset bool) tea.Cmd {
+	dm := DataMsg{Snap: m.snap, Filter: m.flt.expr, Shown: m.flt.shown, Reset: reset, Loading: m.loading}
+	var cmds []tea.Cmd
+	for i, p := range m.pages {
+		np, cmd := p.Update(dm)
+		m.pages[i] = np.(Page)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) updateRate() {
+	now := time.Now()
+	n := m.snap.Events
+	if !m.lastTick.IsZero() {
+		if dt := now.Sub(m.lastTick).Seconds(); dt > 0 {
+			inst := float64(n-m.lastCount) / dt
+			m.rate = 0.7*m.rate + 0.3*inst // smoothed over about a second
+		}
+	}
+	m.lastTick, m.lastCount = now, n
+}
+
+// --- drawing -------------------------------------------------------------------
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "kauditui"
+	return v
+}
+
+// Render is the screen as text, exactly height lines of width cells.
+func (m *Model) Render() string {
+	ph := m.height - chromeHeight
+	var page string
+	if m.state == StateHelp {
+		page = m.help.View()
+	} else {
+		page = m.pages[m.state].View()
+	}
+	var b strings.Builder
+	b.WriteString(m.tabBar())
+	b.WriteByte('\n')
+	b.WriteString(m.filterBar.View())
+	b.WriteByte('\n')
+	b.WriteString(fitBlock(page, m.width, ph))
+	b.WriteByte('\n')
+	b.WriteString(m.statusBar())
+	b.WriteByte('\n')
+	b.WriteString(m.footer())
+	return b.String()
+}
+
+// tabStarts gives each tab's [start, end) column, for clicks.
+func (m *Model) tabStarts() [][2]int {
+	x := 0
+	if m.showBrand() {
+		x = ansi.StringWidth(brand)
+	}
+	var out [][2]int
+	for i, p := range m.pages {
+		w := ansi.StringWidth(tabLabel(i, p)) + 2
+		out = append(out, [2]int{x, x + w})
+		x += w
+	}
+	return out
+}
+
+const brand = " kauditui "
+
+func tabLabel(i int, p Page) string { return string(rune('1'+i)) + " " + p.Title() }
+
+func (m *Model) showBrand() bool {
+	w := ansi.StringWidth(brand)
+	for i, p := range m.pages {
+		w += ansi.StringWidth(tabLabel(i, p)) + 2
+	}
+	return w <= m.width
+}
+
+func (m *Model) tabBar() string {
+	st := m.env.Styles
+	var b strings.Builder
+	if m.showBrand() {
+		b.WriteString(st.Brand.Render(brand))
+	}
+	cur := m.state
+	if cur == StateHelp {
+		cur = m.prev
+	}
+	for i, p := range m.pages {
+		s := st.TabInactive
+		if State(i) == cur {
+			s = st.TabActive
+		}
+		b.WriteString(s.Render(tabLabel(i, p)))
+	}
+	return fitLine(b.String(), m.width)
+}
+
+func (m *Model) statusBar() string {
+	in := statusInfo{
+		Sources:       m.opts.Sources,
+		Shown:         len(m.flt.shown),
+		Total:         len(m.snap.Requests),
+		Klog:          len(m.snap.Klog),
+		Other:         len(m.snap.Other),
+		Follow:        m.opts.Follow,
+		FollowingList: m.requests.Following(),
+		Loading:       m.loading,
+		Rate:          m.rate,
+		Message:       m.message,
+		MessageErr:    m.messageErr,
+	}
+	if m.state == StateRequests {
+		if c, n := m.requests.Cursor(); n > 0 {
+			in.Cursor = c + 1
+		}
+	}
+	if m.opts.Progress != nil {
+		in.Read, in.Size = m.opts.Progress.Get()
+		in.Warnings = len(m.opts.Progress.Warnings())
+	}
+	if m.refiltering {
+		in.Message = "filtering…"
+	}
+	return renderStatus(m.env.Styles, in, m.width)
+}
+
+func (m *Model) footer() string {
+	st := m.env.Styles
+	k := m.env.Keys
+	var items []KeyHelp
+	switch {
+	case m.filterBar.Focused():
+		if e := m.filterBar.Err(); e != "" {
+			return fitLine(" "+st.FilterError.Render(ansi.Truncate(Sanitize(e), max(0, m.width-1), "…")), m.width)
+		}
+		items = ShortHelp(k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext)
+	case m.state == StateHelp:
+		items = ShortHelp(k.Back, k.Down, k.Up, k.Quit)
+	default:
+		items = m.pages[m.state].ShortHelp()
+	}
+	return renderShortHelp(st, items, m.width)
+}
+
+// fitBlock makes s exactly h lines of exactly w cells.
+func fitBlock(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = fitLine(l, w)
+	}
+	blank := strings.Repeat(" ", w)
+	for len(lines) < h {
+		lines = append(lines, blank)
+	}
+	return strings.Join(lines, "\n")
+}

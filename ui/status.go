@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Progress is shared between the loader (which writes) and the explorer
+// (which reads it on every tick).
+type Progress struct {
+	read, total atomic.Int64
+	mu          sync.Mutex
+	warnings    []string
+}
+
+// Set records how far the loader is: bytes read of total (total 0: unknown).
+// It matches source.Options.Progress.
+func (p *Progress) Set(read, total int64) {
+	p.read.Store(read)
+	p.total.Store(total)
+}
+
+// Get returns the bytes read and the total.
+func (p *Progress) Get() (read, total int64) { return p.read.Load(), p.total.Load() }
+
+// Warn records a loader warning (source.Options.Warn).
+func (p *Progress) Warn(msg string) {
+	p.mu.Lock()
+	p.warnings = append(p.warnings, msg)
+	p.mu.Unlock()
+}
+
+// Warnings returns the warnings so far.
+func (p *Progress) Warnings() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.warnings...)
+}
+
+// statusInfo is what the status bar shows.
+type statusInfo struct {
+	Sources       []string
+	Shown, Total  int
+	Cursor        int // 1-based position in the list, 0 when empty
+	Klog, Other   int
+	Follow        bool // the sources are followed as they grow
+	FollowingList bool // the list sticks to the newest request
+	Loading       bool
+	Read, Size    int64
+	Rate          float64 // events per second
+	Message       string
+	MessageErr    bool
+	Warnings      int
+}
+
+// renderStatus draws the status bar, exactly width cells wide. Parts are
+// dropped from the right end when they do not fit; the message goes first.
+func renderStatus(st *Styles, in statusInfo, width int) string {
+	sep := st.StatusKey.Render(" │ ")
+	var parts []string
+	kv := func(v, k string) string {
+		return st.StatusValue.Render(v) + st.StatusKey.Render(" "+k)
+	}
+	if len(in.Sources) > 0 {
+		src := Sanitize(filepath.Base(in.Sources[0]))
+		if len(in.Sources) > 1 {
+			src += " +" + strconv.Itoa(len(in.Sources)-1)
+		}
+		parts = append(parts, st.StatusValue.Render(src))
+	}
+	req := thousands(in.Shown)
+	if in.Shown != in.Total {
+		req += "/" + thousands(in.Total)
+	}
+	parts = append(parts, kv(req, "req"))
+	if in.Cursor > 0 {
+		parts = append(parts, st.StatusKey.Render("row ")+st.StatusValue.Render(thousands(in.Cursor)))
+	}
+	parts = append(parts, kv(thousands(in.Klog), "klog"))
+	if in.Other > 0 {
+		parts = append(parts, kv(thousands(in.Other), "other"))
+	}
+	if in.Loading {
+		p := "loading"
+		if in.Size > 0 {
+			pct := int(in.Read * 100 / max(1, in.Size))
+			p += " " + progressBar(pct, 10) + " " + strconv.Itoa(pct) + "%"
+		} else if in.Read > 0 {
+			p += " " + humanBytes(in.Read)
+		}
+		parts = append(parts, st.Progress.Render(p))
+	}
+	if in.Follow {
+		if in.FollowingList {
+			parts = append(parts, st.Follow.Render("● following"))
+		} else {
+			parts = append(parts, st.StatusKey.Render("○ paused (F)"))
+		}
+	}
+	if in.Rate >= 1 && (in.Loading || in.Follow) {
+		parts = append(parts, kv(humanCount(in.Rate), "ev/s"))
+	}
+	if in.Warnings > 0 {
+		parts = append(parts, st.StatusError.Render(strconv.Itoa(in.Warnings)+" warning(s)"))
+	}
+	var b strings.Builder
+	b.WriteString(st.StatusKey.Render(" "))
+	used := 1
+	if in.Message != "" {
+		ms := st.StatusInfo
+		if in.MessageErr {
+			ms = st.StatusError
+		}
+		m := ansi.Truncate(in.Message, max(0, width-2), "…")
+		b.WriteString(ms.Render(m))
+		used += ansi.StringWidth(m)
+		parts = parts[:0]
+		if used+3 < width {
+			b.WriteString(sep)
+			used += 3
+		}
+	}
+	for i, p := range parts {
+		w := ansi.StringWidth(ansi.Strip(p))
+		extra := 0
+		if i > 0 {
+			extra = 3
+		}
+		if used+extra+w > width {
+			break
+		}
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(p)
+		used += extra + w
+	}
+	if used < width {
+		b.WriteString(st.StatusBar.Render(strings.Repeat(" ", width-used)))
+	}
+	return ansi.Truncate(b.String(), width, "")
+}
+
+func progressBar(pct, w int) string {
+	full := min(w, pct*w/100)
+	return strings.Repeat("█", full) + strings.Repeat("░", w-full)
+}
+
+// thousands writes n with thin separators: 1,234,567.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 || len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+func humanCount(f float64) string {
+	switch {
+	case f >= 1e6:
+		return strconv.FormatFloat(f/1e6, 'f', 1, 64) + "M"
+	case f >= 1e3:
+		return strconv.FormatFloat(f/1e3, 'f', 1, 64) + "k"
+	}
+	return strconv.Itoa(int(f))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}

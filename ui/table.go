@@ -1,0 +1,384 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Column describes one table column and how it takes its share of the width.
+type Column struct {
+	Title string
+	Min   int  // never narrower than this (unless the terminal is)
+	Max   int  // 0: no maximum
+	Flex  int  // weight in the share of the spare width
+	Right bool // right-aligned (numbers)
+	Drop  int  // when the columns do not fit, the highest Drop goes first; 0 stays
+}
+
+// Cell is one cell's text (already sanitised) and style, with an optional
+// suffix in a style of its own ("alice" + " (as bob)").
+type Cell struct {
+	Text        string
+	Style       lipgloss.Style
+	Suffix      string
+	SuffixStyle lipgloss.Style
+}
+
+// TableRows is what a Table draws: a count and a way to get one row's cells.
+// The table asks only for the rows on screen, so a million rows cost nothing.
+type TableRows interface {
+	Len() int
+	// Cells fills dst (len = number of columns) for row i.
+	Cells(i int, dst []Cell)
+}
+
+// Table is a virtualised table: only the visible rows are rendered, the
+// columns fit the width, and it scrolls with keys and the mouse wheel. With
+// Follow set, the cursor sticks to the last row as rows are added, until the
+// user moves up.
+type Table struct {
+	Columns []Column
+	Follow  bool
+
+	rows          TableRows
+	cursor, top   int
+	width, height int
+	widths        []int // per column, 0 = hidden
+
+	st   *Styles
+	keys *KeyMap
+	// cells is reused between rows to keep View allocation-light.
+	cells []Cell
+}
+
+// NewTable returns an empty table with the given columns.
+func NewTable(st *Styles, keys *KeyMap, cols []Column) *Table {
+	t := &Table{Columns: cols, st: st, keys: keys}
+	t.layout()
+	return t
+}
+
+// Init implements Component.
+func (t *Table) Init() tea.Cmd { return nil }
+
+// SetSize implements Component; height includes the header line.
+func (t *Table) SetSize(width, height int) {
+	t.width, t.height = width, height
+	t.layout()
+	t.clamp()
+}
+
+// SetColumns replaces the columns (the caller changes them with the width).
+func (t *Table) SetColumns(cols []Column) {
+	t.Columns = cols
+	t.layout()
+}
+
+// SetRows sets what the table draws, keeping the cursor where it was (or on
+// the last row when following).
+func (t *Table) SetRows(r TableRows) {
+	t.rows = r
+	t.clamp()
+}
+
+// Len is the number of rows.
+func (t *Table) Len() int {
+	if t.rows == nil {
+		return 0
+	}
+	return t.rows.Len()
+}
+
+// Cursor is the selected row, -1 when the table is empty.
+func (t *Table) Cursor() int {
+	if t.Len() == 0 {
+		return -1
+	}
+	return t.cursor
+}
+
+// SetCursor selects row i (clamped).
+func (t *Table) SetCursor(i int) {
+	t.cursor = i
+	t.clamp()
+}
+
+// Top is the first visible row.
+func (t *Table) Top() int { return t.top }
+
+// bodyHeight is the number of visible rows.
+func (t *Table) bodyHeight() int { return max(1, t.height-1) }
+
+func (t *Table) clamp() {
+	n := t.Len()
+	if t.Follow {
+		t.cursor = n - 1
+	}
+	t.cursor = max(0, min(t.cursor, n-1))
+	h := t.bodyHeight()
+	if t.cursor < t.top {
+		t.top = t.cursor
+	}
+	if t.cursor >= t.top+h {
+		t.top = t.cursor - h + 1
+	}
+	t.top = max(0, min(t.top, n-h))
+}
+
+// move moves the cursor by delta rows; moving up stops following.
+func (t *Table) move(delta int) {
+	if delta < 0 {
+		t.Follow = false
+	}
+	t.cursor += delta
+	t.clamp()
+}
+
+// Update handles the navigation keys and the mouse wheel. It implements
+// Component; HandleMsg says whether the message was used.
+func (t *Table) Update(msg tea.Msg) (Component, tea.Cmd) {
+	t.HandleMsg(msg)
+	return t, nil
+}
+
+// HandleMsg applies navigation keys and wheel and click events (with y
+// relative to the table's first line) and reports whether it used msg.
+func (t *Table) HandleMsg(msg tea.Msg) bool {
+	h := t.bodyHeight()
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		k := t.keys
+		switch {
+		case key.Matches(msg, k.Up):
+			t.move(-1)
+		case key.Matches(msg, k.Down):
+			t.move(1)
+		case key.Matches(msg, k.PageUp):
+			t.move(-h)
+		case key.Matches(msg, k.PageDown):
+			t.move(h)
+		case key.Matches(msg, k.HalfUp):
+			t.move(-max(1, h/2))
+		case key.Matches(msg, k.HalfDown):
+			t.move(max(1, h/2))
+		case key.Matches(msg, k.Top):
+			t.Follow = false
+			t.cursor = 0
+			t.clamp()
+		case key.Matches(msg, k.Bottom):
+			t.cursor = t.Len() - 1
+			t.clamp()
+		case key.Matches(msg, k.Follow):
+			t.Follow = true
+			t.clamp()
+		default:
+			return false
+		}
+		return true
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			t.Follow = false
+			t.top = max(0, t.top-3)
+			t.cursor = min(t.cursor, t.top+h-1)
+			t.clamp()
+		case tea.MouseWheelDown:
+			t.top = min(t.top+3, max(0, t.Len()-h))
+			t.cursor = max(t.cursor, t.top)
+			t.clamp()
+		default:
+			return false
+		}
+		return true
+	case tea.MouseClickMsg:
+		if msg.Button != tea.MouseLeft || msg.Y < 1 {
+			return false
+		}
+		if i := t.top + msg.Y - 1; i < t.Len() {
+			t.Follow = false
+			t.cursor = i
+			t.clamp()
+			return true
+		}
+	}
+	return false
+}
+
+// layout computes the column widths for the current width.
+func (t *Table) layout() {
+	t.widths = layoutColumns(t.Columns, t.width)
+	if cap(t.cells) < len(t.Columns) {
+		t.cells = make([]Cell, len(t.Columns))
+	}
+	t.cells = t.cells[:len(t.Columns)]
+}
+
+// layoutColumns gives each column its width: Min first, dropping columns by
+// Drop while they do not fit, then the spare width by Flex up to Max.
+func layoutColumns(cols []Column, width int) []int {
+	w := make([]int, len(cols))
+	visible := make([]bool, len(cols))
+	for i := range cols {
+		visible[i] = true
+	}
+	for {
+		need, n := 0, 0
+		for i, c := range cols {
+			if visible[i] {
+				need += c.Min
+				n++
+			}
+		}
+		need += max(0, n-1)
+		if need <= width {
+			break
+		}
+		drop := -1
+		for i, c := range cols {
+			if visible[i] && c.Drop > 0 && (drop < 0 || c.Drop > cols[drop].Drop) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		visible[drop] = false
+	}
+	used, n := 0, 0
+	for i, c := range cols {
+		if visible[i] {
+			w[i] = c.Min
+			used += c.Min
+			n++
+		}
+	}
+	spare := width - used - max(0, n-1)
+	// Hand out the spare width by weight; columns that reach Max drop out
+	// of the share, and what they leave goes round again.
+	for spare > 0 {
+		weight := 0
+		for i, c := range cols {
+			if visible[i] && c.Flex > 0 && (c.Max == 0 || w[i] < c.Max) {
+				weight += c.Flex
+			}
+		}
+		if weight == 0 {
+			break
+		}
+		given := 0
+		for i, c := range cols {
+			if !visible[i] || c.Flex == 0 || (c.Max > 0 && w[i] >= c.Max) {
+				continue
+			}
+			add := max(1, spare*c.Flex/weight)
+			if c.Max > 0 {
+				add = min(add, c.Max-w[i])
+			}
+			add = min(add, spare-given)
+			w[i] += add
+			given += add
+			if given == spare {
+				break
+			}
+		}
+		spare -= given
+		if given == 0 {
+			break
+		}
+	}
+	return w
+}
+
+// View implements Component: the header and the visible rows, each exactly
+// the table's width.
+func (t *Table) View() string {
+	var b strings.Builder
+	h := t.bodyHeight()
+	b.Grow((h + 1) * (t.width + 32))
+	header := make([]Cell, len(t.Columns))
+	for i, c := range t.Columns {
+		header[i] = Cell{Text: c.Title, Style: t.st.Header}
+	}
+	t.writeRow(&b, header, false)
+	n := t.Len()
+	for i := t.top; i < t.top+h; i++ {
+		b.WriteByte('\n')
+		if i >= n {
+			b.WriteString(strings.Repeat(" ", t.width))
+			continue
+		}
+		for j := range t.cells {
+			t.cells[j] = Cell{}
+		}
+		t.rows.Cells(i, t.cells)
+		t.writeRow(&b, t.cells, i == t.cursor)
+	}
+	return b.String()
+}
+
+func (t *Table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
+	used, first := 0, true
+	sel := t.st.Selected
+	for i, c := range t.Columns {
+		w := t.widths[i]
+		if w == 0 {
+			continue
+		}
+		if !first {
+			if selected {
+				b.WriteString(sel.Render(" "))
+			} else {
+				b.WriteByte(' ')
+			}
+			used++
+		}
+		first = false
+		text, suffix := fitCell(cells[i].Text, cells[i].Suffix, w)
+		pad := w - ansi.StringWidth(text) - ansi.StringWidth(suffix)
+		style, sstyle := cells[i].Style, cells[i].SuffixStyle
+		if selected {
+			style, sstyle = style.Inherit(sel), sstyle.Inherit(sel)
+		}
+		if c.Right && pad > 0 {
+			writePad(b, pad, selected, sel)
+		}
+		if text != "" {
+			b.WriteString(style.Render(text))
+		}
+		if suffix != "" {
+			b.WriteString(sstyle.Render(suffix))
+		}
+		if !c.Right && pad > 0 {
+			writePad(b, pad, selected, sel)
+		}
+		used += w
+	}
+	if used < t.width {
+		writePad(b, t.width-used, selected, sel)
+	}
+}
+
+func writePad(b *strings.Builder, n int, selected bool, sel lipgloss.Style) {
+	if selected {
+		b.WriteString(sel.Render(strings.Repeat(" ", n)))
+		return
+	}
+	b.WriteString(strings.Repeat(" ", n))
+}
+
+// fitCell truncates text+suffix to w cells with an ellipsis, cutting the
+// suffix first.
+func fitCell(text, suffix string, w int) (string, string) {
+	tw, sw := ansi.StringWidth(text), ansi.StringWidth(suffix)
+	if tw+sw <= w {
+		return text, suffix
+	}
+	if tw >= w {
+		return ansi.Truncate(text, w, "…"), ""
+	}
+	return text, ansi.Truncate(suffix, w-tw, "…")
+}
