@@ -23,8 +23,7 @@ type AnswersPage struct {
 	env     *Env
 	catalog []Answer
 
-	all     []*audit.Request // every request in the store: answers replace the filter
-	version uint64           // store version of all
+	all []*audit.Request // every request in the store: answers replace the filter
 
 	cursor    int
 	prompting bool            // asking for the object of a prompted answer
@@ -36,20 +35,29 @@ type AnswersPage struct {
 	result    answerResult
 	resultAt  int // result row under the cursor
 
-	counts        []int  // matches per answer (-1: not counted)
-	countsVersion uint64 // store version the counts are for
+	filters     []*filter.Filter // each answer's Filter, for the menu counts
+	counts      []int            // matches per answer in all[:countedUpTo]
+	countedUpTo int
+
+	loading bool // the last DataMsg said the sources were still loading
 
 	width, height int
 }
 
 // answerResult is the requests matching one answer's expression.
 type answerResult struct {
-	key     string // answer ID + expression + store version it was made for
+	key     string // answer ID + expression
 	expr    string
+	f       *filter.Filter
 	err     error
-	matches []*audit.Request // newest first (slowest first for ByLatency)
+	scanned int              // requests of the store matched so far
+	inOrder []*audit.Request // the matches, in store order
+	matches []*audit.Request // what is shown: newest (or slowest) first
 	total   int
 }
+
+// answerResultMax is how many matches the page lists.
+const answerResultMax = 1000
 
 // answersCountLimit: above this many requests the menu counts only the
 // selected answer, so moving the cursor stays instant.
@@ -90,8 +98,13 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
+		if p.loading && !msg.Loading {
+			// Requests read while loading may have gained their final stage
+			// (and code) since they were counted: count once more, now.
+			p.filters, p.result = nil, answerResult{}
+		}
+		p.loading = msg.Loading
 		p.all = msg.Snap.Requests
-		p.version = msg.Snap.Version
 		return p, nil
 	case tea.KeyPressMsg:
 		if p.prompting {
@@ -202,36 +215,42 @@ func (p *AnswersPage) currentExpr() string {
 	return a.Filter
 }
 
-// preview matches the selected answer against every request, once per
-// answer, object and store version.
+// preview matches the selected answer against every request. The result
+// is kept per answer and object; requests added to the store since are
+// matched on their own, not the whole store again.
 func (p *AnswersPage) preview() {
 	a := p.catalog[p.cursor]
 	expr := p.currentExpr()
-	k := fmt.Sprintf("%s\x00%s\x00%d\x00%d", a.ID, expr, p.version, len(p.all))
-	if p.result.key == k {
+	k := a.ID + "\x00" + expr
+	r := &p.result
+	if r.key != k || len(p.all) < r.scanned {
+		*r = answerResult{key: k, expr: expr}
+		r.f, r.err = filter.Parse(expr, p.now())
+	}
+	if r.err != nil || r.scanned == len(p.all) {
 		return
 	}
-	p.result = answerResult{key: k, expr: expr}
-	f, err := filter.Parse(expr, p.now())
-	if err != nil {
-		p.result.err = err
-		return
-	}
-	for _, r := range p.all {
-		if p.matches(f, r) {
-			p.result.matches = append(p.result.matches, r)
+	for _, q := range p.all[r.scanned:] {
+		if p.matches(r.f, q) {
+			r.inOrder = append(r.inOrder, q)
 		}
 	}
-	p.result.total = len(p.result.matches)
-	m := p.result.matches
+	r.scanned = len(p.all)
+	r.total = len(r.inOrder)
+	// Shown newest first, or slowest first for ByLatency (the first
+	// answerResultMax of them: enough to read, cheap to sort again).
+	n := min(len(r.inOrder), answerResultMax)
 	if a.ByLatency {
+		m := append([]*audit.Request(nil), r.inOrder...)
 		sort.SliceStable(m, func(i, j int) bool { return m[i].Latency() > m[j].Latency() })
+		r.matches = m[:n]
 	} else {
-		for i, j := 0, len(m)-1; i < j; i, j = i+1, j-1 {
-			m[i], m[j] = m[j], m[i]
+		r.matches = make([]*audit.Request, n)
+		for i := range r.matches {
+			r.matches[i] = r.inOrder[len(r.inOrder)-1-i]
 		}
 	}
-	p.resultAt = clampInt(p.resultAt, 0, max(0, len(m)-1))
+	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
 }
 
 func (p *AnswersPage) matches(f *filter.Filter, r *audit.Request) bool {
@@ -248,33 +267,30 @@ func (p *AnswersPage) now() time.Time {
 	return time.Now()
 }
 
-// countAll counts the matches of every answer, when the store is small
-// enough to do it on each change.
+// countAll counts the matches of every answer for the menu, adding only the
+// requests that are new since the last count.
 func (p *AnswersPage) countAll() {
-	if p.countsVersion == p.version && len(p.counts) == len(p.catalog) {
-		return
-	}
-	p.countsVersion = p.version
-	p.counts = make([]int, len(p.catalog))
 	if len(p.all) > answersCountLimit {
-		for i := range p.counts {
-			p.counts[i] = -1
-		}
+		p.counts = nil
 		return
 	}
-	now := p.now()
-	for i, a := range p.catalog {
-		f, err := filter.Parse(a.Filter, now)
-		if err != nil {
-			p.counts[i] = -1
-			continue
+	if p.filters == nil || len(p.all) < p.countedUpTo {
+		now := p.now()
+		p.filters = make([]*filter.Filter, len(p.catalog))
+		p.counts = make([]int, len(p.catalog))
+		for i, a := range p.catalog {
+			p.filters[i], _ = filter.Parse(a.Filter, now) // every entry parses (answers_test.go)
 		}
-		for _, r := range p.all {
-			if p.matches(f, r) {
+		p.countedUpTo = 0
+	}
+	for _, r := range p.all[p.countedUpTo:] {
+		for i, f := range p.filters {
+			if f != nil && p.matches(f, r) {
 				p.counts[i]++
 			}
 		}
 	}
+	p.countedUpTo = len(p.all)
 }
 
 // resultRows is how many result rows fit on the screen.
@@ -307,10 +323,10 @@ func (p *AnswersPage) View() string {
 	for i, a := range p.catalog {
 		count := ""
 		switch {
-		case i < len(p.counts) && p.counts[i] >= 0:
-			count = strconv.Itoa(p.counts[i])
+		case i < len(p.counts):
+			count = thousands(p.counts[i])
 		case i == p.cursor:
-			count = strconv.Itoa(p.result.total)
+			count = thousands(p.result.total)
 		}
 		marker := "  "
 		if i == p.cursor {
@@ -360,7 +376,7 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 	if a.ByLatency {
 		order = "slowest first"
 	}
-	b.WriteString(st.Header.Render(fmt.Sprintf("%d matching requests, %s", r.total, order)))
+	b.WriteString(st.Header.Render(thousands(r.total)+" matching requests, "+order))
 	if len(r.matches) > 0 && !p.inResults {
 		b.WriteString(st.Muted.Render("  (→: go through them)"))
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -62,6 +63,18 @@ func (p *KlogPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
 	p.clampTop()
+}
+
+// KeyOwner is implemented by a page that handles one of the global keys
+// itself while it is in front: on the apiserver-log page "/" edits the
+// page's own text filter, not the request filter.
+type KeyOwner interface {
+	OwnsKey(msg tea.KeyPressMsg) bool
+}
+
+// OwnsKey claims "/" (the log's own text filter).
+func (p *KlogPage) OwnsKey(msg tea.KeyPressMsg) bool {
+	return key.Matches(msg, p.env.Keys.KlogSearch)
 }
 
 // CapturesInput is true while the text filter is being edited.
@@ -311,19 +324,19 @@ func (p *KlogPage) header(w int) string {
 	var parts []string
 	if p.showOther {
 		parts = append(parts, st.Title.Render("Other lines"),
-			fmt.Sprintf("%d of %d", len(p.matched), len(p.other)),
-			st.Muted.Render(fmt.Sprintf("klog %d", len(p.klog))),
+			thousands(len(p.matched))+" of "+thousands(len(p.other)),
+			st.Muted.Render("klog "+thousands(len(p.klog))),
 			st.Muted.Render("o: back to the log"))
 	} else {
 		parts = append(parts, st.Title.Render("Apiserver log"),
-			fmt.Sprintf("%d of %d lines", len(p.matched), len(p.klog)))
+			thousands(len(p.matched))+" of "+thousands(len(p.klog))+" lines")
 		switch p.minSev {
 		case 'W':
 			parts = append(parts, st.SevWarn.Render("warnings and errors"))
 		case 'E':
 			parts = append(parts, st.SevError.Render("errors only"))
 		}
-		other := fmt.Sprintf("other %d", len(p.other))
+		other := "other " + thousands(len(p.other))
 		if len(p.other) > 0 {
 			other = st.Warning.Render(other) + st.Muted.Render(" (o: show)")
 		} else {
@@ -385,7 +398,7 @@ func (p *KlogPage) SetInputNames(names []string) { p.inputNames = names }
 // inputName names an input of the source set for the other-lines view.
 func (p *KlogPage) inputName(i int32) string {
 	if int(i) < len(p.inputNames) && i >= 0 {
-		return Sanitize(p.inputNames[i])
+		return Sanitize(filepath.Base(p.inputNames[i]))
 	}
 	return fmt.Sprintf("input %d", i+1)
 }

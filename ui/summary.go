@@ -23,7 +23,12 @@ type SummaryPage struct {
 
 	expr  string           // the applied filter
 	shown []*audit.Request // the requests passing it
-	dirty bool             // shown changed since the counts were made
+	dirty bool             // shown changed since the boxes were made
+
+	// counts[i][value] counts shown[:counted] for box i; new requests
+	// arriving under the same filter are added, not recounted.
+	counts  []map[string]int
+	counted int
 
 	sections []summarySection
 	hist     summaryHist
@@ -104,6 +109,9 @@ func (p *SummaryPage) ShortHelp() []KeyHelp {
 func (p *SummaryPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
+		if msg.Reset || msg.Filter != p.expr || len(msg.Shown) < p.counted {
+			p.counts, p.counted = nil, 0
+		}
 		p.expr = msg.Filter
 		p.shown = msg.Shown
 		p.dirty = true
@@ -214,27 +222,35 @@ func (p *SummaryPage) refresh() {
 		return
 	}
 	p.dirty = false
-	p.sections = summarize(p.shown)
+	if p.counts == nil {
+		p.counts = make([]map[string]int, len(summaryFields))
+		for i := range p.counts {
+			p.counts[i] = make(map[string]int)
+		}
+	}
+	countValues(p.counts, p.shown[p.counted:])
+	p.counted = len(p.shown)
+	p.sections = summarize(p.counts, len(p.shown))
 	p.hist = histogram(p.shown, p.histWidth())
 	p.sec = clampInt(p.sec, 0, len(p.sections))
 	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
 }
 
-// summarize counts the requests per value of each box, highest first (ties
-// by value, so the order is stable).
-func summarize(reqs []*audit.Request) []summarySection {
-	out := make([]summarySection, len(summaryFields))
-	counts := make([]map[string]int, len(summaryFields))
-	for i := range counts {
-		counts[i] = make(map[string]int)
-	}
+// countValues adds requests to the per-box value counts.
+func countValues(counts []map[string]int, reqs []*audit.Request) {
 	for _, r := range reqs {
 		for i, f := range summaryFields {
 			counts[i][f.value(r)]++
 		}
 	}
+}
+
+// summarize turns the counts into boxes, highest first (ties by value, so
+// the order is stable).
+func summarize(counts []map[string]int, total int) []summarySection {
+	out := make([]summarySection, len(summaryFields))
 	for i, f := range summaryFields {
-		s := summarySection{title: f.title, field: f.field, total: len(reqs)}
+		s := summarySection{title: f.title, field: f.field, total: total}
 		for v, n := range counts[i] {
 			label := f.empty
 			if v != "" {

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Drives the real kauditui explorer in tmux on testdata, as a person would,
+# and asserts on the captured screen (tmux capture-pane).
+#
+#   file mode:   open the rotated audit log, type a filter (/ verb=delete
+#                resource=deploy, enter), see the deployment's delete and who
+#                did it, open the detail (enter) and see its auditID and
+#                requestObject, switch to the apiserver-log tab, quit with q.
+#   stdout mode: open the apiserver's mixed stdout+stderr log; the requests
+#                view counts exactly the audit requests and the apiserver-log
+#                tab exactly the klog lines (and shows the last of them).
+#   answers:     ask "Who deleted …?" for the deployment on the Answers page.
+#
+# usage: hack/tui-test.sh [--bin PATH] [--testdata DIR] [--keep]
+#   --bin PATH      use this kauditui binary instead of building one
+#   --testdata DIR  read the data there (default: testdata/, or $KAUDITUI_TESTDATA)
+#   --keep          leave the tmux server running on failure (socket printed)
+# Needs tmux and jq. Exits 0 when every check passes; on a failure prints the
+# screen it saw and exits 1.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+data=${KAUDITUI_TESTDATA:-$repo/testdata}
+bin=""
+keep=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin) bin=$2; shift 2 ;;
+    --testdata) data=$2; shift 2 ;;
+    --keep) keep=true; shift ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "tui-test: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+for tool in tmux jq; do
+  command -v "$tool" >/dev/null || { echo "tui-test: $tool not found: install it (apt-get install $tool)" >&2; exit 2; }
+done
+[ -f "$data/ground-truth.json" ] || { echo "tui-test: no $data/ground-truth.json: run hack/gen-testdata.sh" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kauditui-tui.XXXXXX")
+sock=kauditui-tui-$$ # a private tmux server: never touches the user's sessions
+failed=false
+cleanup() {
+  if $failed && $keep; then
+    echo "tui-test: tmux server kept: tmux -L $sock attach" >&2
+  else
+    tmux -L "$sock" kill-server 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "$bin" ]; then
+  bin=$work/kauditui
+  (cd "$repo" && go build -o "$bin" .)
+fi
+
+log() { echo "tui-test: $*" >&2; }
+t() { tmux -L "$sock" "$@"; }
+
+screen() { t capture-pane -p -t e2e 2>/dev/null || true; }
+
+fail() {
+  failed=true
+  log "FAIL: $*"
+  echo "----- screen -----" >&2
+  screen >&2
+  echo "------------------" >&2
+  exit 1
+}
+
+# start ARGS...: runs kauditui in a fresh 120x40 session. When it ends, its
+# exit status lands in $work/exit.
+start() {
+  rm -f "$work/exit"
+  local cmd
+  cmd=$(printf '%q ' "$bin" "$@")
+  t new-session -d -s e2e -x 120 -y 40 \
+    "env TERM=xterm-256color COLORTERM= NO_COLOR= $cmd 2>$work/stderr; echo \$? >$work/exit"
+}
+
+# wait_for TEXT [SECONDS]: until the screen shows TEXT (fixed string).
+wait_for() {
+  local text=$1 deadline=$((SECONDS + ${2:-10}))
+  while [ $SECONDS -lt $deadline ]; do
+    screen | grep -qF -- "$text" && return 0
+    sleep 0.1
+  done
+  fail "waited for \"$text\""
+}
+
+# wait_line TEXT...: until one screen line holds every TEXT.
+wait_line() {
+  local deadline=$((SECONDS + 10)) s
+  while [ $SECONDS -lt $deadline ]; do
+    s=$(screen)
+    for w in "$@"; do s=$(grep -F -- "$w" <<<"$s" || true); done
+    [ -n "$s" ] && return 0
+    sleep 0.1
+  done
+  fail "waited for one line with: $*"
+}
+
+# wait_gone TEXT: until the screen no longer shows TEXT.
+wait_gone() {
+  local text=$1 deadline=$((SECONDS + 10))
+  while [ $SECONDS -lt $deadline ]; do
+    screen | grep -qF -- "$text" || return 0
+    sleep 0.1
+  done
+  fail "\"$text\" still on the screen"
+}
+
+# thousands N: 12345 -> 12,345, as the explorer writes counts.
+thousands() { sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta' <<<"$1"; }
+
+keys() { t send-keys -t e2e "$@"; }
+typed() { t send-keys -t e2e -l -- "$1"; }
+
+# quit: q, then the process must end with status 0 within 5 s.
+quit() {
+  keys q
+  local deadline=$((SECONDS + 5))
+  while [ ! -f "$work/exit" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  [ -f "$work/exit" ] || fail "kauditui still running 5 s after q"
+  local rc
+  rc=$(cat "$work/exit")
+  [ "$rc" = 0 ] || { log "stderr: $(cat "$work/stderr")"; fail "kauditui exited with status $rc"; }
+  t kill-server 2>/dev/null || true
+}
+
+truth=$data/ground-truth.json
+deleter=$(jq -r .facts.deploymentDeletedBy.user "$truth")
+deploy=$(jq -r .facts.deploymentDeletedBy.name "$truth")
+deploy_ns=$(jq -r .facts.deploymentDeletedBy.namespace "$truth")
+[ -n "$deleter" ] && [ "$deleter" != null ] || { log "ground truth names no deleter"; exit 2; }
+
+# The deletion's auditID, read from the log with jq (not with kauditui).
+audit_files=("$data"/file/audit*.log "$data"/file/audit*.log.gz)
+delete_id=$(for f in "${audit_files[@]}"; do
+  [ -f "$f" ] || continue
+  case "$f" in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
+done | jq -r --arg n "$deploy" --arg ns "$deploy_ns" --arg u "$deleter" \
+  'select(.verb=="delete" and .objectRef.resource=="deployments" and .objectRef.name==$n
+          and .objectRef.namespace==$ns and .user.username==$u and .stage=="ResponseComplete") | .auditID' |
+  head -n 1)
+[ -n "$delete_id" ] || { log "no delete of $deploy_ns/$deploy by $deleter in $data/file"; exit 2; }
+
+# ---- file mode -------------------------------------------------------------
+log "file mode: $data/file/audit.log (with its rotated backups)"
+start "$data/file/audit.log"
+wait_for "req" 15 # the status bar
+keys /
+typed "verb=delete resource=deploy"
+keys Enter
+wait_line "delete" "$deploy" "$deleter"
+log "  filter shows the delete of $deploy by $deleter"
+
+# Narrow to the successful delete so the cursor is on it, then open it.
+keys /
+keys C-u
+typed "verb=delete resource=deploy name=$deploy user=$deleter code=2xx"
+keys Enter
+wait_line "delete" "$deploy" "$deleter"
+keys Enter
+wait_for "$delete_id"
+wait_for "requestObject"
+log "  detail shows auditID $delete_id and the requestObject"
+
+keys Escape
+keys 3
+wait_for "Apiserver log"
+wait_for "no apiserver log lines" # a file-mode audit log has none
+log "  apiserver-log tab: no klog lines in an audit file, as expected"
+
+quit
+log "  q ended the process (status 0)"
+
+# ---- answers page ------------------------------------------------------------
+log "answers: who deleted deploy $deploy?"
+start "$data/file/audit.log"
+wait_for "req" 15
+keys 5
+wait_for "Who deleted"
+keys Enter
+wait_for "object:"
+typed "deploy $deploy_ns/$deploy"
+keys Enter
+wait_line "delete" "$deploy" "$deleter"
+wait_for "name=$deploy"
+log "  the answer sets the filter and shows $deleter"
+quit
+
+# ---- stdout mode -----------------------------------------------------------
+stdout_log=$data/stdout/kube-apiserver.log
+want_req=$(jq -r .runs.stdout.requests "$truth")
+want_klog=$(jq -r .runs.stdout.klogLines "$truth")
+last_klog=$(grep -E '^[IWEF][0-9]{4} [0-9:.]+ +[0-9]+ [^ ]+:[0-9]+\] ' "$stdout_log" | tail -n 1 |
+  sed -E 's/^[IWEF][0-9]{4} [0-9:.]+ +[0-9]+ [^ ]+:[0-9]+\] //' | cut -c 1-40)
+log "stdout mode: $stdout_log ($want_req requests, $want_klog klog lines)"
+start "$stdout_log"
+wait_for "$(thousands "$want_req") req" 15
+log "  requests view: $want_req requests"
+keys 3
+wait_for "$(thousands "$want_klog") of $(thousands "$want_klog") lines"
+wait_for "$last_klog"
+log "  apiserver-log tab: $want_klog klog lines, following the last one"
+keys /
+typed "$(cut -c 1-12 <<<"$last_klog")"
+keys Enter
+wait_for "log filter:"
+wait_for "$last_klog"
+log "  its own text filter finds the last line"
+quit
+log "PASS"
