@@ -52,62 +52,99 @@ func hasSuffixFold(s, low string) bool {
 	return len(s) >= len(low) && equalFold(s[len(s)-len(low):], low)
 }
 
+// byteRank orders bytes by how common they are in audit JSON (measured on
+// audit logs), most common first; bytes not listed are rarer than all of them.
+const byteRank = "\"e0tsai:roun,dcmp.-1l/vbk2g{}6fz3y h8wq7[]4x\\\n5j()=9&?"
+
+// needle is a lowercase literal prepared for case-insensitive search: the
+// search jumps between occurrences of its rarest byte (either case) with
+// IndexByte and compares the whole needle around each.
+type needle struct {
+	low     string
+	rare    int  // index in low of the byte to look for
+	lc, uc  byte // that byte in lower and upper case (equal when not a letter)
+	letters bool // low holds an ASCII letter; without one, strings.Index does it
+}
+
+func newNeedle(low string) needle {
+	n := needle{low: low}
+	best := -1
+	for i := 0; i < len(low); i++ {
+		c := low[i]
+		if 'a' <= c && c <= 'z' {
+			n.letters = true
+		}
+		r := strings.IndexByte(byteRank, c)
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > best {
+			best, n.rare = r, i
+		}
+	}
+	if len(low) > 0 {
+		n.lc, n.uc = low[n.rare], low[n.rare]
+		if 'a' <= n.lc && n.lc <= 'z' {
+			n.uc = n.lc - ('a' - 'A')
+		}
+	}
+	return n
+}
+
 // indexFold is the index of the first occurrence of low in s ignoring ASCII
-// case, or -1. It jumps between candidates for the first byte with IndexByte,
-// remembering the next position of each case so long lines stay linear.
+// case, or -1.
 func indexFold(s, low string) int {
-	n := len(low)
-	if n == 0 {
+	n := newNeedle(low)
+	return n.index(s)
+}
+
+// index is the index of the first occurrence of the needle in s, or -1.
+// Candidates for both cases of the rare byte are found with IndexByte, each
+// position remembered until passed, so long lines stay linear.
+func (n *needle) index(s string) int {
+	m := len(n.low)
+	if m == 0 {
 		return 0
 	}
-	if n > len(s) {
+	if m > len(s) {
 		return -1
 	}
-	c0 := low[0]
-	if c0 < 'a' || c0 > 'z' {
-		for i := 0; i+n <= len(s); {
-			j := strings.IndexByte(s[i:len(s)-n+1], c0)
-			if j < 0 {
-				return -1
-			}
-			i += j
-			if equalFold(s[i:i+n], low) {
-				return i
-			}
-			i++
-		}
-		return -1
+	if !n.letters {
+		return strings.Index(s, n.low)
 	}
-	up := c0 - ('a' - 'A')
-	last := len(s) - n + 1 // candidates lie in s[:last]
-	nextLow, nextUp := -2, -2
-	for i := 0; i < last; {
-		if nextLow != -1 && nextLow < i {
-			if j := strings.IndexByte(s[i:last], c0); j < 0 {
-				nextLow = -1
+	j := n.rare
+	end := len(s) - m + j + 1 // the rare byte of a match lies in s[j:end]
+	nextL, nextU := -2, -2
+	if n.lc == n.uc {
+		nextU = -1
+	}
+	for k := j; k < end; {
+		if nextL != -1 && nextL < k {
+			if i := strings.IndexByte(s[k:end], n.lc); i < 0 {
+				nextL = -1
 			} else {
-				nextLow = i + j
+				nextL = k + i
 			}
 		}
-		if nextUp != -1 && nextUp < i {
-			if j := strings.IndexByte(s[i:last], up); j < 0 {
-				nextUp = -1
+		if nextU != -1 && nextU < k {
+			if i := strings.IndexByte(s[k:end], n.uc); i < 0 {
+				nextU = -1
 			} else {
-				nextUp = i + j
+				nextU = k + i
 			}
 		}
 		switch {
-		case nextLow < 0 && nextUp < 0:
+		case nextL < 0 && nextU < 0:
 			return -1
-		case nextUp < 0 || (nextLow >= 0 && nextLow < nextUp):
-			i = nextLow
+		case nextU < 0 || (nextL >= 0 && nextL < nextU):
+			k = nextL
 		default:
-			i = nextUp
+			k = nextU
 		}
-		if equalFold(s[i+1:i+n], low[1:]) {
-			return i
+		if equalFold(s[k-j:k-j+m], n.low) {
+			return k - j
 		}
-		i++
+		k++
 	}
 	return -1
 }
@@ -121,6 +158,7 @@ func bytesString(b []byte) string {
 // '*' wildcards. A '*' matches any run of bytes, '/' included.
 type glob struct {
 	segs   []string // literal segments; with no star, segs[0] is the whole value
+	find   []needle // the segments prepared for searching
 	star   bool     // has at least one wildcard
 	minLen int
 }
@@ -136,6 +174,9 @@ func compileGlob(v value) glob {
 		low := lowerASCII(p.lit)
 		g.segs[len(g.segs)-1] += low
 		g.minLen += len(low)
+	}
+	for _, seg := range g.segs {
+		g.find = append(g.find, newNeedle(seg))
 	}
 	return g
 }
@@ -159,12 +200,12 @@ func (g *glob) match(s string) bool {
 		return false
 	}
 	s = s[len(first) : len(s)-len(last)]
-	for _, seg := range g.segs[1 : len(g.segs)-1] {
-		i := indexFold(s, seg)
+	for k := 1; k < len(g.find)-1; k++ {
+		i := g.find[k].index(s)
 		if i < 0 {
 			return false
 		}
-		s = s[i+len(seg):]
+		s = s[i+len(g.segs[k]):]
 	}
 	return true
 }
@@ -175,12 +216,12 @@ func (g *glob) contains(s string) bool {
 	if len(s) < g.minLen {
 		return false
 	}
-	for _, seg := range g.segs {
-		i := indexFold(s, seg)
+	for k := range g.find {
+		i := g.find[k].index(s)
 		if i < 0 {
 			return false
 		}
-		s = s[i+len(seg):]
+		s = s[i+len(g.segs[k]):]
 	}
 	return true
 }
