@@ -376,7 +376,7 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 	if a.ByLatency {
 		order = "slowest first"
 	}
-	b.WriteString(st.Header.Render(thousands(r.total)+" matching requests, "+order))
+	b.WriteString(st.Header.Render(thousands(r.total) + " matching requests, " + order))
 	if len(r.matches) > 0 && !p.inResults {
 		b.WriteString(st.Muted.Render("  (→: go through them)"))
 	}

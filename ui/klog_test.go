@@ -225,7 +225,6 @@ func TestKlogOtherLines(t *testing.T) {
 	}
 }
 
-
 // A file-mode audit log has no klog lines: the page says why.
 func TestKlogEmpty(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
