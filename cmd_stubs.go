@@ -2,7 +2,3 @@ package main
 
 // Commands not built yet say so and exit 2 (issue #2's skeleton); each is
 // replaced by its own file as its issue lands.
-
-func runSetupCmd(args []string, io *IO) error {
-	return usageError("'kauditui setup' is not implemented yet")
-}

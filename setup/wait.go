@@ -1,0 +1,155 @@
+package setup
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Probe is one look at the apiserver: whether /readyz answers ok, and an
+// identity of the running instance ("" if unknown) so a restart is seen
+// even when it is quicker than the poll.
+type Probe func(ctx context.Context) (ready bool, instance string, err error)
+
+// NewClientset builds a clientset from a kubeconfig (admin.conf on a master).
+func NewClientset(kubeconfig string) (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	rc.Timeout = 5 * time.Second
+	return kubernetes.NewForConfig(rc)
+}
+
+// ClientProbe asks /readyz, and reads the mirror pod of this node's
+// apiserver for its config hash and start time as the instance identity.
+func ClientProbe(cs kubernetes.Interface, node string) Probe {
+	return func(ctx context.Context) (bool, string, error) {
+		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if strings.TrimSpace(string(body)) != "ok" {
+			return false, "", fmt.Errorf("/readyz: %s", firstLine(string(body)))
+		}
+		instance := ""
+		if pod, err := cs.CoreV1().Pods("kube-system").Get(ctx, "kube-apiserver-"+node, metav1.GetOptions{}); err == nil {
+			instance = pod.Annotations["kubernetes.io/config.hash"]
+			for _, st := range pod.Status.ContainerStatuses {
+				if st.Name == "kube-apiserver" && st.State.Running != nil {
+					instance += "/" + st.State.Running.StartedAt.UTC().String()
+				}
+			}
+		}
+		return true, instance, nil
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// waitRestart polls until the apiserver has restarted (it was seen down, or
+// its instance changed) and is ready again, printing a progress line.
+func waitRestart(ctx context.Context, o *Options, before string) error {
+	start := o.Now()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	restarted := false
+	lastErr := "still the old apiserver"
+	for {
+		ready, instance, err := o.Probe(ctx)
+		elapsed := o.Now().Sub(start).Round(time.Second)
+		switch {
+		case err != nil:
+			restarted = true
+			lastErr = firstLine(err.Error())
+		case instance != "" && before != "" && instance != before:
+			restarted = true
+		}
+		if restarted && ready {
+			fmt.Fprintf(o.Err, "\rwaiting for the apiserver: ready after %s\033[K\n", elapsed)
+			return nil
+		}
+		fmt.Fprintf(o.Err, "\rwaiting for the apiserver to restart and be ready: %s (%s)\033[K", elapsed, lastErr)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(o.Err)
+			return fmt.Errorf("the apiserver was not ready within %s (%s)", o.Timeout, lastErr)
+		case <-time.After(o.Interval):
+		}
+	}
+}
+
+// lastApiserverErrors returns the last error lines of the newest apiserver
+// container log under <root>/var/log/pods (CRI format, klog inside).
+func lastApiserverErrors(root string, n int) []string {
+	files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
+	sort.Slice(files, func(i, j int) bool {
+		a, _ := os.Stat(files[i])
+		b, _ := os.Stat(files[j])
+		return a != nil && b != nil && a.ModTime().Before(b.ModTime())
+	})
+	if len(files) == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		return nil
+	}
+	var lines, errs []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		// CRI: <time> <stream> <P|F> <text>
+		if f := strings.SplitN(line, " ", 4); len(f) == 4 && (f[1] == "stdout" || f[1] == "stderr") {
+			line = f[3]
+		}
+		if strings.HasPrefix(line, "{") {
+			continue // audit JSON in stdout mode
+		}
+		lines = append(lines, line)
+		if strings.HasPrefix(line, "E") || strings.HasPrefix(line, "F") || strings.HasPrefix(line, "Error") {
+			errs = append(errs, line)
+		}
+	}
+	if len(errs) == 0 {
+		errs = lines
+	}
+	if len(errs) > n {
+		errs = errs[len(errs)-n:]
+	}
+	return errs
+}
+
+// auditEventsAt reports whether audit events have appeared where cfg says:
+// the log file (file mode) or the apiserver's container log (stdout mode).
+func auditEventsAt(root string, cfg Config) (bool, string) {
+	if cfg.Mode == "stdout" {
+		files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)) {
+				return true, f
+			}
+		}
+		return false, filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/")
+	}
+	p := filepath.Join(root, cfg.LogPath)
+	b, err := os.ReadFile(p)
+	return err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)), p
+}
+
+// metav1ListOne is the cheap request checkAuditEvents makes.
+var metav1ListOne = metav1.ListOptions{Limit: 1}
