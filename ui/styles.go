@@ -85,6 +85,7 @@ type Styles struct {
 
 	// Page-specific styles: summary, answers, klog
 	// (add fields here, and set them in both branches of NewStyles)
+	PageFollow lipgloss.Style // "following" in a page's own header (no status-bar background)
 }
 
 // NewStyles returns the colour style set, or the plain one when noColor is
@@ -127,6 +128,7 @@ func NewStyles(noColor bool) *Styles {
 			BarValue:     s().Bold(true),
 			MenuActive:   s().Reverse(true),
 			// Page-specific styles (plain): summary, answers, klog
+			PageFollow: s().Bold(true),
 		}
 	}
 	var (
@@ -202,6 +204,7 @@ func NewStyles(noColor bool) *Styles {
 		MenuItem:     s().Foreground(fg),
 		MenuActive:   s().Background(selBg).Foreground(lipgloss.Color("231")).Bold(true),
 		// Page-specific styles (colour): summary, answers, klog
+		PageFollow: s().Foreground(green).Bold(true),
 	}
 }
 
