@@ -2,6 +2,7 @@ package audit
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -26,114 +27,154 @@ type Event struct {
 	Decision, Reason              string
 }
 
-var eventPaths = []string{
-	"kind", "apiVersion", "auditID", "level", "stage",
-	"requestReceivedTimestamp", "stageTimestamp",
-	"user.username", "user.groups", "impersonatedUser.username", "impersonatedUser.groups",
-	"sourceIPs", "userAgent", "verb", "requestURI",
-	"objectRef.apiGroup", "objectRef.apiVersion", "objectRef.resource", "objectRef.subresource",
-	"objectRef.namespace", "objectRef.name",
-	"responseStatus.code", "responseStatus.message",
-	`annotations.authorization\.k8s\.io/decision`, `annotations.authorization\.k8s\.io/reason`,
+// rawEvent holds the fields of one event line as strings that alias the
+// line: nothing is copied until the store decides to keep a value.
+type rawEvent struct {
+	kind, apiVersion, auditID, level, stage string
+	received, stageAt                       string
+	user, groups, impUser, impGroups        string // groups: the raw JSON array
+	sourceIPs, ua, verb, uri                string
+	group, version, resource, sub, ns, name string
+	message, decision, reason               string
+	code                                    int
+	esc                                     uint64 // fields (1<<f) still holding JSON escapes
+}
+
+// bytesString views b as a string without copying; the string must not
+// outlive the next change of b.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// scanEvent reads the fields of an event line in one validating pass (see
+// scan.go) and reports whether the line is a valid JSON object.
+// Every string field comes back unescaped (allocating when there were
+// escapes); the store uses scanEventBytes and unescapes only what it keeps.
+func scanEvent(s string, e *rawEvent) bool {
+	if !scanEventBytes(unsafe.Slice(unsafe.StringData(s), len(s)), e) {
+		return false
+	}
+	e.unescape(e.esc)
+	return true
+}
+
+func (e *rawEvent) isEvent() bool {
+	return e.kind == "Event" && isAuditAPIVersion(e.apiVersion)
+}
+
+func isAuditAPIVersion(v string) bool {
+	return len(v) > 13 && v[:13] == "audit.k8s.io/"
 }
 
 // IsEvent reports whether a JSON line is an audit event (kind Event,
 // apiVersion audit.k8s.io/*).
 func IsEvent(line []byte) bool {
 	r := gjson.GetManyBytes(line, "kind", "apiVersion")
-	return r[0].Str == "Event" && len(r[1].Str) > 13 && r[1].Str[:13] == "audit.k8s.io/"
+	return r[0].Str == "Event" && isAuditAPIVersion(r[1].Str)
 }
 
 // ParseEvent reads one audit event line. ok is false when the line is not a
-// JSON audit event.
+// JSON audit event. The returned strings are copies: line may be reused.
+// (The store does not use it: it reads lines with scanEvent and interns.)
 func ParseEvent(line []byte) (ev Event, ok bool) {
-	if !gjson.ValidBytes(line) {
+	var e rawEvent
+	if !scanEvent(string(line), &e) || !e.isEvent() {
 		return ev, false
 	}
-	r := gjson.GetManyBytes(line, eventPaths...)
-	if r[0].Str != "Event" || len(r[1].Str) < 13 || r[1].Str[:13] != "audit.k8s.io/" {
-		return ev, false
+	ev = Event{
+		AuditID: e.auditID, Level: e.level, Stage: e.stage,
+		Received: ParseTime(e.received), StageAt: ParseTime(e.stageAt),
+		User: e.user, UA: e.ua, Verb: e.verb, URI: e.uri,
+		Groups: parseList(e.groups), SourceIPs: parseList(e.sourceIPs),
+		ImpUser: e.impUser, ImpGroups: parseList(e.impGroups),
+		Group: e.group, Version: e.version, Resource: e.resource, Sub: e.sub,
+		Namespace: e.ns, Name: e.name,
+		Code: e.code, Message: e.message, Decision: e.decision, Reason: e.reason,
 	}
-	ev.AuditID = r[2].Str
-	ev.Level = r[3].Str
-	ev.Stage = r[4].Str
-	ev.Received, _ = time.Parse(time.RFC3339Nano, r[5].Str)
-	ev.StageAt, _ = time.Parse(time.RFC3339Nano, r[6].Str)
-	ev.User = r[7].Str
-	ev.Groups = strings(r[8])
-	ev.ImpUser = r[9].Str
-	ev.ImpGroups = strings(r[10])
-	ev.SourceIPs = strings(r[11])
-	ev.UA = r[12].Str
-	ev.Verb = r[13].Str
-	ev.URI = r[14].Str
-	ev.Group = r[15].Str
-	ev.Version = r[16].Str
-	ev.Resource = r[17].Str
-	ev.Sub = r[18].Str
-	ev.Namespace = r[19].Str
-	ev.Name = r[20].Str
-	ev.Code = int(r[21].Int())
-	ev.Message = r[22].Str
-	ev.Decision = r[23].Str
-	ev.Reason = r[24].Str
 	return ev, true
 }
 
-func strings(r gjson.Result) []string {
-	if !r.IsArray() {
+// parseList reads a JSON array of strings; nil for "" (absent).
+func parseList(raw string) []string {
+	if raw == "" {
 		return nil
 	}
-	var out []string
-	r.ForEach(func(_, v gjson.Result) bool {
+	out := []string{}
+	gjson.Parse(raw).ForEach(func(_, v gjson.Result) bool {
 		out = append(out, v.String())
 		return true
 	})
 	return out
 }
 
-// mergeInto folds one stage into its request: the first non-empty value of
-// each field wins, except stage, time and status, which follow the latest stage.
-func (ev *Event) mergeInto(r *Request, ref Ref) {
-	first := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
+// merge folds one stage into its request: the first non-empty value of each
+// field wins, except stage, time and status, which follow the latest stage.
+// Values are interned (or copied) only when the request keeps them, since
+// e's strings alias the reader's buffer.
+func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
+	in := &s.in
+	// val unescapes field f into the scratch buffer when it has escapes.
+	val := func(v string, f int) string {
+		if e.esc&(1<<f) == 0 {
+			return v
+		}
+		s.scratch = unescapeAppend(s.scratch[:0], v)
+		return bytesString(s.scratch)
+	}
+	first := func(dst *string, v string, f int) {
+		if *dst == "" && v != "" {
+			*dst = in.str(val(v, f))
 		}
 	}
-	first(&r.AuditID, ev.AuditID)
-	first(&r.Level, ev.Level)
-	first(&r.User, ev.User)
-	first(&r.ImpersonatedUser, ev.ImpUser)
-	first(&r.UserAgent, ev.UA)
-	first(&r.Verb, ev.Verb)
-	first(&r.RequestURI, ev.URI)
-	first(&r.APIGroup, ev.Group)
-	first(&r.APIVersion, ev.Version)
-	first(&r.Resource, ev.Resource)
-	first(&r.Subresource, ev.Sub)
-	first(&r.Namespace, ev.Namespace)
-	first(&r.Name, ev.Name)
-	first(&r.Decision, ev.Decision)
-	first(&r.Reason, ev.Reason)
-	if r.Groups == nil {
-		r.Groups = ev.Groups
+	firstCopy := func(dst *string, v string, f int) {
+		if *dst == "" && v != "" {
+			*dst = in.copy(val(v, f))
+		}
 	}
-	if r.ImpersonatedGroups == nil {
-		r.ImpersonatedGroups = ev.ImpGroups
+	first(&r.Level, e.level, fLevel)
+	first(&r.User, e.user, fUsername)
+	first(&r.ImpersonatedUser, e.impUser, fImpUsername)
+	first(&r.UserAgent, e.ua, fUA)
+	first(&r.Verb, e.verb, fVerb)
+	firstCopy(&r.RequestURI, e.uri, fURI)
+	first(&r.APIGroup, e.group, fGroup)
+	first(&r.APIVersion, e.version, fVersion)
+	first(&r.Resource, e.resource, fResource)
+	first(&r.Subresource, e.sub, fSub)
+	first(&r.Namespace, e.ns, fNS)
+	firstCopy(&r.Name, e.name, fName)
+	first(&r.Decision, e.decision, fDecision)
+	first(&r.Reason, e.reason, fReason)
+	if r.Groups == nil && e.groups != "" {
+		r.Groups = in.list(e.groups)
 	}
-	if r.SourceIPs == nil {
-		r.SourceIPs = ev.SourceIPs
+	if r.ImpersonatedGroups == nil && e.impGroups != "" {
+		r.ImpersonatedGroups = in.list(e.impGroups)
 	}
-	if r.First.IsZero() || (!ev.Received.IsZero() && ev.Received.Before(r.First)) {
-		r.First = ev.Received
+	if r.SourceIPs == nil && e.sourceIPs != "" {
+		r.SourceIPs = in.list(e.sourceIPs)
 	}
-	if ev.StageAt.After(r.Last) || r.Last.IsZero() {
-		r.Last = ev.StageAt
-		r.Stage = ev.Stage
+	received := ParseTime(e.received)
+	stageAt := ParseTime(e.stageAt)
+	if r.First.IsZero() || (!received.IsZero() && received.Before(r.First)) {
+		r.First = received
 	}
-	if ev.Code != 0 {
-		r.Code = ev.Code
-		r.Message = ev.Message
+	stage := in.str(e.stage)
+	if r.Last.IsZero() || stageAt.After(r.Last) {
+		r.Last = stageAt
+		r.Stage = stage
 	}
-	r.Events = append(r.Events, EventRef{Ref: ref, Stage: ev.Stage, At: ev.StageAt})
+	if e.code != 0 {
+		r.Code = e.code
+		if e.message != "" || r.Message != "" {
+			r.Message = in.copy(val(e.message, fMessage))
+		}
+	}
+	if r.Events == nil {
+		r.Events = s.eventSlab()
+	}
+	r.Events = append(r.Events, EventRef{Ref: ref, Stage: stage, At: stageAt})
 }

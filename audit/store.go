@@ -6,7 +6,7 @@ import (
 )
 
 // KlogLine is one apiserver log line (klog header format), possibly with
-// continuation lines folded into Msg.
+// continuation lines folded into Msg (joined by "\n").
 type KlogLine struct {
 	Ref
 	Severity byte // I, W, E or F
@@ -23,9 +23,15 @@ type OtherLine struct {
 	Why string // "not JSON", "line over 64 MiB", "truncated gzip", ...
 }
 
+// slabSize is how many Requests (and EventRefs) are allocated at once: the
+// loader then makes about one allocation per thousand requests.
+const slabSize = 1024
+
 // Store is the demixed log: requests merged by auditID, klog lines, other
 // lines. It is safe for one writer and many readers.
 type Store struct {
+	wmu sync.Mutex // serialises writers (parsing happens outside mu)
+
 	mu       sync.RWMutex
 	byID     map[string]*Request
 	requests []*Request // in order of first event read
@@ -33,6 +39,13 @@ type Store struct {
 	other    []OtherLine
 	events   int // audit event lines accepted
 	version  uint64
+
+	// writer-only state
+	in        interner
+	reqSlab   []Request
+	eventPool []EventRef
+	scratch   []byte
+	ev        rawEvent // the event being added (kept here so it does not escape)
 }
 
 // NewStore returns an empty store.
@@ -42,27 +55,71 @@ func NewStore() *Store {
 
 // AddEvent merges one audit event line (a JSON object of kind Event) into the
 // store. It returns the request it belongs to and whether it is new, or
-// ok=false when the line is not a usable audit event.
+// ok=false when the line is not a usable audit event. line may be reused by
+// the caller once AddEvent returns.
 func (s *Store) AddEvent(line []byte, ref Ref) (req *Request, isNew bool, ok bool) {
-	ev, ok := ParseEvent(line)
-	if !ok {
+	return s.addEvent(line, ref, true)
+}
+
+// AddEventItem merges one item of a webhook EventList batch. Items carry no
+// kind or apiVersion of their own (the list does), so only the JSON is
+// checked.
+func (s *Store) AddEventItem(item []byte, ref Ref) (req *Request, isNew bool, ok bool) {
+	return s.addEvent(item, ref, false)
+}
+
+func (s *Store) addEvent(line []byte, ref Ref, needKind bool) (req *Request, isNew bool, ok bool) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	e := &s.ev
+	*e = rawEvent{}
+	if !scanEventBytes(line, e) {
+		return nil, false, false
+	}
+	if needKind && !e.isEvent() {
+		return nil, false, false
+	}
+	if !needKind && e.auditID == "" && e.stage == "" {
 		return nil, false, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req = s.byID[ev.AuditID]
+	if e.auditID != "" {
+		req = s.byID[e.auditID]
+	}
 	if req == nil {
-		req = &Request{}
-		if ev.AuditID != "" {
-			s.byID[ev.AuditID] = req
+		req = s.newRequest()
+		if e.auditID != "" {
+			req.AuditID = s.in.copy(e.auditID)
+			s.byID[req.AuditID] = req
 		}
 		s.requests = append(s.requests, req)
 		isNew = true
 	}
-	ev.mergeInto(req, ref)
+	s.merge(req, e, ref)
 	s.events++
 	s.version++
 	return req, isNew, true
+}
+
+func (s *Store) newRequest() *Request {
+	if len(s.reqSlab) == 0 {
+		s.reqSlab = make([]Request, slabSize)
+	}
+	r := &s.reqSlab[0]
+	s.reqSlab = s.reqSlab[1:]
+	return r
+}
+
+// eventSlab returns an empty slice with room for the two stages most
+// requests have, cut from a shared slab.
+func (s *Store) eventSlab() []EventRef {
+	if len(s.eventPool) < 2 {
+		s.eventPool = make([]EventRef, 2*slabSize)
+	}
+	e := s.eventPool[:0:2]
+	s.eventPool = s.eventPool[2:]
+	return e
 }
 
 // AddKlog appends an apiserver log line.
@@ -97,6 +154,10 @@ type Snapshot struct {
 func (s *Store) Snapshot() Snapshot {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.snapshot()
+}
+
+func (s *Store) snapshot() Snapshot {
 	return Snapshot{
 		Requests: s.requests[:len(s.requests):len(s.requests)],
 		Klog:     s.klog[:len(s.klog):len(s.klog)],
@@ -111,13 +172,7 @@ func (s *Store) Snapshot() Snapshot {
 func (s *Store) Read(fn func(Snapshot)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	fn(Snapshot{
-		Requests: s.requests[:len(s.requests):len(s.requests)],
-		Klog:     s.klog[:len(s.klog):len(s.klog)],
-		Other:    s.other[:len(s.other):len(s.other)],
-		Events:   s.events,
-		Version:  s.version,
-	})
+	fn(s.snapshot())
 }
 
 // Version changes every time the store does.
@@ -125,4 +180,11 @@ func (s *Store) Version() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.version
+}
+
+// Request returns the request with this auditID, or nil.
+func (s *Store) Request(auditID string) *Request {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byID[auditID]
 }

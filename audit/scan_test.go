@@ -1,0 +1,70 @@
+package audit
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// FuzzScanEvent holds the one-pass scanner equal to gjson: the same lines
+// are valid, and every field reads as gjson.Get reads it.
+func FuzzScanEvent(f *testing.F) {
+	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`} {
+		f.Add([]byte(s))
+	}
+	if b, err := os.ReadFile("../source/testdata/sample.log"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			f.Add([]byte(l))
+		}
+	}
+	paths := []struct {
+		path string
+		get  func(*rawEvent) string
+	}{
+		{"kind", func(e *rawEvent) string { return e.kind }},
+		{"apiVersion", func(e *rawEvent) string { return e.apiVersion }},
+		{"auditID", func(e *rawEvent) string { return e.auditID }},
+		{"stage", func(e *rawEvent) string { return e.stage }},
+		{"stageTimestamp", func(e *rawEvent) string { return e.stageAt }},
+		{"verb", func(e *rawEvent) string { return e.verb }},
+		{"userAgent", func(e *rawEvent) string { return e.ua }},
+		{"user.username", func(e *rawEvent) string { return e.user }},
+		{"impersonatedUser.username", func(e *rawEvent) string { return e.impUser }},
+		{"objectRef.name", func(e *rawEvent) string { return e.name }},
+		{"objectRef.namespace", func(e *rawEvent) string { return e.ns }},
+		{"responseStatus.message", func(e *rawEvent) string { return e.message }},
+		{`annotations.authorization\.k8s\.io/decision`, func(e *rawEvent) string { return e.decision }},
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e rawEvent
+		ok := scanEvent(string(b), &e)
+		top := gjson.ParseBytes(b)
+		want := gjson.ValidBytes(b) && top.IsObject()
+		if ok != want {
+			t.Fatalf("scanEvent(%q) ok=%v, gjson says valid object=%v", b, ok, want)
+		}
+		if !ok {
+			return
+		}
+		for _, p := range paths {
+			r := gjson.GetBytes(b, p.path)
+			w := ""
+			if r.Type == gjson.String {
+				w = r.Str
+			}
+			if got := p.get(&e); got != w {
+				t.Fatalf("%s of %q: scanner %q, gjson %q", p.path, b, got, w)
+			}
+		}
+		if r := gjson.GetBytes(b, "responseStatus.code"); r.Type == gjson.Number && r.Raw == r.String() && !strings.ContainsAny(r.Raw, ".eE") && len(r.Raw) < 12 {
+			if int64(e.code) != r.Int() {
+				t.Fatalf("code of %q: scanner %d, gjson %d", b, e.code, r.Int())
+			}
+		}
+		if r := gjson.GetBytes(b, "user.groups"); r.IsArray() && r.Raw != e.groups {
+			t.Fatalf("user.groups of %q: scanner %q, gjson %q", b, e.groups, r.Raw)
+		}
+	})
+}

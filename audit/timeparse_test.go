@@ -1,0 +1,54 @@
+package audit
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-26T03:04:26.736123Z",
+		"2026-11-26T03:04:26Z",
+		"2026-11-26T03:04:26.7Z",
+		"2026-11-26T03:04:26.123456789Z",
+		"2024-02-29T23:59:59.999999Z",
+		"2000-01-01T00:00:00.000000Z",
+		"1969-12-31T23:59:59.5Z",
+		"2026-11-26T03:04:26.736123+02:00",
+		"0001-01-01T00:00:00Z",
+	} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got := ParseTime(s); !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, time.Parse gives %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T03:04:26.Z", "2026-11-26 03:04:26Z", "x026-11-26T03:04:26Z"} {
+		if got := ParseTime(s); !got.IsZero() {
+			t.Errorf("ParseTime(%q) = %v, want zero", s, got)
+		}
+	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	f.Add("2026-11-26T03:04:26.736123Z")
+	f.Add("2024-02-29T23:59:59Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := ParseTime(s)
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			want = time.Time{}
+		}
+		if !got.Equal(want) {
+			t.Fatalf("ParseTime(%q) = %v, time.Parse gives %v (%v)", s, got, want, err)
+		}
+	})
+}
+
+func BenchmarkParseTime(b *testing.B) {
+	for b.Loop() {
+		ParseTime("2026-11-26T03:04:26.736123Z")
+	}
+}

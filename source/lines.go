@@ -1,0 +1,155 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// DefaultMaxLine is the longest line kept whole. Audit lines at level
+// RequestResponse routinely pass 64 KiB and reach several MiB; a longer line
+// is skipped (never buffered) and recorded as an "other" line.
+const DefaultMaxLine = 128 << 20
+
+// readSize is how much is asked of the underlying reader at once.
+const readSize = 1 << 20
+
+// lineReader splits a stream into lines of any length up to max, without
+// the per-line allocation of bufio.Reader.ReadBytes and without the 64 KiB
+// limit of bufio.Scanner. Lines it returns alias its buffer and are valid
+// until the next call.
+type lineReader struct {
+	r      io.Reader
+	buf    []byte
+	start  int   // first byte of the current line
+	scan   int   // bytes before scan hold no newline
+	end    int   // end of data
+	off    int64 // stream offset of buf[0]
+	lineNo int64
+	max    int
+	err    error // sticky error from r (io.EOF at the end)
+	hold   bool  // keep an unterminated last line (follow mode: it may still grow)
+}
+
+// line is one line handed out by the reader.
+type line struct {
+	text    []byte // without the newline (and without a trailing \r)
+	off     int64
+	n       int64 // 1-based line number
+	size    int64 // bytes in the stream, newline excluded; > len(text) when skipped as too long
+	tooLong bool
+	cut     bool // the stream ended (or failed) before the newline
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	return &lineReader{r: r, max: max, buf: make([]byte, 0, readSize*2)}
+}
+
+// next returns the next line, or an error: io.EOF at the end of the stream
+// (or, when hold is set, when only an unterminated line is left), or the
+// reader's error once every complete line before it has been returned.
+func (lr *lineReader) next() (line, error) {
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.scan:lr.end], '\n'); i >= 0 {
+			nl := lr.scan + i
+			text := lr.buf[lr.start:nl]
+			l := line{off: lr.off + int64(lr.start), size: int64(len(text))}
+			lr.start, lr.scan = nl+1, nl+1
+			lr.lineNo++
+			l.n = lr.lineNo
+			if n := len(text); n > 0 && text[n-1] == '\r' {
+				text = text[:n-1]
+			}
+			l.text = text
+			return l, nil
+		}
+		lr.scan = lr.end
+		if lr.err != nil {
+			if lr.start < lr.end && (!lr.hold || lr.err != io.EOF) {
+				text := lr.buf[lr.start:lr.end]
+				l := line{text: text, off: lr.off + int64(lr.start), size: int64(len(text)), cut: lr.err != io.EOF}
+				lr.start, lr.scan = lr.end, lr.end
+				lr.lineNo++
+				l.n = lr.lineNo
+				return l, nil
+			}
+			return line{}, lr.err
+		}
+		if lr.end-lr.start >= lr.max {
+			return lr.skipLong()
+		}
+		lr.fill()
+	}
+}
+
+// fill reads more data, first moving the unfinished line to the front and
+// growing the buffer when the line fills it.
+func (lr *lineReader) fill() {
+	if lr.start == lr.end && cap(lr.buf) > 8*readSize {
+		lr.off += int64(lr.start)
+		lr.buf = make([]byte, 0, 2*readSize) // a long line is gone: shrink
+		lr.start, lr.scan, lr.end = 0, 0, 0
+	}
+	if lr.start > 0 && (lr.start == lr.end || cap(lr.buf)-lr.end < readSize) {
+		n := copy(lr.buf[:cap(lr.buf)], lr.buf[lr.start:lr.end])
+		lr.off += int64(lr.start)
+		lr.scan -= lr.start
+		lr.start, lr.end = 0, n
+	}
+	if cap(lr.buf)-lr.end < readSize {
+		nb := make([]byte, lr.end, max(2*cap(lr.buf), lr.end+readSize))
+		copy(nb, lr.buf[:lr.end])
+		lr.buf = nb
+	}
+	n, err := lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
+	lr.end += n
+	lr.buf = lr.buf[:lr.end]
+	if err != nil {
+		lr.err = err
+	}
+}
+
+// skipLong discards the rest of an over-long line and reports its size.
+func (lr *lineReader) skipLong() (line, error) {
+	l := line{off: lr.off + int64(lr.start), tooLong: true}
+	size := int64(lr.end - lr.start)
+	if cap(lr.buf) > 4*readSize {
+		lr.buf = make([]byte, 0, 2*readSize) // give the huge buffer back
+	}
+	lr.off = l.off + size // stream offset of the next byte read into buf[0]
+	lr.start, lr.scan, lr.end = 0, 0, 0
+	lr.buf = lr.buf[:0]
+	for {
+		n, err := lr.r.Read(lr.buf[:cap(lr.buf)])
+		if i := bytes.IndexByte(lr.buf[:n], '\n'); i >= 0 {
+			size += int64(i)
+			lr.buf = lr.buf[:n]
+			lr.start, lr.scan, lr.end = i+1, i+1, n
+			if err != nil {
+				lr.err = err
+			}
+			break
+		}
+		size += int64(n)
+		lr.off += int64(n)
+		if err != nil {
+			lr.err = err
+			l.cut = err != io.EOF
+			break
+		}
+	}
+	lr.lineNo++
+	l.n = lr.lineNo
+	l.size = size
+	return l, nil
+}
+
+// resume clears an io.EOF so that a growing file can be read further.
+func (lr *lineReader) resume() {
+	if errors.Is(lr.err, io.EOF) {
+		lr.err = nil
+	}
+}

@@ -1,0 +1,329 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options says how a Set reads its inputs.
+type Options struct {
+	// Follow keeps reading the live files as they grow, until Load's
+	// context is done. (Rotation while following: a later issue.)
+	Follow bool
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Warn is told about an input that fails part-way (a truncated .gz, an
+	// unreadable backup); everything readable is still used. May be nil.
+	Warn func(msg string)
+	// Progress, when set, is called from Load now and then with the bytes
+	// read so far and the total size of the file inputs (stdin excluded).
+	Progress func(bytesRead, bytesTotal int64)
+	// MaxLine is the longest line kept (default DefaultMaxLine); longer
+	// lines become "other" lines.
+	MaxLine int
+	// PollInterval is how often a followed file is checked for growth
+	// (default 250ms).
+	PollInterval time.Duration
+}
+
+// Input is one stream of a Set: a file (a rotated backup, the live file) or
+// stdin.
+type Input struct {
+	Name   string // the path, or "-" for stdin
+	Format string // "audit", "mixed" (audit+klog), "klog", "cri", "unknown"; "gzip+" prefix when compressed; refined as Load reads
+	Size   int64  // bytes on disk (compressed size for gzip); 0 for stdin
+}
+
+// Set is the inputs named on a command line, expanded with rotated backups.
+type Set struct {
+	opt    Options
+	mu     sync.Mutex // guards inputs[i].Input (Format changes while loading)
+	inputs []*input
+}
+
+type input struct {
+	Input
+	file   *os.File      // nil for stdin
+	stdin  *bufio.Reader // for "-"
+	gz     bool
+	cri    bool
+	live   bool       // the file named on the command line (followed with Follow)
+	mem    *memLines  // raw audit lines kept in memory (stdin, gzip, CRI)
+	warned bool
+}
+
+// Open opens every path, each with its rotated backups before it (oldest
+// first). Missing or unreadable paths are named through Options.Warn; the
+// error (one line, saying what to do) comes only when no input at all can
+// be opened.
+func Open(paths []string, opt Options) (*Set, error) {
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = DefaultMaxLine
+	}
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = 250 * time.Millisecond
+	}
+	s := &Set{opt: opt}
+	var problems []string
+	stdinUsed := false
+	for _, p := range paths {
+		if p == "-" {
+			if stdinUsed {
+				continue
+			}
+			stdinUsed = true
+			in, err := s.openStdin()
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			s.inputs = append(s.inputs, in)
+			continue
+		}
+		backups, err := Backups(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, b := range backups {
+			in, err := openFile(b, false)
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			s.inputs = append(s.inputs, in)
+		}
+		in, err := openFile(p, true)
+		if err != nil {
+			if len(backups) > 0 && errors.Is(err, os.ErrNotExist) {
+				problems = append(problems, fmt.Sprintf("%s: not found; reading its %d rotated backups", p, len(backups)))
+			} else {
+				problems = append(problems, err.Error())
+			}
+			continue
+		}
+		s.inputs = append(s.inputs, in)
+	}
+	if len(s.inputs) == 0 {
+		if len(paths) == 0 {
+			return nil, errors.New("no input: give the path of an audit log (or - for stdin)")
+		}
+		return nil, fmt.Errorf("cannot read any input: %s (give the path of a readable audit log, or - for stdin)", strings.Join(problems, "; "))
+	}
+	for _, p := range problems {
+		s.warn(p)
+	}
+	return s, nil
+}
+
+func (s *Set) warn(msg string) {
+	if s.opt.Warn != nil {
+		s.opt.Warn(msg)
+	}
+}
+
+func (s *Set) openStdin() (*input, error) {
+	if s.opt.Stdin == nil {
+		return nil, errors.New("-: no standard input")
+	}
+	br := bufio.NewReaderSize(s.opt.Stdin, 1<<20)
+	in := &input{Input: Input{Name: "-"}, stdin: br, mem: &memLines{}}
+	head, _ := br.Peek(64 << 10)
+	in.sniff(head)
+	return in, nil
+}
+
+func openFile(path string, live bool) (*input, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, oneLine(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, oneLine(err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory (give the log file inside it)", path)
+	}
+	in := &input{Input: Input{Name: path, Size: fi.Size()}, file: f, live: live}
+	head := make([]byte, 64<<10)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	if isGzip(head) {
+		in.gz = true
+		in.mem = &memLines{}
+		zr, err := gzip.NewReader(bytes.NewReader(head))
+		if err == nil {
+			head, _ = io.ReadAll(io.LimitReader(zr, 64<<10))
+		} else {
+			head = nil
+		}
+	}
+	in.sniff(head)
+	return in, nil
+}
+
+// oneLine shortens an *os.PathError to "path: reason".
+func oneLine(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func isGzip(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b
+}
+
+// sniff guesses the format from the first lines; Load refines it.
+func (in *input) sniff(head []byte) {
+	var audit, klog bool
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			break // a partial line tells nothing reliable
+		}
+		l := head[:i]
+		head = head[i+1:]
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if _, ok := ParseCRI(l); ok {
+			in.cri = true
+			break
+		}
+		if l[0] == '{' {
+			audit = true
+		} else if isKlogHeader(l) {
+			klog = true
+		}
+	}
+	if in.cri && in.mem == nil {
+		in.mem = &memLines{}
+	}
+	in.Format = in.formatName(audit, klog)
+}
+
+func (in *input) formatName(audit, klog bool) string {
+	f := "unknown"
+	switch {
+	case in.cri:
+		f = "cri"
+	case audit && klog:
+		f = "mixed"
+	case audit:
+		f = "audit"
+	case klog:
+		f = "klog"
+	}
+	if in.gz {
+		f = "gzip+" + f
+	}
+	return f
+}
+
+// Inputs lists the inputs in reading order.
+func (s *Set) Inputs() []Input {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Input, len(s.inputs))
+	for i, in := range s.inputs {
+		out[i] = in.Input
+	}
+	return out
+}
+
+// Close closes every file.
+func (s *Set) Close() error {
+	var first error
+	for _, in := range s.inputs {
+		if in.file != nil {
+			if err := in.file.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// backupLayout is lumberjack's time format in backup names.
+const backupLayout = "2006-01-02T15-04-05.000"
+
+// Backups lists the rotated backups of path that exist beside it, oldest
+// first: lumberjack's <name>-<2006-01-02T15-04-05.000><ext>[.gz] (the
+// apiserver's own rotation) and the kubelet's <name>.<20060102-150405>[.gz]
+// (container logs). The live file itself is not included.
+func Backups(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil // the live file's own error says it
+		}
+		return nil, oneLine(err)
+	}
+	type backup struct {
+		name string
+		at   time.Time
+	}
+	var found []backup
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		rest := strings.TrimSuffix(name, ".gz")
+		if at, ok := lumberjackTime(rest, stem, ext); ok {
+			found = append(found, backup{name, at})
+			continue
+		}
+		if strings.HasPrefix(rest, base+".") {
+			if at, err := time.Parse("20060102-150405", rest[len(base)+1:]); err == nil {
+				found = append(found, backup{name, at})
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		if !found[i].at.Equal(found[j].at) {
+			return found[i].at.Before(found[j].at)
+		}
+		return found[i].name < found[j].name
+	})
+	out := make([]string, len(found))
+	for i, b := range found {
+		out[i] = filepath.Join(dir, b.name)
+		if dir == "." && !strings.HasPrefix(path, "./") {
+			out[i] = b.name
+		}
+	}
+	return out, nil
+}
+
+func lumberjackTime(name, stem, ext string) (time.Time, bool) {
+	if !strings.HasPrefix(name, stem+"-") || !strings.HasSuffix(name, ext) {
+		return time.Time{}, false
+	}
+	ts := name[len(stem)+1 : len(name)-len(ext)]
+	if len(ts) != len(backupLayout) {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(backupLayout, ts)
+	return at, err == nil
+}
