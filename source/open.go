@@ -57,8 +57,8 @@ type input struct {
 	stdin  *bufio.Reader // for "-"
 	gz     bool
 	cri    bool
-	live   bool       // the file named on the command line (followed with Follow)
-	mem    *memLines  // raw audit lines kept in memory (stdin, gzip, CRI)
+	live   bool      // the file named on the command line (followed with Follow)
+	mem    *memLines // raw audit lines kept in memory (stdin, gzip, CRI)
 	warned bool
 }
 
