@@ -115,6 +115,11 @@ func (o *Options) preflight() error {
 	case err != nil:
 		return fmt.Errorf("cannot read %s: %v (run as root: sudo kauditui setup)", mp, err)
 	}
+	return o.checkRoot()
+}
+
+// checkRoot: on a real node (--root /) writing needs root.
+func (o *Options) checkRoot() error {
 	if o.Root == "/" && o.Geteuid() != 0 && !o.DryRun && !o.PrintKubeadmConfig {
 		return errors.New("setup changes /etc/kubernetes: run it as root (sudo kauditui setup), or try --dry-run")
 	}

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,7 +101,10 @@ func backup(src, dir string, now time.Time) (string, error) {
 		return "", err
 	}
 	dst := filepath.Join(dir, filepath.Base(src)+"."+now.UTC().Format(backupTimeFormat))
-	if _, err := os.Stat(dst); err == nil {
+	if old, err := os.ReadFile(dst); err == nil {
+		if bytes.Equal(old, data) {
+			return dst, nil
+		}
 		return "", fmt.Errorf("backup %s already exists", dst)
 	}
 	if err := writeAtomic(dst, data, 0o600, nil); err != nil {
