@@ -174,12 +174,19 @@ func (f *FilterBar) View() string {
 	var body string
 	switch {
 	case f.focused:
-		body = f.input.View()
+		// The input takes what it needs; a parse error gets the rest of the
+		// line (all of it is in the footer too).
+		inW := f.width - 3
+		errText := ""
 		if f.err != "" {
-			room := f.width - 2 - ansi.StringWidth(ansi.Strip(body)) - 3
-			if room > 8 {
-				body += "  " + st.FilterError.Render(ansi.Truncate("✗ "+Sanitize(f.err), room, "…"))
-			}
+			need := ansi.StringWidth(f.input.Value()) + 2
+			inW = max(min(inW, 20), min(need, inW-12))
+			errText = ansi.Truncate("✗ "+Sanitize(f.err), max(0, f.width-3-inW-2), "…")
+		}
+		f.input.SetWidth(max(1, inW))
+		body = f.input.View()
+		if errText != "" {
+			body = fitLine(body, inW+1) + " " + st.FilterError.Render(errText)
 		}
 	case f.applied == "":
 		body = st.FilterHint.Render("no filter: press / to filter, ? for help")

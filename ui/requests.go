@@ -265,23 +265,31 @@ func (p *RequestsPage) Cells(i int, c []Cell) {
 	if user == "" {
 		user = "(none)"
 	}
-	c[1] = Cell{Text: Sanitize(user), Style: base}
+	// Service account names differ at the end: cut those in the middle.
+	c[1] = Cell{Text: Sanitize(user), Style: base, Middle: strings.HasPrefix(user, "system:serviceaccount:")}
 	if r.ImpersonatedUser != "" {
 		c[1].Suffix, c[1].SuffixStyle = " (as "+Sanitize(r.ImpersonatedUser)+")", st.Impersonated
 	}
 	c[2] = Cell{Text: Sanitize(r.Verb), Style: st.Verb(r.Verb)}
-	if r.Resource != "" {
+	if r.Resource != "" && p.wide {
 		c[3] = Cell{Text: Sanitize(r.ResourcePath()), Style: base}
+	} else if r.Resource != "" {
+		// Narrow: the group goes (deployments, not apps/deployments).
+		res := r.Resource
+		if r.Subresource != "" {
+			res += "/" + r.Subresource
+		}
+		c[3] = Cell{Text: Sanitize(res), Style: base}
 	} else {
 		c[3] = Cell{Text: Sanitize(uriPath(r.RequestURI)), Style: st.Muted}
 	}
 	switch {
 	case r.Namespace != "" && r.Name != "":
-		c[4] = Cell{Text: Sanitize(r.Namespace + "/" + r.Name), Style: base}
+		c[4] = Cell{Text: Sanitize(r.Namespace + "/" + r.Name), Style: base, Middle: true}
 	case r.Namespace != "":
 		c[4] = Cell{Text: Sanitize(r.Namespace) + "/", Style: base}
 	default:
-		c[4] = Cell{Text: Sanitize(r.Name), Style: base}
+		c[4] = Cell{Text: Sanitize(r.Name), Style: base, Middle: true}
 	}
 	switch {
 	case r.Decision == "forbid":

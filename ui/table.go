@@ -26,6 +26,9 @@ type Cell struct {
 	Style       lipgloss.Style
 	Suffix      string
 	SuffixStyle lipgloss.Style
+	// Middle cuts a long text in the middle, keeping both ends (service
+	// account names and generated pod names differ at the end).
+	Middle bool
 }
 
 // TableRows is what a Table draws: a count and a way to get one row's cells.
@@ -257,6 +260,21 @@ func layoutColumns(cols []Column, width int) []int {
 		}
 	}
 	spare := width - used - max(0, n-1)
+	// Still too wide (a very narrow terminal): take one cell at a time from
+	// the widest column, down to 3 cells each.
+	for spare < 0 {
+		widest := -1
+		for i := range w {
+			if w[i] > 3 && (widest < 0 || w[i] > w[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			break
+		}
+		w[widest]--
+		spare++
+	}
 	// Hand out the spare width by weight; columns that reach Max drop out
 	// of the share, and what they leave goes round again.
 	for spare > 0 {
@@ -337,7 +355,7 @@ func (t *Table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
 			used++
 		}
 		first = false
-		text, suffix := fitCell(cells[i].Text, cells[i].Suffix, w)
+		text, suffix := fitCell(cells[i].Text, cells[i].Suffix, w, cells[i].Middle)
 		pad := w - ansi.StringWidth(text) - ansi.StringWidth(suffix)
 		style, sstyle := cells[i].Style, cells[i].SuffixStyle
 		if selected {
@@ -372,12 +390,17 @@ func writePad(b *strings.Builder, n int, selected bool, sel lipgloss.Style) {
 
 // fitCell truncates text+suffix to w cells with an ellipsis, cutting the
 // suffix first.
-func fitCell(text, suffix string, w int) (string, string) {
+func fitCell(text, suffix string, w int, middle bool) (string, string) {
 	tw, sw := ansi.StringWidth(text), ansi.StringWidth(suffix)
 	if tw+sw <= w {
 		return text, suffix
 	}
 	if tw >= w {
+		if middle && w >= 7 {
+			head := (w - 1) / 2
+			tail := w - 1 - head
+			return ansi.Truncate(text, head, "") + "…" + ansi.TruncateLeft(text, tw-tail, ""), ""
+		}
 		return ansi.Truncate(text, w, "…"), ""
 	}
 	return text, ansi.Truncate(suffix, w-tw, "…")

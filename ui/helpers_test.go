@@ -1,0 +1,238 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/source"
+)
+
+// go test ./ui -run Golden -update rewrites ui/testdata/golden/*. The flag
+// may already be registered by charmbracelet/x/exp/golden (other tests of
+// this package use it): share it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// testNow is the fixed clock of every test (after the sample's last event).
+var testNow = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
+
+// sampleLog is the log the view tests run on: the real file-mode testdata
+// when present, else the small sample beside these tests.
+func sampleLog(t testing.TB) string {
+	return "testdata/sample.log"
+}
+
+// loadStore reads paths with the real source package into a store.
+func loadStore(t testing.TB, paths ...string) (*audit.Store, *source.Set) {
+	t.Helper()
+	set, err := source.Open(paths, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	st := audit.NewStore()
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	return st, set
+}
+
+type testOpt func(*Options)
+
+func withFilter(f string) testOpt { return func(o *Options) { o.Filter = f } }
+func withColor() testOpt         { return func(o *Options) { o.NoColor = false } }
+func withFollow() testOpt        { return func(o *Options) { o.Follow = true } }
+
+// newTestModel is the explorer on a loaded store, sized w×h, plain styles,
+// fixed clock, writing files into a temporary folder.
+func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, error), w, h int, opts ...testOpt) *Model {
+	t.Helper()
+	o := Options{
+		Data:    Data{Store: st, Raw: raw},
+		Sources: []string{"/var/log/kubernetes/audit/audit.log"},
+		NoColor: true,
+		Now:     func() time.Time { return testNow },
+		OutDir:  t.TempDir(),
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	m := New(o)
+	send(m, tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+func sampleModel(t testing.TB, w, h int, opts ...testOpt) *Model {
+	st, set := loadStore(t, sampleLog(t))
+	return newTestModel(t, st, set.Raw, w, h, opts...)
+}
+
+// send delivers msg and runs the commands it returns, feeding their
+// messages back, the way the bubbletea loop does. Commands that wait
+// (ticks, debounces) are left: tests send those messages themselves.
+func send(m *Model, msg tea.Msg) {
+	_, cmd := m.Update(msg)
+	run(m, cmd, 0)
+}
+
+func run(m *Model, cmd tea.Cmd, depth int) {
+	if cmd == nil || depth > 20 {
+		return
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-ch:
+	case <-time.After(20 * time.Millisecond):
+		return // a tick or a debounce: not now
+	}
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			run(m, c, depth+1)
+		}
+	default:
+		_, next := m.Update(msg)
+		run(m, next, depth+1)
+	}
+}
+
+// keyMsg builds a key press from its bubbletea name ("j", "enter", "ctrl+u").
+func keyMsg(s string) tea.KeyPressMsg {
+	named := map[string]rune{
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "up": tea.KeyUp, "down": tea.KeyDown,
+		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
+		"tab": tea.KeyTab, "backspace": tea.KeyBackspace,
+	}
+	var mod tea.KeyMod
+	for {
+		if rest, ok := strings.CutPrefix(s, "ctrl+"); ok {
+			mod |= tea.ModCtrl
+			s = rest
+			continue
+		}
+		if rest, ok := strings.CutPrefix(s, "shift+"); ok {
+			mod |= tea.ModShift
+			s = rest
+			continue
+		}
+		break
+	}
+	if s == "space" {
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	}
+	if c, ok := named[s]; ok {
+		return tea.KeyPressMsg{Code: c, Mod: mod}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if mod != 0 {
+		return tea.KeyPressMsg{Code: r, Mod: mod}
+	}
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		send(m, keyMsg(k))
+	}
+}
+
+// typeText types s into whatever has focus, one key per character.
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		if r == ' ' {
+			send(m, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+			continue
+		}
+		send(m, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// settle fires the pending debounce, as if 100 ms had passed.
+func settle(m *Model) { send(m, debounceMsg{seq: m.editSeq}) }
+
+// screen is the rendered screen without styling.
+func screen(m *Model) string { return ansi.Strip(m.Render()) }
+
+// checkFrame asserts the screen is exactly w×h cells.
+func checkFrame(t *testing.T, m *Model, w, h int) {
+	t.Helper()
+	lines := strings.Split(m.Render(), "\n")
+	if len(lines) != h {
+		t.Errorf("screen has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
+}
+
+// golden compares got with testdata/golden/name (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if updating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -run %s -update to create it)", err, t.Name())
+	}
+	if got == string(want) {
+		return
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < max(len(gl), len(wl)); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("%s differs from line %d:\n got: %q\nwant: %q\n(go test ./ui -run %s -update rewrites it)\nwhole screen:\n%s",
+				path, i+1, g, w, t.Name(), got)
+			return
+		}
+	}
+}
+
+// rowOf is the index in the shown list of the first request matching pred.
+func rowOf(t *testing.T, m *Model, pred func(*audit.Request) bool) int {
+	t.Helper()
+	for i, r := range m.flt.shown {
+		if pred(r) {
+			return i
+		}
+	}
+	t.Fatal("no such request in the list")
+	return -1
+}
