@@ -58,8 +58,8 @@ func loadStore(t testing.TB, paths ...string) (*audit.Store, *source.Set) {
 type testOpt func(*Options)
 
 func withFilter(f string) testOpt { return func(o *Options) { o.Filter = f } }
-func withColor() testOpt         { return func(o *Options) { o.NoColor = false } }
-func withFollow() testOpt        { return func(o *Options) { o.Follow = true } }
+func withColor() testOpt          { return func(o *Options) { o.NoColor = false } }
+func withFollow() testOpt         { return func(o *Options) { o.Follow = true } }
 
 // newTestModel is the explorer on a loaded store, sized w×h, plain styles,
 // fixed clock, writing files into a temporary folder.

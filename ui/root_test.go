@@ -426,7 +426,7 @@ func TestDetailWrite(t *testing.T) {
 
 func TestSafeFileName(t *testing.T) {
 	for in, want := range map[string]string{
-		"7f1b-42":         "7f1b-42",
+		"7f1b-42":          "7f1b-42",
 		"../../etc/passwd": ".._.._etc_passwd",
 		"":                 "request",
 		"..":               "request",
