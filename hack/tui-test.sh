@@ -36,6 +36,7 @@ for tool in tmux jq; do
   command -v "$tool" >/dev/null || { echo "tui-test: $tool not found: install it (apt-get install $tool)" >&2; exit 2; }
 done
 [ -f "$data/ground-truth.json" ] || { echo "tui-test: no $data/ground-truth.json: run hack/gen-testdata.sh" >&2; exit 2; }
+data=$(cd "$data" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kauditui-tui.XXXXXX")
 sock=kauditui-tui-$$ # a private tmux server: never touches the user's sessions
@@ -153,22 +154,36 @@ wait_for "req" 15 # the status bar
 keys /
 typed "verb=delete resource=deploy"
 keys Enter
+sleep 0.5 # the bar closes through a message of its own; a person is never faster
 wait_line "delete" "$deploy" "$deleter"
 log "  filter shows the delete of $deploy by $deleter"
 
-# Narrow to the successful delete so the cursor is on it, then open it.
+# Narrow to the successful delete so the cursor is on it, then open it
+# (/ reopens the bar with the filter in it; the cursor is at its end).
 keys /
-keys C-u
-typed "verb=delete resource=deploy name=$deploy user=$deleter code=2xx"
+typed " name=$deploy user=$deleter code=2xx"
 keys Enter
+sleep 0.5
 wait_line "delete" "$deploy" "$deleter"
 keys Enter
 wait_for "$delete_id"
-wait_for "requestObject"
+# The request body is further down the event, maybe folded: expand all
+# (e toggles; try both states), page down until kubectl's DeleteOptions show.
+found=false
+for _ in 1 2; do
+  keys e
+  for _ in 1 2 3 4 5 6; do
+    sleep 0.2
+    screen | grep -qF "propagationPolicy" && { found=true; break 2; }
+    keys PageDown
+  done
+  keys g
+done
+$found || fail "no requestObject with kubectl's propagationPolicy in the detail"
+wait_for '"requestObject"'
 log "  detail shows auditID $delete_id and the requestObject"
 
-keys Escape
-keys 3
+keys 3 # (not esc first: esc and a quick 3 read as alt+3)
 wait_for "Apiserver log"
 wait_for "no apiserver log lines" # a file-mode audit log has none
 log "  apiserver-log tab: no klog lines in an audit file, as expected"
@@ -189,6 +204,11 @@ keys Enter
 wait_line "delete" "$deploy" "$deleter"
 wait_for "name=$deploy"
 log "  the answer sets the filter and shows $deleter"
+keys 4
+wait_for "Users (1)"
+wait_line "$deleter" "1"
+wait_for "Requests over time"
+log "  the summary of that filter: one user, $deleter"
 quit
 
 # ---- stdout mode -----------------------------------------------------------

@@ -426,14 +426,14 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 			cols = append(cols, "$ "+Sanitize(c))
 		}
 	}
-	// Widths: time, verb, code and latency are short; the actor and the
-	// object share what is left.
-	widths := []int{14, 0, 7, 0, 0, 3, 7}
+	// Widths: time, verb, code and latency are short; the actor, resource
+	// and object share what is left, each no wider than it needs.
+	widths := []int{14, 7, 7, 0, 0, 3, 7}
 	fixed := 14 + 7 + 3 + 7 + 2*(len(widths)-1)
 	rest := max(0, w-fixed)
-	widths[1] = rest * 3 / 10
-	widths[3] = rest * 2 / 10
-	widths[4] = rest - widths[1] - widths[3]
+	widths[1] = min(p.colWidth(func(r *audit.Request) string { return r.Actor() }), rest*4/10)
+	widths[3] = min(p.colWidth(func(r *audit.Request) string { return r.ResourcePath() }), rest*25/100)
+	widths[4] = max(0, rest-widths[1]-widths[3])
 	var parts []string
 	for i, c := range cols {
 		if i < len(widths) {
@@ -442,6 +442,15 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 		parts = append(parts, c)
 	}
 	return truncateCells(strings.TrimRight(strings.Join(parts, "  "), " "), w)
+}
+
+// colWidth is the widest value of a column among the listed results.
+func (p *AnswersPage) colWidth(value func(*audit.Request) string) int {
+	w := 1
+	for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
+		w = max(w, len([]rune(Sanitize(value(r)))))
+	}
+	return w
 }
 
 // answerLatency prints a latency in a fixed short form: "12ms", "1.2s".

@@ -345,7 +345,7 @@ func (p *KlogPage) header(w int) string {
 		parts = append(parts, other)
 	}
 	if p.follow {
-		parts = append(parts, st.Follow.Render("following"))
+		parts = append(parts, st.PageFollow.Render("following"))
 	} else if len(p.matched) > 0 {
 		parts = append(parts, st.Muted.Render(fmt.Sprintf("line %d", p.top+1)))
 	}
@@ -369,7 +369,11 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
 	file := Sanitize(l.File) + "]"
 	room := w - len(head) - 1 - len(ts) - 1 - len(file) - 1
 	msg := truncateCells(Sanitize(l.Msg), max(0, room))
-	return sev.Render(head) + " " + st.Time.Render(ts) + " " + st.Muted.Render(file) + " " + sev.Render(msg)
+	msgStyle := sev
+	if l.Severity == 'F' {
+		msgStyle = st.SevError // the letter stands out; a whole reverse-video message would not read
+	}
+	return sev.Render(head) + " " + st.Time.Render(ts) + " " + st.Muted.Render(file) + " " + msgStyle.Render(msg)
 }
 
 // otherLine draws one set-aside line: where it is and why it is not audit or
