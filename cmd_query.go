@@ -1,5 +1,3 @@
-//go:build querydraft
-
 package main
 
 import (

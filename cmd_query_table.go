@@ -1,5 +1,3 @@
-//go:build querydraft
-
 package main
 
 import (
@@ -62,8 +60,10 @@ func (t *tablePrinter) columns() []column {
 
 func (t *tablePrinter) cells(r *audit.Request) []string {
 	target := r.Name
-	if r.Namespace != "" {
+	if r.Namespace != "" && r.Name != "" {
 		target = r.Namespace + "/" + r.Name
+	} else if r.Namespace != "" {
+		target = r.Namespace
 	}
 	res := r.ResourcePath()
 	if res == "" {
