@@ -75,7 +75,10 @@ start_cluster() {
   cluster_wait_controllers "$dir"
 }
 
-have_gz_backup() { compgen -G "$file_run/audit/audit-*.log.gz" >/dev/null; }
+# done compressing: a .gz and no plain backup left (the mill gzips in the background)
+have_gz_backup() {
+  compgen -G "$file_run/audit/audit-*.log.gz" >/dev/null && ! compgen -G "$file_run/audit/audit-*.log" >/dev/null
+}
 have_plain_backup() { compgen -G "$file_run/audit/audit-*.log" >/dev/null; }
 
 # --- run 1: file mode -----------------------------------------------------------

@@ -97,7 +97,7 @@ traffic_crd() {
        names: {plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList"},
        versions: [{name: "v1", served: true, storage: true,
          schema: {openAPIV3Schema: {type: "object", properties: {
-           spec: {type: "object", properties: ([range(1; 301)] | map(prop(.)) | add)}}}}}]}}' >"$1"
+           spec: {type: "object", properties: ([range(1; 281)] | map(prop(.)) | add)}}}}}]}}' >"$1"
 }
 
 traffic_phase1() {
