@@ -376,7 +376,11 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 	if a.ByLatency {
 		order = "slowest first"
 	}
-	b.WriteString(st.Header.Render(thousands(r.total) + " matching requests, " + order))
+	noun := " matching requests, "
+	if r.total == 1 {
+		noun = " matching request, "
+	}
+	b.WriteString(st.Header.Render(thousands(r.total) + noun + order))
 	if len(r.matches) > 0 && !p.inResults {
 		b.WriteString(st.Muted.Render("  (→: go through them)"))
 	}
@@ -401,13 +405,7 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 // resultLine is one request in the preview: time, actor, verb, resource,
 // object, code, latency; for exec answers the command.
 func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
-	obj := r.Name
-	if r.Namespace != "" {
-		obj = r.Namespace + "/" + r.Name
-	}
-	if obj == "" {
-		obj = r.RequestURI
-	}
+	obj := answerObject(r)
 	code := "-"
 	if r.Code != 0 {
 		code = strconv.Itoa(r.Code)
@@ -434,6 +432,10 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 	widths[1] = min(p.colWidth(func(r *audit.Request) string { return r.Actor() }), rest*4/10)
 	widths[3] = min(p.colWidth(func(r *audit.Request) string { return r.ResourcePath() }), rest*25/100)
 	widths[4] = max(0, rest-widths[1]-widths[3])
+	if len(cols) > len(widths) {
+		// A command follows: the object takes what it needs, the command the rest.
+		widths[4] = min(widths[4], p.colWidth(func(r *audit.Request) string { return answerObject(r) }))
+	}
 	var parts []string
 	for i, c := range cols {
 		if i < len(widths) {
@@ -442,6 +444,18 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 		parts = append(parts, c)
 	}
 	return truncateCells(strings.TrimRight(strings.Join(parts, "  "), " "), w)
+}
+
+// answerObject is ns/name, name, or for a request without one its URI.
+func answerObject(r *audit.Request) string {
+	obj := r.Name
+	if r.Namespace != "" {
+		obj = r.Namespace + "/" + r.Name
+	}
+	if r.Name == "" {
+		obj = r.RequestURI
+	}
+	return obj
 }
 
 // colWidth is the widest value of a column among the listed results.

@@ -105,7 +105,7 @@ func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
 	for _, c := range []struct{ run, input string }{
 		{"file/audit.log", "deploy " + name},
 		{"stdout/kube-apiserver.log", "deploy " + ns + "/" + name},
-		{"file/audit.log", "deployments.apps " + name},
+		{"file/audit.log", "apps/deployments/" + name},
 	} {
 		p, d, snap := answersPage(t, c.run, 120, 36)
 		if p.catalog[p.cursor].ID != "deleted" {

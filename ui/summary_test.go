@@ -127,7 +127,7 @@ func pgRun(cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(5 * time.Millisecond):
 		return nil // a timer (cursor blink): not a message of ours
 	}
 	if b, ok := msg.(tea.BatchMsg); ok {
