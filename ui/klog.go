@@ -36,11 +36,12 @@ type KlogPage struct {
 	// scanned is how many lines of klog (or other) were checked, so new
 	// lines are checked once each.
 	matched []int
+	rows    []klogRow // what is drawn: a row per line of each matched message
 	scanned int
 
 	inputNames []string // names of the inputs, by Ref.Input
 
-	top    int  // first matched line drawn
+	top    int  // first row drawn
 	follow bool // keep the newest line in view
 	width  int
 	height int
@@ -124,13 +125,13 @@ func (p *KlogPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 		case key.Matches(msg, k.Up):
 			p.scroll(-1)
 		case key.Matches(msg, k.PageDown):
-			p.scroll(p.rows())
+			p.scroll(p.visibleRows())
 		case key.Matches(msg, k.PageUp):
-			p.scroll(-p.rows())
+			p.scroll(-p.visibleRows())
 		case key.Matches(msg, k.HalfDown):
-			p.scroll(p.rows() / 2)
+			p.scroll(p.visibleRows() / 2)
 		case key.Matches(msg, k.HalfUp):
-			p.scroll(-p.rows() / 2)
+			p.scroll(-p.visibleRows() / 2)
 		case key.Matches(msg, k.Top):
 			p.top, p.follow = 0, false
 		case key.Matches(msg, k.Bottom), key.Matches(msg, k.Follow):
@@ -183,7 +184,7 @@ func (p *KlogPage) setQuery(q string) {
 
 // rescan recomputes the matches from the first line (filter or mode changed).
 func (p *KlogPage) rescan() {
-	p.matched = p.matched[:0]
+	p.matched, p.rows = p.matched[:0], p.rows[:0]
 	p.scanned = 0
 	p.scan()
 	p.follow = true
@@ -196,13 +197,14 @@ func (p *KlogPage) scan() {
 		n = len(p.other)
 	}
 	if n < p.scanned { // a new store (reload): start again
-		p.matched, p.scanned = p.matched[:0], 0
+		p.matched, p.rows, p.scanned = p.matched[:0], p.rows[:0], 0
 	}
 	m := newTextMatcher(p.query)
 	for i := p.scanned; i < n; i++ {
 		if p.showOther {
 			if m.match(p.other[i].Why) {
 				p.matched = append(p.matched, i)
+				p.rows = append(p.rows, klogRow{line: i})
 			}
 			continue
 		}
@@ -212,6 +214,12 @@ func (p *KlogPage) scan() {
 		}
 		if m.match(l.Msg) || m.match(l.File) {
 			p.matched = append(p.matched, i)
+			// A message klog wrote over several lines (folded into Msg by
+			// the reader) is drawn over as many rows.
+			parts := strings.Count(l.Msg, "\n") + 1
+			for part := range parts {
+				p.rows = append(p.rows, klogRow{line: i, part: part})
+			}
 		}
 	}
 	p.scanned = n
@@ -252,7 +260,7 @@ func (m textMatcher) match(s string) bool {
 }
 
 // rows is how many log lines fit under the header (and the input line).
-func (p *KlogPage) rows() int {
+func (p *KlogPage) visibleRows() int {
 	r := p.height - 1
 	if p.editing || p.query != "" {
 		r--
@@ -264,13 +272,13 @@ func (p *KlogPage) scroll(d int) {
 	p.top += d
 	p.follow = false
 	p.clampTop()
-	if p.top >= len(p.matched)-p.rows() {
+	if p.top >= len(p.rows)-p.visibleRows() {
 		p.follow = true // scrolled to the end: follow again, as less +F does
 	}
 }
 
 func (p *KlogPage) clampTop() {
-	last := max(0, len(p.matched)-p.rows())
+	last := max(0, len(p.rows)-p.visibleRows())
 	if p.follow {
 		p.top = last
 	}
@@ -292,7 +300,7 @@ func (p *KlogPage) View() string {
 		b.WriteString(st.Muted.Render("  (/ to edit)"))
 		b.WriteString("\n")
 	}
-	rows := p.rows()
+	rows := p.visibleRows()
 	if len(p.matched) == 0 {
 		switch {
 		case p.showOther && len(p.other) == 0:
@@ -306,12 +314,15 @@ func (p *KlogPage) View() string {
 		}
 		return summaryFit(b.String(), p.height)
 	}
-	end := min(len(p.matched), p.top+rows)
-	for _, i := range p.matched[p.top:end] {
-		if p.showOther {
-			b.WriteString(p.otherLine(&p.other[i], w))
-		} else {
-			b.WriteString(p.klogLine(&p.klog[i], w))
+	end := min(len(p.rows), p.top+rows)
+	for _, r := range p.rows[p.top:end] {
+		switch {
+		case p.showOther:
+			b.WriteString(p.otherLine(&p.other[r.line], w))
+		case r.part == 0:
+			b.WriteString(p.klogLine(&p.klog[r.line], w))
+		default:
+			b.WriteString(p.klogContinuation(&p.klog[r.line], r.part, w))
 		}
 		b.WriteString("\n")
 	}
@@ -352,9 +363,27 @@ func (p *KlogPage) header(w int) string {
 	return ansi.Truncate(strings.Join(parts, "  "), w, "…")
 }
 
+// klogRow is one drawn row: a line (klog or other) and which line of its
+// message.
+type klogRow struct {
+	line, part int
+}
+
+// klogContinuation draws the part-th line of a multi-line message, indented
+// under the first.
+func (p *KlogPage) klogContinuation(l *audit.KlogLine, part, w int) string {
+	text := l.Msg
+	for range part {
+		_, text, _ = strings.Cut(text, "\n")
+	}
+	text, _, _ = strings.Cut(text, "\n")
+	const indent = "                     " // under the file:line column
+	return indent + p.env.Styles.Severity(l.Severity).Render(truncateCells(Sanitize(text), max(0, w-len(indent))))
+}
+
 // klogLine draws one klog line: severity letter, date and time, file:line,
-// message. The message comes from the log and is sanitised; continuation
-// lines folded into it show as \n.
+// the message's first line. The message comes from the log and is
+// sanitised.
 func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
 	st := p.env.Styles
 	sev := st.Severity(l.Severity)
@@ -368,7 +397,8 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
 	}
 	file := Sanitize(l.File) + "]"
 	room := w - len(head) - 1 - len(ts) - 1 - len(file) - 1
-	msg := truncateCells(Sanitize(l.Msg), max(0, room))
+	first, _, _ := strings.Cut(l.Msg, "\n") // further lines get rows of their own
+	msg := truncateCells(Sanitize(first), max(0, room))
 	msgStyle := sev
 	if l.Severity == 'F' {
 		msgStyle = st.SevError // the letter stands out; a whole reverse-video message would not read

@@ -189,9 +189,28 @@ func TestKlogColours(t *testing.T) {
 		t.Errorf("a W line does not start with the warning colour: %q", line)
 	}
 	// Message text from the log is escaped.
-	line = p.klogLine(&audit.KlogLine{Severity: 'I', File: "x.go:1", Msg: "a\x1b[2Jb\nc"}, 120)
-	if strings.Contains(line, "\x1b[2J") || !strings.Contains(ansi.Strip(line), `a\x1b[2Jb\nc`) {
+	line = p.klogLine(&audit.KlogLine{Severity: 'I', File: "x.go:1", Msg: "a\x1b[2Jb\rc\x07"}, 120)
+	if strings.Contains(line, "\x1b[2J") || !strings.Contains(ansi.Strip(line), `a\x1b[2Jb\rc\x07`) {
 		t.Errorf("the message is not escaped: %q", line)
+	}
+}
+
+// A message klog wrote over several lines is drawn over as many rows.
+func TestKlogMultiLineMessage(t *testing.T) {
+	p, snap := klogPage(t, 100, 20, true)
+	grown := snap
+	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...),
+		audit.KlogLine{Severity: 'E', Time: snap.Klog[0].Time, File: "panic.go:9", Msg: "observed a panic\ngoroutine 1 [running]:\n\tmain.main()"})
+	p.Update(DataMsg{Snap: grown})
+	v := ansi.Strip(p.View())
+	lines := strings.Split(v, "\n")
+	n := len(lines)
+	if n < 3 || !strings.Contains(lines[n-3], "panic.go:9] observed a panic") ||
+		!strings.HasSuffix(lines[n-2], "goroutine 1 [running]:") || !strings.HasSuffix(lines[n-1], `\tmain.main()`) {
+		t.Fatalf("the three lines of the message are not the last three rows:\n%s", v)
+	}
+	if !strings.Contains(v, thousands(len(grown.Klog))+" of "+thousands(len(grown.Klog))+" lines") {
+		t.Errorf("a multi-line message counts as one line:\n%s", v)
 	}
 }
 
