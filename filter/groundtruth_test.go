@@ -35,9 +35,9 @@ type groundTruth struct {
 
 type gtAction struct {
 	Step, User, ImpersonatedUser, Verb, Resource, Subresource, APIGroup, Namespace, Name string
-	Code                                                                                int
-	Command                                                                             string
-	Windows                                                                             struct {
+	Code                                                                                 int
+	Command                                                                              string
+	Windows                                                                              struct {
 		File struct{ From, To string }
 	}
 }
