@@ -34,10 +34,12 @@ type groundTruth struct {
 }
 
 type gtAction struct {
-	Step, User, ImpersonatedUser, Verb, Resource, Subresource, APIGroup, Namespace, Name string
-	Code                                                                                 int
-	Command                                                                              string
-	Windows                                                                              struct {
+	Step, User, ImpersonatedUser, Verb string
+	Resource, Subresource, APIGroup    string
+	Namespace, Name                    string
+	Code                               int
+	Command                            string
+	Windows                            struct {
 		File struct{ From, To string }
 	}
 }
