@@ -215,7 +215,7 @@ func (v *JSONView) Line(i, width int) string {
 		return b.String()
 	}
 	if n.inObject {
-		put(strconv.Quote(Sanitize(n.key)), func(s string) string { return st.JSONKey.Render(s) })
+		put(`"`+Sanitize(n.key)+`"`, func(s string) string { return st.JSONKey.Render(s) })
 		put(": ", punct)
 	}
 	switch {
