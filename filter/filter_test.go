@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -344,15 +345,29 @@ func TestWith(t *testing.T) {
 			t.Errorf("With(%q, %q, %q, %v) = %q, want %q", tt.expr, tt.field, tt.value, tt.exclude, got, tt.want)
 		}
 	}
-	// What With builds matches exactly the value it was given.
+}
+
+// A quick filter made from a row's values matches that row, and its
+// exclusion does not: every field the explorer can pick from a request.
+func TestWithMatchesItsRow(t *testing.T) {
 	c := loadFiles(t, "testdata/sample.log")
 	for _, r := range c.reqs {
-		f, err := Parse(With("", "agent", r.UserAgent, false), time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !f.Match(r) {
-			t.Errorf("With agent=%q does not match its own request", r.UserAgent)
+		for field, v := range map[string]string{
+			"user": r.User, "verb": r.Verb, "resource": r.ResourcePath(), "ns": r.Namespace,
+			"name": r.Name, "code": strconv.Itoa(r.Code), "agent": r.UserAgent, "uri": r.RequestURI,
+			"ip": r.SourceIP(), "id": r.AuditID, "stage": r.Stage, "decision": r.Decision,
+		} {
+			for _, exclude := range []bool{false, true} {
+				expr := With("", field, v, exclude)
+				f, err := Parse(expr, time.Time{})
+				if err != nil {
+					t.Errorf("With(%s, %q): %v", field, v, err)
+					continue
+				}
+				if f.Match(r) == exclude {
+					t.Errorf("%s: %s matches=%v", r.AuditID, expr, !exclude)
+				}
+			}
 		}
 	}
 }
