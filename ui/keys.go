@@ -1,6 +1,10 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // KeyMap is THE keymap of the explorer: every key any page reacts to is a
 // binding here, so the help overlay (Groups) and each page's footer
@@ -168,4 +172,21 @@ func ShortHelp(bindings ...key.Binding) []KeyHelp {
 		out = append(out, KeyHelp{Key: h.Key, Desc: h.Desc})
 	}
 	return out
+}
+
+// Markdown is the key table for the README, generated from the keymap.
+func (k *KeyMap) Markdown() string {
+	var b strings.Builder
+	for _, g := range k.Groups() {
+		b.WriteString("| " + g.Title + " | |\n|---|---|\n")
+		for _, bd := range g.Bindings {
+			h := bd.Help()
+			if h.Key == "" {
+				continue
+			}
+			b.WriteString("| `" + h.Key + "` | " + h.Desc + " |\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -283,6 +283,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case m.state == StateKlog && key.Matches(msg, k.KlogSearch):
+		// On the apiserver log, / edits the log's own text filter: the
+		// request filter does not apply there.
+		return m.toPage(msg)
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):

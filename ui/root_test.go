@@ -570,3 +570,21 @@ func flatten(cmd tea.Cmd) []tea.Cmd {
 		return []tea.Cmd{func() tea.Msg { return <-ch }}
 	}
 }
+
+// On the apiserver-log page, / edits the log's own text filter (the request
+// filter does not apply there); global keys type letters while it does.
+func TestSlashOnKlogPage(t *testing.T) {
+	m := sampleModel(t, 100, 30)
+	press(m, "3", "/")
+	if m.filterBar.Focused() {
+		t.Fatal("/ on the apiserver log opened the request filter")
+	}
+	c, ok := m.active().(InputCapturer)
+	if !ok || !c.CapturesInput() {
+		t.Fatal("/ on the apiserver log did not start its text filter")
+	}
+	press(m, "q", "1")
+	if m.State() != StateKlog {
+		t.Fatalf("keys typed into the log filter switched to %v", m.State())
+	}
+}
