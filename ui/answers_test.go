@@ -270,3 +270,19 @@ func TestAnswersGolden(t *testing.T) {
 		pgGolden(t, "answers_prompt_"+sizeName(size), p.View())
 	}
 }
+
+// Moving to another answer matches it against every request of the big log.
+func BenchmarkAnswersPreview(b *testing.B) {
+	d, snap := pgBig(b)
+	p := pgSized(NewAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*AnswersPage)
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			p.Update(pgKey("j"))
+		} else {
+			p.Update(pgKey("k"))
+		}
+		p.View()
+	}
+	b.ReportMetric(float64(len(snap.Requests)), "requests")
+}

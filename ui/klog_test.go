@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/source"
 )
 
 func klogPage(t *testing.T, w, h int, noColor bool) (*KlogPage, audit.Snapshot) {
@@ -261,4 +263,39 @@ func TestKlogGolden(t *testing.T) {
 		pgType(p, "audit-ID")
 		pgGolden(t, "klog_filter_"+sizeName(size), p.View())
 	}
+}
+
+// Typing in the log's text filter rescans every klog line. The big log has
+// none, so the stdout run's lines are repeated to 200k.
+func BenchmarkKlogFilterKey(b *testing.B) {
+	set, err := source.Open([]string{filepath.Join(pgTestdata(), "stdout", "kube-apiserver.log")}, source.Options{})
+	if err != nil {
+		b.Skip(err)
+	}
+	st := audit.NewStore()
+	if err := set.Load(context.Background(), st); err != nil {
+		b.Fatal(err)
+	}
+	snap := st.Snapshot()
+	if len(snap.Klog) == 0 {
+		b.Skip("no klog lines")
+	}
+	var many []audit.KlogLine
+	for len(many) < 200_000 {
+		many = append(many, snap.Klog...)
+	}
+	snap.Klog = many
+	p := NewKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*KlogPage)
+	pgSized(p, DataMsg{Snap: snap}, 120, 36)
+	pgPress(p, "/")
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			pgType(p, "x")
+		} else {
+			pgPress(p, "backspace")
+		}
+		p.View()
+	}
+	b.ReportMetric(float64(len(many)), "lines")
 }

@@ -69,6 +69,9 @@ var summaryFields = []struct {
 	{"Verbs", "verb", func(r *audit.Request) string { return r.Verb }, "(none)"},
 	{"Resources", "resource", summaryResource, "(non-resource)"},
 	{"Codes", "code", func(r *audit.Request) string {
+		if r.Code > 0 && r.Code < len(codeText) {
+			return codeText[r.Code] // no allocation per request
+		}
 		if r.Code == 0 {
 			return ""
 		}
@@ -77,6 +80,14 @@ var summaryFields = []struct {
 	{"Agents", "agent", func(r *audit.Request) string { return r.UserAgent }, "(none)"},
 	{"Namespaces", "ns", func(r *audit.Request) string { return r.Namespace }, "(cluster-scoped)"},
 }
+
+// codeText is the decimal text of the HTTP status codes.
+var codeText = func() (t [600]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
 
 // summaryResource is resource[/subresource] without the API group, the form
 // the filter's resource field takes ("deployments/scale", "pods/exec").

@@ -456,3 +456,56 @@ func TestSummaryGolden(t *testing.T) {
 }
 
 func sizeName(s [2]int) string { return fmt.Sprintf("%dx%d", s[0], s[1]) }
+
+// pgBig loads testdata/big/audit-100MB.log (made by the engine's generator,
+// never committed) once per benchmark binary.
+func pgBig(b *testing.B) (Data, audit.Snapshot) {
+	b.Helper()
+	path := filepath.Join(pgTestdata(), "big", "audit-100MB.log")
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("%s missing: generate it with the engine's hack generator", path)
+	}
+	if pgBigData.Store == nil {
+		set, err := source.Open([]string{path}, source.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := audit.NewStore()
+		if err := set.Load(context.Background(), st); err != nil {
+			b.Fatal(err)
+		}
+		pgBigData = Data{Store: st, Raw: set.Raw}
+	}
+	return pgBigData, pgBigData.Store.Snapshot()
+}
+
+var pgBigData Data
+
+// A full recount of the Summary (filter changed) and its draw, on every
+// request of the big log.
+func BenchmarkSummaryRecount(b *testing.B) {
+	d, snap := pgBig(b)
+	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	b.ResetTimer()
+	for range b.N {
+		p.Update(DataMsg{Snap: snap, Shown: snap.Requests, Reset: true})
+		p.View()
+	}
+	b.ReportMetric(float64(len(snap.Requests)), "requests")
+}
+
+// A keypress on the Summary (no recount): what moving the cursor costs.
+func BenchmarkSummaryKey(b *testing.B) {
+	d, snap := pgBig(b)
+	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	p.View()
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			p.Update(pgKey("j"))
+		} else {
+			p.Update(pgKey("k"))
+		}
+		p.View()
+	}
+}
