@@ -42,14 +42,15 @@ func NewRequestsPage(env *Env) *RequestsPage {
 // requestColumns are the list's columns; wide terminals get the date and
 // milliseconds. Source IP and agent show only when there is room to spare.
 func requestColumns(width int) []Column {
-	timeW := 8
+	timeW, verbW := 8, 6
 	if width >= 120 {
 		timeW = 18 // 01-02 15:04:05.000
+		verbW = 16 // deletecollection
 	}
 	cols := []Column{
 		{Title: "TIME", Min: timeW, Max: timeW},
 		{Title: "USER", Min: 10, Max: 48, Flex: 3},
-		{Title: "VERB", Min: 6, Max: 16, Flex: 1},
+		{Title: "VERB", Min: verbW, Max: 16, Flex: 1},
 		{Title: "RESOURCE", Min: 10, Max: 40, Flex: 3},
 		{Title: "NAMESPACE/NAME", Min: 12, Flex: 4},
 		{Title: "CODE", Min: 4, Max: 4, Right: true},
@@ -292,10 +293,10 @@ func (p *RequestsPage) Cells(i int, c []Cell) {
 		c[4] = Cell{Text: Sanitize(r.Name), Style: base, Middle: true}
 	}
 	switch {
+	case r.Code == 0: // no response yet (or a stage-omitting policy)
+		c[5] = Cell{Text: "…", Style: st.Muted}
 	case r.Decision == "forbid":
 		c[5] = Cell{Text: strconv.Itoa(r.Code), Style: st.Forbid}
-	case r.Code == 0:
-		c[5] = Cell{Text: "…", Style: st.Muted}
 	default:
 		c[5] = Cell{Text: strconv.Itoa(r.Code), Style: st.Code(r.Code)}
 	}

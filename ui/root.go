@@ -579,6 +579,11 @@ func (m *Model) statusBar() string {
 	if m.opts.Progress != nil {
 		in.Read, in.Size = m.opts.Progress.Get()
 		in.Warnings = len(m.opts.Progress.Warnings())
+		// Following, the loader never ends: once it has read what the files
+		// held at the start, it is following, not loading.
+		if m.opts.Follow && in.Size > 0 && in.Read >= in.Size {
+			in.Loading = false
+		}
 	}
 	if m.refiltering {
 		in.Message = "filtering…"
