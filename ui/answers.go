@@ -405,43 +405,49 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 // resultLine is one request in the preview: time, actor, verb, resource,
 // object, code, latency; for exec answers the command.
 func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
-	obj := answerObject(r)
 	code := "-"
 	if r.Code != 0 {
 		code = strconv.Itoa(r.Code)
 	}
-	cols := []string{
-		r.First.UTC().Format("01-02 15:04:05"),
-		Sanitize(r.Actor()),
-		Sanitize(r.Verb),
-		Sanitize(r.ResourcePath()),
-		Sanitize(obj),
-		code,
-		answerLatency(r.Latency()),
+	// Narrow screens drop the date and (unless it is the question) the latency.
+	narrow := w < 100
+	ts, tsW := r.First.UTC().Format("01-02 15:04:05"), 14
+	if narrow {
+		ts, tsW = r.First.UTC().Format("15:04:05"), 8
 	}
+	type col struct {
+		text  string
+		width int // 0: shares what is left
+	}
+	cols := []col{{ts, tsW}, {Sanitize(r.Actor()), 0}, {Sanitize(r.Verb), 7},
+		{Sanitize(r.ResourcePath()), 0}, {Sanitize(answerObject(r)), 0}, {code, 3}}
+	if !narrow || a.ByLatency {
+		cols = append(cols, col{answerLatency(r.Latency()), 7})
+	}
+	fixed := 2 * len(cols)
+	for _, c := range cols {
+		fixed += c.width
+	}
+	// The actor, resource and object share the rest, each no wider than it
+	// needs; a command (exec answers) comes last and takes what remains.
+	rest := max(0, w-fixed)
+	cols[1].width = min(p.colWidth(func(r *audit.Request) string { return r.Actor() }), rest*4/10)
+	cols[3].width = min(p.colWidth(func(r *audit.Request) string { return r.ResourcePath() }), rest*25/100)
+	cols[4].width = max(1, rest-cols[1].width-cols[3].width)
+	command := ""
 	if a.ShowCommand {
 		if c := ExecCommand(r.RequestURI); c != "" {
-			cols = append(cols, "$ "+Sanitize(c))
+			command = "$ " + Sanitize(c)
+			// The object gives half its room to the command.
+			cols[4].width = min(max(12, cols[4].width/2), p.colWidth(answerObject))
 		}
 	}
-	// Widths: time, verb, code and latency are short; the actor, resource
-	// and object share what is left, each no wider than it needs.
-	widths := []int{14, 7, 7, 0, 0, 3, 7}
-	fixed := 14 + 7 + 3 + 7 + 2*(len(widths)-1)
-	rest := max(0, w-fixed)
-	widths[1] = min(p.colWidth(func(r *audit.Request) string { return r.Actor() }), rest*4/10)
-	widths[3] = min(p.colWidth(func(r *audit.Request) string { return r.ResourcePath() }), rest*25/100)
-	widths[4] = max(0, rest-widths[1]-widths[3])
-	if len(cols) > len(widths) {
-		// A command follows: the object takes what it needs, the command the rest.
-		widths[4] = min(widths[4], p.colWidth(func(r *audit.Request) string { return answerObject(r) }))
+	parts := make([]string, 0, len(cols)+1)
+	for _, c := range cols {
+		parts = append(parts, padRight(truncateCells(c.text, c.width), c.width))
 	}
-	var parts []string
-	for i, c := range cols {
-		if i < len(widths) {
-			c = padRight(truncateCells(c, widths[i]), widths[i])
-		}
-		parts = append(parts, c)
+	if command != "" {
+		parts = append(parts, command)
 	}
 	return truncateCells(strings.TrimRight(strings.Join(parts, "  "), " "), w)
 }
