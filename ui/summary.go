@@ -241,19 +241,52 @@ func (p *SummaryPage) refresh() {
 	}
 	countValues(p.counts, p.shown[p.counted:])
 	p.counted = len(p.shown)
+	p.counts[summaryCodeBox] = countCodes(p.shown)
 	p.sections = summarize(p.counts, len(p.shown))
 	p.hist = histogram(p.shown, p.histWidth())
 	p.sec = clampInt(p.sec, 0, len(p.sections))
 	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
 }
 
-// countValues adds requests to the per-box value counts.
+// summaryCodeBox is the index of the Codes box. A request's code is the one
+// value that changes after it was first seen (a later stage carries it), so
+// codes are counted again on every refresh, not added up: a cheap pass
+// with no map and no allocation per request.
+const summaryCodeBox = 3
+
+// countValues adds requests to the per-box value counts (all but codes).
 func countValues(counts []map[string]int, reqs []*audit.Request) {
 	for _, r := range reqs {
 		for i, f := range summaryFields {
-			counts[i][f.value(r)]++
+			if i != summaryCodeBox {
+				counts[i][f.value(r)]++
+			}
 		}
 	}
+}
+
+// countCodes counts the requests per status code.
+func countCodes(reqs []*audit.Request) map[string]int {
+	var n [len(codeText)]int
+	other := map[string]int{}
+	for _, r := range reqs {
+		if r.Code >= 0 && r.Code < len(n) {
+			n[r.Code]++
+		} else {
+			other[strconv.Itoa(r.Code)]++
+		}
+	}
+	for c, k := range n {
+		if k == 0 {
+			continue
+		}
+		v := codeText[c]
+		if c == 0 {
+			v = ""
+		}
+		other[v] += k
+	}
+	return other
 }
 
 // summarize turns the counts into boxes, highest first (ties by value, so

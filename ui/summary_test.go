@@ -509,3 +509,43 @@ func BenchmarkSummaryKey(b *testing.B) {
 		p.View()
 	}
 }
+
+// A request counted before its last stage was read (a growing log) moves
+// from "(no status)" to its code when the stage arrives.
+func TestSummaryCodeFollowsLaterStage(t *testing.T) {
+	d, snap, _ := pgLoad(t, "file/audit.log")
+	var req *audit.Request
+	for _, r := range snap.Requests {
+		if len(r.Events) >= 2 && r.Events[0].Stage == "RequestReceived" && r.Code != 0 {
+			req = r
+			break
+		}
+	}
+	if req == nil {
+		t.Fatal("no request with a RequestReceived stage and a code")
+	}
+	st := audit.NewStore()
+	var p *SummaryPage
+	for i, e := range req.Events {
+		raw, err := d.Raw(e.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.AddEvent(raw, e.Ref)
+		s := st.Snapshot()
+		if i == 0 {
+			p = pgSized(NewSummaryPage(pgEnv(d, true)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36).(*SummaryPage)
+			p.View()
+			if c := p.sections[summaryCodeBox].values; len(c) != 1 || c[0].value != "" {
+				t.Fatalf("after RequestReceived: codes %+v, want (no status)", c)
+			}
+			continue
+		}
+		p.Update(DataMsg{Snap: s, Shown: s.Requests})
+		p.View()
+	}
+	c := p.sections[summaryCodeBox].values
+	if len(c) != 1 || c[0].value != codeText[req.Code] {
+		t.Fatalf("after every stage: codes %+v, want %d", c, req.Code)
+	}
+}
