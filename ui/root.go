@@ -21,6 +21,10 @@ import (
 	"github.com/kauditui/kauditui/filter"
 )
 
+// asyncOver: a full re-filter of more requests than this runs off the UI
+// goroutine, so typing stays responsive (a variable for tests).
+var asyncOver = 200_000
+
 // Options configure the explorer.
 type Options struct {
 	Data Data
@@ -92,9 +96,7 @@ const (
 	messageFor   = 6 * time.Second
 	chromeHeight = 4 // tabs, filter bar, status bar, footer
 	pageTop      = 2 // the page starts under the tabs and the filter bar
-	// asyncOver: a full re-filter of more requests than this runs off the
-	// UI goroutine, so typing stays responsive.
-	asyncOver = 200_000
+
 )
 
 // New builds the explorer.
@@ -197,6 +199,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refiltering = false
 		m.flt = msg.flt
+		// The store may have grown while the filter ran: catch up now.
+		m.env.Data.Store.Read(func(s audit.Snapshot) {
+			m.flt.extend(s.Requests)
+			m.snap = s
+			m.lastVersion = s.Version
+		})
 		return m, m.publish(true)
 	case FilterEditedMsg:
 		m.editSeq++

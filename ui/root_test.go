@@ -588,3 +588,42 @@ func TestSlashOnKlogPage(t *testing.T) {
 		t.Fatalf("keys typed into the log filter switched to %v", m.State())
 	}
 }
+
+// Big stores are filtered off the UI goroutine: the status bar says so, a
+// result that a newer filter overtook is dropped, and requests that arrived
+// meanwhile are caught up.
+func TestAsyncRefilter(t *testing.T) {
+	defer func(n int) { asyncOver = n }(asyncOver)
+	asyncOver = 0
+	lines, _ := os.ReadFile(sampleLog(t))
+	all := strings.Split(strings.TrimSpace(string(lines)), "\n")
+	st := audit.NewStore()
+	for i, l := range all[:20] {
+		st.AddEvent([]byte(l), audit.Ref{Line: int64(i + 1)})
+	}
+	m := newTestModel(t, st, nil, 100, 20)
+	_, first := m.Update(SetFilterMsg{Expr: "verb=get"})
+	if !m.refiltering || !strings.Contains(screen(m), "filtering…") {
+		t.Fatalf("no sign of filtering:\n%s", screen(m))
+	}
+	_, second := m.Update(SetFilterMsg{Expr: "verb=delete"})
+	msg2 := second()
+	msg1 := first()
+	for i, l := range all[20:] {
+		st.AddEvent([]byte(l), audit.Ref{Line: int64(i + 21)})
+	}
+	send(m, msg2)
+	send(m, msg1) // overtaken: dropped
+	if m.flt.expr != "verb=delete" || m.refiltering {
+		t.Fatalf("filter %q, refiltering %v", m.flt.expr, m.refiltering)
+	}
+	want := 0
+	for _, r := range st.Snapshot().Requests {
+		if r.Verb == "delete" {
+			want++
+		}
+	}
+	if len(m.flt.shown) != want {
+		t.Fatalf("shows %d deletes, the store has %d", len(m.flt.shown), want)
+	}
+}
