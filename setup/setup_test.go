@@ -35,7 +35,7 @@ var fixtures = []fixture{
 		extra: map[string]string{"etc/kubernetes/audit-policy.yaml": "../testdata/setup/recipe-2019/audit-policy.yaml"}},
 }
 
-func readFile(t *testing.T, p string) []byte {
+func readFile(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -45,7 +45,7 @@ func readFile(t *testing.T, p string) []byte {
 }
 
 // newRoot builds a node filesystem in a temp folder with the fixture's files.
-func newRoot(t *testing.T, fx fixture) string {
+func newRoot(t testing.TB, fx fixture) string {
 	t.Helper()
 	if _, err := os.Stat(fx.manifest); err != nil {
 		t.Skipf("%s not there yet (made by hack/gen-testdata.sh)", fx.manifest)
@@ -560,4 +560,20 @@ func TestMain(m *testing.M) {
 	klog.SetOutput(io.Discard)
 	flag.Parse()
 	os.Exit(m.Run())
+}
+
+// BenchmarkPlan: read, parse, validate the policy, patch, marshal and diff
+// one real manifest (what --dry-run does before printing).
+func BenchmarkPlan(b *testing.B) {
+	root := newRoot(b, fixtures[1])
+	var o outputs
+	opts := testOptions(root, &o)
+	opts.DryRun = true
+	for b.Loop() {
+		p, err := MakePlan(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = p.Summary(opts)
+	}
 }
