@@ -35,9 +35,10 @@ type AnswersPage struct {
 	result    answerResult
 	resultAt  int // result row under the cursor
 
-	filters     []*filter.Filter // each answer's Filter, for the menu counts
-	counts      []int            // matches per answer in all[:countedUpTo]
-	countedUpTo int
+	filters       []*filter.Filter // each answer's Filter, for the menu counts
+	counts        []int            // matches per answer
+	settledCounts []int            // matches per answer in all[:settled]
+	settled       int              // requests before it have their final status
 
 	loading bool // the last DataMsg said the sources were still loading
 
@@ -46,14 +47,17 @@ type AnswersPage struct {
 
 // answerResult is the requests matching one answer's expression.
 type answerResult struct {
-	key     string // answer ID + expression
-	expr    string
-	f       *filter.Filter
-	err     error
-	scanned int              // requests of the store matched so far
-	inOrder []*audit.Request // the matches, in store order
-	matches []*audit.Request // what is shown: newest (or slowest) first
-	total   int
+	key            string // answer ID + expression
+	expr           string
+	f              *filter.Filter
+	err            error
+	scanned        int              // requests of the store matched so far
+	settled        int              // requests before it are final: not matched again
+	settledMatches int              // inOrder[:settledMatches] are among all[:settled]
+	inOrder        []*audit.Request // the matches, in store order
+	index          []int            // their indexes in the store
+	matches        []*audit.Request // what is shown: newest (or slowest) first
+	total          int
 }
 
 // answerResultMax is how many matches the page lists.
@@ -216,25 +220,33 @@ func (p *AnswersPage) currentExpr() string {
 }
 
 // preview matches the selected answer against every request. The result
-// is kept per answer and object; requests added to the store since are
-// matched on their own, not the whole store again.
+// is kept per answer and object: only requests that are new, or were not
+// settled when last matched, are matched again.
 func (p *AnswersPage) preview() {
 	a := p.catalog[p.cursor]
 	expr := p.currentExpr()
 	k := a.ID + "\x00" + expr
 	r := &p.result
-	if r.key != k || len(p.all) < r.scanned {
-		*r = answerResult{key: k, expr: expr}
+	if r.key != k || len(p.all) < r.settled {
+		*r = answerResult{key: k, expr: expr, scanned: -1}
 		r.f, r.err = filter.Parse(expr, p.now())
 	}
-	if r.err != nil || r.scanned == len(p.all) {
+	if r.err != nil || (r.scanned == len(p.all) && r.settled == len(p.all)) {
 		return
 	}
-	for _, q := range p.all[r.scanned:] {
-		if p.matches(r.f, q) {
-			r.inOrder = append(r.inOrder, q)
+	p.read(func() {
+		r.inOrder = r.inOrder[:r.settledMatches]
+		r.index = r.index[:r.settledMatches]
+		for i, q := range p.all[r.settled:] {
+			if p.matches(r.f, q) {
+				r.inOrder = append(r.inOrder, q)
+				r.index = append(r.index, r.settled+i)
+			}
 		}
-	}
+		// What is settled now is not matched again.
+		r.settled = settledUpTo(p.all, r.settled)
+		r.settledMatches = sort.SearchInts(r.index, r.settled)
+	})
 	r.scanned = len(p.all)
 	r.total = len(r.inOrder)
 	// Shown newest first, or slowest first for ByLatency (the first
@@ -253,6 +265,31 @@ func (p *AnswersPage) preview() {
 	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
 }
 
+// answerOpenWindow bounds how many of the newest requests are matched again
+// while they wait for their final stage.
+const answerOpenWindow = 10_000
+
+// settledUpTo is how far reqs are final from from on: up to the first
+// request still waiting for its status (a later stage brings the code and
+// may change what matches), but at most answerOpenWindow before the end.
+func settledUpTo(reqs []*audit.Request, from int) int {
+	i := from
+	for i < len(reqs) && reqs[i].Code != 0 {
+		i++
+	}
+	return max(i, min(len(reqs), max(from, len(reqs)-answerOpenWindow)))
+}
+
+// read runs fn while the loader merges nothing: requests gain stages (and
+// codes) while they are matched otherwise.
+func (p *AnswersPage) read(fn func()) {
+	if st := p.env.Data.Store; st != nil {
+		st.Read(func(audit.Snapshot) { fn() })
+		return
+	}
+	fn()
+}
+
 func (p *AnswersPage) matches(f *filter.Filter, r *audit.Request) bool {
 	if f.NeedsRaw() && p.env.Data.Raw != nil {
 		return f.MatchRaw(r, p.env.Data.Raw)
@@ -267,30 +304,41 @@ func (p *AnswersPage) now() time.Time {
 	return time.Now()
 }
 
-// countAll counts the matches of every answer for the menu, adding only the
-// requests that are new since the last count.
+// countAll counts the matches of every answer for the menu: the settled
+// requests once, the ones still waiting for their status again each time.
 func (p *AnswersPage) countAll() {
 	if len(p.all) > answersCountLimit {
 		p.counts = nil
 		return
 	}
-	if p.filters == nil || len(p.all) < p.countedUpTo {
+	if p.filters == nil || len(p.all) < p.settled {
 		now := p.now()
 		p.filters = make([]*filter.Filter, len(p.catalog))
-		p.counts = make([]int, len(p.catalog))
+		p.settledCounts = make([]int, len(p.catalog))
 		for i, a := range p.catalog {
 			p.filters[i], _ = filter.Parse(a.Filter, now) // every entry parses (answers_test.go)
 		}
-		p.countedUpTo = 0
+		p.settled = 0
 	}
-	for _, r := range p.all[p.countedUpTo:] {
-		for i, f := range p.filters {
-			if f != nil && p.matches(f, r) {
-				p.counts[i]++
+	p.read(func() {
+		next := settledUpTo(p.all, p.settled)
+		for _, r := range p.all[p.settled:next] {
+			for i, f := range p.filters {
+				if f != nil && p.matches(f, r) {
+					p.settledCounts[i]++
+				}
 			}
 		}
-	}
-	p.countedUpTo = len(p.all)
+		p.settled = next
+		p.counts = append(p.counts[:0], p.settledCounts...)
+		for _, r := range p.all[next:] {
+			for i, f := range p.filters {
+				if f != nil && p.matches(f, r) {
+					p.counts[i]++
+				}
+			}
+		}
+	})
 }
 
 // resultRows is how many result rows fit on the screen.

@@ -286,3 +286,37 @@ func BenchmarkAnswersPreview(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
 }
+
+// A request matched before its final stage was read (a growing log) is
+// matched again when the stage arrives: a successful delete whose status
+// comes later still answers "who deleted".
+func TestAnswersRematchUnsettled(t *testing.T) {
+	d, snap, _ := pgLoad(t, "file/audit.log")
+	var del *audit.Request
+	for _, r := range snap.Requests {
+		if r.Verb == "delete" && r.Code == 200 && len(r.Events) >= 2 && r.Events[0].Stage == "RequestReceived" {
+			del = r
+		}
+	}
+	if del == nil {
+		t.Fatal("no successful delete logged in stages")
+	}
+	st := audit.NewStore()
+	p := pgSized(NewAnswersPage(pgEnv(Data{Store: st, Raw: d.Raw}, true)), DataMsg{Reset: true}, 120, 36).(*AnswersPage)
+	for i, e := range del.Events {
+		raw, err := d.Raw(e.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.AddEvent(raw, e.Ref)
+		p.Update(DataMsg{Snap: st.Snapshot()})
+		p.View()
+		want := 0
+		if i == len(del.Events)-1 {
+			want = 1
+		}
+		if p.result.total != want || p.counts[0] != want {
+			t.Fatalf("after stage %s: preview %d, menu count %d, want %d", e.Stage, p.result.total, p.counts[0], want)
+		}
+	}
+}
