@@ -239,11 +239,20 @@ func (p *SummaryPage) refresh() {
 			p.counts[i] = make(map[string]int)
 		}
 	}
-	countValues(p.counts, p.shown[p.counted:])
-	p.counted = len(p.shown)
-	p.counts[summaryCodeBox] = countCodes(p.shown)
+	count := func() {
+		countValues(p.counts, p.shown[p.counted:])
+		p.counted = len(p.shown)
+		p.counts[summaryCodeBox] = countCodes(p.shown)
+		p.hist = histogram(p.shown, p.histWidth())
+	}
+	// Requests gain stages (codes, times) while the loader runs: read them
+	// while it merges nothing.
+	if st := p.env.Data.Store; st != nil {
+		st.Read(func(audit.Snapshot) { count() })
+	} else {
+		count()
+	}
 	p.sections = summarize(p.counts, len(p.shown))
-	p.hist = histogram(p.shown, p.histWidth())
 	p.sec = clampInt(p.sec, 0, len(p.sections))
 	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
 }
