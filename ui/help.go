@@ -72,26 +72,33 @@ func (h *HelpView) layout() []string {
 		bl.lines = append(bl.lines, "")
 		blocks = append(blocks, bl)
 	}
-	colW := 44
+	colW := 40
 	ncol := max(1, min(len(blocks), h.width/colW))
 	if ncol == 1 {
 		colW = h.width
 	}
-	// Fill columns in order, moving to the next column when this one is
-	// already as tall as an even share.
+	// Fill columns in order with the smallest height that fits every
+	// group into ncol columns.
 	total := 0
 	for _, b := range blocks {
 		total += len(b.lines)
 	}
-	share := (total + ncol - 1) / ncol
-	cols := make([][]string, ncol)
-	c := 0
-	for _, b := range blocks {
-		if c < ncol-1 && len(cols[c]) > 0 && len(cols[c])+len(b.lines) > share {
-			c++
+	var cols [][]string
+	for share := (total + ncol - 1) / ncol; ; share++ {
+		cols = [][]string{nil}
+		for _, b := range blocks {
+			c := len(cols) - 1
+			if len(cols[c]) > 0 && len(cols[c])+len(b.lines)-1 > share {
+				cols = append(cols, nil)
+				c++
+			}
+			cols[c] = append(cols[c], b.lines...)
 		}
-		cols[c] = append(cols[c], b.lines...)
+		if len(cols) <= ncol {
+			break
+		}
 	}
+	ncol = len(cols)
 	rows := 0
 	for _, col := range cols {
 		rows = max(rows, len(col))
@@ -109,6 +116,9 @@ func (h *HelpView) layout() []string {
 			w := colW
 			if i == ncol-1 {
 				w = h.width - 1 - colW*(ncol-1)
+			}
+			if ansi.StringWidth(cell) > w-1 {
+				cell = ansi.Truncate(cell, max(0, w-1), "…")
 			}
 			b.WriteString(fitLine(cell, max(0, w)))
 		}
