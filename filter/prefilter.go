@@ -11,17 +11,16 @@ import "bytes"
 //     stage, decision, reason, message (absent from the RequestReceived
 //     stage), times, ip and group give none. A term any of whose values
 //     matches the empty string gives none (the field may be absent).
-//   - A check looks for the key in the compact form the apiserver writes,
-//     `"verb":"`, and tests the string after each occurrence with the
-//     term's own globs (a string with escapes keeps the line), so case
+//   - A check looks for every occurrence of the key, `"verb"` followed by
+//     a colon (spaces allowed), and tests the string value after it with
+//     the term's own globs (a string with escapes keeps the line), so case
 //     folding, globs, commas and resource names work exactly as in Match.
-//     The top-level field, when written compactly, is one of the
-//     occurrences; nested ones (a request body's "name") may keep a line
-//     that the top-level value alone would drop.
-//   - A line in which the key never occurs in that form is kept: another
-//     producer may write `"verb": "delete"` or put the field elsewhere.
-//     So is a line holding \u0040-\u007f escapes, which could spell a key
-//     in a form the search does not see.
+//     The top-level field is one of the occurrences; nested ones (a
+//     request body's "name") may keep a line that the top-level value
+//     alone would drop, never the reverse.
+//   - A line in which the key never occurs is kept (some stages lack some
+//     fields, see below). So is a line holding \u0040-\u007f escapes,
+//     which could spell a key in a form the search does not see.
 //   - The apiserver writes the fields checked here in every stage of a
 //     request with the same value (they come from the URL and from
 //     authentication, before the RequestReceived event), so a line that
@@ -35,7 +34,7 @@ import "bytes"
 
 // prefield is a field term that can be checked on a raw line.
 type prefield struct {
-	key          []byte // `"verb":"`
+	key          []byte // `"verb"`
 	alts         []glob
 	names        []string // resource candidates (lowercase), matched with equalFold
 	keepReceived bool     // the field may be missing from RequestReceived lines
@@ -56,7 +55,7 @@ var prefieldKeys = map[string]string{
 }
 
 var (
-	receivedCheck = prefield{key: []byte(`"stage":"`), alts: []glob{exactGlob("RequestReceived")}}
+	receivedCheck = prefield{key: []byte(`"stage"`), alts: []glob{exactGlob("RequestReceived")}}
 	escapeMark    = []byte(`\u00`)
 )
 
@@ -93,7 +92,7 @@ func prefieldOf(t parsed) (prefield, bool) {
 	if !ok || t.neg || t.op != "=" || len(t.values) == 0 {
 		return prefield{}, false
 	}
-	c := prefield{key: []byte(`"` + key + `":"`), keepReceived: t.field == "user"}
+	c := prefield{key: []byte(`"` + key + `"`), keepReceived: t.field == "user"}
 	if t.field == "resource" {
 		for _, v := range t.values {
 			parts := splitSlash(v)
@@ -148,20 +147,36 @@ func (c *prefield) pass(line []byte) bool {
 }
 
 // search reports whether some occurrence of the key holds a matching value
-// (or one with escapes), and whether the key occurs at all.
+// (or a string with escapes), and whether the key occurs at all.
 func (c *prefield) search(line []byte) (matched, found bool) {
 	for rest := line; ; {
 		i := bytes.Index(rest, c.key)
 		if i < 0 {
 			return false, found
 		}
+		rest = rest[i+len(c.key):]
+		j := skipJSONSpace(rest, 0)
+		if j >= len(rest) || rest[j] != ':' {
+			continue // a string value, not a key
+		}
 		found = true
-		v, n, plain := jsonString(rest[i+len(c.key):])
+		j = skipJSONSpace(rest, j+1)
+		if j >= len(rest) || rest[j] != '"' {
+			continue // not a string: the field reads as ""
+		}
+		v, n, plain := jsonString(rest[j+1:])
 		if !plain || c.matches(v) {
 			return true, true
 		}
-		rest = rest[i+len(c.key)+n:]
+		rest = rest[j+1+n:]
 	}
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 func (c *prefield) matches(v string) bool {

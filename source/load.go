@@ -313,6 +313,10 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	if text[i] == '{' {
 		r.flushKlog()
+		if keep := r.set.opt.Keep; keep != nil && !keep(text) {
+			r.set.skipped.Add(1)
+			return
+		}
 		if req, _, ok := r.st.AddEvent(text, ref); ok {
 			r.nAudit++
 			r.keep(ref, text)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,11 @@ type Options struct {
 	// PollInterval is how often a followed file is checked for growth
 	// (default 250ms).
 	PollInterval time.Duration
+	// Keep, when set, is asked about every line that starts like JSON
+	// before it is parsed; a line it refuses is counted (Set.Skipped) and
+	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
+	// query. It must be safe for concurrent use.
+	Keep func(line []byte) bool
 }
 
 // Input is one stream of a Set: a file (a rotated backup, the live file) or
@@ -46,10 +52,14 @@ type Input struct {
 
 // Set is the inputs named on a command line, expanded with rotated backups.
 type Set struct {
-	opt    Options
-	mu     sync.Mutex // guards inputs[i].Input (Format changes while loading)
-	inputs []*input
+	opt     Options
+	mu      sync.Mutex // guards inputs[i].Input (Format changes while loading)
+	inputs  []*input
+	skipped atomic.Int64
 }
+
+// Skipped is the number of lines that Options.Keep refused.
+func (s *Set) Skipped() int64 { return s.skipped.Load() }
 
 type input struct {
 	Input

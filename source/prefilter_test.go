@@ -1,0 +1,235 @@
+package source_test
+
+// Options.Keep with filter.Prefilter: a query over a log loaded with the
+// prefilter finds exactly the requests, fields and events it finds without.
+// (An external test package: source does not import filter, only its tests.)
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/source"
+)
+
+// prefilterExprs are filters of every kind; want says whether a prefilter
+// should come out of each (nil for negations, bare words, fields absent
+// from some stages, values matching "").
+var prefilterExprs = []struct {
+	expr string
+	want bool
+}{
+	{"verb=delete", true},
+	{"verb=DELETE", true},
+	{"verb=delete,deletecollection", true},
+	{"verb=del*", true},
+	{"verb=delete resource=deploy", true},
+	{"verb=delete resource=deploy code=2xx", true},
+	{"verb=delete,deletecollection resource=deploy,cm", true},
+	{"verb=delete resource=deploy ns=default name=kubyk*", true},
+	{"verb=get,list,watch resource=secrets", true},
+	{"verb=delete kubyk", true},
+	{"user=alice", true},
+	{"user=carol", true},
+	{"user=bob code!=403", true},
+	{"user=bob decision=forbid", true},
+	{"user=system:serviceaccount:*", true},
+	{"user=*admin*", true},
+	{"user=kubernetes-admin,alice", true},
+	{"user=system:anonymous", true},
+	{"ns=default", true},
+	{"ns=kube-*", true},
+	{"ns=team-0*", true},
+	{"name=kubyk*", true},
+	{"name=kubyk-web", true},
+	{"resource=deploy", true},
+	{"resource=deployments", true},
+	{"resource=apps/deployments", true},
+	{"resource=core/pods", true},
+	{"resource=pods/exec,pods/attach", true},
+	{"resource=pods/*", true},
+	{"resource=*/status", true},
+	{"resource=widget", true},
+	{"resource=secrets,cm", true},
+	{"agent=kubectl/*", true},
+	{"uri=/api/v1/*", true},
+	{"level=RequestResponse", true},
+	{"level=metadata,request", true},
+	{"id=*1*", true},
+	{"!verb=delete", false},
+	{"verb!=get,list,watch", false},
+	{"kubyk", false},
+	{"!kubyk", false},
+	{"code=403", false},
+	{"decision=forbid", false},
+	{"stage=complete", false},
+	{"ns=\"\"", false},
+	{"resource=\"\"", false},
+	{"user=*", false},
+	{"verb=\"\",get", false},
+	{"group=system:masters", false},
+	{"ip=127.0.0.1", false},
+	{"latency>1s", false},
+	{"since=30000d", false},
+	{"", false},
+}
+
+// logSets are the logs the equivalence is checked on: the handmade samples
+// and, when present, the real testdata and the head of a generated big log.
+func logSets(t *testing.T) map[string][]string {
+	sets := map[string][]string{
+		"source sample": {filepath.Join("testdata", "sample.log")},
+		"filter sample": {filepath.Join("..", "filter", "testdata", "sample.log")},
+	}
+	for name, p := range map[string]string{
+		"file":       filepath.Join("..", "testdata", "file", "audit.log"),
+		"stdout":     filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
+		"stdout-cri": filepath.Join("..", "testdata", "stdout", "cri", "0.log"),
+	} {
+		if _, err := os.Stat(p); err == nil {
+			sets[name] = []string{p}
+		}
+	}
+	if f, err := os.Open(filepath.Join("..", "testdata", "big", "audit-100MB.log")); err == nil {
+		defer f.Close()
+		head := filepath.Join(t.TempDir(), "big-head.log")
+		b, _ := io.ReadAll(io.LimitReader(f, 8<<20))
+		b = b[:bytes.LastIndexByte(b, '\n')+1]
+		if err := os.WriteFile(head, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sets["genlog head"] = []string{head}
+	}
+	return sets
+}
+
+type loaded struct {
+	set  *source.Set
+	snap audit.Snapshot
+}
+
+func loadWith(t *testing.T, paths []string, keep func([]byte) bool) loaded {
+	t.Helper()
+	set, err := source.Open(paths, source.Options{Keep: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	st := audit.NewStore()
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	return loaded{set, st.Snapshot()}
+}
+
+func (l loaded) match(f *filter.Filter) []audit.Request {
+	var out []audit.Request
+	for _, r := range l.snap.Requests {
+		if f.MatchRaw(r, l.set.Raw) {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+func TestPrefilterKeepsEveryMatch(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for name, paths := range logSets(t) {
+		t.Run(name, func(t *testing.T) {
+			full := loadWith(t, paths, nil)
+			skippedAny := false
+			for _, tt := range prefilterExprs {
+				f, err := filter.Parse(tt.expr, now)
+				if err != nil {
+					t.Fatalf("Parse(%q): %v", tt.expr, err)
+				}
+				keep := f.Prefilter()
+				if (keep != nil) != tt.want {
+					t.Errorf("%q: prefilter given = %v, want %v", tt.expr, keep != nil, tt.want)
+				}
+				if keep == nil {
+					continue
+				}
+				pre := loadWith(t, paths, keep)
+				want, got := full.match(f), pre.match(f)
+				if !reflect.DeepEqual(want, got) {
+					t.Errorf("%q: %d requests match with the prefilter, %d without (or their fields or events differ)", tt.expr, len(got), len(want))
+				}
+				if !reflect.DeepEqual(full.snap.Klog, pre.snap.Klog) {
+					t.Errorf("%q: klog lines differ with the prefilter", tt.expr)
+				}
+				if n := pre.set.Skipped(); n > 0 {
+					skippedAny = true
+					if pre.snap.Events+int(n) < full.snap.Events {
+						t.Errorf("%q: %d events + %d skipped lines < %d events without the prefilter", tt.expr, pre.snap.Events, n, full.snap.Events)
+					}
+				}
+			}
+			if !skippedAny {
+				t.Errorf("no filter skipped a line of %s", name)
+			}
+		})
+	}
+}
+
+// FuzzPrefilter: a line that the prefilter of a filter refuses is never one
+// whose request, read from that line alone, the filter matches.
+func FuzzPrefilter(f *testing.F) {
+	var lines [][]byte
+	for _, p := range []string{
+		filepath.Join("testdata", "sample.log"),
+		filepath.Join("..", "filter", "testdata", "sample.log"),
+		filepath.Join("..", "testdata", "file", "audit.log"),
+		filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
+	} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for i, l := range bytes.Split(b, []byte("\n")) {
+			if i >= 300 {
+				break
+			}
+			if len(l) > 0 && l[0] == '{' {
+				lines = append(lines, l)
+			}
+		}
+	}
+	for i, tt := range prefilterExprs {
+		if tt.want {
+			f.Add(tt.expr, lines[i%len(lines)])
+			f.Add(tt.expr, lines[(i*7+3)%len(lines)])
+		}
+	}
+	f.Add("user=alice", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"bob"},"impersonatedUser":{"username":"alice"}}`))
+	f.Add("verb=delete", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","verb" : "delete","requestObject":{"verb":"get"}}`))
+	f.Add("verb=delete", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","\u0076erb":"delete","requestObject":{"verb":"get"}}`))
+	f.Add("verb=delete", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","verb":"d\u0065lete"}`))
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, expr string, line []byte) {
+		flt, err := filter.Parse(expr, now)
+		if err != nil {
+			return
+		}
+		keep := flt.Prefilter()
+		if keep == nil || keep(line) {
+			return
+		}
+		st := audit.NewStore()
+		req, _, ok := st.AddEvent(line, audit.Ref{Len: int32(len(line)), Line: 1})
+		if !ok {
+			return
+		}
+		raw := func(audit.Ref) ([]byte, error) { return line, nil }
+		if flt.MatchRaw(req, raw) {
+			t.Errorf("prefilter of %q refuses a line whose request matches:\n%s", expr, line)
+		}
+	})
+}
