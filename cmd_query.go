@@ -105,8 +105,13 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		o.Sources = []string{path}
 	}
 	warned := false
+	var keep func([]byte) bool
+	if !o.Follow {
+		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
+	}
 	set, err := source.Open(o.Sources, source.Options{
 		Follow: o.Follow,
+		Keep:   keep,
 		Stdin:  o.IO.In,
 		Warn: func(msg string) {
 			warned = true
