@@ -39,33 +39,19 @@ fails=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 log() { echo "== $*"; }
+# apiserver_error: the apiserver's last error lines (klog E/F), for a FAIL line.
+apiserver_error() { grep -E '^[EF][0-9]{4} ' "$c/logs/kube-apiserver.stderr" | tail -2 || tail -2 "$c/logs/kube-apiserver.stderr"; }
 
 cluster_bin
 kubectl() { "$CLUSTER_BIN/kubectl" --kubeconfig="$c/admin.kubeconfig" "$@"; }
 go build -o "$work/kauditui" "$repo"
 kauditui=$work/kauditui
 
-# kubeadm's own manifest (the harness's testdata), or made here the same way.
+# kubeadm's own manifest: the harness's testdata, else the one setup's tests
+# use (both made by kubeadm v1.37.2 init phase control-plane apiserver).
 manifest=$repo/testdata/kubeadm/kube-apiserver.yaml
-if [ ! -f "$manifest" ]; then
-  log "no testdata/kubeadm manifest yet: making one with kubeadm init phase control-plane apiserver"
-  mkdir -p "$work/kubeadm"
-  cat >"$work/kubeadm/kubeadm-config.yaml" <<EOF
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: 192.0.2.10
-nodeRegistration:
-  name: cp-1
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: v1.37.2
-EOF
-  "$CLUSTER_BIN/kubeadm" init phase control-plane apiserver --rootfs="$work/kubeadm" \
-    --config=/kubeadm-config.yaml >/dev/null
-  manifest=$work/kubeadm/etc/kubernetes/manifests/kube-apiserver.yaml
-fi
+[ -f "$manifest" ] || manifest=$repo/testdata/setup/kubeadm-v1.37/kube-apiserver.yaml
+log "manifest: ${manifest#"$repo"/}"
 
 # new_root NAME MANIFEST [POLICY]: a node filesystem with that manifest, the
 # 2019 policy if given, and admin.conf pointing at the harness apiserver.
@@ -162,7 +148,7 @@ if cluster_wait_ready "$c"; then
     pass "audit event for 'create namespace e2e-file' in $r/var/log/kubernetes/audit/audit.log" ||
     fail "no audit event in the configured file"
 else
-  fail "kube-apiserver did not start: $(tail -3 "$c/logs/kube-apiserver.stderr")"
+  fail "kube-apiserver did not start: $(apiserver_error)"
 fi
 "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/file2.out" 2>&1 &&
   grep -q 'Nothing to change' "$work/file2.out" && grep -q 'kubeadm-config already has these settings' "$work/file2.out" &&
@@ -183,7 +169,7 @@ if cluster_wait_ready "$c"; then
     pass "audit event for 'create namespace e2e-stdout' on the apiserver's stdout" ||
     fail "no audit event on stdout"
 else
-  fail "kube-apiserver did not start in stdout mode: $(tail -3 "$c/logs/kube-apiserver.stderr")"
+  fail "kube-apiserver did not start in stdout mode: $(apiserver_error)"
 fi
 
 # ---- wait: setup watches the restart (this script plays the kubelet) ------
@@ -229,16 +215,16 @@ if cluster_wait_ready "$c" 30 2>/dev/null; then
 elif grep -q 'unrecognized feature gate: AdvancedAuditing' "$c/logs/kube-apiserver.stderr"; then
   pass "2019 recipe fails: $(grep -o 'unrecognized feature gate: AdvancedAuditing' "$c/logs/kube-apiserver.stderr" | head -1)"
 else
-  fail "2019 recipe failed for another reason: $(tail -3 "$c/logs/kube-apiserver.stderr")"
+  fail "2019 recipe failed for another reason: $(apiserver_error)"
 fi
 mapfile -t flags < <(audit_flags "$r" | grep -v '^--feature-gates=')
 restart_apiserver "${flags[@]}"
 if cluster_wait_ready "$c" 30 2>/dev/null; then
   fail "the v1beta1 policy was accepted"
-elif grep -q 'no kind "Policy" is registered for version "audit.k8s.io/v1beta1"' "$c/logs/kube-apiserver.stderr"; then
+elif grep -qE 'no kind \\?"Policy\\?" is registered for version \\?"audit.k8s.io/v1beta1' "$c/logs/kube-apiserver.stderr"; then
   pass "without the gate, the v1beta1 policy fails: no kind \"Policy\" is registered for version \"audit.k8s.io/v1beta1\""
 else
-  fail "v1beta1 policy failed for another reason: $(tail -3 "$c/logs/kube-apiserver.stderr")"
+  fail "v1beta1 policy failed for another reason: $(apiserver_error)"
 fi
 restart_apiserver # the plain apiserver, so setup can reach kubeadm-config
 cluster_wait_ready "$c"
@@ -255,7 +241,7 @@ if cluster_wait_ready "$c"; then
     pass "after setup's fix the apiserver starts and audits to the recipe's own path" ||
     fail "no audit event after the fix"
 else
-  fail "the fixed recipe does not start: $(tail -3 "$c/logs/kube-apiserver.stderr")"
+  fail "the fixed recipe does not start: $(apiserver_error)"
 fi
 
 echo
