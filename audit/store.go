@@ -76,6 +76,37 @@ func (s *Store) addEvent(line []byte, ref Ref, needKind bool) (req *Request, isN
 	if !scanEventBytes(line, e) {
 		return nil, false, false
 	}
+	return s.addScanned(e, ref, needKind)
+}
+
+// Prescan is an event line scanned ahead of its merge, so that a loader can
+// scan lines on several goroutines and merge them in order with
+// AddPrescanned. Its strings alias the line it scanned.
+type Prescan struct {
+	ev    rawEvent
+	valid bool
+}
+
+// Scan reads line (a JSON audit event line) into p. Different Prescans may
+// be scanned concurrently; nothing of the store is touched.
+func (p *Prescan) Scan(line []byte) {
+	p.ev = rawEvent{}
+	p.valid = scanEventBytes(line, &p.ev)
+}
+
+// AddPrescanned is AddEvent for a line already read by p.Scan; the line's
+// bytes must not have changed since. The result is AddEvent's.
+func (s *Store) AddPrescanned(p *Prescan, ref Ref) (req *Request, isNew bool, ok bool) {
+	if !p.valid {
+		return nil, false, false
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.addScanned(&p.ev, ref, true)
+}
+
+// addScanned merges a scanned event; s.wmu is held.
+func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, isNew bool, ok bool) {
 	if needKind && !e.isEvent() {
 		return nil, false, false
 	}
