@@ -23,7 +23,21 @@ func benchLog(b *testing.B) string {
 
 // BenchmarkLoad reads, classifies and merges a generated log (file mode).
 // It reports MB/s and allocations per audit event.
-func BenchmarkLoad(b *testing.B) {
+func BenchmarkLoad(b *testing.B) { benchmarkLoad(b) }
+
+// BenchmarkLoadSequential is BenchmarkLoad on one goroutine.
+func BenchmarkLoadSequential(b *testing.B) {
+	defer setWorkers(1)()
+	benchmarkLoad(b)
+}
+
+func setWorkers(n int) (restore func()) {
+	old := loadWorkers
+	loadWorkers = func() int { return n }
+	return func() { loadWorkers = old }
+}
+
+func benchmarkLoad(b *testing.B) {
 	path := benchLog(b)
 	fi, err := os.Stat(path)
 	if err != nil {

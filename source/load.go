@@ -142,6 +142,8 @@ type reader struct {
 	files     map[string]string // interned klog file:line
 
 	nAudit, nKlog int
+
+	pre *prescan // the line being handled, scanned ahead (parallel loads)
 }
 
 type partial struct {
@@ -181,6 +183,9 @@ func (s *Set) newReader(idx int32, st *audit.Store, p *progress) (*reader, error
 // drain reads lines until the input ends (or, when following, until only an
 // unterminated line is left). It returns an error only when ctx is done.
 func (r *reader) drain(ctx context.Context) error {
+	if w := loadWorkers(); w > 1 && !r.lr.hold && !r.in.cri {
+		return r.drainParallel(ctx, w)
+	}
 	for n := 0; ; n++ {
 		if n&4095 == 4095 {
 			if err := ctx.Err(); err != nil {
@@ -189,15 +194,15 @@ func (r *reader) drain(ctx context.Context) error {
 		}
 		l, err := r.lr.next()
 		if err != nil {
-			if err != io.EOF && !r.in.warned {
-				r.in.warned = true
-				r.set.warn(fmt.Sprintf("%s: read failed after line %d (%v); the lines before it are used", r.in.Name, r.lr.lineNo, describe(err, r.in.gz)))
-			}
-			r.updateFormat()
+			r.readFailed(err)
 			return nil
 		}
 		r.line(l)
 	}
+}
+
+func (r *reader) failMessage(err error) string {
+	return fmt.Sprintf("%s: read failed after line %d (%v); the lines before it are used", r.in.Name, r.lr.lineNo, describe(err, r.in.gz))
 }
 
 func describe(err error, gz bool) string {
@@ -313,11 +318,22 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	if text[i] == '{' {
 		r.flushKlog()
-		if keep := r.set.opt.Keep; keep != nil && !keep(text) {
-			r.set.skipped.Add(1)
-			return
+		var req *audit.Request
+		var ok bool
+		if p := r.pre; p != nil && p.state != preNone {
+			if p.state == preSkip {
+				r.set.skipped.Add(1)
+				return
+			}
+			req, _, ok = r.st.AddPrescanned(&p.ev, ref)
+		} else {
+			if keep := r.set.opt.Keep; keep != nil && !keep(text) {
+				r.set.skipped.Add(1)
+				return
+			}
+			req, _, ok = r.st.AddEvent(text, ref)
 		}
-		if req, _, ok := r.st.AddEvent(text, ref); ok {
+		if ok {
 			r.nAudit++
 			r.keep(ref, text)
 			if req.Last.After(r.near) {

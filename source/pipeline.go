@@ -1,0 +1,190 @@
+package source
+
+import (
+	"context"
+	"io"
+	"runtime"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// Loading on several cores. Scanning event lines is most of a load, and
+// lines are independent until they are merged, so one goroutine splits
+// lines into batches, GOMAXPROCS workers run Options.Keep and scan the
+// event lines of a batch each, and the loading goroutine takes the batches
+// back in input order and handles every line exactly as a sequential load
+// does (merge, klog, other lines), with the scan already done. Refs, line
+// numbers and merge order are the same; only the scanning moved.
+//
+// Used for plain and gzip inputs that are read to their end; CRI inputs
+// (joined records) and followed files are read sequentially.
+
+const (
+	batchBytes = 1 << 20 // text per batch
+	batchLines = 4096
+	batchKeep  = 8 << 20 // a batch buffer grown past this (a huge line) is not reused
+)
+
+// batch is a run of consecutive lines, copied out of the line reader's
+// buffer so that they outlive its next read.
+type batch struct {
+	lines []line
+	spans []int // start, end of each line's text in buf
+	buf   []byte
+	pre   []prescan
+	done  chan struct{} // closed once the workers have prescanned it
+}
+
+// prescan is what a worker learned about one line.
+type prescan struct {
+	state uint8 // preNone, preSkip (Keep refused it), preScanned
+	ev    audit.Prescan
+}
+
+const (
+	preNone = iota
+	preSkip
+	preScanned
+)
+
+func (b *batch) reset() {
+	b.lines, b.spans, b.buf = b.lines[:0], b.spans[:0], b.buf[:0]
+	b.done = make(chan struct{})
+}
+
+func (b *batch) add(l line) {
+	start := len(b.buf)
+	b.buf = append(b.buf, l.text...)
+	b.spans = append(b.spans, start, len(b.buf))
+	l.text = nil
+	b.lines = append(b.lines, l)
+}
+
+// seal points each line at its bytes (buf no longer moves).
+func (b *batch) seal() {
+	for i := range b.lines {
+		b.lines[i].text = b.buf[b.spans[2*i]:b.spans[2*i+1]:b.spans[2*i+1]]
+	}
+	if cap(b.pre) < len(b.lines) {
+		b.pre = make([]prescan, len(b.lines), max(len(b.lines), batchLines))
+	}
+	b.pre = b.pre[:len(b.lines)]
+}
+
+// prescan runs Keep and scans the JSON lines; it touches nothing shared.
+func (b *batch) prescan(keep func([]byte) bool) {
+	for i := range b.lines {
+		l, p := &b.lines[i], &b.pre[i]
+		p.state = preNone
+		if l.tooLong || l.cut || !startsJSON(l.text) {
+			continue
+		}
+		if keep != nil && !keep(l.text) {
+			p.state = preSkip
+			continue
+		}
+		p.state = preScanned
+		p.ev.Scan(l.text)
+	}
+}
+
+func startsJSON(text []byte) bool {
+	for _, c := range text {
+		if c != ' ' && c != '\t' {
+			return c == '{'
+		}
+	}
+	return false
+}
+
+// loadWorkers is how many goroutines scan lines; 1 means a sequential load.
+// (A variable for tests and benchmarks.)
+var loadWorkers = func() int { return runtime.GOMAXPROCS(0) }
+
+// drainParallel is drain with the scanning spread over workers goroutines.
+func (r *reader) drainParallel(ctx context.Context, workers int) error {
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers+2)
+	free := make(chan *batch, 2*workers+4)
+	get := func() *batch {
+		select {
+		case b := <-free:
+			b.reset()
+			return b
+		default:
+			b := &batch{}
+			b.reset()
+			return b
+		}
+	}
+	var readErr error
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		b := get()
+		send := func() {
+			b.seal()
+			work <- b
+			ordered <- b
+			b = get()
+		}
+		for n := 0; ; n++ {
+			if n&4095 == 4095 {
+				if err := ctx.Err(); err != nil {
+					readErr = err
+					break
+				}
+			}
+			l, err := r.lr.next()
+			if err != nil {
+				readErr = err
+				break
+			}
+			b.add(l)
+			if len(b.buf) >= batchBytes || len(b.lines) >= batchLines {
+				send()
+			}
+		}
+		if len(b.lines) > 0 {
+			send()
+		}
+	}()
+	keep := r.set.opt.Keep
+	for w := 0; w < workers; w++ {
+		go func() {
+			for b := range work {
+				b.prescan(keep)
+				close(b.done)
+			}
+		}()
+	}
+	for b := range ordered {
+		<-b.done
+		for i := range b.lines {
+			r.pre = &b.pre[i]
+			r.line(b.lines[i])
+		}
+		r.pre = nil
+		if cap(b.buf) <= batchKeep {
+			select {
+			case free <- b:
+			default:
+			}
+		}
+	}
+	// ordered is closed after readErr was set: the read happens after.
+	if readErr == ctx.Err() && readErr != nil {
+		return readErr
+	}
+	r.readFailed(readErr)
+	return nil
+}
+
+// readFailed warns about an input that failed part-way (err is not io.EOF).
+func (r *reader) readFailed(err error) {
+	if err != nil && err != io.EOF && !r.in.warned {
+		r.in.warned = true
+		r.set.warn(r.failMessage(err))
+	}
+	r.updateFormat()
+}
