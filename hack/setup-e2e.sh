@@ -30,10 +30,17 @@ source "$repo/hack/lib/cluster.sh"
 
 work=$(mktemp -d /tmp/kauditui-setup-e2e.XXXXXX)
 c=$work/cluster
-cluster_trap "$c"
-if [ "${KAUDITUI_SETUP_E2E_KEEP:-0}" != 1 ]; then
-  trap 'cluster_stop "$c"; rm -rf "$work"' EXIT
-fi
+cluster_trap "$c" # for its INT and TERM traps
+# Our own EXIT trap: cluster_stop's `wait` returns etcd's 143, which under
+# set -e would end the trap before the rest has stopped.
+cleanup() {
+  local rc=$?
+  set +e
+  cluster_stop "$c"
+  [ "${KAUDITUI_SETUP_E2E_KEEP:-0}" = 1 ] || rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
 
 fails=0
 pass() { echo "PASS: $*"; }
