@@ -77,7 +77,8 @@ func runSetupCmd(args []string, io *IO) error {
 	klog.LogToStderr(false)
 	klog.SetOutput(discard)
 
-	interactive := stdinIsTerminal(io.In) && !opts.Yes
+	interactive := isTerminal(io.In) && !opts.Yes
+	opts.ErrTTY = isTerminal(io.Err)
 	acting := !opts.DryRun && !opts.PrintKubeadmConfig
 	if interactive && acting && !opts.Revert {
 		if err := setup.RunForm(opts, io.In, io.Err); err != nil {
@@ -102,8 +103,8 @@ func runSetupCmd(args []string, io *IO) error {
 // discard is io.Discard: runSetupCmd's parameter io hides the package.
 var discard = io.Discard
 
-func stdinIsTerminal(in io.Reader) bool {
-	f, ok := in.(*os.File)
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -60,6 +60,7 @@ type Options struct {
 	Timeout, Interval                               time.Duration
 
 	Out, Err io.Writer
+	ErrTTY   bool // Err is a terminal: the progress line updates in place
 	Now      func() time.Time
 	Geteuid  func() int
 	Hostname string

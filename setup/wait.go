@@ -68,6 +68,11 @@ func waitRestart(ctx context.Context, o *Options, before string) error {
 	defer cancel()
 	restarted := false
 	lastErr := "still the old apiserver"
+	lineStart, clearEOL, lineEnd := "", "", "\n"
+	if o.ErrTTY {
+		lineStart, clearEOL, lineEnd = "\r", "\033[K", ""
+	}
+	lastPrinted := time.Duration(-1)
 	for {
 		ready, instance, err := o.Probe(ctx)
 		elapsed := o.Now().Sub(start).Round(time.Second)
@@ -79,13 +84,19 @@ func waitRestart(ctx context.Context, o *Options, before string) error {
 			restarted = true
 		}
 		if restarted && ready {
-			fmt.Fprintf(o.Err, "\rwaiting for the apiserver: ready after %s\033[K\n", elapsed)
+			fmt.Fprintf(o.Err, "%swaiting for the apiserver: ready after %s%s\n", lineStart, elapsed, clearEOL)
 			return nil
 		}
-		fmt.Fprintf(o.Err, "\rwaiting for the apiserver to restart and be ready: %s (%s)\033[K", elapsed, lastErr)
+		// On a terminal one line updates in place; in a log, a line every 10 s.
+		if o.ErrTTY || elapsed >= lastPrinted+10*time.Second || lastPrinted < 0 {
+			fmt.Fprintf(o.Err, "%swaiting for the apiserver to restart and be ready: %s (%s)%s%s", lineStart, elapsed, lastErr, clearEOL, lineEnd)
+			lastPrinted = elapsed
+		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(o.Err)
+			if o.ErrTTY {
+				fmt.Fprintln(o.Err)
+			}
 			return fmt.Errorf("the apiserver was not ready within %s (%s)", o.Timeout, lastErr)
 		case <-time.After(o.Interval):
 		}

@@ -34,14 +34,27 @@ func TestWaitsForRestartThenReady(t *testing.T) {
 	down := errors.New("connection refused")
 	opts.Probe = probeSequence(nil, nil, down, down, nil)
 	opts.Timeout = 5 * time.Second
+	opts.ErrTTY = true
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatalf("%v\n%s", err, o.err.String())
 	}
 	if !strings.Contains(o.err.String(), "waiting for the apiserver: ready after") {
 		t.Errorf("no progress line: %q", o.err.String())
 	}
-	if !strings.Contains(o.err.String(), "connection refused") {
-		t.Errorf("progress line does not say why it waits: %q", o.err.String())
+	if !strings.Contains(o.err.String(), "\r") || !strings.Contains(o.err.String(), "connection refused") {
+		t.Errorf("progress line does not update in place or say why it waits: %q", o.err.String())
+	}
+	// Not a terminal: plain lines, no carriage returns.
+	root = newRoot(t, fixtures[1])
+	o = outputs{}
+	opts = testOptions(root, &o)
+	opts.NoWait = false
+	opts.Probe = probeSequence(nil, down, nil)
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(o.err.String(), "\r") || !strings.Contains(o.err.String(), "ready after") {
+		t.Errorf("log output: %q", o.err.String())
 	}
 }
 
