@@ -1,6 +1,9 @@
 package filter
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // A prefilter lets a loader skip most audit lines of a one-shot query
 // without parsing them: a line that cannot belong to a matching request is
@@ -35,6 +38,7 @@ import "bytes"
 // prefield is a field term that can be checked on a raw line.
 type prefield struct {
 	key          []byte // `"verb"`
+	rare         int    // index in key of its rarest byte in audit JSON, searched for first
 	alts         []glob
 	names        []string // resource candidates (lowercase), matched with equalFold
 	keepReceived bool     // the field may be missing from RequestReceived lines
@@ -55,7 +59,7 @@ var prefieldKeys = map[string]string{
 }
 
 var (
-	receivedCheck = prefield{key: []byte(`"stage"`), alts: []glob{exactGlob("RequestReceived")}}
+	receivedCheck = newPrefield("stage", []glob{exactGlob("RequestReceived")})
 	escapeMark    = []byte(`\u00`)
 )
 
@@ -87,12 +91,28 @@ func (f *Filter) Prefilter() func(line []byte) bool {
 	}
 }
 
+func newPrefield(key string, alts []glob) prefield {
+	c := prefield{key: []byte(`"` + key + `"`), alts: alts}
+	best := -1
+	for i := 1; i < len(c.key)-1; i++ {
+		r := strings.IndexByte(byteRank, c.key[i])
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > best {
+			best, c.rare = r, i
+		}
+	}
+	return c
+}
+
 func prefieldOf(t parsed) (prefield, bool) {
 	key, ok := prefieldKeys[t.field]
 	if !ok || t.neg || t.op != "=" || len(t.values) == 0 {
 		return prefield{}, false
 	}
-	c := prefield{key: []byte(`"` + key + `"`), keepReceived: t.field == "user"}
+	c := newPrefield(key, nil)
+	c.keepReceived = t.field == "user"
 	if t.field == "resource" {
 		for _, v := range t.values {
 			parts := splitSlash(v)
@@ -150,7 +170,7 @@ func (c *prefield) pass(line []byte) bool {
 // (or a string with escapes), and whether the key occurs at all.
 func (c *prefield) search(line []byte) (matched, found bool) {
 	for rest := line; ; {
-		i := bytes.Index(rest, c.key)
+		i := c.index(rest)
 		if i < 0 {
 			return false, found
 		}
@@ -170,6 +190,24 @@ func (c *prefield) search(line []byte) (matched, found bool) {
 		}
 		rest = rest[j+1+n:]
 	}
+}
+
+// index is bytes.Index(b, c.key), jumping between occurrences of the key's
+// rarest byte: its first byte, a quote, is the commonest byte of JSON.
+func (c *prefield) index(b []byte) int {
+	k, m := c.rare, len(c.key)
+	for from := k; from < len(b); {
+		j := bytes.IndexByte(b[from:], c.key[k])
+		if j < 0 {
+			return -1
+		}
+		at := from + j - k
+		if at+m <= len(b) && bytes.Equal(b[at:at+m], c.key) {
+			return at
+		}
+		from += j + 1
+	}
+	return -1
 }
 
 func skipJSONSpace(b []byte, i int) int {

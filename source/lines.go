@@ -29,6 +29,11 @@ type lineReader struct {
 	max    int
 	err    error // sticky error from r (io.EOF at the end)
 	hold   bool  // keep an unterminated last line (follow mode: it may still grow)
+
+	// handoff, when set, is called before buf is read into again, while the
+	// lines handed out since the last call still alias it: it may take buf
+	// away with detach (parallel loads hand whole buffers to the workers).
+	handoff func()
 }
 
 // line is one line handed out by the reader.
@@ -67,6 +72,9 @@ func (lr *lineReader) next() (line, error) {
 			return l, nil
 		}
 		lr.scan = lr.end
+		if lr.handoff != nil && lr.err == nil {
+			lr.handoff()
+		}
 		if lr.err != nil {
 			if lr.start < lr.end && (!lr.hold || lr.err != io.EOF) {
 				text := lr.buf[lr.start:lr.end]
@@ -106,10 +114,32 @@ func (lr *lineReader) fill() {
 	}
 	n, err := lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
 	lr.end += n
+	// A parallel load takes whole buffers as batches: fill one (gzip reads
+	// come in 32 KiB pieces) rather than hand out many small ones.
+	for lr.handoff != nil && err == nil && n > 0 && cap(lr.buf)-lr.end >= readSize/4 && lr.end-lr.start < readSize {
+		n, err = lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
+		lr.end += n
+	}
 	lr.buf = lr.buf[:lr.end]
 	if err != nil {
 		lr.err = err
 	}
+}
+
+// detach gives buf up to the caller, with the lines it returned still in
+// it, and carries on in nb (any length; grown as needed), into which the
+// unfinished line is copied.
+func (lr *lineReader) detach(nb []byte) {
+	rest := lr.end - lr.start
+	if cap(nb) < rest+readSize {
+		nb = make([]byte, 0, max(2*readSize, rest+readSize))
+	}
+	nb = nb[:rest]
+	copy(nb, lr.buf[lr.start:lr.end])
+	lr.off += int64(lr.start)
+	lr.scan -= lr.start
+	lr.start, lr.end = 0, rest
+	lr.buf = nb
 }
 
 // skipLong discards the rest of an over-long line and reports its size.

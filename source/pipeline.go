@@ -20,17 +20,16 @@ import (
 // (joined records) and followed files are read sequentially.
 
 const (
-	batchBytes = 1 << 20 // text per batch
-	batchLines = 4096
+	batchLines = 4096    // initial room for prescan results
 	batchKeep  = 8 << 20 // a batch buffer grown past this (a huge line) is not reused
 )
 
-// batch is a run of consecutive lines, copied out of the line reader's
-// buffer so that they outlive its next read.
+// batch is a run of consecutive lines and the buffer they are in, taken
+// from the line reader (lineReader.detach) so that they outlive its next
+// read without being copied.
 type batch struct {
 	lines []line
-	spans []int // start, end of each line's text in buf
-	buf   []byte
+	buf   []byte // the reader's buffer that the lines alias
 	pre   []prescan
 	done  chan struct{} // closed once the workers have prescanned it
 }
@@ -48,23 +47,12 @@ const (
 )
 
 func (b *batch) reset() {
-	b.lines, b.spans, b.buf = b.lines[:0], b.spans[:0], b.buf[:0]
+	b.lines = b.lines[:0]
 	b.done = make(chan struct{})
 }
 
-func (b *batch) add(l line) {
-	start := len(b.buf)
-	b.buf = append(b.buf, l.text...)
-	b.spans = append(b.spans, start, len(b.buf))
-	l.text = nil
-	b.lines = append(b.lines, l)
-}
-
-// seal points each line at its bytes (buf no longer moves).
+// seal sizes the prescan results.
 func (b *batch) seal() {
-	for i := range b.lines {
-		b.lines[i].text = b.buf[b.spans[2*i]:b.spans[2*i+1]:b.spans[2*i+1]]
-	}
 	if cap(b.pre) < len(b.lines) {
 		b.pre = make([]prescan, len(b.lines), max(len(b.lines), batchLines))
 	}
@@ -118,16 +106,28 @@ func (r *reader) drainParallel(ctx context.Context, workers int) error {
 		}
 	}
 	var readErr error
+	lr := r.lr
 	go func() {
 		defer close(ordered)
 		defer close(work)
 		b := get()
-		send := func() {
+		send := func(next *batch) {
 			b.seal()
 			work <- b
 			ordered <- b
-			b = get()
+			b = next
 		}
+		lr.handoff = func() {
+			if len(b.lines) == 0 {
+				return // nothing aliases buf: the reader may reuse it
+			}
+			next := get()
+			b.buf = lr.buf
+			lr.detach(next.buf)
+			next.buf = nil
+			send(next)
+		}
+		defer func() { lr.handoff = nil }()
 		for n := 0; ; n++ {
 			if n&4095 == 4095 {
 				if err := ctx.Err(); err != nil {
@@ -135,18 +135,16 @@ func (r *reader) drainParallel(ctx context.Context, workers int) error {
 					break
 				}
 			}
-			l, err := r.lr.next()
+			l, err := lr.next()
 			if err != nil {
 				readErr = err
 				break
 			}
-			b.add(l)
-			if len(b.buf) >= batchBytes || len(b.lines) >= batchLines {
-				send()
-			}
+			b.lines = append(b.lines, l)
 		}
 		if len(b.lines) > 0 {
-			send()
+			b.buf = nil // the reader keeps its buffer; it reads no more
+			send(nil)
 		}
 	}()
 	keep := r.set.opt.Keep

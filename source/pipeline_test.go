@@ -35,7 +35,7 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		[]byte(`   {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"indented","stage":"ResponseComplete","verb":"get"}`),
 	)
 	var buf bytes.Buffer
-	for buf.Len() < 5*batchBytes {
+	for buf.Len() < 5<<20 {
 		for _, l := range lines {
 			buf.Write(l)
 			buf.WriteByte('\n')

@@ -233,3 +233,31 @@ func FuzzPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLoadPrefiltered is a `query --count -q verb=delete` load of the
+// generated log: every line is searched, only deletions are parsed.
+func BenchmarkLoadPrefiltered(b *testing.B) {
+	path := filepath.Join("..", "testdata", "big", "audit-100MB.log")
+	if p := os.Getenv("KAUDITUI_BENCH_LOG"); p != "" {
+		path = p
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Skipf("%s missing: make it with `go run ./hack/genlog -size 100MB` from the repository root", path)
+	}
+	f, err := filter.Parse("verb=delete", time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		set, err := source.Open([]string{path}, source.Options{Keep: f.Prefilter()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := set.Load(context.Background(), audit.NewStore()); err != nil {
+			b.Fatal(err)
+		}
+		set.Close()
+	}
+}
