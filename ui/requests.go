@@ -272,15 +272,18 @@ func (p *RequestsPage) Cells(i int, c []Cell) {
 		c[1].Suffix, c[1].SuffixStyle = " (as "+Sanitize(r.ImpersonatedUser)+")", st.Impersonated
 	}
 	c[2] = Cell{Text: Sanitize(r.Verb), Style: st.Verb(r.Verb)}
-	if r.Resource != "" && p.wide {
-		c[3] = Cell{Text: Sanitize(r.ResourcePath()), Style: base}
-	} else if r.Resource != "" {
-		// Narrow: the group goes (deployments, not apps/deployments).
+	if r.Resource != "" {
+		// resource[/subresource] first, then the group as kubectl writes it
+		// (rolebindings.rbac.authorization.k8s.io): a narrow column cuts
+		// the group, never the resource. Narrow screens drop the group.
 		res := r.Resource
 		if r.Subresource != "" {
 			res += "/" + r.Subresource
 		}
 		c[3] = Cell{Text: Sanitize(res), Style: base}
+		if p.wide && r.APIGroup != "" {
+			c[3].Suffix, c[3].SuffixStyle = "."+Sanitize(r.APIGroup), st.Muted
+		}
 	} else {
 		c[3] = Cell{Text: Sanitize(uriPath(r.RequestURI)), Style: st.Muted}
 	}
