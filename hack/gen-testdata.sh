@@ -6,7 +6,7 @@
 #   file/      run 1, audit log to a file with 1 MB rotation: a gzipped backup
 #              (written while --audit-log-compress was on), a plain one (after
 #              the operator turned compression off and restarted), audit.log
-#   stdout/    run 2, --audit-log-path=- at -v=3: kube-apiserver.log is what
+#   stdout/    run 2, --audit-log-path=- (-v=2, httplog at 3): kube-apiserver.log is what
 #              `kubectl logs` shows, cri/0.log the same run as the node's CRI log
 #   kubeadm/   a real kubeadm static pod manifest and `config print init-defaults`
 #   ground-truth.json  what the harness did, and counts measured with jq/grep
@@ -46,6 +46,8 @@ file_run=$scratch/file-run
 stdout_run=$scratch/stdout-run
 cleanup() {
   local rc=$?
+  set +e # stop everything, whatever fails
+  trap '' INT TERM
   cluster_stop "$file_run"
   cluster_stop "$stdout_run"
   if $keep || [ "$rc" -ne 0 ]; then
@@ -103,12 +105,14 @@ traffic_wait_namespace_gone "$file_run"
 cluster_stop "$file_run"
 
 # --- run 2: stdout mode --------------------------------------------------------
-log "run 2: audit log to stdout, klog at -v=3, captured as a container runtime would"
+log "run 2: audit log to stdout, klog with httplog lines, captured as a container runtime would"
 mkdir -p "$stdout_run/out/cri"
 CLUSTER_APISERVER_WRAP=("$scratch/crilog" -cri "$stdout_run/out/cri/0.log"
   -text "$stdout_run/out/kube-apiserver.log" --)
 TRAFFIC_ACTIONS=$stdout_run/actions.jsonl
-start_cluster "$stdout_run" --audit-policy-file="$policy" --audit-log-path=- -v=3
+# -v=2 with httplog at 3: one klog "HTTP" line per request (with audit-ID), without
+# the rest of -v=3's chatter, which would double the size of the testdata
+start_cluster "$stdout_run" --audit-policy-file="$policy" --audit-log-path=- -v=2 --vmodule=httplog=3
 unset CLUSTER_APISERVER_WRAP
 traffic_phase1 "$stdout_run"
 traffic_phase2 "$stdout_run"
@@ -123,7 +127,8 @@ mkdir -p "$kroot"
 "$CLUSTER_BIN/kubeadm" config print init-defaults >"$scratch/init-defaults.yaml"
 # the defaults as a real first control-plane node would have them
 sed -e 's/advertiseAddress: 1\.2\.3\.4/advertiseAddress: 192.0.2.10/' \
-  -e 's/^  name: node$/  name: kubyk-cp-1/' "$scratch/init-defaults.yaml" >"$kroot/kubeadm-config.yaml"
+  -e 's/^  name: node$/  name: kubyk-cp-1/' -e 's/^kubernetesVersion: .*/kubernetesVersion: v1.37.2/' \
+  "$scratch/init-defaults.yaml" >"$kroot/kubeadm-config.yaml"
 "$CLUSTER_BIN/kubeadm" init phase control-plane apiserver --rootfs="$kroot" \
   --config=/kubeadm-config.yaml >"$scratch/kubeadm.log" 2>&1 ||
   { cat "$scratch/kubeadm.log" >&2; exit 1; }
@@ -146,4 +151,4 @@ log "writing ground-truth.json"
   "$(cat "$file_run/polls")" >"$out/ground-truth.json.tmp"
 mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
 
-log "done in $((SECONDS - started))s: $(du -sh "$out" | cut -f1) in $out"
+log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"

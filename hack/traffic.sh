@@ -185,7 +185,9 @@ traffic_phase2() {
   act step=create-pod user=$TRAFFIC_ADMIN verb=create resource=pods namespace=$ns name=kubyk-debug code=201 -- \
     kk "$dir" admin run kubyk-debug -n "$ns" --image=registry.k8s.io/e2e-test-images/busybox:1.36.1-1 \
     --restart=Never -- sleep 3600 || return 1
-  # No kubelet here: the pod is never scheduled and the exec is refused, but audited.
+  # No kubelet here: the pod is never scheduled and the exec is refused (400), but
+  # audited. kubectl tries WebSockets first (verb get), then falls back to SPDY
+  # (a POST, verb create): two pods/exec requests; the action is the first.
   act step=exec-pod user=$TRAFFIC_ADMIN verb=get resource=pods subresource=exec namespace=$ns name=kubyk-debug \
     code=400 -- kk "$dir" admin exec kubyk-debug -n "$ns" -- cat /etc/kubyk/db-password || return 1
 }
@@ -195,19 +197,20 @@ traffic_phase3() {
   TRAFFIC_DIR_LOG=$dir/logs/traffic.log
   act step=delete-deployment user=$TRAFFIC_EDITOR verb=delete resource=deployments apiGroup=apps namespace=$ns \
     name=kubyk-web code=200 -- kk "$dir" erin-editor delete deployment kubyk-web -n "$ns" || return 1
-  act step=delete-namespace user=$TRAFFIC_ADMIN verb=delete resource=namespaces name=$ns code=200 -- \
+  # a namespace's own objectRef carries namespace=<its name> on delete (not on create)
+  act step=delete-namespace user=$TRAFFIC_ADMIN verb=delete resource=namespaces namespace=$ns name=$ns code=200 -- \
     kk "$dir" admin delete namespace "$ns" --wait=false || return 1
 }
 
 # traffic_wait_namespace_gone DIR [SECONDS]: waits (unaudited, as the
-# controller-manager identity) until the namespace controller has finished.
+# harness identity) until the namespace controller has finished.
 traffic_wait_namespace_gone() {
   local dir=$1 limit=${2:-60} start=$SECONDS
   cluster_env "$dir"
   while [ $((SECONDS - start)) -lt "$limit" ]; do
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$dir/pki/ca.crt" \
-      --cert "$dir/pki/controller-manager.crt" --key "$dir/pki/controller-manager.key" \
+      --cert "$dir/pki/harness.crt" --key "$dir/pki/harness.key" \
       "$CLUSTER_SERVER/api/v1/namespaces/$TRAFFIC_NS")
     [ "$code" = 404 ] && return 0
     sleep 0.5

@@ -87,7 +87,8 @@ jq -n \
       deploymentDeletedBy: fact("delete-deployment"),
       namespaceDeletedBy: fact("delete-namespace"),
       secretReadBy: fact("read-secret"),
-      execInto: (fact("exec-pod") + {command: "cat /etc/kubyk/db-password"}),
+      execInto: (fact("exec-pod") + {command: "cat /etc/kubyk/db-password",
+        note: "kubectl tries WebSockets first (verb get) and falls back to SPDY (verb create): both requests are in the log, both 400 (no node)"}),
       impersonation: fact("impersonate-editor")
     },
     runs: {
