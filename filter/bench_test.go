@@ -66,7 +66,7 @@ func BenchmarkMatch(b *testing.B) {
 		name, expr string
 		raw        bool
 	}{
-		{"3terms", "user=alice verb=delete,deletecollection resource=deploy", false},
+		{"3terms", "user=erin-editor verb=get,list,watch resource=deploy", false},
 		{"3terms-glob", "user=system:serviceaccount:* ns!=kube-* name=kubyk*", false},
 		{"code-since", "code>=400 since=1h", false},
 		{"agent-uri", "agent=*kubectl* uri=*/namespaces/default/*", false},
