@@ -70,6 +70,7 @@ type KeyMap struct {
 	KlogSearch     key.Binding // "/" on the apiserver-log page edits its own text filter
 	KlogOther      key.Binding
 	KlogSeverity   key.Binding
+	KlogWrap       key.Binding
 }
 
 // DefaultKeyMap is the explorer's keymap: vim keys and arrows.
@@ -133,6 +134,7 @@ func DefaultKeyMap() *KeyMap {
 		KlogSearch:     b([]string{"/"}, "/", "filter the log text"),
 		KlogOther:      b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
 		KlogSeverity:   b([]string{"s"}, "s", "all / warnings+ / errors only"),
+		KlogWrap:       b([]string{"w"}, "w", "wrap long lines"),
 	}
 	return k
 }
@@ -157,7 +159,7 @@ func (k *KeyMap) Groups() []KeyGroup {
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
 		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
-		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.Follow}},
+		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow}},
 	}
 }
 

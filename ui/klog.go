@@ -31,6 +31,7 @@ type KlogPage struct {
 
 	minSev    byte // 0 = all, 'W' = warnings and worse, 'E' = errors and worse
 	showOther bool
+	wrap      bool // long lines continue on the next rows instead of ending in …
 
 	// matched holds the indexes of the lines passing query and minSev;
 	// scanned is how many lines of klog (or other) were checked, so new
@@ -61,8 +62,31 @@ func (p *KlogPage) Init() tea.Cmd { return nil }
 func (p *KlogPage) Title() string { return "Apiserver log" }
 
 func (p *KlogPage) SetSize(width, height int) {
+	resized := width != p.width
 	p.width, p.height = width, height
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
+	if resized && p.wrap {
+		p.relayout()
+	}
+	p.clampTop()
+}
+
+// relayout rebuilds the rows (wrapping changed, or the width while
+// wrapping), keeping the top line in view.
+func (p *KlogPage) relayout() {
+	topLine := -1
+	if p.top < len(p.rows) {
+		topLine = p.rows[p.top].line
+	}
+	follow := p.follow
+	p.rescan()
+	p.follow = follow
+	for i, r := range p.rows {
+		if r.line >= topLine {
+			p.top = i
+			break
+		}
+	}
 	p.clampTop()
 }
 
@@ -86,7 +110,7 @@ func (p *KlogPage) ShortHelp() []KeyHelp {
 	if p.editing {
 		return ShortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return ShortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.Follow)
+	return ShortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow)
 }
 
 func (p *KlogPage) Update(msg tea.Msg) (Component, tea.Cmd) {
@@ -110,6 +134,9 @@ func (p *KlogPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 		case key.Matches(msg, k.KlogOther):
 			p.showOther = !p.showOther
 			p.rescan()
+		case key.Matches(msg, k.KlogWrap):
+			p.wrap = !p.wrap
+			p.relayout()
 		case key.Matches(msg, k.KlogSeverity):
 			switch p.minSev {
 			case 0:
@@ -214,12 +241,7 @@ func (p *KlogPage) scan() {
 		}
 		if m.match(l.Msg) || m.match(l.File) {
 			p.matched = append(p.matched, i)
-			// A message klog wrote over several lines (folded into Msg by
-			// the reader) is drawn over as many rows.
-			parts := strings.Count(l.Msg, "\n") + 1
-			for part := range parts {
-				p.rows = append(p.rows, klogRow{line: i, part: part})
-			}
+			p.rows = p.appendRows(p.rows, i, l)
 		}
 	}
 	p.scanned = n
@@ -319,10 +341,10 @@ func (p *KlogPage) View() string {
 		switch {
 		case p.showOther:
 			b.WriteString(p.otherLine(&p.other[r.line], w))
-		case r.part == 0:
-			b.WriteString(p.klogLine(&p.klog[r.line], w))
+		case r.part == 0 && r.seg == 0:
+			b.WriteString(p.klogLine(&p.klog[r.line], r))
 		default:
-			b.WriteString(p.klogContinuation(&p.klog[r.line], r.part, w))
+			b.WriteString(p.klogContinuation(&p.klog[r.line], r))
 		}
 		b.WriteString("\n")
 	}
@@ -363,28 +385,86 @@ func (p *KlogPage) header(w int) string {
 	return ansi.Truncate(strings.Join(parts, "  "), w, "…")
 }
 
-// klogRow is one drawn row: a line (klog or other) and which line of its
-// message.
+// klogRow is one drawn row: a line (klog or other), which line of its
+// message (part) and, when wrapping, which piece of that line (seg).
 type klogRow struct {
-	line, part int
+	line, part, seg int
 }
 
-// klogContinuation draws the part-th line of a multi-line message, indented
-// under the first.
-func (p *KlogPage) klogContinuation(l *audit.KlogLine, part, w int) string {
+// klogIndent puts continuation rows under the file:line column.
+const klogIndent = "                     "
+
+// appendRows adds the rows of klog line i: one per line of its message (klog
+// may write a message over several lines; the reader folds them into Msg),
+// and with wrapping one per width of text.
+func (p *KlogPage) appendRows(rows []klogRow, i int, l *audit.KlogLine) []klogRow {
+	parts := strings.Count(l.Msg, "\n") + 1
+	for part := range parts {
+		segs := 1
+		if p.wrap {
+			first, rest := p.segRoom(l, part)
+			if n := lipgloss.Width(klogPart(l, part)) - first; n > 0 {
+				segs += (n + rest - 1) / rest
+			}
+		}
+		for seg := range segs {
+			rows = append(rows, klogRow{line: i, part: part, seg: seg})
+		}
+	}
+	return rows
+}
+
+// segRoom is the room for text in the first row of a message line and in
+// the rows it wraps onto.
+func (p *KlogPage) segRoom(l *audit.KlogLine, part int) (first, rest int) {
+	w := max(p.width, 20)
+	rest = max(8, w-len(klogIndent))
+	if part == 0 {
+		return max(8, w-klogPrefixWidth(l)), rest
+	}
+	return rest, rest
+}
+
+// klogPrefixWidth is the width of "E 01-02 15:04:05.000 file.go:12] ".
+func klogPrefixWidth(l *audit.KlogLine) int {
+	return 1 + 1 + 18 + 1 + lipgloss.Width(Sanitize(l.File)) + 1 + 1
+}
+
+// klogPart is line part of a message, sanitised.
+func klogPart(l *audit.KlogLine, part int) string {
 	text := l.Msg
 	for range part {
 		_, text, _ = strings.Cut(text, "\n")
 	}
 	text, _, _ = strings.Cut(text, "\n")
-	const indent = "                     " // under the file:line column
-	return indent + p.env.Styles.Severity(l.Severity).Render(truncateCells(Sanitize(text), max(0, w-len(indent))))
+	return Sanitize(text)
+}
+
+// klogSegment is the text of one row: the row's piece of its message line,
+// cut to the width when wrapping, else the line shortened with "…".
+func (p *KlogPage) klogSegment(l *audit.KlogLine, r klogRow) string {
+	text := klogPart(l, r.part)
+	first, rest := p.segRoom(l, r.part)
+	if !p.wrap {
+		return truncateCells(text, first)
+	}
+	if r.seg == 0 {
+		return ansi.Cut(text, 0, first)
+	}
+	from := first + (r.seg-1)*rest
+	return ansi.Cut(text, from, from+rest)
+}
+
+// klogContinuation draws a row after a message's first: a further line of
+// the message, or a wrapped piece, indented under the first.
+func (p *KlogPage) klogContinuation(l *audit.KlogLine, r klogRow) string {
+	return klogIndent + p.env.Styles.Severity(l.Severity).Render(p.klogSegment(l, r))
 }
 
 // klogLine draws one klog line: severity letter, date and time, file:line,
 // the message's first line. The message comes from the log and is
 // sanitised.
-func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
+func (p *KlogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 	st := p.env.Styles
 	sev := st.Severity(l.Severity)
 	head := string(rune(l.Severity))
@@ -396,9 +476,7 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, w int) string {
 		ts = strings.Repeat(" ", 18)
 	}
 	file := Sanitize(l.File) + "]"
-	room := w - len(head) - 1 - len(ts) - 1 - len(file) - 1
-	first, _, _ := strings.Cut(l.Msg, "\n") // further lines get rows of their own
-	msg := truncateCells(Sanitize(first), max(0, room))
+	msg := p.klogSegment(l, r) // further lines and pieces get rows of their own
 	msgStyle := sev
 	if l.Severity == 'F' {
 		msgStyle = st.SevError // the letter stands out; a whole reverse-video message would not read

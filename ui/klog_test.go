@@ -182,16 +182,16 @@ func TestKlogScrollAndFollow(t *testing.T) {
 func TestKlogColours(t *testing.T) {
 	p, _ := klogPage(t, 120, 36, false)
 	st := p.env.Styles
-	line := p.klogLine(&audit.KlogLine{Severity: 'E', File: "x.go:1", Msg: "boom"}, 120)
+	line := p.klogLine(&audit.KlogLine{Severity: 'E', File: "x.go:1", Msg: "boom"}, klogRow{})
 	if !strings.HasPrefix(line, st.SevError.Render("E")) || st.SevError.Render("E") == "E" {
 		t.Errorf("an E line does not start with the error colour: %q", line)
 	}
-	line = p.klogLine(&audit.KlogLine{Severity: 'W', File: "x.go:1", Msg: "hmm"}, 120)
+	line = p.klogLine(&audit.KlogLine{Severity: 'W', File: "x.go:1", Msg: "hmm"}, klogRow{})
 	if !strings.HasPrefix(line, st.SevWarn.Render("W")) || st.SevWarn.Render("W") == "W" {
 		t.Errorf("a W line does not start with the warning colour: %q", line)
 	}
 	// Message text from the log is escaped.
-	line = p.klogLine(&audit.KlogLine{Severity: 'I', File: "x.go:1", Msg: "a\x1b[2Jb\rc\x07"}, 120)
+	line = p.klogLine(&audit.KlogLine{Severity: 'I', File: "x.go:1", Msg: "a\x1b[2Jb\rc\x07"}, klogRow{})
 	if strings.Contains(line, "\x1b[2J") || !strings.Contains(ansi.Strip(line), `a\x1b[2Jb\rc\x07`) {
 		t.Errorf("the message is not escaped: %q", line)
 	}
@@ -298,4 +298,44 @@ func BenchmarkKlogFilterKey(b *testing.B) {
 		p.View()
 	}
 	b.ReportMetric(float64(len(many)), "lines")
+}
+
+// w wraps long lines onto the next rows: every character of the last line
+// is on the screen, no row is wider than the page, and w again cuts them.
+func TestKlogWrap(t *testing.T) {
+	p, snap := klogPage(t, 80, 20, true)
+	last := snap.Klog[len(snap.Klog)-1]
+	long := audit.KlogLine{Severity: 'W', Time: last.Time, File: "httplog.go:135",
+		Msg: strings.Repeat("0123456789", 25) + "END"}
+	grown := snap
+	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...), long)
+	p.Update(DataMsg{Snap: grown})
+	if v := ansi.Strip(p.View()); strings.Contains(v, "END") {
+		t.Fatalf("a 253-character line fits in 80 columns unwrapped:\n%s", v)
+	}
+	pgPress(p, "w")
+	v := ansi.Strip(p.View())
+	joined := ""
+	for _, line := range strings.Split(v, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("row %d cells wide: %q", w, line)
+		}
+		if strings.Contains(line, "0123") || strings.HasPrefix(line, klogIndent) {
+			joined += strings.TrimPrefix(strings.TrimPrefix(line, klogIndent), "W "+long.Time.Format("01-02 15:04:05.000")+" httplog.go:135] ")
+		}
+	}
+	if !strings.HasSuffix(joined, long.Msg) {
+		t.Fatalf("the wrapped rows do not hold the whole message:\n%s", v)
+	}
+	if !p.follow {
+		t.Error("wrapping stopped following")
+	}
+	p.SetSize(60, 20)
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "END") {
+		t.Fatalf("after a resize the wrapped line's end is gone:\n%s", v)
+	}
+	pgPress(p, "w")
+	if v := ansi.Strip(p.View()); strings.Contains(v, "END") {
+		t.Fatalf("w again did not cut the line:\n%s", v)
+	}
 }
