@@ -54,10 +54,9 @@ kubectl() { "$CLUSTER_BIN/kubectl" --kubeconfig="$c/admin.kubeconfig" "$@"; }
 go build -o "$work/kauditui" "$repo"
 kauditui=$work/kauditui
 
-# kubeadm's own manifest: the harness's testdata, else the one setup's tests
-# use (both made by kubeadm v1.37.2 init phase control-plane apiserver).
+# kubeadm's own manifest (kubeadm v1.37.2 init phase control-plane apiserver,
+# made by hack/gen-testdata.sh).
 manifest=$repo/testdata/kubeadm/kube-apiserver.yaml
-[ -f "$manifest" ] || manifest=$repo/testdata/setup/kubeadm-v1.37/kube-apiserver.yaml
 log "manifest: ${manifest#"$repo"/}"
 
 # new_root NAME MANIFEST [POLICY]: a node filesystem with that manifest, the
