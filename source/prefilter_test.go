@@ -63,6 +63,24 @@ var prefilterExprs = []struct {
 	{"level=RequestResponse", true},
 	{"level=metadata,request", true},
 	{"id=*1*", true},
+	// the real testdata's traffic (testdata/ground-truth.json)
+	{"user=erin-editor", true}, // also impersonated: RequestReceived has no impersonatedUser
+	{"user=erin-editor verb=list resource=deploy", true},
+	{"user=lou-viewer code=403", true},
+	{"user=system:serviceaccount:team-a:kubyk-bot", true},
+	{"user=system:serviceaccount:team-a:*", true},
+	{"ns=team-a", true},
+	{"ns=team-a verb=create", true},
+	{"name=team-a", true},      // a namespace created: RequestReceived has no name
+	{"name=kubyk-debug", true}, // a pod created
+	{"name=kubyk-web verb=delete", true},
+	{"name=kubyk-bot resource=serviceaccounts/token", true},
+	{"resource=pods/exec", true},
+	{"resource=widgets.kubyk.example/*,customresourcedefinitions", true},
+	{"resource=rolebindings verb=create,update,patch", true},
+	{"verb=get resource=secrets name=kubyk-db-password", true},
+	{"agent=kubyk-bot-poller/*", true},
+	{"user=system:anonymous,\"\"", false},
 	{"!verb=delete", false},
 	{"verb!=get,list,watch", false},
 	{"kubyk", false},
