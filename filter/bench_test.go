@@ -69,7 +69,7 @@ func BenchmarkMatch(b *testing.B) {
 		{"3terms", "user=erin-editor verb=get,list,watch resource=deploy", false},
 		{"3terms-glob", "user=system:serviceaccount:* ns!=kube-* name=kubyk*", false},
 		{"code-since", "code>=400 since=1h", false},
-		{"agent-uri", "agent=*kubectl* uri=*/namespaces/default/*", false},
+		{"agent-uri", "agent=*kubectl* uri=*/namespaces/team-a/*", false},
 		{"bareword", "kubyk-web", true},
 		{"bareword+field", "verb=delete kubyk-web", true},
 	} {
