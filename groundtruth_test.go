@@ -425,13 +425,22 @@ func TestGroundTruthKubeadm(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"kind: Pod", "component: kube-apiserver", "- kube-apiserver",
-		"--advertise-address=192.0.2.10", "hostPath:", "/etc/kubernetes/pki"} {
+		"--advertise-address=192.0.2.10", "hostPath:", "/etc/kubernetes/pki", "kube-apiserver:v1.37.2"} {
 		if !bytes.Contains(manifest, []byte(want)) {
 			t.Errorf("kubeadm/kube-apiserver.yaml lacks %q", want)
 		}
 	}
 	if bytes.Contains(manifest, []byte("--audit-")) {
 		t.Errorf("kubeadm/kube-apiserver.yaml already has audit flags; it must be kubeadm's vanilla manifest")
+	}
+	config, err := os.ReadFile(filepath.Join(dir, "kubeadm", "kubeadm-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: ClusterConfiguration", "advertiseAddress: 192.0.2.10", "kubernetesVersion: v1.37.2"} {
+		if !bytes.Contains(config, []byte(want)) {
+			t.Errorf("kubeadm/kubeadm-config.yaml lacks %q", want)
+		}
 	}
 	defaults, err := os.ReadFile(filepath.Join(dir, "kubeadm", "init-defaults.yaml"))
 	if err != nil {

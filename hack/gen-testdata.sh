@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034 # TRAFFIC_ACTIONS, CLUSTER_APISERVER_WRAP: read by the sourced libraries
 # Regenerates kauditui's testdata from nothing with a real control plane
 # (etcd, kube-apiserver, kube-controller-manager v1.37.2, built by
 # hack/build-k8s.sh and cached outside the clone):
@@ -32,9 +33,9 @@ done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# shellcheck source=lib/cluster.sh
+# shellcheck source-path=SCRIPTDIR
 source "$repo/hack/lib/cluster.sh"
-# shellcheck source=traffic.sh
+# shellcheck source-path=SCRIPTDIR
 source "$repo/hack/traffic.sh"
 
 log() { echo "gen-testdata: $*" >&2; }
@@ -95,7 +96,10 @@ traffic_poll_until "$file_run" have_gz_backup
 # lumberjack compresses every plain backup it finds while compression is on,
 # so the plain backup must come after: the operator turns compression off.
 log "restarting kube-apiserver without --audit-log-compress"
-cluster_stop_one "$file_run" kube-apiserver
+# With the controller-manager's watches open it does not exit by itself within
+# a minute; SIGKILL after 10 s, as the kubelet does after the grace period.
+# Audit writes are synchronous, so nothing is lost.
+cluster_stop_one "$file_run" kube-apiserver 10
 cluster_start_apiserver "$file_run" "${file_flags[@]}"
 cluster_wait_ready "$file_run"
 traffic_phase2 "$file_run"

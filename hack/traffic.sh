@@ -226,10 +226,10 @@ traffic_poll_until() {
   local dir=$1
   shift
   cluster_env "$dir"
-  local url=$CLUSTER_SERVER/api/v1/namespaces/$TRAFFIC_NS/pods token n=0 i
+  local url=$CLUSTER_SERVER/api/v1/namespaces/$TRAFFIC_NS/pods token n=0
   token=$(cat "$dir/kubyk-bot.token")
   local -a urls=()
-  for i in $(seq 1 25); do urls+=(-o /dev/null "$url"); done
+  for _ in $(seq 1 25); do urls+=(-o /dev/null "$url"); done
   until "$@"; do
     if [ "$n" -ge 5000 ]; then _traffic_log "poller gave up after $n requests"; return 1; fi
     local codes

@@ -52,8 +52,8 @@ cluster_bin() {
 # has not handed out yet.
 _cluster_ports_given=" "
 cluster_free_port() {
-  local p i
-  for i in $(seq 1 200); do
+  local p
+  for _ in $(seq 1 200); do
     p=$((20000 + RANDOM % 30000))
     case "$_cluster_ports_given" in *" $p "*) continue ;; esac
     if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
@@ -114,6 +114,7 @@ cluster_user() {
   local subj="" o
   for o in "$@"; do subj+="/O=$o"; done
   subj+="/CN=$cn"
+  # shellcheck disable=SC2015 # any step failing is the error
   openssl req -new -newkey rsa:2048 -nodes -keyout "$dir/pki/$name.key" \
     -subj "$subj" -out "$dir/pki/$name.csr" 2>/dev/null &&
     openssl x509 -req -in "$dir/pki/$name.csr" -CA "$dir/pki/ca.crt" -CAkey "$dir/pki/ca.key" \
@@ -157,6 +158,7 @@ EOF
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null ||
     { _cluster_log "cannot make the CA"; return 1; }
+  # shellcheck disable=SC2015 # any step failing is the error
   openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/apiserver.key" \
     -subj "/CN=kube-apiserver" -out "$pki/apiserver.csr" 2>/dev/null &&
     openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
@@ -166,6 +168,7 @@ EOF
         printf 'DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n'
       ) 2>/dev/null || { _cluster_log "cannot make the apiserver certificate"; return 1; }
   rm -f "$pki/apiserver.csr"
+  # shellcheck disable=SC2015 # any step failing is the error
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null &&
     openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null ||
     { _cluster_log "cannot make the service-account keys"; return 1; }
@@ -207,8 +210,7 @@ cluster_start_etcd() {
     --listen-client-urls="$client" --advertise-client-urls="$client" \
     --listen-peer-urls="$peer" --initial-advertise-peer-urls="$peer" \
     --initial-cluster="kauditui=$peer" --log-level=warn --unsafe-no-fsync
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if curl -fsS "$client/health" 2>/dev/null | grep -q '"health":"true"'; then return 0; fi
     cluster_alive "$dir" etcd || break
     sleep 0.2
@@ -331,11 +333,11 @@ cluster_wait_controllers() {
 # cluster_stop_one DIR NAME [SECONDS]: SIGTERM to the process started as NAME,
 # SIGKILL after SECONDS (default 20); removes its pid file.
 cluster_stop_one() {
-  local dir=$1 name=$2 limit=${3:-20} pid i
+  local dir=$1 name=$2 limit=${3:-20} pid
   pid=$(cat "$dir/pids/$name" 2>/dev/null) || return 0
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 $((limit * 10))); do
+    for _ in $(seq 1 $((limit * 10))); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
