@@ -69,7 +69,7 @@ const answersCountLimit = 200_000
 
 // NewAnswersPage builds the Answers page.
 func NewAnswersPage(env *Env) Page {
-	in := textinput.New()
+	in := pageInput(env)
 	in.Prompt = "object: "
 	in.CharLimit = 256
 	return &AnswersPage{env: env, catalog: answerCatalog, input: in}

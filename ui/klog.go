@@ -50,7 +50,7 @@ type KlogPage struct {
 
 // NewKlogPage builds the Apiserver-log page.
 func NewKlogPage(env *Env) Page {
-	in := textinput.New()
+	in := pageInput(env)
 	in.Prompt = "log filter: "
 	in.Placeholder = "text to find (case-insensitive unless it has capitals)"
 	in.CharLimit = 512
@@ -88,6 +88,19 @@ func (p *KlogPage) relayout() {
 		}
 	}
 	p.clampTop()
+}
+
+// pageInput is a text input styled like the filter bar: a steady cursor
+// (no blink timer), plain under NO_COLOR.
+func pageInput(env *Env) textinput.Model {
+	in := textinput.New()
+	s := textinput.DefaultDarkStyles()
+	if env.Styles != nil && env.Styles.NoColor {
+		s = textinput.Styles{}
+	}
+	s.Cursor.Blink = false
+	in.SetStyles(s)
+	return in
 }
 
 // KeyOwner is implemented by a page that handles one of the global keys

@@ -65,7 +65,7 @@ var summaryFields = []struct {
 	value        func(*audit.Request) string
 	empty        string // label of the empty value
 }{
-	{"Users", "user", func(r *audit.Request) string { return r.User }, "(none)"},
+	{"Users", "user", func(r *audit.Request) string { return r.User }, "(none)"}, // and impersonated users: countValues
 	{"Verbs", "verb", func(r *audit.Request) string { return r.Verb }, "(none)"},
 	{"Resources", "resource", summaryResource, "(non-resource)"},
 	{"Codes", "code", func(r *audit.Request) string {
@@ -263,6 +263,9 @@ func (p *SummaryPage) refresh() {
 // with no map and no allocation per request.
 const summaryCodeBox = 3
 
+// summaryUserBox is the index of the Users box.
+const summaryUserBox = 0
+
 // countValues adds requests to the per-box value counts (all but codes).
 func countValues(counts []map[string]int, reqs []*audit.Request) {
 	for _, r := range reqs {
@@ -270,6 +273,12 @@ func countValues(counts []map[string]int, reqs []*audit.Request) {
 			if i != summaryCodeBox {
 				counts[i][f.value(r)]++
 			}
+		}
+		// The filter's user field is the user or the user it impersonated:
+		// the Users box counts a request under both, so choosing either
+		// shows what was counted.
+		if r.ImpersonatedUser != "" && r.ImpersonatedUser != r.User {
+			counts[summaryUserBox][r.ImpersonatedUser]++
 		}
 	}
 }
