@@ -284,10 +284,45 @@ func (m textMatcher) match(s string) bool {
 	if !m.fold {
 		return strings.Contains(s, m.q)
 	}
-	// ASCII fast path: most log text is ASCII and EqualFold needs no copy.
-	n := len(m.q)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], m.q) {
+	return containsFold(s, m.q)
+}
+
+// containsFold reports whether s contains q, ignoring case. It jumps from
+// one occurrence of q's first byte (either case) to the next with
+// IndexByte and compares only there: typing in the filter rescans every
+// line.
+func containsFold(s, q string) bool {
+	c := q[0]
+	if c >= 0x80 {
+		for i := 0; i+len(q) <= len(s); i++ {
+			if strings.EqualFold(s[i:i+len(q)], q) {
+				return true
+			}
+		}
+		return false
+	}
+	lo, up := c, c
+	switch {
+	case 'a' <= c && c <= 'z':
+		up = c - 'a' + 'A'
+	case 'A' <= c && c <= 'Z':
+		lo = c - 'A' + 'a'
+	}
+	for i := 0; i+len(q) <= len(s); i++ {
+		j := strings.IndexByte(s[i:], lo)
+		if up != lo {
+			if k := strings.IndexByte(s[i:], up); k >= 0 && (j < 0 || k < j) {
+				j = k
+			}
+		}
+		if j < 0 {
+			return false
+		}
+		i += j
+		if i+len(q) > len(s) {
+			return false
+		}
+		if strings.EqualFold(s[i:i+len(q)], q) {
 			return true
 		}
 	}

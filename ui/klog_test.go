@@ -339,3 +339,24 @@ func TestKlogWrap(t *testing.T) {
 		t.Fatalf("w again did not cut the line:\n%s", v)
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, c := range []struct {
+		s, q string
+		want bool
+	}{
+		{`"HTTP" verb="WATCH" URI="/apis"`, "watch", true},
+		{`"HTTP" verb="WATCH"`, "http", true},
+		{"audit-ID=abc", "audit-id", true},
+		{"Abc", "abcd", false},
+		{"xxxxa", "a", true},
+		{"", "a", false},
+		{"größe Straße", "straße", true},
+		{"aaab", "aab", true},
+		{"AaAb", "aab", true},
+	} {
+		if got := containsFold(c.s, c.q); got != c.want {
+			t.Errorf("containsFold(%q, %q) = %v", c.s, c.q, got)
+		}
+	}
+}
