@@ -1,0 +1,47 @@
+package setup
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// FuzzPatchTwiceIsPatchOnce: for any manifest that parses, patching is
+// idempotent and never panics, and the result parses again.
+//
+//	go test ./setup -run XXX -fuzz FuzzPatchTwiceIsPatchOnce -fuzztime 1m
+func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
+	for _, fx := range fixtures {
+		if b, err := os.ReadFile(fx.manifest); err == nil {
+			f.Add(b, false)
+			f.Add(b, true)
+		}
+	}
+	f.Fuzz(func(t *testing.T, manifest []byte, stdout bool) {
+		m, err := ParseManifest(manifest)
+		if err != nil {
+			return
+		}
+		cfg := Config{Mode: "file", LogPath: DefaultLogPath, PolicyPath: DefaultPolicyPath, MaxAge: 1, MaxSize: 2, MaxBackup: 3}
+		if stdout {
+			cfg.Mode = "stdout"
+		}
+		m.Patch(cfg)
+		once, err := m.Marshal()
+		if err != nil {
+			return // e.g. a value the JSON encoder refuses; nothing written then
+		}
+		m2, err := ParseManifest(once)
+		if err != nil {
+			t.Fatalf("patched manifest does not parse: %v", err)
+		}
+		m2.Patch(cfg)
+		twice, err := m2.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(once, twice) {
+			t.Fatalf("patching twice differs:\n%s", unifiedDiff("once", "twice", once, twice))
+		}
+	})
+}
