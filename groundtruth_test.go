@@ -322,6 +322,12 @@ func TestGroundTruthFileRun(t *testing.T) {
 	}
 	set := mergeEvents(t, all)
 	checkCounts(t, run, len(all), set)
+	// the harness counted the poller's requests itself: the log must hold at least those
+	bot := truth.Get("identities.serviceAccount").String()
+	if polls := run.Get("pollerRequests").Int(); polls == 0 || run.Get("requestsPerUser").Get(gjson.Escape(bot)).Int() < polls {
+		t.Errorf("the poller made %d requests as %s; the log has %d of that user",
+			polls, bot, run.Get("requestsPerUser").Get(gjson.Escape(bot)).Int())
+	}
 	checkActions(t, truth, "file", set)
 	checkFacts(t, truth, "file", set)
 }
