@@ -290,3 +290,30 @@ func TestQueryEscapesControlCharacters(t *testing.T) {
 		t.Errorf("-o json changed the event:\n got %q\nwant %q", r.stdout, event)
 	}
 }
+
+// What a real kube-apiserver logged for hostile clients (testdata/hostile,
+// hack/gen-hostile.sh): tables show it escaped, -o json passes it through.
+func TestQueryHostileRealLog(t *testing.T) {
+	dir, _ := loadTruth(t)
+	log := filepath.Join(dir, "hostile", "audit.log")
+	for _, o := range []string{"table", "wide"} {
+		r := runQueryTest(t, "", "-o", o, log)
+		if r.code != 0 {
+			t.Fatalf("-o %s: exit %d: %s", o, r.code, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\u009b\u202e") {
+			t.Errorf("-o %s let a control character through: %q", o, r.stdout)
+		}
+		if !strings.Contains(r.stdout, `evil\x1b[2Jname`) {
+			t.Errorf("-o %s: the hostile name is not shown escaped:\n%s", o, r.stdout)
+		}
+	}
+	r := runQueryTest(t, "", "-o", "wide", "-q", "agent=kubyk-evil*", log)
+	if !strings.Contains(r.stdout, `\u009b2J`) || !strings.Contains(r.stdout, `\u202e`) {
+		t.Errorf("the hostile user agent is not shown escaped:\n%s", r.stdout)
+	}
+	j := runQueryTest(t, "", "-o", "json", log)
+	if want := strings.Join(readLines(t, log), "\n") + "\n"; j.stdout != want {
+		t.Errorf("-o json is not the log unchanged")
+	}
+}

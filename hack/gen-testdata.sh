@@ -10,6 +10,7 @@
 #   stdout/    run 2, --audit-log-path=- (-v=2, httplog at 3): kube-apiserver.log is what
 #              `kubectl logs` shows, cri/0.log the same run as the node's CRI log
 #   kubeadm/   a real kubeadm static pod manifest and `config print init-defaults`
+#   hostile/   hack/gen-hostile.sh: escape sequences and bidi overrides in agents and names
 #   ground-truth.json  what the harness did, and counts measured with jq/grep
 #
 # usage: hack/gen-testdata.sh [--out DIR] [--keep]
@@ -154,5 +155,8 @@ log "writing ground-truth.json"
 "$repo/hack/lib/groundtruth.sh" "$out" "$file_run/actions.jsonl" "$stdout_run/actions.jsonl" \
   "$(cat "$file_run/polls")" >"$out/ground-truth.json.tmp"
 mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
+
+# --- hostile clients (a run of its own) ---------------------------------------
+"$repo/hack/gen-hostile.sh" --out "$out/hostile"
 
 log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"
