@@ -192,7 +192,12 @@ func TestQueryFileAndStdoutRunsAgree(t *testing.T) {
 }
 
 func TestQueryKlogIsExactlyTheNonAuditLines(t *testing.T) {
-	log, _ := stdoutRun(t)
+	log, truth := stdoutRun(t)
+	if n := truth.Get("runs.stdout.brokenAuditLines").Int(); n > 0 {
+		// Real, and rare: a stderr record landed between the partial records of
+		// a long audit line, so the kubectl-logs view holds its broken halves.
+		t.Skipf("this run has %d audit lines broken by interleaving; the exact check needs an unbroken run", n)
+	}
 	lines := readLines(t, log)
 	var want []string
 	for _, l := range lines {

@@ -163,7 +163,9 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 		r.First = received
 	}
 	stage := in.str(e.stage)
-	if r.Last.IsZero() || stageAt.After(r.Last) {
+	// The latest stage wins; stages logged in the same microsecond are
+	// ordered by the request's life (ResponseComplete after ResponseStarted).
+	if r.Last.IsZero() || stageAt.After(r.Last) || stageAt.Equal(r.Last) && stageRank(stage) > stageRank(r.Stage) {
 		r.Last = stageAt
 		r.Stage = stage
 	}
@@ -177,4 +179,19 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 		r.Events = s.eventSlab()
 	}
 	r.Events = append(r.Events, EventRef{Ref: ref, Stage: stage, At: stageAt})
+}
+
+// stageRank orders the stages of one request.
+func stageRank(stage string) int {
+	switch stage {
+	case "RequestReceived":
+		return 1
+	case "ResponseStarted":
+		return 2
+	case "ResponseComplete":
+		return 3
+	case "Panic":
+		return 4
+	}
+	return 0
 }
