@@ -83,6 +83,9 @@ func (o *queryOptions) validate() error {
 	if o.Count && o.Top != "" {
 		return usageError("query: --count and --top do not go together: pick one")
 	}
+	if o.Output == "klog" && (o.Filter != "" || o.Count || o.Top != "") {
+		return usageError("query: -o klog prints the apiserver's own log lines; -q, --count and --top are for requests (pipe -o klog to grep instead)")
+	}
 	if o.Follow && (o.Count || o.Top != "") {
 		return usageError("query: --follow prints requests as they come; it does not go with --count or --top")
 	}
@@ -114,7 +117,6 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		Keep:   keep,
 		Stdin:  o.IO.In,
 		Warn: func(msg string) {
-			warned = true
 			fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg)
 		},
 	})
@@ -122,7 +124,6 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	defer set.Close()
-	_ = warned
 
 	store := audit.NewStore()
 	if o.Follow {

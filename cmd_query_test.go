@@ -266,6 +266,7 @@ func TestQueryExitCodesAndErrors(t *testing.T) {
 		{[]string{"--top", "shoe", log}, 2, "not a field"},
 		{[]string{"/does/not/exist.log"}, 2, "no such file"},
 		{[]string{"--no-such-flag", log}, 2, "unknown flag"},
+		{[]string{"-o", "klog", "-q", "verb=get", log}, 2, "pipe -o klog to grep"},
 	} {
 		r := runQueryTest(t, "", tc.args...)
 		if r.code != tc.code {
