@@ -107,7 +107,6 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		}
 		o.Sources = []string{path}
 	}
-	warned := false
 	var keep func([]byte) bool
 	if !o.Follow {
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
