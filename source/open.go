@@ -86,6 +86,7 @@ func Open(paths []string, opt Options) (*Set, error) {
 	s := &Set{opt: opt}
 	var problems []string
 	stdinUsed := false
+	var planned []plannedFile
 	for _, p := range paths {
 		if p == "-" {
 			if stdinUsed {
@@ -100,22 +101,17 @@ func Open(paths []string, opt Options) (*Set, error) {
 			s.inputs = append(s.inputs, in)
 			continue
 		}
-		backups, err := Backups(p)
+		files, err := plan(p)
 		if err != nil {
 			problems = append(problems, err.Error())
 		}
-		for _, b := range backups {
-			in, err := openFile(b, false)
-			if err != nil {
-				problems = append(problems, err.Error())
-				continue
-			}
-			s.inputs = append(s.inputs, in)
-		}
-		in, err := openFile(p, true)
+		planned = append(planned, files...)
+	}
+	for _, pf := range orderFiles(planned) {
+		in, err := openFile(pf.path, pf.live)
 		if err != nil {
-			if len(backups) > 0 && errors.Is(err, os.ErrNotExist) {
-				problems = append(problems, fmt.Sprintf("%s: not found; reading its %d rotated backups", p, len(backups)))
+			if pf.live && pf.backups > 0 && errors.Is(err, os.ErrNotExist) {
+				problems = append(problems, fmt.Sprintf("%s: not found; reading its %d rotated backups", pf.path, pf.backups))
 			} else {
 				problems = append(problems, err.Error())
 			}
@@ -336,4 +332,97 @@ func lumberjackTime(name, stem, ext string) (time.Time, bool) {
 	}
 	at, err := time.Parse(backupLayout, ts)
 	return at, err == nil
+}
+
+// plannedFile is one file Open will read: a live log or a rotated backup of
+// its family (the live file's path).
+type plannedFile struct {
+	path    string
+	family  string
+	at      time.Time // rotation time of a backup
+	live    bool
+	backups int // for a live file: how many backups it brought
+}
+
+// plan expands one command-line path: a live log brings its rotated backups;
+// a path that is itself a backup is read alone, in its family's order.
+func plan(path string) ([]plannedFile, error) {
+	if family, at, ok := backupOf(path); ok {
+		return []plannedFile{{path: path, family: family, at: at}}, nil
+	}
+	backups, err := Backups(path)
+	var out []plannedFile
+	for _, b := range backups {
+		_, at, _ := backupOf(b)
+		out = append(out, plannedFile{path: b, family: path, at: at})
+	}
+	return append(out, plannedFile{path: path, family: path, live: true, backups: len(backups)}), err
+}
+
+// backupOf says whether path is named as a rotated backup, of which live
+// file, and when it was rotated.
+func backupOf(path string) (family string, at time.Time, ok bool) {
+	dir, name := filepath.Split(path)
+	rest := strings.TrimSuffix(name, ".gz")
+	// lumberjack: <stem>-<2006-01-02T15-04-05.000><ext>
+	for cut := 1; cut+len(backupLayout) <= len(rest); cut++ {
+		stem, ext := rest[:cut-1], rest[cut+len(backupLayout):]
+		if rest[cut-1] != '-' || ext != "" && ext[0] != '.' {
+			continue
+		}
+		if at, ok := lumberjackTime(rest, stem, ext); ok {
+			return dir + stem + ext, at, true
+		}
+	}
+	// kubelet: <name>.<20060102-150405>
+	if i := strings.LastIndex(rest, "."); i > 0 {
+		if at, err := time.Parse("20060102-150405", rest[i+1:]); err == nil {
+			return dir + rest[:i], at, true
+		}
+	}
+	return "", time.Time{}, false
+}
+
+// orderFiles drops files named twice (by path or by identity: a shell glob
+// and a live file's backups often overlap) and puts each family's files in
+// rotation order, backups oldest first, the live file last; families keep the
+// order in which they were first named.
+func orderFiles(files []plannedFile) []plannedFile {
+	familyRank := map[string]int{}
+	for _, f := range files {
+		key := filepath.Clean(f.family)
+		if _, ok := familyRank[key]; !ok {
+			familyRank[key] = len(familyRank)
+		}
+	}
+	var kept []plannedFile
+	var infos []os.FileInfo
+next:
+	for _, f := range files {
+		fi, statErr := os.Stat(f.path)
+		for i, k := range kept {
+			if filepath.Clean(k.path) == filepath.Clean(f.path) || statErr == nil && infos[i] != nil && os.SameFile(infos[i], fi) {
+				if f.live && !k.live { // named live after being listed as a backup: keep it live
+					kept[i].live, kept[i].backups = true, f.backups
+				}
+				continue next
+			}
+		}
+		kept = append(kept, f)
+		if statErr != nil {
+			fi = nil
+		}
+		infos = append(infos, fi)
+	}
+	sort.SliceStable(kept, func(i, j int) bool {
+		a, b := kept[i], kept[j]
+		if ra, rb := familyRank[filepath.Clean(a.family)], familyRank[filepath.Clean(b.family)]; ra != rb {
+			return ra < rb
+		}
+		if a.live != b.live {
+			return b.live
+		}
+		return a.at.Before(b.at)
+	})
+	return kept
 }
