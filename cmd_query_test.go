@@ -323,3 +323,17 @@ func TestQueryHostileRealLog(t *testing.T) {
 		t.Errorf("-o json is not the log unchanged")
 	}
 }
+
+// `kauditui query /var/log/kubernetes/audit/*`: the shell names the backups
+// and the live file; each is read once.
+func TestQueryGlobOfLiveLogAndBackups(t *testing.T) {
+	dir, truth := loadTruth(t)
+	files, err := filepath.Glob(filepath.Join(dir, "file", "*"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want the live log and its backups in %s/file, got %v", dir, files)
+	}
+	r := runQueryTest(t, "", append([]string{"--count"}, files...)...)
+	if got, want := strings.TrimSpace(r.stdout), truth.Get("runs.file.requests").String(); got != want {
+		t.Errorf("query --count %s/file/*: %s requests, want %s (%s)", dir, got, want, r.stderr)
+	}
+}
