@@ -9,6 +9,10 @@
 #   FILTER=user=alice JQ='select(.user.username=="alice" or .impersonatedUser.username=="alice")' \
 #     GREP='"username":"alice"' hack/bench-vs-jq.sh
 #
+# When lnav is installed (apt-get install lnav), it runs too, with the audit
+# format in hack/lnav/k8s_audit.json (installed for it) and an SQL count of the
+# same requests: LNAV_WHERE is the SQL condition (default verb = 'delete').
+#
 # jq takes minutes per GB: run it in the background on a busy machine
 # (nohup hack/bench-vs-jq.sh > /tmp/bench.txt 2>&1 &). The log is made with
 # hack/genlog when missing (git-ignored, never committed).
@@ -22,6 +26,12 @@ FILTER=${FILTER:-verb=delete}
 JQ=${JQ:-'select(.verb=="delete")'}
 GREP=${GREP:-'"verb":"delete"'}
 BIN=${BIN:-/tmp/kauditui-perf}
+LNAV_WHERE=${LNAV_WHERE:-"verb = 'delete'"}
+tools=(ours jq grep)
+if command -v lnav >/dev/null; then
+	lnav -i hack/lnav/k8s_audit.json >/dev/null
+	tools+=(lnav)
+fi
 
 for tool in jq /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "bench-vs-jq: $tool is missing (apt-get install jq time)" >&2; exit 2; }
@@ -56,6 +66,9 @@ for i in $(seq "$RUNS"); do
 	run grep grep -c -- "$GREP" "$LOG"
 	# bash waits for jq and wc: its times and peak RSS include theirs
 	run jq bash -c 'jq -c "$0" "$1" | wc -l' "$JQ" "$LOG"
+	if [[ " ${tools[*]} " == *" lnav "* ]]; then
+		run lnav lnav -n -c ";SELECT count(DISTINCT auditID) FROM k8s_audit WHERE $LNAV_WHERE" "$LOG"
+	fi
 	echo "run $i done: $(uptime)" >&2
 done
 echo "after: $(uptime)"
@@ -63,14 +76,14 @@ echo "after: $(uptime)"
 # median of column $2 in file $1
 median() { cut -d' ' -f"$2" "$1" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '\n%-9s %10s %10s %10s  %s\n' tool "cpu s" "wall s" "rss MiB" "count (requests for kauditui, lines for jq and grep)"
-for t in ours jq grep; do
+printf '\n%-9s %10s %10s %10s  %s\n' tool "cpu s" "wall s" "rss MiB" "count (requests for kauditui and lnav, lines for jq and grep)"
+for t in "${tools[@]}"; do
 	printf '%-9s %10s %10s %10d  %s\n' "$t" "$(median "$tmp/$t" 1)" "$(median "$tmp/$t" 2)" \
-		"$(($(median "$tmp/$t" 3) / 1024))" "$(head -1 "$tmp/$t.out")"
+		"$(($(median "$tmp/$t" 3) / 1024))" "$(tail -1 "$tmp/$t.out" | tr -s ' ')"
 done
 echo
 echo "all runs (cpu wall rss_kb):"
-for t in ours jq grep; do echo "$t: $(tr '\n' ';' <"$tmp/$t")"; done
+for t in "${tools[@]}"; do echo "$t: $(tr '\n' ';' <"$tmp/$t")"; done
 echo
 awk -v oc="$(median "$tmp/ours" 1)" -v ow="$(median "$tmp/ours" 2)" \
 	-v jc="$(median "$tmp/jq" 1)" -v jw="$(median "$tmp/jq" 2)" \
@@ -78,3 +91,8 @@ awk -v oc="$(median "$tmp/ours" 1)" -v ow="$(median "$tmp/ours" 2)" \
 	printf "jq / kauditui:   %.1fx cpu, %.1fx wall (target: 10x)\n", jc/oc, jw/ow
 	printf "kauditui / grep: %.1fx cpu, %.1fx wall\n", oc/gc, ow/gw
 }'
+if [[ -s $tmp/lnav ]]; then
+	awk -v oc="$(median "$tmp/ours" 1)" -v ow="$(median "$tmp/ours" 2)" \
+		-v lc="$(median "$tmp/lnav" 1)" -v lw="$(median "$tmp/lnav" 2)" \
+		'BEGIN { printf "lnav / kauditui: %.1fx cpu, %.1fx wall\n", lc/oc, lw/ow }'
+fi
