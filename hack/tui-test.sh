@@ -154,7 +154,6 @@ wait_for "req" 15 # the status bar
 keys /
 typed "verb=delete resource=deploy"
 keys Enter
-sleep 0.5 # the bar closes through a message of its own; a person is never faster
 wait_line "delete" "$deploy" "$deleter"
 log "  filter shows the delete of $deploy by $deleter"
 
@@ -163,7 +162,6 @@ log "  filter shows the delete of $deploy by $deleter"
 keys /
 typed " name=$deploy user=$deleter code=2xx"
 keys Enter
-sleep 0.5
 wait_line "delete" "$deploy" "$deleter"
 keys Enter
 wait_for "$delete_id"

@@ -27,14 +27,19 @@ type FilterBar struct {
 	draft   string   // what was typed before browsing history
 }
 
-// FilterEditedMsg is sent by the bar on every edit; the root debounces it.
-type FilterEditedMsg struct{ Expr string }
+// FilterAction is what a key in the bar asks of the root. It is returned,
+// not sent as a message: the root acts on it in the same Update, so the bar
+// is closed (or the edit counted) before the next key is read. A message
+// would arrive after keys typed right behind enter, which would then land in
+// the wrong place.
+type FilterAction int
 
-// FilterDoneMsg is sent when editing ends: Apply on enter, otherwise esc.
-type FilterDoneMsg struct {
-	Expr  string
-	Apply bool
-}
+const (
+	FilterNone   FilterAction = iota
+	FilterEdited              // the text changed: apply it after the debounce
+	FilterApply               // enter: apply the text and close
+	FilterCancel              // esc: go back to Before and close
+)
 
 const maxHistory = 100
 
@@ -116,18 +121,18 @@ func (f *FilterBar) SetWidth(w int) {
 }
 
 // Update handles keys while focused: enter, esc, ctrl+u, history, editing.
-func (f *FilterBar) Update(msg tea.Msg) tea.Cmd {
+// It returns what the root must do about it.
+func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 	k := f.env.Keys
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(km, k.FilterApply):
-			expr := f.input.Value()
-			return func() tea.Msg { return FilterDoneMsg{Expr: expr, Apply: true} }
+			return nil, FilterApply
 		case key.Matches(km, k.FilterCancel):
-			return func() tea.Msg { return FilterDoneMsg{Expr: f.before} }
+			return nil, FilterCancel
 		case key.Matches(km, k.FilterClear):
 			f.input.SetValue("")
-			return f.edited()
+			return nil, FilterEdited
 		case key.Matches(km, k.HistoryPrev):
 			if f.histPos > 0 {
 				if f.histPos == len(f.history) {
@@ -136,9 +141,9 @@ func (f *FilterBar) Update(msg tea.Msg) tea.Cmd {
 				f.histPos--
 				f.input.SetValue(f.history[f.histPos])
 				f.input.CursorEnd()
-				return f.edited()
+				return nil, FilterEdited
 			}
-			return nil
+			return nil, FilterNone
 		case key.Matches(km, k.HistoryNext):
 			if f.histPos < len(f.history) {
 				f.histPos++
@@ -148,23 +153,18 @@ func (f *FilterBar) Update(msg tea.Msg) tea.Cmd {
 					f.input.SetValue(f.history[f.histPos])
 				}
 				f.input.CursorEnd()
-				return f.edited()
+				return nil, FilterEdited
 			}
-			return nil
+			return nil, FilterNone
 		}
 	}
 	before := f.input.Value()
 	var cmd tea.Cmd
 	f.input, cmd = f.input.Update(msg)
 	if f.input.Value() != before {
-		return tea.Batch(cmd, f.edited())
+		return cmd, FilterEdited
 	}
-	return cmd
-}
-
-func (f *FilterBar) edited() tea.Cmd {
-	expr := f.input.Value()
-	return func() tea.Msg { return FilterEditedMsg{Expr: expr} }
+	return cmd, FilterNone
 }
 
 // View is one line of exactly the bar's width.

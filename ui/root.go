@@ -206,17 +206,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.lastVersion = s.Version
 		})
 		return m, m.publish(true)
-	case FilterEditedMsg:
-		m.editSeq++
-		seq := m.editSeq
-		return m, tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{seq} })
 	case debounceMsg:
 		if msg.seq != m.editSeq || !m.filterBar.Focused() {
 			return m, nil
 		}
 		return m, m.applyFilter(m.filterBar.Value(), false)
-	case FilterDoneMsg:
-		return m, m.filterDone(msg)
 	case SetFilterMsg:
 		m.filterBar.AddHistory(msg.Expr)
 		return m, m.applyFilter(msg.Expr, true)
@@ -239,7 +233,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// filter bar when it is open and to every page.
 	var cmds []tea.Cmd
 	if m.filterBar.Focused() {
-		cmds = append(cmds, m.filterBar.Update(msg))
+		cmds = append(cmds, m.updateFilterBar(msg))
 	}
 	for i, p := range m.pages {
 		np, cmd := p.Update(msg)
@@ -274,7 +268,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	}
 	if m.filterBar.Focused() {
-		return m.filterBar.Update(msg)
+		return m.updateFilterBar(msg)
 	}
 	if c, ok := m.active().(InputCapturer); ok && c.CapturesInput() && m.state != StateHelp {
 		return m.toPage(msg)
@@ -425,22 +419,39 @@ func (m *Model) applyFilter(expr string, final bool) tea.Cmd {
 	return m.publish(true)
 }
 
-// filterDone ends editing: enter applies (unless the text does not parse:
-// then the bar stays open with the error), esc goes back to the filter that
-// was in force when editing began.
-func (m *Model) filterDone(msg FilterDoneMsg) tea.Cmd {
-	if msg.Apply {
-		if _, err := filter.Parse(msg.Expr, m.env.Now()); err != nil {
+// updateFilterBar passes msg to the open filter bar and does what it asks
+// at once: the bar is closed before the next message is read.
+func (m *Model) updateFilterBar(msg tea.Msg) tea.Cmd {
+	cmd, action := m.filterBar.Update(msg)
+	switch action {
+	case FilterEdited:
+		m.editSeq++
+		seq := m.editSeq
+		return tea.Batch(cmd, tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{seq} }))
+	case FilterApply:
+		return tea.Batch(cmd, m.filterDone(m.filterBar.Value(), true))
+	case FilterCancel:
+		return tea.Batch(cmd, m.filterDone(m.filterBar.Before(), false))
+	}
+	return cmd
+}
+
+// filterDone ends editing: apply (enter) applies expr unless it does not
+// parse (then the bar stays open with the error); otherwise (esc) expr is
+// the filter that was in force when editing began.
+func (m *Model) filterDone(expr string, apply bool) tea.Cmd {
+	if apply {
+		if _, err := filter.Parse(expr, m.env.Now()); err != nil {
 			m.filterBar.SetError(err.Error())
 			return nil
 		}
 		m.filterBar.Blur()
-		m.filterBar.AddHistory(msg.Expr)
-		return m.applyFilter(msg.Expr, true)
+		m.filterBar.AddHistory(expr)
+		return m.applyFilter(expr, true)
 	}
 	m.filterBar.Blur()
 	m.filterBar.SetError("")
-	return m.applyFilter(msg.Expr, true)
+	return m.applyFilter(expr, true)
 }
 
 // refresh catches up with the store when it changed (or always, with

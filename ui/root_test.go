@@ -261,6 +261,45 @@ func TestFilterBar(t *testing.T) {
 	}
 }
 
+// Enter and esc close the filter bar in the same Update: the very next key
+// goes to the page, even when it arrives before any command enter returned
+// has run (a fast typist, or keys pasted by tmux).
+func TestFilterBarClosesBeforeTheNextKey(t *testing.T) {
+	m := sampleModel(t, 100, 30)
+	press(m, "/")
+	typeText(m, "verb=delete")
+	_, pending := m.Update(keyMsg("enter"))
+	if m.filterBar.Focused() || m.flt.expr != "verb=delete" {
+		t.Fatalf("enter left the bar open (%v) with filter %q", m.filterBar.Focused(), m.flt.expr)
+	}
+	user := selected(m).User
+	send(m, keyMsg("u")) // a quick filter, before enter's commands ran
+	run(m, pending, 0)
+	if want := "verb=delete user=" + user; m.flt.expr != want || m.filterBar.Focused() {
+		t.Fatalf("u right after enter gave filter %q (bar open: %v), want %q", m.flt.expr, m.filterBar.Focused(), want)
+	}
+
+	// / right after enter opens the bar again, and it stays open.
+	press(m, "/")
+	typeText(m, " code=2xx")
+	_, pending = m.Update(keyMsg("enter"))
+	send(m, keyMsg("/"))
+	run(m, pending, 0)
+	if !m.filterBar.Focused() || m.filterBar.Value() != "verb=delete user="+user+" code=2xx" {
+		t.Fatalf("/ right after enter: bar open %v with %q", m.filterBar.Focused(), m.filterBar.Value())
+	}
+
+	// esc, then a key at once: the key goes to the list, not the bar.
+	press(m, "esc", "ctrl+l", "g", "/")
+	typeText(m, "verb=delete")
+	_, pending = m.Update(keyMsg("esc"))
+	send(m, keyMsg("j"))
+	run(m, pending, 0)
+	if m.filterBar.Focused() || m.flt.expr != "" || cursor(m) != 1 {
+		t.Fatalf("j right after esc: bar open %v, filter %q, cursor on row %d", m.filterBar.Focused(), m.flt.expr, cursor(m))
+	}
+}
+
 // u, v, r, n narrow by the selected request; x then a field key excludes.
 func TestQuickFilters(t *testing.T) {
 	m := sampleModel(t, 100, 30)
