@@ -132,6 +132,7 @@ func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 			return nil, FilterCancel
 		case key.Matches(km, k.FilterClear):
 			f.input.SetValue("")
+			f.endBrowsing()
 			return nil, FilterEdited
 		case key.Matches(km, k.HistoryPrev):
 			if f.histPos > 0 {
@@ -162,10 +163,16 @@ func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 	var cmd tea.Cmd
 	f.input, cmd = f.input.Update(msg)
 	if f.input.Value() != before {
+		f.endBrowsing()
 		return cmd, FilterEdited
 	}
 	return cmd, FilterNone
 }
+
+// endBrowsing: an edit (typing, ctrl+u) makes the text a new draft. Left on
+// the recalled entry, ↓ after ctrl+u brought a history entry back in place
+// of the cleared text, and ↑ went on from the old position.
+func (f *FilterBar) endBrowsing() { f.histPos = len(f.history) }
 
 // View is one line of exactly the bar's width.
 func (f *FilterBar) View() string {

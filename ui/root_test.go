@@ -300,6 +300,50 @@ func TestFilterBarClosesBeforeTheNextKey(t *testing.T) {
 	}
 }
 
+// ctrl+u clears the text, also after browsing the history: an edit ends the
+// browsing, so ↓ then finds nothing newer (no entry comes back) and ↑
+// starts again from the newest filter.
+func TestFilterBarClearAfterHistory(t *testing.T) {
+	m := sampleModel(t, 100, 30)
+	for _, expr := range []string{"verb=get", "verb=delete", "user=alice"} {
+		press(m, "/", "ctrl+u")
+		typeText(m, expr)
+		press(m, "enter")
+	}
+	press(m, "/", "up", "up", "up")
+	if v := m.filterBar.Value(); v != "verb=get" {
+		t.Fatalf("up up up gave %q, want the oldest filter", v)
+	}
+	press(m, "ctrl+u")
+	settle(m)
+	if v := m.filterBar.Value(); v != "" || m.flt.expr != "" {
+		t.Fatalf("ctrl+u left %q in the bar, filter %q", v, m.flt.expr)
+	}
+	press(m, "down")
+	if v := m.filterBar.Value(); v != "" {
+		t.Fatalf("down after ctrl+u brought back %q, want the cleared text", v)
+	}
+	press(m, "up")
+	if v := m.filterBar.Value(); v != "user=alice" {
+		t.Fatalf("up after ctrl+u gave %q, want the newest filter", v)
+	}
+	// Typing over a recalled filter ends the browsing too.
+	press(m, "up")
+	typeText(m, " code=2xx")
+	press(m, "down")
+	if v := m.filterBar.Value(); v != "verb=delete code=2xx" {
+		t.Fatalf("down after editing a recalled filter gave %q", v)
+	}
+	press(m, "up")
+	if v := m.filterBar.Value(); v != "user=alice" {
+		t.Fatalf("up after editing a recalled filter gave %q, want the newest", v)
+	}
+	press(m, "down")
+	if v := m.filterBar.Value(); v != "verb=delete code=2xx" {
+		t.Fatalf("down went back to %q, want the edited text", v)
+	}
+}
+
 // u, v, r, n narrow by the selected request; x then a field key excludes.
 func TestQuickFilters(t *testing.T) {
 	m := sampleModel(t, 100, 30)
