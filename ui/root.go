@@ -34,11 +34,15 @@ type Options struct {
 	Load     func(ctx context.Context) error
 	Progress *Progress // written by Load, may be nil
 	Sources  []string  // names for the status bar
-	Follow   bool      // the sources are followed: start at the newest request
-	Filter   string    // the initial filter
-	NoColor  bool
-	Now      func() time.Time // nil: time.Now
-	OutDir   string           // where the detail page writes events; "" = "."
+	// InputNames names the source set's inputs (rotated backups included)
+	// by audit.Ref.Input, so the apiserver-log page can say which file a
+	// line that was neither audit nor klog came from.
+	InputNames []string
+	Follow     bool   // the sources are followed: start at the newest request
+	Filter     string // the initial filter
+	NoColor    bool
+	Now        func() time.Time // nil: time.Now
+	OutDir     string           // where the detail page writes events; "" = "."
 }
 
 // Model is the root model.
@@ -118,10 +122,12 @@ func New(opts Options) *Model {
 	m.requests.SetFollow(opts.Follow)
 	m.detail = NewDetailPage(env)
 	m.detail.OutDir = opts.OutDir
+	klog := NewKlogPage(env).(*KlogPage)
+	klog.SetInputNames(opts.InputNames)
 	m.pages = [StateHelp]Page{
 		StateRequests: m.requests,
 		StateDetail:   m.detail,
-		StateKlog:     NewKlogPage(env),
+		StateKlog:     klog,
 		StateSummary:  NewSummaryPage(env),
 		StateAnswers:  NewAnswersPage(env),
 	}

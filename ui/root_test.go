@@ -344,6 +344,42 @@ func TestFilterBarClearAfterHistory(t *testing.T) {
 	}
 }
 
+// The apiserver-log page names the input of each other line by its file,
+// from Options.InputNames (the source set's inputs, rotated backups
+// included), not "input N". The real testdata has no such lines: the mixed
+// log here is the start of the real apiserver output plus a line that is
+// neither audit nor klog, as a deprecation notice on stderr is.
+func TestKlogOtherLinesNameTheirFile(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join(pgTestdata(), "stdout", "kube-apiserver.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(real), "\n")
+	n := min(len(lines), 200)
+	// First: after a klog line it would read as the message's next line.
+	mixed := "Flag --insecure-port has been deprecated, This flag has no effect now.\n" + strings.Join(lines[:n], "")
+	mixedPath := filepath.Join(t.TempDir(), "kube-apiserver-previous.log")
+	if err := os.WriteFile(mixedPath, []byte(mixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, set := loadStore(t, filepath.Join(pgTestdata(), "file", "audit.log"), mixedPath)
+	var names []string
+	for _, in := range set.Inputs() {
+		names = append(names, in.Name)
+	}
+	other := st.Snapshot().Other
+	if len(other) != 1 {
+		t.Fatalf("%d other lines, want the one added", len(other))
+	}
+	m := newTestModel(t, st, set.Raw, 120, 40, func(o *Options) { o.InputNames = names })
+	press(m, "3", "o")
+	s := screen(m)
+	want := "kube-apiserver-previous.log:1 "
+	if !strings.Contains(s, want) || strings.Contains(s, "input ") {
+		t.Fatalf("the other line is not shown as %s:\n%s", want, s)
+	}
+}
+
 // u, v, r, n narrow by the selected request; x then a field key excludes.
 func TestQuickFilters(t *testing.T) {
 	m := sampleModel(t, 100, 30)
