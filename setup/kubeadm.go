@@ -3,10 +3,14 @@ package setup
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -215,21 +219,31 @@ func KubeadmSnippet(cfg Config, apiVersion string) ([]byte, error) {
 	return PatchClusterConfiguration([]byte(doc), cfg)
 }
 
+// Backups of kubeadm-config's ClusterConfiguration go beside the manifest's,
+// named like them: <kubeadmBackupBase>.<time> is the text before setup
+// changed it, and the same name with kubeadmWrittenSuffix is the text setup
+// wrote, so --revert can tell whether someone changed it since.
+const (
+	kubeadmBackupBase    = "kubeadm-config.ClusterConfiguration"
+	kubeadmWrittenSuffix = ".written"
+)
+
 // UpdateKubeadmConfig carries cfg into ConfigMap kube-system/kubeadm-config.
-// It returns a diff of the ClusterConfiguration ("" when nothing changes).
-func UpdateKubeadmConfig(ctx context.Context, cs kubernetes.Interface, cfg Config, dryRun bool) (string, error) {
+// It returns a diff of the ClusterConfiguration ("" when nothing changes) and,
+// when it wrote, the backup of the previous text it saved in backupDir.
+func UpdateKubeadmConfig(ctx context.Context, cs kubernetes.Interface, cfg Config, dryRun bool, backupDir string, now time.Time) (diff, saved string, err error) {
 	cms := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace)
 	cm, err := cms.Get(ctx, kubeadmConfigName, metav1.GetOptions{})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	old, ok := cm.Data[kubeadmConfigKey]
 	if !ok {
-		return "", fmt.Errorf("ConfigMap %s/%s has no key %s", kubeadmConfigNamespace, kubeadmConfigName, kubeadmConfigKey)
+		return "", "", fmt.Errorf("ConfigMap %s/%s has no key %s", kubeadmConfigNamespace, kubeadmConfigName, kubeadmConfigKey)
 	}
 	patched, err := PatchClusterConfiguration([]byte(old), cfg)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	// Compare as parsed documents: a reformat alone is no change.
 	var a, b any
@@ -238,17 +252,90 @@ func UpdateKubeadmConfig(ctx context.Context, cs kubernetes.Interface, cfg Confi
 	na, _ := yaml.Marshal(a)
 	nb, _ := yaml.Marshal(b)
 	if string(na) == string(nb) {
-		return "", nil
+		return "", "", nil
 	}
-	diff := unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration", []byte(old), patched)
+	diff = unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration", []byte(old), patched)
 	if dryRun {
-		return diff, nil
+		return diff, "", nil
+	}
+	if saved, err = saveKubeadmBackup(backupDir, now, []byte(old), patched); err != nil {
+		return "", "", fmt.Errorf("backup of its ClusterConfiguration failed, kubeadm-config unchanged: %v", err)
 	}
 	cm.Data[kubeadmConfigKey] = string(patched)
 	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		// Nothing was changed: a backup left behind would make --revert
+		// think someone else changed the ConfigMap since.
+		os.Remove(saved + kubeadmWrittenSuffix)
+		os.Remove(saved)
+		return "", "", err
+	}
+	return diff, saved, nil
+}
+
+// saveKubeadmBackup writes what setup wrote first, then the previous text:
+// a backup --revert lists always has its record of what setup wrote.
+func saveKubeadmBackup(dir string, now time.Time, before, written []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	return diff, nil
+	saved := filepath.Join(dir, kubeadmBackupBase+"."+now.UTC().Format(backupTimeFormat))
+	if _, err := os.Lstat(saved); err == nil {
+		return "", fmt.Errorf("backup %s already exists", saved)
+	}
+	if err := writeAtomic(saved+kubeadmWrittenSuffix, written, 0o600, nil); err != nil {
+		return "", err
+	}
+	if err := writeAtomic(saved, before, 0o600, nil); err != nil {
+		os.Remove(saved + kubeadmWrittenSuffix)
+		return "", err
+	}
+	return saved, nil
+}
+
+// kubeadmRevertState is what --revert finds in kube-system/kubeadm-config.
+type kubeadmRevertState int
+
+const (
+	kubeadmRestore     kubeadmRevertState = iota // it holds what setup wrote: put the old text back
+	kubeadmAlreadyBack                           // it holds the text from before setup
+	kubeadmChanged                               // someone else changed it since: leave it alone
+)
+
+// kubeadmRevert is the restore of one ClusterConfiguration backup.
+type kubeadmRevert struct {
+	cs     kubernetes.Interface
+	cm     *corev1.ConfigMap
+	before string
+	state  kubeadmRevertState
+	diff   string // current -> before, when state is kubeadmRestore
+}
+
+// planKubeadmRevert compares the ConfigMap with what setup wrote (written)
+// and the text it replaced (before).
+func planKubeadmRevert(ctx context.Context, cs kubernetes.Interface, before, written []byte) (*kubeadmRevert, error) {
+	cm, err := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	r := &kubeadmRevert{cs: cs, cm: cm, before: string(before), state: kubeadmChanged}
+	cur, ok := cm.Data[kubeadmConfigKey]
+	switch {
+	case ok && cur == string(before):
+		r.state = kubeadmAlreadyBack
+	case ok && written != nil && cur == string(written):
+		r.state = kubeadmRestore
+		r.diff = unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration (backup)", []byte(cur), before)
+	}
+	return r, nil
+}
+
+// apply puts the old text back. The update carries the resourceVersion read
+// by planKubeadmRevert, so a change made in between makes it fail instead
+// of being overwritten.
+func (r *kubeadmRevert) apply(ctx context.Context) error {
+	r.cm.Data[kubeadmConfigKey] = r.before
+	_, err := r.cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Update(ctx, r.cm, metav1.UpdateOptions{})
+	return err
 }
 
 // OtherControlPlanes lists the control-plane nodes other than self.

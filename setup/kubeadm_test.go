@@ -1,13 +1,18 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 )
@@ -123,7 +128,9 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 				&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-1"}},
 			)
 			ctx := context.Background()
-			diff, err := UpdateKubeadmConfig(ctx, cs, fileCfg, true)
+			bdir := t.TempDir()
+			now := time.Date(2026, 11, 26, 3, 4, 5, 0, time.UTC)
+			diff, saved, err := UpdateKubeadmConfig(ctx, cs, fileCfg, true, bdir, now)
 			if err != nil || diff == "" {
 				t.Fatalf("dry run: diff %q, err %v", diff, err)
 			}
@@ -131,15 +138,21 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 			if cm.Data[kubeadmConfigKey] != string(doc) {
 				t.Fatal("dry run changed the ConfigMap")
 			}
-			if _, err := UpdateKubeadmConfig(ctx, cs, fileCfg, false); err != nil {
+			if entries, _ := os.ReadDir(bdir); saved != "" || len(entries) > 0 {
+				t.Fatalf("dry run saved a backup: %q %v", saved, entries)
+			}
+			if _, saved, err = UpdateKubeadmConfig(ctx, cs, fileCfg, false, bdir, now); err != nil {
 				t.Fatal(err)
+			}
+			if got := readFile(t, saved); string(got) != string(doc) {
+				t.Error("the backup is not the previous ClusterConfiguration")
 			}
 			cm, _ = cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
 			if !strings.Contains(cm.Data[kubeadmConfigKey], "audit-policy-file") {
 				t.Error("ConfigMap not updated")
 			}
-			if diff, err := UpdateKubeadmConfig(ctx, cs, fileCfg, false); err != nil || diff != "" {
-				t.Errorf("second update: diff %q err %v", diff, err)
+			if diff, saved, err := UpdateKubeadmConfig(ctx, cs, fileCfg, false, bdir, now.Add(time.Minute)); err != nil || diff != "" || saved != "" {
+				t.Errorf("second update: diff %q backup %q err %v", diff, saved, err)
 			}
 			others, err := OtherControlPlanes(ctx, cs, "cp-1")
 			if err != nil || strings.Join(others, ",") != "cp-2" {
@@ -157,5 +170,160 @@ func TestKubeadmSnippetStdout(t *testing.T) {
 	golden(t, "kubeadm-snippet.stdout.txt", string(b))
 	if strings.Contains(string(b), "audit-log-max") || strings.Contains(string(b), "name: "+logVolume+"\n") {
 		t.Error("stdout mode snippet has retention flags or a log volume")
+	}
+}
+
+// kubeadmCluster is a node root (kubeadm's manifest, an admin.conf) whose
+// cluster, client-go's fake clientset, has kubeadm-config holding doc.
+func kubeadmCluster(t *testing.T, doc []byte) (root string, cs *fake.Clientset, options func(*outputs) *Options) {
+	t.Helper()
+	root = newRoot(t, fixtures[0])
+	if err := os.WriteFile(filepath.Join(root, adminConf), []byte("# the fake clientset needs none\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs = fake.NewClientset(&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: kubeadmConfigName, Namespace: kubeadmConfigNamespace},
+		Data:       map[string]string{kubeadmConfigKey: string(doc)},
+	})
+	now := time.Date(2026, 11, 26, 3, 4, 5, 0, time.UTC)
+	options = func(o *outputs) *Options {
+		opts := testOptions(root, o)
+		opts.Now = func() time.Time { now = now.Add(time.Second); return now } // one clock for every run
+		opts.KubeadmConfig = true
+		opts.Clientset = func(string) (kubernetes.Interface, error) { return cs, nil }
+		return opts
+	}
+	return root, cs, options
+}
+
+func clusterConfiguration(t *testing.T, cs kubernetes.Interface) string {
+	t.Helper()
+	cm, err := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(context.Background(), kubeadmConfigName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data[kubeadmConfigKey]
+}
+
+func TestRevertRestoresKubeadmConfig(t *testing.T) {
+	ctx := context.Background()
+	for version, doc := range clusterConfigurations(t) {
+		t.Run(version, func(t *testing.T) {
+			root, cs, options := kubeadmCluster(t, doc)
+			var o outputs
+			if err := Run(ctx, options(&o)); err != nil {
+				t.Fatal(err)
+			}
+			written := clusterConfiguration(t, cs)
+			if !strings.Contains(written, "audit-policy-file") || !strings.Contains(o.out.String(), "updated kube-system/kubeadm-config") {
+				t.Fatalf("setup did not update kubeadm-config:\n%s", o.out.String())
+			}
+
+			o = outputs{}
+			opts := options(&o)
+			opts.Revert, opts.DryRun = true, true
+			if err := Run(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			if clusterConfiguration(t, cs) != written || !strings.Contains(o.out.String(), "kube-system/kubeadm-config, back to "+kubeadmBackupBase) ||
+				!regexp.MustCompile(`(?m)^-.*audit-policy-file`).MatchString(o.out.String()) {
+				t.Fatalf("dry-run revert changed kubeadm-config or showed no diff:\n%s", o.out.String())
+			}
+
+			o = outputs{}
+			opts = options(&o)
+			opts.Revert = true
+			if err := Run(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			if got := clusterConfiguration(t, cs); got != string(doc) {
+				t.Errorf("kubeadm-config not restored byte for byte:\n%s", unifiedDiff("orig", "reverted", doc, []byte(got)))
+			}
+			if !bytes.Equal(readFile(t, filepath.Join(root, manifestRel)), readFile(t, fixtures[0].manifest)) {
+				t.Error("manifest not restored")
+			}
+			if !strings.Contains(o.out.String(), "restored kube-system/kubeadm-config ClusterConfiguration from ") || o.err.Len() > 0 {
+				t.Errorf("revert output:\n%s\nstderr:\n%s", o.out.String(), o.err.String())
+			}
+
+			o = outputs{}
+			opts = options(&o)
+			opts.Revert = true
+			if err := Run(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(o.out.String(), "kube-system/kubeadm-config already holds the ClusterConfiguration of") || clusterConfiguration(t, cs) != string(doc) {
+				t.Errorf("second revert:\n%s", o.out.String())
+			}
+		})
+	}
+}
+
+func TestRevertLeavesChangedKubeadmConfigAlone(t *testing.T) {
+	ctx := context.Background()
+	for version, doc := range clusterConfigurations(t) {
+		t.Run(version, func(t *testing.T) {
+			root, cs, options := kubeadmCluster(t, doc)
+			var o outputs
+			if err := Run(ctx, options(&o)); err != nil {
+				t.Fatal(err)
+			}
+			// Someone else edits the ClusterConfiguration after setup.
+			edited := strings.Replace(clusterConfiguration(t, cs), "clusterName: kubernetes", "clusterName: prod", 1)
+			cm, _ := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
+			cm.Data[kubeadmConfigKey] = edited
+			if _, err := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+
+			o = outputs{}
+			opts := options(&o)
+			opts.Revert = true
+			if err := Run(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			if clusterConfiguration(t, cs) != edited {
+				t.Error("revert overwrote someone else's change of kubeadm-config")
+			}
+			lines := strings.Split(strings.TrimSuffix(o.err.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "kube-system/kubeadm-config was changed since setup wrote it: left alone") {
+				t.Errorf("want one line saying kubeadm-config is left alone, got:\n%s", o.err.String())
+			}
+			if !bytes.Equal(readFile(t, filepath.Join(root, manifestRel)), readFile(t, fixtures[0].manifest)) {
+				t.Error("manifest not restored")
+			}
+		})
+	}
+}
+
+// A later run that changes only the manifest (a new policy) leaves
+// kubeadm-config as it was; reverting that run leaves it too, so the
+// manifest and kubeadm-config keep saying the same thing.
+func TestRevertPairsKubeadmConfigWithItsRun(t *testing.T) {
+	ctx := context.Background()
+	doc := clusterConfigurations(t)["v1beta3"]
+	_, cs, options := kubeadmCluster(t, doc)
+	var o outputs
+	if err := Run(ctx, options(&o)); err != nil {
+		t.Fatal(err)
+	}
+	first := clusterConfiguration(t, cs)
+	o = outputs{}
+	opts := options(&o)
+	opts.Policy = "metadata"
+	if err := Run(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(o.out.String(), "kubeadm-config already has these settings") {
+		t.Fatalf("second run changed kubeadm-config:\n%s", o.out.String())
+	}
+	o = outputs{}
+	opts = options(&o)
+	opts.Revert = true
+	if err := Run(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if clusterConfiguration(t, cs) != first || strings.Contains(o.out.String()+o.err.String(), "kubeadm-config") {
+		t.Errorf("revert of a manifest-only run touched kubeadm-config:\n%s%s", o.out.String(), o.err.String())
 	}
 }

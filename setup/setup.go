@@ -286,12 +286,12 @@ func Run(ctx context.Context, o *Options) error {
 	fmt.Fprint(o.Out, p.Summary(o))
 	if !p.ManifestChanged() && !p.PolicyChanged() {
 		fmt.Fprintln(o.Out, "\nNothing to change: auditing is already set up as asked.")
-		o.syncKubeadmConfig(ctx, p.Cfg)
+		o.syncKubeadmConfig(ctx, p.Cfg, o.Now())
 		return nil
 	}
 	if o.DryRun {
 		fmt.Fprintln(o.Out, "\nDry run: nothing written.")
-		o.syncKubeadmConfig(ctx, p.Cfg)
+		o.syncKubeadmConfig(ctx, p.Cfg, o.Now())
 		return nil
 	}
 	if o.Confirm != nil {
@@ -316,7 +316,9 @@ func Run(ctx context.Context, o *Options) error {
 			before = inst
 		}
 	}
-	saved, err := apply(o, p)
+	// One time for every backup of this run: --revert pairs them by it.
+	now := o.Now()
+	saved, err := apply(o, p, now)
 	if err != nil {
 		return err
 	}
@@ -331,14 +333,13 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		o.checkAuditEvents(ctx, p.Cfg)
 	}
-	o.syncKubeadmConfig(ctx, p.Cfg)
+	o.syncKubeadmConfig(ctx, p.Cfg, now)
 	return nil
 }
 
 // apply writes backups, then the policy, then the manifest: the policy
 // first, so the manifest never names a policy file that is not there yet.
-func apply(o *Options, p *Plan) (saved []string, err error) {
-	now := o.Now()
+func apply(o *Options, p *Plan, now time.Time) (saved []string, err error) {
 	bdir := o.path(backupRel)
 	if p.ManifestChanged() {
 		s, err := backup(p.ManifestPath, bdir, now)
@@ -437,8 +438,9 @@ func (o *Options) checkAuditEvents(ctx context.Context, cfg Config) {
 
 // syncKubeadmConfig carries the change into kube-system/kubeadm-config and
 // names the other control-plane nodes. Failing here never undoes the node's
-// change: it says what to do instead.
-func (o *Options) syncKubeadmConfig(ctx context.Context, cfg Config) {
+// change: it says what to do instead. The previous ClusterConfiguration is
+// saved in the backup folder under the time now, for --revert.
+func (o *Options) syncKubeadmConfig(ctx context.Context, cfg Config, now time.Time) {
 	if !o.KubeadmConfig {
 		return
 	}
@@ -447,7 +449,7 @@ func (o *Options) syncKubeadmConfig(ctx context.Context, cfg Config) {
 		fmt.Fprintf(o.Err, "kubeadm-config not checked (%v): add 'kauditui setup --print-kubeadm-config' to your ClusterConfiguration so kubeadm upgrade keeps auditing\n", err)
 		return
 	}
-	diff, err := UpdateKubeadmConfig(ctx, cs, cfg, o.DryRun)
+	diff, saved, err := UpdateKubeadmConfig(ctx, cs, cfg, o.DryRun, o.path(backupRel), now)
 	switch {
 	case apierrors.IsNotFound(err):
 		fmt.Fprintln(o.Err, "no ConfigMap kube-system/kubeadm-config: not a kubeadm cluster, or an old one; nothing to keep for kubeadm upgrade")
@@ -458,7 +460,7 @@ func (o *Options) syncKubeadmConfig(ctx context.Context, cfg Config) {
 	case o.DryRun:
 		fmt.Fprintf(o.Out, "\nkube-system/kubeadm-config would change:\n%s", diff)
 	default:
-		fmt.Fprintf(o.Out, "updated kube-system/kubeadm-config so kubeadm upgrade keeps auditing:\n%s", diff)
+		fmt.Fprintf(o.Out, "updated kube-system/kubeadm-config so kubeadm upgrade keeps auditing:\n%sbackup: %s\n", diff, saved)
 	}
 	if others, err := OtherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
 		fmt.Fprintf(o.Out, "other control-plane nodes: %s; run kauditui setup on each of them, one at a time\n", strings.Join(others, ", "))
@@ -490,28 +492,45 @@ func printKubeadmConfig(o *Options) error {
 	return nil
 }
 
-// revert restores the latest backup of the manifest byte for byte.
+// revert restores the latest backup of the manifest byte for byte, the
+// policy saved with it, and kube-system/kubeadm-config's ClusterConfiguration
+// if setup changed it in that run or later.
 func revert(ctx context.Context, o *Options) error {
 	if err := o.preflight(); err != nil {
 		return err
 	}
 	mp := o.path(manifestRel)
 	bdir := o.path(backupRel)
-	latest, err := latestBackup(bdir, filepath.Base(mp))
-	if err != nil {
-		return err
+	rel := "/" + manifestRel
+	latest, noBackup := latestBackup(bdir, filepath.Base(mp))
+	var want, cur []byte
+	since := ""
+	if noBackup == nil {
+		var err error
+		if want, err = os.ReadFile(latest); err != nil {
+			return err
+		}
+		cur, _ = os.ReadFile(mp)
+		since = backupStamp(latest, filepath.Base(mp))
 	}
-	want, err := os.ReadFile(latest)
-	if err != nil {
-		return err
+	manifestDone := noBackup != nil || bytes.Equal(cur, want)
+	kc := o.planKubeadmRevert(ctx, since)
+	if noBackup != nil && kc == nil {
+		return noBackup
 	}
-	cur, _ := os.ReadFile(mp)
-	if bytes.Equal(cur, want) {
-		fmt.Fprintf(o.Out, "%s is already the backup %s\n", "/"+manifestRel, filepath.Base(latest))
+	switch {
+	case noBackup != nil:
+	case manifestDone:
+		fmt.Fprintf(o.Out, "%s is already the backup %s\n", rel, filepath.Base(latest))
+	default:
+		fmt.Fprint(o.Out, unifiedDiff(rel, rel+" (backup "+filepath.Base(latest)+")", cur, want))
+	}
+	if kc != nil {
+		fmt.Fprintf(o.Out, "\nkube-system/kubeadm-config, back to %s:\n%s", filepath.Base(kc.backup), kc.diff)
+	}
+	if manifestDone && kc == nil {
 		return nil
 	}
-	rel := "/" + manifestRel
-	fmt.Fprint(o.Out, unifiedDiff(rel, rel+" (backup "+filepath.Base(latest)+")", cur, want))
 	if o.DryRun {
 		fmt.Fprintln(o.Out, "\nDry run: nothing written.")
 		return nil
@@ -524,13 +543,26 @@ func revert(ctx context.Context, o *Options) error {
 	}
 	var probe Probe
 	before := ""
-	if !o.NoWait {
+	if !o.NoWait && !manifestDone {
+		var err error
 		if probe, err = o.probe(); err == nil {
 			o.Probe = probe
 			if _, inst, err := probe(ctx); err == nil {
 				before = inst
 			}
 		}
+	}
+	// kubeadm-config first: the apiserver is surely up now, and restarts
+	// once the manifest changes.
+	if kc != nil {
+		if err := kc.apply(ctx); err != nil {
+			fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored (%s): put its ClusterConfiguration back by hand from %s\n", oneLine(err.Error()), kc.backup)
+		} else {
+			fmt.Fprintf(o.Out, "restored kube-system/kubeadm-config ClusterConfiguration from %s\n", kc.backup)
+		}
+	}
+	if manifestDone {
+		return nil
 	}
 	if err := writeAtomic(mp, want, 0o600, o.failAt); err != nil {
 		return fmt.Errorf("revert failed, manifest unchanged: %v", err)
@@ -554,6 +586,48 @@ func revert(ctx context.Context, o *Options) error {
 	fmt.Fprintf(o.Out, "restored %s from %s\n", rel, latest)
 	if probe != nil {
 		return waitRestart(ctx, o, before)
+	}
+	return nil
+}
+
+// pendingKubeadmRevert is a ClusterConfiguration backup to put back.
+type pendingKubeadmRevert struct {
+	*kubeadmRevert
+	backup string
+}
+
+// planKubeadmRevert finds the ClusterConfiguration setup replaced in the
+// run stamped since (the manifest backup being restored) or later. It
+// returns nil when there is nothing to restore, after saying why in one line
+// unless setup never touched kubeadm-config then.
+func (o *Options) planKubeadmRevert(ctx context.Context, since string) *pendingKubeadmRevert {
+	if !o.KubeadmConfig {
+		return nil
+	}
+	saved, err := latestBackup(o.path(backupRel), kubeadmBackupBase)
+	if err != nil || backupStamp(saved, kubeadmBackupBase) < since {
+		return nil // kubeadm-config was left as it was by the run being undone
+	}
+	before, err := os.ReadFile(saved)
+	if err != nil {
+		fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored: %v\n", err)
+		return nil
+	}
+	written, _ := os.ReadFile(saved + kubeadmWrittenSuffix)
+	cs, err := o.client()
+	var r *kubeadmRevert
+	if err == nil {
+		r, err = planKubeadmRevert(ctx, cs, before, written)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored (%s): put its ClusterConfiguration back by hand from %s\n", oneLine(err.Error()), saved)
+	case r.state == kubeadmAlreadyBack:
+		fmt.Fprintf(o.Out, "kube-system/kubeadm-config already holds the ClusterConfiguration of %s\n", saved)
+	case r.state == kubeadmChanged:
+		fmt.Fprintf(o.Err, "kube-system/kubeadm-config was changed since setup wrote it: left alone (its ClusterConfiguration before setup is in %s)\n", saved)
+	default:
+		return &pendingKubeadmRevert{kubeadmRevert: r, backup: saved}
 	}
 	return nil
 }

@@ -113,7 +113,8 @@ func backup(src, dir string, now time.Time) (string, error) {
 	return dst, nil
 }
 
-// latestBackup returns the newest backup of the file named base in dir.
+// latestBackup returns the newest backup of the file named base in dir:
+// <base>.<time>, nothing after the time (a .written record is no backup).
 func latestBackup(dir, base string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -121,8 +122,11 @@ func latestBackup(dir, base string) (string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, base+".") && !strings.HasPrefix(n, ".") && e.Type().IsRegular() {
-			names = append(names, n)
+		n := e.Name()
+		if stamp, ok := strings.CutPrefix(n, base+"."); ok && e.Type().IsRegular() {
+			if _, err := time.Parse(backupTimeFormat, stamp); err == nil {
+				names = append(names, n)
+			}
 		}
 	}
 	if len(names) == 0 {
@@ -130,4 +134,9 @@ func latestBackup(dir, base string) (string, error) {
 	}
 	sort.Strings(names)
 	return filepath.Join(dir, names[len(names)-1]), nil
+}
+
+// backupStamp is the time part of a backup's name, as text (it sorts as time).
+func backupStamp(backupPath, base string) string {
+	return strings.TrimPrefix(filepath.Base(backupPath), base+".")
 }
