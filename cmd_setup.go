@@ -49,7 +49,7 @@ func runSetupCmd(args []string, io *IO) error {
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask: use the flags' values and write")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the policy and the diff, change nothing")
 	fs.BoolVar(&opts.NoWait, "no-wait", false, "do not wait for the apiserver to restart (images, tests)")
-	fs.BoolVar(&opts.Revert, "revert", false, "restore the latest backup of the manifest, byte for byte")
+	fs.BoolVar(&opts.Revert, "revert", false, "restore the latest backup of the manifest, byte for byte, with the policy and the kubeadm-config ClusterConfiguration setup replaced")
 	fs.BoolVar(&opts.PrintKubeadmConfig, "print-kubeadm-config", false, "print the ClusterConfiguration snippet for kubeadm init --config, change nothing")
 	fs.BoolVar(&opts.KubeadmConfig, "kubeadm-config", true, "also update ConfigMap kube-system/kubeadm-config")
 	fs.DurationVar(&opts.Timeout, "timeout", setup.DefaultTimeout, "how long to wait for the apiserver before restoring the backup")
