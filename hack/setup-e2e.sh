@@ -11,8 +11,10 @@
 # Cases:
 #   file     setup --yes --no-wait on kubeadm's manifest; events in the file;
 #            kube-system/kubeadm-config updated for real; the other
-#            control-plane node named.
-#   stdout   setup --mode stdout on the same root; events on stdout.
+#            control-plane node named; --revert puts the manifest and
+#            kubeadm-config back byte for byte.
+#   stdout   setup --mode stdout on the same root; events on stdout; a
+#            kubeadm-config edited after setup is left alone by --revert.
 #   wait     setup without --no-wait while this script restarts the apiserver
 #            (the kubelet's part): setup sees it go down and come back, and
 #            finds the audit events; then a run nobody restarts for times out
@@ -159,6 +161,23 @@ fi
 "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/file2.out" 2>&1 &&
   grep -q 'Nothing to change' "$work/file2.out" && grep -q 'kubeadm-config already has these settings' "$work/file2.out" &&
   pass "second run changes nothing (manifest, policy, kubeadm-config)" || fail "second run: $(cat "$work/file2.out")"
+log "file mode: setup --revert puts the manifest and kubeadm-config back"
+if "$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/revert.out" 2>&1; then
+  pass "setup --revert exited 0"
+else
+  fail "setup --revert failed: $(tail -3 "$work/revert.out")"
+fi
+if cmp -s "$manifest" "$r/etc/kubernetes/manifests/kube-apiserver.yaml"; then
+  pass "manifest back byte for byte"
+else
+  fail "manifest not restored"
+fi
+kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' >"$work/cc.reverted"
+if cmp -s "$cc" "$work/cc.reverted" && grep -q '^restored kube-system/kubeadm-config' "$work/revert.out"; then
+  pass "kubeadm-config's ClusterConfiguration back byte for byte"
+else
+  fail "kubeadm-config not restored: $(diff "$cc" "$work/cc.reverted" | head -5) $(tail -2 "$work/revert.out")"
+fi
 
 # ---- stdout mode -----------------------------------------------------------
 log "stdout mode: setup --mode stdout on the same node"
@@ -176,6 +195,20 @@ if cluster_wait_ready "$c"; then
     fail "no audit event on stdout"
 else
   fail "kube-apiserver did not start in stdout mode: $(apiserver_error)"
+fi
+log "stdout mode: someone else edits kubeadm-config; setup --revert leaves it alone"
+kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' |
+  sed 's/^clusterName: kubernetes$/clusterName: e2e-edited/' >"$work/cc.edited"
+kubectl -n kube-system create configmap kubeadm-config --from-file=ClusterConfiguration="$work/cc.edited" \
+  --dry-run=client -o yaml | kubectl replace -f - >/dev/null
+"$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/revert2.out" 2>&1 ||
+  fail "setup --revert failed: $(tail -3 "$work/revert2.out")"
+kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' >"$work/cc.after"
+if grep -q 'clusterName: e2e-edited' "$work/cc.edited" && cmp -s "$work/cc.edited" "$work/cc.after" &&
+  grep -q 'kubeadm-config was changed since setup wrote it: left alone' "$work/revert2.out"; then
+  pass "kubeadm-config edited by someone else: left alone, said in one line"
+else
+  fail "edited kubeadm-config: $(diff "$work/cc.edited" "$work/cc.after" | head -5) $(cat "$work/revert2.out")"
 fi
 
 # ---- wait: setup watches the restart (this script plays the kubelet) ------
