@@ -48,15 +48,18 @@ cluster_bin() {
   export CLUSTER_BIN
 }
 
-# cluster_free_port: prints a TCP port nobody listens on and that this shell
-# has not handed out yet.
+# cluster_free_port: prints a TCP port no socket uses and that this shell
+# has not handed out yet. It stays below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768 and up), where outgoing connections
+# take their local ports: a port picked there can be taken by a client
+# between the check and the bind (seen once: etcd "address already in use").
 _cluster_ports_given=" "
 cluster_free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     case "$_cluster_ports_given" in *" $p "*) continue ;; esac
-    if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+    if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
       _cluster_ports_given+="$p "
       echo "$p"
       return 0
