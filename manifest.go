@@ -14,7 +14,9 @@ import (
 const defaultManifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 // auditLogFromManifest finds where this kubeadm master's apiserver writes its
-// audit log, so `kauditui` with no SOURCE reads the right file.
+// audit log, so `kauditui` with no SOURCE reads the right file. It reads the
+// manifest leniently (setup.ParseManifest refuses unknown fields, as a writer
+// must): a reader only needs the flag. The last occurrence wins, as in pflag.
 func auditLogFromManifest(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -27,15 +29,22 @@ func auditLogFromManifest(path string) (string, error) {
 	if err := yaml.Unmarshal(b, &pod); err != nil {
 		return "", fmt.Errorf("no SOURCE given and %s does not parse (%v): name an audit log file", path, err)
 	}
+	logPath, found := "", false
 	for _, c := range pod.Spec.Containers {
+		if c.Name != "kube-apiserver" {
+			continue
+		}
 		for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
 			if v, ok := strings.CutPrefix(arg, "--audit-log-path="); ok {
-				if v == "-" {
-					return "", fmt.Errorf("the apiserver writes its audit log to stdout (%s): read its pod log, e.g. kubectl -n kube-system logs kube-apiserver-<node> | kauditui query -", path)
-				}
-				return v, nil
+				logPath, found = v, true
 			}
 		}
+	}
+	switch {
+	case found && logPath == "-":
+		return "", fmt.Errorf("the apiserver writes its audit log to stdout (%s): read its pod log, e.g. kubectl -n kube-system logs kube-apiserver-<node> | kauditui query -", path)
+	case found:
+		return logPath, nil
 	}
 	return "", fmt.Errorf("no SOURCE given and auditing is not enabled in %s: run 'kauditui setup' first, or name an audit log file", path)
 }
