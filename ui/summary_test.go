@@ -45,15 +45,7 @@ func pgTruth(t *testing.T) gjson.Result {
 // pgLoad reads a testdata input (rotated backups included) into a store.
 func pgLoad(t *testing.T, rel string) (Data, audit.Snapshot, []string) {
 	t.Helper()
-	set, err := source.Open([]string{filepath.Join(pgTestdata(), rel)}, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { set.Close() })
-	st := audit.NewStore()
-	if err := set.Load(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
+	st, set := loadStore(t, filepath.Join(pgTestdata(), rel))
 	var names []string
 	for _, in := range set.Inputs() {
 		names = append(names, in.Name)
