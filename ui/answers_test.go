@@ -275,15 +275,7 @@ func TestAnswersGolden(t *testing.T) {
 func BenchmarkAnswersPreview(b *testing.B) {
 	d, snap := pgBig(b)
 	p := pgSized(NewAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*AnswersPage)
-	b.ResetTimer()
-	for i := range b.N {
-		if i%2 == 0 {
-			p.Update(pgKey("j"))
-		} else {
-			p.Update(pgKey("k"))
-		}
-		p.View()
-	}
+	benchCursorKeys(b, p)
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
 }
 

@@ -498,15 +498,7 @@ func BenchmarkSummaryKey(b *testing.B) {
 	d, snap := pgBig(b)
 	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
 	p.View()
-	b.ResetTimer()
-	for i := range b.N {
-		if i%2 == 0 {
-			p.Update(pgKey("j"))
-		} else {
-			p.Update(pgKey("k"))
-		}
-		p.View()
-	}
+	benchCursorKeys(b, p)
 }
 
 // A request counted before its last stage was read (a growing log) moves
@@ -565,5 +557,18 @@ func TestSummaryEveryValueNarrowsExactly(t *testing.T) {
 				t.Errorf("%s %q: %q matches %d requests, the box counted %d", s.title, v.value, expr, got, v.count)
 			}
 		}
+	}
+}
+
+// benchCursorKeys times j and k, alternately, each with a redraw.
+func benchCursorKeys(b *testing.B, p Component) {
+	b.ResetTimer()
+	for i := range b.N {
+		key := "j"
+		if i%2 == 1 {
+			key = "k"
+		}
+		p.Update(pgKey(key))
+		p.View()
 	}
 }
