@@ -57,6 +57,11 @@ type Request struct {
 	Reason   string // annotation authorization.k8s.io/reason
 
 	Events []EventRef // in the order read
+
+	// SharedID is set when another request in the store carries the same
+	// auditID: clients can choose their auditID, so it identifies nothing.
+	SharedID   bool
+	prevSameID *Request // the request that had this auditID before
 }
 
 // Latency is the last stageTimestamp minus requestReceivedTimestamp.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -33,11 +34,13 @@ type Store struct {
 	wmu sync.Mutex // serialises writers (parsing happens outside mu)
 
 	mu       sync.RWMutex
-	byID     map[string]*Request
-	requests []*Request // in order of first event read
+	byID     map[string]*Request // the latest request with each auditID
+	requests []*Request          // in order of first event read
 	klog     []KlogLine
 	other    []OtherLine
 	events   int // audit event lines accepted
+	shared   int // requests whose auditID another request also carries
+	dups     int // event lines dropped as exact repeats of a stage already merged
 	version  uint64
 
 	// writer-only state
@@ -115,13 +118,34 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var latest *Request
 	if e.auditID != "" {
-		req = s.byID[e.auditID]
+		latest = s.byID[e.auditID]
+		var dup bool
+		req, dup = s.owner(latest, e)
+		if dup {
+			s.dups++
+			s.version++
+			return req, false, true
+		}
 	}
 	if req == nil {
 		req = s.newRequest()
 		if e.auditID != "" {
-			req.AuditID = s.in.copy(e.auditID)
+			if latest != nil {
+				// A client chose an auditID already used (kube-apiserver takes
+				// the Audit-ID header as given): a request of its own, flagged.
+				req.AuditID = latest.AuditID
+				req.prevSameID = latest
+				if !latest.SharedID {
+					latest.SharedID = true
+					s.shared++
+				}
+				req.SharedID = true
+				s.shared++
+			} else {
+				req.AuditID = s.in.copy(e.auditID)
+			}
 			s.byID[req.AuditID] = req
 		}
 		s.requests = append(s.requests, req)
@@ -131,6 +155,57 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	s.events++
 	s.version++
 	return req, isNew, true
+}
+
+// maxSameID bounds how many earlier requests with one auditID a stage is
+// tried against: a client reusing one ID a million times must not make
+// loading quadratic (a stage of a request older than that becomes a request
+// of its own, still flagged as sharing its ID).
+const maxSameID = 64
+
+// owner finds, among the requests carrying e's auditID (latest first), the
+// one e is a stage of. Stages belong to one request only when they agree on
+// what identifies it (verb, requestURI, user, requestReceivedTimestamp) and
+// the request does not have that stage yet: the auditID alone is chosen by
+// the client and proves nothing. dup is true when e repeats a stage already
+// merged, to the microsecond (the same line read twice).
+func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
+	received := ParseTime(e.received)
+	stageAt := ParseTime(e.stageAt)
+	n := 0
+	for r := latest; r != nil && n < maxSameID; r, n = r.prevSameID, n+1 {
+		if !s.sameRequest(r, e, received) {
+			continue
+		}
+		for _, ev := range r.Events {
+			if ev.Stage == e.stage {
+				if ev.At.Equal(stageAt) {
+					return r, true
+				}
+				return nil, false // a second stage of one kind: another request
+			}
+		}
+		return r, false
+	}
+	return nil, false
+}
+
+// sameRequest compares the identifying fields of r with those of e, where
+// both have them (a stage may lack a field its request has).
+func (s *Store) sameRequest(r *Request, e *rawEvent, received time.Time) bool {
+	differ := func(have, v string, f int) bool {
+		if have == "" || v == "" {
+			return false
+		}
+		if e.esc&(1<<f) != 0 {
+			return have != unescape(v)
+		}
+		return have != v
+	}
+	if differ(r.Verb, e.verb, fVerb) || differ(r.RequestURI, e.uri, fURI) || differ(r.User, e.user, fUsername) {
+		return false
+	}
+	return r.First.IsZero() || received.IsZero() || r.First.Equal(received)
 }
 
 func (s *Store) newRequest() *Request {
@@ -179,6 +254,12 @@ type Snapshot struct {
 	Other    []OtherLine
 	Events   int
 	Version  uint64
+	// SharedIDs counts requests whose auditID another request also carries
+	// (a client chose it): each is still a request of its own.
+	SharedIDs int
+	// Duplicates counts event lines dropped as repeats of a stage already
+	// read (the same log read twice, overlapping pod-log streams).
+	Duplicates int
 }
 
 // Snapshot returns the store's current contents.
@@ -190,11 +271,13 @@ func (s *Store) Snapshot() Snapshot {
 
 func (s *Store) snapshot() Snapshot {
 	return Snapshot{
-		Requests: s.requests[:len(s.requests):len(s.requests)],
-		Klog:     s.klog[:len(s.klog):len(s.klog)],
-		Other:    s.other[:len(s.other):len(s.other)],
-		Events:   s.events,
-		Version:  s.version,
+		Requests:   s.requests[:len(s.requests):len(s.requests)],
+		Klog:       s.klog[:len(s.klog):len(s.klog)],
+		Other:      s.other[:len(s.other):len(s.other)],
+		Events:     s.events,
+		Version:    s.version,
+		SharedIDs:  s.shared,
+		Duplicates: s.dups,
 	}
 }
 
@@ -213,9 +296,15 @@ func (s *Store) Version() uint64 {
 	return s.version
 }
 
-// Request returns the request with this auditID, or nil.
-func (s *Store) Request(auditID string) *Request {
+// WithID returns the requests that carry auditID, oldest first: one, unless
+// a client reused an ID.
+func (s *Store) WithID(auditID string) []*Request {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.byID[auditID]
+	var out []*Request
+	for r := s.byID[auditID]; r != nil; r = r.prevSameID {
+		out = append(out, r)
+	}
+	slices.Reverse(out)
+	return out
 }

@@ -18,6 +18,11 @@ func validJSON(b []byte) bool {
 	return skipSpace(b, i) == len(b)
 }
 
+// ValidJSON reports whether b is one valid JSON value, like gjson.Valid,
+// but without recursion past maxDepth levels of nesting: a line of ten
+// million '[' is invalid here, where gjson's validator overflows the stack.
+func ValidJSON(b []byte) bool { return validJSON(b) }
+
 // maxDepth bounds nesting so a line of a million '[' cannot overflow the stack.
 const maxDepth = 10000
 

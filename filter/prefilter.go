@@ -112,7 +112,11 @@ func prefieldOf(t parsed) (prefield, bool) {
 		return prefield{}, false
 	}
 	c := newPrefield(key, nil)
-	c.keepReceived = t.field == "user"
+	// impersonatedUser, objectRef.name and objectRef.namespace may be
+	// filled in after RequestReceived (a generateName create gets its name
+	// from the server), and a nested "name" of some other object may be all
+	// the RequestReceived line holds: keep those lines whole.
+	c.keepReceived = t.field == "user" || t.field == "name" || t.field == "ns"
 	if t.field == "resource" {
 		for _, v := range t.values {
 			parts := splitSlash(v)

@@ -21,9 +21,10 @@ const (
 	KindBadJSON               // starts like JSON, does not parse (truncated, corrupted)
 	KindBinary                // NUL bytes or invalid UTF-8
 	KindText                  // any other text (a klog continuation when it follows klog)
+	KindJSONArray             // a JSON array (of events, in a JSON stream input)
 )
 
-var kindNames = [...]string{"blank", "audit", "eventlist", "klog", "json", "bad-json", "binary", "text"}
+var kindNames = [...]string{"blank", "audit", "eventlist", "klog", "json", "bad-json", "binary", "text", "json-array"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -39,8 +40,12 @@ func Classify(line []byte) Kind {
 	if len(t) == 0 {
 		return KindBlank
 	}
+	if t[0] == '[' && audit.ValidJSON(t) {
+		return KindJSONArray
+	}
 	if t[0] == '{' {
-		if !gjson.ValidBytes(t) {
+		// audit's validator bounds nesting; gjson's recursion does not
+		if !audit.ValidJSON(t) {
 			return KindBadJSON
 		}
 		r := gjson.GetManyBytes(t, "kind", "apiVersion")
@@ -76,6 +81,8 @@ func whyOther(k Kind) string {
 		return "EventList without usable items"
 	case KindAudit:
 		return "audit event without usable fields"
+	case KindJSONArray:
+		return "JSON array without audit events"
 	}
 	return "neither audit JSON nor klog"
 }

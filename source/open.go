@@ -35,6 +35,10 @@ type Options struct {
 	// PollInterval is how often a followed file is checked for growth
 	// (default 250ms).
 	PollInterval time.Duration
+	// SpoolMemory is how many bytes of the lines kept from streams, gzip
+	// and CRI inputs stay in memory before the rest goes to a temporary
+	// file (default DefaultSpoolMemory).
+	SpoolMemory int64
 	// Keep, when set, is asked about every line that starts like JSON
 	// before it is parsed; a line it refuses is counted (Set.Skipped) and
 	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
@@ -47,7 +51,14 @@ type Options struct {
 type Input struct {
 	Name   string // the path, or "-" for stdin
 	Format string // "audit", "mixed" (audit+klog), "klog", "cri", "unknown"; "gzip+" prefix when compressed; refined as Load reads
-	Size   int64  // bytes on disk (compressed size for gzip); 0 for stdin
+	Size   int64  // bytes on disk (compressed size for gzip); 0 for stdin and pipes
+
+	// Counted as Load reads: audit events (EventList items and JSON
+	// stream values included), klog messages, other lines.
+	Events, Klog, Other int
+	// Looks says, once read, what an input without audit events holds
+	// ("legacy audit lines (--audit-log-format=legacy)", "text", ...).
+	Looks string
 }
 
 // Set is the inputs named on a command line, expanded with rotated backups.
@@ -56,6 +67,7 @@ type Set struct {
 	mu      sync.Mutex // guards inputs[i].Input (Format changes while loading)
 	inputs  []*input
 	skipped atomic.Int64
+	spool   spool
 }
 
 // Skipped is the number of lines that Options.Keep refused.
@@ -63,13 +75,18 @@ func (s *Set) Skipped() int64 { return s.skipped.Load() }
 
 type input struct {
 	Input
-	file   *os.File      // nil for stdin
-	stdin  *bufio.Reader // for "-"
-	gz     bool
-	cri    bool
-	live   bool      // the file named on the command line (followed with Follow)
-	mem    *memLines // raw audit lines kept in memory (stdin, gzip, CRI)
-	warned bool
+	file    *os.File      // nil for stdin
+	stream  *bufio.Reader // stdin, pipes, FIFOs, character devices: read once, never seeked
+	family  string        // inputs of one family (a live log and its backups) are one stream in time
+	gz      bool
+	cri     bool
+	pretty  bool // a stream of JSON values that span lines (jq . output)
+	crOnly  bool // lines end in a lone \r
+	live    bool // the file named on the command line (followed with Follow)
+	spooled bool // lines are kept in the set's spool (the input cannot be read again)
+	warned  bool
+	read    bool // something was read without error
+	head    []byte
 }
 
 // Open opens every path, each with its rotated backups before it (oldest
@@ -83,7 +100,11 @@ func Open(paths []string, opt Options) (*Set, error) {
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 250 * time.Millisecond
 	}
+	if opt.SpoolMemory <= 0 {
+		opt.SpoolMemory = DefaultSpoolMemory
+	}
 	s := &Set{opt: opt}
+	s.spool.memLimit = opt.SpoolMemory
 	var problems []string
 	stdinUsed := false
 	var planned []plannedFile
@@ -109,6 +130,9 @@ func Open(paths []string, opt Options) (*Set, error) {
 	}
 	for _, pf := range orderFiles(planned) {
 		in, err := openFile(pf.path, pf.live)
+		if in != nil {
+			in.family = filepath.Clean(pf.family)
+		}
 		if err != nil {
 			if pf.live && pf.backups > 0 && errors.Is(err, os.ErrNotExist) {
 				problems = append(problems, fmt.Sprintf("%s: not found; reading its %d rotated backups", pf.path, pf.backups))
@@ -141,11 +165,31 @@ func (s *Set) openStdin() (*input, error) {
 	if s.opt.Stdin == nil {
 		return nil, errors.New("-: no standard input")
 	}
-	br := bufio.NewReaderSize(s.opt.Stdin, 1<<20)
-	in := &input{Input: Input{Name: "-"}, stdin: br, mem: &memLines{}}
-	head, _ := br.Peek(64 << 10)
-	in.sniff(head)
+	in := &input{Input: Input{Name: "-"}, family: "-"}
+	in.openStream(s.opt.Stdin)
 	return in, nil
+}
+
+// openStream reads r once, from its start: stdin, a pipe (<(cmd), a FIFO,
+// /dev/stdin), anything that cannot be seeked or read again.
+func (in *input) openStream(r io.Reader) {
+	in.stream = bufio.NewReaderSize(r, 1<<20)
+	in.spooled = true
+	head, _ := in.stream.Peek(64 << 10)
+	if isGzip(head) {
+		in.gz = true
+		head = gunzipHead(head)
+	}
+	in.sniff(head)
+}
+
+func gunzipHead(head []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(head))
+	if err != nil {
+		return nil
+	}
+	out, _ := io.ReadAll(io.LimitReader(zr, 64<<10))
+	return out
 }
 
 func openFile(path string, live bool) (*input, error) {
@@ -163,18 +207,20 @@ func openFile(path string, live bool) (*input, error) {
 		return nil, fmt.Errorf("%s: is a directory (give the log file inside it)", path)
 	}
 	in := &input{Input: Input{Name: path, Size: fi.Size()}, file: f, live: live}
+	if !fi.Mode().IsRegular() {
+		// a pipe or device: read it as a stream (ReadAt and Seek fail)
+		in.Size = 0
+		in.live = false
+		in.openStream(f)
+		return in, nil
+	}
 	head := make([]byte, 64<<10)
 	n, _ := f.ReadAt(head, 0)
 	head = head[:n]
 	if isGzip(head) {
 		in.gz = true
-		in.mem = &memLines{}
-		zr, err := gzip.NewReader(bytes.NewReader(head))
-		if err == nil {
-			head, _ = io.ReadAll(io.LimitReader(zr, 64<<10))
-		} else {
-			head = nil
-		}
+		in.spooled = true
+		head = gunzipHead(head)
 	}
 	in.sniff(head)
 	return in, nil
@@ -196,6 +242,12 @@ func isGzip(head []byte) bool {
 // sniff guesses the format from the first lines; Load refines it.
 func (in *input) sniff(head []byte) {
 	var audit, klog bool
+	in.head = append([]byte(nil), head[:min(len(head), 4096)]...)
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		in.crOnly = true // classic Mac line ends: read \r as \n
+		head = bytes.ReplaceAll(head, []byte{'\r'}, []byte{'\n'})
+	}
+	first := true
 	for len(head) > 0 {
 		i := bytes.IndexByte(head, '\n')
 		if i < 0 {
@@ -203,9 +255,14 @@ func (in *input) sniff(head []byte) {
 		}
 		l := head[:i]
 		head = head[i+1:]
-		if len(bytes.TrimSpace(l)) == 0 {
+		t := bytes.TrimSpace(l)
+		if len(t) == 0 {
 			continue
 		}
+		if first && (string(t) == "{" || t[0] == '[') {
+			in.pretty = true // pretty-printed JSON values (jq ., an EventList) or an array of events
+		}
+		first = false
 		if _, ok := ParseCRI(l); ok {
 			in.cri = true
 			break
@@ -216,8 +273,8 @@ func (in *input) sniff(head []byte) {
 			klog = true
 		}
 	}
-	if in.cri && in.mem == nil {
-		in.mem = &memLines{}
+	if in.cri {
+		in.spooled = true
 	}
 	in.Format = in.formatName(audit, klog)
 }
@@ -253,7 +310,7 @@ func (s *Set) Inputs() []Input {
 
 // Close closes every file.
 func (s *Set) Close() error {
-	var first error
+	first := s.spool.close()
 	for _, in := range s.inputs {
 		if in.file != nil {
 			if err := in.file.Close(); err != nil && first == nil {
@@ -291,8 +348,8 @@ func Backups(path string) ([]string, error) {
 	}
 	var found []backup
 	for _, e := range entries {
-		if e.IsDir() {
-			continue
+		if !e.Type().IsRegular() && !regularBehindLink(dir, e) {
+			continue // a FIFO named like a backup would hang open()
 		}
 		name := e.Name()
 		rest := strings.TrimSuffix(name, ".gz")
@@ -320,6 +377,14 @@ func Backups(path string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+func regularBehindLink(dir string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, e.Name()))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func lumberjackTime(name, stem, ext string) (time.Time, bool) {

@@ -89,14 +89,28 @@ func startsJSON(text []byte) bool {
 // (A variable for tests and benchmarks.)
 var loadWorkers = func() int { return runtime.GOMAXPROCS(0) }
 
-// drainParallel is drain with the scanning spread over workers goroutines.
-func (r *reader) drainParallel(ctx context.Context, workers int) error {
+// parallel is a running pipeline: batches come back in input order.
+type parallel struct {
+	ordered chan *batch
+	free    chan *batch
+	quit    chan struct{} // closed by stop: the goroutines end
+	cur     *batch
+	i       int
+	readErr error // set by the reading goroutine before it closes ordered
+}
+
+// startParallel starts the reading goroutine and the scanning workers.
+func (r *reader) startParallel(ctx context.Context, workers int) {
+	pl := &parallel{
+		ordered: make(chan *batch, 2*workers+2),
+		free:    make(chan *batch, 2*workers+4),
+		quit:    make(chan struct{}),
+	}
+	r.par = pl
 	work := make(chan *batch, workers)
-	ordered := make(chan *batch, 2*workers+2)
-	free := make(chan *batch, 2*workers+4)
 	get := func() *batch {
 		select {
-		case b := <-free:
+		case b := <-pl.free:
 			b.reset()
 			return b
 		default:
@@ -105,20 +119,30 @@ func (r *reader) drainParallel(ctx context.Context, workers int) error {
 			return b
 		}
 	}
-	var readErr error
 	lr := r.lr
 	go func() {
-		defer close(ordered)
+		defer close(pl.ordered)
 		defer close(work)
 		b := get()
+		stopped := false
 		send := func(next *batch) {
 			b.seal()
-			work <- b
-			ordered <- b
+			select {
+			case work <- b:
+			case <-pl.quit:
+				stopped = true
+				return
+			}
+			select {
+			case pl.ordered <- b:
+			case <-pl.quit:
+				stopped = true
+				return
+			}
 			b = next
 		}
 		lr.handoff = func() {
-			if len(b.lines) == 0 {
+			if len(b.lines) == 0 || stopped {
 				return // nothing aliases buf: the reader may reuse it
 			}
 			next := get()
@@ -128,21 +152,21 @@ func (r *reader) drainParallel(ctx context.Context, workers int) error {
 			send(next)
 		}
 		defer func() { lr.handoff = nil }()
-		for n := 0; ; n++ {
+		for n := 0; !stopped; n++ {
 			if n&4095 == 4095 {
 				if err := ctx.Err(); err != nil {
-					readErr = err
-					break
+					pl.readErr = err
+					return
 				}
 			}
 			l, err := lr.next()
 			if err != nil {
-				readErr = err
+				pl.readErr = err
 				break
 			}
 			b.lines = append(b.lines, l)
 		}
-		if len(b.lines) > 0 {
+		if len(b.lines) > 0 && !stopped {
 			b.buf = nil // the reader keeps its buffer; it reads no more
 			send(nil)
 		}
@@ -156,30 +180,60 @@ func (r *reader) drainParallel(ctx context.Context, workers int) error {
 			}
 		}()
 	}
-	for b := range ordered {
-		<-b.done
-		for i := range b.lines {
-			r.pre = &b.pre[i]
-			r.line(b.lines[i])
-		}
-		r.pre = nil
-		if cap(b.buf) <= batchKeep {
-			select {
-			case free <- b:
-			default:
+}
+
+// pullBatch is pull from the pipeline.
+func (r *reader) pullBatch(ctx context.Context) (line, bool) {
+	pl := r.par
+	for {
+		if b := pl.cur; b != nil {
+			if pl.i < len(b.lines) {
+				i := pl.i
+				pl.i++
+				r.pre = &b.pre[i]
+				r.in.read = true
+				return b.lines[i], true
+			}
+			pl.cur = nil
+			if cap(b.buf) <= batchKeep {
+				select {
+				case pl.free <- b:
+				default:
+				}
 			}
 		}
+		b, ok := <-pl.ordered
+		if !ok {
+			// ordered is closed after readErr was set: the read happens after.
+			r.pre = nil
+			r.par = nil
+			if err := pl.readErr; err != nil && err == ctx.Err() {
+				return line{}, false
+			}
+			r.readFailed(pl.readErr)
+			return line{}, false
+		}
+		<-b.done
+		pl.cur, pl.i = b, 0
 	}
-	// ordered is closed after readErr was set: the read happens after.
-	if readErr == ctx.Err() && readErr != nil {
-		return readErr
+}
+
+// stop ends a running pipeline early (ctx ended while merging).
+func (r *reader) stop() {
+	if pl := r.par; pl != nil {
+		close(pl.quit)
+		for b := range pl.ordered { // let the reading goroutine finish
+			<-b.done
+		}
+		r.par = nil
 	}
-	r.readFailed(readErr)
-	return nil
 }
 
 // readFailed warns about an input that failed part-way (err is not io.EOF).
 func (r *reader) readFailed(err error) {
+	if err == io.EOF {
+		r.in.read = true
+	}
 	if err != nil && err != io.EOF && !r.in.warned {
 		r.in.warned = true
 		r.set.warn(r.failMessage(err))

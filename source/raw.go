@@ -1,91 +1,218 @@
 package source
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 
 	"github.com/kauditui/kauditui/audit"
 )
 
-// memChunk is the size of the byte chunks that hold the raw audit lines of
-// inputs that cannot be read again (stdin, gzip, CRI): big and pointer-free,
-// so a million lines cost the GC nothing to scan.
-const memChunk = 4 << 20
+// Lines of inputs that cannot be read again (stdin, pipes, gzip, CRI logs,
+// whose joined lines exist nowhere whole) are copied into the set's spool as
+// they are read: every audit line, every klog message and (up to a budget)
+// the other lines, so that what is shown is the line that was logged. A Ref
+// into the spool has a negative Off: -(spool offset)-1.
+//
+// The first DefaultSpoolMemory bytes stay in memory, in big pointer-free
+// chunks the GC never scans; the rest goes to a temporary file (mode 0600,
+// unlinked at once so it is gone when kauditui exits, however it exits), so
+// a gzip bomb or a 10 GB pipe does not become 10 GB of memory.
 
-// memLines keeps raw lines by stream offset.
-type memLines struct {
-	mu     sync.RWMutex
-	chunks [][]byte
-	index  []memEntry // by off, increasing
+// DefaultSpoolMemory is how much of the spool is kept in memory.
+const DefaultSpoolMemory = 64 << 20
+
+const (
+	spoolChunk = 4 << 20 // in-memory chunk size
+	spoolWBuf  = 1 << 20 // write buffer in front of the spool file
+	// otherKeep bounds what is kept of one "other" line and of all of them:
+	// garbage must not fill the disk.
+	otherKeep      = 64 << 10
+	otherKeepTotal = 64 << 20
+)
+
+type spool struct {
+	mu       sync.RWMutex
+	memLimit int64
+	chunks   [][]byte // in memory: [0, memBytes)
+	starts   []int64  // offset of each chunk
+	memBytes int64
+	file     *os.File // [memBytes, memBytes+fileBytes)
+	fileErr  error
+	fileSize int64 // bytes written to file
+	wbuf     []byte
+	size     int64 // total bytes
+	other    int64 // bytes kept of "other" lines
 }
 
-type memEntry struct {
-	off   int64
-	chunk int32
-	pos   int32
-	n     int32
-}
+func spooledOff(off int64) int64   { return -off - 1 }
+func isSpooled(ref audit.Ref) bool { return ref.Off < 0 }
 
-func (m *memLines) add(off int64, b []byte) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.index) > 0 && m.index[len(m.index)-1].off >= off {
-		return // kept already (several items of one EventList line)
+// add keeps b and returns its spool offset.
+func (s *spool) add(b []byte) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	off := s.size
+	if s.file == nil && s.fileErr == nil && s.memBytes+int64(len(b)) <= s.memLimit {
+		s.addMem(b)
+		s.size += int64(len(b))
+		return off, nil
 	}
+	if s.file == nil {
+		if s.fileErr != nil {
+			return 0, s.fileErr
+		}
+		f, err := os.CreateTemp("", "kauditui-spool-*")
+		if err != nil {
+			s.fileErr = fmt.Errorf("keeping lines of a stream: %v (set TMPDIR to a writable folder)", err)
+			return 0, s.fileErr
+		}
+		os.Remove(f.Name()) // gone on exit, even a crash; the open file lives on
+		s.file = f
+	}
+	if len(s.wbuf)+len(b) > spoolWBuf {
+		if err := s.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(b) > spoolWBuf {
+		if _, err := s.file.WriteAt(b, s.fileSize); err != nil {
+			return 0, err
+		}
+		s.fileSize += int64(len(b))
+	} else {
+		if s.wbuf == nil {
+			s.wbuf = make([]byte, 0, spoolWBuf)
+		}
+		s.wbuf = append(s.wbuf, b...)
+	}
+	s.size += int64(len(b))
+	return off, nil
+}
+
+func (s *spool) addMem(b []byte) {
 	var c []byte
-	if len(m.chunks) > 0 {
-		c = m.chunks[len(m.chunks)-1]
-	}
-	if len(b) > memChunk/4 {
-		// a big line gets a chunk of its own (the next small line starts a
-		// new chunk: big lines are rare enough for the waste not to matter)
-		m.chunks = append(m.chunks, append([]byte(nil), b...))
-		m.index = append(m.index, memEntry{off: off, chunk: int32(len(m.chunks) - 1), n: int32(len(b))})
-		return
+	if n := len(s.chunks); n > 0 {
+		c = s.chunks[n-1]
 	}
 	if c == nil || cap(c)-len(c) < len(b) {
-		c = make([]byte, 0, memChunk)
-		m.chunks = append(m.chunks, c)
+		c = make([]byte, 0, max(spoolChunk, len(b)))
+		s.chunks = append(s.chunks, c)
+		s.starts = append(s.starts, s.memBytes)
 	}
-	pos := len(c)
-	c = append(c, b...)
-	m.chunks[len(m.chunks)-1] = c
-	m.index = append(m.index, memEntry{off: off, chunk: int32(len(m.chunks) - 1), pos: int32(pos), n: int32(len(b))})
+	s.chunks[len(s.chunks)-1] = append(c, b...)
+	s.memBytes += int64(len(b))
 }
 
-// get returns a copy of n bytes at stream offset off: a kept line, or part
-// of one (an item of an EventList line).
-func (m *memLines) get(off int64, n int) ([]byte, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	i := sort.Search(len(m.index), func(i int) bool { return m.index[i].off > off }) - 1
-	if i < 0 {
-		return nil, false
+func (s *spool) flush() error {
+	if len(s.wbuf) == 0 {
+		return nil
 	}
-	e := m.index[i]
-	d := off - e.off
-	if d < 0 || n < 0 || d+int64(n) > int64(e.n) {
-		return nil, false
+	if _, err := s.file.WriteAt(s.wbuf, s.fileSize); err != nil {
+		return err
 	}
-	start := int64(e.pos) + d
-	return append([]byte(nil), m.chunks[e.chunk][start:start+int64(n)]...), true
+	s.fileSize += int64(len(s.wbuf))
+	s.wbuf = s.wbuf[:0]
+	return nil
 }
 
-// Raw returns the raw line (or EventList item) that ref names, as it was in
-// the input: read again with ReadAt from plain files, from memory for stdin,
-// gzip and CRI inputs (which keep their audit lines only). The bytes are the
-// caller's.
+// unadd takes back the last add (of n bytes at off) when nothing came
+// after it and it is still in memory or the write buffer: a repeated line
+// that the store dropped need not be kept.
+func (s *spool) unadd(off int64, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if off+int64(n) != s.size {
+		return
+	}
+	if s.file == nil {
+		c := s.chunks[len(s.chunks)-1]
+		if len(c) < n {
+			return
+		}
+		s.chunks[len(s.chunks)-1] = c[:len(c)-n]
+		s.memBytes -= int64(n)
+	} else {
+		if len(s.wbuf) < n {
+			return
+		}
+		s.wbuf = s.wbuf[:len(s.wbuf)-n]
+	}
+	s.size -= int64(n)
+}
+
+// keptOther reserves room for n bytes of an "other" line; false once the
+// budget for them is spent.
+func (s *spool) keptOther(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.other+int64(n) > otherKeepTotal {
+		return false
+	}
+	s.other += int64(n)
+	return true
+}
+
+// get returns a copy of the n bytes at spool offset off.
+func (s *spool) get(off int64, n int) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if off < 0 || n < 0 || off+int64(n) > s.size {
+		return nil, errors.New("not in the spool")
+	}
+	out := make([]byte, n)
+	if off < s.memBytes {
+		i := sort.Search(len(s.starts), func(i int) bool { return s.starts[i] > off }) - 1
+		c := s.chunks[i][off-s.starts[i]:]
+		if len(c) < n {
+			return nil, errors.New("not in the spool")
+		}
+		copy(out, c)
+		return out, nil
+	}
+	fo := off - s.memBytes
+	if fo >= s.fileSize { // still in the write buffer
+		copy(out, s.wbuf[fo-s.fileSize:])
+		return out, nil
+	}
+	if _, err := s.file.ReadAt(out, fo); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *spool) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file == nil {
+		return nil
+	}
+	err := s.file.Close()
+	s.file = nil
+	s.fileErr = errors.New("closed")
+	return err
+}
+
+// Raw returns the raw line (or EventList item, or klog message with its
+// continuation lines) that ref names, as it was in the input: read again
+// with ReadAt from plain files, from the spool for streams, gzip and CRI
+// inputs. The bytes are the caller's.
 func (s *Set) Raw(ref audit.Ref) ([]byte, error) {
 	if ref.Input < 0 || int(ref.Input) >= len(s.inputs) || ref.Len < 0 {
 		return nil, fmt.Errorf("no input %d", ref.Input)
 	}
 	in := s.inputs[ref.Input]
-	if in.mem != nil {
-		if b, ok := in.mem.get(ref.Off, int(ref.Len)); ok {
-			return b, nil
+	if isSpooled(ref) {
+		b, err := s.spool.get(spooledOff(ref.Off), int(ref.Len))
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %v", in.Name, ref.Line, err)
 		}
-		return nil, fmt.Errorf("%s: line %d is not kept (only audit lines of %s inputs are)", in.Name, ref.Line, in.Format)
+		return b, nil
+	}
+	if in.file == nil || in.spooled {
+		return nil, fmt.Errorf("%s: line %d is not kept (a stream keeps its audit and klog lines, and the first %d KiB of other lines while %d MiB last)", in.Name, ref.Line, otherKeep>>10, otherKeepTotal>>20)
 	}
 	b := make([]byte, ref.Len)
 	if _, err := in.file.ReadAt(b, ref.Off); err != nil {

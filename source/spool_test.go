@@ -1,0 +1,96 @@
+package source
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// A gzip input whose decompressed lines are far bigger than the spool's
+// memory: the rest goes to a temporary file (0600, already unlinked), every
+// line can be read again, and the heap does not hold the decompressed size.
+func TestGzipSpillsToAnUnlinkedTempFile(t *testing.T) {
+	lines := sampleLines(t)
+	var b strings.Builder
+	n := 0
+	for b.Len() < 24<<20 { // 24 MiB of distinct events
+		for _, l := range lines {
+			b.WriteString(strings.Replace(l, `"auditID":"`, fmt.Sprintf(`"auditID":"%d-`, n), 1))
+			b.WriteByte('\n')
+		}
+		n++
+	}
+	plain := b.String()
+	path := filepath.Join(t.TempDir(), "audit-2026-11-26T03-04-26.736.log.gz")
+	os.WriteFile(path, gz(t, plain), 0o600)
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := load(t, []string{path}, Options{SpoolMemory: 1 << 20})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// the store's requests take heap; the lines must not
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(len(plain))*3/4 {
+		t.Errorf("heap grew %d MiB for %d MiB of decompressed lines", grew>>20, len(plain)>>20)
+	}
+	if sp := &r.set.spool; sp.memBytes > 1<<20 || sp.fileSize+int64(len(sp.wbuf)) < int64(len(plain))-(2<<20) {
+		t.Errorf("spool: %d bytes in memory, %d in its file, for %d", sp.memBytes, sp.fileSize, len(plain))
+	}
+	if r.snap.Events != strings.Count(plain, "\n") {
+		t.Fatalf("%d events, want %d", r.snap.Events, strings.Count(plain, "\n"))
+	}
+	want := strings.Split(strings.TrimSuffix(plain, "\n"), "\n")
+	for _, i := range []int{0, len(r.snap.Requests) / 2, len(r.snap.Requests) - 1} {
+		for _, e := range r.snap.Requests[i].Events {
+			got, err := r.set.Raw(e.Ref)
+			if err != nil || string(got) != want[e.Line-1] {
+				t.Fatalf("request %d, line %d: %v %.80q", i, e.Line, err, got)
+			}
+		}
+	}
+	spools := 0
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if !strings.Contains(target, "kauditui-spool") {
+			continue
+		}
+		spools++
+		if !strings.HasSuffix(target, "(deleted)") {
+			t.Errorf("spool file %s is still in its folder", target)
+		}
+		if fi, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name())); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("spool file mode %v (%v), want 0600", fi.Mode().Perm(), err)
+		}
+	}
+	if spools != 1 {
+		t.Errorf("%d spool files open, want 1", spools)
+	}
+	r.set.Close()
+	fds, _ = os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.Contains(target, "kauditui-spool") {
+			t.Errorf("spool file still open after Close")
+		}
+	}
+}
+
+// A gzip bomb of one event repeated: the repeats are dropped and not kept.
+func TestGzipBombOfRepeatsKeepsOneLine(t *testing.T) {
+	line := sampleLines(t)[0]
+	plain := bytes.Repeat([]byte(line+"\n"), 100000)
+	path := filepath.Join(t.TempDir(), "bomb.gz")
+	os.WriteFile(path, gz(t, string(plain)), 0o600)
+	r := load(t, []string{path}, Options{})
+	if len(r.snap.Requests) != 1 || r.snap.Duplicates != 99999 {
+		t.Fatalf("%d requests, %d duplicates", len(r.snap.Requests), r.snap.Duplicates)
+	}
+	if r.set.spool.size != int64(len(line)) {
+		t.Errorf("spool holds %d bytes, want the one line (%d)", r.set.spool.size, len(line))
+	}
+}
