@@ -2,12 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,6 +132,10 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	snap := store.Snapshot()
+	if err := o.explainEmpty(set, snap); err != nil {
+		return err
+	}
+	o.warnTrust(snap)
 	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
 	defer out.Flush()
 
@@ -158,6 +162,40 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	return nil
 }
 
+// explainEmpty says in one line why nothing can match when the inputs hold
+// no audit event at all: what they look like, and what kauditui reads.
+func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
+	if snap.Events > 0 || snap.Duplicates > 0 || set.Skipped() > 0 || o.Output == "klog" && len(snap.Klog) > 0 {
+		return nil
+	}
+	var what []string
+	empty := true
+	for _, in := range set.Inputs() {
+		if in.Looks != "" {
+			what = append(what, in.Name+" holds "+in.Looks)
+		}
+		empty = empty && in.Klog == 0 && in.Other == 0
+	}
+	msg := "query: no audit events: " + strings.Join(what, "; ")
+	if o.Output == "klog" {
+		msg = "query: no apiserver log lines: " + strings.Join(what, "; ")
+	}
+	if empty {
+		return &exitError{code: 1, msg: msg}
+	}
+	return &exitError{code: 2, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
+}
+
+// warnTrust names what the log says about itself that a reader must know.
+func (o *queryOptions) warnTrust(snap audit.Snapshot) {
+	if snap.SharedIDs > 0 {
+		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d requests carry an auditID that another request carries too (clients can choose their Audit-ID header); each is shown as a request of its own (-q 'id=...' lists them)\n", snap.SharedIDs)
+	}
+	if snap.Duplicates > 0 {
+		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d event lines repeat lines already read (the same log named twice?); each was counted once\n", snap.Duplicates)
+	}
+}
+
 func (o *queryOptions) color() bool {
 	return o.IO.OutTTY && !o.NoColor && o.IO.Getenv("NO_COLOR") == ""
 }
@@ -177,26 +215,70 @@ func matchRequests(reqs []*audit.Request, f *filter.Filter, raw func(audit.Ref) 
 	return out
 }
 
-// printJSON writes the matching requests' raw events unchanged, in log order.
+// printJSON writes the matching requests' raw events unchanged (a JSON
+// value that spanned lines is compacted to one), each input's in log order
+// and several inputs merged by time, as the store merged them.
 func printJSON(w *bufio.Writer, set *source.Set, reqs []*audit.Request) error {
-	var refs []audit.Ref
+	var events []audit.EventRef
 	for _, r := range reqs {
-		for _, e := range r.Events {
-			refs = append(refs, e.Ref)
-		}
+		events = append(events, r.Events...)
 	}
-	slices.SortFunc(refs, func(a, b audit.Ref) int {
-		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Off, b.Off))
-	})
-	for _, ref := range refs {
-		b, err := set.Raw(ref)
+	return writeEvents(w, set, events)
+}
+
+// writeEvents writes events (copies: the store may be merging) raw, in the
+// order of mergeByTime.
+func writeEvents(w *bufio.Writer, set *source.Set, events []audit.EventRef) error {
+	for _, e := range mergeByTime(events) {
+		b, err := set.Raw(e.Ref)
 		if err != nil {
-			return fmt.Errorf("query: reading event at line %d again: %w", ref.Line, err)
+			return fmt.Errorf("query: reading event at line %d again: %w", e.Line, err)
+		}
+		if bytes.IndexByte(b, '\n') >= 0 {
+			var c bytes.Buffer
+			if json.Compact(&c, b) == nil {
+				b = c.Bytes()
+			}
 		}
 		w.Write(b)
 		w.WriteByte('\n')
 	}
 	return nil
+}
+
+// mergeByTime orders events by input and line (Line, not Off: a stream's
+// lines sit in the spool), then merges the inputs by stage time, so each
+// input keeps its own order.
+func mergeByTime(events []audit.EventRef) []audit.EventRef {
+	slices.SortFunc(events, func(a, b audit.EventRef) int {
+		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Off, b.Off))
+	})
+	var runs [][]audit.EventRef
+	for i := 0; i < len(events); {
+		j := i
+		for j < len(events) && events[j].Input == events[i].Input {
+			j++
+		}
+		runs = append(runs, events[i:j])
+		i = j
+	}
+	if len(runs) <= 1 {
+		return events
+	}
+	out := make([]audit.EventRef, 0, len(events))
+	for len(runs) > 0 {
+		best := 0
+		for i := 1; i < len(runs); i++ {
+			if runs[i][0].At.Before(runs[best][0].At) {
+				best = i
+			}
+		}
+		out = append(out, runs[best][0])
+		if runs[best] = runs[best][1:]; len(runs[best]) == 0 {
+			runs = append(runs[:best], runs[best+1:]...)
+		}
+	}
+	return out
 }
 
 func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit.KlogLine) error {
@@ -257,81 +339,4 @@ func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
 		}
 		fmt.Fprintf(w, "%*d  %s\n", width, r.n, sanitize(v))
 	}
-}
-
-// follow prints requests as they complete while the sources grow, until ctx
-// ends or the user interrupts.
-func (o *queryOptions) follow(ctx context.Context, set *source.Set, store *audit.Store, f *filter.Filter) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-	loadErr := make(chan error, 1)
-	go func() { loadErr <- set.Load(ctx, store) }()
-
-	printed := map[*audit.Request]bool{}
-	out := bufio.NewWriter(o.IO.Out)
-	t := newTablePrinter(o.IO, o.Output == "wide", o.color())
-	t.fixed = true
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	klogSeen := 0
-	flush := func(final bool) error {
-		snap := store.Snapshot()
-		if o.Output == "klog" {
-			for _, l := range snap.Klog[klogSeen:] {
-				if b, err := set.Raw(l.Ref); err == nil {
-					out.Write(b)
-					out.WriteByte('\n')
-				}
-			}
-			klogSeen = len(snap.Klog)
-			return out.Flush()
-		}
-		var ready []*audit.Request
-		store.Read(func(s audit.Snapshot) {
-			for _, r := range s.Requests {
-				if printed[r] || !(final || finished(r)) {
-					continue
-				}
-				printed[r] = true
-				if f.NeedsRaw() && !f.MatchRaw(r, set.Raw) || !f.NeedsRaw() && !f.Match(r) {
-					continue
-				}
-				ready = append(ready, r)
-			}
-		})
-		if o.Output == "json" {
-			if err := printJSON(out, set, ready); err != nil {
-				return err
-			}
-		} else {
-			t.print(out, ready)
-		}
-		return out.Flush()
-	}
-	for {
-		select {
-		case err := <-loadErr:
-			ferr := flush(true)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				return usageError("query: %v", err)
-			}
-			return ferr
-		case <-tick.C:
-			if err := flush(false); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// finished says whether a request has reached its last stage, so follow mode
-// prints it once with its final code and latency.
-func finished(r *audit.Request) bool {
-	switch r.Stage {
-	case "ResponseComplete", "Panic":
-		return true
-	case "ResponseStarted":
-		return r.Code >= 400 // a failed authentication ends here
-	}
-	return false
 }

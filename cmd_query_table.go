@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/ui"
@@ -16,12 +16,18 @@ import (
 var sanitize = ui.Sanitize
 
 // tablePrinter writes requests as aligned columns: sized to the content, and
-// to the terminal's width when the output is a terminal.
+// to the terminal's width when the output is a terminal. Widths, padding and
+// truncation count screen cells, not bytes or runes: a CJK character or an
+// emoji takes two cells, a combining mark none.
 type tablePrinter struct {
-	wide       bool
-	color      bool
-	width      int  // 0: no limit (not a terminal)
-	fixed      bool // follow mode: columns cannot be sized to content seen later
+	wide  bool
+	color bool
+	width int // 0: no limit (not a terminal)
+	// fixed is follow mode: rows come in batches, so the columns cannot be
+	// sized to the content; they are sized once, before the first batch,
+	// and every batch uses those widths.
+	fixed      bool
+	fixedW     []int
 	headerDone bool
 }
 
@@ -33,29 +39,51 @@ func newTablePrinter(io *IO, wide, color bool) *tablePrinter {
 	return &tablePrinter{wide: wide, color: color, width: w}
 }
 
+// gap is the space between two columns.
+const gap = 2
+
 type column struct {
 	title string
-	min   int  // a shrinkable column is never made narrower than this
-	grow  bool // takes what is left / gives up room first
+	short string // the title when the column is narrower than title (none: title is cut)
+	min   int    // the column is never made narrower than this (in cells)
+	want  int    // follow mode: the width it starts from, before any row is seen
+	grow  bool   // follow mode on a terminal: takes the room left
 }
 
+// columns are the table's columns. The minimums of the default table add
+// up, with the gaps, to 74 cells, so it fits an 80-column terminal; TIME
+// keeps its full date and time.
 func (t *tablePrinter) columns() []column {
 	cols := []column{
-		{title: "TIME", min: 19},
-		{title: "USER", min: 12, grow: true},
-		{title: "VERB", min: 6},
-		{title: "RESOURCE", min: 10, grow: true},
-		{title: "NAMESPACE/NAME", min: 14, grow: true},
-		{title: "CODE", min: 4},
-		{title: "LATENCY", min: 7},
+		{title: "TIME", min: 19, want: 19},
+		{title: "USER", min: 10, want: 40, grow: true},
+		{title: "VERB", min: 6, want: 6},
+		{title: "RESOURCE", min: 8, want: 40, grow: true},
+		{title: "NAMESPACE/NAME", short: "NS/NAME", min: 8, want: 40, grow: true},
+		{title: "CODE", min: 4, want: 4},
+		{title: "LATENCY", min: 7, want: 7},
 	}
 	if t.wide {
 		cols = append(cols,
-			column{title: "SOURCE-IP", min: 9},
-			column{title: "AGENT", min: 10, grow: true},
-			column{title: "AUDIT-ID", min: 36})
+			column{title: "SOURCE-IP", min: 9, want: 15},
+			column{title: "AGENT", min: 10, want: 48, grow: true},
+			column{title: "AUDIT-ID", min: 36, want: 36})
 	}
 	return cols
+}
+
+// tableRow is one request rendered: its cells (sanitised) and its colour.
+// It holds no reference to the request, so it can be written after the
+// store has changed it.
+type tableRow struct {
+	cells []string
+	color string
+}
+
+// row renders r. In follow mode, call it while r cannot change (under
+// audit.Store.Read).
+func (t *tablePrinter) row(r *audit.Request) tableRow {
+	return tableRow{cells: t.cells(r), color: t.rowColor(r)}
 }
 
 func (t *tablePrinter) cells(r *audit.Request) []string {
@@ -101,38 +129,66 @@ func formatLatency(d time.Duration) string {
 	}
 }
 
-// widths sizes each column to its widest cell, then shrinks the growable
-// columns, widest first, until the row fits the terminal.
-func (t *tablePrinter) widths(cols []column, rows [][]string) []int {
+// cellWidth is how many terminal cells s takes: one a byte for printable
+// ASCII (nearly every cell), else what the terminal draws, grapheme by
+// grapheme.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// widths sizes the columns. A table printed at once sizes each column to
+// its widest cell; follow mode sizes them once, from the columns' wanted
+// widths, and keeps them. On a terminal the columns are then shrunk until a
+// row fits (see fit); in follow mode room left over goes to the growable
+// columns.
+func (t *tablePrinter) widths(cols []column, rows []tableRow) []int {
+	if t.fixed && t.fixedW != nil {
+		return t.fixedW
+	}
 	w := make([]int, len(cols))
 	for i, c := range cols {
-		w[i] = len(c.title)
 		if t.fixed {
-			w[i] = max(c.min, len(c.title))
-			if c.grow {
-				w[i] = max(w[i], 24)
+			w[i] = c.want
+			continue
+		}
+		w[i] = cellWidth(c.title)
+	}
+	if !t.fixed {
+		for _, row := range rows {
+			for i, cell := range row.cells {
+				w[i] = max(w[i], cellWidth(cell))
 			}
 		}
 	}
-	for _, row := range rows {
-		for i, cell := range row {
-			w[i] = max(w[i], utf8.RuneCountInString(cell))
+	if t.width > 0 {
+		fit(cols, w, t.width)
+		if t.fixed {
+			fill(cols, w, t.width)
 		}
 	}
-	if t.width <= 0 {
-		return w
+	if t.fixed {
+		t.fixedW = w
 	}
-	total := func() int {
-		s := 2 * (len(w) - 1)
-		for _, x := range w {
-			s += x
-		}
-		return s
+	return w
+}
+
+// fit shrinks the columns until a row is at most width cells: the widest
+// first, never below its minimum. Short columns are at their minimum
+// already, unless a rare long cell widened them ("deletecollection").
+func fit(cols []column, w []int, width int) {
+	total := gap * (len(w) - 1)
+	for _, x := range w {
+		total += x
 	}
-	for total() > t.width {
+	for total > width {
 		widest := -1
 		for i, c := range cols {
-			if c.grow && w[i] > c.min && (widest < 0 || w[i] > w[widest]) {
+			if w[i] > c.min && (widest < 0 || w[i] > w[widest]) {
 				widest = i
 			}
 		}
@@ -140,27 +196,52 @@ func (t *tablePrinter) widths(cols []column, rows [][]string) []int {
 			break // nothing left to shrink: let the terminal wrap
 		}
 		w[widest]--
+		total--
 	}
-	return w
+}
+
+// fill gives the room left on a row to the growable columns, evenly.
+func fill(cols []column, w []int, width int) {
+	total := gap * (len(w) - 1)
+	var grow []int
+	for i, x := range w {
+		total += x
+		if cols[i].grow {
+			grow = append(grow, i)
+		}
+	}
+	for n := 0; total < width && len(grow) > 0; n++ {
+		w[grow[n%len(grow)]]++
+		total++
+	}
 }
 
 func (t *tablePrinter) print(out *bufio.Writer, reqs []*audit.Request) {
-	cols := t.columns()
-	rows := make([][]string, len(reqs))
+	rows := make([]tableRow, len(reqs))
 	for i, r := range reqs {
-		rows[i] = t.cells(r)
+		rows[i] = t.row(r)
 	}
+	t.writeRows(out, rows)
+}
+
+// writeRows writes rendered rows, after the header when none was written
+// yet (follow mode writes it once).
+func (t *tablePrinter) writeRows(out *bufio.Writer, rows []tableRow) {
+	cols := t.columns()
 	w := t.widths(cols, rows)
 	if !t.fixed || !t.headerDone {
 		titles := make([]string, len(cols))
 		for i, c := range cols {
 			titles[i] = c.title
+			if cellWidth(c.title) > w[i] && c.short != "" && cellWidth(c.short) <= w[i] {
+				titles[i] = c.short
+			}
 		}
 		t.writeRow(out, w, titles, "")
 		t.headerDone = true
 	}
-	for i, row := range rows {
-		t.writeRow(out, w, row, t.rowColor(reqs[i]))
+	for _, row := range rows {
+		t.writeRow(out, w, row.cells, row.color)
 	}
 }
 
@@ -182,32 +263,39 @@ func (t *tablePrinter) rowColor(r *audit.Request) string {
 	return ""
 }
 
+// writeRow writes cells padded to their columns. On a terminal a cell is
+// cut to its column; elsewhere it is written whole (the text is the data),
+// and a cell wider than its column pushes the rest of its row only.
 func (t *tablePrinter) writeRow(out *bufio.Writer, w []int, cells []string, color string) {
 	var b strings.Builder
+	used, at := 0, 0 // cells written; where this column starts
 	for i, cell := range cells {
 		if i > 0 {
-			b.WriteString("  ")
+			at += w[i-1] + gap
+			b.WriteString(strings.Repeat(" ", max(gap, at-used)))
+			used = max(used+gap, at)
 		}
-		cell = truncate(cell, w[i])
+		if t.width > 0 {
+			cell = truncate(cell, w[i])
+		}
 		b.WriteString(cell)
-		if i < len(cells)-1 {
-			b.WriteString(strings.Repeat(" ", w[i]-utf8.RuneCountInString(cell)))
-		}
+		used += cellWidth(cell)
 	}
 	line := strings.TrimRight(b.String(), " ")
 	if color != "" {
 		line = color + line + "\x1b[0m"
 	}
-	fmt.Fprintln(out, line)
+	out.WriteString(line)
+	out.WriteByte('\n')
 }
 
-// truncate cuts s to n runes, marking the cut with an ellipsis.
+// truncate cuts s to n cells, marking the cut with an ellipsis.
 func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if cellWidth(s) <= n {
 		return s
 	}
-	if n <= 1 {
-		return string([]rune(s)[:n])
+	if n <= 0 {
+		return ""
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	return ansi.Truncate(s, n, "…")
 }

@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/tidwall/gjson"
 )
 
 // seedLines adds lines of the sample and, when present, the real testdata.
@@ -54,35 +56,109 @@ func FuzzClassify(f *testing.F) {
 	})
 }
 
-// FuzzParsers: the CRI and klog parsers never fail, and what they return is
-// part of the line; a whole input of such lines loads without losing any.
-func FuzzParsers(f *testing.F) {
+// FuzzKlog: the klog header parser and the JSON component log parser never
+// fail, and what they return is part of the line.
+func FuzzKlog(f *testing.F) {
 	seedLines(f)
+	f.Add([]byte(`{"ts":1764129530.564233,"caller":"app/server.go:167","msg":"Version","v":0,"version":"v1.37.2"}`))
+	f.Add([]byte(`{"ts":"2026-11-26T03:00:00Z","msg":"x","err":"y"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
-		if rec, ok := ParseCRI(line); ok {
-			if !bytes.HasSuffix(line, rec.Text) || rec.Time.IsZero() {
-				t.Fatalf("ParseCRI(%q) = %+v", line, rec)
-			}
-		}
 		if k, ok := ParseKlog(line, time.Time{}); ok {
 			if !strings.Contains(string(line), k.Msg) || !strings.Contains(string(line), k.File) || k.Time.IsZero() {
 				t.Fatalf("ParseKlog(%q) = %+v", line, k)
 			}
 		}
-		// the line as a whole input, plain and as a CRI record
-		for _, in := range [][]byte{line, append([]byte("2026-11-26T03:00:00Z stdout F "), line...)} {
-			set, err := Open([]string{"-"}, Options{Stdin: bytes.NewReader(in), MaxLine: 4096})
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := audit.NewStore()
-			set.Load(context.Background(), st)
-			s := st.Snapshot()
-			for _, o := range s.Other {
-				if o.Line < 1 || o.Why == "" {
-					t.Fatalf("other %+v", o)
-				}
+		if k, ok := parseJSONLog(line); ok {
+			if k.Time.IsZero() || !strings.Contains(k.Msg, gjsonString(line, "msg")) {
+				t.Fatalf("parseJSONLog(%q) = %+v", line, k)
 			}
 		}
 	})
+}
+
+// FuzzCRIReader: lines read as a CRI container log (records joined up to
+// their F, per stream) load without failing; every record parsed keeps its
+// text; every line the store keeps can be read again, and each event read
+// again is the event of its request.
+func FuzzCRIReader(f *testing.F) {
+	seedLines(f)
+	f.Add([]byte("2026-11-26T03:00:00Z stdout P {\"kind\":\"Ev\n2026-11-26T03:00:00Z stderr F I1126 03:00:09.123456       1 a.go:1] x\n2026-11-26T03:00:00Z stdout F ent\"}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, line := range bytes.Split(in, []byte("\n")) {
+			if rec, ok := ParseCRI(line); ok {
+				if !bytes.HasSuffix(line, rec.Text) || rec.Time.IsZero() {
+					t.Fatalf("ParseCRI(%q) = %+v", line, rec)
+				}
+			}
+		}
+		for _, input := range [][]byte{in, append([]byte("2026-11-26T03:00:00Z stdout F "), in...)} {
+			checkLoad(t, input)
+		}
+	})
+}
+
+// FuzzJSONStream: an input of JSON values spanning lines (jq . output, a
+// pretty EventList, an array of events) loads without failing, hides no
+// line, and every event kept reads again as its request's event.
+func FuzzJSONStream(f *testing.F) {
+	for _, l := range sampleLinesF(f) {
+		var b bytes.Buffer
+		json.Indent(&b, []byte(l), "", "  ")
+		f.Add(b.Bytes())
+	}
+	f.Add([]byte("{\n\"kind\": \"EventList\", \"apiVersion\": \"audit.k8s.io/v1\",\n\"items\": [\n{\"auditID\":\"a\",\"stage\":\"ResponseComplete\"}\n]\n}\n"))
+	f.Add([]byte("[\n {\"kind\":\"Event\",\n  \"apiVersion\":\"audit.k8s.io/v1\",\"auditID\":\"a\",\"stage\":\"x\"}\n]\n"))
+	f.Add([]byte("{\n  \"a\": \"\\\"}\"\n{\"kind\":\"Event\"}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkLoad(t, append([]byte("{\n"), in...))
+		checkLoad(t, in)
+	})
+}
+
+func gjsonString(line []byte, key string) string { return gjson.GetBytes(line, key).String() }
+
+func sampleLinesF(f *testing.F) []string {
+	b, err := os.ReadFile(filepath.Join("testdata", "sample.log"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// checkLoad loads in from stdin and checks that every line the store keeps
+// can be read again: events as their request's, klog and other lines
+// without error.
+func checkLoad(t *testing.T, in []byte) {
+	set, err := Open([]string{"-"}, Options{Stdin: bytes.NewReader(in), MaxLine: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	st := audit.NewStore()
+	set.Load(context.Background(), st)
+	s := st.Snapshot()
+	for _, r := range s.Requests {
+		for _, e := range r.Events {
+			b, err := set.Raw(e.Ref)
+			if err != nil {
+				t.Fatalf("event of %q: %v", r.AuditID, err)
+			}
+			if id := gjson.GetBytes(b, "auditID").String(); id != r.AuditID && gjson.ValidBytes(b) {
+				t.Fatalf("event read again has auditID %q, its request %q: %q", id, r.AuditID, b)
+			}
+		}
+	}
+	for _, k := range s.Klog {
+		if _, err := set.Raw(k.Ref); err != nil {
+			t.Fatalf("klog line %d: %v", k.Line, err)
+		}
+	}
+	for _, o := range s.Other {
+		if o.Line < 1 || o.Why == "" {
+			t.Fatalf("other %+v", o)
+		}
+		if _, err := set.Raw(o.Ref); err != nil && o.Len > 0 {
+			t.Fatalf("other line %d (%s): %v", o.Line, o.Why, err)
+		}
+	}
 }

@@ -472,8 +472,7 @@ func (r *reader) finish() {
 		}
 	}
 	if len(r.acc) > 0 {
-		r.acc, r.accDepth = r.acc[:0], jsonDepth{}
-		r.other(r.accRef, "JSON value cut short: the input ended inside it")
+		r.dropValue("JSON value cut short: the input ended inside it")
 	}
 	r.flushKlog()
 	r.updateFormat()
@@ -718,9 +717,7 @@ func (r *reader) jsonValue(text []byte, ref audit.Ref, inPlace bool) bool {
 	if len(r.acc) > 0 && len(text) > 0 && (text[0] == '{' || text[0] == '[') {
 		// A value starts at column 0 while the last is still open: that one
 		// was cut short. It must not swallow the values after it.
-		ref := r.accRef
-		r.acc, r.accDepth = r.acc[:0], jsonDepth{}
-		r.other(ref, "JSON value cut short: another one starts before it ends")
+		r.dropValue("JSON value cut short: another one starts before it ends")
 	}
 	if len(r.acc) == 0 {
 		t := bytes.TrimLeft(text, " \t")
@@ -737,9 +734,7 @@ func (r *reader) jsonValue(text []byte, ref audit.Ref, inPlace bool) bool {
 		return true
 	}
 	if len(r.acc)+len(text)+1 > r.set.opt.MaxLine {
-		ref := r.accRef
-		r.acc, r.accDepth = r.acc[:0], jsonDepth{}
-		r.other(ref, fmt.Sprintf("JSON value over the %d MiB limit", r.set.opt.MaxLine>>20))
+		r.dropValue(fmt.Sprintf("JSON value over the %d MiB limit", r.set.opt.MaxLine>>20))
 		return false
 	}
 	r.acc = append(r.acc, '\n')
@@ -761,6 +756,15 @@ func (r *reader) jsonValue(text []byte, ref audit.Ref, inPlace bool) bool {
 		r.acc = nil
 	}
 	return true
+}
+
+// dropValue records the value being gathered as an other line (its start
+// kept) and starts afresh.
+func (r *reader) dropValue(why string) {
+	ref := r.accRef
+	ref.Off, ref.Len = r.accRef.Off, int32(len(r.acc))
+	r.otherText(r.acc, ref, false, why)
+	r.acc, r.accDepth = r.acc[:0], jsonDepth{}
 }
 
 // jsonDepth follows the nesting of JSON text fed line by line, without
@@ -931,26 +935,35 @@ func parseJSONLog(text []byte) (audit.KlogLine, bool) {
 	return audit.KlogLine{Severity: sev, Time: at, File: f[2].Str, Msg: b.String()}, true
 }
 
-// epochTime reads seconds since the epoch with a fraction ("1732593600.123456")
-// without going through a float64, which would lose the microseconds.
+// epochTime reads the "ts" of a JSON log line: milliseconds since the epoch
+// with a fraction, as kube-apiserver v1.37 writes it (1796076759812.2341),
+// or seconds (older zap configurations), told apart by size; parsed without
+// a float64, which would lose the microseconds.
 func epochTime(raw string) time.Time {
-	sec, frac, _ := strings.Cut(raw, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || s < 0 || s > 1<<40 {
+	whole, frac, _ := strings.Cut(raw, ".")
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || n < 0 || n > 1<<50 {
 		return time.Time{}
 	}
-	ns := int64(0)
-	for i := 0; i < 9; i++ {
-		ns *= 10
+	unit, digits := int64(time.Second), 9
+	if n > 1e11 { // past 1973 in seconds is before 1973 in milliseconds
+		unit, digits = int64(time.Millisecond), 6
+	}
+	f := int64(0)
+	for i := 0; i < digits; i++ {
+		f *= 10
 		if i < len(frac) {
 			c := frac[i]
 			if c < '0' || c > '9' {
 				return time.Time{}
 			}
-			ns += int64(c - '0')
+			f += int64(c - '0')
 		}
 	}
-	return time.Unix(s, ns).UTC()
+	if unit == int64(time.Millisecond) {
+		return time.UnixMilli(n).Add(time.Duration(f)).UTC()
+	}
+	return time.Unix(n, f).UTC()
 }
 
 // looks says in a few words what an input without audit events holds, for

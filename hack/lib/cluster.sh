@@ -15,8 +15,8 @@
 #   "$CLUSTER_BIN/kubectl" --kubeconfig="$dir/admin.kubeconfig" get ns
 #
 # Everything listens on 127.0.0.1 on free ports picked per DIR (two clusters
-# can run side by side); the apiserver advertises 192.0.2.10 (a documentation
-# address: the endpoint reconciler refuses loopback). Binaries come from
+# can run side by side); the apiserver advertises 198.51.100.10 (a
+# documentation address: the endpoint reconciler refuses loopback). Binaries come from
 # hack/build-k8s.sh (built once, cached outside the clone) unless CLUSTER_BIN is
 # set. Each started process has a pid file in DIR/pids; its output goes to
 # DIR/logs unless told otherwise.
@@ -35,7 +35,7 @@
 #   etcd/               etcd data; logs/, pids/
 
 CLUSTER_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CLUSTER_ADVERTISE_ADDRESS=${CLUSTER_ADVERTISE_ADDRESS:-192.0.2.10}
+CLUSTER_ADVERTISE_ADDRESS=${CLUSTER_ADVERTISE_ADDRESS:-198.51.100.10}
 
 _cluster_log() { echo "cluster: $*" >&2; }
 

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"slices"
+	"time"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/source"
+)
+
+var (
+	// followTick is how often follow mode prints what became ready.
+	followTick = 200 * time.Millisecond
+	// followGrace is how long a request that failed at ResponseStarted (a
+	// failed authentication ends there) waits for a later stage before it
+	// is printed as it is, by the options' clock.
+	followGrace = 2 * time.Second
+	// followMaxPending bounds the requests follow mode waits on (in-flight
+	// watches, requests whose last stage the policy omits); past it the
+	// oldest are printed as they are.
+	followMaxPending = 1 << 14
+)
+
+// follow prints requests as they complete while the sources grow, until ctx
+// ends or the user interrupts. Each request is printed once, with its final
+// stage: at ResponseComplete or Panic; a request that failed at
+// ResponseStarted once it had no new stage for followGrace; anything else
+// when following ends.
+func (o *queryOptions) follow(ctx context.Context, set *source.Set, store *audit.Store, f *filter.Filter) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	loadErr := make(chan error, 1)
+	go func() { loadErr <- set.Load(ctx, store) }()
+
+	fl := o.newFollower(set, store, f)
+	tick := time.NewTicker(followTick)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-loadErr:
+			ferr := fl.flush(true)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return usageError("query: %v", err)
+			}
+			return ferr
+		case <-tick.C:
+			if err := fl.flush(false); err != nil {
+				stop()
+				<-loadErr // the loader is done with set before it is closed
+				return err
+			}
+		}
+	}
+}
+
+// follower is follow mode's state between ticks. The store's Requests only
+// grow, so a tick looks at the requests added since the last one (from
+// next) and at those still pending, never at the rest.
+type follower struct {
+	o     *queryOptions
+	set   *source.Set
+	store *audit.Store
+	f     *filter.Filter
+	t     *tablePrinter // nil for -o json and -o klog
+	out   *bufio.Writer
+
+	next     int       // index in the store's Requests of the first request not seen yet
+	pending  []pending // seen, not printed yet, in index order
+	version  uint64    // the store's version at the last look
+	wake     time.Time // the earliest grace period to end among pending (zero: none)
+	klogSeen int
+}
+
+func (o *queryOptions) newFollower(set *source.Set, store *audit.Store, f *filter.Filter) *follower {
+	fl := &follower{o: o, set: set, store: store, f: f, out: bufio.NewWriter(o.IO.Out)}
+	if o.Output != "json" && o.Output != "klog" {
+		fl.t = newTablePrinter(o.IO, o.Output == "wide", o.color())
+		fl.t.fixed = true
+	}
+	return fl
+}
+
+// pending is a request follow mode waits on.
+type pending struct {
+	idx    int       // in the store's Requests
+	stages int       // how many stage events it had when last looked at
+	since  time.Time // when it was seen with that many (options' clock)
+}
+
+// ready says whether a request can be printed now, and updates p.
+func (p *pending) ready(r *audit.Request, now time.Time) bool {
+	switch r.Stage {
+	case "ResponseComplete", "Panic":
+		return true
+	}
+	if len(r.Events) != p.stages {
+		p.stages, p.since = len(r.Events), now
+		return false
+	}
+	return failedStart(r) && now.Sub(p.since) >= followGrace
+}
+
+// failedStart is a request that failed at ResponseStarted: it may end
+// there (a failed authentication) or still get its ResponseComplete.
+func failedStart(r *audit.Request) bool {
+	return r.Stage == "ResponseStarted" && r.Code >= 400
+}
+
+// flush prints what became ready since the last call; final prints
+// everything left.
+func (fl *follower) flush(final bool) error {
+	if fl.o.Output == "klog" {
+		return fl.flushKlog()
+	}
+	now := fl.o.Now()
+	idle := fl.store.Version() == fl.version && (fl.wake.IsZero() || now.Before(fl.wake))
+	if idle && !final && (fl.t == nil || fl.t.headerDone) {
+		return nil // nothing new, no grace period over
+	}
+	var (
+		rows []tableRow
+		refs []audit.EventRef
+	)
+	// Rows are rendered, and refs collected, while the loader cannot merge
+	// a stage into the requests; they are written after.
+	fl.store.Read(func(s audit.Snapshot) {
+		fl.version = s.Version
+		fl.wake = time.Time{}
+		var print []int
+		keep := fl.pending[:0]
+		add := func(p pending, ready bool) {
+			if ready || final {
+				print = append(print, p.idx)
+				return
+			}
+			keep = append(keep, p)
+			if r := s.Requests[p.idx]; failedStart(r) {
+				if end := p.since.Add(followGrace); fl.wake.IsZero() || end.Before(fl.wake) {
+					fl.wake = end
+				}
+			}
+		}
+		for _, p := range fl.pending {
+			add(p, p.ready(s.Requests[p.idx], now))
+		}
+		for i := fl.next; i < len(s.Requests); i++ {
+			p := pending{idx: i, stages: -1}
+			add(p, p.ready(s.Requests[i], now))
+		}
+		fl.next = len(s.Requests)
+		if over := len(keep) - followMaxPending; over > 0 {
+			for _, p := range keep[:over] {
+				print = append(print, p.idx)
+			}
+			keep = keep[:copy(keep, keep[over:])]
+		}
+		fl.pending = keep
+		slices.Sort(print)
+
+		needsRaw := fl.f.NeedsRaw()
+		for _, i := range print {
+			r := s.Requests[i]
+			if needsRaw && !fl.f.MatchRaw(r, fl.set.Raw) || !needsRaw && !fl.f.Match(r) {
+				continue
+			}
+			if fl.t == nil {
+				for _, e := range r.Events {
+					refs = append(refs, e)
+				}
+			} else {
+				rows = append(rows, fl.t.row(r))
+			}
+		}
+	})
+	if fl.t != nil {
+		fl.t.writeRows(fl.out, rows) // the header, the first time
+	} else if err := writeEvents(fl.out, fl.set, refs); err != nil {
+		return err
+	}
+	return fl.out.Flush()
+}
+
+// flushKlog prints the apiserver log lines read since the last call.
+func (fl *follower) flushKlog() error {
+	snap := fl.store.Snapshot()
+	for _, l := range snap.Klog[fl.klogSeen:] {
+		if b, err := fl.set.Raw(l.Ref); err == nil {
+			fl.out.Write(b)
+			fl.out.WriteByte('\n')
+		}
+	}
+	fl.klogSeen = len(snap.Klog)
+	return fl.out.Flush()
+}
