@@ -124,6 +124,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if f, ok := o.IO.Out.(*os.File); ok {
 		popts = append(popts, tea.WithOutput(f))
 	}
+	// However the program ends (a key, a signal), the loader, timers and a
+	// background re-filter stop with the model.
+	defer m.Close()
 	if _, err := tea.NewProgram(m, popts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}

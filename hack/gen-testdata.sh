@@ -11,6 +11,7 @@
 #              `kubectl logs` shows, cri/0.log the same run as the node's CRI log
 #   kubeadm/   a real kubeadm static pod manifest and `config print init-defaults`
 #   hostile/   hack/gen-hostile.sh: escape sequences and bidi overrides in agents and names
+#   trust/     hack/gen-trust.sh: reused Audit-ID headers; --logging-format=json
 #   ground-truth.json  what the harness did, and counts measured with jq/grep
 #
 # usage: hack/gen-testdata.sh [--out DIR] [--keep]
@@ -158,5 +159,6 @@ mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
 
 # --- hostile clients (a run of its own) ---------------------------------------
 "$repo/hack/gen-hostile.sh" --out "$out/hostile"
+"$repo/hack/gen-trust.sh" --out "$out/trust"
 
 log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"

@@ -44,10 +44,44 @@
 // # Raw lines and memory
 //
 // Requests keep audit.Refs, not bytes. Raw reads plain files again with
-// ReadAt. Inputs that cannot be re-read cheaply (stdin, gzip, CRI-joined
-// lines) keep their audit lines (only those) in memory, in 4 MiB
-// pointer-free chunks with an offset index, so the GC never scans them.
+// ReadAt. Inputs that cannot be read again (stdin, pipes and FIFOs, gzip,
+// CRI logs, whose joined lines exist nowhere whole) copy what they keep into
+// the set's spool as they are read: audit lines, klog messages with their
+// continuation lines, and the first 64 KiB of other lines while a 64 MiB
+// budget lasts. A Ref into the spool has a negative Off (raw.go). The first
+// Options.SpoolMemory bytes (64 MiB) stay in memory, in pointer-free chunks;
+// the rest goes to a temporary file, mode 0600, unlinked as soon as it is
+// made, so a gzip bomb costs disk, not memory, and nothing is left behind.
+// A line that repeats a stage already read (the store drops it) is taken
+// back out of the spool.
 //
+// # Several inputs
+//
+// The inputs of one family (a live log and its rotated backups) are read in
+// rotation order, one after another. Separate families (two masters' logs,
+// stdin beside a file) are read side by side and merged line by line in
+// time order (stageTimestamp, the klog or CRI time; lines without a time go
+// with the line before them), so the store's requests and klog lines form
+// one timeline. Paths that are not regular files (<(cmd), FIFOs,
+// /dev/stdin) are read once, as streams; among the backups beside a live
+// log, anything that is not a regular file is skipped (a FIFO named like a
+// backup would hang open()). Load fails, saying so in one line, when not
+// one input could be read; Input counts what each held, and Input.Looks
+// says what an input without audit events looks like.
+//
+// # JSON streams and other line ends
+//
+// An input whose first line is "{" or starts with "[" is read as a stream
+// of JSON values that may span lines (jq . output, a pretty EventList, an
+// array of events): lines are gathered, following the nesting without
+// recursion, until the value closes; a value starting at column 0 before
+// the last one closed ends that one as an "other" line, so a broken value
+// hides nothing after it. An input whose first 64 KiB hold carriage
+// returns but no newline has its lone \r read as line ends. JSON lines with
+// "ts" and "msg" (--logging-format=json) are the apiserver's log, like klog.
+// JSON is validated with a nesting bound (audit.ValidJSON): a line of ten
+// million '[' is an other line, not a stack overflow.
+
 // # Follow
 //
 // With Options.Follow, Load reads every input, then polls the live files
@@ -57,8 +91,8 @@
 // message is handed on once no continuation line came in one poll. Polling
 // rather than fsnotify: no new dependency, and it works the same on every
 // file system (network mounts, overlay, hostPath) where inotify may not;
-// four stat-free reads a second cost nothing. Rotation while following is a
-// later issue.
+// four stat-free reads a second cost nothing. Rotation while following is
+// not handled yet.
 //
 // # Speed
 //

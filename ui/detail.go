@@ -302,7 +302,8 @@ func (p *DetailPage) buildHeader() {
 	r := p.req
 	w := max(20, p.width-2) // the gutter takes 2
 	var lines []string
-	const labelW = 9
+	// The label column: the longest label ("As groups") and a space.
+	const labelW = len("As groups") + 1
 	field := func(label string, parts ...string) {
 		var vals []string
 		for _, s := range parts {
@@ -370,7 +371,11 @@ func (p *DetailPage) buildHeader() {
 		}
 		field("Authz", ds.Render(Sanitize(r.Decision)), Sanitize(r.Reason))
 	}
-	field("Audit ID", Sanitize(r.AuditID))
+	if r.SharedID {
+		field("Audit ID", Sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))
+	} else {
+		field("Audit ID", Sanitize(r.AuditID))
+	}
 	// Stages with timing relative to requestReceivedTimestamp.
 	for i, ev := range r.Events {
 		lab := ""

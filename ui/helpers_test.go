@@ -76,6 +76,7 @@ func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, er
 		f(&o)
 	}
 	m := New(o)
+	t.Cleanup(m.Close) // its timers end: no goroutine outlives the test
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
@@ -19,6 +20,9 @@ type filtered struct {
 	expr string
 	f    *filter.Filter // nil: everything
 	raw  func(audit.Ref) ([]byte, error)
+	// stop, when closed, cuts a run short (the result is then partial and
+	// must not be used: see stopped). nil: never.
+	stop <-chan struct{}
 
 	shown   []*audit.Request // matches, in store order (append-only between resets)
 	bits    []uint64         // bit i: request i matches (nil when f is nil)
@@ -37,6 +41,16 @@ func newFiltered(expr string, f *filter.Filter, raw func(audit.Ref) ([]byte, err
 	return &filtered{expr: expr, f: f, raw: raw}
 }
 
+// stopped reports whether stop was closed.
+func (fs *filtered) stopped() bool {
+	select {
+	case <-fs.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 func finalStage(r *audit.Request) bool {
 	return r.Stage == "ResponseComplete" || r.Stage == "Panic"
 }
@@ -48,56 +62,108 @@ func (fs *filtered) match(r *audit.Request) bool {
 	return fs.f.Match(r)
 }
 
-// run matches every request from scratch, on all cores for big stores. Call
-// it under Store.Read.
-func (fs *filtered) run(reqs []*audit.Request) {
+// Requests matched under one hold of the store's read lock (multiples of
+// 64, so parallel workers never share a word of the bit set): about a
+// millisecond of matching. A re-filter of a big store takes many holds, so a loader waiting
+// for the write lock gets in between two of them, and readers (the screen)
+// do not queue behind the loader for the whole re-filter. Reading the raw
+// lines (bare words) is slower: fewer per hold. Variables: tests change them.
+var (
+	lockChunk    = 1 << 13
+	lockChunkRaw = 1 << 9
+)
+
+func (fs *filtered) lockChunk() int {
+	if fs.f.NeedsRaw() {
+		return lockChunkRaw
+	}
+	return lockChunk
+}
+
+// readLocked runs fn under st's read lock.
+func readLocked(st *audit.Store, fn func()) { st.Read(func(audit.Snapshot) { fn() }) }
+
+// run matches every request of a snapshot of st from scratch, on all cores
+// for big stores, and returns the snapshot (unless stopped). It takes the store's read lock
+// for one chunk of requests at a time (a request's fields change only under
+// the write lock; the snapshot's requests stay where they are as the store
+// grows), so do not call it under Store.Read.
+func (fs *filtered) run(st *audit.Store) audit.Snapshot {
+	s := st.Snapshot()
+	reqs := s.Requests
 	n := len(reqs)
 	fs.scanned = n
 	fs.pending = fs.pending[:0]
 	if fs.f == nil {
 		fs.shown = reqs
-		return
+		return s
 	}
 	fs.bits = make([]uint64, (n+63)/64+1)
 	workers := runtime.GOMAXPROCS(0)
 	if n < 1<<14 || fs.f.NeedsRaw() && n < 1<<10 {
 		workers = 1
 	}
-	// Chunks are whole words of the bit set, so workers never share a word.
-	chunk := ((n+workers-1)/workers + 63) &^ 63
+	chunk := fs.lockChunk()
+	chunks := (n + chunk - 1) / chunk
+	workers = max(1, min(workers, chunks))
 	counts := make([]int, workers)
-	pend := make([][]int32, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min(n, (w+1)*chunk)
-		if lo >= hi {
-			continue
-		}
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			c := 0
-			for i := lo; i < hi; i++ {
-				r := reqs[i]
-				if fs.match(r) {
-					fs.bits[i>>6] |= 1 << (i & 63)
-					c++
-				}
-				if !finalStage(r) {
-					pend[w] = append(pend[w], int32(i))
-				}
+	pend := make([][]int32, chunks) // by chunk, so they list in store order
+	// Workers take the next chunk to match from next.
+	var next atomic.Int64
+	work := func(w int) {
+		matched := 0
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= chunks || fs.stopped() {
+				break
 			}
-			counts[w] = c
-		}(w, lo, hi)
+			lo, hi := c*chunk, min(n, (c+1)*chunk)
+			// Let other goroutines run between chunks: the UI's, and a
+			// reader the loader let in. Without this, the workers and the
+			// loader hand the lock and the cores to each other, and another
+			// goroutine can wait a hundred milliseconds to be scheduled.
+			runtime.Gosched()
+			readLocked(st, func() {
+				for i := lo; i < hi; i++ {
+					if i&63 == 0 && fs.stopped() {
+						return // raw lines can be slow to read
+					}
+					r := reqs[i]
+					if fs.match(r) {
+						fs.bits[i>>6] |= 1 << (i & 63)
+						matched++
+					}
+					if !finalStage(r) {
+						pend[c] = append(pend[c], int32(i))
+					}
+				}
+			})
+		}
+		counts[w] = matched
 	}
-	wg.Wait()
+	if workers == 1 {
+		work(0)
+	} else {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work(w)
+			}()
+		}
+		wg.Wait()
+	}
 	total := 0
-	for w := range counts {
-		total += counts[w]
-		fs.pending = append(fs.pending, pend[w]...)
+	for _, c := range counts {
+		total += c
+	}
+	for _, p := range pend {
+		fs.pending = append(fs.pending, p...)
 	}
 	fs.trimPending()
 	fs.shown = collect(reqs, fs.bits, total)
+	return s
 }
 
 // collect lists the requests whose bit is set.
@@ -116,45 +182,59 @@ func collect(reqs []*audit.Request, set []uint64, total int) []*audit.Request {
 	return out
 }
 
-// extend brings the result up to a later snapshot of the same store: the
-// new requests, and the pending ones again. Call it under Store.Read.
-func (fs *filtered) extend(reqs []*audit.Request) {
+// extend brings the result up to a new snapshot of the same store: the
+// new requests, and the pending ones again. It returns the snapshot. Like
+// run, it takes the read lock a chunk at a time: do not call it under
+// Store.Read.
+func (fs *filtered) extend(st *audit.Store) audit.Snapshot {
+	s := st.Snapshot()
+	reqs := s.Requests
 	n := len(reqs)
 	if fs.f == nil {
 		fs.shown = reqs
 		fs.scanned = n
-		return
+		return s
 	}
 	if need := (n+63)/64 + 1; need > len(fs.bits) {
 		fs.bits = append(fs.bits, make([]uint64, need-len(fs.bits)+need/4)...)
 	}
+	chunk := fs.lockChunk()
 	changed := false
-	keep := fs.pending[:0]
-	for _, i := range fs.pending {
-		r := reqs[i]
-		was := fs.bits[i>>6]&(1<<(i&63)) != 0
-		if now := fs.match(r); now != was {
-			fs.bits[i>>6] ^= 1 << (i & 63)
-			changed = true
-		}
-		if !finalStage(r) {
-			keep = append(keep, i)
-		}
+	pending := fs.pending
+	keep := fs.pending[:0] // never ahead of the index read
+	for lo := 0; lo < len(pending); lo += chunk {
+		readLocked(st, func() {
+			for _, i := range pending[lo:min(len(pending), lo+chunk)] {
+				r := reqs[i]
+				was := fs.bits[i>>6]&(1<<(i&63)) != 0
+				if now := fs.match(r); now != was {
+					fs.bits[i>>6] ^= 1 << (i & 63)
+					changed = true
+				}
+				if !finalStage(r) {
+					keep = append(keep, i)
+				}
+			}
+		})
 	}
 	fs.pending = keep
 	added := 0
-	for i := fs.scanned; i < n; i++ {
-		r := reqs[i]
-		if fs.match(r) {
-			fs.bits[i>>6] |= 1 << (i & 63)
-			added++
-			if !changed {
-				fs.shown = append(fs.shown, r)
+	for lo := fs.scanned; lo < n; lo += chunk {
+		readLocked(st, func() {
+			for i := lo; i < min(n, lo+chunk); i++ {
+				r := reqs[i]
+				if fs.match(r) {
+					fs.bits[i>>6] |= 1 << (i & 63)
+					added++
+					if !changed {
+						fs.shown = append(fs.shown, r)
+					}
+				}
+				if !finalStage(r) {
+					fs.pending = append(fs.pending, int32(i))
+				}
 			}
-		}
-		if !finalStage(r) {
-			fs.pending = append(fs.pending, int32(i))
-		}
+		})
 	}
 	fs.scanned = n
 	fs.trimPending()
@@ -163,6 +243,7 @@ func (fs *filtered) extend(reqs []*audit.Request) {
 		// of the bit set, ~1 ms per million requests).
 		fs.shown = collect(reqs, fs.bits, len(fs.shown)+added)
 	}
+	return s
 }
 
 func (fs *filtered) trimPending() {

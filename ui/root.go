@@ -61,17 +61,24 @@ type Model struct {
 
 	width, height int
 
+	// The explorer's life: ctx ends when it quits (Close), and with it the
+	// loader, the timers and a background re-filter. bubbletea runs each
+	// command in a goroutine of its own and does not wait for them: one
+	// still waiting or working after the program ended is a leak.
+	ctx     context.Context
+	stopAll context.CancelFunc
+
 	// Filtering.
-	flt         *filtered
-	gen         int  // generation of the latest full re-filter started
-	refiltering bool // a full re-filter runs in the background
-	editSeq     int  // debounce sequence of filter-bar edits
-	lastVersion uint64
-	snap        audit.Snapshot
+	flt          *filtered
+	gen          int                // generation of the latest full re-filter started
+	refiltering  bool               // a full re-filter runs in the background
+	stopRefilter context.CancelFunc // stops it (a newer filter replaced it)
+	editSeq      int                // debounce sequence of filter-bar edits
+	lastVersion  uint64
+	snap         audit.Snapshot
 
 	// Loading.
 	loading   bool
-	cancel    context.CancelFunc
 	ticking   bool
 	rate      float64
 	lastTick  time.Time
@@ -118,6 +125,7 @@ func New(opts Options) *Model {
 		Now:    opts.Now,
 	}
 	m := &Model{env: env, opts: opts, loading: opts.Load != nil}
+	m.ctx, m.stopAll = context.WithCancel(context.Background())
 	m.requests = NewRequestsPage(env)
 	m.requests.SetFollow(opts.Follow)
 	m.detail = NewDetailPage(env)
@@ -160,9 +168,7 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, p.Init())
 	}
 	if m.opts.Load != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		m.cancel = cancel
-		load := m.opts.Load
+		load, ctx := m.opts.Load, m.ctx
 		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
 	}
 	cmds = append(cmds, m.startTick())
@@ -174,7 +180,23 @@ func (m *Model) startTick() tea.Cmd {
 		return nil
 	}
 	m.ticking = true
-	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{} })
+	return m.after(tickEvery, tickMsg{})
+}
+
+// after is tea.Tick that gives up when the explorer quits: msg after d, or
+// nil once Close was called.
+func (m *Model) after(d time.Duration, msg tea.Msg) tea.Cmd {
+	t := time.NewTimer(d)
+	done := m.ctx.Done()
+	return func() tea.Msg {
+		select {
+		case <-t.C:
+			return msg
+		case <-done:
+			t.Stop()
+			return nil
+		}
+	}
 }
 
 // Update implements tea.Model.
@@ -200,17 +222,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refresh(true)
 		return m, nil
 	case refilteredMsg:
-		if msg.gen != m.gen {
-			return m, nil // a newer filter replaced this one
+		if msg.gen != m.gen || msg.flt == nil {
+			return m, nil // a newer filter replaced this one, or it was stopped
 		}
 		m.refiltering = false
+		m.stopRefilter = nil
 		m.flt = msg.flt
 		// The store may have grown while the filter ran: catch up now.
-		m.env.Data.Store.Read(func(s audit.Snapshot) {
-			m.flt.extend(s.Requests)
-			m.snap = s
-			m.lastVersion = s.Version
-		})
+		m.snap = m.flt.extend(m.env.Data.Store)
+		m.lastVersion = m.snap.Version
 		return m, m.publish(true)
 	case debounceMsg:
 		if msg.seq != m.editSeq || !m.filterBar.Focused() {
@@ -333,11 +353,15 @@ func (m *Model) toPage(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) quit() tea.Cmd {
-	if m.cancel != nil {
-		m.cancel()
-	}
+	m.Close()
 	return tea.Quit
 }
+
+// Close stops what the explorer runs in the background: the loader, a
+// re-filter, the refresh tick and the other timers. The quit keys call it;
+// call it too when the program ends otherwise (a signal, its context), as
+// the model does not hear of that.
+func (m *Model) Close() { m.stopAll() }
 
 // handleMouse: the wheel and clicks go to the page with coordinates
 // relative to its top-left corner; a click on a tab switches to it.
@@ -378,7 +402,7 @@ func (m *Model) setMessage(text string, isErr bool) tea.Cmd {
 	m.message, m.messageErr = text, isErr
 	m.messageSeq++
 	seq := m.messageSeq
-	return tea.Tick(messageFor, func(time.Time) tea.Msg { return clearMsg{seq} })
+	return m.after(messageFor, clearMsg{seq})
 }
 
 // --- filtering ---------------------------------------------------------------
@@ -405,21 +429,29 @@ func (m *Model) applyFilter(expr string, final bool) tea.Cmd {
 	}
 	m.gen++
 	gen := m.gen
+	if m.stopRefilter != nil { // replaced: let it go
+		m.stopRefilter()
+		m.stopRefilter = nil
+	}
 	next := newFiltered(expr, f, m.env.Data.Raw)
 	store := m.env.Data.Store
 	n := len(store.Snapshot().Requests)
 	if n > asyncOver || (f.NeedsRaw() && n > 5000) {
 		m.refiltering = true
+		ctx, stop := context.WithCancel(m.ctx)
+		m.stopRefilter = stop
+		next.stop = ctx.Done()
 		return func() tea.Msg {
-			store.Read(func(s audit.Snapshot) { next.run(s.Requests) })
+			defer stop()
+			next.run(store)
+			if next.stopped() {
+				return refilteredMsg{gen: gen}
+			}
 			return refilteredMsg{gen: gen, flt: next}
 		}
 	}
-	store.Read(func(s audit.Snapshot) {
-		next.run(s.Requests)
-		m.snap = s
-		m.lastVersion = s.Version
-	})
+	m.snap = next.run(store)
+	m.lastVersion = m.snap.Version
 	m.refiltering = false
 	m.flt = next
 	return m.publish(true)
@@ -433,7 +465,7 @@ func (m *Model) updateFilterBar(msg tea.Msg) tea.Cmd {
 	case FilterEdited:
 		m.editSeq++
 		seq := m.editSeq
-		return tea.Batch(cmd, tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{seq} }))
+		return tea.Batch(cmd, m.after(debounce, debounceMsg{seq}))
 	case FilterApply:
 		return tea.Batch(cmd, m.filterDone(m.filterBar.Value(), true))
 	case FilterCancel:
@@ -470,11 +502,8 @@ func (m *Model) refresh(force bool) {
 	if !force && store.Version() == m.lastVersion {
 		return
 	}
-	store.Read(func(s audit.Snapshot) {
-		m.flt.extend(s.Requests)
-		m.snap = s
-		m.lastVersion = s.Version
-	})
+	m.snap = m.flt.extend(store)
+	m.lastVersion = m.snap.Version
 	m.publish(false)
 }
 
@@ -589,6 +618,7 @@ func (m *Model) statusBar() string {
 		Total:         len(m.snap.Requests),
 		Klog:          len(m.snap.Klog),
 		Other:         len(m.snap.Other),
+		SharedIDs:     m.snap.SharedIDs,
 		Follow:        m.opts.Follow,
 		FollowingList: m.requests.Following(),
 		Loading:       m.loading,

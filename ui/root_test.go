@@ -629,6 +629,7 @@ func TestLoadInBackground(t *testing.T) {
 		NoColor:  true,
 		Now:      func() time.Time { return testNow },
 	})
+	t.Cleanup(m.Close)
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 20})
 	cmd := m.Init()
 	done := make(chan tea.Msg, 16)

@@ -9,7 +9,8 @@ import (
 
 // Sanitize makes a string from a log safe to draw: control characters,
 // escape sequences, invisible format characters (bidi overrides) and invalid
-// UTF-8 are shown escaped (\x1b, \n, \u202e), everything printable is kept.
+// UTF-8 are shown escaped (\x1b, \n, \u202e, \U000e0041), everything
+// printable is kept.
 // User agents, names and URIs are client-chosen: every log string goes
 // through here before it reaches a terminal.
 func Sanitize(s string) string {
@@ -39,9 +40,16 @@ func Sanitize(s string) string {
 			b.WriteString(`\x`)
 			b.WriteString(strconv.FormatUint(uint64(r)|0x100, 16)[1:])
 		case r >= 0x80 && !unicode.IsPrint(r):
-			b.WriteString(`\u`)
+			// A fixed number of digits, as strconv.Quote writes them, so the
+			// text after the escape cannot be read as part of it: \u and 4
+			// hex digits in the BMP, \U and 8 above.
+			prefix, digits := `\u`, 4
+			if r > 0xffff {
+				prefix, digits = `\U`, 8
+			}
 			h := strconv.FormatUint(uint64(r), 16)
-			b.WriteString(strings.Repeat("0", max(0, 4-len(h))))
+			b.WriteString(prefix)
+			b.WriteString(strings.Repeat("0", digits-len(h)))
 			b.WriteString(h)
 		default:
 			b.WriteString(s[i : i+size])

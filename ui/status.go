@@ -48,6 +48,7 @@ type statusInfo struct {
 	Shown, Total  int
 	Cursor        int // 1-based position in the list, 0 when empty
 	Klog, Other   int
+	SharedIDs     int  // requests whose auditID another request carries too
 	Follow        bool // the sources are followed as they grow
 	FollowingList bool // the list sticks to the newest request
 	Loading       bool
@@ -80,6 +81,10 @@ func renderStatus(st *Styles, in statusInfo, width int) string {
 	parts = append(parts, kv(req, "req"))
 	if in.Cursor > 0 {
 		parts = append(parts, st.StatusKey.Render("row ")+st.StatusValue.Render(thousands(in.Cursor)))
+	}
+	if in.SharedIDs > 0 {
+		// a client chose an auditID another request has: each is its own row
+		parts = append(parts, st.StatusError.Render(thousands(in.SharedIDs)+" shared IDs"))
 	}
 	parts = append(parts, kv(thousands(in.Klog), "klog"))
 	if in.Other > 0 {

@@ -50,6 +50,51 @@ func TestGoldenDetail(t *testing.T) {
 	}
 }
 
+// The detail page's labels stand in a column of their own: every label,
+// the longest ("As groups") too, is followed by at least a space, and the
+// values start in one column.
+func TestDetailLabelColumn(t *testing.T) {
+	m := sampleModel(t, 120, 40)
+	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return len(r.ImpersonatedGroups) > 0 }))
+	press(m, "enter")
+	if m.State() != StateDetail {
+		t.Fatalf("state %v after enter, want the detail", m.State())
+	}
+	scr := screen(m)
+	if !strings.Contains(scr, "As groups ops, system:authenticated") {
+		t.Errorf("the impersonated groups are not shown as \"As groups ops, system:authenticated\":\n%s", scr)
+	}
+	lines := strings.Split(scr, "\n")
+	valueCol := -1
+	for _, label := range []string{"Time", "User", "Groups", "As groups", "From", "URI", "Authz", "Audit ID", "Stages"} {
+		var line string
+		for _, l := range lines {
+			if strings.HasPrefix(strings.TrimLeft(l, " ▸"), label) {
+				line = l
+				break
+			}
+		}
+		if line == "" {
+			t.Errorf("no line starts with the label %q:\n%s", label, scr)
+			continue
+		}
+		end := strings.Index(line, label) + len(label)
+		if line[end] != ' ' {
+			t.Errorf("no space after the label %q: %q", label, line)
+			continue
+		}
+		if label == "Stages" {
+			continue // its lines start with the mark of the event shown
+		}
+		col := end + len(line[end:]) - len(strings.TrimLeft(line[end:], " "))
+		if valueCol < 0 {
+			valueCol = col
+		} else if col != valueCol {
+			t.Errorf("the value of %q starts in column %d, the one of %q in %d:\n%s", label, col, "Time", valueCol, scr)
+		}
+	}
+}
+
 func TestGoldenHelp(t *testing.T) {
 	m := sampleModel(t, 120, 40)
 	press(m, "?")
