@@ -277,8 +277,11 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 				key = unescape(key)
 			}
 			f = fieldOf(ctx, key)
-			if f != fNone && sc.seen&(1<<f) != 0 {
-				f = fNone // gjson.Get takes the first of duplicate keys
+			if f != fNone && sc.seen&(1<<f) != 0 && childCtx(f) == ctxNone {
+				// gjson.Get takes the first of duplicate keys; for an object
+				// it looks on in a later duplicate for a child the first
+				// lacks, so those are descended again (children: first wins)
+				f = fNone
 			}
 		}
 		i = skipSpace(b, i)
