@@ -29,6 +29,7 @@ type lineReader struct {
 	max    int
 	err    error // sticky error from r (io.EOF at the end)
 	hold   bool  // keep an unterminated last line (follow mode: it may still grow)
+	prompt bool  // a stream: one read at a time, lines handed on as they come
 
 	// handoff, when set, is called before buf is read into again, while the
 	// lines handed out since the last call still alias it: it may take buf
@@ -116,7 +117,7 @@ func (lr *lineReader) fill() {
 	lr.end += n
 	// A parallel load takes whole buffers as batches: fill one (gzip reads
 	// come in 32 KiB pieces) rather than hand out many small ones.
-	for lr.handoff != nil && err == nil && n > 0 && cap(lr.buf)-lr.end >= readSize/4 && lr.end-lr.start < readSize {
+	for lr.handoff != nil && !lr.prompt && err == nil && n > 0 && cap(lr.buf)-lr.end >= readSize/4 && lr.end-lr.start < readSize {
 		n, err = lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
 		lr.end += n
 	}
@@ -176,6 +177,9 @@ func (lr *lineReader) skipLong() (line, error) {
 	l.size = size
 	return l, nil
 }
+
+// consumed is how many bytes were read from the underlying reader.
+func (lr *lineReader) consumed() int64 { return lr.off + int64(lr.end) }
 
 // resume clears an io.EOF so that a growing file can be read further.
 func (lr *lineReader) resume() {

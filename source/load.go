@@ -77,36 +77,7 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 	if len(live) == 0 {
 		return nil
 	}
-	timer := time.NewTimer(s.opt.PollInterval)
-	defer timer.Stop()
-	for {
-		grew := false
-		for _, r := range live {
-			before := r.lr.lineNo
-			r.lr.resume()
-			r.drain(ctx)
-			grew = grew || r.lr.lineNo != before
-		}
-		if !grew || ctx.Err() != nil {
-			for _, r := range live {
-				r.flushKlog() // no continuation line came: the message is complete
-			}
-			p.report()
-			timer.Reset(s.opt.PollInterval)
-			select {
-			case <-ctx.Done():
-				for _, r := range live {
-					r.lr.hold = false
-					r.lr.resume()
-					r.drain(context.Background())
-					r.finish()
-				}
-				p.report()
-				return nil
-			case <-timer.C:
-			}
-		}
-	}
+	return s.follow(ctx, st, live, p)
 }
 
 // checkRead fails when not one input could be read at all.
@@ -371,6 +342,7 @@ func (s *Set) newReader(idx int32, st *audit.Store, p *progress) (*reader, error
 	r := &reader{set: s, in: in, idx: idx, st: st, files: map[string]string{}}
 	var src io.Reader
 	if in.stream != nil {
+		in.sniffStream()
 		src = in.stream
 		r.near = time.Now()
 	} else {
@@ -393,6 +365,9 @@ func (s *Set) newReader(idx int32, st *audit.Store, p *progress) (*reader, error
 		src = crReader{src}
 	}
 	r.lr = newLineReader(src, s.opt.MaxLine)
+	// a stream hands on each line once it is complete: never wait for more
+	// data to fill a batch while what came is enough for a line
+	r.lr.prompt = in.stream != nil
 	return r, nil
 }
 

@@ -86,7 +86,9 @@ type input struct {
 	spooled bool // lines are kept in the set's spool (the input cannot be read again)
 	warned  bool
 	read    bool // something was read without error
-	head    []byte
+	// truncated: the followed file was truncated; its old lines are gone
+	truncated bool
+	head      []byte
 }
 
 // Open opens every path, each with its rotated backups before it (oldest
@@ -172,15 +174,30 @@ func (s *Set) openStdin() (*input, error) {
 
 // openStream reads r once, from its start: stdin, a pipe (<(cmd), a FIFO,
 // /dev/stdin), anything that cannot be seeked or read again.
+// Nothing is read here: a pipe that stays open must not hold up Open (the
+// explorer starts before the first line arrives); Load sniffs it.
 func (in *input) openStream(r io.Reader) {
 	in.stream = bufio.NewReaderSize(r, 1<<20)
 	in.spooled = true
-	head, _ := in.stream.Peek(64 << 10)
-	if isGzip(head) {
-		in.gz = true
-		head = gunzipHead(head)
+}
+
+// sniffStream looks at the start of a stream once its first line is complete
+// (or 64 KiB or the end came), without consuming it.
+func (in *input) sniffStream() {
+	br := in.stream
+	n := 1
+	for {
+		head, err := br.Peek(n)
+		if err != nil || len(head) >= 64<<10 || bytes.IndexByte(head, '\n') >= 0 || bytes.IndexByte(head, '\r') >= 0 && len(head) > 4096 {
+			if isGzip(head) {
+				in.gz = true
+				head = gunzipHead(head)
+			}
+			in.sniff(head)
+			return
+		}
+		n = min(64<<10, max(len(head)+1, br.Buffered()))
 	}
-	in.sniff(head)
 }
 
 func gunzipHead(head []byte) []byte {
@@ -230,7 +247,7 @@ func openFile(path string, live bool) (*input, error) {
 func oneLine(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
 }
@@ -295,6 +312,16 @@ func (in *input) formatName(audit, klog bool) string {
 		f = "gzip+" + f
 	}
 	return f
+}
+
+// input returns input i (inputs are added while following rotations).
+func (s *Set) input(i int32) (*input, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < 0 || int(i) >= len(s.inputs) {
+		return nil, false
+	}
+	return s.inputs[i], true
 }
 
 // Inputs lists the inputs in reading order.
@@ -363,6 +390,19 @@ func Backups(path string) ([]string, error) {
 			}
 		}
 	}
+	// A backup being compressed exists twice for a moment (lumberjack writes
+	// X.gz, then removes X): the plain one is whole, the .gz may not be yet.
+	plain := map[string]bool{}
+	for _, b := range found {
+		plain[b.name] = true
+	}
+	kept := found[:0]
+	for _, b := range found {
+		if !strings.HasSuffix(b.name, ".gz") || !plain[strings.TrimSuffix(b.name, ".gz")] {
+			kept = append(kept, b)
+		}
+	}
+	found = kept
 	sort.SliceStable(found, func(i, j int) bool {
 		if !found[i].at.Equal(found[j].at) {
 			return found[i].at.Before(found[j].at)

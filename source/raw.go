@@ -200,10 +200,10 @@ func (s *spool) close() error {
 // with ReadAt from plain files, from the spool for streams, gzip and CRI
 // inputs. The bytes are the caller's.
 func (s *Set) Raw(ref audit.Ref) ([]byte, error) {
-	if ref.Input < 0 || int(ref.Input) >= len(s.inputs) || ref.Len < 0 {
+	in, ok := s.input(ref.Input)
+	if !ok || ref.Len < 0 {
 		return nil, fmt.Errorf("no input %d", ref.Input)
 	}
-	in := s.inputs[ref.Input]
 	if isSpooled(ref) {
 		b, err := s.spool.get(spooledOff(ref.Off), int(ref.Len))
 		if err != nil {
@@ -213,6 +213,12 @@ func (s *Set) Raw(ref audit.Ref) ([]byte, error) {
 	}
 	if in.file == nil || in.spooled {
 		return nil, fmt.Errorf("%s: line %d is not kept (a stream keeps its audit and klog lines, and the first %d KiB of other lines while %d MiB last)", in.Name, ref.Line, otherKeep>>10, otherKeepTotal>>20)
+	}
+	s.mu.Lock()
+	gone := in.truncated
+	s.mu.Unlock()
+	if gone {
+		return nil, fmt.Errorf("%s: line %d is gone: the file was truncated while followed", in.Name, ref.Line)
 	}
 	b := make([]byte, ref.Len)
 	if _, err := in.file.ReadAt(b, ref.Off); err != nil {
