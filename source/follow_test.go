@@ -195,3 +195,38 @@ func TestStreamHandsOnLinesAsTheyCome(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// The kubelet rotates a container log by renaming 0.log to
+// 0.log.<20060102-150405> (gzipped later) and the runtime opens a new 0.log:
+// a CRI pod log file on the node is followed through it, partial records
+// joined across the switch of files only within a file.
+func TestFollowCRIThroughKubeletRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.log")
+	cri := func(from, to int) string {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			l := eventLine(t, i, 0)
+			at := time.Date(2026, 11, 26, 3, 0, 0, i*1000, time.UTC).Format(time.RFC3339Nano)
+			fmt.Fprintf(&b, "%s stdout P %s\n%s stdout F %s\n", at, l[:100], at, l[100:])
+			fmt.Fprintf(&b, "%s stderr F I1126 03:00:00.%06d       1 a.go:1] line %d\n", at, i, i)
+		}
+		return b.String()
+	}
+	os.WriteFile(path, []byte(cri(0, 10)), 0o600)
+	st, set, stop := following(t, path)
+	waitEvents(t, st, 10)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(cri(10, 20))
+	f.Close()
+	os.Rename(path, path+".20261126-030405")
+	os.WriteFile(path, []byte(cri(20, 30)), 0o600)
+	waitEvents(t, st, 30)
+	snap := stop()
+	if snap.Events != 30 || len(snap.Klog) != 30 || len(snap.Other) != 0 || snap.Duplicates != 0 {
+		t.Fatalf("%d events, %d klog, %d other, %d duplicates; want 30, 30, 0, 0", snap.Events, len(snap.Klog), len(snap.Other), snap.Duplicates)
+	}
+	if b, err := set.Raw(snap.Klog[29].Ref); err != nil || !strings.HasSuffix(string(b), "line 29") {
+		t.Errorf("last klog line: %v %q", err, b)
+	}
+}
