@@ -22,6 +22,7 @@ type exploreOptions struct {
 	IO       *IO
 	Now      func() time.Time
 	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
+	PodLogs  string // glob of the apiserver container's log files, read in stdout mode
 
 	Filter  string
 	Demo    bool
@@ -42,7 +43,7 @@ Flags:
 `
 
 func runExploreCmd(args []string, io *IO) error {
-	opts := &exploreOptions{IO: io, Now: time.Now, Manifest: defaultManifest}
+	opts := &exploreOptions{IO: io, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
@@ -87,6 +88,11 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 			return usageError("%v", err)
 		}
 		o.Sources = []string{path}
+		if path == "-" {
+			if o.Sources, err = stdoutModeSources(o.Manifest, o.PodLogs); err != nil {
+				return usageError("%v", err)
+			}
+		}
 	}
 	progress := &ui.Progress{}
 	set, err := source.Open(o.Sources, source.Options{

@@ -26,6 +26,7 @@ type queryOptions struct {
 	IO       *IO
 	Now      func() time.Time
 	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
+	PodLogs  string // glob of the apiserver container's log files, read in stdout mode
 
 	Filter  string
 	Output  string
@@ -48,7 +49,7 @@ Flags:
 var topFields = []string{"user", "verb", "resource", "code", "agent", "ns"}
 
 func runQueryCmd(args []string, io *IO) error {
-	opts := &queryOptions{IO: io, Now: time.Now, Manifest: defaultManifest}
+	opts := &queryOptions{IO: io, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
@@ -106,6 +107,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 			return usageError("query: %v", err)
 		}
 		o.Sources = []string{path}
+		if path == "-" {
+			if o.Sources, err = stdoutModeSources(o.Manifest, o.PodLogs); err != nil {
+				return usageError("query: %v", err)
+			}
+		}
 	}
 	var keep func([]byte) bool
 	if !o.Follow {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,10 @@ import (
 )
 
 const defaultManifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+
+// defaultPodLogs is where the kubelet keeps the apiserver container's log
+// files on a master (CRI format, rotated beside it).
+const defaultPodLogs = "/var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"
 
 // auditLogFromManifest finds where this kubeadm master's apiserver writes its
 // audit log, so `kauditui` with no SOURCE reads the right file. It reads the
@@ -42,9 +47,21 @@ func auditLogFromManifest(path string) (string, error) {
 	}
 	switch {
 	case found && logPath == "-":
-		return "", fmt.Errorf("the apiserver writes its audit log to stdout (%s): read its pod log, e.g. kubectl -n kube-system logs kube-apiserver-<node> | kauditui query -", path)
+		return "-", nil // stdout mode: see stdoutModeSources
 	case found:
 		return logPath, nil
 	}
 	return "", fmt.Errorf("no SOURCE given and auditing is not enabled in %s: run 'kauditui setup' first, or name an audit log file", path)
+}
+
+// stdoutModeSources is what to read when the apiserver audits to its stdout:
+// its container's log files on this node (they work when the API does not,
+// the moment after a bad policy broke the apiserver). Each N.log (one per
+// container start) is its own family, merged by time with the others.
+func stdoutModeSources(manifest, podLogs string) ([]string, error) {
+	paths, _ := filepath.Glob(podLogs)
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("the apiserver writes its audit log to stdout (%s) and no container log matches %s: read its pod log, e.g. kubectl -n kube-system logs kube-apiserver-<node> | kauditui query -", manifest, podLogs)
+	}
+	return paths, nil
 }

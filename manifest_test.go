@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // With no SOURCE, kauditui reads the audit log path from the real kubeadm
@@ -31,7 +33,7 @@ func TestAuditLogFromManifest(t *testing.T) {
 		{"kubeadm default", write("plain.yaml", string(kubeadm)), "", "auditing is not enabled"},
 		{"file mode", write("file.yaml", withFlag("--audit-log-path=/var/log/kubernetes/audit/audit.log")), "/var/log/kubernetes/audit/audit.log", ""},
 		{"last flag wins", write("twice.yaml", withFlag("--audit-log-path=/old.log", "--audit-log-path=/new.log")), "/new.log", ""},
-		{"stdout mode", write("stdout.yaml", withFlag("--audit-log-path=-")), "", "kubectl -n kube-system logs"},
+		{"stdout mode", write("stdout.yaml", withFlag("--audit-log-path=-")), "-", ""},
 		{"no manifest", filepath.Join(dir, "missing.yaml"), "", "no kubeadm apiserver manifest"},
 		{"not YAML", write("bad.yaml", "{{{"), "", "does not parse"},
 	} {
@@ -39,5 +41,45 @@ func TestAuditLogFromManifest(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: got %q, %v; want %q, error containing %q", tc.name, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+// In stdout mode, with no SOURCE, kauditui reads the apiserver container's
+// log files on the node (here the real CRI log of the stdout run, as the
+// kubelet lays it out, rotated once); without them it says what to do.
+func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
+	kubeadm, err := os.ReadFile(filepath.Join("testdata", "kubeadm", "kube-apiserver.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "kube-apiserver.yaml")
+	os.WriteFile(manifest, []byte(strings.Replace(string(kubeadm), "    - kube-apiserver\n", "    - kube-apiserver\n    - --audit-log-path=-\n", 1)), 0o600)
+	cri, err := os.ReadFile(filepath.Join("testdata", "stdout", "cri", "0.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := filepath.Join(dir, "pods", "kube-system_kube-apiserver-node1_0c1f", "kube-apiserver")
+	os.MkdirAll(pods, 0o755)
+	lines := strings.SplitAfter(string(cri), "\n")
+	half := len(lines) / 2
+	for half < len(lines) && strings.Contains(lines[half-1], " P ") {
+		half++ // rotate between whole lines, as the kubelet does
+	}
+	os.WriteFile(filepath.Join(pods, "0.log.20261126-035900"), []byte(strings.Join(lines[:half], "")), 0o600)
+	os.WriteFile(filepath.Join(pods, "0.log"), []byte(strings.Join(lines[half:], "")), 0o600)
+	glob := filepath.Join(dir, "pods", "kube-system_kube-apiserver-*", "kube-apiserver", "*.log")
+
+	want := runQueryTest(t, "", "--count", filepath.Join("testdata", "stdout", "cri", "0.log")).stdout
+	var out, errOut strings.Builder
+	o := &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
+		Manifest: manifest, PodLogs: glob, Output: "table", Count: true}
+	if err := runQuery(context.Background(), o); err != nil || out.String() != want {
+		t.Errorf("stdout mode, no SOURCE: %v, %q, want %q (%s)", err, out.String(), want, errOut.String())
+	}
+	o = &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
+		Manifest: manifest, PodLogs: filepath.Join(dir, "none", "*.log"), Output: "table", Count: true}
+	if err := runQuery(context.Background(), o); err == nil || !strings.Contains(err.Error(), "kubectl -n kube-system logs") {
+		t.Errorf("stdout mode without pod log files: %v", err)
 	}
 }
