@@ -10,6 +10,10 @@
 #                view counts exactly the audit requests and the apiserver-log
 #                tab exactly the klog lines (and shows the last of them).
 #   answers:     ask "Who deleted …?" for the deployment on the Answers page.
+#   follow:      --follow on a log renamed to a backup and written anew three
+#                times: every request counted once.
+#   pipe:        lines shown while the pipe they come through stays open; q
+#                ends kauditui all the same.
 #
 # usage: hack/tui-test.sh [--bin PATH] [--testdata DIR] [--keep]
 #   --bin PATH      use this kauditui binary instead of building one
@@ -236,4 +240,43 @@ for input in "$stdout_log" "$data/stdout/cri/0.log"; do
   log "  its own text filter finds the last line"
   quit
 done
+# ---- following a rotating log ---------------------------------------------------
+# The live file is renamed to a backup and a new one written, as the
+# apiserver's rotator does, three times while the explorer follows: every
+# request shows up once (the status bar's count), none is read twice.
+live_src=$data/file/audit-2026-11-26T03-58-36.453.log
+if [ -f "$live_src" ]; then
+  fdir=$work/follow
+  mkdir -p "$fdir"
+  cp "$live_src" "$fdir/audit.log"
+  per=$(jq -r .auditID "$live_src" | sort -u | wc -l)
+  log "follow: $fdir/audit.log, rotated 3 times ($per requests per file)"
+  start --follow "$fdir/audit.log"
+  wait_for "$(thousands "$per") req" 15
+  for r in 1 2 3; do
+    mv "$fdir/audit.log" "$fdir/audit-2026-11-26T04-00-0$r.000.log"
+    sed "s/\"auditID\":\"/\"auditID\":\"rot$r-/" "$live_src" >"$fdir/audit.log"
+  done
+  wait_for "$(thousands $((per * 4))) req" 15
+  wait_for "following"
+  log "  $((per * 4)) requests after 3 rotations, each once"
+  quit
+fi
+
+# ---- a pipe that stays open -----------------------------------------------------
+# Lines are shown as they come, not when the pipe closes.
+log "pipe: the stdout-mode log through a pipe that stays open"
+rm -f "$work/exit"
+t new-session -d -s e2e -x 120 -y 40 \
+  "sh -c 'cat $(printf %q "$stdout_log"); sleep 60' | env TERM=xterm-256color NO_COLOR= $(printf %q "$bin") - 2>$work/stderr; echo \$? >$work/exit"
+wait_for "$(thousands "$want_req") req" 10
+log "  $want_req requests shown while the pipe is still open"
+# q ends kauditui while the writer still sleeps (the pipeline's status comes
+# only when both ends are done, so watch the process itself)
+keys q
+deadline=$((SECONDS + 5))
+while pgrep -f "^$bin -\$" >/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+pgrep -f "^$bin -\$" >/dev/null && fail "kauditui still running 5 s after q, reading an open pipe"
+t kill-server 2>/dev/null || true
+log "  q ended it with the pipe still open"
 log "PASS"
