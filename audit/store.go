@@ -193,19 +193,24 @@ func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
 // sameRequest compares the identifying fields of r with those of e, where
 // both have them (a stage may lack a field its request has).
 func (s *Store) sameRequest(r *Request, e *rawEvent, received time.Time) bool {
-	differ := func(have, v string, f int) bool {
-		if have == "" || v == "" {
-			return false
-		}
-		if e.esc&(1<<f) != 0 {
-			return have != unescape(v)
-		}
-		return have != v
-	}
-	if differ(r.Verb, e.verb, fVerb) || differ(r.RequestURI, e.uri, fURI) || differ(r.User, e.user, fUsername) {
+	if s.differ(r.Verb, e.verb, e.esc&(1<<fVerb) != 0) || s.differ(r.RequestURI, e.uri, e.esc&(1<<fURI) != 0) ||
+		s.differ(r.User, e.user, e.esc&(1<<fUsername) != 0) {
 		return false
 	}
 	return r.First.IsZero() || received.IsZero() || r.First.Equal(received)
+}
+
+// differ compares a kept value with a logged one (still JSON-escaped when
+// esc), unescaping into the scratch buffer rather than a new string.
+func (s *Store) differ(have, v string, esc bool) bool {
+	if have == "" || v == "" {
+		return false
+	}
+	if esc {
+		s.scratch = unescapeAppend(s.scratch[:0], v)
+		return have != bytesString(s.scratch)
+	}
+	return have != v
 }
 
 func (s *Store) newRequest() *Request {
