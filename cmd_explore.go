@@ -29,6 +29,7 @@ type exploreOptions struct {
 	Follow  bool
 	NoColor bool
 	Sources []string
+	Pods    podFlags
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [SOURCE...]
@@ -50,6 +51,7 @@ func runExploreCmd(args []string, io *IO) error {
 	fs.BoolVar(&opts.Demo, "demo", false, "explore the built-in sample data (a real kube-apiserver's logs)")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
+	opts.Pods.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, exploreUsage)
 		fs.PrintDefaults()
@@ -82,24 +84,23 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		defer os.RemoveAll(dir)
 		o.Sources = paths
 	}
-	if len(o.Sources) == 0 {
-		path, err := auditLogFromManifest(o.Manifest)
-		if err != nil {
-			return usageError("%v", err)
-		}
-		o.Sources = []string{path}
-		if path == "-" {
-			if o.Sources, err = stdoutModeSources(o.Manifest, o.PodLogs); err != nil {
-				return usageError("%v", err)
-			}
-		}
-	}
 	progress := &ui.Progress{}
-	set, err := source.Open(o.Sources, source.Options{
+	getenv := o.IO.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	plan, err := planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
+		progress.Stream(s.Pod, s.State, s.RetryIn, s.Err)
+	})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	set, err := source.Open(plan.paths, source.Options{
 		Follow:   o.Follow,
 		Stdin:    o.IO.In,
 		Warn:     progress.Warn,
 		Progress: progress.Set,
+		Pods:     plan.pods,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -107,6 +108,12 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	defer set.Close()
 	for _, w := range progress.Warnings() {
 		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
+	}
+	if len(o.Sources) == 0 {
+		o.Sources = plan.paths
+		if plan.pods != nil {
+			o.Sources = append(o.Sources, "kube-apiserver pods")
+		}
 	}
 
 	store := audit.NewStore()

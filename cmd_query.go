@@ -35,6 +35,7 @@ type queryOptions struct {
 	Follow  bool
 	NoColor bool
 	Sources []string
+	Pods    podFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [SOURCE...]
@@ -58,6 +59,7 @@ func runQueryCmd(args []string, io *IO) error {
 	fs.StringVar(&opts.Top, "top", "", "count matching requests per value of FIELD: "+strings.Join(topFields, ", "))
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the log grows")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
+	opts.Pods.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, queryUsage)
 		fs.PrintDefaults()
@@ -101,29 +103,25 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err != nil {
 		return usageError("query: %v", err)
 	}
-	if len(o.Sources) == 0 {
-		path, err := auditLogFromManifest(o.Manifest)
-		if err != nil {
-			return usageError("query: %v", err)
+	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
+	plan, err := planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, o.IO.Getenv, warn, func(s source.PodState) {
+		if s.State != source.PodStreaming && s.State != source.PodDone {
+			warn(describeState(s))
 		}
-		o.Sources = []string{path}
-		if path == "-" {
-			if o.Sources, err = stdoutModeSources(o.Manifest, o.PodLogs); err != nil {
-				return usageError("query: %v", err)
-			}
-		}
+	})
+	if err != nil {
+		return usageError("query: %v", err)
 	}
 	var keep func([]byte) bool
 	if !o.Follow {
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
-	set, err := source.Open(o.Sources, source.Options{
+	set, err := source.Open(plan.paths, source.Options{
 		Follow: o.Follow,
 		Keep:   keep,
 		Stdin:  o.IO.In,
-		Warn: func(msg string) {
-			fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg)
-		},
+		Warn:   warn,
+		Pods:   plan.pods,
 	})
 	if err != nil {
 		return usageError("query: %v", err)

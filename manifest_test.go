@@ -73,12 +73,17 @@ func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
 	want := runQueryTest(t, "", "--count", filepath.Join("testdata", "stdout", "cri", "0.log")).stdout
 	var out, errOut strings.Builder
 	o := &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
-		Manifest: manifest, PodLogs: glob, Output: "table", Count: true}
+		Manifest: manifest, PodLogs: glob, Output: "table", Count: true,
+		Pods: podFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}} // no API here: the node's files
 	if err := runQuery(context.Background(), o); err != nil || out.String() != want {
 		t.Errorf("stdout mode, no SOURCE: %v, %q, want %q (%s)", err, out.String(), want, errOut.String())
 	}
+	if !strings.Contains(errOut.String(), "reading this node's apiserver container logs instead") {
+		t.Errorf("stdout mode without an API: no word of the fallback: %q", errOut.String())
+	}
 	o = &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
-		Manifest: manifest, PodLogs: filepath.Join(dir, "none", "*.log"), Output: "table", Count: true}
+		Manifest: manifest, PodLogs: filepath.Join(dir, "none", "*.log"), Output: "table", Count: true,
+		Pods: podFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}}
 	if err := runQuery(context.Background(), o); err == nil || !strings.Contains(err.Error(), "kubectl -n kube-system logs") {
 		t.Errorf("stdout mode without pod log files: %v", err)
 	}

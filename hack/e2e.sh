@@ -4,7 +4,9 @@
 #     kube-apiserver and hold it to its ground truth, through the same tests
 #     (and `kauditui query`) that check the committed copy;
 #  2. kauditui setup on a real kubeadm manifest, started for real
-#     (hack/setup-e2e.sh).
+#     (hack/setup-e2e.sh);
+#  3. the apiserver pods' logs through the API, kwok as the kubelet of three
+#     fake masters in a network namespace (hack/pods-e2e.sh; needs root).
 # The Kubernetes binaries are built once from the Go module proxy and cached in
 # ~/.cache/kauditui (about 10 minutes cold on 2 cores, seconds warm).
 set -euo pipefail
@@ -21,4 +23,5 @@ echo "e2e: testdata regenerated in $((SECONDS - start))s"
 KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'GroundTruth|TestQuery' .
 
 hack/setup-e2e.sh
+hack/pods-e2e.sh
 echo "e2e: passed"

@@ -69,6 +69,16 @@
 // one input could be read; Input counts what each held, and Input.Looks
 // says what an input without audit events looks like.
 //
+// # The apiserver pods' logs
+//
+// With Options.Pods, Load also streams the kube-apiserver pods' logs through
+// the Kubernetes API (StreamPods, pods.go): every pod's history merged by
+// time, then, following, each pod in arrival order, reconnecting with backoff
+// from the last timestamp seen and dropping what was already handed on; new
+// pods join, deleted ones end as gone, and PodOptions.State hears of every
+// change. Each pod is an input of its own ("pod NAME on NODE"), kept in the
+// spool (podset.go).
+//
 // # JSON streams and other line ends
 //
 // An input whose first line is "{" or starts with "[" is read as a stream
@@ -91,8 +101,8 @@
 // message is handed on once no continuation line came in one poll. Polling
 // rather than fsnotify: no new dependency, and it works the same on every
 // file system (network mounts, overlay, hostPath) where inotify may not;
-// four stat-free reads a second cost nothing. Rotation while following is
-// not handled yet.
+// four stat-free reads a second cost nothing. Rotation, truncation, deletion
+// and re-creation are followed with tail -F semantics (follow.go).
 //
 // # Speed
 //

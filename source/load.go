@@ -71,8 +71,21 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 		}
 	}
 	p.report()
-	if err := s.checkRead(); err != nil {
-		return err
+	if len(s.inputs) > 0 {
+		if err := s.checkRead(); err != nil {
+			return err
+		}
+	}
+	if s.opt.Pods != nil {
+		if len(live) == 0 {
+			return s.loadPods(ctx, st, *s.opt.Pods)
+		}
+		// followed files and pods side by side, until ctx ends
+		done := make(chan error, 1)
+		go func() { done <- s.follow(ctx, st, live, p) }()
+		perr := s.loadPods(ctx, st, *s.opt.Pods)
+		<-done
+		return perr
 	}
 	if len(live) == 0 {
 		return nil

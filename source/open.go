@@ -39,6 +39,9 @@ type Options struct {
 	// and CRI inputs stay in memory before the rest goes to a temporary
 	// file (default DefaultSpoolMemory).
 	SpoolMemory int64
+	// Pods, when set, streams the apiserver pods' logs through the
+	// Kubernetes API as inputs of their own (see StreamPods).
+	Pods *PodOptions
 	// Keep, when set, is asked about every line that starts like JSON
 	// before it is parsed; a line it refuses is counted (Set.Skipped) and
 	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
@@ -145,7 +148,7 @@ func Open(paths []string, opt Options) (*Set, error) {
 		}
 		s.inputs = append(s.inputs, in)
 	}
-	if len(s.inputs) == 0 {
+	if len(s.inputs) == 0 && (opt.Pods == nil || len(paths) > 0) {
 		if len(paths) == 0 {
 			return nil, errors.New("no input: give the path of an audit log (or - for stdin)")
 		}

@@ -634,6 +634,7 @@ func (m *Model) statusBar() string {
 	if m.opts.Progress != nil {
 		in.Read, in.Size = m.opts.Progress.Get()
 		in.Warnings = len(m.opts.Progress.Warnings())
+		in.Streams = m.opts.Progress.streamSummary(time.Now())
 		// Following, the loader never ends: once it has read what the files
 		// held at the start, it is following, not loading.
 		if m.opts.Follow && in.Size > 0 && in.Read >= in.Size {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -16,6 +17,57 @@ type Progress struct {
 	read, total atomic.Int64
 	mu          sync.Mutex
 	warnings    []string
+	streams     map[string]streamState // the apiserver pods' log streams, by pod
+}
+
+// streamState is what the loader last said of one live stream.
+type streamState struct {
+	state string // streaming, reconnecting, forbidden, gone, done
+	retry time.Time
+	err   string
+}
+
+// Stream records the state of a pod's log stream (source.PodOptions.State):
+// the status bar counts the streams by state.
+func (p *Progress) Stream(pod, state string, retryIn time.Duration, err string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.streams == nil {
+		p.streams = map[string]streamState{}
+	}
+	st := streamState{state: state, err: err}
+	if retryIn > 0 {
+		st.retry = time.Now().Add(retryIn)
+	}
+	p.streams[pod] = st
+}
+
+// streamSummary is "2 streaming, 1 reconnecting in 4s" ("" without streams).
+func (p *Progress) streamSummary(now time.Time) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.streams) == 0 {
+		return ""
+	}
+	count := map[string]int{}
+	var retry time.Time
+	for _, st := range p.streams {
+		count[st.state]++
+		if st.state == "reconnecting" && (retry.IsZero() || st.retry.Before(retry)) {
+			retry = st.retry
+		}
+	}
+	var parts []string
+	for _, s := range []string{"streaming", "reconnecting", "forbidden", "gone", "done"} {
+		if n := count[s]; n > 0 {
+			part := strconv.Itoa(n) + " " + s
+			if s == "reconnecting" && !retry.IsZero() {
+				part += " in " + strconv.Itoa(max(0, int(retry.Sub(now).Round(time.Second).Seconds()))) + "s"
+			}
+			parts = append(parts, part)
+		}
+	}
+	return "pods: " + strings.Join(parts, ", ")
 }
 
 // Set records how far the loader is: bytes read of total (total 0: unknown).
@@ -48,9 +100,10 @@ type statusInfo struct {
 	Shown, Total  int
 	Cursor        int // 1-based position in the list, 0 when empty
 	Klog, Other   int
-	SharedIDs     int  // requests whose auditID another request carries too
-	Follow        bool // the sources are followed as they grow
-	FollowingList bool // the list sticks to the newest request
+	SharedIDs     int    // requests whose auditID another request carries too
+	Streams       string // the pods' log streams by state
+	Follow        bool   // the sources are followed as they grow
+	FollowingList bool   // the list sticks to the newest request
 	Loading       bool
 	Read, Size    int64
 	Rate          float64 // events per second
@@ -106,6 +159,9 @@ func renderStatus(st *Styles, in statusInfo, width int) string {
 		} else {
 			parts = append(parts, st.StatusKey.Render("○ paused (F)"))
 		}
+	}
+	if in.Streams != "" {
+		parts = append(parts, st.StatusKey.Render(in.Streams))
 	}
 	if in.Rate >= 1 && (in.Loading || in.Follow) {
 		parts = append(parts, kv(humanCount(in.Rate), "ev/s"))

@@ -115,3 +115,20 @@ func TestExplorerTwoLogsInTimeOrder(t *testing.T) {
 		}
 	}
 }
+
+// The pods' log streams, counted by state in the status bar.
+func TestStatusBarCountsPodStreams(t *testing.T) {
+	p := &Progress{}
+	p.Stream("kube-apiserver-m1", "streaming", 0, "")
+	p.Stream("kube-apiserver-m2", "streaming", 0, "")
+	p.Stream("kube-apiserver-m3", "reconnecting", 4*time.Second, "EOF")
+	now := time.Now()
+	got := p.streamSummary(now)
+	if got != "pods: 2 streaming, 1 reconnecting in 4s" {
+		t.Errorf("summary %q", got)
+	}
+	bar := renderStatus(NewStyles(true), statusInfo{Total: 3, Shown: 3, Streams: got}, 160)
+	if !strings.Contains(bar, "pods: 2 streaming, 1 reconnecting in 4s") {
+		t.Errorf("status bar: %q", bar)
+	}
+}
