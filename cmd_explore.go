@@ -117,20 +117,23 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	}
 
 	store := audit.NewStore()
-	var inputNames []string // by audit.Ref.Input: rotated backups have their own
-	for _, in := range set.Inputs() {
-		inputNames = append(inputNames, in.Name)
+	// by audit.Ref.Input: rotated backups have their own, pods join later
+	inputName := func(i int32) string {
+		if ins := set.Inputs(); i >= 0 && int(i) < len(ins) {
+			return ins[i].Name
+		}
+		return ""
 	}
 	m := ui.New(ui.Options{
-		Data:       ui.Data{Store: store, Raw: set.Raw},
-		Load:       func(ctx context.Context) error { return set.Load(ctx, store) },
-		Progress:   progress,
-		Sources:    o.Sources,
-		InputNames: inputNames,
-		Follow:     o.Follow,
-		Filter:     o.Filter,
-		NoColor:    o.NoColor,
-		Now:        o.Now,
+		Data:      ui.Data{Store: store, Raw: set.Raw},
+		Load:      func(ctx context.Context) error { return set.Load(ctx, store) },
+		Progress:  progress,
+		Sources:   o.Sources,
+		InputName: inputName,
+		Follow:    o.Follow,
+		Filter:    o.Filter,
+		NoColor:   o.NoColor,
+		Now:       o.Now,
 	})
 	var popts []tea.ProgramOption
 	popts = append(popts, tea.WithContext(ctx))

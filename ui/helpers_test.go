@@ -237,3 +237,13 @@ func rowOf(t *testing.T, m *Model, pred func(*audit.Request) bool) int {
 	t.Fatal("no such request in the list")
 	return -1
 }
+
+// namesOf is Options.InputName for a fixed list of input names.
+func namesOf(names []string) func(int32) string {
+	return func(i int32) string {
+		if i < 0 || int(i) >= len(names) {
+			return ""
+		}
+		return names[i]
+	}
+}

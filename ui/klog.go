@@ -40,7 +40,7 @@ type KlogPage struct {
 	rows    []klogRow // what is drawn: a row per line of each matched message
 	scanned int
 
-	inputNames []string // names of the inputs, by Ref.Input
+	inputName func(int32) string // names of the inputs, by Ref.Input
 
 	top    int  // first row drawn
 	follow bool // keep the newest line in view
@@ -536,7 +536,7 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 // klog, then the start of its text.
 func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
 	st := p.env.Styles
-	where := fmt.Sprintf("%s:%d", p.inputName(l.Input), l.Line)
+	where := fmt.Sprintf("%s:%d", p.nameOf(l.Input), l.Line)
 	text := ""
 	if p.env.Data.Raw != nil {
 		if raw, err := p.env.Data.Raw(l.Ref); err == nil {
@@ -551,14 +551,16 @@ func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
 	return head
 }
 
-// SetInputNames gives the names of the inputs (files, "-"), in the order
-// of the source set, so other lines can say where they are.
-func (p *KlogPage) SetInputNames(names []string) { p.inputNames = names }
+// SetInputName gives the names of the inputs (files, "-", pods) by their
+// index in the source set, so other lines can say where they are.
+func (p *KlogPage) SetInputName(name func(int32) string) { p.inputName = name }
 
-// inputName names an input of the source set for the other-lines view.
-func (p *KlogPage) inputName(i int32) string {
-	if int(i) < len(p.inputNames) && i >= 0 {
-		return Sanitize(filepath.Base(p.inputNames[i]))
+// nameOf names an input of the source set for the other-lines view.
+func (p *KlogPage) nameOf(i int32) string {
+	if p.inputName != nil {
+		if n := p.inputName(i); n != "" {
+			return Sanitize(filepath.Base(n))
+		}
 	}
 	return fmt.Sprintf("input %d", i+1)
 }

@@ -20,7 +20,7 @@ func klogPage(t *testing.T, w, h int, noColor bool) (*KlogPage, audit.Snapshot) 
 	t.Helper()
 	d, snap, names := pgLoad(t, "stdout/kube-apiserver.log")
 	p := NewKlogPage(pgEnv(d, noColor)).(*KlogPage)
-	p.SetInputNames(names)
+	p.SetInputName(namesOf(names))
 	pgSized(p, DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
 	return p, snap
 }

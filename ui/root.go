@@ -34,15 +34,16 @@ type Options struct {
 	Load     func(ctx context.Context) error
 	Progress *Progress // written by Load, may be nil
 	Sources  []string  // names for the status bar
-	// InputNames names the source set's inputs (rotated backups included)
-	// by audit.Ref.Input, so the apiserver-log page can say which file a
-	// line that was neither audit nor klog came from.
-	InputNames []string
-	Follow     bool   // the sources are followed: start at the newest request
-	Filter     string // the initial filter
-	NoColor    bool
-	Now        func() time.Time // nil: time.Now
-	OutDir     string           // where the detail page writes events; "" = "."
+	// InputName names an input of the source set (rotated backups, pods
+	// that joined later included) by audit.Ref.Input, so the apiserver-log
+	// page can say where a line that was neither audit nor klog came from.
+	// It is asked when a line is drawn: inputs are added while following.
+	InputName func(i int32) string
+	Follow    bool   // the sources are followed: start at the newest request
+	Filter    string // the initial filter
+	NoColor   bool
+	Now       func() time.Time // nil: time.Now
+	OutDir    string           // where the detail page writes events; "" = "."
 }
 
 // Model is the root model.
@@ -131,7 +132,7 @@ func New(opts Options) *Model {
 	m.detail = NewDetailPage(env)
 	m.detail.OutDir = opts.OutDir
 	klog := NewKlogPage(env).(*KlogPage)
-	klog.SetInputNames(opts.InputNames)
+	klog.SetInputName(opts.InputName)
 	m.pages = [StateHelp]Page{
 		StateRequests: m.requests,
 		StateDetail:   m.detail,

@@ -371,7 +371,7 @@ func TestKlogOtherLinesNameTheirFile(t *testing.T) {
 	if len(other) != 1 {
 		t.Fatalf("%d other lines, want the one added", len(other))
 	}
-	m := newTestModel(t, st, set.Raw, 120, 40, func(o *Options) { o.InputNames = names })
+	m := newTestModel(t, st, set.Raw, 120, 40, func(o *Options) { o.InputName = namesOf(names) })
 	press(m, "3", "o")
 	s := screen(m)
 	want := "kube-apiserver-previous.log:1 "
