@@ -38,11 +38,12 @@ type queryOptions struct {
 	Pods    podFlags
 }
 
-const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [SOURCE...]
+const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
-Exit status: 0 when something matched, 1 when nothing did, 2 on a usage error or
-when no input could be read.
+--pods reads the kube-apiserver pods' logs through the Kubernetes API.
+Exit status: 0 when something matched, 1 when nothing did, 2 on a usage error,
+when no input could be read, or when no input holds an audit event.
 
 Flags:
 `
