@@ -32,12 +32,13 @@ type exploreOptions struct {
 	Pods    podFlags
 }
 
-const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [SOURCE...]
+const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
        kauditui --demo
 
 Opens the explorer on audit logs: files (rotated backups beside them are read
 too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
-or - for standard input. --demo opens the built-in sample data.
+pipes, or - for standard input, merged by time; --pods reads the kube-apiserver
+pods' logs through the Kubernetes API. --demo opens the built-in sample data.
 Press ? inside for the keys.
 
 Flags:
