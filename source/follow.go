@@ -125,17 +125,31 @@ func (s *Set) rotated(r *reader, st *audit.Store, p *progress) *reader {
 		}
 	}
 	next.family = in.family
-	s.mu.Lock()
-	s.inputs = append(s.inputs, next)
-	idx := int32(len(s.inputs) - 1)
-	s.mu.Unlock()
-	nr, err := s.newReader(idx, st, p)
+	nr := s.readerOfNew(next, st, p)
+	if nr != nil {
+		nr.lr.hold = !next.gz
+	}
+	return nr
+}
+
+// readerOfNew adds an input found while loading (a rotated file, a backup
+// made since) to the set and returns its reader (nil, with a warning, when
+// it cannot be read).
+func (s *Set) readerOfNew(in *input, st *audit.Store, p *progress) *reader {
+	r, err := s.newReader(s.addInput(in), st, p)
 	if err != nil {
 		s.warn(err.Error())
 		return nil
 	}
-	nr.lr.hold = !next.gz
-	return nr
+	return r
+}
+
+// addInput appends an input while readers may be looking up others.
+func (s *Set) addInput(in *input) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inputs = append(s.inputs, in)
+	return int32(len(s.inputs) - 1)
 }
 
 // missedBackups lists the rotated backups of path made after the file old
@@ -186,15 +200,8 @@ func (s *Set) readWhole(path, family string, st *audit.Store, p *progress) {
 		return
 	}
 	in.family = family
-	s.mu.Lock()
-	s.inputs = append(s.inputs, in)
-	idx := int32(len(s.inputs) - 1)
-	s.mu.Unlock()
-	r, err := s.newReader(idx, st, p)
-	if err != nil {
-		s.warn(err.Error())
-		return
+	if r := s.readerOfNew(in, st, p); r != nil {
+		r.drain(context.Background())
+		r.finish()
 	}
-	r.drain(context.Background())
-	r.finish()
 }

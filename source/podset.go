@@ -68,11 +68,7 @@ func (s *Set) podReader(pod, node string, st *audit.Store) *reader {
 		name += " on " + node
 	}
 	in := &input{Input: Input{Name: name, Format: "pod"}, spooled: true, family: "pod/" + pod, read: true}
-	s.mu.Lock()
-	s.inputs = append(s.inputs, in)
-	idx := int32(len(s.inputs) - 1)
-	s.mu.Unlock()
-	return &reader{set: s, in: in, idx: idx, st: st, files: map[string]string{}, lr: &lineReader{}}
+	return &reader{set: s, in: in, idx: s.addInput(in), st: st, files: map[string]string{}, lr: &lineReader{}}
 }
 
 // podLine handles one line of a pod's log.
