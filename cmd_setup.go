@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -20,15 +21,21 @@ const setupUsage = `Usage: kauditui setup [flags]
 
 Enables auditing on this kubeadm control-plane node: writes an audit policy
 (validated as the apiserver would), patches
-/etc/kubernetes/manifests/kube-apiserver.yaml (backup kept in
-/etc/kubernetes/kauditui/backup), waits for the apiserver to come back (and
-restores the backup if it does not), and records the change in
-kube-system/kubeadm-config so kubeadm upgrade keeps it.
+/etc/kubernetes/manifests/kube-apiserver.yaml, records the change in
+kube-system/kubeadm-config so kubeadm upgrade keeps it, waits for the
+apiserver to come back, and puts everything back if it does not. Every file it
+touches is backed up first into one folder under
+/etc/kubernetes/kauditui/backup and changed as one transaction.
 
 On a terminal it asks its questions in a form; --yes takes the flags' values
-without asking. Mode, log path and policy path default to what the manifest
-already has. Policies: default, metadata, security, existing (keep the policy
-file the manifest names, converting audit.k8s.io/v1beta1), or a file.
+without asking. Every setting not given keeps what the manifest has (the
+policy too), else the default; each change is said in words before the diff.
+Policies: default, metadata, security, existing (keep the policy file the
+manifest names, converting audit.k8s.io/v1beta1), or a file.
+
+--revert lists the backups (newest first, what each changed) and goes back to
+before the newest run still in effect; --revert --to N goes back to before
+backup N.
 
 Flags:
 `
@@ -37,19 +44,22 @@ func runSetupCmd(args []string, io *IO) error {
 	opts := setup.NewOptions(io.Out, io.Err)
 	fs := pflag.NewFlagSet("setup", pflag.ContinueOnError)
 	fs.SetOutput(io.Err)
+	var maxAge, maxSize, maxBackup int
+	var compress bool
 	fs.StringVar(&opts.Root, "root", "/", "filesystem root of the node (tests, chroots, images)")
 	fs.StringVar(&opts.Mode, "mode", "", "where audit events go: file or stdout (default: as the manifest has it, else file)")
 	fs.StringVar(&opts.LogPath, "log-path", "", "audit log file in file mode (default: as the manifest has it, else "+setup.DefaultLogPath+")")
 	fs.StringVar(&opts.PolicyPath, "policy-path", "", "where the policy file is written (default: as the manifest has it, else "+setup.DefaultPolicyPath+")")
-	fs.IntVar(&opts.MaxAge, "max-age", setup.DefaultMaxAge, "days to keep rotated audit logs")
-	fs.IntVar(&opts.MaxSize, "max-size", setup.DefaultMaxSize, "MB at which the audit log is rotated")
-	fs.IntVar(&opts.MaxBackup, "max-backup", setup.DefaultMaxBackup, "rotated audit logs to keep")
-	fs.BoolVar(&opts.Compress, "compress", false, "gzip rotated audit logs")
-	fs.StringVar(&opts.Policy, "policy", setup.DefaultPreset, "policy: default, metadata, security, existing, or a policy file")
+	fs.IntVar(&maxAge, "max-age", 0, fmt.Sprintf("days to keep rotated audit logs (default: as the manifest has it, else %d)", setup.DefaultMaxAge))
+	fs.IntVar(&maxSize, "max-size", 0, fmt.Sprintf("MB at which the audit log is rotated (default: as the manifest has it, else %d)", setup.DefaultMaxSize))
+	fs.IntVar(&maxBackup, "max-backup", 0, fmt.Sprintf("rotated audit logs to keep (default: as the manifest has it, else %d)", setup.DefaultMaxBackup))
+	fs.BoolVar(&compress, "compress", false, "gzip rotated audit logs; --compress=false stops it (default: as the manifest has it, else no)")
+	fs.StringVar(&opts.Policy, "policy", "", "policy: default, metadata, security, existing, or a policy file (default: the policy the manifest names, else default)")
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask: use the flags' values and write")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the policy and the diff, change nothing")
+	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the changes and the diffs, change nothing")
 	fs.BoolVar(&opts.NoWait, "no-wait", false, "do not wait for the apiserver to restart (images, tests)")
-	fs.BoolVar(&opts.Revert, "revert", false, "restore the latest backup of the manifest, byte for byte, with the policy and the kubeadm-config ClusterConfiguration setup replaced")
+	fs.BoolVar(&opts.Revert, "revert", false, "list the backups and go back to before the newest setup run in effect: manifest, policy and kubeadm-config ClusterConfiguration, byte for byte")
+	fs.IntVar(&opts.RevertTo, "to", 0, "with --revert: go back to before backup N of the list (1 is the newest)")
 	fs.BoolVar(&opts.PrintKubeadmConfig, "print-kubeadm-config", false, "print the ClusterConfiguration snippet for kubeadm init --config, change nothing")
 	fs.BoolVar(&opts.KubeadmConfig, "kubeadm-config", true, "also update ConfigMap kube-system/kubeadm-config")
 	fs.DurationVar(&opts.Timeout, "timeout", setup.DefaultTimeout, "how long to wait for the apiserver before restoring the backup")
@@ -70,8 +80,23 @@ func runSetupCmd(args []string, io *IO) error {
 	if opts.Mode != "" && opts.Mode != "file" && opts.Mode != "stdout" {
 		return usageError("setup: --mode %q: use file or stdout", opts.Mode)
 	}
-	if opts.MaxAge < 0 || opts.MaxSize < 0 || opts.MaxBackup < 0 {
-		return usageError("setup: --max-age, --max-size and --max-backup take 0 or more")
+	for _, n := range []struct {
+		name string
+		v    int
+		dst  *int
+	}{{"max-age", maxAge, &opts.MaxAge}, {"max-size", maxSize, &opts.MaxSize}, {"max-backup", maxBackup, &opts.MaxBackup}} {
+		if fs.Changed(n.name) {
+			if n.v < 0 {
+				return usageError("setup: --max-age, --max-size and --max-backup take 0 or more")
+			}
+			*n.dst = n.v
+		}
+	}
+	if fs.Changed("compress") {
+		opts.Compress = &compress
+	}
+	if fs.Changed("to") && (!opts.Revert || opts.RevertTo < 1) {
+		return usageError("setup: --to N goes with --revert, N from 1 (the newest backup)")
 	}
 	// The apiserver's policy loader logs through klog; setup says it itself.
 	klog.LogToStderr(false)
@@ -81,6 +106,8 @@ func runSetupCmd(args []string, io *IO) error {
 	opts.ErrTTY = isTerminal(io.Err)
 	acting := !opts.DryRun && !opts.PrintKubeadmConfig
 	if interactive && acting && !opts.Revert {
+		// The form starts from the manifest's settings; MakePlan says what is wrong with it.
+		_ = setup.Prefill(opts)
 		if err := setup.RunForm(opts, io.In, io.Err); err != nil {
 			return &exitError{code: 1, msg: "setup: " + err.Error()}
 		}
@@ -92,7 +119,11 @@ func runSetupCmd(args []string, io *IO) error {
 		opts.Confirm = func(string) (bool, error) { return askYesNo(io, "\nWrite these changes? [y/N] ") }
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// A closed pager (setup ... | head) must not kill setup between two
+	// writes: output errors are ignored instead. Ctrl-C, a dropped session
+	// (SIGHUP) and SIGTERM cancel the run, which then puts everything back.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := setup.Run(ctx, opts); err != nil {
 		return &exitError{code: 1, msg: "setup: " + err.Error()}

@@ -70,3 +70,53 @@ func TestSetupCommand(t *testing.T) {
 		t.Errorf("not a master: code %d %q", code, errOut)
 	}
 }
+
+// kauditui with no SOURCE reads the log path with setup's flag reader: the
+// two-item form, flags in args, the last one winning (issue 10).
+func TestSetupFlagReaderFindsTheAuditLog(t *testing.T) {
+	kubeadm, err := os.ReadFile(filepath.Join("testdata", "kubeadm", "kube-apiserver.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ name, edit, want string }{
+		{"two items", "    - kube-apiserver\n    - --audit-log-path\n    - /var/log/old/audit.log\n", "/var/log/old/audit.log"},
+		{"two items, stdout", "    - kube-apiserver\n    - --audit-log-path\n    - \"-\"\n", "-"},
+		{"last wins across forms", "    - kube-apiserver\n    - --audit-log-path\n    - /a.log\n    - --audit-log-path=/b.log\n", "/b.log"},
+		{"in args", "    - kube-apiserver\n    args:\n    - --audit-log-path\n    - /var/log/args/audit.log\n", "/var/log/args/audit.log"},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".yaml")
+		os.WriteFile(p, []byte(strings.Replace(string(kubeadm), "    - kube-apiserver\n", c.edit, 1)), 0o600)
+		if got, err := auditLogFromManifest(p); got != c.want || err != nil {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// A setting not given as a flag keeps the manifest's; --to goes with --revert.
+func TestSetupFlagsKeepUnlessGiven(t *testing.T) {
+	root := setupRoot(t)
+	manifest := filepath.Join(root, "etc/kubernetes/manifests/kube-apiserver.yaml")
+	if code, _, errOut := runSetup("--root", root, "--to", "2"); code != 2 || !strings.Contains(errOut, "--to N goes with --revert") {
+		t.Errorf("--to without --revert: %d %q", code, errOut)
+	}
+	if code, _, errOut := runSetup("--root", root, "--yes", "--max-age", "-1"); code != 2 || !strings.Contains(errOut, "take 0 or more") {
+		t.Errorf("--max-age -1: %d %q", code, errOut)
+	}
+	if code, out, errOut := runSetup("--root", root, "--yes", "--no-wait", "--max-age", "7", "--compress"); code != 0 {
+		t.Fatalf("setup: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runSetup("--root", root, "--yes", "--no-wait", "--max-backup", "4"); code != 0 ||
+		!strings.Contains(out, "rotated files kept: 10 -> 4") || strings.Contains(out, "keep rotated logs") {
+		t.Fatalf("second setup: %d\n%s%s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(manifest)
+	for _, want := range []string{"- --audit-log-maxage=7\n", "- --audit-log-maxbackup=4\n", "- --audit-log-compress=true\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("manifest lacks %q", want)
+		}
+	}
+	if code, out, _ := runSetup("--root", root, "--revert", "--dry-run"); code != 0 || !strings.Contains(out, "   2  ") {
+		t.Errorf("--revert --dry-run does not list two backups: %d\n%s", code, out)
+	}
+}

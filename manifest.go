@@ -6,10 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kauditui/kauditui/setup"
 )
 
 const defaultManifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
@@ -34,17 +35,9 @@ func auditLogFromManifest(path string) (string, error) {
 	if err := yaml.Unmarshal(b, &pod); err != nil {
 		return "", fmt.Errorf("no SOURCE given and %s does not parse (%v): name an audit log file", path, err)
 	}
-	logPath, found := "", false
-	for _, c := range pod.Spec.Containers {
-		if c.Name != "kube-apiserver" {
-			continue
-		}
-		for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
-			if v, ok := strings.CutPrefix(arg, "--audit-log-path="); ok {
-				logPath, found = v, true
-			}
-		}
-	}
+	// setup's reader, the one the whole program uses: command and args,
+	// --flag=value and the two-item --flag value, the last one wins.
+	logPath, found := setup.APIServerFlag(&pod, "audit-log-path")
 	switch {
 	case found && logPath == "-":
 		return "-", nil // stdout mode: see stdoutModeSources

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # hack/setup-e2e.sh: `kauditui setup` end to end against a real kube-apiserver
 # v1.37.2 (hack/lib/cluster.sh). No kubelet runs here, so this script plays the
-# kubelet's part: it takes the container command of the manifest setup wrote,
-# keeps its audit flags (--audit-* and --feature-gates; the rest of a kubeadm
-# manifest names kubeadm's PKI, which this harness does not have), maps their
-# host paths into setup's scratch root, creates the DirectoryOrCreate folders,
-# and restarts the apiserver with them. Then it makes requests and looks for
-# their audit events where the manifest says they go.
+# kubelet's part (kubelet_start): it decodes the manifest setup wrote as the
+# kubelet does (kubectl, offline), takes the apiserver's whole command line as
+# the kubelet passes it (command after the program, then args, item for item:
+# a stray argument stops the real apiserver), maps the host paths of setup's
+# hostPath volumes into setup's scratch root, creates the DirectoryOrCreate
+# folders, and restarts the apiserver with it, the harness's own serving, etcd
+# and certificate flags in place of kubeadm's, which name PKI files this
+# harness does not have. Then it makes requests and looks for their audit
+# events where the manifest says they go.
 #
 # Cases:
+#   flags    setup's list of kube-apiserver flags that take no value (its flag
+#            reader needs it) against this binary's -h.
 #   file     setup --yes --no-wait on kubeadm's manifest; events in the file;
 #            kube-system/kubeadm-config updated for real; the other
 #            control-plane node named; --revert puts the manifest and
@@ -21,6 +26,14 @@
 #            and restores the backup.
 #   2019     the 2019 recipe's flags stop the apiserver (AdvancedAuditing
 #            gate, then the v1beta1 policy); setup's fix starts it and audits.
+#   two-item kubeadm's manifest with the audit flags as two list items each
+#            (`- --audit-log-path`, `- /var/log/old/audit.log`): setup reads
+#            and keeps them, and the apiserver starts from what it wrote (a
+#            stray argument, as the old setup left one, is shown to stop it).
+#   custom   a node audited by hand (custom policy, 7 days, 3 files, legacy
+#            format, which writes no JSON): a re-run keeps the policy and the
+#            retention, switches to json, the apiserver starts from it and
+#            writes JSON events; --revert brings back the hand-made manifest.
 #
 #   hack/setup-e2e.sh            # all cases; exit 0 when every check passed
 # Env: CLUSTER_BIN (binaries; built by hack/build-k8s.sh otherwise),
@@ -73,8 +86,10 @@ new_root() {
   echo "$r"
 }
 
-# audit_flags ROOT: the manifest's audit flags, one a line, host paths mapped
-# into ROOT; creates the log folder (the kubelet's DirectoryOrCreate).
+# audit_flags ROOT: the manifest's `--audit-*=` and `--feature-gates=` items,
+# one a line, host paths mapped into ROOT; creates the log folder. Only for
+# the 2019 recipe's own flags, before setup: what setup writes is started
+# whole by kubelet_start.
 audit_flags() {
   local r=$1 f v
   grep -E '^ *- --(audit-|feature-gates=)' "$r/etc/kubernetes/manifests/kube-apiserver.yaml" |
@@ -88,6 +103,61 @@ audit_flags() {
       *) echo "$f" ;;
       esac
     done
+}
+
+# pod_json ROOT: ROOT's apiserver manifest decoded as the kubelet decodes it
+# (kubectl's typed decoding; --local asks no server), as JSON.
+pod_json() {
+  "$CLUSTER_BIN/kubectl" annotate --local -o json --kubeconfig=/dev/null \
+    -f "$1/etc/kubernetes/manifests/kube-apiserver.yaml" kauditui-e2e=1
+}
+
+# kubelet_argv ROOT: the apiserver's arguments as the kubelet passes them
+# (command after the program, then args), one a line, with the paths of
+# setup's hostPath volumes mapped into ROOT (what the mounts do); makes the
+# DirectoryOrCreate folders.
+kubelet_argv() {
+  local r=$1 json a t p
+  json=$(pod_json "$r") || return 1
+  local -a paths=()
+  while IFS=$'\t' read -r t p; do
+    [ "$t" != DirectoryOrCreate ] || mkdir -p "$r$p"
+    paths+=("${p%/}")
+  done < <(jq -r '.spec.volumes[] | select(.name == "audit-policy" or .name == "audit-log") |
+    "\(.hostPath.type)\t\(.hostPath.path)"' <<<"$json")
+  jq -r '.spec.containers[] | select(.name == "kube-apiserver") |
+    ((.command // [])[1:] + (.args // []))[]' <<<"$json" | while IFS= read -r a; do
+    for p in "${paths[@]}"; do
+      case "$a" in
+      "$p" | "$p"/*) a=$r$a ;;
+      *="$p" | *="$p"/*) a=${a%%=*}=$r${a#*=} ;;
+      esac
+    done
+    printf '%s\n' "$a"
+  done
+}
+
+# kubelet_start ROOT: restarts the apiserver as the kubelet would run ROOT's
+# manifest: its whole command line, less kubeadm's `--name=value` items for
+# the serving, etcd, PKI and address flags, which the harness gives instead
+# (cluster_apiserver_flags) or leaves unset: appending them would not do, as
+# list flags (--authorization-mode, --service-account-issuer) add up and the
+# apiserver refuses repeats.
+kubelet_start() {
+  local -a argv keep base
+  local -A skip=()
+  local a
+  mapfile -t argv < <(kubelet_argv "$1")
+  mapfile -t base < <(cluster_apiserver_flags "$c")
+  for a in "${base[@]}" --etcd-cafile --etcd-certfile --etcd-keyfile --kubelet-client-certificate \
+    --kubelet-client-key --proxy-client-cert-file --proxy-client-key-file --requestheader-client-ca-file; do
+    skip[${a%%=*}]=1
+  done
+  for a in "${argv[@]}"; do
+    [[ $a == --*=* && -n ${skip[${a%%=*}]:-} ]] || keep+=("$a")
+  done
+  echo "   kubelet: kube-apiserver ${keep[*]}" | cut -c1-300
+  restart_apiserver "${keep[@]}"
 }
 
 # restart_apiserver FLAG...: the harness apiserver again, with these flags on
@@ -104,6 +174,13 @@ has_event() {
   grep -F '"kind":"Event"' "$1" 2>/dev/null | grep -F '"verb":"create"' |
     grep -F '"resource":"namespaces"' | grep -qF "\"name\":\"$2\""
 }
+
+log "flags: the kube-apiserver flags that take no value, against $CLUSTER_BIN/kube-apiserver -h"
+if (cd "$repo" && KAUDITUI_APISERVER=$CLUSTER_BIN/kube-apiserver go test -count=1 -run '^TestNoValueFlagsMatchTheBinary$' ./setup >"$work/flags.out" 2>&1); then
+  pass "setup's list of no-value flags matches the binary"
+else
+  fail "no-value flags: $(grep -m3 -E 'noValueFlags|takes no value' "$work/flags.out")"
+fi
 
 log "cluster: etcd and kube-apiserver v1.37.2 on 127.0.0.1"
 cluster_certs "$c"
@@ -145,11 +222,9 @@ else
   fail "kubeadm-config not as expected: $cm"
 fi
 grep -q 'other control-plane nodes: cp-2' "$work/file.out" && pass "names the other control-plane node" || fail "other control-plane node not named"
-mapfile -t flags < <(audit_flags "$r")
-echo "   patched audit flags: ${flags[*]}"
-restart_apiserver "${flags[@]}"
+kubelet_start "$r"
 if cluster_wait_ready "$c"; then
-  pass "kube-apiserver starts with the patched manifest's flags"
+  pass "kube-apiserver starts from the patched manifest's command line"
   kubectl create namespace e2e-file >/dev/null
   sleep 1
   has_event "$r/var/log/kubernetes/audit/audit.log" e2e-file &&
@@ -183,10 +258,10 @@ fi
 log "stdout mode: setup --mode stdout on the same node"
 "$kauditui" setup --root "$r" --yes --no-wait --mode stdout --node-name cp-1 >"$work/stdout.out" 2>&1 ||
   fail "setup --mode stdout failed: $(tail -3 "$work/stdout.out")"
-mapfile -t flags < <(audit_flags "$r")
-echo "   patched audit flags: ${flags[*]}"
-[[ " ${flags[*]} " == *" --audit-log-path=- "* ]] && pass "manifest says --audit-log-path=-" || fail "no --audit-log-path=- in ${flags[*]}"
-restart_apiserver "${flags[@]}"
+argv=$(kubelet_argv "$r") # (grep -q in a pipe would stop it early: pipefail)
+grep -qx -- '--audit-log-path=-' <<<"$argv" && pass "manifest says --audit-log-path=-" ||
+  fail "no --audit-log-path=- in $(grep audit <<<"$argv" | tr '\n' ' ')"
+kubelet_start "$r"
 if cluster_wait_ready "$c"; then
   kubectl create namespace e2e-stdout >/dev/null
   sleep 1
@@ -221,8 +296,7 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 sleep 3 # let setup see the old apiserver first
-mapfile -t flags < <(audit_flags "$r")
-restart_apiserver "${flags[@]}"
+kubelet_start "$r"
 cluster_wait_ready "$c" || true
 if wait "$setup_pid"; then
   pass "setup saw the apiserver restart and become ready"
@@ -270,9 +344,7 @@ cluster_wait_ready "$c"
 "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/recipe.out" 2>&1 || fail "setup on the recipe failed: $(tail -3 "$work/recipe.out")"
 grep -q '2019 recipe: --feature-gates=AdvancedAuditing=false' "$work/recipe.out" && grep -q 'is an audit.k8s.io/v1beta1 policy' "$work/recipe.out" &&
   pass "setup names both 2019 problems" || fail "setup did not name the 2019 problems"
-mapfile -t flags < <(audit_flags "$r")
-echo "   fixed audit flags: ${flags[*]}"
-restart_apiserver "${flags[@]}"
+kubelet_start "$r"
 if cluster_wait_ready "$c"; then
   kubectl create namespace e2e-recipe >/dev/null
   sleep 1
@@ -281,6 +353,142 @@ if cluster_wait_ready "$c"; then
     fail "no audit event after the fix"
 else
   fail "the fixed recipe does not start: $(apiserver_error)"
+fi
+
+# insert_after ROOT PATTERN: the lines on standard input go after the line of
+# ROOT's manifest that matches PATTERN (a sed address).
+insert_after() {
+  local f=$1/etc/kubernetes/manifests/kube-apiserver.yaml lines
+  lines=$(mktemp "$work/insert.XXXXXX")
+  cat >"$lines"
+  sed -i "\\%$2%r $lines" "$f"
+}
+
+cat >"$work/custom-policy.yaml" <<'EOF'
+# our own policy: everything at Metadata, one event a request
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+EOF
+
+# ---- two-item form ---------------------------------------------------------
+log "two-item form: the audit flags as '- --flag' and '- value' items"
+r=$(new_root twoitem "$manifest")
+cp "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml"
+insert_after "$r" '^    - kube-apiserver$' <<'EOF'
+    - --audit-policy-file
+    - /etc/kubernetes/custom-policy.yaml
+    - --audit-log-path
+    - /var/log/old/audit.log
+    - --audit-log-maxage
+    - "7"
+EOF
+# A stray argument stops the real apiserver: what the old setup left behind
+# from this form would not have started.
+restart_apiserver /var/log/old/audit.log
+if ! cluster_wait_ready "$c" 20 2>/dev/null && grep -q 'does not take any arguments' "$c/logs/kube-apiserver.stderr"; then
+  pass "a stray argument stops the real apiserver: $(grep -o '"kube-apiserver" does not take any arguments.*' "$c/logs/kube-apiserver.stderr" | head -1)"
+else
+  fail "the apiserver took a stray argument: $(apiserver_error)"
+fi
+restart_apiserver
+cluster_wait_ready "$c"
+if "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/twoitem.out" 2>&1; then
+  pass "setup on the two-item form exited 0"
+else
+  fail "setup on the two-item form failed: $(tail -3 "$work/twoitem.out")"
+fi
+grep -q 'audit flags already set: --audit-policy-file=/etc/kubernetes/custom-policy.yaml --audit-log-path=/var/log/old/audit.log' "$work/twoitem.out" &&
+  pass "setup reads the two-item flags" || fail "setup misread the two-item flags: $(grep 'audit flags' "$work/twoitem.out")"
+if grep -A1 -x -- '    - --audit-log-path' "$r/etc/kubernetes/manifests/kube-apiserver.yaml" | grep -qx -- '    - /var/log/old/audit.log' &&
+  cmp -s "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml"; then
+  pass "the two-item form, the log path and the custom policy are kept"
+else
+  fail "two-item form or custom policy not kept"
+fi
+kubelet_start "$r"
+if cluster_wait_ready "$c"; then
+  pass "kube-apiserver starts from the manifest setup wrote in the two-item form"
+  kubectl create namespace e2e-twoitem >/dev/null
+  sleep 1
+  has_event "$r/var/log/old/audit.log" e2e-twoitem &&
+    pass "audit event for 'create namespace e2e-twoitem' in the two-item form's log file" ||
+    fail "no audit event in $r/var/log/old/audit.log"
+else
+  fail "kube-apiserver did not start from the two-item manifest: $(apiserver_error)"
+fi
+
+# ---- re-run over an existing custom setup -----------------------------------
+log "custom: a node audited by hand; setup runs again with no flags"
+r=$(new_root custom "$manifest")
+mf=$r/etc/kubernetes/manifests/kube-apiserver.yaml
+cp "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml"
+insert_after "$r" '^    - kube-apiserver$' <<'EOF'
+    - --audit-policy-file=/etc/kubernetes/custom-policy.yaml
+    - --audit-log-path=/var/log/custom/audit.log
+    - --audit-log-maxage=7
+    - --audit-log-maxbackup=3
+    - --audit-log-format=legacy
+EOF
+insert_after "$r" '^    volumeMounts:$' <<'EOF'
+    - mountPath: /etc/kubernetes/custom-policy.yaml
+      name: audit-policy
+      readOnly: true
+    - mountPath: /var/log/custom
+      name: audit-log
+EOF
+insert_after "$r" '^  volumes:$' <<'EOF'
+  - hostPath:
+      path: /etc/kubernetes/custom-policy.yaml
+      type: File
+    name: audit-policy
+  - hostPath:
+      path: /var/log/custom
+      type: DirectoryOrCreate
+    name: audit-log
+EOF
+cp "$mf" "$work/custom.orig"
+kubelet_start "$r"
+if cluster_wait_ready "$c"; then
+  kubectl create namespace e2e-legacy >/dev/null
+  sleep 1
+  if [ -s "$r/var/log/custom/audit.log" ] && ! grep -qF '"kind":"Event"' "$r/var/log/custom/audit.log"; then
+    pass "before: the legacy format writes text, no JSON event: $(head -1 "$r/var/log/custom/audit.log" | cut -c1-80)"
+  else
+    fail "before: the legacy log is not as expected"
+  fi
+else
+  fail "the hand-made setup does not start: $(apiserver_error)"
+fi
+if "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/custom.out" 2>&1; then
+  pass "re-run exited 0"
+else
+  fail "re-run failed: $(tail -3 "$work/custom.out")"
+fi
+if cmp -s "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml" && grep -qx -- '    - --audit-log-maxage=7' "$mf" &&
+  grep -qx -- '    - --audit-log-maxbackup=3' "$mf" && grep -qx -- '    - --audit-log-format=json' "$mf" &&
+  grep -q 'audit-log-format=legacy -> json: kauditui reads JSON audit events' "$work/custom.out"; then
+  pass "re-run keeps the custom policy, 7 days and 3 files; legacy -> json, saying why"
+else
+  fail "re-run did not keep the settings: $(grep -E 'audit-log-(maxage|maxbackup|format)' "$mf" | tr -d ' ' | tr '\n' ' ')"
+fi
+kubelet_start "$r"
+if cluster_wait_ready "$c"; then
+  pass "kube-apiserver starts from the re-run's manifest"
+  kubectl create namespace e2e-custom >/dev/null
+  sleep 1
+  has_event "$r/var/log/custom/audit.log" e2e-custom &&
+    pass "JSON audit event for 'create namespace e2e-custom' in the custom log" ||
+    fail "no JSON audit event in $r/var/log/custom/audit.log"
+else
+  fail "kube-apiserver did not start from the re-run's manifest: $(apiserver_error)"
+fi
+if "$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/custom.revert" 2>&1 && cmp -s "$work/custom.orig" "$mf"; then
+  pass "--revert: the hand-made manifest back byte for byte"
+else
+  fail "--revert of the re-run: $(tail -3 "$work/custom.revert")"
 fi
 
 echo

@@ -57,14 +57,22 @@ func NewForm(o *Options) *Form {
 		ti.SetWidth(48)
 		return ti
 	}
+	// "existing" is offered when the manifest names a policy (Prefill).
 	policies := []string{}
+	if o.Policy == KeepExisting {
+		policies = append(policies, KeepExisting)
+	}
 	for _, p := range Presets {
 		policies = append(policies, p.Name)
 	}
 	policies = append(policies, "file")
-	chosenPolicy, policyFile := len(policies)-1, o.Policy
+	want := o.Policy
+	if want == "" {
+		want = DefaultPreset
+	}
+	chosenPolicy, policyFile := len(policies)-1, want
 	for i, p := range policies {
-		if p == o.Policy {
+		if p == want {
 			chosenPolicy, policyFile = i, ""
 		}
 	}
@@ -73,20 +81,26 @@ func NewForm(o *Options) *Form {
 		mode = 1
 	}
 	compress := 0
-	if o.Compress {
+	if o.Compress != nil && *o.Compress {
 		compress = 1
 	}
 	logPath := o.LogPath
 	if logPath == "" {
 		logPath = DefaultLogPath
 	}
+	num := func(v, def int) string {
+		if v < 0 {
+			v = def
+		}
+		return strconv.Itoa(v)
+	}
 	fileMode := func(f *Form) bool { return f.value("mode") != "file" }
 	f := &Form{fields: []*formField{
 		{key: "mode", label: "Audit log goes to", kind: choiceField, choices: []string{"file", "stdout"}, chosen: mode},
 		{key: "log-path", label: "Log file", kind: textField, input: text(logPath), hidden: fileMode},
-		{key: "max-age", label: "Keep (days)", kind: textField, input: text(strconv.Itoa(o.MaxAge)), hidden: fileMode},
-		{key: "max-size", label: "Rotate at (MB)", kind: textField, input: text(strconv.Itoa(o.MaxSize)), hidden: fileMode},
-		{key: "max-backup", label: "Rotated files kept", kind: textField, input: text(strconv.Itoa(o.MaxBackup)), hidden: fileMode},
+		{key: "max-age", label: "Keep (days)", kind: textField, input: text(num(o.MaxAge, DefaultMaxAge)), hidden: fileMode},
+		{key: "max-size", label: "Rotate at (MB)", kind: textField, input: text(num(o.MaxSize, DefaultMaxSize)), hidden: fileMode},
+		{key: "max-backup", label: "Rotated files kept", kind: textField, input: text(num(o.MaxBackup, DefaultMaxBackup)), hidden: fileMode},
 		{key: "compress", label: "Gzip rotated files", kind: choiceField, choices: []string{"no", "yes"}, chosen: compress, hidden: fileMode},
 		{key: "policy", label: "Policy", kind: choiceField, choices: policies, chosen: chosenPolicy},
 		{key: "policy-file", label: "Policy file", kind: textField, input: text(policyFile),
@@ -162,7 +176,8 @@ func (f *Form) Apply(o *Options) error {
 			}
 			*n.dst = v
 		}
-		o.Compress = f.value("compress") == "yes"
+		compress := f.value("compress") == "yes"
+		o.Compress = &compress
 		if !strings.HasPrefix(o.LogPath, "/") {
 			return errors.New("log file: want an absolute path")
 		}
@@ -247,8 +262,10 @@ func (f *Form) Render() string {
 			val = fl.input.View()
 		}
 		b.WriteString(cursor + label + val + "\n")
-		if i == f.focus && fl.key == "policy" && fl.chosen < len(Presets) {
-			b.WriteString(formHint.Render("  "+strings.Repeat(" ", 22)+Presets[fl.chosen].About) + "\n")
+		if i == f.focus && fl.key == "policy" {
+			if about := policyHint(fl.choices[fl.chosen]); about != "" {
+				b.WriteString(formHint.Render("  "+strings.Repeat(" ", 22)+about) + "\n")
+			}
 		}
 	}
 	if f.err != "" {
@@ -257,6 +274,19 @@ func (f *Form) Render() string {
 	b.WriteString("\n" + formHint.Render("↑/↓ move · ←/→ change · enter next/accept · esc cancel") + "\n")
 	b.WriteString(formHint.Render("Nothing is written before you have seen the policy and the diff.") + "\n")
 	return b.String()
+}
+
+// policyHint is the line under the policy question.
+func policyHint(choice string) string {
+	if choice == KeepExisting {
+		return "keep the policy file the manifest names (an audit.k8s.io/v1beta1 one is converted)"
+	}
+	for _, p := range Presets {
+		if p.Name == choice {
+			return p.About
+		}
+	}
+	return ""
 }
 
 func (f *Form) View() tea.View { return tea.NewView(f.Render()) }

@@ -36,7 +36,7 @@ func TestFormDefaultsAccepted(t *testing.T) {
 	if err := f.Apply(got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Mode != "file" || got.LogPath != DefaultLogPath || got.MaxAge != DefaultMaxAge || got.Policy != DefaultPreset || got.Compress {
+	if got.Mode != "file" || got.LogPath != DefaultLogPath || got.MaxAge != DefaultMaxAge || got.Policy != DefaultPreset || got.Compress == nil || *got.Compress {
 		t.Errorf("defaults changed: %+v", got)
 	}
 }

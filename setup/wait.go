@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -115,7 +117,7 @@ func lastApiserverErrors(root string, n int) []string {
 	if len(files) == 0 {
 		return nil
 	}
-	data, err := os.ReadFile(files[len(files)-1])
+	data, err := readTail(files[len(files)-1], maxReadSize)
 	if err != nil {
 		return nil
 	}
@@ -151,16 +153,35 @@ func auditEventsAt(root string, cfg Config) (bool, string) {
 	if cfg.Mode == "stdout" {
 		files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
 		for _, f := range files {
-			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)) {
+			if b, err := readTail(f, maxReadSize); err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)) {
 				return true, f
 			}
 		}
 		return false, filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/")
 	}
 	p := filepath.Join(root, cfg.LogPath)
-	b, err := os.ReadFile(p)
+	b, err := readTail(p, maxReadSize)
 	return err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)), p
 }
 
 // metav1ListOne is the cheap request checkAuditEvents makes.
 var metav1ListOne = metav1.ListOptions{Limit: 1}
+
+// readTail reads at most the last n bytes of a regular file (logs grow
+// without bound; a special file is refused without blocking on it).
+func readTail(name string, n int64) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	off := max(fi.Size()-n, 0)
+	return io.ReadAll(io.NewSectionReader(f, off, n))
+}

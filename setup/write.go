@@ -1,25 +1,11 @@
 package setup
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"time"
 
 	"github.com/aymanbagabas/go-udiff"
-)
-
-// Steps of a write where tests inject a failure (Options.failAt); a crash
-// at any of them must leave the old or the new file, never a partial one.
-const (
-	StepAfterBackup  = "after-backup"
-	StepAfterDotfile = "after-dotfile-write"
-	StepBeforeRename = "before-rename"
 )
 
 // backupTimeFormat sorts by time as text, so the latest backup is the last name.
@@ -33,8 +19,9 @@ func unifiedDiff(oldName, newName string, old, new []byte) string {
 
 // writeAtomic writes data to a dotfile beside path (the kubelet ignores
 // dotfiles in the manifests folder), syncs it, and renames it over path.
-// The file keeps the mode of the file it replaces.
-func writeAtomic(path string, data []byte, perm os.FileMode, failAt func(string) error) (err error) {
+// The file keeps the mode of the file it replaces. It is how setup puts a
+// file back; the transaction (txn.go) stages and renames in two steps.
+func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
@@ -56,13 +43,7 @@ func writeAtomic(path string, data []byte, perm os.FileMode, failAt func(string)
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	if err = hook(failAt, StepAfterDotfile); err != nil {
-		return err
-	}
 	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = hook(failAt, StepBeforeRename); err != nil {
 		return err
 	}
 	if err = os.Rename(tmp, path); err != nil {
@@ -88,55 +69,4 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
-}
-
-// backup copies src into dir as <base>.<time> and returns its path. It is
-// written atomically too: a half-written backup would be restored by --revert.
-func backup(src, dir string, now time.Time) (string, error) {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	dst := filepath.Join(dir, filepath.Base(src)+"."+now.UTC().Format(backupTimeFormat))
-	if old, err := os.ReadFile(dst); err == nil {
-		if bytes.Equal(old, data) {
-			return dst, nil
-		}
-		return "", fmt.Errorf("backup %s already exists", dst)
-	}
-	if err := writeAtomic(dst, data, 0o600, nil); err != nil {
-		return "", err
-	}
-	return dst, nil
-}
-
-// latestBackup returns the newest backup of the file named base in dir:
-// <base>.<time>, nothing after the time (a .written record is no backup).
-func latestBackup(dir, base string) (string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if stamp, ok := strings.CutPrefix(n, base+"."); ok && e.Type().IsRegular() {
-			if _, err := time.Parse(backupTimeFormat, stamp); err == nil {
-				names = append(names, n)
-			}
-		}
-	}
-	if len(names) == 0 {
-		return "", fmt.Errorf("no backup of %s in %s: nothing to revert", base, dir)
-	}
-	sort.Strings(names)
-	return filepath.Join(dir, names[len(names)-1]), nil
-}
-
-// backupStamp is the time part of a backup's name, as text (it sorts as time).
-func backupStamp(backupPath, base string) string {
-	return strings.TrimPrefix(filepath.Base(backupPath), base+".")
 }
