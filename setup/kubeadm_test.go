@@ -333,3 +333,24 @@ func TestRevertPairsKubeadmConfigWithItsRun(t *testing.T) {
 		t.Errorf("revert of a manifest-only run touched kubeadm-config:\n%s%s", o.out.String(), o.err.String())
 	}
 }
+
+// On a master with others, setup says how to read them all, and that
+// nodes/proxy is a powerful grant.
+func TestOtherControlPlanesReadersNote(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc", "kubernetes"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "kubernetes", "admin.conf"), []byte("x"), 0o600)
+	cs := fake.NewClientset(
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}},
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-2", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}},
+	)
+	var out strings.Builder
+	o := &Options{Out: &out, Root: root, KubeadmConfig: true, Hostname: "cp-1",
+		Clientset: func(string) (kubernetes.Interface, error) { return cs, nil }}
+	o.otherControlPlanes(context.Background())
+	for _, want := range []string{"other control-plane nodes: cp-2", "kauditui --pods", "nodes/proxy, a powerful grant", "exec"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

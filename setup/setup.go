@@ -568,8 +568,18 @@ func (o *Options) otherControlPlanes(ctx context.Context) {
 	}
 	if others, err := OtherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
 		fmt.Fprintf(o.Out, "other control-plane nodes: %s; run kauditui setup on each of them, one at a time\n", strings.Join(others, ", "))
+		fmt.Fprint(o.Out, readersNote)
 	}
 }
+
+// readersNote says what reading every master from one place takes, and what
+// the powerful grant among it allows.
+const readersNote = `to read every master from one place: kauditui --pods (get, list, watch on pods and get on
+  pods/log in kube-system: docs/kauditui-reader.yaml); their audit files through the kubelet
+  (kauditui --nodes) need nodes/proxy, a powerful grant: it also allows exec into every pod on
+  those nodes, and what is done through it is not in the audit log: give it only to people who
+  may already do that
+`
 
 // rollbackAfterWait puts everything back after the apiserver did not come
 // back with the new files.
