@@ -30,6 +30,7 @@ type exploreOptions struct {
 	NoColor bool
 	Sources []string
 	Pods    podFlags
+	Nodes   nodeFlags
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
@@ -53,6 +54,7 @@ func runExploreCmd(args []string, io *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
 	opts.Pods.register(fs)
+	opts.Nodes.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, exploreUsage)
 		fs.PrintDefaults()
@@ -90,7 +92,11 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	plan, err := planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
+	nodes, err := o.Nodes.options(&o.Pods, getenv)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
 		progress.Stream(s.Pod, s.State, s.RetryIn, s.Err)
 	})
 	if err != nil {
@@ -102,6 +108,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		Warn:     progress.Warn,
 		Progress: progress.Set,
 		Pods:     plan.pods,
+		Nodes:    nodes,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -116,6 +123,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 			o.Sources = append(o.Sources, "kube-apiserver pods")
 		}
 	}
+	o.Sources = append(o.Sources, o.Nodes.describe()...)
 
 	store := audit.NewStore()
 	// by audit.Ref.Input: rotated backups have their own, pods join later

@@ -36,6 +36,7 @@ type queryOptions struct {
 	NoColor bool
 	Sources []string
 	Pods    podFlags
+	Nodes   nodeFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -61,6 +62,7 @@ func runQueryCmd(args []string, io *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the log grows")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	opts.Pods.register(fs)
+	opts.Nodes.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, queryUsage)
 		fs.PrintDefaults()
@@ -105,7 +107,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
-	plan, err := planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, o.IO.Getenv, warn, func(s source.PodState) {
+	nodes, err := o.Nodes.options(&o.Pods, o.IO.Getenv)
+	if err != nil {
+		return usageError("query: %v", err)
+	}
+	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, o.IO.Getenv, warn, func(s source.PodState) {
 		if s.State != source.PodStreaming && s.State != source.PodDone {
 			warn(describeState(s))
 		}
@@ -123,6 +129,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		Stdin:  o.IO.In,
 		Warn:   warn,
 		Pods:   plan.pods,
+		Nodes:  nodes,
 	})
 	if err != nil {
 		return usageError("query: %v", err)

@@ -87,7 +87,8 @@ Usage:
 A SOURCE is an audit log file (rotated and gzipped backups beside it are read
 too), an apiserver pod log with audit and klog lines mixed, a CRI container
 log, a pipe, or - for standard input; several are merged by time. --pods reads
-the kube-apiserver pods' logs through the Kubernetes API. With no SOURCE on a
+the kube-apiserver pods' logs through the Kubernetes API, --nodes every
+master's audit file through the node proxy. With no SOURCE on a
 kubeadm master, the audit log path is taken from
 /etc/kubernetes/manifests/kube-apiserver.yaml (in stdout mode: the pods, or
 this node's container log files when the API does not answer).

@@ -6,7 +6,10 @@
 #  2. kauditui setup on a real kubeadm manifest, started for real
 #     (hack/setup-e2e.sh);
 #  3. the apiserver pods' logs through the API, kwok as the kubelet of three
-#     fake masters in a network namespace (hack/pods-e2e.sh; needs root).
+#     fake masters in a network namespace (hack/pods-e2e.sh; needs root);
+#  4. other masters' audit files through the API server's node proxy, a
+#     stand-in for the kubelet's /logs/ in a network namespace
+#     (hack/nodes-e2e.sh; needs root).
 # The Kubernetes binaries are built once from the Go module proxy and cached in
 # ~/.cache/kauditui (about 10 minutes cold on 2 cores, seconds warm).
 set -euo pipefail
@@ -24,4 +27,5 @@ KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'GroundTruth|TestQuery' .
 
 hack/setup-e2e.sh
 hack/pods-e2e.sh
+hack/nodes-e2e.sh
 echo "e2e: passed"

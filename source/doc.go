@@ -79,6 +79,12 @@
 // change. Each pod is an input of its own ("pod NAME on NODE"), kept in the
 // spool (podset.go).
 //
+// With Options.Nodes, other masters' audit files are read through the API
+// server's proxy to each kubelet's /logs/ file server (nodefiles.go): a
+// node's rotated backups and live file are inputs of one family, so nodes
+// merge by time; following, the live file is polled with Range requests
+// and a rotation is followed into the backup the old file became.
+//
 // # JSON streams and other line ends
 //
 // An input whose first line is "{" or starts with "[" is read as a stream

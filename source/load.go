@@ -35,6 +35,11 @@ const (
 // and returns nil when ctx is done; without it, it returns when every input
 // is read, or ctx.Err() if ctx ends first.
 func (s *Set) Load(ctx context.Context, st *audit.Store) error {
+	nodes, err := s.openNodes(ctx) // other masters' files, inputs of their own (nodefiles.go)
+	if err != nil {
+		return err
+	}
+	defer nodes.wait()
 	var total int64
 	for _, in := range s.inputs {
 		total += in.Size
@@ -76,6 +81,7 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 			return err
 		}
 	}
+	live = nodes.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
 	if s.opt.Pods != nil {
 		if len(live) == 0 {
 			return s.loadPods(ctx, st, *s.opt.Pods)
@@ -351,7 +357,7 @@ type partial struct {
 }
 
 func (s *Set) newReader(idx int32, st *audit.Store, p *progress) (*reader, error) {
-	in := s.inputs[idx]
+	in, _ := s.input(idx) // locked: followers (rotations, nodes, pods) append inputs meanwhile
 	r := &reader{set: s, in: in, idx: idx, st: st, files: map[string]string{}}
 	var src io.Reader
 	if in.stream != nil {

@@ -42,6 +42,9 @@ type Options struct {
 	// Pods, when set, streams the apiserver pods' logs through the
 	// Kubernetes API as inputs of their own (see StreamPods).
 	Pods *PodOptions
+	// Nodes, when set, reads audit log files of nodes through the API
+	// server's node proxy as inputs of their own (see nodefiles.go).
+	Nodes *NodeOptions
 	// Keep, when set, is asked about every line that starts like JSON
 	// before it is parsed; a line it refuses is counted (Set.Skipped) and
 	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
@@ -148,7 +151,7 @@ func Open(paths []string, opt Options) (*Set, error) {
 		}
 		s.inputs = append(s.inputs, in)
 	}
-	if len(s.inputs) == 0 && (opt.Pods == nil || len(paths) > 0) {
+	if len(s.inputs) == 0 && (opt.Pods == nil && opt.Nodes == nil || len(paths) > 0) {
 		if len(paths) == 0 {
 			return nil, errors.New("no input: give the path of an audit log (or - for stdin)")
 		}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End-to-end check of `kauditui --nodes` (other masters' audit log files through
+# the API server's node proxy, source/nodefiles.go) against real parts: etcd and
+# kube-apiserver v1.37.2 (hack/lib/cluster.sh), RBAC with the ClusterRole of
+# docs/kauditui-reader.yaml, client-go. The kubelets are stand-ins: kwok (the
+# kubelet of hack/pods-e2e.sh) does not serve the kubelet's /logs/ file server
+# (MethodNotAllowed), so hack/nodes-e2e/main.go serves each node's /var/log
+# with the handler the kubelet uses there (http.FileServer behind
+# http.StripPrefix("/logs/")), over HTTPS on the Node's InternalIP and
+# status.daemonEndpoints.kubeletEndpoint.Port. It then checks that
+# `kauditui query --nodes --kubeconfig ... --count` equals `kauditui query --count`
+# over the same files (and -q, -o json, -o klog), the one-line errors (nodes/proxy
+# forbidden, the kubelet's log handler off, a node unreachable, no such node),
+# and that `query --nodes --follow` prints appended and rotated lines once each.
+#
+# usage: sudo hack/nodes-e2e.sh          (root: it needs a network namespace)
+#
+# Network: everything runs inside a network namespace made here and removed at
+# the end; nothing in it can reach the machine's network. The apiserver and etcd
+# listen on the namespace's 127.0.0.1. The apiserver refuses to proxy to a
+# loopback node address, so a veth pair inside the namespace carries
+# NODES_E2E_NET (default 10.213.78.0/30, checked against `ip route` and
+# `ip addr` first); the stand-in kubelets listen on its .1 address.
+#
+# Binaries: hack/build-k8s.sh's (cached).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+net=${NODES_E2E_NET:-10.213.78}
+log() { echo "nodes-e2e: $*" >&2; }
+
+# --- outside the namespace: build, make the namespace, run the rest in it -----
+if [ -z "${NODES_E2E_NETNS:-}" ]; then
+  [ "$(id -u)" = 0 ] || { log "needs root (ip netns add); run it with sudo"; exit 1; }
+  if ip route | grep -q "${net%.*}\." || ip -o addr | grep -q "${net%.*}\."; then
+    log "$net.0/30 is near a range this machine uses (ip route, ip addr); set NODES_E2E_NET to a free private /24 prefix"
+    exit 1
+  fi
+  # shellcheck source-path=SCRIPTDIR
+  source "$repo/hack/lib/cluster.sh"
+  cluster_bin
+  work=$(mktemp -d)
+  (cd "$repo" && go build -o "$work/nodes-e2e" ./hack/nodes-e2e)
+  (cd "$repo" && go build -o "$work/kauditui" .)
+  ns=kauditui-nodes-$$
+  cleanup() {
+    local p
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "$work"
+  }
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add node0 type veth peer name node1
+  ip -n "$ns" addr add "$net.1/30" dev node0
+  ip -n "$ns" link set node1 up
+  ip -n "$ns" link set node0 up
+  log "network namespace $ns: lo, node0 $net.1/30 (veth to node1); no route out"
+  set +e
+  NODES_E2E_NETNS=$ns CLUSTER_BIN=$CLUSTER_BIN NODES_E2E_PROGRAM=$work/nodes-e2e KAUDITUI_BIN=$work/kauditui \
+    ip netns exec "$ns" "${BASH_SOURCE[0]}" "$@"
+  rc=$?
+  set -e
+  exit "$rc"
+fi
+
+# --- inside the namespace ------------------------------------------------------
+# shellcheck source-path=SCRIPTDIR
+source "$repo/hack/lib/cluster.sh"
+dir=$(mktemp -d)
+# shellcheck disable=SC2064
+trap "trap '' INT TERM; set +e; cluster_stop $(printf %q "$dir"); rm -rf $(printf %q "$dir")" EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cluster_certs "$dir"
+cluster_start_etcd "$dir"
+# The nodes' only address is InternalIP: ask the apiserver to use it.
+cluster_start_apiserver "$dir" --kubelet-preferred-address-types=InternalIP
+cluster_wait_ready "$dir"
+kubectl() { "$CLUSTER_BIN/kubectl" --kubeconfig="$dir/admin.kubeconfig" "$@"; }
+
+# A user with no rights, and one bound to the documented ClusterRole.
+cluster_user "$dir" nobody kauditui-nobody
+cluster_user "$dir" reader kauditui-reader
+kubectl apply -f "$repo/docs/kauditui-reader.yaml" >/dev/null
+kubectl create clusterrolebinding kauditui-node-files --clusterrole=kauditui-node-files --user=kauditui-reader >/dev/null
+
+start=$SECONDS
+"$NODES_E2E_PROGRAM" -dir "$dir" -testdata "$repo/testdata" -kauditui "$KAUDITUI_BIN" -ip "$net.1" \
+  -apiserver-pid "$(cat "$dir/pids/kube-apiserver")"
+log "passed in $((SECONDS - start))s"

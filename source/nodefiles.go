@@ -1,0 +1,1188 @@
+package source
+
+// Other masters' audit files, read through the API server's proxy to each
+// node's kubelet: GET /api/v1/nodes/<node>/proxy/logs/<path under /var/log>.
+// The kubelet serves /var/log there with net/http's FileServer (when its
+// system log handler is on, the default): a folder comes as an HTML list of
+// links, a file honours Range requests. Nothing else is asked of the node.
+//
+// History: each node's folder is listed, and its rotated backups (lumberjack
+// names, oldest first) and live file become inputs of the set named
+// "NODE:/path", one family per node, so Load reads each node's files in order
+// and merges the nodes (and any local file) by time. Their bytes come from
+// HTTP bodies, so they are streams: kept in the spool like stdin's.
+//
+// Follow: the live file is polled every PollInterval with
+// `Range: bytes=<offset-len(tail)>-`, where tail is bytes already read: the
+// end of the last line (nodeTailKeep bytes up to its newline, where its times
+// are) and whatever was read of the line after it. The answer starts with
+// those bytes again when it is the same file, and the rest is new; an answer
+// that does not (416, or a 200 shorter than the offset: the file is now
+// shorter; other bytes there: another file) means the file was rotated.
+// Then the folder is listed: the backup holding the same bytes before the
+// offset is the old file, renamed (or gzipped), and its rest is read from
+// there; the backups after it follow whole; then the new live file from its
+// start. So no line is read twice and none is skipped,
+// through any number of rotations between two polls. A file seen empty has no
+// tail to compare: when it has grown, the folder is listed, and backups not
+// read yet (rotated since) are read before it.
+//
+// The live file is opened before the folder is listed again (as follow.go
+// opens the new file before listing backups): a rotation during a long
+// history read leaves a backup the first listing did not have; it is read
+// before the live file, in the same input, unless it is the very file that
+// was opened (same first bytes), which was rotated after it was opened and is
+// followed into its backup at the next poll.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// DefaultNodeLogPath is the audit log of kubeadm's documented setup (and
+// of `kauditui setup`).
+const DefaultNodeLogPath = "/var/log/kubernetes/audit/audit.log"
+
+// ControlPlaneLabel is the label of control-plane nodes (kubeadm sets it).
+const ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
+
+// NodeOptions says whose audit files Load reads through the API server's
+// node proxy.
+type NodeOptions struct {
+	// Client is the API server; its REST client's HTTP client (TLS,
+	// credentials) carries the proxy requests.
+	Client kubernetes.Interface
+	// Nodes names the nodes; empty: every node that Selector matches.
+	Nodes []string
+	// Selector picks the nodes when Nodes is empty (default
+	// ControlPlaneLabel).
+	Selector string
+	// Path is the audit log on every node (default DefaultNodeLogPath). It
+	// must be under /var/log, the folder the kubelet serves.
+	Path string
+}
+
+// NodeLogRel checks an audit log path for the node proxy and returns it
+// relative to /var/log.
+func NodeLogRel(p string) (string, error) {
+	if p == "" {
+		p = DefaultNodeLogPath
+	}
+	c := path.Clean(p)
+	rel, ok := strings.CutPrefix(c, "/var/log/")
+	if !ok || rel == "" || strings.HasSuffix(p, "/") {
+		return "", fmt.Errorf("%s: the kubelet serves only files under /var/log: give the path of the audit log file there (default %s)", p, DefaultNodeLogPath)
+	}
+	return rel, nil
+}
+
+// nodeTailKeep is how many bytes up to the last newline read are asked for
+// again, to tell the same file from another: the end of the last audit line
+// (its stageTimestamp, its ID often) at the same offset.
+const nodeTailKeep = 1024
+
+// nodeTailMax bounds the tail when a poll lands inside a long line.
+const nodeTailMax = 1 << 20
+
+// nodeHeadKeep bounds the first line of a file kept to tell it from others.
+const nodeHeadKeep = 64 << 10
+
+// nodeGoneQuiet is how long a live file may be missing before it is said
+// (lumberjack renames it, then makes the new one).
+const nodeGoneQuiet = 2 * time.Second
+
+// nodeHeaderTimeout bounds the wait for an answer's headers (not its body).
+const nodeHeaderTimeout = 30 * time.Second
+
+// nodeSet is the node files of one Load.
+type nodeSet struct {
+	set   *Set
+	api   *nodeAPI
+	st    *audit.Store
+	files []*nodeFile
+	wg    sync.WaitGroup
+}
+
+// nodeFile is one node's audit log: its backups and the live file.
+type nodeFile struct {
+	ns     *nodeSet
+	node   string
+	dir    string // the folder, relative to /var/log, ending in /
+	base   string // the live file's name
+	family string
+	done   map[string]bool // backups read (or being read), by name without .gz
+	cur    *fileCursor     // the live file being read
+	stream *nodeStream     // the live file's input's bytes
+	in     *input          // the live file's input
+	r      *reader         // its reader, once following
+	gone   time.Time       // since when polls find no live file
+	said   string          // the last problem told (each is told once)
+}
+
+// openNodes lists the nodes' folders and adds their files as inputs. It
+// fails only when no node can be read and nothing else is to be read;
+// otherwise a node that cannot be read is named through Options.Warn.
+func (s *Set) openNodes(ctx context.Context) (*nodeSet, error) {
+	opt := s.opt.Nodes
+	if opt == nil {
+		return nil, nil
+	}
+	ns, err := s.newNodeSet(ctx, opt)
+	if err != nil {
+		if len(s.inputs) == 0 && s.opt.Pods == nil {
+			return nil, err
+		}
+		s.warn(err.Error())
+	}
+	return ns, nil
+}
+
+func (s *Set) newNodeSet(ctx context.Context, opt *NodeOptions) (*nodeSet, error) {
+	rel, err := NodeLogRel(opt.Path)
+	if err != nil {
+		return nil, err
+	}
+	api, err := newNodeAPI(opt.Client)
+	if err != nil {
+		return nil, err
+	}
+	names, err := nodeNames(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	ns := &nodeSet{set: s, api: api}
+	dir, base := path.Split(rel)
+	type listed struct {
+		backups []string
+		live    bool
+		err     error
+	}
+	res := make([]listed, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res[i].backups, res[i].live, res[i].err = api.listLog(ctx, n, dir, base)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for i, n := range names {
+		if res[i].err != nil {
+			failed = append(failed, res[i].err)
+			continue
+		}
+		f := &nodeFile{ns: ns, node: n, dir: dir, base: base, family: "node " + n + ":" + rel, done: map[string]bool{}}
+		for _, b := range res[i].backups {
+			f.done[nodeKey(b)] = true
+			g := &nodeGet{ctx: ctx, api: api, node: n, rel: dir + b}
+			s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
+		}
+		if !res[i].live {
+			s.warn(fmt.Sprintf("%s: not found; reading its %d rotated backups", f.name(base), len(res[i].backups)))
+		}
+		f.cur = &fileCursor{}
+		f.stream = f.liveStream(ctx, f.cur)
+		f.in, _ = s.addNodeInput(f.name(base), f.family, f.stream, true)
+		ns.files = append(ns.files, f)
+	}
+	if len(ns.files) == 0 {
+		if len(failed) > 1 {
+			for _, e := range failed[1:] {
+				s.warn(e.Error())
+			}
+		}
+		return nil, failed[0]
+	}
+	for _, e := range failed {
+		s.warn(e.Error())
+	}
+	return ns, nil
+}
+
+// name is an input's name: the node and the file's path on it.
+func (f *nodeFile) name(file string) string {
+	return f.node + ":/var/log/" + f.dir + file
+}
+
+func (s *Set) addNodeInput(name, family string, ns *nodeStream, live bool) (*input, int32) {
+	in := &input{Input: Input{Name: name}, family: family, live: live}
+	in.openStream(ns)
+	s.mu.Lock()
+	s.inputs = append(s.inputs, in)
+	idx := int32(len(s.inputs) - 1)
+	s.mu.Unlock()
+	return in, idx
+}
+
+// streamReader starts reading a stream input added while following (as
+// newReader does, without reading s.inputs unlocked: other followers append
+// to it).
+func (s *Set) streamReader(in *input, idx int32, st *audit.Store) (*reader, error) {
+	r := &reader{set: s, in: in, idx: idx, st: st, files: map[string]string{}, near: time.Now()}
+	in.sniffStream()
+	var src io.Reader = in.stream
+	if in.gz {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not readable as gzip: %v", in.Name, err)
+		}
+		src = zr
+	}
+	if in.crOnly {
+		src = crReader{src}
+	}
+	r.lr = newLineReader(src, s.opt.MaxLine)
+	r.lr.prompt = true
+	return r, nil
+}
+
+// nodeNames are the nodes named, or those the selector picks.
+func nodeNames(ctx context.Context, opt *NodeOptions) ([]string, error) {
+	if len(opt.Nodes) > 0 {
+		var out []string
+		seen := map[string]bool{}
+		for _, n := range opt.Nodes {
+			if n != "" && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	sel := opt.Selector
+	if sel == "" {
+		sel = ControlPlaneLabel
+	}
+	list, err := opt.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		msg := podErrLine(err)
+		switch {
+		case apierrors.IsForbidden(err):
+			return nil, fmt.Errorf("listing the nodes (-l %s): %s; --nodes needs list on nodes (docs/kauditui-reader.yaml), or name the nodes with --node", sel, msg)
+		case apierrors.IsUnauthorized(err):
+			return nil, fmt.Errorf("listing the nodes: %s; the API server did not accept the credentials: check the kubeconfig or log in again", msg)
+		}
+		return nil, fmt.Errorf("listing the nodes (-l %s): %s", sel, msg)
+	}
+	var out []string
+	for _, n := range list.Items {
+		out = append(out, n.Name)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no node has the label %s: name the masters with --node", sel)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// follow hands the live readers of node files to followers of their own and
+// returns the other live readers.
+func (ns *nodeSet) follow(ctx context.Context, st *audit.Store, live []*reader) []*reader {
+	if ns == nil {
+		return live
+	}
+	ns.st = st
+	var rest []*reader
+next:
+	for _, r := range live {
+		for _, f := range ns.files {
+			if f.in == r.in {
+				f.r = r
+				ns.wg.Add(1)
+				go f.follow(ctx)
+				continue next
+			}
+		}
+		rest = append(rest, r)
+	}
+	return rest
+}
+
+// wait returns when every follower has ended (after ctx ended).
+func (ns *nodeSet) wait() {
+	if ns != nil {
+		ns.wg.Wait()
+	}
+}
+
+// follow polls the live file until ctx ends.
+func (f *nodeFile) follow(ctx context.Context) {
+	defer f.ns.wg.Done()
+	poll := f.ns.set.opt.PollInterval
+	t := time.NewTimer(poll)
+	defer t.Stop()
+	fails := 0
+	for {
+		select {
+		case <-ctx.Done():
+			if r := f.r; r != nil {
+				r.lr.hold = false
+				r.lr.resume()
+				r.drain(context.Background())
+				r.finish()
+			}
+			return
+		case <-t.C:
+		}
+		if f.r == nil {
+			return // ended inside a rotation (ctx), or the new file could not be read
+		}
+		grew, err := f.poll(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			fails++
+			f.say(err.Error() + " (trying again)")
+		case fails > 0:
+			fails = 0
+			f.say(fmt.Sprintf("%s: reading %s again", f.node, f.name(f.base)))
+		}
+		if !grew && f.r != nil {
+			f.r.flushKlog() // no continuation line came: the message is complete
+		}
+		wait := poll
+		if fails > 0 {
+			wait = min(poll<<min(fails, 8), 30*time.Second)
+		}
+		t.Reset(wait)
+	}
+}
+
+// say tells a problem once (until another one is told).
+func (f *nodeFile) say(msg string) {
+	if msg != f.said {
+		f.said = msg
+		f.ns.set.warn(msg)
+	}
+}
+
+// poll reads what the live file gained since the last poll, or follows it
+// through a rotation.
+func (f *nodeFile) poll(ctx context.Context) (grew bool, err error) {
+	api, c := f.ns.api, f.cur
+	from := c.off - int64(len(c.tail))
+	resp, err := api.get(ctx, f.node, f.dir+f.base, from)
+	if err != nil {
+		return false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent:
+	case http.StatusRequestedRangeNotSatisfiable: // shorter than what was read
+		resp.Body.Close()
+		return f.rotated(ctx)
+	default:
+		err := api.refusal(f.node, f.dir+f.base, resp)
+		if errors.Is(err, errNodeNoFile) {
+			// between a rename and the new file (lumberjack), or removed
+			if f.gone.IsZero() {
+				f.gone = time.Now()
+			} else if time.Since(f.gone) > nodeGoneQuiet {
+				f.say(fmt.Sprintf("%s: not there any more; waiting for it", f.name(f.base)))
+			}
+			return false, nil
+		}
+		return false, err
+	}
+	f.gone = time.Time{}
+	body, err := skipTo(resp, from)
+	if errors.Is(err, errNodeShort) {
+		return f.rotated(ctx)
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(c.tail) > 0 {
+		same, err := startsWith(body, c.tail)
+		if err != nil {
+			body.Close()
+			return false, err
+		}
+		if !same {
+			body.Close()
+			return f.rotated(ctx)
+		}
+	} else {
+		// Nothing read of this file yet: it may have been written and
+		// rotated since it was seen empty.
+		br := &peekBody{ReadCloser: body}
+		if !br.any() {
+			body.Close()
+			return false, nil
+		}
+		fresh, err := f.fresh(ctx)
+		if err != nil {
+			body.Close()
+			return false, err
+		}
+		if len(fresh) > 0 {
+			body.Close()
+			return f.rotated(ctx)
+		}
+		body = br
+	}
+	f.stream.add(nodePart{r: body, c: body, cur: c})
+	before := f.r.lr.lineNo
+	f.r.lr.resume()
+	f.r.drain(ctx)
+	return f.r.lr.lineNo != before, nil
+}
+
+// fresh lists the backups not read yet, oldest first.
+func (f *nodeFile) fresh(ctx context.Context) ([]string, error) {
+	names, err := f.ns.api.list(ctx, f.node, f.dir)
+	if err != nil {
+		return nil, err
+	}
+	backups, _ := nodeBackups(names, f.base)
+	var out []string
+	for _, b := range backups {
+		if !f.done[nodeKey(b)] {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// rotated follows the live file into what it became: the rest of the old file
+// from its backup (the first backup not read yet that holds the same bytes
+// before the offset), then the backups after it whole, then the new live
+// file from its start.
+func (f *nodeFile) rotated(ctx context.Context) (bool, error) {
+	fresh, err := f.fresh(ctx)
+	if err != nil {
+		return false, err
+	}
+	c := f.cur
+	found := -1
+	if c.off > 0 {
+		for i, b := range fresh {
+			part, ok, err := f.rest(ctx, b, c)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				found = i
+				f.stream.add(part)
+				break
+			}
+		}
+	}
+	s, r := f.ns.set, f.r
+	// the old file ends here: what it still held, its last line too
+	r.lr.hold = false
+	r.lr.resume()
+	r.drain(ctx)
+	r.finish()
+	f.r = nil
+	if c.off > 0 && found < 0 && ctx.Err() == nil {
+		s.warn(fmt.Sprintf("%s: was truncated or replaced, and its lines after byte %d are not in any rotated backup: lines written just before that may be missing", f.name(f.base), c.off))
+	}
+	if found >= 0 {
+		f.done[nodeKey(fresh[found])] = true
+	}
+	for i, b := range fresh {
+		if i != found {
+			f.done[nodeKey(b)] = true
+			f.readWhole(ctx, b)
+		}
+	}
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	// the new live file
+	cur := &fileCursor{}
+	ns := f.liveStream(ctx, cur)
+	in, idx := s.addNodeInput(f.name(f.base), f.family, ns, true)
+	nr, err := s.streamReader(in, idx, f.ns.st)
+	if err != nil {
+		s.warn(err.Error() + "; no longer following it")
+		return true, nil
+	}
+	nr.lr.hold = true
+	f.cur, f.stream, f.in, f.r = cur, ns, in, nr
+	nr.drain(ctx)
+	return true, nil
+}
+
+// rest opens backup b at the old live file's offset, if it is that file
+// (the same bytes before the offset).
+func (f *nodeFile) rest(ctx context.Context, b string, c *fileCursor) (nodePart, bool, error) {
+	api := f.ns.api
+	from := c.off - int64(len(c.tail))
+	gz := strings.HasSuffix(b, ".gz")
+	at := from
+	if gz {
+		at = 0 // a .gz is read from its start, and its first bytes skipped once unpacked
+	}
+	resp, err := api.get(ctx, f.node, f.dir+b, at)
+	if err != nil {
+		return nodePart{}, false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent:
+	case http.StatusRequestedRangeNotSatisfiable:
+		resp.Body.Close()
+		return nodePart{}, false, nil // shorter: not it
+	default:
+		err := api.refusal(f.node, f.dir+b, resp)
+		if errors.Is(err, errNodeNoFile) && !gz {
+			return f.rest(ctx, b+".gz", c) // gzipped since it was listed
+		}
+		if errors.Is(err, errNodeNoFile) {
+			return nodePart{}, false, nil
+		}
+		return nodePart{}, false, err
+	}
+	body, err := skipTo(resp, at)
+	if errors.Is(err, errNodeShort) {
+		return nodePart{}, false, nil
+	}
+	if err != nil {
+		return nodePart{}, false, err
+	}
+	var src io.Reader = body
+	if gz {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			body.Close()
+			return nodePart{}, false, nil
+		}
+		if n, _ := io.CopyN(io.Discard, zr, from); n < from {
+			body.Close()
+			return nodePart{}, false, nil
+		}
+		src = zr
+	}
+	same, err := startsWith(src, c.tail)
+	if err != nil || !same {
+		body.Close()
+		return nodePart{}, false, err
+	}
+	return nodePart{r: src, c: body, cur: c}, true, nil
+}
+
+// readWhole reads one backup as an input of its own.
+func (f *nodeFile) readWhole(ctx context.Context, b string) {
+	s := f.ns.set
+	g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + b}
+	in, idx := s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
+	r, err := s.streamReader(in, idx, f.ns.st)
+	if err != nil {
+		s.warn(err.Error())
+		return
+	}
+	r.drain(ctx)
+	r.finish()
+}
+
+// liveStream is the bytes of the live file, opened on the first read.
+func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
+	ns := &nodeStream{lazy: func() ([]nodePart, error) { return f.liveParts(ctx, c) }}
+	if f.ns.set.opt.Follow {
+		ns.quiet = func(err error) {
+			if ctx.Err() == nil {
+				f.say(err.Error() + " (trying again)")
+			}
+		}
+	}
+	return ns
+}
+
+// liveParts opens the live file from its start (the first read of its
+// input). The folder is listed again once it is open: backups not read yet
+// were rotated before the file now open, and are read first, in the same
+// input, unless one of them is that file itself (the same first bytes),
+// rotated since it was opened: the next poll follows it into its backup.
+func (f *nodeFile) liveParts(ctx context.Context, c *fileCursor) ([]nodePart, error) {
+	api := f.ns.api
+	resp, err := api.get(ctx, f.node, f.dir+f.base, 0)
+	if err != nil {
+		return nil, err
+	}
+	var body nodePart
+	if resp.StatusCode != http.StatusOK {
+		err := api.refusal(f.node, f.dir+f.base, resp)
+		if !errors.Is(err, errNodeNoFile) {
+			return nil, err
+		}
+		body = nodePart{r: strings.NewReader(""), cur: c} // not there (yet): polls will tell
+	} else {
+		buf := make([]byte, nodeHeadKeep)
+		n, _ := io.ReadFull(resp.Body, buf)
+		buf = buf[:n]
+		body = nodePart{r: io.MultiReader(bytes.NewReader(buf), resp.Body), c: resp.Body, cur: c}
+		head := buf // the first line tells a file (its auditID and times)
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			head = head[:i+1]
+		}
+		n = len(head)
+		fresh, err := f.fresh(ctx)
+		if err == nil && len(fresh) > 0 {
+			mine := len(fresh)
+			for i := len(fresh) - 1; i >= 0 && n > 0; i-- {
+				if f.startsWithAt(ctx, fresh[i], head) {
+					mine = i
+					break
+				}
+			}
+			var parts []nodePart
+			for _, b := range fresh[:mine] {
+				f.done[nodeKey(b)] = true
+				g := &nodeGet{ctx: ctx, api: api, node: f.node, rel: f.dir + b}
+				parts = append(parts, nodePart{r: &unzipped{r: g}, c: g, sep: true})
+			}
+			body.sep = true
+			return append(parts, body), nil
+		}
+	}
+	return []nodePart{body}, nil
+}
+
+// startsWithAt says whether backup b starts with head.
+func (f *nodeFile) startsWithAt(ctx context.Context, b string, head []byte) bool {
+	g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + b}
+	defer g.Close()
+	if !strings.HasSuffix(b, ".gz") {
+		g.limit = int64(len(head))
+	}
+	same, err := startsWith(&unzipped{r: g}, head)
+	return err == nil && same
+}
+
+// --- the bytes of one input ---------------------------------------------------
+
+// fileCursor is how much of one file was read, and what a poll asks for
+// again to tell the same file from another at that offset.
+type fileCursor struct {
+	off int64
+	// tail is the bytes before off: nodeTailKeep of them up to the last
+	// newline read (the end of a line: its times, its ID often), then the
+	// part of a line read since (a poll may land inside a line being
+	// written, in bytes that many lines share), nodeTailMax at most.
+	tail []byte
+}
+
+func (c *fileCursor) saw(b []byte) {
+	c.off += int64(len(b))
+	if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
+		line := b[:k+1]
+		if len(line) >= nodeTailKeep {
+			c.tail = append(c.tail[:0], line[len(line)-nodeTailKeep:]...)
+		} else {
+			keep := min(len(c.tail), nodeTailKeep-len(line)) // the bytes just before b
+			c.tail = append(c.tail[:0], c.tail[len(c.tail)-keep:]...)
+			c.tail = append(c.tail, line...)
+		}
+		b = b[k+1:]
+	}
+	c.tail = append(c.tail, b...)
+	if drop := len(c.tail) - nodeTailMax; drop > 0 {
+		c.tail = append(c.tail[:0], c.tail[drop:]...)
+	}
+}
+
+// nodePart is a piece of an input's bytes: one file, or the rest of it.
+type nodePart struct {
+	r   io.Reader
+	c   io.Closer   // closed at its end (may be nil)
+	cur *fileCursor // counts the bytes of the file it is (may be nil)
+	sep bool        // another file starts here: the line before it ends
+}
+
+// nodeStream is an input's bytes: parts read one after another. At the end
+// of the parts it says io.EOF; a follower may add more.
+type nodeStream struct {
+	lazy  func() ([]nodePart, error) // the first parts, opened on the first Read
+	parts []nodePart
+	last  byte // the last byte handed out (0: none)
+	// quiet, when set, is told of a failure to open the file, and any
+	// failure then ends the parts like io.EOF: a followed live file is read
+	// on from its cursor at the next poll (a reader's other errors are
+	// final).
+	quiet func(error)
+}
+
+func (s *nodeStream) add(p nodePart) { s.parts = append(s.parts, p) }
+
+func (s *nodeStream) Read(b []byte) (int, error) {
+	if s.lazy != nil {
+		parts, err := s.lazy()
+		s.lazy = nil
+		if err != nil {
+			return 0, s.fail(err, true)
+		}
+		s.parts = append(parts, s.parts...)
+	}
+	for len(s.parts) > 0 {
+		p := &s.parts[0]
+		if p.sep {
+			p.sep = false
+			if s.last != 0 && s.last != '\n' {
+				s.last = '\n'
+				if len(b) == 0 {
+					return 0, nil
+				}
+				b[0] = '\n'
+				return 1, nil
+			}
+		}
+		n, err := p.r.Read(b)
+		if n > 0 {
+			s.last = b[n-1]
+			if p.cur != nil {
+				p.cur.saw(b[:n])
+			}
+		}
+		if err == nil {
+			return n, nil
+		}
+		if p.c != nil {
+			p.c.Close()
+		}
+		s.parts = s.parts[1:]
+		if err != io.EOF {
+			return n, s.fail(err, false)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, io.EOF
+}
+
+func (s *nodeStream) fail(err error, opening bool) error {
+	if s.quiet == nil {
+		return err
+	}
+	for _, p := range s.parts {
+		if p.c != nil {
+			p.c.Close()
+		}
+	}
+	s.parts = nil
+	if opening {
+		s.quiet(err) // a body cut short needs no word: the next poll reads on from the cursor
+	}
+	return io.EOF
+}
+
+// unzipped is r, gunzipped if it is gzip (a backup read inside a plain
+// input).
+type unzipped struct {
+	r io.Reader
+	z io.Reader
+}
+
+func (u *unzipped) Read(b []byte) (int, error) {
+	if u.z == nil {
+		br := bufio.NewReader(u.r)
+		if head, _ := br.Peek(2); isGzip(head) {
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return 0, err
+			}
+			u.z = zr
+		} else {
+			u.z = br
+		}
+	}
+	return u.z.Read(b)
+}
+
+// nodeGet is one file on a node from byte off, asked for on the first Read.
+// A connection that breaks is resumed with a Range request (backups do not
+// change); a plain backup gzipped since it was listed is read as .gz.
+type nodeGet struct {
+	ctx   context.Context
+	api   *nodeAPI
+	node  string
+	rel   string
+	off   int64
+	limit int64 // >0: ask only for bytes [off, limit)
+	body  io.ReadCloser
+	tries int
+	done  bool
+}
+
+func (g *nodeGet) Read(p []byte) (int, error) {
+	for {
+		if g.done {
+			return 0, io.EOF
+		}
+		if g.body == nil {
+			if err := g.open(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := g.body.Read(p)
+		g.off += int64(n)
+		switch {
+		case err == io.EOF:
+			g.Close()
+			g.done = true
+			return n, io.EOF
+		case err == nil || n > 0:
+			return n, nil
+		}
+		g.body.Close()
+		g.body = nil
+		if g.tries++; g.tries > 3 || g.ctx.Err() != nil {
+			return 0, fmt.Errorf("%s: reading %s: %v", g.node, "/var/log/"+g.rel, err)
+		}
+		podSleep(g.ctx, time.Duration(g.tries)*time.Second)
+	}
+}
+
+func (g *nodeGet) open() error {
+	resp, err := g.api.getRange(g.ctx, g.node, g.rel, g.off, g.limit)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
+		err := g.api.refusal(g.node, g.rel, resp)
+		if errors.Is(err, errNodeNoFile) && g.off == 0 && !strings.HasSuffix(g.rel, ".gz") {
+			g.rel += ".gz" // gzipped since it was listed (the plain copy is removed last)
+			g.limit = 0
+			return g.open()
+		}
+		return err
+	}
+	body, err := skipTo(resp, g.off)
+	if err != nil {
+		return err
+	}
+	g.body = body
+	return nil
+}
+
+func (g *nodeGet) Close() error {
+	if g.body != nil {
+		g.body.Close()
+		g.body = nil
+	}
+	return nil
+}
+
+// skipTo checks that an answer starts at byte from of the file (206 with
+// that Content-Range), or skips to it (a 200 with the whole file).
+func skipTo(resp *http.Response, from int64) (io.ReadCloser, error) {
+	if resp.StatusCode == http.StatusPartialContent {
+		cr := resp.Header.Get("Content-Range")
+		var start int64 = -1
+		if rest, ok := strings.CutPrefix(cr, "bytes "); ok {
+			if i := strings.IndexByte(rest, '-'); i > 0 {
+				start, _ = strconv.ParseInt(rest[:i], 10, 64)
+			}
+		}
+		if start != from {
+			resp.Body.Close()
+			return nil, fmt.Errorf("asked for bytes from %d, got %q", from, cr)
+		}
+		return resp.Body, nil
+	}
+	if from > 0 {
+		// (a Range on an empty file is answered with 200 and nothing)
+		if n, err := io.CopyN(io.Discard, resp.Body, from); n < from {
+			resp.Body.Close()
+			if err == io.EOF {
+				err = errNodeShort
+			}
+			return nil, err
+		}
+	}
+	return resp.Body, nil
+}
+
+// errNodeShort: the file is shorter than the offset asked for.
+var errNodeShort = errors.New("the file is shorter than what was read of it")
+
+// startsWith reads len(want) bytes of r and says whether they are want.
+func startsWith(r io.Reader, want []byte) (bool, error) {
+	got := make([]byte, len(want))
+	n, err := io.ReadFull(r, got)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(got[:n], want), nil
+}
+
+// peekBody says whether a body holds anything, keeping what it read.
+type peekBody struct {
+	io.ReadCloser
+	first []byte
+}
+
+func (p *peekBody) any() bool {
+	b := make([]byte, 1)
+	n, _ := io.ReadFull(p.ReadCloser, b)
+	p.first = b[:n]
+	return n > 0
+}
+
+func (p *peekBody) Read(b []byte) (int, error) {
+	if len(p.first) > 0 {
+		n := copy(b, p.first)
+		p.first = p.first[n:]
+		return n, nil
+	}
+	return p.ReadCloser.Read(b)
+}
+
+// --- the folder ---------------------------------------------------------------
+
+var hrefRE = regexp.MustCompile(`(?i)<a\s[^>]*href="([^"]*)"`)
+
+// parseListing reads the names in a folder listing of net/http's
+// FileServer (folders end in /). The API server's proxy rewrites links
+// that start with /; the FileServer's are relative.
+func parseListing(page []byte) []string {
+	var out []string
+	for _, m := range hrefRE.FindAllSubmatch(page, -1) {
+		h := html.UnescapeString(string(m[1]))
+		if u, err := url.Parse(h); err == nil {
+			h = u.Path
+		}
+		h = strings.TrimPrefix(h, "./")
+		if h != "" && !strings.Contains(strings.TrimSuffix(h, "/"), "/") {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// nodeBackups picks base's rotated backups from a folder's names, oldest
+// first (lumberjack's <stem>-<2006-01-02T15-04-05.000><ext>[.gz]; of a
+// backup being gzipped, the plain copy), and says whether base is there.
+func nodeBackups(names []string, base string) (backups []string, live bool) {
+	ext := path.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	type backup struct {
+		name string
+		at   time.Time
+	}
+	var found []backup
+	plain := map[string]bool{}
+	for _, n := range names {
+		if n == base {
+			live = true
+			continue
+		}
+		if at, ok := lumberjackTime(strings.TrimSuffix(n, ".gz"), stem, ext); ok {
+			found = append(found, backup{n, at})
+			if !strings.HasSuffix(n, ".gz") {
+				plain[n] = true
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		if !found[i].at.Equal(found[j].at) {
+			return found[i].at.Before(found[j].at)
+		}
+		return found[i].name < found[j].name
+	})
+	for _, b := range found {
+		if strings.HasSuffix(b.name, ".gz") && plain[strings.TrimSuffix(b.name, ".gz")] {
+			continue
+		}
+		backups = append(backups, b.name)
+	}
+	return backups, live
+}
+
+func nodeKey(name string) string { return strings.TrimSuffix(name, ".gz") }
+
+// --- the API server's node proxy --------------------------------------------
+
+type nodeAPI struct {
+	client *http.Client
+	rc     *rest.RESTClient
+}
+
+func newNodeAPI(cs kubernetes.Interface) (*nodeAPI, error) {
+	if cs == nil {
+		return nil, errors.New("reading the nodes' audit logs: no Kubernetes client")
+	}
+	rc, ok := cs.CoreV1().RESTClient().(*rest.RESTClient)
+	if !ok || rc == nil || rc.Client == nil {
+		return nil, errors.New("reading the nodes' audit logs: the Kubernetes client has no HTTP client")
+	}
+	return &nodeAPI{client: rc.Client, rc: rc}, nil
+}
+
+// get asks for rel (under /var/log; a folder ends in /) from byte from.
+func (a *nodeAPI) get(ctx context.Context, node, rel string, from int64) (*http.Response, error) {
+	return a.getRange(ctx, node, rel, from, 0)
+}
+
+// getRange asks for bytes [from, to) of rel (to 0: to its end). Only the
+// wait for the headers is bounded; the body is read as long as it takes.
+func (a *nodeAPI) getRange(ctx context.Context, node, rel string, from, to int64) (*http.Response, error) {
+	u := a.rc.Get().AbsPath("/api/v1/nodes/" + url.PathEscape(node) + "/proxy/logs/" + rel).URL()
+	rctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	switch {
+	case to > from:
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to-1))
+	case from > 0:
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", from))
+	}
+	timer := time.AfterFunc(nodeHeaderTimeout, cancel)
+	resp, err := a.client.Do(req)
+	timer.Stop()
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s: the API server did not answer (%s): check the kubeconfig's server and the network", node, oneLineText(err.Error()))
+	}
+	resp.Body = &cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// list reads a folder's names.
+func (a *nodeAPI) list(ctx context.Context, node, dir string) ([]string, error) {
+	resp, err := a.get(ctx, node, dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, a.refusal(node, dir, resp)
+	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: listing /var/log/%s: %v", node, dir, err)
+	}
+	return parseListing(page), nil
+}
+
+// listLog lists the folder of the audit log on node: its backups, and
+// whether the live file is there. Its errors say what to do.
+func (a *nodeAPI) listLog(ctx context.Context, node, dir, base string) ([]string, bool, error) {
+	names, err := a.list(ctx, node, dir)
+	if errors.Is(err, errNodeNoFile) {
+		// the folder is not there, or the kubelet serves no /logs/ at all
+		if _, rerr := a.list(ctx, node, ""); rerr != nil {
+			if errors.Is(rerr, errNodeNoFile) {
+				return nil, false, fmt.Errorf("%s: the kubelet does not serve /logs/ (404): its system log handler is off: set enableSystemLogHandler: true in its KubeletConfiguration, or read the file on the node", node)
+			}
+			return nil, false, rerr
+		}
+		return nil, false, fmt.Errorf("%s: no folder /var/log/%s: is the API server on %s writing its audit log there? Give its --audit-log-path with --node-log-path", node, dir, node)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	backups, live := nodeBackups(names, base)
+	if !live && len(backups) == 0 {
+		var files []string
+		for _, n := range names {
+			if !strings.HasSuffix(n, "/") {
+				files = append(files, n)
+			}
+		}
+		holds := "nothing"
+		if len(files) > 0 {
+			holds = strings.Join(files[:min(len(files), 5)], ", ")
+			if len(files) > 5 {
+				holds += ", …"
+			}
+		}
+		return nil, false, fmt.Errorf("%s: no /var/log/%s%s (the folder holds %s): give the audit log's path with --node-log-path", node, dir, base, holds)
+	}
+	return backups, live, nil
+}
+
+// errNodeNoFile: the kubelet answered 404 (no such file or folder).
+var errNodeNoFile = errors.New("not found on the node")
+
+type nodeNoFileError struct{ msg string }
+
+func (e *nodeNoFileError) Error() string        { return e.msg }
+func (e *nodeNoFileError) Is(target error) bool { return target == errNodeNoFile }
+
+// refusal words a failed answer to GET rel on node in one line: who refused
+// what, and what to do. It closes the body.
+func (a *nodeAPI) refusal(node, rel string, resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	code := resp.StatusCode
+	var st metav1.Status
+	isStatus := strings.Contains(resp.Header.Get("Content-Type"), "json") && json.Unmarshal(b, &st) == nil && st.Kind == "Status"
+	msg := oneLineText(string(b))
+	if isStatus {
+		msg = oneLineText(st.Message)
+	}
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	what := node + ": reading /var/log/" + rel + " through the API server's node proxy"
+	switch {
+	case isStatus && code == http.StatusForbidden:
+		return fmt.Errorf("%s: %s; this needs get on nodes/proxy (docs/kauditui-reader.yaml, ClusterRole kauditui-node-files; a powerful right, see the README)", what, msg)
+	case isStatus && code == http.StatusUnauthorized:
+		return fmt.Errorf("%s: %s; the API server did not accept the credentials: check the kubeconfig or log in again", what, msg)
+	case isStatus && code == http.StatusNotFound && st.Details != nil && st.Details.Kind == "nodes":
+		return fmt.Errorf("%s: no node %q in the cluster (kubectl get nodes lists them)", node, node)
+	case isStatus && code >= 500:
+		return fmt.Errorf("%s: the node is unreachable (%s): is it up, with its kubelet serving on the address and port in its Node status?", node, msg)
+	case isStatus:
+		return fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
+	case code == http.StatusMethodNotAllowed:
+		return fmt.Errorf("%s: the kubelet does not serve /logs/ (405 %s): its system log handler is off: set enableSystemLogHandler: true in its KubeletConfiguration, or read the file on the node", node, msg)
+	case code == http.StatusNotFound:
+		return &nodeNoFileError{fmt.Sprintf("%s: /var/log/%s: not found on the node", node, rel)}
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return fmt.Errorf("%s: the kubelet refused the API server (%d %s): the API server's kubelet client (--kubelet-client-certificate) needs nodes/proxy on the kubelet", what, code, msg)
+	}
+	return fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
+}
+
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
