@@ -242,27 +242,6 @@ func (s *Set) addNodeInput(name, family string, ns *nodeStream, live bool) (*inp
 	return in, idx
 }
 
-// streamReader starts reading a stream input added while following (as
-// newReader does, without reading s.inputs unlocked: other followers append
-// to it).
-func (s *Set) streamReader(in *input, idx int32, st *audit.Store) (*reader, error) {
-	r := &reader{set: s, in: in, idx: idx, st: st, files: map[string]string{}, near: time.Now()}
-	in.sniffStream()
-	var src io.Reader = in.stream
-	if in.gz {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, fmt.Errorf("%s: not readable as gzip: %v", in.Name, err)
-		}
-		src = zr
-	}
-	if in.crOnly {
-		src = crReader{src}
-	}
-	r.lr = newLineReader(src, s.opt.MaxLine)
-	r.lr.prompt = true
-	return r, nil
-}
 
 // nodeNames are the nodes named, or those the selector picks.
 func nodeNames(ctx context.Context, opt *NodeOptions) ([]string, error) {
@@ -521,7 +500,7 @@ func (f *nodeFile) rotated(ctx context.Context) (bool, error) {
 	cur := &fileCursor{}
 	ns := f.liveStream(ctx, cur)
 	in, idx := s.addNodeInput(f.name(f.base), f.family, ns, true)
-	nr, err := s.streamReader(in, idx, f.ns.st)
+	nr, err := s.newReader(idx, f.ns.st, nil) // a stream: no progress to count
 	if err != nil {
 		s.warn(err.Error() + "; no longer following it")
 		return true, nil
@@ -593,8 +572,8 @@ func (f *nodeFile) rest(ctx context.Context, b string, c *fileCursor) (nodePart,
 func (f *nodeFile) readWhole(ctx context.Context, b string) {
 	s := f.ns.set
 	g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + b}
-	in, idx := s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
-	r, err := s.streamReader(in, idx, f.ns.st)
+	_, idx := s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
+	r, err := s.newReader(idx, f.ns.st, nil) // a stream: no progress to count
 	if err != nil {
 		s.warn(err.Error())
 		return
