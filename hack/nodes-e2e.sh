@@ -41,29 +41,10 @@ if [ -z "${NODES_E2E_NETNS:-}" ]; then
   work=$(mktemp -d)
   (cd "$repo" && go build -o "$work/nodes-e2e" ./hack/nodes-e2e)
   (cd "$repo" && go build -o "$work/kauditui" .)
-  ns=kauditui-nodes-$$
-  cleanup() {
-    local p
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-    rm -rf "$work"
-  }
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link add node0 type veth peer name node1
-  ip -n "$ns" addr add "$net.1/30" dev node0
-  ip -n "$ns" link set node1 up
-  ip -n "$ns" link set node0 up
-  log "network namespace $ns: lo, node0 $net.1/30 (veth to node1); no route out"
-  set +e
-  NODES_E2E_NETNS=$ns CLUSTER_BIN=$CLUSTER_BIN NODES_E2E_PROGRAM=$work/nodes-e2e KAUDITUI_BIN=$work/kauditui \
-    ip netns exec "$ns" "${BASH_SOURCE[0]}" "$@"
-  rc=$?
-  set -e
-  exit "$rc"
+  # shellcheck source-path=SCRIPTDIR
+  source "$repo/hack/lib/netns.sh"
+  netns_run "kauditui-nodes-$$" node "$net" "$work" env NODES_E2E_NETNS="kauditui-nodes-$$" CLUSTER_BIN="$CLUSTER_BIN" \
+    NODES_E2E_PROGRAM="$work/nodes-e2e" KAUDITUI_BIN="$work/kauditui" "${BASH_SOURCE[0]}" "$@"
 fi
 
 # --- inside the namespace ------------------------------------------------------

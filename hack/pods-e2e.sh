@@ -49,29 +49,10 @@ if [ -z "${PODS_E2E_NETNS:-}" ]; then
   race=(); [ -n "${PODS_E2E_RACE:-}" ] && race=(-race) # PODS_E2E_RACE=1: the program built with -race
   (cd "$repo" && go build "${race[@]}" -o "$work/pods-e2e" ./hack/pods-e2e)
   (cd "$repo" && go build -o "$work/kauditui" .)
-  ns=kauditui-pods-$$
-  cleanup() {
-    local p
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-    rm -rf "$work"
-  }
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link add kwok0 type veth peer name kwok1
-  ip -n "$ns" addr add "$net.1/30" dev kwok0
-  ip -n "$ns" link set kwok1 up
-  ip -n "$ns" link set kwok0 up
-  log "network namespace $ns: lo, kwok0 $net.1/30 (veth to kwok1); no route out"
-  set +e
-  PODS_E2E_NETNS=$ns CLUSTER_BIN=$CLUSTER_BIN KWOK=$kwok KWOK_MOD=$kwokmod PODS_E2E_PROGRAM=$work/pods-e2e KAUDITUI_BIN=$work/kauditui \
-    ip netns exec "$ns" "${BASH_SOURCE[0]}" "$@"
-  rc=$?
-  set -e
-  exit "$rc"
+  # shellcheck source-path=SCRIPTDIR
+  source "$repo/hack/lib/netns.sh"
+  netns_run "kauditui-pods-$$" kwok "$net" "$work" env PODS_E2E_NETNS="kauditui-pods-$$" CLUSTER_BIN="$CLUSTER_BIN" \
+    KWOK="$kwok" KWOK_MOD="$kwokmod" PODS_E2E_PROGRAM="$work/pods-e2e" KAUDITUI_BIN="$work/kauditui" "${BASH_SOURCE[0]}" "$@"
 fi
 
 # --- inside the namespace ------------------------------------------------------
