@@ -21,18 +21,11 @@ const (
 // devices, pipes, sockets and folders without blocking on them (a FIFO
 // opened for reading waits for a writer; /dev/zero never ends).
 func readBounded(name string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): give a file", name, fileKind(fi.Mode()))
-	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a policy or manifest may have", name, fi.Size(), limit)
 	}
@@ -44,6 +37,25 @@ func readBounded(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew past %d bytes while being read", name, limit)
 	}
 	return b, nil
+}
+
+// openRegular opens name for reading if it is a regular file, without
+// blocking on anything else.
+func openRegular(name string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is not a regular file (%s): give a file", name, fileKind(fi.Mode()))
+	}
+	return f, fi, nil
 }
 
 func fileKind(m os.FileMode) string {

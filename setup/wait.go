@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -170,18 +169,11 @@ var metav1ListOne = metav1.ListOptions{Limit: 1}
 // readTail reads at most the last n bytes of a regular file (logs grow
 // without bound; a special file is refused without blocking on it).
 func readTail(name string, n int64) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", name)
-	}
 	off := max(fi.Size()-n, 0)
 	return io.ReadAll(io.NewSectionReader(f, off, n))
 }
