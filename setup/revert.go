@@ -212,18 +212,7 @@ func revert(ctx context.Context, o *Options) error {
 	if t.kc != nil {
 		fmt.Fprintf(o.Out, "restored kube-system/kubeadm-config ClusterConfiguration from %s\n", t.kc.from)
 	}
-	if wait {
-		if err := waitRestart(ctx, o, before); err != nil {
-			return o.rollbackAfterWait(ctx, t, err)
-		}
-	}
-	if err := t.done(); err != nil {
-		if errors.Is(err, errKilled) {
-			return err
-		}
-		return t.fail(ctx, fmt.Errorf("recording the backup as complete failed: %v", err))
-	}
-	return nil
+	return o.settle(ctx, t, wait, before)
 }
 
 // wroteFile: what a set wrote to a path ("" if it removed it), if it touched it.

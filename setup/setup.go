@@ -495,16 +495,8 @@ func Run(ctx context.Context, o *Options) error {
 	case p.kubeadmSame:
 		fmt.Fprintln(o.Out, "kube-system/kubeadm-config already has these settings")
 	}
-	if wait {
-		if err := waitRestart(ctx, o, before); err != nil {
-			return o.rollbackAfterWait(ctx, t, err)
-		}
-	}
-	if err := t.done(); err != nil {
-		if errors.Is(err, errKilled) {
-			return err
-		}
-		return t.fail(ctx, fmt.Errorf("recording the backup as complete failed: %v", err))
+	if err := o.settle(ctx, t, wait, before); err != nil {
+		return err
 	}
 	if wait {
 		o.checkAuditEvents(ctx, p.Cfg)
@@ -583,6 +575,24 @@ const readersNote = `to read every master from one place: kauditui --pods (get, 
 
 // rollbackAfterWait puts everything back after the apiserver did not come
 // back with the new files.
+// settle waits for the apiserver to come back (when wait; before is the
+// instance that ran before) and records the transaction done; a failure of
+// either puts every file back.
+func (o *Options) settle(ctx context.Context, t *txn, wait bool, before string) error {
+	if wait {
+		if err := waitRestart(ctx, o, before); err != nil {
+			return o.rollbackAfterWait(ctx, t, err)
+		}
+	}
+	if err := t.done(); err != nil {
+		if errors.Is(err, errKilled) {
+			return err
+		}
+		return t.fail(ctx, fmt.Errorf("recording the backup as complete failed: %v", err))
+	}
+	return nil
+}
+
 func (o *Options) rollbackAfterWait(ctx context.Context, t *txn, cause error) error {
 	fmt.Fprintf(o.Err, "%v: restoring the previous files\n", cause)
 	if lines := lastApiserverErrors(o.Root, 10); len(lines) > 0 {
