@@ -242,7 +242,6 @@ func (s *Set) addNodeInput(name, family string, ns *nodeStream, live bool) (*inp
 	return in, idx
 }
 
-
 // nodeNames are the nodes named, or those the selector picks.
 func nodeNames(ctx context.Context, opt *NodeOptions) ([]string, error) {
 	if len(opt.Nodes) > 0 {
