@@ -29,7 +29,15 @@ func eventLine(t testing.TB, i, size int) string {
 // and returns the store.
 func following(t *testing.T, path string) (st *audit.Store, set *Set, stop func() audit.Snapshot) {
 	t.Helper()
-	set, err := Open([]string{path}, Options{Follow: true, PollInterval: 5 * time.Millisecond, Warn: func(m string) { t.Logf("warning: %s", m) }})
+	return followingWith(t, []string{path}, Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+}
+
+// followingWith is following for any paths and options (Follow and a short
+// poll are set here).
+func followingWith(t *testing.T, paths []string, opt Options) (st *audit.Store, set *Set, stop func() audit.Snapshot) {
+	t.Helper()
+	opt.Follow, opt.PollInterval = true, 5*time.Millisecond
+	set, err := Open(paths, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

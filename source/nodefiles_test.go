@@ -253,24 +253,10 @@ func nodeFollowingWith(t *testing.T, f *fakeNodes, paths []string, nodes ...stri
 	t.Helper()
 	var mu sync.Mutex
 	var warned []string
-	set, err := Open(paths, Options{Follow: true, PollInterval: 5 * time.Millisecond,
+	st, set, stop = followingWith(t, paths, Options{
 		Warn:  func(m string) { mu.Lock(); warned = append(warned, m); mu.Unlock(); t.Logf("warning: %s", m) },
 		Nodes: &NodeOptions{Client: f.client(t), Nodes: nodes}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { set.Close() })
-	st = audit.NewStore()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- set.Load(ctx, st) }()
-	return st, set, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(warned) }, func() audit.Snapshot {
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		return st.Snapshot()
-	}
+	return st, set, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(warned) }, stop
 }
 
 // The apiserver's rotator writes real events fast on two masters while
