@@ -30,19 +30,15 @@ log() { echo "nodes-e2e: $*" >&2; }
 
 # --- outside the namespace: build, make the namespace, run the rest in it -----
 if [ -z "${NODES_E2E_NETNS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { log "needs root (ip netns add); run it with sudo"; exit 1; }
-  if ip route | grep -q "${net%.*}\." || ip -o addr | grep -q "${net%.*}\."; then
-    log "$net.0/30 is near a range this machine uses (ip route, ip addr); set NODES_E2E_NET to a free private /24 prefix"
-    exit 1
-  fi
+  # shellcheck source-path=SCRIPTDIR
+  source "$repo/hack/lib/netns.sh"
+  netns_preflight "$net" NODES_E2E_NET
   # shellcheck source-path=SCRIPTDIR
   source "$repo/hack/lib/cluster.sh"
   cluster_bin
   work=$(mktemp -d)
   (cd "$repo" && go build -o "$work/nodes-e2e" ./hack/nodes-e2e)
   (cd "$repo" && go build -o "$work/kauditui" .)
-  # shellcheck source-path=SCRIPTDIR
-  source "$repo/hack/lib/netns.sh"
   netns_run "kauditui-nodes-$$" node "$net" "$work" env NODES_E2E_NETNS="kauditui-nodes-$$" CLUSTER_BIN="$CLUSTER_BIN" \
     NODES_E2E_PROGRAM="$work/nodes-e2e" KAUDITUI_BIN="$work/kauditui" "${BASH_SOURCE[0]}" "$@"
 fi

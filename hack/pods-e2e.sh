@@ -31,11 +31,9 @@ log() { echo "pods-e2e: $*" >&2; }
 
 # --- outside the namespace: build, make the namespace, run the rest in it -----
 if [ -z "${PODS_E2E_NETNS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { log "needs root (ip netns add); run it with sudo"; exit 1; }
-  if ip route | grep -q "${net%.*}\." || ip -o addr | grep -q "${net%.*}\."; then
-    log "$net.0/30 is near a range this machine uses (ip route, ip addr); set PODS_E2E_NET to a free private /24 prefix"
-    exit 1
-  fi
+  # shellcheck source-path=SCRIPTDIR
+  source "$repo/hack/lib/netns.sh"
+  netns_preflight "$net" PODS_E2E_NET
   # shellcheck source-path=SCRIPTDIR
   source "$repo/hack/lib/cluster.sh"
   cluster_bin
@@ -49,8 +47,6 @@ if [ -z "${PODS_E2E_NETNS:-}" ]; then
   race=(); [ -n "${PODS_E2E_RACE:-}" ] && race=(-race) # PODS_E2E_RACE=1: the program built with -race
   (cd "$repo" && go build "${race[@]}" -o "$work/pods-e2e" ./hack/pods-e2e)
   (cd "$repo" && go build -o "$work/kauditui" .)
-  # shellcheck source-path=SCRIPTDIR
-  source "$repo/hack/lib/netns.sh"
   netns_run "kauditui-pods-$$" kwok "$net" "$work" env PODS_E2E_NETNS="kauditui-pods-$$" CLUSTER_BIN="$CLUSTER_BIN" \
     KWOK="$kwok" KWOK_MOD="$kwokmod" PODS_E2E_PROGRAM="$work/pods-e2e" KAUDITUI_BIN="$work/kauditui" "${BASH_SOURCE[0]}" "$@"
 fi

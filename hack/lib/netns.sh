@@ -9,6 +9,17 @@
 # at NET.1/30 and no route out; runs CMD inside it; on exit, kills what is
 # left in the namespace, removes it and the folder WORK; exits with CMD's
 # status. Pass what CMD needs in its environment (env VAR=... CMD).
+# netns_preflight NET VAR: exits 1, saying why, unless this runs as root and
+# NET.0/24 is near no range the machine uses (VAR names the variable that
+# picks another).
+netns_preflight() {
+  [ "$(id -u)" = 0 ] || { echo "netns: needs root (ip netns add); run it with sudo" >&2; exit 1; }
+  if ip route | grep -q "${1%.*}\." || ip -o addr | grep -q "${1%.*}\."; then
+    echo "netns: $1.0/30 is near a range this machine uses (ip route, ip addr); set $2 to a free private /24 prefix" >&2
+    exit 1
+  fi
+}
+
 netns_run() {
   _netns_name=$1 _netns_work=$4
   local dev=$2 net=$3
