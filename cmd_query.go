@@ -37,6 +37,7 @@ type queryOptions struct {
 	Sources []string
 	Pods    podFlags
 	Nodes   nodeFlags
+	Store   storeFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -63,6 +64,7 @@ func runQueryCmd(args []string, io *IO) error {
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
+	opts.Store.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, queryUsage)
 		fs.PrintDefaults()
@@ -107,6 +109,10 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
+	if done, err := o.useStore(ctx); done || err != nil {
+		return err
+	}
+	defer o.closeStore() // the store's answer, when --store swapped it in as standard input
 	nodes, err := o.Nodes.options(&o.Pods, o.IO.Getenv)
 	if err != nil {
 		return usageError("query: %v", err)
@@ -179,6 +185,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
 	if snap.Events > 0 || snap.Duplicates > 0 || set.Skipped() > 0 || o.Output == "klog" && len(snap.Klog) > 0 {
 		return nil
+	}
+	if o.Store.given() {
+		return nil // the store sends only the events that may match: none is an answer
 	}
 	var what []string
 	empty := true

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,11 @@ func runSetupCmd(args []string, io *IO) error {
 	fs.BoolVar(&opts.KubeadmConfig, "kubeadm-config", true, "also update ConfigMap kube-system/kubeadm-config")
 	fs.DurationVar(&opts.Timeout, "timeout", setup.DefaultTimeout, "how long to wait for the apiserver before restoring the backup")
 	fs.StringVar(&opts.Hostname, "node-name", opts.Hostname, "this node's name (its apiserver pod is kube-apiserver-NAME)")
+	ship := setup.ShipTo{Path: setup.DefaultShipConfig, StorageDir: setup.DefaultShipStorage}
+	fs.StringVar(&ship.URL, "ship-to", "", "print (with --yes write) an OpenTelemetry Collector config that ships the audit log to the VictoriaLogs store at `URL`")
+	fs.StringVar(&ship.Cluster, "cluster", "kubernetes", "with --ship-to: this cluster's name, a stream field of every event")
+	fs.StringVar(&ship.Path, "ship-config", ship.Path, "with --ship-to --yes: where the collector config is written")
+	fs.StringVar(&ship.StorageDir, "ship-storage", ship.StorageDir, "with --ship-to: where the collector keeps how far it has read")
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, setupUsage)
 		fs.PrintDefaults()
@@ -76,6 +82,13 @@ func runSetupCmd(args []string, io *IO) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("setup: unexpected argument %q (see 'kauditui setup --help')", fs.Arg(0))
+	}
+	if ship.URL != "" { // the collector config only: auditing is set up by a run of its own
+		ship.Node, ship.Root, ship.LogPath = opts.Hostname, opts.Root, cmp.Or(opts.LogPath, setup.DefaultLogPath)
+		if err := setup.RunShipTo(&ship, opts.Yes, io.Out); err != nil {
+			return &exitError{code: 2, msg: "setup: " + err.Error()}
+		}
+		return nil
 	}
 	if opts.Mode != "" && opts.Mode != "file" && opts.Mode != "stdout" {
 		return usageError("setup: --mode %q: use file or stdout", opts.Mode)

@@ -1,0 +1,368 @@
+package main
+
+// `kauditui query --store` against a real VictoriaLogs (the binary that
+// hack/vlogs-e2e.sh builds into ~/.cache/kauditui), holding the real
+// testdata in the form the shipped collector config gives it. Every answer
+// is compared with `kauditui query` on the same files: the translation to
+// LogsQL may only narrow what is downloaded, never change what is shown.
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kauditui/kauditui/source"
+)
+
+const vlogsVersion = "v1.52.1"
+
+// vlogsBinary is the cached VictoriaLogs binary, or a skip.
+func vlogsBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("KAUDITUI_VLOGS"); p != "" {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	p := filepath.Join(home, ".cache", "kauditui", "vlogs-"+vlogsVersion, "victoria-logs")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no VictoriaLogs binary at %s: build it with hack/vlogs-e2e.sh --build (or set KAUDITUI_VLOGS)", p)
+	}
+	return p
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type vlogsProc struct {
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *bytes.Buffer
+}
+
+// startVLogs starts one VictoriaLogs process and waits until it answers.
+func startVLogs(t *testing.T, args ...string) *vlogsProc {
+	t.Helper()
+	bin := vlogsBinary(t)
+	addr := freePort(t)
+	var log bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"-httpListenAddr=" + addr, "-storageDataPath=" + t.TempDir(),
+		"-retentionPeriod=100y", "-loggerLevel=ERROR"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &vlogsProc{addr: addr, cmd: cmd, done: make(chan struct{}), log: &log}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(p.stop)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("victoria-logs exited: %s", log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("victoria-logs did not answer on %s within 20s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *vlogsProc) url() string { return "http://" + p.addr }
+
+func (p *vlogsProc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+// loadVLogs sends the lines of files (gzipped or not) to the store as the
+// collector would, and waits until they are searchable.
+func loadVLogs(t *testing.T, base, cluster, node string, files ...string) int {
+	t.Helper()
+	var body []byte
+	n := 0
+	for _, f := range files {
+		for _, line := range readLines(t, f) {
+			var ok bool
+			if body, ok = source.AppendStoreLine(body, []byte(line), cluster, node); ok {
+				n++
+			}
+		}
+	}
+	resp, err := http.Post(base+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("insert: %s: %s", resp.Status, b)
+	}
+	// Inserted rows become searchable after a flush (at most a second).
+	if resp, err := http.Get(base + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+	return n
+}
+
+// storeTestdata is the real testdata (file run, its backups) as cluster c1
+// node m1 and the hostile log as cluster c2 node h1.
+func storeTestdata(t *testing.T) (*vlogsProc, []string, string) {
+	t.Helper()
+	vl := startVLogs(t)
+	dir, _ := loadTruth(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	loadVLogs(t, vl.url(), "c1", "m1", files...)
+	hostile := filepath.Join(dir, "hostile", "audit.log")
+	loadVLogs(t, vl.url(), "c2", "h1", hostile)
+	return vl, files, hostile
+}
+
+// storeTerms covers every field of the language, negations, globs, lists,
+// bare words and times, on values the testdata holds.
+var storeTerms = []string{
+	"",
+	"user=erin-editor", "user=ERIN-*", "user=*viewer", "!user=kubernetes-admin", "user=system:serviceaccount:team-a:kubyk-bot",
+	"user=lou-viewer,erin-editor", `user=""`,
+	"group=system:masters", "group=system:serviceaccounts:*", "!group=system:authenticated",
+	"verb=delete", "verb=get,list", "!verb=watch", "verb=DELETE",
+	"resource=deploy", "resource=apps/deployments", "resource=pods/exec", "resource=pods/*", "resource=secrets", "resource=*", `resource=""`, "!resource=pods", "resource=core/configmaps",
+	"ns=team-a", "ns=kube-*", `ns=""`, "!ns=kube-system",
+	"name=kubyk-web", "name=kubyk-*",
+	"code=403", "code=4xx", "code>=400", "code<300", "!code=200", "code=200,201",
+	"stage=complete", "stage=received", "!stage=ResponseComplete",
+	"level=RequestResponse", "level=metadata",
+	"ip=127.0.0.1", "ip=127.*", "ip=10.0.0.0/8",
+	`agent="kubectl/*"`, "agent=kubyk-bot-poller*",
+	"uri=/api/v1/namespaces/team-a/*", "uri=*watch=true*",
+	"decision=forbid", "decision=allow", "!decision=allow",
+	"reason=*ClusterRole*", "reason=*RBAC*",
+	"msg=*forbidden*",
+	"id=8263f6a1-9594-44b3-a5d4-bf4590465d0e", "id=8263*",
+	"since=2026-11-26T03:58:30Z", "until=2026-11-26T03:58:30Z", "!since=2026-11-26T03:58:30Z",
+	"latency>100ms",
+	"kubyk", "KUBYK-web", "!kubyk", "requestObject", `"exec"`, "team-*:deployer",
+	"verb=delete resource=deploy code<300",
+	"user=lou-viewer code=403 verb=delete",
+	"resource=secrets verb=get,list !user=system:*",
+	"verb=create resource=pods/exec",
+}
+
+func TestStoreAnswersAsFilesTermByTerm(t *testing.T) {
+	vl, files, hostile := storeTestdata(t)
+	live := liveLog(files)
+	for _, c := range []struct {
+		cluster, file string
+	}{{"c1", live}, {"c2", hostile}} {
+		for _, term := range storeTerms {
+			want := runQueryTest(t, "", "-o", "wide", "--no-color", "-q", term, c.file)
+			got := runQueryTest(t, "", "-o", "wide", "--no-color", "-q", term, "--store", vl.url(), "--cluster", c.cluster)
+			if got.code != want.code || got.stdout != want.stdout {
+				t.Errorf("%s -q %q: the store gives exit %d, %d rows (stderr %q); files give exit %d, %d rows\nstore:\n%s\nfiles:\n%s",
+					c.cluster, term, got.code, len(rows(got.stdout)), got.stderr, want.code, len(rows(want.stdout)), head(got.stdout), head(want.stdout))
+			}
+		}
+	}
+}
+
+// liveLog is audit.log among files; kauditui reads its backups with it.
+func liveLog(files []string) string {
+	for _, f := range files {
+		if filepath.Base(f) == "audit.log" {
+			return f
+		}
+	}
+	return files[len(files)-1]
+}
+
+func head(s string) string {
+	lines := strings.SplitN(s, "\n", 8)
+	if len(lines) == 8 {
+		lines[7] = "..."
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The store does the scan: a narrow filter downloads only its requests'
+// events, and terms LogsQL cannot say are named by --explain.
+func TestStoreNarrowsInTheStore(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	st, err := source.OpenStore(source.StoreOptions{URL: vl.url(), Cluster: []string{"c1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		filter string
+		max    int64
+	}{
+		// code<300 takes in a request still without a response: the
+		// stages without a code of the other deletes come too.
+		{"verb=delete resource=deploy code<300", 4},
+		{"user=lou-viewer decision=forbid", 40},
+		{"kubyk-web verb=delete", 10},
+	} {
+		r := runQueryTest(t, "", "--store", vl.url(), "--cluster", "c1", "--explain", "-q", c.filter)
+		if r.code != 0 {
+			t.Fatalf("--explain %q: exit %d: %s", c.filter, r.code, r.stderr)
+		}
+		query := strings.SplitN(r.stdout, "\n", 2)[0]
+		lines, err := st.Lines(context.Background(), query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, lines)
+		lines.Close()
+		events, bytes, _, _ := lines.Stats()
+		if events == 0 || events > c.max {
+			t.Errorf("%q: the store sent %d events (%d bytes), want 1 to %d", c.filter, events, bytes, c.max)
+		}
+	}
+	r := runQueryTest(t, "", "--store", vl.url(), "--explain", "-q", "verb=get latency>1s !foo ip=10.0.0.0/8")
+	if !strings.Contains(r.stdout, "# checked by kauditui on the events read: latency>1s !foo ip=10.0.0.0/8") {
+		t.Errorf("--explain does not name the terms kauditui checks itself:\n%s", r.stdout)
+	}
+}
+
+func TestStoreWhoDeletedTheDeployment(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	_, truth := loadTruth(t)
+	fact := truth.Get("facts.deploymentDeletedBy")
+	r := runQueryTest(t, "", "--store", vl.url(), "--node", "m1", "-q", "verb=delete resource=deploy code<300 name="+fact.Get("name").String())
+	got := rows(r.stdout)
+	if r.code != 0 || len(got) != 1 || !strings.Contains(got[0], fact.Get("user").String()) {
+		t.Fatalf("want one delete by %s, got exit %d:\n%s%s", fact.Get("user").String(), r.code, r.stdout, r.stderr)
+	}
+	// Another node of the store holds none of it.
+	r = runQueryTest(t, "", "--store", vl.url(), "--node", "h1", "-q", "verb=delete resource=deploy code<300 name="+fact.Get("name").String())
+	if r.code != 1 || len(rows(r.stdout)) != 0 {
+		t.Errorf("--node h1: want nothing (exit 1), got exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// oneLine checks that a failure is one line saying what to do, and that
+// nothing went to stdout.
+func oneLine(t *testing.T, r queryResult, code int, want ...string) {
+	t.Helper()
+	if r.code != code || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("want exit %d and one line on stderr, got exit %d, stdout %q, stderr %q", code, r.code, r.stdout, r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr %q lacks %q", r.stderr, w)
+		}
+	}
+}
+
+func TestStoreErrorsAreOneLine(t *testing.T) {
+	// Nothing listens on a port just closed.
+	oneLine(t, runQueryTest(t, "", "--store", "http://"+freePort(t), "-q", "verb=delete"), 2, "cannot reach the store", "check --store")
+	oneLine(t, runQueryTest(t, "", "--store", "ftp://x", "-q", "verb=delete"), 2, "is not a URL")
+	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "testdata/file/audit.log"), 2, "give one or the other")
+	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--follow"), 2, "--follow is not supported with --store")
+	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--account", "team-a"), 2, "not a tenant number")
+	oneLine(t, runQueryTest(t, "", "--cluster", "c1", "testdata/file/audit.log"), 2, "go with --store")
+
+	auth := startVLogs(t, "-httpAuth.username=kauditui", "-httpAuth.password=s3cret")
+	oneLine(t, runQueryTest(t, "", "--store", auth.url(), "-q", "verb=delete"), 2, "refused the query (401", "user and password in the URL")
+	r := runQueryTest(t, "", "--store", "http://kauditui:wrong@"+auth.addr, "-q", "verb=delete")
+	oneLine(t, r, 2, "refused the query (401")
+	if strings.Contains(r.stderr, "wrong") {
+		t.Errorf("the password is shown: %q", r.stderr)
+	}
+	r = runQueryTest(t, "", "--store", "http://kauditui:s3cret@"+auth.addr, "-q", "verb=delete")
+	if r.code != 1 || r.stderr != "" {
+		t.Errorf("with the password: want an empty answer (exit 1), got exit %d: %s", r.code, r.stderr)
+	}
+
+	limited := startVLogs(t, "-search.maxQueryLen=200")
+	oneLine(t, runQueryTest(t, "", "--store", limited.url(), "-q", "verb=delete resource=deploy name=kubyk-web code<300 user=erin-editor"), 2, "refused the query", "narrow it")
+}
+
+// A tenant is chosen with --account/--project or in the URL.
+func TestStoreTenants(t *testing.T) {
+	vl := startVLogs(t)
+	dir, _ := loadTruth(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	var body []byte
+	for _, f := range files {
+		for _, line := range readLines(t, f) {
+			body, _ = source.AppendStoreLine(body, []byte(line), "c1", "m1")
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, vl.url()+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", bytes.NewReader(body))
+	req.Header.Set("AccountID", "7")
+	req.Header.Set("ProjectID", "3")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(vl.url() + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+	want := runQueryTest(t, "", "--count", liveLog(files))
+	for _, args := range [][]string{
+		{"--store", vl.url(), "--account", "7", "--project", "3"},
+		{"--store", vl.url() + "/?AccountID=7&ProjectID=3"},
+	} {
+		r := runQueryTest(t, "", append(args, "--count")...)
+		if r.stdout != want.stdout {
+			t.Errorf("%v: count %q, files %q (%s)", args, r.stdout, want.stdout, r.stderr)
+		}
+	}
+	r := runQueryTest(t, "", "--store", vl.url(), "--count")
+	if r.stdout != "0\n" {
+		t.Errorf("tenant 0: want nothing, got %q %s", r.stdout, r.stderr)
+	}
+}
+
+// A VictoriaLogs cluster: two storage nodes and a front node. With a storage
+// node gone the store answers nothing rather than a part, and kauditui says so.
+func TestStoreClusterNodeDown(t *testing.T) {
+	s1 := startVLogs(t)
+	s2 := startVLogs(t)
+	front := startVLogs(t, "-storageNode="+s1.addr+","+s2.addr)
+	dir, _ := loadTruth(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	loadVLogs(t, front.url(), "c1", "m1", files...)
+	for _, s := range []*vlogsProc{s1, s2} {
+		if resp, err := http.Get(s.url() + "/internal/force_flush"); err == nil {
+			resp.Body.Close()
+		}
+	}
+	want := runQueryTest(t, "", "--top", "user", liveLog(files))
+	got := runQueryTest(t, "", "--top", "user", "--store", front.url())
+	if got.stdout != want.stdout || got.code != 0 {
+		t.Fatalf("cluster store: --top user differs (exit %d, %s):\n%s\nfiles:\n%s", got.code, got.stderr, got.stdout, want.stdout)
+	}
+	s2.stop()
+	r := runQueryTest(t, "", "--top", "user", "--store", front.url())
+	oneLine(t, r, 2, "could not read all of its storage nodes", "try again")
+}

@@ -1,0 +1,344 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// StoreOptions name a VictoriaLogs store (single node, or the front node of
+// a cluster) and the part of it to read. The store holds audit event lines
+// as shipped by the collector config of `kauditui setup --ship-to`: the
+// original line as _msg, its fields beside it, cluster and node as stream
+// fields.
+type StoreOptions struct {
+	// URL is http(s)://[user:password@]host:port[/path prefix]. AccountID
+	// and ProjectID query arguments in it name the tenant, as the flags do.
+	URL       string
+	AccountID string
+	ProjectID string
+	Cluster   []string // values of the cluster stream field; none: all
+	Node      []string // values of the node stream field; none: all
+	Client    *http.Client
+}
+
+// Store is a VictoriaLogs store to query.
+type Store struct {
+	base    *url.URL // without user info and tenant arguments
+	user    *url.Userinfo
+	account string
+	project string
+	streams string
+	client  *http.Client
+	display string
+}
+
+// OpenStore checks the options; it does not contact the store.
+func OpenStore(o StoreOptions) (*Store, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--store %q is not a URL: give http://host:9428 (the VictoriaLogs address, a front node in cluster mode)", o.URL)
+	}
+	s := &Store{user: u.User, client: o.Client, account: o.AccountID, project: o.ProjectID}
+	q := u.Query()
+	for _, k := range []string{"AccountID", "accountID", "account"} {
+		if v := q.Get(k); v != "" && s.account == "" {
+			s.account = v
+		}
+		q.Del(k)
+	}
+	for _, k := range []string{"ProjectID", "projectID", "project"} {
+		if v := q.Get(k); v != "" && s.project == "" {
+			s.project = v
+		}
+		q.Del(k)
+	}
+	for name, v := range map[string]string{"--account": s.account, "--project": s.project} {
+		if v == "" {
+			continue
+		}
+		if _, err := strconv.ParseUint(v, 10, 32); err != nil {
+			return nil, fmt.Errorf("%s %q is not a tenant number: VictoriaLogs tenants are numbers (0 to 4294967295)", name, v)
+		}
+	}
+	u.User = nil
+	u.RawQuery = q.Encode()
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	s.base = u
+	s.display = u.Redacted()
+	if s.client == nil {
+		s.client = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			ResponseHeaderTimeout: 5 * time.Minute, // a sorted answer is written when the scan ends
+			TLSHandshakeTimeout:   10 * time.Second,
+		}}
+	}
+	s.streams = streamFilter(o.Cluster, o.Node)
+	return s, nil
+}
+
+// Name is the store's address without credentials, for messages.
+func (s *Store) Name() string { return s.display }
+
+// Streams is the LogsQL stream filter for --cluster and --node, or "".
+func (s *Store) Streams() string { return s.streams }
+
+func streamFilter(clusters, nodes []string) string {
+	var parts []string
+	for _, f := range []struct {
+		name string
+		vals []string
+	}{{"cluster", clusters}, {"node", nodes}} {
+		switch len(f.vals) {
+		case 0:
+		case 1:
+			parts = append(parts, f.name+"="+strconv.Quote(f.vals[0]))
+		default:
+			q := make([]string, len(f.vals))
+			for i, v := range f.vals {
+				q[i] = strconv.Quote(v)
+			}
+			parts = append(parts, f.name+" in("+strings.Join(q, ",")+")")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// Lines runs a LogsQL query that ends in `| fields _msg` and returns its
+// answer as the audit event lines themselves, one a line, ready for Open's
+// standard input. Errors are one line naming the store and what to do.
+func (s *Store) Lines(ctx context.Context, query string) (*StoreLines, error) {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {query}})
+	if err != nil {
+		return nil, err
+	}
+	sl := &StoreLines{store: s, body: resp.Body, start: time.Now()}
+	sl.counted = &storeCounter{r: resp.Body, n: &sl.bytes}
+	sl.br = bufio.NewReaderSize(sl.counted, 1<<20)
+	return sl, nil
+}
+
+// Count counts the events that filters (a query without pipes) select,
+// in the store, without downloading them.
+func (s *Store) Count(ctx context.Context, filters string) (int64, error) {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {filters + " | stats count() as n"}})
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return 0, s.broken(err)
+	}
+	n, err := strconv.ParseInt(gjson.GetBytes(b, "n").String(), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store %s: the count came back as %q, not a number", s.display, clean(b, 80))
+	}
+	return n, nil
+}
+
+func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.Response, error) {
+	u := *s.base
+	u.Path += path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %v", s.display, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	if s.account != "" {
+		req.Header.Set("AccountID", s.account)
+	}
+	if s.project != "" {
+		req.Header.Set("ProjectID", s.project)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("cannot reach the store at %s (%s): is VictoriaLogs listening there? check --store", s.display, netReason(err))
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+	msg := clean(body, 300)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("the store at %s refused the query (%s): give its user and password in the URL (http://user:password@host:9428) and check --account/--project", s.display, resp.Status)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("the store at %s has no %s (%s): is it VictoriaLogs? give its address, with any path prefix of a proxy in front of it", s.display, path, resp.Status)
+	case strings.Contains(msg, "vlstorage") || strings.Contains(msg, "storage node") || strings.Contains(msg, "storageNode"):
+		return nil, fmt.Errorf("the store at %s could not read all of its storage nodes, so it gave no answer rather than a partial one that could leave a request out (%s); try again when they are all up", s.display, msg)
+	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
+		return nil, fmt.Errorf("the store at %s refused the query: %s (narrow it with -q, --cluster, --node or since=)", s.display, msg)
+	}
+	return nil, fmt.Errorf("the store at %s failed (%s): %s", s.display, resp.Status, msg)
+}
+
+// StoreLines is the answer of a query as audit event lines.
+type StoreLines struct {
+	store   *Store
+	body    io.ReadCloser
+	counted *storeCounter
+	br      *bufio.Reader
+	pending []byte
+	bytes   atomic.Int64
+	events  atomic.Int64
+	noMsg   atomic.Int64
+	start   time.Time
+	err     error
+}
+
+// Read gives the _msg of each answer line, each followed by a newline.
+func (l *StoreLines) Read(p []byte) (int, error) {
+	for len(l.pending) == 0 {
+		if l.err != nil {
+			return 0, l.err
+		}
+		line, err := l.br.ReadBytes('\n')
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 {
+			if line[0] != '{' || !gjson.ValidBytes(line) {
+				// The store writes its error as text once the answer has started.
+				l.err = fmt.Errorf("store %s: partial result: the answer broke off after %d events: %s", l.store.display, l.events.Load(), clean(line, 300))
+				continue
+			}
+			msg := gjson.GetBytes(line, "_msg")
+			if !msg.Exists() {
+				l.noMsg.Add(1)
+			} else {
+				l.pending = append(l.pending[:0], msg.String()...)
+				l.pending = append(l.pending, '\n')
+				l.events.Add(1)
+			}
+		}
+		if l.err == nil && err == io.EOF {
+			l.err = io.EOF
+		} else if l.err == nil && err != nil {
+			l.err = l.store.broken(err)
+		}
+	}
+	n := copy(p, l.pending)
+	l.pending = l.pending[n:]
+	return n, nil
+}
+
+// Close ends the answer.
+func (l *StoreLines) Close() error { return l.body.Close() }
+
+// Stats are what the answer cost: events read, bytes transferred (as sent,
+// compressed or not), events without the original line, time since the query.
+func (l *StoreLines) Stats() (events, bytes, noMsg int64, took time.Duration) {
+	return l.events.Load(), l.bytes.Load(), l.noMsg.Load(), time.Since(l.start)
+}
+
+func (s *Store) broken(err error) error {
+	return fmt.Errorf("store %s: partial result: the answer broke off (%s)", s.display, netReason(err))
+}
+
+type storeCounter struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *storeCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// netReason is the last, most specific part of a network error.
+func netReason(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		s = s[i+2:]
+	}
+	return clean([]byte(s), 200)
+}
+
+// clean makes text from the store one short printable line: it is shown on
+// a terminal, and a store (or whatever answers at that address) is not
+// trusted to send only text.
+func clean(b []byte, max int) string {
+	b = bytes.TrimSpace(b)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	var out strings.Builder
+	for _, r := range string(b) {
+		if out.Len() >= max {
+			out.WriteString("...")
+			break
+		}
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\uFFFD' {
+			r = '?'
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
+}
+
+// AppendStoreLine appends line (one audit event, JSON) to dst in the form
+// VictoriaLogs' /insert/jsonline takes and the shipped collector config
+// produces through OTLP: the original line as _msg, then its own fields
+// (the store flattens them), then cluster and node. ok is false, and dst
+// unchanged, when line is not a JSON object.
+func AppendStoreLine(dst, line []byte, cluster, node string) (out []byte, ok bool) {
+	line = bytes.TrimSpace(line)
+	if len(line) < 2 || line[0] != '{' || !gjson.ValidBytes(line) {
+		return dst, false
+	}
+	dst = append(dst, `{"_msg":`...)
+	dst = appendJSONString(dst, line)
+	dst = append(dst, `,"cluster":`...)
+	dst = appendJSONString(dst, []byte(cluster))
+	dst = append(dst, `,"node":`...)
+	dst = appendJSONString(dst, []byte(node))
+	if rest := bytes.TrimSpace(line[1:]); len(rest) > 0 && rest[0] != '}' {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, line[1:]...)
+	return append(dst, '\n'), true
+}
+
+func appendJSONString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
