@@ -109,10 +109,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
-	if done, err := o.useStore(ctx); done || err != nil {
-		return err
+	if o.Store.pending() {
+		return o.queryStore(ctx) // this query again, on the store's answer
 	}
-	defer o.closeStore() // the store's answer, when --store swapped it in as standard input
 	nodes, err := o.Nodes.options(&o.Pods, o.IO.Getenv)
 	if err != nil {
 		return usageError("query: %v", err)

@@ -56,9 +56,10 @@ func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, follow
 	return nil
 }
 
-// translate is the store's query for the filter expression.
-func (s *storeFlags) translate(expr string, now time.Time) (*filter.LogsQL, *source.Store, error) {
-	st, err := source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster})
+// translate is the store's query for the filter expression; nodes are
+// --node's values, the node stream field.
+func (s *storeFlags) translate(expr string, now time.Time, nodes []string) (*filter.LogsQL, *source.Store, error) {
+	st, err := source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: nodes})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,53 +79,50 @@ func (s *storeFlags) explain(o *queryOptions, q *filter.LogsQL, st *source.Store
 	fmt.Fprintln(o.IO.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
 }
 
-// useStore makes the store's answer the query's only input: it runs the
-// translated query and hands the event lines it returns to the same loader
-// as files (as standard input), so stages merge as they do for files.
-// done is true when there is nothing more to do (--explain).
-func (o *queryOptions) useStore(ctx context.Context) (done bool, err error) {
+// pending reports whether the query must go to the store first: --store
+// (or a flag of its own) is given and its answer is not read yet.
+func (s *storeFlags) pending() bool {
+	return s.lines == nil && (s.given() || s.Account != "" || s.Project != "" || len(s.Cluster) > 0 || s.Explain)
+}
+
+// queryStore runs the translated query and hands the event lines the store
+// returns to the same loader as files (as standard input), so stages merge
+// as they do for files; then it runs the query on them. An answer that
+// broke off keeps what was printed and ends in one line, exit 2.
+func (o *queryOptions) queryStore(ctx context.Context) error {
 	s := &o.Store
 	if err := s.check(o.Sources, &o.Pods, &o.Nodes, o.Follow, o.Output); err != nil {
-		return true, usageError("query: %v", err)
+		return usageError("query: %v", err)
 	}
-	if !s.given() {
-		return false, nil
-	}
-	q, st, err := s.translate(o.Filter, o.Now())
+	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names)
 	if err != nil {
-		return true, usageError("query: %v", err)
-	}
-	if len(o.Nodes.Names) > 0 {
-		st, err = source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: o.Nodes.Names})
-		if err != nil {
-			return true, usageError("query: %v", err)
-		}
+		return usageError("query: %v", err)
 	}
 	if s.Explain {
 		s.explain(o, q, st)
-		return true, nil
+		return nil
 	}
 	lines, err := st.Lines(ctx, q.Query(st.Streams()))
 	if err != nil {
-		return true, &exitError{code: 2, msg: "query: " + err.Error()}
+		return &exitError{code: 2, msg: "query: " + err.Error()}
 	}
+	defer lines.Close()
 	s.lines = lines
 	io := *o.IO
 	io.In = lines
 	o.IO = &io
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{} // --node named the node stream field
-	return false, nil
-}
-
-// closeStore ends the answer and says when events came without their line.
-func (o *queryOptions) closeStore() {
-	l := o.Store.lines
-	if l == nil {
-		return
-	}
-	l.Close()
-	if _, _, noMsg, _ := l.Stats(); noMsg > 0 {
+	err = runQuery(ctx, o)
+	if _, _, noMsg, _ := lines.Stats(); noMsg > 0 {
 		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d events in the store have no _msg (the original line), so kauditui cannot read them: ship them with the config of `kauditui setup --ship-to`\n", noMsg)
 	}
+	if failed := lines.Err(); failed != nil {
+		if o.Count || o.Top != "" {
+			// A count of part of the answer is a wrong number, not a partial one.
+			return &exitError{code: 2, msg: "query: " + failed.Error() + "; no count is given"}
+		}
+		return &exitError{code: 2, msg: "query: " + failed.Error()}
+	}
+	return err
 }

@@ -15,23 +15,22 @@ import (
 //
 // The translation only narrows: kauditui still runs the whole filter on the
 // requests it downloads, so a term that LogsQL cannot say exactly is left
-// out (Local), never guessed. Terms are matched per stage event, a request
-// per request:
+// out (Local), never guessed. Filters hold for stage events, the filter
+// language for requests, so the query selects requests by auditID:
 //
-//   - Direct terms hold for every stage of a matching request (the fields
-//     that identify a request: verb, URI, user, auditID, received time), so
-//     they select event lines directly. A stage missing the field is kept.
-//   - Stage terms (code, message, decision, stage, namespace, resource...)
-//     select the auditIDs of requests that have one stage satisfying all of
-//     them: the last stage carries all of a request's fields in logs a
-//     kube-apiserver wrote. Every stage with those auditIDs is then read.
-//   - Each bare word selects the auditIDs of events whose line holds it.
+//   - the field terms select the auditIDs of requests with one stage event
+//     that satisfies all of them: the last stage carries every field of a
+//     request in logs a kube-apiserver wrote (the user, verb and URI of every
+//     stage agree, or the stages are not one request);
+//   - each bare word selects the auditIDs of events whose line holds it;
+//   - every event with those auditIDs is read (since= bounds them all: no
+//     stage comes before its request was received), and the stages merge in
+//     kauditui as they do for files. A reused auditID only brings more.
 type LogsQL struct {
-	Since  time.Time // since=, or zero
-	Direct []string  // filters every stage of a matching request passes
-	Stage  []string  // filters one stage of a matching request passes
-	Words  []string  // filters on _msg, one stage each
-	Local  []string  // terms only kauditui checks, as written canonically
+	Since time.Time // since=, or zero
+	Stage []string  // filters one stage of a matching request passes
+	Words []string  // filters on _msg, one stage each
+	Local []string  // terms only kauditui checks, as written canonically
 }
 
 // TranslateLogsQL parses expr (as Parse does, now anchoring relative times)
@@ -96,10 +95,6 @@ var stringFields = map[string]string{
 	"message":  "responseStatus.message",
 }
 
-// identity is the fields that every stage of one request carries alike:
-// the store merges stages only when they agree on them.
-var identity = map[string]bool{"verb": true, "uri": true, "id": true, "user": true}
-
 // add translates one compiled term; false leaves it to kauditui.
 func (q *LogsQL) add(t parsed, p pred) bool {
 	var expr string
@@ -157,10 +152,9 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 			expr = lqReceived + ":<=" + strconv.Quote(p.t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))
 		}
 		if t.neg {
-			q.Stage = append(q.Stage, "-"+expr)
-		} else {
-			q.Direct = append(q.Direct, "("+expr+" OR "+lqReceived+`:="")`)
+			expr = "-" + expr
 		}
+		q.Stage = append(q.Stage, expr)
 		return true
 	default:
 		return false // latency: the difference of two fields
@@ -170,17 +164,6 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 	}
 	if t.neg {
 		expr = "-" + paren(expr)
-	}
-	if identity[t.field] {
-		if !t.neg { // a stage that lacks the field still belongs to the request
-			missing := lqUser
-			if name, ok := stringFields[t.field]; ok {
-				missing = name
-			}
-			expr = orJoin(expr, missing+`:=""`)
-		}
-		q.Direct = append(q.Direct, expr)
-		return true
 	}
 	q.Stage = append(q.Stage, expr)
 	return true
@@ -197,7 +180,6 @@ func (q *LogsQL) Query(streams string) string {
 	if !q.Since.IsZero() {
 		common = append(common, "_time:>="+q.Since.UTC().Format(time.RFC3339Nano))
 	}
-	common = append(common, q.Direct...)
 	outer := append([]string(nil), common...)
 	if len(q.Stage) > 0 {
 		outer = append(outer, "auditID:in("+strings.Join(append(append([]string(nil), common...), q.Stage...), " ")+" | fields auditID)")

@@ -208,7 +208,8 @@ type StoreLines struct {
 	events  atomic.Int64
 	noMsg   atomic.Int64
 	start   time.Time
-	err     error
+	err     error // io.EOF once the answer ended, however
+	failed  error // why it ended early, or nil
 }
 
 // Read gives the _msg of each answer line, each followed by a newline.
@@ -217,12 +218,16 @@ func (l *StoreLines) Read(p []byte) (int, error) {
 		if l.err != nil {
 			return 0, l.err
 		}
-		line, err := l.br.ReadBytes('\n')
-		line = bytes.TrimSpace(line)
-		if len(line) > 0 {
-			if line[0] != '{' || !gjson.ValidBytes(line) {
+		raw, err := l.br.ReadBytes('\n')
+		line := bytes.TrimSpace(raw)
+		if len(line) > 0 && (err == nil || err == io.EOF) {
+			switch {
+			case line[0] != '{':
 				// The store writes its error as text once the answer has started.
-				l.err = fmt.Errorf("store %s: partial result: the answer broke off after %d events: %s", l.store.display, l.events.Load(), clean(line, 300))
+				l.fail("it wrote: " + clean(line, 200))
+				continue
+			case !gjson.ValidBytes(line):
+				l.fail("an event line was cut short")
 				continue
 			}
 			msg := gjson.GetBytes(line, "_msg")
@@ -237,13 +242,23 @@ func (l *StoreLines) Read(p []byte) (int, error) {
 		if l.err == nil && err == io.EOF {
 			l.err = io.EOF
 		} else if l.err == nil && err != nil {
-			l.err = l.store.broken(err)
+			l.fail(netReason(err))
 		}
 	}
 	n := copy(p, l.pending)
 	l.pending = l.pending[n:]
 	return n, nil
 }
+
+// fail ends the answer early: the loader sees its end (the lines read
+// stay), Err says why.
+func (l *StoreLines) fail(why string) {
+	l.failed = fmt.Errorf("partial result: the answer of the store at %s broke off after %d events (%s): a storage node stopped, or the query ran into the store's time limit (-search.maxQueryDuration); narrow it with -q, --cluster, --node or since=", l.store.display, l.events.Load(), why)
+	l.err = io.EOF
+}
+
+// Err is why the answer ended early, or nil once it was read whole.
+func (l *StoreLines) Err() error { return l.failed }
 
 // Close ends the answer.
 func (l *StoreLines) Close() error { return l.body.Close() }
@@ -255,7 +270,7 @@ func (l *StoreLines) Stats() (events, bytes, noMsg int64, took time.Duration) {
 }
 
 func (s *Store) broken(err error) error {
-	return fmt.Errorf("store %s: partial result: the answer broke off (%s)", s.display, netReason(err))
+	return fmt.Errorf("partial result: the answer of the store at %s broke off (%s)", s.display, netReason(err))
 }
 
 type storeCounter struct {
