@@ -124,8 +124,14 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err != nil {
 		return usageError("query: %v", err)
 	}
+	// One-shot counts, tops and tables are answered while reading, from a
+	// streaming store; -o json and -o klog print lines and keep them all.
+	streaming := !o.Follow && o.Output != "json" && o.Output != "klog"
 	var keep func([]byte) bool
-	if !o.Follow {
+	switch {
+	case streaming:
+		keep = f.RowPrefilter() // skip, unparsed, lines that add nothing to a matching row
+	case !o.Follow:
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
 	set, err := source.Open(plan.paths, source.Options{
@@ -141,6 +147,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	defer set.Close()
 
+	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
+	defer out.Flush()
+	if streaming {
+		return o.stream(ctx, set, f, out)
+	}
 	store := audit.NewStore()
 	if o.Follow {
 		return o.follow(ctx, set, store, f)
@@ -153,8 +164,6 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return err
 	}
 	o.warnTrust(snap)
-	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
-	defer out.Flush()
 
 	if o.Output == "klog" {
 		return o.printKlog(out, set, snap.Klog)
@@ -342,6 +351,12 @@ func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
 	for _, r := range reqs {
 		counts[topValue(r, field)]++
 	}
+	printTopCounts(w, counts, len(reqs))
+}
+
+// printTopCounts writes counts per value, the largest first; total sizes the
+// numbers' column.
+func printTopCounts(w *bufio.Writer, counts map[string]int, total int) {
 	type kv struct {
 		k string
 		n int
@@ -351,7 +366,7 @@ func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
 		rows = append(rows, kv{k, n})
 	}
 	slices.SortFunc(rows, func(a, b kv) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.k, b.k)) })
-	width := len(strconv.Itoa(max(1, len(reqs))))
+	width := len(strconv.Itoa(max(1, total)))
 	for _, r := range rows {
 		v := r.k
 		if v == "" {

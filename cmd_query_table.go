@@ -216,6 +216,12 @@ func fill(cols []column, w []int, width int) {
 	}
 }
 
+// freeze sizes the columns to rows, once, for every row written after them.
+func (t *tablePrinter) freeze(rows []tableRow) {
+	t.fixedW = t.widths(t.columns(), rows)
+	t.fixed = true
+}
+
 func (t *tablePrinter) print(out *bufio.Writer, reqs []*audit.Request) {
 	rows := make([]tableRow, len(reqs))
 	for i, r := range reqs {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -39,7 +40,46 @@ type IO struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], systemIO()))
+	stop := startProfile(os.Getenv("KAUDITUI_CPUPROFILE"))
+	code := run(os.Args[1:], systemIO())
+	stop()
+	writeHeapProfile(os.Getenv("KAUDITUI_MEMPROFILE"))
+	os.Exit(code)
+}
+
+// writeHeapProfile writes the heap's profile at exit (when path is set).
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_MEMPROFILE:", err)
+	}
+}
+
+// startProfile writes a CPU profile to path (when set) until stop is called:
+// how the benchmark figures in the README are explained.
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // run dispatches the subcommand and turns its error into an exit code.

@@ -22,7 +22,23 @@ const arenaChunk = 256 << 10
 type interner struct {
 	strs  map[string]string
 	lists map[string][]string
-	arena []byte
+	arena []byte // text of one request (URIs, names)
+	table []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
+	// forget, for a streaming store, bounds the tables to this many
+	// entries by starting them afresh: the text of requests handed on is
+	// then freed with them instead of being pinned by a table.
+	forget int
+}
+
+// full reports whether a table of n entries may not grow, after starting
+// the tables afresh when they forget.
+func (in *interner) full(n int) bool {
+	if in.forget > 0 && n >= in.forget {
+		in.strs, in.lists = nil, nil
+		in.table = nil
+		return false
+	}
+	return n >= maxInterned
 }
 
 func (in *interner) str(s string) string {
@@ -32,18 +48,25 @@ func (in *interner) str(s string) string {
 	if v, ok := in.strs[s]; ok {
 		return v
 	}
-	c := in.copy(s)
+	if in.full(len(in.strs)) {
+		return in.copy(s)
+	}
+	c := copyInto(&in.table, s)
 	if in.strs == nil {
 		in.strs = make(map[string]string)
 	}
-	if len(in.strs) < maxInterned {
-		in.strs[c] = c
-	}
+	in.strs[c] = c
 	return c
 }
 
 // copy copies s into the arena (s may alias a reader's buffer).
 func (in *interner) copy(s string) string {
+	return copyInto(&in.arena, s)
+}
+
+// copyInto copies s into the arena chunk *a, starting a new chunk when it
+// is full.
+func copyInto(a *[]byte, s string) string {
 	if s == "" {
 		return ""
 	}
@@ -51,12 +74,12 @@ func (in *interner) copy(s string) string {
 		b := []byte(s)
 		return unsafe.String(&b[0], len(b))
 	}
-	if cap(in.arena)-len(in.arena) < len(s) {
-		in.arena = make([]byte, 0, arenaChunk)
+	if cap(*a)-len(*a) < len(s) {
+		*a = make([]byte, 0, arenaChunk)
 	}
-	start := len(in.arena)
-	in.arena = append(in.arena, s...)
-	return unsafe.String(&in.arena[start], len(s))
+	start := len(*a)
+	*a = append(*a, s...)
+	return unsafe.String(&(*a)[start], len(s))
 }
 
 // list interns a JSON array of strings by its raw text.
@@ -64,6 +87,7 @@ func (in *interner) list(raw string) []string {
 	if v, ok := in.lists[raw]; ok {
 		return v
 	}
+	full := in.full(len(in.lists))
 	out := []string{}
 	gjson.Parse(raw).ForEach(func(_, v gjson.Result) bool {
 		out = append(out, in.str(v.String()))
@@ -73,8 +97,8 @@ func (in *interner) list(raw string) []string {
 	if in.lists == nil {
 		in.lists = make(map[string][]string)
 	}
-	if len(in.lists) < maxInterned {
-		in.lists[in.copy(raw)] = out
+	if !full {
+		in.lists[copyInto(&in.table, raw)] = out
 	}
 	return out
 }

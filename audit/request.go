@@ -62,6 +62,10 @@ type Request struct {
 	// auditID: clients can choose their auditID, so it identifies nothing.
 	SharedID   bool
 	prevSameID *Request // the request that had this auditID before
+
+	seq       uint64 // order of first read (streaming store)
+	done      bool   // streaming: handed on complete
+	forgotten bool   // streaming: no longer in byID
 }
 
 // Latency is the last stageTimestamp minus requestReceivedTimestamp.

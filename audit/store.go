@@ -43,6 +43,8 @@ type Store struct {
 	dups     int // event lines dropped as exact repeats of a stage already merged
 	version  uint64
 
+	stream *stream // set for a streaming store (stream.go)
+
 	// writer-only state
 	in        interner
 	reqSlab   []Request
@@ -131,6 +133,9 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	}
 	if req == nil {
 		req = s.newRequest()
+		if s.stream != nil {
+			s.stream.opened(req)
+		}
 		if e.auditID != "" {
 			if latest != nil {
 				// A client chose an auditID already used (kube-apiserver takes
@@ -148,12 +153,17 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 			}
 			s.byID[req.AuditID] = req
 		}
-		s.requests = append(s.requests, req)
+		if s.stream == nil {
+			s.requests = append(s.requests, req)
+		}
 		isNew = true
 	}
 	s.merge(req, e, ref)
 	s.events++
 	s.version++
+	if s.stream != nil && !req.done && isLast(req) {
+		s.completed(req)
+	}
 	return req, isNew, true
 }
 
@@ -173,7 +183,7 @@ func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
 	received := ParseTime(e.received)
 	stageAt := ParseTime(e.stageAt)
 	n := 0
-	for r := latest; r != nil && n < maxSameID; r, n = r.prevSameID, n+1 {
+	for r := latest; r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
 		if !s.sameRequest(r, e, received) {
 			continue
 		}

@@ -28,6 +28,7 @@ type Filter struct {
 
 // parsed is one term as written, for String.
 type parsed struct {
+	pred   pred // the compiled term (without its negation); nil for a bare word
 	neg    bool
 	field  string // canonical name; "" for a bare word
 	op     string // =, <, <=, >, >=
@@ -88,6 +89,7 @@ func parse(expr string, now time.Time) (*Filter, *SyntaxError) {
 		if err != nil {
 			return nil, err
 		}
+		f.terms[len(f.terms)-1].pred = p
 		if lt.p.neg {
 			p = notPred{p}
 		}

@@ -20,7 +20,7 @@ import (
 // (joined records) and followed files are read sequentially.
 
 const (
-	batchLines = 4096    // initial room for prescan results
+	batchLines = 1024    // initial room for prescan results
 	batchKeep  = 8 << 20 // a batch buffer grown past this (a huge line) is not reused
 )
 

@@ -1,0 +1,122 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// realLines reads the JSON lines of the real apiserver logs in testdata.
+func realLines(t testing.TB) [][]byte {
+	t.Helper()
+	var lines [][]byte
+	for _, p := range []string{"../testdata/file/audit-2026-11-26T03-58-36.453.log", "../testdata/file/audit.log", "../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../source/testdata/sample.log"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%v (the real testdata is committed)", err)
+		}
+		for l := range bytes.Lines(b) {
+			if l = bytes.TrimRight(l, "\n"); len(l) > 0 && l[0] == '{' {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
+}
+
+// summary is what a query prints of a request.
+func summary(r *Request) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%d|%s|%s|%v|%v|%d stages", r.AuditID, r.User, r.ImpersonatedUser, r.Verb,
+		r.ResourcePath(), r.Namespace, r.Name, r.Code, r.Stage, r.RequestURI, r.First, r.Last, len(r.Events))
+}
+
+// A streaming store hands on every request a full store holds, once, with
+// the same fields and stages, and its Seq order is the full store's order.
+func TestStreamingStoreHandsOnEveryRequestOnce(t *testing.T) {
+	lines := realLines(t)
+	full := NewStore()
+	var got []string
+	var seqs []uint64
+	st := NewStreamingStore(func(r *Request) {
+		if r.Seq() < uint64(len(seqs)) && slices.Contains(seqs, r.Seq()) {
+			t.Errorf("request %d handed on twice", r.Seq())
+		}
+		seqs = append(seqs, r.Seq())
+		got = append(got, fmt.Sprintf("%08d %s", r.Seq(), summary(r)))
+	})
+	for i, l := range lines {
+		ref := Ref{Line: int64(i + 1), Len: int32(len(l))}
+		full.AddEvent(l, ref)
+		st.AddEvent(l, ref)
+	}
+	st.Finish()
+	var want []string
+	for i, r := range full.Snapshot().Requests {
+		want = append(want, fmt.Sprintf("%08d %s", i, summary(r)))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("streaming store handed on %d requests, full store holds %d (or they differ)", len(got), len(want))
+	}
+	fs, ss := full.Snapshot(), st.Snapshot()
+	if fs.Events != ss.Events || fs.Duplicates != ss.Duplicates || fs.SharedIDs != ss.SharedIDs {
+		t.Errorf("counts: streaming %d events %d dups %d shared, full %d %d %d", ss.Events, ss.Duplicates, ss.SharedIDs, fs.Events, fs.Duplicates, fs.SharedIDs)
+	}
+	if len(ss.Requests) != 0 {
+		t.Errorf("a streaming snapshot lists %d requests, want none", len(ss.Requests))
+	}
+}
+
+// OldestOpen holds back what a watch still open holds back, and no more.
+func TestStreamingStoreOldestOpen(t *testing.T) {
+	st := NewStreamingStore(func(*Request) {})
+	add := func(id, stage string) {
+		t.Helper()
+		if _, _, ok := st.AddEvent(sharedEvent(id, stage, "watch", "pods", "p", "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.000000Z"), Ref{}); !ok {
+			t.Fatal("line does not parse")
+		}
+	}
+	add("w", "RequestReceived") // seq 0, a watch
+	add("a", "RequestReceived") // seq 1
+	add("a", "ResponseComplete")
+	if got := st.OldestOpen(); got != 0 {
+		t.Errorf("OldestOpen = %d while the watch is open, want 0", got)
+	}
+	add("w", "ResponseComplete")
+	if got := st.OldestOpen(); got != 2 {
+		t.Errorf("OldestOpen = %d once both completed, want 2", got)
+	}
+}
+
+// Memory follows the requests in flight, not the log: a log four times as
+// long leaves the same heap.
+func TestStreamingStoreMemoryIsFlat(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("reads a million requests (and the race detector's memory is not the program's)")
+	}
+	lines := realLines(t)
+	heapAfter := func(requests int) uint64 {
+		n := 0
+		st := NewStreamingStore(func(*Request) { n++ })
+		var buf []byte
+		for i := 0; n < requests; i++ {
+			l := lines[i%len(lines)]
+			// a new auditID each time round, so every request is new
+			buf = bytes.Replace(append(buf[:0], l...), []byte(`"auditID":"`), fmt.Appendf(nil, `"auditID":"%d-`, i/len(lines)), 1)
+			st.AddEvent(buf, Ref{})
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		runtime.KeepAlive(st)
+		return ms.HeapAlloc
+	}
+	small, large := heapAfter(200_000), heapAfter(800_000)
+	t.Logf("heap after 200k requests: %d KiB; after 800k: %d KiB", small>>10, large>>10)
+	if large > small+small/2 {
+		t.Errorf("heap grew from %d KiB to %d KiB with four times the requests", small>>10, large>>10)
+	}
+}
