@@ -31,6 +31,7 @@ type exploreOptions struct {
 	Sources []string
 	Pods    podFlags
 	Nodes   nodeFlags
+	Store   storeFlags
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
@@ -55,6 +56,7 @@ func runExploreCmd(args []string, io *IO) error {
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
+	opts.Store.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, exploreUsage)
 		fs.PrintDefaults()
@@ -92,6 +94,10 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	if err := o.useStoreInExplorer(ctx, progress.Warn); err != nil {
+		return err
+	}
+	defer o.Store.close()
 	nodes, err := o.Nodes.options(&o.Pods, getenv)
 	if err != nil {
 		return usageError("%v", err)
@@ -124,6 +130,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		}
 	}
 	o.Sources = append(o.Sources, o.Nodes.describe()...)
+	o.Sources = o.Store.sourceNames(o.Sources)
 
 	store := audit.NewStore()
 	// by audit.Ref.Input: rotated backups have their own, pods join later

@@ -23,6 +23,7 @@ type storeFlags struct {
 	Explain bool
 
 	lines *source.StoreLines // the answer being read
+	name  string             // the store and its streams, for the explorer
 }
 
 func (s *storeFlags) register(fs *pflag.FlagSet) {
@@ -70,13 +71,13 @@ func (s *storeFlags) translate(expr string, now time.Time, nodes []string) (*fil
 	return q, st, nil
 }
 
-// explain prints the translation: the query, then what kauditui checks.
-func (s *storeFlags) explain(o *queryOptions, q *filter.LogsQL, st *source.Store) {
-	fmt.Fprintln(o.IO.Out, q.Query(st.Streams()))
+// explainTo prints the translation: the query, then what kauditui checks.
+func (s *storeFlags) explainTo(io *IO, q *filter.LogsQL, st *source.Store) {
+	fmt.Fprintln(io.Out, q.Query(st.Streams()))
 	if len(q.Local) > 0 {
-		fmt.Fprintf(o.IO.Out, "# checked by kauditui on the events read: %s\n", strings.Join(q.Local, " "))
+		fmt.Fprintf(io.Out, "# checked by kauditui on the events read: %s\n", strings.Join(q.Local, " "))
 	}
-	fmt.Fprintln(o.IO.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
+	fmt.Fprintln(io.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
 }
 
 // pending reports whether the query must go to the store first: --store
@@ -99,7 +100,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 		return usageError("query: %v", err)
 	}
 	if s.Explain {
-		s.explain(o, q, st)
+		s.explainTo(o.IO, q, st)
 		return nil
 	}
 	lines, err := st.Lines(ctx, q.Query(st.Streams()))
@@ -125,4 +126,84 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 		return &exitError{code: 2, msg: "query: " + failed.Error()}
 	}
 	return err
+}
+
+// useStoreInExplorer makes the store's answer to the starting filter the
+// explorer's only input, read while the explorer runs (the filters typed in
+// it then narrow what was read). It does nothing without --store.
+func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(string)) error {
+	s := &o.Store
+	if s.given() && o.Demo {
+		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
+	}
+	if err := s.check(o.Sources, &o.Pods, &o.Nodes, o.Follow, ""); err != nil {
+		return usageError("%v", err)
+	}
+	if !s.given() {
+		return nil
+	}
+	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if s.Explain {
+		s.explainTo(o.IO, q, st)
+		return &exitError{code: 0}
+	}
+	lines, err := st.Lines(ctx, q.Query(st.Streams()))
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	s.lines = lines
+	s.name = st.Name()
+	if st.Streams() != "" {
+		s.name += " " + st.Streams()
+	}
+	io := *o.IO
+	io.In = &warnAtEnd{lines: lines, warn: warn}
+	o.IO = &io
+	o.Sources = []string{"-"}
+	o.Nodes = nodeFlags{}
+	return nil
+}
+
+// close ends the store's answer, if one is being read.
+func (s *storeFlags) close() {
+	if s.lines != nil {
+		s.lines.Close()
+	}
+}
+
+// sourceNames names the store instead of standard input in the explorer's
+// list of sources.
+func (s *storeFlags) sourceNames(names []string) []string {
+	if s.lines == nil {
+		return names
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if n == "-" {
+			out[i] = "VictoriaLogs " + s.name
+		}
+	}
+	return out
+}
+
+// warnAtEnd says, once the answer ends, why it ended early.
+type warnAtEnd struct {
+	lines *source.StoreLines
+	warn  func(string)
+	done  bool
+}
+
+func (w *warnAtEnd) Read(p []byte) (int, error) {
+	n, err := w.lines.Read(p)
+	if err != nil && !w.done {
+		w.done = true
+		if f := w.lines.Err(); f != nil {
+			w.warn(f.Error())
+		}
+	}
+	return n, err
 }

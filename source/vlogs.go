@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -190,11 +191,27 @@ func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.R
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("the store at %s has no %s (%s): is it VictoriaLogs? give its address, with any path prefix of a proxy in front of it", s.display, path, resp.Status)
 	case strings.Contains(msg, "vlstorage") || strings.Contains(msg, "storage node") || strings.Contains(msg, "storageNode"):
-		return nil, fmt.Errorf("the store at %s could not read all of its storage nodes, so it gave no answer rather than a partial one that could leave a request out (%s); try again when they are all up", s.display, msg)
+		return nil, fmt.Errorf("the store at %s could not read all of its storage nodes, so it gave no answer rather than a partial one that could leave a request out (%s); try again when they are all up", s.display, storageNodeProblem(body))
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
 		return nil, fmt.Errorf("the store at %s refused the query: %s (narrow it with -q, --cluster, --node or since=)", s.display, msg)
 	}
 	return nil, fmt.Errorf("the store at %s failed (%s): %s", s.display, resp.Status, msg)
+}
+
+var storageNodeAt = regexp.MustCompile(`storage node at "(?:https?://)?([^/"]+)`)
+
+// storageNodeProblem shortens VictoriaLogs' error about a storage node (it
+// quotes the whole query first) to the node and the last reason given.
+func storageNodeProblem(body []byte) string {
+	text := clean(body, 2000)
+	reason := text
+	if i := strings.LastIndex(text, ": "); i >= 0 {
+		reason = text[i+2:]
+	}
+	if m := storageNodeAt.FindStringSubmatch(text); m != nil {
+		return "storage node " + m[1] + ": " + clean([]byte(reason), 120)
+	}
+	return clean([]byte(text), 300)
 }
 
 // StoreLines is the answer of a query as audit event lines.
