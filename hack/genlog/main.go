@@ -162,10 +162,19 @@ func generate(out, sizeFlag, from string, seed uint64) error {
 	g := &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), clock: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	var written int64
 	var n int
+	needle := false
 	for written < size {
 		q := reqs[n%len(reqs)]
 		n++
-		for _, l := range g.vary(q) {
+		lines := g.vary(q)
+		if !needle && written >= size/2 {
+			// One request with a rare value in every field, halfway: the
+			// benchmarks' "rare value" queries (hack/bench-vs-jq.sh).
+			needle = true
+			n++
+			lines = append(lines, needleRequest(g.clock)...)
+		}
+		for _, l := range lines {
 			w.Write(l)
 			w.WriteByte('\n')
 			written += int64(len(l)) + 1
@@ -185,6 +194,31 @@ func generate(out, sizeFlag, from string, seed uint64) error {
 	}
 	fmt.Printf("%s: %d bytes, %d requests from %d recorded ones\n", out, written, n, len(reqs))
 	return nil
+}
+
+// Needle values: each occurs in the two lines of one request only.
+const (
+	NeedleUser   = "needle-user-7f3a@example.com"
+	NeedleGroup  = "needle-group-7f3a"
+	NeedleName   = "needle-object-7f3a"
+	NeedleNS     = "needle-ns-7f3a"
+	NeedleAgent  = "needle-agent-7f3a/1.0"
+	NeedleIP     = "203.0.113.77"
+	NeedleID     = "7f3a7f3a-0000-4000-8000-needle7f3a00"
+	NeedleReason = "needle-reason-7f3a"
+	NeedleMsg    = "needle-message-7f3a"
+)
+
+// needleRequest is a denied delete carrying the needle values.
+func needleRequest(at time.Time) [][]byte {
+	recv := at.Format("2006-01-02T15:04:05.000000Z")
+	done := at.Add(1500 * time.Microsecond).Format("2006-01-02T15:04:05.000000Z")
+	common := fmt.Sprintf(`"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":%q,"stage":"%%s","requestURI":"/apis/apps/v1/namespaces/%s/deployments/%s","verb":"delete","user":{"username":%q,"groups":[%q,"system:authenticated"]},"sourceIPs":[%q],"userAgent":%q,"objectRef":{"resource":"deployments","namespace":%q,"name":%q,"apiGroup":"apps","apiVersion":"v1"}`,
+		NeedleID, NeedleNS, NeedleName, NeedleUser, NeedleGroup, NeedleIP, NeedleAgent, NeedleNS, NeedleName)
+	rr := fmt.Sprintf("{"+common+`,"requestReceivedTimestamp":%q,"stageTimestamp":%q}`, "RequestReceived", recv, recv)
+	rc := fmt.Sprintf("{"+common+`,"responseStatus":{"metadata":{},"status":"Failure","message":%q,"reason":"Forbidden","code":403},"requestReceivedTimestamp":%q,"stageTimestamp":%q,"annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":%q}}`,
+		"ResponseComplete", NeedleMsg, recv, done, NeedleReason)
+	return [][]byte{[]byte(rr), []byte(rc)}
 }
 
 type generator struct {
