@@ -12,6 +12,8 @@
 #   kubeadm/   a real kubeadm static pod manifest and `config print init-defaults`
 #   hostile/   hack/gen-hostile.sh: escape sequences and bidi overrides in agents and names
 #   trust/     hack/gen-trust.sh: reused Audit-ID headers; --logging-format=json
+#   answers/   hack/gen-answers.sh: two admins' certificates, exec however sent,
+#              one deployment changed step by step (RequestResponse) and deleted
 #   ground-truth.json  what the harness did, and counts measured with jq/grep
 #
 # usage: hack/gen-testdata.sh [--out DIR] [--keep]
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --out=*) out=${1#--out=}; shift ;;
     --keep) keep=true; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "gen-testdata: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -157,8 +159,9 @@ log "writing ground-truth.json"
   "$(cat "$file_run/polls")" >"$out/ground-truth.json.tmp"
 mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
 
-# --- hostile clients (a run of its own) ---------------------------------------
+# --- runs of their own: hostile clients, trust, the answers' traffic -------------
 "$repo/hack/gen-hostile.sh" --out "$out/hostile"
 "$repo/hack/gen-trust.sh" --out "$out/trust"
+"$repo/hack/gen-answers.sh" --out "$out/answers"
 
 log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"
