@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -22,8 +25,10 @@ type storeFlags struct {
 	Cluster []string
 	Explain bool
 
-	lines *source.StoreLines // the answer being read
-	name  string             // the store and its streams, for the explorer
+	lines  *source.StoreLines // the answer being read
+	name   string             // the store and its streams, for the explorer
+	follow *followLines       // the explorer's tail, when following
+	cancel context.CancelFunc // ends follow
 }
 
 func (s *storeFlags) register(fs *pflag.FlagSet) {
@@ -49,8 +54,6 @@ func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, follow
 		return fmt.Errorf("--store reads the store, not SOURCE files: give one or the other")
 	case pf.Pods || nf.All:
 		return fmt.Errorf("--store reads the store; --pods and --nodes read the cluster: give one or the other")
-	case follow:
-		return fmt.Errorf("--follow is not supported with --store yet: query again, with since= to read what is new")
 	case output == "klog":
 		return fmt.Errorf("-o klog: the store holds audit events only, not the apiserver's own log")
 	}
@@ -80,6 +83,69 @@ func (s *storeFlags) explainTo(io *IO, q *filter.LogsQL, st *source.Store) {
 	fmt.Fprintln(io.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
 }
 
+// followLines is the store's answer, then the events that arrive after it,
+// through the store's tail endpoint: every event of the streams (the filter
+// is checked in kauditui: the auditIDs a narrowed tail would need are not
+// known yet). The tail starts a little before the answer was asked for, and
+// again where it broke, so nothing falls in between; a stage read twice is
+// dropped by the loader.
+type followLines struct {
+	ctx     context.Context
+	st      *source.Store
+	mu      sync.Mutex         // cur, for close from another goroutine
+	cur     *source.StoreLines // read by Read only, swapped under mu
+	asked   time.Time          // when cur was asked for
+	tailing bool
+	warn    func(string)
+}
+
+// tailOverlap is how far before an answer was asked for its tail starts.
+const tailOverlap = 5 * time.Second
+
+func (f *followLines) Read(p []byte) (int, error) {
+	for {
+		n, err := f.cur.Read(p)
+		if n > 0 || err == nil {
+			return n, nil
+		}
+		failed := f.cur.Err()
+		if failed != nil && !f.tailing {
+			return 0, failed // the history is incomplete: say so, as without --follow
+		}
+		wait := time.Duration(0)
+		if failed != nil {
+			f.warn(failed.Error() + "; following again from where it broke")
+			wait = time.Second
+		}
+		for {
+			select {
+			case <-f.ctx.Done():
+				return 0, io.EOF
+			case <-time.After(wait):
+			}
+			next, err := f.st.Tail(f.ctx, cmp.Or(f.st.Streams(), "*"), time.Since(f.asked)+tailOverlap)
+			if err == nil {
+				f.mu.Lock()
+				f.cur.Close()
+				f.cur, f.asked, f.tailing = next, time.Now(), true
+				f.mu.Unlock()
+				break
+			}
+			if f.ctx.Err() != nil {
+				return 0, io.EOF
+			}
+			f.warn(err.Error() + "; trying again")
+			wait = min(max(2*wait, time.Second), 30*time.Second)
+		}
+	}
+}
+
+func (f *followLines) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cur.Close()
+}
+
 // pending reports whether the query must go to the store first: --store
 // (or a flag of its own) is given and its answer is not read yet.
 func (s *storeFlags) pending() bool {
@@ -103,6 +169,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 		s.explainTo(o.IO, q, st)
 		return nil
 	}
+	asked := time.Now()
 	lines, err := st.Lines(ctx, q.Query(st.Streams()))
 	if err != nil {
 		return &exitError{code: 2, msg: "query: " + err.Error()}
@@ -111,6 +178,11 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	s.lines = lines
 	io := *o.IO
 	io.In = lines
+	if o.Follow {
+		fl := &followLines{ctx: ctx, st: st, cur: lines, asked: asked, warn: func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }}
+		defer fl.close()
+		io.In = fl
+	}
 	o.IO = &io
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{} // --node named the node stream field
@@ -150,6 +222,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		s.explainTo(o.IO, q, st)
 		return &exitError{code: 0}
 	}
+	asked := time.Now()
 	lines, err := st.Lines(ctx, q.Query(st.Streams()))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -161,14 +234,26 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 	}
 	io := *o.IO
 	io.In = &warnAtEnd{lines: lines, warn: warn}
+	if o.Follow {
+		var fctx context.Context
+		fctx, s.cancel = context.WithCancel(ctx)
+		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn}
+		io.In = &warnAtEnd{follow: s.follow, warn: warn}
+	}
 	o.IO = &io
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{}
 	return nil
 }
 
-// close ends the store's answer, if one is being read.
+// close ends the store's answer, if one is being read, and its tail.
 func (s *storeFlags) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.follow != nil {
+		s.follow.close()
+	}
 	if s.lines != nil {
 		s.lines.Close()
 	}
@@ -192,12 +277,22 @@ func (s *storeFlags) sourceNames(names []string) []string {
 
 // warnAtEnd says, once the answer ends, why it ended early.
 type warnAtEnd struct {
-	lines *source.StoreLines
-	warn  func(string)
-	done  bool
+	lines  *source.StoreLines
+	follow *followLines // instead of lines
+	warn   func(string)
+	done   bool
 }
 
 func (w *warnAtEnd) Read(p []byte) (int, error) {
+	if w.follow != nil {
+		n, err := w.follow.Read(p)
+		if err != nil && err != io.EOF && !w.done {
+			w.done = true
+			w.warn(err.Error())
+			return n, io.EOF
+		}
+		return n, err
+	}
 	n, err := w.lines.Read(p)
 	if err != nil && !w.done {
 		w.done = true

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -285,7 +288,6 @@ func TestStoreErrorsAreOneLine(t *testing.T) {
 	oneLine(t, runQueryTest(t, "", "--store", "http://"+freePort(t), "-q", "verb=delete"), 2, "cannot reach the store", "check --store")
 	oneLine(t, runQueryTest(t, "", "--store", "ftp://x", "-q", "verb=delete"), 2, "is not a URL")
 	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "testdata/file/audit.log"), 2, "give one or the other")
-	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--follow"), 2, "--follow is not supported with --store")
 	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--account", "team-a"), 2, "not a tenant number")
 	oneLine(t, runQueryTest(t, "", "--cluster", "c1", "testdata/file/audit.log"), 2, "go with --store")
 
@@ -365,4 +367,87 @@ func TestStoreClusterNodeDown(t *testing.T) {
 	s2.stop()
 	r := runQueryTest(t, "", "--top", "user", "--store", front.url())
 	oneLine(t, r, 2, "could not read all of its storage nodes", "try again")
+}
+
+// --follow prints the store's answer, then the requests that reach the
+// store while it runs, each once (the tail starts before the answer ends).
+func TestStoreFollow(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	var deletes []string
+	for _, f := range files {
+		for _, l := range readLines(t, f) {
+			if gjson.Get(l, "verb").String() == "delete" {
+				deletes = append(deletes, l)
+			}
+		}
+	}
+	// Newly logged requests: the deletes again, with new auditIDs, now.
+	fresh := func(tag string) []string {
+		var out []string
+		base := audit.ParseTime(gjson.Get(deletes[0], "requestReceivedTimestamp").String())
+		now := time.Now().UTC()
+		for _, l := range deletes {
+			id := gjson.Get(l, "auditID").String()
+			l = strings.ReplaceAll(l, id, id[:len(id)-len(tag)]+tag)
+			for _, k := range []string{"requestReceivedTimestamp", "stageTimestamp"} {
+				v := gjson.Get(l, k).String()
+				l = strings.Replace(l, `"`+k+`":"`+v+`"`, `"`+k+`":"`+now.Add(audit.ParseTime(v).Sub(base)).Format("2006-01-02T15:04:05.000000Z")+`"`, 1)
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	send := func(lines []string) {
+		var body []byte
+		for _, l := range lines {
+			body, _ = source.AppendStoreLine(body, []byte(l), "c1", "m1")
+		}
+		resp, err := http.Post(vl.url()+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp, err := http.Get(vl.url() + "/internal/force_flush"); err == nil {
+			resp.Body.Close()
+		}
+	}
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := &queryOptions{IO: &IO{In: strings.NewReader(""), Out: out, Err: errb, Getenv: func(string) string { return "" }},
+		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+	done := make(chan error, 1)
+	go func() { done <- runQuery(ctx, opts) }()
+	want := func(n int, what string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); strings.Count(out.String(), " delete ") < n; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: want %d deletes, got:\n%s%s", what, n, out.String(), errb.String())
+			}
+		}
+	}
+	history := len(deletes) / 2 // each delete is two stages
+	want(history, "the store's answer")
+	send(fresh("f1"))
+	want(2*history, "after the first batch")
+	send(fresh("f2"))
+	want(3*history, "after the second batch")
+	time.Sleep(2 * time.Second) // a tail that would repeat a request
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("follow ended with %v: %s", err, errb.String())
+	}
+	ids := map[string]int{}
+	for _, row := range rows(out.String()) {
+		f := strings.Fields(row)
+		ids[f[len(f)-1]]++
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("request %s printed %d times:\n%s", id, n, out.String())
+		}
+	}
+	if len(ids) != 3*history {
+		t.Errorf("want %d requests, got %d:\n%s", 3*history, len(ids), out.String())
+	}
 }

@@ -9,7 +9,9 @@
 #     fake masters in a network namespace (hack/pods-e2e.sh; needs root);
 #  4. other masters' audit files through the API server's node proxy, a
 #     stand-in for the kubelet's /logs/ in a network namespace
-#     (hack/nodes-e2e.sh; needs root).
+#     (hack/nodes-e2e.sh; needs root);
+#  5. kauditui query --store on a VictoriaLogs cluster fed by an OpenTelemetry
+#     Collector following the real audit log (hack/vlogs-e2e.sh).
 # The Kubernetes binaries are built once from the Go module proxy and cached in
 # ~/.cache/kauditui (about 10 minutes cold on 2 cores, seconds warm).
 set -euo pipefail
@@ -28,4 +30,5 @@ KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'GroundTruth|TestQuery' .
 hack/setup-e2e.sh
 hack/pods-e2e.sh
 hack/nodes-e2e.sh
+hack/vlogs-e2e.sh
 echo "e2e: passed"

@@ -71,7 +71,13 @@ log "store tests against the real binary"
 KAUDITUI_VLOGS=$vlogs go test -count=1 -run 'TestStore' .
 
 # --- the cluster: two storage nodes, one front node ------------------------------
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port() { # a free port: nothing answers a connection to it
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
 start_vl() { # name port args...
   local name=$1 p=$2
   shift 2
@@ -174,6 +180,25 @@ same -o json -q "verb=delete"
 n=$(kauditui query --count --store "$store"); want=$(jq -r .runs.file.requests "$truth")
 [ "$n" = "$want" ] || die "the store counts $n requests, the ground truth $want"
 log "every ground-truth question: the store answers as the files ($n requests)"
+
+# --- following: new lines of the live log reach kauditui through the store ------
+kauditui query --store "$store" --cluster e2e --follow -o wide -q verb=delete >"$work/follow.out" 2>"$work/follow.err" &
+follow=$!
+pids+=($follow)
+sleep 2
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+jq -c --arg now "$now" 'select(.verb == "delete") | .auditID += "-live" | .requestReceivedTimestamp = $now | .stageTimestamp = $now' \
+  testdata/file/audit*.log >>"$work/audit/audit.log"
+live=$(jq -c 'select(.verb == "delete" and .stage == "ResponseComplete")' testdata/file/audit*.log | wc -l)
+for _ in $(seq 100); do
+  [ "$(grep -c -- '-live$' "$work/follow.out")" -ge "$live" ] && break
+  sleep 0.2
+done
+kill "$follow"
+[ "$(grep -c -- '-live$' "$work/follow.out")" = "$live" ] || die "following the store: want the $live new deletes once each, got:
+$(cat "$work/follow.out" "$work/follow.err")"
+history=$(tail -n +2 "$work/follow.out" | grep -vc -- '-live$')
+log "following: the store's $history deletes, then the $live new ones written to the live log, each once"
 
 # --- the explorer on the store ---------------------------------------------------
 if command -v tmux >/dev/null; then

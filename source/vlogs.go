@@ -135,6 +135,24 @@ func (s *Store) Lines(ctx context.Context, query string) (*StoreLines, error) {
 	return sl, nil
 }
 
+// Tail follows the store through /select/logsql/tail: the events filters
+// (a query without pipes) selects as they arrive, from offset before now on,
+// as Lines gives them. The answer never ends by itself.
+func (s *Store) Tail(ctx context.Context, filters string, offset time.Duration) (*StoreLines, error) {
+	form := url.Values{"query": {filters}}
+	if offset > 0 {
+		form.Set("start_offset", strconv.FormatInt(offset.Milliseconds(), 10)+"ms")
+	}
+	resp, err := s.post(ctx, "/select/logsql/tail", form)
+	if err != nil {
+		return nil, err
+	}
+	sl := &StoreLines{store: s, body: resp.Body, start: time.Now()}
+	sl.counted = &storeCounter{r: resp.Body, n: &sl.bytes}
+	sl.br = bufio.NewReaderSize(sl.counted, 1<<20)
+	return sl, nil
+}
+
 // Count counts the events that filters (a query without pipes) select,
 // in the store, without downloading them.
 func (s *Store) Count(ctx context.Context, filters string) (int64, error) {
