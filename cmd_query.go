@@ -38,6 +38,7 @@ type queryOptions struct {
 	Pods    podFlags
 	Nodes   nodeFlags
 	Store   storeFlags
+	Creds   credFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -50,7 +51,7 @@ when no input could be read, or when no input holds an audit event.
 Flags:
 `
 
-var topFields = []string{"user", "verb", "resource", "code", "agent", "ns"}
+var topFields = []string{"user", "verb", "resource", "code", "agent", "ns", "cred"}
 
 func runQueryCmd(args []string, io *IO) error {
 	opts := &queryOptions{IO: io, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
@@ -65,6 +66,7 @@ func runQueryCmd(args []string, io *IO) error {
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
+	opts.Creds.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, queryUsage)
 		fs.PrintDefaults()
@@ -109,6 +111,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageError("query: %v", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
+	o.Creds.apply(warn)
 	if o.Store.pending() {
 		return o.queryStore(ctx) // this query again, on the store's answer
 	}
@@ -342,6 +345,8 @@ func topValue(r *audit.Request, field string) string {
 		return r.UserAgent
 	case "ns":
 		return r.Namespace
+	case "cred":
+		return r.Credential() // which admin.conf: people who share a user name
 	}
 	return ""
 }

@@ -25,6 +25,7 @@ type Event struct {
 	Code                          int
 	Message                       string
 	Decision, Reason              string
+	CredentialID                  string // X509SHA256=<hex> or JTI=<id>, see Request.CredentialID
 }
 
 // rawEvent holds the fields of one event line as strings that alias the
@@ -36,6 +37,7 @@ type rawEvent struct {
 	sourceIPs, ua, verb, uri                string
 	group, version, resource, sub, ns, name string
 	message, decision, reason               string
+	credID                                  string // the raw JSON array
 	code                                    int
 	esc                                     uint64 // fields (1<<f) still holding JSON escapes
 }
@@ -93,6 +95,11 @@ func ParseEvent(line []byte) (ev Event, ok bool) {
 		Group: e.group, Version: e.version, Resource: e.resource, Sub: e.sub,
 		Namespace: e.ns, Name: e.name,
 		Code: e.code, Message: e.message, Decision: e.decision, Reason: e.reason,
+	}
+	if v, esc := firstString(e.credID); esc {
+		ev.CredentialID = unescape(v)
+	} else {
+		ev.CredentialID = v
 	}
 	return ev, true
 }
@@ -156,6 +163,15 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	}
 	if r.SourceIPs == nil && e.sourceIPs != "" {
 		r.SourceIPs = in.list(e.sourceIPs)
+	}
+	if r.CredentialID == "" && e.credID != "" {
+		if v, esc := firstString(e.credID); v != "" {
+			if esc {
+				s.scratch = unescapeAppend(s.scratch[:0], v)
+				v = bytesString(s.scratch)
+			}
+			r.CredentialID = in.str(v)
+		}
 	}
 	received := ParseTime(e.received)
 	stageAt := ParseTime(e.stageAt)

@@ -41,6 +41,11 @@ type Request struct {
 	ImpersonatedGroups []string
 	SourceIPs          []string
 	UserAgent          string
+	// CredentialID is user.extra["authentication.kubernetes.io/credential-id"]
+	// (1.32+): X509SHA256=<hex> for a client certificate, JTI=<id> for a
+	// service-account token. It tells apart people who share a user name
+	// (everyone with admin.conf is kubernetes-admin); see Credential.
+	CredentialID string
 
 	Verb        string
 	RequestURI  string

@@ -21,6 +21,7 @@ const (
 	ctxObjRef
 	ctxStatus
 	ctxAnn
+	ctxExtra // user.extra
 )
 
 // field indices into rawEvent, for "first occurrence wins" (as gjson.Get).
@@ -55,7 +56,9 @@ const (
 	fMessage
 	fDecision
 	fReason
-	fNone = -1
+	fExtra
+	fCredID // user.extra["authentication.kubernetes.io/credential-id"]: a JSON array
+	fNone   = -1
 )
 
 type eventScanner struct {
@@ -114,6 +117,14 @@ func fieldOf(ctx int, key string) int {
 				return fGroups
 			}
 			return fImpGroups
+		case "extra":
+			if ctx == ctxUser {
+				return fExtra
+			}
+		}
+	case ctxExtra:
+		if key == "authentication.kubernetes.io/credential-id" {
+			return fCredID
 		}
 	case ctxObjRef:
 		switch key {
@@ -198,6 +209,8 @@ func (e *rawEvent) slot(f int) *string {
 		return &e.groups
 	case fImpGroups:
 		return &e.impGroups
+	case fCredID:
+		return &e.credID
 	}
 	return nil
 }
@@ -214,6 +227,8 @@ func childCtx(f int) int {
 		return ctxStatus
 	case fAnn:
 		return ctxAnn
+	case fExtra:
+		return ctxExtra
 	}
 	return ctxNone
 }
@@ -334,7 +349,7 @@ func (sc *eventScanner) capture(f, vs, ve int, esc bool) {
 			sc.e.code = atoiJSON(b[vs:ve])
 		}
 		return
-	case fSourceIPs, fGroups, fImpGroups:
+	case fSourceIPs, fGroups, fImpGroups, fCredID:
 		if b[vs] == '[' {
 			*sc.e.slot(f) = bytesString(b[vs:ve])
 		}
@@ -350,6 +365,22 @@ func (sc *eventScanner) capture(f, vs, ve int, esc bool) {
 			sc.esc |= 1 << f
 		}
 	}
+}
+
+// firstString is the body of the first element of a validated JSON array
+// when it is a string ("" otherwise), aliasing raw; esc says it holds
+// escapes still to decode.
+func firstString(raw string) (body string, esc bool) {
+	b := unsafe.Slice(unsafe.StringData(raw), len(raw))
+	i := skipSpace(b, 1)
+	if i >= len(b) || b[i] != '"' {
+		return "", false
+	}
+	end, esc, ok := scanString(b, i)
+	if !ok {
+		return "", false
+	}
+	return raw[i+1 : end-1], esc
 }
 
 // atoiJSON reads an integral JSON number; fractions and exponents give 0

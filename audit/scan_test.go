@@ -11,7 +11,7 @@ import (
 // FuzzScanEvent holds the one-pass scanner equal to gjson: the same lines
 // are valid, and every field reads as gjson.Get reads it.
 func FuzzScanEvent(f *testing.F) {
-	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`} {
+	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`, `{"user":{"username":"a","extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=ab\u0063"]}}}`, `{"user":{"extra":1,"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`, `{"impersonatedUser":{"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`} {
 		f.Add([]byte(s))
 	}
 	if b, err := os.ReadFile("../source/testdata/sample.log"); err == nil {
@@ -65,6 +65,24 @@ func FuzzScanEvent(f *testing.F) {
 		}
 		if r := gjson.GetBytes(b, "user.groups"); r.IsArray() && r.Raw != e.groups {
 			t.Fatalf("user.groups of %q: scanner %q, gjson %q", b, e.groups, r.Raw)
+		}
+		// the credential id: the raw array when it is one, nothing otherwise
+		cred := ""
+		if r := gjson.GetBytes(b, `user.extra.authentication\.kubernetes\.io/credential-id`); r.IsArray() {
+			cred = r.Raw
+		}
+		if cred != e.credID {
+			t.Fatalf("credential-id of %q: scanner %q, gjson %q", b, e.credID, cred)
+		}
+		if cred != "" {
+			first := gjson.Get(cred, "0")
+			got, esc := firstString(e.credID)
+			if esc {
+				got = unescape(got)
+			}
+			if want := first.Str; first.Type == gjson.String && got != want || first.Type != gjson.String && got != "" {
+				t.Fatalf("first credential id of %q: %q, gjson %q", b, got, want)
+			}
 		}
 	})
 }

@@ -64,6 +64,7 @@ var fields = []fieldDef{
 	{FieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, 2, strField(func(r *audit.Request) string { return r.AuditID })},
 	{FieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, 0, compileTime(true)},
 	{FieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, 0, compileTime(false)},
+	{FieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, 3, compileCred},
 	{FieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, 0, compileLatency},
 }
 
@@ -261,6 +262,28 @@ func compileGroup(t *term) (pred, *SyntaxError) {
 		return nil, err
 	}
 	return &groupPred{alts: globs(t.values)}, nil
+}
+
+// --- credential -----------------------------------------------------------
+
+// credPred matches the credential's name (audit.CredentialLabel), its id as
+// logged (X509SHA256=<hex>, JTI=<id>) or the id without its kind.
+type credPred struct{ alts []glob }
+
+func (p *credPred) match(r *audit.Request) bool {
+	id := r.CredentialID
+	if id == "" {
+		return anyOf(p.alts, "")
+	}
+	_, bare, _ := strings.Cut(id, "=")
+	return anyOf(p.alts, id) || anyOf(p.alts, bare) || anyOf(p.alts, r.Credential())
+}
+
+func compileCred(t *term) (pred, *SyntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	return &credPred{alts: globs(t.values)}, nil
 }
 
 // --- resource --------------------------------------------------------------

@@ -1,0 +1,81 @@
+package audit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A real apiserver's credential ids reach the request: two certificates of
+// kubernetes-admin apart, a service-account token as its JTI; the labels
+// name the certificates known and shorten the rest.
+func TestCredentialFromRealLog(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "answers", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewStore()
+	for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if _, _, ok := st.AddEvent(l, Ref{Line: int64(i + 1)}); !ok {
+			t.Fatalf("line %d does not parse", i+1)
+		}
+		if ev, ok := ParseEvent(l); !ok || !strings.Contains(string(l), ev.CredentialID) || ev.CredentialID == "" {
+			t.Fatalf("line %d: ParseEvent credential id %q", i+1, ev.CredentialID)
+		}
+	}
+	certs := map[string]bool{}
+	var token string
+	for _, r := range st.Snapshot().Requests {
+		switch {
+		case r.User == "kubernetes-admin" && strings.HasPrefix(r.CredentialID, "X509SHA256="):
+			certs[r.CredentialID] = true
+		case r.User == "system:serviceaccount:shop:deployer":
+			token = r.CredentialID
+		}
+	}
+	if len(certs) != 2 {
+		t.Fatalf("kubernetes-admin used %d certificates, want 2 (admin.conf and the laptop's): %v", len(certs), certs)
+	}
+	if !strings.HasPrefix(token, "JTI=") {
+		t.Fatalf("the deployer's credential id is %q, want JTI=...", token)
+	}
+	var known string
+	for id := range certs {
+		known = id
+	}
+	SetCredentialNames(map[string]string{strings.ToUpper(strings.TrimPrefix(known, "X509SHA256=")): "admin.conf on this node"})
+	t.Cleanup(func() { SetCredentialNames(nil) })
+	for id := range certs {
+		want := "unknown certificate " + id[len("X509SHA256="):][:12]
+		if id == known {
+			want = "admin.conf on this node"
+		}
+		if got := CredentialLabel(id); got != want {
+			t.Errorf("CredentialLabel(%s) = %q, want %q", id, got, want)
+		}
+	}
+	if got, want := CredentialLabel(token), "token "+token[4:16]; got != want {
+		t.Errorf("CredentialLabel(%s) = %q, want %q", token, got, want)
+	}
+}
+
+// Merging the credential id allocates nothing once its value is interned.
+func TestCredentialMergeAllocs(t *testing.T) {
+	line := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"u","extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=ab"]}},"requestReceivedTimestamp":"2026-11-26T04:00:00.000000Z","stageTimestamp":"2026-11-26T04:00:00.000000Z"}`)
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	var e rawEvent
+	if !scanEventBytes(line, &e) || e.credID != `["X509SHA256=ab"]` {
+		t.Fatalf("credID %q", e.credID)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		e = rawEvent{}
+		scanEventBytes(line, &e)
+		firstString(e.credID)
+	}); n != 0 {
+		t.Errorf("scanning a credential id allocates %v times, want 0", n)
+	}
+}
