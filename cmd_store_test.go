@@ -22,6 +22,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -450,4 +451,98 @@ func TestStoreFollow(t *testing.T) {
 	if len(ids) != 3*history {
 		t.Errorf("want %d requests, got %d:\n%s", 3*history, len(ids), out.String())
 	}
+}
+
+func TestSetupShipToPrintsTheCollectorConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	io := &IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+	code := run([]string{"setup", "--ship-to", "http://vlogs:9428", "--cluster", "prod", "--node-name", "master-2", "--log-path", "/var/log/audit/k.log"}, io)
+	if code != 0 || errb.Len() != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{`include: ["/var/log/audit/k.log", "/var/log/audit/k-*.log"]`, `node: "master-2"`, `cluster: "prod"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("lacks %s:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	code = run([]string{"setup", "--ship-to", "http://admin:pw@vlogs:9428", "--node-name", "m"}, io)
+	if code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "keep the password out of the URL") || strings.Contains(errb.String(), "pw") {
+		t.Errorf("a password in --ship-to: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// superset reports whether the store's selection for term may hold more
+// than the matching requests: a negation or a code range with 0 (a stage
+// without the field passes), the last stage (every stage has a stage).
+func superset(term string) bool {
+	return strings.HasPrefix(term, "!") || strings.Contains(term, " !") || strings.Contains(term, "code<") ||
+		strings.Contains(term, "stage=received") || strings.Contains(term, "stage=started")
+}
+
+// Term by term, the store selects the requests kauditui's own matcher
+// selects on the same events: the scan happens in the store. For most terms
+// exactly those; for the rest (a code range that takes in requests without a
+// response, negations, which a stage without the field passes) a superset,
+// which kauditui narrows.
+func TestStoreSelectsWhatTheMatcherSelects(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	load := func(paths []string, stdin io.Reader) (*source.Set, audit.Snapshot) {
+		set, err := source.Open(paths, source.Options{Stdin: stdin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := audit.NewStore()
+		if err := set.Load(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+		return set, st.Snapshot()
+	}
+	set, snap := load([]string{liveLog(files)}, nil)
+	defer set.Close()
+	store, err := source.OpenStore(source.StoreOptions{URL: vl.url(), Cluster: []string{"c1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(r *audit.Request) string { return r.AuditID + " " + r.First.String() }
+	now := time.Now()
+	exact := 0
+	for _, term := range storeTerms {
+		f, err := filter.Parse(term, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{}
+		for _, r := range snap.Requests {
+			if f.MatchRaw(r, set.Raw) {
+				want[key(r)] = true
+			}
+		}
+		q, err := filter.TranslateLogsQL(term, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := store.Lines(context.Background(), q.Query(store.Streams()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sset, ssnap := load([]string{"-"}, lines)
+		got := map[string]bool{}
+		for _, r := range ssnap.Requests {
+			got[key(r)] = true
+		}
+		sset.Close()
+		lines.Close()
+		for k := range want {
+			if !got[k] {
+				t.Errorf("-q %q: the store leaves out request %s, which matches", term, k)
+			}
+		}
+		if len(got) == len(want) {
+			exact++
+		} else if len(q.Local) == 0 && !superset(term) {
+			t.Errorf("-q %q: the store sends %d requests, %d match", term, len(got), len(want))
+		}
+	}
+	t.Logf("%d of %d terms: the store sends exactly the matching requests", exact, len(storeTerms))
 }

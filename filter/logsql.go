@@ -106,7 +106,12 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 		}
 		expr = globsFilter(name, p.alts)
 	case *userPred:
-		expr = orJoin(globsFilter(lqUser, p.alts), globsFilter(lqImpUser, p.alts))
+		// The impersonated user counts only when there is one: user=""
+		// asks for the user alone.
+		expr = globsFilter(lqUser, p.alts)
+		if alts := nonEmpty(p.alts); len(alts) > 0 && expr != "" {
+			expr = orJoin(expr, globsFilter(lqImpUser, alts))
+		}
 	case *groupPred:
 		expr = orJoin(elemFilter(lqGroups, p.alts), elemFilter(lqImpGroups, p.alts))
 	case *ipPred:
@@ -248,6 +253,18 @@ func globsFilter(name string, alts []glob) string {
 		parts = append(parts, fieldName(name)+":~"+strconv.Quote("(?is)^"+g.regexp(`.*`)+"$"))
 	}
 	return orJoin(parts...)
+}
+
+// nonEmpty drops the alternatives that match only "" (the others cannot
+// match "", but for a lone *, which matches everything).
+func nonEmpty(alts []glob) []glob {
+	var out []glob
+	for _, g := range alts {
+		if g.star || g.segs[0] != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // elemFilter matches any element of a JSON array of strings (the store

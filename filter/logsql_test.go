@@ -17,6 +17,7 @@ func TestTranslateLogsQL(t *testing.T) {
 		{"", `* | sort by (_time) | fields _msg`, ""},
 		{"verb=delete", `auditID:in(verb:~"(?is)^delete$" | fields auditID)`, ""},
 		{"user=alice", `auditID:in((user.username:~"(?is)^alice$" OR impersonatedUser.username:~"(?is)^alice$") | fields auditID)`, ""},
+		{`user=""`, `auditID:in(user.username:="" | fields auditID)`, ""},
 		{"ns=kube-*", `objectRef.namespace:~"(?is)^kube-.*$"`, ""},
 		{`ns=""`, `objectRef.namespace:=""`, ""},
 		{"!ns=a.b", `-(objectRef.namespace:~"(?is)^a\\.b$")`, ""},
