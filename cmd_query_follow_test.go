@@ -20,7 +20,6 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
-	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -88,7 +87,7 @@ func followLog(t *testing.T) ([]string, []*followRequest) {
 		}
 	}
 	for _, r := range reqs {
-		r.latency = render.FormatLatency(last[r.id].Sub(first[r.id]))
+		r.latency = formatLatency(last[r.id].Sub(first[r.id]))
 	}
 	return lines, reqs
 }

@@ -85,6 +85,7 @@ func OpenStore(o StoreOptions) (*Store, error) {
 			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 			ResponseHeaderTimeout: 5 * time.Minute, // a sorted answer is written when the scan ends
 			TLSHandshakeTimeout:   10 * time.Second,
+			DisableKeepAlives:     true, // one query a run: no idle connection left behind
 		}}
 	}
 	s.streams = streamFilter(o.Cluster, o.Node)
