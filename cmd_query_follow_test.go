@@ -20,6 +20,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -87,7 +88,7 @@ func followLog(t *testing.T) ([]string, []*followRequest) {
 		}
 	}
 	for _, r := range reqs {
-		r.latency = formatLatency(last[r.id].Sub(first[r.id]))
+		r.latency = render.FormatLatency(last[r.id].Sub(first[r.id]))
 	}
 	return lines, reqs
 }

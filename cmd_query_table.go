@@ -2,23 +2,22 @@ package main
 
 import (
 	"bufio"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/ui"
+	"github.com/kauditui/kauditui/render"
 )
 
 // sanitize escapes control characters in log text before it is printed.
-var sanitize = ui.Sanitize
+var sanitize = render.Sanitize
 
 // tablePrinter writes requests as aligned columns: sized to the content, and
 // to the terminal's width when the output is a terminal. Widths, padding and
 // truncation count screen cells, not bytes or runes: a CJK character or an
-// emoji takes two cells, a combining mark none.
+// emoji takes two cells, a combining mark none. Columns and cells come from
+// package render, as the explorer's do.
 type tablePrinter struct {
 	wide  bool
 	color bool
@@ -29,6 +28,7 @@ type tablePrinter struct {
 	fixed      bool
 	fixedW     []int
 	headerDone bool
+	cols       []render.Column
 }
 
 func newTablePrinter(io *IO, wide, color bool) *tablePrinter {
@@ -36,41 +36,20 @@ func newTablePrinter(io *IO, wide, color bool) *tablePrinter {
 	if io.OutTTY {
 		w = io.Width
 	}
-	return &tablePrinter{wide: wide, color: color, width: w}
+	return &tablePrinter{wide: wide, color: color, width: w, cols: render.Columns(render.TimeFull, wide)}
 }
 
 // gap is the space between two columns.
 const gap = 2
 
-type column struct {
-	title string
-	short string // the title when the column is narrower than title (none: title is cut)
-	min   int    // the column is never made narrower than this (in cells)
-	want  int    // follow mode: the width it starts from, before any row is seen
-	grow  bool   // follow mode on a terminal: takes the room left
-}
-
 // columns are the table's columns. The minimums of the default table add
-// up, with the gaps, to 74 cells, so it fits an 80-column terminal; TIME
+// up, with the gaps, to 78 cells, so it fits an 80-column terminal; TIME
 // keeps its full date and time.
-func (t *tablePrinter) columns() []column {
-	cols := []column{
-		{title: "TIME", min: 19, want: 19},
-		{title: "USER", min: 10, want: 40, grow: true},
-		{title: "VERB", min: 6, want: 6},
-		{title: "RESOURCE", min: 8, want: 40, grow: true},
-		{title: "NAMESPACE/NAME", short: "NS/NAME", min: 8, want: 40, grow: true},
-		{title: "CODE", min: 4, want: 4},
-		{title: "LATENCY", min: 7, want: 7},
-	}
-	if t.wide {
-		cols = append(cols,
-			column{title: "SOURCE-IP", min: 9, want: 15},
-			column{title: "AGENT", min: 10, want: 48, grow: true},
-			column{title: "AUDIT-ID", min: 36, want: 36})
-	}
-	return cols
-}
+func (t *tablePrinter) columns() []render.Column { return t.cols }
+
+// grows says whether a column takes room left over in follow mode on a
+// terminal: the ones with a large share of it.
+func grows(c render.Column) bool { return c.Flex >= 2 }
 
 // tableRow is one request rendered: its cells (sanitised) and its colour.
 // It holds no reference to the request, so it can be written after the
@@ -87,46 +66,13 @@ func (t *tablePrinter) row(r *audit.Request) tableRow {
 }
 
 func (t *tablePrinter) cells(r *audit.Request) []string {
-	target := r.Name
-	if r.Namespace != "" && r.Name != "" {
-		target = r.Namespace + "/" + r.Name
-	} else if r.Namespace != "" {
-		target = r.Namespace
+	cells := make([]render.Cell, len(t.cols))
+	render.Cells(r, t.cols, render.TimeFull, cells)
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = c.String()
 	}
-	res := r.ResourcePath()
-	if res == "" {
-		res = r.RequestURI
-	}
-	code := ""
-	if r.Code != 0 {
-		code = strconv.Itoa(r.Code)
-	}
-	c := []string{
-		r.First.UTC().Format("2006-01-02 15:04:05"),
-		sanitize(r.Actor()),
-		sanitize(r.Verb),
-		sanitize(res),
-		sanitize(target),
-		code,
-		formatLatency(r.Latency()),
-	}
-	if t.wide {
-		c = append(c, sanitize(r.SourceIP()), sanitize(r.UserAgent), sanitize(r.AuditID))
-	}
-	return c
-}
-
-func formatLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Millisecond:
-		return strconv.Itoa(int(d.Microseconds())) + "µs"
-	case d < time.Second:
-		return strconv.Itoa(int(d.Milliseconds())) + "ms"
-	default:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	}
+	return out
 }
 
 // cellWidth is how many terminal cells s takes: one a byte for printable
@@ -146,17 +92,17 @@ func cellWidth(s string) int {
 // widths, and keeps them. On a terminal the columns are then shrunk until a
 // row fits (see fit); in follow mode room left over goes to the growable
 // columns.
-func (t *tablePrinter) widths(cols []column, rows []tableRow) []int {
+func (t *tablePrinter) widths(cols []render.Column, rows []tableRow) []int {
 	if t.fixed && t.fixedW != nil {
 		return t.fixedW
 	}
 	w := make([]int, len(cols))
 	for i, c := range cols {
 		if t.fixed {
-			w[i] = c.want
+			w[i] = c.Want
 			continue
 		}
-		w[i] = cellWidth(c.title)
+		w[i] = cellWidth(c.Title)
 	}
 	if !t.fixed {
 		for _, row := range rows {
@@ -180,7 +126,7 @@ func (t *tablePrinter) widths(cols []column, rows []tableRow) []int {
 // fit shrinks the columns until a row is at most width cells: the widest
 // first, never below its minimum. Short columns are at their minimum
 // already, unless a rare long cell widened them ("deletecollection").
-func fit(cols []column, w []int, width int) {
+func fit(cols []render.Column, w []int, width int) {
 	total := gap * (len(w) - 1)
 	for _, x := range w {
 		total += x
@@ -188,7 +134,7 @@ func fit(cols []column, w []int, width int) {
 	for total > width {
 		widest := -1
 		for i, c := range cols {
-			if w[i] > c.min && (widest < 0 || w[i] > w[widest]) {
+			if w[i] > c.Min && (widest < 0 || w[i] > w[widest]) {
 				widest = i
 			}
 		}
@@ -201,12 +147,12 @@ func fit(cols []column, w []int, width int) {
 }
 
 // fill gives the room left on a row to the growable columns, evenly.
-func fill(cols []column, w []int, width int) {
+func fill(cols []render.Column, w []int, width int) {
 	total := gap * (len(w) - 1)
 	var grow []int
 	for i, x := range w {
 		total += x
-		if cols[i].grow {
+		if grows(cols[i]) {
 			grow = append(grow, i)
 		}
 	}
@@ -238,9 +184,9 @@ func (t *tablePrinter) writeRows(out *bufio.Writer, rows []tableRow) {
 	if !t.fixed || !t.headerDone {
 		titles := make([]string, len(cols))
 		for i, c := range cols {
-			titles[i] = c.title
-			if cellWidth(c.title) > w[i] && c.short != "" && cellWidth(c.short) <= w[i] {
-				titles[i] = c.short
+			titles[i] = c.Title
+			if cellWidth(c.Title) > w[i] && c.Short != "" && cellWidth(c.Short) <= w[i] {
+				titles[i] = c.Short
 			}
 		}
 		t.writeRow(out, w, titles, "")

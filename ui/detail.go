@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -13,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 )
 
 // DetailPage shows one request: a summary of its fields, its stage events
@@ -331,13 +331,10 @@ func (p *DetailPage) buildHeader() {
 	} else {
 		title += st.Title.Render(Sanitize(uriPath(r.RequestURI)))
 	}
-	if obj := objectName(r); obj != "" {
+	if obj := render.Target(r); obj != "" {
 		title += " " + Sanitize(obj)
 	}
-	code := "…"
-	if r.Code != 0 {
-		code = strconv.Itoa(r.Code)
-	}
+	code := render.CodeText(r.Code)
 	cs := st.Code(r.Code)
 	if r.Decision == "forbid" {
 		cs = st.Forbid
@@ -345,14 +342,12 @@ func (p *DetailPage) buildHeader() {
 	title += " → " + cs.Render(code)
 	lines = append(lines, ansi.Truncate(title, w, "…"))
 
-	actor := Sanitize(r.User)
-	if actor == "" {
-		actor = "(none)"
+	user := render.User(r)
+	actor := user.Text
+	if user.Suffix != "" {
+		actor += st.Impersonated.Render(user.Suffix)
 	}
-	if r.ImpersonatedUser != "" {
-		actor += st.Impersonated.Render(" (as " + Sanitize(r.ImpersonatedUser) + ")")
-	}
-	field("Time", r.First.UTC().Format("2006-01-02 15:04:05.000000Z"), "latency "+formatLatency(r.Latency()),
+	field("Time", render.FormatTime(r.First, render.TimeExact), "latency "+render.FormatLatency(r.Latency()),
 		Sanitize(r.Stage), Sanitize(r.Level))
 	field("User", actor)
 	field("Groups", Sanitize(strings.Join(r.Groups, ", ")))
@@ -386,7 +381,7 @@ func (p *DetailPage) buildHeader() {
 		if i == p.evIdx {
 			mark = "▸ "
 		}
-		off := "+" + formatLatency(ev.At.Sub(r.First))
+		off := "+" + render.FormatLatency(ev.At.Sub(r.First))
 		if ev.At.Equal(r.First) || ev.At.IsZero() {
 			off = "+0"
 		}
@@ -401,16 +396,6 @@ func (p *DetailPage) buildHeader() {
 	rule += strings.Repeat("─", max(0, w-ansi.StringWidth(rule)))
 	lines = append(lines, st.Border.Render(ansi.Truncate(rule, w, "")))
 	p.header = lines
-}
-
-func objectName(r *audit.Request) string {
-	switch {
-	case r.Namespace != "" && r.Name != "":
-		return r.Namespace + "/" + r.Name
-	case r.Namespace != "":
-		return r.Namespace + "/"
-	}
-	return r.Name
 }
 
 func padRight(s string, w int) string {

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"strconv"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // RequestsPage is the main view: one row per request that passes the
@@ -26,6 +25,8 @@ type RequestsPage struct {
 
 	width, height int
 	wide          bool // dates and milliseconds in the time column
+	cols          []render.Column
+	cells         []render.Cell // scratch for Cells
 
 	// excludePending: x was pressed, the next u/v/r/n excludes.
 	excludePending bool
@@ -35,32 +36,32 @@ type RequestsPage struct {
 func NewRequestsPage(env *Env) *RequestsPage {
 	p := &RequestsPage{env: env}
 	p.table = NewTable(env.Styles, env.Keys, requestColumns(80))
+	p.cols = render.Columns(timeLayout(80), false)
 	p.table.SetRows(p)
 	return p
 }
 
-// requestColumns are the list's columns; wide terminals get the date and
-// milliseconds. Source IP and agent show only when there is room to spare.
+// requestColumns are the list's columns (package render's); wide terminals
+// get the date and milliseconds, and source IP, agent and auditID when there
+// is room to spare.
 func requestColumns(width int) []Column {
-	timeW, verbW := 8, 6
-	if width >= 120 {
-		timeW = 18 // 01-02 15:04:05.000
-		verbW = 16 // deletecollection
-	}
-	cols := []Column{
-		{Title: "TIME", Min: timeW, Max: timeW},
-		{Title: "USER", Min: 10, Max: 48, Flex: 3},
-		{Title: "VERB", Min: verbW, Max: 16, Flex: 1},
-		{Title: "RESOURCE", Min: 10, Max: 40, Flex: 3},
-		{Title: "NAMESPACE/NAME", Min: 12, Flex: 4},
-		{Title: "CODE", Min: 4, Max: 4, Right: true},
-		{Title: "LATENCY", Min: 7, Max: 8, Right: true, Drop: 1},
-	}
-	if width >= 160 {
-		cols = append(cols, Column{Title: "SOURCE IP", Min: 15, Max: 15, Drop: 3},
-			Column{Title: "AGENT", Min: 24, Max: 60, Flex: 2, Drop: 2})
+	rc := render.Columns(timeLayout(width), width >= 160)
+	cols := make([]Column, len(rc))
+	for i, c := range rc {
+		cols[i] = Column{Title: c.Title, Min: c.Min, Max: c.Max, Flex: c.Flex, Right: c.Right, Drop: c.Drop}
+		if c.ID == render.ColVerb && width >= 120 {
+			cols[i].Min = len("deletecollection")
+		}
 	}
 	return cols
+}
+
+// timeLayout is the time column's layout for a terminal width.
+func timeLayout(width int) string {
+	if width >= 120 {
+		return render.TimeMedium
+	}
+	return render.TimeShort
 }
 
 // Title implements Page.
@@ -74,6 +75,7 @@ func (p *RequestsPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.wide = width >= 120
 	p.table.SetColumns(requestColumns(width))
+	p.cols = render.Columns(timeLayout(width), width >= 160)
 	p.table.SetSize(width, height)
 }
 
@@ -214,12 +216,7 @@ func quickResource(r *audit.Request) string {
 	return s
 }
 
-func uriPath(uri string) string {
-	if i := strings.IndexByte(uri, '?'); i >= 0 {
-		return uri[:i]
-	}
-	return uri
-}
+func uriPath(uri string) string { return render.URIPath(uri) }
 
 func statusCmd(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return StatusMsg{Text: text, Err: isErr} }
@@ -247,88 +244,16 @@ func (p *RequestsPage) View() string {
 // Len implements TableRows.
 func (p *RequestsPage) Len() int { return len(p.shown) }
 
-// Cells implements TableRows: one request as a row, every log string
-// sanitised, colour by meaning.
+// Cells implements TableRows: one request as a row (package render's
+// cells), every log string sanitised, colour by meaning.
 func (p *RequestsPage) Cells(i int, c []Cell) {
 	r := p.shown[i]
-	st := p.env.Styles
-	base := st.Cell
-	destructive := r.Verb == "delete" || r.Verb == "deletecollection"
-	if destructive {
-		base = st.RowDelete
+	if cap(p.cells) < len(c) {
+		p.cells = make([]render.Cell, len(c))
 	}
-	if p.wide {
-		c[0] = Cell{Text: r.First.UTC().Format("01-02 15:04:05.000"), Style: st.Time}
-	} else {
-		c[0] = Cell{Text: r.First.UTC().Format("15:04:05"), Style: st.Time}
-	}
-	user := r.User
-	if user == "" {
-		user = "(none)"
-	}
-	// Service account names differ at the end: cut those in the middle.
-	c[1] = Cell{Text: Sanitize(user), Style: base, Middle: strings.HasPrefix(user, "system:serviceaccount:")}
-	if r.ImpersonatedUser != "" {
-		c[1].Suffix, c[1].SuffixStyle = " (as "+Sanitize(r.ImpersonatedUser)+")", st.Impersonated
-	}
-	c[2] = Cell{Text: Sanitize(r.Verb), Style: st.Verb(r.Verb)}
-	if r.Resource != "" {
-		// resource[/subresource] first, then the group as kubectl writes it
-		// (rolebindings.rbac.authorization.k8s.io): a narrow column cuts
-		// the group, never the resource. Narrow screens drop the group.
-		res := r.Resource
-		if r.Subresource != "" {
-			res += "/" + r.Subresource
-		}
-		c[3] = Cell{Text: Sanitize(res), Style: base}
-		if p.wide && r.APIGroup != "" {
-			c[3].Suffix, c[3].SuffixStyle = "."+Sanitize(r.APIGroup), st.Muted
-		}
-	} else {
-		c[3] = Cell{Text: Sanitize(uriPath(r.RequestURI)), Style: st.Muted}
-	}
-	switch {
-	case r.Namespace != "" && r.Name != "":
-		c[4] = Cell{Text: Sanitize(r.Namespace + "/" + r.Name), Style: base, Middle: true}
-	case r.Namespace != "":
-		c[4] = Cell{Text: Sanitize(r.Namespace) + "/", Style: base}
-	default:
-		c[4] = Cell{Text: Sanitize(r.Name), Style: base, Middle: true}
-	}
-	switch {
-	case r.Code == 0: // no response yet (or a stage-omitting policy)
-		c[5] = Cell{Text: "…", Style: st.Muted}
-	case r.Decision == "forbid":
-		c[5] = Cell{Text: strconv.Itoa(r.Code), Style: st.Forbid}
-	default:
-		c[5] = Cell{Text: strconv.Itoa(r.Code), Style: st.Code(r.Code)}
-	}
-	lat := r.Latency()
-	ls := st.Latency
-	if lat >= time.Second && r.Verb != "watch" {
-		ls = st.SlowLatency
-	}
-	c[6] = Cell{Text: formatLatency(lat), Style: ls}
-	if len(c) > 8 {
-		c[7] = Cell{Text: Sanitize(r.SourceIP()), Style: st.Muted}
-		c[8] = Cell{Text: Sanitize(r.UserAgent), Style: st.Muted}
-	}
-}
-
-// formatLatency is a short duration: 850µs, 12ms, 1.2s, 3m4s.
-func formatLatency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	default:
-		return d.Truncate(time.Second).String()
-	}
+	cells := p.cells[:len(c)]
+	render.Cells(r, p.cols, timeLayout(p.width), cells)
+	p.env.Styles.requestCells(cells, r.Verb, r.Code, c)
 }
 
 // placeText centres a one-line message in a width×height area.

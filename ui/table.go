@@ -22,6 +22,7 @@ type Column struct {
 // Cell is one cell's text (already sanitised) and style, with an optional
 // suffix in a style of its own ("alice" + " (as bob)").
 type Cell struct {
+	Prefix      string // drawn before Text, in its style, and cut first
 	Text        string
 	Style       lipgloss.Style
 	Suffix      string
@@ -355,7 +356,7 @@ func (t *Table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
 			used++
 		}
 		first = false
-		text, suffix := fitCell(cells[i].Text, cells[i].Suffix, w, cells[i].Middle)
+		text, suffix := fitCell(cells[i].Prefix, cells[i].Text, cells[i].Suffix, w, cells[i].Middle)
 		pad := w - ansi.StringWidth(text) - ansi.StringWidth(suffix)
 		style, sstyle := cells[i].Style, cells[i].SuffixStyle
 		if selected {
@@ -390,8 +391,18 @@ func writePad(b *strings.Builder, n int, selected bool, sel lipgloss.Style) {
 
 // fitCell truncates text+suffix to w cells with an ellipsis, cutting the
 // suffix first.
-func fitCell(text, suffix string, w int, middle bool) (string, string) {
+func fitCell(prefix, text, suffix string, w int, middle bool) (string, string) {
 	tw, sw := ansi.StringWidth(text), ansi.StringWidth(suffix)
+	if pw := ansi.StringWidth(prefix); pw > 0 {
+		// A prefix (an API group and its slash) gives way first, whole:
+		// the text after it (the resource) is what tells rows apart.
+		switch room := w - tw - sw; {
+		case pw <= room:
+			return prefix + text, suffix
+		case room >= 2:
+			return "…/" + text, suffix
+		}
+	}
 	if tw+sw <= w {
 		return text, suffix
 	}
