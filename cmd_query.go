@@ -39,6 +39,7 @@ type queryOptions struct {
 	Nodes   nodeFlags
 	Store   storeFlags
 	Creds   credFlags
+	Answers answerFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -67,6 +68,7 @@ func runQueryCmd(args []string, io *IO) error {
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
+	opts.Answers.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(io.Err, queryUsage)
 		fs.PrintDefaults()
@@ -99,14 +101,14 @@ func (o *queryOptions) validate() error {
 	if o.Follow && (o.Count || o.Top != "") {
 		return usageError("query: --follow prints requests as they come; it does not go with --count or --top")
 	}
-	return nil
+	return o.Answers.validate(o)
 }
 
 func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	f, err := filter.Parse(o.Filter, o.Now())
+	f, err := filter.Parse(o.Answers.filter(o.Filter), o.Now())
 	if err != nil {
 		return usageError("query: %v", err)
 	}
@@ -129,7 +131,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	// One-shot counts, tops and tables are answered while reading, from a
 	// streaming store; -o json and -o klog print lines and keep them all.
-	streaming := !o.Follow && o.Output != "json" && o.Output != "klog"
+	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given()
 	var keep func([]byte) bool
 	switch {
 	case streaming:
@@ -177,6 +179,10 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		fmt.Fprintln(out, len(matched))
 	case o.Top != "":
 		printTop(out, matched, o.Top)
+	case o.Answers.given():
+		if err := o.Answers.print(out, set, matched); err != nil {
+			return err
+		}
 	case o.Output == "json":
 		if err := printJSON(out, set, matched); err != nil {
 			return err

@@ -84,3 +84,124 @@ func TestQueryWhichAdmin(t *testing.T) {
 		t.Errorf("a missing --kubeconfig-dir: stderr %q", r.stderr)
 	}
 }
+
+// Exec that survives the WebSocket change: every way in that the script
+// took (expected.json) is listed, with its command from the URI or, for
+// kubectl debug, from the logged patch.
+func TestQueryExec(t *testing.T) {
+	exp := answersExpected(t)
+	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{Exec: true}})
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, step := range []string{"exec-pod", "attach-pod", "portforward-pod", "debug-pod", "node-proxy-exec"} {
+		a := exp.Get(`actions.#(step=="` + step + `")`)
+		if !a.Exists() {
+			t.Fatalf("expected.json has no step %s", step)
+		}
+		res := a.Get("resource").String() + "/" + a.Get("subresource").String()
+		found := false
+		for _, line := range strings.Split(r.stdout, "\n") {
+			found = found || strings.Contains(line, " "+a.Get("verb").String()+" ") && strings.Contains(line, res) &&
+				strings.Contains(line, a.Get("user").String())
+		}
+		if !found {
+			t.Errorf("%s: no %s of %s by %s in:\n%s", step, a.Get("verb"), res, a.Get("user"), r.stdout)
+		}
+	}
+	for _, want := range []string{
+		`get     pods/exec`, `create  pods/exec`, // WebSocket, then the SPDY fallback
+		`sh -c "cat /etc/shop/db-password; id"`, // the command, URL-decoded
+		"debug container debugger (registry.k8s.io/e2e-test-images/busybox:1.36.1-1): sh",
+		"/exec/shop/debug/debug id -u", // through the kubelet
+		"ports 8080",
+		"admin.conf on this node", // which admin: a8ea... is this node's admin.conf
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--exec lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// -q narrows it
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{Exec: true}, Filter: "verb=create resource=pods/*"})
+	if n := strings.Count(r.stdout, "\n"); n != 2 || !strings.Contains(r.stdout, "create  pods/exec") {
+		t.Errorf("--exec -q 'verb=create resource=pods/*': want the header and the SPDY exec, got:\n%s", r.stdout)
+	}
+}
+
+// What changed, step by step: every write of deploy shop/web in the order
+// the script made them, each with its field-level change, the patches as
+// sent, the deleter and the last state before the delete.
+func TestQueryHistory(t *testing.T) {
+	exp := answersExpected(t)
+	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: "deploy/shop/web"}})
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	out := r.stdout
+	// the writes, in the script's order
+	var steps []string
+	for _, a := range exp.Get("actions").Array() {
+		if a.Get("name").String() == "web" && a.Get("verb").String() != "get" {
+			steps = append(steps, a.Get("verb").String()+" apps/deployments"+map[bool]string{true: "/" + a.Get("subresource").String()}[a.Get("subresource").String() != ""])
+		}
+	}
+	if len(steps) != 7 {
+		t.Fatalf("expected.json has %d writes of web, want 7: %v", len(steps), steps)
+	}
+	at := 0
+	for _, s := range steps {
+		i := strings.Index(out[at:], "  "+s+"  by ")
+		if i < 0 {
+			t.Fatalf("write %q missing or out of order in:\n%s", s, out)
+		}
+		at += i + 1
+	}
+	for _, want := range []string{
+		"History of deploy shop/web: 7 writes; deleted ",
+		"    + spec.template.spec.containers[nginx-slim].image: \"registry.k8s.io/nginx-slim:0.27\"",                                         // the create
+		"    patch: {\"spec\":{\"replicas\":3}}\n    ~ spec.replicas: 1 → 3\n",                                                               // kubectl scale
+		"    ~ spec.template.spec.containers[nginx-slim].image: \"registry.k8s.io/nginx-slim:0.27\" → \"registry.k8s.io/nginx-slim:0.28\"\n", // replace
+		"    + spec.template.metadata.annotations.\"shop.example/rollout\": \"2\"\n",
+		"    + metadata.labels.tier: \"frontend\"\n",
+		"    patch: [{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":1}]\n    ~ spec.replicas: 3 → 1\n", // a JSON patch, from the laptop
+		"Last known state before the delete",
+		"\"tier\": \"frontend\"",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--history lacks %q:\n%s", want, out)
+		}
+	}
+	// noise is not shown: managedFields, resourceVersion, generation, status, the controller's revision
+	body := strings.ReplaceAll(out, "(without managedFields, resourceVersion, generation, status)", "")
+	for _, noise := range []string{"managedFields", "resourceVersion", "generation", "status.", "\"status\"", "deployment.kubernetes.io/revision"} {
+		if strings.Contains(body, noise) {
+			t.Errorf("--history shows %q:\n%s", noise, out)
+		}
+	}
+	// the deleter: the laptop's certificate, not this node's admin.conf
+	laptop := exp.Get(`fingerprints.laptop/admin\.conf`).String()
+	if !strings.Contains(out, "deleted ") || !strings.Contains(out[:strings.Index(out, "\n")], "unknown certificate "+laptop[:12]) {
+		t.Errorf("the summary does not name the laptop's certificate as the deleter:\n%s", out)
+	}
+
+	// Metadata level: no diff possible, and the rule that would give one.
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: "secret/shop/shop-db"}})
+	for _, want := range []string{"History of secret shop/shop-db: 2 writes", "level Metadata: no body logged, so no diff",
+		"- level: RequestResponse", `  - group: ""`, `    resources: ["secrets"]`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history at level Metadata lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// an object with no writes: exit 1 and a line that says what to check
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: "deploy/shop/nope"}})
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("history of a missing object: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// usage errors: one line each
+	for _, args := range [][]string{{"--history", "deploy"}, {"--history", "deploy/shop/web", "--count"}, {"--exec", "--history", "deploy/a/b"}, {"--exec", "-o", "json"}} {
+		r := runQueryTest(t, "", append(args, filepath.Join(answersDir, "audit.log"))...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q: want 2 and one line", args, r.code, r.stderr)
+		}
+	}
+}

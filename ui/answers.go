@@ -42,6 +42,8 @@ type AnswersPage struct {
 
 	loading bool // the last DataMsg said the sources were still loading
 
+	history *historyScreen // an object's history, in front of the menu
+
 	width, height int
 }
 
@@ -81,6 +83,9 @@ func (p *AnswersPage) Title() string { return "Answers" }
 
 func (p *AnswersPage) SetSize(width, height int) {
 	p.width, p.height = width, height
+	if p.history != nil {
+		p.history.width, p.history.height = width, height
+	}
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
 }
 
@@ -90,10 +95,12 @@ func (p *AnswersPage) CapturesInput() bool { return p.prompting }
 func (p *AnswersPage) ShortHelp() []KeyHelp {
 	k := p.env.Keys
 	switch {
+	case p.history != nil:
+		return ShortHelp(k.Back, k.Down, k.Up, k.PageDown)
 	case p.prompting:
 		return ShortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
-		return ShortHelp(k.Open, k.AnswersMenu)
+		return ShortHelp(k.Open, historyKey, k.AnswersMenu)
 	}
 	return ShortHelp(k.AnswersChoose, k.AnswersResults)
 }
@@ -111,6 +118,13 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 		p.all = msg.Snap.Requests
 		return p, nil
 	case tea.KeyPressMsg:
+		if p.history != nil {
+			done, cmd := p.history.update(msg)
+			if done {
+				p.history = nil
+			}
+			return p, cmd
+		}
 		if p.prompting {
 			return p, p.updatePrompt(msg)
 		}
@@ -131,6 +145,10 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 				if p.resultAt < len(p.result.matches) {
 					r := p.result.matches[p.resultAt]
 					return p, func() tea.Msg { return OpenRequestMsg{Req: r} }
+				}
+			case key.Matches(msg, historyKey):
+				if p.resultAt < len(p.result.matches) {
+					return p, p.historyOf(p.result.matches[p.resultAt])
 				}
 			}
 			return p, nil
@@ -174,6 +192,10 @@ func (p *AnswersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
 			p.inputErr = err.Error()
 			return nil
 		}
+		if kind, _, name, _ := parseObjectSpec(p.input.Value()); a.History && kind == "" {
+			p.inputErr = "type the kind too, e.g. deploy " + name
+			return nil
+		}
 		p.prompting = false
 		p.input.Blur()
 		return p.choose(a, p.input.Value())
@@ -195,6 +217,16 @@ func (p *AnswersPage) choose(a Answer, input string) tea.Cmd {
 	expr, err := a.Expr(input)
 	if err != nil {
 		return statusCmd(err.Error(), true)
+	}
+	if a.History {
+		kind, ns, name, err := parseObjectSpec(input)
+		if err == nil && kind == "" {
+			err = fmt.Errorf("type the kind too, e.g. deploy %s", name)
+		}
+		if err != nil {
+			return statusCmd(err.Error(), true)
+		}
+		return p.openHistory(kind, ns, name)
 	}
 	if a.Page == StateAnswers {
 		p.preview()
@@ -355,7 +387,33 @@ func (p *AnswersPage) menuLines() int {
 	return n
 }
 
+// openHistory puts the history of one object in front of the menu.
+func (p *AnswersPage) openHistory(resource, ns, name string) tea.Cmd {
+	h, err := newHistoryScreen(p.env, p.all, p.read, p.now(), resource, ns, name)
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
+	h.width, h.height = p.width, p.height
+	p.history = h
+	return nil
+}
+
+// historyOf opens the history of the object a request wrote or read.
+func (p *AnswersPage) historyOf(r *audit.Request) tea.Cmd {
+	if r.Resource == "" || r.Name == "" {
+		return statusCmd("this request names no object: no history", true)
+	}
+	res := r.Resource
+	if r.APIGroup != "" {
+		res = r.APIGroup + "/" + res
+	}
+	return p.openHistory(res, r.Namespace, r.Name)
+}
+
 func (p *AnswersPage) View() string {
+	if p.history != nil {
+		return p.history.view()
+	}
 	st := p.env.Styles
 	w := max(p.width, 20)
 	p.countAll()
@@ -484,7 +542,7 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 	cols[4].width = max(1, rest-cols[1].width-cols[3].width)
 	command := ""
 	if a.ShowCommand {
-		if c := ExecCommand(r.RequestURI); c != "" {
+		if c := ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + Sanitize(c)
 			// The object gives half its room to the command.
 			cols[4].width = min(max(12, cols[4].width/2), p.colWidth(answerObject))

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
 )
 
@@ -24,7 +27,16 @@ type Answer struct {
 	// ShowCommand adds the exec/attach command (from the requestURI) to the
 	// answer's result rows.
 	ShowCommand bool
+	// History opens the object's history (ui/history.go) instead of a page.
+	History bool
 }
+
+// ExecFilter finds every way into a running container: exec, attach and
+// port-forward with any verb (kubectl 1.30+ sends them as get over
+// WebSockets, 1.35 also checks create), ephemeral containers (kubectl debug
+// patches pods/ephemeralcontainers) and nodes/proxy, which reaches the
+// kubelet's own exec and run endpoints, where nothing further is audited.
+const ExecFilter = "resource=pods/exec,pods/attach,pods/portforward,pods/ephemeralcontainers,nodes/proxy"
 
 // answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
 // parses every one).
@@ -38,12 +50,13 @@ var answerCatalog = []Answer{
 		Page:   StateRequests,
 	},
 	{
-		ID:     "history",
-		Name:   "Changes to one object",
-		Desc:   "successful create, update, patch and delete of one object (a create often logs no name)",
-		Filter: "verb=create,update,patch,delete code=2xx",
-		Prompt: "[KIND] [NAMESPACE/]NAME   e.g. cm default/app-config",
-		Page:   StateRequests,
+		ID:      "history",
+		Name:    "Changes to one object",
+		Desc:    "every create, update, patch and delete of one object in time order, with what each changed where the policy logged bodies",
+		Filter:  "verb=create,update,patch,delete code=2xx",
+		Prompt:  "KIND [NAMESPACE/]NAME   e.g. deploy shop/web",
+		Page:    StateRequests,
+		History: true,
 	},
 	{
 		ID:     "rbac",
@@ -55,8 +68,8 @@ var answerCatalog = []Answer{
 	{
 		ID:          "exec",
 		Name:        "Exec, attach, port-forward into pods",
-		Desc:        "any verb: kubectl 1.30+ execs with verb get over WebSockets; the command is in the URI",
-		Filter:      "resource=pods/exec,pods/attach,pods/portforward",
+		Desc:        "any verb (kubectl 1.30+ execs with get over WebSockets), kubectl debug, nodes/proxy (the kubelet itself); commands from the URI",
+		Filter:      ExecFilter,
 		Page:        StateRequests,
 		ShowCommand: true,
 	},
@@ -151,6 +164,64 @@ func parseObjectSpec(input string) (kind, ns, name string, err error) {
 	return kind, ns, name, nil
 }
 
+// ExecDetail is what an exec answer shows of a request: the command from the
+// URI, or for an ephemeral container its name, image and command from the
+// logged patch (RequestResponse or Request level), read with raw. The
+// result comes from the log: Sanitize it before drawing.
+func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
+	switch r.Subresource {
+	case "proxy":
+		// the kubelet path asked for, and a command if it is an exec
+		path, _, _ := strings.Cut(r.RequestURI, "?")
+		if _, after, ok := strings.Cut(path, "/proxy"); ok {
+			path = after
+		}
+		return strings.TrimSpace(path + " " + ExecCommand(r.RequestURI))
+	case "portforward", "attach":
+		// what was reached: the ports, the container
+		_, query, _ := strings.Cut(r.RequestURI, "?")
+		v, _ := url.ParseQuery(query)
+		if p := v["ports"]; len(p) > 0 {
+			return "ports " + strings.Join(p, ",")
+		}
+		if c := v.Get("container"); c != "" {
+			return "container " + c
+		}
+		return ""
+	}
+	if c := ExecCommand(r.RequestURI); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
+		return c
+	}
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		b, err := raw(r.Events[i].Ref)
+		if err != nil {
+			continue
+		}
+		ecs := gjson.GetBytes(b, "requestObject.spec.ephemeralContainers").Array()
+		if len(ecs) == 0 {
+			continue
+		}
+		ec := ecs[len(ecs)-1] // kubectl debug appends its container
+		d := "debug container " + ec.Get("name").String() + " (" + ec.Get("image").String() + ")"
+		var cmd []string
+		for _, a := range append(ec.Get("command").Array(), ec.Get("args").Array()...) {
+			cmd = append(cmd, quoteArg(a.String()))
+		}
+		if len(cmd) > 0 {
+			d += ": " + strings.Join(cmd, " ")
+		}
+		return d
+	}
+	return ""
+}
+
+func quoteArg(p string) string {
+	if p == "" || strings.ContainsAny(p, " \t\"'") {
+		return fmt.Sprintf("%q", p)
+	}
+	return p
+}
+
 // ExecCommand is the command of an exec or attach request, from the
 // requestURI's command= query parameters ("sh -c date"), or "" when there is
 // none. The result comes from the log: Sanitize it before drawing.
@@ -165,9 +236,7 @@ func ExecCommand(requestURI string) string {
 	}
 	parts := values["command"]
 	for i, p := range parts {
-		if p == "" || strings.ContainsAny(p, " \t\"'") {
-			parts[i] = fmt.Sprintf("%q", p)
-		}
+		parts[i] = quoteArg(p)
 	}
 	return strings.Join(parts, " ")
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/source"
+	"github.com/kauditui/kauditui/ui"
+)
+
+// answerFlags are the questions `query` answers in a form of their own,
+// rather than as a table of requests: the explorer's Answers, for scripts.
+type answerFlags struct {
+	Exec    bool   // who got into a container, with the command
+	History string // KIND/NAMESPACE/NAME: every write of one object, with diffs
+}
+
+func (a *answerFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&a.Exec, "exec", false, "who exec'd, attached, port-forwarded, debugged (ephemeral containers) or went through nodes/proxy, with the command; -q narrows it")
+	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `RESOURCE/NAMESPACE/NAME` (deploy/shop/web; RESOURCE/NAME when cluster-scoped)")
+}
+
+// given reports whether an answer replaces the request table.
+func (a *answerFlags) given() bool { return a.Exec || a.History != "" }
+
+func (a *answerFlags) validate(o *queryOptions) error {
+	if !a.given() {
+		return nil
+	}
+	if a.Exec && a.History != "" {
+		return usageError("query: --exec and --history are two questions: ask one")
+	}
+	flag := "--exec"
+	if a.History != "" {
+		flag = "--history"
+		if _, err := parseHistoryTarget(a.History); err != nil {
+			return usageError("query: --history %v", err)
+		}
+	}
+	switch {
+	case o.Count || o.Top != "":
+		return usageError("query: %s prints its own answer; it does not go with --count or --top (drop one)", flag)
+	case o.Store.given():
+		return usageError("query: %s reads log files and pods, not yet --store: use -q '%s' with --store", flag, a.filter(""))
+	case o.Follow:
+		return usageError("query: %s answers from what is logged so far; it does not go with --follow", flag)
+	case o.Output != "table":
+		return usageError("query: %s prints its own answer; -o %s is for requests (use -q '%s' -o %s for the raw events)", flag, o.Output, a.filter(""), o.Output)
+	}
+	return nil
+}
+
+// filter is the expression of the answer's requests, with the user's -q.
+func (a *answerFlags) filter(user string) string {
+	var expr string
+	switch {
+	case a.Exec:
+		expr = ui.ExecFilter
+	case a.History != "":
+		t, _ := parseHistoryTarget(a.History)
+		expr = t.filter()
+	default:
+		return user
+	}
+	if strings.TrimSpace(user) != "" {
+		expr += " " + user
+	}
+	return expr
+}
+
+// print writes the answer for the matching requests.
+func (a *answerFlags) print(w *bufio.Writer, set *source.Set, matched []*audit.Request) error {
+	if a.History != "" {
+		t, _ := parseHistoryTarget(a.History)
+		return printHistory(w, t, matched, set.Raw)
+	}
+	printExec(w, matched, set.Raw)
+	return nil
+}
+
+// printExec lists who got into which container and how, oldest first.
+func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) {
+	if len(reqs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tUSER\tCRED\tVERB\tRESOURCE\tNAMESPACE/NAME\tCODE\tCOMMAND")
+	for _, r := range reqs {
+		obj := r.Name
+		if r.Namespace != "" {
+			obj = r.Namespace + "/" + r.Name
+		}
+		cred := r.Credential()
+		if cred == "" {
+			cred = "-"
+		}
+		cmd := ui.ExecDetail(r, raw)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.First.UTC().Format("2006-01-02 15:04:05"),
+			tabless(r.Actor()), tabless(cred), tabless(r.Verb), tabless(r.ResourcePath()), tabless(obj), r.Code, tabless(cmd))
+	}
+	tw.Flush()
+}
+
+// tabless sanitises log text for the terminal and keeps tabs out of the
+// tabwriter's columns.
+func tabless(s string) string {
+	return strings.ReplaceAll(sanitize(s), "\t", " ")
+}

@@ -1,0 +1,254 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+)
+
+// historyValueMax bounds a value in a diff line: an image or a label fits,
+// a whole embedded document does not need to.
+const historyValueMax = 160
+
+// HistoryText is an object's history as lines of text, sanitised: a
+// summary, then each write (when, who with which credential, the verb, the
+// code), its patch, what changed field by field or why the log cannot say,
+// and after a delete the last known state. The explorer's History screen
+// and `kauditui query --history` both print it.
+func HistoryText(object string, h audit.History) []string {
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	failed := 0
+	for _, c := range h.Changes {
+		if c.Req.Code < 200 || c.Req.Code >= 300 {
+			failed++
+		}
+	}
+	head := fmt.Sprintf("History of %s: %d writes", Sanitize(object), len(h.Changes))
+	if len(h.Changes) == 1 {
+		head = "History of " + Sanitize(object) + ": 1 write"
+	}
+	if failed > 0 {
+		head += fmt.Sprintf(" (%d failed)", failed)
+	}
+	if d := h.Deleted; d != nil {
+		head += "; deleted " + historyTime(d.First) + " by " + historyWho(d)
+	}
+	out = append(out, head)
+	if len(h.Changes) > 0 && h.Changes[0].Req.Verb != "create" {
+		out = append(out, "(its create is not in the loaded logs: older than them, or logged without a name)")
+	}
+	ruleShown := false
+	for _, c := range h.Changes {
+		r := c.Req
+		out = append(out, "")
+		code := "-"
+		if r.Code != 0 {
+			code = strconv.Itoa(r.Code)
+		}
+		add("%s  %s %s  by %s  %s", historyTime(r.First), Sanitize(r.Verb), Sanitize(r.ResourcePath()), historyWho(r), code)
+		if c.Patch != "" {
+			add("    patch: %s", truncateCells(Sanitize(c.Patch), 4*historyValueMax))
+		}
+		for _, f := range c.Diff {
+			switch {
+			case f.Old == "":
+				add("    + %s: %s", Sanitize(f.Path), historyValue(f.New))
+			case f.New == "":
+				add("    - %s: %s", Sanitize(f.Path), historyValue(f.Old))
+			default:
+				add("    ~ %s: %s → %s", Sanitize(f.Path), historyValue(f.Old), historyValue(f.New))
+			}
+		}
+		switch {
+		case c.Diff != nil && len(c.Diff) == 0:
+			out = append(out, "    (no change to spec or metadata)")
+		case c.NoDiff == "deleted":
+			out = append(out, "    deleted")
+		case c.NoDiff != "":
+			out = append(out, "    "+c.NoDiff)
+			if strings.HasPrefix(c.NoDiff, "level Metadata") && !ruleShown {
+				ruleShown = true
+				out = append(out, "    a policy rule that logs the bodies (before the rule that matched this request):")
+				for _, l := range strings.Split(strings.TrimRight(audit.PolicyRule(r), "\n"), "\n") {
+					out = append(out, "      "+Sanitize(l))
+				}
+				if r.Resource == "secrets" {
+					out = append(out, "      (for secrets it logs their data: think twice)")
+				}
+			}
+		}
+	}
+	if h.Deleted != nil {
+		out = append(out, "")
+		if h.LastState == "" {
+			out = append(out, "Last known state before the delete: not logged (no write of it logged a body)")
+		} else {
+			out = append(out, "Last known state before the delete (without managedFields, resourceVersion, generation, status):")
+			for _, l := range strings.Split(h.LastState, "\n") {
+				out = append(out, "    "+Sanitize(l))
+			}
+		}
+	}
+	return out
+}
+
+func historyTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") }
+
+// historyWho is the actor and, when the log names it, the credential.
+func historyWho(r *audit.Request) string {
+	s := Sanitize(r.Actor())
+	if c := r.Credential(); c != "" {
+		s += " [" + Sanitize(c) + "]"
+	}
+	return s
+}
+
+func historyValue(v string) string {
+	return truncateCells(Sanitize(v), historyValueMax)
+}
+
+// HistoryFilter finds the writes of one object, its subresources' included
+// (scale, ephemeral containers); audit.IsHistoryWrite then drops its status.
+// resource is as resource= takes it (deploy, apps/deployments); ns "" for a
+// cluster-scoped object.
+func HistoryFilter(resource, ns, name string) (string, error) {
+	if resource == "" || strings.ContainsAny(resource, "*, \t\"'\\") {
+		return "", fmt.Errorf("%q is not a kind: name one like deploy, cm or apps/deployments", resource)
+	}
+	expr := "verb=create,update,patch,delete resource=" + resource + "," + resource + "/*"
+	if ns != "" {
+		expr = filter.With(expr, "ns", ns, false)
+	}
+	return filter.With(expr, "name", name, false), nil
+}
+
+// historyKey opens the history of the selected result's object (Answers).
+var historyKey = key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history of this object"))
+
+// historyScreen is the Answers page's history of one object: HistoryText,
+// coloured, scrolled with the usual keys; esc goes back to the answers,
+// enter shows the writes on the Requests page.
+type historyScreen struct {
+	env    *Env
+	object string
+	expr   string // the filter of its writes
+	lines  []string
+	top    int
+	height int
+	width  int
+}
+
+// newHistoryScreen builds the history of an object from every request of
+// the store; read runs its argument while the loader merges nothing.
+func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now time.Time, resource, ns, name string) (*historyScreen, error) {
+	expr, err := HistoryFilter(resource, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := filter.Parse(expr, now)
+	if err != nil {
+		return nil, err
+	}
+	var h audit.History
+	read(func() {
+		var reqs []*audit.Request
+		for _, r := range all {
+			if f.Match(r) {
+				reqs = append(reqs, r)
+			}
+		}
+		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First.Before(reqs[j].First) })
+		h = audit.BuildHistory(reqs, env.Data.Raw)
+	})
+	object := resource + " " + name
+	if ns != "" {
+		object = resource + " " + ns + "/" + name
+	}
+	s := &historyScreen{env: env, object: object, expr: expr}
+	if len(h.Changes) == 0 {
+		s.lines = []string{"No create, update, patch or delete of " + Sanitize(object) + " in the loaded logs.",
+			"Check the kind, namespace and name, and that the audit policy logs writes of it."}
+	} else {
+		s.lines = HistoryText(object, h)
+	}
+	return s, nil
+}
+
+// update handles a key; done is true when the screen is left.
+func (s *historyScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
+	k := s.env.Keys
+	rows := s.rows()
+	last := max(0, len(s.lines)-rows)
+	switch {
+	case key.Matches(msg, k.Back), key.Matches(msg, k.AnswersMenu):
+		return true, nil
+	case key.Matches(msg, k.Open):
+		expr := s.expr
+		return true, tea.Sequence(
+			func() tea.Msg { return SetFilterMsg{Expr: expr} },
+			func() tea.Msg { return ShowPageMsg{Page: StateRequests} },
+		)
+	case key.Matches(msg, k.Down):
+		s.top++
+	case key.Matches(msg, k.Up):
+		s.top--
+	case key.Matches(msg, k.PageDown):
+		s.top += rows
+	case key.Matches(msg, k.PageUp):
+		s.top -= rows
+	case key.Matches(msg, k.HalfDown):
+		s.top += rows / 2
+	case key.Matches(msg, k.HalfUp):
+		s.top -= rows / 2
+	case key.Matches(msg, k.Top):
+		s.top = 0
+	case key.Matches(msg, k.Bottom):
+		s.top = last
+	}
+	s.top = clampInt(s.top, 0, last)
+	return false, nil
+}
+
+// rows is how many lines of the history fit under its footer line.
+func (s *historyScreen) rows() int { return max(1, s.height-1) }
+
+func (s *historyScreen) view() string {
+	st := s.env.Styles
+	w := max(s.width, 20)
+	rows := s.rows()
+	s.top = clampInt(s.top, 0, max(0, len(s.lines)-rows))
+	var b strings.Builder
+	for i := s.top; i < min(len(s.lines), s.top+rows); i++ {
+		l := truncateCells(s.lines[i], w)
+		t := strings.TrimLeft(l, " ")
+		switch {
+		case i == 0:
+			l = st.Title.Render(l)
+		case strings.HasPrefix(t, "+ "):
+			l = st.VerbWrite.Render(l)
+		case strings.HasPrefix(t, "- "), strings.HasPrefix(t, "deleted"):
+			l = st.VerbDelete.Render(l)
+		case strings.HasPrefix(t, "~ "):
+			l = st.Warning.Render(l)
+		case strings.HasPrefix(t, "patch: "), strings.HasPrefix(t, "level "), strings.HasPrefix(t, "(") || strings.HasPrefix(t, "no earlier"):
+			l = st.Muted.Render(l)
+		case len(l) > 0 && l[0] >= '0' && l[0] <= '9', strings.HasPrefix(l, "Last known"):
+			l = st.Header.Render(l)
+		}
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	foot := fmt.Sprintf("lines %d-%d of %d  ·  esc: back to the answers  ·  enter: these writes on the Requests page",
+		s.top+1, min(len(s.lines), s.top+rows), len(s.lines))
+	b.WriteString(st.Muted.Render(truncateCells(foot, w)))
+	return b.String()
+}

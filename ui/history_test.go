@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// "Changes to one object", asked for deploy shop/web on the real answers
+// log, opens its history in front of the menu: every write with what it
+// changed, the deleter, the last state; esc goes back to the questions.
+func TestAnswerHistoryScreen(t *testing.T) {
+	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	for range answerIndex(t, "history") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "enter")
+	pgType(p, "web") // no kind: the prompt asks for it
+	pgPress(p, "enter")
+	if v := ansi.Strip(p.View()); p.history != nil || !strings.Contains(v, "type the kind too, e.g. deploy web") {
+		t.Fatalf("a name without a kind: want the prompt to ask for the kind:\n%s", v)
+	}
+	pgPress(p, "ctrl+u")
+	p.input.SetValue("")
+	pgType(p, "deploy shop/web")
+	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history == nil {
+		t.Fatalf("enter: messages %v, history open %v", msgs, p.history != nil)
+	}
+	v := ansi.Strip(p.View())
+	for _, want := range []string{
+		"History of deploy shop/web: 7 writes; deleted ",
+		"create apps/deployments  by kubernetes-admin",
+		"esc: back to the answers",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the history screen lacks %q:\n%s", want, v)
+		}
+	}
+	if n := strings.Count(v, "\n"); n > 40 {
+		t.Errorf("the screen is %d lines high, taller than 40", n)
+	}
+	// Further down: the scale, the JSON patch from the laptop, the delete.
+	var all strings.Builder
+	for range 10 {
+		all.WriteString(ansi.Strip(p.View()))
+		pgPress(p, "space")
+	}
+	for _, want := range []string{"patch: {\"spec\":{\"replicas\":3}}", "~ spec.replicas: 1 → 3", "~ spec.replicas: 3 → 1",
+		"delete apps/deployments  by kubernetes-admin", "Last known state before the delete"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("paging through the history never shows %q", want)
+		}
+	}
+	// enter shows its writes on the Requests page
+	msgs := pgPress(p, "enter")
+	if expr := pgFilterOf(t, msgs, StateRequests); !strings.Contains(expr, "name=web") || !strings.Contains(expr, "ns=shop") {
+		t.Errorf("enter on the history sets %q", expr)
+	}
+	if p.history != nil {
+		t.Error("the history is still in front after enter")
+	}
+}
+
+// H on an answer's result opens the history of that request's object; esc
+// goes back.
+func TestAnswerResultHistoryKey(t *testing.T) {
+	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	for range answerIndex(t, "rbac") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "l") // into the results: the RBAC writes, newest first
+	if !p.inResults {
+		t.Fatal("no RBAC results")
+	}
+	pgPress(p, "H")
+	v := ansi.Strip(p.View())
+	if p.history == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
+		!strings.Contains(v, `+ subjects[dev-dana].name: "dev-dana"`) {
+		t.Fatalf("H on the newest RBAC write: want its rolebinding's history:\n%s", v)
+	}
+	pgPress(p, "esc")
+	if p.history != nil || !strings.Contains(ansi.Strip(p.View()), "RBAC changes") {
+		t.Error("esc does not go back to the answers")
+	}
+}
+
+// The exec answer on the real answers log: exec over WebSockets (get) and
+// SPDY (create), attach, port-forward, kubectl debug and nodes/proxy, each
+// with what it ran or reached.
+func TestAnswerExecAllWaysIn(t *testing.T) {
+	p, _, _ := answersPage(t, "answers/audit.log", 200, 40)
+	for range answerIndex(t, "exec") {
+		pgPress(p, "j")
+	}
+	v := ansi.Strip(p.View())
+	for _, want := range []string{"6 matching requests", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "nodes/proxy",
+		`$ sh -c "cat /etc/shop/db-password; id"`, "$ /exec/shop/debug/debug id -u", "$ ports 8080", "$ debug container debugger (registry.k8s.io/e2e-test-images/busybox:1.36.1-1): sh"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the exec answer lacks %q:\n%s", want, v)
+		}
+	}
+}
