@@ -35,6 +35,7 @@ type exploreOptions struct {
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
+       kauditui --store URL [--cluster NAME] [--node NAME] [-q FILTER] [--follow]
        kauditui --demo
 
 Opens the explorer on audit logs: files (rotated backups beside them are read

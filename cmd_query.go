@@ -46,6 +46,8 @@ const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] 
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
 --pods reads the kube-apiserver pods' logs through the Kubernetes API.
+--store URL reads a VictoriaLogs store instead (README: Central store);
+--explain prints the LogsQL query the filter becomes.
 Exit status: 0 when something matched, 1 when nothing did, 2 on a usage error,
 when no input could be read, or when no input holds an audit event.
 
