@@ -47,10 +47,10 @@ Press ? inside for the keys.
 Flags:
 `
 
-func runExploreCmd(args []string, io *IO) error {
-	opts := &exploreOptions{IO: io, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+func runExploreCmd(args []string, ios *IO) error {
+	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
-	fs.SetOutput(io.Err)
+	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
 	fs.BoolVar(&opts.Demo, "demo", false, "explore the built-in sample data (a real kube-apiserver's logs)")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request")
@@ -59,7 +59,7 @@ func runExploreCmd(args []string, io *IO) error {
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(io.Err, exploreUsage)
+		fmt.Fprint(ios.Err, exploreUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +69,7 @@ func runExploreCmd(args []string, io *IO) error {
 		return usageError("%v (see 'kauditui --help')", err)
 	}
 	opts.Sources = fs.Args()
-	if io.Getenv != nil && io.Getenv("NO_COLOR") != "" {
+	if ios.Getenv != nil && ios.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
 	}
 	return runExplore(context.Background(), opts)

@@ -194,7 +194,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		t.print(out, matched)
 	}
 	if len(matched) == 0 {
-		return &exitError{code: 1}
+		return &exitError{code: exitNoMatch}
 	}
 	return nil
 }
@@ -221,9 +221,9 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 		msg = "query: no apiserver log lines: " + strings.Join(what, "; ")
 	}
 	if empty {
-		return &exitError{code: 1, msg: msg}
+		return &exitError{code: exitNoMatch, msg: msg}
 	}
-	return &exitError{code: 2, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
+	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
 }
 
 // warnTrust names what the log says about itself that a reader must know.
@@ -323,7 +323,7 @@ func mergeByTime(events []audit.EventRef) []audit.EventRef {
 
 func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit.KlogLine) error {
 	if len(lines) == 0 {
-		return &exitError{code: 1}
+		return &exitError{code: exitNoMatch}
 	}
 	for _, l := range lines {
 		b, err := set.Raw(l.Ref)

@@ -45,7 +45,7 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 	}
 	q.finish()
 	if q.count == 0 {
-		return &exitError{code: 1}
+		return &exitError{code: exitNoMatch}
 	}
 	return nil
 }

@@ -31,10 +31,10 @@ type tablePrinter struct {
 	cols       []render.Column
 }
 
-func newTablePrinter(io *IO, wide, color bool) *tablePrinter {
+func newTablePrinter(ios *IO, wide, color bool) *tablePrinter {
 	w := 0
-	if io.OutTTY {
-		w = io.Width
+	if ios.OutTTY {
+		w = ios.Width
 	}
 	return &tablePrinter{wide: wide, color: color, width: w, cols: render.Columns(render.TimeFull, wide)}
 }

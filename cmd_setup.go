@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 	"k8s.io/klog/v2"
 
 	"github.com/kauditui/kauditui/setup"
@@ -41,10 +40,10 @@ backup N.
 Flags:
 `
 
-func runSetupCmd(args []string, io *IO) error {
-	opts := setup.NewOptions(io.Out, io.Err)
+func runSetupCmd(args []string, ios *IO) error {
+	opts := setup.NewOptions(ios.Out, ios.Err)
 	fs := pflag.NewFlagSet("setup", pflag.ContinueOnError)
-	fs.SetOutput(io.Err)
+	fs.SetOutput(ios.Err)
 	var maxAge, maxSize, maxBackup int
 	var compress bool
 	fs.StringVar(&opts.Root, "root", "/", "filesystem root of the node (tests, chroots, images)")
@@ -71,7 +70,7 @@ func runSetupCmd(args []string, io *IO) error {
 	fs.StringVar(&ship.Path, "ship-config", ship.Path, "with --ship-to --yes: where the collector config is written")
 	fs.StringVar(&ship.StorageDir, "ship-storage", ship.StorageDir, "with --ship-to: where the collector keeps how far it has read")
 	fs.Usage = func() {
-		fmt.Fprint(io.Err, setupUsage)
+		fmt.Fprint(ios.Err, setupUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -85,8 +84,8 @@ func runSetupCmd(args []string, io *IO) error {
 	}
 	if ship.URL != "" { // the collector config only: auditing is set up by a run of its own
 		ship.Node, ship.Root, ship.LogPath = opts.Hostname, opts.Root, cmp.Or(opts.LogPath, setup.DefaultLogPath)
-		if err := setup.RunShipTo(&ship, opts.Yes, io.Out); err != nil {
-			return &exitError{code: 2, msg: "setup: " + err.Error()}
+		if err := setup.RunShipTo(&ship, opts.Yes, ios.Out); err != nil {
+			return &exitError{code: exitUsage, msg: "setup: " + err.Error()}
 		}
 		return nil
 	}
@@ -115,21 +114,29 @@ func runSetupCmd(args []string, io *IO) error {
 	klog.LogToStderr(false)
 	klog.SetOutput(discard)
 
-	interactive := isTerminal(io.In) && !opts.Yes
-	opts.ErrTTY = isTerminal(io.Err)
+	interactive := ios.CanPrompt() && !opts.Yes
+	opts.ErrTTY = ios.ErrTTY
 	acting := !opts.DryRun && !opts.PrintKubeadmConfig
 	if interactive && acting && !opts.Revert {
 		// The form starts from the manifest's settings; MakePlan says what is wrong with it.
 		_ = setup.Prefill(opts)
-		if err := setup.RunForm(opts, io.In, io.Err); err != nil {
-			return &exitError{code: 1, msg: "setup: " + err.Error()}
+		if err := setup.RunForm(opts, ios.In, ios.Err); err != nil {
+			if errors.Is(err, setup.ErrCancelled) {
+				return &exitError{code: exitCancelled, msg: "setup: " + err.Error()}
+			}
+			return &exitError{code: exitFailed, msg: "setup: " + err.Error()}
 		}
 	}
+	declined := false
 	if acting && !opts.Yes {
 		if !interactive {
 			return usageError("setup: standard input is not a terminal: pass --yes to apply, or --dry-run to see the change")
 		}
-		opts.Confirm = func(string) (bool, error) { return askYesNo(io, "\nWrite these changes? [y/N] ") }
+		opts.Confirm = func(string) (bool, error) {
+			ok, err := askYesNo(ios, "\nWrite these changes? [y/N] ")
+			declined = err == nil && !ok
+			return ok, err
+		}
 	}
 
 	// A closed pager (setup ... | head) must not kill setup between two
@@ -139,25 +146,26 @@ func runSetupCmd(args []string, io *IO) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := setup.Run(ctx, opts); err != nil {
-		return &exitError{code: 1, msg: "setup: " + err.Error()}
+		if ctx.Err() != nil {
+			return &exitError{code: exitCancelled, msg: "setup: " + err.Error()}
+		}
+		return &exitError{code: exitFailed, msg: "setup: " + err.Error()}
+	}
+	if declined {
+		return &exitError{code: exitCancelled}
 	}
 	return nil
 }
 
-// discard is io.Discard: runSetupCmd's parameter io hides the package.
+// discard is where klog's output goes while setup runs.
 var discard = io.Discard
 
-func isTerminal(s any) bool {
-	f, ok := s.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func askYesNo(io *IO, prompt string) (bool, error) {
-	fmt.Fprint(io.Err, prompt)
+func askYesNo(ios *IO, prompt string) (bool, error) {
+	fmt.Fprint(ios.Err, prompt)
 	var line []byte
 	buf := make([]byte, 1)
 	for {
-		n, err := io.In.Read(buf)
+		n, err := ios.In.Read(buf)
 		if n == 1 {
 			if buf[0] == '\n' {
 				break

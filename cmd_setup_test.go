@@ -25,9 +25,42 @@ func setupRoot(t *testing.T) string {
 }
 
 func runSetup(args ...string) (code int, out, errOut string) {
-	var o, e bytes.Buffer
-	code = run(append([]string{"setup"}, args...), &IO{In: strings.NewReader(""), Out: &o, Err: &e, Getenv: func(string) string { return "" }})
+	ios, o, e := testIO("")
+	code = run(append([]string{"setup"}, args...), ios)
 	return code, o.String(), e.String()
+}
+
+// On a terminal setup asks before it writes; the answer is read from
+// standard input. No (or nothing) writes nothing and exits as cancelled.
+// (--revert asks without the form, whose keys a test would have to type.)
+func TestSetupAsksOnATerminal(t *testing.T) {
+	root := setupRoot(t)
+	manifest := filepath.Join(root, "etc/kubernetes/manifests/kube-apiserver.yaml")
+	orig, _ := os.ReadFile(manifest)
+	if code, _, errOut := runSetup("--root", root, "--yes", "--no-wait"); code != exitOK {
+		t.Fatalf("setup: code %d %s", code, errOut)
+	}
+	changed, _ := os.ReadFile(manifest)
+	for _, tc := range []struct {
+		answer string
+		code   int
+		want   []byte
+	}{{"n\n", exitCancelled, changed}, {"\n", exitCancelled, changed}, {"y\n", exitOK, orig}} {
+		t.Run(strings.TrimSpace(tc.answer), func(t *testing.T) {
+			ios, _, errOut := testIO(tc.answer)
+			ios.InTTY, ios.ErrTTY = true, true
+			if !ios.CanPrompt() {
+				t.Fatal("CanPrompt is false on two terminals")
+			}
+			code := run([]string{"setup", "--root", root, "--no-wait", "--revert"}, ios)
+			if code != tc.code || !strings.Contains(errOut.String(), "Write these changes? [y/N]") {
+				t.Errorf("answer %q: code %d, want %d; stderr %q", tc.answer, code, tc.code, errOut.String())
+			}
+			if got, _ := os.ReadFile(manifest); !bytes.Equal(got, tc.want) {
+				t.Errorf("answer %q: the manifest is not what it should be", tc.answer)
+			}
+		})
+	}
 }
 
 func TestSetupCommand(t *testing.T) {
@@ -47,7 +80,7 @@ func TestSetupCommand(t *testing.T) {
 	if code, _, errOut := runSetup("--root", root, "--mode", "syslog", "--yes"); code != 2 || !strings.Contains(errOut, "use file or stdout") {
 		t.Errorf("bad mode: code %d %q", code, errOut)
 	}
-	if code, _, errOut := runSetup("--root", root, "--yes", "--no-wait", "--policy", "nonesuch"); code != 1 || !strings.Contains(errOut, "no such preset") {
+	if code, _, errOut := runSetup("--root", root, "--yes", "--no-wait", "--policy", "nonesuch"); code != exitFailed || !strings.Contains(errOut, "no such preset") {
 		t.Errorf("bad policy: code %d %q", code, errOut)
 	}
 	if code, out, errOut := runSetup("--root", root, "--yes", "--no-wait"); code != 0 || !strings.Contains(out, "backup: ") {
@@ -66,7 +99,7 @@ func TestSetupCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "kind: ClusterConfiguration") || !strings.Contains(out, "name: audit-policy-file") {
 		t.Errorf("print-kubeadm-config: code %d\n%s", code, out)
 	}
-	if code, _, errOut := runSetup("--root", t.TempDir(), "--yes"); code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "control-plane node") {
+	if code, _, errOut := runSetup("--root", t.TempDir(), "--yes"); code != exitFailed || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "control-plane node") {
 		t.Errorf("not a master: code %d %q", code, errOut)
 	}
 }

@@ -12,5 +12,6 @@ func systemIO() *IO {
 	if tty {
 		w, _, _ = term.GetSize(int(os.Stdout.Fd()))
 	}
-	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: tty, Width: w, Getenv: os.Getenv}
+	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: tty, Width: w, Getenv: os.Getenv,
+		InTTY: term.IsTerminal(int(os.Stdin.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 }

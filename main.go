@@ -4,15 +4,26 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// Exit codes, the same for every command (README: Exit status).
+const (
+	exitOK        = 0   // done; for query, something matched
+	exitNoMatch   = 1   // query ran and nothing matched (or the input had no request)
+	exitUsage     = 2   // a usage error or an input that cannot be read: nothing was done
+	exitFailed    = 3   // the command started and failed; setup put back what it changed
+	exitCancelled = 130 // stopped by the user (Ctrl-C, a declined confirmation)
+)
 
 // exitError carries an exit code out of a command; its message (if any) has
 // already been printed or is printed by main.
@@ -25,7 +36,7 @@ func (e *exitError) Error() string { return e.msg }
 
 // usageError is a one-line usage problem: main prints it and exits 2.
 func usageError(format string, a ...any) error {
-	return &exitError{code: 2, msg: fmt.Sprintf(format, a...)}
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
 }
 
 // IO is the streams a command talks to, so tests can run commands with fake
@@ -33,10 +44,22 @@ func usageError(format string, a ...any) error {
 type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
-	// OutTTY says whether Out is a terminal (colour, width).
-	OutTTY bool
-	Width  int
-	Getenv func(string) string
+	// InTTY, OutTTY and ErrTTY say which streams are terminals: colour and
+	// width follow Out, prompts need In and Err.
+	InTTY, OutTTY, ErrTTY bool
+	Width                 int
+	Getenv                func(string) string
+}
+
+// CanPrompt reports whether a question can be asked and answered: on
+// standard error, read from standard input, both terminals.
+func (s *IO) CanPrompt() bool { return s.InTTY && s.ErrTTY }
+
+// testIO is an IO for tests: in as standard input, no terminal, an empty
+// environment; the output and errors are collected.
+func testIO(in string) (ios *IO, out, errOut *bytes.Buffer) {
+	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
+	return &IO{In: strings.NewReader(in), Out: out, Err: errOut, Getenv: func(string) string { return "" }}, out, errOut
 }
 
 func main() {
@@ -83,7 +106,7 @@ func startProfile(path string) (stop func()) {
 }
 
 // run dispatches the subcommand and turns its error into an exit code.
-func run(args []string, io *IO) int {
+func run(args []string, ios *IO) int {
 	cmd := ""
 	if len(args) > 0 {
 		cmd = args[0]
@@ -91,15 +114,15 @@ func run(args []string, io *IO) int {
 	var err error
 	switch cmd {
 	case "query":
-		err = runQueryCmd(args[1:], io)
+		err = runQueryCmd(args[1:], ios)
 	case "setup":
-		err = runSetupCmd(args[1:], io)
+		err = runSetupCmd(args[1:], ios)
 	case "version", "--version":
-		fmt.Fprintln(io.Out, "kauditui", version)
+		fmt.Fprintln(ios.Out, "kauditui", version)
 	case "help", "-h", "--help":
-		fmt.Fprint(io.Out, topUsage)
+		fmt.Fprint(ios.Out, topUsage)
 	default:
-		err = runExploreCmd(args, io)
+		err = runExploreCmd(args, ios)
 	}
 	if err == nil {
 		return 0
@@ -107,12 +130,12 @@ func run(args []string, io *IO) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(io.Err, "kauditui:", ee.msg)
+			fmt.Fprintln(ios.Err, "kauditui:", ee.msg)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(io.Err, "kauditui:", err)
-	return 2
+	fmt.Fprintln(ios.Err, "kauditui:", err)
+	return exitUsage
 }
 
 const topUsage = `kauditui: who did what to my Kubernetes cluster?
