@@ -173,6 +173,10 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
 	}
 	cmds = append(cmds, m.startTick())
+	if !m.opts.NoColor {
+		// Colours are chosen for a dark terminal until it says it is light.
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -205,6 +209,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if !m.opts.NoColor {
+			// Every page holds the same *Styles: one change recolours all.
+			*m.env.Styles = *newStyles(false, msg.IsDark())
+			m.setSize(m.width, m.height)
+		}
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)

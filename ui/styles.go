@@ -88,9 +88,34 @@ type Styles struct {
 	PageFollow lipgloss.Style // "following" in a page's own header (no status-bar background)
 }
 
-// NewStyles returns the colour style set, or the plain one when noColor is
-// set (NO_COLOR in the environment, https://no-color.org).
-func NewStyles(noColor bool) *Styles {
+// NewStyles returns the colour style set for a dark terminal, or the plain
+// one when noColor is set (NO_COLOR in the environment, https://no-color.org).
+func NewStyles(noColor bool) *Styles { return newStyles(noColor, true) }
+
+// palette is the colours of one background. Every style's text keeps a
+// contrast of 4.5:1 with what is behind it (3:1 for the faint ones), in
+// both (TestStylesContrast).
+type palette struct {
+	fg, dim, faint, accent, accent2, green, yellow, orange, red, brightR, cyan, barBg, selBg, strong, alertBg string
+	tabFg, tabBg                                                                                              string
+}
+
+var (
+	darkPalette = palette{
+		fg: "252", dim: "246", faint: "243", accent: "39", accent2: "141", green: "114", yellow: "221",
+		orange: "215", red: "210", brightR: "203", cyan: "80", barBg: "235", selBg: "238", strong: "231", alertBg: "124",
+		tabFg: "231", tabBg: "25",
+	}
+	lightPalette = palette{
+		fg: "235", dim: "240", faint: "244", accent: "25", accent2: "91", green: "22", yellow: "58",
+		orange: "94", red: "124", brightR: "124", cyan: "23", barBg: "254", selBg: "252", strong: "232", alertBg: "224",
+		tabFg: "231", tabBg: "25",
+	}
+)
+
+// newStyles is NewStyles for a dark or a light terminal background (the
+// explorer asks the terminal which it has).
+func newStyles(noColor, dark bool) *Styles {
 	s := lipgloss.NewStyle
 	if noColor {
 		return &Styles{
@@ -131,34 +156,33 @@ func NewStyles(noColor bool) *Styles {
 			PageFollow: s().Bold(true),
 		}
 	}
+	p := darkPalette
+	if !dark {
+		p = lightPalette
+	}
 	var (
-		fg      = lipgloss.Color("252")
-		dim     = lipgloss.Color("245")
-		faint   = lipgloss.Color("240")
-		accent  = lipgloss.Color("39")  // blue
-		accent2 = lipgloss.Color("141") // violet
-		green   = lipgloss.Color("114")
-		yellow  = lipgloss.Color("221")
-		orange  = lipgloss.Color("215")
-		red     = lipgloss.Color("203")
-		brightR = lipgloss.Color("196")
-		cyan    = lipgloss.Color("80")
-		barBg   = lipgloss.Color("236")
-		selBg   = lipgloss.Color("238")
+		fg, dim, faint  = lipgloss.Color(p.fg), lipgloss.Color(p.dim), lipgloss.Color(p.faint)
+		accent, accent2 = lipgloss.Color(p.accent), lipgloss.Color(p.accent2) // blue, violet
+		green, yellow   = lipgloss.Color(p.green), lipgloss.Color(p.yellow)
+		orange, red     = lipgloss.Color(p.orange), lipgloss.Color(p.red)
+		brightR, cyan   = lipgloss.Color(p.brightR), lipgloss.Color(p.cyan)
+		barBg, selBg    = lipgloss.Color(p.barBg), lipgloss.Color(p.selBg)
+		strong, alertBg = lipgloss.Color(p.strong), lipgloss.Color(p.alertBg)
+		tabFg, tabBg    = lipgloss.Color(p.tabFg), lipgloss.Color(p.tabBg)
 	)
 	return &Styles{
-		TabActive:    s().Bold(true).Foreground(lipgloss.Color("231")).Background(accent).Padding(0, 1),
+		TabActive:    s().Bold(true).Foreground(tabFg).Background(tabBg).Padding(0, 1),
 		TabInactive:  s().Foreground(dim).Padding(0, 1),
 		Brand:        s().Bold(true).Foreground(accent2),
 		StatusBar:    s().Background(barBg),
 		StatusKey:    s().Foreground(dim).Background(barBg),
-		StatusValue:  s().Foreground(lipgloss.Color("231")).Background(barBg).Bold(true),
+		StatusValue:  s().Foreground(strong).Background(barBg).Bold(true),
 		StatusInfo:   s().Foreground(green).Background(barBg),
 		StatusError:  s().Foreground(red).Background(barBg).Bold(true),
 		Follow:       s().Foreground(green).Background(barBg).Bold(true),
 		Progress:     s().Foreground(yellow).Background(barBg),
 		FilterPrompt: s().Foreground(accent).Bold(true),
-		FilterText:   s().Foreground(lipgloss.Color("231")),
+		FilterText:   s().Foreground(strong),
 		FilterHint:   s().Foreground(faint),
 		FilterError:  s().Foreground(red),
 		HelpTitle:    s().Bold(true).Foreground(accent2),
@@ -182,7 +206,7 @@ func NewStyles(noColor bool) *Styles {
 		Code2xx:      s().Foreground(dim),
 		Code4xx:      s().Foreground(yellow).Bold(true),
 		Code5xx:      s().Foreground(brightR).Bold(true),
-		Forbid:       s().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("124")).Bold(true),
+		Forbid:       s().Foreground(strong).Background(alertBg).Bold(true),
 		Impersonated: s().Foreground(accent2),
 		Time:         s().Foreground(dim),
 		Latency:      s().Foreground(dim),
@@ -197,12 +221,12 @@ func NewStyles(noColor bool) *Styles {
 		SevInfo:      s().Foreground(dim),
 		SevWarn:      s().Foreground(yellow),
 		SevError:     s().Foreground(red),
-		SevFatal:     s().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("124")).Bold(true),
+		SevFatal:     s().Foreground(strong).Background(alertBg).Bold(true),
 		Bar:          s().Foreground(accent),
 		BarLabel:     s().Foreground(fg),
 		BarValue:     s().Foreground(dim),
 		MenuItem:     s().Foreground(fg),
-		MenuActive:   s().Background(selBg).Foreground(lipgloss.Color("231")).Bold(true),
+		MenuActive:   s().Background(selBg).Foreground(strong).Bold(true),
 		// Page-specific styles (colour): summary, answers, klog
 		PageFollow: s().Foreground(green).Bold(true),
 	}
