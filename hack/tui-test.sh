@@ -10,6 +10,9 @@
 #                view counts exactly the audit requests and the apiserver-log
 #                tab exactly the klog lines (and shows the last of them).
 #   answers:     ask "Who deleted …?" for the deployment on the Answers page.
+#   history:     "Changes to one object" for deploy shop/web on answers/audit.log:
+#                every write with its diff, the laptop's certificate deleting it,
+#                the last state; esc back to the questions.
 #   follow:      --follow on a log renamed to a backup and written anew three
 #                times: every request counted once.
 #   pipe:        lines shown while the pipe they come through stays open; q
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     --bin) bin=$2; shift 2 ;;
     --testdata) data=$2; shift 2 ;;
     --keep) keep=true; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "tui-test: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -114,6 +117,17 @@ wait_gone() {
     sleep 0.1
   done
   fail "\"$text\" still on the screen"
+}
+
+# wait_joined TEXT: until the screen, its lines joined without their
+# indentation, holds TEXT (a line the explorer wrapped).
+wait_joined() {
+  local text=$1 deadline=$((SECONDS + 10))
+  while [ $SECONDS -lt $deadline ]; do
+    screen | sed -E 's/^ +//' | tr -d '\n' | grep -qF -- "$text" && return 0
+    sleep 0.1
+  done
+  fail "waited for \"$text\" (lines joined)"
 }
 
 # thousands N: 12345 -> 12,345, as the explorer writes counts.
@@ -211,6 +225,39 @@ wait_for "Users (1)"
 wait_line "$deleter" "1"
 wait_for "Requests over time"
 log "  the summary of that filter: one user, $deleter"
+quit
+
+# ---- object history (answers/) ------------------------------------------------
+# hack/gen-answers.sh changed deploy shop/web step by step, then deleted it from
+# a laptop whose certificate is not on this node; expected.json says what it did.
+answers=$data/answers
+writes=$(jq '[.actions[] | select(.name == "web" and .verb != "get")] | length' "$answers/expected.json")
+laptop=$(jq -r '.fingerprints["laptop/admin.conf"]' "$answers/expected.json" | cut -c 1-12)
+log "history: deploy shop/web ($writes writes) on the Answers page"
+start "$answers/audit.log"
+wait_for "req" 15
+keys 5
+wait_for "Changes to one object"
+keys j Enter
+wait_for "object:"
+typed "deploy shop/web"
+keys Enter
+wait_for "History of deploy shop/web: $writes writes; deleted"
+wait_line "create apps/deployments" "by kubernetes-admin" "201"
+wait_for '+ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27"'
+wait_for 'patch: {"spec":{"replicas":3}}'
+wait_for "~ spec.replicas: 1 → 3"
+log "  the history opens on the create, with its fields, and the scale"
+keys NPage
+# a line wider than the terminal wraps: the new image is on the screen whole
+wait_joined '~ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27" → "registry.k8s.io/nginx-slim:0.28"'
+wait_for "~ spec.replicas: 3 → 1"
+wait_line "delete apps/deployments" "by kubernetes-admin [unknown certificate $laptop]" "200"
+wait_for "Last known state before the delete"
+log "  page down: the replace field by field, the JSON patch, the delete by the laptop's certificate ($laptop), the last state"
+keys Escape
+wait_for "a ready question sets the filter"
+log "  esc: back to the questions"
 quit
 
 # ---- stdout mode -----------------------------------------------------------

@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
@@ -140,8 +141,12 @@ var historyKey = key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history of
 type historyScreen struct {
 	env    *Env
 	object string
-	expr   string // the filter of its writes
-	lines  []string
+	expr   string   // the filter of its writes
+	lines  []string // HistoryText
+	// shown is lines wrapped to the width (a long image or patch stays
+	// whole), with the style of the line each piece comes from.
+	shown  []historyLine
+	shownW int
 	top    int
 	height int
 	width  int
@@ -183,11 +188,54 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	return s, nil
 }
 
+type historyLine struct {
+	text string
+	kind byte // h heading, + added, - removed, ~ changed, m muted, w write, 0 plain
+}
+
+// layout wraps the lines to the width.
+func (s *historyScreen) layout() []historyLine {
+	w := max(s.width, 20)
+	if s.shown != nil && s.shownW == w {
+		return s.shown
+	}
+	s.shown, s.shownW = s.shown[:0], w
+	for i, l := range s.lines {
+		t := strings.TrimLeft(l, " ")
+		var kind byte
+		switch {
+		case i == 0:
+			kind = 'h'
+		case strings.HasPrefix(t, "+ "):
+			kind = '+'
+		case strings.HasPrefix(t, "- "), t == "deleted":
+			kind = '-'
+		case strings.HasPrefix(t, "~ "):
+			kind = '~'
+		case strings.HasPrefix(t, "patch: "), strings.HasPrefix(t, "level "), strings.HasPrefix(t, "("), strings.HasPrefix(t, "no earlier"):
+			kind = 'm'
+		case len(l) > 0 && l[0] >= '0' && l[0] <= '9', strings.HasPrefix(l, "Last known"):
+			kind = 'w'
+		}
+		s.shown = append(s.shown, historyLine{text: ansi.Truncate(l, w, ""), kind: kind})
+		if ansi.StringWidth(l) <= w {
+			continue
+		}
+		// the rest under the line's text, indented a little more
+		indent := min(len(l)-len(t)+2, w/2)
+		rest := ansi.Hardwrap(ansi.TruncateLeft(l, w, ""), w-indent, true)
+		for _, piece := range strings.Split(rest, "\n") {
+			s.shown = append(s.shown, historyLine{text: strings.Repeat(" ", indent) + piece, kind: kind})
+		}
+	}
+	return s.shown
+}
+
 // update handles a key; done is true when the screen is left.
 func (s *historyScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 	k := s.env.Keys
 	rows := s.rows()
-	last := max(0, len(s.lines)-rows)
+	last := max(0, len(s.layout())-rows)
 	switch {
 	case key.Matches(msg, k.Back), key.Matches(msg, k.AnswersMenu):
 		return true, nil
@@ -225,30 +273,30 @@ func (s *historyScreen) view() string {
 	st := s.env.Styles
 	w := max(s.width, 20)
 	rows := s.rows()
-	s.top = clampInt(s.top, 0, max(0, len(s.lines)-rows))
+	lines := s.layout()
+	s.top = clampInt(s.top, 0, max(0, len(lines)-rows))
 	var b strings.Builder
-	for i := s.top; i < min(len(s.lines), s.top+rows); i++ {
-		l := truncateCells(s.lines[i], w)
-		t := strings.TrimLeft(l, " ")
-		switch {
-		case i == 0:
-			l = st.Title.Render(l)
-		case strings.HasPrefix(t, "+ "):
-			l = st.VerbWrite.Render(l)
-		case strings.HasPrefix(t, "- "), strings.HasPrefix(t, "deleted"):
-			l = st.VerbDelete.Render(l)
-		case strings.HasPrefix(t, "~ "):
-			l = st.Warning.Render(l)
-		case strings.HasPrefix(t, "patch: "), strings.HasPrefix(t, "level "), strings.HasPrefix(t, "(") || strings.HasPrefix(t, "no earlier"):
-			l = st.Muted.Render(l)
-		case len(l) > 0 && l[0] >= '0' && l[0] <= '9', strings.HasPrefix(l, "Last known"):
-			l = st.Header.Render(l)
+	for _, l := range lines[s.top:min(len(lines), s.top+rows)] {
+		text := truncateCells(l.text, w)
+		switch l.kind {
+		case 'h':
+			text = st.Title.Render(text)
+		case '+':
+			text = st.VerbWrite.Render(text)
+		case '-':
+			text = st.VerbDelete.Render(text)
+		case '~':
+			text = st.Warning.Render(text)
+		case 'm':
+			text = st.Muted.Render(text)
+		case 'w':
+			text = st.Header.Render(text)
 		}
-		b.WriteString(l)
+		b.WriteString(text)
 		b.WriteString("\n")
 	}
 	foot := fmt.Sprintf("lines %d-%d of %d  ·  esc: back to the answers  ·  enter: these writes on the Requests page",
-		s.top+1, min(len(s.lines), s.top+rows), len(s.lines))
+		s.top+1, min(len(lines), s.top+rows), len(lines))
 	b.WriteString(st.Muted.Render(truncateCells(foot, w)))
 	return b.String()
 }
