@@ -18,24 +18,35 @@ import (
 type answerFlags struct {
 	Exec    bool   // who got into a container, with the command
 	History string // KIND/NAMESPACE/NAME: every write of one object, with diffs
+	RBAC    string // a filter: the least-privilege Role for those requests
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.Exec, "exec", false, "who exec'd, attached, port-forwarded, debugged (ephemeral containers) or went through nodes/proxy, with the command; -q narrows it")
+	fs.StringVar(&a.RBAC, "rbac", "", "why denied and what would allow it: the least-privilege Role/ClusterRole and bindings, as YAML, for the requests of one user that `FILTER` matches (user=NAME; add code=403 for the denials only)")
 	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `RESOURCE/NAMESPACE/NAME` (deploy/shop/web; RESOURCE/NAME when cluster-scoped)")
 }
 
 // given reports whether an answer replaces the request table.
-func (a *answerFlags) given() bool { return a.Exec || a.History != "" }
+func (a *answerFlags) given() bool { return a.Exec || a.History != "" || a.RBAC != "" }
 
 func (a *answerFlags) validate(o *queryOptions) error {
 	if !a.given() {
 		return nil
 	}
-	if a.Exec && a.History != "" {
-		return usageError("query: --exec and --history are two questions: ask one")
+	n := 0
+	for _, b := range []bool{a.Exec, a.History != "", a.RBAC != ""} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageError("query: --exec, --history and --rbac are three questions: ask one")
 	}
 	flag := "--exec"
+	if a.RBAC != "" {
+		flag = "--rbac"
+	}
 	if a.History != "" {
 		flag = "--history"
 		if _, err := parseHistoryTarget(a.History); err != nil {
@@ -64,6 +75,8 @@ func (a *answerFlags) filter(user string) string {
 	case a.History != "":
 		t, _ := parseHistoryTarget(a.History)
 		expr = t.filter()
+	case a.RBAC != "":
+		expr = a.RBAC
 	default:
 		return user
 	}
@@ -78,6 +91,17 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, matched []*audit.R
 	if a.History != "" {
 		t, _ := parseHistoryTarget(a.History)
 		return printHistory(w, t, matched, set.Raw)
+	}
+	if a.RBAC != "" {
+		lines, err := ui.RBACText(matched)
+		if err != nil {
+			return &exitError{code: 1, msg: "query: --rbac: " + err.Error()}
+		}
+		for _, l := range lines {
+			w.WriteString(l)
+			w.WriteByte('\n')
+		}
+		return nil
 	}
 	printExec(w, matched, set.Raw)
 	return nil

@@ -9,11 +9,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kauditui/kauditui/audit"
 )
@@ -49,6 +52,9 @@ func runAnswersQuery(t *testing.T, o *queryOptions) queryResult {
 			t.Fatalf("query: %v", err)
 		}
 		code = ee.code
+		if ee.msg != "" {
+			errOut.WriteString(ee.msg + "\n") // as main prints it
+		}
 	}
 	return queryResult{code, out.String(), errOut.String()}
 }
@@ -203,5 +209,124 @@ func TestQueryHistory(t *testing.T) {
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q: want 2 and one line", args, r.code, r.stderr)
 		}
+	}
+}
+
+// rbacDocs reads the YAML documents of --rbac strictly into RBAC objects,
+// as kubectl apply would refuse an unknown field.
+func rbacDocs(t *testing.T, out string) (roles []rbacv1.Role, croles []rbacv1.ClusterRole, bindings []rbacv1.RoleBinding) {
+	t.Helper()
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatalf("not YAML: %v\n%s", err, doc)
+		}
+		var err error
+		switch meta.Kind {
+		case "Role":
+			var r rbacv1.Role
+			err = yaml.UnmarshalStrict([]byte(doc), &r)
+			roles = append(roles, r)
+		case "ClusterRole":
+			var r rbacv1.ClusterRole
+			err = yaml.UnmarshalStrict([]byte(doc), &r)
+			croles = append(croles, r)
+		case "RoleBinding", "ClusterRoleBinding":
+			var b rbacv1.RoleBinding
+			err = yaml.UnmarshalStrict([]byte(doc), &b)
+			bindings = append(bindings, b)
+		default:
+			t.Fatalf("a document of kind %q:\n%s", meta.Kind, doc)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", meta.Kind, err, doc)
+		}
+	}
+	return
+}
+
+// Why denied, and what would allow it: dev-dana's 403s in words, and the
+// Role that allows exactly what she was seen doing, never resourceNames on
+// create, list or watch.
+func TestQueryRBAC(t *testing.T) {
+	exp := answersExpected(t)
+	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=dev-dana"}})
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, step := range []string{"dana-create-deployment", "dana-list-secrets"} {
+		a := exp.Get(`actions.#(step=="` + step + `")`)
+		res := a.Get("resource").String()
+		if g := a.Get("apiGroup").String(); g != "" {
+			res += "." + g
+		}
+		want := "(403): dev-dana may not " + a.Get("verb").String() + " " + res + " in namespace " + a.Get("namespace").String()
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--rbac does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "(groups kubyk:contractors, system:authenticated)") {
+		t.Errorf("--rbac does not name dana's groups:\n%s", r.stdout)
+	}
+	roles, croles, bindings := rbacDocs(t, r.stdout)
+	if len(roles) != 1 || len(croles) != 0 || len(bindings) != 1 || roles[0].Namespace != "shop" {
+		t.Fatalf("want one Role and one RoleBinding in shop, got %d roles, %d cluster roles, %d bindings:\n%s", len(roles), len(croles), len(bindings), r.stdout)
+	}
+	got := map[string]bool{}
+	for _, rule := range roles[0].Rules {
+		for _, v := range rule.Verbs {
+			got[rule.APIGroups[0]+"/"+rule.Resources[0]+":"+v] = true
+			if len(rule.ResourceNames) > 0 && (v == "create" || v == "list" || v == "watch") {
+				t.Errorf("resourceNames with %s: %+v", v, rule)
+			}
+		}
+	}
+	for _, want := range []string{"apps/deployments:create", "/secrets:list", "/pods:list"} {
+		if !got[want] {
+			t.Errorf("the Role does not grant %s: %v", want, got)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("the Role grants more than dana did: %v", got)
+	}
+	if s := bindings[0].Subjects; len(s) != 1 || s[0].Kind != "User" || s[0].Name != "dev-dana" || bindings[0].RoleRef.Name != roles[0].Name {
+		t.Errorf("the binding: %+v", bindings[0])
+	}
+
+	// the denials only: what would allow them and nothing more
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=dev-dana"}, Filter: "code=403"})
+	roles, _, _ = rbacDocs(t, r.stdout)
+	if len(roles) != 1 || len(roles[0].Rules) != 2 || !strings.Contains(r.stdout, "# what would allow them, and nothing more:") {
+		t.Errorf("--rbac for dana's denials: want two rules:\n%s", r.stdout)
+	}
+	// a service account is bound as one
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=system:serviceaccount:shop:deployer"}})
+	_, _, bindings = rbacDocs(t, r.stdout)
+	if len(bindings) != 1 || bindings[0].Subjects[0].Kind != "ServiceAccount" || bindings[0].Subjects[0].Namespace != "shop" || bindings[0].Subjects[0].Name != "deployer" {
+		t.Errorf("the deployer's binding: %+v\n%s", bindings, r.stdout)
+	}
+	// the admin's exec: get and create on pods/exec, named; create of the
+	// pod itself unnamed; cluster-scoped writes in a ClusterRole
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=kubernetes-admin"}})
+	roles, croles, _ = rbacDocs(t, r.stdout)
+	if len(roles) != 1 || len(croles) != 1 {
+		t.Fatalf("kubernetes-admin: want a Role in shop and a ClusterRole (namespaces):\n%s", r.stdout)
+	}
+	for _, rule := range roles[0].Rules {
+		switch rule.Resources[0] {
+		case "pods/exec":
+			if strings.Join(rule.Verbs, ",") != "get,create" || strings.Join(rule.ResourceNames, ",") != "debug" {
+				t.Errorf("pods/exec rule: %+v", rule)
+			}
+		case "deployments":
+			if len(rule.ResourceNames) > 0 && slices.Contains(rule.Verbs, "create") {
+				t.Errorf("create of deployments limited to names: %+v", rule)
+			}
+		}
+	}
+	// several users: one line saying how to narrow
+	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "code=403"}})
+	if r.code != 1 || !strings.Contains(r.stderr, "narrow to one with user=NAME") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("--rbac code=403 (two users): exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -100,7 +100,7 @@ func (p *AnswersPage) ShortHelp() []KeyHelp {
 	case p.prompting:
 		return ShortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
-		return ShortHelp(k.Open, historyKey, k.AnswersMenu)
+		return ShortHelp(k.Open, historyKey, rbacKey, k.AnswersMenu)
 	}
 	return ShortHelp(k.AnswersChoose, k.AnswersResults)
 }
@@ -149,6 +149,15 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 			case key.Matches(msg, historyKey):
 				if p.resultAt < len(p.result.matches) {
 					return p, p.historyOf(p.result.matches[p.resultAt])
+				}
+			case key.Matches(msg, rbacKey):
+				if p.resultAt < len(p.result.matches) {
+					h, err := newRBACScreen(p.env, p.all, p.read, p.result.matches[p.resultAt])
+					if err != nil {
+						return p, statusCmd(err.Error(), true)
+					}
+					h.width, h.height = p.width, p.height
+					p.history = h
 				}
 			}
 			return p, nil

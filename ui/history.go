@@ -135,14 +135,15 @@ func HistoryFilter(resource, ns, name string) (string, error) {
 // historyKey opens the history of the selected result's object (Answers).
 var historyKey = key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history of this object"))
 
-// historyScreen is the Answers page's history of one object: HistoryText,
-// coloured, scrolled with the usual keys; esc goes back to the answers,
-// enter shows the writes on the Requests page.
+// historyScreen is a text in front of the Answers page: an object's
+// history (HistoryText) or a user's RBAC (RBACText), coloured, wrapped,
+// scrolled with the usual keys; esc goes back to the answers, enter shows
+// its requests on the Requests page.
 type historyScreen struct {
-	env    *Env
-	object string
-	expr   string   // the filter of its writes
-	lines  []string // HistoryText
+	env   *Env
+	expr  string   // the filter of its requests: enter sets it
+	back  string   // what enter does, for the footer
+	lines []string // the text
 	// shown is lines wrapped to the width (a long image or patch stays
 	// whole), with the style of the line each piece comes from.
 	shown  []historyLine
@@ -178,7 +179,7 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	if ns != "" {
 		object = resource + " " + ns + "/" + name
 	}
-	s := &historyScreen{env: env, object: object, expr: expr}
+	s := &historyScreen{env: env, expr: expr, back: "these writes on the Requests page"}
 	if len(h.Changes) == 0 {
 		s.lines = []string{"No create, update, patch or delete of " + Sanitize(object) + " in the loaded logs.",
 			"Check the kind, namespace and name, and that the audit policy logs writes of it."}
@@ -206,6 +207,10 @@ func (s *historyScreen) layout() []historyLine {
 		switch {
 		case i == 0:
 			kind = 'h'
+		case strings.HasPrefix(t, "# denied"):
+			kind = '-'
+		case strings.HasPrefix(t, "#"):
+			kind = 'm'
 		case strings.HasPrefix(t, "+ "):
 			kind = '+'
 		case strings.HasPrefix(t, "- "), t == "deleted":
@@ -295,8 +300,8 @@ func (s *historyScreen) view() string {
 		b.WriteString(text)
 		b.WriteString("\n")
 	}
-	foot := fmt.Sprintf("lines %d-%d of %d  ·  esc: back to the answers  ·  enter: these writes on the Requests page",
-		s.top+1, min(len(lines), s.top+rows), len(lines))
+	foot := fmt.Sprintf("lines %d-%d of %d  ·  esc: back to the answers  ·  enter: %s",
+		s.top+1, min(len(lines), s.top+rows), len(lines), s.back)
 	b.WriteString(st.Muted.Render(truncateCells(foot, w)))
 	return b.String()
 }

@@ -101,3 +101,27 @@ func TestAnswerExecAllWaysIn(t *testing.T) {
 		}
 	}
 }
+
+// R on a denied request opens the RBAC of its user: the denial in words
+// and the Role that would allow what the user did.
+func TestAnswerResultRBACKey(t *testing.T) {
+	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	for range answerIndex(t, "denied") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "l")
+	// the denials newest first: the deployer's list, then dana's two
+	pgPress(p, "j")
+	pgPress(p, "R")
+	v := ansi.Strip(p.View())
+	for _, want := range []string{"# 3 requests by dev-dana (groups kubyk:contractors, system:authenticated), 2 denied",
+		"may not create deployments.apps in namespace shop", "kind: Role", `  resources: ["deployments"]`,
+		"enter: this user's requests on the Requests page"} {
+		if p.history == nil || !strings.Contains(v, want) {
+			t.Errorf("R on dana's denial: the screen lacks %q:\n%s", want, v)
+		}
+	}
+	if expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests); expr != "user=dev-dana" {
+		t.Errorf("enter on the RBAC screen sets %q, want user=dev-dana", expr)
+	}
+}

@@ -1,0 +1,250 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Permission is what RBAC checks for one request: a verb on a resource
+// (with its API group, namespace and object name), or on a non-resource URL.
+type Permission struct {
+	Verb      string
+	Group     string // "" is the core group
+	Resource  string // resource[/subresource]; "" for a non-resource URL
+	Namespace string // "" when cluster-scoped
+	Name      string // "" when the request names no object
+	URL       string // the path of a non-resource request
+}
+
+// PermissionOf is the permission a request needed.
+func PermissionOf(r *Request) Permission {
+	if r.Resource == "" {
+		path, _, _ := strings.Cut(r.RequestURI, "?")
+		return Permission{Verb: r.Verb, URL: path}
+	}
+	res := r.Resource
+	if r.Subresource != "" {
+		res += "/" + r.Subresource
+	}
+	// A namespace's own objectRef names itself as its namespace on delete.
+	ns := r.Namespace
+	if r.Resource == "namespaces" && r.APIGroup == "" {
+		ns = ""
+	}
+	return Permission{Verb: r.Verb, Group: r.APIGroup, Resource: res, Namespace: ns, Name: r.Name}
+}
+
+// String says the permission in words: "create deployments.apps in
+// namespace shop", "get secrets named db in namespace shop", "get /metrics".
+func (p Permission) String() string {
+	if p.Resource == "" {
+		return p.Verb + " " + p.URL
+	}
+	s := p.Verb + " " + p.Resource
+	if p.Group != "" {
+		res, sub, ok := strings.Cut(p.Resource, "/")
+		s = p.Verb + " " + res + "." + p.Group
+		if ok {
+			s += "/" + sub
+		}
+	}
+	if p.Name != "" {
+		s += " named " + p.Name
+	}
+	if p.Namespace != "" {
+		s += " in namespace " + p.Namespace
+	} else {
+		s += " (cluster-wide)"
+	}
+	return s
+}
+
+// nameable reports whether RBAC can limit verb on resource to
+// resourceNames: only when the request names the object at authorization.
+// A create names none (the name is in the body), nor do list, watch and
+// deletecollection; a create of a subresource (pods/exec, a token) names
+// its object in the path.
+func nameable(verb, resource string) bool {
+	switch verb {
+	case "list", "watch", "deletecollection":
+		return false
+	case "create":
+		return strings.Contains(resource, "/")
+	}
+	return true
+}
+
+// connectVerbs: exec, attach and port-forward over WebSockets are a get,
+// and since 1.35 also need create (kubernetes#134577); grant both.
+var connectSubs = []string{"pods/exec", "pods/attach", "pods/portforward"}
+
+// Subject is who a binding binds: a User, or a ServiceAccount for the
+// usernames system:serviceaccount:NAMESPACE:NAME.
+type Subject struct {
+	Kind, Name, Namespace string
+}
+
+// SubjectOf is the RBAC subject of a username.
+func SubjectOf(user string) Subject {
+	if rest, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
+		if ns, name, ok := strings.Cut(rest, ":"); ok {
+			return Subject{Kind: "ServiceAccount", Name: name, Namespace: ns}
+		}
+	}
+	return Subject{Kind: "User", Name: user}
+}
+
+// ruleKey groups permissions into one rule.
+type ruleKey struct {
+	ns, group, resource string
+	named               bool // a rule limited to resourceNames
+}
+
+type rule struct {
+	verbs, names, urls []string
+}
+
+// RoleYAML is the least-privilege RBAC for perms granted to subject: per
+// namespace a Role and a RoleBinding, for cluster-scoped resources and
+// non-resource URLs a ClusterRole and a ClusterRoleBinding, named name.
+// Requests that name their object are limited to resourceNames; create,
+// list, watch and deletecollection cannot be (see nameable).
+// impersonated are the users the subject acted as (impersonate on users).
+func RoleYAML(subject Subject, name string, perms []Permission, impersonated []string) string {
+	rules := map[ruleKey]*rule{}
+	add := func(k ruleKey, verb, objName, url string) {
+		r := rules[k]
+		if r == nil {
+			r = &rule{}
+			rules[k] = r
+		}
+		for _, v := range []string{verb} {
+			if !slices.Contains(r.verbs, v) {
+				r.verbs = append(r.verbs, v)
+			}
+		}
+		if objName != "" && !slices.Contains(r.names, objName) {
+			r.names = append(r.names, objName)
+		}
+		if url != "" && !slices.Contains(r.urls, url) {
+			r.urls = append(r.urls, url)
+		}
+	}
+	// A name-limited verb seen once without a name is granted unnamed.
+	unnamed := map[ruleKey]bool{}
+	for _, p := range perms {
+		if p.Resource != "" && nameable(p.Verb, p.Resource) && p.Name == "" {
+			unnamed[ruleKey{p.Namespace, p.Group, p.Resource + "\x00" + p.Verb, false}] = true
+		}
+	}
+	for _, p := range perms {
+		if p.Resource == "" {
+			add(ruleKey{resource: "\x00url"}, p.Verb, "", p.URL)
+			continue
+		}
+		verbs := []string{p.Verb}
+		if slices.Contains(connectSubs, p.Resource) {
+			verbs = []string{"get", "create"}
+		}
+		for _, v := range verbs {
+			named := nameable(v, p.Resource) && p.Name != "" && !unnamed[ruleKey{p.Namespace, p.Group, p.Resource + "\x00" + v, false}]
+			k := ruleKey{p.Namespace, p.Group, p.Resource, named}
+			if named {
+				add(k, v, p.Name, "")
+			} else {
+				add(k, v, "", "")
+			}
+		}
+	}
+	for _, u := range impersonated {
+		add(ruleKey{resource: "users", named: true}, "impersonate", u, "")
+	}
+	keys := make([]ruleKey, 0, len(rules))
+	for k := range rules {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b ruleKey) int {
+		return strings.Compare(a.ns+"\x00"+a.group+"\x00"+a.resource+strconv.FormatBool(a.named),
+			b.ns+"\x00"+b.group+"\x00"+b.resource+strconv.FormatBool(b.named))
+	})
+	var nss []string
+	for _, k := range keys {
+		if !slices.Contains(nss, k.ns) {
+			nss = append(nss, k.ns)
+		}
+	}
+	var b strings.Builder
+	for _, ns := range nss {
+		kind, bindKind := "Role", "RoleBinding"
+		if ns == "" {
+			kind, bindKind = "ClusterRole", "ClusterRoleBinding"
+		}
+		if b.Len() > 0 {
+			b.WriteString("---\n")
+		}
+		fmt.Fprintf(&b, "apiVersion: rbac.authorization.k8s.io/v1\nkind: %s\nmetadata:\n  name: %s\n", kind, q(name))
+		if ns != "" {
+			fmt.Fprintf(&b, "  namespace: %s\n", q(ns))
+		}
+		b.WriteString("rules:\n")
+		for _, k := range keys {
+			if k.ns != ns {
+				continue
+			}
+			r := rules[k]
+			slices.SortFunc(r.verbs, verbOrder)
+			if k.resource == "\x00url" {
+				slices.Sort(r.urls)
+				fmt.Fprintf(&b, "- nonResourceURLs: %s\n  verbs: %s\n", qList(r.urls), qList(r.verbs))
+				continue
+			}
+			fmt.Fprintf(&b, "- apiGroups: %s\n  resources: %s\n", qList([]string{k.group}), qList([]string{k.resource}))
+			if k.named {
+				slices.Sort(r.names)
+				fmt.Fprintf(&b, "  resourceNames: %s\n", qList(r.names))
+			}
+			fmt.Fprintf(&b, "  verbs: %s\n", qList(r.verbs))
+		}
+		fmt.Fprintf(&b, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: %s\nmetadata:\n  name: %s\n", bindKind, q(name))
+		if ns != "" {
+			fmt.Fprintf(&b, "  namespace: %s\n", q(ns))
+		}
+		fmt.Fprintf(&b, "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: %s\n  name: %s\nsubjects:\n- kind: %s\n  name: %s\n", kind, q(name), subject.Kind, q(subject.Name))
+		if subject.Kind == "ServiceAccount" {
+			fmt.Fprintf(&b, "  namespace: %s\n", q(subject.Namespace))
+		} else {
+			b.WriteString("  apiGroup: rbac.authorization.k8s.io\n")
+		}
+	}
+	return b.String()
+}
+
+// q quotes a string for YAML: a JSON string is a YAML double-quoted scalar.
+// Names from the log are client-chosen: quoting keeps them values.
+func q(s string) string { return strconv.Quote(s) }
+
+func qList(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = q(s)
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// verbOrder lists verbs as kubectl create role does.
+func verbOrder(a, b string) int {
+	order := []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate"}
+	ia, ib := slices.Index(order, a), slices.Index(order, b)
+	if ia < 0 {
+		ia = len(order)
+	}
+	if ib < 0 {
+		ib = len(order)
+	}
+	if ia != ib {
+		return ia - ib
+	}
+	return strings.Compare(a, b)
+}
