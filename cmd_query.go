@@ -43,6 +43,7 @@ type queryOptions struct {
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
+       kauditui query [--exec | --history RESOURCE/NAMESPACE/NAME | --rbac FILTER] [-q FILTER] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
 --pods reads the kube-apiserver pods' logs through the Kubernetes API.
