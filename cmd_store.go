@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -123,7 +122,7 @@ func (f *followLines) Read(p []byte) (int, error) {
 				return 0, io.EOF
 			case <-time.After(wait):
 			}
-			next, err := f.st.Tail(f.ctx, cmp.Or(f.st.Streams(), "*"), time.Since(f.asked)+tailOverlap)
+			next, err := f.st.Tail(f.ctx, strings.TrimSpace(f.st.Streams()+" "+filter.AuditEvents), time.Since(f.asked)+tailOverlap)
 			if err == nil {
 				f.mu.Lock()
 				f.cur.Close()

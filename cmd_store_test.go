@@ -248,6 +248,31 @@ func TestStoreNarrowsInTheStore(t *testing.T) {
 			t.Errorf("%q: the store sent %d events (%d bytes), want 1 to %d", c.filter, events, bytes, c.max)
 		}
 	}
+	// Other logs in the same streams are not sent.
+	resp, err := http.Post(vl.url()+"/insert/jsonline?_stream_fields=cluster,node", "application/stream+json",
+		strings.NewReader(`{"_msg":"GET / 200","cluster":"c1","node":"m1","auditID":"x"}`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(vl.url() + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+	all, err := st.Lines(context.Background(), "{cluster=\"c1\"} | fields _msg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, all)
+	lines, err := st.Lines(context.Background(), strings.SplitN(runQueryTest(t, "", "--store", vl.url(), "--cluster", "c1", "--explain").stdout, "\n", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, lines)
+	nAll, _, _, _ := all.Stats()
+	nAudit, _, _, _ := lines.Stats()
+	if nAll != nAudit+1 {
+		t.Errorf("the store holds %d lines of c1, of which %d audit events; kauditui asked for %d", nAll, nAll-1, nAudit)
+	}
 	r := runQueryTest(t, "", "--store", vl.url(), "--explain", "-q", "verb=get latency>1s !foo ip=10.0.0.0/8")
 	if !strings.Contains(r.stdout, "# checked by kauditui on the events read: latency>1s !foo ip=10.0.0.0/8") {
 		t.Errorf("--explain does not name the terms kauditui checks itself:\n%s", r.stdout)

@@ -185,6 +185,9 @@ func (q *LogsQL) Query(streams string) string {
 	if !q.Since.IsZero() {
 		common = append(common, "_time:>="+q.Since.UTC().Format(time.RFC3339Nano))
 	}
+	// Only audit events: a store may keep other logs in the same streams,
+	// and kauditui would only count them as other lines.
+	common = append(common, AuditEvents)
 	outer := append([]string(nil), common...)
 	if len(q.Stage) > 0 {
 		outer = append(outer, "auditID:in("+strings.Join(append(append([]string(nil), common...), q.Stage...), " ")+" | fields auditID)")
@@ -192,18 +195,11 @@ func (q *LogsQL) Query(streams string) string {
 	for _, w := range q.Words {
 		outer = append(outer, "auditID:in("+strings.Join(append(append([]string(nil), common...), w), " ")+" | fields auditID)")
 	}
-	if len(outer) == 0 {
-		outer = []string{"*"}
-	}
 	return strings.Join(outer, " ") + " | sort by (_time) | fields _msg"
 }
 
-// Filters is the filter part of Query, for the store's counting endpoints
-// (hits, stats) that take a query without pipes.
-func (q *LogsQL) Filters(streams string) string {
-	s := q.Query(streams)
-	return strings.TrimSuffix(s, " | sort by (_time) | fields _msg")
-}
+// AuditEvents is the LogsQL filter of audit events.
+const AuditEvents = "kind:=Event"
 
 func paren(s string) string {
 	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && strings.Count(s, "(") == 1 {

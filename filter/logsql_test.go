@@ -14,10 +14,10 @@ func TestTranslateLogsQL(t *testing.T) {
 	for _, c := range []struct {
 		expr, want, local string
 	}{
-		{"", `* | sort by (_time) | fields _msg`, ""},
-		{"verb=delete", `auditID:in(verb:~"(?is)^delete$" | fields auditID)`, ""},
-		{"user=alice", `auditID:in((user.username:~"(?is)^alice$" OR impersonatedUser.username:~"(?is)^alice$") | fields auditID)`, ""},
-		{`user=""`, `auditID:in(user.username:="" | fields auditID)`, ""},
+		{"", `kind:=Event | sort by (_time) | fields _msg`, ""},
+		{"verb=delete", `kind:=Event auditID:in(kind:=Event verb:~"(?is)^delete$" | fields auditID)`, ""},
+		{"user=alice", `auditID:in(kind:=Event (user.username:~"(?is)^alice$" OR impersonatedUser.username:~"(?is)^alice$") | fields auditID)`, ""},
+		{`user=""`, `auditID:in(kind:=Event user.username:="" | fields auditID)`, ""},
 		{"ns=kube-*", `objectRef.namespace:~"(?is)^kube-.*$"`, ""},
 		{`ns=""`, `objectRef.namespace:=""`, ""},
 		{"!ns=a.b", `-(objectRef.namespace:~"(?is)^a\\.b$")`, ""},
@@ -28,14 +28,14 @@ func TestTranslateLogsQL(t *testing.T) {
 		{"code=403,404", `(responseStatus.code:=403 OR responseStatus.code:=404)`, ""},
 		{"decision=forbid", `"annotations.authorization.k8s.io/decision":~"(?is)^forbid$"`, ""},
 		{"group=system:masters", `user.groups:~"(?i)(?:^\\[|,)\"system:masters\"(?:,|\\]$)"`, ""},
-		{"since=2h", `_time:>=2026-11-26T10:00:00Z | sort`, ""}, // since bounds every stage: no subquery
-		{"since=2h verb=get", `_time:>=2026-11-26T10:00:00Z auditID:in(_time:>=2026-11-26T10:00:00Z verb:`, ""},
+		{"since=2h", `_time:>=2026-11-26T10:00:00Z kind:=Event | sort`, ""}, // since bounds every stage: no subquery
+		{"since=2h verb=get", `_time:>=2026-11-26T10:00:00Z kind:=Event auditID:in(_time:>=2026-11-26T10:00:00Z kind:=Event verb:`, ""},
 		{"until=2026-11-26T10:00:00.0000005Z", `requestReceivedTimestamp:<="2026-11-26T10:00:00Z"`, ""},
-		{"kubyk", `auditID:in(_msg:~"(?is)kubyk" | fields auditID)`, ""},
+		{"kubyk", `auditID:in(kind:=Event _msg:~"(?is)kubyk" | fields auditID)`, ""},
 		{"a*b", `_msg:~"(?is)a.*b"`, ""},
-		{"ns=* verb=get", `auditID:in(verb:~"(?is)^get$" | fields auditID)`, "ns=*"},
+		{"ns=* verb=get", `auditID:in(kind:=Event verb:~"(?is)^get$" | fields auditID)`, "ns=*"},
 		{"latency>1s !foo ip=10.0.0.0/8 ip=127.*", `sourceIPs:~`, "latency>1s !foo ip=10.0.0.0/8"},
-		{`group="a\"b"`, `* | sort`, `group="a\"b"`},
+		{`group="a\"b"`, `kind:=Event | sort`, `group="a\"b"`},
 	} {
 		q, err := TranslateLogsQL(c.expr, now)
 		if err != nil {
@@ -49,7 +49,7 @@ func TestTranslateLogsQL(t *testing.T) {
 			t.Errorf("%q: left to kauditui %q, want %q", c.expr, local, c.local)
 		}
 	}
-	if q, _ := TranslateLogsQL("verb=get", now); !strings.HasPrefix(q.Query(`{cluster="c1"}`), `{cluster="c1"} auditID:in({cluster="c1"} verb:`) {
+	if q, _ := TranslateLogsQL("verb=get", now); !strings.HasPrefix(q.Query(`{cluster="c1"}`), `{cluster="c1"} kind:=Event auditID:in({cluster="c1"} kind:=Event verb:`) {
 		t.Errorf("streams are not in both the query and its subquery: %s", q.Query(`{cluster="c1"}`))
 	}
 	if _, err := TranslateLogsQL("code=4*", now); err == nil || !strings.Contains(err.Error(), "term 1") {
