@@ -28,6 +28,18 @@ type credFlags struct {
 	Node  string   // this node's kubeconfig folder; "" = defaultKubeconfigDir (tests set another)
 }
 
+// Commands that never call apply (the explorer) still name this node's
+// kubeconfigs, read when a credential is first drawn.
+func init() {
+	audit.SetCredentialLoader(func() map[string]string {
+		names := map[string]string{}
+		readCredDir(defaultKubeconfigDir, names, onThisNode, nil)
+		return names
+	})
+}
+
+func onThisNode(base string) string { return base + " on this node" }
+
 func (c *credFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&c.Paths, "kubeconfig-dir", nil, "name client certificates (cred=) after the kubeconfig `PATH` (a file or a folder of them) holding them (repeatable; "+defaultKubeconfigDir+"/*.conf is always read when readable)")
 }
@@ -38,7 +50,7 @@ func (c *credFlags) register(fs *pflag.FlagSet) {
 func (c *credFlags) apply(warn func(string)) {
 	node := orDefault(c.Node, defaultKubeconfigDir)
 	names := map[string]string{}
-	readCredDir(node, names, func(base string) string { return base + " on this node" }, nil)
+	readCredDir(node, names, onThisNode, nil)
 	for _, p := range c.Paths {
 		n := len(names)
 		var err error

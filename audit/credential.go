@@ -2,6 +2,7 @@ package audit
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -10,14 +11,39 @@ import (
 // the kubeconfigs it read, and read by every goroutine that draws or filters.
 var credNames atomic.Pointer[map[string]string]
 
+// credLoad reads the names when a label is first asked for and none were
+// set: the explorer and query on a master name this node's kubeconfigs
+// without a flag, and a run that draws no credential reads no file.
+var credLoad struct {
+	once sync.Once
+	fn   func() map[string]string
+}
+
+// SetCredentialLoader sets the function that reads the names on first use
+// (main sets it in an init, before any goroutine starts).
+func SetCredentialLoader(fn func() map[string]string) { credLoad.fn = fn }
+
+func loadCredNames() *map[string]string {
+	if m := credNames.Load(); m != nil || credLoad.fn == nil {
+		return m
+	}
+	credLoad.once.Do(func() {
+		credNames.CompareAndSwap(nil, lowerKeys(credLoad.fn())) // names set meanwhile win
+	})
+	return credNames.Load()
+}
+
 // SetCredentialNames sets the names of known client certificates, keyed by
 // fingerprint: "admin.conf on this node", "super-admin.conf on this node".
-func SetCredentialNames(names map[string]string) {
+func SetCredentialNames(names map[string]string) { credNames.Store(lowerKeys(names)) }
+
+// lowerKeys copies names with lower-case fingerprints, as they are logged.
+func lowerKeys(names map[string]string) *map[string]string {
 	m := make(map[string]string, len(names))
 	for fp, n := range names {
 		m[strings.ToLower(fp)] = n
 	}
-	credNames.Store(&m)
+	return &m
 }
 
 // CredentialLabel says which credential an id names, for people: the
@@ -30,7 +56,7 @@ func CredentialLabel(id string) string {
 		return ""
 	case strings.HasPrefix(id, "X509SHA256="):
 		fp := strings.ToLower(id[len("X509SHA256="):])
-		if m := credNames.Load(); m != nil {
+		if m := loadCredNames(); m != nil {
 			if n, ok := (*m)[fp]; ok {
 				return n
 			}

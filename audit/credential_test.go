@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -77,5 +78,26 @@ func TestCredentialMergeAllocs(t *testing.T) {
 		firstString(e.credID)
 	}); n != 0 {
 		t.Errorf("scanning a credential id allocates %v times, want 0", n)
+	}
+}
+
+// With no names set, the loader reads them once, when a label is first
+// asked for (the explorer names this node's kubeconfigs so).
+func TestCredentialLoaderOnFirstUse(t *testing.T) {
+	credNames.Store(nil)
+	credLoad.once = sync.Once{}
+	calls := 0
+	SetCredentialLoader(func() map[string]string {
+		calls++
+		return map[string]string{"AB12": "admin.conf on this node"}
+	})
+	t.Cleanup(func() { SetCredentialLoader(nil); SetCredentialNames(nil) })
+	for range 3 {
+		if got := CredentialLabel("X509SHA256=ab12"); got != "admin.conf on this node" {
+			t.Fatalf("label %q", got)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the loader ran %d times, want once", calls)
 	}
 }
