@@ -8,7 +8,7 @@
 #
 #   hack/bench-vs-jq.sh                         # 1 GB log, every predicate, 3 runs
 #   SIZE=100MB RUNS=5 hack/bench-vs-jq.sh user code
-#   JQ_RUNS=1 hack/bench-vs-jq.sh               # jq once per predicate (it takes ~20 s per GB)
+#   JQ_RUNS=1 hack/bench-vs-jq.sh               # jq once per predicate (it takes ~20 s per GB); 0: never
 #
 # The log is made with hack/genlog when missing (git-ignored, never
 # committed); it holds one request with a rare value in every field (the
@@ -109,13 +109,15 @@ done
 printf '\n%-19s %12s %14s %10s\n' predicate "jq/kauditui" "kauditui/grep" "rss MiB"
 for name in "${names[@]}"; do
 	ow=$(median "$tmp/$name.ours" 2)
-	jw=$(median "$tmp/$name.jq" 2)
+	jw=-
+	[[ -s $tmp/$name.jq ]] && jw=$(median "$tmp/$name.jq" 2)
 	gw=-
 	[[ -s $tmp/$name.grep ]] && gw=$(median "$tmp/$name.grep" 2)
 	awk -v n="$name" -v o="$ow" -v j="$jw" -v g="$gw" -v r="$(($(median "$tmp/$name.ours" 3) / 1024))" 'BEGIN {
 		o = (o > 0) ? o : 0.01
 		gr = (g == "-") ? "-" : sprintf("%.1fx", o / ((g > 0) ? g : 0.01))
-		printf "%-19s %11.1fx %14s %10d\n", n, j / o, gr, r
+		jr = (j == "-") ? "-" : sprintf("%.1fx", j / o)
+		printf "%-19s %12s %14s %10d\n", n, jr, gr, r
 	}'
 done
 echo "(wall-time ratios of medians; targets: jq/kauditui >= 10x, kauditui/grep <= 2x for rare values, rss <= 100 MiB)"

@@ -214,9 +214,9 @@ func removeExtraVolume(vols []any, name string) []any {
 	return out
 }
 
-// KubeadmSnippet is a ClusterConfiguration holding only the audit settings,
+// kubeadmSnippet is a ClusterConfiguration holding only the audit settings,
 // for `kubeadm init --config` on a new cluster.
-func KubeadmSnippet(cfg Config, apiVersion string) ([]byte, error) {
+func kubeadmSnippet(cfg Config, apiVersion string) ([]byte, error) {
 	doc := "apiVersion: " + apiVersion + "\nkind: ClusterConfiguration\n"
 	return PatchClusterConfiguration([]byte(doc), cfg)
 }

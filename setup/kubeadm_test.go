@@ -168,7 +168,7 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 }
 
 func TestKubeadmSnippetStdout(t *testing.T) {
-	b, err := KubeadmSnippet(Config{Mode: "stdout", PolicyPath: DefaultPolicyPath}, "kubeadm.k8s.io/v1beta4")
+	b, err := kubeadmSnippet(Config{Mode: "stdout", PolicyPath: DefaultPolicyPath}, "kubeadm.k8s.io/v1beta4")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func NewOptions(out, errw io.Writer) *Options {
 		Root: "/", MaxAge: -1, MaxSize: -1, MaxBackup: -1,
 		KubeadmConfig: true, Timeout: DefaultTimeout, Interval: 2 * time.Second,
 		Out: out, Err: errw, Now: time.Now, Geteuid: os.Geteuid, Hostname: strings.ToLower(host),
-		Clientset: NewClientset,
+		Clientset: newClientset,
 	}
 }
 
@@ -630,7 +630,7 @@ func (o *Options) probe() (Probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ClientProbe(cs, o.Hostname), nil
+	return clientProbe(cs, o.Hostname), nil
 }
 
 // checkAuditEvents makes a request (audited by every preset) and looks for
@@ -667,7 +667,7 @@ func printKubeadmConfig(o *Options) error {
 	} else {
 		cfg, _ = o.resolve(&current{maxAge: -1, maxSize: -1, maxBackup: -1, values: map[string]string{}})
 	}
-	b, err := KubeadmSnippet(cfg, "kubeadm.k8s.io/v1beta4")
+	b, err := kubeadmSnippet(cfg, "kubeadm.k8s.io/v1beta4")
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ import (
 // even when it is quicker than the poll.
 type Probe func(ctx context.Context) (ready bool, instance string, err error)
 
-// NewClientset builds a clientset from a kubeconfig (admin.conf on a master).
-func NewClientset(kubeconfig string) (kubernetes.Interface, error) {
+// newClientset builds a clientset from a kubeconfig (admin.conf on a master).
+func newClientset(kubeconfig string) (kubernetes.Interface, error) {
 	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, err
@@ -32,9 +32,9 @@ func NewClientset(kubeconfig string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
-// ClientProbe asks /readyz, and reads the mirror pod of this node's
+// clientProbe asks /readyz, and reads the mirror pod of this node's
 // apiserver for its config hash and start time as the instance identity.
-func ClientProbe(cs kubernetes.Interface, node string) Probe {
+func clientProbe(cs kubernetes.Interface, node string) Probe {
 	return func(ctx context.Context) (bool, string, error) {
 		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err != nil {
