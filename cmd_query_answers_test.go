@@ -21,7 +21,8 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-var answersDir = filepath.Join("testdata", "answers")
+// answersDir is testdata/answers, or the one beside $KAUDITUI_TESTDATA's ground truth.
+var answersDir = filepath.Join(testdataDir(), "answers")
 
 func answersExpected(t *testing.T) gjson.Result {
 	t.Helper()

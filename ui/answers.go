@@ -536,7 +536,7 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 	}
 	cols := []col{{ts, tsW}, {Sanitize(r.Actor()), 0}, {Sanitize(r.Verb), 7},
 		{Sanitize(r.ResourcePath()), 0}, {Sanitize(answerObject(r)), 0}, {code, 3}}
-	if !narrow || a.ByLatency {
+	if (!narrow || a.ByLatency) && !a.ShowCred { // the credential needs the room more
 		cols = append(cols, col{answerLatency(r.Latency()), 7})
 	}
 	fixed := 2 * len(cols)
@@ -546,10 +546,20 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 	// The actor, resource and object share the rest, each no wider than it
 	// needs; a command (exec answers) comes last and takes what remains.
 	rest := max(0, w-fixed)
+	credW := 0
+	if a.ShowCred {
+		// the credential is the answer: it is given its room first
+		credW = min(36, 2+p.colWidth(func(r *audit.Request) string { return r.Credential() }))
+		rest = max(0, rest-credW-2)
+	}
 	cols[1].width = min(p.colWidth(func(r *audit.Request) string { return r.Actor() }), rest*4/10)
 	cols[3].width = min(p.colWidth(func(r *audit.Request) string { return r.ResourcePath() }), rest*25/100)
 	cols[4].width = max(1, rest-cols[1].width-cols[3].width)
 	command := ""
+	if c := r.Credential(); a.ShowCred && c != "" {
+		command = "[" + Sanitize(c) + "]"
+		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
+	}
 	if a.ShowCommand {
 		if c := ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + Sanitize(c)

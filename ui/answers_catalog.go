@@ -29,6 +29,8 @@ type Answer struct {
 	ShowCommand bool
 	// History opens the object's history (ui/history.go) instead of a page.
 	History bool
+	// ShowCred adds the credential (which admin.conf) to the result rows.
+	ShowCred bool
 }
 
 // ExecFilter finds every way into a running container: exec, attach and
@@ -72,6 +74,14 @@ var answerCatalog = []Answer{
 		Filter:      ExecFilter,
 		Page:        StateRequests,
 		ShowCommand: true,
+	},
+	{
+		ID:       "admins",
+		Name:     "Which admin: admin credentials",
+		Desc:     "requests of kubeadm's admins, each with the certificate it came with (admin.conf on this node, or unknown certificate …)",
+		Filter:   "group=kubeadm:cluster-admins,system:masters",
+		Page:     StateRequests,
+		ShowCred: true,
 	},
 	{
 		ID:     "secrets",

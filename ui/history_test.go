@@ -1,10 +1,15 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit"
 )
 
 // "Changes to one object", asked for deploy shop/web on the real answers
@@ -123,5 +128,35 @@ func TestAnswerResultRBACKey(t *testing.T) {
 	}
 	if expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests); expr != "user=dev-dana" {
 		t.Errorf("enter on the RBAC screen sets %q, want user=dev-dana", expr)
+	}
+}
+
+// "Which admin": the admins' requests, each with the certificate it came
+// with; admin.conf of this node by name, the laptop's copy by fingerprint.
+func TestAnswerWhichAdmin(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(pgTestdata(), "answers", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fps := gjson.GetBytes(b, "fingerprints")
+	audit.SetCredentialNames(map[string]string{fps.Get(`etc-kubernetes/admin\.conf`).String(): "admin.conf on this node"})
+	t.Cleanup(func() { audit.SetCredentialNames(nil) })
+	p, _, _ := answersPage(t, "answers/audit.log", 140, 40)
+	for range answerIndex(t, "admins") {
+		pgPress(p, "j")
+	}
+	v := ansi.Strip(p.View())
+	laptop := "[unknown certificate " + fps.Get(`laptop/admin\.conf`).String()[:12] + "]"
+	var deleteRow string
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, " delete ") && strings.Contains(l, "shop/web") {
+			deleteRow = l
+		}
+	}
+	if !strings.Contains(deleteRow, laptop) {
+		t.Errorf("the delete of web does not show %s:\n%s", laptop, v)
+	}
+	if !strings.Contains(v, "[admin.conf on this node]") || !strings.Contains(v, "kubernetes-super-admin") {
+		t.Errorf("the admins' requests lack admin.conf on this node or the super admin:\n%s", v)
 	}
 }
