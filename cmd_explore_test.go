@@ -12,9 +12,9 @@ func TestExploreUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-q", "code=4x", "ui/testdata/sample.log"}, `term 1 "code=4x"`},
+		{[]string{"-q", "code=4x", "testdata/sample.log"}, `term 1 "code=4x"`},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
-		{[]string{"--demo", "ui/testdata/sample.log"}, "--demo reads the built-in sample data"},
+		{[]string{"--demo", "testdata/sample.log"}, "--demo reads the built-in sample data"},
 		{[]string{"/nonexistent/audit.log"}, "/nonexistent/audit.log"},
 	} {
 		var out, errb bytes.Buffer

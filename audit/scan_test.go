@@ -14,7 +14,7 @@ func FuzzScanEvent(f *testing.F) {
 	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`, `{"user":{"username":"a","extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=ab\u0063"]}}}`, `{"user":{"extra":1,"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`, `{"impersonatedUser":{"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`} {
 		f.Add([]byte(s))
 	}
-	if b, err := os.ReadFile("../source/testdata/sample.log"); err == nil {
+	if b, err := os.ReadFile("../testdata/sample.log"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			f.Add([]byte(l))
 		}

@@ -13,7 +13,7 @@ import (
 func realLines(t testing.TB) [][]byte {
 	t.Helper()
 	var lines [][]byte
-	for _, p := range []string{"../testdata/file/audit-2026-11-26T03-58-36.453.log", "../testdata/file/audit.log", "../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../source/testdata/sample.log"} {
+	for _, p := range []string{"../testdata/file/audit-2026-11-26T03-58-36.453.log", "../testdata/file/audit.log", "../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../testdata/sample.log"} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatalf("%v (the real testdata is committed)", err)

@@ -16,7 +16,7 @@ func benchCorpus(b *testing.B) *corpus {
 	b.Helper()
 	logs := realLogs()
 	if len(logs) == 0 {
-		logs = []string{"testdata/sample.log"}
+		logs = []string{"../testdata/sample.log"}
 	}
 	src := loadFiles(b, logs...)
 	const target = 1_000_000

@@ -35,7 +35,7 @@ func ids(reqs []*audit.Request) string {
 //	0a admin exec in pod (2.5 s, 101)      15 admin deletecollection configmaps in test
 //	0b carol get pods/log with curl
 func TestSample(t *testing.T) {
-	c := loadFiles(t, "testdata/sample.log")
+	c := loadFiles(t, "../testdata/sample.log")
 	if len(c.reqs) != 21 {
 		t.Fatalf("sample has %d requests, want 21", len(c.reqs))
 	}
@@ -169,7 +169,7 @@ var sampleTests = []struct{ expr, want string }{
 
 // Without a way to read raw lines, bare words search the request's fields.
 func TestBareWordWithoutRaw(t *testing.T) {
-	c := loadFiles(t, "testdata/sample.log")
+	c := loadFiles(t, "../testdata/sample.log")
 	f, err := Parse("bootstrap-token", time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestWith(t *testing.T) {
 // A quick filter made from a row's values matches that row, and its
 // exclusion does not: every field the explorer can pick from a request.
 func TestWithMatchesItsRow(t *testing.T) {
-	c := loadFiles(t, "testdata/sample.log")
+	c := loadFiles(t, "../testdata/sample.log")
 	for _, r := range c.reqs {
 		for field, v := range map[string]string{
 			"user": r.User, "verb": r.Verb, "resource": r.ResourcePath(), "ns": r.Namespace,
@@ -397,7 +397,7 @@ func TestFields(t *testing.T) {
 }
 
 func TestMatchDoesNotAllocate(t *testing.T) {
-	c := loadFiles(t, "testdata/sample.log")
+	c := loadFiles(t, "../testdata/sample.log")
 	for _, expr := range []string{
 		"user=kubernetes-admin verb=get,list resource=pods",
 		"user=*admin* ns!=kube-* name=kubyk* agent=kubectl/* uri=*/deployments/*",

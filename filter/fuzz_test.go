@@ -23,7 +23,7 @@ func FuzzParse(f *testing.F) {
 	for _, fh := range Fields() {
 		f.Add(fh.Example)
 	}
-	c := loadFiles(f, "testdata/sample.log")
+	c := loadFiles(f, "../testdata/sample.log")
 	now := c.now()
 	f.Fuzz(func(t *testing.T, expr string) {
 		flt, err := Parse(expr, now)

@@ -28,7 +28,7 @@ func seedLines(f *testing.F) {
 			f.Add(l)
 		}
 	}
-	add(filepath.Join("testdata", "sample.log"))
+	add(filepath.Join("..", "testdata", "sample.log"))
 	add(filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"))
 	add(filepath.Join("..", "testdata", "stdout", "cri", "0.log"))
 	for _, k := range klogSample {
@@ -118,7 +118,7 @@ func FuzzJSONStream(f *testing.F) {
 func gjsonString(line []byte, key string) string { return gjson.GetBytes(line, key).String() }
 
 func sampleLinesF(f *testing.F) []string {
-	b, err := os.ReadFile(filepath.Join("testdata", "sample.log"))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "sample.log"))
 	if err != nil {
 		f.Fatal(err)
 	}

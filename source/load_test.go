@@ -19,7 +19,7 @@ import (
 // sampleLines is a small handmade audit log (the real testdata, when
 // present, is used by realdata_test.go).
 func sampleLines(t testing.TB) []string {
-	b, err := os.ReadFile(filepath.Join("testdata", "sample.log"))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "sample.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

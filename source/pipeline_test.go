@@ -17,7 +17,7 @@ import (
 func TestParallelLoadEqualsSequential(t *testing.T) {
 	var lines [][]byte
 	for _, p := range []string{
-		filepath.Join("testdata", "sample.log"),
+		filepath.Join("..", "testdata", "sample.log"),
 		filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
 		filepath.Join("..", "testdata", "file", "audit.log"),
 	} {

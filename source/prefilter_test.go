@@ -209,8 +209,7 @@ func TestRowPrefilterKeepsEveryRow(t *testing.T) {
 // and, when present, the real testdata and the head of a generated big log.
 func logSets(t *testing.T) map[string][]string {
 	sets := map[string][]string{
-		"source sample": {filepath.Join("testdata", "sample.log")},
-		"filter sample": {filepath.Join("..", "filter", "testdata", "sample.log")},
+		"sample": {filepath.Join("..", "testdata", "sample.log")},
 	}
 	for name, p := range map[string]string{
 		"file":       filepath.Join("..", "testdata", "file", "audit.log"),
@@ -346,8 +345,7 @@ func TestPrefilterKeepsEveryMatch(t *testing.T) {
 func FuzzPrefilter(f *testing.F) {
 	var lines [][]byte
 	for _, p := range []string{
-		filepath.Join("testdata", "sample.log"),
-		filepath.Join("..", "filter", "testdata", "sample.log"),
+		filepath.Join("..", "testdata", "sample.log"),
 		filepath.Join("..", "testdata", "file", "audit.log"),
 		filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
 	} {

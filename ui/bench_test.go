@@ -40,7 +40,7 @@ var (
 func variedLines(tb testing.TB, n int) [][]byte {
 	tb.Helper()
 	if sampleLines == nil {
-		b, err := os.ReadFile("testdata/sample.log")
+		b, err := os.ReadFile("../testdata/sample.log")
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -37,7 +37,7 @@ var testNow = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
 // sampleLog is the log the view tests run on: the real file-mode testdata
 // when present, else the small sample beside these tests.
 func sampleLog(t testing.TB) string {
-	return "testdata/sample.log"
+	return "../testdata/sample.log"
 }
 
 // loadStore reads paths with the real source package into a store.

@@ -39,7 +39,7 @@ func main() {
 	var (
 		out   = flag.String("o", "", "output file (default testdata/big/audit-SIZE.log)")
 		size  = flag.String("size", "100MB", "output size: 100MB, 1GB, ...")
-		from  = flag.String("from", "", "comma-separated logs to take events from (default: testdata/file/audit.log and its backups, else testdata/stdout/kube-apiserver.log, else source/testdata/sample.log)")
+		from  = flag.String("from", "", "comma-separated logs to take events from (default: testdata/file/audit.log and its backups, else testdata/stdout/kube-apiserver.log, else testdata/sample.log)")
 		seed  = flag.Uint64("seed", 1, "random seed (same seed, same log)")
 		check = flag.String("check", "", "load this log through package source and report instead of generating")
 		verb  = flag.String("verb", "delete", "with -check: also count requests and events with this verb")
@@ -87,7 +87,7 @@ func defaultSources() []string {
 		b, _ := source.Backups(live)
 		return append(b, live)
 	}
-	for _, p := range []string{filepath.Join("testdata", "stdout", "kube-apiserver.log"), filepath.Join("source", "testdata", "sample.log")} {
+	for _, p := range []string{filepath.Join("testdata", "stdout", "kube-apiserver.log"), filepath.Join("testdata", "sample.log")} {
 		if _, err := os.Stat(p); err == nil {
 			return []string{p}
 		}
