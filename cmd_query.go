@@ -384,7 +384,7 @@ func printTopCounts(w *bufio.Writer, counts map[string]int, total int) {
 	for _, r := range rows {
 		v := r.k
 		if v == "" {
-			v = "<none>"
+			v = "(none)" // as the table shows it
 		}
 		fmt.Fprintf(w, "%*d  %s\n", width, r.n, sanitize(v))
 	}

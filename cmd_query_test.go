@@ -103,7 +103,7 @@ func TestQueryTopUserMatchesRequestsPerUser(t *testing.T) {
 		if i := strings.Index(user, " (as "); i >= 0 {
 			user = user[:i] // the ground truth counts the acting user
 		}
-		if user == "<none>" {
+		if user == "(none)" {
 			user = ""
 		}
 		got[user] += n

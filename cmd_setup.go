@@ -146,8 +146,12 @@ func runSetupCmd(args []string, ios *IO) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := setup.Run(ctx, opts); err != nil {
-		if ctx.Err() != nil {
+		var setting *setup.SettingError
+		switch {
+		case ctx.Err() != nil:
 			return &exitError{code: exitCancelled, msg: "setup: " + err.Error()}
+		case errors.As(err, &setting):
+			return &exitError{code: exitUsage, msg: "setup: " + err.Error()}
 		}
 		return &exitError{code: exitFailed, msg: "setup: " + err.Error()}
 	}

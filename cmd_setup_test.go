@@ -80,7 +80,7 @@ func TestSetupCommand(t *testing.T) {
 	if code, _, errOut := runSetup("--root", root, "--mode", "syslog", "--yes"); code != 2 || !strings.Contains(errOut, "use file or stdout") {
 		t.Errorf("bad mode: code %d %q", code, errOut)
 	}
-	if code, _, errOut := runSetup("--root", root, "--yes", "--no-wait", "--policy", "nonesuch"); code != exitFailed || !strings.Contains(errOut, "no such preset") {
+	if code, _, errOut := runSetup("--root", root, "--yes", "--no-wait", "--policy", "nonesuch"); code != exitUsage || !strings.Contains(errOut, "no such preset") {
 		t.Errorf("bad policy: code %d %q", code, errOut)
 	}
 	if code, out, errOut := runSetup("--root", root, "--yes", "--no-wait"); code != 0 || !strings.Contains(out, "backup: ") {

@@ -261,6 +261,13 @@ func Prefill(o *Options) error {
 	return nil
 }
 
+// SettingError is a setting (a flag, a form value) that cannot be used:
+// nothing was done, and the message says what to choose instead.
+type SettingError struct{ Err error }
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }
+
 // MakePlan reads the node's manifest and policy and computes the change.
 func MakePlan(o *Options) (*Plan, error) {
 	if err := o.preflight(); err != nil {
@@ -279,17 +286,17 @@ func MakePlan(o *Options) (*Plan, error) {
 	st := readCurrent(o, m)
 	cfg, policy := o.resolve(st)
 	if cfg.Mode != "file" && cfg.Mode != "stdout" {
-		return nil, fmt.Errorf("--mode %q: want file or stdout", cfg.Mode)
+		return nil, &SettingError{fmt.Errorf("--mode %q: want file or stdout", cfg.Mode)}
 	}
 	if cfg.LogPath == "-" || cfg.LogPath == "/dev/stdout" {
-		return nil, errors.New("--log-path: for stdout use --mode stdout (never /dev/stdout: the rotator would rotate it away)")
+		return nil, &SettingError{errors.New("--log-path: for stdout use --mode stdout (never /dev/stdout: the rotator would rotate it away)")}
 	}
 	if !filepath.IsAbs(cfg.LogPath) || !filepath.IsAbs(cfg.PolicyPath) {
-		return nil, errors.New("--log-path and --policy-path must be absolute paths on the node")
+		return nil, &SettingError{errors.New("--log-path and --policy-path must be absolute paths on the node")}
 	}
 	fromFlag := map[string]bool{"log-path": o.LogPath != "", "policy-path": o.PolicyPath != ""}
 	if err := checkPaths(o.Root, m, cfg, st.logPath, fromFlag); err != nil {
-		return nil, err
+		return nil, &SettingError{err}
 	}
 	p.Cfg = cfg
 	if p.Version != "" {
@@ -323,7 +330,7 @@ func MakePlan(o *Options) (*Plan, error) {
 			"2019 recipe: --feature-gates=AdvancedAuditing=%s; the gate was removed and an unknown gate stops the apiserver. Fix: setup removes it", v))
 	}
 	if p.NewPolicy, p.PolicyAbout, err = choosePolicy(policy, st.policy); err != nil {
-		return nil, err
+		return nil, &SettingError{err}
 	}
 	warning, err := ValidatePolicy(p.NewPolicy)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -97,6 +98,9 @@ func waitRestart(ctx context.Context, o *Options, before string) error {
 		case <-ctx.Done():
 			if o.ErrTTY {
 				fmt.Fprintln(o.Err)
+			}
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("stopped while waiting for the apiserver (after %s; it was: %s)", elapsed, lastErr)
 			}
 			return fmt.Errorf("the apiserver was not ready within %s (%s)", o.Timeout, lastErr)
 		case <-time.After(o.Interval):
