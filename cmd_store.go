@@ -145,6 +145,19 @@ func (f *followLines) close() {
 	f.cur.Close()
 }
 
+// pageEvents is about how many events one page of a big answer holds:
+// kauditui reads them well within the store's 30 s for a query.
+const pageEvents = 200_000
+
+// read asks the store for the events of q: a filter that selects requests
+// in one query, every event of the streams (and since=) in pages of time.
+func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store) (*source.StoreLines, error) {
+	if q.Narrow() {
+		return st.Lines(ctx, q.Query(st.Streams()))
+	}
+	return st.Paged(ctx, q.Filter(st.Streams()), filter.EventPipes, pageEvents)
+}
+
 // pending reports whether the query must go to the store first: --store
 // (or a flag of its own) is given and its answer is not read yet.
 func (s *storeFlags) pending() bool {
@@ -169,7 +182,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 		return nil
 	}
 	asked := time.Now()
-	lines, err := st.Lines(ctx, q.Query(st.Streams()))
+	lines, err := s.read(ctx, q, st)
 	if err != nil {
 		return &exitError{code: 2, msg: "query: " + err.Error()}
 	}
@@ -222,7 +235,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		return &exitError{code: 0}
 	}
 	asked := time.Now()
-	lines, err := st.Lines(ctx, q.Query(st.Streams()))
+	lines, err := s.read(ctx, q, st)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -568,4 +569,44 @@ func TestStoreSelectsWhatTheMatcherSelects(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d terms: the store sends exactly the matching requests", exact, len(storeTerms))
+}
+
+// A big answer comes in pages of time, each a query of its own: together
+// they are the whole answer, each event once.
+func TestStorePagesABigAnswer(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	st, err := source.OpenStore(source.StoreOptions{URL: vl.url(), Cluster: []string{"c1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := filter.TranslateLogsQL("", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(l *source.StoreLines) []string {
+		t.Helper()
+		b, err := io.ReadAll(l)
+		if err != nil || l.Err() != nil {
+			t.Fatalf("%v %v", err, l.Err())
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		slices.Sort(lines)
+		return lines
+	}
+	whole, err := st.Lines(context.Background(), q.Query(st.Streams()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := read(whole)
+	paged, err := st.Paged(context.Background(), q.Filter(st.Streams()), filter.EventPipes, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := read(paged)
+	if paged.Queries() < 5 {
+		t.Errorf("%d events in %d pages, want at least 5 of at most about 500", len(got), paged.Queries())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages hold %d lines, the whole answer %d", len(got), len(want))
+	}
 }

@@ -174,10 +174,21 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 	return true
 }
 
+// EventPipes end a query of event lines: in time order, the line alone.
+const EventPipes = " | sort by (_time) | fields _msg"
+
 // Query is the whole LogsQL query: streams (a stream filter such as
-// {cluster="c1"}, or ""), then the filters, then the pipes that return the
-// event lines in time order.
+// {cluster="c1"}, or ""), then the filters, then EventPipes.
 func (q *LogsQL) Query(streams string) string {
+	return q.Filter(streams) + EventPipes
+}
+
+// Narrow reports whether the filter selects requests (field terms or bare
+// words) rather than every event of the streams and time.
+func (q *LogsQL) Narrow() bool { return len(q.Stage)+len(q.Words) > 0 }
+
+// Filter is Query without its pipes.
+func (q *LogsQL) Filter(streams string) string {
 	var common []string
 	if streams != "" {
 		common = append(common, streams)
@@ -195,7 +206,7 @@ func (q *LogsQL) Query(streams string) string {
 	for _, w := range q.Words {
 		outer = append(outer, "auditID:in("+strings.Join(append(append([]string(nil), common...), w), " ")+" | fields auditID)")
 	}
-	return strings.Join(outer, " ") + " | sort by (_time) | fields _msg"
+	return strings.Join(outer, " ")
 }
 
 // AuditEvents is the LogsQL filter of audit events.

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -130,9 +131,46 @@ func (s *Store) Lines(ctx context.Context, query string) (*StoreLines, error) {
 	if err != nil {
 		return nil, err
 	}
-	sl := &StoreLines{store: s, body: resp.Body, start: time.Now()}
+	sl := &StoreLines{store: s, body: resp.Body, start: time.Now(), queries: 1}
 	sl.counted = &storeCounter{r: resp.Body, n: &sl.bytes}
 	sl.br = bufio.NewReaderSize(sl.counted, 1<<20)
+	return sl, nil
+}
+
+// Paged is Lines for filter (a query without pipes) followed by pipes, in
+// windows of time of about pageEvents events each, asked for one after
+// another: a big answer is read in parts that each end well within the
+// store's time limit for a query (-search.maxQueryDuration, 30 s by
+// default), which counts while kauditui reads. It costs one count first.
+func (s *Store) Paged(ctx context.Context, filter, pipes string, pageEvents int64) (*StoreLines, error) {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {filter + " | stats count() as n, min(_time) as lo, max(_time) as hi"}})
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if err != nil {
+		return nil, s.broken(err)
+	}
+	r := gjson.ParseBytes(b)
+	n := r.Get("n").Int()
+	lo, errLo := time.Parse(time.RFC3339Nano, r.Get("lo").String())
+	hi, errHi := time.Parse(time.RFC3339Nano, r.Get("hi").String())
+	if n <= pageEvents || pageEvents <= 0 || errLo != nil || errHi != nil || !hi.After(lo) {
+		return s.Lines(ctx, filter+pipes)
+	}
+	pages := int((n + pageEvents - 1) / pageEvents)
+	step := max(hi.Sub(lo)/time.Duration(pages), time.Microsecond)
+	var queries []string
+	for from := lo; !from.After(hi); from = from.Add(step) {
+		window := "_time:[" + from.UTC().Format(time.RFC3339Nano) + ", " + from.Add(step).UTC().Format(time.RFC3339Nano) + ")"
+		queries = append(queries, filter+" "+window+pipes)
+	}
+	sl, err := s.Lines(ctx, queries[0])
+	if err != nil {
+		return nil, err
+	}
+	sl.ctx, sl.pages = ctx, queries[1:]
 	return sl, nil
 }
 
@@ -246,7 +284,17 @@ type StoreLines struct {
 	start   time.Time
 	err     error // io.EOF once the answer ended, however
 	failed  error // why it ended early, or nil
+
+	ctx     context.Context // of a Paged answer
+	pages   []string        // the queries of the windows still to read
+	mu      sync.Mutex      // body and closed, for Close from another goroutine
+	closed  bool
+	queries int // answers asked for so far (the pages of a Paged answer)
 }
+
+// Queries is how many answers were asked for: more than one for the pages
+// of a big Paged answer. Call it once reading is done.
+func (l *StoreLines) Queries() int { return l.queries }
 
 // Read gives the _msg of each answer line, each followed by a newline.
 func (l *StoreLines) Read(p []byte) (int, error) {
@@ -275,7 +323,9 @@ func (l *StoreLines) Read(p []byte) (int, error) {
 				l.events.Add(1)
 			}
 		}
-		if l.err == nil && err == io.EOF {
+		if l.err == nil && err == io.EOF && len(l.pages) > 0 {
+			l.nextPage()
+		} else if l.err == nil && err == io.EOF {
 			l.err = io.EOF
 		} else if l.err == nil && err != nil {
 			l.fail(netReason(err))
@@ -284,6 +334,30 @@ func (l *StoreLines) Read(p []byte) (int, error) {
 	n := copy(p, l.pending)
 	l.pending = l.pending[n:]
 	return n, nil
+}
+
+// nextPage asks for the next window of a Paged answer.
+func (l *StoreLines) nextPage() {
+	q := l.pages[0]
+	l.pages = l.pages[1:]
+	resp, err := l.store.post(l.ctx, "/select/logsql/query", url.Values{"query": {q}})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		if err == nil {
+			resp.Body.Close()
+		}
+		l.err = io.EOF
+	case err != nil:
+		l.fail(err.Error())
+	default:
+		l.queries++
+		l.body.Close()
+		l.body = resp.Body
+		l.counted = &storeCounter{r: resp.Body, n: &l.bytes}
+		l.br.Reset(l.counted)
+	}
 }
 
 // fail ends the answer early: the loader sees its end (the lines read
@@ -296,8 +370,13 @@ func (l *StoreLines) fail(why string) {
 // Err is why the answer ended early, or nil once it was read whole.
 func (l *StoreLines) Err() error { return l.failed }
 
-// Close ends the answer.
-func (l *StoreLines) Close() error { return l.body.Close() }
+// Close ends the answer; it may be called while another goroutine reads.
+func (l *StoreLines) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	return l.body.Close()
+}
 
 // Stats are what the answer cost: events read, bytes transferred (as sent,
 // compressed or not), events without the original line, time since the query.
