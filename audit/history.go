@@ -33,7 +33,8 @@ type FieldChange struct {
 // History is every write of one object found in the log, oldest first.
 type History struct {
 	Changes []Change
-	// Deleted is the last successful delete, or nil.
+	// Deleted is the last successful delete, or nil (also when the object
+	// was created again after it).
 	Deleted *Request
 	// LastState is the object as last known before the delete (or now):
 	// indented JSON without managedFields, resourceVersion, generation and
@@ -71,6 +72,7 @@ func IsHistoryWrite(r *Request) bool {
 func BuildHistory(reqs []*Request, raw func(Ref) ([]byte, error)) History {
 	var h History
 	var prev map[string]any // the object after the last write, cleaned; nil: unknown
+	var beforeDelete map[string]any
 	for _, r := range reqs {
 		if !IsHistoryWrite(r) {
 			continue
@@ -81,12 +83,16 @@ func BuildHistory(reqs []*Request, raw func(Ref) ([]byte, error)) History {
 			c.Patch = compactJSON(req.Raw)
 		}
 		ok := r.Code >= 200 && r.Code < 300
+		if ok && r.Verb == "create" {
+			h.Deleted = nil // it exists again
+		}
 		switch {
 		case !ok:
 			c.NoDiff = "failed: nothing changed"
 		case r.Verb == "delete":
 			h.Deleted = r
 			c.NoDiff = "deleted"
+			beforeDelete, prev = prev, nil // a create after it starts afresh
 		case level == "Metadata" || level == "" || !req.Exists() && !resp.Exists():
 			h.Bodiless++
 			c.NoDiff = "level " + orNone(level) + ": no body logged, so no diff"
@@ -105,8 +111,12 @@ func BuildHistory(reqs []*Request, raw func(Ref) ([]byte, error)) History {
 		}
 		h.Changes = append(h.Changes, c)
 	}
-	if prev != nil {
-		b, _ := json.MarshalIndent(prev, "", "  ")
+	last := prev
+	if h.Deleted != nil {
+		last = beforeDelete
+	}
+	if last != nil {
+		b, _ := json.MarshalIndent(last, "", "  ")
 		h.LastState = string(b)
 	}
 	return h
