@@ -4,6 +4,7 @@ package main
 // real kube-apiserver's log; expected.json says what hack/gen-answers.sh did).
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -329,5 +330,23 @@ func TestQueryRBAC(t *testing.T) {
 	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "code=403"}})
 	if r.code != 1 || !strings.Contains(r.stderr, "narrow to one with user=NAME") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("--rbac code=403 (two users): exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// A command is chosen by whoever execs: an escape sequence or a bidi
+// override in it reaches the terminal escaped, in --exec as in the explorer.
+func TestQueryExecHostileCommand(t *testing.T) {
+	r := &audit.Request{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: "shop", Name: "debug", Code: 101,
+		User: "mallory", RequestURI: "/api/v1/namespaces/shop/pods/debug/exec?command=sh&command=-c&command=%1B%5B2J%E2%80%AEecho+hi%C2%9B31m"}
+	var out bytes.Buffer
+	w := bufio.NewWriter(&out)
+	printExec(w, []*audit.Request{r}, nil)
+	w.Flush()
+	s := out.String()
+	if strings.ContainsAny(s, "\x1b\u202e\u009b") {
+		t.Fatalf("--exec prints a control character raw: %q", s)
+	}
+	if !strings.Contains(s, `sh -c "`) || !strings.Contains(s, "echo hi") {
+		t.Errorf("--exec lost the command: %q", s)
 	}
 }
