@@ -109,7 +109,9 @@ func (f *followLines) Read(p []byte) (int, error) {
 		}
 		failed := f.cur.Err()
 		if failed != nil && !f.tailing {
-			return 0, failed // the history is incomplete: say so, as without --follow
+			// The history is incomplete: stop, and the caller says so
+			// (the answer's Err), as without --follow.
+			return 0, io.EOF
 		}
 		wait := time.Duration(0)
 		if failed != nil {
@@ -250,7 +252,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		var fctx context.Context
 		fctx, s.cancel = context.WithCancel(ctx)
 		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn}
-		io.In = &warnAtEnd{follow: s.follow, warn: warn}
+		io.In = &warnAtEnd{lines: lines, follow: s.follow, warn: warn}
 	}
 	o.IO = &io
 	o.Sources = []string{"-"}
@@ -289,23 +291,20 @@ func (s *storeFlags) sourceNames(names []string) []string {
 
 // warnAtEnd says, once the answer ends, why it ended early.
 type warnAtEnd struct {
-	lines  *source.StoreLines
-	follow *followLines // instead of lines
+	lines  *source.StoreLines // the answer (the history, when following)
+	follow *followLines       // read instead of lines when following
 	warn   func(string)
 	done   bool
 }
 
 func (w *warnAtEnd) Read(p []byte) (int, error) {
+	var n int
+	var err error
 	if w.follow != nil {
-		n, err := w.follow.Read(p)
-		if err != nil && err != io.EOF && !w.done {
-			w.done = true
-			w.warn(err.Error())
-			return n, io.EOF
-		}
-		return n, err
+		n, err = w.follow.Read(p)
+	} else {
+		n, err = w.lines.Read(p)
 	}
-	n, err := w.lines.Read(p)
 	if err != nil && !w.done {
 		w.done = true
 		if f := w.lines.Err(); f != nil {
