@@ -57,10 +57,10 @@ Flags:
 
 var topFields = []string{"user", "verb", "resource", "code", "agent", "ns", "cred"}
 
-func runQueryCmd(args []string, io *IO) error {
-	opts := &queryOptions{IO: io, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+func runQueryCmd(args []string, ios *IO) error {
+	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
-	fs.SetOutput(io.Err)
+	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
 	fs.StringVarP(&opts.Output, "output", "o", "table", "output format: table, wide, json (raw events, one per line) or klog (apiserver log lines)")
 	fs.BoolVar(&opts.Count, "count", false, "print only the number of matching requests")
@@ -73,7 +73,7 @@ func runQueryCmd(args []string, io *IO) error {
 	opts.Creds.register(fs)
 	opts.Answers.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(io.Err, queryUsage)
+		fmt.Fprint(ios.Err, queryUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
