@@ -32,6 +32,7 @@ type exploreOptions struct {
 	Pods    podFlags
 	Nodes   nodeFlags
 	Store   storeFlags
+	Creds   credFlags
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
@@ -58,6 +59,7 @@ func runExploreCmd(args []string, ios *IO) error {
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
+	opts.Creds.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(ios.Err, exploreUsage)
 		fs.PrintDefaults()
@@ -91,6 +93,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		o.Sources = paths
 	}
 	progress := &ui.Progress{}
+	o.Creds.apply(progress.Warn)
 	getenv := o.IO.Getenv
 	if getenv == nil {
 		getenv = os.Getenv

@@ -27,6 +27,7 @@ const (
 	ColLatency
 	ColSourceIP
 	ColAgent
+	ColCred
 	ColAuditID
 )
 
@@ -54,7 +55,8 @@ const (
 )
 
 // Columns lists the columns of a request list with its time column sized
-// for layout; wide adds source IP, agent and auditID.
+// for layout; wide adds source IP, agent, auditID and the credential (which
+// certificate or token the request came with).
 func Columns(layout string, wide bool) []Column {
 	tw := len(layout)
 	cols := []Column{
@@ -70,6 +72,7 @@ func Columns(layout string, wide bool) []Column {
 		cols = append(cols,
 			Column{ID: ColSourceIP, Title: "SOURCE-IP", Wide: true, Min: 9, Max: 15, Want: 15, Drop: 3},
 			Column{ID: ColAgent, Title: "AGENT", Wide: true, Min: 10, Max: 60, Want: 48, Flex: 2, Drop: 2},
+			Column{ID: ColCred, Title: "CRED", Wide: true, Min: 8, Max: 36, Want: 32, Flex: 1, Drop: 5},
 			Column{ID: ColAuditID, Title: "AUDIT-ID", Wide: true, Min: 36, Max: 36, Want: 36, Drop: 4})
 	}
 	return cols
@@ -153,6 +156,8 @@ func Cells(r *audit.Request, cols []Column, layout string, dst []Cell) {
 			cell = Cell{Text: Sanitize(r.UserAgent), Kind: Muted}
 		case ColAuditID:
 			cell = Cell{Text: Sanitize(r.AuditID), Kind: Muted}
+		case ColCred:
+			cell = Cell{Text: Sanitize(r.Credential()), Kind: Muted}
 		}
 		dst[i] = cell
 	}

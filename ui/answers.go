@@ -100,7 +100,7 @@ func (p *AnswersPage) ShortHelp() []KeyHelp {
 	case p.prompting:
 		return ShortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
-		return ShortHelp(k.Open, historyKey, rbacKey, k.AnswersMenu)
+		return ShortHelp(k.Open, k.AnswersHistory, k.AnswersRBAC, k.AnswersMenu)
 	}
 	return ShortHelp(k.AnswersChoose, k.AnswersResults)
 }
@@ -146,11 +146,11 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 					r := p.result.matches[p.resultAt]
 					return p, func() tea.Msg { return OpenRequestMsg{Req: r} }
 				}
-			case key.Matches(msg, historyKey):
+			case key.Matches(msg, p.env.Keys.AnswersHistory):
 				if p.resultAt < len(p.result.matches) {
 					return p, p.historyOf(p.result.matches[p.resultAt])
 				}
-			case key.Matches(msg, rbacKey):
+			case key.Matches(msg, p.env.Keys.AnswersRBAC):
 				if p.resultAt < len(p.result.matches) {
 					h, err := newRBACScreen(p.env, p.all, p.read, p.result.matches[p.resultAt])
 					if err != nil {

@@ -351,6 +351,9 @@ func (p *DetailPage) buildHeader() {
 		Sanitize(r.Stage), Sanitize(r.Level))
 	field("User", actor)
 	field("Groups", Sanitize(strings.Join(r.Groups, ", ")))
+	if c := r.Credential(); c != "" {
+		field("Cred", Sanitize(c))
+	}
 	if len(r.ImpersonatedGroups) > 0 {
 		field("As groups", Sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
 	}
@@ -365,6 +368,9 @@ func (p *DetailPage) buildHeader() {
 			ds = st.Forbid
 		}
 		field("Authz", ds.Render(Sanitize(r.Decision)), Sanitize(r.Reason))
+	}
+	if r.Code == 403 {
+		field("Missing", Sanitize(audit.PermissionOf(r).String()))
 	}
 	if r.SharedID {
 		field("Audit ID", Sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))

@@ -132,9 +132,6 @@ func HistoryFilter(resource, ns, name string) (string, error) {
 	return filter.With(expr, "name", name, false), nil
 }
 
-// historyKey opens the history of the selected result's object (Answers).
-var historyKey = key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history of this object"))
-
 // historyScreen is a text in front of the Answers page: an object's
 // history (HistoryText) or a user's RBAC (RBACText), coloured, wrapped,
 // scrolled with the usual keys; esc goes back to the answers, enter shows

@@ -67,6 +67,8 @@ type KeyMap struct {
 	AnswersChoose  key.Binding
 	AnswersResults key.Binding // into the answer's result list
 	AnswersMenu    key.Binding // back to the menu
+	AnswersHistory key.Binding // the history of the selected result's object
+	AnswersRBAC    key.Binding // the RBAC the selected result's user needs
 	KlogSearch     key.Binding // "/" on the apiserver-log page edits its own text filter
 	KlogOther      key.Binding
 	KlogSeverity   key.Binding
@@ -131,6 +133,8 @@ func DefaultKeyMap() *KeyMap {
 		AnswersChoose:  b([]string{"enter"}, "enter", "ask (set filter and view)"),
 		AnswersResults: b([]string{"l", "right"}, "→/l", "into the matching requests"),
 		AnswersMenu:    b([]string{"h", "left"}, "←/h", "back to the questions"),
+		AnswersHistory: b([]string{"H"}, "H", "history of this object"),
+		AnswersRBAC:    b([]string{"R"}, "R", "RBAC for this user"),
 		KlogSearch:     b([]string{"/"}, "/", "filter the log text"),
 		KlogOther:      b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
 		KlogSeverity:   b([]string{"s"}, "s", "all / warnings+ / errors only"),
@@ -158,7 +162,7 @@ func (k *KeyMap) Groups() []KeyGroup {
 		// Page-specific bindings: summary, answers, klog
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
-		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
+		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu, k.AnswersHistory, k.AnswersRBAC}},
 		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow}},
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
-
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
 )
@@ -35,9 +33,6 @@ func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.R
 	return &historyScreen{env: env, lines: lines, expr: filter.With("", "user", id, false),
 		back: "this user's requests on the Requests page"}, nil
 }
-
-// rbacKey opens the least-privilege RBAC of the selected result's user.
-var rbacKey = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "RBAC for this user"))
 
 // RBACIdentity is who RBAC checked a request as: the impersonated user when
 // there is one, else the user.
