@@ -1,6 +1,6 @@
 package main
 
-// The answers of issue 13 through `kauditui query`, on testdata/answers/ (a
+// The answers (what changed, which admin, exec, why denied) through `kauditui query`, on testdata/answers/ (a
 // real kube-apiserver's log; expected.json says what hack/gen-answers.sh did).
 
 import (

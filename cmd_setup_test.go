@@ -105,7 +105,7 @@ func TestSetupCommand(t *testing.T) {
 }
 
 // kauditui with no SOURCE reads the log path with setup's flag reader: the
-// two-item form, flags in args, the last one winning (issue 10).
+// two-item form, flags in args, the last one winning.
 func TestSetupFlagReaderFindsTheAuditLog(t *testing.T) {
 	kubeadm, err := os.ReadFile(filepath.Join("testdata", "kubeadm", "kube-apiserver.yaml"))
 	if err != nil {

@@ -46,11 +46,11 @@ func lowerKeys(names map[string]string) *map[string]string {
 	return &m
 }
 
-// CredentialLabel says which credential an id names, for people: the
+// credentialLabel says which credential an id names, for people: the
 // kubeconfig a certificate fingerprint belongs to, "unknown certificate
 // <short fingerprint>", "token <short id>" for a service-account token, or
 // the id itself. The id comes from the log: sanitise the label before drawing.
-func CredentialLabel(id string) string {
+func credentialLabel(id string) string {
 	switch {
 	case id == "":
 		return ""
@@ -69,7 +69,7 @@ func CredentialLabel(id string) string {
 }
 
 // Credential is CredentialLabel of the request's credential id.
-func (r *Request) Credential() string { return CredentialLabel(r.CredentialID) }
+func (r *Request) Credential() string { return credentialLabel(r.CredentialID) }
 
 // short is the first 12 characters: enough to tell certificates apart.
 func short(s string) string {

@@ -53,11 +53,11 @@ func TestCredentialFromRealLog(t *testing.T) {
 		if id == known {
 			want = "admin.conf on this node"
 		}
-		if got := CredentialLabel(id); got != want {
+		if got := credentialLabel(id); got != want {
 			t.Errorf("CredentialLabel(%s) = %q, want %q", id, got, want)
 		}
 	}
-	if got, want := CredentialLabel(token), "token "+token[4:16]; got != want {
+	if got, want := credentialLabel(token), "token "+token[4:16]; got != want {
 		t.Errorf("CredentialLabel(%s) = %q, want %q", token, got, want)
 	}
 }
@@ -93,7 +93,7 @@ func TestCredentialLoaderOnFirstUse(t *testing.T) {
 	})
 	t.Cleanup(func() { SetCredentialLoader(nil); SetCredentialNames(nil) })
 	for range 3 {
-		if got := CredentialLabel("X509SHA256=ab12"); got != "admin.conf on this node" {
+		if got := credentialLabel("X509SHA256=ab12"); got != "admin.conf on this node" {
 			t.Fatalf("label %q", got)
 		}
 	}

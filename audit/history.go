@@ -11,28 +11,28 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Change is one write (create, update, patch, delete) of an object, and what
+// change is one write (create, update, patch, delete) of an object, and what
 // it changed as far as the log tells.
-type Change struct {
+type change struct {
 	Req *Request
 	// Patch is the body of a patch as sent (compact JSON): a JSON patch is
 	// an array, a merge or strategic merge patch an object.
 	Patch string
 	// Diff is what changed from the version before, field by field; nil
 	// with NoDiff set when the log cannot tell.
-	Diff   []FieldChange
+	Diff   []fieldChange
 	NoDiff string
 }
 
-// FieldChange is one field of an object that a write changed.
-type FieldChange struct {
+// fieldChange is one field of an object that a write changed.
+type fieldChange struct {
 	Path     string // spec.template.spec.containers[web].image
 	Old, New string // JSON values; Old "" when added, New "" when removed
 }
 
 // History is every write of one object found in the log, oldest first.
 type History struct {
-	Changes []Change
+	Changes []change
 	// Deleted is the last successful delete, or nil (also when the object
 	// was created again after it).
 	Deleted *Request
@@ -54,10 +54,10 @@ var historyNoise = []string{"deployment.kubernetes.io/revision", "kubectl.kubern
 // metadata (status is the controllers' noise) or are no write of it at all.
 var historySkip = []string{"status", "exec", "attach", "portforward", "proxy", "log", "token"}
 
-// IsHistoryWrite reports whether r is a write that belongs in an object's
+// isHistoryWrite reports whether r is a write that belongs in an object's
 // history: create, update, patch or delete of it or of a subresource that
 // changes it (scale, ephemeralcontainers, ...), not of its status.
-func IsHistoryWrite(r *Request) bool {
+func isHistoryWrite(r *Request) bool {
 	switch r.Verb {
 	case "create", "update", "patch", "delete":
 	default:
@@ -74,10 +74,10 @@ func BuildHistory(reqs []*Request, raw func(Ref) ([]byte, error)) History {
 	var prev map[string]any // the object after the last write, cleaned; nil: unknown
 	var beforeDelete map[string]any
 	for _, r := range reqs {
-		if !IsHistoryWrite(r) {
+		if !isHistoryWrite(r) {
 			continue
 		}
-		c := Change{Req: r}
+		c := change{Req: r}
 		req, resp, level := bodies(r, raw)
 		if r.Verb == "patch" && req.Exists() {
 			c.Patch = compactJSON(req.Raw)
@@ -222,17 +222,17 @@ func compactJSON(raw string) string {
 }
 
 // diffObjects lists the leaves that differ between two versions, in path order.
-func diffObjects(a, b map[string]any) []FieldChange {
+func diffObjects(a, b map[string]any) []fieldChange {
 	fa, fb := map[string]string{}, map[string]string{}
 	var order []string
 	if a != nil {
 		flatten("", a, fa, nil)
 	}
 	flatten("", b, fb, &order)
-	var out []FieldChange
+	var out []fieldChange
 	for _, p := range order {
 		if fa[p] != fb[p] {
-			out = append(out, FieldChange{Path: p, Old: fa[p], New: fb[p]})
+			out = append(out, fieldChange{Path: p, Old: fa[p], New: fb[p]})
 		}
 	}
 	var gone []string
@@ -243,7 +243,7 @@ func diffObjects(a, b map[string]any) []FieldChange {
 	}
 	slices.Sort(gone)
 	for _, p := range gone {
-		out = append(out, FieldChange{Path: p, Old: fa[p]})
+		out = append(out, fieldChange{Path: p, Old: fa[p]})
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func TestHistoryFailedWriteAndRecreate(t *testing.T) {
 	if c := h.Changes[1]; c.NoDiff != "failed: nothing changed" || c.Patch != `{"data":{"mode":"red"}}` {
 		t.Errorf("the denied patch: %+v", c)
 	}
-	if d := h.Changes[2].Diff; len(d) != 1 || d[0] != (FieldChange{Path: "data.mode", Old: `"blue"`, New: `"green"`}) {
+	if d := h.Changes[2].Diff; len(d) != 1 || d[0] != (fieldChange{Path: "data.mode", Old: `"blue"`, New: `"green"`}) {
 		t.Errorf("the update's diff (the denied patch changed nothing; resourceVersion is noise): %+v", d)
 	}
 	if !strings.Contains(h.LastState, `"mode": "green"`) || strings.Contains(h.LastState, "managedFields") {

@@ -80,20 +80,20 @@ func nameable(verb, resource string) bool {
 // and since 1.35 also need create (kubernetes#134577); grant both.
 var connectSubs = []string{"pods/exec", "pods/attach", "pods/portforward"}
 
-// Subject is who a binding binds: a User, or a ServiceAccount for the
+// subject is who a binding binds: a User, or a ServiceAccount for the
 // usernames system:serviceaccount:NAMESPACE:NAME.
-type Subject struct {
+type subject struct {
 	Kind, Name, Namespace string
 }
 
 // SubjectOf is the RBAC subject of a username.
-func SubjectOf(user string) Subject {
+func SubjectOf(user string) subject {
 	if rest, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
 		if ns, name, ok := strings.Cut(rest, ":"); ok {
-			return Subject{Kind: "ServiceAccount", Name: name, Namespace: ns}
+			return subject{Kind: "ServiceAccount", Name: name, Namespace: ns}
 		}
 	}
-	return Subject{Kind: "User", Name: user}
+	return subject{Kind: "User", Name: user}
 }
 
 // ruleKey groups permissions into one rule.
@@ -112,7 +112,7 @@ type rule struct {
 // Requests that name their object are limited to resourceNames; create,
 // list, watch and deletecollection cannot be (see nameable).
 // impersonated are the users the subject acted as (impersonate on users).
-func RoleYAML(subject Subject, name string, perms []Permission, impersonated []string) string {
+func RoleYAML(subject subject, name string, perms []Permission, impersonated []string) string {
 	rules := map[ruleKey]*rule{}
 	add := func(k ruleKey, verb, objName, url string) {
 		r := rules[k]

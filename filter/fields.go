@@ -10,8 +10,8 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-// FieldHelp describes one field of the language, for completion and help.
-type FieldHelp struct {
+// fieldHelp describes one field of the language, for completion and help.
+type fieldHelp struct {
 	Name    string   // canonical name, as String writes it
 	Aliases []string // other accepted names
 	Help    string   // one line
@@ -35,37 +35,37 @@ type term struct {
 	now    time.Time
 }
 
-func (t *term) fail(pos int, expected string) *SyntaxError {
-	return &SyntaxError{Term: t.text, Pos: pos, Expected: expected, index: t.index}
+func (t *term) fail(pos int, expected string) *syntaxError {
+	return &syntaxError{Term: t.text, Pos: pos, Expected: expected, index: t.index}
 }
 
 type fieldDef struct {
-	FieldHelp
+	fieldHelp
 	cost    int // rough cost of matching; cheap terms run first
-	compile func(t *term) (pred, *SyntaxError)
+	compile func(t *term) (pred, *syntaxError)
 }
 
 var fields = []fieldDef{
-	{FieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, 2, compileUser},
-	{FieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, 3, compileGroup},
-	{FieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, 1, strField(func(r *audit.Request) string { return r.Verb })},
-	{FieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, 2, compileResource},
-	{FieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, 2, strField(func(r *audit.Request) string { return r.Namespace })},
-	{FieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, 2, strField(func(r *audit.Request) string { return r.Name })},
-	{FieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, 0, compileCode},
-	{FieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, 1, compileStage},
-	{FieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, 1, compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse")},
-	{FieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, 4, compileIP},
-	{FieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, 3, strField(func(r *audit.Request) string { return r.UserAgent })},
-	{FieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, strField(func(r *audit.Request) string { return r.RequestURI })},
-	{FieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, 1, compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid")},
-	{FieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, 3, strField(func(r *audit.Request) string { return r.Reason })},
-	{FieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, 3, strField(func(r *audit.Request) string { return r.Message })},
-	{FieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, 2, strField(func(r *audit.Request) string { return r.AuditID })},
-	{FieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, 0, compileTime(true)},
-	{FieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, 0, compileTime(false)},
-	{FieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, 3, compileCred},
-	{FieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, 0, compileLatency},
+	{fieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, 2, compileUser},
+	{fieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, 3, compileGroup},
+	{fieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, 1, strField(func(r *audit.Request) string { return r.Verb })},
+	{fieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, 2, compileResource},
+	{fieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, 2, strField(func(r *audit.Request) string { return r.Namespace })},
+	{fieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, 2, strField(func(r *audit.Request) string { return r.Name })},
+	{fieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, 0, compileCode},
+	{fieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, 1, compileStage},
+	{fieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, 1, compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse")},
+	{fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, 4, compileIP},
+	{fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, 3, strField(func(r *audit.Request) string { return r.UserAgent })},
+	{fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, strField(func(r *audit.Request) string { return r.RequestURI })},
+	{fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, 1, compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid")},
+	{fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, 3, strField(func(r *audit.Request) string { return r.Reason })},
+	{fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, 3, strField(func(r *audit.Request) string { return r.Message })},
+	{fieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, 2, strField(func(r *audit.Request) string { return r.AuditID })},
+	{fieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, 0, compileTime(true)},
+	{fieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, 0, compileTime(false)},
+	{fieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, 3, compileCred},
+	{fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, 0, compileLatency},
 }
 
 var fieldByName = func() map[string]*fieldDef {
@@ -81,10 +81,10 @@ var fieldByName = func() map[string]*fieldDef {
 }()
 
 // Fields lists the fields of the language with one-line help.
-func Fields() []FieldHelp {
-	out := make([]FieldHelp, len(fields))
+func Fields() []fieldHelp {
+	out := make([]fieldHelp, len(fields))
 	for i, f := range fields {
-		out[i] = f.FieldHelp
+		out[i] = f.fieldHelp
 		out[i].Aliases = append([]string(nil), f.Aliases...)
 	}
 	return out
@@ -149,7 +149,7 @@ type strPred struct {
 func (p *strPred) match(r *audit.Request) bool { return anyOf(p.alts, p.get(r)) }
 
 // equalityOnly rejects <, <=, > and >= for fields that are not numbers.
-func equalityOnly(t *term) *SyntaxError {
+func equalityOnly(t *term) *syntaxError {
 	if t.op != "=" && t.op != "!=" {
 		return t.fail(t.opPos, "= or != (only code and latency compare with < and >)")
 	}
@@ -164,8 +164,8 @@ func globs(vs []value) []glob {
 	return gs
 }
 
-func strField(get func(*audit.Request) string) func(*term) (pred, *SyntaxError) {
-	return func(t *term) (pred, *SyntaxError) {
+func strField(get func(*audit.Request) string) func(*term) (pred, *syntaxError) {
+	return func(t *term) (pred, *syntaxError) {
 		if err := equalityOnly(t); err != nil {
 			return nil, err
 		}
@@ -175,8 +175,8 @@ func strField(get func(*audit.Request) string) func(*term) (pred, *SyntaxError) 
 
 // compileEnum is a string field with a closed set of values: a typo is an
 // error rather than a filter that silently matches nothing.
-func compileEnum(get func(*audit.Request) string, valid ...string) func(*term) (pred, *SyntaxError) {
-	return func(t *term) (pred, *SyntaxError) {
+func compileEnum(get func(*audit.Request) string, valid ...string) func(*term) (pred, *syntaxError) {
+	return func(t *term) (pred, *syntaxError) {
 		if err := equalityOnly(t); err != nil {
 			return nil, err
 		}
@@ -202,7 +202,7 @@ var stageAlias = map[string]string{
 	"complete": "ResponseComplete", "completed": "ResponseComplete",
 }
 
-func compileStage(t *term) (pred, *SyntaxError) {
+func compileStage(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (p *userPred) match(r *audit.Request) bool {
 	return anyOf(p.alts, r.User) || (r.ImpersonatedUser != "" && anyOf(p.alts, r.ImpersonatedUser))
 }
 
-func compileUser(t *term) (pred, *SyntaxError) {
+func compileUser(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (p *groupPred) match(r *audit.Request) bool {
 	return false
 }
 
-func compileGroup(t *term) (pred, *SyntaxError) {
+func compileGroup(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (p *credPred) match(r *audit.Request) bool {
 	return anyOf(p.alts, id) || anyOf(p.alts, bare) || anyOf(p.alts, r.Credential())
 }
 
-func compileCred(t *term) (pred, *SyntaxError) {
+func compileCred(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func splitSlash(v value) []value {
 	return parts
 }
 
-func compileResource(t *term) (pred, *SyntaxError) {
+func compileResource(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}
@@ -435,7 +435,7 @@ func cutCompare(s string) (op, rest string) {
 
 const codeExpected = "a status code like 404, 4xx or >=400"
 
-func compileCode(t *term) (pred, *SyntaxError) {
+func compileCode(t *term) (pred, *syntaxError) {
 	p := &codePred{}
 	if t.op != "=" && t.op != "!=" && len(t.values) > 1 {
 		return nil, t.fail(t.values[1].pos-1, "one value after "+t.op+" (commas only with = and !=)")
@@ -509,7 +509,7 @@ func (p *latencyPred) match(r *audit.Request) bool {
 	return p.lo <= d && d <= p.hi
 }
 
-func compileLatency(t *term) (pred, *SyntaxError) {
+func compileLatency(t *term) (pred, *syntaxError) {
 	const expected = "a comparison with a duration, like latency>1s or latency<=200ms"
 	if len(t.values) != 1 {
 		return nil, t.fail(t.values[1].pos-1, expected+" (one value)")
@@ -618,8 +618,8 @@ var timeLayouts = []string{
 	"2006-01-02",
 }
 
-func compileTime(since bool) func(*term) (pred, *SyntaxError) {
-	return func(t *term) (pred, *SyntaxError) {
+func compileTime(since bool) func(*term) (pred, *syntaxError) {
+	return func(t *term) (pred, *syntaxError) {
 		const expected = "a duration before now like 30m, 2h, 7d, or a time like 2026-11-26T10:00:00Z"
 		if t.op != "=" {
 			return nil, t.fail(t.opPos, "= (since and until take one time: since=2h)")
@@ -693,7 +693,7 @@ func (p *ipPred) match(r *audit.Request) bool {
 	return false
 }
 
-func compileIP(t *term) (pred, *SyntaxError) {
+func compileIP(t *term) (pred, *syntaxError) {
 	if err := equalityOnly(t); err != nil {
 		return nil, err
 	}

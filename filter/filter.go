@@ -59,7 +59,7 @@ func Parse(expr string, now time.Time) (*Filter, error) {
 	return f, nil
 }
 
-func parse(expr string, now time.Time) (*Filter, *SyntaxError) {
+func parse(expr string, now time.Time) (*Filter, *syntaxError) {
 	spans, err := splitTerms(expr)
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ type lexed struct {
 var operators = []string{"!=", ">=", "<=", "=", ">", "<"}
 
 // lexTerm splits one term into [!]field op values, or a [!]bare word.
-func lexTerm(expr string, sp span, index int) (*lexed, *SyntaxError) {
+func lexTerm(expr string, sp span, index int) (*lexed, *syntaxError) {
 	text := expr[sp.start:sp.end]
 	lt := &lexed{t: term{expr: expr, text: text, pos: sp.start, index: index}}
 	t, pt := &lt.t, &lt.p

@@ -255,7 +255,7 @@ var syntaxErrorTests = []struct {
 func TestSyntaxErrors(t *testing.T) {
 	for _, tt := range syntaxErrorTests {
 		_, err := Parse(tt.expr, time.Time{})
-		var se *SyntaxError
+		var se *syntaxError
 		if !errors.As(err, &se) {
 			t.Errorf("Parse(%q) = %v, want a *SyntaxError", tt.expr, err)
 			continue

@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr string) {
 		flt, err := Parse(expr, now)
 		if err != nil {
-			var se *SyntaxError
+			var se *syntaxError
 			if !errors.As(err, &se) {
 				t.Fatalf("Parse(%q) error %v is not a *SyntaxError", expr, err)
 			}

@@ -6,9 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// SyntaxError is a filter expression that does not parse. It names the term,
+// syntaxError is a filter expression that does not parse. It names the term,
 // where in the expression the problem is, and what was expected there.
-type SyntaxError struct {
+type syntaxError struct {
 	Term     string // the term as typed
 	Pos      int    // byte offset in the expression
 	Expected string // what would have been valid at Pos
@@ -18,7 +18,7 @@ type SyntaxError struct {
 }
 
 // Error is one line: filter: term 3 "code=4x5" at column 21: expected ...
-func (e *SyntaxError) Error() string {
+func (e *syntaxError) Error() string {
 	term := e.Term
 	if utf8.RuneCountInString(term) > 60 {
 		term = string([]rune(term)[:57]) + "..."
@@ -28,7 +28,7 @@ func (e *SyntaxError) Error() string {
 }
 
 // Column is the 1-based column, in characters, of Pos in the expression.
-func (e *SyntaxError) Column() int { return e.column }
+func (e *syntaxError) Column() int { return e.column }
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
@@ -40,8 +40,8 @@ type span struct {
 }
 
 // splitTerms cuts expr at unquoted whitespace. An unterminated quote is a
-// SyntaxError naming the term it opens in.
-func splitTerms(expr string) ([]span, *SyntaxError) {
+// syntaxError naming the term it opens in.
+func splitTerms(expr string) ([]span, *syntaxError) {
 	var spans []span
 	i := 0
 	for {
@@ -64,7 +64,7 @@ func splitTerms(expr string) ([]span, *SyntaxError) {
 					i++
 				}
 				if i >= len(expr) {
-					return spans, &SyntaxError{Term: expr[start:], Pos: q, index: len(spans) + 1,
+					return spans, &syntaxError{Term: expr[start:], Pos: q, index: len(spans) + 1,
 						Expected: `a closing " for the quote opened here`}
 				}
 			case '\'':
@@ -74,7 +74,7 @@ func splitTerms(expr string) ([]span, *SyntaxError) {
 					i++
 				}
 				if i >= len(expr) {
-					return spans, &SyntaxError{Term: expr[start:], Pos: q, index: len(spans) + 1,
+					return spans, &syntaxError{Term: expr[start:], Pos: q, index: len(spans) + 1,
 						Expected: `a closing ' for the quote opened here`}
 				}
 			}

@@ -13,28 +13,28 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-// ColumnID names a column of a request list.
-type ColumnID int
+// columnID names a column of a request list.
+type columnID int
 
 // The columns, in the order they are shown.
 const (
-	ColTime ColumnID = iota
-	ColUser
+	colTime columnID = iota
+	colUser
 	ColVerb
-	ColResource
-	ColTarget
-	ColCode
-	ColLatency
-	ColSourceIP
-	ColAgent
-	ColCred
-	ColAuditID
+	colResource
+	colTarget
+	colCode
+	colLatency
+	colSourceIP
+	colAgent
+	colCred
+	colAuditID
 )
 
 // Column describes a column for both printers: the table `query` prints
 // (Min, Want, Grow) and the explorer's list (Min, Max, Flex, Drop).
 type Column struct {
-	ID    ColumnID
+	ID    columnID
 	Title string
 	Short string // the title when the column is narrower than Title
 	Wide  bool   // only in wide output (-o wide, a wide terminal)
@@ -60,20 +60,20 @@ const (
 func Columns(layout string, wide bool) []Column {
 	tw := len(layout)
 	cols := []Column{
-		{ID: ColTime, Title: "TIME", Min: tw, Max: tw, Want: tw},
-		{ID: ColUser, Title: "USER", Min: 10, Max: 48, Want: 40, Flex: 3},
+		{ID: colTime, Title: "TIME", Min: tw, Max: tw, Want: tw},
+		{ID: colUser, Title: "USER", Min: 10, Max: 48, Want: 40, Flex: 3},
 		{ID: ColVerb, Title: "VERB", Min: 6, Max: 16, Want: 6, Flex: 1},
-		{ID: ColResource, Title: "RESOURCE", Min: 8, Max: 40, Want: 40, Flex: 3},
-		{ID: ColTarget, Title: "NAMESPACE/NAME", Short: "NS/NAME", Min: 12, Want: 40, Flex: 4},
-		{ID: ColCode, Title: "CODE", Min: 4, Max: 4, Want: 4, Right: true},
-		{ID: ColLatency, Title: "LATENCY", Min: 7, Max: 8, Want: 7, Right: true, Drop: 1},
+		{ID: colResource, Title: "RESOURCE", Min: 8, Max: 40, Want: 40, Flex: 3},
+		{ID: colTarget, Title: "NAMESPACE/NAME", Short: "NS/NAME", Min: 12, Want: 40, Flex: 4},
+		{ID: colCode, Title: "CODE", Min: 4, Max: 4, Want: 4, Right: true},
+		{ID: colLatency, Title: "LATENCY", Min: 7, Max: 8, Want: 7, Right: true, Drop: 1},
 	}
 	if wide {
 		cols = append(cols,
-			Column{ID: ColSourceIP, Title: "SOURCE-IP", Wide: true, Min: 9, Max: 15, Want: 15, Drop: 3},
-			Column{ID: ColAgent, Title: "AGENT", Wide: true, Min: 10, Max: 60, Want: 48, Flex: 2, Drop: 2},
-			Column{ID: ColCred, Title: "CRED", Wide: true, Min: 8, Max: 36, Want: 32, Flex: 1, Drop: 5},
-			Column{ID: ColAuditID, Title: "AUDIT-ID", Wide: true, Min: 36, Max: 36, Want: 36, Drop: 4})
+			Column{ID: colSourceIP, Title: "SOURCE-IP", Wide: true, Min: 9, Max: 15, Want: 15, Drop: 3},
+			Column{ID: colAgent, Title: "AGENT", Wide: true, Min: 10, Max: 60, Want: 48, Flex: 2, Drop: 2},
+			Column{ID: colCred, Title: "CRED", Wide: true, Min: 8, Max: 36, Want: 32, Flex: 1, Drop: 5},
+			Column{ID: colAuditID, Title: "AUDIT-ID", Wide: true, Min: 36, Max: 36, Want: 36, Drop: 4})
 	}
 	return cols
 }
@@ -83,7 +83,7 @@ type Kind uint8
 
 // Cell kinds.
 const (
-	Plain        Kind = iota
+	plain        Kind = iota
 	Muted             // secondary: a URI standing in for a resource, IPs, agents
 	Time              // a time
 	Verb              // a verb (coloured by which verb)
@@ -114,58 +114,58 @@ func (c Cell) String() string { return c.Prefix + c.Text + c.Suffix }
 // Cells renders r into dst, one cell per column of cols; call it while r
 // cannot change (under audit.Store.Read while a store is being loaded).
 func Cells(r *audit.Request, cols []Column, layout string, dst []Cell) {
-	base := Plain
+	base := plain
 	if r.Verb == "delete" || r.Verb == "deletecollection" {
 		base = Destructive
 	}
 	for i, c := range cols {
 		var cell Cell
 		switch c.ID {
-		case ColTime:
+		case colTime:
 			cell = Cell{Text: FormatTime(r.First, layout), Kind: Time}
-		case ColUser:
+		case colUser:
 			cell = User(r)
 			cell.Kind = base
 		case ColVerb:
 			cell = Cell{Text: Sanitize(r.Verb), Kind: Verb}
-		case ColResource:
+		case colResource:
 			if r.Resource != "" {
-				cell = Resource(r)
+				cell = resource(r)
 				cell.Kind = base
 			} else {
 				cell = Cell{Text: Sanitize(URIPath(r.RequestURI)), Kind: Muted}
 			}
-		case ColTarget:
+		case colTarget:
 			cell = Cell{Text: Sanitize(Target(r)), Kind: base, Middle: true}
-		case ColCode:
+		case colCode:
 			cell = Cell{Text: CodeText(r.Code), Kind: Code}
 			if r.Code == 0 {
 				cell.Kind = Muted
 			} else if r.Decision == "forbid" {
 				cell.Kind = Forbidden
 			}
-		case ColLatency:
+		case colLatency:
 			lat := r.Latency()
 			cell = Cell{Text: FormatLatency(lat), Kind: Latency}
 			if lat >= time.Second && r.Verb != "watch" {
 				cell.Kind = Slow
 			}
-		case ColSourceIP:
+		case colSourceIP:
 			cell = Cell{Text: Sanitize(r.SourceIP()), Kind: Muted}
-		case ColAgent:
+		case colAgent:
 			cell = Cell{Text: Sanitize(r.UserAgent), Kind: Muted}
-		case ColAuditID:
+		case colAuditID:
 			cell = Cell{Text: Sanitize(r.AuditID), Kind: Muted}
-		case ColCred:
+		case colCred:
 			cell = Cell{Text: Sanitize(r.Credential()), Kind: Muted}
 		}
 		dst[i] = cell
 	}
 }
 
-// Resource is group/resource/subresource as the filter language writes it
+// resource is group/resource/subresource as the filter language writes it
 // (apps/deployments/scale; the core group has none), the group a prefix.
-func Resource(r *audit.Request) Cell {
+func resource(r *audit.Request) Cell {
 	res := r.Resource
 	if r.Subresource != "" {
 		res += "/" + r.Subresource

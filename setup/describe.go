@@ -9,7 +9,7 @@ import (
 )
 
 // describeChanges says each change of a plan in words (shown before the diffs).
-func describeChanges(st *current, cfg Config, m, patched *Manifest, p *Plan) []string {
+func describeChanges(st *current, cfg config, m, patched *manifest, p *plan) []string {
 	var out []string
 	yesNo := func(b bool) string {
 		if b {
@@ -105,7 +105,7 @@ type mountView struct {
 	readOnly, mounted        bool
 }
 
-func mountViews(m *Manifest) map[string]mountView {
+func mountViews(m *manifest) map[string]mountView {
 	out := map[string]mountView{}
 	for _, v := range m.Pod.Spec.Volumes {
 		mv := mountView{}
@@ -137,7 +137,7 @@ func (v mountView) String() string {
 	return fmt.Sprintf("%s %s %s", kind, v.hostPath, rw)
 }
 
-func describeMounts(m, patched *Manifest) []string {
+func describeMounts(m, patched *manifest) []string {
 	before, after := mountViews(m), mountViews(patched)
 	var names []string
 	for n := range before {

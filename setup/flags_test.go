@@ -49,9 +49,9 @@ func afterProgram(lines ...string) func(string) string {
 
 const customPolicy = "# our own policy, kept by setup\napiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  resources:\n  - group: rbac.authorization.k8s.io\n- level: Metadata\n"
 
-func parseRoot(t *testing.T, root string) *Manifest {
+func parseRoot(t *testing.T, root string) *manifest {
 	t.Helper()
-	m, err := ParseManifest(readFile(t, filepath.Join(root, manifestRel)))
+	m, err := parseManifest(readFile(t, filepath.Join(root, manifestRel)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestLastOneWins(t *testing.T) {
 // every flag kubeadm wrote, none positional.
 func TestReaderOnKubeadmManifests(t *testing.T) {
 	for _, fx := range fixtures {
-		m, err := ParseManifest(readFile(t, fx.manifest))
+		m, err := parseManifest(readFile(t, fx.manifest))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,11 +29,11 @@ type formField struct {
 	choices []string
 	chosen  int
 	input   textinput.Model
-	hidden  func(f *Form) bool
+	hidden  func(f *form) bool
 }
 
-// Form asks the questions of `kauditui setup`.
-type Form struct {
+// form asks the questions of `kauditui setup`.
+type form struct {
 	fields    []*formField
 	focus     int
 	err       string
@@ -48,8 +48,8 @@ var (
 	formError   = lipgloss.NewStyle().Foreground(lipgloss.Color("1"))
 )
 
-// NewForm starts the form with the options' current values as defaults.
-func NewForm(o *Options) *Form {
+// newForm starts the form with the options' current values as defaults.
+func newForm(o *Options) *form {
 	text := func(v string) textinput.Model {
 		ti := textinput.New()
 		ti.Prompt = ""
@@ -59,16 +59,16 @@ func NewForm(o *Options) *Form {
 	}
 	// "existing" is offered when the manifest names a policy (Prefill).
 	policies := []string{}
-	if o.Policy == KeepExisting {
-		policies = append(policies, KeepExisting)
+	if o.Policy == keepExisting {
+		policies = append(policies, keepExisting)
 	}
-	for _, p := range Presets {
+	for _, p := range presets {
 		policies = append(policies, p.Name)
 	}
 	policies = append(policies, "file")
 	want := o.Policy
 	if want == "" {
-		want = DefaultPreset
+		want = defaultPreset
 	}
 	chosenPolicy, policyFile := len(policies)-1, want
 	for i, p := range policies {
@@ -94,8 +94,8 @@ func NewForm(o *Options) *Form {
 		}
 		return strconv.Itoa(v)
 	}
-	fileMode := func(f *Form) bool { return f.value("mode") != "file" }
-	f := &Form{fields: []*formField{
+	fileMode := func(f *form) bool { return f.value("mode") != "file" }
+	f := &form{fields: []*formField{
 		{key: "mode", label: "Audit log goes to", kind: choiceField, choices: []string{"file", "stdout"}, chosen: mode},
 		{key: "log-path", label: "Log file", kind: textField, input: text(logPath), hidden: fileMode},
 		{key: "max-age", label: "Keep (days)", kind: textField, input: text(num(o.MaxAge, DefaultMaxAge)), hidden: fileMode},
@@ -104,13 +104,13 @@ func NewForm(o *Options) *Form {
 		{key: "compress", label: "Gzip rotated files", kind: choiceField, choices: []string{"no", "yes"}, chosen: compress, hidden: fileMode},
 		{key: "policy", label: "Policy", kind: choiceField, choices: policies, chosen: chosenPolicy},
 		{key: "policy-file", label: "Policy file", kind: textField, input: text(policyFile),
-			hidden: func(f *Form) bool { return f.value("policy") != "file" }},
+			hidden: func(f *form) bool { return f.value("policy") != "file" }},
 	}}
 	f.setFocus(0)
 	return f
 }
 
-func (f *Form) field(key string) *formField {
+func (f *form) field(key string) *formField {
 	for _, fl := range f.fields {
 		if fl.key == key {
 			return fl
@@ -119,7 +119,7 @@ func (f *Form) field(key string) *formField {
 	return nil
 }
 
-func (f *Form) value(key string) string {
+func (f *form) value(key string) string {
 	fl := f.field(key)
 	if fl.kind == choiceField {
 		return fl.choices[fl.chosen]
@@ -127,12 +127,12 @@ func (f *Form) value(key string) string {
 	return strings.TrimSpace(fl.input.Value())
 }
 
-func (f *Form) visible(i int) bool {
+func (f *form) visible(i int) bool {
 	fl := f.fields[i]
 	return fl.hidden == nil || !fl.hidden(f)
 }
 
-func (f *Form) setFocus(i int) tea.Cmd {
+func (f *form) setFocus(i int) tea.Cmd {
 	for _, fl := range f.fields {
 		fl.input.Blur()
 	}
@@ -143,7 +143,7 @@ func (f *Form) setFocus(i int) tea.Cmd {
 	return nil
 }
 
-func (f *Form) move(step int) tea.Cmd {
+func (f *form) move(step int) tea.Cmd {
 	for i := f.focus + step; i >= 0 && i < len(f.fields); i += step {
 		if f.visible(i) {
 			return f.setFocus(i)
@@ -152,7 +152,7 @@ func (f *Form) move(step int) tea.Cmd {
 	return nil
 }
 
-func (f *Form) lastVisible() bool {
+func (f *form) lastVisible() bool {
 	for i := f.focus + 1; i < len(f.fields); i++ {
 		if f.visible(i) {
 			return false
@@ -162,7 +162,7 @@ func (f *Form) lastVisible() bool {
 }
 
 // Apply copies the answers into o, checking them.
-func (f *Form) Apply(o *Options) error {
+func (f *form) Apply(o *Options) error {
 	o.Mode = f.value("mode")
 	if o.Mode == "file" {
 		o.LogPath = f.value("log-path")
@@ -191,9 +191,9 @@ func (f *Form) Apply(o *Options) error {
 	return nil
 }
 
-func (f *Form) Init() tea.Cmd { return nil }
+func (f *form) Init() tea.Cmd { return nil }
 
-func (f *Form) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (f *form) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	key, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return f, nil
@@ -234,7 +234,7 @@ func (f *Form) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // Render draws the form as text (View wraps it).
-func (f *Form) Render() string {
+func (f *form) Render() string {
 	var b strings.Builder
 	b.WriteString(formFocused.Render("kauditui setup: enable auditing on this control-plane node") + "\n\n")
 	for i, fl := range f.fields {
@@ -278,10 +278,10 @@ func (f *Form) Render() string {
 
 // policyHint is the line under the policy question.
 func policyHint(choice string) string {
-	if choice == KeepExisting {
+	if choice == keepExisting {
 		return "keep the policy file the manifest names (an audit.k8s.io/v1beta1 one is converted)"
 	}
-	for _, p := range Presets {
+	for _, p := range presets {
 		if p.Name == choice {
 			return p.About
 		}
@@ -289,14 +289,14 @@ func policyHint(choice string) string {
 	return ""
 }
 
-func (f *Form) View() tea.View { return tea.NewView(f.Render()) }
+func (f *form) View() tea.View { return tea.NewView(f.Render()) }
 
 // ErrCancelled is returned when the user leaves the form.
 var ErrCancelled = errors.New("cancelled, nothing written")
 
 // RunForm shows the form on the terminal and copies the answers into o.
 func RunForm(o *Options, in io.Reader, out io.Writer) error {
-	f := NewForm(o)
+	f := newForm(o)
 	if _, err := tea.NewProgram(f, tea.WithInput(in), tea.WithOutput(out)).Run(); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func key(s string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: rune(s[0]), Text: s}
 }
 
-func typeKeys(f *Form, keys ...string) {
+func typeKeys(f *form, keys ...string) {
 	for _, k := range keys {
 		f.Update(key(k))
 	}
@@ -24,7 +24,7 @@ func typeKeys(f *Form, keys ...string) {
 
 func TestFormDefaultsAccepted(t *testing.T) {
 	o := NewOptions(nil, nil)
-	f := NewForm(o)
+	f := newForm(o)
 	// Enter through every visible question: the defaults of the flags.
 	for i := 0; i < 10 && !f.Done; i++ {
 		typeKeys(f, "enter")
@@ -36,14 +36,14 @@ func TestFormDefaultsAccepted(t *testing.T) {
 	if err := f.Apply(got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Mode != "file" || got.LogPath != DefaultLogPath || got.MaxAge != DefaultMaxAge || got.Policy != DefaultPreset || got.Compress == nil || *got.Compress {
+	if got.Mode != "file" || got.LogPath != DefaultLogPath || got.MaxAge != DefaultMaxAge || got.Policy != defaultPreset || got.Compress == nil || *got.Compress {
 		t.Errorf("defaults changed: %+v", got)
 	}
 }
 
 func TestFormStdoutSecurity(t *testing.T) {
 	o := NewOptions(nil, nil)
-	f := NewForm(o)
+	f := newForm(o)
 	typeKeys(f, "right") // mode: stdout
 	if strings.Contains(f.Render(), "Log file") {
 		t.Error("stdout mode still asks for a log file")
@@ -66,7 +66,7 @@ func TestFormStdoutSecurity(t *testing.T) {
 
 func TestFormRefusesBadNumberAndCancels(t *testing.T) {
 	o := NewOptions(nil, nil)
-	f := NewForm(o)
+	f := newForm(o)
 	typeKeys(f, "down", "down", "backspace", "backspace", "x") // max age "x"
 	for i := 0; i < 10; i++ {
 		typeKeys(f, "enter")

@@ -19,11 +19,11 @@ func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, manifest []byte, stdout bool) {
-		m, err := ParseManifest(manifest)
+		m, err := parseManifest(manifest)
 		if err != nil {
 			return
 		}
-		cfg := Config{Mode: "file", LogPath: DefaultLogPath, PolicyPath: DefaultPolicyPath, MaxAge: 1, MaxSize: 2, MaxBackup: 3}
+		cfg := config{Mode: "file", LogPath: DefaultLogPath, PolicyPath: DefaultPolicyPath, MaxAge: 1, MaxSize: 2, MaxBackup: 3}
 		if stdout {
 			cfg.Mode = "stdout"
 		}
@@ -39,7 +39,7 @@ func FuzzPatchTwiceIsPatchOnce(f *testing.F) {
 		if err != nil {
 			return // e.g. a value the JSON encoder refuses; nothing written then
 		}
-		m2, err := ParseManifest(once)
+		m2, err := parseManifest(once)
 		if err != nil {
 			t.Fatalf("patched manifest does not parse: %v", err)
 		}

@@ -103,11 +103,11 @@ func TestPrefillIsTheManifest(t *testing.T) {
 	if err := Prefill(opts); err != nil {
 		t.Fatal(err)
 	}
-	if opts.MaxAge != 7 || opts.MaxBackup != 3 || opts.MaxSize != 50 || !*opts.Compress || opts.Policy != KeepExisting ||
+	if opts.MaxAge != 7 || opts.MaxBackup != 3 || opts.MaxSize != 50 || !*opts.Compress || opts.Policy != keepExisting ||
 		opts.PolicyPath != "/etc/kubernetes/custom-policy.yaml" || opts.Mode != "file" {
 		t.Errorf("prefilled: %+v", opts)
 	}
-	if f := NewForm(opts); !strings.Contains(f.Render(), "[existing]") {
+	if f := newForm(opts); !strings.Contains(f.Render(), "[existing]") {
 		t.Errorf("the form does not offer the existing policy:\n%s", f.Render())
 	}
 }

@@ -26,7 +26,7 @@ const (
 
 // auditArgs is the apiserver flags (without "--") cfg needs, and the ones it
 // removes, in a fixed order.
-func auditArgs(cfg Config) (set [][2]string, remove []string) {
+func auditArgs(cfg config) (set [][2]string, remove []string) {
 	set = append(set, [2]string{"audit-policy-file", cfg.PolicyPath})
 	if cfg.Format != "" {
 		set = append(set, [2]string{"audit-log-format", cfg.Format})
@@ -50,7 +50,7 @@ func auditArgs(cfg Config) (set [][2]string, remove []string) {
 }
 
 // auditVolumes is the kubeadm extraVolumes cfg needs.
-func auditVolumes(cfg Config) []map[string]any {
+func auditVolumes(cfg config) []map[string]any {
 	vols := []map[string]any{{
 		"name": policyVolume, "hostPath": cfg.PolicyPath, "mountPath": cfg.PolicyPath,
 		"readOnly": true, "pathType": "File",
@@ -64,10 +64,10 @@ func auditVolumes(cfg Config) []map[string]any {
 	return vols
 }
 
-// PatchClusterConfiguration sets the audit extraArgs and extraVolumes in a
+// patchClusterConfiguration sets the audit extraArgs and extraVolumes in a
 // kubeadm ClusterConfiguration document (v1beta3: extraArgs is a map;
 // v1beta4: a list of {name, value}), keeping every other field.
-func PatchClusterConfiguration(doc []byte, cfg Config) ([]byte, error) {
+func patchClusterConfiguration(doc []byte, cfg config) ([]byte, error) {
 	var cc map[string]any
 	if err := yaml.Unmarshal(doc, &cc); err != nil {
 		return nil, fmt.Errorf("ClusterConfiguration: %v", err)
@@ -216,9 +216,9 @@ func removeExtraVolume(vols []any, name string) []any {
 
 // kubeadmSnippet is a ClusterConfiguration holding only the audit settings,
 // for `kubeadm init --config` on a new cluster.
-func kubeadmSnippet(cfg Config, apiVersion string) ([]byte, error) {
+func kubeadmSnippet(cfg config, apiVersion string) ([]byte, error) {
 	doc := "apiVersion: " + apiVersion + "\nkind: ClusterConfiguration\n"
-	return PatchClusterConfiguration([]byte(doc), cfg)
+	return patchClusterConfiguration([]byte(doc), cfg)
 }
 
 // kubeadmBackupBase is the old ClusterConfiguration's file in a backup set.
@@ -260,8 +260,8 @@ func (o *Options) kubeadmNow(ctx context.Context) (*kubeadmChange, error) {
 // planKubeadmConfig is the change that carries cfg into the ClusterConfiguration
 // k holds; nil when it already has these settings (compared as parsed
 // documents: a reformat alone is no change).
-func planKubeadmConfig(k *kubeadmChange, cfg Config) (*kubeadmChange, error) {
-	patched, err := PatchClusterConfiguration([]byte(k.cur), cfg)
+func planKubeadmConfig(k *kubeadmChange, cfg config) (*kubeadmChange, error) {
+	patched, err := patchClusterConfiguration([]byte(k.cur), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -324,8 +324,8 @@ func (k *kubeadmChange) restore(ctx context.Context, o *Options) error {
 	}
 }
 
-// OtherControlPlanes lists the control-plane nodes other than self.
-func OtherControlPlanes(ctx context.Context, cs kubernetes.Interface, self string) ([]string, error) {
+// otherControlPlanes lists the control-plane nodes other than self.
+func otherControlPlanes(ctx context.Context, cs kubernetes.Interface, self string) ([]string, error) {
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node-role.kubernetes.io/control-plane"})
 	if err != nil {
 		return nil, err

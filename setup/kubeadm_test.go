@@ -22,7 +22,7 @@ import (
 // kubelet) runs here. hack/setup-e2e.sh does the same against a real
 // kube-apiserver.
 
-var fileCfg = Config{Mode: "file", LogPath: DefaultLogPath, PolicyPath: DefaultPolicyPath, MaxAge: 30, MaxSize: 100, MaxBackup: 10}
+var fileCfg = config{Mode: "file", LogPath: DefaultLogPath, PolicyPath: DefaultPolicyPath, MaxAge: 30, MaxSize: 100, MaxBackup: 10}
 
 func clusterConfigurations(t *testing.T) map[string][]byte {
 	t.Helper()
@@ -45,7 +45,7 @@ func parseYAML(t *testing.T, b []byte) map[string]any {
 func TestPatchClusterConfigurationKeepsTheRest(t *testing.T) {
 	for version, doc := range clusterConfigurations(t) {
 		t.Run(version, func(t *testing.T) {
-			out, err := PatchClusterConfiguration(doc, fileCfg)
+			out, err := patchClusterConfiguration(doc, fileCfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestPatchClusterConfigurationKeepsTheRest(t *testing.T) {
 			if pol["pathType"] != "File" || pol["readOnly"] != true || pol["hostPath"] != DefaultPolicyPath {
 				t.Errorf("policy volume %v", pol)
 			}
-			again, err := PatchClusterConfiguration(out, fileCfg)
+			again, err := patchClusterConfiguration(out, fileCfg)
 			if err != nil || string(again) != string(out) {
 				t.Errorf("patching twice changes it again")
 			}
@@ -159,7 +159,7 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 			if err := stale.apply(ctx); err == nil {
 				t.Error("an update from a stale read went through")
 			}
-			others, err := OtherControlPlanes(ctx, cs, "cp-1")
+			others, err := otherControlPlanes(ctx, cs, "cp-1")
 			if err != nil || strings.Join(others, ",") != "cp-2" {
 				t.Errorf("other control planes %v %v", others, err)
 			}
@@ -168,7 +168,7 @@ func TestUpdateKubeadmConfigMap(t *testing.T) {
 }
 
 func TestKubeadmSnippetStdout(t *testing.T) {
-	b, err := kubeadmSnippet(Config{Mode: "stdout", PolicyPath: DefaultPolicyPath}, "kubeadm.k8s.io/v1beta4")
+	b, err := kubeadmSnippet(config{Mode: "stdout", PolicyPath: DefaultPolicyPath}, "kubeadm.k8s.io/v1beta4")
 	if err != nil {
 		t.Fatal(err)
 	}

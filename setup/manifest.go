@@ -19,7 +19,7 @@ const (
 )
 
 // Audit config the manifest is patched to.
-type Config struct {
+type config struct {
 	Mode       string // "file" or "stdout"
 	LogPath    string // file mode only
 	PolicyPath string
@@ -32,10 +32,10 @@ type Config struct {
 	Format string
 }
 
-// Manifest is a parsed static pod manifest of kube-apiserver: the typed pod
+// manifest is a parsed static pod manifest of kube-apiserver: the typed pod
 // for reading and patching, and the file's own text and YAML node tree for
 // writing it back with its comments, order and line ends (rewrite.go).
-type Manifest struct {
+type manifest struct {
 	Pod *corev1.Pod
 	idx int // index of the kube-apiserver container
 	// nullCreationTimestamp: the file says `creationTimestamp: null`, as
@@ -47,8 +47,8 @@ type Manifest struct {
 // maxManifestSize bounds what setup reads as a manifest (kubeadm's are 4 KiB).
 const maxManifestSize = 1 << 20
 
-// ParseManifest reads a kube-apiserver static pod manifest.
-func ParseManifest(b []byte) (*Manifest, error) {
+// parseManifest reads a kube-apiserver static pod manifest.
+func parseManifest(b []byte) (*manifest, error) {
 	if len(b) > maxManifestSize {
 		return nil, fmt.Errorf("%d bytes, more than a manifest ever has (at most %d)", len(b), maxManifestSize)
 	}
@@ -67,7 +67,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	v, hasTS := raw.Metadata["creationTimestamp"]
 	for i, c := range pod.Spec.Containers {
 		if c.Name == "kube-apiserver" {
-			m := &Manifest{Pod: &pod, idx: i, nullCreationTimestamp: hasTS && v == nil, raw: b}
+			m := &manifest{Pod: &pod, idx: i, nullCreationTimestamp: hasTS && v == nil, raw: b}
 			if err := m.cmdline().checkProgram(); err != nil {
 				return nil, err
 			}
@@ -80,7 +80,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 // Marshal writes the pod as YAML the way kubeadm writes it (sigs.k8s.io/yaml:
 // keys sorted, two-space indentation), ignoring the file's own text: it is
 // what Rewrite falls back to, and the typed side of its three-way merge.
-func (m *Manifest) Marshal() ([]byte, error) {
+func (m *manifest) Marshal() ([]byte, error) {
 	if !m.nullCreationTimestamp || !m.Pod.CreationTimestamp.IsZero() {
 		return yaml.Marshal(m.Pod)
 	}
@@ -99,12 +99,12 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return yaml.Marshal(obj)
 }
 
-func (m *Manifest) container() *corev1.Container { return &m.Pod.Spec.Containers[m.idx] }
+func (m *manifest) container() *corev1.Container { return &m.Pod.Spec.Containers[m.idx] }
 
-func (m *Manifest) cmdline() *cmdline { return newCmdline(m.container()) }
+func (m *manifest) cmdline() *cmdline { return newCmdline(m.container()) }
 
 // Version is the apiserver version from the image tag ("" if untagged).
-func (m *Manifest) Version() string {
+func (m *manifest) Version() string {
 	img := m.container().Image
 	if i := strings.LastIndexByte(img, '@'); i >= 0 {
 		img = img[:i]
@@ -116,13 +116,13 @@ func (m *Manifest) Version() string {
 }
 
 // Flag returns a flag's value as the apiserver would read it (flags.go).
-func (m *Manifest) Flag(name string) (string, bool) {
+func (m *manifest) Flag(name string) (string, bool) {
 	return m.cmdline().parse().last(name)
 }
 
 // Positional returns the items of the command line the apiserver would take
 // as arguments: it refuses to start with any.
-func (m *Manifest) Positional() []string {
+func (m *manifest) Positional() []string {
 	cl := m.cmdline()
 	var out []string
 	for _, i := range cl.parse().positional {
@@ -132,14 +132,14 @@ func (m *Manifest) Positional() []string {
 }
 
 // Clone returns a deep copy.
-func (m *Manifest) Clone() *Manifest {
+func (m *manifest) Clone() *manifest {
 	c := *m
 	c.Pod = m.Pod.DeepCopy()
 	return &c
 }
 
 // Gate returns the value of one feature gate in --feature-gates.
-func (m *Manifest) Gate(gate string) (string, bool) { return m.cmdline().gate(gate) }
+func (m *manifest) Gate(gate string) (string, bool) { return m.cmdline().gate(gate) }
 
 // retentionFlags apply to the log file only.
 var retentionFlags = []string{"audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"}
@@ -147,7 +147,7 @@ var retentionFlags = []string{"audit-log-maxage", "audit-log-maxsize", "audit-lo
 // Patch sets the audit flags, volumes and mounts for cfg. It never writes
 // --feature-gates=AdvancedAuditing (removed in 1.24; an unknown gate stops
 // the apiserver) and removes one that is there.
-func (m *Manifest) Patch(cfg Config) {
+func (m *manifest) Patch(cfg config) {
 	oldLog, _ := m.Flag("audit-log-path")
 	oldPolicy, _ := m.Flag("audit-policy-file")
 	cl := m.cmdline()
@@ -203,7 +203,7 @@ func (m *Manifest) Patch(cfg Config) {
 // setVolume adds or replaces a hostPath volume and its mount (same path in
 // the container). A mount of another name at the same path is removed:
 // two mounts at one path make the pod invalid.
-func (m *Manifest) setVolume(name, hostPath string, typ *corev1.HostPathType, readOnly bool) {
+func (m *manifest) setVolume(name, hostPath string, typ *corev1.HostPathType, readOnly bool) {
 	m.removeMountsAt(hostPath, name)
 	spec := &m.Pod.Spec
 	vol := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: hostPath, Type: typ}}}
@@ -246,7 +246,7 @@ func volumeIndex(vols []corev1.Volume, name string) int {
 	return -1
 }
 
-func (m *Manifest) removeVolume(name string) {
+func (m *manifest) removeVolume(name string) {
 	spec := &m.Pod.Spec
 	if i := volumeIndex(spec.Volumes, name); i >= 0 {
 		spec.Volumes = append(spec.Volumes[:i:i], spec.Volumes[i+1:]...)
@@ -262,7 +262,7 @@ func (m *Manifest) removeVolume(name string) {
 
 // removeMountsAt removes the container's mounts at mountPath (except the
 // one named keep) and their volumes when nothing else mounts them.
-func (m *Manifest) removeMountsAt(mountPath string, keep ...string) {
+func (m *manifest) removeMountsAt(mountPath string, keep ...string) {
 	c := m.container()
 	clean := func(p string) string { return strings.TrimSuffix(path.Clean(p), "/") }
 	var gone []string

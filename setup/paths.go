@@ -139,7 +139,7 @@ func resolveInRoot(root, p string) string {
 
 // flagPaths are the absolute paths the apiserver's other flags name
 // (certificates, keys, kubeconfigs, encryption config): files it reads.
-func flagPaths(m *Manifest) map[string]string {
+func flagPaths(m *manifest) map[string]string {
 	out := map[string]string{}
 	for _, u := range m.cmdline().parse().uses {
 		if strings.HasPrefix(u.name, "audit-") {
@@ -167,7 +167,7 @@ func (l pathLabel) say(p string, fromFlag bool) string {
 
 // checkPaths refuses audit paths that would hurt the node. Each error is one
 // line: what is wrong, why, and what to choose instead.
-func checkPaths(root string, m *Manifest, cfg Config, oldLogPath string, fromFlag map[string]bool) error {
+func checkPaths(root string, m *manifest, cfg config, oldLogPath string, fromFlag map[string]bool) error {
 	pol := path.Clean(cfg.PolicyPath)
 	polName := pathLabel{"--policy-path", "audit-policy-file"}.say(pol, fromFlag["policy-path"])
 	others := flagPaths(m)
@@ -236,7 +236,7 @@ func checkPaths(root string, m *Manifest, cfg Config, oldLogPath string, fromFla
 	return nil
 }
 
-func checkLogDir(d, logName, suggest string, m *Manifest, others map[string]string, auditMounts map[string]bool) error {
+func checkLogDir(d, logName, suggest string, m *manifest, others map[string]string, auditMounts map[string]bool) error {
 	switch {
 	case d == "/":
 		return fmt.Errorf("%s: its folder is /, and setup mounts the log's folder read-write: the apiserver could write anywhere on the host; %s", logName, suggest)
@@ -284,7 +284,7 @@ func checkLogDir(d, logName, suggest string, m *Manifest, others map[string]stri
 
 // mountedElsewhere: the apiserver sees p through a mount other than the
 // log's (at old).
-func mountedElsewhere(m *Manifest, p, old string) bool {
+func mountedElsewhere(m *manifest, p, old string) bool {
 	for _, vm := range m.container().VolumeMounts {
 		if mp := path.Clean(vm.MountPath); vm.Name != logVolume && mp != old && within(p, mp) {
 			return true

@@ -19,40 +19,40 @@ import (
 //go:embed policies/*.yaml
 var presetFiles embed.FS
 
-// DefaultPreset is the policy used when none is asked for.
-const DefaultPreset = "default"
+// defaultPreset is the policy used when none is asked for.
+const defaultPreset = "default"
 
-// KeepExisting as --policy keeps the policy file the manifest already names,
+// keepExisting as --policy keeps the policy file the manifest already names,
 // converting an audit.k8s.io/v1beta1 file to v1.
-const KeepExisting = "existing"
+const keepExisting = "existing"
 
-// Presets lists the built-in policy names with a one-line description.
-var Presets = []struct{ Name, About string }{
+// presets lists the built-in policy names with a one-line description.
+var presets = []struct{ Name, About string }{
 	{"default", "the classic noise-reducing policy in audit.k8s.io/v1, probes dropped (Request level)"},
 	{"metadata", "every request at Metadata level"},
 	{"security", "RBAC changes and exec/attach/port-forward with bodies, secrets at Metadata, one event per request"},
 }
 
-// PresetPolicy returns the bytes of a built-in policy.
-func PresetPolicy(name string) ([]byte, bool) {
+// presetPolicy returns the bytes of a built-in policy.
+func presetPolicy(name string) ([]byte, bool) {
 	b, err := presetFiles.ReadFile("policies/" + name + ".yaml")
 	return b, err == nil
 }
 
 func presetNames() string {
 	var names []string
-	for _, p := range Presets {
+	for _, p := range presets {
 		names = append(names, p.Name)
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
-// ValidatePolicy checks a policy the way kube-apiserver loads it
+// validatePolicy checks a policy the way kube-apiserver loads it
 // (k8s.io/apiserver/pkg/audit/policy). It also returns a warning when the
 // policy only passes the apiserver's lenient decoding (unknown or duplicate
 // fields): the apiserver starts, but a misspelt field silently widens a rule.
-func ValidatePolicy(b []byte) (warning string, err error) {
+func validatePolicy(b []byte) (warning string, err error) {
 	if isV1beta1Policy(b) {
 		return "", errors.New("audit.k8s.io/v1beta1 policies were removed in Kubernetes 1.24: use apiVersion audit.k8s.io/v1")
 	}
@@ -84,12 +84,12 @@ func convertToV1(b []byte) []byte {
 // existing is the current policy file's content (nil if there is none).
 func choosePolicy(name string, existing []byte) ([]byte, string, error) {
 	if name == "" {
-		name = DefaultPreset
+		name = defaultPreset
 	}
-	if b, ok := PresetPolicy(name); ok {
+	if b, ok := presetPolicy(name); ok {
 		return b, "preset " + name, nil
 	}
-	if name == KeepExisting {
+	if name == keepExisting {
 		if existing == nil {
 			return nil, "", errors.New("--policy existing: the manifest names no policy file that exists; choose a preset (" + presetNames() + ") or a file")
 		}

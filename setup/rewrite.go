@@ -36,11 +36,11 @@ var errShape = errors.New("the manifest's YAML does not line up with its pod")
 
 // Rewrite returns the manifest's text changed to hold want, and notes, each
 // one line, about what of the file's text could not be kept.
-func (m *Manifest) Rewrite(want *corev1.Pod) ([]byte, []string, error) {
+func (m *manifest) Rewrite(want *corev1.Pod) ([]byte, []string, error) {
 	if equality.Semantic.DeepEqual(m.Pod, want) {
 		return m.raw, nil, nil
 	}
-	target := &Manifest{Pod: want, idx: m.idx, nullCreationTimestamp: m.nullCreationTimestamp}
+	target := &manifest{Pod: want, idx: m.idx, nullCreationTimestamp: m.nullCreationTimestamp}
 	plain, err := target.Marshal()
 	if err != nil {
 		return nil, nil, err
@@ -90,7 +90,7 @@ func withLineEnds(b []byte, kind string) []byte {
 
 // verifyManifest: the text parses (strictly) to exactly want.
 func verifyManifest(text []byte, want *corev1.Pod) error {
-	got, err := ParseManifest(text)
+	got, err := parseManifest(text)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func encodeNode(doc *yamlv3.Node, st encodeStyle) ([]byte, error) {
 }
 
 // rewriteTree is steps 1 and 2.
-func rewriteTree(old, target *Manifest, text []byte) ([]byte, error) {
+func rewriteTree(old, target *manifest, text []byte) ([]byte, error) {
 	t0b, err := old.Marshal()
 	if err != nil {
 		return nil, err

@@ -73,8 +73,8 @@ type Options struct {
 	Confirm func(summary string) (bool, error)
 	// Clientset connects with a kubeconfig (admin.conf).
 	Clientset func(kubeconfig string) (kubernetes.Interface, error)
-	// Probe looks at the apiserver; nil builds ClientProbe from Clientset.
-	Probe Probe
+	// probe looks at the apiserver; nil builds ClientProbe from Clientset.
+	Probe probe
 
 	failAt func(step string) error // tests: fail (or look) at a write step
 }
@@ -90,9 +90,9 @@ func NewOptions(out, errw io.Writer) *Options {
 	}
 }
 
-// Plan is what setup will change.
-type Plan struct {
-	Cfg          Config
+// plan is what setup will change.
+type plan struct {
+	Cfg          config
 	Version      string
 	ManifestPath string // in the root
 	PolicyFile   string // in the root
@@ -111,8 +111,8 @@ type Plan struct {
 }
 
 // ManifestChanged and PolicyChanged say what a write would change.
-func (p *Plan) ManifestChanged() bool { return !bytes.Equal(p.OldManifest, p.NewManifest) }
-func (p *Plan) PolicyChanged() bool   { return !p.oldExists || !bytes.Equal(p.OldPolicy, p.NewPolicy) }
+func (p *plan) ManifestChanged() bool { return !bytes.Equal(p.OldManifest, p.NewManifest) }
+func (p *plan) PolicyChanged() bool   { return !p.oldExists || !bytes.Equal(p.OldPolicy, p.NewPolicy) }
 
 func (o *Options) path(rel string) string { return filepath.Join(o.Root, rel) }
 
@@ -140,7 +140,7 @@ func (o *Options) checkRoot() error {
 
 // current is the audit settings the manifest has now.
 type current struct {
-	m                          *Manifest
+	m                          *manifest
 	hasPolicy, hasLog          bool
 	policyPath, logPath        string
 	values                     map[string]string // audit flags set, by name
@@ -153,7 +153,7 @@ type current struct {
 
 var auditFlagNames = []string{"audit-policy-file", "audit-log-path", "audit-log-format", "audit-log-maxage", "audit-log-maxsize", "audit-log-maxbackup", "audit-log-compress"}
 
-func readCurrent(o *Options, m *Manifest) *current {
+func readCurrent(o *Options, m *manifest) *current {
 	st := &current{m: m, values: map[string]string{}, counts: map[string]int{}}
 	for _, u := range m.cmdline().parse().uses {
 		st.counts[u.name]++
@@ -185,8 +185,8 @@ func readCurrent(o *Options, m *Manifest) *current {
 
 // resolve is the config asked for: each option given, else what the manifest
 // has, else the default; and the policy to write.
-func (o *Options) resolve(st *current) (Config, string) {
-	cfg := Config{Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
+func (o *Options) resolve(st *current) (config, string) {
+	cfg := config{Mode: o.Mode, LogPath: o.LogPath, PolicyPath: o.PolicyPath,
 		MaxAge: o.MaxAge, MaxSize: o.MaxSize, MaxBackup: o.MaxBackup}
 	if cfg.Mode == "" {
 		cfg.Mode = "file"
@@ -231,9 +231,9 @@ func (o *Options) resolve(st *current) (Config, string) {
 	}
 	policy := o.Policy
 	if policy == "" {
-		policy = DefaultPreset
+		policy = defaultPreset
 		if st.policy != nil {
-			policy = KeepExisting
+			policy = keepExisting
 		}
 	}
 	return cfg, policy
@@ -249,7 +249,7 @@ func Prefill(o *Options) error {
 	if err != nil {
 		return err
 	}
-	m, err := ParseManifest(b)
+	m, err := parseManifest(b)
 	if err != nil {
 		return err
 	}
@@ -268,17 +268,17 @@ type SettingError struct{ Err error }
 func (e *SettingError) Error() string { return e.Err.Error() }
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// MakePlan reads the node's manifest and policy and computes the change.
-func MakePlan(o *Options) (*Plan, error) {
+// makePlan reads the node's manifest and policy and computes the change.
+func makePlan(o *Options) (*plan, error) {
 	if err := o.preflight(); err != nil {
 		return nil, err
 	}
-	p := &Plan{ManifestPath: o.path(manifestRel)}
+	p := &plan{ManifestPath: o.path(manifestRel)}
 	var err error
 	if p.OldManifest, err = readBounded(p.ManifestPath, maxManifestSize); err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v (run as root: sudo kauditui setup)", p.ManifestPath, err)
 	}
-	m, err := ParseManifest(p.OldManifest)
+	m, err := parseManifest(p.OldManifest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", p.ManifestPath, err)
 	}
@@ -332,7 +332,7 @@ func MakePlan(o *Options) (*Plan, error) {
 	if p.NewPolicy, p.PolicyAbout, err = choosePolicy(policy, st.policy); err != nil {
 		return nil, &SettingError{err}
 	}
-	warning, err := ValidatePolicy(p.NewPolicy)
+	warning, err := validatePolicy(p.NewPolicy)
 	if err != nil {
 		hint := ""
 		if o.Policy == "" {
@@ -383,7 +383,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Summary is the text shown before asking: findings, the changes in words,
 // the policy, the diffs.
-func (p *Plan) Summary(o *Options) string {
+func (p *plan) Summary(o *Options) string {
 	var b strings.Builder
 	rel := func(abs string) string { return "/" + strings.TrimPrefix(strings.TrimPrefix(abs, o.Root), "/") }
 	for _, f := range p.Findings {
@@ -437,7 +437,7 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Revert {
 		return revert(ctx, o)
 	}
-	p, err := MakePlan(o)
+	p, err := makePlan(o)
 	if err != nil {
 		return err
 	}
@@ -513,7 +513,7 @@ func Run(ctx context.Context, o *Options) error {
 }
 
 // about is the one line the backup list shows for this run.
-func (p *Plan) about() string {
+func (p *plan) about() string {
 	var parts []string
 	if p.Cfg.Mode == "file" {
 		parts = append(parts, fmt.Sprintf("file %s (%d days, %d MB, %d files)", p.Cfg.LogPath, p.Cfg.MaxAge, p.Cfg.MaxSize, p.Cfg.MaxBackup))
@@ -536,7 +536,7 @@ func (p *Plan) about() string {
 
 // planKubeadm reads kube-system/kubeadm-config and plans its change; when it
 // cannot, it says why in one line and the run goes on without it.
-func (o *Options) planKubeadm(ctx context.Context, p *Plan) {
+func (o *Options) planKubeadm(ctx context.Context, p *plan) {
 	if !o.KubeadmConfig {
 		return
 	}
@@ -565,7 +565,7 @@ func (o *Options) otherControlPlanes(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	if others, err := OtherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
+	if others, err := otherControlPlanes(ctx, cs, o.Hostname); err == nil && len(others) > 0 {
 		fmt.Fprintf(o.Out, "other control-plane nodes: %s; run kauditui setup on each of them, one at a time\n", strings.Join(others, ", "))
 		fmt.Fprint(o.Out, readersNote)
 	}
@@ -629,7 +629,7 @@ func (o *Options) client() (kubernetes.Interface, error) {
 	return o.Clientset(kc)
 }
 
-func (o *Options) probe() (Probe, error) {
+func (o *Options) probe() (probe, error) {
 	if o.Probe != nil {
 		return o.Probe, nil
 	}
@@ -642,7 +642,7 @@ func (o *Options) probe() (Probe, error) {
 
 // checkAuditEvents makes a request (audited by every preset) and looks for
 // events where the config promises them.
-func (o *Options) checkAuditEvents(ctx context.Context, cfg Config) {
+func (o *Options) checkAuditEvents(ctx context.Context, cfg config) {
 	deadline := o.Now().Add(30 * time.Second)
 	for {
 		if cs, err := o.client(); err == nil {
@@ -668,8 +668,8 @@ func (o *Options) checkAuditEvents(ctx context.Context, cfg Config) {
 func printKubeadmConfig(o *Options) error {
 	q := *o
 	q.DryRun, q.Out, q.Err = true, io.Discard, io.Discard
-	var cfg Config
-	if p, err := MakePlan(&q); err == nil {
+	var cfg config
+	if p, err := makePlan(&q); err == nil {
 		cfg = p.Cfg // on a master: the paths and settings its manifest already has
 	} else {
 		cfg, _ = o.resolve(&current{maxAge: -1, maxSize: -1, maxBackup: -1, values: map[string]string{}})

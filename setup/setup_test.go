@@ -83,7 +83,7 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
 			orig := readFile(t, fx.manifest)
-			m, err := ParseManifest(orig)
+			m, err := parseManifest(orig)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := ParseManifest(out)
+			again, err := parseManifest(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestPatchedManifestIsWhatWasAsked(t *testing.T) {
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	m, err := ParseManifest(readFile(t, filepath.Join(root, manifestRel)))
+	m, err := parseManifest(readFile(t, filepath.Join(root, manifestRel)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestPatchedManifestIsWhatWasAsked(t *testing.T) {
 		}
 	}
 	policy := readFile(t, filepath.Join(root, DefaultPolicyPath))
-	if preset, _ := PresetPolicy(DefaultPreset); !bytes.Equal(policy, preset) {
+	if preset, _ := presetPolicy(defaultPreset); !bytes.Equal(policy, preset) {
 		t.Error("the policy file is not the default preset")
 	}
 	if fi, _ := os.Stat(filepath.Join(root, manifestRel)); fi.Mode().Perm() != 0o600 {
@@ -344,7 +344,7 @@ func TestBrokenPolicyRefusedBeforeAnyWrite(t *testing.T) {
 }
 
 func TestLenientPolicyWarns(t *testing.T) {
-	warning, err := ValidatePolicy([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  namepsaces: [kube-system]\n"))
+	warning, err := validatePolicy([]byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  namepsaces: [kube-system]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestRecipe2019IsFixed(t *testing.T) {
 	if bytes.Contains(manifest, []byte("AdvancedAuditing")) {
 		t.Error("AdvancedAuditing is still in the manifest")
 	}
-	m, _ := ParseManifest(manifest)
+	m, _ := parseManifest(manifest)
 	if fg, _ := m.Flag("feature-gates"); fg != "AllAlpha=false" {
 		t.Errorf("the other feature gates were not kept: %q", fg)
 	}
@@ -389,13 +389,13 @@ func TestRecipe2019IsFixed(t *testing.T) {
 		seen[strings.TrimSuffix(p, "/")] = true
 	}
 	policy := readFile(t, filepath.Join(root, "etc/kubernetes/audit-policy.yaml"))
-	if _, err := ValidatePolicy(policy); err != nil {
+	if _, err := validatePolicy(policy); err != nil {
 		t.Errorf("the new policy does not load: %v", err)
 	}
 	// --policy existing keeps the rules, converted.
 	root = newRoot(t, fx)
 	opts := testOptions(root, &o)
-	opts.Policy = KeepExisting
+	opts.Policy = keepExisting
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -407,11 +407,11 @@ func TestRecipe2019IsFixed(t *testing.T) {
 }
 
 func TestReplacesFlagsInsteadOfDuplicating(t *testing.T) {
-	m, err := ParseManifest(readFile(t, fixtures[2].manifest))
+	m, err := parseManifest(readFile(t, fixtures[2].manifest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Patch(Config{Mode: "file", LogPath: "/var/log/a/audit.log", PolicyPath: "/etc/p.yaml", MaxAge: 1, MaxSize: 2, MaxBackup: 3})
+	m.Patch(config{Mode: "file", LogPath: "/var/log/a/audit.log", PolicyPath: "/etc/p.yaml", MaxAge: 1, MaxSize: 2, MaxBackup: 3})
 	count := map[string]int{}
 	for _, u := range m.cmdline().parse().uses {
 		count[u.name]++
@@ -434,7 +434,7 @@ func TestStdoutModeHasNoLogVolume(t *testing.T) {
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := ParseManifest(readFile(t, filepath.Join(root, manifestRel)))
+	m, _ := parseManifest(readFile(t, filepath.Join(root, manifestRel)))
 	if v, _ := m.Flag("audit-log-path"); v != "-" {
 		t.Errorf("--audit-log-path=%q, want -", v)
 	}
@@ -494,7 +494,7 @@ func BenchmarkPlan(b *testing.B) {
 	opts := testOptions(root, &o)
 	opts.DryRun = true
 	for b.Loop() {
-		p, err := MakePlan(opts)
+		p, err := makePlan(opts)
 		if err != nil {
 			b.Fatal(err)
 		}

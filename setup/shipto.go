@@ -56,7 +56,7 @@ func (s *ShipTo) Check() error {
 	return nil
 }
 
-// Config is the collector config. The audit log and its rotated backups are
+// config is the collector config. The audit log and its rotated backups are
 // followed by the filelog receiver (a rename rotation keeps the file's
 // fingerprint, so nothing is read twice), its offsets kept in file_storage,
 // each line parsed as JSON into attributes while the body stays the line

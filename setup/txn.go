@@ -42,11 +42,11 @@ import (
 // Steps where tests inject failures (Options.failAt), in order; stage and
 // commit happen once per file ("stage /etc/kubernetes/audit-policy.yaml").
 const (
-	StepBackup  = "backup"
-	StepStage   = "stage"
-	StepKubeadm = "kubeadm-config"
-	StepCommit  = "commit"
-	StepDone    = "done"
+	stepBackup  = "backup"
+	stepStage   = "stage"
+	stepKubeadm = "kubeadm-config"
+	stepCommit  = "commit"
+	stepDone    = "done"
 )
 
 // errKilled, returned by a test's failAt, stops a transaction where it is
@@ -139,7 +139,7 @@ func (t *txn) run(ctx context.Context) error {
 		err = t.stage()
 	}
 	if err == nil && t.kc != nil {
-		if err = t.hook(StepKubeadm); err == nil {
+		if err = t.hook(stepKubeadm); err == nil {
 			if err = t.kc.apply(ctx); err == nil {
 				t.kcDone = true
 			} else {
@@ -218,7 +218,7 @@ func (t *txn) backup() error {
 		if err := syncDir(tmp); err != nil {
 			return err
 		}
-		if err := t.hook(StepBackup); err != nil {
+		if err := t.hook(stepBackup); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, final); err != nil {
@@ -265,7 +265,7 @@ func (t *txn) stage() error {
 		if err := writeSynced(tmp, f.new, mode); err != nil {
 			return fmt.Errorf("writing %s failed: %v", f.rel, err)
 		}
-		if err := t.hook(StepStage + " " + f.rel); err != nil {
+		if err := t.hook(stepStage + " " + f.rel); err != nil {
 			return fmt.Errorf("writing %s failed: %w", f.rel, err)
 		}
 	}
@@ -274,7 +274,7 @@ func (t *txn) stage() error {
 
 func (t *txn) commit() error {
 	for _, f := range t.files {
-		if err := t.hook(StepCommit + " " + f.rel); err != nil {
+		if err := t.hook(stepCommit + " " + f.rel); err != nil {
 			return fmt.Errorf("replacing %s failed: %w", f.rel, err)
 		}
 		var err error
@@ -300,7 +300,7 @@ func (t *txn) commit() error {
 
 // done marks the backup set complete, and prunes old ones.
 func (t *txn) done() error {
-	if err := t.hook(StepDone); err != nil {
+	if err := t.hook(stepDone); err != nil {
 		return err
 	}
 	p := filepath.Join(t.dir, recordName)

@@ -122,13 +122,13 @@ func backupCount(t *testing.T, root string) int {
 func secondRun(o *Options) { o.Policy = "metadata"; o.MaxAge = 7 }
 
 var txnSteps = []string{
-	StepBackup,
-	StepStage + " " + DefaultPolicyPath,
-	StepStage + " /" + manifestRel,
-	StepKubeadm,
-	StepCommit + " " + DefaultPolicyPath,
-	StepCommit + " /" + manifestRel,
-	StepDone,
+	stepBackup,
+	stepStage + " " + DefaultPolicyPath,
+	stepStage + " /" + manifestRel,
+	stepKubeadm,
+	stepCommit + " " + DefaultPolicyPath,
+	stepCommit + " /" + manifestRel,
+	stepDone,
 }
 
 // TestFaultAtEveryWrite: for every write of a run that changes the policy,
@@ -223,7 +223,7 @@ func TestFaultAtEveryWrite(t *testing.T) {
 					if err != nil {
 						t.Fatalf("revert: %v\n%s", err, out)
 					}
-					if kind == "killed" && step != StepBackup && !strings.Contains(out, "an earlier run of setup stopped midway") {
+					if kind == "killed" && step != stepBackup && !strings.Contains(out, "an earlier run of setup stopped midway") {
 						t.Errorf("the run that died is not put back first:\n%s", out)
 					}
 					if got := n.state(t); !got.equal(orig) {
@@ -335,8 +335,8 @@ func TestRevertIsATransaction(t *testing.T) {
 	doc := clusterConfigurations(t)["v1beta4"]
 	fx := realFixtures[1]
 	// Going back to before setup: the manifest is written, the policy removed.
-	for _, step := range []string{StepBackup, StepStage + " /" + manifestRel, StepKubeadm,
-		StepCommit + " /" + manifestRel, StepCommit + " " + DefaultPolicyPath, StepDone} {
+	for _, step := range []string{stepBackup, stepStage + " /" + manifestRel, stepKubeadm,
+		stepCommit + " /" + manifestRel, stepCommit + " " + DefaultPolicyPath, stepDone} {
 		t.Run(step, func(t *testing.T) {
 			n := newNode(t, fx, doc)
 			orig := n.state(t)

@@ -18,10 +18,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Probe is one look at the apiserver: whether /readyz answers ok, and an
+// probe is one look at the apiserver: whether /readyz answers ok, and an
 // identity of the running instance ("" if unknown) so a restart is seen
 // even when it is quicker than the poll.
-type Probe func(ctx context.Context) (ready bool, instance string, err error)
+type probe func(ctx context.Context) (ready bool, instance string, err error)
 
 // newClientset builds a clientset from a kubeconfig (admin.conf on a master).
 func newClientset(kubeconfig string) (kubernetes.Interface, error) {
@@ -35,7 +35,7 @@ func newClientset(kubeconfig string) (kubernetes.Interface, error) {
 
 // clientProbe asks /readyz, and reads the mirror pod of this node's
 // apiserver for its config hash and start time as the instance identity.
-func clientProbe(cs kubernetes.Interface, node string) Probe {
+func clientProbe(cs kubernetes.Interface, node string) probe {
 	return func(ctx context.Context) (bool, string, error) {
 		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err != nil {
@@ -152,7 +152,7 @@ func lastApiserverErrors(root string, n int) []string {
 
 // auditEventsAt reports whether audit events have appeared where cfg says:
 // the log file (file mode) or the apiserver's container log (stdout mode).
-func auditEventsAt(root string, cfg Config) (bool, string) {
+func auditEventsAt(root string, cfg config) (bool, string) {
 	if cfg.Mode == "stdout" {
 		files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
 		for _, f := range files {

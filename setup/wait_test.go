@@ -16,7 +16,7 @@ import (
 // patched flags instead.
 
 // probeSequence answers with each step in turn, then repeats the last one.
-func probeSequence(steps ...error) Probe {
+func probeSequence(steps ...error) probe {
 	i := 0
 	return func(context.Context) (bool, string, error) {
 		s := steps[min(i, len(steps)-1)]
@@ -114,7 +114,7 @@ func TestCannotReachApiserverWritesNothing(t *testing.T) {
 
 func TestAuditEventsAt(t *testing.T) {
 	root := t.TempDir()
-	cfg := Config{Mode: "file", LogPath: "/var/log/kubernetes/audit/audit.log"}
+	cfg := config{Mode: "file", LogPath: "/var/log/kubernetes/audit/audit.log"}
 	if ok, _ := auditEventsAt(root, cfg); ok {
 		t.Fatal("events found in an empty root")
 	}

@@ -9,24 +9,24 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Kind is what one line of a log is.
-type Kind int
+// kind is what one line of a log is.
+type kind int
 
 const (
-	KindBlank     Kind = iota // empty or only white space: skipped, not counted
+	kindBlank     kind = iota // empty or only white space: skipped, not counted
 	KindAudit                 // an audit event (kind Event, apiVersion audit.k8s.io/*)
-	KindEventList             // a webhook batch (kind EventList, items[])
-	KindKlog                  // a klog header line
-	KindJSON                  // valid JSON, but not an audit event
-	KindBadJSON               // starts like JSON, does not parse (truncated, corrupted)
-	KindBinary                // NUL bytes or invalid UTF-8
-	KindText                  // any other text (a klog continuation when it follows klog)
-	KindJSONArray             // a JSON array (of events, in a JSON stream input)
+	kindEventList             // a webhook batch (kind EventList, items[])
+	kindKlog                  // a klog header line
+	kindJSON                  // valid JSON, but not an audit event
+	kindBadJSON               // starts like JSON, does not parse (truncated, corrupted)
+	kindBinary                // NUL bytes or invalid UTF-8
+	kindText                  // any other text (a klog continuation when it follows klog)
+	kindJSONArray             // a JSON array (of events, in a JSON stream input)
 )
 
 var kindNames = [...]string{"blank", "audit", "eventlist", "klog", "json", "bad-json", "binary", "text", "json-array"}
 
-func (k Kind) String() string {
+func (k kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
@@ -35,18 +35,18 @@ func (k Kind) String() string {
 
 // Classify says what a line is. It never fails: anything that is not audit,
 // a batch, klog or blank is one of the "other" kinds.
-func Classify(line []byte) Kind {
+func Classify(line []byte) kind {
 	t := bytes.TrimSpace(line)
 	if len(t) == 0 {
-		return KindBlank
+		return kindBlank
 	}
 	if t[0] == '[' && audit.ValidJSON(t) {
-		return KindJSONArray
+		return kindJSONArray
 	}
 	if t[0] == '{' {
 		// audit's validator bounds nesting; gjson's recursion does not
 		if !audit.ValidJSON(t) {
-			return KindBadJSON
+			return kindBadJSON
 		}
 		r := gjson.GetManyBytes(t, "kind", "apiVersion")
 		if r[1].Type == gjson.String && len(r[1].Str) > 13 && r[1].Str[:13] == "audit.k8s.io/" {
@@ -54,34 +54,34 @@ func Classify(line []byte) Kind {
 			case r[0].Type == gjson.String && r[0].Str == "Event":
 				return KindAudit
 			case r[0].Type == gjson.String && r[0].Str == "EventList":
-				return KindEventList
+				return kindEventList
 			}
 		}
-		return KindJSON
+		return kindJSON
 	}
 	if isKlogHeader(line) {
-		return KindKlog
+		return kindKlog
 	}
 	if isBinary(line) {
-		return KindBinary
+		return kindBinary
 	}
-	return KindText
+	return kindText
 }
 
 // whyOther is the reason recorded for an "other" line.
-func whyOther(k Kind) string {
+func whyOther(k kind) string {
 	switch k {
-	case KindBadJSON:
+	case kindBadJSON:
 		return "invalid JSON"
-	case KindJSON:
+	case kindJSON:
 		return "JSON but not an audit event"
-	case KindBinary:
+	case kindBinary:
 		return "binary data"
-	case KindEventList:
+	case kindEventList:
 		return "EventList without usable items"
 	case KindAudit:
 		return "audit event without usable fields"
-	case KindJSONArray:
+	case kindJSONArray:
 		return "JSON array without audit events"
 	}
 	return "neither audit JSON nor klog"
@@ -171,12 +171,12 @@ func num(b []byte) (int, bool) {
 	return n, true
 }
 
-// ParseKlog reads a klog header line. klog does not log the year: the line
+// parseKlog reads a klog header line. klog does not log the year: the line
 // is placed in the year that puts it nearest to near (the time of the
 // surrounding audit events or CRI records, or the file's modification
 // time); with a zero near, the current year. Times are taken as UTC, as
 // kube-apiserver containers run.
-func ParseKlog(line []byte, near time.Time) (audit.KlogLine, bool) {
+func parseKlog(line []byte, near time.Time) (audit.KlogLine, bool) {
 	h, ok := parseKlogHeader(line)
 	if !ok {
 		return audit.KlogLine{}, false
@@ -208,9 +208,9 @@ func (h *klogHeader) time(near time.Time) time.Time {
 	return t
 }
 
-// CRIRecord is one record of a CRI container log:
+// criRecord is one record of a CRI container log:
 // "<RFC3339Nano time> <stdout|stderr> <P|F>[:tags] <text>".
-type CRIRecord struct {
+type criRecord struct {
 	Time    time.Time
 	Stderr  bool
 	Partial bool   // P: the text continues in the next record of the stream
@@ -218,7 +218,7 @@ type CRIRecord struct {
 }
 
 // ParseCRI reads one CRI log record; ok is false when the line is not one.
-func ParseCRI(line []byte) (rec CRIRecord, ok bool) {
+func ParseCRI(line []byte) (rec criRecord, ok bool) {
 	sp := bytes.IndexByte(line, ' ')
 	if sp < 20 || sp > 40 {
 		return rec, false

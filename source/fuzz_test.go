@@ -48,8 +48,8 @@ func FuzzClassify(f *testing.F) {
 		if (k == KindAudit) != ok {
 			t.Fatalf("Classify(%q) = %v but ParseEvent ok=%v", line, k, ok)
 		}
-		if k == KindKlog {
-			if _, ok := ParseKlog(line, time.Time{}); !ok {
+		if k == kindKlog {
+			if _, ok := parseKlog(line, time.Time{}); !ok {
 				t.Fatalf("Classify says klog, ParseKlog refuses %q", line)
 			}
 		}
@@ -63,7 +63,7 @@ func FuzzKlog(f *testing.F) {
 	f.Add([]byte(`{"ts":1764129530.564233,"caller":"app/server.go:167","msg":"Version","v":0,"version":"v1.37.2"}`))
 	f.Add([]byte(`{"ts":"2026-11-26T03:00:00Z","msg":"x","err":"y"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
-		if k, ok := ParseKlog(line, time.Time{}); ok {
+		if k, ok := parseKlog(line, time.Time{}); ok {
 			if !strings.Contains(string(line), k.Msg) || !strings.Contains(string(line), k.File) || k.Time.IsZero() {
 				t.Fatalf("ParseKlog(%q) = %+v", line, k)
 			}

@@ -6,10 +6,10 @@ import (
 	"io"
 )
 
-// DefaultMaxLine is the longest line kept whole. Audit lines at level
+// defaultMaxLine is the longest line kept whole. Audit lines at level
 // RequestResponse routinely pass 64 KiB and reach several MiB; a longer line
 // is skipped (never buffered) and recorded as an "other" line.
-const DefaultMaxLine = 128 << 20
+const defaultMaxLine = 128 << 20
 
 // readSize is how much is asked of the underlying reader at once.
 const readSize = 1 << 20
@@ -49,7 +49,7 @@ type line struct {
 
 func newLineReader(r io.Reader, max int) *lineReader {
 	if max <= 0 {
-		max = DefaultMaxLine
+		max = defaultMaxLine
 	}
 	return &lineReader{r: r, max: max, buf: make([]byte, 0, readSize*2)}
 }

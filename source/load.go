@@ -638,9 +638,9 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 		return
 	}
 	if isBinary(text) {
-		r.otherText(text, ref, inPlace, whyOther(KindBinary))
+		r.otherText(text, ref, inPlace, whyOther(kindBinary))
 	} else {
-		r.otherText(text, ref, inPlace, whyOther(KindText))
+		r.otherText(text, ref, inPlace, whyOther(kindText))
 	}
 }
 
@@ -681,11 +681,11 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	kind := Classify(text)
 	switch kind {
-	case KindEventList, KindJSONArray:
-		if r.addItems(text, ref, kind == KindEventList) {
+	case kindEventList, kindJSONArray:
+		if r.addItems(text, ref, kind == kindEventList) {
 			return
 		}
-	case KindJSON:
+	case kindJSON:
 		if kl, ok := parseJSONLog(text); ok {
 			// a component log line (--logging-format=json)
 			kl.Ref = ref

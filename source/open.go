@@ -19,7 +19,7 @@ import (
 // Options says how a Set reads its inputs.
 type Options struct {
 	// Follow keeps reading the live files as they grow, until Load's
-	// context is done. (Rotation while following: a later issue.)
+	// context is done, following rotation, truncation and re-creation.
 	Follow bool
 	// Stdin is read for the path "-".
 	Stdin io.Reader
@@ -103,13 +103,13 @@ type input struct {
 // be opened.
 func Open(paths []string, opt Options) (*Set, error) {
 	if opt.MaxLine <= 0 {
-		opt.MaxLine = DefaultMaxLine
+		opt.MaxLine = defaultMaxLine
 	}
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 250 * time.Millisecond
 	}
 	if opt.SpoolMemory <= 0 {
-		opt.SpoolMemory = DefaultSpoolMemory
+		opt.SpoolMemory = defaultSpoolMemory
 	}
 	s := &Set{opt: opt}
 	s.spool.memLimit = opt.SpoolMemory

@@ -48,7 +48,7 @@ type PodState struct {
 const (
 	PodStreaming    = "streaming"
 	PodReconnecting = "reconnecting" // the stream failed or ended; RetryIn says when the next try is
-	PodForbidden    = "forbidden"    // pods/log refused; tried again every MaxBackoff
+	podForbidden    = "forbidden"    // pods/log refused; tried again every MaxBackoff
 	PodGone         = "gone"         // the pod was deleted
 	PodDone         = "done"         // history read (without Follow), or ctx ended
 )
@@ -389,7 +389,7 @@ func (s *podStreamer) follow(ctx context.Context, p *podStream) {
 		case PodGone:
 			s.setState(p, st)
 			return
-		case PodForbidden:
+		case podForbidden:
 			s.setState(p, st) // RBAC may change: ask again now and then
 			st.RetryIn = s.opt.MaxBackoff
 		default:
@@ -518,7 +518,7 @@ func podSleep(ctx context.Context, d time.Duration) {
 func podStateOf(err error) string {
 	switch {
 	case apierrors.IsForbidden(err):
-		return PodForbidden
+		return podForbidden
 	case apierrors.IsNotFound(err):
 		return PodGone
 	}

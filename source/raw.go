@@ -21,8 +21,8 @@ import (
 // unlinked at once so it is gone when kauditui exits, however it exits), so
 // a gzip bomb or a 10 GB pipe does not become 10 GB of memory.
 
-// DefaultSpoolMemory is how much of the spool is kept in memory.
-const DefaultSpoolMemory = 64 << 20
+// defaultSpoolMemory is how much of the spool is kept in memory.
+const defaultSpoolMemory = 64 << 20
 
 const (
 	spoolChunk = 4 << 20 // in-memory chunk size

@@ -21,7 +21,7 @@ import (
 // opened from there.
 type AnswersPage struct {
 	env     *Env
-	catalog []Answer
+	catalog []answer
 
 	all []*audit.Request // every request in the store: answers replace the filter
 
@@ -69,8 +69,8 @@ const answerResultMax = 1000
 // selected answer, so moving the cursor stays instant.
 const answersCountLimit = 200_000
 
-// NewAnswersPage builds the Answers page.
-func NewAnswersPage(env *Env) Page {
+// newAnswersPage builds the Answers page.
+func newAnswersPage(env *Env) page {
 	in := pageInput(env)
 	in.Prompt = "object: "
 	in.CharLimit = 256
@@ -92,20 +92,20 @@ func (p *AnswersPage) SetSize(width, height int) {
 // CapturesInput is true while the object prompt is open.
 func (p *AnswersPage) CapturesInput() bool { return p.prompting }
 
-func (p *AnswersPage) ShortHelp() []KeyHelp {
+func (p *AnswersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	switch {
 	case p.history != nil:
-		return ShortHelp(k.Back, k.Down, k.Up, k.PageDown)
+		return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
 	case p.prompting:
-		return ShortHelp(k.FilterApply, k.FilterCancel)
+		return shortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
-		return ShortHelp(k.Open, k.AnswersHistory, k.AnswersRBAC, k.AnswersMenu)
+		return shortHelp(k.Open, k.AnswersHistory, k.AnswersRBAC, k.AnswersMenu)
 	}
-	return ShortHelp(k.AnswersChoose, k.AnswersResults)
+	return shortHelp(k.AnswersChoose, k.AnswersResults)
 }
 
-func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (p *AnswersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
@@ -144,7 +144,7 @@ func (p *AnswersPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 			case key.Matches(msg, k.Open):
 				if p.resultAt < len(p.result.matches) {
 					r := p.result.matches[p.resultAt]
-					return p, func() tea.Msg { return OpenRequestMsg{Req: r} }
+					return p, func() tea.Msg { return openRequestMsg{Req: r} }
 				}
 			case key.Matches(msg, p.env.Keys.AnswersHistory):
 				if p.resultAt < len(p.result.matches) {
@@ -222,7 +222,7 @@ func (p *AnswersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
 
 // choose applies an answer: its filter, then its page. An answer shown on
 // this page (slowest requests) moves the cursor into its results instead.
-func (p *AnswersPage) choose(a Answer, input string) tea.Cmd {
+func (p *AnswersPage) choose(a answer, input string) tea.Cmd {
 	expr, err := a.Expr(input)
 	if err != nil {
 		return statusCmd(err.Error(), true)
@@ -237,14 +237,14 @@ func (p *AnswersPage) choose(a Answer, input string) tea.Cmd {
 		}
 		return p.openHistory(kind, ns, name)
 	}
-	if a.Page == StateAnswers {
+	if a.Page == stateAnswers {
 		p.preview()
 		p.inResults, p.resultAt = len(p.result.matches) > 0, 0
 		return nil
 	}
 	return tea.Sequence(
-		func() tea.Msg { return SetFilterMsg{Expr: expr} },
-		func() tea.Msg { return ShowPageMsg{Page: a.Page} },
+		func() tea.Msg { return setFilterMsg{Expr: expr} },
+		func() tea.Msg { return showPageMsg{Page: a.Page} },
 	)
 }
 
@@ -479,7 +479,7 @@ func (p *AnswersPage) View() string {
 }
 
 // viewResults draws the requests answering the selected question.
-func (p *AnswersPage) viewResults(a Answer, w int) string {
+func (p *AnswersPage) viewResults(a answer, w int) string {
 	st := p.env.Styles
 	var b strings.Builder
 	r := p.result
@@ -519,7 +519,7 @@ func (p *AnswersPage) viewResults(a Answer, w int) string {
 
 // resultLine is one request in the preview: time, actor, verb, resource,
 // object, code, latency; for exec answers the command.
-func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
+func (p *AnswersPage) resultLine(r *audit.Request, a answer, w int) string {
 	code := "-"
 	if r.Code != 0 {
 		code = strconv.Itoa(r.Code)
@@ -534,8 +534,8 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 		text  string
 		width int // 0: shares what is left
 	}
-	cols := []col{{ts, tsW}, {Sanitize(r.Actor()), 0}, {Sanitize(r.Verb), 7},
-		{Sanitize(r.ResourcePath()), 0}, {Sanitize(answerObject(r)), 0}, {code, 3}}
+	cols := []col{{ts, tsW}, {sanitize(r.Actor()), 0}, {sanitize(r.Verb), 7},
+		{sanitize(r.ResourcePath()), 0}, {sanitize(answerObject(r)), 0}, {code, 3}}
 	if (!narrow || a.ByLatency) && !a.ShowCred { // the credential needs the room more
 		cols = append(cols, col{answerLatency(r.Latency()), 7})
 	}
@@ -557,12 +557,12 @@ func (p *AnswersPage) resultLine(r *audit.Request, a Answer, w int) string {
 	cols[4].width = max(1, rest-cols[1].width-cols[3].width)
 	command := ""
 	if c := r.Credential(); a.ShowCred && c != "" {
-		command = "[" + Sanitize(c) + "]"
+		command = "[" + sanitize(c) + "]"
 		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
 	if a.ShowCommand {
 		if c := ExecDetail(r, p.env.Data.Raw); c != "" {
-			command = "$ " + Sanitize(c)
+			command = "$ " + sanitize(c)
 			// The object gives half its room to the command.
 			cols[4].width = min(max(12, cols[4].width/2), p.colWidth(answerObject))
 		}
@@ -593,7 +593,7 @@ func answerObject(r *audit.Request) string {
 func (p *AnswersPage) colWidth(value func(*audit.Request) string) int {
 	w := 1
 	for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
-		w = max(w, len([]rune(Sanitize(value(r)))))
+		w = max(w, len([]rune(sanitize(value(r)))))
 	}
 	return w
 }

@@ -11,16 +11,16 @@ import (
 	"github.com/kauditui/kauditui/filter"
 )
 
-// Answer is one ready question of the Answers page: a filter and the page to
+// answer is one ready question of the Answers page: a filter and the page to
 // show it on. Answers that need an object first (who deleted X?) have a
 // Prompt; the object the user types is added to Filter by Expr.
-type Answer struct {
+type answer struct {
 	ID     string // stable identifier, used by tests and the e2e script
 	Name   string // the question, as listed in the menu
 	Desc   string // one line on what it shows and why
 	Filter string // filter expression (the fixed part for prompted answers)
 	Prompt string // placeholder of the object prompt; "" = no prompt
-	Page   State  // where the answer is shown
+	Page   state  // where the answer is shown
 	// ByLatency lists the matches slowest first on the Answers page itself:
 	// the filter language has no latency field to sort the Requests view by.
 	ByLatency bool
@@ -42,14 +42,14 @@ const ExecFilter = "resource=pods/exec,pods/attach,pods/portforward,pods/ephemer
 
 // answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
 // parses every one).
-var answerCatalog = []Answer{
+var answerCatalog = []answer{
 	{
 		ID:     "deleted",
 		Name:   "Who deleted …?",
 		Desc:   "successful deletes of one object (denied attempts: see Denied requests); e.g. deploy kubyk-web",
 		Filter: "verb=delete code=2xx",
 		Prompt: "KIND [NAMESPACE/]NAME   e.g. deploy kubyk-web",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:      "history",
@@ -57,7 +57,7 @@ var answerCatalog = []Answer{
 		Desc:    "every create, update, patch and delete of one object in time order, with what each changed where the policy logged bodies",
 		Filter:  "verb=create,update,patch,delete code=2xx",
 		Prompt:  "KIND [NAMESPACE/]NAME   e.g. deploy shop/web",
-		Page:    StateRequests,
+		Page:    stateRequests,
 		History: true,
 	},
 	{
@@ -65,14 +65,14 @@ var answerCatalog = []Answer{
 		Name:   "RBAC changes",
 		Desc:   "writes to roles, rolebindings, clusterroles and clusterrolebindings",
 		Filter: "verb=create,update,patch,delete,deletecollection resource=roles,rolebindings,clusterroles,clusterrolebindings",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:          "exec",
 		Name:        "Exec, attach, port-forward into pods",
 		Desc:        "any verb (kubectl 1.30+ execs with get over WebSockets), kubectl debug, nodes/proxy (the kubelet itself); commands from the URI",
 		Filter:      ExecFilter,
-		Page:        StateRequests,
+		Page:        stateRequests,
 		ShowCommand: true,
 	},
 	{
@@ -80,7 +80,7 @@ var answerCatalog = []Answer{
 		Name:     "Which admin: admin credentials",
 		Desc:     "requests of kubeadm's admins, each with the certificate it came with (admin.conf on this node, or unknown certificate …)",
 		Filter:   "group=kubeadm:cluster-admins,system:masters",
-		Page:     StateRequests,
+		Page:     stateRequests,
 		ShowCred: true,
 	},
 	{
@@ -88,35 +88,35 @@ var answerCatalog = []Answer{
 		Name:   "Secret reads",
 		Desc:   "get, list and watch of secrets",
 		Filter: "resource=secrets verb=get,list,watch",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:     "denied",
 		Name:   "Denied requests (401, 403)",
 		Desc:   "failed authentication (401) and authorization denials (403)",
 		Filter: "code=401,403",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:     "anonymous",
 		Name:   "Anonymous requests",
 		Desc:   "requests that carried no credentials (system:anonymous)",
 		Filter: "user=system:anonymous",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:     "serviceaccounts",
 		Name:   "Requests by service accounts",
 		Desc:   "everything done by a service account token",
 		Filter: "user=system:serviceaccount:*",
-		Page:   StateRequests,
+		Page:   stateRequests,
 	},
 	{
 		ID:        "slow",
 		Name:      "Slowest requests",
 		Desc:      "slowest first, without watches (long-running by design); enter opens one",
 		Filter:    "verb!=watch",
-		Page:      StateAnswers,
+		Page:      stateAnswers,
 		ByLatency: true,
 	},
 }
@@ -125,7 +125,7 @@ var answerCatalog = []Answer{
 // names the object: "KIND NAME", "KIND NS/NAME", "KIND/NAME" or just "NAME".
 // Values go through filter.With, which quotes them, except a name with a
 // '*', which is kept as a glob (kubyk-*).
-func (a Answer) Expr(input string) (string, error) {
+func (a answer) Expr(input string) (string, error) {
 	if a.Prompt == "" {
 		return a.Filter, nil
 	}
@@ -186,7 +186,7 @@ func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 		if _, after, ok := strings.Cut(path, "/proxy"); ok {
 			path = after
 		}
-		return strings.TrimSpace(path + " " + ExecCommand(r.RequestURI))
+		return strings.TrimSpace(path + " " + execCommand(r.RequestURI))
 	case "portforward", "attach":
 		// what was reached: the ports, the container
 		_, query, _ := strings.Cut(r.RequestURI, "?")
@@ -199,7 +199,7 @@ func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 		}
 		return ""
 	}
-	if c := ExecCommand(r.RequestURI); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
+	if c := execCommand(r.RequestURI); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
 		return c
 	}
 	for i := len(r.Events) - 1; i >= 0; i-- {
@@ -232,10 +232,10 @@ func quoteArg(p string) string {
 	return p
 }
 
-// ExecCommand is the command of an exec or attach request, from the
+// execCommand is the command of an exec or attach request, from the
 // requestURI's command= query parameters ("sh -c date"), or "" when there is
 // none. The result comes from the log: Sanitize it before drawing.
-func ExecCommand(requestURI string) string {
+func execCommand(requestURI string) string {
 	_, query, ok := strings.Cut(requestURI, "?")
 	if !ok {
 		return ""

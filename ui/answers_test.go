@@ -70,7 +70,7 @@ func TestExecCommand(t *testing.T) {
 		"/api/v1/namespaces/a/pods/p/attach?container=c":                                                           "",
 		"/api/v1/namespaces/a/pods/p/exec":                                                                         "",
 	} {
-		if got := ExecCommand(uri); got != want {
+		if got := execCommand(uri); got != want {
 			t.Errorf("%s: %q, want %q", uri, got, want)
 		}
 	}
@@ -79,7 +79,7 @@ func TestExecCommand(t *testing.T) {
 func answersPage(t *testing.T, rel string, w, h int) (*AnswersPage, Data, audit.Snapshot) {
 	t.Helper()
 	d, snap, _ := pgLoad(t, rel)
-	p := pgSized(NewAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
+	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
 	return p.(*AnswersPage), d, snap
 }
 
@@ -118,7 +118,7 @@ func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
 		if v := ansi.Strip(p.View()); !strings.Contains(v, "name="+name) {
 			t.Errorf("the prompt does not preview the filter:\n%s", v)
 		}
-		expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+		expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 		if p.CapturesInput() {
 			t.Error("still prompting after enter")
 		}
@@ -141,7 +141,7 @@ func TestAnswerDeniedMatchesGroundTruth(t *testing.T) {
 	for range answerIndex(t, "denied") {
 		pgPress(p, "j")
 	}
-	expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+	expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 	got := pgMatch(t, expr, d, snap.Requests)
 	want := int(truth.Get("runs.file.unauthorized401").Int() + truth.Get("runs.file.forbidden403").Int())
 	if len(got) != want || want == 0 {
@@ -192,7 +192,7 @@ func TestAnswerResultsOpen(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("enter on a result: %v", msgs)
 	}
-	if o, ok := msgs[0].(OpenRequestMsg); !ok || o.Req != m[1] {
+	if o, ok := msgs[0].(openRequestMsg); !ok || o.Req != m[1] {
 		t.Fatalf("enter on the second result opened %#v, want %s", msgs[0], m[1].AuditID)
 	}
 	pgPress(p, "h")
@@ -247,7 +247,7 @@ func TestAnswersCursorKeys(t *testing.T) {
 // Menu counts follow the store as it grows, counting only new requests.
 func TestAnswersCountsGrow(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(NewAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 120, 36).(*AnswersPage)
 	half := snap
 	half.Requests = snap.Requests[:len(snap.Requests)/2]
 	p.Update(DataMsg{Snap: half})
@@ -274,7 +274,7 @@ func TestAnswersGolden(t *testing.T) {
 // Moving to another answer matches it against every request of the big log.
 func BenchmarkAnswersPreview(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(NewAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*AnswersPage)
 	benchCursorKeys(b, p)
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
 }
@@ -294,7 +294,7 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 		t.Fatal("no successful delete logged in stages")
 	}
 	st := audit.NewStore()
-	p := pgSized(NewAnswersPage(pgEnv(Data{Store: st, Raw: d.Raw}, true)), DataMsg{Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(Data{Store: st, Raw: d.Raw}, true)), DataMsg{Reset: true}, 120, 36).(*AnswersPage)
 	for i, e := range del.Events {
 		raw, err := d.Raw(e.Ref)
 		if err != nil {

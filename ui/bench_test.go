@@ -1,6 +1,6 @@
 package ui
 
-// Benchmarks of the explorer's two speed promises (issue 4): re-filtering a
+// Benchmarks of the explorer's two speed promises: re-filtering a
 // million requests under 200 ms, and keypress-to-redraw under 50 ms while a
 // source streams 20k events/s. Run them with
 //

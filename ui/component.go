@@ -8,28 +8,28 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-// Component is a piece of the screen that can be sized (soft-serve's
+// component is a piece of the screen that can be sized (soft-serve's
 // Component). Pages and reusable widgets both implement it.
-type Component interface {
+type component interface {
 	Init() tea.Cmd
-	Update(tea.Msg) (Component, tea.Cmd)
+	Update(tea.Msg) (component, tea.Cmd)
 	View() string
 	SetSize(width, height int)
 }
 
-// Page is one screen the root model switches between (requests, detail,
+// page is one screen the root model switches between (requests, detail,
 // apiserver log, summary, answers). The root routes messages to the active
 // page; a page asks for changes by returning the messages below as commands.
-type Page interface {
-	Component
+type page interface {
+	component
 	// Title is the tab label.
 	Title() string
-	// ShortHelp lists the bindings shown in the footer for this page.
-	ShortHelp() []KeyHelp
+	// shortHelp lists the bindings shown in the footer for this page.
+	ShortHelp() []keyHelp
 }
 
-// KeyHelp is one key and what it does, as drawn in help views.
-type KeyHelp struct{ Key, Desc string }
+// keyHelp is one key and what it does, as drawn in help views.
+type keyHelp struct{ Key, Desc string }
 
 // Data is what pages read: the demixed store and a way to read raw event
 // lines again (for the detail view and bare-word filters).
@@ -40,25 +40,25 @@ type Data struct {
 
 // Messages pages send to the root (typed messages routed by the root, as in glow).
 
-// SetFilterMsg asks the root to apply a filter expression (and show it in the bar).
-type SetFilterMsg struct{ Expr string }
+// setFilterMsg asks the root to apply a filter expression (and show it in the bar).
+type setFilterMsg struct{ Expr string }
 
-// ShowPageMsg asks the root to switch to a page by its state.
-type ShowPageMsg struct{ Page State }
+// showPageMsg asks the root to switch to a page by its state.
+type showPageMsg struct{ Page state }
 
-// OpenRequestMsg asks the root to open the detail view of one request.
-type OpenRequestMsg struct{ Req *audit.Request }
+// openRequestMsg asks the root to open the detail view of one request.
+type openRequestMsg struct{ Req *audit.Request }
 
-// State is the root model's state machine: which page is in front.
-type State int
+// state is the root model's state machine: which page is in front.
+type state int
 
 const (
-	StateRequests State = iota
-	StateDetail
-	StateKlog
-	StateSummary
-	StateAnswers
-	StateHelp
+	stateRequests state = iota
+	stateDetail
+	stateKlog
+	stateSummary
+	stateAnswers
+	stateHelp
 )
 
 // ---- Added by the explorer core (root.go, keys.go, styles.go) ----
@@ -74,8 +74,8 @@ const (
 //	NewAnswersPage(env *Env) Page             ui/answers.go
 type Env struct {
 	Data   Data
-	Styles *Styles // ui/styles.go
-	Keys   *KeyMap // ui/keys.go
+	Styles *styles // ui/styles.go
+	Keys   *keyMap // ui/keys.go
 	Now    func() time.Time
 }
 
@@ -90,16 +90,16 @@ type DataMsg struct {
 	Loading bool             // the loader is still reading the sources
 }
 
-// InputCapturer is implemented by a page that is editing text of its own
+// inputCapturer is implemented by a page that is editing text of its own
 // (a prompt, a text filter): while CapturesInput is true the root sends it
 // every key except ctrl+c, so global keys (q, /, tab, 1-5, ?) type letters.
-type InputCapturer interface {
+type inputCapturer interface {
 	CapturesInput() bool
 }
 
-// StatusMsg asks the root to show a short message in the status bar (for
+// statusMsg asks the root to show a short message in the status bar (for
 // example "wrote ./kauditui-<id>.json"). Err marks it as an error.
-type StatusMsg struct {
+type statusMsg struct {
 	Text string
 	Err  bool
 }

@@ -15,10 +15,10 @@ import (
 	"github.com/kauditui/kauditui/render"
 )
 
-// DetailPage shows one request: a summary of its fields, its stage events
+// detailPage shows one request: a summary of its fields, its stage events
 // with timing, and one stage event as foldable, coloured JSON. It is one
 // scrollable document with a cursor line (the fold keys act on it).
-type DetailPage struct {
+type detailPage struct {
 	env *Env
 	// OutDir is where w writes events ("." in the explorer).
 	OutDir string
@@ -28,29 +28,29 @@ type DetailPage struct {
 	raws   [][]byte // the raw event lines, nil where unreadable
 	errs   []error
 	evIdx  int // the event shown as JSON
-	json   *JSONView
+	json   *jsonView
 	header []string // rendered for the current width
 
 	cursor, top   int
 	width, height int
 }
 
-// NewDetailPage returns an empty detail page (no request yet).
-func NewDetailPage(env *Env) *DetailPage {
-	return &DetailPage{env: env, OutDir: "."}
+// newDetailPage returns an empty detail page (no request yet).
+func newDetailPage(env *Env) *detailPage {
+	return &detailPage{env: env, OutDir: "."}
 }
 
 // Title implements Page.
-func (p *DetailPage) Title() string { return "Detail" }
+func (p *detailPage) Title() string { return "Detail" }
 
 // Init implements Component.
-func (p *DetailPage) Init() tea.Cmd { return nil }
+func (p *detailPage) Init() tea.Cmd { return nil }
 
 // Request is the request shown, or nil.
-func (p *DetailPage) Request() *audit.Request { return p.req }
+func (p *detailPage) Request() *audit.Request { return p.req }
 
 // SetSize implements Component.
-func (p *DetailPage) SetSize(width, height int) {
+func (p *detailPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	if p.req != nil {
 		p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
@@ -58,14 +58,14 @@ func (p *DetailPage) SetSize(width, height int) {
 	p.clamp()
 }
 
-// ShortHelp implements Page.
-func (p *DetailPage) ShortHelp() []KeyHelp {
+// shortHelp implements Page.
+func (p *detailPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
-	return ShortHelp(k.Down, k.Up, k.FoldToggle, k.ExpandAll, k.PrevEvent, k.NextEvent, k.Write, k.Back, k.Help)
+	return shortHelp(k.Down, k.Up, k.FoldToggle, k.ExpandAll, k.PrevEvent, k.NextEvent, k.Write, k.Back, k.Help)
 }
 
 // Open shows r, its last stage event (the most complete one) in JSON.
-func (p *DetailPage) Open(r *audit.Request) {
+func (p *detailPage) Open(r *audit.Request) {
 	p.req = r
 	p.load(true)
 	// The cursor starts on the JSON (where the fold keys act), the view at
@@ -75,7 +75,7 @@ func (p *DetailPage) Open(r *audit.Request) {
 }
 
 // load reads the raw events again (the request may have gained stages).
-func (p *DetailPage) load(reset bool) {
+func (p *detailPage) load(reset bool) {
 	r := p.req
 	var refs []audit.EventRef
 	p.env.Data.Store.Read(func(audit.Snapshot) {
@@ -98,21 +98,21 @@ func (p *DetailPage) load(reset bool) {
 	p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
 }
 
-func (p *DetailPage) showEvent() {
+func (p *detailPage) showEvent() {
 	p.json = nil
 	if p.evIdx < 0 || p.evIdx >= len(p.raws) {
 		return
 	}
 	if p.errs[p.evIdx] != nil {
 		msg := "cannot read this event again: " + p.errs[p.evIdx].Error()
-		p.json = NewJSONView([]byte(msg), p.env.Styles)
+		p.json = newJSONView([]byte(msg), p.env.Styles)
 		return
 	}
-	p.json = NewJSONView(p.raws[p.evIdx], p.env.Styles, DefaultFoldKeys...)
+	p.json = newJSONView(p.raws[p.evIdx], p.env.Styles, defaultFoldKeys...)
 }
 
 // Update implements Component.
-func (p *DetailPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (p *detailPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
 		if p.req != nil {
@@ -135,7 +135,7 @@ func (p *DetailPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 	return p, nil
 }
 
-func (p *DetailPage) key(msg tea.KeyPressMsg) tea.Cmd {
+func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	if p.req == nil {
 		return nil
 	}
@@ -187,20 +187,20 @@ func (p *DetailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (p *DetailPage) afterEventChange() {
+func (p *detailPage) afterEventChange() {
 	p.showEvent()
 	p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
 	p.cursor = len(p.header)
 	p.clamp()
 }
 
-func (p *DetailPage) scroll(delta int) {
+func (p *detailPage) scroll(delta int) {
 	p.top += delta
 	p.cursor += delta
 	p.clamp()
 }
 
-func (p *DetailPage) lines() int {
+func (p *detailPage) lines() int {
 	n := len(p.header)
 	if p.json != nil {
 		n += p.json.Len()
@@ -208,7 +208,7 @@ func (p *DetailPage) lines() int {
 	return n
 }
 
-func (p *DetailPage) clamp() {
+func (p *detailPage) clamp() {
 	n, h := p.lines(), max(1, p.height)
 	p.cursor = max(0, min(p.cursor, n-1))
 	p.top = max(0, min(p.top, n-h))
@@ -222,7 +222,7 @@ func (p *DetailPage) clamp() {
 
 // write saves the request's raw events, one per line, to
 // <OutDir>/kauditui-<auditID>.json, atomically, and says where.
-func (p *DetailPage) write() tea.Cmd {
+func (p *detailPage) write() tea.Cmd {
 	var b []byte
 	n := 0
 	for i, raw := range p.raws {
@@ -243,7 +243,7 @@ func (p *DetailPage) write() tea.Cmd {
 		shown = "./" + name
 	}
 	if err := writeFileAtomic(path, b); err != nil {
-		return statusCmd("could not write "+shown+": "+Sanitize(err.Error()), true)
+		return statusCmd("could not write "+shown+": "+sanitize(err.Error()), true)
 	}
 	return statusCmd(fmt.Sprintf("wrote %d event(s) to %s", n, shown), false)
 }
@@ -297,7 +297,7 @@ func writeFileAtomic(path string, data []byte) error {
 
 // buildHeader renders the summary lines above the JSON for the current
 // width. Call it under Store.Read.
-func (p *DetailPage) buildHeader() {
+func (p *detailPage) buildHeader() {
 	st := p.env.Styles
 	r := p.req
 	w := max(20, p.width-2) // the gutter takes 2
@@ -325,14 +325,14 @@ func (p *DetailPage) buildHeader() {
 		}
 	}
 	// Title: verb resource ns/name → code.
-	title := st.Verb(r.Verb).Render(Sanitize(r.Verb)) + " "
+	title := st.Verb(r.Verb).Render(sanitize(r.Verb)) + " "
 	if r.Resource != "" {
-		title += st.Title.Render(Sanitize(r.ResourcePath()))
+		title += st.Title.Render(sanitize(r.ResourcePath()))
 	} else {
-		title += st.Title.Render(Sanitize(uriPath(r.RequestURI)))
+		title += st.Title.Render(sanitize(uriPath(r.RequestURI)))
 	}
 	if obj := render.Target(r); obj != "" {
-		title += " " + Sanitize(obj)
+		title += " " + sanitize(obj)
 	}
 	code := render.CodeText(r.Code)
 	cs := st.Code(r.Code)
@@ -348,34 +348,34 @@ func (p *DetailPage) buildHeader() {
 		actor += st.Impersonated.Render(user.Suffix)
 	}
 	field("Time", render.FormatTime(r.First, render.TimeExact), "latency "+render.FormatLatency(r.Latency()),
-		Sanitize(r.Stage), Sanitize(r.Level))
+		sanitize(r.Stage), sanitize(r.Level))
 	field("User", actor)
-	field("Groups", Sanitize(strings.Join(r.Groups, ", ")))
+	field("Groups", sanitize(strings.Join(r.Groups, ", ")))
 	if c := r.Credential(); c != "" {
-		field("Cred", Sanitize(c))
+		field("Cred", sanitize(c))
 	}
 	if len(r.ImpersonatedGroups) > 0 {
-		field("As groups", Sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
+		field("As groups", sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
 	}
-	field("From", Sanitize(strings.Join(r.SourceIPs, ", ")), Sanitize(r.UserAgent))
-	field("URI", Sanitize(r.RequestURI))
+	field("From", sanitize(strings.Join(r.SourceIPs, ", ")), sanitize(r.UserAgent))
+	field("URI", sanitize(r.RequestURI))
 	if r.Message != "" {
-		field("Status", Sanitize(r.Message))
+		field("Status", sanitize(r.Message))
 	}
 	if r.Decision != "" || r.Reason != "" {
 		ds := st.Muted
 		if r.Decision == "forbid" {
 			ds = st.Forbid
 		}
-		field("Authz", ds.Render(Sanitize(r.Decision)), Sanitize(r.Reason))
+		field("Authz", ds.Render(sanitize(r.Decision)), sanitize(r.Reason))
 	}
 	if r.Code == 403 {
-		field("Missing", Sanitize(audit.PermissionOf(r).String()))
+		field("Missing", sanitize(audit.PermissionOf(r).String()))
 	}
 	if r.SharedID {
-		field("Audit ID", Sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))
+		field("Audit ID", sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))
 	} else {
-		field("Audit ID", Sanitize(r.AuditID))
+		field("Audit ID", sanitize(r.AuditID))
 	}
 	// Stages with timing relative to requestReceivedTimestamp.
 	for i, ev := range r.Events {
@@ -391,12 +391,12 @@ func (p *DetailPage) buildHeader() {
 		if ev.At.Equal(r.First) || ev.At.IsZero() {
 			off = "+0"
 		}
-		line := mark + padRight(Sanitize(ev.Stage), 17) + " " + ev.At.UTC().Format("15:04:05.000000") + "  " + off
+		line := mark + padRight(sanitize(ev.Stage), 17) + " " + ev.At.UTC().Format("15:04:05.000000") + "  " + off
 		lines = append(lines, st.Label.Render(padRight(lab, labelW))+ansi.Truncate(line, max(1, w-labelW), "…"))
 	}
 	what := "no event"
 	if p.evIdx >= 0 && p.evIdx < len(r.Events) {
-		what = fmt.Sprintf("Event %d of %d: %s", p.evIdx+1, len(r.Events), Sanitize(r.Events[p.evIdx].Stage))
+		what = fmt.Sprintf("Event %d of %d: %s", p.evIdx+1, len(r.Events), sanitize(r.Events[p.evIdx].Stage))
 	}
 	rule := "── " + what + " "
 	rule += strings.Repeat("─", max(0, w-ansi.StringWidth(rule)))
@@ -412,7 +412,7 @@ func padRight(s string, w int) string {
 }
 
 // View implements Component.
-func (p *DetailPage) View() string {
+func (p *detailPage) View() string {
 	if p.req == nil {
 		return placeText(p.env.Styles.Empty.Render("No request open: pick one in the Requests list and press enter."),
 			p.width, p.height)

@@ -9,11 +9,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// FilterBar is the one-line filter editor under the tabs. While focused it
+// filterBar is the one-line filter editor under the tabs. While focused it
 // edits the expression; the root applies it as the user types (debounced)
 // and tells the bar about parse errors, which are shown inline while the last
 // good filter stays applied.
-type FilterBar struct {
+type filterBar struct {
 	env     *Env
 	input   textinput.Model
 	focused bool
@@ -27,24 +27,24 @@ type FilterBar struct {
 	draft   string   // what was typed before browsing history
 }
 
-// FilterAction is what a key in the bar asks of the root. It is returned,
+// filterAction is what a key in the bar asks of the root. It is returned,
 // not sent as a message: the root acts on it in the same Update, so the bar
 // is closed (or the edit counted) before the next key is read. A message
 // would arrive after keys typed right behind enter, which would then land in
 // the wrong place.
-type FilterAction int
+type filterAction int
 
 const (
-	FilterNone   FilterAction = iota
-	FilterEdited              // the text changed: apply it after the debounce
-	FilterApply               // enter: apply the text and close
-	FilterCancel              // esc: go back to Before and close
+	filterNone   filterAction = iota
+	filterEdited              // the text changed: apply it after the debounce
+	filterApply               // enter: apply the text and close
+	filterCancel              // esc: go back to Before and close
 )
 
 const maxHistory = 100
 
-// NewFilterBar returns a blurred filter bar.
-func NewFilterBar(env *Env) *FilterBar {
+// newFilterBar returns a blurred filter bar.
+func newFilterBar(env *Env) *filterBar {
 	in := textinput.New()
 	in.Prompt = ""
 	in.Placeholder = "user=alice verb=delete resource=deploy ns=default (enter applies, esc cancels)"
@@ -55,17 +55,17 @@ func NewFilterBar(env *Env) *FilterBar {
 		s.Cursor.Blink = false
 	}
 	in.SetStyles(s)
-	return &FilterBar{env: env, input: in}
+	return &filterBar{env: env, input: in}
 }
 
 // Focused reports whether the bar is being edited.
-func (f *FilterBar) Focused() bool { return f.focused }
+func (f *filterBar) Focused() bool { return f.focused }
 
 // Value is the text being edited.
-func (f *FilterBar) Value() string { return f.input.Value() }
+func (f *filterBar) Value() string { return f.input.Value() }
 
 // SetApplied records the filter in force (shown when not editing).
-func (f *FilterBar) SetApplied(expr string) {
+func (f *filterBar) SetApplied(expr string) {
 	f.applied = expr
 	if !f.focused {
 		f.input.SetValue(expr)
@@ -73,16 +73,16 @@ func (f *FilterBar) SetApplied(expr string) {
 }
 
 // SetError shows a parse error inline ("" clears it).
-func (f *FilterBar) SetError(msg string) { f.err = msg }
+func (f *filterBar) SetError(msg string) { f.err = msg }
 
 // Err is the parse error shown, if any.
-func (f *FilterBar) Err() string { return f.err }
+func (f *filterBar) Err() string { return f.err }
 
 // History is the applied filters, oldest first.
-func (f *FilterBar) History() []string { return f.history }
+func (f *filterBar) History() []string { return f.history }
 
 // AddHistory records an applied filter.
-func (f *FilterBar) AddHistory(expr string) {
+func (f *filterBar) AddHistory(expr string) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" || (len(f.history) > 0 && f.history[len(f.history)-1] == expr) {
 		return
@@ -94,7 +94,7 @@ func (f *FilterBar) AddHistory(expr string) {
 }
 
 // Focus starts editing the applied filter.
-func (f *FilterBar) Focus() tea.Cmd {
+func (f *filterBar) Focus() tea.Cmd {
 	f.focused = true
 	f.before = f.applied
 	f.err = ""
@@ -105,35 +105,35 @@ func (f *FilterBar) Focus() tea.Cmd {
 }
 
 // Blur ends editing.
-func (f *FilterBar) Blur() {
+func (f *filterBar) Blur() {
 	f.focused = false
 	f.input.Blur()
 	f.input.SetValue(f.applied)
 }
 
 // Before is the filter that was applied when editing began.
-func (f *FilterBar) Before() string { return f.before }
+func (f *filterBar) Before() string { return f.before }
 
 // SetWidth sets the bar's width.
-func (f *FilterBar) SetWidth(w int) {
+func (f *filterBar) SetWidth(w int) {
 	f.width = w
 	f.input.SetWidth(max(10, w-4))
 }
 
 // Update handles keys while focused: enter, esc, ctrl+u, history, editing.
 // It returns what the root must do about it.
-func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
+func (f *filterBar) Update(msg tea.Msg) (tea.Cmd, filterAction) {
 	k := f.env.Keys
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(km, k.FilterApply):
-			return nil, FilterApply
+			return nil, filterApply
 		case key.Matches(km, k.FilterCancel):
-			return nil, FilterCancel
+			return nil, filterCancel
 		case key.Matches(km, k.FilterClear):
 			f.input.SetValue("")
 			f.endBrowsing()
-			return nil, FilterEdited
+			return nil, filterEdited
 		case key.Matches(km, k.HistoryPrev):
 			if f.histPos > 0 {
 				if f.histPos == len(f.history) {
@@ -142,9 +142,9 @@ func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 				f.histPos--
 				f.input.SetValue(f.history[f.histPos])
 				f.input.CursorEnd()
-				return nil, FilterEdited
+				return nil, filterEdited
 			}
-			return nil, FilterNone
+			return nil, filterNone
 		case key.Matches(km, k.HistoryNext):
 			if f.histPos < len(f.history) {
 				f.histPos++
@@ -154,9 +154,9 @@ func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 					f.input.SetValue(f.history[f.histPos])
 				}
 				f.input.CursorEnd()
-				return nil, FilterEdited
+				return nil, filterEdited
 			}
-			return nil, FilterNone
+			return nil, filterNone
 		}
 	}
 	before := f.input.Value()
@@ -164,18 +164,18 @@ func (f *FilterBar) Update(msg tea.Msg) (tea.Cmd, FilterAction) {
 	f.input, cmd = f.input.Update(msg)
 	if f.input.Value() != before {
 		f.endBrowsing()
-		return cmd, FilterEdited
+		return cmd, filterEdited
 	}
-	return cmd, FilterNone
+	return cmd, filterNone
 }
 
 // endBrowsing: an edit (typing, ctrl+u) makes the text a new draft. Left on
 // the recalled entry, ↓ after ctrl+u brought a history entry back in place
 // of the cleared text, and ↑ went on from the old position.
-func (f *FilterBar) endBrowsing() { f.histPos = len(f.history) }
+func (f *filterBar) endBrowsing() { f.histPos = len(f.history) }
 
 // View is one line of exactly the bar's width.
-func (f *FilterBar) View() string {
+func (f *filterBar) View() string {
 	st := f.env.Styles
 	prompt := st.FilterPrompt.Render("/") + " "
 	var body string
@@ -188,7 +188,7 @@ func (f *FilterBar) View() string {
 		if f.err != "" {
 			need := ansi.StringWidth(f.input.Value()) + 2
 			inW = max(min(inW, 20), min(need, inW-12))
-			errText = ansi.Truncate("✗ "+Sanitize(f.err), max(0, f.width-3-inW-2), "…")
+			errText = ansi.Truncate("✗ "+sanitize(f.err), max(0, f.width-3-inW-2), "…")
 		}
 		f.input.SetWidth(max(1, inW))
 		body = f.input.View()
@@ -198,7 +198,7 @@ func (f *FilterBar) View() string {
 	case f.applied == "":
 		body = st.FilterHint.Render("no filter: press / to filter, ? for help")
 	default:
-		body = st.FilterText.Render(Sanitize(f.applied))
+		body = st.FilterText.Render(sanitize(f.applied))
 	}
 	return fitLine(prompt+body, f.width)
 }

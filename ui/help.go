@@ -8,27 +8,27 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// HelpView is the help overlay: every group of the keymap, in as many
+// helpView is the help overlay: every group of the keymap, in as many
 // columns as fit, scrollable when the screen is short.
-type HelpView struct {
+type helpView struct {
 	env           *Env
 	width, height int
 	top           int
 	lines         []string
 }
 
-// NewHelpView returns the help overlay.
-func NewHelpView(env *Env) *HelpView { return &HelpView{env: env} }
+// newHelpView returns the help overlay.
+func newHelpView(env *Env) *helpView { return &helpView{env: env} }
 
 // SetSize lays the groups out for the area.
-func (h *HelpView) SetSize(width, height int) {
+func (h *helpView) SetSize(width, height int) {
 	h.width, h.height = width, height
 	h.lines = h.layout()
 	h.top = max(0, min(h.top, len(h.lines)-height))
 }
 
 // Update scrolls.
-func (h *HelpView) Update(msg tea.Msg) {
+func (h *helpView) Update(msg tea.Msg) {
 	k := h.env.Keys
 	if m, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
@@ -49,7 +49,7 @@ func (h *HelpView) Update(msg tea.Msg) {
 	h.top = max(0, min(h.top, len(h.lines)-h.height))
 }
 
-func (h *HelpView) layout() []string {
+func (h *helpView) layout() []string {
 	st := h.env.Styles
 	type block struct{ lines []string }
 	var blocks []block
@@ -128,7 +128,7 @@ func (h *HelpView) layout() []string {
 }
 
 // View draws the visible part of the help.
-func (h *HelpView) View() string {
+func (h *helpView) View() string {
 	out := make([]string, h.height)
 	blank := strings.Repeat(" ", h.width)
 	for i := range out {
@@ -142,7 +142,7 @@ func (h *HelpView) View() string {
 }
 
 // renderShortHelp is the footer line: "key desc • key desc", cut to width.
-func renderShortHelp(st *Styles, items []KeyHelp, width int) string {
+func renderShortHelp(st *styles, items []keyHelp, width int) string {
 	var b strings.Builder
 	b.WriteString(" ")
 	used := 1

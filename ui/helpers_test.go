@@ -63,7 +63,7 @@ func withFollow() testOpt         { return func(o *Options) { o.Follow = true } 
 
 // newTestModel is the explorer on a loaded store, sized w×h, plain styles,
 // fixed clock, writing files into a temporary folder.
-func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, error), w, h int, opts ...testOpt) *Model {
+func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, error), w, h int, opts ...testOpt) *model {
 	t.Helper()
 	o := Options{
 		Data:    Data{Store: st, Raw: raw},
@@ -81,7 +81,7 @@ func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, er
 	return m
 }
 
-func sampleModel(t testing.TB, w, h int, opts ...testOpt) *Model {
+func sampleModel(t testing.TB, w, h int, opts ...testOpt) *model {
 	st, set := loadStore(t, sampleLog(t))
 	return newTestModel(t, st, set.Raw, w, h, opts...)
 }
@@ -89,12 +89,12 @@ func sampleModel(t testing.TB, w, h int, opts ...testOpt) *Model {
 // send delivers msg and runs the commands it returns, feeding their
 // messages back, the way the bubbletea loop does. Commands that wait
 // (ticks, debounces) are left: tests send those messages themselves.
-func send(m *Model, msg tea.Msg) {
+func send(m *model, msg tea.Msg) {
 	_, cmd := m.Update(msg)
 	run(m, cmd, 0)
 }
 
-func run(m *Model, cmd tea.Cmd, depth int) {
+func run(m *model, cmd tea.Cmd, depth int) {
 	if cmd == nil || depth > 20 {
 		return
 	}
@@ -152,14 +152,14 @@ func keyMsg(s string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: s}
 }
 
-func press(m *Model, keys ...string) {
+func press(m *model, keys ...string) {
 	for _, k := range keys {
 		send(m, keyMsg(k))
 	}
 }
 
 // typeText types s into whatever has focus, one key per character.
-func typeText(m *Model, s string) {
+func typeText(m *model, s string) {
 	for _, r := range s {
 		if r == ' ' {
 			send(m, tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
@@ -170,13 +170,13 @@ func typeText(m *Model, s string) {
 }
 
 // settle fires the pending debounce, as if 100 ms had passed.
-func settle(m *Model) { send(m, debounceMsg{seq: m.editSeq}) }
+func settle(m *model) { send(m, debounceMsg{seq: m.editSeq}) }
 
 // screen is the rendered screen without styling.
-func screen(m *Model) string { return ansi.Strip(m.Render()) }
+func screen(m *model) string { return ansi.Strip(m.Render()) }
 
 // checkFrame asserts the screen is exactly w×h cells.
-func checkFrame(t *testing.T, m *Model, w, h int) {
+func checkFrame(t *testing.T, m *model, w, h int) {
 	t.Helper()
 	lines := strings.Split(m.Render(), "\n")
 	if len(lines) != h {
@@ -227,7 +227,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 // rowOf is the index in the shown list of the first request matching pred.
-func rowOf(t *testing.T, m *Model, pred func(*audit.Request) bool) int {
+func rowOf(t *testing.T, m *model, pred func(*audit.Request) bool) int {
 	t.Helper()
 	for i, r := range m.flt.shown {
 		if pred(r) {

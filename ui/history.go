@@ -33,9 +33,9 @@ func HistoryText(object string, h audit.History) []string {
 			failed++
 		}
 	}
-	head := fmt.Sprintf("History of %s: %d writes", Sanitize(object), len(h.Changes))
+	head := fmt.Sprintf("History of %s: %d writes", sanitize(object), len(h.Changes))
 	if len(h.Changes) == 1 {
-		head = "History of " + Sanitize(object) + ": 1 write"
+		head = "History of " + sanitize(object) + ": 1 write"
 	}
 	if failed > 0 {
 		head += fmt.Sprintf(" (%d failed)", failed)
@@ -55,18 +55,18 @@ func HistoryText(object string, h audit.History) []string {
 		if r.Code != 0 {
 			code = strconv.Itoa(r.Code)
 		}
-		add("%s  %s %s  by %s  %s", historyTime(r.First), Sanitize(r.Verb), Sanitize(r.ResourcePath()), historyWho(r), code)
+		add("%s  %s %s  by %s  %s", historyTime(r.First), sanitize(r.Verb), sanitize(r.ResourcePath()), historyWho(r), code)
 		if c.Patch != "" {
-			add("    patch: %s", truncateCells(Sanitize(c.Patch), 4*historyValueMax))
+			add("    patch: %s", truncateCells(sanitize(c.Patch), 4*historyValueMax))
 		}
 		for _, f := range c.Diff {
 			switch {
 			case f.Old == "":
-				add("    + %s: %s", Sanitize(f.Path), historyValue(f.New))
+				add("    + %s: %s", sanitize(f.Path), historyValue(f.New))
 			case f.New == "":
-				add("    - %s: %s", Sanitize(f.Path), historyValue(f.Old))
+				add("    - %s: %s", sanitize(f.Path), historyValue(f.Old))
 			default:
-				add("    ~ %s: %s → %s", Sanitize(f.Path), historyValue(f.Old), historyValue(f.New))
+				add("    ~ %s: %s → %s", sanitize(f.Path), historyValue(f.Old), historyValue(f.New))
 			}
 		}
 		switch {
@@ -80,7 +80,7 @@ func HistoryText(object string, h audit.History) []string {
 				ruleShown = true
 				out = append(out, "    a policy rule that logs the bodies (before the rule that matched this request):")
 				for _, l := range strings.Split(strings.TrimRight(audit.PolicyRule(r), "\n"), "\n") {
-					out = append(out, "      "+Sanitize(l))
+					out = append(out, "      "+sanitize(l))
 				}
 				if r.Resource == "secrets" {
 					out = append(out, "      (for secrets it logs their data: think twice)")
@@ -95,7 +95,7 @@ func HistoryText(object string, h audit.History) []string {
 		} else {
 			out = append(out, "Last known state before the delete (without managedFields, resourceVersion, generation, status):")
 			for _, l := range strings.Split(h.LastState, "\n") {
-				out = append(out, "    "+Sanitize(l))
+				out = append(out, "    "+sanitize(l))
 			}
 		}
 	}
@@ -106,15 +106,15 @@ func historyTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:0
 
 // historyWho is the actor and, when the log names it, the credential.
 func historyWho(r *audit.Request) string {
-	s := Sanitize(r.Actor())
+	s := sanitize(r.Actor())
 	if c := r.Credential(); c != "" {
-		s += " [" + Sanitize(c) + "]"
+		s += " [" + sanitize(c) + "]"
 	}
 	return s
 }
 
 func historyValue(v string) string {
-	return truncateCells(Sanitize(v), historyValueMax)
+	return truncateCells(sanitize(v), historyValueMax)
 }
 
 // HistoryFilter finds the writes of one object, its subresources' included
@@ -178,7 +178,7 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	}
 	s := &historyScreen{env: env, expr: expr, back: "these writes on the Requests page"}
 	if len(h.Changes) == 0 {
-		s.lines = []string{"No create, update, patch or delete of " + Sanitize(object) + " in the loaded logs.",
+		s.lines = []string{"No create, update, patch or delete of " + sanitize(object) + " in the loaded logs.",
 			"Check the kind, namespace and name, and that the audit policy logs writes of it."}
 	} else {
 		s.lines = HistoryText(object, h)
@@ -244,8 +244,8 @@ func (s *historyScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 	case key.Matches(msg, k.Open):
 		expr := s.expr
 		return true, tea.Sequence(
-			func() tea.Msg { return SetFilterMsg{Expr: expr} },
-			func() tea.Msg { return ShowPageMsg{Page: StateRequests} },
+			func() tea.Msg { return setFilterMsg{Expr: expr} },
+			func() tea.Msg { return showPageMsg{Page: stateRequests} },
 		)
 	case key.Matches(msg, k.Down):
 		s.top++

@@ -59,7 +59,7 @@ func TestAnswerHistoryScreen(t *testing.T) {
 	}
 	// enter shows its writes on the Requests page
 	msgs := pgPress(p, "enter")
-	if expr := pgFilterOf(t, msgs, StateRequests); !strings.Contains(expr, "name=web") || !strings.Contains(expr, "ns=shop") {
+	if expr := pgFilterOf(t, msgs, stateRequests); !strings.Contains(expr, "name=web") || !strings.Contains(expr, "ns=shop") {
 		t.Errorf("enter on the history sets %q", expr)
 	}
 	if p.history != nil {
@@ -126,7 +126,7 @@ func TestAnswerResultRBACKey(t *testing.T) {
 			t.Errorf("R on dana's denial: the screen lacks %q:\n%s", want, v)
 		}
 	}
-	if expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests); expr != "user=dev-dana" {
+	if expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests); expr != "user=dev-dana" {
 		t.Errorf("enter on the RBAC screen sets %q, want user=dev-dana", expr)
 	}
 }

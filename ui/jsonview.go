@@ -8,13 +8,13 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// JSONView shows one JSON document as coloured, foldable lines. Containers
+// jsonView shows one JSON document as coloured, foldable lines. Containers
 // are parsed only when first expanded, so a folded multi-megabyte
 // responseObject costs nothing until it is opened.
-type JSONView struct {
+type jsonView struct {
 	root  *jsonNode
 	lines []jsonLine
-	st    *Styles
+	st    *styles
 	// foldKeys are the object keys folded when the document opens and when
 	// everything is folded back.
 	foldKeys map[string]bool
@@ -39,13 +39,13 @@ type jsonLine struct {
 	close bool
 }
 
-// DefaultFoldKeys are folded when an event opens: the bulky parts.
-var DefaultFoldKeys = []string{"requestObject", "responseObject", "managedFields"}
+// defaultFoldKeys are folded when an event opens: the bulky parts.
+var defaultFoldKeys = []string{"requestObject", "responseObject", "managedFields"}
 
-// NewJSONView parses raw (one JSON value) for display. Invalid JSON is shown
+// newJSONView parses raw (one JSON value) for display. Invalid JSON is shown
 // as one sanitised string.
-func NewJSONView(raw []byte, st *Styles, foldKeys ...string) *JSONView {
-	v := &JSONView{st: st, foldKeys: map[string]bool{}}
+func newJSONView(raw []byte, st *styles, foldKeys ...string) *jsonView {
+	v := &jsonView{st: st, foldKeys: map[string]bool{}}
 	for _, k := range foldKeys {
 		v.foldKeys[k] = true
 	}
@@ -72,7 +72,7 @@ func countMembers(r gjson.Result) int {
 }
 
 // build creates n's children (once), folding the configured keys.
-func (v *JSONView) build(n *jsonNode) {
+func (v *jsonView) build(n *jsonNode) {
 	if n.built || (!n.raw.IsObject() && !n.raw.IsArray()) {
 		return
 	}
@@ -93,7 +93,7 @@ func (v *JSONView) build(n *jsonNode) {
 	}
 }
 
-func (v *JSONView) flatten() {
+func (v *jsonView) flatten() {
 	v.lines = v.lines[:0]
 	var walk func(n *jsonNode)
 	walk = func(n *jsonNode) {
@@ -111,16 +111,16 @@ func (v *JSONView) flatten() {
 }
 
 // Len is the number of lines.
-func (v *JSONView) Len() int { return len(v.lines) }
+func (v *jsonView) Len() int { return len(v.lines) }
 
 // Foldable reports whether line i opens or closes a container.
-func (v *JSONView) Foldable(i int) bool {
+func (v *jsonView) Foldable(i int) bool {
 	return i >= 0 && i < len(v.lines) && v.lines[i].n.count > 0
 }
 
 // Toggle folds or unfolds the container on line i and returns the line the
 // container now starts on (so a cursor on a closing brace stays on it).
-func (v *JSONView) Toggle(i int) int {
+func (v *jsonView) Toggle(i int) int {
 	if !v.Foldable(i) {
 		return i
 	}
@@ -136,7 +136,7 @@ func (v *JSONView) Toggle(i int) int {
 }
 
 // Folded reports whether any container is folded.
-func (v *JSONView) Folded() bool {
+func (v *jsonView) Folded() bool {
 	var any bool
 	var walk func(n *jsonNode)
 	walk = func(n *jsonNode) {
@@ -157,7 +157,7 @@ func (v *JSONView) Folded() bool {
 
 // ToggleAll expands everything when something is folded, and otherwise folds
 // back to the opening state.
-func (v *JSONView) ToggleAll() {
+func (v *jsonView) ToggleAll() {
 	expand := v.Folded()
 	var walk func(n *jsonNode)
 	walk = func(n *jsonNode) {
@@ -180,7 +180,7 @@ func (v *JSONView) ToggleAll() {
 
 // Line renders line i, cut to width cells. Every string from the document
 // goes through Sanitize.
-func (v *JSONView) Line(i, width int) string {
+func (v *jsonView) Line(i, width int) string {
 	l := v.lines[i]
 	n := l.n
 	st := v.st
@@ -215,7 +215,7 @@ func (v *JSONView) Line(i, width int) string {
 		return b.String()
 	}
 	if n.inObject {
-		put(`"`+Sanitize(n.key)+`"`, func(s string) string { return st.JSONKey.Render(s) })
+		put(`"`+sanitize(n.key)+`"`, func(s string) string { return st.JSONKey.Render(s) })
 		put(": ", punct)
 	}
 	switch {
@@ -240,9 +240,9 @@ func (v *JSONView) Line(i, width int) string {
 		}
 		return b.String()
 	case n.raw.Type == gjson.String:
-		put(`"`+Sanitize(n.raw.Str)+`"`, func(s string) string { return st.JSONString.Render(s) })
+		put(`"`+sanitize(n.raw.Str)+`"`, func(s string) string { return st.JSONString.Render(s) })
 	case n.raw.Type == gjson.Number:
-		put(Sanitize(n.raw.Raw), func(s string) string { return st.JSONNumber.Render(s) })
+		put(sanitize(n.raw.Raw), func(s string) string { return st.JSONNumber.Render(s) })
 	case n.raw.Type == gjson.True || n.raw.Type == gjson.False:
 		put(n.raw.Raw, func(s string) string { return st.JSONBool.Render(s) })
 	default:

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-func jsonLines(v *JSONView, width int) []string {
+func jsonLines(v *jsonView, width int) []string {
 	out := make([]string, v.Len())
 	for i := range out {
 		out[i] = ansi.Strip(v.Line(i, width))
@@ -22,7 +22,7 @@ func TestJSONViewFolding(t *testing.T) {
 		t.Fatal(err)
 	}
 	event := strings.Split(strings.TrimSpace(string(b)), "\n")[1]
-	v := NewJSONView([]byte(event), NewStyles(true), DefaultFoldKeys...)
+	v := newJSONView([]byte(event), NewStyles(true), defaultFoldKeys...)
 	text := strings.Join(jsonLines(v, 200), "\n")
 	for _, want := range []string{
 		`  "requestObject": {…}, 4 keys`,
@@ -80,7 +80,7 @@ func TestJSONViewFolding(t *testing.T) {
 
 func TestJSONViewWidthAndSafety(t *testing.T) {
 	doc := `{"user\u001b[2J":"a\u001b]0;x\u0007b","n":12.5,"ok":true,"nil":null,"list":[1,2],"e":{},"long":"` + strings.Repeat("x", 300) + `"}`
-	v := NewJSONView([]byte(doc), NewStyles(false))
+	v := newJSONView([]byte(doc), NewStyles(false))
 	for i := 0; i < v.Len(); i++ {
 		l := v.Line(i, 40)
 		if w := ansi.StringWidth(l); w > 40 {
@@ -98,7 +98,7 @@ func TestJSONViewWidthAndSafety(t *testing.T) {
 		}
 	}
 	// Not JSON: shown as one escaped string.
-	v = NewJSONView([]byte("not json \x1b[31m"), NewStyles(true))
+	v = newJSONView([]byte("not json \x1b[31m"), NewStyles(true))
 	if got := jsonLines(v, 100); len(got) != 1 || got[0] != `"not json \x1b[31m"` {
 		t.Errorf("invalid JSON shown as %q", got)
 	}

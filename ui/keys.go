@@ -6,14 +6,14 @@ import (
 	"charm.land/bubbles/v2/key"
 )
 
-// KeyMap is THE keymap of the explorer: every key any page reacts to is a
+// keyMap is THE keymap of the explorer: every key any page reacts to is a
 // binding here, so the help overlay (Groups) and each page's footer
 // (ShortHelp) are generated from the same place the keys are matched.
 //
 // Keys that only matter on one page may reuse a letter another page uses
 // (the root sends keys to the active page only), but never a global one:
 // q ctrl+c ? / tab shift+tab 1-5.
-type KeyMap struct {
+type keyMap struct {
 	// Global (handled by the root).
 	Quit     key.Binding
 	Help     key.Binding
@@ -76,11 +76,11 @@ type KeyMap struct {
 }
 
 // DefaultKeyMap is the explorer's keymap: vim keys and arrows.
-func DefaultKeyMap() *KeyMap {
+func DefaultKeyMap() *keyMap {
 	b := func(keys []string, help, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
-	k := &KeyMap{
+	k := &keyMap{
 		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Help:     b([]string{"?"}, "?", "help"),
 		Filter:   b([]string{"/"}, "/", "filter"),
@@ -143,15 +143,15 @@ func DefaultKeyMap() *KeyMap {
 	return k
 }
 
-// KeyGroup is a titled set of bindings in the help overlay.
-type KeyGroup struct {
+// keyGroup is a titled set of bindings in the help overlay.
+type keyGroup struct {
 	Title    string
 	Bindings []key.Binding
 }
 
 // Groups is what the help overlay shows, in order.
-func (k *KeyMap) Groups() []KeyGroup {
-	return []KeyGroup{
+func (k *keyMap) Groups() []keyGroup {
+	return []keyGroup{
 		{"Global", []key.Binding{k.Quit, k.Help, k.Filter, k.ClearAll, k.NextPage, k.PrevPage,
 			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back}},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom,
@@ -167,21 +167,21 @@ func (k *KeyMap) Groups() []KeyGroup {
 	}
 }
 
-// ShortHelp turns bindings into the footer's key/description pairs.
-func ShortHelp(bindings ...key.Binding) []KeyHelp {
-	out := make([]KeyHelp, 0, len(bindings))
+// shortHelp turns bindings into the footer's key/description pairs.
+func shortHelp(bindings ...key.Binding) []keyHelp {
+	out := make([]keyHelp, 0, len(bindings))
 	for _, b := range bindings {
 		if !b.Enabled() {
 			continue
 		}
 		h := b.Help()
-		out = append(out, KeyHelp{Key: h.Key, Desc: h.Desc})
+		out = append(out, keyHelp{Key: h.Key, Desc: h.Desc})
 	}
 	return out
 }
 
 // Markdown is the key table for the README, generated from the keymap.
-func (k *KeyMap) Markdown() string {
+func (k *keyMap) Markdown() string {
 	var b strings.Builder
 	for _, g := range k.Groups() {
 		b.WriteString("| " + g.Title + " | |\n|---|---|\n")

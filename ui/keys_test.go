@@ -9,7 +9,7 @@ import (
 )
 
 // bindings lists every binding of the keymap by field name.
-func bindings(k *KeyMap) map[string]key.Binding {
+func bindings(k *keyMap) map[string]key.Binding {
 	out := map[string]key.Binding{}
 	v := reflect.ValueOf(k).Elem()
 	for i := 0; i < v.NumField(); i++ {

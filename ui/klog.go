@@ -48,8 +48,8 @@ type KlogPage struct {
 	height int
 }
 
-// NewKlogPage builds the Apiserver-log page.
-func NewKlogPage(env *Env) Page {
+// newKlogPage builds the Apiserver-log page.
+func newKlogPage(env *Env) page {
 	in := pageInput(env)
 	in.Prompt = "log filter: "
 	in.Placeholder = "text to find (case-insensitive unless it has capitals)"
@@ -103,10 +103,10 @@ func pageInput(env *Env) textinput.Model {
 	return in
 }
 
-// KeyOwner is implemented by a page that handles one of the global keys
+// keyOwner is implemented by a page that handles one of the global keys
 // itself while it is in front: on the apiserver-log page "/" edits the
 // page's own text filter, not the request filter.
-type KeyOwner interface {
+type keyOwner interface {
 	OwnsKey(msg tea.KeyPressMsg) bool
 }
 
@@ -118,15 +118,15 @@ func (p *KlogPage) OwnsKey(msg tea.KeyPressMsg) bool {
 // CapturesInput is true while the text filter is being edited.
 func (p *KlogPage) CapturesInput() bool { return p.editing }
 
-func (p *KlogPage) ShortHelp() []KeyHelp {
+func (p *KlogPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	if p.editing {
-		return ShortHelp(k.FilterApply, k.FilterCancel)
+		return shortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return ShortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow)
+	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow)
 }
 
-func (p *KlogPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (p *KlogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
@@ -366,7 +366,7 @@ func (p *KlogPage) View() string {
 		b.WriteString("\n")
 	} else if p.query != "" {
 		b.WriteString(st.FilterPrompt.Render("log filter: "))
-		b.WriteString(st.FilterText.Render(truncateCells(Sanitize(p.query), w-12)))
+		b.WriteString(st.FilterText.Render(truncateCells(sanitize(p.query), w-12)))
 		b.WriteString(st.Muted.Render("  (/ to edit)"))
 		b.WriteString("\n")
 	}
@@ -475,7 +475,7 @@ func (p *KlogPage) segRoom(l *audit.KlogLine, part int) (first, rest int) {
 
 // klogPrefixWidth is the width of "E 01-02 15:04:05.000 file.go:12] ".
 func klogPrefixWidth(l *audit.KlogLine) int {
-	return 1 + 1 + 18 + 1 + lipgloss.Width(Sanitize(l.File)) + 1 + 1
+	return 1 + 1 + 18 + 1 + lipgloss.Width(sanitize(l.File)) + 1 + 1
 }
 
 // klogPart is line part of a message, sanitised.
@@ -485,7 +485,7 @@ func klogPart(l *audit.KlogLine, part int) string {
 		_, text, _ = strings.Cut(text, "\n")
 	}
 	text, _, _ = strings.Cut(text, "\n")
-	return Sanitize(text)
+	return sanitize(text)
 }
 
 // klogSegment is the text of one row: the row's piece of its message line,
@@ -523,7 +523,7 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 	if l.Time.IsZero() {
 		ts = strings.Repeat(" ", 18)
 	}
-	file := Sanitize(l.File) + "]"
+	file := sanitize(l.File) + "]"
 	msg := p.klogSegment(l, r) // further lines and pieces get rows of their own
 	msgStyle := sev
 	if l.Severity == 'F' {
@@ -540,11 +540,11 @@ func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
 	text := ""
 	if p.env.Data.Raw != nil {
 		if raw, err := p.env.Data.Raw(l.Ref); err == nil {
-			text = Sanitize(string(raw[:min(len(raw), 4*w)]))
+			text = sanitize(string(raw[:min(len(raw), 4*w)]))
 		}
 	}
-	head := st.Muted.Render(where) + "  " + st.Warning.Render(Sanitize(l.Why))
-	room := w - len(where) - 2 - lipgloss.Width(Sanitize(l.Why)) - 2
+	head := st.Muted.Render(where) + "  " + st.Warning.Render(sanitize(l.Why))
+	room := w - len(where) - 2 - lipgloss.Width(sanitize(l.Why)) - 2
 	if room > 3 && text != "" {
 		head += "  " + truncateCells(text, room)
 	}
@@ -559,7 +559,7 @@ func (p *KlogPage) SetInputName(name func(int32) string) { p.inputName = name }
 func (p *KlogPage) nameOf(i int32) string {
 	if p.inputName != nil {
 		if n := p.inputName(i); n != "" {
-			return Sanitize(filepath.Base(n))
+			return sanitize(filepath.Base(n))
 		}
 	}
 	return fmt.Sprintf("input %d", i+1)

@@ -19,7 +19,7 @@ import (
 func klogPage(t *testing.T, w, h int, noColor bool) (*KlogPage, audit.Snapshot) {
 	t.Helper()
 	d, snap, names := pgLoad(t, "stdout/kube-apiserver.log")
-	p := NewKlogPage(pgEnv(d, noColor)).(*KlogPage)
+	p := newKlogPage(pgEnv(d, noColor)).(*KlogPage)
 	p.SetInputName(namesOf(names))
 	pgSized(p, DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
 	return p, snap
@@ -249,7 +249,7 @@ func TestKlogOtherLines(t *testing.T) {
 // A file-mode audit log has no klog lines: the page says why.
 func TestKlogEmpty(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(NewKlogPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 80, 20)
+	p := pgSized(newKlogPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 80, 20)
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "no apiserver log lines") {
 		t.Fatalf("empty log page:\n%s", v)
 	}
@@ -285,7 +285,7 @@ func BenchmarkKlogFilterKey(b *testing.B) {
 		many = append(many, snap.Klog...)
 	}
 	snap.Klog = many
-	p := NewKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*KlogPage)
+	p := newKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*KlogPage)
 	pgSized(p, DataMsg{Snap: snap}, 120, 36)
 	pgPress(p, "/")
 	b.ResetTimer()

@@ -83,7 +83,7 @@ func TestQuitLeavesNoGoroutine(t *testing.T) {
 			p.Send(keyMsg(k))
 		}
 	}
-	p.Send(SetFilterMsg{Expr: "code>"}) // an error: a message, cleared in 6 s
+	p.Send(setFilterMsg{Expr: "code>"}) // an error: a message, cleared in 6 s
 	// A word searched in the raw lines of more than 5000 requests: filtered
 	// in the background, slowly.
 	keys("/", "d", "e", "p", "l", "o", "y", "e", "r", "enter")

@@ -12,7 +12,7 @@ import (
 // newRBACScreen is the RBAC of the identity a request was checked as,
 // from every request of the store.
 func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.Request) (*historyScreen, error) {
-	id := RBACIdentity(r)
+	id := rbacIdentity(r)
 	if id == "" {
 		return nil, fmt.Errorf("this request was not authenticated: no user to grant anything")
 	}
@@ -21,7 +21,7 @@ func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.R
 	read(func() {
 		var reqs []*audit.Request
 		for _, q := range all {
-			if RBACIdentity(q) == id {
+			if rbacIdentity(q) == id {
 				reqs = append(reqs, q)
 			}
 		}
@@ -34,9 +34,9 @@ func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.R
 		back: "this user's requests on the Requests page"}, nil
 }
 
-// RBACIdentity is who RBAC checked a request as: the impersonated user when
+// rbacIdentity is who RBAC checked a request as: the impersonated user when
 // there is one, else the user.
-func RBACIdentity(r *audit.Request) string {
+func rbacIdentity(r *audit.Request) string {
 	if r.ImpersonatedUser != "" {
 		return r.ImpersonatedUser
 	}
@@ -55,7 +55,7 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 	var ids []string
 	var kept []*audit.Request
 	for _, r := range reqs {
-		id := RBACIdentity(r)
+		id := rbacIdentity(r)
 		if id == "" || r.Code == 401 || r.Verb == "" {
 			continue
 		}
@@ -73,7 +73,7 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 			more = ", ..."
 			ids = ids[:3]
 		}
-		return nil, fmt.Errorf("requests of %d users match (%s%s): narrow to one with user=NAME", len(ids), Sanitize(strings.Join(ids, ", ")), more)
+		return nil, fmt.Errorf("requests of %d users match (%s%s): narrow to one with user=NAME", len(ids), sanitize(strings.Join(ids, ", ")), more)
 	}
 	id := ids[0]
 	var groups []string
@@ -91,18 +91,18 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 		if r.Code == 403 || r.Decision == "forbid" {
 			denied++
 			out = append(out, fmt.Sprintf("# denied %s (%d): %s may not %s", historyTime(r.First), r.Code,
-				Sanitize(id), Sanitize(audit.PermissionOf(r).String())))
+				sanitize(id), sanitize(audit.PermissionOf(r).String())))
 			if r.Reason != "" {
-				out = append(out, "#   reason: "+Sanitize(r.Reason))
+				out = append(out, "#   reason: "+sanitize(r.Reason))
 			}
 		}
 	}
-	head := fmt.Sprintf("# %d requests by %s", len(kept), Sanitize(id))
+	head := fmt.Sprintf("# %d requests by %s", len(kept), sanitize(id))
 	if len(kept) == 1 {
-		head = "# 1 request by " + Sanitize(id)
+		head = "# 1 request by " + sanitize(id)
 	}
 	if len(groups) > 0 {
-		head += " (groups " + Sanitize(strings.Join(groups, ", ")) + ")"
+		head += " (groups " + sanitize(strings.Join(groups, ", ")) + ")"
 	}
 	if denied > 0 {
 		head += ", " + strconv.Itoa(denied) + " denied"
@@ -115,7 +115,7 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 	out = append(out, what)
 	name := "kauditui-" + rbacSlug(id)
 	for _, l := range strings.Split(strings.TrimRight(audit.RoleYAML(audit.SubjectOf(id), name, perms, nil), "\n"), "\n") {
-		out = append(out, Sanitize(l))
+		out = append(out, sanitize(l))
 	}
 	return out, nil
 }

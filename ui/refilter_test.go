@@ -156,7 +156,7 @@ func TestRefilterLetsReadersAndLoaderIn(t *testing.T) {
 
 	// A word searched in the raw lines: the slowest filter.
 	const expr = "deployer"
-	_, cmd := m.Update(SetFilterMsg{Expr: expr})
+	_, cmd := m.Update(setFilterMsg{Expr: expr})
 	if !m.refiltering {
 		t.Fatal("the re-filter does not run in the background")
 	}

@@ -6,11 +6,11 @@ import (
 	"github.com/kauditui/kauditui/render"
 )
 
-// Sanitize escapes what a log string could do to a terminal (render.Sanitize).
-func Sanitize(s string) string { return render.Sanitize(s) }
+// sanitize escapes what a log string could do to a terminal (render.Sanitize).
+func sanitize(s string) string { return render.Sanitize(s) }
 
 // cellStyle is how a render.Kind is drawn.
-func (s *Styles) cellStyle(k render.Kind, verb string, code int) lipgloss.Style {
+func (s *styles) cellStyle(k render.Kind, verb string, code int) lipgloss.Style {
 	switch k {
 	case render.Muted:
 		return s.Muted
@@ -35,7 +35,7 @@ func (s *Styles) cellStyle(k render.Kind, verb string, code int) lipgloss.Style 
 }
 
 // requestCells draws a request's cells the way render lays them out.
-func (s *Styles) requestCells(cells []render.Cell, verb string, code int, dst []Cell) {
+func (s *styles) requestCells(cells []render.Cell, verb string, code int, dst []Cell) {
 	for i, c := range cells {
 		dst[i] = Cell{Prefix: c.Prefix, Text: c.Text, Style: s.cellStyle(c.Kind, verb, code), Middle: c.Middle}
 		if c.Suffix != "" {

@@ -12,11 +12,11 @@ import (
 	"github.com/kauditui/kauditui/render"
 )
 
-// RequestsPage is the main view: one row per request that passes the
+// requestsPage is the main view: one row per request that passes the
 // filter, newest last.
-type RequestsPage struct {
+type requestsPage struct {
 	env   *Env
-	table *Table
+	table *table
 
 	shown   []*audit.Request
 	filter  string
@@ -33,9 +33,9 @@ type RequestsPage struct {
 }
 
 // NewRequestsPage returns the requests list.
-func NewRequestsPage(env *Env) *RequestsPage {
-	p := &RequestsPage{env: env}
-	p.table = NewTable(env.Styles, env.Keys, requestColumns(80))
+func NewRequestsPage(env *Env) *requestsPage {
+	p := &requestsPage{env: env}
+	p.table = newTable(env.Styles, env.Keys, requestColumns(80))
 	p.cols = render.Columns(timeLayout(80), false)
 	p.table.SetRows(p)
 	return p
@@ -44,11 +44,11 @@ func NewRequestsPage(env *Env) *RequestsPage {
 // requestColumns are the list's columns (package render's); wide terminals
 // get the date and milliseconds, and source IP, agent and auditID when there
 // is room to spare.
-func requestColumns(width int) []Column {
+func requestColumns(width int) []column {
 	rc := render.Columns(timeLayout(width), width >= 160)
-	cols := make([]Column, len(rc))
+	cols := make([]column, len(rc))
 	for i, c := range rc {
-		cols[i] = Column{Title: c.Title, Min: c.Min, Max: c.Max, Flex: c.Flex, Right: c.Right, Drop: c.Drop}
+		cols[i] = column{Title: c.Title, Min: c.Min, Max: c.Max, Flex: c.Flex, Right: c.Right, Drop: c.Drop}
 		if c.ID == render.ColVerb && width >= 120 {
 			cols[i].Min = len("deletecollection")
 		}
@@ -65,13 +65,13 @@ func timeLayout(width int) string {
 }
 
 // Title implements Page.
-func (p *RequestsPage) Title() string { return "Requests" }
+func (p *requestsPage) Title() string { return "Requests" }
 
 // Init implements Component.
-func (p *RequestsPage) Init() tea.Cmd { return nil }
+func (p *requestsPage) Init() tea.Cmd { return nil }
 
 // SetSize implements Component.
-func (p *RequestsPage) SetSize(width, height int) {
+func (p *requestsPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.wide = width >= 120
 	p.table.SetColumns(requestColumns(width))
@@ -79,19 +79,19 @@ func (p *RequestsPage) SetSize(width, height int) {
 	p.table.SetSize(width, height)
 }
 
-// ShortHelp implements Page.
-func (p *RequestsPage) ShortHelp() []KeyHelp {
+// shortHelp implements Page.
+func (p *requestsPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	if p.excludePending {
-		return []KeyHelp{{"u", "exclude user"}, {"v", "exclude verb"}, {"r", "exclude resource"},
+		return []keyHelp{{"u", "exclude user"}, {"v", "exclude verb"}, {"r", "exclude resource"},
 			{"n", "exclude namespace"}, {"esc", "cancel"}}
 	}
-	return ShortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
+	return shortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
 		k.OnlyNamespace, k.Exclude, k.Follow, k.Help, k.Quit)
 }
 
 // Selected is the request under the cursor, or nil.
-func (p *RequestsPage) Selected() *audit.Request {
+func (p *requestsPage) Selected() *audit.Request {
 	if i := p.table.Cursor(); i >= 0 && i < len(p.shown) {
 		return p.shown[i]
 	}
@@ -99,19 +99,19 @@ func (p *RequestsPage) Selected() *audit.Request {
 }
 
 // Following reports whether the list sticks to the newest request.
-func (p *RequestsPage) Following() bool { return p.table.Follow }
+func (p *requestsPage) Following() bool { return p.table.Follow }
 
 // SetFollow makes the list follow the newest request (or stop).
-func (p *RequestsPage) SetFollow(on bool) {
+func (p *requestsPage) SetFollow(on bool) {
 	p.table.Follow = on
 	p.table.SetRows(p)
 }
 
 // Cursor is the selected row and the number of rows.
-func (p *RequestsPage) Cursor() (int, int) { return p.table.Cursor(), len(p.shown) }
+func (p *requestsPage) Cursor() (int, int) { return p.table.Cursor(), len(p.shown) }
 
 // Update implements Component.
-func (p *RequestsPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
 		var keep *audit.Request
@@ -146,7 +146,7 @@ func indexOf(list []*audit.Request, r *audit.Request) int {
 	return 0
 }
 
-func (p *RequestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
+func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.env.Keys
 	if p.excludePending {
 		p.excludePending = false
@@ -158,7 +158,7 @@ func (p *RequestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Open):
 		if r := p.Selected(); r != nil {
-			return func() tea.Msg { return OpenRequestMsg{Req: r} }
+			return func() tea.Msg { return openRequestMsg{Req: r} }
 		}
 	case key.Matches(msg, k.Exclude):
 		if p.Selected() != nil {
@@ -172,7 +172,7 @@ func (p *RequestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // quickFilter narrows (or, with exclude, widens out) the filter by a value
 // of the selected request.
-func (p *RequestsPage) quickFilter(msg tea.KeyPressMsg, exclude bool) tea.Cmd {
+func (p *requestsPage) quickFilter(msg tea.KeyPressMsg, exclude bool) tea.Cmd {
 	r := p.Selected()
 	if r == nil {
 		return nil
@@ -199,7 +199,7 @@ func (p *RequestsPage) quickFilter(msg tea.KeyPressMsg, exclude bool) tea.Cmd {
 		return nil
 	}
 	expr := filter.With(p.filter, field, value, exclude)
-	return func() tea.Msg { return SetFilterMsg{Expr: expr} }
+	return func() tea.Msg { return setFilterMsg{Expr: expr} }
 }
 
 // quickResource is the resource as the filter language writes it: the core
@@ -219,11 +219,11 @@ func quickResource(r *audit.Request) string {
 func uriPath(uri string) string { return render.URIPath(uri) }
 
 func statusCmd(text string, isErr bool) tea.Cmd {
-	return func() tea.Msg { return StatusMsg{Text: text, Err: isErr} }
+	return func() tea.Msg { return statusMsg{Text: text, Err: isErr} }
 }
 
 // View implements Component.
-func (p *RequestsPage) View() string {
+func (p *requestsPage) View() string {
 	if len(p.shown) == 0 {
 		msg := "No requests match the filter."
 		switch {
@@ -232,7 +232,7 @@ func (p *RequestsPage) View() string {
 		case p.total == 0:
 			msg = "No audit requests in the sources."
 		case p.filter != "":
-			msg = "No requests match " + Sanitize(p.filter) + " (press / to change it)."
+			msg = "No requests match " + sanitize(p.filter) + " (press / to change it)."
 		}
 		return placeText(p.env.Styles.Empty.Render(msg), p.width, p.height)
 	}
@@ -242,11 +242,11 @@ func (p *RequestsPage) View() string {
 }
 
 // Len implements TableRows.
-func (p *RequestsPage) Len() int { return len(p.shown) }
+func (p *requestsPage) Len() int { return len(p.shown) }
 
 // Cells implements TableRows: one request as a row (package render's
 // cells), every log string sanitised, colour by meaning.
-func (p *RequestsPage) Cells(i int, c []Cell) {
+func (p *requestsPage) Cells(i int, c []Cell) {
 	r := p.shown[i]
 	if cap(p.cells) < len(c) {
 		p.cells = make([]render.Cell, len(c))

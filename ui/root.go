@@ -46,19 +46,19 @@ type Options struct {
 	OutDir    string           // where the detail page writes events; "" = "."
 }
 
-// Model is the root model.
-type Model struct {
+// model is the root model.
+type model struct {
 	env  *Env
 	opts Options
 
-	state State
-	prev  State // the page under the help overlay
-	pages [StateHelp]Page
+	state state
+	prev  state // the page under the help overlay
+	pages [stateHelp]page
 
-	requests  *RequestsPage
-	detail    *DetailPage
-	filterBar *FilterBar
-	help      *HelpView
+	requests  *requestsPage
+	detail    *detailPage
+	filterBar *filterBar
+	help      *helpView
 
 	width, height int
 
@@ -112,7 +112,7 @@ const (
 )
 
 // New builds the explorer.
-func New(opts Options) *Model {
+func New(opts Options) *model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -125,23 +125,23 @@ func New(opts Options) *Model {
 		Keys:   DefaultKeyMap(),
 		Now:    opts.Now,
 	}
-	m := &Model{env: env, opts: opts, loading: opts.Load != nil}
+	m := &model{env: env, opts: opts, loading: opts.Load != nil}
 	m.ctx, m.stopAll = context.WithCancel(context.Background())
 	m.requests = NewRequestsPage(env)
 	m.requests.SetFollow(opts.Follow)
-	m.detail = NewDetailPage(env)
+	m.detail = newDetailPage(env)
 	m.detail.OutDir = opts.OutDir
-	klog := NewKlogPage(env).(*KlogPage)
+	klog := newKlogPage(env).(*KlogPage)
 	klog.SetInputName(opts.InputName)
-	m.pages = [StateHelp]Page{
-		StateRequests: m.requests,
-		StateDetail:   m.detail,
-		StateKlog:     klog,
-		StateSummary:  NewSummaryPage(env),
-		StateAnswers:  NewAnswersPage(env),
+	m.pages = [stateHelp]page{
+		stateRequests: m.requests,
+		stateDetail:   m.detail,
+		stateKlog:     klog,
+		stateSummary:  newSummaryPage(env),
+		stateAnswers:  newAnswersPage(env),
 	}
-	m.filterBar = NewFilterBar(env)
-	m.help = NewHelpView(env)
+	m.filterBar = newFilterBar(env)
+	m.help = newHelpView(env)
 	m.flt = newFiltered("", nil, opts.Data.Raw)
 	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
 		m.filterBar.SetError(err.Error())
@@ -157,13 +157,13 @@ func New(opts Options) *Model {
 }
 
 // Env is the environment the pages share.
-func (m *Model) Env() *Env { return m.env }
+func (m *model) Env() *Env { return m.env }
 
-// State is the page in front.
-func (m *Model) State() State { return m.state }
+// state is the page in front.
+func (m *model) State() state { return m.state }
 
 // Init starts the loader and the refresh tick.
-func (m *Model) Init() tea.Cmd {
+func (m *model) Init() tea.Cmd {
 	var cmds []tea.Cmd
 	for _, p := range m.pages {
 		cmds = append(cmds, p.Init())
@@ -180,7 +180,7 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) startTick() tea.Cmd {
+func (m *model) startTick() tea.Cmd {
 	if m.ticking || !(m.loading || m.opts.Follow) {
 		return nil
 	}
@@ -190,7 +190,7 @@ func (m *Model) startTick() tea.Cmd {
 
 // after is tea.Tick that gives up when the explorer quits: msg after d, or
 // nil once Close was called.
-func (m *Model) after(d time.Duration, msg tea.Msg) tea.Cmd {
+func (m *model) after(d time.Duration, msg tea.Msg) tea.Cmd {
 	t := time.NewTimer(d)
 	done := m.ctx.Done()
 	return func() tea.Msg {
@@ -205,7 +205,7 @@ func (m *Model) after(d time.Duration, msg tea.Msg) tea.Cmd {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
@@ -229,7 +229,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case loadDoneMsg:
 		m.loading = false
 		if msg.err != nil && msg.err != context.Canceled {
-			m.setMessage("reading the sources: "+Sanitize(msg.err.Error()), true)
+			m.setMessage("reading the sources: "+sanitize(msg.err.Error()), true)
 		}
 		m.refresh(true)
 		return m, nil
@@ -249,17 +249,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.applyFilter(m.filterBar.Value(), false)
-	case SetFilterMsg:
+	case setFilterMsg:
 		m.filterBar.AddHistory(msg.Expr)
 		return m, m.applyFilter(msg.Expr, true)
-	case ShowPageMsg:
+	case showPageMsg:
 		m.setState(msg.Page)
 		return m, nil
-	case OpenRequestMsg:
+	case openRequestMsg:
 		m.detail.Open(msg.Req)
-		m.setState(StateDetail)
+		m.setState(stateDetail)
 		return m, nil
-	case StatusMsg:
+	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
 	case clearMsg:
 		if msg.seq == m.messageSeq {
@@ -275,32 +275,32 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	for i, p := range m.pages {
 		np, cmd := p.Update(msg)
-		m.pages[i] = np.(Page)
+		m.pages[i] = np.(page)
 		cmds = append(cmds, cmd)
 	}
 	return m, tea.Batch(cmds...)
 }
 
-func (m *Model) active() Page {
-	if m.state == StateHelp {
+func (m *model) active() page {
+	if m.state == stateHelp {
 		return m.pages[m.prev]
 	}
 	return m.pages[m.state]
 }
 
 // setState is the one place the state changes.
-func (m *Model) setState(s State) {
+func (m *model) setState(s state) {
 	switch {
-	case s == StateHelp && m.state != StateHelp:
+	case s == stateHelp && m.state != stateHelp:
 		m.prev = m.state
 		m.help.top = 0
-	case s < 0 || s > StateHelp:
+	case s < 0 || s > stateHelp:
 		return
 	}
 	m.state = s
 }
 
-func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.env.Keys
 	if msg.String() == "ctrl+c" {
 		return m.quit()
@@ -308,10 +308,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filterBar.Focused() {
 		return m.updateFilterBar(msg)
 	}
-	if c, ok := m.active().(InputCapturer); ok && c.CapturesInput() && m.state != StateHelp {
+	if c, ok := m.active().(inputCapturer); ok && c.CapturesInput() && m.state != stateHelp {
 		return m.toPage(msg)
 	}
-	if m.state == StateHelp {
+	if m.state == stateHelp {
 		switch {
 		case key.Matches(msg, k.Help, k.Back):
 			m.state = m.prev
@@ -323,29 +323,29 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case m.state == StateKlog && key.Matches(msg, k.KlogSearch):
+	case m.state == stateKlog && key.Matches(msg, k.KlogSearch):
 		// On the apiserver log, / edits the log's own text filter: the
 		// request filter does not apply there.
 		return m.toPage(msg)
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.setState(StateHelp)
+		m.setState(stateHelp)
 	case key.Matches(msg, k.Filter):
 		return m.filterBar.Focus()
 	case key.Matches(msg, k.ClearAll):
 		m.filterBar.AddHistory("")
 		return m.applyFilter("", true)
 	case key.Matches(msg, k.NextPage):
-		m.setState((m.state + 1) % StateHelp)
+		m.setState((m.state + 1) % stateHelp)
 	case key.Matches(msg, k.PrevPage):
-		m.setState((m.state + StateHelp - 1) % StateHelp)
-	case m.state == StateDetail && key.Matches(msg, k.Back):
-		m.setState(StateRequests)
+		m.setState((m.state + stateHelp - 1) % stateHelp)
+	case m.state == stateDetail && key.Matches(msg, k.Back):
+		m.setState(stateRequests)
 	default:
 		for i, b := range k.GotoPage {
 			if key.Matches(msg, b) {
-				m.setState(State(i))
+				m.setState(state(i))
 				return nil
 			}
 		}
@@ -354,17 +354,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) toPage(msg tea.Msg) tea.Cmd {
+func (m *model) toPage(msg tea.Msg) tea.Cmd {
 	s := m.state
-	if s == StateHelp {
+	if s == stateHelp {
 		s = m.prev
 	}
 	np, cmd := m.pages[s].Update(msg)
-	m.pages[s] = np.(Page)
+	m.pages[s] = np.(page)
 	return cmd
 }
 
-func (m *Model) quit() tea.Cmd {
+func (m *model) quit() tea.Cmd {
 	m.Close()
 	return tea.Quit
 }
@@ -373,21 +373,21 @@ func (m *Model) quit() tea.Cmd {
 // re-filter, the refresh tick and the other timers. The quit keys call it;
 // call it too when the program ends otherwise (a signal, its context), as
 // the model does not hear of that.
-func (m *Model) Close() { m.stopAll() }
+func (m *model) Close() { m.stopAll() }
 
 // handleMouse: the wheel and clicks go to the page with coordinates
 // relative to its top-left corner; a click on a tab switches to it.
-func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
+func (m *model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	mo := msg.Mouse()
 	if _, click := msg.(tea.MouseClickMsg); click && mo.Y == 0 {
 		for i, x := range m.tabStarts() {
 			if mo.X >= x[0] && mo.X < x[1] {
-				m.setState(State(i))
+				m.setState(state(i))
 			}
 		}
 		return nil
 	}
-	if m.state == StateHelp || mo.Y < pageTop || mo.Y >= m.height-2 {
+	if m.state == stateHelp || mo.Y < pageTop || mo.Y >= m.height-2 {
 		return nil
 	}
 	mo.Y -= pageTop
@@ -400,7 +400,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) setSize(w, h int) {
+func (m *model) setSize(w, h int) {
 	m.width, m.height = max(20, w), max(chromeHeight+1, h)
 	ph := m.height - chromeHeight
 	for _, p := range m.pages {
@@ -410,7 +410,7 @@ func (m *Model) setSize(w, h int) {
 	m.filterBar.SetWidth(m.width)
 }
 
-func (m *Model) setMessage(text string, isErr bool) tea.Cmd {
+func (m *model) setMessage(text string, isErr bool) tea.Cmd {
 	m.message, m.messageErr = text, isErr
 	m.messageSeq++
 	seq := m.messageSeq
@@ -422,7 +422,7 @@ func (m *Model) setMessage(text string, isErr bool) tea.Cmd {
 // applyFilter parses expr and, when it parses and differs from the filter in
 // force, re-filters. A parse error is shown in the bar and the last good
 // filter stays. final: the user applied it (enter, a quick filter).
-func (m *Model) applyFilter(expr string, final bool) tea.Cmd {
+func (m *model) applyFilter(expr string, final bool) tea.Cmd {
 	expr = strings.TrimSpace(expr)
 	f, err := filter.Parse(expr, m.env.Now())
 	if err != nil {
@@ -471,16 +471,16 @@ func (m *Model) applyFilter(expr string, final bool) tea.Cmd {
 
 // updateFilterBar passes msg to the open filter bar and does what it asks
 // at once: the bar is closed before the next message is read.
-func (m *Model) updateFilterBar(msg tea.Msg) tea.Cmd {
+func (m *model) updateFilterBar(msg tea.Msg) tea.Cmd {
 	cmd, action := m.filterBar.Update(msg)
 	switch action {
-	case FilterEdited:
+	case filterEdited:
 		m.editSeq++
 		seq := m.editSeq
 		return tea.Batch(cmd, m.after(debounce, debounceMsg{seq}))
-	case FilterApply:
+	case filterApply:
 		return tea.Batch(cmd, m.filterDone(m.filterBar.Value(), true))
-	case FilterCancel:
+	case filterCancel:
 		return tea.Batch(cmd, m.filterDone(m.filterBar.Before(), false))
 	}
 	return cmd
@@ -489,7 +489,7 @@ func (m *Model) updateFilterBar(msg tea.Msg) tea.Cmd {
 // filterDone ends editing: apply (enter) applies expr unless it does not
 // parse (then the bar stays open with the error); otherwise (esc) expr is
 // the filter that was in force when editing began.
-func (m *Model) filterDone(expr string, apply bool) tea.Cmd {
+func (m *model) filterDone(expr string, apply bool) tea.Cmd {
 	if apply {
 		if _, err := filter.Parse(expr, m.env.Now()); err != nil {
 			m.filterBar.SetError(err.Error())
@@ -506,7 +506,7 @@ func (m *Model) filterDone(expr string, apply bool) tea.Cmd {
 
 // refresh catches up with the store when it changed (or always, with
 // force), unless a full re-filter is running (its result will).
-func (m *Model) refresh(force bool) {
+func (m *model) refresh(force bool) {
 	store := m.env.Data.Store
 	if store == nil || m.refiltering {
 		return
@@ -520,18 +520,18 @@ func (m *Model) refresh(force bool) {
 }
 
 // publish sends the current result to every page.
-func (m *Model) publish(reset bool) tea.Cmd {
+func (m *model) publish(reset bool) tea.Cmd {
 	dm := DataMsg{Snap: m.snap, Filter: m.flt.expr, Shown: m.flt.shown, Reset: reset, Loading: m.loading}
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
-		m.pages[i] = np.(Page)
+		m.pages[i] = np.(page)
 		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) updateRate() {
+func (m *model) updateRate() {
 	now := time.Now()
 	n := m.snap.Events
 	if !m.lastTick.IsZero() {
@@ -546,7 +546,7 @@ func (m *Model) updateRate() {
 // --- drawing -------------------------------------------------------------------
 
 // View implements tea.Model.
-func (m *Model) View() tea.View {
+func (m *model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
@@ -555,10 +555,10 @@ func (m *Model) View() tea.View {
 }
 
 // Render is the screen as text, exactly height lines of width cells.
-func (m *Model) Render() string {
+func (m *model) Render() string {
 	ph := m.height - chromeHeight
 	var page string
-	if m.state == StateHelp {
+	if m.state == stateHelp {
 		page = m.help.View()
 	} else {
 		page = m.pages[m.state].View()
@@ -577,7 +577,7 @@ func (m *Model) Render() string {
 }
 
 // tabStarts gives each tab's [start, end) column, for clicks.
-func (m *Model) tabStarts() [][2]int {
+func (m *model) tabStarts() [][2]int {
 	x := 0
 	if m.showBrand() {
 		x = ansi.StringWidth(brand)
@@ -593,9 +593,9 @@ func (m *Model) tabStarts() [][2]int {
 
 const brand = " kauditui "
 
-func tabLabel(i int, p Page) string { return string(rune('1'+i)) + " " + p.Title() }
+func tabLabel(i int, p page) string { return string(rune('1'+i)) + " " + p.Title() }
 
-func (m *Model) showBrand() bool {
+func (m *model) showBrand() bool {
 	w := ansi.StringWidth(brand)
 	for i, p := range m.pages {
 		w += ansi.StringWidth(tabLabel(i, p)) + 2
@@ -603,19 +603,19 @@ func (m *Model) showBrand() bool {
 	return w <= m.width
 }
 
-func (m *Model) tabBar() string {
+func (m *model) tabBar() string {
 	st := m.env.Styles
 	var b strings.Builder
 	if m.showBrand() {
 		b.WriteString(st.Brand.Render(brand))
 	}
 	cur := m.state
-	if cur == StateHelp {
+	if cur == stateHelp {
 		cur = m.prev
 	}
 	for i, p := range m.pages {
 		s := st.TabInactive
-		if State(i) == cur {
+		if state(i) == cur {
 			s = st.TabActive
 		}
 		b.WriteString(s.Render(tabLabel(i, p)))
@@ -623,7 +623,7 @@ func (m *Model) tabBar() string {
 	return fitLine(b.String(), m.width)
 }
 
-func (m *Model) statusBar() string {
+func (m *model) statusBar() string {
 	in := statusInfo{
 		Sources:       m.opts.Sources,
 		Shown:         len(m.flt.shown),
@@ -638,7 +638,7 @@ func (m *Model) statusBar() string {
 		Message:       m.message,
 		MessageErr:    m.messageErr,
 	}
-	if m.state == StateRequests {
+	if m.state == stateRequests {
 		if c, n := m.requests.Cursor(); n > 0 {
 			in.Cursor = c + 1
 		}
@@ -659,18 +659,18 @@ func (m *Model) statusBar() string {
 	return renderStatus(m.env.Styles, in, m.width)
 }
 
-func (m *Model) footer() string {
+func (m *model) footer() string {
 	st := m.env.Styles
 	k := m.env.Keys
-	var items []KeyHelp
+	var items []keyHelp
 	switch {
 	case m.filterBar.Focused():
 		if e := m.filterBar.Err(); e != "" {
-			return fitLine(" "+st.FilterError.Render(ansi.Truncate(Sanitize(e), max(0, m.width-1), "…")), m.width)
+			return fitLine(" "+st.FilterError.Render(ansi.Truncate(sanitize(e), max(0, m.width-1), "…")), m.width)
 		}
-		items = ShortHelp(k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext)
-	case m.state == StateHelp:
-		items = ShortHelp(k.Back, k.Down, k.Up, k.Quit)
+		items = shortHelp(k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext)
+	case m.state == stateHelp:
+		items = shortHelp(k.Back, k.Down, k.Up, k.Quit)
 	default:
 		items = m.pages[m.state].ShortHelp()
 	}

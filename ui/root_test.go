@@ -14,9 +14,9 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-func selected(m *Model) *audit.Request { return m.requests.Selected() }
+func selected(m *model) *audit.Request { return m.requests.Selected() }
 
-func cursor(m *Model) int { c, _ := m.requests.Cursor(); return c }
+func cursor(m *model) int { c, _ := m.requests.Cursor(); return c }
 
 // Every navigation key of the requests list moves the selection as the
 // help says.
@@ -76,9 +76,9 @@ func TestMouseWheelAndClick(t *testing.T) {
 		t.Fatalf("a click on screen line 5 selected row %d, want 2", cursor(m))
 	}
 	// A click on a tab switches to it.
-	x := m.tabStarts()[StateKlog][0] + 1
+	x := m.tabStarts()[stateKlog][0] + 1
 	send(m, tea.MouseClickMsg{Button: tea.MouseLeft, X: x, Y: 0})
-	if m.State() != StateKlog {
+	if m.State() != stateKlog {
 		t.Fatalf("a click on the apiserver-log tab gave state %v", m.State())
 	}
 }
@@ -87,11 +87,11 @@ func TestPageSwitchKeys(t *testing.T) {
 	m := sampleModel(t, 80, 24)
 	for _, c := range []struct {
 		key  string
-		want State
+		want state
 	}{
-		{"tab", StateDetail}, {"tab", StateKlog}, {"tab", StateSummary}, {"tab", StateAnswers},
-		{"tab", StateRequests}, {"shift+tab", StateAnswers}, {"1", StateRequests}, {"2", StateDetail},
-		{"3", StateKlog}, {"4", StateSummary}, {"5", StateAnswers}, {"1", StateRequests},
+		{"tab", stateDetail}, {"tab", stateKlog}, {"tab", stateSummary}, {"tab", stateAnswers},
+		{"tab", stateRequests}, {"shift+tab", stateAnswers}, {"1", stateRequests}, {"2", stateDetail},
+		{"3", stateKlog}, {"4", stateSummary}, {"5", stateAnswers}, {"1", stateRequests},
 	} {
 		press(m, c.key)
 		if m.State() != c.want {
@@ -108,7 +108,7 @@ func TestPageSwitchKeys(t *testing.T) {
 func TestHelpOverlay(t *testing.T) {
 	m := sampleModel(t, 120, 40)
 	press(m, "4", "?")
-	if m.State() != StateHelp {
+	if m.State() != stateHelp {
 		t.Fatalf("? gave state %v", m.State())
 	}
 	s := screen(m)
@@ -124,11 +124,11 @@ func TestHelpOverlay(t *testing.T) {
 		}
 	}
 	press(m, "esc")
-	if m.State() != StateSummary {
+	if m.State() != stateSummary {
 		t.Fatalf("esc closed the help to %v, want the page it opened on", m.State())
 	}
 	press(m, "?", "?")
-	if m.State() != StateSummary {
+	if m.State() != stateSummary {
 		t.Fatalf("? ? ended on %v", m.State())
 	}
 }
@@ -161,14 +161,14 @@ func TestOpenDetailAndBack(t *testing.T) {
 	i := rowOf(t, m, isDeploymentDelete)
 	m.requests.table.SetCursor(i)
 	press(m, "enter")
-	if m.State() != StateDetail || m.detail.Request() != m.flt.shown[i] {
+	if m.State() != stateDetail || m.detail.Request() != m.flt.shown[i] {
 		t.Fatalf("enter did not open the selected request")
 	}
 	if s := screen(m); !strings.Contains(s, "delete apps/deployments default/kubyk-web") {
 		t.Fatalf("detail:\n%s", s)
 	}
 	press(m, "esc")
-	if m.State() != StateRequests || cursor(m) != i {
+	if m.State() != stateRequests || cursor(m) != i {
 		t.Fatalf("esc went to %v, row %d; want the list on row %d", m.State(), cursor(m), i)
 	}
 }
@@ -504,7 +504,7 @@ func TestDetailKeys(t *testing.T) {
 	}
 }
 
-func allLines(d *DetailPage) []string {
+func allLines(d *detailPage) []string {
 	var out []string
 	for i := 0; i < d.json.Len(); i++ {
 		out = append(out, strings.TrimSpace(stripped(d.json.Line(i, 200))))
@@ -699,12 +699,12 @@ func TestSlashOnKlogPage(t *testing.T) {
 	if m.filterBar.Focused() {
 		t.Fatal("/ on the apiserver log opened the request filter")
 	}
-	c, ok := m.active().(InputCapturer)
+	c, ok := m.active().(inputCapturer)
 	if !ok || !c.CapturesInput() {
 		t.Fatal("/ on the apiserver log did not start its text filter")
 	}
 	press(m, "q", "1")
-	if m.State() != StateKlog {
+	if m.State() != stateKlog {
 		t.Fatalf("keys typed into the log filter switched to %v", m.State())
 	}
 }
@@ -722,11 +722,11 @@ func TestAsyncRefilter(t *testing.T) {
 		st.AddEvent([]byte(l), audit.Ref{Line: int64(i + 1)})
 	}
 	m := newTestModel(t, st, nil, 100, 20)
-	_, first := m.Update(SetFilterMsg{Expr: "verb=get"})
+	_, first := m.Update(setFilterMsg{Expr: "verb=get"})
 	if !m.refiltering || !strings.Contains(screen(m), "filtering…") {
 		t.Fatalf("no sign of filtering:\n%s", screen(m))
 	}
-	_, second := m.Update(SetFilterMsg{Expr: "verb=delete"})
+	_, second := m.Update(setFilterMsg{Expr: "verb=delete"})
 	msg2 := second()
 	msg1 := first()
 	for i, l := range all[20:] {

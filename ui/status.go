@@ -114,14 +114,14 @@ type statusInfo struct {
 
 // renderStatus draws the status bar, exactly width cells wide. Parts are
 // dropped from the right end when they do not fit; the message goes first.
-func renderStatus(st *Styles, in statusInfo, width int) string {
+func renderStatus(st *styles, in statusInfo, width int) string {
 	sep := st.StatusKey.Render(" │ ")
 	var parts []string
 	kv := func(v, k string) string {
 		return st.StatusValue.Render(v) + st.StatusKey.Render(" "+k)
 	}
 	if len(in.Sources) > 0 {
-		src := Sanitize(filepath.Base(in.Sources[0]))
+		src := sanitize(filepath.Base(in.Sources[0]))
 		if len(in.Sources) > 1 {
 			src += " +" + strconv.Itoa(len(in.Sources)-1)
 		}

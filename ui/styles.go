@@ -2,11 +2,11 @@ package ui
 
 import "charm.land/lipgloss/v2"
 
-// Styles is every style the explorer draws with, in one place. Colour carries
+// styles is every style the explorer draws with, in one place. Colour carries
 // meaning (destructive verbs, writes, errors, denials); NewStyles(true) gives
 // the plain set used under NO_COLOR, where meaning falls back to bold,
 // underline and reverse video so it survives without colour.
-type Styles struct {
+type styles struct {
 	NoColor bool
 
 	// Chrome.
@@ -90,7 +90,7 @@ type Styles struct {
 
 // NewStyles returns the colour style set for a dark terminal, or the plain
 // one when noColor is set (NO_COLOR in the environment, https://no-color.org).
-func NewStyles(noColor bool) *Styles { return newStyles(noColor, true) }
+func NewStyles(noColor bool) *styles { return newStyles(noColor, true) }
 
 // palette is the colours of one background. Every style's text keeps a
 // contrast of 4.5:1 with what is behind it (3:1 for the faint ones), in
@@ -115,10 +115,10 @@ var (
 
 // newStyles is NewStyles for a dark or a light terminal background (the
 // explorer asks the terminal which it has).
-func newStyles(noColor, dark bool) *Styles {
+func newStyles(noColor, dark bool) *styles {
 	s := lipgloss.NewStyle
 	if noColor {
-		return &Styles{
+		return &styles{
 			NoColor:      true,
 			TabActive:    s().Bold(true).Reverse(true).Padding(0, 1),
 			TabInactive:  s().Padding(0, 1),
@@ -170,7 +170,7 @@ func newStyles(noColor, dark bool) *Styles {
 		strong, alertBg = lipgloss.Color(p.strong), lipgloss.Color(p.alertBg)
 		tabFg, tabBg    = lipgloss.Color(p.tabFg), lipgloss.Color(p.tabBg)
 	)
-	return &Styles{
+	return &styles{
 		TabActive:    s().Bold(true).Foreground(tabFg).Background(tabBg).Padding(0, 1),
 		TabInactive:  s().Foreground(dim).Padding(0, 1),
 		Brand:        s().Bold(true).Foreground(accent2),
@@ -233,7 +233,7 @@ func newStyles(noColor, dark bool) *Styles {
 }
 
 // Verb is the style of a verb: destructive, write, read or other.
-func (st *Styles) Verb(verb string) lipgloss.Style {
+func (st *styles) Verb(verb string) lipgloss.Style {
 	switch verb {
 	case "delete", "deletecollection":
 		return st.VerbDelete
@@ -246,7 +246,7 @@ func (st *Styles) Verb(verb string) lipgloss.Style {
 }
 
 // Code is the style of an HTTP status code.
-func (st *Styles) Code(code int) lipgloss.Style {
+func (st *styles) Code(code int) lipgloss.Style {
 	switch {
 	case code >= 500:
 		return st.Code5xx
@@ -257,7 +257,7 @@ func (st *Styles) Code(code int) lipgloss.Style {
 }
 
 // Severity is the style of a klog severity letter (I, W, E, F).
-func (st *Styles) Severity(sev byte) lipgloss.Style {
+func (st *styles) Severity(sev byte) lipgloss.Style {
 	switch sev {
 	case 'W':
 		return st.SevWarn

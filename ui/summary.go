@@ -15,10 +15,10 @@ import (
 	"github.com/kauditui/kauditui/filter"
 )
 
-// SummaryPage counts the requests passing the current filter by user, verb,
+// summaryPage counts the requests passing the current filter by user, verb,
 // resource, code, agent and namespace, and draws them over time. Choosing a
 // value (enter) narrows the filter to it; x excludes it.
-type SummaryPage struct {
+type summaryPage struct {
 	env *Env
 
 	expr  string           // the applied filter
@@ -98,26 +98,26 @@ func summaryResource(r *audit.Request) string {
 	return r.Resource + "/" + r.Subresource
 }
 
-// NewSummaryPage builds the Summary page.
-func NewSummaryPage(env *Env) Page {
-	return &SummaryPage{env: env, dirty: true}
+// newSummaryPage builds the Summary page.
+func newSummaryPage(env *Env) page {
+	return &summaryPage{env: env, dirty: true}
 }
 
-func (p *SummaryPage) Init() tea.Cmd { return nil }
+func (p *summaryPage) Init() tea.Cmd { return nil }
 
-func (p *SummaryPage) Title() string { return "Summary" }
+func (p *summaryPage) Title() string { return "Summary" }
 
-func (p *SummaryPage) SetSize(width, height int) {
+func (p *summaryPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.dirty = true // histogram buckets follow the width
 }
 
-func (p *SummaryPage) ShortHelp() []KeyHelp {
+func (p *summaryPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
-	return ShortHelp(k.SummaryNarrow, k.SummaryExclude, k.SummaryNextBox)
+	return shortHelp(k.SummaryNarrow, k.SummaryExclude, k.SummaryNextBox)
 }
 
-func (p *SummaryPage) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
 		if msg.Reset || msg.Filter != p.expr || len(msg.Shown) < p.counted {
@@ -152,7 +152,7 @@ func (p *SummaryPage) Update(msg tea.Msg) (Component, tea.Cmd) {
 }
 
 // rowsShown is how many values of a box are drawn (and selectable).
-func (p *SummaryPage) rowsShown(sec int) int {
+func (p *summaryPage) rowsShown(sec int) int {
 	if sec == len(p.sections) {
 		return len(p.hist.counts)
 	}
@@ -160,7 +160,7 @@ func (p *SummaryPage) rowsShown(sec int) int {
 }
 
 // move steps the cursor through every selectable item, box after box.
-func (p *SummaryPage) move(d int) {
+func (p *summaryPage) move(d int) {
 	n := len(p.sections)
 	row := p.row + d
 	sec := p.sec
@@ -177,7 +177,7 @@ func (p *SummaryPage) move(d int) {
 
 // side jumps to the neighbouring box; in the histogram it moves one bucket,
 // and leaving its first bucket leftwards goes back to the boxes.
-func (p *SummaryPage) side(d int) {
+func (p *summaryPage) side(d int) {
 	n := len(p.sections)
 	if p.sec == n {
 		if d < 0 && p.row == 0 {
@@ -198,7 +198,7 @@ func (p *SummaryPage) side(d int) {
 
 // choose narrows (or with exclude, widens out) the filter by the value or
 // time bucket under the cursor and shows the requests.
-func (p *SummaryPage) choose(exclude bool) tea.Cmd {
+func (p *summaryPage) choose(exclude bool) tea.Cmd {
 	expr := p.expr
 	switch {
 	case p.sec == len(p.sections):
@@ -222,13 +222,13 @@ func (p *SummaryPage) choose(exclude bool) tea.Cmd {
 		return nil
 	}
 	return tea.Batch(
-		func() tea.Msg { return SetFilterMsg{Expr: expr} },
-		func() tea.Msg { return ShowPageMsg{Page: StateRequests} },
+		func() tea.Msg { return setFilterMsg{Expr: expr} },
+		func() tea.Msg { return showPageMsg{Page: stateRequests} },
 	)
 }
 
 // refresh recounts the shown requests when they changed.
-func (p *SummaryPage) refresh() {
+func (p *summaryPage) refresh() {
 	if !p.dirty {
 		return
 	}
@@ -316,7 +316,7 @@ func summarize(counts []map[string]int, total int) []summarySection {
 		for v, n := range counts[i] {
 			label := f.empty
 			if v != "" {
-				label = Sanitize(v)
+				label = sanitize(v)
 			}
 			s.values = append(s.values, summaryValue{value: v, label: label, count: n})
 		}
@@ -387,7 +387,7 @@ type summaryLayout struct {
 
 const summaryGap = 2
 
-func (p *SummaryPage) layout() summaryLayout {
+func (p *summaryPage) layout() summaryLayout {
 	w, h := max(p.width, 20), max(p.height, 8)
 	l := summaryLayout{cols: 3}
 	if w < 72 {
@@ -403,14 +403,14 @@ func (p *SummaryPage) layout() summaryLayout {
 	return l
 }
 
-func (p *SummaryPage) histWidth() int {
+func (p *summaryPage) histWidth() int {
 	return max(p.width, 20) - p.histAxisWidth()
 }
 
 // histAxisWidth is the room left of the bars for the count scale.
-func (p *SummaryPage) histAxisWidth() int { return 7 }
+func (p *summaryPage) histAxisWidth() int { return 7 }
 
-func (p *SummaryPage) View() string {
+func (p *summaryPage) View() string {
 	p.refresh()
 	st := p.env.Styles
 	l := p.layout()
@@ -449,7 +449,7 @@ func joinWithGap(boxes []string, gap int) []string {
 }
 
 // viewBox draws one box: title, then value, count and bar per line.
-func (p *SummaryPage) viewBox(i int, l summaryLayout) string {
+func (p *summaryPage) viewBox(i int, l summaryLayout) string {
 	st := p.env.Styles
 	s := p.sections[i]
 	w := l.colWidth
@@ -505,7 +505,7 @@ func barCells(n, total, width int) string {
 
 // viewHistogram draws requests over time: bars of eighth blocks, an axis
 // with the first and last times, and the selected bucket.
-func (p *SummaryPage) viewHistogram(w, bars int) string {
+func (p *summaryPage) viewHistogram(w, bars int) string {
 	st := p.env.Styles
 	h := p.hist
 	var b strings.Builder

@@ -91,7 +91,7 @@ func pgKey(s string) tea.KeyPressMsg {
 
 // pgPress sends keys to a page and returns the messages its commands made
 // (batches and sequences opened, cursor blinks dropped).
-func pgPress(p Component, keys ...string) []tea.Msg {
+func pgPress(p component, keys ...string) []tea.Msg {
 	var msgs []tea.Msg
 	for _, k := range keys {
 		_, cmd := p.Update(pgKey(k))
@@ -101,7 +101,7 @@ func pgPress(p Component, keys ...string) []tea.Msg {
 }
 
 // pgType types text into a page, one key per character.
-func pgType(p Component, text string) []tea.Msg {
+func pgType(p component, text string) []tea.Msg {
 	var msgs []tea.Msg
 	for _, r := range text {
 		_, cmd := p.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
@@ -138,7 +138,7 @@ func pgRun(cmd tea.Cmd) []tea.Msg {
 		return out
 	}
 	switch msg.(type) {
-	case SetFilterMsg, ShowPageMsg, OpenRequestMsg, StatusMsg:
+	case setFilterMsg, showPageMsg, openRequestMsg, statusMsg:
 		return []tea.Msg{msg}
 	}
 	return nil
@@ -146,16 +146,16 @@ func pgRun(cmd tea.Cmd) []tea.Msg {
 
 // pgFilterOf returns the expression of the SetFilterMsg among msgs and
 // checks the page asked to show want.
-func pgFilterOf(t *testing.T, msgs []tea.Msg, want State) string {
+func pgFilterOf(t *testing.T, msgs []tea.Msg, want state) string {
 	t.Helper()
-	expr, shown := "", State(-1)
+	expr, shown := "", state(-1)
 	n := 0
 	for _, m := range msgs {
 		switch m := m.(type) {
-		case SetFilterMsg:
+		case setFilterMsg:
 			expr = m.Expr
 			n++
-		case ShowPageMsg:
+		case showPageMsg:
 			shown = m.Page
 		}
 	}
@@ -205,19 +205,19 @@ func pgGolden(t *testing.T, name, view string) {
 }
 
 // pgSized is a page with a DataMsg and a size, as the root sets it up.
-func pgSized(p Page, dm DataMsg, w, h int) Page {
+func pgSized(p page, dm DataMsg, w, h int) page {
 	p.SetSize(w, h)
 	np, _ := p.Update(dm)
-	return np.(Page)
+	return np.(page)
 }
 
 // ---------------------------------------------------------------------------
 
-func summaryOnFileRun(t *testing.T, w, h int) (*SummaryPage, Data, audit.Snapshot) {
+func summaryOnFileRun(t *testing.T, w, h int) (*summaryPage, Data, audit.Snapshot) {
 	t.Helper()
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(NewSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
-	return p.(*SummaryPage), d, snap
+	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
+	return p.(*summaryPage), d, snap
 }
 
 // The Users box counts what the harness says each identity did.
@@ -283,7 +283,7 @@ func TestSummaryNarrowAndExclude(t *testing.T) {
 	if !strings.Contains(ansi.Strip(p.View()), "delete") {
 		t.Fatal("the view does not show delete")
 	}
-	expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+	expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 	if expr != "verb=delete" {
 		t.Fatalf("enter on delete: filter %q, want verb=delete", expr)
 	}
@@ -291,7 +291,7 @@ func TestSummaryNarrowAndExclude(t *testing.T) {
 	if got := len(pgMatch(t, expr, d, snap.Requests)); got != want {
 		t.Errorf("%q matches %d requests, the box counted %d", expr, got, want)
 	}
-	expr = pgFilterOf(t, pgPress(p, "x"), StateRequests)
+	expr = pgFilterOf(t, pgPress(p, "x"), stateRequests)
 	if expr != "verb!=delete" {
 		t.Fatalf("x on delete: filter %q, want verb!=delete", expr)
 	}
@@ -303,7 +303,7 @@ func TestSummaryNarrowAndExclude(t *testing.T) {
 	users := pgMatch(t, "verb=delete", d, snap.Requests)
 	p.Update(DataMsg{Snap: snap, Filter: "verb=delete", Shown: users, Reset: true})
 	pgPress(p, "g")
-	expr = pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+	expr = pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 	top := p.sections[0].values[0]
 	if got := len(pgMatch(t, expr, d, snap.Requests)); !strings.HasPrefix(expr, "verb=delete user=") || got != top.count {
 		t.Errorf("enter on user %s under verb=delete: %q matches %d, want %d", top.value, expr, got, top.count)
@@ -337,7 +337,7 @@ func TestSummaryHistogram(t *testing.T) {
 			pgPress(p, "h")
 		}
 		want := p.hist.counts[p.row]
-		expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+		expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 		if !strings.Contains(expr, "since=") || !strings.Contains(expr, "until=") {
 			t.Fatalf("bucket filter %q has no time span", expr)
 		}
@@ -405,7 +405,7 @@ func TestSummaryEmptyValue(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("messages %#v, want one StatusMsg", msgs)
 	}
-	if m, ok := msgs[0].(StatusMsg); !ok || !m.Err {
+	if m, ok := msgs[0].(statusMsg); !ok || !m.Err {
 		t.Fatalf("message %#v, want an error StatusMsg", msgs[0])
 	}
 }
@@ -427,7 +427,7 @@ func TestSummarySanitizes(t *testing.T) {
 		t.Fatal("the edited event does not parse")
 	}
 	s := st.Snapshot()
-	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36)
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36)
 	view := p.View()
 	if strings.Contains(view, "\x1b]0;") || strings.Contains(view, "\x07") || strings.Contains(view, "\x1b[2J") {
 		t.Fatalf("the view sends the agent's escape sequences to the terminal: %q", view)
@@ -438,7 +438,7 @@ func TestSummarySanitizes(t *testing.T) {
 }
 
 func TestSummaryNoRequests(t *testing.T) {
-	p := pgSized(NewSummaryPage(pgEnv(Data{}, true)), DataMsg{Filter: "user=nobody", Reset: true}, 80, 20)
+	p := pgSized(newSummaryPage(pgEnv(Data{}, true)), DataMsg{Filter: "user=nobody", Reset: true}, 80, 20)
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "no requests match") {
 		t.Fatalf("empty summary: %q", v)
 	}
@@ -484,7 +484,7 @@ var pgBigData Data
 // request of the big log.
 func BenchmarkSummaryRecount(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
 	b.ResetTimer()
 	for range b.N {
 		p.Update(DataMsg{Snap: snap, Shown: snap.Requests, Reset: true})
@@ -496,7 +496,7 @@ func BenchmarkSummaryRecount(b *testing.B) {
 // A keypress on the Summary (no recount): what moving the cursor costs.
 func BenchmarkSummaryKey(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(NewSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
 	p.View()
 	benchCursorKeys(b, p)
 }
@@ -516,7 +516,7 @@ func TestSummaryCodeFollowsLaterStage(t *testing.T) {
 		t.Fatal("no request with a RequestReceived stage and a code")
 	}
 	st := audit.NewStore()
-	var p *SummaryPage
+	var p *summaryPage
 	for i, e := range req.Events {
 		raw, err := d.Raw(e.Ref)
 		if err != nil {
@@ -525,7 +525,7 @@ func TestSummaryCodeFollowsLaterStage(t *testing.T) {
 		st.AddEvent(raw, e.Ref)
 		s := st.Snapshot()
 		if i == 0 {
-			p = pgSized(NewSummaryPage(pgEnv(d, true)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36).(*SummaryPage)
+			p = pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36).(*summaryPage)
 			p.View()
 			if c := p.sections[summaryCodeBox].values; len(c) != 1 || c[0].value != "" {
 				t.Fatalf("after RequestReceived: codes %+v, want (no status)", c)
@@ -552,7 +552,7 @@ func TestSummaryEveryValueNarrowsExactly(t *testing.T) {
 				continue // not expressible; TestSummaryEmptyValue
 			}
 			p.sec, p.row = sec, row
-			expr := pgFilterOf(t, pgPress(p, "enter"), StateRequests)
+			expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 			if got := len(pgMatch(t, expr, d, snap.Requests)); got != v.count {
 				t.Errorf("%s %q: %q matches %d requests, the box counted %d", s.title, v.value, expr, got, v.count)
 			}
@@ -561,7 +561,7 @@ func TestSummaryEveryValueNarrowsExactly(t *testing.T) {
 }
 
 // benchCursorKeys times j and k, alternately, each with a redraw.
-func benchCursorKeys(b *testing.B, p Component) {
+func benchCursorKeys(b *testing.B, p component) {
 	b.ResetTimer()
 	for i := range b.N {
 		key := "j"

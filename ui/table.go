@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// Column describes one table column and how it takes its share of the width.
-type Column struct {
+// column describes one table column and how it takes its share of the width.
+type column struct {
 	Title string
 	Min   int  // never narrower than this (unless the terminal is)
 	Max   int  // 0: no maximum
@@ -32,65 +32,65 @@ type Cell struct {
 	Middle bool
 }
 
-// TableRows is what a Table draws: a count and a way to get one row's cells.
+// tableRows is what a Table draws: a count and a way to get one row's cells.
 // The table asks only for the rows on screen, so a million rows cost nothing.
-type TableRows interface {
+type tableRows interface {
 	Len() int
 	// Cells fills dst (len = number of columns) for row i.
 	Cells(i int, dst []Cell)
 }
 
-// Table is a virtualised table: only the visible rows are rendered, the
+// table is a virtualised table: only the visible rows are rendered, the
 // columns fit the width, and it scrolls with keys and the mouse wheel. With
 // Follow set, the cursor sticks to the last row as rows are added, until the
 // user moves up.
-type Table struct {
-	Columns []Column
+type table struct {
+	Columns []column
 	Follow  bool
 
-	rows          TableRows
+	rows          tableRows
 	cursor, top   int
 	width, height int
 	widths        []int // per column, 0 = hidden
 
-	st   *Styles
-	keys *KeyMap
+	st   *styles
+	keys *keyMap
 	// cells is reused between rows to keep View allocation-light.
 	cells []Cell
 }
 
-// NewTable returns an empty table with the given columns.
-func NewTable(st *Styles, keys *KeyMap, cols []Column) *Table {
-	t := &Table{Columns: cols, st: st, keys: keys}
+// newTable returns an empty table with the given columns.
+func newTable(st *styles, keys *keyMap, cols []column) *table {
+	t := &table{Columns: cols, st: st, keys: keys}
 	t.layout()
 	return t
 }
 
 // Init implements Component.
-func (t *Table) Init() tea.Cmd { return nil }
+func (t *table) Init() tea.Cmd { return nil }
 
 // SetSize implements Component; height includes the header line.
-func (t *Table) SetSize(width, height int) {
+func (t *table) SetSize(width, height int) {
 	t.width, t.height = width, height
 	t.layout()
 	t.clamp()
 }
 
 // SetColumns replaces the columns (the caller changes them with the width).
-func (t *Table) SetColumns(cols []Column) {
+func (t *table) SetColumns(cols []column) {
 	t.Columns = cols
 	t.layout()
 }
 
 // SetRows sets what the table draws, keeping the cursor where it was (or on
 // the last row when following).
-func (t *Table) SetRows(r TableRows) {
+func (t *table) SetRows(r tableRows) {
 	t.rows = r
 	t.clamp()
 }
 
 // Len is the number of rows.
-func (t *Table) Len() int {
+func (t *table) Len() int {
 	if t.rows == nil {
 		return 0
 	}
@@ -98,7 +98,7 @@ func (t *Table) Len() int {
 }
 
 // Cursor is the selected row, -1 when the table is empty.
-func (t *Table) Cursor() int {
+func (t *table) Cursor() int {
 	if t.Len() == 0 {
 		return -1
 	}
@@ -106,18 +106,18 @@ func (t *Table) Cursor() int {
 }
 
 // SetCursor selects row i (clamped).
-func (t *Table) SetCursor(i int) {
+func (t *table) SetCursor(i int) {
 	t.cursor = i
 	t.clamp()
 }
 
 // Top is the first visible row.
-func (t *Table) Top() int { return t.top }
+func (t *table) Top() int { return t.top }
 
 // bodyHeight is the number of visible rows.
-func (t *Table) bodyHeight() int { return max(1, t.height-1) }
+func (t *table) bodyHeight() int { return max(1, t.height-1) }
 
-func (t *Table) clamp() {
+func (t *table) clamp() {
 	n := t.Len()
 	if t.Follow {
 		t.cursor = n - 1
@@ -134,7 +134,7 @@ func (t *Table) clamp() {
 }
 
 // move moves the cursor by delta rows; moving up stops following.
-func (t *Table) move(delta int) {
+func (t *table) move(delta int) {
 	if delta < 0 {
 		t.Follow = false
 	}
@@ -144,14 +144,14 @@ func (t *Table) move(delta int) {
 
 // Update handles the navigation keys and the mouse wheel. It implements
 // Component; HandleMsg says whether the message was used.
-func (t *Table) Update(msg tea.Msg) (Component, tea.Cmd) {
+func (t *table) Update(msg tea.Msg) (component, tea.Cmd) {
 	t.HandleMsg(msg)
 	return t, nil
 }
 
 // HandleMsg applies navigation keys and wheel and click events (with y
 // relative to the table's first line) and reports whether it used msg.
-func (t *Table) HandleMsg(msg tea.Msg) bool {
+func (t *table) HandleMsg(msg tea.Msg) bool {
 	h := t.bodyHeight()
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
@@ -213,7 +213,7 @@ func (t *Table) HandleMsg(msg tea.Msg) bool {
 }
 
 // layout computes the column widths for the current width.
-func (t *Table) layout() {
+func (t *table) layout() {
 	t.widths = layoutColumns(t.Columns, t.width)
 	if cap(t.cells) < len(t.Columns) {
 		t.cells = make([]Cell, len(t.Columns))
@@ -223,7 +223,7 @@ func (t *Table) layout() {
 
 // layoutColumns gives each column its width: Min first, dropping columns by
 // Drop while they do not fit, then the spare width by Flex up to Max.
-func layoutColumns(cols []Column, width int) []int {
+func layoutColumns(cols []column, width int) []int {
 	w := make([]int, len(cols))
 	visible := make([]bool, len(cols))
 	for i := range cols {
@@ -314,7 +314,7 @@ func layoutColumns(cols []Column, width int) []int {
 
 // View implements Component: the header and the visible rows, each exactly
 // the table's width.
-func (t *Table) View() string {
+func (t *table) View() string {
 	var b strings.Builder
 	h := t.bodyHeight()
 	b.Grow((h + 1) * (t.width + 32))
@@ -339,7 +339,7 @@ func (t *Table) View() string {
 	return b.String()
 }
 
-func (t *Table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
+func (t *table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
 	used, first := 0, true
 	sel := t.st.Selected
 	for i, c := range t.Columns {

@@ -99,7 +99,7 @@ func TestGoldenRealViews(t *testing.T) {
 		name := func(what string) string { return "real-" + what + "-" + itoa(sz.w) + "x" + itoa(sz.h) + ".txt" }
 		checkFrame(t, m, sz.w, sz.h)
 		golden(t, name("requests"), screen(m))
-		send(m, SetFilterMsg{Expr: "verb=delete resource=deploy name=" + fact.Get("name").Str})
+		send(m, setFilterMsg{Expr: "verb=delete resource=deploy name=" + fact.Get("name").Str})
 		checkFrame(t, m, sz.w, sz.h)
 		golden(t, name("deletes"), screen(m))
 		m.requests.table.SetCursor(rowOf(t, m, isDeploymentDelete))

@@ -41,7 +41,7 @@ func TestGoldenDetail(t *testing.T) {
 			m := sampleModel(t, sz.w, sz.h)
 			m.requests.table.SetCursor(rowOf(t, m, isDeploymentDelete))
 			press(m, "enter")
-			if m.State() != StateDetail {
+			if m.State() != stateDetail {
 				t.Fatalf("state %v after enter, want the detail", m.State())
 			}
 			checkFrame(t, m, sz.w, sz.h)
@@ -57,7 +57,7 @@ func TestDetailLabelColumn(t *testing.T) {
 	m := sampleModel(t, 120, 40)
 	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return len(r.ImpersonatedGroups) > 0 }))
 	press(m, "enter")
-	if m.State() != StateDetail {
+	if m.State() != stateDetail {
 		t.Fatalf("state %v after enter, want the detail", m.State())
 	}
 	scr := screen(m)
@@ -107,12 +107,12 @@ func TestGoldenHelp(t *testing.T) {
 func TestResizeKeepsFrame(t *testing.T) {
 	m := sampleModel(t, 80, 24)
 	for _, sz := range []struct{ w, h int }{{20, 5}, {40, 10}, {60, 15}, {79, 24}, {100, 30}, {160, 50}, {250, 60}} {
-		for _, state := range []State{StateRequests, StateDetail, StateHelp} {
-			m.setState(StateRequests)
-			if state == StateDetail {
+		for _, state := range []state{stateRequests, stateDetail, stateHelp} {
+			m.setState(stateRequests)
+			if state == stateDetail {
 				press(m, "enter")
 			}
-			if state == StateHelp {
+			if state == stateHelp {
 				press(m, "?")
 			}
 			send(m, sizeMsg(sz.w, sz.h))
