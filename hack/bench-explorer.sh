@@ -24,7 +24,9 @@ if [[ ! -s $LOG ]]; then
 	go run ./hack/genlog -size "$SIZE" -o "$LOG"
 fi
 go build -o "$BIN" .
-sock=kauditui-bench-$$
+# a tmux server of its own for each run: a server still exiting cannot take
+# the next session
+sock=kauditui-bench-$$-0
 tmp=$(mktemp -d)
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -52,6 +54,7 @@ tmux -L "$sock" kill-server
 
 echo "log: $LOG ($(du -h "$LOG" | cut -f1)); $RUNS runs; machine: $(nproc) cores; before: $(uptime)"
 for i in $(seq "$RUNS"); do
+	sock=kauditui-bench-$$-$i
 	t0=$(now)
 	tmux -L "$sock" new-session -d -s b -x 160 -y 40 "$BIN $LOG"
 	pid=$(tmux -L "$sock" display -p -t b '#{pane_pid}')
