@@ -15,11 +15,11 @@ import (
 	"github.com/kauditui/kauditui/filter"
 )
 
-// AnswersPage is a menu of ready questions ("who deleted my deployment?").
+// answersPage is a menu of ready questions ("who deleted my deployment?").
 // Choosing one sets the filter and the page in one step; the requests that
 // answer the selected question are previewed below the menu, and can be
 // opened from there.
-type AnswersPage struct {
+type answersPage struct {
 	env     *Env
 	catalog []answer
 
@@ -74,14 +74,14 @@ func newAnswersPage(env *Env) page {
 	in := pageInput(env)
 	in.Prompt = "object: "
 	in.CharLimit = 256
-	return &AnswersPage{env: env, catalog: answerCatalog, input: in}
+	return &answersPage{env: env, catalog: answerCatalog, input: in}
 }
 
-func (p *AnswersPage) Init() tea.Cmd { return nil }
+func (p *answersPage) Init() tea.Cmd { return nil }
 
-func (p *AnswersPage) Title() string { return "Answers" }
+func (p *answersPage) Title() string { return "Answers" }
 
-func (p *AnswersPage) SetSize(width, height int) {
+func (p *answersPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	if p.history != nil {
 		p.history.width, p.history.height = width, height
@@ -90,9 +90,9 @@ func (p *AnswersPage) SetSize(width, height int) {
 }
 
 // CapturesInput is true while the object prompt is open.
-func (p *AnswersPage) CapturesInput() bool { return p.prompting }
+func (p *answersPage) CapturesInput() bool { return p.prompting }
 
-func (p *AnswersPage) ShortHelp() []keyHelp {
+func (p *answersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	switch {
 	case p.history != nil:
@@ -105,7 +105,7 @@ func (p *AnswersPage) ShortHelp() []keyHelp {
 	return shortHelp(k.AnswersChoose, k.AnswersResults)
 }
 
-func (p *AnswersPage) Update(msg tea.Msg) (component, tea.Cmd) {
+func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
@@ -192,7 +192,7 @@ func (p *AnswersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 }
 
 // updatePrompt edits the object of a prompted answer; enter asks it.
-func (p *AnswersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
+func (p *answersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.env.Keys
 	switch {
 	case key.Matches(msg, k.FilterApply):
@@ -222,7 +222,7 @@ func (p *AnswersPage) updatePrompt(msg tea.KeyPressMsg) tea.Cmd {
 
 // choose applies an answer: its filter, then its page. An answer shown on
 // this page (slowest requests) moves the cursor into its results instead.
-func (p *AnswersPage) choose(a answer, input string) tea.Cmd {
+func (p *answersPage) choose(a answer, input string) tea.Cmd {
 	expr, err := a.Expr(input)
 	if err != nil {
 		return statusCmd(err.Error(), true)
@@ -250,7 +250,7 @@ func (p *AnswersPage) choose(a answer, input string) tea.Cmd {
 
 // currentExpr is the expression the preview shows: the answer with the
 // object typed so far, or its fixed part while nothing usable is typed.
-func (p *AnswersPage) currentExpr() string {
+func (p *answersPage) currentExpr() string {
 	a := p.catalog[p.cursor]
 	if p.prompting {
 		if expr, err := a.Expr(p.input.Value()); err == nil {
@@ -263,7 +263,7 @@ func (p *AnswersPage) currentExpr() string {
 // preview matches the selected answer against every request. The result
 // is kept per answer and object: only requests that are new, or were not
 // settled when last matched, are matched again.
-func (p *AnswersPage) preview() {
+func (p *answersPage) preview() {
 	a := p.catalog[p.cursor]
 	expr := p.currentExpr()
 	k := a.ID + "\x00" + expr
@@ -323,7 +323,7 @@ func settledUpTo(reqs []*audit.Request, from int) int {
 
 // read runs fn while the loader merges nothing: requests gain stages (and
 // codes) while they are matched otherwise.
-func (p *AnswersPage) read(fn func()) {
+func (p *answersPage) read(fn func()) {
 	if st := p.env.Data.Store; st != nil {
 		st.Read(func(audit.Snapshot) { fn() })
 		return
@@ -331,14 +331,14 @@ func (p *AnswersPage) read(fn func()) {
 	fn()
 }
 
-func (p *AnswersPage) matches(f *filter.Filter, r *audit.Request) bool {
+func (p *answersPage) matches(f *filter.Filter, r *audit.Request) bool {
 	if f.NeedsRaw() && p.env.Data.Raw != nil {
 		return f.MatchRaw(r, p.env.Data.Raw)
 	}
 	return f.Match(r)
 }
 
-func (p *AnswersPage) now() time.Time {
+func (p *answersPage) now() time.Time {
 	if p.env.Now != nil {
 		return p.env.Now()
 	}
@@ -347,7 +347,7 @@ func (p *AnswersPage) now() time.Time {
 
 // countAll counts the matches of every answer for the menu: the settled
 // requests once, the ones still waiting for their status again each time.
-func (p *AnswersPage) countAll() {
+func (p *answersPage) countAll() {
 	if len(p.all) > answersCountLimit {
 		p.counts = nil
 		return
@@ -383,12 +383,12 @@ func (p *AnswersPage) countAll() {
 }
 
 // resultRows is how many result rows fit on the screen.
-func (p *AnswersPage) resultRows() int {
+func (p *answersPage) resultRows() int {
 	return min(len(p.result.matches), max(1, p.height-p.menuLines()-3))
 }
 
 // menuLines is the height of everything above the results.
-func (p *AnswersPage) menuLines() int {
+func (p *answersPage) menuLines() int {
 	n := 1 + len(p.catalog) + 1 + 1 // title, items, blank, description
 	if p.prompting || p.inputErr != "" {
 		n += 2
@@ -397,7 +397,7 @@ func (p *AnswersPage) menuLines() int {
 }
 
 // openHistory puts the history of one object in front of the menu.
-func (p *AnswersPage) openHistory(resource, ns, name string) tea.Cmd {
+func (p *answersPage) openHistory(resource, ns, name string) tea.Cmd {
 	h, err := newHistoryScreen(p.env, p.all, p.read, p.now(), resource, ns, name)
 	if err != nil {
 		return statusCmd(err.Error(), true)
@@ -408,7 +408,7 @@ func (p *AnswersPage) openHistory(resource, ns, name string) tea.Cmd {
 }
 
 // historyOf opens the history of the object a request wrote or read.
-func (p *AnswersPage) historyOf(r *audit.Request) tea.Cmd {
+func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {
 	if r.Resource == "" || r.Name == "" {
 		return statusCmd("this request names no object: no history", true)
 	}
@@ -419,7 +419,7 @@ func (p *AnswersPage) historyOf(r *audit.Request) tea.Cmd {
 	return p.openHistory(res, r.Namespace, r.Name)
 }
 
-func (p *AnswersPage) View() string {
+func (p *answersPage) View() string {
 	if p.history != nil {
 		return p.history.view()
 	}
@@ -479,7 +479,7 @@ func (p *AnswersPage) View() string {
 }
 
 // viewResults draws the requests answering the selected question.
-func (p *AnswersPage) viewResults(a answer, w int) string {
+func (p *answersPage) viewResults(a answer, w int) string {
 	st := p.env.Styles
 	var b strings.Builder
 	r := p.result
@@ -519,7 +519,7 @@ func (p *AnswersPage) viewResults(a answer, w int) string {
 
 // resultLine is one request in the preview: time, actor, verb, resource,
 // object, code, latency; for exec answers the command.
-func (p *AnswersPage) resultLine(r *audit.Request, a answer, w int) string {
+func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	code := "-"
 	if r.Code != 0 {
 		code = strconv.Itoa(r.Code)
@@ -590,7 +590,7 @@ func answerObject(r *audit.Request) string {
 }
 
 // colWidth is the widest value of a column among the listed results.
-func (p *AnswersPage) colWidth(value func(*audit.Request) string) int {
+func (p *answersPage) colWidth(value func(*audit.Request) string) int {
 	w := 1
 	for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
 		w = max(w, len([]rune(sanitize(value(r)))))

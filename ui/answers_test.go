@@ -76,11 +76,11 @@ func TestExecCommand(t *testing.T) {
 	}
 }
 
-func answersPage(t *testing.T, rel string, w, h int) (*AnswersPage, Data, audit.Snapshot) {
+func newTestAnswersPage(t *testing.T, rel string, w, h int) (*answersPage, Data, audit.Snapshot) {
 	t.Helper()
 	d, snap, _ := pgLoad(t, rel)
 	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
-	return p.(*AnswersPage), d, snap
+	return p.(*answersPage), d, snap
 }
 
 func answerIndex(t *testing.T, id string) int {
@@ -107,7 +107,7 @@ func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
 		{"stdout/kube-apiserver.log", "deploy " + ns + "/" + name},
 		{"file/audit.log", "apps/deployments/" + name},
 	} {
-		p, d, snap := answersPage(t, c.run, 120, 36)
+		p, d, snap := newTestAnswersPage(t, c.run, 120, 36)
 		if p.catalog[p.cursor].ID != "deleted" {
 			t.Fatalf("the first answer is %q, want deleted", p.catalog[p.cursor].ID)
 		}
@@ -137,7 +137,7 @@ func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
 // exactly the ground truth's 401s and 403s.
 func TestAnswerDeniedMatchesGroundTruth(t *testing.T) {
 	truth := pgTruth(t)
-	p, d, snap := answersPage(t, "file/audit.log", 120, 36)
+	p, d, snap := newTestAnswersPage(t, "file/audit.log", 120, 36)
 	for range answerIndex(t, "denied") {
 		pgPress(p, "j")
 	}
@@ -155,7 +155,7 @@ func TestAnswerDeniedMatchesGroundTruth(t *testing.T) {
 // The exec answer finds the exec into the pod even though kubectl sends it
 // as verb get, and shows its command from the URI.
 func TestAnswerExecShowsCommand(t *testing.T) {
-	p, _, _ := answersPage(t, "file/audit.log", 120, 36)
+	p, _, _ := newTestAnswersPage(t, "file/audit.log", 120, 36)
 	for range answerIndex(t, "exec") {
 		pgPress(p, "j")
 	}
@@ -168,7 +168,7 @@ func TestAnswerExecShowsCommand(t *testing.T) {
 // → goes into the results, enter opens one; the slow answer stays on the
 // page with its results slowest first.
 func TestAnswerResultsOpen(t *testing.T) {
-	p, _, _ := answersPage(t, "file/audit.log", 120, 36)
+	p, _, _ := newTestAnswersPage(t, "file/audit.log", 120, 36)
 	for range answerIndex(t, "slow") {
 		pgPress(p, "j")
 	}
@@ -204,7 +204,7 @@ func TestAnswerResultsOpen(t *testing.T) {
 // esc closes the prompt without a filter; a bad object is refused with a
 // message and the prompt stays open.
 func TestAnswerPromptCancelAndError(t *testing.T) {
-	p, _, _ := answersPage(t, "file/audit.log", 80, 20)
+	p, _, _ := newTestAnswersPage(t, "file/audit.log", 80, 20)
 	pgPress(p, "enter")
 	pgType(p, "deploy web server")
 	if msgs := pgPress(p, "enter"); len(msgs) != 0 {
@@ -225,7 +225,7 @@ func TestAnswerPromptCancelAndError(t *testing.T) {
 }
 
 func TestAnswersCursorKeys(t *testing.T) {
-	p, _, _ := answersPage(t, "file/audit.log", 80, 20)
+	p, _, _ := newTestAnswersPage(t, "file/audit.log", 80, 20)
 	pgPress(p, "k")
 	if p.cursor != 0 {
 		t.Fatal("k at the top moved")
@@ -247,7 +247,7 @@ func TestAnswersCursorKeys(t *testing.T) {
 // Menu counts follow the store as it grows, counting only new requests.
 func TestAnswersCountsGrow(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 120, 36).(*answersPage)
 	half := snap
 	half.Requests = snap.Requests[:len(snap.Requests)/2]
 	p.Update(DataMsg{Snap: half})
@@ -263,7 +263,7 @@ func TestAnswersCountsGrow(t *testing.T) {
 
 func TestAnswersGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		p, _, _ := answersPage(t, "file/audit.log", size[0], size[1]-4)
+		p, _, _ := newTestAnswersPage(t, "file/audit.log", size[0], size[1]-4)
 		pgGolden(t, "answers_"+sizeName(size), p.View())
 		pgPress(p, "enter")
 		pgType(p, "deploy kubyk-web")
@@ -274,7 +274,7 @@ func TestAnswersGolden(t *testing.T) {
 // Moving to another answer matches it against every request of the big log.
 func BenchmarkAnswersPreview(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(newAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*answersPage)
 	benchCursorKeys(b, p)
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
 }
@@ -294,7 +294,7 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 		t.Fatal("no successful delete logged in stages")
 	}
 	st := audit.NewStore()
-	p := pgSized(newAnswersPage(pgEnv(Data{Store: st, Raw: d.Raw}, true)), DataMsg{Reset: true}, 120, 36).(*AnswersPage)
+	p := pgSized(newAnswersPage(pgEnv(Data{Store: st, Raw: d.Raw}, true)), DataMsg{Reset: true}, 120, 36).(*answersPage)
 	for i, e := range del.Events {
 		raw, err := d.Raw(e.Ref)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 // log, opens its history in front of the menu: every write with what it
 // changed, the deleter, the last state; esc goes back to the questions.
 func TestAnswerHistoryScreen(t *testing.T) {
-	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 40)
 	for range answerIndex(t, "history") {
 		pgPress(p, "j")
 	}
@@ -70,7 +70,7 @@ func TestAnswerHistoryScreen(t *testing.T) {
 // H on an answer's result opens the history of that request's object; esc
 // goes back.
 func TestAnswerResultHistoryKey(t *testing.T) {
-	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 40)
 	for range answerIndex(t, "rbac") {
 		pgPress(p, "j")
 	}
@@ -94,7 +94,7 @@ func TestAnswerResultHistoryKey(t *testing.T) {
 // SPDY (create), attach, port-forward, kubectl debug and nodes/proxy, each
 // with what it ran or reached.
 func TestAnswerExecAllWaysIn(t *testing.T) {
-	p, _, _ := answersPage(t, "answers/audit.log", 200, 40)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 200, 40)
 	for range answerIndex(t, "exec") {
 		pgPress(p, "j")
 	}
@@ -110,7 +110,7 @@ func TestAnswerExecAllWaysIn(t *testing.T) {
 // R on a denied request opens the RBAC of its user: the denial in words
 // and the Role that would allow what the user did.
 func TestAnswerResultRBACKey(t *testing.T) {
-	p, _, _ := answersPage(t, "answers/audit.log", 120, 40)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 40)
 	for range answerIndex(t, "denied") {
 		pgPress(p, "j")
 	}
@@ -141,7 +141,7 @@ func TestAnswerWhichAdmin(t *testing.T) {
 	fps := gjson.GetBytes(b, "fingerprints")
 	audit.SetCredentialNames(map[string]string{fps.Get(`etc-kubernetes/admin\.conf`).String(): "admin.conf on this node"})
 	t.Cleanup(func() { audit.SetCredentialNames(nil) })
-	p, _, _ := answersPage(t, "answers/audit.log", 140, 40)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 140, 40)
 	for range answerIndex(t, "admins") {
 		pgPress(p, "j")
 	}

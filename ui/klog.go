@@ -14,11 +14,11 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-// KlogPage is the apiserver's own log: the klog lines demixed from the audit
+// klogPage is the apiserver's own log: the klog lines demixed from the audit
 // lines, severity coloured, with a text filter of its own, following the tail.
 // A toggle shows the "other" lines (neither audit nor klog) with where they
 // came from and why they were set aside.
-type KlogPage struct {
+type klogPage struct {
 	env *Env
 
 	klog  []audit.KlogLine
@@ -54,14 +54,14 @@ func newKlogPage(env *Env) page {
 	in.Prompt = "log filter: "
 	in.Placeholder = "text to find (case-insensitive unless it has capitals)"
 	in.CharLimit = 512
-	return &KlogPage{env: env, input: in, follow: true}
+	return &klogPage{env: env, input: in, follow: true}
 }
 
-func (p *KlogPage) Init() tea.Cmd { return nil }
+func (p *klogPage) Init() tea.Cmd { return nil }
 
-func (p *KlogPage) Title() string { return "Apiserver log" }
+func (p *klogPage) Title() string { return "Apiserver log" }
 
-func (p *KlogPage) SetSize(width, height int) {
+func (p *klogPage) SetSize(width, height int) {
 	resized := width != p.width
 	p.width, p.height = width, height
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
@@ -73,7 +73,7 @@ func (p *KlogPage) SetSize(width, height int) {
 
 // relayout rebuilds the rows (wrapping changed, or the width while
 // wrapping), keeping the top line in view.
-func (p *KlogPage) relayout() {
+func (p *klogPage) relayout() {
 	topLine := -1
 	if p.top < len(p.rows) {
 		topLine = p.rows[p.top].line
@@ -111,14 +111,14 @@ type keyOwner interface {
 }
 
 // OwnsKey claims "/" (the log's own text filter).
-func (p *KlogPage) OwnsKey(msg tea.KeyPressMsg) bool {
+func (p *klogPage) OwnsKey(msg tea.KeyPressMsg) bool {
 	return key.Matches(msg, p.env.Keys.KlogSearch)
 }
 
 // CapturesInput is true while the text filter is being edited.
-func (p *KlogPage) CapturesInput() bool { return p.editing }
+func (p *klogPage) CapturesInput() bool { return p.editing }
 
-func (p *KlogPage) ShortHelp() []keyHelp {
+func (p *klogPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	if p.editing {
 		return shortHelp(k.FilterApply, k.FilterCancel)
@@ -126,7 +126,7 @@ func (p *KlogPage) ShortHelp() []keyHelp {
 	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow)
 }
 
-func (p *KlogPage) Update(msg tea.Msg) (component, tea.Cmd) {
+func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
@@ -191,7 +191,7 @@ func (p *KlogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 
 // updateInput edits the text filter: applied as typed, enter keeps it, esc
 // restores the one before.
-func (p *KlogPage) updateInput(msg tea.KeyPressMsg) tea.Cmd {
+func (p *klogPage) updateInput(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.env.Keys
 	switch {
 	case key.Matches(msg, k.FilterApply):
@@ -214,7 +214,7 @@ func (p *KlogPage) updateInput(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-func (p *KlogPage) setQuery(q string) {
+func (p *klogPage) setQuery(q string) {
 	if q == p.query {
 		return
 	}
@@ -223,7 +223,7 @@ func (p *KlogPage) setQuery(q string) {
 }
 
 // rescan recomputes the matches from the first line (filter or mode changed).
-func (p *KlogPage) rescan() {
+func (p *klogPage) rescan() {
 	p.matched, p.rows = p.matched[:0], p.rows[:0]
 	p.scanned = 0
 	p.scan()
@@ -231,7 +231,7 @@ func (p *KlogPage) rescan() {
 }
 
 // scan checks the lines not checked yet against the filter.
-func (p *KlogPage) scan() {
+func (p *klogPage) scan() {
 	n := len(p.klog)
 	if p.showOther {
 		n = len(p.other)
@@ -330,7 +330,7 @@ func containsFold(s, q string) bool {
 }
 
 // rows is how many log lines fit under the header (and the input line).
-func (p *KlogPage) visibleRows() int {
+func (p *klogPage) visibleRows() int {
 	r := p.height - 1
 	if p.editing || p.query != "" {
 		r--
@@ -338,7 +338,7 @@ func (p *KlogPage) visibleRows() int {
 	return max(1, r)
 }
 
-func (p *KlogPage) scroll(d int) {
+func (p *klogPage) scroll(d int) {
 	p.top += d
 	p.follow = false
 	p.clampTop()
@@ -347,7 +347,7 @@ func (p *KlogPage) scroll(d int) {
 	}
 }
 
-func (p *KlogPage) clampTop() {
+func (p *klogPage) clampTop() {
 	last := max(0, len(p.rows)-p.visibleRows())
 	if p.follow {
 		p.top = last
@@ -355,7 +355,7 @@ func (p *KlogPage) clampTop() {
 	p.top = clampInt(p.top, 0, last)
 }
 
-func (p *KlogPage) View() string {
+func (p *klogPage) View() string {
 	st := p.env.Styles
 	w := max(p.width, 20)
 	var b strings.Builder
@@ -400,7 +400,7 @@ func (p *KlogPage) View() string {
 }
 
 // header counts the lines and says what is shown.
-func (p *KlogPage) header(w int) string {
+func (p *klogPage) header(w int) string {
 	st := p.env.Styles
 	var parts []string
 	if p.showOther {
@@ -445,7 +445,7 @@ const klogIndent = "                     "
 // appendRows adds the rows of klog line i: one per line of its message (klog
 // may write a message over several lines; the reader folds them into Msg),
 // and with wrapping one per width of text.
-func (p *KlogPage) appendRows(rows []klogRow, i int, l *audit.KlogLine) []klogRow {
+func (p *klogPage) appendRows(rows []klogRow, i int, l *audit.KlogLine) []klogRow {
 	parts := strings.Count(l.Msg, "\n") + 1
 	for part := range parts {
 		segs := 1
@@ -464,7 +464,7 @@ func (p *KlogPage) appendRows(rows []klogRow, i int, l *audit.KlogLine) []klogRo
 
 // segRoom is the room for text in the first row of a message line and in
 // the rows it wraps onto.
-func (p *KlogPage) segRoom(l *audit.KlogLine, part int) (first, rest int) {
+func (p *klogPage) segRoom(l *audit.KlogLine, part int) (first, rest int) {
 	w := max(p.width, 20)
 	rest = max(8, w-len(klogIndent))
 	if part == 0 {
@@ -490,7 +490,7 @@ func klogPart(l *audit.KlogLine, part int) string {
 
 // klogSegment is the text of one row: the row's piece of its message line,
 // cut to the width when wrapping, else the line shortened with "…".
-func (p *KlogPage) klogSegment(l *audit.KlogLine, r klogRow) string {
+func (p *klogPage) klogSegment(l *audit.KlogLine, r klogRow) string {
 	text := klogPart(l, r.part)
 	first, rest := p.segRoom(l, r.part)
 	if !p.wrap {
@@ -505,14 +505,14 @@ func (p *KlogPage) klogSegment(l *audit.KlogLine, r klogRow) string {
 
 // klogContinuation draws a row after a message's first: a further line of
 // the message, or a wrapped piece, indented under the first.
-func (p *KlogPage) klogContinuation(l *audit.KlogLine, r klogRow) string {
+func (p *klogPage) klogContinuation(l *audit.KlogLine, r klogRow) string {
 	return klogIndent + p.env.Styles.Severity(l.Severity).Render(p.klogSegment(l, r))
 }
 
 // klogLine draws one klog line: severity letter, date and time, file:line,
 // the message's first line. The message comes from the log and is
 // sanitised.
-func (p *KlogPage) klogLine(l *audit.KlogLine, r klogRow) string {
+func (p *klogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 	st := p.env.Styles
 	sev := st.Severity(l.Severity)
 	head := string(rune(l.Severity))
@@ -534,7 +534,7 @@ func (p *KlogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 
 // otherLine draws one set-aside line: where it is and why it is not audit or
 // klog, then the start of its text.
-func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
+func (p *klogPage) otherLine(l *audit.OtherLine, w int) string {
 	st := p.env.Styles
 	where := fmt.Sprintf("%s:%d", p.nameOf(l.Input), l.Line)
 	text := ""
@@ -553,10 +553,10 @@ func (p *KlogPage) otherLine(l *audit.OtherLine, w int) string {
 
 // SetInputName gives the names of the inputs (files, "-", pods) by their
 // index in the source set, so other lines can say where they are.
-func (p *KlogPage) SetInputName(name func(int32) string) { p.inputName = name }
+func (p *klogPage) SetInputName(name func(int32) string) { p.inputName = name }
 
 // nameOf names an input of the source set for the other-lines view.
-func (p *KlogPage) nameOf(i int32) string {
+func (p *klogPage) nameOf(i int32) string {
 	if p.inputName != nil {
 		if n := p.inputName(i); n != "" {
 			return sanitize(filepath.Base(n))

@@ -16,10 +16,10 @@ import (
 	"github.com/kauditui/kauditui/source"
 )
 
-func klogPage(t *testing.T, w, h int, noColor bool) (*KlogPage, audit.Snapshot) {
+func newTestKlogPage(t *testing.T, w, h int, noColor bool) (*klogPage, audit.Snapshot) {
 	t.Helper()
 	d, snap, names := pgLoad(t, "stdout/kube-apiserver.log")
-	p := newKlogPage(pgEnv(d, noColor)).(*KlogPage)
+	p := newKlogPage(pgEnv(d, noColor)).(*klogPage)
 	p.SetInputName(namesOf(names))
 	pgSized(p, DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
 	return p, snap
@@ -59,7 +59,7 @@ func TestKlogShowsExactlyTheKlogLines(t *testing.T) {
 	if len(lines) != want || want == 0 {
 		t.Fatalf("the file has %d klog lines, ground truth %d", len(lines), want)
 	}
-	p, snap := klogPage(t, 120, 36, true)
+	p, snap := newTestKlogPage(t, 120, 36, true)
 	if len(snap.Klog) != want {
 		t.Fatalf("store: %d klog lines, want %d", len(snap.Klog), want)
 	}
@@ -82,7 +82,7 @@ func TestKlogShowsExactlyTheKlogLines(t *testing.T) {
 // / edits the page's own filter, applied as typed (smart case); esc puts
 // back the previous one, enter keeps it; the page captures keys meanwhile.
 func TestKlogTextFilter(t *testing.T) {
-	p, snap := klogPage(t, 120, 36, true)
+	p, snap := newTestKlogPage(t, 120, 36, true)
 	if !p.OwnsKey(pgKey("/")) || p.OwnsKey(pgKey("q")) {
 		t.Fatal("the page must own / and only /")
 	}
@@ -125,7 +125,7 @@ func TestKlogTextFilter(t *testing.T) {
 
 // s steps through severities; every shown line is at least that severe.
 func TestKlogSeverity(t *testing.T) {
-	p, snap := klogPage(t, 120, 36, true)
+	p, snap := newTestKlogPage(t, 120, 36, true)
 	pgPress(p, "s")
 	n := 0
 	for _, l := range snap.Klog {
@@ -151,7 +151,7 @@ func TestKlogSeverity(t *testing.T) {
 // Scrolling up stops following; G (or reaching the end) follows again; new
 // lines then scroll into view.
 func TestKlogScrollAndFollow(t *testing.T) {
-	p, snap := klogPage(t, 80, 20, true)
+	p, snap := newTestKlogPage(t, 80, 20, true)
 	last := p.top
 	pgPress(p, "k")
 	if p.follow || p.top != last-1 {
@@ -180,7 +180,7 @@ func TestKlogScrollAndFollow(t *testing.T) {
 
 // Severity is coloured: E red, W yellow (the colour style set).
 func TestKlogColours(t *testing.T) {
-	p, _ := klogPage(t, 120, 36, false)
+	p, _ := newTestKlogPage(t, 120, 36, false)
 	st := p.env.Styles
 	line := p.klogLine(&audit.KlogLine{Severity: 'E', File: "x.go:1", Msg: "boom"}, klogRow{})
 	if !strings.HasPrefix(line, st.SevError.Render("E")) || st.SevError.Render("E") == "E" {
@@ -199,7 +199,7 @@ func TestKlogColours(t *testing.T) {
 
 // A message klog wrote over several lines is drawn over as many rows.
 func TestKlogMultiLineMessage(t *testing.T) {
-	p, snap := klogPage(t, 100, 20, true)
+	p, snap := newTestKlogPage(t, 100, 20, true)
 	grown := snap
 	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...),
 		audit.KlogLine{Severity: 'E', Time: snap.Klog[0].Time, File: "panic.go:9", Msg: "observed a panic\ngoroutine 1 [running]:\n\tmain.main()"})
@@ -219,7 +219,7 @@ func TestKlogMultiLineMessage(t *testing.T) {
 // o shows the lines that were neither audit nor klog, with input, line
 // number and reason; o again goes back.
 func TestKlogOtherLines(t *testing.T) {
-	p, snap := klogPage(t, 120, 36, true)
+	p, snap := newTestKlogPage(t, 120, 36, true)
 	v := ansi.Strip(p.View())
 	if !strings.Contains(v, "other "+thousands(len(snap.Other))) {
 		t.Errorf("the header does not count %d other lines:\n%s", len(snap.Other), v)
@@ -257,7 +257,7 @@ func TestKlogEmpty(t *testing.T) {
 
 func TestKlogGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		p, _ := klogPage(t, size[0], size[1]-4, true)
+		p, _ := newTestKlogPage(t, size[0], size[1]-4, true)
 		pgGolden(t, "klog_"+sizeName(size), p.View())
 		pgPress(p, "/")
 		pgType(p, "audit-ID")
@@ -285,7 +285,7 @@ func BenchmarkKlogFilterKey(b *testing.B) {
 		many = append(many, snap.Klog...)
 	}
 	snap.Klog = many
-	p := newKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*KlogPage)
+	p := newKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*klogPage)
 	pgSized(p, DataMsg{Snap: snap}, 120, 36)
 	pgPress(p, "/")
 	b.ResetTimer()
@@ -303,7 +303,7 @@ func BenchmarkKlogFilterKey(b *testing.B) {
 // w wraps long lines onto the next rows: every character of the last line
 // is on the screen, no row is wider than the page, and w again cuts them.
 func TestKlogWrap(t *testing.T) {
-	p, snap := klogPage(t, 80, 20, true)
+	p, snap := newTestKlogPage(t, 80, 20, true)
 	last := snap.Klog[len(snap.Klog)-1]
 	long := audit.KlogLine{Severity: 'W', Time: last.Time, File: "httplog.go:135",
 		Msg: strings.Repeat("0123456789", 25) + "END"}

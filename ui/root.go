@@ -131,7 +131,7 @@ func New(opts Options) *model {
 	m.requests.SetFollow(opts.Follow)
 	m.detail = newDetailPage(env)
 	m.detail.OutDir = opts.OutDir
-	klog := newKlogPage(env).(*KlogPage)
+	klog := newKlogPage(env).(*klogPage)
 	klog.SetInputName(opts.InputName)
 	m.pages = [stateHelp]page{
 		stateRequests: m.requests,
