@@ -74,12 +74,12 @@ func (s *storeFlags) translate(expr string, now time.Time, nodes []string) (*fil
 }
 
 // explainTo prints the translation: the query, then what kauditui checks.
-func (s *storeFlags) explainTo(io *IO, q *filter.LogsQL, st *source.Store) {
-	fmt.Fprintln(io.Out, q.Query(st.Streams()))
+func (s *storeFlags) explainTo(ios *IO, q *filter.LogsQL, st *source.Store) {
+	fmt.Fprintln(ios.Out, q.Query(st.Streams()))
 	if len(q.Local) > 0 {
-		fmt.Fprintf(io.Out, "# checked by kauditui on the events read: %s\n", strings.Join(q.Local, " "))
+		fmt.Fprintf(ios.Out, "# checked by kauditui on the events read: %s\n", strings.Join(q.Local, " "))
 	}
-	fmt.Fprintln(io.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
+	fmt.Fprintln(ios.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
 }
 
 // followLines is the store's answer, then the events that arrive after it,
@@ -191,11 +191,11 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	defer lines.Close()
 	s.lines = lines
 	io := *o.IO
-	io.In = lines
+	ios.In = lines
 	if o.Follow {
 		fl := &followLines{ctx: ctx, st: st, cur: lines, asked: asked, warn: func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }}
 		defer fl.close()
-		io.In = fl
+		ios.In = fl
 	}
 	o.IO = &io
 	o.Sources = []string{"-"}
@@ -247,12 +247,12 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		s.name += " " + st.Streams()
 	}
 	io := *o.IO
-	io.In = &warnAtEnd{lines: lines, warn: warn}
+	ios.In = &warnAtEnd{lines: lines, warn: warn}
 	if o.Follow {
 		var fctx context.Context
 		fctx, s.cancel = context.WithCancel(ctx)
 		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn}
-		io.In = &warnAtEnd{lines: lines, follow: s.follow, warn: warn}
+		ios.In = &warnAtEnd{lines: lines, follow: s.follow, warn: warn}
 	}
 	o.IO = &io
 	o.Sources = []string{"-"}
