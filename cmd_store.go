@@ -190,14 +190,14 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	}
 	defer lines.Close()
 	s.lines = lines
-	io := *o.IO
+	ios := *o.IO
 	ios.In = lines
 	if o.Follow {
 		fl := &followLines{ctx: ctx, st: st, cur: lines, asked: asked, warn: func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }}
 		defer fl.close()
 		ios.In = fl
 	}
-	o.IO = &io
+	o.IO = &ios
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{} // --node named the node stream field
 	err = runQuery(ctx, o)
@@ -246,7 +246,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 	if st.Streams() != "" {
 		s.name += " " + st.Streams()
 	}
-	io := *o.IO
+	ios := *o.IO
 	ios.In = &warnAtEnd{lines: lines, warn: warn}
 	if o.Follow {
 		var fctx context.Context
@@ -254,7 +254,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn}
 		ios.In = &warnAtEnd{lines: lines, follow: s.follow, warn: warn}
 	}
-	o.IO = &io
+	o.IO = &ios
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{}
 	return nil
