@@ -139,6 +139,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	switch {
 	case streaming:
 		keep = f.RowPrefilter() // skip, unparsed, lines that add nothing to a matching row
+	case o.Answers.Coverage:
+		keep = o.Answers.truncated.keep // every line, counting the truncated ones
 	case !o.Follow:
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
@@ -183,7 +185,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	case o.Top != "":
 		printTop(out, matched, o.Top)
 	case o.Answers.given():
-		if err := o.Answers.print(out, set, matched); err != nil {
+		if err := o.Answers.print(out, set, snap, matched); err != nil {
 			return err
 		}
 	case o.Output == "json":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -16,34 +17,46 @@ import (
 // answerFlags are the questions `query` answers in a form of their own,
 // rather than as a table of requests: the explorer's Answers, for scripts.
 type answerFlags struct {
-	Exec    bool   // who got into a container, with the command
-	History string // KIND/NAMESPACE/NAME: every write of one object, with diffs
-	RBAC    string // a filter: the least-privilege Role for those requests
+	Exec     bool   // who got into a container, with the command
+	History  string // KIND/NAMESPACE/NAME: every write of one object, with diffs
+	RBAC     string // a filter: the least-privilege Role for those requests
+	Coverage bool   // what the log cannot see
+	Gap      time.Duration
+
+	truncated truncatedCounter // --coverage: events the apiserver cut
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.Exec, "exec", false, "who exec'd, attached, port-forwarded, debugged (ephemeral containers) or went through nodes/proxy, with the command; -q narrows it")
 	fs.StringVar(&a.RBAC, "rbac", "", "why denied and what would allow it: the least-privilege Role/ClusterRole and bindings, as YAML, for the requests of one user that `FILTER` matches (user=NAME; add code=403 for the denials only)")
+	fs.BoolVar(&a.Coverage, "coverage", false, "what the log cannot see: the time each input covers, gaps longer than --gap, truncated events, shared auditIDs, writes logged without a body")
+	fs.DurationVar(&a.Gap, "gap", 5*time.Minute, "with --coverage: the shortest gap with no event that is reported")
 	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `RESOURCE/NAMESPACE/NAME` (deploy/shop/web; RESOURCE/NAME when cluster-scoped)")
 }
 
 // given reports whether an answer replaces the request table.
-func (a *answerFlags) given() bool { return a.Exec || a.History != "" || a.RBAC != "" }
+func (a *answerFlags) given() bool { return a.Exec || a.History != "" || a.RBAC != "" || a.Coverage }
 
 func (a *answerFlags) validate(o *queryOptions) error {
 	if !a.given() {
 		return nil
 	}
 	n := 0
-	for _, b := range []bool{a.Exec, a.History != "", a.RBAC != ""} {
+	for _, b := range []bool{a.Exec, a.History != "", a.RBAC != "", a.Coverage} {
 		if b {
 			n++
 		}
 	}
 	if n > 1 {
-		return usageError("query: --exec, --history and --rbac are three questions: ask one")
+		return usageError("query: --exec, --history, --rbac and --coverage are four questions: ask one")
 	}
 	flag := "--exec"
+	if a.Coverage {
+		flag = "--coverage"
+		if a.Gap <= 0 {
+			return usageError("query: --gap takes a duration above 0, like 5m")
+		}
+	}
 	if a.RBAC != "" {
 		flag = "--rbac"
 	}
@@ -87,7 +100,12 @@ func (a *answerFlags) filter(user string) string {
 }
 
 // print writes the answer for the matching requests.
-func (a *answerFlags) print(w *bufio.Writer, set *source.Set, matched []*audit.Request) error {
+func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapshot, matched []*audit.Request) error {
+	if a.Coverage {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		printCoverage(tw, set, snap, matched, a.Gap, a.truncated.n.Load())
+		return tw.Flush()
+	}
 	if a.History != "" {
 		t, _ := parseHistoryTarget(a.History)
 		return printHistory(w, t, matched, set.Raw)

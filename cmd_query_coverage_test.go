@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// --coverage on the real log and its backups: the span of each input and
+// every gap longer than --gap, computed here independently from the
+// events' stageTimestamps.
+func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
+	paths := []string{"testdata/file/audit-2026-11-26T03-57-52.935.log.gz", "testdata/file/audit-2026-11-26T03-58-36.453.log", "testdata/file/audit.log"}
+	var times []time.Time
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for l := range bytes.Lines(b) {
+			if at := gjson.GetBytes(l, "stageTimestamp").Time(); !at.IsZero() {
+				times = append(times, at)
+			}
+		}
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	var want []string
+	for i := 1; i < len(times); i++ {
+		if d := times[i].Sub(times[i-1]); d > 10*time.Second {
+			want = append(want, fmt.Sprintf("%s  %s to %s", d.Round(time.Second), times[i-1].UTC().Format("2006-01-02 15:04:05"), times[i].UTC().Format("2006-01-02 15:04:05")))
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the real log has no pause over 10 s: the test checks nothing")
+	}
+	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "10s", "testdata/file/audit.log")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		if m := regexp.MustCompile(`^  (\S+  \S+ \S+ to \S+ \S+),`).FindStringSubmatch(l); m != nil {
+			got = append(got, m[1])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("gaps over 10s: got %q, want %q\n%s", got, want, out)
+	}
+	for _, p := range paths {
+		if !strings.Contains(out, p) {
+			t.Errorf("input %s is not listed:\n%s", p, out)
+		}
+	}
+	if !strings.Contains(out, "1195 requests, 2392 events") {
+		t.Errorf("the totals are not the log's (1195 requests, 2392 events):\n%s", out)
+	}
+}
+
+// Writes logged at Metadata level are named (no diff is possible for
+// them); those with bodies are not. testdata/answers was written under a
+// policy with RequestResponse for deployments and Metadata for secrets.
+func TestQueryCoverageWritesWithoutBodies(t *testing.T) {
+	log := filepath.Join("testdata", "answers", "audit.log")
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	seen := map[string]bool{}
+	for l := range bytes.Lines(b) {
+		e := gjson.ParseBytes(l)
+		id := e.Get("auditID").Str + e.Get("requestReceivedTimestamp").Str
+		if seen[id] || e.Get("objectRef.resource").Str == "" {
+			continue
+		}
+		seen[id] = true
+		switch e.Get("verb").Str {
+		case "create", "update", "patch", "delete", "deletecollection":
+			if e.Get("level").Str == "Metadata" {
+				res := e.Get("objectRef.resource").Str
+				if sub := e.Get("objectRef.subresource").Str; sub != "" {
+					res += "/" + sub
+				}
+				if g := e.Get("objectRef.apiGroup").Str; g != "" {
+					res = g + "/" + res
+				}
+				want[res] = true
+			}
+		}
+	}
+	if !want["secrets"] {
+		t.Fatal("the answers log has no Metadata-level write of a secret: the test checks less than it says")
+	}
+	out, errOut, code := runQueryArgs(t, "--coverage", log)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, list, ok := strings.Cut(out, "Writes without a logged body")
+	if !ok {
+		t.Fatalf("no list of writes without a body:\n%s", out)
+	}
+	got := map[string]bool{}
+	for _, l := range strings.Split(list, "\n")[1:] {
+		if f := strings.Fields(l); len(f) == 2 {
+			got[f[1]] = true
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes without a body: got %v, want %v", got, want)
+	}
+	if got["apps/deployments"] {
+		t.Error("deployments were logged with their bodies, yet are listed")
+	}
+}
+
+// The apiserver marks an event it cut (--audit-log-truncate-enabled) with
+// an annotation; they are counted. (Handmade: the harness's apiserver does
+// not truncate events of the sizes it logs.)
+func TestQueryCoverageCountsTruncatedEvents(t *testing.T) {
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"%s","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/configmaps","verb":"create","user":{"username":"u"},"objectRef":{"resource":"configmaps","namespace":"a","apiVersion":"v1"},"responseStatus":{"code":201},"requestReceivedTimestamp":"2026-11-26T04:00:0%d.000000Z","stageTimestamp":"2026-11-26T04:00:0%d.000000Z","annotations":{%s}}`
+	var in strings.Builder
+	for i, ann := range []string{`"audit.k8s.io/truncated":"true"`, ``, `"audit.k8s.io/truncated":"true"`} {
+		fmt.Fprintf(&in, line+"\n", fmt.Sprint(i), i, i, ann)
+	}
+	ios, out, errOut := testIO(in.String())
+	code := run([]string{"query", "--coverage", "-"}, ios)
+	if code != exitOK || !strings.Contains(out.String(), "Truncated events (audit.k8s.io/truncated, a body or the event cut by the apiserver): 2\n") {
+		t.Errorf("exit %d, want 2 truncated events:\n%s%s", code, out, errOut)
+	}
+}
+
+func runQueryArgs(t *testing.T, args ...string) (out, errOut string, code int) {
+	t.Helper()
+	ios, o, e := testIO("")
+	opts := []string{"query"}
+	code = run(append(opts, args...), ios)
+	return o.String(), e.String(), code
+}
