@@ -102,9 +102,8 @@ func (a *answerFlags) filter(user string) string {
 // print writes the answer for the matching requests.
 func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapshot, matched []*audit.Request) error {
 	if a.Coverage {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		printCoverage(tw, set, snap, matched, a.Gap, a.truncated.n.Load())
-		return tw.Flush()
+		a.printCoverage(w, set, snap, matched)
+		return nil
 	}
 	if a.History != "" {
 		t, _ := parseHistoryTarget(a.History)

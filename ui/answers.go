@@ -13,6 +13,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // answersPage is a menu of ready questions ("who deleted my deployment?").
@@ -20,8 +21,9 @@ import (
 // answer the selected question are previewed below the menu, and can be
 // opened from there.
 type answersPage struct {
-	env     *Env
-	catalog []answer
+	env       *Env
+	catalog   []answer
+	inputName func(int32) string // names an input (Coverage)
 
 	all []*audit.Request // every request in the store: answers replace the filter
 
@@ -227,6 +229,9 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}
+	if a.Coverage {
+		return p.openCoverage()
+	}
 	if a.History {
 		kind, ns, name, err := parseObjectSpec(input)
 		if err == nil && kind == "" {
@@ -406,6 +411,28 @@ func (p *answersPage) openHistory(resource, ns, name string) tea.Cmd {
 	p.history = h
 	return nil
 }
+
+// coverageGap is the shortest stretch with no event the explorer reports.
+const coverageGap = 5 * time.Minute
+
+// openCoverage shows what the log cannot see, over every request.
+func (p *answersPage) openCoverage() tea.Cmd {
+	var lines []string
+	p.read(func() {
+		snap := p.env.Data.Store.Snapshot()
+		facts := render.CoverageFacts{Gap: coverageGap, Truncated: -1, SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
+		name := p.inputName
+		if name == nil {
+			name = func(int32) string { return "?" }
+		}
+		lines = render.CoverageText(audit.CoverageOf(p.all, coverageGap), facts, name)
+	})
+	p.history = &historyScreen{env: p.env, lines: lines, width: p.width, height: p.height, back: "every request on the Requests page"}
+	return nil
+}
+
+// setInputName gives the names of the inputs by their index.
+func (p *answersPage) setInputName(name func(int32) string) { p.inputName = name }
 
 // historyOf opens the history of the object a request wrote or read.
 func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {

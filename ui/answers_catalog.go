@@ -31,6 +31,8 @@ type answer struct {
 	History bool
 	// ShowCred adds the credential (which admin.conf) to the result rows.
 	ShowCred bool
+	// Coverage opens what the log cannot see (render.CoverageText).
+	Coverage bool
 }
 
 // ExecFilter finds every way into a running container: exec, attach and
@@ -118,6 +120,14 @@ var answerCatalog = []answer{
 		Filter:    "verb!=watch",
 		Page:      stateAnswers,
 		ByLatency: true,
+	},
+	{
+		ID:       "coverage",
+		Name:     "What the log cannot see",
+		Desc:     "the time each input covers, gaps of over 5 minutes with no event, shared auditIDs, writes logged without a body (no diff possible)",
+		Filter:   "",
+		Page:     stateAnswers,
+		Coverage: true,
 	},
 }
 

@@ -160,3 +160,47 @@ func TestAnswerWhichAdmin(t *testing.T) {
 		t.Errorf("the admins' requests lack admin.conf on this node or the super admin:\n%s", v)
 	}
 }
+
+// "What the log cannot see" on the real log and its backups: the span of
+// each input, the gaps (none over 5 minutes), and the writes logged without
+// a body, counted here from the log itself.
+func TestAnswerCoverageScreen(t *testing.T) {
+	p, _, _ := newTestAnswersPage(t, "file/audit.log", 120, 40)
+	p.setInputName(func(i int32) string { return []string{"backup.gz", "backup", "audit.log"}[i] })
+	for range answerIndex(t, "coverage") {
+		pgPress(p, "j")
+	}
+	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history == nil {
+		t.Fatalf("enter: messages %v, screen open %v", msgs, p.history != nil)
+	}
+	v := ansi.Strip(p.View())
+	noBody := map[string]int{}
+	seen := map[string]bool{}
+	for _, name := range []string{"audit-2026-11-26T03-58-36.453.log", "audit.log"} {
+		b, err := os.ReadFile(filepath.Join(pgTestdata(), "file", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			e := gjson.Parse(l)
+			id := e.Get("auditID").Str
+			if e.Get("level").Str == "Metadata" && !seen[id] && strings.Contains("create update patch delete deletecollection", e.Get("verb").Str) && e.Get("objectRef.resource").Str != "" {
+				seen[id] = true
+				noBody[e.Get("objectRef.resource").Str]++
+			}
+		}
+	}
+	wants := []string{"Covered: 2026-11-26 03:57:47 to 2026-11-26 03:58:36 (49s), 1195 requests, 2392 events",
+		"backup.gz", "audit.log", "Gaps longer than 5m0s with no event: 0", "Writes without a logged body"}
+	for res := range noBody {
+		wants = append(wants, res)
+	}
+	for _, want := range wants {
+		if !strings.Contains(v, want) {
+			t.Errorf("the coverage screen lacks %q:\n%s", want, v)
+		}
+	}
+	if len(noBody) == 0 {
+		t.Error("the real log has no Metadata-level write: the test checks less than it says")
+	}
+}

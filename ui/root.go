@@ -133,12 +133,14 @@ func New(opts Options) *model {
 	m.detail.OutDir = opts.OutDir
 	klog := newKlogPage(env).(*klogPage)
 	klog.SetInputName(opts.InputName)
+	answers := newAnswersPage(env).(*answersPage)
+	answers.setInputName(opts.InputName)
 	m.pages = [stateHelp]page{
 		stateRequests: m.requests,
 		stateDetail:   m.detail,
 		stateKlog:     klog,
 		stateSummary:  newSummaryPage(env),
-		stateAnswers:  newAnswersPage(env),
+		stateAnswers:  answers,
 	}
 	m.filterBar = newFilterBar(env)
 	m.help = newHelpView(env)
