@@ -14,8 +14,10 @@ const recentDone = 1 << 12
 type stream struct {
 	done func(*Request)
 	// open holds the requests of seq base+i that have not completed (nil
-	// once they have), so the oldest open one is known in O(1) amortised.
+	// once they have), so the oldest open one is known in O(1) amortised:
+	// open[head:] is the window, compacted once head passes its half.
 	open []*Request
+	head int
 	base uint64
 	next uint64
 	// recent is a ring of completed requests still in byID.
@@ -60,8 +62,8 @@ func (s *Store) Finish() {
 	defer s.wmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	open := st.open
-	st.open = nil
+	open := st.open[st.head:]
+	st.open, st.head = nil, 0
 	for _, r := range open {
 		if r != nil {
 			st.base = r.seq + 1
@@ -92,18 +94,19 @@ func isLast(r *Request) bool {
 func (s *Store) completed(r *Request) {
 	st := s.stream
 	r.done = true
-	st.open[r.seq-st.base] = nil
+	st.open[st.head+int(r.seq-st.base)] = nil
 	// Drop the completed ones from the front of open first, so that done
 	// sees OldestOpen past r.
-	i := 0
+	i := st.head
 	for i < len(st.open) && st.open[i] == nil {
 		i++
 	}
-	if i > 0 {
-		n := copy(st.open, st.open[i:])
+	st.base += uint64(i - st.head)
+	st.head = i
+	if st.head > 1024 && st.head > len(st.open)/2 {
+		n := copy(st.open, st.open[st.head:])
 		clear(st.open[n:])
-		st.open = st.open[:n]
-		st.base += uint64(i)
+		st.open, st.head = st.open[:n], 0
 	}
 	st.done(r)
 	if len(st.recent) < cap(st.recent) {

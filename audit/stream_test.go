@@ -120,3 +120,38 @@ func TestStreamingStoreMemoryIsFlat(t *testing.T) {
 		t.Errorf("heap grew from %d KiB to %d KiB with four times the requests", small>>10, large>>10)
 	}
 }
+
+// A watch open while thousands of requests complete holds OldestOpen at its
+// Seq; when it completes, OldestOpen moves past all of them at once.
+func TestStreamingStoreLongOpenRequest(t *testing.T) {
+	var order []uint64
+	st := NewStreamingStore(func(r *Request) { order = append(order, r.Seq()) })
+	add := func(id, stage string) {
+		t.Helper()
+		if _, _, ok := st.AddEvent(sharedEvent(id, stage, "get", "pods", "p", "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.000000Z"), Ref{}); !ok {
+			t.Fatal("line does not parse")
+		}
+	}
+	add("watch", "RequestReceived")
+	const n = 5000
+	for i := range n {
+		id := fmt.Sprint("r", i)
+		add(id, "RequestReceived")
+		add(id, "ResponseComplete")
+		if got := st.OldestOpen(); got != 0 {
+			t.Fatalf("after %d requests OldestOpen = %d, want 0 (the watch)", i+1, got)
+		}
+	}
+	add("watch", "ResponseComplete")
+	if got := st.OldestOpen(); got != n+1 {
+		t.Fatalf("OldestOpen = %d once the watch completed, want %d", got, n+1)
+	}
+	add("last", "RequestReceived")
+	if got := st.OldestOpen(); got != n+1 {
+		t.Fatalf("OldestOpen = %d with a new request open, want %d", got, n+1)
+	}
+	st.Finish()
+	if len(order) != n+2 || order[len(order)-1] != n+1 {
+		t.Fatalf("%d requests handed on, the last %d; want %d, the last %d", len(order), order[len(order)-1], n+2, n+1)
+	}
+}
