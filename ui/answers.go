@@ -44,7 +44,8 @@ type answersPage struct {
 
 	loading bool // the last DataMsg said the sources were still loading
 
-	history *historyScreen // an object's history, in front of the menu
+	history  *historyScreen  // an object's history, in front of the menu
+	timeline *timelineScreen // what happened when, in front of the menu
 
 	width, height int
 }
@@ -88,6 +89,9 @@ func (p *answersPage) SetSize(width, height int) {
 	if p.history != nil {
 		p.history.width, p.history.height = width, height
 	}
+	if p.timeline != nil {
+		p.timeline.width, p.timeline.height = width, height
+	}
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
 }
 
@@ -97,6 +101,8 @@ func (p *answersPage) CapturesInput() bool { return p.prompting }
 func (p *answersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
 	switch {
+	case p.timeline != nil:
+		return p.timeline.shortHelp()
 	case p.history != nil:
 		return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
 	case p.prompting:
@@ -120,6 +126,13 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.all = msg.Snap.Requests
 		return p, nil
 	case tea.KeyPressMsg:
+		if p.timeline != nil {
+			done, cmd := p.timeline.update(msg)
+			if done {
+				p.timeline = nil
+			}
+			return p, cmd
+		}
 		if p.history != nil {
 			done, cmd := p.history.update(msg)
 			if done {
@@ -231,6 +244,11 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 	}
 	if a.Coverage {
 		return p.openCoverage()
+	}
+	if a.Timeline {
+		p.timeline = newTimelineScreen(p.env, p.all, p.read)
+		p.timeline.width, p.timeline.height = p.width, p.height
+		return nil
 	}
 	if a.History {
 		kind, ns, name, err := parseObjectSpec(input)
@@ -447,6 +465,9 @@ func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {
 }
 
 func (p *answersPage) View() string {
+	if p.timeline != nil {
+		return p.timeline.view()
+	}
 	if p.history != nil {
 		return p.history.view()
 	}

@@ -33,6 +33,8 @@ type answer struct {
 	ShowCred bool
 	// Coverage opens what the log cannot see (render.CoverageText).
 	Coverage bool
+	// Timeline opens what happened when (ui/timeline.go).
+	Timeline bool
 }
 
 // ExecFilter finds every way into a running container: exec, attach and
@@ -120,6 +122,14 @@ var answerCatalog = []answer{
 		Filter:    "verb!=watch",
 		Page:      stateAnswers,
 		ByLatency: true,
+	},
+	{
+		ID:       "timeline",
+		Name:     "What happened when (per minute)",
+		Desc:     "requests per minute with their users, verbs, codes and latency, and where the slow ones spent their time; +/- zoom, enter shows a minute",
+		Filter:   "",
+		Page:     stateAnswers,
+		Timeline: true,
 	},
 	{
 		ID:       "coverage",

@@ -60,19 +60,22 @@ type keyMap struct {
 	// Page-specific bindings: summary, answers, klog
 	// (add fields here, set them in DefaultKeyMap's marked section, and list
 	// them in Groups' marked section so the help shows them)
-	SummaryNarrow  key.Binding // enter on a value or time bar
-	SummaryExclude key.Binding
-	SummaryPrevBox key.Binding
-	SummaryNextBox key.Binding
-	AnswersChoose  key.Binding
-	AnswersResults key.Binding // into the answer's result list
-	AnswersMenu    key.Binding // back to the menu
-	AnswersHistory key.Binding // the history of the selected result's object
-	AnswersRBAC    key.Binding // the RBAC the selected result's user needs
-	KlogSearch     key.Binding // "/" on the apiserver-log page edits its own text filter
-	KlogOther      key.Binding
-	KlogSeverity   key.Binding
-	KlogWrap       key.Binding
+	SummaryNarrow   key.Binding // enter on a value or time bar
+	SummaryExclude  key.Binding
+	SummaryPrevBox  key.Binding
+	SummaryNextBox  key.Binding
+	AnswersChoose   key.Binding
+	AnswersResults  key.Binding // into the answer's result list
+	AnswersMenu     key.Binding // back to the menu
+	AnswersHistory  key.Binding // the history of the selected result's object
+	AnswersRBAC     key.Binding // the RBAC the selected result's user needs
+	TimelineNarrow  key.Binding // enter on a timeline row
+	TimelineZoomIn  key.Binding
+	TimelineZoomOut key.Binding
+	KlogSearch      key.Binding // "/" on the apiserver-log page edits its own text filter
+	KlogOther       key.Binding
+	KlogSeverity    key.Binding
+	KlogWrap        key.Binding
 }
 
 // DefaultKeyMap is the explorer's keymap: vim keys and arrows.
@@ -126,19 +129,22 @@ func DefaultKeyMap() *keyMap {
 		Write:      b([]string{"w"}, "w", "write events to a file"),
 
 		// Page-specific bindings: summary, answers, klog
-		SummaryNarrow:  b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
-		SummaryExclude: b([]string{"x"}, "x", "exclude this value"),
-		SummaryPrevBox: b([]string{"h", "left"}, "←/h", "previous box (or time bar)"),
-		SummaryNextBox: b([]string{"l", "right"}, "→/l", "next box (or time bar)"),
-		AnswersChoose:  b([]string{"enter"}, "enter", "ask (set filter and view)"),
-		AnswersResults: b([]string{"l", "right"}, "→/l", "into the matching requests"),
-		AnswersMenu:    b([]string{"h", "left"}, "←/h", "back to the questions"),
-		AnswersHistory: b([]string{"H"}, "H", "history of this object"),
-		AnswersRBAC:    b([]string{"R"}, "R", "RBAC for this user"),
-		KlogSearch:     b([]string{"/"}, "/", "filter the log text"),
-		KlogOther:      b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
-		KlogSeverity:   b([]string{"s"}, "s", "all / warnings+ / errors only"),
-		KlogWrap:       b([]string{"w"}, "w", "wrap long lines"),
+		SummaryNarrow:   b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
+		SummaryExclude:  b([]string{"x"}, "x", "exclude this value"),
+		SummaryPrevBox:  b([]string{"h", "left"}, "←/h", "previous box (or time bar)"),
+		SummaryNextBox:  b([]string{"l", "right"}, "→/l", "next box (or time bar)"),
+		AnswersChoose:   b([]string{"enter"}, "enter", "ask (set filter and view)"),
+		AnswersResults:  b([]string{"l", "right"}, "→/l", "into the matching requests"),
+		AnswersMenu:     b([]string{"h", "left"}, "←/h", "back to the questions"),
+		AnswersHistory:  b([]string{"H"}, "H", "history of this object"),
+		AnswersRBAC:     b([]string{"R"}, "R", "RBAC for this user"),
+		TimelineNarrow:  b([]string{"enter"}, "enter", "the requests of this time"),
+		TimelineZoomIn:  b([]string{"+", "="}, "+", "shorter steps (zoom in)"),
+		TimelineZoomOut: b([]string{"-"}, "-", "longer steps (zoom out)"),
+		KlogSearch:      b([]string{"/"}, "/", "filter the log text"),
+		KlogOther:       b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
+		KlogSeverity:    b([]string{"s"}, "s", "all / warnings+ / errors only"),
+		KlogWrap:        b([]string{"w"}, "w", "wrap long lines"),
 	}
 	return k
 }
@@ -163,6 +169,7 @@ func (k *keyMap) Groups() []keyGroup {
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
 		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu, k.AnswersHistory, k.AnswersRBAC}},
+		{"Timeline", []key.Binding{k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut}},
 		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow}},
 	}
 }

@@ -1,0 +1,85 @@
+package audit
+
+import (
+	"testing"
+	"time"
+)
+
+// The timeline of the real logs, checked against the requests themselves:
+// each bucket holds the requests received in it, its counts are theirs, and
+// each percentile is a latency of the bucket with at least p% of the timed
+// requests at or under it and fewer than p% under it.
+func TestTimelineOfRealLogs(t *testing.T) {
+	lines := realLines(t)
+	st := NewStore()
+	for i, l := range lines {
+		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
+	}
+	reqs := st.Snapshot().Requests
+	raw := func(r Ref) ([]byte, error) { return lines[r.Line-1], nil }
+	for _, step := range []time.Duration{10 * time.Second, time.Minute, time.Hour} {
+		tl := BuildTimeline(reqs, step, raw)
+		if len(tl.Buckets) == 0 {
+			t.Fatalf("step %s: no buckets", step)
+		}
+		total := 0
+		for i, b := range tl.Buckets {
+			if i > 0 && !b.Start.After(tl.Buckets[i-1].Start) {
+				t.Fatalf("step %s: bucket %s after %s", step, b.Start, tl.Buckets[i-1].Start)
+			}
+			var in, lat []time.Duration
+			users := 0
+			c4, c5 := 0, 0
+			for _, r := range reqs {
+				if r.First.IsZero() || r.First.Before(b.Start) || !r.First.Before(b.End(step)) {
+					continue
+				}
+				in = append(in, r.Latency())
+				if r.Code >= 400 && r.Code < 500 {
+					c4++
+				}
+				if r.Code >= 500 {
+					c5++
+				}
+				if !LongRunning(r) && r.Code != 0 {
+					lat = append(lat, r.Latency())
+				}
+			}
+			for _, u := range b.Users {
+				users += int(u.N)
+			}
+			total += b.Requests
+			if b.Requests != len(in) || users != len(in) || b.ClientErrors != c4 || b.ServerErrors != c5 || b.Timed != len(lat) {
+				t.Errorf("step %s, bucket %s: requests %d (users add to %d), 4xx %d, 5xx %d, timed %d; the requests received in it: %d, 4xx %d, 5xx %d, timed %d",
+					step, b.Start, b.Requests, users, b.ClientErrors, b.ServerErrors, b.Timed, len(in), c4, c5, len(lat))
+			}
+			for _, pc := range []struct {
+				p int
+				v time.Duration
+			}{{50, b.P50}, {90, b.P90}, {99, b.P99}, {100, b.Max}} {
+				atOrUnder, under, found := 0, 0, false
+				for _, l := range lat {
+					if l <= pc.v {
+						atOrUnder++
+					}
+					if l < pc.v {
+						under++
+					}
+					found = found || l == pc.v
+				}
+				if len(lat) > 0 && (!found || atOrUnder*100 < pc.p*len(lat) || under*100 >= pc.p*len(lat)) {
+					t.Errorf("step %s, bucket %s: p%d = %s is not the nearest-rank percentile of its %d latencies", step, b.Start, pc.p, pc.v, len(lat))
+				}
+			}
+		}
+		withTime := 0
+		for _, r := range reqs {
+			if !r.First.IsZero() {
+				withTime++
+			}
+		}
+		if total != withTime || tl.Requests != withTime {
+			t.Errorf("step %s: buckets hold %d requests (Requests %d); %d have a receive time", step, total, tl.Requests, withTime)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// timelineRow is a row of `query --timeline` as a user reads it.
+type timelineRow struct {
+	start            time.Time
+	reqs, c4xx, c5xx int
+	line             string
+}
+
+// timelineRows reads the rows of --timeline's output: lines that start with
+// a time; the time has the precision of the step.
+func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
+	t.Helper()
+	layout, n := "2006-01-02 15:04", 2
+	if step < time.Minute {
+		layout, n = "2006-01-02 15:04:05", 2
+	}
+	var rows []timelineRow
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < n+3 || len(l) == 0 || l[0] < '0' || l[0] > '9' {
+			continue
+		}
+		at, err := time.Parse(layout, f[0]+" "+f[1])
+		if err != nil {
+			t.Fatalf("row %q: %v", l, err)
+		}
+		num := func(s string) int {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("row %q: %v", l, err)
+			}
+			return v
+		}
+		rows = append(rows, timelineRow{start: at, reqs: num(f[n]), c4xx: num(f[n+1]), c5xx: num(f[n+2]), line: l})
+	}
+	return rows
+}
+
+// Each row of --timeline counts what a since/until filter of its step finds,
+// at the default step of a minute and at 10 s; the rows add up to every
+// request, and a -q narrows them.
+func TestQueryTimelineRowsAreTheirStepsRequests(t *testing.T) {
+	log := "testdata/file/audit.log"
+	total, _, code := runQueryArgs(t, "--count", log)
+	if code != exitOK {
+		t.Fatalf("--count: exit %d", code)
+	}
+	all, _ := strconv.Atoi(strings.TrimSpace(total))
+	for _, c := range []struct {
+		step  time.Duration
+		extra []string
+		q     string
+	}{
+		{time.Minute, nil, ""},
+		{10 * time.Second, []string{"--step", "10s"}, ""},
+		{time.Minute, []string{"-q", "user=erin-editor"}, "user=erin-editor"},
+	} {
+		out, errOut, code := runQueryArgs(t, append(append([]string{"--timeline"}, c.extra...), log)...)
+		if code != exitOK {
+			t.Fatalf("--timeline %v: exit %d: %s", c.extra, code, errOut)
+		}
+		rows := timelineRows(t, out, c.step)
+		if len(rows) < 2 {
+			t.Fatalf("--timeline %v: %d rows, want at least 2:\n%s", c.extra, len(rows), out)
+		}
+		sum := 0
+		for _, r := range rows {
+			sum += r.reqs
+			window := "since=" + r.start.Format(time.RFC3339) + " until=" + r.start.Add(c.step).Format(time.RFC3339) + " " + c.q
+			for _, check := range []struct {
+				what string
+				q    string
+				got  int
+			}{
+				{"REQS", window, r.reqs},
+				{"4XX", window + " code=4xx", r.c4xx},
+				{"5XX", window + " code=5xx", r.c5xx},
+			} {
+				n, _, _ := runQueryArgs(t, "--count", "-q", check.q, log)
+				if want, _ := strconv.Atoi(strings.TrimSpace(n)); want != check.got {
+					t.Errorf("--timeline %v: row %q says %s %d; -q %q counts %d", c.extra, r.line, check.what, check.got, check.q, want)
+				}
+			}
+		}
+		if c.q == "" && sum != all {
+			t.Errorf("--timeline %v: rows add up to %d requests; the log has %d", c.extra, sum, all)
+		}
+		if c.q != "" && sum >= all {
+			t.Errorf("-q %s: rows add up to %d of %d requests: not narrowed", c.q, sum, all)
+		}
+	}
+}
+
+// --timeline is an answer of its own: it refuses what it cannot go with.
+func TestQueryTimelineRefusals(t *testing.T) {
+	for _, args := range [][]string{
+		{"--timeline", "--count"},
+		{"--timeline", "--top", "user"},
+		{"--timeline", "--follow"},
+		{"--timeline", "-o", "json"},
+		{"--timeline", "--coverage"},
+		{"--timeline", "--step", "0s"},
+	} {
+		_, errOut, code := runQueryArgs(t, append(args, "testdata/file/audit.log")...)
+		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--") {
+			t.Errorf("query %v: exit %d, %q; want exit %d with one line", args, code, errOut, exitUsage)
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
+)
+
+// timelineSteps are the zoom levels of the Timeline screen.
+var timelineSteps = []time.Duration{
+	10 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour,
+}
+
+// timelineDefaultStep is where the screen opens: a minute.
+const timelineDefaultStep = 1
+
+// timelineScreen is "what happened when" in front of the Answers page: a
+// row per step with requests (render.TimelineCells, as `query --timeline`
+// prints them), the selected row told in full below; + and - change the
+// step around the selected time, enter shows that time's requests.
+type timelineScreen struct {
+	env    *Env
+	all    []*audit.Request
+	read   func(func())
+	stepAt int
+	tl     audit.Timeline
+	rows   [][]string
+	widths []int
+	maxReq int
+	cursor int // bucket index
+	top    int // first line shown (lines include the quiet ones)
+	width  int
+	height int
+}
+
+func newTimelineScreen(env *Env, all []*audit.Request, read func(func())) *timelineScreen {
+	s := &timelineScreen{env: env, all: all, read: read, stepAt: timelineDefaultStep}
+	s.build(time.Time{})
+	return s
+}
+
+// build buckets the requests at the current step and puts the cursor on
+// the bucket holding at (the newest when at is zero).
+func (s *timelineScreen) build(at time.Time) {
+	step := timelineSteps[s.stepAt]
+	s.read(func() { s.tl = audit.BuildTimeline(s.all, step, s.env.Data.Raw) })
+	s.rows, s.widths = render.TimelineTable(s.tl, timelineTextMax)
+	s.maxReq = 0
+	for _, b := range s.tl.Buckets {
+		s.maxReq = max(s.maxReq, b.Requests)
+	}
+	s.cursor = max(0, len(s.tl.Buckets)-1)
+	if !at.IsZero() {
+		// the first bucket that ends after at: the one holding it when
+		// zooming out, its first part with requests when zooming in
+		for i, b := range s.tl.Buckets {
+			if b.End(step).After(at) {
+				s.cursor = i
+				break
+			}
+		}
+	}
+	s.top = 0
+}
+
+// timelineLine is a row of the list: a bucket, or (bucket -1) the steps
+// without requests before the next one.
+type timelineLine struct {
+	bucket int
+	quiet  string
+}
+
+func (s *timelineScreen) lines() []timelineLine {
+	out := make([]timelineLine, 0, len(s.tl.Buckets))
+	for i, b := range s.tl.Buckets {
+		if i > 0 && !b.Start.Equal(s.tl.Buckets[i-1].End(s.tl.Step)) {
+			out = append(out, timelineLine{bucket: -1, quiet: render.TimelineQuiet(s.tl.Buckets[i-1], b, s.tl.Step)})
+		}
+		out = append(out, timelineLine{bucket: i})
+	}
+	return out
+}
+
+// detailLines is how many lines the selected bucket's text takes.
+const timelineDetailLines = 7
+
+// listRows is how many lines of the list fit: the screen less the heading,
+// column titles, the selected row's text and the footer.
+func (s *timelineScreen) listRows() int { return max(1, s.height-2-timelineDetailLines-1) }
+
+func (s *timelineScreen) shortHelp() []keyHelp {
+	k := s.env.Keys
+	return shortHelp(k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut, k.Back)
+}
+
+// update handles a key; done is true when the screen is left.
+func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
+	k := s.env.Keys
+	n := len(s.tl.Buckets)
+	page := s.listRows()
+	switch {
+	case key.Matches(msg, k.Back), key.Matches(msg, k.AnswersMenu):
+		return true, nil
+	case key.Matches(msg, k.TimelineNarrow):
+		if n == 0 {
+			return false, nil
+		}
+		b := s.tl.Buckets[s.cursor]
+		expr := filter.With("", "since", b.Start.UTC().Format(time.RFC3339Nano), false)
+		expr = filter.With(expr, "until", b.End(s.tl.Step).UTC().Format(time.RFC3339Nano), false)
+		return true, tea.Sequence(
+			func() tea.Msg { return setFilterMsg{Expr: expr} },
+			func() tea.Msg { return showPageMsg{Page: stateRequests} },
+		)
+	case key.Matches(msg, k.TimelineZoomIn), key.Matches(msg, k.TimelineZoomOut):
+		d := 1
+		if key.Matches(msg, k.TimelineZoomIn) {
+			d = -1
+		}
+		next := clampInt(s.stepAt+d, 0, len(timelineSteps)-1)
+		if next == s.stepAt {
+			return false, statusCmd("no further zoom: steps go from 10s to 1d", false)
+		}
+		var at time.Time
+		if n > 0 {
+			at = s.tl.Buckets[s.cursor].Start
+		}
+		s.stepAt = next
+		s.build(at)
+		return false, nil
+	case key.Matches(msg, k.Down):
+		s.cursor++
+	case key.Matches(msg, k.Up):
+		s.cursor--
+	case key.Matches(msg, k.PageDown):
+		s.cursor += page
+	case key.Matches(msg, k.PageUp):
+		s.cursor -= page
+	case key.Matches(msg, k.Top):
+		s.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		s.cursor = n - 1
+	}
+	s.cursor = clampInt(s.cursor, 0, max(0, n-1))
+	return false, nil
+}
+
+// timelineBarWidth is the width of the requests bar after REQS.
+const timelineBarWidth = 10
+
+// timelineTextMax bounds the users, verbs, codes and time-spent columns, so
+// that every column fits on a wide terminal; the selected row is told in
+// full below the list.
+const timelineTextMax = 36
+
+func (s *timelineScreen) view() string {
+	st := s.env.Styles
+	w := max(s.width, 20)
+	var b strings.Builder
+	n := len(s.tl.Buckets)
+	head := fmt.Sprintf("What happened when: requests per %s (UTC), %s in %d steps", render.TimelineStep(s.tl.Step), thousands(s.tl.Requests), n)
+	b.WriteString(st.Title.Render(truncateCells(head, w)))
+	b.WriteString("\n")
+	if n == 0 {
+		b.WriteString(st.Empty.Render("no requests with a receive time in the loaded logs"))
+		b.WriteString("\n")
+		return summaryFit(b.String()+s.footer(w), s.height)
+	}
+	row := func(cells []string) string {
+		// the bar goes after REQS: how busy the step was next to the busiest
+		return render.TimelineRow(cells[:2], s.widths[:2], 0) + "  " + padRight(cells[len(cells)-1], timelineBarWidth) + "  " +
+			render.TimelineRow(cells[2:len(cells)-1], s.widths[2:], 2)
+	}
+	titles := append(append([]string{}, render.TimelineColumns...), "")
+	b.WriteString(st.Header.Render(padRight(truncateCells(row(titles), w), w)))
+	b.WriteString("\n")
+
+	lines := s.lines()
+	at := 0
+	for i, l := range lines {
+		if l.bucket == s.cursor {
+			at = i
+		}
+	}
+	rows := s.listRows()
+	if at < s.top {
+		s.top = at
+	}
+	if at >= s.top+rows {
+		s.top = at - rows + 1
+	}
+	s.top = clampInt(s.top, 0, max(0, len(lines)-rows))
+	for _, l := range lines[s.top:min(len(lines), s.top+rows)] {
+		if l.bucket < 0 {
+			b.WriteString(st.Muted.Render(truncateCells(l.quiet, w)))
+			b.WriteString("\n")
+			continue
+		}
+		bk := s.tl.Buckets[l.bucket]
+		cells := append(append([]string{}, s.rows[l.bucket]...), barCells(bk.Requests, s.maxReq, timelineBarWidth))
+		text := padRight(truncateCells(row(cells), w), w)
+		switch {
+		case l.bucket == s.cursor:
+			text = st.Selected.Render(text)
+		case bk.ServerErrors > 0 || bk.Slow > 0:
+			text = st.Warning.Render(text)
+		}
+		b.WriteString(text)
+		b.WriteString("\n")
+	}
+	for i := len(lines) - s.top; i < rows; i++ {
+		b.WriteString("\n")
+	}
+	detail := render.TimelineBucketText(s.tl.Buckets[s.cursor], s.tl.Step)
+	for i := 0; i < timelineDetailLines; i++ {
+		if i < len(detail) {
+			b.WriteString(truncateCells(detail[i], w))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(s.footer(w))
+	return b.String()
+}
+
+func (s *timelineScreen) footer(w int) string {
+	return s.env.Styles.Muted.Render(truncateCells("enter: the requests of this time  ·  +/-: zoom ("+
+		render.TimelineStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
+}
