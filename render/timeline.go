@@ -30,8 +30,8 @@ func TimelineTime(t time.Time, step time.Duration) string {
 	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
-// TimelineStep says a step the short way: "1m", "10s", "1h", "1d".
-func TimelineStep(d time.Duration) string {
+// FormatStep says a step the short way: "1m", "10s", "1h", "1d".
+func FormatStep(d time.Duration) string {
 	switch {
 	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
@@ -122,7 +122,7 @@ func TimelineText(t audit.Timeline, width int) []string {
 		slow += b.Slow
 	}
 	out := []string{fmt.Sprintf("Requests per %s (UTC): %d requests in %d steps from %s to %s; %d slower than %s",
-		TimelineStep(t.Step), t.Requests, len(t.Buckets), TimelineTime(t.Buckets[0].Start, t.Step),
+		FormatStep(t.Step), t.Requests, len(t.Buckets), TimelineTime(t.Buckets[0].Start, t.Step),
 		TimelineTime(t.Buckets[len(t.Buckets)-1].End(t.Step), t.Step), slow, FormatLatency(audit.SlowRequest)),
 		"(latency percentiles leave out watches, exec, attach, port-forward and proxy, which last as long as the client wants;",
 		" SLOW TIME IN adds up the apiserver's latency breakdown of the slow ones: " + audit.LatencyAnnotation + "*)",

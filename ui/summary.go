@@ -13,6 +13,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // summaryPage counts the requests passing the current filter by user, verb,
@@ -36,6 +37,13 @@ type summaryPage struct {
 	sec, row int // cursor: section (len(sections) = the histogram), row or bucket
 	width    int
 	height   int
+
+	// What the log cannot see, in one line, over every request (not the
+	// filtered ones: a gap is the log's); Answers has the whole report.
+	all      []*audit.Request
+	loading  bool
+	coverage string
+	covered  int // len(all) when coverage was made
 }
 
 // summarySection is one "top values" box.
@@ -125,6 +133,7 @@ func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		}
 		p.expr = msg.Filter
 		p.shown = msg.Shown
+		p.all, p.loading = msg.Snap.Requests, msg.Loading
 		p.dirty = true
 	case tea.KeyPressMsg:
 		p.refresh()
@@ -397,7 +406,7 @@ func (p *summaryPage) layout() summaryLayout {
 	gridLines := (len(summaryFields) + l.cols - 1) / l.cols
 	// The histogram takes about a third: title, bars, axis, selection line.
 	l.histBars = clampInt(h/3-3, 2, 12)
-	histH := l.histBars + 3
+	histH := l.histBars + 4 // and the coverage line
 	// Each line of boxes: a title and its values, a blank line between.
 	l.rows = max(1, (h-histH-(gridLines-1)-1-gridLines)/gridLines)
 	return l
@@ -434,6 +443,8 @@ func (p *summaryPage) View() string {
 	}
 	b.WriteString("\n")
 	b.WriteString(p.viewHistogram(w, l.histBars))
+	b.WriteString("\n")
+	b.WriteString(st.Muted.Render(truncateCells(p.coverageLine(), w)))
 	return summaryFit(b.String(), p.height)
 }
 
@@ -509,7 +520,7 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 	st := p.env.Styles
 	h := p.hist
 	var b strings.Builder
-	title := fmt.Sprintf("Requests over time (%s per bar, UTC)", summaryStep(h.step))
+	title := fmt.Sprintf("Requests over time (%s per bar, UTC)", render.FormatStep(h.step))
 	b.WriteString(st.Title.Render(truncateCells(title, w)))
 	b.WriteString("\n")
 	n := len(h.counts)
@@ -573,17 +584,60 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 	return b.String()
 }
 
-// summaryStep says a bucket width the short way: "1m", "15s", "2h", "7d".
-func summaryStep(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
+// summaryCoverageMax is the most requests whose coverage is made again
+// while they load (a sort of every event time); past it, once loaded.
+const summaryCoverageMax = 300_000
+
+// coverageLine is what the log cannot see in a line: gaps, shared
+// auditIDs, writes without a body; made again when requests were added.
+func (p *summaryPage) coverageLine() string {
+	n := len(p.all)
+	if n == p.covered && p.coverage != "" || p.loading && n > summaryCoverageMax {
+		if p.coverage == "" {
+			return "The log: its gaps once loaded · more: 5 Answers, What the log cannot see"
+		}
+		return p.coverage
 	}
-	return d.String()
+	var c audit.Coverage
+	shared := 0
+	read := func() {
+		c = audit.CoverageOf(p.all, coverageGap)
+		for _, r := range p.all {
+			if r.SharedID {
+				shared++
+			}
+		}
+	}
+	if st := p.env.Data.Store; st != nil {
+		st.Read(func(audit.Snapshot) { read() })
+	} else {
+		read()
+	}
+	parts := []string{fmt.Sprintf("The log: %d gaps over %s", len(c.Gaps), render.FormatStep(coverageGap))}
+	switch len(c.Gaps) {
+	case 0:
+		parts[0] = "The log: no gap over " + render.FormatStep(coverageGap)
+	case 1:
+		parts[0] = "The log: 1 gap over " + render.FormatStep(coverageGap)
+	}
+	if len(c.Gaps) > 0 {
+		longest := c.Gaps[0]
+		for _, g := range c.Gaps {
+			if g.To.Sub(g.From) > longest.To.Sub(longest.From) {
+				longest = g
+			}
+		}
+		parts[0] += fmt.Sprintf(" (longest %s from %s)", longest.To.Sub(longest.From).Round(time.Second), summaryTime(longest.From, time.Second))
+	}
+	parts = append(parts, fmt.Sprintf("%d shared auditIDs", shared))
+	writes := 0
+	for _, w := range c.NoBody {
+		writes += w.N
+	}
+	parts = append(parts, fmt.Sprintf("%d writes without a body", writes))
+	p.coverage = strings.Join(parts, " · ") + " · more: 5 Answers"
+	p.covered = n
+	return p.coverage
 }
 
 // summaryTime prints a time as precisely as a bucket step needs, in UTC.

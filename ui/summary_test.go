@@ -572,3 +572,23 @@ func benchCursorKeys(b *testing.B, p component) {
 		p.View()
 	}
 }
+
+// The Summary's last line says what the log cannot see, over every request
+// whatever the filter: the shared auditIDs of a log whose clients reused
+// them, and the writes logged without a body, as the full report counts.
+func TestSummaryCoverageLine(t *testing.T) {
+	d, snap, _ := pgLoad(t, "trust/reused-id/audit.log")
+	if snap.SharedIDs == 0 {
+		t.Fatal("the reused-id log has no shared auditID: the test checks nothing")
+	}
+	writes := 0
+	for _, w := range audit.CoverageOf(snap.Requests, coverageGap).NoBody {
+		writes += w.N
+	}
+	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests[:1], Filter: "x", Reset: true}, 160, 40)
+	v := ansi.Strip(p.View())
+	want := fmt.Sprintf("The log: no gap over 5m · %d shared auditIDs · %d writes without a body · more: 5 Answers", snap.SharedIDs, writes)
+	if !strings.Contains(v, want) {
+		t.Errorf("the summary of one request of the log lacks %q:\n%s", want, v)
+	}
+}

@@ -165,7 +165,7 @@ func (s *timelineScreen) view() string {
 	w := max(s.width, 20)
 	var b strings.Builder
 	n := len(s.tl.Buckets)
-	head := fmt.Sprintf("What happened when: requests per %s (UTC), %s in %d steps", render.TimelineStep(s.tl.Step), thousands(s.tl.Requests), n)
+	head := fmt.Sprintf("What happened when: requests per %s (UTC), %s in %d steps", render.FormatStep(s.tl.Step), thousands(s.tl.Requests), n)
 	b.WriteString(st.Title.Render(truncateCells(head, w)))
 	b.WriteString("\n")
 	if n == 0 {
@@ -231,5 +231,5 @@ func (s *timelineScreen) view() string {
 
 func (s *timelineScreen) footer(w int) string {
 	return s.env.Styles.Muted.Render(truncateCells("enter: the requests of this time  ·  +/-: zoom ("+
-		render.TimelineStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
+		render.FormatStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
 }
