@@ -14,10 +14,12 @@ import (
 	"github.com/kauditui/kauditui/source"
 )
 
-// stream runs a count, top or table query on a streaming store.
+// stream runs a count, top, timeline or table query on a streaming store.
 func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Filter, out *bufio.Writer) error {
 	q := &streamQuery{f: f, raw: set.Raw, out: out}
 	switch {
+	case o.Timeline.On:
+		q.timeline = audit.NewTimelineBuilder(o.Timeline.Step, set.Raw)
 	case o.Count:
 	case o.Top != "":
 		q.topField, q.top = o.Top, map[string]int{}
@@ -63,6 +65,7 @@ type streamQuery struct {
 	count    int
 	topField string
 	top      map[string]int
+	timeline *audit.TimelineBuilder
 
 	t        *tablePrinter // nil unless a table is printed
 	out      *bufio.Writer
@@ -104,6 +107,9 @@ func (q *streamQuery) done(r *audit.Request) {
 		return
 	}
 	q.count++
+	if q.timeline != nil {
+		q.timeline.Add(r)
+	}
 	if q.top != nil {
 		k := topValue(r, q.topField)
 		if n, ok := q.top[k]; ok {
@@ -161,6 +167,8 @@ func (q *streamQuery) emit(row tableRow) {
 func (q *streamQuery) finish() {
 	q.flush(^uint64(0))
 	switch {
+	case q.timeline != nil:
+		printTimeline(q.out, q.timeline.Timeline())
 	case q.top != nil:
 		printTopCounts(q.out, q.top, q.count)
 	case q.t != nil && !q.frozen:

@@ -42,9 +42,10 @@ func (t *timelineFlags) validate(o *queryOptions) error {
 	return nil
 }
 
-// print writes the timeline of the matching requests.
-func (t *timelineFlags) print(w *bufio.Writer, matched []*audit.Request, raw func(audit.Ref) ([]byte, error)) {
-	for _, l := range render.TimelineText(audit.BuildTimeline(matched, t.Step, raw), 0) {
+// printTimeline writes a timeline (made while the log was read, see
+// streamQuery).
+func printTimeline(w *bufio.Writer, t audit.Timeline) {
+	for _, l := range render.TimelineText(t, 0) {
 		w.WriteString(l)
 		w.WriteByte('\n')
 	}

@@ -84,75 +84,108 @@ func LongRunning(r *Request) bool {
 // event of each slow request again for its latency breakdown; nil skips the
 // breakdown. Read the requests under Store.Read while a loader runs.
 func BuildTimeline(reqs []*Request, step time.Duration, raw func(Ref) ([]byte, error)) Timeline {
-	t := Timeline{Step: step}
-	if step <= 0 {
-		return t
-	}
-	type acc struct {
-		b                   Bucket
-		users, verbs, codes map[string]int64
-		layers              map[string]int64
-		lat                 []time.Duration
-	}
-	byStart := map[int64]*acc{}
+	b := NewTimelineBuilder(step, raw)
 	for _, r := range reqs {
-		if r.First.IsZero() {
-			continue
-		}
-		start := r.First.UTC().Truncate(step)
-		a := byStart[start.UnixNano()]
-		if a == nil {
-			a = &acc{b: Bucket{Start: start}, users: map[string]int64{}, verbs: map[string]int64{}, codes: map[string]int64{}}
-			byStart[start.UnixNano()] = a
-		}
-		t.Requests++
-		a.b.Requests++
-		a.users[r.Actor()]++
-		a.verbs[r.Verb]++
-		code := "-"
-		if r.Code != 0 {
-			code = strconv.Itoa(r.Code)
-		}
-		a.codes[code]++
-		switch {
-		case r.Code >= 400 && r.Code < 500:
-			a.b.ClientErrors++
-		case r.Code >= 500:
-			a.b.ServerErrors++
-		}
-		if LongRunning(r) || r.Code == 0 {
-			continue
-		}
-		l := r.Latency()
-		a.lat = append(a.lat, l)
-		if a.b.Slowest == nil || l > a.b.Slowest.Latency() {
-			a.b.Slowest = r
-		}
-		if l > SlowRequest {
-			a.b.Slow++
-			if raw != nil {
-				for layer, d := range latencyLayers(r, raw) {
-					if a.layers == nil {
-						a.layers = map[string]int64{}
-					}
-					a.layers[layer] += int64(d)
+		b.Add(r)
+	}
+	return b.Timeline()
+}
+
+// TimelineBuilder makes a timeline one request at a time, so that a
+// streaming store can hand requests over and forget them: it keeps a
+// latency per request (8 bytes) and counts per bucket, not the requests.
+type TimelineBuilder struct {
+	step     time.Duration
+	raw      func(Ref) ([]byte, error)
+	byStart  map[int64]*bucketAcc
+	requests int
+}
+
+type bucketAcc struct {
+	b                   Bucket
+	users, verbs, codes map[string]int64
+	layers              map[string]int64
+	lat                 []time.Duration
+}
+
+// NewTimelineBuilder starts an empty timeline; see BuildTimeline.
+func NewTimelineBuilder(step time.Duration, raw func(Ref) ([]byte, error)) *TimelineBuilder {
+	return &TimelineBuilder{step: step, raw: raw, byStart: map[int64]*bucketAcc{}}
+}
+
+// add counts one more of value; a new value is copied, since a streaming
+// store reuses the memory of the requests it has forgotten.
+func add(m map[string]int64, v string) {
+	if n, ok := m[v]; ok {
+		m[v] = n + 1
+		return
+	}
+	m[strings.Clone(v)] = 1
+}
+
+// Add counts a request in its bucket.
+func (t *TimelineBuilder) Add(r *Request) {
+	if r.First.IsZero() || t.step <= 0 {
+		return
+	}
+	start := r.First.UTC().Truncate(t.step)
+	a := t.byStart[start.UnixNano()]
+	if a == nil {
+		a = &bucketAcc{b: Bucket{Start: start}, users: map[string]int64{}, verbs: map[string]int64{}, codes: map[string]int64{}}
+		t.byStart[start.UnixNano()] = a
+	}
+	t.requests++
+	a.b.Requests++
+	add(a.users, r.Actor())
+	add(a.verbs, r.Verb)
+	code := "-"
+	if r.Code != 0 {
+		code = strconv.Itoa(r.Code)
+	}
+	add(a.codes, code)
+	switch {
+	case r.Code >= 400 && r.Code < 500:
+		a.b.ClientErrors++
+	case r.Code >= 500:
+		a.b.ServerErrors++
+	}
+	if LongRunning(r) || r.Code == 0 {
+		return
+	}
+	l := r.Latency()
+	a.lat = append(a.lat, l)
+	if a.b.Slowest == nil || l > a.b.Slowest.Latency() {
+		a.b.Slowest = r
+	}
+	if l > SlowRequest {
+		a.b.Slow++
+		if t.raw != nil {
+			for layer, d := range latencyLayers(r, t.raw) {
+				if a.layers == nil {
+					a.layers = map[string]int64{}
 				}
+				a.layers[layer] += int64(d) // layer is a copy (gjson.GetBytes)
 			}
 		}
 	}
-	for _, a := range byStart {
+}
+
+// Timeline is what was added so far, oldest bucket first.
+func (t *TimelineBuilder) Timeline() Timeline {
+	tl := Timeline{Step: t.step, Requests: t.requests}
+	for _, a := range t.byStart {
 		b := a.b
 		b.Users, b.Verbs, b.Codes, b.Layers = counted(a.users), counted(a.verbs), counted(a.codes), counted(a.layers)
 		if len(a.lat) > 0 {
-			slices.Sort(a.lat)
-			b.Timed = len(a.lat)
-			b.P50, b.P90, b.P99 = percentile(a.lat, 50), percentile(a.lat, 90), percentile(a.lat, 99)
-			b.Max = a.lat[len(a.lat)-1]
+			lat := slices.Sorted(slices.Values(a.lat))
+			b.Timed = len(lat)
+			b.P50, b.P90, b.P99 = percentile(lat, 50), percentile(lat, 90), percentile(lat, 99)
+			b.Max = lat[len(lat)-1]
 		}
-		t.Buckets = append(t.Buckets, b)
+		tl.Buckets = append(tl.Buckets, b)
 	}
-	slices.SortFunc(t.Buckets, func(x, y Bucket) int { return x.Start.Compare(y.Start) })
-	return t
+	slices.SortFunc(tl.Buckets, func(x, y Bucket) int { return x.Start.Compare(y.Start) })
+	return tl
 }
 
 // percentile is the nearest-rank percentile of sorted latencies: the
