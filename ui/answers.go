@@ -27,6 +27,10 @@ type answersPage struct {
 
 	all []*audit.Request // every request in the store: answers replace the filter
 
+	// The applied filter and its requests: the timeline is of these.
+	expr  string
+	shown []*audit.Request
+
 	cursor    int
 	prompting bool            // asking for the object of a prompted answer
 	input     textinput.Model // the object
@@ -124,6 +128,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		}
 		p.loading = msg.Loading
 		p.all = msg.Snap.Requests
+		p.expr, p.shown = msg.Filter, msg.Shown
 		return p, nil
 	case tea.KeyPressMsg:
 		if p.timeline != nil {
@@ -246,7 +251,7 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 		return p.openCoverage()
 	}
 	if a.Timeline {
-		p.timeline = newTimelineScreen(p.env, p.all, p.read)
+		p.timeline = newTimelineScreen(p.env, p.shown, p.expr, p.read)
 		p.timeline.width, p.timeline.height = p.width, p.height
 		return nil
 	}

@@ -126,7 +126,7 @@ var answerCatalog = []answer{
 	{
 		ID:       "timeline",
 		Name:     "What happened when (per minute)",
-		Desc:     "requests per minute with their users, verbs, codes and latency, and where the slow ones spent their time; +/- zoom, enter shows a minute",
+		Desc:     "requests per minute (of the applied filter) with their users, verbs, codes and latency, and where the slow ones spent their time; +/- zoom, enter narrows to a minute",
 		Filter:   "",
 		Page:     stateAnswers,
 		Timeline: true,

@@ -24,10 +24,13 @@ const timelineDefaultStep = 1
 // timelineScreen is "what happened when" in front of the Answers page: a
 // row per step with requests (render.TimelineCells, as `query --timeline`
 // prints them), the selected row told in full below; + and - change the
-// step around the selected time, enter shows that time's requests.
+// step around the selected time, enter narrows the filter to that time.
+// It is the timeline of the requests the applied filter shows (all of
+// them without one), like the Summary.
 type timelineScreen struct {
 	env    *Env
-	all    []*audit.Request
+	all    []*audit.Request // the requests the filter shows
+	expr   string           // the applied filter
 	read   func(func())
 	stepAt int
 	tl     audit.Timeline
@@ -40,8 +43,8 @@ type timelineScreen struct {
 	height int
 }
 
-func newTimelineScreen(env *Env, all []*audit.Request, read func(func())) *timelineScreen {
-	s := &timelineScreen{env: env, all: all, read: read, stepAt: timelineDefaultStep}
+func newTimelineScreen(env *Env, shown []*audit.Request, expr string, read func(func())) *timelineScreen {
+	s := &timelineScreen{env: env, all: shown, expr: expr, read: read, stepAt: timelineDefaultStep}
 	s.build(time.Time{})
 	return s
 }
@@ -113,7 +116,7 @@ func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 			return false, nil
 		}
 		b := s.tl.Buckets[s.cursor]
-		expr := filter.With("", "since", b.Start.UTC().Format(time.RFC3339Nano), false)
+		expr := filter.With(s.expr, "since", b.Start.UTC().Format(time.RFC3339Nano), false)
 		expr = filter.With(expr, "until", b.End(s.tl.Step).UTC().Format(time.RFC3339Nano), false)
 		return true, tea.Sequence(
 			func() tea.Msg { return setFilterMsg{Expr: expr} },
@@ -166,6 +169,9 @@ func (s *timelineScreen) view() string {
 	var b strings.Builder
 	n := len(s.tl.Buckets)
 	head := fmt.Sprintf("What happened when: requests per %s (UTC), %s in %d steps", render.FormatStep(s.tl.Step), thousands(s.tl.Requests), n)
+	if strings.TrimSpace(s.expr) != "" {
+		head += ", of the filter " + sanitize(s.expr)
+	}
 	b.WriteString(st.Title.Render(truncateCells(head, w)))
 	b.WriteString("\n")
 	if n == 0 {

@@ -54,7 +54,7 @@ func TestAnswerTimelineScreen(t *testing.T) {
 		if p.timeline != nil {
 			t.Fatal("the timeline is still in front after enter")
 		}
-		p.timeline = newTimelineScreen(p.env, p.all, p.read)
+		p.timeline = newTimelineScreen(p.env, p.shown, p.expr, p.read)
 		p.timeline.width, p.timeline.height = p.width, p.height
 	}
 
@@ -89,5 +89,32 @@ func TestAnswerTimelineScreen(t *testing.T) {
 	}
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "What happened when (per minute)") {
 		t.Errorf("esc does not come back to the questions:\n%s", v)
+	}
+}
+
+// Under a filter, the timeline is of the requests it shows, and enter
+// narrows that filter to the step.
+func TestAnswerTimelineOfTheFilter(t *testing.T) {
+	p, d, snap := newTestAnswersPage(t, "file/audit.log", 160, 40)
+	expr := "user=erin-editor"
+	shown := pgMatch(t, expr, d, snap.Requests)
+	p.Update(DataMsg{Snap: snap, Filter: expr, Shown: shown, Reset: true})
+	for range answerIndex(t, "timeline") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "enter")
+	if p.timeline == nil || p.timeline.tl.Requests != len(shown) {
+		t.Fatalf("the timeline under %q is not of its %d requests", expr, len(shown))
+	}
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "of the filter user=erin-editor") {
+		t.Errorf("the heading does not name the filter:\n%s", v)
+	}
+	b := p.timeline.tl.Buckets[p.timeline.cursor]
+	narrowed := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
+	if !strings.Contains(narrowed, expr) || !strings.Contains(narrowed, "since=") {
+		t.Errorf("enter sets %q: want %q narrowed to the step", narrowed, expr)
+	}
+	if got := len(pgMatch(t, narrowed, d, snap.Requests)); got != b.Requests {
+		t.Errorf("the row shows %d requests; %q finds %d", b.Requests, narrowed, got)
 	}
 }
