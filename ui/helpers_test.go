@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,7 @@ func newTestModel(t testing.TB, st *audit.Store, raw func(audit.Ref) ([]byte, er
 		f(&o)
 	}
 	m := New(o)
+	m.holdTimers = true
 	t.Cleanup(m.Close) // its timers end: no goroutine outlives the test
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
 	return m
@@ -87,12 +89,16 @@ func sampleModel(t testing.TB, w, h int, opts ...testOpt) *model {
 }
 
 // send delivers msg and runs the commands it returns, feeding their
-// messages back, the way the bubbletea loop does. Commands that wait
-// (ticks, debounces) are left: tests send those messages themselves.
+// messages back, the way the bubbletea loop does. Timers (ticks,
+// debounces) are held: tests send those messages themselves.
 func send(m *model, msg tea.Msg) {
 	_, cmd := m.Update(msg)
 	run(m, cmd, 0)
 }
+
+// cmdWait bounds how long run waits for a command: none of the explorer's
+// commands waits (its timers are held), so only a hang reaches it.
+const cmdWait = 10 * time.Second
 
 func run(m *model, cmd tea.Cmd, depth int) {
 	if cmd == nil || depth > 20 {
@@ -103,11 +109,11 @@ func run(m *model, cmd tea.Cmd, depth int) {
 	var msg tea.Msg
 	select {
 	case msg = <-ch:
-	case <-time.After(20 * time.Millisecond):
-		return // a tick or a debounce: not now
+	case <-time.After(cmdWait):
+		panic(fmt.Sprintf("a command of the explorer did not return within %s", cmdWait))
 	}
 	switch msg := msg.(type) {
-	case nil:
+	case nil, timerMsg:
 	case tea.BatchMsg:
 		for _, c := range msg {
 			run(m, c, depth+1)

@@ -50,6 +50,9 @@ type Options struct {
 type model struct {
 	env  *Env
 	opts Options
+	// holdTimers: timers return a timerMsg at once instead of waiting
+	// (tests deliver ticks and debounces themselves).
+	holdTimers bool
 
 	state state
 	prev  state // the page under the help overlay
@@ -190,9 +193,20 @@ func (m *model) startTick() tea.Cmd {
 	return m.after(tickEvery, tickMsg{})
 }
 
+// timerMsg is what a timer's command returns at once, instead of waiting,
+// in a model whose timers are held (tests): the test delivers the timer's
+// message itself when it wants to.
+type timerMsg struct {
+	after time.Duration
+	msg   tea.Msg
+}
+
 // after is tea.Tick that gives up when the explorer quits: msg after d, or
 // nil once Close was called.
 func (m *model) after(d time.Duration, msg tea.Msg) tea.Cmd {
+	if m.holdTimers {
+		return func() tea.Msg { return timerMsg{d, msg} }
+	}
 	t := time.NewTimer(d)
 	done := m.ctx.Done()
 	return func() tea.Msg {
