@@ -28,22 +28,24 @@ type queryOptions struct {
 	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
 	PodLogs  string // glob of the apiserver container's log files, read in stdout mode
 
-	Filter  string
-	Output  string
-	Count   bool
-	Top     string
-	Follow  bool
-	NoColor bool
-	Sources []string
-	Pods    podFlags
-	Nodes   nodeFlags
-	Store   storeFlags
-	Creds   credFlags
-	Answers answerFlags
+	Filter   string
+	Output   string
+	Count    bool
+	Top      string
+	Follow   bool
+	NoColor  bool
+	Sources  []string
+	Pods     podFlags
+	Nodes    nodeFlags
+	Store    storeFlags
+	Creds    credFlags
+	Answers  answerFlags
+	Timeline timelineFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-       kauditui query [--exec | --history RESOURCE/NAMESPACE/NAME | --rbac FILTER] [-q FILTER] [SOURCE...]
+       kauditui query [--exec | --history RESOURCE/NAMESPACE/NAME | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
+       kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
 --pods reads the kube-apiserver pods' logs through the Kubernetes API.
@@ -72,6 +74,8 @@ func runQueryCmd(args []string, ios *IO) error {
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
 	opts.Answers.register(fs)
+	opts.Answers.registerPolicy(fs)
+	opts.Timeline.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(ios.Err, queryUsage)
 		fs.PrintDefaults()
@@ -103,6 +107,9 @@ func (o *queryOptions) validate() error {
 	}
 	if o.Follow && (o.Count || o.Top != "") {
 		return usageError("query: --follow prints requests as they come; it does not go with --count or --top")
+	}
+	if err := o.Timeline.validate(o); err != nil {
+		return err
 	}
 	return o.Answers.validate(o)
 }

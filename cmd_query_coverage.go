@@ -3,23 +3,60 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"sync/atomic"
+
+	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
 
 // What the log cannot see (`query --coverage`): audit.CoverageOf, drawn by
 // render.CoverageText (as in the explorer's Answers), with the truncated
-// events counted while the lines were read.
+// events counted while the lines were read; then what the audit policy does
+// not log (--policy, or on a master the policy its apiserver manifest
+// names), drawn by render.PolicyText.
 
 // truncatedMark is the annotation the apiserver sets on an event it cut.
 var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
 
 // truncatedCounter counts event lines that carry truncatedMark, as a
-// source.Options.Keep that keeps every line.
-type truncatedCounter struct{ n atomic.Int64 }
+// source.Options.Keep that keeps every line. It is the coverage state
+// answerFlags hands to printCoverage, so it carries the policy inputs too.
+type truncatedCounter struct {
+	n      atomic.Int64
+	policy policyFlags
+}
+
+// policyFlags are where --coverage finds the audit policy: --policy FILE,
+// else the apiserver manifest of this node, if it is a master.
+type policyFlags struct {
+	File string // --policy
+	Root string // the node's filesystem root holding the manifest and its hostPath volumes; "" = "/" (tests set a folder)
+	// read reads the manifest and the policy (nil: setup's bounded read);
+	// tests stand in for files only root may read.
+	read func(string) ([]byte, error)
+}
+
+// registerPolicy adds --policy, which goes with --coverage.
+func (a *answerFlags) registerPolicy(fs *pflag.FlagSet) { a.truncated.policy.register(fs) }
+
+func (p *policyFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
+}
+
+// report finds and describes the policy; on a machine that is not a
+// master, without --policy, the error wraps setup.ErrNotMaster.
+func (p *policyFlags) report() (*setup.PolicyReport, error) {
+	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
+}
+
+// notMasterHint is the coverage report's last line on a machine that is not
+// a control-plane node, when no --policy was given.
+const notMasterHint = "(Not a control-plane node: --policy FILE adds what the audit policy does not log.)"
 
 func (c *truncatedCounter) keep(line []byte) bool {
 	if bytes.Contains(line, truncatedMark) {
@@ -37,7 +74,19 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 		return "?"
 	}
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
-	for _, l := range render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name) {
+	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
+	rep, err := a.truncated.policy.report()
+	var drops *render.PolicyDrops
+	if rep != nil {
+		d := render.CountPolicyDrops(rep, reqs)
+		drops = &d
+	}
+	if pl := render.PolicyText(rep, err, drops); len(pl) > 0 {
+		lines = append(append(lines, ""), pl...)
+	} else if errors.Is(err, setup.ErrNotMaster) {
+		lines = append(lines, "", notMasterHint)
+	}
+	for _, l := range lines {
 		w.WriteString(l)
 		w.WriteByte('\n')
 	}
