@@ -2,8 +2,10 @@ package render
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,10 +70,33 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // user, rule 2 logs every non-resource request, so the resource requests of
 // the others match no rule. The numbers are computed from the log itself.
 func TestCountPolicyDropsOnTheAnswersLog(t *testing.T) {
-	log := filepath.Join("..", "testdata", "answers", "audit.log")
-	b, err := os.ReadFile(log)
+	// The live file and the backups beside it, as source reads them.
+	set, err := source.Open([]string{filepath.Join("..", "testdata", "answers", "audit.log")}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer set.Close()
+	st := audit.NewStore()
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	reqs := st.Snapshot().Requests
+	var b []byte
+	for _, in := range set.Inputs() {
+		data, err := os.ReadFile(in.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(in.Name, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b = append(append(b, data...), '\n')
 	}
 	byUser, resourceOf := map[string]int{}, map[string]int{}
 	seen := map[string]bool{}
@@ -107,16 +132,6 @@ func TestCountPolicyDropsOnTheAnswersLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := source.Open([]string{log}, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	st := audit.NewStore()
-	if err := set.Load(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
-	reqs := st.Snapshot().Requests
 	d := CountPolicyDrops(p, reqs)
 	if d.Requests != len(seen) || d.ByRule[1] != byUser[busiest] || d.Unmatched != unmatched || len(d.ByRule) != 1 {
 		t.Errorf("counted %+v; want %d requests, %d by rule 1 (%s), %d matching no rule", d, len(seen), byUser[busiest], busiest, unmatched)
