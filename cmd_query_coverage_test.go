@@ -79,10 +79,19 @@ func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
 // them); those with bodies are not. testdata/answers was written under a
 // policy with RequestResponse for deployments and Metadata for secrets.
 func TestQueryCoverageWritesWithoutBodies(t *testing.T) {
-	log := filepath.Join("testdata", "answers", "audit.log")
-	b, err := os.ReadFile(log)
+	log := filepath.Join(answersDir, "audit.log")
+	// the apiserver rotated the log: its backups hold the events before audit.log's
+	paths, err := filepath.Glob(filepath.Join(answersDir, "audit-*.log"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var b []byte
+	for _, p := range append(paths, log) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, data...)
 	}
 	want := map[string]bool{}
 	seen := map[string]bool{}
@@ -129,6 +138,33 @@ func TestQueryCoverageWritesWithoutBodies(t *testing.T) {
 	}
 	if got["apps/deployments"] {
 		t.Error("deployments were logged with their bodies, yet are listed")
+	}
+}
+
+// The pause of hack/gen-answers.sh: over a minute with no audited request,
+// then a write so large that the apiserver rotated its log on it. --gap 1m
+// names that gap, and only it, between the backup and audit.log, from the
+// last event before the pause to the first after, as expected.json says.
+func TestQueryCoverageGapBetweenRotatedFiles(t *testing.T) {
+	exp := answersExpected(t)
+	from, to := exp.Get("pause.from").Time(), exp.Get("pause.to").Time()
+	backup := exp.Get("rotation.backup").String()
+	if from.IsZero() || to.IsZero() || backup == "" {
+		t.Fatalf("expected.json has no pause or rotation: %s %s", exp.Get("pause"), exp.Get("rotation"))
+	}
+	if to.Sub(from) <= time.Minute {
+		t.Fatalf("the pause lasted %s: not over the 1m asked for, the test checks nothing", to.Sub(from))
+	}
+	log := filepath.Join(answersDir, "audit.log")
+	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "1m", log)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	const day = "2006-01-02 15:04:05"
+	want := fmt.Sprintf("  %s  %s to %s, between %s and %s\n", to.Sub(from).Round(time.Second),
+		from.UTC().Format(day), to.UTC().Format(day), filepath.Join(answersDir, backup), log)
+	if !strings.Contains(out, "Gaps longer than 1m0s with no event: 1\n"+want) {
+		t.Errorf("want the one gap %q:\n%s", want, out)
 	}
 }
 

@@ -13,17 +13,26 @@ import (
 // kubernetes-admin apart, a service-account token as its JTI; the labels
 // name the certificates known and shorten the rest.
 func TestCredentialFromRealLog(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "answers", "audit.log"))
+	// the apiserver rotated the log: its backups (oldest first, as their
+	// names sort) hold the events before audit.log's
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "answers", "audit-*.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths = append(paths, filepath.Join("..", "testdata", "answers", "audit.log"))
 	st := NewStore()
-	for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		if _, _, ok := st.AddEvent(l, Ref{Line: int64(i + 1)}); !ok {
-			t.Fatalf("line %d does not parse", i+1)
+	for in, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ev, ok := ParseEvent(l); !ok || !strings.Contains(string(l), ev.CredentialID) || ev.CredentialID == "" {
-			t.Fatalf("line %d: ParseEvent credential id %q", i+1, ev.CredentialID)
+		for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			if _, _, ok := st.AddEvent(l, Ref{Input: int32(in), Line: int64(i + 1)}); !ok {
+				t.Fatalf("%s:%d does not parse", p, i+1)
+			}
+			if ev, ok := ParseEvent(l); !ok || !strings.Contains(string(l), ev.CredentialID) || ev.CredentialID == "" {
+				t.Fatalf("%s:%d: ParseEvent credential id %q", p, i+1, ev.CredentialID)
+			}
 		}
 	}
 	certs := map[string]bool{}

@@ -33,11 +33,22 @@ func readAnswersExpected(t *testing.T) answersExpected {
 	return e
 }
 
+// answersLogs is testdata/answers/audit.log after its rotated backups
+// (audit-<time>.log, oldest first as their names sort), as kauditui reads it.
+func answersLogs(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "answers", "audit-*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(paths, filepath.Join("..", "testdata", "answers", "audit.log"))
+}
+
 // Two people with admin.conf certificates are both kubernetes-admin; cred=
 // tells them apart by the certificate the real apiserver logged.
 func TestCredOnRealLog(t *testing.T) {
 	exp := readAnswersExpected(t)
-	c := loadFiles(t, filepath.Join("..", "testdata", "answers", "audit.log"))
+	c := loadFiles(t, answersLogs(t)...)
 	admin, laptop := exp.Fingerprints["etc-kubernetes/admin.conf"], exp.Fingerprints["laptop/admin.conf"]
 	audit.SetCredentialNames(map[string]string{admin: "admin.conf on this node"})
 	t.Cleanup(func() { audit.SetCredentialNames(nil) })

@@ -67,6 +67,39 @@ func TestAnswerHistoryScreen(t *testing.T) {
 	}
 }
 
+// answersActions is the actions of testdata/answers/expected.json, in the
+// order hack/gen-answers.sh made them.
+func answersActions(t *testing.T) []gjson.Result {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(pgTestdata(), "answers", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gjson.GetBytes(b, "actions").Array()
+}
+
+// newerThan counts the requests the actions after step made that match
+// (an action of a burst made count of them): how far down a newest-first
+// list that step's request is.
+func newerThan(t *testing.T, step string, match func(a gjson.Result) bool) int {
+	t.Helper()
+	actions := answersActions(t)
+	for i, a := range actions {
+		if a.Get("step").String() != step {
+			continue
+		}
+		n := 0
+		for _, b := range actions[i+1:] {
+			if match(b) {
+				n += max(1, int(b.Get("count").Int()))
+			}
+		}
+		return n
+	}
+	t.Fatalf("expected.json has no step %s", step)
+	return 0
+}
+
 // H on an answer's result opens the history of that request's object; esc
 // goes back.
 func TestAnswerResultHistoryKey(t *testing.T) {
@@ -78,11 +111,17 @@ func TestAnswerResultHistoryKey(t *testing.T) {
 	if !p.inResults {
 		t.Fatal("no RBAC results")
 	}
+	// down to dana's rolebinding, past the RBAC writes made after it
+	for range newerThan(t, "bind-dana", func(a gjson.Result) bool {
+		return a.Get("apiGroup").String() == "rbac.authorization.k8s.io" && a.Get("verb").String() != "get"
+	}) {
+		pgPress(p, "j")
+	}
 	pgPress(p, "H")
 	v := ansi.Strip(p.View())
 	if p.history == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
 		!strings.Contains(v, `+ subjects[dev-dana].name: "dev-dana"`) {
-		t.Fatalf("H on the newest RBAC write: want its rolebinding's history:\n%s", v)
+		t.Fatalf("H on dana's rolebinding: want its history:\n%s", v)
 	}
 	pgPress(p, "esc")
 	if p.history != nil || !strings.Contains(ansi.Strip(p.View()), "RBAC changes") {
@@ -110,13 +149,21 @@ func TestAnswerExecAllWaysIn(t *testing.T) {
 // R on a denied request opens the RBAC of its user: the denial in words
 // and the Role that would allow what the user did.
 func TestAnswerResultRBACKey(t *testing.T) {
-	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 40)
+	// tall enough for every denial of the log on one screen: the cursor
+	// does not go below the rows shown (ui/answers.go, resultRows)
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 60)
 	for range answerIndex(t, "denied") {
 		pgPress(p, "j")
 	}
 	pgPress(p, "l")
-	// the denials newest first: the deployer's list, then dana's two
-	pgPress(p, "j")
+	// the denials newest first: down to dana's newer one, past the later
+	// ones (the deployer's list, ci-bot's burst)
+	for range newerThan(t, "dana-list-secrets", func(a gjson.Result) bool {
+		c := a.Get("code").Int()
+		return c == 401 || c == 403
+	}) {
+		pgPress(p, "j")
+	}
 	pgPress(p, "R")
 	v := ansi.Strip(p.View())
 	for _, want := range []string{"# 3 requests by dev-dana (groups kubyk:contractors, system:authenticated), 2 denied",
