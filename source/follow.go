@@ -1,9 +1,13 @@
 package source
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -120,7 +124,7 @@ func (s *Set) rotated(r *reader, st *audit.Store, p *progress) *reader {
 	}
 	if !truncated {
 		cur, _ := next.file.Stat()
-		for _, b := range missedBackups(in.Name, open, cur) {
+		for _, b := range missedBackups(in.Name, in.file, open, next.file, cur) {
 			s.readWhole(b, in.family, st, p)
 		}
 	}
@@ -153,11 +157,15 @@ func (s *Set) addInput(in *input) int32 {
 }
 
 // missedBackups lists the rotated backups of path made after the file old
-// (an open file that was the live one) and before cur (the live one now),
-// oldest first. old is found among them by identity; once compressed (and
-// the plain copy removed) it is known by time: the first backup rotated
-// after its last write is its own.
-func missedBackups(path string, old, cur os.FileInfo) []string {
+// (an open file that was the live one; oldFile is it) and before cur (the
+// live one now; curFile is it), oldest first. old is found among them by identity, or
+// once compressed (and the plain copy removed) by content: a .gz whose
+// length and first bytes are old's. Only when neither finds it (removed
+// already) is it known by time: the first backup rotated after its last
+// write. File times are coarse (a clock tick of a few milliseconds), so
+// time alone took the backup before old's for old's own when old lived
+// less than a tick, and old's lines were read twice.
+func missedBackups(path string, oldFile *os.File, old os.FileInfo, curFile *os.File, cur os.FileInfo) []string {
 	backups, err := Backups(path)
 	if err != nil {
 		return nil
@@ -167,6 +175,11 @@ func missedBackups(path string, old, cur os.FileInfo) []string {
 		if fi, err := os.Stat(b); err == nil && os.SameFile(fi, old) {
 			start = i + 1
 			break
+		}
+	}
+	for i := len(backups) - 1; start < 0 && i >= 0; i-- {
+		if strings.HasSuffix(backups[i], ".gz") && gzipHolds(backups[i], oldFile, old.Size()) {
+			start = i + 1
 		}
 	}
 	if start < 0 {
@@ -183,8 +196,52 @@ func missedBackups(path string, old, cur os.FileInfo) []string {
 		if fi, err := os.Stat(b); err == nil && cur != nil && os.SameFile(fi, cur) {
 			return out[:i] // cur was rotated already: the next poll reads it
 		}
+		if cur != nil && strings.HasSuffix(b, ".gz") {
+			// cur rotated and compressed already: its size now is its last
+			if fi, err := curFile.Stat(); err == nil && gzipHolds(b, curFile, fi.Size()) {
+				return out[:i]
+			}
+		}
 	}
 	return out
+}
+
+// gzipSameStart is how many first bytes gzipHolds compares.
+const gzipSameStart = 64 << 10
+
+// gzipHolds reports whether the gzip file gz holds what f holds: the
+// length its trailer gives (ISIZE, the size modulo 2^32) is size, and its
+// first bytes are f's.
+func gzipHolds(gz string, f *os.File, size int64) bool {
+	if f == nil || size == 0 {
+		return false
+	}
+	z, err := os.Open(gz)
+	if err != nil {
+		return false
+	}
+	defer z.Close()
+	fi, err := z.Stat()
+	if err != nil || fi.Size() < 18 {
+		return false
+	}
+	var trailer [4]byte
+	if _, err := z.ReadAt(trailer[:], fi.Size()-4); err != nil || binary.LittleEndian.Uint32(trailer[:]) != uint32(size) {
+		return false
+	}
+	zr, err := gzip.NewReader(z)
+	if err != nil {
+		return false
+	}
+	n := min(size, gzipSameStart)
+	want, got := make([]byte, n), make([]byte, n)
+	if _, err := f.ReadAt(want, 0); err != nil {
+		return false
+	}
+	if _, err := io.ReadFull(zr, got); err != nil {
+		return false
+	}
+	return bytes.Equal(want, got)
 }
 
 // readWhole reads one finished file (a backup) to its end as a new input.
