@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // timelineRow is a row of `query --timeline` as a user reads it.
@@ -113,5 +117,65 @@ func TestQueryTimelineRefusals(t *testing.T) {
 		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--") {
 			t.Errorf("query %v: exit %d, %q; want exit %d with one line", args, code, errOut, exitUsage)
 		}
+	}
+}
+
+// On testdata/answers (hack/gen-answers.sh stalled etcd and made two
+// webhooks answer late on a real apiserver), each slow step of
+// expected.json is counted SLOW in the row of its time, and that row says
+// where the time went with the annotation expected.json names; ci-bot's
+// burst is the busiest minute and its user.
+func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := gjson.ParseBytes(b)
+	out, errOut, code := runQueryArgs(t, "--timeline", "--step", "10s", filepath.Join(answersDir, "audit.log"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := timelineRows(t, out, 10*time.Second)
+	rowOf := func(at time.Time) *timelineRow {
+		for i := range rows {
+			if !at.Before(rows[i].start) && at.Before(rows[i].start.Add(10*time.Second)) {
+				return &rows[i]
+			}
+		}
+		t.Fatalf("no row holds %s:\n%s", at, out)
+		return nil
+	}
+	slowIn := map[*timelineRow]int{}
+	steps := 0
+	for _, a := range exp.Get("actions").Array() {
+		slow := a.Get("slow").String()
+		if slow == "" {
+			continue
+		}
+		steps++
+		r := rowOf(a.Get("from").Time())
+		slowIn[r]++
+		if slow != "total" && !strings.Contains(r.line, slow+" ") {
+			t.Errorf("step %s (slow in %s): its row does not say so: %q", a.Get("step"), slow, r.line)
+		}
+	}
+	if steps < 4 {
+		t.Fatalf("expected.json names %d slow steps: the data lacks them", steps)
+	}
+	for r, n := range slowIn {
+		f := strings.Fields(r.line)
+		if got, _ := strconv.Atoi(f[9]); got != n {
+			t.Errorf("row %q: SLOW %s, want the %d slow steps of its time", r.line, f[9], n)
+		}
+	}
+	burst := exp.Get(`actions.#(step=="ci-bot-list-pods")`)
+	r := rowOf(burst.Get("from").Time())
+	for _, other := range rows {
+		if other.reqs > r.reqs {
+			t.Errorf("the burst's row (%d requests) is not the busiest: %q", r.reqs, other.line)
+		}
+	}
+	if !strings.Contains(r.line, "ci-bot ") {
+		t.Errorf("the burst's row does not name ci-bot: %q", r.line)
 	}
 }

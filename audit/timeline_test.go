@@ -1,8 +1,14 @@
 package audit
 
 import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // The timeline of the real logs, checked against the requests themselves:
@@ -80,6 +86,75 @@ func TestTimelineOfRealLogs(t *testing.T) {
 		}
 		if total != withTime || tl.Requests != withTime {
 			t.Errorf("step %s: buckets hold %d requests (Requests %d); %d have a receive time", step, total, tl.Requests, withTime)
+		}
+	}
+}
+
+// The latency breakdown of testdata/answers (a real apiserver with etcd
+// stalled and late webhooks): per bucket, each layer's time is the sum of
+// that annotation over the bucket's slow requests, read here straight from
+// the lines with gjson.
+func TestTimelineLatencyLayersOfRealSlowRequests(t *testing.T) {
+	var lines [][]byte
+	for _, p := range []string{"../testdata/answers/audit-2026-12-01T04-36-23.502.log", "../testdata/answers/audit.log"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range bytes.Lines(b) {
+			lines = append(lines, bytes.TrimRight(l, "\n"))
+		}
+	}
+	st := NewStore()
+	for i, l := range lines {
+		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
+	}
+	raw := func(r Ref) ([]byte, error) { return lines[r.Line-1], nil }
+	step := 10 * time.Second
+	tl := BuildTimeline(st.Snapshot().Requests, step, raw)
+
+	want := map[time.Time]map[string]time.Duration{}
+	slow := map[time.Time]int{}
+	for _, l := range lines {
+		if gjson.GetBytes(l, "stage").String() != "ResponseComplete" {
+			continue
+		}
+		at := gjson.GetBytes(l, "requestReceivedTimestamp").Time().UTC().Truncate(step)
+		if gjson.GetBytes(l, "stageTimestamp").Time().Sub(gjson.GetBytes(l, "requestReceivedTimestamp").Time()) > SlowRequest {
+			slow[at]++
+		}
+		gjson.GetBytes(l, "annotations").ForEach(func(k, v gjson.Result) bool {
+			layer, ok := strings.CutPrefix(k.String(), LatencyAnnotation)
+			if ok && layer != "total" {
+				d, _ := time.ParseDuration(v.String())
+				if want[at] == nil {
+					want[at] = map[string]time.Duration{}
+				}
+				want[at][layer] += d
+			}
+			return true
+		})
+	}
+	if len(want) == 0 {
+		t.Fatal("no latency annotations in testdata/answers: the test checks nothing")
+	}
+	found := map[string]bool{}
+	for _, b := range tl.Buckets {
+		got := map[string]time.Duration{}
+		for _, c := range b.Layers {
+			got[c.Value] = time.Duration(c.N)
+			found[c.Value] = true
+		}
+		if len(got) == 0 {
+			got = nil
+		}
+		if !reflect.DeepEqual(got, want[b.Start]) || b.Slow != slow[b.Start] {
+			t.Errorf("bucket %s: %d slow, layers %v; the lines say %d slow, %v", b.Start, b.Slow, got, slow[b.Start], want[b.Start])
+		}
+	}
+	for _, layer := range []string{"etcd", "validating-webhook", "mutating-webhook"} {
+		if !found[layer] {
+			t.Errorf("no bucket shows time in %s", layer)
 		}
 	}
 }
