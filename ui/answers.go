@@ -152,13 +152,17 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			p.preview()
 			switch {
 			case key.Matches(msg, k.Down):
-				p.resultAt = min(p.resultAt+1, max(0, p.resultRows()-1))
+				p.resultAt = min(p.resultAt+1, max(0, len(p.result.matches)-1))
 			case key.Matches(msg, k.Up):
 				p.resultAt = max(p.resultAt-1, 0)
+			case key.Matches(msg, k.PageDown):
+				p.resultAt = min(p.resultAt+p.resultRows(), max(0, len(p.result.matches)-1))
+			case key.Matches(msg, k.PageUp):
+				p.resultAt = max(p.resultAt-p.resultRows(), 0)
 			case key.Matches(msg, k.Top):
 				p.resultAt = 0
 			case key.Matches(msg, k.Bottom):
-				p.resultAt = max(0, p.resultRows()-1)
+				p.resultAt = max(0, len(p.result.matches)-1)
 			case key.Matches(msg, k.AnswersMenu), key.Matches(msg, k.Back):
 				p.inResults = false
 			case key.Matches(msg, k.Open):

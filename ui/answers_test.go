@@ -312,3 +312,39 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 		}
 	}
 }
+
+// The result list scrolls: every match can be reached with the keys, not
+// only those on the first screen (dana's denials sit below ci-bot's burst
+// in testdata/answers), and the selected one is drawn.
+func TestAnswerResultsScrollToEveryMatch(t *testing.T) {
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 30)
+	for range answerIndex(t, "denied") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "l")
+	n := len(p.result.matches)
+	if n <= p.resultRows() {
+		t.Fatalf("%d denials fit on %d rows: the test checks nothing", n, p.resultRows())
+	}
+	for i := 1; i < n; i++ {
+		pgPress(p, "j")
+		if p.resultAt != i {
+			t.Fatalf("after %d downs the cursor is on result %d", i, p.resultAt)
+		}
+		r := p.result.matches[i]
+		v := ansi.Strip(p.View())
+		actor := []rune(sanitize(r.Actor()))
+		if !strings.Contains(v, r.First.UTC().Format("01-02 15:04:05")+"  "+string(actor[:min(12, len(actor))])) {
+			t.Fatalf("result %d (%s by %s) is selected but not drawn:\n%s", i, r.First.UTC().Format(time.TimeOnly), r.Actor(), v)
+		}
+	}
+	pgPress(p, "g")
+	pgPress(p, "G")
+	if p.resultAt != n-1 {
+		t.Errorf("G goes to result %d of %d", p.resultAt, n)
+	}
+	pgPress(p, "g")
+	if p.resultAt != 0 {
+		t.Errorf("g goes to result %d", p.resultAt)
+	}
+}
