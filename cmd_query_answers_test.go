@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -348,5 +349,31 @@ func TestQueryExecHostileCommand(t *testing.T) {
 	}
 	if !strings.Contains(s, `sh -c "`) || !strings.Contains(s, "echo hi") {
 		t.Errorf("--exec lost the command: %q", s)
+	}
+}
+
+// A denial a client repeated (ci-bot's 25 lists of secrets) is told once in
+// --rbac, with how often; the Role still allows it.
+func TestQueryRBACTellsARepeatedDenialOnce(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := gjson.GetBytes(b, `actions.#(step=="ci-bot-list-secrets").count`).Int()
+	if n < 2 {
+		t.Fatalf("expected.json has %d repeated denials of ci-bot: the test checks nothing", n)
+	}
+	res := runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=ci-bot"}})
+	var denied []string
+	for _, l := range strings.Split(res.stdout, "\n") {
+		if strings.HasPrefix(l, "# denied") {
+			denied = append(denied, l)
+		}
+	}
+	if len(denied) != 1 || !strings.Contains(denied[0], strconv.FormatInt(n, 10)+" times") || !strings.Contains(denied[0], "ci-bot may not list secrets in namespace shop") {
+		t.Errorf("want one line for the %d denials, got %q", n, denied)
+	}
+	if !strings.Contains(res.stdout, `resources: ["secrets"]`) {
+		t.Errorf("the Role does not allow listing secrets:\n%s", res.stdout)
 	}
 }

@@ -79,7 +79,14 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 	var groups []string
 	var perms []audit.Permission
 	denied := 0
-	var out []string
+	// The same denial repeated (a retrying client) is told once, with how
+	// often and when.
+	type denial struct {
+		first, last *audit.Request
+		n           int
+	}
+	var denials []*denial
+	byKind := map[string]*denial{}
 	for _, r := range kept {
 		if groups == nil {
 			groups = r.Groups
@@ -90,11 +97,28 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 		perms = append(perms, audit.PermissionOf(r))
 		if r.Code == 403 || r.Decision == "forbid" {
 			denied++
-			out = append(out, fmt.Sprintf("# denied %s (%d): %s may not %s", historyTime(r.First), r.Code,
-				sanitize(id), sanitize(audit.PermissionOf(r).String())))
-			if r.Reason != "" {
-				out = append(out, "#   reason: "+sanitize(r.Reason))
+			k := strconv.Itoa(r.Code) + "\x00" + audit.PermissionOf(r).String() + "\x00" + r.Reason
+			if d := byKind[k]; d != nil {
+				d.n++
+				d.last = r
+				continue
 			}
+			d := &denial{first: r, last: r, n: 1}
+			byKind[k] = d
+			denials = append(denials, d)
+		}
+	}
+	var out []string
+	for _, d := range denials {
+		r := d.first
+		when := historyTime(r.First)
+		if d.n > 1 {
+			when = fmt.Sprintf("%d times, %s to %s", d.n, historyTime(r.First), historyTime(d.last.First))
+		}
+		out = append(out, fmt.Sprintf("# denied %s (%d): %s may not %s", when, r.Code,
+			sanitize(id), sanitize(audit.PermissionOf(r).String())))
+		if r.Reason != "" {
+			out = append(out, "#   reason: "+sanitize(r.Reason))
 		}
 	}
 	head := fmt.Sprintf("# %d requests by %s", len(kept), sanitize(id))
