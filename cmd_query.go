@@ -74,7 +74,6 @@ func runQueryCmd(args []string, ios *IO) error {
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
 	opts.Answers.register(fs)
-	opts.Answers.registerPolicy(fs)
 	opts.Timeline.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(ios.Err, queryUsage)

@@ -22,6 +22,7 @@ type answerFlags struct {
 	RBAC     string // a filter: the least-privilege Role for those requests
 	Coverage bool   // what the log cannot see
 	Gap      time.Duration
+	Policy   policyFlags // --coverage: where the audit policy is
 
 	truncated truncatedCounter // --coverage: events the apiserver cut
 }
@@ -31,6 +32,7 @@ func (a *answerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.RBAC, "rbac", "", "why denied and what would allow it: the least-privilege Role/ClusterRole and bindings, as YAML, for the requests of one user that `FILTER` matches (user=NAME; add code=403 for the denials only)")
 	fs.BoolVar(&a.Coverage, "coverage", false, "what the log cannot see: the time each input covers, gaps longer than --gap, truncated events, shared auditIDs, writes logged without a body")
 	fs.DurationVar(&a.Gap, "gap", 5*time.Minute, "with --coverage: the shortest gap with no event that is reported")
+	a.Policy.register(fs)
 	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `RESOURCE/NAMESPACE/NAME` (deploy/shop/web; RESOURCE/NAME when cluster-scoped)")
 }
 
@@ -38,6 +40,9 @@ func (a *answerFlags) register(fs *pflag.FlagSet) {
 func (a *answerFlags) given() bool { return a.Exec || a.History != "" || a.RBAC != "" || a.Coverage }
 
 func (a *answerFlags) validate(o *queryOptions) error {
+	if a.Policy.File != "" && !a.Coverage {
+		return usageError("query: --policy goes with --coverage (what the log cannot see): add --coverage")
+	}
 	if !a.given() {
 		return nil
 	}

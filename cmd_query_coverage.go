@@ -24,12 +24,8 @@ import (
 var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
 
 // truncatedCounter counts event lines that carry truncatedMark, as a
-// source.Options.Keep that keeps every line. It is the coverage state
-// answerFlags hands to printCoverage, so it carries the policy inputs too.
-type truncatedCounter struct {
-	n      atomic.Int64
-	policy policyFlags
-}
+// source.Options.Keep that keeps every line.
+type truncatedCounter struct{ n atomic.Int64 }
 
 // policyFlags are where --coverage finds the audit policy: --policy FILE,
 // else the apiserver manifest of this node, if it is a master.
@@ -40,9 +36,6 @@ type policyFlags struct {
 	// tests stand in for files only root may read.
 	read func(string) ([]byte, error)
 }
-
-// registerPolicy adds --policy, which goes with --coverage.
-func (a *answerFlags) registerPolicy(fs *pflag.FlagSet) { a.truncated.policy.register(fs) }
 
 func (p *policyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
@@ -75,7 +68,7 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 	}
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	rep, err := a.truncated.policy.report()
+	rep, err := a.Policy.report()
 	var drops *render.PolicyDrops
 	if rep != nil {
 		d := render.CountPolicyDrops(rep, reqs)

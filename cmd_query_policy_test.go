@@ -51,7 +51,7 @@ func masterRoot(t *testing.T, policy string) string {
 
 func coverageOn(root string, read func(string) ([]byte, error)) *queryOptions {
 	o := &queryOptions{Answers: answerFlags{Coverage: true, Gap: 5 * time.Minute}}
-	o.Answers.truncated.policy = policyFlags{Root: root, read: read}
+	o.Answers.Policy = policyFlags{Root: root, read: read}
 	return o
 }
 
@@ -111,7 +111,7 @@ func TestQueryCoveragePolicyFlag(t *testing.T) {
 	// --policy wins over the master's own policy.
 	r := runAnswersQuery(t, func() *queryOptions {
 		o := coverageOn(masterRoot(t, "metadata"), nil)
-		o.Answers.truncated.policy.File = "hack/policy-answers.yaml"
+		o.Answers.Policy.File = "hack/policy-answers.yaml"
 		return o
 	}())
 	if !strings.Contains(r.stdout, "  Policy hack/policy-answers.yaml (--policy): 6 rules\n") {
@@ -177,5 +177,13 @@ func TestQueryCoveragePolicySanitised(t *testing.T) {
 	out, errOut, code := runQueryArgs(t, "--coverage", "--policy", p, filepath.Join(answersDir, "audit.log"))
 	if code != exitOK || !strings.Contains(out, "\n  rule 1 drops: users \\x1b]2;owned\\x07\\x1b[2Jeve\n") || strings.ContainsAny(out, "\x1b\x07") {
 		t.Errorf("exit %d:\n%q\n%s", code, out, errOut)
+	}
+}
+
+// --policy is for --coverage: alone it is a usage error, not ignored.
+func TestQueryPolicyWithoutCoverage(t *testing.T) {
+	_, errOut, code := runQueryArgs(t, "--policy", "hack/policy-answers.yaml", "testdata/file/audit.log")
+	if code != exitUsage || !strings.Contains(errOut, "--policy goes with --coverage") {
+		t.Errorf("exit %d, %q; want %d and a line naming --coverage", code, errOut, exitUsage)
 	}
 }
