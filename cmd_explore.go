@@ -166,10 +166,14 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		Progress:  progress,
 		Sources:   o.Sources,
 		InputName: inputName,
-		Follow:    o.Follow,
-		Filter:    o.Filter,
-		NoColor:   o.NoColor,
-		Now:       o.Now,
+		PolicyText: func(reqs []*audit.Request) []string {
+			var p policyFlags // the policy of this node's apiserver, if it is a master
+			return p.text(reqs)
+		},
+		Follow:  o.Follow,
+		Filter:  o.Filter,
+		NoColor: o.NoColor,
+		Now:     o.Now,
 	})
 	var popts []tea.ProgramOption
 	popts = append(popts, tea.WithContext(ctx))

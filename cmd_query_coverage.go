@@ -51,6 +51,25 @@ func (p *policyFlags) report() (*setup.PolicyReport, error) {
 // a control-plane node, when no --policy was given.
 const notMasterHint = "(Not a control-plane node: --policy FILE adds what the audit policy does not log.)"
 
+// text is what the policy does not log, with how many of reqs it would
+// drop; on a machine that is not a master, the hint that --policy adds it.
+// The explorer's coverage report ends with it too.
+func (p *policyFlags) text(reqs []*audit.Request) []string {
+	rep, err := p.report()
+	var drops *render.PolicyDrops
+	if rep != nil {
+		d := render.CountPolicyDrops(rep, reqs)
+		drops = &d
+	}
+	if pl := render.PolicyText(rep, err, drops); len(pl) > 0 {
+		return pl
+	}
+	if errors.Is(err, setup.ErrNotMaster) {
+		return []string{notMasterHint}
+	}
+	return nil
+}
+
 func (c *truncatedCounter) keep(line []byte) bool {
 	if bytes.Contains(line, truncatedMark) {
 		c.n.Add(1)
@@ -68,17 +87,7 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 	}
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	rep, err := a.Policy.report()
-	var drops *render.PolicyDrops
-	if rep != nil {
-		d := render.CountPolicyDrops(rep, reqs)
-		drops = &d
-	}
-	if pl := render.PolicyText(rep, err, drops); len(pl) > 0 {
-		lines = append(append(lines, ""), pl...)
-	} else if errors.Is(err, setup.ErrNotMaster) {
-		lines = append(lines, "", notMasterHint)
-	}
+	lines = append(append(lines, ""), a.Policy.text(reqs)...)
 	for _, l := range lines {
 		w.WriteString(l)
 		w.WriteByte('\n')

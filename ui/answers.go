@@ -24,6 +24,8 @@ type answersPage struct {
 	env       *Env
 	catalog   []answer
 	inputName func(int32) string // names an input (Coverage)
+	// policyText is what the audit policy does not log (Coverage); nil: nothing.
+	policyText func([]*audit.Request) []string
 
 	all []*audit.Request // every request in the store: answers replace the filter
 
@@ -453,6 +455,11 @@ func (p *answersPage) openCoverage() tea.Cmd {
 			name = func(int32) string { return "?" }
 		}
 		lines = render.CoverageText(audit.CoverageOf(p.all, coverageGap), facts, name)
+		if p.policyText != nil {
+			if pl := p.policyText(p.all); len(pl) > 0 {
+				lines = append(append(lines, ""), pl...)
+			}
+		}
 	})
 	p.history = &historyScreen{env: p.env, lines: lines, width: p.width, height: p.height, back: "every request on the Requests page"}
 	return nil

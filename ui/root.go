@@ -39,11 +39,15 @@ type Options struct {
 	// page can say where a line that was neither audit nor klog came from.
 	// It is asked when a line is drawn: inputs are added while following.
 	InputName func(i int32) string
-	Follow    bool   // the sources are followed: start at the newest request
-	Filter    string // the initial filter
-	NoColor   bool
-	Now       func() time.Time // nil: time.Now
-	OutDir    string           // where the detail page writes events; "" = "."
+	// PolicyText ends the coverage report (Answers: What the log cannot
+	// see) with what the audit policy does not log, and how many of reqs
+	// it would drop; nil: nothing about the policy.
+	PolicyText func(reqs []*audit.Request) []string
+	Follow     bool   // the sources are followed: start at the newest request
+	Filter     string // the initial filter
+	NoColor    bool
+	Now        func() time.Time // nil: time.Now
+	OutDir     string           // where the detail page writes events; "" = "."
 }
 
 // model is the root model.
@@ -138,6 +142,7 @@ func New(opts Options) *model {
 	klog.SetInputName(opts.InputName)
 	answers := newAnswersPage(env).(*answersPage)
 	answers.setInputName(opts.InputName)
+	answers.policyText = opts.PolicyText
 	m.pages = [stateHelp]page{
 		stateRequests: m.requests,
 		stateDetail:   m.detail,
