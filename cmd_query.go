@@ -318,7 +318,7 @@ func mergeByTime(events []audit.EventRef) []audit.EventRef {
 	for len(runs) > 0 {
 		best := 0
 		for i := 1; i < len(runs); i++ {
-			if runs[i][0].At.Before(runs[best][0].At) {
+			if runs[i][0].At().Before(runs[best][0].At()) {
 				best = i
 			}
 		}

@@ -337,8 +337,8 @@ func TestQueryRBAC(t *testing.T) {
 // A command is chosen by whoever execs: an escape sequence or a bidi
 // override in it reaches the terminal escaped, in --exec as in the explorer.
 func TestQueryExecHostileCommand(t *testing.T) {
-	r := &audit.Request{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: "shop", Name: "debug", Code: 101,
-		User: "mallory", RequestURI: "/api/v1/namespaces/shop/pods/debug/exec?command=sh&command=-c&command=%1B%5B2J%E2%80%AEecho+hi%C2%9B31m"}
+	r := audit.NewRequest(audit.Who{User: "mallory"}, audit.What{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: "shop", Code: 101},
+		"", "/api/v1/namespaces/shop/pods/debug/exec?command=sh&command=-c&command=%1B%5B2J%E2%80%AEecho+hi%C2%9B31m", "debug")
 	var out bytes.Buffer
 	w := bufio.NewWriter(&out)
 	printExec(w, []*audit.Request{r}, nil)

@@ -53,22 +53,22 @@ func CoverageOf(reqs []*Request, gap time.Duration) Coverage {
 	noBody := map[string]int{}
 	for _, r := range reqs {
 		for _, e := range r.Events {
-			if e.At.IsZero() {
+			if e.At().IsZero() {
 				continue
 			}
 			s := spans[e.Input]
 			if s == nil {
-				s = &InputSpan{Input: e.Input, First: e.At, Last: e.At}
+				s = &InputSpan{Input: e.Input, First: e.At(), Last: e.At()}
 				spans[e.Input] = s
 			}
-			if e.At.Before(s.First) {
-				s.First = e.At
+			if e.At().Before(s.First) {
+				s.First = e.At()
 			}
-			if e.At.After(s.Last) {
-				s.Last = e.At
+			if e.At().After(s.Last) {
+				s.Last = e.At()
 			}
 			s.Events++
-			stamps = append(stamps, stamp{e.At.UnixNano(), e.Input})
+			stamps = append(stamps, stamp{e.At().UnixNano(), e.Input})
 		}
 		if isWriteVerb(r.Verb) && r.Resource != "" && (r.Level == "Metadata" || r.Level == "None") {
 			noBody[r.ResourcePath()]++

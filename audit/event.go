@@ -131,46 +131,50 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 		s.scratch = unescapeAppend(s.scratch[:0], v)
 		return bytesString(s.scratch)
 	}
-	first := func(dst *string, v string, f int) {
-		if *dst == "" && v != "" {
-			*dst = in.str(val(v, f))
-		}
-	}
 	firstCopy := func(dst *string, v string, f int) {
 		if *dst == "" && v != "" {
 			*dst = in.copy(val(v, f))
 		}
 	}
-	first(&r.Level, e.level, fLevel)
-	first(&r.User, e.user, fUsername)
-	first(&r.ImpersonatedUser, e.impUser, fImpUsername)
-	first(&r.UserAgent, e.ua, fUA)
-	first(&r.Verb, e.verb, fVerb)
+	// Who and what are shared: filled in copies, interned when changed.
+	who, what := *r.Who, *r.What
+	newWho, newWhat := false, false
+	fill := func(dst *string, v string, f int, changed *bool) {
+		if *dst == "" && v != "" {
+			*dst = in.str(val(v, f))
+			*changed = true
+		}
+	}
+	fill(&what.Level, e.level, fLevel, &newWhat)
+	fill(&who.User, e.user, fUsername, &newWho)
+	fill(&who.ImpersonatedUser, e.impUser, fImpUsername, &newWho)
+	fill(&who.UserAgent, e.ua, fUA, &newWho)
+	fill(&what.Verb, e.verb, fVerb, &newWhat)
 	firstCopy(&r.RequestURI, e.uri, fURI)
-	first(&r.APIGroup, e.group, fGroup)
-	first(&r.APIVersion, e.version, fVersion)
-	first(&r.Resource, e.resource, fResource)
-	first(&r.Subresource, e.sub, fSub)
-	first(&r.Namespace, e.ns, fNS)
+	fill(&what.APIGroup, e.group, fGroup, &newWhat)
+	fill(&what.APIVersion, e.version, fVersion, &newWhat)
+	fill(&what.Resource, e.resource, fResource, &newWhat)
+	fill(&what.Subresource, e.sub, fSub, &newWhat)
+	fill(&what.Namespace, e.ns, fNS, &newWhat)
 	firstCopy(&r.Name, e.name, fName)
-	first(&r.Decision, e.decision, fDecision)
-	first(&r.Reason, e.reason, fReason)
-	if r.Groups == nil && e.groups != "" {
-		r.Groups = in.list(e.groups)
+	fill(&what.Decision, e.decision, fDecision, &newWhat)
+	fill(&what.Reason, e.reason, fReason, &newWhat)
+	if who.Groups == nil && e.groups != "" {
+		who.Groups, newWho = in.list(e.groups), true
 	}
-	if r.ImpersonatedGroups == nil && e.impGroups != "" {
-		r.ImpersonatedGroups = in.list(e.impGroups)
+	if who.ImpersonatedGroups == nil && e.impGroups != "" {
+		who.ImpersonatedGroups, newWho = in.list(e.impGroups), true
 	}
-	if r.SourceIPs == nil && e.sourceIPs != "" {
-		r.SourceIPs = in.list(e.sourceIPs)
+	if who.SourceIPs == nil && e.sourceIPs != "" {
+		who.SourceIPs, newWho = in.list(e.sourceIPs), true
 	}
-	if r.CredentialID == "" && e.credID != "" {
+	if who.CredentialID == "" && e.credID != "" {
 		if v, esc := firstString(e.credID); v != "" {
 			if esc {
 				s.scratch = unescapeAppend(s.scratch[:0], v)
 				v = bytesString(s.scratch)
 			}
-			r.CredentialID = in.str(v)
+			who.CredentialID, newWho = in.str(v), true
 		}
 	}
 	received := ParseTime(e.received)
@@ -181,20 +185,26 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	stage := in.str(e.stage)
 	// The latest stage wins; stages logged in the same microsecond are
 	// ordered by the request's life (ResponseComplete after ResponseStarted).
-	if r.Last.IsZero() || stageAt.After(r.Last) || stageAt.Equal(r.Last) && stageRank(stage) > stageRank(r.Stage) {
+	if r.Last.IsZero() || stageAt.After(r.Last) || stageAt.Equal(r.Last) && stageRank(stage) > stageRank(what.Stage) {
 		r.Last = stageAt
-		r.Stage = stage
+		what.Stage, newWhat = stage, true
 	}
 	if e.code != 0 {
-		r.Code = e.code
-		if e.message != "" || r.Message != "" {
-			r.Message = in.copy(val(e.message, fMessage))
+		what.Code, newWhat = e.code, true
+		if e.message != "" || what.Message != "" {
+			what.Message = in.str(val(e.message, fMessage))
 		}
+	}
+	if newWho {
+		r.Who = in.who(who)
+	}
+	if newWhat {
+		r.What = in.what(what)
 	}
 	if r.Events == nil {
 		r.Events = s.eventSlab()
 	}
-	r.Events = append(r.Events, EventRef{Ref: ref, Stage: stage, At: stageAt})
+	r.Events = append(r.Events, NewEventRef(ref, stage, stageAt))
 }
 
 // stageRank orders the stages of one request.

@@ -22,6 +22,8 @@ const arenaChunk = 256 << 10
 type interner struct {
 	strs  map[string]string
 	lists map[string][]string
+	whos  map[whoKey]*Who
+	whats map[What]*What
 	arena []byte // text of one request (URIs, names)
 	table []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
 	// forget, for a streaming store, bounds the tables to this many
@@ -34,7 +36,7 @@ type interner struct {
 // the tables afresh when they forget.
 func (in *interner) full(n int) bool {
 	if in.forget > 0 && n >= in.forget {
-		in.strs, in.lists = nil, nil
+		in.strs, in.lists, in.whos, in.whats = nil, nil, nil, nil
 		in.table = nil
 		return false
 	}
@@ -80,6 +82,47 @@ func copyInto(a *[]byte, s string) string {
 	start := len(*a)
 	*a = append(*a, s...)
 	return unsafe.String(&(*a)[start], len(s))
+}
+
+// whoKey is a Who as a map key: its lists (interned by list, so equal
+// lists are mostly one slice) by where their elements are.
+type whoKey struct {
+	user, impUser, ua, cred string
+	groups, impGroups, ips  *string
+	nGroups, nImp, nIPs     int
+}
+
+// who returns the shared Who equal to w (whose strings the interner made).
+func (in *interner) who(w Who) *Who {
+	k := whoKey{w.User, w.ImpersonatedUser, w.UserAgent, w.CredentialID,
+		unsafe.SliceData(w.Groups), unsafe.SliceData(w.ImpersonatedGroups), unsafe.SliceData(w.SourceIPs),
+		len(w.Groups), len(w.ImpersonatedGroups), len(w.SourceIPs)}
+	if v, ok := in.whos[k]; ok {
+		return v
+	}
+	p := &w
+	if !in.full(len(in.whos)) {
+		if in.whos == nil {
+			in.whos = make(map[whoKey]*Who)
+		}
+		in.whos[k] = p
+	}
+	return p
+}
+
+// what returns the shared What equal to w (whose strings the interner made).
+func (in *interner) what(w What) *What {
+	if v, ok := in.whats[w]; ok {
+		return v
+	}
+	p := &w
+	if !in.full(len(in.whats)) {
+		if in.whats == nil {
+			in.whats = make(map[What]*What)
+		}
+		in.whats[w] = p
+	}
+	return p
 }
 
 // list interns a JSON array of strings by its raw text.

@@ -18,48 +18,53 @@ type Ref struct {
 	Line  int64 // 1-based line number in that input
 }
 
-// EventRef is one stage event of a request.
+// EventRef is one stage event of a request: where to read it again, its
+// stage and time (kept small: a million requests hold two each).
 type EventRef struct {
 	Ref
-	Stage string
-	At    time.Time // stageTimestamp
+	at    int64 // stageTimestamp in Unix nanoseconds; 0: none
+	stage stageID
 }
+
+// NewEventRef makes the EventRef of a stage event read at ref.
+func NewEventRef(ref Ref, stage string, at time.Time) EventRef {
+	e := EventRef{Ref: ref, stage: stageIDOf(stage)}
+	if !at.IsZero() {
+		e.at = at.UnixNano()
+	}
+	return e
+}
+
+// At is the event's stageTimestamp (zero when it had none).
+func (e EventRef) At() time.Time {
+	if e.at == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, e.at).UTC()
+}
+
+// Stage is the event's stage as logged.
+func (e EventRef) Stage() string { return stageName(e.stage) }
 
 // Request is one API request: every stage event sharing an auditID, merged.
 // Strings from the log are kept as written (unsanitised): escape them before
 // they reach a terminal.
+//
+// Who made it and what it asked are values many requests share (a million
+// requests of a few clients doing a few things): they are kept once, in an
+// interned Who and What the request points to, and read through them as
+// fields of the request (r.User, r.Verb). They are never written through a
+// request: the store replaces the pointer when a later stage adds a value.
 type Request struct {
+	*Who
+	*What
+
 	AuditID string
-	Level   string
-	Stage   string    // the last stage seen (ResponseComplete, ResponseStarted, Panic, RequestReceived)
 	First   time.Time // requestReceivedTimestamp
 	Last    time.Time // latest stageTimestamp
 
-	User               string
-	Groups             []string
-	ImpersonatedUser   string
-	ImpersonatedGroups []string
-	SourceIPs          []string
-	UserAgent          string
-	// CredentialID is user.extra["authentication.kubernetes.io/credential-id"]
-	// (1.32+): X509SHA256=<hex> for a client certificate, JTI=<id> for a
-	// service-account token. It tells apart people who share a user name
-	// (everyone with admin.conf is kubernetes-admin); see Credential.
-	CredentialID string
-
-	Verb        string
-	RequestURI  string
-	APIGroup    string
-	APIVersion  string
-	Resource    string // empty for non-resource requests
-	Subresource string
-	Namespace   string
-	Name        string
-
-	Code     int    // responseStatus.code, 0 when no stage carried one
-	Message  string // responseStatus.message
-	Decision string // annotation authorization.k8s.io/decision: allow or forbid
-	Reason   string // annotation authorization.k8s.io/reason
+	RequestURI string
+	Name       string
 
 	Events []EventRef // in the order read
 
@@ -71,6 +76,53 @@ type Request struct {
 	seq       uint64 // order of first read (streaming store)
 	done      bool   // streaming: handed on complete
 	forgotten bool   // streaming: no longer in byID
+}
+
+// Who is who made a request. Shared between requests: never write to one
+// reached through a request.
+type Who struct {
+	User               string
+	Groups             []string
+	ImpersonatedUser   string
+	ImpersonatedGroups []string
+	SourceIPs          []string
+	UserAgent          string
+	// CredentialID is user.extra["authentication.kubernetes.io/credential-id"]
+	// (1.32+): X509SHA256=<hex> for a client certificate, JTI=<id> for a
+	// service-account token. It tells apart people who share a user name
+	// (everyone with admin.conf is kubernetes-admin); see Credential.
+	CredentialID string
+}
+
+// What is what a request asked and how it ended. Shared between requests:
+// never write to one reached through a request.
+type What struct {
+	Level       string
+	Stage       string // the last stage seen (ResponseComplete, ResponseStarted, Panic, RequestReceived)
+	Verb        string
+	APIGroup    string
+	APIVersion  string
+	Resource    string // empty for non-resource requests
+	Subresource string
+	Namespace   string
+
+	Code     int    // responseStatus.code, 0 when no stage carried one
+	Message  string // responseStatus.message
+	Decision string // annotation authorization.k8s.io/decision: allow or forbid
+	Reason   string // annotation authorization.k8s.io/reason
+}
+
+// noWho and noWhat are what a request points to before a stage told
+// anything (never written: the store interns new values).
+var (
+	noWho  = &Who{}
+	noWhat = &What{}
+)
+
+// NewRequest makes a request of these values, for callers that build
+// requests themselves (tests, examples); the store makes its own.
+func NewRequest(who Who, what What, auditID, uri, name string) *Request {
+	return &Request{Who: &who, What: &what, AuditID: auditID, RequestURI: uri, Name: name}
 }
 
 // Latency is the last stageTimestamp minus requestReceivedTimestamp.

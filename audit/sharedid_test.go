@@ -90,10 +90,10 @@ func TestReusedAuditIDIdentityRules(t *testing.T) {
 			for _, r := range snap.Requests {
 				seen := map[string]bool{}
 				for _, e := range r.Events {
-					if seen[e.Stage] {
-						t.Errorf("a request holds stage %s twice", e.Stage)
+					if seen[e.Stage()] {
+						t.Errorf("a request holds stage %s twice", e.Stage())
 					}
-					seen[e.Stage] = true
+					seen[e.Stage()] = true
 				}
 				if c.want == 2 && !r.SharedID {
 					t.Error("request not flagged as sharing its auditID")

@@ -188,8 +188,8 @@ func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
 			continue
 		}
 		for _, ev := range r.Events {
-			if ev.Stage == e.stage {
-				if ev.At.Equal(stageAt) {
+			if ev.Stage() == e.stage {
+				if ev.At().Equal(stageAt) {
 					return r, true
 				}
 				return nil, false // a second stage of one kind: another request
@@ -229,6 +229,7 @@ func (s *Store) newRequest() *Request {
 	}
 	r := &s.reqSlab[0]
 	s.reqSlab = s.reqSlab[1:]
+	r.Who, r.What = noWho, noWhat
 	return r
 }
 

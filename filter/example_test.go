@@ -14,7 +14,7 @@ func ExampleParse() {
 		fmt.Println(err)
 		return
 	}
-	r := &audit.Request{User: "erin-editor", Verb: "delete", APIGroup: "apps", Resource: "deployments", Name: "kubyk-web"}
+	r := audit.NewRequest(audit.Who{User: "erin-editor"}, audit.What{Verb: "delete", APIGroup: "apps", Resource: "deployments"}, "", "", "kubyk-web")
 	fmt.Println(f.Match(r), f)
 
 	_, err = filter.Parse("user=erin-editor verb=get code=4x5", time.Now())

@@ -201,7 +201,7 @@ func TestEmpty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", expr, err)
 		}
-		if !f.Empty() || f.NeedsRaw() || f.String() != "" || !f.Match(&audit.Request{}) {
+		if !f.Empty() || f.NeedsRaw() || f.String() != "" || !f.Match(audit.NewRequest(audit.Who{}, audit.What{}, "", "", "")) {
 			t.Errorf("Parse(%q) is not the empty filter", expr)
 		}
 	}

@@ -286,7 +286,7 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
 	var del *audit.Request
 	for _, r := range snap.Requests {
-		if r.Verb == "delete" && r.Code == 200 && len(r.Events) >= 2 && r.Events[0].Stage == "RequestReceived" {
+		if r.Verb == "delete" && r.Code == 200 && len(r.Events) >= 2 && r.Events[0].Stage() == "RequestReceived" {
 			del = r
 		}
 	}
@@ -308,7 +308,7 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 			want = 1
 		}
 		if p.result.total != want || p.counts[0] != want {
-			t.Fatalf("after stage %s: preview %d, menu count %d, want %d", e.Stage, p.result.total, p.counts[0], want)
+			t.Fatalf("after stage %s: preview %d, menu count %d, want %d", e.Stage(), p.result.total, p.counts[0], want)
 		}
 	}
 }

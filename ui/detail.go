@@ -387,16 +387,16 @@ func (p *detailPage) buildHeader() {
 		if i == p.evIdx {
 			mark = "▸ "
 		}
-		off := "+" + render.FormatLatency(ev.At.Sub(r.First))
-		if ev.At.Equal(r.First) || ev.At.IsZero() {
+		off := "+" + render.FormatLatency(ev.At().Sub(r.First))
+		if ev.At().Equal(r.First) || ev.At().IsZero() {
 			off = "+0"
 		}
-		line := mark + padRight(sanitize(ev.Stage), 17) + " " + ev.At.UTC().Format("15:04:05.000000") + "  " + off
+		line := mark + padRight(sanitize(ev.Stage()), 17) + " " + ev.At().UTC().Format("15:04:05.000000") + "  " + off
 		lines = append(lines, st.Label.Render(padRight(lab, labelW))+ansi.Truncate(line, max(1, w-labelW), "…"))
 	}
 	what := "no event"
 	if p.evIdx >= 0 && p.evIdx < len(r.Events) {
-		what = fmt.Sprintf("Event %d of %d: %s", p.evIdx+1, len(r.Events), sanitize(r.Events[p.evIdx].Stage))
+		what = fmt.Sprintf("Event %d of %d: %s", p.evIdx+1, len(r.Events), sanitize(r.Events[p.evIdx].Stage()))
 	}
 	rule := "── " + what + " "
 	rule += strings.Repeat("─", max(0, w-ansi.StringWidth(rule)))

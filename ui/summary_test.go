@@ -507,7 +507,7 @@ func TestSummaryCodeFollowsLaterStage(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
 	var req *audit.Request
 	for _, r := range snap.Requests {
-		if len(r.Events) >= 2 && r.Events[0].Stage == "RequestReceived" && r.Code != 0 {
+		if len(r.Events) >= 2 && r.Events[0].Stage() == "RequestReceived" && r.Code != 0 {
 			req = r
 			break
 		}
