@@ -528,7 +528,7 @@ func TestStoreSelectsWhatTheMatcherSelects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := func(r *audit.Request) string { return r.AuditID + " " + r.First.String() }
+	key := func(r *audit.Request) string { return r.AuditID + " " + r.First().String() }
 	now := time.Now()
 	exact := 0
 	for _, term := range storeTerms {

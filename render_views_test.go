@@ -51,7 +51,7 @@ func TestOneRendererForEveryView(t *testing.T) {
 				title := p.columns()[j].Title
 				want := explorer[title]
 				if title == "TIME" {
-					want = render.FormatTime(r.First, render.TimeFull)
+					want = render.FormatTime(r.First(), render.TimeFull)
 				}
 				if text != want {
 					t.Errorf("request %d (%s %s), column %s: query shows %q, the explorer %q", i, r.Verb, r.RequestURI, title, text, want)

@@ -179,14 +179,14 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	}
 	received := ParseTime(e.received)
 	stageAt := ParseTime(e.stageAt)
-	if r.First.IsZero() || (!received.IsZero() && received.Before(r.First)) {
-		r.First = received
+	if r.First().IsZero() || (!received.IsZero() && received.Before(r.First())) {
+		r.first = unixNano(received)
 	}
 	stage := in.str(e.stage)
 	// The latest stage wins; stages logged in the same microsecond are
 	// ordered by the request's life (ResponseComplete after ResponseStarted).
-	if r.Last.IsZero() || stageAt.After(r.Last) || stageAt.Equal(r.Last) && stageRank(stage) > stageRank(what.Stage) {
-		r.Last = stageAt
+	if r.Last().IsZero() || stageAt.After(r.Last()) || stageAt.Equal(r.Last()) && stageRank(stage) > stageRank(what.Stage) {
+		r.last = unixNano(stageAt)
 		what.Stage, newWhat = stage, true
 	}
 	if e.code != 0 {

@@ -28,20 +28,11 @@ type EventRef struct {
 
 // NewEventRef makes the EventRef of a stage event read at ref.
 func NewEventRef(ref Ref, stage string, at time.Time) EventRef {
-	e := EventRef{Ref: ref, stage: stageIDOf(stage)}
-	if !at.IsZero() {
-		e.at = at.UnixNano()
-	}
-	return e
+	return EventRef{Ref: ref, stage: stageIDOf(stage), at: unixNano(at)}
 }
 
 // At is the event's stageTimestamp (zero when it had none).
-func (e EventRef) At() time.Time {
-	if e.at == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, e.at).UTC()
-}
+func (e EventRef) At() time.Time { return fromUnixNano(e.at) }
 
 // Stage is the event's stage as logged.
 func (e EventRef) Stage() string { return stageName(e.stage) }
@@ -60,8 +51,9 @@ type Request struct {
 	*What
 
 	AuditID string
-	First   time.Time // requestReceivedTimestamp
-	Last    time.Time // latest stageTimestamp
+	// first is the requestReceivedTimestamp, last the latest
+	// stageTimestamp, in Unix nanoseconds (0: none): see First and Last.
+	first, last int64
 
 	RequestURI string
 	Name       string
@@ -125,12 +117,33 @@ func NewRequest(who Who, what What, auditID, uri, name string) *Request {
 	return &Request{Who: &who, What: &what, AuditID: auditID, RequestURI: uri, Name: name}
 }
 
-// Latency is the last stageTimestamp minus requestReceivedTimestamp.
-func (r *Request) Latency() time.Duration {
-	if r.First.IsZero() || r.Last.IsZero() {
+// First is the request's requestReceivedTimestamp (zero when no stage had one).
+func (r *Request) First() time.Time { return fromUnixNano(r.first) }
+
+// Last is the latest stageTimestamp of its stages (zero when none had one).
+func (r *Request) Last() time.Time { return fromUnixNano(r.last) }
+
+// unixNano and fromUnixNano keep a time as 8 bytes; 0 is the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
 		return 0
 	}
-	return r.Last.Sub(r.First)
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// Latency is the last stageTimestamp minus requestReceivedTimestamp.
+func (r *Request) Latency() time.Duration {
+	if r.first == 0 || r.last == 0 {
+		return 0
+	}
+	return time.Duration(r.last - r.first)
 }
 
 // SourceIP is the address that really connected: the last of sourceIPs

@@ -207,7 +207,7 @@ func (s *Store) sameRequest(r *Request, e *rawEvent, received time.Time) bool {
 		s.differ(r.User, e.user, e.esc&(1<<fUsername) != 0) {
 		return false
 	}
-	return r.First.IsZero() || received.IsZero() || r.First.Equal(received)
+	return r.First().IsZero() || received.IsZero() || r.First().Equal(received)
 }
 
 // differ compares a kept value with a logged one (still JSON-escaped when

@@ -125,10 +125,10 @@ func add(m map[string]int64, v string) {
 
 // Add counts a request in its bucket.
 func (t *TimelineBuilder) Add(r *Request) {
-	if r.First.IsZero() || t.step <= 0 {
+	if r.First().IsZero() || t.step <= 0 {
 		return
 	}
-	start := r.First.UTC().Truncate(t.step)
+	start := r.First().UTC().Truncate(t.step)
 	a := t.byStart[start.UnixNano()]
 	if a == nil {
 		a = &bucketAcc{b: Bucket{Start: start}, users: map[string]int64{}, verbs: map[string]int64{}, codes: map[string]int64{}}

@@ -37,7 +37,7 @@ func TestTimelineOfRealLogs(t *testing.T) {
 			users := 0
 			c4, c5 := 0, 0
 			for _, r := range reqs {
-				if r.First.IsZero() || r.First.Before(b.Start) || !r.First.Before(b.End(step)) {
+				if r.First().IsZero() || r.First().Before(b.Start) || !r.First().Before(b.End(step)) {
 					continue
 				}
 				in = append(in, r.Latency())
@@ -80,7 +80,7 @@ func TestTimelineOfRealLogs(t *testing.T) {
 		}
 		withTime := 0
 		for _, r := range reqs {
-			if !r.First.IsZero() {
+			if !r.First().IsZero() {
 				withTime++
 			}
 		}

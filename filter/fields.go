@@ -602,13 +602,13 @@ type timePred struct {
 }
 
 func (p *timePred) match(r *audit.Request) bool {
-	if r.First.IsZero() {
+	if r.First().IsZero() {
 		return false
 	}
 	if p.since {
-		return !r.First.Before(p.t)
+		return !r.First().Before(p.t)
 	}
-	return !r.First.After(p.t)
+	return !r.First().After(p.t)
 }
 
 var timeLayouts = []string{

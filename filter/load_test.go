@@ -97,8 +97,8 @@ func (c *corpus) query(tb testing.TB, expr string) []*audit.Request {
 // end of the log" and tests do not depend on the clock.
 func (c *corpus) now() (t time.Time) {
 	for _, r := range c.reqs {
-		if r.First.After(t) {
-			t = r.First
+		if r.First().After(t) {
+			t = r.First()
 		}
 	}
 	return t

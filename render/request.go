@@ -122,7 +122,7 @@ func Cells(r *audit.Request, cols []Column, layout string, dst []Cell) {
 		var cell Cell
 		switch c.ID {
 		case colTime:
-			cell = Cell{Text: FormatTime(r.First, layout), Kind: Time}
+			cell = Cell{Text: FormatTime(r.First(), layout), Kind: Time}
 		case colUser:
 			cell = User(r)
 			cell.Kind = base

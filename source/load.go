@@ -669,8 +669,8 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	if ok {
 		r.nAudit++
-		if req.Last.After(r.near) {
-			r.near = req.Last
+		if req.Last().After(r.near) {
+			r.near = req.Last()
 		}
 		// a repeat of a stage already read is dropped by the store (this
 		// goroutine is the only writer: reading Events here is safe)
@@ -863,8 +863,8 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 		}
 		if ok {
 			added++
-			if req.Last.After(r.near) {
-				r.near = req.Last
+			if req.Last().After(r.near) {
+				r.near = req.Last()
 			}
 		}
 		return true

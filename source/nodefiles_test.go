@@ -205,7 +205,7 @@ func TestNodeFilesHistoryMergedByTime(t *testing.T) {
 		t.Fatal("the requests through the node proxy are not those of the same files read locally, in the same order")
 	}
 	for i := 1; i < len(got.snap.Requests); i++ {
-		if got.snap.Requests[i].Last.Before(got.snap.Requests[i-1].Last) {
+		if got.snap.Requests[i].Last().Before(got.snap.Requests[i-1].Last()) {
 			t.Fatalf("request %d (%s) is older than the one before it: not merged by time", i, got.snap.Requests[i].AuditID)
 		}
 	}
@@ -375,8 +375,8 @@ func TestNodeFilesRotationDuringHistory(t *testing.T) {
 				t.Fatalf("%d events, %d requests, %d duplicates; want 103 once each", snap.Events, len(snap.Requests), snap.Duplicates)
 			}
 			for i, r := range snap.Requests {
-				if want := nodeT0.Add(time.Duration(i) * time.Millisecond); !r.Last.Equal(want) {
-					t.Fatalf("request %d is of %s, want %s: out of order", i, r.Last, want)
+				if want := nodeT0.Add(time.Duration(i) * time.Millisecond); !r.Last().Equal(want) {
+					t.Fatalf("request %d is of %s, want %s: out of order", i, r.Last(), want)
 				}
 			}
 			if w := warnings(); len(w) != 0 {

@@ -590,9 +590,9 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	}
 	// Narrow screens drop the date and (unless it is the question) the latency.
 	narrow := w < 100
-	ts, tsW := r.First.UTC().Format("01-02 15:04:05"), 14
+	ts, tsW := r.First().UTC().Format("01-02 15:04:05"), 14
 	if narrow {
-		ts, tsW = r.First.UTC().Format("15:04:05"), 8
+		ts, tsW = r.First().UTC().Format("15:04:05"), 8
 	}
 	type col struct {
 		text  string

@@ -347,7 +347,7 @@ func (p *detailPage) buildHeader() {
 	if user.Suffix != "" {
 		actor += st.Impersonated.Render(user.Suffix)
 	}
-	field("Time", render.FormatTime(r.First, render.TimeExact), "latency "+render.FormatLatency(r.Latency()),
+	field("Time", render.FormatTime(r.First(), render.TimeExact), "latency "+render.FormatLatency(r.Latency()),
 		sanitize(r.Stage), sanitize(r.Level))
 	field("User", actor)
 	field("Groups", sanitize(strings.Join(r.Groups, ", ")))
@@ -387,8 +387,8 @@ func (p *detailPage) buildHeader() {
 		if i == p.evIdx {
 			mark = "▸ "
 		}
-		off := "+" + render.FormatLatency(ev.At().Sub(r.First))
-		if ev.At().Equal(r.First) || ev.At().IsZero() {
+		off := "+" + render.FormatLatency(ev.At().Sub(r.First()))
+		if ev.At().Equal(r.First()) || ev.At().IsZero() {
 			off = "+0"
 		}
 		line := mark + padRight(sanitize(ev.Stage()), 17) + " " + ev.At().UTC().Format("15:04:05.000000") + "  " + off

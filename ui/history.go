@@ -41,7 +41,7 @@ func HistoryText(object string, h audit.History) []string {
 		head += fmt.Sprintf(" (%d failed)", failed)
 	}
 	if d := h.Deleted; d != nil {
-		head += "; deleted " + historyTime(d.First) + " by " + historyWho(d)
+		head += "; deleted " + historyTime(d.First()) + " by " + historyWho(d)
 	}
 	out = append(out, head)
 	if len(h.Changes) > 0 && h.Changes[0].Req.Verb != "create" {
@@ -55,7 +55,7 @@ func HistoryText(object string, h audit.History) []string {
 		if r.Code != 0 {
 			code = strconv.Itoa(r.Code)
 		}
-		add("%s  %s %s  by %s  %s", historyTime(r.First), sanitize(r.Verb), sanitize(r.ResourcePath()), historyWho(r), code)
+		add("%s  %s %s  by %s  %s", historyTime(r.First()), sanitize(r.Verb), sanitize(r.ResourcePath()), historyWho(r), code)
 		if c.Patch != "" {
 			add("    patch: %s", truncateCells(sanitize(c.Patch), 4*historyValueMax))
 		}
@@ -169,7 +169,7 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 				reqs = append(reqs, r)
 			}
 		}
-		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First.Before(reqs[j].First) })
+		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First().Before(reqs[j].First()) })
 		h = audit.BuildHistory(reqs, env.Data.Raw)
 	})
 	object := resource + " " + name

@@ -111,9 +111,9 @@ func RBACText(reqs []*audit.Request) ([]string, error) {
 	var out []string
 	for _, d := range denials {
 		r := d.first
-		when := historyTime(r.First)
+		when := historyTime(r.First())
 		if d.n > 1 {
-			when = fmt.Sprintf("%d times, %s to %s", d.n, historyTime(r.First), historyTime(d.last.First))
+			when = fmt.Sprintf("%d times, %s to %s", d.n, historyTime(r.First()), historyTime(d.last.First()))
 		}
 		out = append(out, fmt.Sprintf("# denied %s (%d): %s may not %s", when, r.Code,
 			sanitize(id), sanitize(audit.PermissionOf(r).String())))

@@ -354,14 +354,14 @@ var histogramSteps = []time.Duration{
 func histogram(reqs []*audit.Request, columns int) summaryHist {
 	var lo, hi time.Time
 	for _, r := range reqs {
-		if r.First.IsZero() {
+		if r.First().IsZero() {
 			continue
 		}
-		if lo.IsZero() || r.First.Before(lo) {
-			lo = r.First
+		if lo.IsZero() || r.First().Before(lo) {
+			lo = r.First()
 		}
-		if r.First.After(hi) {
-			hi = r.First
+		if r.First().After(hi) {
+			hi = r.First()
 		}
 	}
 	if lo.IsZero() || columns < 1 {
@@ -377,10 +377,10 @@ func histogram(reqs []*audit.Request, columns int) summaryHist {
 	start := lo.Truncate(step)
 	h := summaryHist{start: start, step: step, counts: make([]int, int(hi.Truncate(step).Sub(start)/step)+1)}
 	for _, r := range reqs {
-		if r.First.IsZero() {
+		if r.First().IsZero() {
 			continue
 		}
-		if i := int(r.First.Sub(start) / step); i >= 0 && i < len(h.counts) {
+		if i := int(r.First().Sub(start) / step); i >= 0 && i < len(h.counts) {
 			h.counts[i]++
 		}
 	}

@@ -110,8 +110,8 @@ func TestExplorerTwoLogsInTimeOrder(t *testing.T) {
 		t.Fatalf("%d requests; %d and %d bytes in the two logs", len(reqs), m1.Len(), m2.Len())
 	}
 	for i := 1; i < len(reqs); i++ {
-		if reqs[i].First.Truncate(time.Second).Before(reqs[i-1].First.Truncate(time.Second)) {
-			t.Fatalf("row %d (%s) comes after %s", i+1, reqs[i].First, reqs[i-1].First)
+		if reqs[i].First().Truncate(time.Second).Before(reqs[i-1].First().Truncate(time.Second)) {
+			t.Fatalf("row %d (%s) comes after %s", i+1, reqs[i].First(), reqs[i-1].First())
 		}
 	}
 }
