@@ -353,7 +353,7 @@ func topValue(r *audit.Request, field string) string {
 		return r.Verb
 	case "resource":
 		if r.Resource == "" {
-			return r.RequestURI // a non-resource request: its URL says what it was
+			return r.RequestURI() // a non-resource request: its URL says what it was
 		}
 		return r.ResourcePath()
 	case "code":

@@ -54,7 +54,7 @@ func TestOneRendererForEveryView(t *testing.T) {
 					want = render.FormatTime(r.First(), render.TimeFull)
 				}
 				if text != want {
-					t.Errorf("request %d (%s %s), column %s: query shows %q, the explorer %q", i, r.Verb, r.RequestURI, title, text, want)
+					t.Errorf("request %d (%s %s), column %s: query shows %q, the explorer %q", i, r.Verb, r.RequestURI(), title, text, want)
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"time"
 	"unsafe"
 
@@ -138,6 +139,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	}
 	// Who and what are shared: filled in copies, interned when changed.
 	who, what := *r.Who, *r.What
+	oldWhat, oldName := r.What, r.Name
 	newWho, newWhat := false, false
 	fill := func(dst *string, v string, f int, changed *bool) {
 		if *dst == "" && v != "" {
@@ -150,7 +152,11 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	fill(&who.ImpersonatedUser, e.impUser, fImpUsername, &newWho)
 	fill(&who.UserAgent, e.ua, fUA, &newWho)
 	fill(&what.Verb, e.verb, fVerb, &newWhat)
-	firstCopy(&r.RequestURI, e.uri, fURI)
+	newURI := r.uri == "" && !r.uriTail && e.uri != ""
+	if newURI {
+		// kept aside until the object reference is known: see keepURI
+		s.uriScratch = append(s.uriScratch[:0], val(e.uri, fURI)...)
+	}
 	fill(&what.APIGroup, e.group, fGroup, &newWhat)
 	fill(&what.APIVersion, e.version, fVersion, &newWhat)
 	fill(&what.Resource, e.resource, fResource, &newWhat)
@@ -201,10 +207,42 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	if newWhat {
 		r.What = in.what(what)
 	}
+	switch {
+	case newURI:
+		s.keepURI(r, s.uriScratch)
+	case r.uriTail && (r.Name != oldName || pathDiffers(oldWhat, r.What)):
+		// the path the URI was cut against changed (a stage that names
+		// what an earlier one did not): keep the URI whole from now on
+		old := *r
+		old.What, old.Name = oldWhat, oldName
+		s.pathBuf = appendCanonicalPath(s.pathBuf[:0], &old)
+		s.pathBuf = append(s.pathBuf, r.uri...)
+		r.uri, r.uriTail = in.copy(bytesString(s.pathBuf)), false
+	}
 	if r.Events == nil {
 		r.Events = s.eventSlab()
 	}
 	r.Events = append(r.Events, NewEventRef(ref, stage, stageAt))
+}
+
+// keepURI keeps a request's requestURI: only what follows the path when
+// the URI starts with the path its object reference spells (most do), the
+// whole URI otherwise.
+func (s *Store) keepURI(r *Request, uri []byte) {
+	if r.Resource != "" {
+		s.pathBuf = appendCanonicalPath(s.pathBuf[:0], r)
+		if n := len(s.pathBuf); bytes.HasPrefix(uri, s.pathBuf) && (len(uri) == n || uri[n] == '?') {
+			r.uri, r.uriTail = s.in.copy(bytesString(uri[n:])), true
+			return
+		}
+	}
+	r.uri = s.in.copy(bytesString(uri))
+}
+
+// pathDiffers reports whether two Whats spell different paths.
+func pathDiffers(a, b *What) bool {
+	return a.APIGroup != b.APIGroup || a.APIVersion != b.APIVersion || a.Namespace != b.Namespace ||
+		a.Resource != b.Resource || a.Subresource != b.Subresource
 }
 
 // stageRank orders the stages of one request.

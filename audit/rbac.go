@@ -21,7 +21,7 @@ type Permission struct {
 // PermissionOf is the permission a request needed.
 func PermissionOf(r *Request) Permission {
 	if r.Resource == "" {
-		path, _, _ := strings.Cut(r.RequestURI, "?")
+		path, _, _ := strings.Cut(r.RequestURI(), "?")
 		return Permission{Verb: r.Verb, URL: path}
 	}
 	res := r.Resource

@@ -55,19 +55,23 @@ type Request struct {
 	// stageTimestamp, in Unix nanoseconds (0: none): see First and Last.
 	first, last int64
 
-	RequestURI string
-	Name       string
+	// uri is the requestURI, or when uriTail only what follows the path
+	// the object reference spells (the query): most URIs are that path,
+	// and it need not be kept twice. See RequestURI.
+	uri  string
+	Name string
 
 	Events []EventRef // in the order read
 
+	prevSameID *Request // the request that had this auditID before
+	seq        uint64   // order of first read (streaming store)
+
 	// SharedID is set when another request in the store carries the same
 	// auditID: clients can choose their auditID, so it identifies nothing.
-	SharedID   bool
-	prevSameID *Request // the request that had this auditID before
-
-	seq       uint64 // order of first read (streaming store)
-	done      bool   // streaming: handed on complete
-	forgotten bool   // streaming: no longer in byID
+	SharedID  bool
+	uriTail   bool // uri is what follows canonicalPath
+	done      bool // streaming: handed on complete
+	forgotten bool // streaming: no longer in byID
 }
 
 // Who is who made a request. Shared between requests: never write to one
@@ -114,7 +118,53 @@ var (
 // NewRequest makes a request of these values, for callers that build
 // requests themselves (tests, examples); the store makes its own.
 func NewRequest(who Who, what What, auditID, uri, name string) *Request {
-	return &Request{Who: &who, What: &what, AuditID: auditID, RequestURI: uri, Name: name}
+	return &Request{Who: &who, What: &what, AuditID: auditID, uri: uri, Name: name}
+}
+
+// RequestURI is the request's requestURI as logged.
+func (r *Request) RequestURI() string {
+	if !r.uriTail {
+		return r.uri
+	}
+	return string(r.AppendRequestURI(nil))
+}
+
+// AppendRequestURI appends the requestURI to b: RequestURI without a new
+// string, for matching a million requests.
+func (r *Request) AppendRequestURI(b []byte) []byte {
+	if r.uriTail {
+		b = appendCanonicalPath(b, r)
+	}
+	return append(b, r.uri...)
+}
+
+// appendCanonicalPath appends the path the apiserver serves r's object
+// reference at: /api/v1 or /apis/GROUP/VERSION, then namespaces/NS,
+// RESOURCE, NAME and SUBRESOURCE where r has them.
+func appendCanonicalPath(b []byte, r *Request) []byte {
+	if r.APIGroup == "" {
+		b = append(b, "/api/"...)
+	} else {
+		b = append(b, "/apis/"...)
+		b = append(b, r.APIGroup...)
+		b = append(b, '/')
+	}
+	b = append(b, r.APIVersion...)
+	if r.Namespace != "" && !(r.Resource == "namespaces" && r.APIGroup == "") {
+		b = append(b, "/namespaces/"...)
+		b = append(b, r.Namespace...)
+	}
+	b = append(b, '/')
+	b = append(b, r.Resource...)
+	if r.Name != "" {
+		b = append(b, '/')
+		b = append(b, r.Name...)
+		if r.Subresource != "" {
+			b = append(b, '/')
+			b = append(b, r.Subresource...)
+		}
+	}
+	return b
 }
 
 // First is the request's requestReceivedTimestamp (zero when no stage had one).

@@ -46,11 +46,13 @@ type Store struct {
 	stream *stream // set for a streaming store (stream.go)
 
 	// writer-only state
-	in        interner
-	reqSlab   []Request
-	eventPool []EventRef
-	scratch   []byte
-	ev        rawEvent // the event being added (kept here so it does not escape)
+	in         interner
+	reqSlab    []Request
+	eventPool  []EventRef
+	scratch    []byte
+	uriScratch []byte   // a requestURI until it is kept (keepURI)
+	pathBuf    []byte   // a canonical path (appendCanonicalPath)
+	ev         rawEvent // the event being added (kept here so it does not escape)
 }
 
 // NewStore returns an empty store.
@@ -203,11 +205,28 @@ func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
 // sameRequest compares the identifying fields of r with those of e, where
 // both have them (a stage may lack a field its request has).
 func (s *Store) sameRequest(r *Request, e *rawEvent, received time.Time) bool {
-	if s.differ(r.Verb, e.verb, e.esc&(1<<fVerb) != 0) || s.differ(r.RequestURI, e.uri, e.esc&(1<<fURI) != 0) ||
+	if s.differ(r.Verb, e.verb, e.esc&(1<<fVerb) != 0) || s.uriDiffers(r, e.uri, e.esc&(1<<fURI) != 0) ||
 		s.differ(r.User, e.user, e.esc&(1<<fUsername) != 0) {
 		return false
 	}
 	return r.First().IsZero() || received.IsZero() || r.First().Equal(received)
+}
+
+// uriDiffers is differ for the requestURI, which r may keep in part.
+func (s *Store) uriDiffers(r *Request, v string, esc bool) bool {
+	if !r.uriTail {
+		return s.differ(r.uri, v, esc)
+	}
+	if v == "" {
+		return false
+	}
+	if esc {
+		s.scratch = unescapeAppend(s.scratch[:0], v)
+		v = bytesString(s.scratch)
+	}
+	s.pathBuf = appendCanonicalPath(s.pathBuf[:0], r)
+	n := len(s.pathBuf)
+	return len(v) != n+len(r.uri) || v[:n] != bytesString(s.pathBuf) || v[n:] != r.uri
 }
 
 // differ compares a kept value with a logged one (still JSON-escaped when

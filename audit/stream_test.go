@@ -30,7 +30,7 @@ func realLines(t testing.TB) [][]byte {
 // summary is what a query prints of a request.
 func summary(r *Request) string {
 	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%d|%s|%s|%v|%v|%d stages", r.AuditID, r.User, r.ImpersonatedUser, r.Verb,
-		r.ResourcePath(), r.Namespace, r.Name, r.Code, r.Stage, r.RequestURI, r.First(), r.Last(), len(r.Events))
+		r.ResourcePath(), r.Namespace, r.Name, r.Code, r.Stage, r.RequestURI(), r.First(), r.Last(), len(r.Events))
 }
 
 // A streaming store hands on every request a full store holds, once, with

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
@@ -57,7 +58,7 @@ var fields = []fieldDef{
 	{fieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, 1, compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse")},
 	{fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, 4, compileIP},
 	{fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, 3, strField(func(r *audit.Request) string { return r.UserAgent })},
-	{fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, strField(func(r *audit.Request) string { return r.RequestURI })},
+	{fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, uriField},
 	{fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, 1, compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid")},
 	{fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, 3, strField(func(r *audit.Request) string { return r.Reason })},
 	{fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, 3, strField(func(r *audit.Request) string { return r.Message })},
@@ -162,6 +163,27 @@ func globs(vs []value) []glob {
 		gs[i] = compileGlob(v)
 	}
 	return gs
+}
+
+// uriPred matches the requestURI, which a request may keep in parts: it is
+// put together in a pooled buffer, not a new string per request.
+type uriPred struct{ alts []glob }
+
+func (p *uriPred) match(r *audit.Request) bool {
+	bp := uriBufs.Get().(*[]byte)
+	*bp = r.AppendRequestURI((*bp)[:0])
+	ok := anyOf(p.alts, bytesString(*bp))
+	uriBufs.Put(bp)
+	return ok
+}
+
+var uriBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+func uriField(t *term) (pred, *syntaxError) {
+	if err := equalityOnly(t); err != nil {
+		return nil, err
+	}
+	return &uriPred{alts: globs(t.values)}, nil
 }
 
 func strField(get func(*audit.Request) string) func(*term) (pred, *syntaxError) {

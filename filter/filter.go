@@ -263,10 +263,14 @@ func (f *Filter) MatchRaw(r *audit.Request, raw func(audit.Ref) ([]byte, error))
 	}
 	if !read {
 		for _, s := range [...]string{r.AuditID, r.User, r.ImpersonatedUser, r.UserAgent, r.Verb,
-			r.RequestURI, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name,
+			r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name,
 			r.Message, r.Decision, r.Reason, r.Stage, r.Level} {
 			found |= f.search(s, found)
 		}
+		bp := uriBufs.Get().(*[]byte)
+		*bp = r.AppendRequestURI((*bp)[:0])
+		found |= f.search(bytesString(*bp), found)
+		uriBufs.Put(bp)
 		for _, list := range [...][]string{r.Groups, r.ImpersonatedGroups, r.SourceIPs} {
 			for _, s := range list {
 				found |= f.search(s, found)

@@ -354,7 +354,7 @@ func TestWithMatchesItsRow(t *testing.T) {
 	for _, r := range c.reqs {
 		for field, v := range map[string]string{
 			"user": r.User, "verb": r.Verb, "resource": r.ResourcePath(), "ns": r.Namespace,
-			"name": r.Name, "code": strconv.Itoa(r.Code), "agent": r.UserAgent, "uri": r.RequestURI,
+			"name": r.Name, "code": strconv.Itoa(r.Code), "agent": r.UserAgent, "uri": r.RequestURI(),
 			"ip": r.SourceIP(), "id": r.AuditID, "stage": r.Stage, "decision": r.Decision,
 		} {
 			for _, exclude := range []bool{false, true} {

@@ -54,7 +54,7 @@ func CountPolicyDrops(p *setup.PolicyReport, reqs []*audit.Request) PolicyDrops 
 // impersonation (as the apiserver evaluates the policy), the verb, the
 // resource or the URL path.
 func PolicyAttrs(r *audit.Request) setup.RequestAttrs {
-	p, _, _ := strings.Cut(r.RequestURI, "?")
+	p, _, _ := strings.Cut(r.RequestURI(), "?")
 	return setup.RequestAttrs{User: r.User, Groups: r.Groups, Verb: r.Verb, Path: p, APIGroup: r.APIGroup,
 		Resource: r.Resource, Subresource: r.Subresource, Namespace: r.Namespace, Name: r.Name}
 }

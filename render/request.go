@@ -133,7 +133,7 @@ func Cells(r *audit.Request, cols []Column, layout string, dst []Cell) {
 				cell = resource(r)
 				cell.Kind = base
 			} else {
-				cell = Cell{Text: Sanitize(URIPath(r.RequestURI)), Kind: Muted}
+				cell = Cell{Text: Sanitize(URIPath(r.RequestURI())), Kind: Muted}
 			}
 		case colTarget:
 			cell = Cell{Text: Sanitize(Target(r)), Kind: base, Middle: true}

@@ -129,7 +129,7 @@ type row struct {
 
 func rowOf(r *audit.Request) row {
 	return row{r.AuditID, r.User, r.ImpersonatedUser, r.Verb, r.ResourcePath(), r.Namespace, r.Name, r.Stage,
-		r.RequestURI, r.UserAgent, r.Level, r.Decision, r.Reason, r.Message, r.Code, r.First(), r.Last(),
+		r.RequestURI(), r.UserAgent, r.Level, r.Decision, r.Reason, r.Message, r.Code, r.First(), r.Last(),
 		fmt.Sprint(r.Groups, r.ImpersonatedGroups), fmt.Sprint(r.SourceIPs)}
 }
 

@@ -648,7 +648,7 @@ func answerObject(r *audit.Request) string {
 		obj = r.Namespace + "/" + r.Name
 	}
 	if r.Name == "" {
-		obj = r.RequestURI
+		obj = r.RequestURI()
 	}
 	return obj
 }

@@ -202,14 +202,14 @@ func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 	switch r.Subresource {
 	case "proxy":
 		// the kubelet path asked for, and a command if it is an exec
-		path, _, _ := strings.Cut(r.RequestURI, "?")
+		path, _, _ := strings.Cut(r.RequestURI(), "?")
 		if _, after, ok := strings.Cut(path, "/proxy"); ok {
 			path = after
 		}
-		return strings.TrimSpace(path + " " + execCommand(r.RequestURI))
+		return strings.TrimSpace(path + " " + execCommand(r.RequestURI()))
 	case "portforward", "attach":
 		// what was reached: the ports, the container
-		_, query, _ := strings.Cut(r.RequestURI, "?")
+		_, query, _ := strings.Cut(r.RequestURI(), "?")
 		v, _ := url.ParseQuery(query)
 		if p := v["ports"]; len(p) > 0 {
 			return "ports " + strings.Join(p, ",")
@@ -219,7 +219,7 @@ func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 		}
 		return ""
 	}
-	if c := execCommand(r.RequestURI); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
+	if c := execCommand(r.RequestURI()); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
 		return c
 	}
 	for i := len(r.Events) - 1; i >= 0; i-- {

@@ -329,7 +329,7 @@ func (p *detailPage) buildHeader() {
 	if r.Resource != "" {
 		title += st.Title.Render(sanitize(r.ResourcePath()))
 	} else {
-		title += st.Title.Render(sanitize(uriPath(r.RequestURI)))
+		title += st.Title.Render(sanitize(uriPath(r.RequestURI())))
 	}
 	if obj := render.Target(r); obj != "" {
 		title += " " + sanitize(obj)
@@ -358,7 +358,7 @@ func (p *detailPage) buildHeader() {
 		field("As groups", sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
 	}
 	field("From", sanitize(strings.Join(r.SourceIPs, ", ")), sanitize(r.UserAgent))
-	field("URI", sanitize(r.RequestURI))
+	field("URI", sanitize(r.RequestURI()))
 	if r.Message != "" {
 		field("Status", sanitize(r.Message))
 	}

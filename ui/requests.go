@@ -186,7 +186,7 @@ func (p *requestsPage) quickFilter(msg tea.KeyPressMsg, exclude bool) tea.Cmd {
 		field, value = "verb", r.Verb
 	case key.Matches(msg, k.OnlyResource):
 		if r.Resource == "" {
-			field, value = "uri", uriPath(r.RequestURI)
+			field, value = "uri", uriPath(r.RequestURI())
 		} else {
 			field, value = "resource", quickResource(r)
 		}

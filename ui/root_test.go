@@ -420,7 +420,7 @@ func TestQuickFilters(t *testing.T) {
 	}
 	// The resource quick filter on a non-resource request uses its path.
 	press(m, "ctrl+l")
-	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return r.RequestURI == "/livez" }))
+	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return r.RequestURI() == "/livez" }))
 	press(m, "r")
 	if m.flt.expr != "uri=/livez" || len(m.flt.shown) != 1 {
 		t.Fatalf("r on /livez gave %q (%d)", m.flt.expr, len(m.flt.shown))
