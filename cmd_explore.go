@@ -97,12 +97,12 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	progress := &ui.Progress{}
 	o.Creds.apply(progress.Warn)
 	// While the files are read the first time the heap only grows (every
-	// request is kept), so collecting less often then saves a tenth of the
-	// load; after that (following) the usual pace resumes.
+	// request is kept), and the collector lets it grow to twice what is
+	// live between collections: once read, what it no longer needs goes
+	// back to the system (in the background: the explorer is in use).
 	firstReadDone := sync.OnceFunc(func() {})
 	if len(o.Sources) > 0 || o.Demo {
-		old := debug.SetGCPercent(400)
-		firstReadDone = sync.OnceFunc(func() { debug.SetGCPercent(old) })
+		firstReadDone = sync.OnceFunc(func() { go debug.FreeOSMemory() })
 	}
 	defer firstReadDone()
 	getenv := o.IO.Getenv

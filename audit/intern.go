@@ -24,8 +24,14 @@ type interner struct {
 	lists map[string][]string
 	whos  map[whoKey]*Who
 	whats map[What]*What
-	arena []byte // text of one request (URIs, names)
-	table []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
+	// recent Whos and Whats by a cheap hash of where their strings are
+	// (interned: one place per value): a stage is mostly like one merged
+	// shortly before, and hashing every string of a What is a tenth of
+	// the load
+	recentWho  [internCache]*Who
+	recentWhat [internCache]*What
+	arena      []byte // text of one request (URIs, names)
+	table      []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
 	// forget, for a streaming store, bounds the tables to this many
 	// entries by starting them afresh: the text of requests handed on is
 	// then freed with them instead of being pinned by a table.
@@ -37,6 +43,7 @@ type interner struct {
 func (in *interner) full(n int) bool {
 	if in.forget > 0 && n >= in.forget {
 		in.strs, in.lists, in.whos, in.whats = nil, nil, nil, nil
+		in.recentWho, in.recentWhat = [internCache]*Who{}, [internCache]*What{}
 		in.table = nil
 		return false
 	}
@@ -92,8 +99,35 @@ type whoKey struct {
 	nGroups, nImp, nIPs     int
 }
 
+// internCache is the size of the caches of recent Whos and Whats.
+const internCache = 1 << 9
+
+// at is where a string's bytes are, as a number to hash.
+func at(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
+
 // who returns the shared Who equal to w (whose strings the interner made).
 func (in *interner) who(w Who) *Who {
+	h := (at(w.User)>>3 ^ at(w.UserAgent)>>2 ^ at(w.CredentialID)>>4 ^ uintptr(unsafe.Pointer(unsafe.SliceData(w.SourceIPs)))>>5) % internCache
+	if c := in.recentWho[h]; c != nil && sameWho(c, &w) {
+		return c
+	}
+	p := in.internWho(w)
+	in.recentWho[h] = p
+	return p
+}
+
+// sameWho compares two Whos; lists are equal when they are one list.
+func sameWho(a, b *Who) bool {
+	return a.User == b.User && a.UserAgent == b.UserAgent && a.CredentialID == b.CredentialID &&
+		a.ImpersonatedUser == b.ImpersonatedUser && sameList(a.Groups, b.Groups) &&
+		sameList(a.ImpersonatedGroups, b.ImpersonatedGroups) && sameList(a.SourceIPs, b.SourceIPs)
+}
+
+func sameList(a, b []string) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+func (in *interner) internWho(w Who) *Who {
 	k := whoKey{w.User, w.ImpersonatedUser, w.UserAgent, w.CredentialID,
 		unsafe.SliceData(w.Groups), unsafe.SliceData(w.ImpersonatedGroups), unsafe.SliceData(w.SourceIPs),
 		len(w.Groups), len(w.ImpersonatedGroups), len(w.SourceIPs)}
@@ -112,6 +146,16 @@ func (in *interner) who(w Who) *Who {
 
 // what returns the shared What equal to w (whose strings the interner made).
 func (in *interner) what(w What) *What {
+	h := (at(w.Verb)>>3 ^ at(w.Resource)>>2 ^ at(w.Namespace)>>4 ^ at(w.Stage)>>5 ^ at(w.Reason)>>1 ^ uintptr(w.Code)*7) % internCache
+	if c := in.recentWhat[h]; c != nil && *c == w {
+		return c
+	}
+	p := in.internWhat(w)
+	in.recentWhat[h] = p
+	return p
+}
+
+func (in *interner) internWhat(w What) *What {
 	if v, ok := in.whats[w]; ok {
 		return v
 	}
