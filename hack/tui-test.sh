@@ -13,6 +13,10 @@
 #   history:     "Changes to one object" for deploy shop/web on answers/audit.log:
 #                every write with its diff, the laptop's certificate deleting it,
 #                the last state; esc back to the questions.
+#   timeline:    "What happened when" on answers/audit.log: ci-bot's burst is
+#                the busiest minute, the slow minute says where its time went
+#                (etcd, validating-webhook); + zooms to 10 s steps, enter
+#                narrows the filter to one of them.
 #   follow:      --follow on a log renamed to a backup and written anew three
 #                times: every request counted once.
 #   pipe:        lines shown while the pipe they come through stays open; q
@@ -258,6 +262,35 @@ log "  page down: the replace field by field, the JSON patch, the delete by the 
 keys Escape
 wait_for "a ready question sets the filter"
 log "  esc: back to the questions"
+quit
+
+# ---- timeline (answers/) ------------------------------------------------------
+# hack/gen-answers.sh stalled etcd and made webhooks answer late (slow steps in
+# expected.json), then sent ci-bot's burst in a minute of its own.
+burst=$(jq -r '[.actions[] | select(.user == "ci-bot" and .count) | .count] | add' "$answers/expected.json")
+log "timeline: What happened when, on answers/audit.log (ci-bot's burst: $burst requests)"
+start "$answers/audit.log"
+wait_for "req" 15
+keys 5
+wait_for "What happened when"
+keys G k Enter
+wait_for "What happened when: requests per 1m (UTC)"
+wait_for "TIME"
+wait_line "ci-bot $burst" "██████████"
+log "  a row per minute; ci-bot's minute is the busiest (the full bar) and names it"
+keys g
+wait_for "slower than 500ms; their time in:"
+wait_for "etcd"
+wait_for "validating-webhook"
+log "  the first minute: its slow requests spent their time in etcd and the validating webhook"
+keys +
+wait_for "requests per 10s"
+wait_for "with no request)"
+log "  +: 10 s steps, and the pause shows as a line with no request"
+keys Enter
+wait_for "since="
+wait_for "until="
+log "  enter: the requests of that step, as a filter"
 quit
 
 # ---- stdout mode -----------------------------------------------------------
