@@ -397,6 +397,9 @@ func TestFields(t *testing.T) {
 }
 
 func TestMatchDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race: sync.Pool drops buffers on purpose under the race detector (uri= matches in a pooled buffer); run without -race")
+	}
 	c := loadFiles(t, "../testdata/sample.log")
 	for _, expr := range []string{
 		"user=kubernetes-admin verb=get,list resource=pods",
