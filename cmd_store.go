@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type storeFlags struct {
 	Project string
 	Cluster []string
 	Explain bool
+	CAFile  string
 
 	lines  *source.StoreLines // the answer being read
 	name   string             // the store and its streams, for the explorer
@@ -35,6 +37,7 @@ func (s *storeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Account, "account", "", "with --store: the tenant's AccountID")
 	fs.StringVar(&s.Project, "project", "", "with --store: the tenant's ProjectID")
 	fs.StringArrayVar(&s.Cluster, "cluster", nil, "with --store: only events of cluster `NAME` (repeatable; with --node NAME: only that node's)")
+	fs.StringVar(&s.CAFile, "store-ca", "", "with --store https://...: also trust the certificate authorities in this PEM `FILE` (the user's password is read from KAUDITUI_STORE_PASSWORD, a bearer token from KAUDITUI_STORE_TOKEN)")
 	fs.BoolVar(&s.Explain, "explain", false, "with --store: print the LogsQL query the filter becomes, and the terms kauditui checks itself, without running it")
 }
 
@@ -43,8 +46,8 @@ func (s *storeFlags) given() bool { return s.URL != "" }
 // check refuses flags that read something else than the store.
 func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, follow bool, output string) error {
 	if !s.given() {
-		if s.Account != "" || s.Project != "" || len(s.Cluster) > 0 || s.Explain {
-			return fmt.Errorf("--account, --project, --cluster and --explain go with --store URL")
+		if s.Account != "" || s.Project != "" || len(s.Cluster) > 0 || s.Explain || s.CAFile != "" {
+			return fmt.Errorf("--account, --project, --cluster, --store-ca and --explain go with --store URL")
 		}
 		return nil
 	}
@@ -60,9 +63,14 @@ func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, follow
 }
 
 // translate is the store's query for the filter expression; nodes are
-// --node's values, the node stream field.
-func (s *storeFlags) translate(expr string, now time.Time, nodes []string) (*filter.LogsQL, *source.Store, error) {
-	st, err := source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: nodes})
+// --node's values, the node stream field; getenv gives the store's
+// password or token.
+func (s *storeFlags) translate(expr string, now time.Time, nodes []string, getenv func(string) string) (*filter.LogsQL, *source.Store, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	st, err := source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: nodes,
+		CAFile: s.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN")})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +171,7 @@ func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Stor
 // pending reports whether the query must go to the store first: --store
 // (or a flag of its own) is given and its answer is not read yet.
 func (s *storeFlags) pending() bool {
-	return s.lines == nil && (s.given() || s.Account != "" || s.Project != "" || len(s.Cluster) > 0 || s.Explain)
+	return s.lines == nil && (s.given() || s.Account != "" || s.Project != "" || len(s.Cluster) > 0 || s.Explain || s.CAFile != "")
 }
 
 // queryStore runs the translated query and hands the event lines the store
@@ -175,7 +183,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	if err := s.check(o.Sources, &o.Pods, &o.Nodes, o.Follow, o.Output); err != nil {
 		return usageError("query: %v", err)
 	}
-	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names)
+	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names, o.IO.Getenv)
 	if err != nil {
 		return usageError("query: %v", err)
 	}
@@ -228,7 +236,11 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 	if !s.given() {
 		return nil
 	}
-	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names)
+	getenv := o.IO.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	q, st, err := s.translate(o.Filter, o.Now(), o.Nodes.Names, getenv)
 	if err != nil {
 		return usageError("%v", err)
 	}

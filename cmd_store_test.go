@@ -9,7 +9,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -75,8 +83,13 @@ func startVLogs(t *testing.T, args ...string) *vlogsProc {
 	p := &vlogsProc{addr: addr, cmd: cmd, done: make(chan struct{}), log: &log}
 	go func() { cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.stop)
+	scheme, client := "http://", http.DefaultClient
+	if slices.Contains(args, "-tls") {
+		// only to see that it is up: the tests check the certificate
+		scheme, client = "https://", &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/health")
+		resp, err := client.Get(scheme + addr + "/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -319,7 +332,7 @@ func TestStoreErrorsAreOneLine(t *testing.T) {
 	oneLine(t, runQueryTest(t, "", "--cluster", "c1", "testdata/file/audit.log"), 2, "go with --store")
 
 	auth := startVLogs(t, "-httpAuth.username=kauditui", "-httpAuth.password=s3cret")
-	oneLine(t, runQueryTest(t, "", "--store", auth.url(), "-q", "verb=delete"), 2, "refused the query (401", "user and password in the URL")
+	oneLine(t, runQueryTest(t, "", "--store", auth.url(), "-q", "verb=delete"), 2, "refused the query (401", "KAUDITUI_STORE_PASSWORD")
 	r := runQueryTest(t, "", "--store", "http://kauditui:wrong@"+auth.addr, "-q", "verb=delete")
 	oneLine(t, r, 2, "refused the query (401")
 	if strings.Contains(r.stderr, "wrong") {
@@ -609,4 +622,82 @@ func TestStorePagesABigAnswer(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("pages hold %d lines, the whole answer %d", len(got), len(want))
 	}
+}
+
+// A store behind TLS with a private authority, and a password kept out of
+// the command line: --store-ca trusts the authority, KAUDITUI_STORE_PASSWORD
+// gives the URL's user its password. Without them, one line says which to
+// give. (The certificates are made here; VictoriaLogs serves them itself,
+// -tls.)
+func TestStoreTLSAndPasswordFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	caPEM, certPEM, keyPEM := testCertificates(t)
+	for name, b := range map[string][]byte{"ca.pem": caPEM, "cert.pem": certPEM, "key.pem": keyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vl := startVLogs(t, "-tls", "-tlsCertFile="+filepath.Join(dir, "cert.pem"), "-tlsKeyFile="+filepath.Join(dir, "key.pem"),
+		"-httpAuth.username=auditor", "-httpAuth.password=s3cret")
+	_, port, _ := net.SplitHostPort(vl.addr)
+	query := func(env map[string]string, args ...string) queryResult {
+		var out, errOut bytes.Buffer
+		ios := &IO{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }}
+		code := run(append([]string{"query"}, args...), ios)
+		return queryResult{code: code, stdout: out.String(), stderr: errOut.String()}
+	}
+	url := "https://auditor@127.0.0.1:" + port
+	ca := filepath.Join(dir, "ca.pem")
+	pw := map[string]string{"KAUDITUI_STORE_PASSWORD": "s3cret"}
+
+	r := query(pw, "--store", url, "--store-ca", ca, "-q", "verb=delete")
+	if r.code != exitNoMatch || r.stderr != "" {
+		t.Errorf("with --store-ca and the password: want an empty answer (exit 1), got exit %d: %s", r.code, r.stderr)
+	}
+	oneLine(t, query(pw, "--store", url, "-q", "verb=delete"), 2, "authority this machine does not trust", "--store-ca FILE")
+	oneLine(t, query(pw, "--store", "https://auditor@localhost:"+port, "--store-ca", ca, "-q", "verb=delete"), 2, "certificate is not for localhost")
+	r = query(map[string]string{"KAUDITUI_STORE_PASSWORD": "wrong"}, "--store", url, "--store-ca", ca, "-q", "verb=delete")
+	oneLine(t, r, 2, "refused the query (401", "KAUDITUI_STORE_PASSWORD")
+	if strings.Contains(r.stderr, "wrong") {
+		t.Errorf("the password is shown: %q", r.stderr)
+	}
+	oneLine(t, query(pw, "--store", "https://127.0.0.1:"+port, "--store-ca", ca, "-q", "verb=delete"), 2, "names no user")
+	oneLine(t, query(nil, "--store", url, "--store-ca", filepath.Join(dir, "key.pem"), "-q", "verb=delete"), 2, "no PEM certificate")
+	oneLine(t, query(nil, "--store-ca", ca, "testdata/file/audit.log"), 2, "go with --store")
+}
+
+// testCertificates makes a throwaway authority and a certificate it signed
+// for 127.0.0.1, as PEM.
+func testCertificates(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kauditui test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "vlogs"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }

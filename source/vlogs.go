@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,13 +36,23 @@ type StoreOptions struct {
 	ProjectID string
 	Cluster   []string // values of the cluster stream field; none: all
 	Node      []string // values of the node stream field; none: all
-	Client    *http.Client
+	// CAFile is a PEM file of the certificate authorities an https store's
+	// certificate may be signed by, besides the system's.
+	CAFile string
+	// Password is the basic-auth password of the URL's user, when it is
+	// not in the URL (where ps and shell history show it).
+	Password string
+	// Token is a bearer token (vmauth in front of the store), instead of a
+	// user and password.
+	Token  string
+	Client *http.Client
 }
 
 // Store is a VictoriaLogs store to query.
 type Store struct {
 	base    *url.URL // without user info and tenant arguments
 	user    *url.Userinfo
+	token   string
 	account string
 	project string
 	streams string
@@ -53,7 +66,24 @@ func OpenStore(o StoreOptions) (*Store, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--store %q is not a URL: give http://host:9428 (the VictoriaLogs address, a front node in cluster mode)", o.URL)
 	}
-	s := &Store{user: u.User, client: o.Client, account: o.AccountID, project: o.ProjectID}
+	s := &Store{user: u.User, client: o.Client, account: o.AccountID, project: o.ProjectID, token: o.Token}
+	switch {
+	case o.Password != "" && u.User == nil:
+		return nil, fmt.Errorf("a store password was given (KAUDITUI_STORE_PASSWORD) but --store names no user: give http://USER@host:9428")
+	case o.Password != "":
+		s.user = url.UserPassword(u.User.Username(), o.Password)
+	}
+	if s.token != "" && s.user != nil {
+		return nil, fmt.Errorf("--store has a user and a bearer token (KAUDITUI_STORE_TOKEN) was given too: use one")
+	}
+	var tlsConfig *tls.Config
+	if o.CAFile != "" {
+		pool, err := caPool(o.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	q := u.Query()
 	for _, k := range []string{"AccountID", "accountID", "account"} {
 		if v := q.Get(k); v != "" && s.account == "" {
@@ -86,11 +116,33 @@ func OpenStore(o StoreOptions) (*Store, error) {
 			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 			ResponseHeaderTimeout: 5 * time.Minute, // a sorted answer is written when the scan ends
 			TLSHandshakeTimeout:   10 * time.Second,
+			TLSClientConfig:       tlsConfig,
 			DisableKeepAlives:     true, // one query a run: no idle connection left behind
 		}}
 	}
 	s.streams = streamFilter(o.Cluster, o.Node)
 	return s, nil
+}
+
+// caPool is the system's certificate authorities and those of a PEM file.
+func caPool(name string) (*x509.CertPool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("--store-ca: %v", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("--store-ca %s: %v", name, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--store-ca %s: no PEM certificate in it (give the CA's certificate, -----BEGIN CERTIFICATE-----)", name)
+	}
+	return pool, nil
 }
 
 // Name is the store's address without credentials, for messages.
@@ -223,6 +275,9 @@ func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.R
 		pw, _ := s.user.Password()
 		req.SetBasicAuth(s.user.Username(), pw)
 	}
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 	if s.account != "" {
 		req.Header.Set("AccountID", s.account)
 	}
@@ -234,6 +289,14 @@ func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.R
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var unknownCA x509.UnknownAuthorityError
+		var hostname x509.HostnameError
+		switch {
+		case errors.As(err, &unknownCA):
+			return nil, fmt.Errorf("the store at %s has a certificate signed by an authority this machine does not trust: give that authority's certificate with --store-ca FILE", s.display)
+		case errors.As(err, &hostname):
+			return nil, fmt.Errorf("the store's certificate is not for %s (%s): give --store the name the certificate is for", s.base.Host, clean([]byte(hostname.Error()), 200))
+		}
 		return nil, fmt.Errorf("cannot reach the store at %s (%s): is VictoriaLogs listening there? check --store", s.display, netReason(err))
 	}
 	if resp.StatusCode == http.StatusOK {
@@ -244,7 +307,7 @@ func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.R
 	msg := clean(body, 300)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("the store at %s refused the query (%s): give its user and password in the URL (http://user:password@host:9428) and check --account/--project", s.display, resp.Status)
+		return nil, fmt.Errorf("the store at %s refused the query (%s): give its user in the URL (http://user@host:9428) and the password in KAUDITUI_STORE_PASSWORD (or a bearer token in KAUDITUI_STORE_TOKEN), and check --account/--project", s.display, resp.Status)
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("the store at %s has no %s (%s): is it VictoriaLogs? give its address, with any path prefix of a proxy in front of it", s.display, path, resp.Status)
 	case strings.Contains(msg, "vlstorage") || strings.Contains(msg, "storage node") || strings.Contains(msg, "storageNode"):
