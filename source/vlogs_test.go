@@ -72,3 +72,26 @@ func TestAppendStoreLine(t *testing.T) {
 		t.Errorf("empty object: %s", got)
 	}
 }
+
+// KAUDITUI_STORE_TOKEN is sent as a bearer token (vmauth in front of the
+// store checks it; VictoriaLogs itself only knows Basic auth, so httptest
+// stands in for vmauth), and never with a user as well.
+func TestStoreBearerToken(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+		io.WriteString(w, `{"hits":0}`)
+	}))
+	defer srv.Close()
+	st, err := OpenStore(StoreOptions{URL: srv.URL, Token: "t0ken"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Count(context.Background(), "*")
+	if got != "Bearer t0ken" {
+		t.Errorf("Authorization %q, want the bearer token", got)
+	}
+	if _, err := OpenStore(StoreOptions{URL: "http://u@" + strings.TrimPrefix(srv.URL, "http://"), Token: "t0ken"}); err == nil || !strings.Contains(err.Error(), "use one") {
+		t.Errorf("a user and a token: %v", err)
+	}
+}
