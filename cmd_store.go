@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -161,11 +164,41 @@ const pageEvents = 200_000
 
 // read asks the store for the events of q: a filter that selects requests
 // in one query, every event of the streams (and since=) in pages of time.
-func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store) (*source.StoreLines, error) {
+func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) (*source.StoreLines, error) {
+	if len(s.Cluster) == 0 {
+		s.warnMixedClusters(ctx, q, st, warn)
+	}
 	if q.Narrow() {
 		return st.Lines(ctx, q.Query(st.Streams()))
 	}
 	return st.Paged(ctx, q.Filter(st.Streams()), filter.EventPipes, pageEvents)
+}
+
+// warnMixedClusters says when the events asked for come from more than one
+// cluster: the rows do not say which cluster a request was made in, and
+// "who deleted web?" may have two answers in two clusters.
+func (s *storeFlags) warnMixedClusters(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) {
+	counts, err := st.Clusters(ctx, q.Filter(st.Streams()))
+	if err != nil || len(counts) < 2 {
+		return // an error is the query's to tell
+	}
+	names := make([]string, 0, len(counts))
+	for c := range counts {
+		names = append(names, c)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b)) })
+	parts := make([]string, 0, len(names))
+	for _, c := range names[:min(len(names), 5)] {
+		name := strconv.Quote(c)
+		if c == "" {
+			name = "(no cluster field)"
+		}
+		parts = append(parts, fmt.Sprintf("%s %d events", sanitize(name), counts[c]))
+	}
+	if len(names) > 5 {
+		parts = append(parts, fmt.Sprintf("%d more", len(names)-5))
+	}
+	warn(fmt.Sprintf("the answer mixes %d clusters (%s) and its rows do not say which a request was made in: add --cluster NAME for one", len(names), strings.Join(parts, ", ")))
 }
 
 // pending reports whether the query must go to the store first: --store
@@ -192,7 +225,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 		return nil
 	}
 	asked := time.Now()
-	lines, err := s.read(ctx, q, st)
+	lines, err := s.read(ctx, q, st, func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) })
 	if err != nil {
 		return &exitError{code: 2, msg: "query: " + err.Error()}
 	}
@@ -249,7 +282,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		return &exitError{code: 0}
 	}
 	asked := time.Now()
-	lines, err := s.read(ctx, q, st)
+	lines, err := s.read(ctx, q, st, warn)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

@@ -701,3 +701,25 @@ func testCertificates(t *testing.T) (caPEM, certPEM, keyPEM []byte) {
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
+
+// The rows of a store's answer do not say which cluster a request was made
+// in: when the answer mixes clusters, a warning names them and --cluster;
+// an answer from one cluster (by --cluster, or because only one matches)
+// has none.
+func TestStoreSaysWhenClustersMix(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	r := runQueryTest(t, "", "--store", vl.url(), "--count", "-q", "verb=get")
+	if !strings.Contains(r.stderr, "mixes 2 clusters") || !strings.Contains(r.stderr, `"c1"`) || !strings.Contains(r.stderr, `"c2"`) ||
+		!strings.Contains(r.stderr, "--cluster NAME") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("gets in both clusters: stderr %q", r.stderr)
+	}
+	for _, args := range [][]string{
+		{"--cluster", "c1", "-q", "verb=get"},
+		{"-q", "user=erin-editor"}, // only in c1
+	} {
+		r := runQueryTest(t, "", append([]string{"--store", vl.url(), "--count"}, args...)...)
+		if r.code != exitOK || strings.Contains(r.stderr, "mixes") {
+			t.Errorf("%v: exit %d, stderr %q; want no warning", args, r.code, r.stderr)
+		}
+	}
+}

@@ -263,6 +263,30 @@ func (s *Store) Count(ctx context.Context, filters string) (int64, error) {
 	return n, nil
 }
 
+// Clusters counts the events filters selects by the cluster stream field
+// ("" for events shipped without one).
+func (s *Store) Clusters(ctx context.Context, filters string) (map[string]int64, error) {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {filters + " | stats by (cluster) count() as n"}})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
+	for sc.Scan() {
+		r := gjson.ParseBytes(sc.Bytes())
+		n, err := strconv.ParseInt(r.Get("n").String(), 10, 64)
+		if err != nil {
+			continue
+		}
+		out[r.Get("cluster").String()] += n
+	}
+	if err := sc.Err(); err != nil {
+		return nil, s.broken(err)
+	}
+	return out, nil
+}
+
 func (s *Store) post(ctx context.Context, path string, form url.Values) (*http.Response, error) {
 	u := *s.base
 	u.Path += path
