@@ -206,11 +206,13 @@ func (r *Request) SourceIP() string {
 }
 
 // Actor is "user" or "user (as impersonated)".
-func (r *Request) Actor() string {
-	if r.ImpersonatedUser == "" {
-		return r.User
+func (r *Request) Actor() string { return r.Who.actor() }
+
+func (w *Who) actor() string {
+	if w.ImpersonatedUser == "" {
+		return w.User
 	}
-	return r.User + " (as " + r.ImpersonatedUser + ")"
+	return w.User + " (as " + w.ImpersonatedUser + ")"
 }
 
 // ResourcePath is resource[/subresource], with the API group prefixed when

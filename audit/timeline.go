@@ -98,14 +98,18 @@ type TimelineBuilder struct {
 	step     time.Duration
 	raw      func(Ref) ([]byte, error)
 	byStart  map[int64]*bucketAcc
+	last     *bucketAcc // the bucket of the request added last: the next is mostly in it
 	requests int
 }
 
+// bucketAcc counts a bucket's requests by their shared Who and What (a
+// pointer is quick to hash), folded into users, verbs and codes at the end.
 type bucketAcc struct {
-	b                   Bucket
-	users, verbs, codes map[string]int64
-	layers              map[string]int64
-	lat                 []time.Duration
+	b      Bucket
+	whos   map[*Who]int64
+	whats  map[*What]int64
+	layers map[string]int64
+	lat    []time.Duration
 }
 
 // NewTimelineBuilder starts an empty timeline; see BuildTimeline.
@@ -113,36 +117,25 @@ func NewTimelineBuilder(step time.Duration, raw func(Ref) ([]byte, error)) *Time
 	return &TimelineBuilder{step: step, raw: raw, byStart: map[int64]*bucketAcc{}}
 }
 
-// add counts one more of value; a new value is copied, since a streaming
-// store reuses the memory of the requests it has forgotten.
-func add(m map[string]int64, v string) {
-	if n, ok := m[v]; ok {
-		m[v] = n + 1
-		return
-	}
-	m[strings.Clone(v)] = 1
-}
-
 // Add counts a request in its bucket.
 func (t *TimelineBuilder) Add(r *Request) {
 	if r.First().IsZero() || t.step <= 0 {
 		return
 	}
-	start := r.First().UTC().Truncate(t.step)
-	a := t.byStart[start.UnixNano()]
-	if a == nil {
-		a = &bucketAcc{b: Bucket{Start: start}, users: map[string]int64{}, verbs: map[string]int64{}, codes: map[string]int64{}}
-		t.byStart[start.UnixNano()] = a
+	a := t.last
+	if a == nil || r.first < a.b.Start.UnixNano() || r.first >= a.b.Start.UnixNano()+int64(t.step) {
+		start := r.First().UTC().Truncate(t.step)
+		a = t.byStart[start.UnixNano()]
+		if a == nil {
+			a = &bucketAcc{b: Bucket{Start: start}, whos: map[*Who]int64{}, whats: map[*What]int64{}}
+			t.byStart[start.UnixNano()] = a
+		}
+		t.last = a
 	}
 	t.requests++
 	a.b.Requests++
-	add(a.users, r.Actor())
-	add(a.verbs, r.Verb)
-	code := "-"
-	if r.Code != 0 {
-		code = strconv.Itoa(r.Code)
-	}
-	add(a.codes, code)
+	a.whos[r.Who]++
+	a.whats[r.What]++
 	switch {
 	case r.Code >= 400 && r.Code < 500:
 		a.b.ClientErrors++
@@ -175,7 +168,19 @@ func (t *TimelineBuilder) Timeline() Timeline {
 	tl := Timeline{Step: t.step, Requests: t.requests}
 	for _, a := range t.byStart {
 		b := a.b
-		b.Users, b.Verbs, b.Codes, b.Layers = counted(a.users), counted(a.verbs), counted(a.codes), counted(a.layers)
+		users, verbs, codes := map[string]int64{}, map[string]int64{}, map[string]int64{}
+		for w, n := range a.whos {
+			users[w.actor()] += n
+		}
+		for w, n := range a.whats {
+			verbs[w.Verb] += n
+			code := "-"
+			if w.Code != 0 {
+				code = strconv.Itoa(w.Code)
+			}
+			codes[code] += n
+		}
+		b.Users, b.Verbs, b.Codes, b.Layers = counted(users), counted(verbs), counted(codes), counted(a.layers)
 		if len(a.lat) > 0 {
 			lat := slices.Sorted(slices.Values(a.lat))
 			b.Timed = len(lat)
