@@ -16,11 +16,7 @@ import (
 // that has one, the first non-empty verb, user and decision.
 func TestSharedValuesStayTheirRequests(t *testing.T) {
 	lines := realLines(t)
-	st := NewStore()
-	for i, l := range lines {
-		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
-	}
-	reqs := st.Snapshot().Requests
+	reqs, _ := storeOf(lines)
 	whos, whats := map[*Who]bool{}, map[*What]bool{}
 	tails := 0
 	for _, r := range reqs {

@@ -11,18 +11,22 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// storeOf loads lines into a store (line i at Ref.Line i+1) and returns its
+// requests and a reader of their lines.
+func storeOf(lines [][]byte) ([]*Request, func(Ref) ([]byte, error)) {
+	st := NewStore()
+	for i, l := range lines {
+		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
+	}
+	return st.Snapshot().Requests, func(r Ref) ([]byte, error) { return lines[r.Line-1], nil }
+}
+
 // The timeline of the real logs, checked against the requests themselves:
 // each bucket holds the requests received in it, its counts are theirs, and
 // each percentile is a latency of the bucket with at least p% of the timed
 // requests at or under it and fewer than p% under it.
 func TestTimelineOfRealLogs(t *testing.T) {
-	lines := realLines(t)
-	st := NewStore()
-	for i, l := range lines {
-		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
-	}
-	reqs := st.Snapshot().Requests
-	raw := func(r Ref) ([]byte, error) { return lines[r.Line-1], nil }
+	reqs, raw := storeOf(realLines(t))
 	for _, step := range []time.Duration{10 * time.Second, time.Minute, time.Hour} {
 		tl := BuildTimeline(reqs, step, raw)
 		if len(tl.Buckets) == 0 {
@@ -105,13 +109,9 @@ func TestTimelineLatencyLayersOfRealSlowRequests(t *testing.T) {
 			lines = append(lines, bytes.TrimRight(l, "\n"))
 		}
 	}
-	st := NewStore()
-	for i, l := range lines {
-		st.AddEvent(l, Ref{Line: int64(i + 1), Len: int32(len(l))})
-	}
-	raw := func(r Ref) ([]byte, error) { return lines[r.Line-1], nil }
+	reqs, raw := storeOf(lines)
 	step := 10 * time.Second
-	tl := BuildTimeline(st.Snapshot().Requests, step, raw)
+	tl := BuildTimeline(reqs, step, raw)
 
 	want := map[time.Time]map[string]time.Duration{}
 	slow := map[time.Time]int{}
