@@ -182,7 +182,8 @@ n=$(kauditui query --count --store "$store"); want=$(jq -r .runs.file.requests "
 log "every ground-truth question: the store answers as the files ($n requests)"
 
 # --- following: new lines of the live log reach kauditui through the store ------
-kauditui query --store "$store" --cluster e2e --follow -o wide -q verb=delete >"$work/follow.out" 2>"$work/follow.err" &
+# the binary itself, not the function: kill must reach the process, not a subshell
+"$work/kauditui" query --store "$store" --cluster e2e --follow -o wide -q verb=delete >"$work/follow.out" 2>"$work/follow.err" &
 follow=$!
 pids+=($follow)
 sleep 2
