@@ -165,22 +165,27 @@ const pageEvents = 200_000
 // read asks the store for the events of q: a filter that selects requests
 // in one query, every event of the streams (and since=) in pages of time.
 func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) (*source.StoreLines, error) {
-	if len(s.Cluster) == 0 {
-		s.warnMixedClusters(ctx, q, st, warn)
-	}
 	if q.Narrow() {
+		if len(s.Cluster) == 0 {
+			if counts, err := st.Clusters(ctx, q.Filter(st.Streams())); err == nil {
+				warnMixedClusters(counts, warn)
+			}
+		}
 		return st.Lines(ctx, q.Query(st.Streams()))
 	}
-	return st.Paged(ctx, q.Filter(st.Streams()), filter.EventPipes, pageEvents)
+	sl, err := st.Paged(ctx, q.Filter(st.Streams()), filter.EventPipes, pageEvents)
+	if err == nil && len(s.Cluster) == 0 {
+		warnMixedClusters(sl.Clusters(), warn) // counted with the pages
+	}
+	return sl, err
 }
 
-// warnMixedClusters says when the events asked for come from more than one
-// cluster: the rows do not say which cluster a request was made in, and
+// warnMixedClusters says when the events asked for (counts by cluster)
+// come from more than one cluster: the rows do not say which cluster a request was made in, and
 // "who deleted web?" may have two answers in two clusters.
-func (s *storeFlags) warnMixedClusters(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) {
-	counts, err := st.Clusters(ctx, q.Filter(st.Streams()))
-	if err != nil || len(counts) < 2 {
-		return // an error is the query's to tell
+func warnMixedClusters(counts map[string]int64, warn func(string)) {
+	if len(counts) < 2 {
+		return
 	}
 	names := make([]string, 0, len(counts))
 	for c := range counts {

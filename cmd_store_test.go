@@ -713,8 +713,14 @@ func TestStoreSaysWhenClustersMix(t *testing.T) {
 		!strings.Contains(r.stderr, "--cluster NAME") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("gets in both clusters: stderr %q", r.stderr)
 	}
+	// every event (counted by cluster with the pages' count, not in a query of its own)
+	r = runQueryTest(t, "", "--store", vl.url(), "--count")
+	if !strings.Contains(r.stderr, "mixes 2 clusters") {
+		t.Errorf("every event of both clusters: stderr %q", r.stderr)
+	}
 	for _, args := range [][]string{
 		{"--cluster", "c1", "-q", "verb=get"},
+		{"--cluster", "c1"},
 		{"-q", "user=erin-editor"}, // only in c1
 	} {
 		r := runQueryTest(t, "", append([]string{"--store", vl.url(), "--count"}, args...)...)

@@ -195,21 +195,44 @@ func (s *Store) Lines(ctx context.Context, query string) (*StoreLines, error) {
 // store's time limit for a query (-search.maxQueryDuration, 30 s by
 // default), which counts while kauditui reads. It costs one count first.
 func (s *Store) Paged(ctx context.Context, filter, pipes string, pageEvents int64) (*StoreLines, error) {
-	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {filter + " | stats count() as n, min(_time) as lo, max(_time) as hi"}})
+	// one count per cluster: the pages, and whether the answer mixes clusters
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {filter + " | stats by (cluster) count() as n, min(_time) as lo, max(_time) as hi"}})
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	var n int64
+	var lo, hi time.Time
+	var errLo, errHi error
+	clusters := map[string]int64{}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
+	for sc.Scan() {
+		r := gjson.ParseBytes(sc.Bytes())
+		c := r.Get("n").Int()
+		clusters[r.Get("cluster").String()] += c
+		n += c
+		l, err := time.Parse(time.RFC3339Nano, r.Get("lo").String())
+		if err != nil {
+			errLo = err
+		} else if lo.IsZero() || l.Before(lo) {
+			lo = l
+		}
+		h, err := time.Parse(time.RFC3339Nano, r.Get("hi").String())
+		if err != nil {
+			errHi = err
+		} else if h.After(hi) {
+			hi = h
+		}
+	}
 	resp.Body.Close()
-	if err != nil {
+	if err := sc.Err(); err != nil {
 		return nil, s.broken(err)
 	}
-	r := gjson.ParseBytes(b)
-	n := r.Get("n").Int()
-	lo, errLo := time.Parse(time.RFC3339Nano, r.Get("lo").String())
-	hi, errHi := time.Parse(time.RFC3339Nano, r.Get("hi").String())
 	if n <= pageEvents || pageEvents <= 0 || errLo != nil || errHi != nil || !hi.After(lo) {
-		return s.Lines(ctx, filter+pipes)
+		sl, err := s.Lines(ctx, filter+pipes)
+		if sl != nil {
+			sl.clusters = clusters
+		}
+		return sl, err
 	}
 	pages := int((n + pageEvents - 1) / pageEvents)
 	step := max(hi.Sub(lo)/time.Duration(pages), time.Microsecond)
@@ -222,7 +245,7 @@ func (s *Store) Paged(ctx context.Context, filter, pipes string, pageEvents int6
 	if err != nil {
 		return nil, err
 	}
-	sl.ctx, sl.pages = ctx, queries[1:]
+	sl.ctx, sl.pages, sl.clusters = ctx, queries[1:], clusters
 	return sl, nil
 }
 
@@ -377,7 +400,15 @@ type StoreLines struct {
 	mu      sync.Mutex      // body and closed, for Close from another goroutine
 	closed  bool
 	queries int // answers asked for so far (the pages of a Paged answer)
+
+	// clusters counts the events of a Paged answer by cluster (from the
+	// count it asks first); nil for Lines.
+	clusters map[string]int64
 }
+
+// Clusters is how many events of a Paged answer each cluster has ("" for
+// events without a cluster field); nil when the answer did not count them.
+func (sl *StoreLines) Clusters() map[string]int64 { return sl.clusters }
 
 // Queries is how many answers were asked for: more than one for the pages
 // of a big Paged answer. Call it once reading is done.
