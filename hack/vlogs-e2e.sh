@@ -245,7 +245,7 @@ ruser=$(jq -r '."user.username"' <<<"$pair")
 rimp=$(jq -r '."impersonatedUser.username"' <<<"$pair")
 filter="user=$ruser user=$rimp"
 log "rare value: $ruser as $rimp, $(jq -r .n <<<"$pair") requests"
-query=$(kauditui query --store "$store" --cluster big --explain -q "$filter" | head -1)
+query=$(kauditui query --store "$store" --cluster big --explain -q "$filter" | sed -n 1p) # sed reads it all: head could close the pipe first (SIGPIPE under pipefail)
 bytes=$(curl -sf -o /dev/null -w '%{size_download}' "$store/select/logsql/query" --data-urlencode "query=$query")
 start=$(date +%s%N)
 rows=$(kauditui query --store "$store" --cluster big -q "$filter" | tail -n +2 | grep -c "(as $rimp)" || true)
