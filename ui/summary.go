@@ -43,7 +43,8 @@ type summaryPage struct {
 	all      []*audit.Request
 	loading  bool
 	coverage string
-	covered  int // len(all) when coverage was made
+	covered  int  // len(all) when coverage was made
+	covEarly bool // coverage was made while loading: made again once loaded
 }
 
 // summarySection is one "top values" box.
@@ -592,7 +593,10 @@ const summaryCoverageMax = 300_000
 // auditIDs, writes without a body; made again when requests were added.
 func (p *summaryPage) coverageLine() string {
 	n := len(p.all)
-	if n == p.covered && p.coverage != "" || p.loading && n > summaryCoverageMax {
+	// While loading, made again only when a tenth more requests came: it
+	// sorts every event time, and the page is drawn at every tick.
+	grown := n != p.covered && (!p.loading || n >= p.covered+p.covered/10+1) || p.covEarly && !p.loading
+	if p.coverage != "" && !grown || p.loading && n > summaryCoverageMax {
 		if p.coverage == "" {
 			return "The log: its gaps once loaded · more: 5 Answers, What the log cannot see"
 		}
@@ -636,7 +640,7 @@ func (p *summaryPage) coverageLine() string {
 	}
 	parts = append(parts, fmt.Sprintf("%d writes without a body", writes))
 	p.coverage = strings.Join(parts, " · ") + " · more: 5 Answers"
-	p.covered = n
+	p.covered, p.covEarly = n, p.loading
 	return p.coverage
 }
 
