@@ -158,3 +158,21 @@ func TestTimelineLatencyLayersOfRealSlowRequests(t *testing.T) {
 		}
 	}
 }
+
+// BuildTimeline over a generated log (go run ./hack/genlog -size 1GB -o
+// testdata/big/audit-1GB.log), as the explorer's Timeline opens on it:
+//
+//	go test ./audit -run '^$' -bench BuildTimeline -benchtime 5x
+func BenchmarkBuildTimeline(b *testing.B) {
+	data, err := os.ReadFile("../testdata/big/audit-1GB.log")
+	if err != nil {
+		b.Skipf("%v: make it with hack/genlog", err)
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	reqs, raw := storeOf(lines)
+	b.ResetTimer()
+	for range b.N {
+		BuildTimeline(reqs, time.Minute, raw)
+	}
+	b.ReportMetric(float64(len(reqs)), "requests")
+}
