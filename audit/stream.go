@@ -26,8 +26,8 @@ type stream struct {
 	open  []*Request
 	seqs  []uint64 // the Seq of each entry of open, nil ones included
 	head  int      // open[:head] are all nil
-	holes int    // nils in open[head:]
-	base  uint64 // OldestOpen
+	holes int      // nils in open[head:]
+	base  uint64   // OldestOpen
 	next  uint64
 	// recent is a ring of completed requests still in byID.
 	recent []*Request
