@@ -185,3 +185,20 @@ func TestQueryRepeatFarApartIsCountedOnce(t *testing.T) {
 		t.Errorf("no warning about the shared auditID: %q", res.stderr)
 	}
 }
+
+// Keys and values spelled with JSON escapes (as any JSON encoder may write
+// them) are the same fields: the prefilters keep their lines.
+func TestQueryEscapedKeysAndStages(t *testing.T) {
+	const r, c = "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.001000Z"
+	uri := "/api/v1/namespaces/default/secrets/s"
+	received := ev("e1", "RequestReceived", "get", uri, "eve", "secrets", "", 0, r, r)
+	done := ev("e1", "ResponseComplete", "get", uri, "eve", "secrets", "", 403, r, c)
+	done = strings.Replace(done, `"stage":"ResponseComplete"`, `"stage":"ResponseC\u006fmplete"`, 1)
+	done = strings.Replace(done, `"code":403}`, `"c\u006fde":403,"message":"secrets \"s\" is f\u006frbidden"},"annotations":{"authorization.k8s.io\/decision":"forbid","authorization.k8s.io\/reason":"n\u006fpe"}`, 1)
+	path := writeLog(t, append([]string{received, done}, filler(3, "f", 1)...))
+	for _, filter := range []string{"code=403", "code=4xx", "decision=forbid", "reason=nope", "msg=*forbidden*", "stage=complete user=eve", "code=403 decision=forbid reason=nope"} {
+		if got := countEveryWay(t, path, filter); got != 1 {
+			t.Errorf("-q %q counts %d, want 1", filter, got)
+		}
+	}
+}
