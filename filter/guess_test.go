@@ -2,6 +2,8 @@ package filter
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +177,67 @@ func TestWithGuesses(t *testing.T) {
 		if got := With(tt.expr, tt.field, tt.value, tt.exclude); got != tt.want {
 			t.Errorf("With(%q, %s, %s, %v) = %q, want %q", tt.expr, tt.field, tt.value, tt.exclude, got, tt.want)
 		}
+	}
+}
+
+// LANGUAGE.md's "Other spellings" stay true: each spelling reads as its row
+// says, each refused one is refused, and what the refusals advise parses.
+func TestLanguageDocSpellings(t *testing.T) {
+	b, err := os.ReadFile("LANGUAGE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "### Other spellings")
+	end := strings.Index(doc[start+1:], "\n### ")
+	if start < 0 || end < 0 {
+		t.Fatal("LANGUAGE.md has no section Other spellings")
+	}
+	code := regexp.MustCompile("`([^`]+)`")
+	codes := func(cell string) []string {
+		var out []string
+		for _, m := range code.FindAllStringSubmatch(cell, -1) {
+			out = append(out, strings.ReplaceAll(m[1], `\|`, "|"))
+		}
+		return out
+	}
+	table, checked := 0, 0
+	for _, line := range strings.Split(doc[start:start+1+end], "\n") {
+		if strings.HasPrefix(line, "|---") {
+			table++
+		}
+		cols := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `") || len(cols) != 2 {
+			continue
+		}
+		written, right := codes(cols[0]), codes(cols[1])
+		for i, w := range written {
+			f, err := Parse(w, time.Time{})
+			switch table {
+			case 1:
+				want := right[0]
+				if len(right) == len(written) {
+					want = right[i]
+				}
+				if err != nil || f.String() != want {
+					t.Errorf("LANGUAGE.md: %q reads as %v %v, the doc says %q", w, f, err, want)
+				}
+			case 2:
+				if err == nil {
+					t.Errorf("LANGUAGE.md: %q is said to be refused; it reads as %q", w, f)
+				}
+			}
+			checked++
+		}
+		if table == 2 {
+			for _, r := range right {
+				if _, err := Parse(r, time.Time{}); len(r) > 1 && err != nil {
+					t.Errorf("LANGUAGE.md advises %q: %v", r, err)
+				}
+			}
+		}
+	}
+	if checked < 25 {
+		t.Errorf("only %d spellings found in LANGUAGE.md; did its tables change shape?", checked)
 	}
 }
