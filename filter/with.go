@@ -13,7 +13,9 @@ import "strings"
 // Including a value replaces every term of that field; excluding one joins
 // an existing exclusion of the field and drops an inclusion of just that
 // value. value is taken literally: a '*' in it is not a wildcard. Other terms
-// are kept as written, even ones that do not parse.
+// are kept as written, even ones that do not parse; a NOT and the term it
+// negates, or terms joined by OR, are one term, and AND words (the space)
+// are dropped.
 func With(expr, field, value string, exclude bool) string {
 	name := field
 	if def := fieldByName[lowerASCII(field)]; def != nil {
