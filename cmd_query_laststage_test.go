@@ -202,3 +202,28 @@ func TestQueryEscapedKeysAndStages(t *testing.T) {
 		}
 	}
 }
+
+// resource=* and resource="" split every request (subresources are
+// resource requests); group="" and ip="" are the requests with none, as
+// user="" is. On the real log and through every path.
+func TestQueryEmptyAndEveryValueSplitTheLog(t *testing.T) {
+	path, _ := fileRun(t)
+	total := countEveryWay(t, path, "")
+	for _, pair := range [][2]string{{"resource=*", `resource=""`}, {`group=""`, `!group=""`}, {`ip=""`, `!ip=""`}, {`user=""`, `!user=""`}} {
+		a, b := countEveryWay(t, path, pair[0]), countEveryWay(t, path, pair[1])
+		if a+b != total {
+			t.Errorf("%s (%d) and %s (%d) do not add up to the %d requests", pair[0], a, pair[1], b, total)
+		}
+	}
+	if n := countEveryWay(t, path, "resource=* resource=pods/exec,pods/log,deployments/scale,serviceaccounts/token"); n == 0 {
+		t.Error("resource=* leaves out the subresources (exec, log, scale, token)")
+	}
+	// a failed authentication has no user and so no group
+	if n, unauth := countEveryWay(t, path, `group=""`), countEveryWay(t, path, `code=401 user=""`); n < unauth || unauth == 0 {
+		t.Errorf(`group="" finds %d requests, fewer than the %d failed authentications (no user, no group)`, n, unauth)
+	}
+	noIP := strings.Replace(ev("n1", "ResponseComplete", "get", "/version", "", "", "", 200, "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.000000Z"), `"sourceIPs":["192.0.2.9"],`, "", 1)
+	if got := countEveryWay(t, writeLog(t, append([]string{noIP}, filler(2, "f", 1)...)), `ip=""`); got != 1 {
+		t.Errorf(`ip="" finds %d requests of the one without sourceIPs`, got)
+	}
+}

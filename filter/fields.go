@@ -266,6 +266,9 @@ func compileUser(t *term) (pred, *syntaxError) {
 type groupPred struct{ alts []glob }
 
 func (p *groupPred) match(r *audit.Request) bool {
+	if len(r.Groups) == 0 && len(r.ImpersonatedGroups) == 0 {
+		return anyOf(p.alts, "") // group="" is a request with no group, as user="" is
+	}
 	for _, g := range r.Groups {
 		if anyOf(p.alts, g) {
 			return true
@@ -417,6 +420,13 @@ func compileResource(t *term) (pred, *syntaxError) {
 		} else {
 			g := compileGlob(*resPart)
 			a.res = &g
+			if len(parts) == 1 && g.minLen == 0 {
+				// resource=* is every resource request: its subresources
+				// (exec, scale, token, ...) are resource requests too, so
+				// resource=* and resource="" split every request.
+				any := compileGlob(value{pieces: []piece{{star: true}}})
+				a.sub = &any
+			}
 		}
 		if subPart != nil {
 			g := compileGlob(*subPart)
@@ -688,6 +698,15 @@ type ipPred struct {
 }
 
 func (p *ipPred) match(r *audit.Request) bool {
+	if len(r.SourceIPs) == 0 {
+		// ip="" is a request with no source IP
+		for i := range p.alts {
+			if !p.alts[i].prefix.IsValid() && !p.alts[i].addr.IsValid() && p.alts[i].g.match("") {
+				return true
+			}
+		}
+		return false
+	}
 	for _, s := range r.SourceIPs {
 		var a netip.Addr
 		if p.needAddr {

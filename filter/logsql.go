@@ -112,6 +112,9 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 			expr = orJoin(expr, globsFilter(lqImpUser, alts))
 		}
 	case *groupPred:
+		if len(nonEmpty(p.alts)) < len(p.alts) {
+			return false // group="" is a request with no group: an absent field
+		}
 		expr = orJoin(elemFilter(lqGroups, p.alts), elemFilter(lqImpGroups, p.alts))
 	case *ipPred:
 		for _, a := range p.alts {
@@ -122,6 +125,9 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 		alts := make([]glob, len(p.alts))
 		for i, a := range p.alts {
 			alts[i] = a.g
+		}
+		if len(nonEmpty(alts)) < len(alts) {
+			return false // ip="" is a request with no source IP: an absent field
 		}
 		expr = elemFilter("sourceIPs", alts)
 	case *resourcePred:
