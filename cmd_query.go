@@ -57,7 +57,7 @@ when no input could be read, or when no input holds an audit event.
 Flags:
 `
 
-var topFields = []string{"user", "verb", "resource", "code", "agent", "ns", "cred"}
+var topFields = filter.TopFields()
 
 func runQueryCmd(args []string, ios *IO) error {
 	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
@@ -349,28 +349,7 @@ func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit
 	return nil
 }
 
-func topValue(r *audit.Request, field string) string {
-	switch field {
-	case "user":
-		return r.Actor()
-	case "verb":
-		return r.Verb
-	case "resource":
-		if r.Resource == "" {
-			return r.RequestURI() // a non-resource request: its URL says what it was
-		}
-		return r.ResourcePath()
-	case "code":
-		return strconv.Itoa(r.Code)
-	case "agent":
-		return r.UserAgent
-	case "ns":
-		return r.Namespace
-	case "cred":
-		return r.Credential() // which admin.conf: people who share a user name
-	}
-	return ""
-}
+func topValue(r *audit.Request, field string) string { return filter.TopValue(r, field) }
 
 func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
 	counts := map[string]int{}

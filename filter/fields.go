@@ -40,33 +40,117 @@ func (t *term) fail(pos int, expected string) *syntaxError {
 	return &syntaxError{Term: t.text, Pos: pos, Expected: expected, index: t.index}
 }
 
+// fieldDef is one field of the language with every behaviour it has: how a
+// term on it matches a request (compile), where its value is logged and in
+// which stages (the prefilters read that), what the store calls it
+// (LogsQL), and what --top counts. One table, so the engines cannot
+// disagree on what a field means.
 type fieldDef struct {
 	fieldHelp
 	cost    int // rough cost of matching; cheap terms run first
 	compile func(t *term) (pred, *syntaxError)
+
+	// key is the JSON key the value is logged under ("" when no prefilter
+	// may look for it: bare words, latency, cred, stage).
+	key string
+	// stages says which stage lines carry the value (see carry).
+	stages carry
+	// literal: a line without the value's longest literal part (ignoring
+	// case) cannot hold it, as grep would tell (free text; not short
+	// enums like level and decision, whose words are everywhere).
+	literal bool
+	// logsql is the flattened field the store keeps a string value under
+	// ("" when the term is translated by its kind or left to kauditui).
+	logsql string
+	// top is the value --top counts (nil: not a --top field).
+	top func(r *audit.Request) string
 }
 
+// carry is which stage lines of a request carry a field's value.
+type carry uint8
+
+const (
+	// everyStage: each stage logs the same value (it comes from the URL,
+	// authentication or authorization).
+	everyStage carry = iota
+	// laterToo: the value may be missing from RequestReceived and filled in
+	// by a later stage (impersonatedUser; a generateName create's name;
+	// a namespace taken from the body).
+	laterToo
+	// lastStage: the value is the last stage's (code, decision, reason,
+	// message): RequestReceived never has it, and ResponseStarted may be
+	// contradicted by what ends the request.
+	lastStage
+)
+
 var fields = []fieldDef{
-	{fieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, 2, compileUser},
-	{fieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, 3, compileGroup},
-	{fieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, 1, strField(func(r *audit.Request) string { return r.Verb })},
-	{fieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, 2, compileResource},
-	{fieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, 2, strField(func(r *audit.Request) string { return r.Namespace })},
-	{fieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, 2, strField(func(r *audit.Request) string { return r.Name })},
-	{fieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, 0, compileCode},
-	{fieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, 1, compileStage},
-	{fieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, 1, compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse")},
-	{fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, 4, compileIP},
-	{fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, 3, strField(func(r *audit.Request) string { return r.UserAgent })},
-	{fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, 3, uriField},
-	{fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, 1, compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid")},
-	{fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, 3, strField(func(r *audit.Request) string { return r.Reason })},
-	{fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, 3, strField(func(r *audit.Request) string { return r.Message })},
-	{fieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, 2, strField(func(r *audit.Request) string { return r.AuditID })},
-	{fieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, 0, compileTime(true)},
-	{fieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, 0, compileTime(false)},
-	{fieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, 3, compileCred},
-	{fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, 0, compileLatency},
+	{fieldHelp: fieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, cost: 2, compile: compileUser,
+		key: "username", stages: laterToo, literal: true, top: (*audit.Request).Actor},
+	{fieldHelp: fieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, cost: 3, compile: compileGroup,
+		stages: laterToo, literal: true},
+	{fieldHelp: fieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, cost: 1, compile: strField(func(r *audit.Request) string { return r.Verb }),
+		key: "verb", literal: true, logsql: "verb", top: func(r *audit.Request) string { return r.Verb }},
+	{fieldHelp: fieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, cost: 2, compile: compileResource,
+		key: "resource", top: topResource},
+	{fieldHelp: fieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.Namespace }),
+		key: "namespace", stages: laterToo, literal: true, logsql: "objectRef.namespace", top: func(r *audit.Request) string { return r.Namespace }},
+	{fieldHelp: fieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.Name }),
+		key: "name", stages: laterToo, literal: true, logsql: "objectRef.name"},
+	{fieldHelp: fieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, cost: 0, compile: compileCode,
+		key: "code", stages: lastStage, top: func(r *audit.Request) string { return strconv.Itoa(r.Code) }},
+	{fieldHelp: fieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, cost: 1, compile: compileStage,
+		logsql: "stage"},
+	{fieldHelp: fieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, cost: 1, compile: compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse"),
+		key: "level", logsql: "level"},
+	{fieldHelp: fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, cost: 4, compile: compileIP},
+	{fieldHelp: fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.UserAgent }),
+		key: "userAgent", literal: true, logsql: "userAgent", top: func(r *audit.Request) string { return r.UserAgent }},
+	{fieldHelp: fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, cost: 3, compile: uriField,
+		key: "requestURI", literal: true, logsql: "requestURI"},
+	{fieldHelp: fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, cost: 1, compile: compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid"),
+		key: "authorization.k8s.io/decision", stages: lastStage, logsql: "annotations.authorization.k8s.io/decision"},
+	{fieldHelp: fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Reason }),
+		key: "authorization.k8s.io/reason", stages: lastStage, literal: true, logsql: "annotations.authorization.k8s.io/reason"},
+	{fieldHelp: fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Message }),
+		key: "message", stages: lastStage, literal: true, logsql: "responseStatus.message"},
+	{fieldHelp: fieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.AuditID }),
+		key: "auditID", literal: true, logsql: "auditID"},
+	{fieldHelp: fieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, cost: 0, compile: compileTime(true),
+		key: "requestReceivedTimestamp"},
+	{fieldHelp: fieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, cost: 0, compile: compileTime(false),
+		key: "requestReceivedTimestamp"},
+	{fieldHelp: fieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, cost: 3, compile: compileCred,
+		top: (*audit.Request).Credential},
+	{fieldHelp: fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, cost: 0, compile: compileLatency},
+}
+
+// topResource is what --top resource counts: resource[/subresource] with
+// its group, or the URL of a non-resource request (which says what it was).
+func topResource(r *audit.Request) string {
+	if r.Resource == "" {
+		return r.RequestURI()
+	}
+	return r.ResourcePath()
+}
+
+// TopFields are the fields --top counts by, in the table's order.
+func TopFields() []string {
+	var out []string
+	for _, f := range fields {
+		if f.top != nil {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// TopValue is the value of a request that --top counts under field (one of
+// TopFields), "" for another field.
+func TopValue(r *audit.Request, field string) string {
+	if f := fieldByName[field]; f != nil && f.top != nil {
+		return f.top(r)
+	}
+	return ""
 }
 
 var fieldByName = func() map[string]*fieldDef {

@@ -80,27 +80,13 @@ const (
 	lqImpGroups = "impersonatedUser.groups"
 )
 
-var stringFields = map[string]string{
-	"verb":     "verb",
-	"uri":      "requestURI",
-	"id":       "auditID",
-	"ns":       "objectRef.namespace",
-	"name":     "objectRef.name",
-	"agent":    "userAgent",
-	"level":    "level",
-	"stage":    "stage",
-	"decision": lqDecision,
-	"reason":   lqReason,
-	"message":  "responseStatus.message",
-}
-
 // add translates one compiled term; false leaves it to kauditui.
 func (q *LogsQL) add(t parsed, p pred) bool {
 	var expr string
 	switch p := p.(type) {
 	case *strPred:
-		name, ok := stringFields[t.field]
-		if !ok {
+		name := fieldByName[t.field].logsql
+		if name == "" {
 			return false
 		}
 		expr = globsFilter(name, p.alts)

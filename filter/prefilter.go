@@ -135,26 +135,6 @@ type prefield struct {
 	minLatency time.Duration
 }
 
-// prefieldKeys maps a field to the key its value is logged under.
-var prefieldKeys = map[string]string{
-	"verb":     "verb",
-	"user":     "username", // user.username and impersonatedUser.username
-	"ns":       "namespace",
-	"name":     "name",
-	"agent":    "userAgent",
-	"uri":      "requestURI",
-	"id":       "auditID",
-	"level":    "level",
-	"since":    "requestReceivedTimestamp",
-	"until":    "requestReceivedTimestamp",
-	"code":     "code",
-	"decision": "authorization.k8s.io/decision",
-	"reason":   "authorization.k8s.io/reason",
-	"message":  "message",
-
-	"resource": "resource",
-}
-
 var (
 	receivedCheck = newPrefield("stage", []glob{exactGlob("RequestReceived")})
 	startedCheck  = newPrefield("stage", []glob{exactGlob("ResponseStarted")})
@@ -182,6 +162,16 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 	if t.neg || t.field == "" || len(t.values) == 0 {
 		return prefield{}, false
 	}
+	def := fieldByName[t.field]
+	if def == nil {
+		return prefield{}, false
+	}
+	if def.stages == lastStage && !strict {
+		// The last stage's value: a line of another stage tells nothing
+		// (RequestReceived has none, ResponseStarted may be contradicted),
+		// and Prefilter keeps every line of a matching request.
+		return prefield{}, false
+	}
 	switch t.field {
 	case "group":
 		// An array: needles only. Impersonated groups are set after
@@ -189,7 +179,7 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 		if t.op != "=" {
 			return prefield{}, false
 		}
-		c := prefield{keepReceived: !strict}
+		c := prefield{keepReceived: !strict && def.stages == laterToo}
 		for _, v := range t.values {
 			if g := compileGlob(v); g.match("") {
 				return prefield{}, false
@@ -213,7 +203,7 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 			return prefield{}, false
 		}
 		// Every stage carries the request's requestReceivedTimestamp.
-		c := newPrefield(prefieldKeys[t.field], nil)
+		c := newPrefield(def.key, nil)
 		c.timeOK = func(at time.Time) bool {
 			if p.since {
 				return !at.Before(p.t)
@@ -223,10 +213,10 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 		return c, true
 	case "code":
 		p, ok := t.pred.(*codePred)
-		if !ok || !strict {
+		if !ok {
 			return prefield{}, false
 		}
-		c := newPrefield("code", nil)
+		c := newPrefield(def.key, nil)
 		c.num = func(n int64) bool {
 			for _, a := range p.alts {
 				if int64(a.lo) <= n && n <= int64(a.hi) {
@@ -238,25 +228,20 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 		if c.num(0) {
 			return prefield{}, false // matches a request without a code
 		}
-		c.lastOnly = true
+		c.lastOnly = def.stages == lastStage
 		return c, true
-	case "decision", "reason", "message":
-		if !strict {
-			return prefield{}, false
-		}
 	}
-	key, ok := prefieldKeys[t.field]
-	if !ok || t.op != "=" {
+	if def.key == "" || t.op != "=" {
 		return prefield{}, false
 	}
-	c := newPrefield(key, nil)
-	// impersonatedUser, objectRef.name and objectRef.namespace may be
-	// filled in after RequestReceived (a generateName create gets its name
-	// from the server), and a nested "name" of some other object may be all
-	// the RequestReceived line holds: keep those lines whole (RowPrefilter
-	// need not: the last stage has the value).
-	c.keepReceived = !strict && (t.field == "user" || t.field == "name" || t.field == "ns")
-	c.lastOnly = t.field == "decision" || t.field == "reason" || t.field == "message"
+	c := newPrefield(def.key, nil)
+	// A value that a later stage may fill in (impersonatedUser, a
+	// generateName create's name) may be missing from the RequestReceived
+	// line, and a nested "name" of some other object may be all that line
+	// holds: keep those lines whole (RowPrefilter need not: the last stage
+	// has the value).
+	c.keepReceived = !strict && def.stages == laterToo
+	c.lastOnly = def.stages == lastStage
 	if t.field == "resource" {
 		for _, v := range t.values {
 			parts := splitSlash(v)
@@ -295,7 +280,7 @@ func prefieldOf(t parsed, strict bool) (prefield, bool) {
 		}
 		c.alts = append(c.alts, g)
 	}
-	if t.field != "level" && t.field != "decision" {
+	if def.literal {
 		c.addNeedles(t.values)
 	}
 	return c, true
