@@ -18,6 +18,9 @@ func (s *Store) Wants(line []byte) bool {
 	if len(s.byID) == 0 {
 		return false
 	}
+	if id, ok := leadingAuditID(line); ok {
+		return s.holdsOpen(bytesString(id))
+	}
 	found := false
 	for rest := line; ; {
 		i := bytes.Index(rest, auditIDKey)
@@ -73,4 +76,34 @@ func (s *Store) holdsOpen(id string) bool {
 		}
 	}
 	return false
+}
+
+// eventHead is how kube-apiserver begins every event line: the keys before
+// auditID are these, with plain values, so the first "auditID" of such a
+// line is the event's own and not one in a body further on.
+var eventHead = []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"`)
+
+// leadingAuditID reads the auditID of a line that begins as the apiserver
+// writes it, without looking further into the line; ok is false for any
+// other line (the caller then looks at every "auditID" key in it).
+func leadingAuditID(line []byte) (id []byte, ok bool) {
+	if !bytes.HasPrefix(line, eventHead) {
+		return nil, false
+	}
+	rest := line[len(eventHead):]
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
+		return nil, false
+	}
+	rest = rest[i:]
+	const key = `","auditID":"`
+	if !bytes.HasPrefix(rest, []byte(key)) {
+		return nil, false
+	}
+	rest = rest[len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return nil, false
+	}
+	return rest[:j], true
 }
