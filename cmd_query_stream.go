@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 
@@ -30,6 +31,7 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 		// The live heap is the requests in flight and the read-ahead;
 		// without a limit the collector lets garbage double it.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(queryMemoryLimit))
+		q.limit = &heapLimit{limit: queryMemoryLimit}
 	}
 	q.store = audit.NewStreamingStore(q.done)
 	err := set.Load(ctx, q.store)
@@ -73,6 +75,31 @@ type streamQuery struct {
 	buffered []tableRow // rows held until the columns are sized
 	frozen   bool       // columns sized: rows are written as they come
 	store    *audit.Store
+	limit    *heapLimit // nil when GOMEMLIMIT is the user's
+	seen     int        // requests handed on
+}
+
+// heapLimit keeps the memory limit above the live heap. The live heap of a
+// streaming query grows a little with the log (the set that recognises
+// repeats, about 20 bytes a request): a limit it reached would make the
+// collector run without pause, several times slower on a busy machine.
+type heapLimit struct {
+	limit  int64
+	sample [1]metrics.Sample
+}
+
+// check raises the limit to twice the live heap once the live heap is past
+// half of it.
+func (h *heapLimit) check() {
+	h.sample[0].Name = "/gc/heap/live:bytes"
+	metrics.Read(h.sample[:])
+	if h.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	if live := int64(h.sample[0].Value.Uint64()); live > h.limit/2 {
+		h.limit = 2 * live
+		debug.SetMemoryLimit(h.limit)
+	}
 }
 
 type seqRow struct {
@@ -97,6 +124,9 @@ const queryMemoryLimit = 72 << 20
 const tableBuffer = 4096
 
 func (q *streamQuery) done(r *audit.Request) {
+	if q.seen++; q.seen&(1<<15-1) == 0 && q.limit != nil {
+		q.limit.check()
+	}
 	if q.f.NeedsRaw() {
 		if !q.f.MatchRaw(r, q.raw) {
 			q.flush(q.store.OldestOpen())
