@@ -801,8 +801,10 @@ func clean(b []byte, max int) string {
 
 // AppendStoreLine appends line (one audit event, JSON) to dst in the form
 // VictoriaLogs' /insert/jsonline takes and the shipped collector config
-// produces through OTLP: the original line as _msg, then its own fields
-// (the store flattens them), then cluster and node. ok is false, and dst
+// produces through OTLP: the original line as _msg, then its own fields but
+// the request and response bodies (the store flattens them; the bodies stay
+// in _msg, and flattened they would double the entry's size and may pass the
+// store's limits on fields), then cluster and node. ok is false, and dst
 // unchanged, when line is not a JSON object.
 func AppendStoreLine(dst, line []byte, cluster, node string) (out []byte, ok bool) {
 	line = bytes.TrimSpace(line)
@@ -815,11 +817,17 @@ func AppendStoreLine(dst, line []byte, cluster, node string) (out []byte, ok boo
 	dst = appendJSONString(dst, []byte(cluster))
 	dst = append(dst, `,"node":`...)
 	dst = appendJSONString(dst, []byte(node))
-	if rest := bytes.TrimSpace(line[1:]); len(rest) > 0 && rest[0] != '}' {
+	gjson.ParseBytes(line).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "requestObject" || k.Str == "responseObject" {
+			return true
+		}
 		dst = append(dst, ',')
-	}
-	dst = append(dst, line[1:]...)
-	return append(dst, '\n'), true
+		dst = append(dst, k.Raw...)
+		dst = append(dst, ':')
+		dst = append(dst, v.Raw...)
+		return true
+	})
+	return append(dst, '}', '\n'), true
 }
 
 func appendJSONString(dst, s []byte) []byte {
