@@ -907,6 +907,17 @@ func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
 		if warned != c.warn || c.warn && strings.Count(r.stderr, "\n") != 1 || !c.warn && (r.stdout != want.stdout || r.stderr != "") {
 			t.Errorf("%v: count %q (files %q), stderr %q; want a warning: %v", c.args, r.stdout, want.stdout, r.stderr, c.warn)
 		}
+		// The explorer says it in its status.
+		var status []string
+		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
+			Now: time.Now, Store: storeFlags{URL: vl.url()}}
+		if err := o.useStoreInExplorer(context.Background(), func(m string) { status = append(status, m) }); err != nil {
+			t.Fatal(err)
+		}
+		o.Store.close()
+		if got := len(status) == 1 && strings.Contains(status[0], "the answer may miss requests"); got != c.warn {
+			t.Errorf("%v: the explorer's status says %q; want a warning: %v", c.args, status, c.warn)
+		}
 	}
 }
 
