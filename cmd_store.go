@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -171,6 +172,13 @@ const pageEvents = 200_000
 // field and rebuilt; bare words, which the store can search only in lines,
 // are then left to kauditui.
 func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) (*source.StoreLines, error) {
+	// Streams that hold logs but no audit event would answer nothing, as if
+	// nothing happened: say so.
+	if fields, err := st.NotEvents(ctx, st.Streams()); err != nil {
+		return nil, err
+	} else if fields != "" {
+		return nil, fmt.Errorf("the store at %s holds logs but no audit event kauditui can read (no top-level field kind=Event; the fields of one: %s): ship the event's fields at the top level, with its line as _msg (the collector config of `kauditui setup --ship-to` does)", storeName(st), sanitize(fields))
+	}
 	fieldsOnly := *q
 	fieldsOnly.Words = nil
 	kept, err := st.KeepsLines(ctx, fieldsOnly.Filter(st.Streams()))
@@ -295,7 +303,8 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	err = runQuery(ctx, o)
 	warnRead(lines, func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) })
 	if failed := lines.Err(); failed != nil {
-		if held != nil {
+		var refused *source.RebuildError
+		if held != nil && !errors.As(failed, &refused) {
 			return &exitError{code: 2, msg: "query: " + failed.Error() + "; no count is given"}
 		}
 		return &exitError{code: 2, msg: "query: " + failed.Error()}

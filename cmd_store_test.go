@@ -811,7 +811,33 @@ func TestStoreRefusesEventsItCannotRebuild(t *testing.T) {
 	vl := startVLogs(t)
 	dir, _ := loadTruth(t)
 	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_msg_field=requestURI", filepath.Join(dir, "file", "audit.log"))
-	oneLine(t, runQueryTest(t, "", "--store", vl.url(), "--count"), 2, "without the field requestURI", "ship the line as _msg")
+	r := runQueryTest(t, "", "--store", vl.url(), "--count")
+	oneLine(t, r, 2, "without the field requestURI", "ship the line as _msg")
+	if strings.Contains(r.stderr, "no count is given") {
+		t.Errorf("nothing was counted: %s", r.stderr)
+	}
+	// Events nested under another field (a collector that kept the line as
+	// "log" and parsed it there): no audit event to select, and one line
+	// says so rather than an empty answer.
+	nested := filepath.Join(t.TempDir(), "nested.log")
+	var b []byte
+	for _, l := range readLines(t, filepath.Join(dir, "file", "audit.log")) {
+		b = append(append(append(b, `{"log":`...), l...), "}\n"...)
+	}
+	if err := os.WriteFile(nested, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := startVLogs(t)
+	insertRaw(t, other.url(), "_stream_fields=cluster&extra_fields=cluster=n1", nested)
+	for _, args := range [][]string{{"--count"}, {"-q", "verb=delete"}} {
+		oneLine(t, runQueryTest(t, "", append([]string{"--store", other.url(), "--cluster", "n1"}, args...)...), 2,
+			"holds logs but no audit event kauditui can read", "log.auditID, log.kind")
+	}
+	// A store that holds audit events answers an empty question with exit 1.
+	r = runQueryTest(t, "", "--store", vl.url(), "-q", "user=nobody-at-all")
+	if r.code != 1 || r.stderr != "" {
+		t.Errorf("an empty answer: exit %d, %q", r.code, r.stderr)
+	}
 }
 
 // fakeStore answers the queries kauditui asks before the events as a store

@@ -319,6 +319,43 @@ func (s *Store) KeepsLines(ctx context.Context, filters string) (bool, error) {
 	return len(bytes.TrimSpace(b)) == 0, nil
 }
 
+// NotEvents is, for streams (a stream filter, or ""), the field names of
+// one of the logs they hold when none of them is an audit event kauditui
+// can select (no top-level kind field of Event: the event's fields nested
+// under another name, or not parsed at all), and "" when they hold an audit
+// event or nothing.
+func (s *Store) NotEvents(ctx context.Context, streams string) (string, error) {
+	first := func(query string) ([]byte, error) {
+		resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {query}})
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		if err != nil {
+			return nil, s.broken(err)
+		}
+		return bytes.TrimSpace(b), nil
+	}
+	scope := streams
+	if scope == "" {
+		scope = "*"
+	}
+	if b, err := first(scope + " kind:=Event | limit 1 | fields _time"); err != nil || len(b) > 0 {
+		return "", err
+	}
+	b, err := first(scope + " | limit 1 | delete _stream, _stream_id, _time")
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	var names []string
+	gjson.ParseBytes(b).ForEach(func(k, _ gjson.Result) bool {
+		names = append(names, k.String())
+		return len(names) < 12
+	})
+	return clean([]byte(strings.Join(names, ", ")), 240), nil
+}
+
 // FieldPipes end a query of events kept as fields: in time order, every
 // field but the store's own and the bodies, which RebuildEvent leaves out.
 const FieldPipes = " | sort by (_time) | delete _stream, _stream_id, requestObject.*, responseObject.*"
@@ -709,8 +746,19 @@ func (l *StoreLines) nextPage() {
 // refuse ends the answer: its events keep neither their line nor the
 // fields an event needs, so none of them can be read.
 func (l *StoreLines) refuse(missing []string, msg string) {
-	l.failed = fmt.Errorf("the store at %s keeps audit events without their original line (_msg is %q) and without the field %s, so kauditui cannot rebuild them: ship the line as _msg (the collector config of `kauditui setup --ship-to` does), or keep every field of the event", l.store.display, clean([]byte(msg), 60), strings.Join(missing, " or "))
+	l.failed = &RebuildError{store: l.store.display, msg: clean([]byte(msg), 60), missing: missing}
 	l.err = io.EOF
+}
+
+// RebuildError is a store whose events keep neither their line nor the
+// fields a request is told by.
+type RebuildError struct {
+	store, msg string
+	missing    []string
+}
+
+func (e *RebuildError) Error() string {
+	return fmt.Sprintf("the store at %s keeps audit events without their original line (_msg is %q) and without the field %s, so kauditui cannot rebuild them: ship the line as _msg (the collector config of `kauditui setup --ship-to` does), or keep every field of the event", e.store, e.msg, strings.Join(e.missing, " or "))
 }
 
 // fail ends the answer early: the loader sees its end (the lines read
