@@ -702,12 +702,18 @@ func (l *StoreLines) readLine() ([]byte, error) {
 		if err == bufio.ErrBufferFull {
 			continue
 		}
-		if over && err == nil {
+		if over {
 			l.tooLong.Add(1)
+			if err == io.EOF {
+				return nil, errCutLong // the answer ended inside it
+			}
 		}
 		return l.line, err
 	}
 }
+
+// errCutLong is an answer that ended inside a line over maxStoreLine.
+var errCutLong = errors.New("it ended inside a line longer than any event")
 
 // onlyMsg reports whether an answer line has no field but _msg.
 func onlyMsg(line []byte) bool {

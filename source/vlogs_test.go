@@ -169,6 +169,26 @@ func TestStoreLinesSkipsAHugeLine(t *testing.T) {
 	}
 }
 
+// An answer that ends inside a line too long to be an event was cut off.
+func TestStoreLinesCutInsideAHugeLine(t *testing.T) {
+	defer func(m int) { maxStoreLine = m }(maxStoreLine)
+	maxStoreLine = 1 << 10
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"_msg":"{\"kind\":\"Event\",\"auditID\":\"a\"}"}`+"\n"+`{"_msg":"`+strings.Repeat("x", 4<<10))
+	}))
+	defer srv.Close()
+	st, _ := OpenStore(StoreOptions{URL: srv.URL})
+	lines, err := st.Lines(context.Background(), "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lines.Close()
+	io.Copy(io.Discard, lines)
+	if e := lines.Err(); e == nil || !strings.Contains(e.Error(), "partial result") || !strings.Contains(e.Error(), "longer than any event") {
+		t.Errorf("Err() = %v", e)
+	}
+}
+
 // A store that sends its headers and then trickles is given up on at the
 // timeout, with one line naming --store-timeout.
 func TestStoreTimeout(t *testing.T) {
