@@ -191,7 +191,11 @@ func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Stor
 		q = &fieldsOnly
 	}
 	if lost, err := st.Lost(ctx); err == nil && lost.String() != "" {
-		warn(fmt.Sprintf("the answer may miss requests: the store %s since it started (VictoriaLogs skips these without a word to the sender); raise its -insert.maxLineSizeBytes (up to 2MB) and -insert.maxFieldsPerLine, and check its -retentionPeriod", lost))
+		advice := lost.Advice()
+		if advice == "" {
+			advice = "see its log"
+		}
+		warn(fmt.Sprintf("the answer may miss requests: the store %s since it started, for every tenant and stream (VictoriaLogs does so without a word to the sender); on the store, %s", lost, advice))
 	}
 	if q.Narrow() {
 		if len(s.Cluster) == 0 {

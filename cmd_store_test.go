@@ -929,7 +929,7 @@ func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
 		loadVLogs(t, vl.url(), "c1", "m1", files...)
 		r := runQueryTest(t, "", "--count", "--store", vl.url())
 		warned := strings.Contains(r.stderr, "the answer may miss requests: the store skipped 1 lines over its -insert.maxLineSizeBytes") &&
-			strings.Contains(r.stderr, "raise its -insert.maxLineSizeBytes")
+			strings.Contains(r.stderr, "on the store, raise -insert.maxLineSizeBytes")
 		if warned != c.warn || c.warn && strings.Count(r.stderr, "\n") != 1 || !c.warn && (r.stdout != want.stdout || r.stderr != "") {
 			t.Errorf("%v: count %q (files %q), stderr %q; want a warning: %v", c.args, r.stdout, want.stdout, r.stderr, c.warn)
 		}

@@ -403,6 +403,24 @@ func (s *Store) Lost(ctx context.Context) (Losses, error) {
 	return l, nil
 }
 
+// Advice names the store's flags that keep what was lost, or "".
+func (l Losses) Advice() string {
+	var parts []string
+	if l.TooLong > 0 {
+		parts = append(parts, "raise -insert.maxLineSizeBytes (up to 2MiB, its entry limit)")
+	}
+	for _, f := range []struct{ reason, advice string }{
+		{"too_many_fields", "raise -insert.maxFieldsPerLine"},
+		{"too_small_timestamp", "lengthen -retentionPeriod (older events are dropped)"},
+		{"too_big_timestamp", "check the clocks, or -futureRetention"},
+	} {
+		if l.Dropped[f.reason] > 0 {
+			parts = append(parts, f.advice)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // String says what was lost in a few words, or "" when nothing was.
 func (l Losses) String() string {
 	var parts []string
