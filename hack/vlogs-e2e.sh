@@ -226,6 +226,7 @@ fi
 # ConfigMap). The shipped config keeps the bodies in the line only, so the
 # store keeps it; kauditui finds every request the files have, and no count
 # of the store says it lost any.
+kill "$pid_otelcol"; wait "$pid_otelcol" || true # done; its own metrics port is wanted by the next one
 mkdir -p "$work/answers" "$work/otel-answers"
 kauditui setup --ship-to "$store" --cluster answers --node-name master-1 \
   --log-path "$work/answers/audit.log" --ship-storage "$work/otel-answers" >"$work/otelcol-answers.yaml"
