@@ -25,6 +25,7 @@ type answerFlags struct {
 	Policy   policyFlags // --coverage: where the audit policy is
 
 	truncated truncatedCounter // --coverage: events the apiserver cut
+	storeName string           // --coverage on a store: what its one input is called
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
@@ -74,7 +75,7 @@ func (a *answerFlags) validate(o *queryOptions) error {
 	switch {
 	case o.Count || o.Top != "":
 		return usageError("query: %s prints its own answer; it does not go with --count or --top (drop one)", flag)
-	case o.Store.given():
+	case o.Store.given() && !a.Coverage:
 		return usageError("query: %s reads log files and pods, not yet --store: use -q '%s' with --store", flag, a.filter(""))
 	case o.Follow:
 		return usageError("query: %s answers from what is logged so far; it does not go with --follow", flag)

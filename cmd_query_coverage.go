@@ -70,6 +70,9 @@ func (p *policyFlags) text(reqs []*audit.Request) []string {
 	return nil
 }
 
+// storePolicyHint ends the coverage report of a store without --policy.
+const storePolicyHint = "(--policy FILE adds what the audit policy of the store's cluster does not log.)"
+
 func (c *truncatedCounter) keep(line []byte) bool {
 	if bytes.Contains(line, truncatedMark) {
 		c.n.Add(1)
@@ -80,6 +83,9 @@ func (c *truncatedCounter) keep(line []byte) bool {
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
 	inputs := set.Inputs()
 	name := func(i int32) string {
+		if a.storeName != "" {
+			return a.storeName // the store's answer, read as one input
+		}
 		if i >= 0 && int(i) < len(inputs) {
 			return inputs[i].Name
 		}
@@ -87,7 +93,12 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 	}
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	lines = append(append(lines, ""), a.Policy.text(reqs)...)
+	if a.storeName != "" && a.Policy.File == "" {
+		// this machine's apiserver manifest says nothing of the store's clusters
+		lines = append(lines, "", storePolicyHint)
+	} else {
+		lines = append(append(lines, ""), a.Policy.text(reqs)...)
+	}
 	for _, l := range lines {
 		w.WriteString(l)
 		w.WriteByte('\n')

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +30,7 @@ type storeFlags struct {
 	Cluster []string
 	Explain bool
 	CAFile  string
+	Timeout time.Duration
 
 	lines  *source.StoreLines // the answer being read
 	name   string             // the store and its streams, for the explorer
@@ -41,6 +44,7 @@ func (s *storeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Project, "project", "", "with --store: the tenant's ProjectID")
 	fs.StringArrayVar(&s.Cluster, "cluster", nil, "with --store: only events of cluster `NAME` (repeatable; with --node NAME: only that node's)")
 	fs.StringVar(&s.CAFile, "store-ca", "", "with --store https://...: also trust the certificate authorities in this PEM `FILE` (the user's password is read from KAUDITUI_STORE_PASSWORD, a bearer token from KAUDITUI_STORE_TOKEN)")
+	fs.DurationVar(&s.Timeout, "store-timeout", source.DefaultStoreTimeout, "with --store: give up on an answer (each page of a big one) the store has not finished within `DURATION`")
 	fs.BoolVar(&s.Explain, "explain", false, "with --store: print the LogsQL query the filter becomes, and the terms kauditui checks itself, without running it")
 }
 
@@ -73,7 +77,7 @@ func (s *storeFlags) translate(expr string, now time.Time, nodes []string, geten
 		getenv = func(string) string { return "" }
 	}
 	st, err := source.OpenStore(source.StoreOptions{URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: nodes,
-		CAFile: s.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN")})
+		CAFile: s.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN"), Timeout: s.Timeout})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,20 +168,63 @@ const pageEvents = 200_000
 
 // read asks the store for the events of q: a filter that selects requests
 // in one query, every event of the streams (and since=) in pages of time.
+// Events kept without their line (KeepsLines) are asked for with every
+// field and rebuilt; bare words, which the store can search only in lines,
+// are then left to kauditui.
 func (s *storeFlags) read(ctx context.Context, q *filter.LogsQL, st *source.Store, warn func(string)) (*source.StoreLines, error) {
+	// Streams that hold logs but no audit event would answer nothing, as if
+	// nothing happened: say so.
+	if fields, err := st.NotEvents(ctx, st.Streams()); err != nil {
+		return nil, err
+	} else if fields != "" {
+		return nil, fmt.Errorf("the store at %s holds logs but no audit event kauditui can read (no top-level field kind=Event; the fields of one: %s): ship the event's fields at the top level, with its line as _msg (the collector config of `kauditui setup --ship-to` does)", storeName(st), sanitize(fields))
+	}
+	fieldsOnly := *q
+	fieldsOnly.Words = nil
+	kept, err := st.KeepsLines(ctx, fieldsOnly.Filter(st.Streams()))
+	if err != nil {
+		return nil, err
+	}
+	pipes := filter.EventPipes
+	if !kept {
+		pipes = source.FieldPipes
+		q = &fieldsOnly
+	}
+	if lost, err := st.Lost(ctx); err == nil && lost.String() != "" {
+		advice := lost.Advice()
+		if advice == "" {
+			advice = "see its log"
+		}
+		warn(fmt.Sprintf("the answer may miss requests: the store %s since it started, for every tenant and stream (VictoriaLogs does so without a word to the sender); on the store, %s", lost, advice))
+	}
 	if q.Narrow() {
 		if len(s.Cluster) == 0 {
 			if counts, err := st.Clusters(ctx, q.Filter(st.Streams())); err == nil {
 				warnMixedClusters(counts, warn)
 			}
 		}
-		return st.Lines(ctx, q.Query(st.Streams()))
+		return st.Lines(ctx, q.Filter(st.Streams())+pipes)
 	}
-	sl, err := st.Paged(ctx, q.Filter(st.Streams()), filter.EventPipes, pageEvents)
+	sl, err := st.Paged(ctx, q.Filter(st.Streams()), pipes, pageEvents)
 	if err == nil && len(s.Cluster) == 0 {
 		warnMixedClusters(sl.Clusters(), warn) // counted with the pages
 	}
 	return sl, err
+}
+
+// warnRead says what the answer could not give as it was logged: events
+// rebuilt from their fields, answer lines too long to be events, events
+// with neither line nor fields.
+func warnRead(lines *source.StoreLines, warn func(string)) {
+	if n := lines.Rebuilt(); n > 0 {
+		warn(fmt.Sprintf("the store keeps %d of these events without their original line (only their fields, flattened): kauditui rebuilt them, without their request and response bodies, which flattening leaves ambiguous (bare words do not search them); ship with the config of `kauditui setup --ship-to` to keep the line", n))
+	}
+	if n := lines.TooLong(); n > 0 {
+		warn(fmt.Sprintf("%d lines of the store's answer were longer than any event the store keeps and were skipped unread: the answer may miss requests", n))
+	}
+	if _, _, noMsg, _ := lines.Stats(); noMsg > 0 {
+		warn(fmt.Sprintf("%d events in the store have no _msg (the original line), so kauditui cannot read them: ship them with the config of `kauditui setup --ship-to`", noMsg))
+	}
 }
 
 // warnMixedClusters says when the events asked for (counts by cluster)
@@ -238,6 +285,7 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	s.lines = lines
 	ios := *o.IO
 	ios.In = lines
+	out := ios.Out
 	if o.Follow {
 		fl := &followLines{ctx: ctx, st: st, cur: lines, asked: asked, warn: func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }}
 		defer fl.close()
@@ -246,18 +294,39 @@ func (o *queryOptions) queryStore(ctx context.Context) error {
 	o.IO = &ios
 	o.Sources = []string{"-"}
 	o.Nodes = nodeFlags{} // --node named the node stream field
-	err = runQuery(ctx, o)
-	if _, _, noMsg, _ := lines.Stats(); noMsg > 0 {
-		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d events in the store have no _msg (the original line), so kauditui cannot read them: ship them with the config of `kauditui setup --ship-to`\n", noMsg)
+	// A count, a top or an answer of part of the store's answer is a wrong
+	// number, not a partial one: they are held until the answer is whole.
+	var held *bytes.Buffer
+	if (o.Count || o.Top != "" || o.Answers.given()) && !o.Follow {
+		held = &bytes.Buffer{}
+		ios.Out = held
 	}
+	if o.Answers.Coverage {
+		o.Answers.storeName = "VictoriaLogs " + storeName(st)
+	}
+	err = runQuery(ctx, o)
+	warnRead(lines, func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) })
 	if failed := lines.Err(); failed != nil {
-		if o.Count || o.Top != "" {
-			// A count of part of the answer is a wrong number, not a partial one.
+		var refused *source.RebuildError
+		if held != nil && !errors.As(failed, &refused) {
 			return &exitError{code: 2, msg: "query: " + failed.Error() + "; no count is given"}
 		}
 		return &exitError{code: 2, msg: "query: " + failed.Error()}
 	}
+	if held != nil {
+		if _, werr := held.WriteTo(out); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	return err
+}
+
+// storeName is the store's address and the streams read, for people.
+func storeName(st *source.Store) string {
+	if st.Streams() != "" {
+		return st.Name() + " " + st.Streams()
+	}
+	return st.Name()
 }
 
 // useStoreInExplorer makes the store's answer to the starting filter the
@@ -292,10 +361,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	s.lines = lines
-	s.name = st.Name()
-	if st.Streams() != "" {
-		s.name += " " + st.Streams()
-	}
+	s.name = storeName(st)
 	ios := *o.IO
 	ios.In = &warnAtEnd{lines: lines, warn: warn}
 	if o.Follow {
@@ -357,6 +423,7 @@ func (w *warnAtEnd) Read(p []byte) (int, error) {
 	}
 	if err != nil && !w.done {
 		w.done = true
+		warnRead(w.lines, w.warn)
 		if f := w.lines.Err(); f != nil {
 			w.warn(f.Error())
 		}

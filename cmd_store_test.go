@@ -20,6 +20,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,7 +283,8 @@ func TestStoreNarrowsInTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.Copy(io.Discard, lines)
-	nAll, _, _, _ := all.Stats()
+	nAll, _, notLines, _ := all.Stats() // the one other log line has no event as _msg
+	nAll += notLines
 	nAudit, _, _, _ := lines.Stats()
 	if nAll != nAudit+1 {
 		t.Errorf("the store holds %d lines of c1, of which %d audit events; kauditui asked for %d", nAll, nAll-1, nAudit)
@@ -727,5 +729,240 @@ func TestStoreSaysWhenClustersMix(t *testing.T) {
 		if r.code != exitOK || strings.Contains(r.stderr, "mixes") {
 			t.Errorf("%v: exit %d, stderr %q; want no warning", args, r.code, r.stderr)
 		}
+	}
+}
+
+// insertRaw sends the lines of files to the store's /insert/jsonline as they
+// are, with the query arguments args: the way Vector, Fluent Bit or a script
+// fill a store, the event's fields flattened and no line kept as _msg unless
+// args name a _msg_field.
+func insertRaw(t *testing.T, base, args string, files ...string) {
+	t.Helper()
+	var body []byte
+	for _, f := range files {
+		for _, line := range readLines(t, f) {
+			body = append(append(body, line...), '\n')
+		}
+	}
+	resp, err := http.Post(base+"/insert/jsonline?"+args, "application/stream+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("insert: %s: %s", resp.Status, b)
+	}
+	if resp, err := http.Get(base + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// bodyTerms are the terms of storeTerms whose answer depends on the request
+// and response bodies, which an event kept as fields comes back without.
+var bodyTerms = map[string]bool{"requestObject": true}
+
+// A store that kept the events' fields but not their lines (the usual way
+// of other collectors) answers as the files do: kauditui rebuilds each event
+// from its fields, and says so. Before, it gave nothing, exit 1.
+func TestStoreRebuildsEventsKeptAsFields(t *testing.T) {
+	vl := startVLogs(t)
+	dir, _ := loadTruth(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	hostile := filepath.Join(dir, "hostile", "audit.log")
+	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_stream_fields=cluster,node&extra_fields=cluster=c1,node=m1", files...)
+	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_stream_fields=cluster,node&extra_fields=cluster=c2,node=h1", hostile)
+	for _, c := range []struct {
+		cluster, file string
+	}{{"c1", liveLog(files)}, {"c2", hostile}} {
+		for _, term := range storeTerms {
+			if bodyTerms[term] {
+				continue
+			}
+			want := runQueryTest(t, "", "-o", "wide", "--no-color", "-q", term, c.file)
+			got := runQueryTest(t, "", "-o", "wide", "--no-color", "-q", term, "--store", vl.url(), "--cluster", c.cluster)
+			if got.code != want.code || got.stdout != want.stdout {
+				t.Errorf("%s -q %q: the store gives exit %d, %d rows (stderr %q); files give exit %d, %d rows\nstore:\n%s\nfiles:\n%s",
+					c.cluster, term, got.code, len(rows(got.stdout)), got.stderr, want.code, len(rows(want.stdout)), head(got.stdout), head(want.stdout))
+			}
+		}
+	}
+	want := runQueryTest(t, "", "--count", liveLog(files))
+	got := runQueryTest(t, "", "--count", "--store", vl.url(), "--cluster", "c1")
+	if got.stdout != want.stdout || !strings.Contains(got.stderr, "rebuilt them, without their request and response bodies") || strings.Count(got.stderr, "\n") != 1 {
+		t.Errorf("--count: %q, files %q; stderr %q", got.stdout, want.stdout, got.stderr)
+	}
+	// The rebuilt events carry what the files say of who and what.
+	_, truth := loadTruth(t)
+	fact := truth.Get("facts.deploymentDeletedBy")
+	r := runQueryTest(t, "", "-o", "json", "--store", vl.url(), "--cluster", "c1", "-q", "verb=delete resource=deploy code<300 name="+fact.Get("name").String())
+	evs := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	ev := evs[len(evs)-1] // ResponseComplete
+	if gjson.Get(ev, "user.username").String() != fact.Get("user").String() || gjson.Get(ev, "responseStatus.code").Type != gjson.Number ||
+		!strings.HasPrefix(gjson.Get(ev, `user.extra.authentication\.kubernetes\.io/credential-id.0`).String(), "X509SHA256=") ||
+		gjson.Get(ev, `annotations.authorization\.k8s\.io/decision`).String() != "allow" {
+		t.Errorf("a rebuilt event: %s", ev)
+	}
+}
+
+// A store given an event field as its message (_msg_field=requestURI) has no
+// requestURI to rebuild the events with: one line says what is missing.
+func TestStoreRefusesEventsItCannotRebuild(t *testing.T) {
+	vl := startVLogs(t)
+	dir, _ := loadTruth(t)
+	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_msg_field=requestURI", filepath.Join(dir, "file", "audit.log"))
+	r := runQueryTest(t, "", "--store", vl.url(), "--count")
+	oneLine(t, r, 2, "without the field requestURI", "ship the line as _msg")
+	if strings.Contains(r.stderr, "no count is given") {
+		t.Errorf("nothing was counted: %s", r.stderr)
+	}
+	// Events nested under another field (a collector that kept the line as
+	// "log" and parsed it there): no audit event to select, and one line
+	// says so rather than an empty answer.
+	nested := filepath.Join(t.TempDir(), "nested.log")
+	var b []byte
+	for _, l := range readLines(t, filepath.Join(dir, "file", "audit.log")) {
+		b = append(append(append(b, `{"log":`...), l...), "}\n"...)
+	}
+	if err := os.WriteFile(nested, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := startVLogs(t)
+	insertRaw(t, other.url(), "_stream_fields=cluster&extra_fields=cluster=n1", nested)
+	for _, args := range [][]string{{"--count"}, {"-q", "verb=delete"}} {
+		oneLine(t, runQueryTest(t, "", append([]string{"--store", other.url(), "--cluster", "n1"}, args...)...), 2,
+			"holds logs but no audit event kauditui can read", "log.auditID, log.kind")
+	}
+	// A store that holds audit events answers an empty question with exit 1.
+	r = runQueryTest(t, "", "--store", vl.url(), "-q", "user=nobody-at-all")
+	if r.code != 1 || r.stderr != "" {
+		t.Errorf("an empty answer: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// fakeStore answers the queries kauditui asks before the events as a store
+// holding lines would (every event keeps its line, one cluster, no
+// /metrics), and the events' query with answer.
+func fakeStore(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.FormValue("query")
+		switch {
+		case r.URL.Path == "/metrics":
+			http.NotFound(w, r)
+		case strings.Contains(q, "| limit 1"), strings.Contains(q, "| stats"):
+			// KeepsLines and the count by cluster: nothing
+		default:
+			answer(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// An answer cut off part-way prints no count (nor a top): a count of part of
+// the answer is a wrong number. One line says why, exit 2.
+func TestStoreCutOffAnswerPrintsNoCount(t *testing.T) {
+	file, _ := fileRun(t)
+	lines := readLines(t, file)
+	url := fakeStore(t, func(w http.ResponseWriter, r *http.Request) {
+		for _, l := range lines[:20] {
+			b, _ := source.AppendStoreLine(nil, []byte(l), "c1", "m1")
+			w.Write(b)
+		}
+		w.(http.Flusher).Flush()
+		conn, buf, _ := w.(http.Hijacker).Hijack()
+		buf.Flush()
+		conn.Close()
+	})
+	for _, args := range [][]string{{"--count"}, {"--count", "-q", "verb=get"}, {"--top", "user"}, {"--coverage"}} {
+		r := runQueryTest(t, "", append([]string{"--store", url}, args...)...)
+		oneLine(t, r, 2, "partial result", "broke off after 20 events", "no count is given")
+	}
+}
+
+// A store that sends its headers and then trickles is given up on at
+// --store-timeout, with one line that names it.
+func TestStoreTrickleTimesOut(t *testing.T) {
+	url := fakeStore(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		for range 200 {
+			if _, err := io.WriteString(w, `{"_msg":`); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	start := time.Now()
+	r := runQueryTest(t, "", "--store", url, "--store-timeout", "1s", "--count")
+	oneLine(t, r, 2, "did not finish its answer within 1s", "--store-timeout")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("gave up after %v", took)
+	}
+}
+
+// VictoriaLogs skips a line over -insert.maxLineSizeBytes (256 KiB by
+// default) without a word to the sender: testdata/answers holds a 900 KiB
+// event, and through /insert/jsonline the rest of its batch goes with it.
+// kauditui reads the store's counters and says the answer may miss
+// requests; with the limit raised as `setup --ship-to` says, the store
+// answers as the files.
+func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testdataDir(), "answers", "audit*.log"))
+	live := ""
+	for _, f := range files {
+		if filepath.Base(f) == "audit.log" {
+			live = f
+		}
+	}
+	want := runQueryTest(t, "", "--count", live)
+	for _, c := range []struct {
+		args []string
+		warn bool
+	}{{nil, true}, {[]string{"-insert.maxLineSizeBytes=2MiB"}, false}} {
+		vl := startVLogs(t, c.args...)
+		loadVLogs(t, vl.url(), "c1", "m1", files...)
+		r := runQueryTest(t, "", "--count", "--store", vl.url())
+		warned := strings.Contains(r.stderr, "the answer may miss requests: the store skipped 1 lines over its -insert.maxLineSizeBytes") &&
+			strings.Contains(r.stderr, "on the store, raise -insert.maxLineSizeBytes")
+		if warned != c.warn || c.warn && strings.Count(r.stderr, "\n") != 1 || !c.warn && (r.stdout != want.stdout || r.stderr != "") {
+			t.Errorf("%v: count %q (files %q), stderr %q; want a warning: %v", c.args, r.stdout, want.stdout, r.stderr, c.warn)
+		}
+		// The explorer says it in its status.
+		var status []string
+		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
+			Now: time.Now, Store: storeFlags{URL: vl.url()}}
+		if err := o.useStoreInExplorer(context.Background(), func(m string) { status = append(status, m) }); err != nil {
+			t.Fatal(err)
+		}
+		o.Store.close()
+		if got := len(status) == 1 && strings.Contains(status[0], "the answer may miss requests"); got != c.warn {
+			t.Errorf("%v: the explorer's status says %q; want a warning: %v", c.args, status, c.warn)
+		}
+	}
+}
+
+// --coverage reads a store as it reads files: the same requests, events,
+// time covered and writes without a body; the store is the one input.
+func TestStoreCoverage(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	want := runQueryTest(t, "", "--coverage", liveLog(files))
+	got := runQueryTest(t, "", "--coverage", "--store", vl.url(), "--cluster", "c1")
+	if got.code != want.code || got.stderr != "" {
+		t.Fatalf("exit %d (files %d): %s", got.code, want.code, got.stderr)
+	}
+	first := func(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+	tail := func(s string) string { // from the gaps on, but the policy's line
+		s = s[strings.Index(s, "Gaps"):]
+		return s[:strings.LastIndex(strings.TrimSuffix(s, "\n"), "\n")]
+	}
+	if first(got.stdout) != first(want.stdout) || tail(got.stdout) != tail(want.stdout) ||
+		!strings.Contains(got.stdout, "VictoriaLogs "+vl.url()+` {cluster="c1"}`) || !strings.Contains(got.stdout, "--policy FILE adds what the audit policy of the store's cluster") {
+		t.Errorf("store:\n%s\nfiles:\n%s", got.stdout, want.stdout)
 	}
 }

@@ -18,6 +18,8 @@
 #    `go run ./hack/genlog -size 1GB`; else 100 MB made here) is loaded through
 #    /insert/jsonline (hack/vlogs-load, the same fields as the collector), and
 #    a rare-value query is timed, with the bytes the store sent;
+#  - testdata/answers, with an event of 935 KB, shipped by the collector to
+#    the store with its default limits: every request the files have;
 #  - a storage node stopped during a query that reads everything gives one
 #    clear line, exit 2, and no partial table.
 #
@@ -218,6 +220,32 @@ if command -v tmux >/dev/null; then
 $seen"
   log "the explorer reads the store: $(grep -c delete <<<"$seen") deletes of deployments shown"
 fi
+
+# --- a 900 KiB event through the collector, with the store's default limits -------
+# testdata/answers holds an event of 935 KB (a RequestResponse create of a big
+# ConfigMap). The shipped config keeps the bodies in the line only, so the
+# store keeps it; kauditui finds every request the files have, and no count
+# of the store says it lost any.
+kill "$pid_otelcol"; wait "$pid_otelcol" || true # done; its own metrics port is wanted by the next one
+mkdir -p "$work/answers" "$work/otel-answers"
+kauditui setup --ship-to "$store" --cluster answers --node-name master-1 \
+  --log-path "$work/answers/audit.log" --ship-storage "$work/otel-answers" >"$work/otelcol-answers.yaml"
+"$otelcol" --config "$work/otelcol-answers.yaml" >>"$work/otelcol-answers.log" 2>&1 &
+pids+=($!)
+cp testdata/answers/audit*.log "$work/answers/"
+lines=$(cat "$work"/answers/audit*.log | wc -l)
+for _ in $(seq 120); do
+  flush
+  got=$(count '{cluster="answers"}')
+  [ "$got" -ge "$lines" ] && break
+  sleep 0.5
+done
+[ "$got" = "$lines" ] || die "the store holds $got events of cluster answers, the log has $lines lines (collector log: $(tail -3 "$work/otelcol-answers.log"))"
+! grep -qi '"level":"error"\|\berror\b' "$work/otelcol-answers.log" || die "the collector logged errors: $(grep -i error "$work/otelcol-answers.log" | head -3)"
+a=$(kauditui query --count "$work/answers/audit.log" 2>&1)
+b=$(kauditui query --count --store "$store" --cluster answers 2>&1)
+[ "$a" = "$b" ] || die "testdata/answers: the files count $a requests, the store $b"
+log "testdata/answers and its 935 KB event through the collector: the store keeps all $lines events, $b requests as the files"
 
 # --- speed: a big log, a rare value ----------------------------------------------
 big=${VLOGS_E2E_BIG:-testdata/big/audit-1GB.log}

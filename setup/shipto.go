@@ -56,11 +56,27 @@ func (s *ShipTo) Check() error {
 	return nil
 }
 
+// StoreLimits says what the VictoriaLogs store must allow for the audit
+// events shipped to it: each item a flag of victoria-logs and why. Its own
+// defaults lose events without a word to the sender, only in its log and
+// counters.
+var StoreLimits = []string{
+	"-retentionPeriod=1y, or longer than the age of the oldest log shipped (default 7d: older events are dropped as they arrive)",
+	"-insert.maxLineSizeBytes=2MiB (default 256KiB: a longer line sent to /insert/jsonline, as hack/vlogs-load, Vector or Fluent Bit do, is skipped with the rest of its batch; OTLP is not bound by it)",
+	"-insert.maxFieldsPerLine=2000 (default 1000: an event with more fields is dropped)",
+	"no event over 2 MB is ever kept (VictoriaLogs' entry limit, not a flag): the collector cuts such lines and logs each (\"Failed to process entry\")",
+}
+
 // config is the collector config. The audit log and its rotated backups are
 // followed by the filelog receiver (a rename rotation keeps the file's
 // fingerprint, so nothing is read twice), its offsets kept in file_storage,
 // each line parsed as JSON into attributes while the body stays the line
-// itself (kauditui reads that back as _msg), stageTimestamp as the time.
+// itself (kauditui reads that back as _msg), stageTimestamp as the time. The
+// request and response bodies are removed from the attributes (they stay in
+// the line): flattened by the store they would double an event's size and
+// can pass its limit on fields. Nothing is dropped in silence: the queue
+// waits for room, a store that does not answer is retried without end, and
+// what the collector cannot send or parse it logs as an error.
 func (s *ShipTo) Config() string {
 	u, _ := url.Parse(s.URL)
 	endpoint := strings.TrimSuffix(u.String(), "/") + "/insert/opentelemetry/v1/logs"
@@ -70,10 +86,16 @@ func (s *ShipTo) Config() string {
 	// lumberjack's backups: audit-2026-11-26T03-57-52.935.log (gzipped ones are skipped: they were read before).
 	backups := path.Join(dir, strings.TrimSuffix(base, ext)+"-*"+ext)
 	q := strconv.Quote
+	var limits strings.Builder
+	for _, l := range StoreLimits {
+		limits.WriteString("#   " + l + "\n")
+	}
 	return fmt.Sprintf(`# OpenTelemetry Collector config written by kauditui setup --ship-to: ships this
 # master's kube-apiserver audit log to VictoriaLogs, where kauditui --store reads it.
 # Run it with otelcol-contrib (filelog receiver, file_storage, otlphttp exporter):
 #   otelcol-contrib --config %[1]s
+# Start the store (victoria-logs) with limits that keep every audit event:
+%[8]s# kauditui --store warns when the store's counters show it skipped or dropped events.
 extensions:
   file_storage/kauditui:
     directory: %[2]s
@@ -84,31 +106,43 @@ receivers:
     start_at: beginning
     storage: file_storage/kauditui
     poll_interval: 250ms
-    max_log_size: 64MiB
+    max_log_size: 2MiB
+    max_log_size_behavior: truncate
     include_file_name: false
     resource:
       cluster: %[5]s
       node: %[6]s
     operators:
       - type: json_parser
+        on_error: send
         timestamp:
           parse_from: attributes.stageTimestamp
           layout_type: gotime
           layout: "2006-01-02T15:04:05.999999999Z07:00"
+      - type: remove
+        if: attributes.requestObject != nil
+        field: attributes.requestObject
+      - type: remove
+        if: attributes.responseObject != nil
+        field: attributes.responseObject
 exporters:
   otlphttp/victorialogs:
     logs_endpoint: %[7]s
     headers:
       VL-Stream-Fields: cluster,node
+    retry_on_failure:
+      enabled: true
+      max_elapsed_time: 0
     sending_queue:
       storage: file_storage/kauditui
+      block_on_overflow: true
 service:
   extensions: [file_storage/kauditui]
   pipelines:
     logs/kauditui:
       receivers: [filelog/kauditui]
       exporters: [otlphttp/victorialogs]
-`, s.Path, q(s.StorageDir), q(s.LogPath), q(backups), q(s.Cluster), q(s.Node), q(endpoint))
+`, s.Path, q(s.StorageDir), q(s.LogPath), q(backups), q(s.Cluster), q(s.Node), q(endpoint), limits.String())
 }
 
 // RunShipTo prints the config, or with write set writes it (mode 0644, no
@@ -146,5 +180,18 @@ func RunShipTo(s *ShipTo, write bool, out io.Writer) error {
 		return fmt.Errorf("--ship-config: %v", err)
 	}
 	fmt.Fprintf(out, "wrote %s: run otelcol-contrib --config %s (events go to %s as cluster=%s node=%s)\n", dst, s.Path, s.URL, s.Cluster, s.Node)
+	fmt.Fprintf(out, "start the store with %s, or it drops events without a word (the config's first lines say why)\n", strings.Join(storeFlags(), " "))
 	return nil
+}
+
+// storeFlags are the flags of StoreLimits alone.
+func storeFlags() []string {
+	var out []string
+	for _, l := range StoreLimits {
+		if f, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(f, "-") {
+			f = strings.TrimSuffix(f, ",")
+			out = append(out, f)
+		}
+	}
+	return out
 }

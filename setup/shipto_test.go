@@ -30,6 +30,12 @@ func TestShipToConfig(t *testing.T) {
 		`parse_from: attributes.stageTimestamp`,
 		`logs_endpoint: "http://vlogs:9428/insert/opentelemetry/v1/logs"`,
 		`VL-Stream-Fields: cluster,node`,
+		// the store's limits that lose events without a word to the sender
+		`#   -insert.maxLineSizeBytes=2MiB`, `#   -insert.maxFieldsPerLine=2000`, `#   -retentionPeriod=1y`, `no event over 2 MB is ever kept`,
+		// nothing dropped in silence by the collector
+		`block_on_overflow: true`, `max_elapsed_time: 0`, `max_log_size: 2MiB`, `on_error: send`,
+		// the bodies stay in the line only
+		`field: attributes.requestObject`, `field: attributes.responseObject`,
 	} {
 		if !strings.Contains(s.Config(), want) {
 			t.Errorf("the config lacks %s:\n%s", want, s.Config())
@@ -89,6 +95,9 @@ func TestShipToWrites(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "otelcol-contrib --config "+s.Path) {
 		t.Errorf("does not say how to run it: %q", out.String())
+	}
+	if !strings.Contains(out.String(), "start the store with -retentionPeriod=1y -insert.maxLineSizeBytes=2MiB -insert.maxFieldsPerLine=2000,") {
+		t.Errorf("does not say which store limits to raise: %q", out.String())
 	}
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dst), ".kauditui-ship-*"))
 	if len(left) != 0 {

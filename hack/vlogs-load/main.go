@@ -1,9 +1,11 @@
 // Command vlogs-load sends audit log files to VictoriaLogs' /insert/jsonline
 // endpoint in the form the collector config of `kauditui setup --ship-to`
 // gives through OTLP (source.AppendStoreLine): the original line as _msg,
-// its fields flattened beside it, stageTimestamp as _time, cluster and node
-// as stream fields. It is the fast way to load a big log for
-// hack/vlogs-e2e.sh's speed figure.
+// its fields but the bodies flattened beside it, stageTimestamp as _time,
+// cluster and node as stream fields. It is the fast way to load a big log
+// for hack/vlogs-e2e.sh's speed figure. VictoriaLogs skips a line over its
+// -insert.maxLineSizeBytes (256 KiB by default) and the rest of its batch
+// without a word: vlogs-load says so from the store's counters.
 //
 //	go run ./hack/vlogs-load -url http://127.0.0.1:9428 -cluster c1 -node m1 FILE...
 package main
@@ -12,6 +14,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -91,6 +94,11 @@ func main() {
 	}
 	flush()
 	d := time.Since(start)
+	if st, err := source.OpenStore(source.StoreOptions{URL: *base}); err == nil {
+		if lost, err := st.Lost(context.Background()); err == nil && lost.String() != "" {
+			fmt.Fprintf(os.Stderr, "vlogs-load: warning: the store %s since it started: raise its -insert.maxLineSizeBytes (up to 2MiB)\n", lost)
+		}
+	}
 	fmt.Printf("vlogs-load: %d events, %.1f MB sent in %.1fs (%.1f MB/s)\n", lines, float64(sent)/1e6, d.Seconds(), float64(sent)/1e6/d.Seconds())
 }
 
