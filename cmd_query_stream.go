@@ -81,23 +81,26 @@ type streamQuery struct {
 
 // heapLimit keeps the memory limit above the live heap. The live heap of a
 // streaming query grows a little with the log (the set that recognises
-// repeats, about 20 bytes a request): a limit it reached would make the
+// repeats, 12 bytes a request): a limit it reached would make the
 // collector run without pause, several times slower on a busy machine.
 type heapLimit struct {
 	limit  int64
 	sample [1]metrics.Sample
 }
 
-// check raises the limit to twice the live heap once the live heap is past
-// half of it.
+// limitRoom is the least room above the live heap the limit leaves for
+// garbage: the collector then runs about once per limitRoom allocated.
+const limitRoom = 24 << 20
+
+// check raises the limit when the live heap comes within limitRoom of it.
 func (h *heapLimit) check() {
 	h.sample[0].Name = "/gc/heap/live:bytes"
 	metrics.Read(h.sample[:])
 	if h.sample[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
-	if live := int64(h.sample[0].Value.Uint64()); live > h.limit/2 {
-		h.limit = 2 * live
+	if live := int64(h.sample[0].Value.Uint64()); live > h.limit-limitRoom {
+		h.limit = live + 2*limitRoom
 		debug.SetMemoryLimit(h.limit)
 	}
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"hash/maphash"
 	"slices"
 	"strings"
 )
@@ -32,12 +31,8 @@ type stream struct {
 	// recent is a ring of completed requests still in byID.
 	recent []*Request
 	pos    int
-	// gone remembers the requests forgotten: auditID hash -> hash of
-	// the requestReceivedTimestamp of the last one with that ID (8+8 bytes
-	// a request). A line of one of them, however much later (a log read
-	// twice, a shipper re-sending a chunk), is a repeat, not a new request;
-	// another request with its ID is a shared ID, as in a full store.
-	gone map[uint64]uint64
+	// gone remembers the requests forgotten (see goneSet).
+	gone goneSet
 	// moved: every open request of a lower Seq has been moved out of the
 	// slabs and arena chunks it was made in (see evacuate).
 	moved uint64
@@ -56,7 +51,7 @@ const evacuateAfter = 2 * slabSize
 // request still open, oldest first. done must not keep the request. Snapshot then lists no requests; its counts are kept.
 func NewStreamingStore(done func(*Request)) *Store {
 	s := NewStore()
-	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone), gone: map[uint64]uint64{}}
+	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone)}
 	s.in.forget = 1 << 12
 	return s
 }
@@ -208,7 +203,7 @@ func (s *Store) completed(r *Request) {
 // (Reusing it was tried: its text kept the arena chunks it pointed to.)
 func (s *Store) forget(r *Request) {
 	r.forgotten = true
-	s.stream.gone[idHash(r.AuditID)] = timeHash(r.first)
+	s.stream.gone.add(r.AuditID, r.first)
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
@@ -217,18 +212,12 @@ func (s *Store) forget(r *Request) {
 	}
 }
 
-var goneSeed = maphash.MakeSeed()
-
-func idHash(id string) uint64 { return maphash.String(goneSeed, id) }
-
-func timeHash(ns int64) uint64 { return uint64(ns)*0x9e3779b97f4a7c15 | 1 }
-
 // wasForgotten reports, for an event whose auditID no request in byID
 // carries, whether it belongs to a request already handed on and forgotten
 // (dup: a repeat or a late stage of it), or whether another request with
 // its ID was (shared). s.mu is held.
 func (st *stream) wasForgotten(auditID string, received int64) (dup, shared bool) {
-	h, ok := st.gone[idHash(auditID)]
+	h, ok := st.gone.find(auditID)
 	if !ok {
 		return false, false
 	}
