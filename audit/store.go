@@ -182,8 +182,7 @@ const maxSameID = 64
 // the client and proves nothing. dup is true when e repeats a stage already
 // merged, to the microsecond (the same line read twice).
 func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
-	received := ParseTime(e.received)
-	stageAt := ParseTime(e.stageAt)
+	received, stageAt := e.times()
 	n := 0
 	for r := latest; r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
 		if !s.sameRequest(r, e, received) {
