@@ -99,3 +99,24 @@ func TestTZFlag(t *testing.T) {
 		}
 	}
 }
+
+// Kubernetes 1.8's v1beta1 events (real ones, testdata/v1beta1) have only
+// timestamp: since= and until= find them by it, and the table shows it.
+func TestQueryV1beta1Times(t *testing.T) {
+	log := "testdata/v1beta1/audit.log"
+	for q, want := range map[string]string{
+		"since=2017-09-11":           "5",
+		"since=2017-09-12":           "0",
+		"until=2017-09-11T19:55:05Z": "1",
+		"since=2017-09-11T19:57:33Z until=2017-09-11T19:57:33Z": "2",
+		"since=1d": "0",
+	} {
+		if n, errOut, _ := runQueryArgs(t, "--count", "-q", q, log); strings.TrimSpace(n) != want {
+			t.Errorf("-q %s: %q (%s), want %s", q, strings.TrimSpace(n), errOut, want)
+		}
+	}
+	out, _, _ := runQueryArgs(t, log)
+	if !strings.Contains(out, "2017-09-11T19:57:35Z  system:admin           delete") {
+		t.Errorf("the table does not show the delete's timestamp:\n%s", out)
+	}
+}
