@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -118,5 +119,25 @@ func TestQueryV1beta1Times(t *testing.T) {
 	out, _, _ := runQueryArgs(t, log)
 	if !strings.Contains(out, "2017-09-11T19:57:35Z  system:admin           delete") {
 		t.Errorf("the table does not show the delete's timestamp:\n%s", out)
+	}
+}
+
+// Times outside 1678-2262 are shown as logged (2300 was shown as 1715),
+// and the Unix epoch is a time, not "none"; each is found by the time the
+// table shows. The lines are crafted: no apiserver logs such years.
+func TestQueryFarTimes(t *testing.T) {
+	var in strings.Builder
+	for i, at := range []string{"2300-01-02T03:04:05.123456Z", "1970-01-01T00:00:00Z", "1600-06-07T08:09:10Z"} {
+		fmt.Fprintf(&in, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"far-%d","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u%d"},"responseStatus":{"code":200},"requestReceivedTimestamp":%q,"stageTimestamp":%q}`+"\n", i, i, at, at)
+	}
+	r := runQueryTTY(t, 0, in.String(), "-")
+	for i, shown := range []string{"2300-01-02T03:04:05Z", "1970-01-01T00:00:00Z", "1600-06-07T08:09:10Z"} {
+		if !regexp.MustCompile(`(?m)^` + shown + `  u` + fmt.Sprint(i) + ` `).MatchString(r.stdout) {
+			t.Errorf("the table lacks %s for u%d:\n%s", shown, i, r.stdout)
+		}
+		q := fmt.Sprintf("since=%s until=%s", shown, shown)
+		if c := runQueryTTY(t, 0, in.String(), "--count", "-q", q, "-"); strings.TrimSpace(c.stdout) != "1" {
+			t.Errorf("-q %s: %q, want its row", q, c.stdout)
+		}
 	}
 }
