@@ -35,6 +35,7 @@ type exploreOptions struct {
 	Nodes   nodeFlags
 	Store   storeFlags
 	Creds   credFlags
+	TZ      tzFlag
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
@@ -62,6 +63,7 @@ func runExploreCmd(args []string, ios *IO) error {
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
+	opts.TZ.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(ios.Err, exploreUsage)
 		fs.PrintDefaults()
@@ -80,6 +82,9 @@ func runExploreCmd(args []string, ios *IO) error {
 }
 
 func runExplore(ctx context.Context, o *exploreOptions) error {
+	if err := o.TZ.apply(&o.Now); err != nil {
+		return err
+	}
 	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
 		return usageError("%v", err)
 	}

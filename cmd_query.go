@@ -39,6 +39,7 @@ type queryOptions struct {
 	Nodes    nodeFlags
 	Store    storeFlags
 	Creds    credFlags
+	TZ       tzFlag
 	Answers  answerFlags
 	Timeline timelineFlags
 }
@@ -73,6 +74,7 @@ func runQueryCmd(args []string, ios *IO) error {
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
+	opts.TZ.register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	fs.Usage = func() {
@@ -115,6 +117,9 @@ func (o *queryOptions) validate() error {
 
 func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := o.TZ.apply(&o.Now); err != nil {
 		return err
 	}
 	f, err := filter.Parse(o.Answers.filter(o.Filter), o.Now())

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
 )
@@ -147,7 +148,7 @@ func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]by
 			cred = "-"
 		}
 		cmd := ui.ExecDetail(r, raw)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.First().UTC().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", render.FormatTime(r.First(), render.TimeFull),
 			tabless(r.Actor()), tabless(cred), tabless(r.Verb), tabless(r.ResourcePath()), tabless(obj), r.Code, tabless(cmd))
 	}
 	tw.Flush()

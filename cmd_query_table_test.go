@@ -113,7 +113,7 @@ func TestTableFits80ColumnsAndAlignsWideCharacters(t *testing.T) {
 			t.Fatalf("width %d: want 5 rows, got %d:\n%s", width, len(rows), r.stdout)
 		}
 		for i, row := range rows {
-			if row["TIME"] != "2026-11-26 03:00:00" {
+			if row["TIME"] != "2026-11-26T03:00:00Z" {
 				t.Errorf("width %d, row %d: TIME %q, want the whole date and time", width, i, row["TIME"])
 			}
 			if row["CODE"] != "200" || row["LATENCY"] != "4ms" {
@@ -145,7 +145,7 @@ func TestTableRealLogFits80Columns(t *testing.T) {
 			width = 0 // the wide table's minimums are wider than 80: it may wrap
 		}
 		for _, row := range checkTable(t, r.stdout, width) {
-			if len(row["TIME"]) != len("2006-01-02 15:04:05") || row["CODE"] == "" {
+			if len(row["TIME"]) != len("2006-01-02T15:04:05Z") || row["CODE"] == "" {
 				t.Errorf("-o %s: row without its time or code: %v", o, row)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 // timelineRow is a row of `query --timeline` as a user reads it.
 type timelineRow struct {
 	start            time.Time
+	shown            string // the time as printed
 	reqs, c4xx, c5xx int
 	line             string
 }
@@ -22,9 +23,9 @@ type timelineRow struct {
 // a time; the time has the precision of the step.
 func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
 	t.Helper()
-	layout, n := "2006-01-02 15:04", 2
+	layout, n := "2006-01-02T15:04Z07:00", 1
 	if step < time.Minute {
-		layout, n = "2006-01-02 15:04:05", 2
+		layout = "2006-01-02T15:04:05Z07:00"
 	}
 	var rows []timelineRow
 	for _, l := range strings.Split(out, "\n") {
@@ -32,7 +33,7 @@ func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
 		if len(f) < n+3 || len(l) == 0 || l[0] < '0' || l[0] > '9' {
 			continue
 		}
-		at, err := time.Parse(layout, f[0]+" "+f[1])
+		at, err := time.Parse(layout, f[0])
 		if err != nil {
 			t.Fatalf("row %q: %v", l, err)
 		}
@@ -43,7 +44,7 @@ func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
 			}
 			return v
 		}
-		rows = append(rows, timelineRow{start: at, reqs: num(f[n]), c4xx: num(f[n+1]), c5xx: num(f[n+2]), line: l})
+		rows = append(rows, timelineRow{start: at, shown: f[0], reqs: num(f[n]), c4xx: num(f[n+1]), c5xx: num(f[n+2]), line: l})
 	}
 	return rows
 }
@@ -78,7 +79,14 @@ func TestQueryTimelineRowsAreTheirStepsRequests(t *testing.T) {
 		sum := 0
 		for _, r := range rows {
 			sum += r.reqs
-			window := "since=" + r.start.Format(time.RFC3339) + " until=" + r.start.Add(c.step).Format(time.RFC3339) + " " + c.q
+			// The row's time as printed, fed back: it names its whole
+			// minute (or second), so until= the row's last shown unit
+			// ends the window at the next row.
+			last := r.shown
+			if c.step != time.Minute {
+				last = r.start.Add(c.step - time.Second).Format(time.RFC3339)
+			}
+			window := "since=" + r.shown + " until=" + last + " " + c.q
 			for _, check := range []struct {
 				what string
 				q    string
@@ -164,8 +172,8 @@ func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
 	}
 	for r, n := range slowIn {
 		f := strings.Fields(r.line)
-		if got, _ := strconv.Atoi(f[9]); got != n {
-			t.Errorf("row %q: SLOW %s, want the %d slow steps of its time", r.line, f[9], n)
+		if got, _ := strconv.Atoi(f[8]); got != n {
+			t.Errorf("row %q: SLOW %s, want the %d slow steps of its time", r.line, f[8], n)
 		}
 	}
 	burst := exp.Get(`actions.#(step=="ci-bot-list-pods")`)

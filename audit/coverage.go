@@ -42,14 +42,14 @@ type Writes struct {
 // CoverageOf computes the coverage of reqs, with gaps longer than gap.
 // Read the requests under Store.Read while a loader runs.
 func CoverageOf(reqs []*Request, gap time.Duration) Coverage {
-	type stamp struct {
-		at    int64
+	type eventStamp struct {
+		at    int64 // a stamp
 		input int32
 	}
 	var c Coverage
 	c.Requests = len(reqs)
 	spans := map[int32]*InputSpan{}
-	var stamps []stamp
+	var stamps []eventStamp
 	noBody := map[string]int{}
 	for _, r := range reqs {
 		for _, e := range r.Events {
@@ -68,7 +68,7 @@ func CoverageOf(reqs []*Request, gap time.Duration) Coverage {
 				s.Last = e.At()
 			}
 			s.Events++
-			stamps = append(stamps, stamp{e.At().UnixNano(), e.Input})
+			stamps = append(stamps, eventStamp{e.at, e.Input})
 		}
 		if isWriteVerb(r.Verb) && r.Resource != "" && (r.Level == "Metadata" || r.Level == "None") {
 			noBody[r.ResourcePath()]++
@@ -79,14 +79,14 @@ func CoverageOf(reqs []*Request, gap time.Duration) Coverage {
 		c.Inputs = append(c.Inputs, *s)
 	}
 	slices.SortFunc(c.Inputs, func(a, b InputSpan) int { return cmp.Compare(a.Input, b.Input) })
-	slices.SortFunc(stamps, func(a, b stamp) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.input, b.input)) })
+	slices.SortFunc(stamps, func(a, b eventStamp) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.input, b.input)) })
 	if len(stamps) > 0 {
-		c.First, c.Last = time.Unix(0, stamps[0].at).UTC(), time.Unix(0, stamps[len(stamps)-1].at).UTC()
+		c.First, c.Last = fromStamp(stamps[0].at), fromStamp(stamps[len(stamps)-1].at)
 	}
 	for i := 1; i < len(stamps); i++ {
 		a, b := stamps[i-1], stamps[i]
-		if time.Duration(b.at-a.at) > gap {
-			c.Gaps = append(c.Gaps, Gap{From: time.Unix(0, a.at).UTC(), To: time.Unix(0, b.at).UTC(), FromInput: a.input, ToInput: b.input})
+		if b.at-a.at > gap.Microseconds() {
+			c.Gaps = append(c.Gaps, Gap{From: fromStamp(a.at), To: fromStamp(b.at), FromInput: a.input, ToInput: b.input})
 		}
 	}
 	for res, n := range noBody {

@@ -34,6 +34,7 @@ type Event struct {
 type rawEvent struct {
 	kind, apiVersion, auditID, level, stage string
 	received, stageAt                       string
+	timestamp                               string // v1beta1 of Kubernetes 1.8: see times
 	user, groups, impUser, impGroups        string // groups: the raw JSON array
 	sourceIPs, ua, verb, uri                string
 	group, version, resource, sub, ns, name string
@@ -41,6 +42,20 @@ type rawEvent struct {
 	credID                                  string // the raw JSON array
 	code                                    int
 	esc                                     uint64 // fields (1<<f) still holding JSON escapes
+}
+
+// times are the event's requestReceivedTimestamp and stageTimestamp, cut
+// to the microsecond as the store keeps them (see stamp). An
+// audit.k8s.io/v1beta1 event of Kubernetes 1.8 has neither, only
+// timestamp (when the request reached the apiserver, to the second): it
+// stands in for both, so such a request has a time and no latency.
+func (e *rawEvent) times() (received, stageAt time.Time) {
+	received, stageAt = ParseTime(e.received), ParseTime(e.stageAt)
+	if received.IsZero() && stageAt.IsZero() && e.timestamp != "" {
+		received = ParseTime(e.timestamp)
+		stageAt = received
+	}
+	return micro(received), micro(stageAt)
 }
 
 // bytesString views b as a string without copying; the string must not
@@ -87,9 +102,10 @@ func ParseEvent(line []byte) (ev Event, ok bool) {
 	if !scanEvent(string(line), &e) || !e.isEvent() {
 		return ev, false
 	}
+	received, stageAt := e.times()
 	ev = Event{
 		AuditID: e.auditID, Level: e.level, Stage: e.stage,
-		Received: ParseTime(e.received), StageAt: ParseTime(e.stageAt),
+		Received: received, StageAt: stageAt,
 		User: e.user, UA: e.ua, Verb: e.verb, URI: e.uri,
 		Groups: parseList(e.groups), SourceIPs: parseList(e.sourceIPs),
 		ImpUser: e.impUser, ImpGroups: parseList(e.impGroups),
@@ -183,10 +199,9 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 			who.CredentialID, newWho = in.str(v), true
 		}
 	}
-	received := ParseTime(e.received)
-	stageAt := ParseTime(e.stageAt)
+	received, stageAt := e.times()
 	if r.First().IsZero() || (!received.IsZero() && received.Before(r.First())) {
-		r.first = unixNano(received)
+		r.first = stamp(received)
 	}
 	stage := in.str(e.stage)
 	// The latest stage wins; stages logged in the same microsecond are
@@ -195,7 +210,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	// Panic 500 is a 500, whichever line was read first.
 	latest := r.Last().IsZero() || stageAt.After(r.Last()) || stageAt.Equal(r.Last()) && stageRank(stage) > stageRank(what.Stage)
 	if latest {
-		r.last = unixNano(stageAt)
+		r.last = stamp(stageAt)
 		what.Stage, newWhat = stage, true
 	}
 	if e.code != 0 && (latest || what.Code == 0) {

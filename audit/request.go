@@ -5,6 +5,7 @@
 package audit
 
 import (
+	"math"
 	"time"
 )
 
@@ -22,17 +23,17 @@ type Ref struct {
 // stage and time (kept small: a million requests hold two each).
 type EventRef struct {
 	Ref
-	at    int64 // stageTimestamp in Unix nanoseconds; 0: none
+	at    int64 // stageTimestamp as a stamp (see stamp): 0 is none
 	stage stageID
 }
 
 // NewEventRef makes the EventRef of a stage event read at ref.
 func NewEventRef(ref Ref, stage string, at time.Time) EventRef {
-	return EventRef{Ref: ref, stage: stageIDOf(stage), at: unixNano(at)}
+	return EventRef{Ref: ref, stage: stageIDOf(stage), at: stamp(at)}
 }
 
 // At is the event's stageTimestamp (zero when it had none).
-func (e EventRef) At() time.Time { return fromUnixNano(e.at) }
+func (e EventRef) At() time.Time { return fromStamp(e.at) }
 
 // Stage is the event's stage as logged.
 func (e EventRef) Stage() string { return stageName(e.stage) }
@@ -52,7 +53,7 @@ type Request struct {
 
 	AuditID string
 	// first is the requestReceivedTimestamp, last the latest
-	// stageTimestamp, in Unix nanoseconds (0: none): see First and Last.
+	// stageTimestamp, as stamps (0: none): see First, Last and stamp.
 	first, last int64
 
 	// uri is the requestURI, or when uriTail only what follows the path
@@ -168,32 +169,52 @@ func appendCanonicalPath(b []byte, r *Request) []byte {
 }
 
 // First is the request's requestReceivedTimestamp (zero when no stage had one).
-func (r *Request) First() time.Time { return fromUnixNano(r.first) }
+func (r *Request) First() time.Time { return fromStamp(r.first) }
 
 // Last is the latest stageTimestamp of its stages (zero when none had one).
-func (r *Request) Last() time.Time { return fromUnixNano(r.last) }
+func (r *Request) Last() time.Time { return fromStamp(r.last) }
 
-// unixNano and fromUnixNano keep a time as 8 bytes; 0 is the zero time.
-func unixNano(t time.Time) int64 {
+// A stamp keeps a time in 8 bytes: Unix microseconds (audit times are
+// microsecond-precise; finer digits are cut) shifted by stampShift, so that
+// every time a log can spell (years 0000 to 9999) is a positive stamp in
+// order, and 0, the zero value, is no time at all. Unix nanoseconds
+// wrapped outside 1678 to 2262 and had 0 for both 1970-01-01T00:00:00Z and
+// "none".
+const stampShift = 1 << 62
+
+// stamp is t as a stamp; the zero Time is 0.
+func stamp(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	return t.UnixNano()
+	return t.UnixMicro() + stampShift
 }
 
-func fromUnixNano(n int64) time.Time {
+func fromStamp(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, n).UTC()
+	return time.UnixMicro(n - stampShift).UTC()
 }
 
-// Latency is the last stageTimestamp minus requestReceivedTimestamp.
+// micro is t as a stamp keeps it: cut to the microsecond.
+func micro(t time.Time) time.Time { return fromStamp(stamp(t)) }
+
+// Latency is the last stageTimestamp minus requestReceivedTimestamp (the
+// longest Duration when that is longer than a Duration holds).
 func (r *Request) Latency() time.Duration {
 	if r.first == 0 || r.last == 0 {
 		return 0
 	}
-	return time.Duration(r.last - r.first)
+	const most = math.MaxInt64 / int64(time.Microsecond)
+	d := r.last - r.first
+	switch {
+	case d > most:
+		return math.MaxInt64
+	case d < -most:
+		return math.MinInt64
+	}
+	return time.Duration(d) * time.Microsecond
 }
 
 // SourceIP is the address that really connected: the last of sourceIPs

@@ -57,8 +57,9 @@ const (
 	fDecision
 	fReason
 	fExtra
-	fCredID // user.extra["authentication.kubernetes.io/credential-id"]: a JSON array
-	fNone   = -1
+	fCredID    // user.extra["authentication.kubernetes.io/credential-id"]: a JSON array
+	fTimestamp // timestamp: the only time of a 1.8 audit.k8s.io/v1beta1 event
+	fNone      = -1
 )
 
 type eventScanner struct {
@@ -86,6 +87,8 @@ func fieldOf(ctx int, key string) int {
 			return fReceived
 		case "stageTimestamp":
 			return fStageAt
+		case "timestamp":
+			return fTimestamp
 		case "requestURI":
 			return fURI
 		case "verb":
@@ -175,6 +178,8 @@ func (e *rawEvent) slot(f int) *string {
 		return &e.received
 	case fStageAt:
 		return &e.stageAt
+	case fTimestamp:
+		return &e.timestamp
 	case fURI:
 		return &e.uri
 	case fVerb:
@@ -247,7 +252,7 @@ func scanEventBytes(b []byte, e *rawEvent) bool {
 	}
 	// fields needed to accept the line, or parsed rather than kept, are
 	// unescaped now (escapes there are rare); the rest when merged
-	const eager = 1<<fKind | 1<<fAPIVersion | 1<<fAuditID | 1<<fStage | 1<<fReceived | 1<<fStageAt
+	const eager = 1<<fKind | 1<<fAPIVersion | 1<<fAuditID | 1<<fStage | 1<<fReceived | 1<<fStageAt | 1<<fTimestamp
 	if sc.esc&eager != 0 {
 		e.unescape(sc.esc & eager)
 	}

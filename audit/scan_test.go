@@ -11,12 +11,14 @@ import (
 // FuzzScanEvent holds the one-pass scanner equal to gjson: the same lines
 // are valid, and every field reads as gjson.Get reads it.
 func FuzzScanEvent(f *testing.F) {
-	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`, `{"user":{"username":"a","extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=ab\u0063"]}}}`, `{"user":{"extra":1,"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`, `{"impersonatedUser":{"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`} {
+	for _, s := range []string{`{"kind":"Event","user":{"username":"a\"b","groups":["x"]},"objectRef":{"name":"n"}}`, `{"kind":1,"kind":"Event"}`, `{"responseStatus":{"code":403}}`, `{"annotations":{"authorization.k8s.io/decision":"forbid"}}`, `{"user":"x","user":{"username":"y"}}`, `{"verb":"\ud83d\ude00"}`, `{"user":{"username":"a","extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=ab\u0063"]}}}`, `{"user":{"extra":1,"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`, `{"impersonatedUser":{"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}}}`, `{"metadata":{"timestamp":"1"},"timestamp":"2017-09-11T19:55:05Z","timestamp":"x"}`, `{"timestamp":{"a":1},"requestReceivedTimestamp":"2\u0030"}`} {
 		f.Add([]byte(s))
 	}
-	if b, err := os.ReadFile("../testdata/sample.log"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			f.Add([]byte(l))
+	for _, seed := range []string{"../testdata/sample.log", "../testdata/v1beta1/audit.log"} {
+		if b, err := os.ReadFile(seed); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				f.Add([]byte(l))
+			}
 		}
 	}
 	paths := []struct {
@@ -28,6 +30,8 @@ func FuzzScanEvent(f *testing.F) {
 		{"auditID", func(e *rawEvent) string { return e.auditID }},
 		{"stage", func(e *rawEvent) string { return e.stage }},
 		{"stageTimestamp", func(e *rawEvent) string { return e.stageAt }},
+		{"requestReceivedTimestamp", func(e *rawEvent) string { return e.received }},
+		{"timestamp", func(e *rawEvent) string { return e.timestamp }},
 		{"verb", func(e *rawEvent) string { return e.verb }},
 		{"userAgent", func(e *rawEvent) string { return e.ua }},
 		{"user.username", func(e *rawEvent) string { return e.user }},

@@ -133,7 +133,8 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 			return req, false, true
 		}
 		if latest == nil && s.stream != nil {
-			if dup, shared := s.stream.wasForgotten(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0), unixNano(ParseTime(e.received))); dup {
+			received, _ := e.times()
+			if dup, shared := s.stream.wasForgotten(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0), stamp(received)); dup {
 				s.dups++
 				s.version++
 				return forgottenRequest, false, true
@@ -207,8 +208,7 @@ const maxSameID = 64
 // the client and proves nothing. dup is true when e repeats a stage already
 // merged, to the microsecond (the same line read twice).
 func (s *Store) owner(latest *Request, e *rawEvent) (req *Request, dup bool) {
-	received := ParseTime(e.received)
-	stageAt := ParseTime(e.stageAt)
+	received, stageAt := e.times()
 	n := 0
 	for r := latest; r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
 		if !s.sameRequest(r, e, received) {

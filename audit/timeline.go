@@ -123,12 +123,12 @@ func (t *TimelineBuilder) Add(r *Request) {
 		return
 	}
 	a := t.last
-	if a == nil || r.first < a.b.Start.UnixNano() || r.first >= a.b.Start.UnixNano()+int64(t.step) {
+	if a == nil || r.first < stamp(a.b.Start) || r.first >= stamp(a.b.Start)+t.step.Microseconds() {
 		start := r.First().UTC().Truncate(t.step)
-		a = t.byStart[start.UnixNano()]
+		a = t.byStart[stamp(start)]
 		if a == nil {
 			a = &bucketAcc{b: Bucket{Start: start}, whos: map[*Who]int64{}, whats: map[*What]int64{}}
-			t.byStart[start.UnixNano()] = a
+			t.byStart[stamp(start)] = a
 		}
 		t.last = a
 	}

@@ -710,64 +710,6 @@ func parseDuration(s string) (time.Duration, bool) {
 	return time.Duration(total), true
 }
 
-// --- since / until ---------------------------------------------------------
-
-type timePred struct {
-	t     time.Time
-	since bool
-}
-
-func (p *timePred) match(r *audit.Request) bool {
-	if r.First().IsZero() {
-		return false
-	}
-	if p.since {
-		return !r.First().Before(p.t)
-	}
-	return !r.First().After(p.t)
-}
-
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02T15:04",
-	"2006-01-02",
-}
-
-func compileTime(since bool) func(*term) (pred, *syntaxError) {
-	return func(t *term) (pred, *syntaxError) {
-		const expected = "a duration before now like 30m, 2h, 7d, or a time like 2026-11-26T10:00:00Z"
-		if t.op != "=" {
-			return nil, t.fail(t.opPos, "= (since and until take one time: since=2h)")
-		}
-		if len(t.values) != 1 {
-			return nil, t.fail(t.values[1].pos-1, "one time (no commas)")
-		}
-		v := t.values[0]
-		s, plain := v.literal()
-		if !plain {
-			return nil, t.fail(v.pos, expected)
-		}
-		if d, ok := parseDuration(s); ok {
-			return &timePred{t: t.now.Add(-d), since: since}, nil
-		}
-		for i, layout := range timeLayouts {
-			var at time.Time
-			var err error
-			if i == 0 {
-				at, err = time.Parse(layout, s)
-			} else {
-				// Without a zone, the time is read in now's location.
-				at, err = time.ParseInLocation(layout, s, t.now.Location())
-			}
-			if err == nil {
-				return &timePred{t: at, since: since}, nil
-			}
-		}
-		return nil, t.fail(v.pos, expected)
-	}
-}
-
 // --- ip --------------------------------------------------------------------
 
 type ipAlt struct {

@@ -32,9 +32,11 @@ func CoverageText(c audit.Coverage, facts CoverageFacts, inputName func(int32) s
 		w = max(w, len(name(s.Input)))
 	}
 	pad := func(s string) string { return s + strings.Repeat(" ", max(0, w-len(s))) }
-	lines = append(lines, pad("INPUT")+"  FIRST                LAST                 EVENTS")
+	tw := TimeWidth(TimeFull)
+	col := func(s string) string { return s + strings.Repeat(" ", max(0, tw-len(s))) }
+	lines = append(lines, pad("INPUT")+"  "+col("FIRST")+"  "+col("LAST")+"  EVENTS")
 	for _, s := range c.Inputs {
-		lines = append(lines, pad(name(s.Input))+"  "+FormatTime(s.First, TimeFull)+"  "+FormatTime(s.Last, TimeFull)+"  "+strconv.Itoa(s.Events))
+		lines = append(lines, pad(name(s.Input))+"  "+col(FormatTime(s.First, TimeFull))+"  "+col(FormatTime(s.Last, TimeFull))+"  "+strconv.Itoa(s.Events))
 	}
 	lines = append(lines, "", fmt.Sprintf("Gaps longer than %s with no event: %d", facts.Gap, len(c.Gaps)))
 	for _, g := range c.Gaps {

@@ -46,19 +46,11 @@ type Column struct {
 	Drop  int    // when the columns do not fit, the highest Drop goes first; 0 stays
 }
 
-// Time layouts, from the narrowest.
-const (
-	TimeShort  = "15:04:05"
-	TimeMedium = "01-02 15:04:05.000"
-	TimeFull   = "2006-01-02 15:04:05"
-	TimeExact  = "2006-01-02 15:04:05.000000Z"
-)
-
 // Columns lists the columns of a request list with its time column sized
 // for layout; wide adds source IP, agent, auditID and the credential (which
 // certificate or token the request came with).
 func Columns(layout string, wide bool) []Column {
-	tw := len(layout)
+	tw := TimeWidth(layout)
 	cols := []Column{
 		{ID: colTime, Title: "TIME", Min: tw, Max: tw, Want: tw},
 		{ID: colUser, Title: "USER", Min: 10, Max: 48, Want: 40, Flex: 3},
@@ -212,14 +204,6 @@ func CodeText(code int) string {
 		return "-"
 	}
 	return strconv.Itoa(code)
-}
-
-// FormatTime writes t in UTC with layout; "-" for no time.
-func FormatTime(t time.Time, layout string) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(layout)
 }
 
 // FormatLatency is a short duration: 850µs, 12ms, 1.2s, 3m4s.

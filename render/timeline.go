@@ -19,15 +19,15 @@ var TimelineColumns = []string{"TIME", "REQS", "4XX", "5XX", "P50", "P90", "P99"
 // timelineTopN is how many values of users, verbs and codes a row names.
 const timelineTopN = 2
 
-// TimelineTime prints a bucket's start as precisely as its step needs, UTC.
+// TimelineTime prints a bucket's start as precisely as its step needs (a
+// day's bucket starts at a time of day in a zone other than UTC's), with
+// the zone: a value since= and until= read back as that bucket's start
+// (to the minute or second).
 func TimelineTime(t time.Time, step time.Duration) string {
-	switch {
-	case step >= 24*time.Hour:
-		return t.UTC().Format("2006-01-02")
-	case step >= time.Minute:
-		return t.UTC().Format("2006-01-02 15:04")
+	if step >= time.Minute {
+		return FormatTime(t, "2006-01-02T15:04Z07:00")
 	}
-	return t.UTC().Format("2006-01-02 15:04:05")
+	return FormatTime(t, TimeFull)
 }
 
 // FormatStep says a step the short way: "1m", "10s", "1h", "1d".
@@ -121,8 +121,8 @@ func TimelineText(t audit.Timeline, width int) []string {
 	for _, b := range t.Buckets {
 		slow += b.Slow
 	}
-	out := []string{fmt.Sprintf("Requests per %s (UTC): %d requests in %d steps from %s to %s; %d slower than %s",
-		FormatStep(t.Step), t.Requests, len(t.Buckets), TimelineTime(t.Buckets[0].Start, t.Step),
+	out := []string{fmt.Sprintf("Requests per %s (%s): %d requests in %d steps from %s to %s; %d slower than %s",
+		FormatStep(t.Step), ZoneName(), t.Requests, len(t.Buckets), TimelineTime(t.Buckets[0].Start, t.Step),
 		TimelineTime(t.Buckets[len(t.Buckets)-1].End(t.Step), t.Step), slow, FormatLatency(audit.SlowRequest)),
 		"(latency percentiles leave out watches, exec, attach, port-forward and proxy, which last as long as the client wants;",
 		" SLOW TIME IN adds up the apiserver's latency breakdown of the slow ones: " + audit.LatencyAnnotation + "*)",

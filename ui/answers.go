@@ -376,7 +376,7 @@ func (p *answersPage) now() time.Time {
 	if p.env.Now != nil {
 		return p.env.Now()
 	}
-	return time.Now()
+	return time.Now().In(render.Zone())
 }
 
 // countAll counts the matches of every answer for the menu: the settled
@@ -590,10 +590,11 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	}
 	// Narrow screens drop the date and (unless it is the question) the latency.
 	narrow := w < 100
-	ts, tsW := r.First().UTC().Format("01-02 15:04:05"), 14
+	layout := "01-02 15:04:05Z07:00"
 	if narrow {
-		ts, tsW = r.First().UTC().Format("15:04:05"), 8
+		layout = render.TimeShort
 	}
+	ts, tsW := render.FormatTime(r.First(), layout), render.TimeWidth(layout)
 	type col struct {
 		text  string
 		width int // 0: shares what is left

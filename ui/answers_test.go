@@ -334,7 +334,7 @@ func TestAnswerResultsScrollToEveryMatch(t *testing.T) {
 		r := p.result.matches[i]
 		v := ansi.Strip(p.View())
 		actor := []rune(sanitize(r.Actor()))
-		if !strings.Contains(v, r.First().UTC().Format("01-02 15:04:05")+"  "+string(actor[:min(12, len(actor))])) {
+		if !strings.Contains(v, r.First().UTC().Format("01-02 15:04:05Z")+"  "+string(actor[:min(12, len(actor))])) {
 			t.Fatalf("result %d (%s by %s) is selected but not drawn:\n%s", i, r.First().UTC().Format(time.TimeOnly), r.Actor(), v)
 		}
 	}

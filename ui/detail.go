@@ -391,7 +391,7 @@ func (p *detailPage) buildHeader() {
 		if ev.At().Equal(r.First()) || ev.At().IsZero() {
 			off = "+0"
 		}
-		line := mark + padRight(sanitize(ev.Stage()), 17) + " " + ev.At().UTC().Format("15:04:05.000000") + "  " + off
+		line := mark + padRight(sanitize(ev.Stage()), 17) + " " + render.FormatTime(ev.At(), "15:04:05.000000Z07:00") + "  " + off
 		lines = append(lines, st.Label.Render(padRight(lab, labelW))+ansi.Truncate(line, max(1, w-labelW), "…"))
 	}
 	what := "no event"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // historyValueMax bounds a value in a diff line: an image or a label fits,
@@ -102,7 +103,7 @@ func HistoryText(object string, h audit.History) []string {
 	return out
 }
 
-func historyTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") }
+func historyTime(t time.Time) string { return render.FormatTime(t, render.TimeMillis) }
 
 // historyWho is the actor and, when the log names it, the credential.
 func historyWho(r *audit.Request) string {

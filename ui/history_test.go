@@ -237,7 +237,7 @@ func TestAnswerCoverageScreen(t *testing.T) {
 			}
 		}
 	}
-	wants := []string{"Covered: 2026-11-26 03:57:47 to 2026-11-26 03:58:36 (49s), 1195 requests, 2392 events",
+	wants := []string{"Covered: 2026-11-26T03:57:47Z to 2026-11-26T03:58:36Z (49s), 1195 requests, 2392 events",
 		"backup.gz", "audit.log", "Gaps longer than 5m0s with no event: 0", "Writes without a logged body"}
 	for res := range noBody {
 		wants = append(wants, res)

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 )
 
 // klogPage is the apiserver's own log: the klog lines demixed from the audit
@@ -473,9 +474,9 @@ func (p *klogPage) segRoom(l *audit.KlogLine, part int) (first, rest int) {
 	return rest, rest
 }
 
-// klogPrefixWidth is the width of "E 01-02 15:04:05.000 file.go:12] ".
+// klogPrefixWidth is the width of "E 01-02 15:04:05.000Z file.go:12] ".
 func klogPrefixWidth(l *audit.KlogLine) int {
-	return 1 + 1 + 18 + 1 + lipgloss.Width(sanitize(l.File)) + 1 + 1
+	return 1 + 1 + render.TimeWidth(render.TimeMedium) + 1 + lipgloss.Width(sanitize(l.File)) + 1 + 1
 }
 
 // klogPart is line part of a message, sanitised.
@@ -519,9 +520,9 @@ func (p *klogPage) klogLine(l *audit.KlogLine, r klogRow) string {
 	if l.Severity == 0 {
 		head = "?"
 	}
-	ts := l.Time.Format("01-02 15:04:05.000")
+	ts := render.FormatTime(l.Time, render.TimeMedium)
 	if l.Time.IsZero() {
-		ts = strings.Repeat(" ", 18)
+		ts = strings.Repeat(" ", render.TimeWidth(render.TimeMedium))
 	}
 	file := sanitize(l.File) + "]"
 	msg := p.klogSegment(l, r) // further lines and pieces get rows of their own

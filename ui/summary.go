@@ -219,8 +219,8 @@ func (p *summaryPage) choose(exclude bool) tea.Cmd {
 			return statusCmd("a time bucket cannot be excluded; choose it with enter", true)
 		}
 		from := p.hist.start.Add(time.Duration(p.row) * p.hist.step)
-		expr = filter.With(expr, "since", from.UTC().Format(time.RFC3339Nano), false)
-		expr = filter.With(expr, "until", from.Add(p.hist.step).UTC().Format(time.RFC3339Nano), false)
+		expr = filter.With(expr, "since", render.FilterTime(from), false)
+		expr = filter.With(expr, "until", render.FilterTime(from.Add(p.hist.step-time.Microsecond)), false)
 	case p.sec < len(p.sections) && p.row < len(p.sections[p.sec].values):
 		s := p.sections[p.sec]
 		v := s.values[p.row]
@@ -521,7 +521,7 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 	st := p.env.Styles
 	h := p.hist
 	var b strings.Builder
-	title := fmt.Sprintf("Requests over time (%s per bar, UTC)", render.FormatStep(h.step))
+	title := fmt.Sprintf("Requests over time (%s per bar, %s)", render.FormatStep(h.step), render.ZoneName())
 	b.WriteString(st.Title.Render(truncateCells(title, w)))
 	b.WriteString("\n")
 	n := len(h.counts)
@@ -644,16 +644,16 @@ func (p *summaryPage) coverageLine() string {
 	return p.coverage
 }
 
-// summaryTime prints a time as precisely as a bucket step needs, in UTC.
+// summaryTime prints a time as precisely as a bucket step needs, with its
+// zone.
 func summaryTime(t time.Time, step time.Duration) string {
-	t = t.UTC()
 	switch {
 	case step >= 24*time.Hour:
-		return t.Format("2006-01-02")
+		return render.FormatTime(t, "2006-01-02 15:04Z07:00")
 	case step >= time.Minute:
-		return t.Format("01-02 15:04")
+		return render.FormatTime(t, "01-02 15:04Z07:00")
 	}
-	return t.Format("01-02 15:04:05")
+	return render.FormatTime(t, "01-02 15:04:05Z07:00")
 }
 
 // summaryFit cuts or pads a view to exactly height lines.

@@ -116,8 +116,8 @@ func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 			return false, nil
 		}
 		b := s.tl.Buckets[s.cursor]
-		expr := filter.With(s.expr, "since", b.Start.UTC().Format(time.RFC3339Nano), false)
-		expr = filter.With(expr, "until", b.End(s.tl.Step).UTC().Format(time.RFC3339Nano), false)
+		expr := filter.With(s.expr, "since", render.FilterTime(b.Start), false)
+		expr = filter.With(expr, "until", render.FilterTime(b.End(s.tl.Step).Add(-time.Microsecond)), false)
 		return true, tea.Sequence(
 			func() tea.Msg { return setFilterMsg{Expr: expr} },
 			func() tea.Msg { return showPageMsg{Page: stateRequests} },
@@ -168,7 +168,7 @@ func (s *timelineScreen) view() string {
 	w := max(s.width, 20)
 	var b strings.Builder
 	n := len(s.tl.Buckets)
-	head := fmt.Sprintf("What happened when: requests per %s (UTC), %s in %d steps", render.FormatStep(s.tl.Step), thousands(s.tl.Requests), n)
+	head := fmt.Sprintf("What happened when: requests per %s (%s), %s in %d steps", render.FormatStep(s.tl.Step), render.ZoneName(), thousands(s.tl.Requests), n)
 	if strings.TrimSpace(s.expr) != "" {
 		head += ", of the filter " + sanitize(s.expr)
 	}
