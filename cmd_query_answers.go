@@ -115,7 +115,7 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return printHistory(w, t, matched, set.Raw)
 	}
 	if a.RBAC != "" {
-		lines, err := ui.RBACText(matched)
+		lines, err := ui.RBACText(matched, set.Raw)
 		if err != nil {
 			return &exitError{code: 1, msg: "query: --rbac: " + err.Error()}
 		}
