@@ -48,8 +48,8 @@ func rbacIdentity(r *audit.Request) string {
 // RBAC, an admission control, or the log cannot tell) and, for RBAC, what
 // was missing (user, groups, verb, resource, namespace, name); then the
 // smallest Role/ClusterRole and bindings that allow everything it was seen
-// doing (or, for refusals only, what would allow those a Role can: none of
-// those admission refused). The lines are YAML: comments, then documents,
+// doing (or, for refusals only, what would allow those RBAC refused: none
+// of those admission refused, nor those the log cannot attribute). The lines are YAML: comments, then documents,
 // so they can go to kubectl apply --dry-run. Requests that were not
 // authenticated (401) are left out; requests of several identities are an
 // error that says how to narrow them. raw reads an event's line again (the
@@ -81,7 +81,7 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 	id := ids[0]
 	var groups []string
 	var perms, refusedPerms []audit.Permission
-	refused, byAdmission := 0, 0
+	refused, byAdmission, unknown := 0, 0, 0
 	// The same refusal repeated (a retrying client) is told once, with how
 	// often and when.
 	type refusal struct {
@@ -105,9 +105,14 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 			continue
 		}
 		refused++
-		if why.Admission() {
+		switch {
+		case why.Admission():
 			byAdmission++
-		} else {
+		case why.By == audit.RefusedUnknown:
+			// refused before authorization (impersonation) or by something
+			// else: a Role for the permission it asked is a guess
+			unknown++
+		default:
 			refusedPerms = append(refusedPerms, perm)
 		}
 		k := strconv.Itoa(r.Code) + "\x00" + perm.String() + "\x00" + r.Reason + "\x00" + why.Who()
@@ -137,7 +142,7 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 			}
 		case d.why.By == audit.RefusedUnknown:
 			out = append(out, fmt.Sprintf("# denied %s (%d): %s may not %s, if RBAC refused it: %s",
-				when, r.Code, sanitize(id), perm, "the log cannot tell (no authorization.k8s.io/decision annotation)"))
+				when, r.Code, sanitize(id), perm, "the log cannot tell (no authorization.k8s.io/decision annotation), so no Role is proposed for it"))
 			if d.why.Said != "" {
 				out = append(out, "#   message: "+sanitize(d.why.Said))
 			}
@@ -170,11 +175,15 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 		// refusals only: what would let them through, and nothing more
 		perms = refusedPerms
 		what = "# what would allow them, and nothing more:"
-		if byAdmission > 0 {
-			what = "# what would allow those RBAC may have refused, and nothing more:"
+		if byAdmission+unknown > 0 {
+			what = "# what would allow those RBAC refused, and nothing more:"
 		}
-		if len(perms) == 0 {
+		switch {
+		case len(perms) > 0:
+		case byAdmission == refused:
 			return append(out, "# no Role: RBAC allowed every one of them; change the object or the admission control that refused it"), nil
+		default:
+			return append(out, "# no Role: the log shows RBAC refusing none of them"), nil
 		}
 	}
 	out = append(out, what)
