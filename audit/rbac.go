@@ -321,20 +321,6 @@ func (f Refusal) Who() string {
 	return ""
 }
 
-// Why says in words why the request was refused: what refused it, and
-// whether a Role would help.
-func (f Refusal) Why() string {
-	switch {
-	case f.By == RefusedByRBAC:
-		return "RBAC refused it"
-	case f.Admission():
-		return "RBAC allowed it and " + f.Who() + " refused it: no Role lets it through"
-	case f.By == RefusedUnknown:
-		return "the log cannot tell whether RBAC refused it (no authorization.k8s.io/decision annotation)"
-	}
-	return ""
-}
-
 // WhyRefused is the one home of "why was this request refused". The
 // authorizer writes authorization.k8s.io/decision on every request it
 // decides: forbid is RBAC's 403. A 403 it allowed was refused by admission,
