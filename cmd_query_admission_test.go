@@ -143,6 +143,26 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 		t.Errorf("the head does not count the %d refused by admission:\n%s", admission, r.stdout)
 	}
 
+	// all of pat's requests: the least privilege keeps what RBAC allowed,
+	// those admission refused too (they were authorized), never what the
+	// impersonation asked
+	r = runQueryTest(t, "", "--rbac", "user=dev-pat", log)
+	roles, _, _ = rbacDocs(t, r.stdout)
+	granted = map[string]bool{}
+	for _, role := range roles {
+		for _, rule := range role.Rules {
+			for _, v := range rule.Verbs {
+				granted[v+" "+rule.Resources[0]] = true
+			}
+		}
+	}
+	for _, a := range admissionRefusals(t) {
+		g := a.Get("verb").String() + " " + a.Get("resource").String()
+		if want := a.Get("refusedBy").String() != "impersonation"; granted[g] != want {
+			t.Errorf("%s: the least privilege grants %s: %v, want %v\n%s", a.Get("step"), g, granted[g], want, r.stdout)
+		}
+	}
+
 	// refusals by admission only: no Role at all
 	r = runQueryTest(t, "", "--rbac", "user=dev-pat", "-q", "code=403 verb=create resource=configmaps,pods,services", log)
 	if r.code != 0 || strings.Contains(r.stdout, "kind:") || !strings.Contains(r.stdout, "# no Role: RBAC allowed every one of them") {

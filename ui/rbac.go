@@ -49,7 +49,8 @@ func rbacIdentity(r *audit.Request) string {
 // was missing (user, groups, verb, resource, namespace, name); then the
 // smallest Role/ClusterRole and bindings that allow everything it was seen
 // doing (or, for refusals only, what would allow those RBAC refused: none
-// of those admission refused, nor those the log cannot attribute). The lines are YAML: comments, then documents,
+// of those admission refused, nor those the log cannot attribute, which
+// neither Role grants). The lines are YAML: comments, then documents,
 // so they can go to kubectl apply --dry-run. Requests that were not
 // authenticated (401) are left out; requests of several identities are an
 // error that says how to narrow them. raw reads an event's line again (the
@@ -99,8 +100,10 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 			}
 		}
 		perm := audit.PermissionOf(r)
-		perms = append(perms, perm)
 		why := audit.WhyRefused(r, raw)
+		if why.By != audit.RefusedUnknown {
+			perms = append(perms, perm)
+		}
 		if why.By == audit.NotRefused {
 			continue
 		}
@@ -110,7 +113,8 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 			byAdmission++
 		case why.By == audit.RefusedUnknown:
 			// refused before authorization (impersonation) or by something
-			// else: a Role for the permission it asked is a guess
+			// else: a Role for the permission it asked is a guess, left out
+			// of both Roles
 			unknown++
 		default:
 			refusedPerms = append(refusedPerms, perm)
