@@ -261,7 +261,7 @@ const (
 	RefusedByPodSecurity         // PodSecurity admission: the namespace's enforce level
 	RefusedByPolicy              // a ValidatingAdmissionPolicy, through one of its bindings
 	RefusedByQuota               // a ResourceQuota
-	RefusedByAdmission           // authorized, then refused by a control the log does not name
+	RefusedByAdmission           // authorized, then refused by a check the log does not name (admission, or the server the request went on to)
 	RefusedUnknown               // a 403 without the decision annotation: RBAC or not, the log cannot tell
 )
 
@@ -276,10 +276,17 @@ type Refusal struct {
 	Said    string
 }
 
-// Admission reports whether RBAC allowed the request and admission refused
-// it: no Role lets it through.
+// Admission reports whether RBAC allowed the request and a later check
+// refused it: no Role is proposed for it.
 func (f Refusal) Admission() bool {
 	return f.By >= RefusedByWebhook && f.By <= RefusedByAdmission
+}
+
+// Named reports whether the log names the admission control that refused
+// the request: then no Role lets it through. (An unnamed refusal after
+// RBAC may be the backend's own: an aggregated API server authorizes again.)
+func (f Refusal) Named() bool {
+	return f.By >= RefusedByWebhook && f.By <= RefusedByQuota
 }
 
 // RoleMayHelp reports whether a Role could let the request through: RBAC
@@ -314,7 +321,7 @@ func (f Refusal) Who() string {
 		}
 		return `ResourceQuota "` + f.Control + `"`
 	case RefusedByAdmission:
-		return "admission (the log does not name the control)"
+		return "a check after RBAC (an admission control, or the server the request went on to: the log does not name it)"
 	case RefusedUnknown:
 		return "RBAC or admission: the log cannot tell (no authorization.k8s.io/decision annotation)"
 	}

@@ -90,5 +90,10 @@ func TestWhyRefused(t *testing.T) {
 		if got.Admission() != c.admits || got.Admission() && got.RoleMayHelp() {
 			t.Errorf("%s: Admission() = %v, RoleMayHelp() = %v", c.name, got.Admission(), got.RoleMayHelp())
 		}
+		// only a control the log names is said to let no Role through: a
+		// refusal after RBAC it does not name may be the backend's own
+		if got.Named() != (got.Admission() && got.By != RefusedByAdmission) {
+			t.Errorf("%s: Named() = %v", c.name, got.Named())
+		}
 	}
 }

@@ -378,7 +378,11 @@ func (p *detailPage) buildHeader() {
 		field("Missing", sanitize(audit.PermissionOf(r).String()),
 			st.Muted.Render("if RBAC refused it: the log cannot tell (no authorization.k8s.io/decision annotation)"))
 	case why.Admission():
-		field("Refused", st.Forbid.Render("by "+sanitize(why.Who())), "RBAC allowed it: no Role lets it through")
+		after := "RBAC allowed it: no Role lets it through"
+		if !why.Named() {
+			after = "RBAC allowed it"
+		}
+		field("Refused", st.Forbid.Render("by "+sanitize(why.Who())), after)
 	}
 	if r.SharedID {
 		field("Audit ID", sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))

@@ -139,8 +139,12 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 		perm := sanitize(audit.PermissionOf(r).String())
 		switch {
 		case d.why.Admission():
-			out = append(out, fmt.Sprintf("# refused %s (%d) by %s, not RBAC: %s may %s, and no Role lets it through",
-				when, r.Code, sanitize(d.why.Who()), sanitize(id), perm))
+			end := "and no Role lets it through"
+			if !d.why.Named() {
+				end = "so no Role is proposed for it"
+			}
+			out = append(out, fmt.Sprintf("# refused %s (%d) by %s, not RBAC: %s may %s, %s",
+				when, r.Code, sanitize(d.why.Who()), sanitize(id), perm, end))
 			if d.why.Said != "" {
 				out = append(out, "#   it said: "+sanitize(d.why.Said))
 			}
