@@ -31,7 +31,7 @@ type answerFlags struct {
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.Exec, "exec", false, "who exec'd, attached, port-forwarded, debugged (ephemeral containers) or went through nodes/proxy, with the command; -q narrows it")
-	fs.StringVar(&a.RBAC, "rbac", "", "why denied and what would allow it: the least-privilege Role/ClusterRole and bindings, as YAML, for the requests of one user that `FILTER` matches (user=NAME; add code=403 for the denials only)")
+	fs.StringVar(&a.RBAC, "rbac", "", "why denied (by RBAC, or by which admission control after RBAC allowed it) and what would allow it: the least-privilege Role/ClusterRole and bindings, as YAML, for the requests of one user that `FILTER` matches (user=NAME; add code=403 for the denials only)")
 	fs.BoolVar(&a.Coverage, "coverage", false, "what the log cannot see: the time each input covers, gaps longer than --gap, truncated events, shared auditIDs, writes logged without a body")
 	fs.DurationVar(&a.Gap, "gap", 5*time.Minute, "with --coverage: the shortest gap with no event that is reported")
 	a.Policy.register(fs)
@@ -117,7 +117,7 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return printHistory(w, t, matched, set.Raw)
 	}
 	if a.RBAC != "" {
-		lines, err := ui.RBACText(matched)
+		lines, err := ui.RBACText(matched, set.Raw)
 		if err != nil {
 			return &exitError{code: 1, msg: "query: --rbac: " + err.Error()}
 		}

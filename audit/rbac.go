@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // Permission is what RBAC checks for one request: a verb on a resource
@@ -247,4 +249,185 @@ func verbOrder(a, b string) int {
 		return ia - ib
 	}
 	return strings.Compare(a, b)
+}
+
+// Refuser is what refused a request, as far as its log says.
+type Refuser uint8
+
+const (
+	NotRefused           Refuser = iota
+	RefusedByRBAC                // authorization.k8s.io/decision forbid: the authorizer (RBAC)
+	RefusedByWebhook             // an admission webhook, named in the message
+	RefusedByPodSecurity         // PodSecurity admission: the namespace's enforce level
+	RefusedByPolicy              // a ValidatingAdmissionPolicy, through one of its bindings
+	RefusedByQuota               // a ResourceQuota
+	RefusedByAdmission           // authorized, then refused by a check the log does not name (admission, or the server the request went on to)
+	RefusedUnknown               // a 403 without the decision annotation: RBAC or not, the log cannot tell
+)
+
+// Refusal is why a request was refused: by what, which one (Control: the
+// webhook's, policy's or quota's name, the PodSecurity level; Binding: the
+// policy's binding) and what it said. Its strings are as logged: sanitise
+// them to print.
+type Refusal struct {
+	By      Refuser
+	Control string
+	Binding string
+	Said    string
+}
+
+// Admission reports whether RBAC allowed the request and a later check
+// refused it: no Role is proposed for it.
+func (f Refusal) Admission() bool {
+	return f.By >= RefusedByWebhook && f.By <= RefusedByAdmission
+}
+
+// Named reports whether the log names the admission control that refused
+// the request: then no Role lets it through. (An unnamed refusal after
+// RBAC may be the backend's own: an aggregated API server authorizes again.)
+func (f Refusal) Named() bool {
+	return f.By >= RefusedByWebhook && f.By <= RefusedByQuota
+}
+
+// RoleMayHelp reports whether a Role could let the request through: RBAC
+// refused it, or the log cannot tell who did.
+func (f Refusal) RoleMayHelp() bool { return f.By == RefusedByRBAC || f.By == RefusedUnknown }
+
+// Who names what refused the request, in words: `admission webhook
+// "deny.example.com"`, `PodSecurity "restricted:latest"`, ...
+func (f Refusal) Who() string {
+	switch f.By {
+	case RefusedByRBAC:
+		return "RBAC"
+	case RefusedByWebhook:
+		return `admission webhook "` + f.Control + `"`
+	case RefusedByPodSecurity:
+		if f.Control == "" {
+			return "PodSecurity"
+		}
+		return `PodSecurity "` + f.Control + `"`
+	case RefusedByPolicy:
+		s := "ValidatingAdmissionPolicy"
+		if f.Control != "" {
+			s += ` "` + f.Control + `"`
+		}
+		if f.Binding != "" {
+			s += ` (binding "` + f.Binding + `")`
+		}
+		return s
+	case RefusedByQuota:
+		if f.Control == "" {
+			return "a ResourceQuota"
+		}
+		return `ResourceQuota "` + f.Control + `"`
+	case RefusedByAdmission:
+		return "a check after RBAC (an admission control, or the server the request went on to: the log does not name it)"
+	case RefusedUnknown:
+		return "RBAC or admission: the log cannot tell (no authorization.k8s.io/decision annotation)"
+	}
+	return ""
+}
+
+// WhyRefused is the one home of "why was this request refused". The
+// authorizer writes authorization.k8s.io/decision on every request it
+// decides: forbid is RBAC's 403. A 403 it allowed was refused by admission,
+// which says which control in responseStatus.message (`admission webhook
+// "X" denied the request: ...`, `violates PodSecurity "restricted:latest":
+// ...`, `ValidatingAdmissionPolicy 'p' with binding 'b' denied request: ...`,
+// `exceeded quota: q, ...`) and, for PodSecurity and a policy whose binding
+// audits, in annotations the Request does not keep: read from the raw event
+// line when raw is given. A 403 without the decision annotation is RBAC's or
+// not: the log cannot tell. Another code is a refusal only when admission's
+// message says so (a webhook answers 400 unless it sets a code).
+func WhyRefused(r *Request, raw func(Ref) ([]byte, error)) Refusal {
+	if r.Decision == "forbid" {
+		return Refusal{By: RefusedByRBAC, Said: r.Reason}
+	}
+	if r.Code != 403 {
+		if r.Decision == "allow" && r.Code >= 400 {
+			if f := admissionRefusal(r.Message); f.By != RefusedByAdmission {
+				return withAnnotations(f, r, raw)
+			}
+		}
+		return Refusal{}
+	}
+	if r.Decision != "allow" {
+		return Refusal{By: RefusedUnknown, Said: r.Message}
+	}
+	return withAnnotations(admissionRefusal(r.Message), r, raw)
+}
+
+// admissionRefusal reads which admission control refused a request from
+// its status message; RefusedByAdmission when none is named.
+func admissionRefusal(msg string) Refusal {
+	// the webhook's denial is the whole message (webhookerrors.ToStatusErr)
+	if rest, ok := strings.CutPrefix(msg, `admission webhook "`); ok {
+		if name, said, ok := strings.Cut(rest, `" denied the request`); ok {
+			said = strings.TrimPrefix(said, ": ")
+			return Refusal{By: RefusedByWebhook, Control: name, Said: strings.TrimPrefix(said, " ")}
+		}
+	}
+	// the others follow `<resource> "<name>" is forbidden: ` (object names
+	// are DNS names: no quotes, colons or spaces in them)
+	_, reason, ok := strings.Cut(msg, " is forbidden: ")
+	if !ok {
+		reason = msg
+	}
+	if rest, ok := strings.CutPrefix(reason, `violates PodSecurity "`); ok {
+		level, said, _ := strings.Cut(rest, `": `)
+		return Refusal{By: RefusedByPodSecurity, Control: level, Said: said}
+	}
+	if rest, ok := strings.CutPrefix(reason, "ValidatingAdmissionPolicy '"); ok {
+		if policy, rest, ok := strings.Cut(rest, "' with binding '"); ok {
+			if binding, said, ok := strings.Cut(rest, "' denied request"); ok {
+				return Refusal{By: RefusedByPolicy, Control: policy, Binding: binding, Said: strings.TrimPrefix(said, ": ")}
+			}
+		}
+	}
+	for _, p := range []string{"exceeded quota: ", "failed quota: "} {
+		if rest, ok := strings.CutPrefix(reason, p); ok {
+			name, _, _ := strings.Cut(rest, ",")
+			name, _, _ = strings.Cut(name, ":")
+			return Refusal{By: RefusedByQuota, Control: name, Said: strings.TrimSuffix(p, ": ") + ": " + rest}
+		}
+	}
+	return Refusal{By: RefusedByAdmission, Said: msg}
+}
+
+// withAnnotations completes a refusal by admission from the annotations of
+// the request's last event that has them: PodSecurity's enforce level, a
+// policy's validation_failure (written when the binding audits).
+func withAnnotations(f Refusal, r *Request, raw func(Ref) ([]byte, error)) Refusal {
+	if raw == nil || f.By != RefusedByPodSecurity && f.By != RefusedByPolicy && f.By != RefusedByAdmission {
+		return f
+	}
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		line, err := raw(r.Events[i].Ref)
+		if err != nil {
+			continue
+		}
+		ann := gjson.GetBytes(line, "annotations")
+		if !ann.IsObject() {
+			continue
+		}
+		if level := ann.Get(`pod-security\.kubernetes\.io/enforce-policy`); f.By == RefusedByPodSecurity && level.Type == gjson.String {
+			f.Control = level.Str
+		}
+		if vf := ann.Get(`validation\.policy\.admission\.k8s\.io/validation_failure`); vf.Type == gjson.String && f.By != RefusedByPodSecurity {
+			// a JSON array of {message, policy, binding, validationActions}
+			for _, d := range gjson.Parse(vf.Str).Array() {
+				acts := d.Get("validationActions").String()
+				if !strings.Contains(acts, `"Deny"`) {
+					continue
+				}
+				if f.By == RefusedByPolicy && (d.Get("policy").String() != f.Control || d.Get("binding").String() != f.Binding) {
+					continue
+				}
+				f = Refusal{By: RefusedByPolicy, Control: d.Get("policy").String(), Binding: d.Get("binding").String(), Said: d.Get("message").String()}
+				break
+			}
+		}
+		break
+	}
+	return f
 }

@@ -388,22 +388,79 @@ func firstString(raw string) (body string, esc bool) {
 	return raw[i+1 : end-1], esc
 }
 
-// atoiJSON reads an integral JSON number; fractions and exponents give 0
-// unless they make a whole number small enough (audit codes never have them).
+// atoiJSON is the value of a JSON number (already validated) when that value
+// is a whole number: 403, and 403.0, 4.03e2 or 40300E-2 alike, as gjson reads
+// them. A fraction (403.5) is no code: 0. So is a value whose digits pass
+// 2^40 (audit codes are three digits).
 func atoiJSON(b []byte) int {
 	neg := false
 	if len(b) > 0 && b[0] == '-' {
 		neg, b = true, b[1:]
 	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0
+	const limit = 1 << 40
+	n := 0     // the digits read, without the zeros still pending
+	zeros := 0 // zeros read after them, not yet multiplied in
+	exp := 0   // minus the digits after the decimal point
+	frac := false
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' {
+			frac = true
+			continue
 		}
-		if n > 1<<40 {
+		if c < '0' || c > '9' {
+			break
+		}
+		if frac {
+			exp--
+		}
+		if c == '0' {
+			zeros++
+			continue
+		}
+		for ; zeros > 0; zeros-- {
+			if n > limit {
+				return 0
+			}
+			n *= 10
+		}
+		if n > limit {
 			return 0
 		}
 		n = n*10 + int(c-'0')
+	}
+	if i < len(b) { // an exponent: e or E, a sign, digits
+		i++
+		eneg := i < len(b) && b[i] == '-'
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			i++
+		}
+		e := 0
+		for ; i < len(b); i++ {
+			if e < 1<<20 {
+				e = e*10 + int(b[i]-'0')
+			}
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if n == 0 {
+		return 0
+	}
+	// the value is n × 10^(zeros+exp): whole when that power is not negative
+	// (n's last digit is not 0, so no negative power leaves it whole)
+	p := zeros + exp
+	if p < 0 {
+		return 0
+	}
+	for ; p > 0; p-- {
+		if n > limit {
+			return 0
+		}
+		n *= 10
 	}
 	if neg {
 		return -n

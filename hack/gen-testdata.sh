@@ -14,6 +14,8 @@
 #   trust/     hack/gen-trust.sh: reused Audit-ID headers; --logging-format=json
 #   answers/   hack/gen-answers.sh: two admins' certificates, exec however sent,
 #              one deployment changed step by step (RequestResponse) and deleted
+#   admission/ hack/gen-admission.sh: 403s refused by admission (webhook, PodSecurity,
+#              ValidatingAdmissionPolicy, ResourceQuota), by RBAC, and before authorization
 #   ground-truth.json  what the harness did, and counts measured with jq/grep
 #
 # usage: hack/gen-testdata.sh [--out DIR] [--keep]
@@ -163,5 +165,6 @@ mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
 "$repo/hack/gen-hostile.sh" --out "$out/hostile"
 "$repo/hack/gen-trust.sh" --out "$out/trust"
 "$repo/hack/gen-answers.sh" --out "$out/answers"
+"$repo/hack/gen-admission.sh" --out "$out/admission"
 
 log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"

@@ -68,6 +68,19 @@ func Classify(line []byte) kind {
 	return kindText
 }
 
+// utf8BOM is the byte-order mark that Windows editors and PowerShell's
+// Out-File put at the start of a UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// trimBOM drops a byte-order mark from the start of an input (its first
+// line at offset 0): the line reads, and its Ref points, after it.
+func trimBOM(l *line) {
+	if l.n == 1 && l.off == 0 && bytes.HasPrefix(l.text, utf8BOM) {
+		n := int64(len(utf8BOM))
+		l.text, l.off, l.size = l.text[n:], l.off+n, l.size-n
+	}
+}
+
 // whyOther is the reason recorded for an "other" line.
 func whyOther(k kind) string {
 	switch k {

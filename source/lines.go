@@ -70,6 +70,7 @@ func (lr *lineReader) next() (line, error) {
 				text = text[:n-1]
 			}
 			l.text = text
+			trimBOM(&l)
 			return l, nil
 		}
 		lr.scan = lr.end
@@ -83,6 +84,7 @@ func (lr *lineReader) next() (line, error) {
 				lr.start, lr.scan = lr.end, lr.end
 				lr.lineNo++
 				l.n = lr.lineNo
+				trimBOM(&l)
 				return l, nil
 			}
 			return line{}, lr.err

@@ -265,6 +265,7 @@ func isGzip(head []byte) bool {
 // sniff guesses the format from the first lines; Load refines it.
 func (in *input) sniff(head []byte) {
 	var audit, klog bool
+	head = bytes.TrimPrefix(head, utf8BOM)
 	in.head = append([]byte(nil), head[:min(len(head), 4096)]...)
 	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
 		in.crOnly = true // classic Mac line ends: read \r as \n

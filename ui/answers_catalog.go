@@ -97,7 +97,7 @@ var answerCatalog = []answer{
 	{
 		ID:     "denied",
 		Name:   "Denied requests (401, 403)",
-		Desc:   "failed authentication (401) and authorization denials (403)",
+		Desc:   "failed authentication (401) and refusals (403) by RBAC or by admission: Detail says which",
 		Filter: "code=401,403",
 		Page:   stateRequests,
 	},

@@ -369,8 +369,20 @@ func (p *detailPage) buildHeader() {
 		}
 		field("Authz", ds.Render(sanitize(r.Decision)), sanitize(r.Reason))
 	}
-	if r.Code == 403 {
+	// Why it was refused: what RBAC would have to allow, or which admission
+	// control refused it after RBAC allowed it (no Role helps).
+	switch why := audit.WhyRefused(r, p.raw); {
+	case why.By == audit.RefusedByRBAC:
 		field("Missing", sanitize(audit.PermissionOf(r).String()))
+	case why.By == audit.RefusedUnknown:
+		field("Missing", sanitize(audit.PermissionOf(r).String()),
+			st.Muted.Render("if RBAC refused it: the log cannot tell (no authorization.k8s.io/decision annotation)"))
+	case why.Admission():
+		after := "RBAC allowed it: no Role lets it through"
+		if !why.Named() {
+			after = "RBAC allowed it"
+		}
+		field("Refused", st.Forbid.Render("by "+sanitize(why.Who())), after)
 	}
 	if r.SharedID {
 		field("Audit ID", sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))
@@ -402,6 +414,16 @@ func (p *detailPage) buildHeader() {
 	rule += strings.Repeat("─", max(0, w-ansi.StringWidth(rule)))
 	lines = append(lines, st.Border.Render(ansi.Truncate(rule, w, "")))
 	p.header = lines
+}
+
+// raw gives back an event line of the request shown, as load read it.
+func (p *detailPage) raw(ref audit.Ref) ([]byte, error) {
+	for i, ev := range p.req.Events {
+		if ev.Ref == ref && i < len(p.raws) && p.raws[i] != nil {
+			return p.raws[i], nil
+		}
+	}
+	return nil, fmt.Errorf("event not read")
 }
 
 func padRight(s string, w int) string {

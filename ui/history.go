@@ -205,7 +205,7 @@ func (s *historyScreen) layout() []historyLine {
 		switch {
 		case i == 0:
 			kind = 'h'
-		case strings.HasPrefix(t, "# denied"):
+		case strings.HasPrefix(t, "# denied"), strings.HasPrefix(t, "# refused"):
 			kind = '-'
 		case strings.HasPrefix(t, "#"):
 			kind = 'm'

@@ -1,4 +1,5 @@
-// Command slow-webhook is a slow admission webhook for hack/gen-answers.sh:
+// Command slow-webhook is a slow admission webhook for hack/gen-answers.sh
+// (and, at /deny, a refusing one for hack/gen-admission.sh):
 // it answers AdmissionReview v1 requests over HTTPS after a delay, so the
 // kube-apiserver's audit events of the writes it checks carry the
 // apiserver.latency.k8s.io/validating-webhook and .../mutating-webhook
@@ -7,6 +8,9 @@
 //	/validate  allows, unless the object's data has the key "forbidden"
 //	           (denied, with an audit annotation saying why)
 //	/mutate    allows and adds the annotation kauditui.example/stamped-by
+//	/deny      denies every object it is sent, at once, with HTTP code 403
+//	           and reason Forbidden in its status (as policy engines answer;
+//	           without a code the apiserver answers 400)
 //	/healthz   ok, at once
 //
 // Standard library only.
@@ -54,6 +58,8 @@ type response struct {
 
 type status struct {
 	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
+	Code    int    `json:"code,omitempty"`
 }
 
 type object struct {
@@ -78,6 +84,7 @@ func main() {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("/validate", handle(*validateDelay, validate))
 	mux.HandleFunc("/mutate", handle(*mutateDelay, mutate))
+	mux.HandleFunc("/deny", handle(0, deny))
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Printf("slow-webhook: listening on %s", *addr)
 	log.Fatal(srv.ListenAndServeTLS(*cert, *key))
@@ -123,4 +130,10 @@ func mutate(req *request) *response {
 	patch = append(patch, map[string]any{"op": "add", "path": "/metadata/annotations/kauditui.example~1stamped-by", "value": "slow-webhook"})
 	b, _ := json.Marshal(patch)
 	return &response{Allowed: true, PatchType: "JSONPatch", Patch: base64.StdEncoding.EncodeToString(b)}
+}
+
+// deny refuses the object with a 403, as OPA Gatekeeper and Kyverno do.
+func deny(*request) *response {
+	return &response{Allowed: false,
+		Status: &status{Message: "configmaps labelled kauditui.example/deny are refused by policy", Reason: "Forbidden", Code: 403}}
 }
