@@ -59,7 +59,7 @@ Flags:
 
 var topFields = []string{"user", "verb", "resource", "code", "agent", "ns", "cred"}
 
-func runQueryCmd(args []string, ios *IO) error {
+func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
@@ -86,7 +86,7 @@ func runQueryCmd(args []string, ios *IO) error {
 		return usageError("query: %v (see 'kauditui query --help')", err)
 	}
 	opts.Sources = fs.Args()
-	return runQuery(context.Background(), opts)
+	return runQuery(ctx, opts)
 }
 
 func (o *queryOptions) validate() error {
