@@ -341,7 +341,7 @@ type reader struct {
 	accDepth jsonDepth
 
 	nAudit, nKlog, nOther int
-	nSkipped              int // lines Options.Keep refused
+	nSkipped              int    // lines Options.Keep refused
 	firstOther            []byte // the first other line (for Looks), up to 200 bytes
 
 	started bool
