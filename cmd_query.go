@@ -166,7 +166,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
 	defer out.Flush()
 	if streaming {
-		return o.stream(ctx, set, f, out)
+		err := o.stream(ctx, set, f, out)
+		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		return err
 	}
 	store := audit.NewStore()
 	if o.Follow {
@@ -203,7 +205,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		t.print(out, matched)
 	}
 	if len(matched) == 0 {
-		return &exitError{code: exitNoMatch}
+		err := &exitError{code: exitNoMatch}
+		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		return err
 	}
 	return nil
 }

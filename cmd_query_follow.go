@@ -95,21 +95,14 @@ type pending struct {
 
 // ready says whether a request can be printed now, and updates p.
 func (p *pending) ready(r *audit.Request, now time.Time) bool {
-	switch r.Stage {
-	case "ResponseComplete", "Panic":
+	if r.Done() {
 		return true
 	}
 	if len(r.Events) != p.stages {
 		p.stages, p.since = len(r.Events), now
 		return false
 	}
-	return failedStart(r) && now.Sub(p.since) >= followGrace
-}
-
-// failedStart is a request that failed at ResponseStarted: it may end
-// there (a failed authentication) or still get its ResponseComplete.
-func failedStart(r *audit.Request) bool {
-	return r.Stage == "ResponseStarted" && r.Code >= 400
+	return r.MayBeDone() && now.Sub(p.since) >= followGrace
 }
 
 // flush prints what became ready since the last call; final prints
@@ -140,7 +133,7 @@ func (fl *follower) flush(final bool) error {
 				return
 			}
 			keep = append(keep, p)
-			if r := s.Requests[p.idx]; failedStart(r) {
+			if r := s.Requests[p.idx]; r.MayBeDone() {
 				if end := p.since.Add(followGrace); fl.wake.IsZero() || end.Before(fl.wake) {
 					fl.wake = end
 				}

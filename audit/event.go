@@ -191,11 +191,14 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	stage := in.str(e.stage)
 	// The latest stage wins; stages logged in the same microsecond are
 	// ordered by the request's life (ResponseComplete after ResponseStarted).
-	if r.Last().IsZero() || stageAt.After(r.Last()) || stageAt.Equal(r.Last()) && stageRank(stage) > stageRank(what.Stage) {
+	// Its status is the request's: a watch that started 200 and ended in a
+	// Panic 500 is a 500, whichever line was read first.
+	latest := r.Last().IsZero() || stageAt.After(r.Last()) || stageAt.Equal(r.Last()) && stageRank(stage) > stageRank(what.Stage)
+	if latest {
 		r.last = unixNano(stageAt)
 		what.Stage, newWhat = stage, true
 	}
-	if e.code != 0 {
+	if e.code != 0 && (latest || what.Code == 0) {
 		what.Code, newWhat = e.code, true
 		if e.message != "" || what.Message != "" {
 			what.Message = in.str(val(e.message, fMessage))

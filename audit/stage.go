@@ -63,3 +63,44 @@ func stageName(id stageID) string {
 	}
 	return ""
 }
+
+// Done reports whether r has had its last stage: nothing more will be
+// logged for it. This is the one rule of "this request is done" that every
+// engine calls (the streaming store, the explorer's re-filter, following).
+//
+//   - ResponseComplete and Panic end every request.
+//   - A ResponseStarted 401 ends a request only when authentication failed:
+//     the apiserver then logs that stage alone, with no user (the request
+//     was never authenticated). A 401 from a backend (a kubelet answering
+//     pods/log, exec or nodes/proxy, a proxied service) comes to an
+//     authenticated user and is followed by ResponseComplete or Panic,
+//     whose code may differ.
+//   - Anything else may still get a later stage.
+func (r *Request) Done() bool {
+	switch r.Stage {
+	case "ResponseComplete", "Panic":
+		return true
+	case "ResponseStarted":
+		return r.Code == 401 && r.User == "" && !r.hasStage(stageReceived)
+	}
+	return false
+}
+
+// MayBeDone reports whether r may have had its last stage although Done
+// cannot tell: a ResponseStarted with an error (a 401 of an anonymous
+// client, a failed exec's 400) ends some requests and not others, so a
+// follower waits a while for a later stage before it calls it done.
+func (r *Request) MayBeDone() bool {
+	return r.Done() || r.Stage == "ResponseStarted" && r.Code >= 400
+}
+
+const stageReceived stageID = 1
+
+func (r *Request) hasStage(id stageID) bool {
+	for _, e := range r.Events {
+		if e.stage == id {
+			return true
+		}
+	}
+	return false
+}

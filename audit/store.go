@@ -132,11 +132,23 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 			s.version++
 			return req, false, true
 		}
+		if latest == nil && s.stream != nil {
+			if dup, shared := s.stream.wasForgotten(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0), unixNano(ParseTime(e.received))); dup {
+				s.dups++
+				s.version++
+				return forgottenRequest, false, true
+			} else if shared {
+				s.shared++ // the one handed on was not flagged: it was gone
+				latest = nil
+				defer func() { req.SharedID = true; s.shared++ }()
+			}
+		}
 	}
 	if req == nil {
 		req = s.newRequest()
 		if s.stream != nil {
 			s.stream.opened(req)
+			s.evacuateOld()
 		}
 		if e.auditID != "" {
 			if latest != nil {
@@ -163,10 +175,23 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	s.merge(req, e, ref)
 	s.events++
 	s.version++
-	if s.stream != nil && !req.done && isLast(req) {
+	if s.stream != nil && !req.done && req.Done() {
 		s.completed(req)
 	}
 	return req, isNew, true
+}
+
+// forgottenRequest is what AddEvent returns for a repeated line of a
+// request a streaming store has handed on and forgotten: nothing to read.
+var forgottenRequest = &Request{Who: noWho, What: noWhat}
+
+// unescaped is v unescaped into the scratch buffer when esc.
+func (s *Store) unescaped(v string, esc bool) string {
+	if !esc {
+		return v
+	}
+	s.scratch = unescapeAppend(s.scratch[:0], v)
+	return bytesString(s.scratch)
 }
 
 // maxSameID bounds how many earlier requests with one auditID a stage is

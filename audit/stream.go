@@ -1,5 +1,11 @@
 package audit
 
+import (
+	"hash/maphash"
+	"slices"
+	"strings"
+)
+
 // Streaming is the store's mode for one-shot queries (count, top, table):
 // a request is handed to a callback when its last stage arrives and then
 // forgotten, so memory follows the requests in flight, not the size of the
@@ -13,17 +19,36 @@ const recentDone = 1 << 12
 
 type stream struct {
 	done func(*Request)
-	// open holds the requests of seq base+i that have not completed (nil
-	// once they have), so the oldest open one is known in O(1) amortised:
-	// open[head:] is the window, compacted once head passes its half.
-	open []*Request
-	head int
-	base uint64
-	next uint64
+	// open holds the requests not yet complete, in Seq order; a completed
+	// one leaves a nil behind, and the nils are swept out once they are
+	// most of the slice, so a request that never completes (a watch open
+	// all day, a stage the policy omits) holds back no memory but its own.
+	open  []*Request
+	seqs  []uint64 // the Seq of each entry of open, nil ones included
+	head  int      // open[:head] are all nil
+	holes int      // nils in open[head:]
+	base  uint64   // OldestOpen
+	next  uint64
 	// recent is a ring of completed requests still in byID.
 	recent []*Request
 	pos    int
+	// gone remembers the requests forgotten: auditID hash -> hash of
+	// the requestReceivedTimestamp of the last one with that ID (8+8 bytes
+	// a request). A line of one of them, however much later (a log read
+	// twice, a shipper re-sending a chunk), is a repeat, not a new request;
+	// another request with its ID is a shared ID, as in a full store.
+	gone map[uint64]uint64
+	// moved: every open request of a lower Seq has been moved out of the
+	// slabs and arena chunks it was made in (see evacuate).
+	moved uint64
 }
+
+// evacuateAfter is how many requests after one that is still open it is
+// moved to memory of its own: a request in a slab keeps the whole slab
+// (a thousand requests, their events and the chunks of their strings)
+// alive, so one request that never completes among every few hundred
+// would keep the whole log.
+const evacuateAfter = 2 * slabSize
 
 // NewStreamingStore returns a store that calls done, on the merging
 // goroutine and with the store locked, when a request is complete (its
@@ -31,7 +56,7 @@ type stream struct {
 // request still open, oldest first. done must not keep the request. Snapshot then lists no requests; its counts are kept.
 func NewStreamingStore(done func(*Request)) *Store {
 	s := NewStore()
-	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone)}
+	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone), gone: map[uint64]uint64{}}
 	s.in.forget = 1 << 12
 	return s
 }
@@ -63,7 +88,7 @@ func (s *Store) Finish() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	open := st.open[st.head:]
-	st.open, st.head = nil, 0
+	st.open, st.seqs, st.head, st.holes = nil, nil, 0, 0
 	for _, r := range open {
 		if r != nil {
 			st.base = r.seq + 1
@@ -79,34 +104,94 @@ func (st *stream) opened(r *Request) {
 	r.seq = st.next
 	st.next++
 	st.open = append(st.open, r)
+	st.seqs = append(st.seqs, r.seq)
 }
 
-// isLast reports whether r has had its last stage: ResponseComplete,
-// Panic, or the ResponseStarted 401 that is all the apiserver logs of a
-// request that failed authentication. (Other ResponseStarted stages with
-// an error, a failed exec's 400, are followed by a ResponseComplete.)
-func isLast(r *Request) bool {
-	return r.Stage == "ResponseComplete" || r.Stage == "Panic" ||
-		r.Stage == "ResponseStarted" && r.Code == 401
+// evacuateOld moves the requests open for evacuateAfter requests to memory
+// of their own, a slab's worth at a time; s.mu is held.
+func (s *Store) evacuateOld() {
+	st := s.stream
+	if st.next < st.moved+evacuateAfter+slabSize {
+		return
+	}
+	upTo := st.next - evacuateAfter
+	i, _ := slices.BinarySearch(st.seqs[st.head:], st.moved)
+	for i += st.head; i < len(st.open) && st.seqs[i] < upTo; i++ {
+		if r := st.open[i]; r != nil {
+			st.open[i] = s.evacuate(r)
+		}
+	}
+	st.moved = upTo
+}
+
+// evacuate copies r, its events and every string it holds into memory of
+// their own and puts the copy where r was (byID, a newer request's
+// prevSameID); s.mu is held.
+func (s *Store) evacuate(r *Request) *Request {
+	n := new(Request)
+	*n = *r
+	n.Events = slices.Clone(r.Events)
+	n.AuditID, n.uri, n.Name = strings.Clone(r.AuditID), strings.Clone(r.uri), strings.Clone(r.Name)
+	who, what := *r.Who, *r.What
+	who.User, who.ImpersonatedUser, who.UserAgent, who.CredentialID = strings.Clone(who.User), strings.Clone(who.ImpersonatedUser), strings.Clone(who.UserAgent), strings.Clone(who.CredentialID)
+	who.Groups, who.ImpersonatedGroups, who.SourceIPs = cloneList(who.Groups), cloneList(who.ImpersonatedGroups), cloneList(who.SourceIPs)
+	for _, f := range []*string{&what.Level, &what.Stage, &what.Verb, &what.APIGroup, &what.APIVersion, &what.Resource, &what.Subresource, &what.Namespace, &what.Message, &what.Decision, &what.Reason} {
+		*f = strings.Clone(*f)
+	}
+	n.Who, n.What = &who, &what
+	if q := s.byID[r.AuditID]; q == r {
+		s.byID[n.AuditID] = n
+	} else {
+		for ; q != nil; q = q.prevSameID {
+			if q.prevSameID == r {
+				q.prevSameID = n
+				break
+			}
+		}
+	}
+	return n
+}
+
+func cloneList(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[i] = strings.Clone(v)
+	}
+	return out
 }
 
 // completed hands r on and keeps it findable for a while; s.mu is held.
 func (s *Store) completed(r *Request) {
 	st := s.stream
 	r.done = true
-	st.open[st.head+int(r.seq-st.base)] = nil
-	// Drop the completed ones from the front of open first, so that done
-	// sees OldestOpen past r.
-	i := st.head
-	for i < len(st.open) && st.open[i] == nil {
-		i++
+	if i, ok := slices.BinarySearch(st.seqs[st.head:], r.seq); ok && st.open[st.head+i] == r {
+		st.open[st.head+i] = nil
+		st.holes++
 	}
-	st.base += uint64(i - st.head)
-	st.head = i
-	if st.head > 1024 && st.head > len(st.open)/2 {
-		n := copy(st.open, st.open[st.head:])
+	// Drop the completed ones from the front first, so that done sees
+	// OldestOpen past r.
+	for st.head < len(st.open) && st.open[st.head] == nil {
+		st.head++
+		st.holes--
+	}
+	if st.head < len(st.open) {
+		st.base = st.open[st.head].seq
+	} else {
+		st.base = st.next
+	}
+	if live := len(st.open) - st.head - st.holes; st.head+st.holes > 1024 && st.head+st.holes > 2*live {
+		n := 0
+		for j, o := range st.open[st.head:] {
+			if o != nil {
+				st.open[n], st.seqs[n] = o, st.seqs[st.head+j]
+				n++
+			}
+		}
 		clear(st.open[n:])
-		st.open, st.head = st.open[:n], 0
+		st.open, st.seqs, st.head, st.holes = st.open[:n], st.seqs[:n], 0, 0
 	}
 	st.done(r)
 	if len(st.recent) < cap(st.recent) {
@@ -123,10 +208,32 @@ func (s *Store) completed(r *Request) {
 // (Reusing it was tried: its text kept the arena chunks it pointed to.)
 func (s *Store) forget(r *Request) {
 	r.forgotten = true
+	s.stream.gone[idHash(r.AuditID)] = timeHash(r.first)
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
 	if s.byID[r.AuditID] == r {
 		delete(s.byID, r.AuditID)
 	}
+}
+
+var goneSeed = maphash.MakeSeed()
+
+func idHash(id string) uint64 { return maphash.String(goneSeed, id) }
+
+func timeHash(ns int64) uint64 { return uint64(ns)*0x9e3779b97f4a7c15 | 1 }
+
+// wasForgotten reports, for an event whose auditID no request in byID
+// carries, whether it belongs to a request already handed on and forgotten
+// (dup: a repeat or a late stage of it), or whether another request with
+// its ID was (shared). s.mu is held.
+func (st *stream) wasForgotten(auditID string, received int64) (dup, shared bool) {
+	h, ok := st.gone[idHash(auditID)]
+	if !ok {
+		return false, false
+	}
+	if received == 0 || h == timeHash(received) {
+		return true, false
+	}
+	return false, true
 }

@@ -121,9 +121,13 @@ func TestStreamingStoreMemoryIsFlat(t *testing.T) {
 		return ms.HeapAlloc
 	}
 	small, large := heapAfter(200_000), heapAfter(800_000)
-	t.Logf("heap after 200k requests: %d KiB; after 800k: %d KiB", small>>10, large>>10)
-	if large > small+small/2 {
-		t.Errorf("heap grew from %d KiB to %d KiB with four times the requests", small>>10, large>>10)
+	perRequest := float64(int64(large)-int64(small)) / 600_000
+	t.Logf("heap after 200k requests: %d KiB; after 800k: %d KiB (%.1f bytes a request more)", small>>10, large>>10, perRequest)
+	// What may grow is the set that recognises repeats however far apart
+	// (a hash of each request's auditID and received time): about 20 bytes
+	// a request, where a request itself takes 300.
+	if perRequest > 40 {
+		t.Errorf("heap grew from %d KiB to %d KiB with four times the requests: %.0f bytes a request", small>>10, large>>10, perRequest)
 	}
 }
 

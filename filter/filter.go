@@ -60,28 +60,19 @@ func Parse(expr string, now time.Time) (*Filter, error) {
 }
 
 func parse(expr string, now time.Time) (*Filter, *syntaxError) {
-	spans, err := splitTerms(expr)
+	lexed, err := lexExpr(expr)
 	if err != nil {
 		return nil, err
 	}
 	f := &Filter{}
-	type costed struct {
-		p    pred
-		cost int
-	}
-	var preds []costed
-	for i, sp := range spans {
-		lt, err := lexTerm(expr, sp, i+1)
-		if err != nil {
-			return nil, err
-		}
-		f.terms = append(f.terms, lt.p)
+	words := 0
+	for _, lt := range lexed {
 		if lt.def == nil {
-			if len(f.words) == maxWords {
-				return nil, lt.t.fail(sp.start, "at most 64 search words")
+			if words == maxWords {
+				return nil, lt.t.fail(lt.t.pos, "at most 64 search words")
 			}
-			g := compileGlob(lt.p.values[0])
-			f.words = append(f.words, word{g: g, neg: lt.p.neg})
+			words++
+			f.terms = append(f.terms, lt.p)
 			continue
 		}
 		lt.t.now = now
@@ -89,17 +80,37 @@ func parse(expr string, now time.Time) (*Filter, *syntaxError) {
 		if err != nil {
 			return nil, err
 		}
-		f.terms[len(f.terms)-1].pred = p
-		if lt.p.neg {
+		lt.p.pred = p
+		f.terms = append(f.terms, lt.p)
+	}
+	return build(f.terms), nil
+}
+
+// build makes the filter of compiled terms: the field terms' predicates,
+// cheapest first, and the bare words.
+func build(terms []parsed) *Filter {
+	f := &Filter{terms: terms}
+	type costed struct {
+		p    pred
+		cost int
+	}
+	var preds []costed
+	for _, t := range terms {
+		if t.field == "" {
+			f.words = append(f.words, word{g: compileGlob(t.values[0]), neg: t.neg})
+			continue
+		}
+		p := t.pred
+		if t.neg {
 			p = notPred{p}
 		}
-		preds = append(preds, costed{p, lt.def.cost})
+		preds = append(preds, costed{p, fieldByName[t.field].cost})
 	}
 	slices.SortStableFunc(preds, func(a, b costed) int { return a.cost - b.cost })
 	for _, c := range preds {
 		f.preds = append(f.preds, c.p)
 	}
-	return f, nil
+	return f
 }
 
 // lexed is one term split into its parts, before its field compiles it.
@@ -107,21 +118,29 @@ type lexed struct {
 	t   term
 	p   parsed
 	def *fieldDef // nil for a bare word
+	src span      // where it was written: a NOT before it and an OR group included
 }
 
 var operators = []string{"!=", ">=", "<=", "=", ">", "<"}
 
-// lexTerm splits one term into [!]field op values, or a [!]bare word.
+// lexTerm splits one term into [!]field op values, or a [!]bare word. It
+// reads the common spellings of other languages as meant (-term for !term,
+// == for =, field:value for field=value when field is a field name) and
+// refuses those it cannot (~ and =~), so that a guess never becomes a
+// search for other text.
 func lexTerm(expr string, sp span, index int) (*lexed, *syntaxError) {
 	text := expr[sp.start:sp.end]
-	lt := &lexed{t: term{expr: expr, text: text, pos: sp.start, index: index}}
+	lt := &lexed{t: term{expr: expr, text: text, pos: sp.start, index: index}, src: sp}
 	t, pt := &lt.t, &lt.p
 	p := 0
-	if strings.HasPrefix(text, "!") && !strings.HasPrefix(text, "!=") {
+	if (text[0] == '!' && !strings.HasPrefix(text, "!=")) || text[0] == '-' {
 		pt.neg = true
 		p = 1
 		if p == len(text) {
-			return nil, t.fail(sp.start+p, "a search word or a field=value after !")
+			return nil, t.fail(sp.start+p, "a search word or a field=value after "+text[:1])
+		}
+		if text[p] == '!' || text[p] == '-' {
+			return nil, t.fail(sp.start+p, "one "+text[:1]+" before a term (to search for a word that starts with "+text[:1]+", quote it: \""+text+"\")")
 		}
 	}
 	id := p
@@ -135,11 +154,29 @@ func lexTerm(expr string, sp span, index int) (*lexed, *syntaxError) {
 			break
 		}
 	}
+	known := id > p && fieldByName[lowerASCII(text[p:id])] != nil
+	oplen := len(op)
+	switch {
+	case op == "" && known && id < len(text) && text[id] == ':':
+		op, oplen = "=", 1 // user:alice
+	case op == "" && known && id < len(text) && text[id] == '~':
+		return nil, t.fail(sp.start+id, globAdvice(lowerASCII(text[p:id]), "=", text[id+1:]))
+	case op == "" && known && strings.HasPrefix(text[id:], "!~"):
+		return nil, t.fail(sp.start+id, globAdvice(lowerASCII(text[p:id]), "!=", text[id+2:]))
+	case op == "=" && strings.HasPrefix(text[id:], "=="):
+		oplen = 2 // verb==delete
+	}
+	if (op == "=" || op == "!=") && known && strings.HasPrefix(text[id+oplen:], "~") {
+		return nil, t.fail(sp.start+id, globAdvice(lowerASCII(text[p:id]), op, text[id+oplen+1:]))
+	}
 	if op == "" || id == p {
 		if id == p && op != "" {
 			return nil, t.fail(sp.start+p, "a field name before "+op+", like user=alice (no spaces around "+op+")")
 		}
 		if eq := unquotedIndex(text[p:], '='); eq >= 0 {
+			if text[p] == '(' || text[len(text)-1] == ')' {
+				return nil, t.fail(sp.start+p, "no parentheses: every term must match, and OR joins values of one field: (verb=get OR verb=list) is verb=get,list")
+			}
 			return nil, t.fail(sp.start+p+eq, `field=value with a field name of letters (quote a search word that holds =, like "a=b")`)
 		}
 		pt.values = parseValues(text[p:], sp.start+p, false)
@@ -164,12 +201,12 @@ func lexTerm(expr string, sp span, index int) (*lexed, *syntaxError) {
 		pt.neg = !pt.neg
 		t.op = "="
 	}
-	vpos := sp.start + id + len(op)
-	t.values = parseValues(text[id+len(op):], vpos, true)
+	vpos := sp.start + id + oplen
+	t.values = parseValues(text[id+oplen:], vpos, true)
 	for i, v := range t.values {
 		if v.empty() && !v.quoted {
 			if i == 0 && len(t.values) == 1 {
-				return nil, t.fail(v.pos, "a value after "+op+`, like `+lt.def.Example+` (use "" to match an empty field)`)
+				return nil, t.fail(v.pos, "a value after "+text[id:id+oplen]+`, like `+lt.def.Example+` (use "" to match an empty field)`)
 			}
 			return nil, t.fail(v.pos, `a value between the commas (use "" to match an empty field)`)
 		}
@@ -188,6 +225,29 @@ func lexTerm(expr string, sp span, index int) (*lexed, *syntaxError) {
 	pt.op = t.op
 	pt.values = t.values
 	return lt, nil
+}
+
+// globAdvice is what to write instead of field~value or field=~value: the
+// language has globs, not regular expressions.
+func globAdvice(field, op, val string) string {
+	if def := fieldByName[field]; def != nil {
+		field = def.Name
+	}
+	if op != "!=" {
+		op = "="
+	}
+	word := strings.Trim(val, "^$.*\"'/")
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.') {
+			word = ""
+			break
+		}
+	}
+	if word == "" {
+		word = "text"
+	}
+	return op + " and a glob, like " + field + op + "*" + word + "* (there is no ~ or =~: * matches any run of characters)"
 }
 
 // unquotedIndex is the index of the first c outside quotes in s, or -1.
@@ -316,7 +376,7 @@ func (t parsed) render() string {
 		if t.neg {
 			b.WriteByte('!')
 		}
-		b.WriteString(t.values[0].render())
+		b.WriteString(t.values[0].renderWord())
 		return b.String()
 	}
 	if t.neg && t.op != "=" {

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -186,13 +187,49 @@ func quoteIfNeeded(s string) string {
 	for i := 0; i < len(s) && !need; i++ {
 		switch c := s[i]; {
 		case isSpace(c), c == '"', c == '\'', c == ',', c == '*', c == '\\',
-			c == '=', c == '!', c == '<', c == '>':
+			c == '=', c == '!', c == '<', c == '>', c == '~':
 			need = true
 		}
 	}
 	if !need {
 		return s
 	}
+	return quote(s)
+}
+
+// renderWord writes a bare word so that it parses back as that word, not as
+// an operator word (not, or, and), a negation (-x) or a field term
+// (user:alice).
+func (v value) renderWord() string {
+	s := v.render()
+	if !readsAsOperator(s) {
+		return s
+	}
+	return quote(v.pieces[0].lit) + value{pieces: v.pieces[1:]}.renderRest()
+}
+
+func (v value) renderRest() string {
+	if len(v.pieces) == 0 {
+		return ""
+	}
+	return v.render()
+}
+
+// readsAsOperator reports whether a bare word written unquoted as s would be
+// read as something else than a search for s.
+func readsAsOperator(s string) bool {
+	if s == "" || s[0] == '-' || opWordOf(s) != 0 {
+		return s != ""
+	}
+	id := 0
+	for id < len(s) && (s[id] >= 'a' && s[id] <= 'z' || s[id] >= 'A' && s[id] <= 'Z' || s[id] == '_') {
+		id++
+	}
+	return id > 0 && id < len(s) && s[id] == ':' && fieldByName[lowerASCII(s[:id])] != nil
+}
+
+// quote double-quotes s, escaping " and \.
+func quote(s string) string {
 	b := make([]byte, 0, len(s)+4)
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
@@ -202,4 +239,172 @@ func quoteIfNeeded(s string) string {
 		b = append(b, s[i])
 	}
 	return string(append(b, '"'))
+}
+
+// opWord is what a whole term spelled as an operator word means.
+type opWord int
+
+const (
+	notWord opWord = iota + 1 // NOT, not, !, -
+	orWord                    // OR, or, ||
+	andWord                   // AND, and, &&
+)
+
+func opWordOf(s string) opWord {
+	switch {
+	case s == "!" || s == "-" || equalFold(s, "not"):
+		return notWord
+	case s == "||" || equalFold(s, "or"):
+		return orWord
+	case s == "&&" || equalFold(s, "and"):
+		return andWord
+	}
+	return 0
+}
+
+// group is terms joined by OR, each with the NOT word before it.
+type group struct {
+	index              int // 1-based term number of its first word
+	terms              []*lexed
+	andBefore, andLast bool // an AND word comes before it, after it
+}
+
+// lexExpr cuts expr into its terms, the common spellings of boolean
+// operators read as meant: NOT (not, !, -) before a term negates it; AND
+// (and, &&) between terms is the space; OR (or, ||) between field=value
+// terms of one field joins their values, as a comma does. Everything else
+// around them is refused with the spelling that says it, since the language
+// cannot: OR across fields, OR of negations or comparisons, OR next to AND
+// (which of the two binds first differs between languages), an operator word
+// with no term to act on.
+func lexExpr(expr string) ([]*lexed, *syntaxError) {
+	spans, err := splitTerms(expr)
+	if err != nil {
+		return nil, err
+	}
+	var groups []*group
+	pending, pendingAt := opWord(0), -1 // an operator word waiting for its term
+	notAt := -1                         // a NOT word for the next term
+	for i, sp := range spans {
+		text := expr[sp.start:sp.end]
+		w := opWordOf(text)
+		fail := func(expected string) *syntaxError {
+			return &syntaxError{Term: text, Pos: sp.start, Expected: expected, index: i + 1}
+		}
+		switch w {
+		case notWord:
+			if notAt >= 0 {
+				return nil, fail("a term after " + expr[spans[notAt].start:spans[notAt].end] + " (one NOT)")
+			}
+			notAt = i
+			continue
+		case orWord, andWord:
+			if notAt >= 0 {
+				return nil, fail("a term after " + expr[spans[notAt].start:spans[notAt].end])
+			}
+			if len(groups) == 0 || pending != 0 {
+				return nil, fail("a term before " + text + ", like verb=get " + text + " verb=list")
+			}
+			pending, pendingAt = w, i
+			if w == andWord {
+				groups[len(groups)-1].andLast = true
+			}
+			continue
+		}
+		lt, err := lexTerm(expr, sp, i+1)
+		if err != nil {
+			return nil, err
+		}
+		first := i + 1
+		if notAt >= 0 {
+			lt.p.neg = !lt.p.neg
+			lt.src.start = spans[notAt].start
+			first = notAt + 1
+			notAt = -1
+		}
+		if pending == orWord {
+			g := groups[len(groups)-1]
+			g.terms = append(g.terms, lt)
+		} else {
+			groups = append(groups, &group{index: first, terms: []*lexed{lt}, andBefore: pending == andWord})
+		}
+		pending = 0
+	}
+	if notAt >= 0 {
+		sp := spans[notAt]
+		return nil, &syntaxError{Term: expr[sp.start:sp.end], Pos: sp.end, index: notAt + 1,
+			Expected: "a search word or a field=value after " + expr[sp.start:sp.end]}
+	}
+	if pending != 0 {
+		sp := spans[pendingAt]
+		return nil, &syntaxError{Term: expr[sp.start:sp.end], Pos: sp.end, index: pendingAt + 1,
+			Expected: "a term after " + expr[sp.start:sp.end] + ", like verb=get " + expr[sp.start:sp.end] + " verb=list"}
+	}
+	out := make([]*lexed, 0, len(groups))
+	for _, g := range groups {
+		lt, err := g.join(expr)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lt)
+	}
+	return out, nil
+}
+
+// join makes one term of the terms OR joins: field=a OR field=b is
+// field=a,b. What that cannot say is refused.
+func (g *group) join(expr string) (*lexed, *syntaxError) {
+	first := g.terms[0]
+	if len(g.terms) == 1 {
+		return first, nil
+	}
+	last := g.terms[len(g.terms)-1]
+	text := expr[first.src.start:last.src.end]
+	fail := func(pos int, expected string) *syntaxError {
+		return &syntaxError{Term: text, Pos: pos, Expected: expected, index: g.index}
+	}
+	for _, lt := range g.terms {
+		switch {
+		case lt.def == nil:
+			return nil, fail(lt.src.start, "field=value terms of one field around OR, like verb=get OR verb=list (search words do not join with OR: the filter has no OR but a field's list of values)")
+		case lt.def != first.def:
+			return nil, fail(lt.src.start, "one field around OR: there is no OR across fields ("+first.p.field+", "+lt.p.field+
+				"); ask each in a query of its own. OR joins values of one field: verb=get OR verb=list")
+		case lt.def.Name == "since" || lt.def.Name == "until" || lt.def.Name == "latency":
+			return nil, fail(lt.src.start, "one "+lt.def.Name+" term: "+lt.def.Name+" takes one value, so OR cannot join it")
+		case lt.p.op != "=":
+			return nil, fail(lt.src.start, "field=value terms around OR, like code=404 OR code=500: OR does not join comparisons (code=4xx,5xx is a list of ranges)")
+		case lt.p.neg:
+			return nil, fail(lt.src.start, "field=value terms around OR, like verb=get OR verb=list: OR does not join negations "+
+				"(for a request that is none of them, write "+canonicalOr(g, "!=")+")")
+		}
+	}
+	if g.andBefore || g.andLast {
+		return nil, fail(first.src.start, "no AND next to OR (languages differ on which binds first): every term must match, "+
+			"and OR joins values of one field, so write "+canonicalOr(g, "=")+" beside the other terms")
+	}
+	lt := &lexed{t: first.t, p: first.p, def: first.def, src: span{first.src.start, last.src.end}}
+	lt.t.text = text
+	lt.t.values = nil
+	for _, o := range g.terms {
+		lt.t.values = append(lt.t.values, o.t.values...)
+	}
+	lt.p.values = lt.t.values
+	return lt, nil
+}
+
+// canonicalOr is the terms of an OR group as one term with op (= or !=),
+// or an example when they are not of one field.
+func canonicalOr(g *group, op string) string {
+	f := g.terms[0].p.field
+	var vals []string
+	for _, lt := range g.terms {
+		if lt.def == nil || lt.p.field != f || lt.p.op != "=" {
+			return "verb" + op + "get,list"
+		}
+		for _, v := range lt.p.values {
+			vals = append(vals, v.render())
+		}
+	}
+	return f + op + strings.Join(vals, ",")
 }

@@ -42,13 +42,12 @@ func TranslateLogsQL(expr string, now time.Time) (*LogsQL, error) {
 	if _, err := Parse(expr, now); err != nil {
 		return nil, err
 	}
-	spans, _ := splitTerms(expr)
+	lexed, serr := lexExpr(expr)
+	if serr != nil {
+		return nil, serr
+	}
 	q := &LogsQL{}
-	for i, sp := range spans {
-		lt, serr := lexTerm(expr, sp, i+1)
-		if serr != nil {
-			return nil, serr
-		}
+	for _, lt := range lexed {
 		if lt.def == nil {
 			if !lt.p.neg {
 				q.Words = append(q.Words, "_msg:~"+strconv.Quote("(?is)"+globRegexp(lt.p.values[0], false)))

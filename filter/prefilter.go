@@ -129,6 +129,8 @@ type prefield struct {
 	timeOK   func(time.Time) bool // the value is a time (since, until)
 	lastOnly bool                 // RowPrefilter: the field is the last stage's (code, decision, reason, message)
 
+	plainOnly bool // a string with escapes is no match (surelyStage)
+
 	latency    bool // RowPrefilter latency>=: the line's own latency must reach minLatency
 	minLatency time.Duration
 }
@@ -377,7 +379,7 @@ func (c *prefield) pass(line []byte) bool {
 		// The field is absent: kept, as the request may get it from
 		// another stage, except a RequestReceived line when the term
 		// needs a field that stage never has.
-		return !c.lastOnly || !isStage(line, receivedCheck)
+		return !c.lastOnly || !surelyStage(line, receivedCheck)
 	}
 	if hasEscapedASCII(line) {
 		return true
@@ -385,10 +387,24 @@ func (c *prefield) pass(line []byte) bool {
 	return c.keepReceived && isStage(line, receivedCheck) || c.lastOnly && isStage(line, startedCheck)
 }
 
-// isStage reports whether the line is of the stage check looks for.
+// isStage reports whether the line may be of the stage check looks for:
+// a stage spelled with escapes may be it (the line is then kept).
 func isStage(line []byte, check prefield) bool {
 	matched, _ := check.search(line)
 	return matched
+}
+
+// surelyStage reports whether the line is of that stage for sure, written
+// plainly: a line is dropped for its stage only then.
+func surelyStage(line []byte, check prefield) bool {
+	matched, _ := check.search(line)
+	if !matched {
+		return false
+	}
+	sure := check
+	sure.plainOnly = true
+	matched, _ = sure.search(line)
+	return matched && !hasEscapedASCII(line)
 }
 
 // anyNeedle reports whether some needle occurs in line, ignoring case.
@@ -529,6 +545,10 @@ func (c *prefield) search(line []byte) (matched, found bool) {
 		}
 		v, n, plain := jsonString(rest[j+1:])
 		if !plain {
+			if c.plainOnly {
+				rest = rest[j+1+n:]
+				continue
+			}
 			return true, true
 		}
 		if c.timeOK != nil {

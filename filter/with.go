@@ -13,18 +13,37 @@ import "strings"
 // Including a value replaces every term of that field; excluding one joins
 // an existing exclusion of the field and drops an inclusion of just that
 // value. value is taken literally: a '*' in it is not a wildcard. Other terms
-// are kept as written, even ones that do not parse.
+// are kept as written, even ones that do not parse; a NOT and the term it
+// negates, or terms joined by OR, are one term, and AND words (the space)
+// are dropped.
 func With(expr, field, value string, exclude bool) string {
 	name := field
 	if def := fieldByName[lowerASCII(field)]; def != nil {
 		name = def.Name
 	}
 	v := quoteIfNeeded(value)
-	spans, err := splitTerms(expr)
-	if err != nil {
-		// An open quote would swallow anything appended; leave the expression
-		// to the user.
-		return expr
+	type item struct {
+		text string
+		lt   *lexed // nil when it does not lex
+	}
+	var items []item
+	if all, err := lexExpr(expr); err == nil {
+		// Each term as written, with the NOT or OR words that make it one
+		// term (AND words are the space).
+		for _, lt := range all {
+			items = append(items, item{expr[lt.src.start:lt.src.end], lt})
+		}
+	} else {
+		spans, err := splitTerms(expr)
+		if err != nil {
+			// An open quote would swallow anything appended; leave the
+			// expression to the user.
+			return expr
+		}
+		for i, sp := range spans {
+			lt, _ := lexTerm(expr, sp, i+1)
+			items = append(items, item{expr[sp.start:sp.end], lt})
+		}
 	}
 	var out []string
 	placed := false
@@ -34,10 +53,9 @@ func With(expr, field, value string, exclude bool) string {
 			placed = true
 		}
 	}
-	for i, sp := range spans {
-		text := expr[sp.start:sp.end]
-		lt, err := lexTerm(expr, sp, i+1)
-		if err != nil || lt.p.field != name {
+	for _, it := range items {
+		text, lt := it.text, it.lt
+		if lt == nil || lt.p.field != name {
 			out = append(out, text)
 			continue
 		}

@@ -649,7 +649,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	var req *audit.Request
 	var ok bool
 	if p := r.pre; p != nil && p.state != preNone {
-		if p.state == preSkip {
+		if p.state == preSkip && !r.st.Wants(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -657,9 +657,13 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 		if !inPlace {
 			ref = r.spool(ref, text)
 		}
-		req, _, ok = r.st.AddPrescanned(&p.ev, ref)
+		if p.state == preSkip {
+			req, _, ok = r.st.AddEvent(text, ref) // a stage of a request begun: read whole
+		} else {
+			req, _, ok = r.st.AddPrescanned(&p.ev, ref)
+		}
 	} else {
-		if keep := r.set.opt.Keep; keep != nil && !keep(text) {
+		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -676,7 +680,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 		}
 		// a repeat of a stage already read is dropped by the store (this
 		// goroutine is the only writer: reading Events here is safe)
-		if isSpooled(ref) && req.Events[len(req.Events)-1].Ref != ref {
+		if isSpooled(ref) && (len(req.Events) == 0 || req.Events[len(req.Events)-1].Ref != ref) {
 			r.set.spool.unadd(spooledOff(ref.Off), int(ref.Len))
 		}
 		return

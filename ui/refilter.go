@@ -51,10 +51,6 @@ func (fs *filtered) stopped() bool {
 	}
 }
 
-func finalStage(r *audit.Request) bool {
-	return r.Stage == "ResponseComplete" || r.Stage == "Panic"
-}
-
 func (fs *filtered) match(r *audit.Request) bool {
 	if fs.f.NeedsRaw() {
 		return fs.f.MatchRaw(r, fs.raw)
@@ -133,7 +129,7 @@ func (fs *filtered) run(st *audit.Store) audit.Snapshot {
 						fs.bits[i>>6] |= 1 << (i & 63)
 						matched++
 					}
-					if !finalStage(r) {
+					if !r.Done() {
 						pend[c] = append(pend[c], int32(i))
 					}
 				}
@@ -211,7 +207,7 @@ func (fs *filtered) extend(st *audit.Store) audit.Snapshot {
 					fs.bits[i>>6] ^= 1 << (i & 63)
 					changed = true
 				}
-				if !finalStage(r) {
+				if !r.Done() {
 					keep = append(keep, i)
 				}
 			}
@@ -230,7 +226,7 @@ func (fs *filtered) extend(st *audit.Store) audit.Snapshot {
 						fs.shown = append(fs.shown, r)
 					}
 				}
-				if !finalStage(r) {
+				if !r.Done() {
 					fs.pending = append(fs.pending, int32(i))
 				}
 			}

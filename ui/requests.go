@@ -30,7 +30,13 @@ type requestsPage struct {
 
 	// excludePending: x was pressed, the next u/v/r/n excludes.
 	excludePending bool
+
+	// noMatch: what the filter noMatchExpr could have been (ui/nomatch.go).
+	noMatchExpr, noMatch string
 }
+
+// setNoMatch gives the suggestions for a filter that matches nothing.
+func (p *requestsPage) setNoMatch(expr, text string) { p.noMatchExpr, p.noMatch = expr, text }
 
 // NewRequestsPage returns the requests list.
 func NewRequestsPage(env *Env) *requestsPage {
@@ -233,6 +239,13 @@ func (p *requestsPage) View() string {
 			msg = "No audit requests in the sources."
 		case p.filter != "":
 			msg = "No requests match " + sanitize(p.filter) + " (press / to change it)."
+			if p.noMatchExpr == p.filter && p.noMatch != "" {
+				near := "0 requests; " + sanitize(p.noMatch)
+				if p.loading {
+					near += " so far"
+				}
+				return placeLines([]string{p.env.Styles.Empty.Render(msg), p.env.Styles.Empty.Render(near)}, p.width, p.height)
+			}
 		}
 		return placeText(p.env.Styles.Empty.Render(msg), p.width, p.height)
 	}
@@ -258,14 +271,22 @@ func (p *requestsPage) Cells(i int, c []Cell) {
 
 // placeText centres a one-line message in a width×height area.
 func placeText(s string, width, height int) string {
+	return placeLines([]string{s}, width, height)
+}
+
+// placeLines centres one-line messages, one under the other, in a
+// width×height area.
+func placeLines(msgs []string, width, height int) string {
 	lines := make([]string, max(1, height))
 	blank := strings.Repeat(" ", max(0, width))
 	for i := range lines {
 		lines[i] = blank
 	}
-	s = ansi.Truncate(s, width, "…")
-	w := ansi.StringWidth(s)
-	pad := max(0, (width-w)/2)
-	lines[min(len(lines)-1, height/3)] = strings.Repeat(" ", pad) + s + strings.Repeat(" ", max(0, width-pad-w))
+	for i, s := range msgs {
+		s = ansi.Truncate(s, width, "…")
+		w := ansi.StringWidth(s)
+		pad := max(0, (width-w)/2)
+		lines[min(len(lines)-1, height/3+i)] = strings.Repeat(" ", pad) + s + strings.Repeat(" ", max(0, width-pad-w))
+	}
 	return strings.Join(lines, "\n")
 }

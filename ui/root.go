@@ -78,6 +78,7 @@ type model struct {
 
 	// Filtering.
 	flt          *filtered
+	nm           noMatch            // what to say when the filter matches nothing
 	gen          int                // generation of the latest full re-filter started
 	refiltering  bool               // a full re-filter runs in the background
 	stopRefilter context.CancelFunc // stops it (a newer filter replaced it)
@@ -182,7 +183,7 @@ func (m *model) Init() tea.Cmd {
 		load, ctx := m.opts.Load, m.ctx
 		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
 	}
-	cmds = append(cmds, m.startTick())
+	cmds = append(cmds, m.startTick(), m.suggest())
 	if !m.opts.NoColor {
 		// Colours are chosen for a dark terminal until it says it is light.
 		cmds = append(cmds, tea.RequestBackgroundColor)
@@ -246,14 +247,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ticking = false
 		m.updateRate()
 		m.refresh(false)
-		return m, m.startTick()
+		return m, tea.Batch(m.startTick(), m.suggest())
 	case loadDoneMsg:
 		m.loading = false
 		if msg.err != nil && msg.err != context.Canceled {
 			m.setMessage("reading the sources: "+sanitize(msg.err.Error()), true)
 		}
 		m.refresh(true)
-		return m, nil
+		return m, m.suggest()
+	case suggestedMsg:
+		return m, m.suggested(msg)
 	case refilteredMsg:
 		if msg.gen != m.gen || msg.flt == nil {
 			return m, nil // a newer filter replaced this one, or it was stopped
@@ -264,7 +267,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// The store may have grown while the filter ran: catch up now.
 		m.snap = m.flt.extend(m.env.Data.Store)
 		m.lastVersion = m.snap.Version
-		return m, m.publish(true)
+		return m, tea.Batch(m.publish(true), m.suggest())
 	case debounceMsg:
 		if msg.seq != m.editSeq || !m.filterBar.Focused() {
 			return m, nil
@@ -487,7 +490,7 @@ func (m *model) applyFilter(expr string, final bool) tea.Cmd {
 	m.lastVersion = m.snap.Version
 	m.refiltering = false
 	m.flt = next
-	return m.publish(true)
+	return tea.Batch(m.publish(true), m.suggest())
 }
 
 // updateFilterBar passes msg to the open filter bar and does what it asks

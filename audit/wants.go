@@ -1,0 +1,76 @@
+package audit
+
+import "bytes"
+
+// Wants reports whether a line that a prefilter refused must be merged all
+// the same: it carries the auditID of a request the store holds open. A
+// prefilter decides on one line; a request is all its stages. A watch whose
+// ResponseStarted said 200 is a 500 when its Panic says so, and the line
+// that says so is the one a filter for code=200 refuses: without it the
+// request would stay open (and in memory) and be answered by its earlier
+// stage. Every engine that skips lines calls this, so a request it has
+// begun is always read whole.
+//
+// It reads the auditID without parsing the line (a few dozen bytes in) and
+// parses the line only when an escape could hide the key. Called by the
+// store's one writer, between merges.
+func (s *Store) Wants(line []byte) bool {
+	if len(s.byID) == 0 {
+		return false
+	}
+	found := false
+	for rest := line; ; {
+		i := bytes.Index(rest, auditIDKey)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(auditIDKey):]
+		j := skipSpace(rest, 0)
+		if j >= len(rest) || rest[j] != ':' {
+			continue // a string, not a key
+		}
+		j = skipSpace(rest, j+1)
+		if j >= len(rest) || rest[j] != '"' {
+			continue
+		}
+		end := bytes.IndexByte(rest[j+1:], '"')
+		if end < 0 {
+			break
+		}
+		id := rest[j+1 : j+1+end]
+		if bytes.IndexByte(id, '\\') >= 0 {
+			return s.wantsScanned(line) // an escaped ID (or a quote in it)
+		}
+		found = true
+		if s.holdsOpen(bytesString(id)) {
+			return true
+		}
+		rest = rest[j+1+end:]
+	}
+	if !found && bytes.Contains(line, []byte(`\u00`)) {
+		return s.wantsScanned(line) // the key itself may be spelled with escapes
+	}
+	return false
+}
+
+var auditIDKey = []byte(`"auditID"`)
+
+// wantsScanned is Wants for a line whose auditID only the scanner can read.
+func (s *Store) wantsScanned(line []byte) bool {
+	var e rawEvent
+	if !scanEventBytes(line, &e) || e.auditID == "" {
+		return false
+	}
+	return s.holdsOpen(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0))
+}
+
+// holdsOpen reports whether a request with this auditID is not done.
+func (s *Store) holdsOpen(id string) bool {
+	n := 0
+	for r := s.byID[id]; r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
+		if !r.Done() {
+			return true
+		}
+	}
+	return false
+}

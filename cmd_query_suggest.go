@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/source"
+)
+
+// suggestIfNone says on stderr, when err is the query's "nothing matched",
+// which values near those of the filter's terms the log holds and how many
+// requests each would match (filter.Suggest):
+//
+//	kauditui: 0 requests; user=erin-editor has 20 (user=*erin* 20)
+//
+// The query read the log through a prefilter and forgot its requests, so
+// this reads the files again, only now that nothing matched: through a
+// streaming store (memory as for the query) and for at most
+// filter.SuggestBudget. Inputs that cannot be read again (stdin, pipes, the
+// pods' or nodes' logs through the API) are not; a second read cut short
+// says nothing, since its counts would not be exact.
+func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func() error, plan sourcePlan, nodes *source.NodeOptions, f *filter.Filter) {
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitNoMatch || ee.msg != "" {
+		return // something matched, or the inputs held nothing to match
+	}
+	if o.Follow || o.Answers.given() || o.Store.given() || plan.pods != nil || nodes != nil || !f.CanSuggest() {
+		return
+	}
+	for _, p := range plan.paths {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
+			return
+		}
+	}
+	flush() // the query's own answer first, while the log is read again
+	ctx, cancel := context.WithTimeout(ctx, filter.SuggestBudget)
+	defer cancel()
+	set, err := source.Open(plan.paths, source.Options{Keep: f.SuggestPrefilter()})
+	if err != nil {
+		return
+	}
+	defer set.Close()
+	if o.IO.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(queryMemoryLimit))
+	}
+	var loadErr error
+	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
+		stop := false
+		store := audit.NewStreamingStore(func(r *audit.Request) {
+			stop = stop || !yield(r)
+		})
+		loadErr = set.Load(ctx, store)
+		store.Finish()
+	}, set.Raw)
+	if loadErr != nil || ctx.Err() != nil || s.Empty() {
+		return
+	}
+	fmt.Fprintln(o.IO.Err, "kauditui: 0 requests; "+sanitize(s.String()))
+}
