@@ -60,7 +60,7 @@ Flags:
 
 var topFields = filter.TopFields()
 
-func runQueryCmd(args []string, ios *IO) error {
+func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
@@ -88,7 +88,7 @@ func runQueryCmd(args []string, ios *IO) error {
 		return usageError("query: %v (see 'kauditui query --help')", err)
 	}
 	opts.Sources = fs.Args()
-	return runQuery(context.Background(), opts)
+	return runQuery(ctx, opts)
 }
 
 func (o *queryOptions) validate() error {
@@ -220,17 +220,18 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 // explainEmpty says in one line why nothing can match when the inputs hold
 // no audit event at all: what they look like, and what kauditui reads.
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
-	if snap.Events > 0 || snap.Duplicates > 0 || set.Skipped() > 0 || o.Output == "klog" && len(snap.Klog) > 0 {
-		return nil
-	}
 	if o.Store.given() {
 		return nil // the store sends only the events that may match: none is an answer
+	}
+	if snap.Events > 0 || snap.Duplicates > 0 || set.Skipped() > 0 || o.Output == "klog" && len(snap.Klog) > 0 {
+		o.warnUnused(set)
+		return nil
 	}
 	var what []string
 	empty := true
 	for _, in := range set.Inputs() {
 		if in.Looks != "" {
-			what = append(what, in.Name+" holds "+in.Looks)
+			what = append(what, sanitize(in.Name)+" holds "+sanitize(in.Looks))
 		}
 		empty = empty && in.Klog == 0 && in.Other == 0
 	}
@@ -242,6 +243,29 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 		return &exitError{code: exitNoMatch, msg: msg}
 	}
 	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
+}
+
+// warnUnused names, one line each, the inputs that gave the answer nothing
+// while others did: a backup that holds klog lines, legacy lines or
+// nothing would otherwise pass unseen in a merged answer.
+func (o *queryOptions) warnUnused(set *source.Set) {
+	for _, in := range set.Inputs() {
+		var why string
+		switch {
+		case o.Output == "klog":
+			if in.Klog == 0 && !in.Failed {
+				why = "it holds no apiserver log line"
+			}
+		case in.Events > 0 || in.Skipped > 0:
+		case in.Failed || in.Looks == "":
+			// failed or not readable at all: a warning said so already
+		default:
+			why = "it holds " + in.Looks
+		}
+		if why != "" {
+			fmt.Fprintf(o.IO.Err, "kauditui: warning: %s: not used: %s\n", sanitize(in.Name), sanitize(why))
+		}
+	}
 }
 
 // warnTrust names what the log says about itself that a reader must know.

@@ -20,7 +20,7 @@ import (
 // every gap longer than --gap, computed here independently from the
 // events' stageTimestamps.
 func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
-	paths := []string{"testdata/file/audit-2026-11-26T03-57-52.935.log.gz", "testdata/file/audit-2026-11-26T03-58-36.453.log", "testdata/file/audit.log"}
+	paths := []string{rotated(t, "testdata/file", "audit-*.log.gz"), rotated(t, "testdata/file", "audit-*.log"), "testdata/file/audit.log"}
 	var times []time.Time
 	for _, p := range paths {
 		b, err := os.ReadFile(p)

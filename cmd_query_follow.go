@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -28,12 +30,16 @@ var (
 )
 
 // follow prints requests as they complete while the sources grow, until ctx
-// ends or the user interrupts. Each request is printed once, with its final
-// stage: at ResponseComplete or Panic; a request that failed at
-// ResponseStarted once it had no new stage for followGrace; anything else
-// when following ends.
+// ends or the user interrupts (Ctrl-C, SIGTERM, SIGHUP: what is pending is
+// printed then). A request is printed once it is done (audit.Request.Done);
+// one that may be done (MayBeDone: it failed at ResponseStarted) once it
+// had no new stage for followGrace; anything else when following ends. A
+// long-running request (opens) is also printed while it is open, its
+// LATENCY "open" (-o json: its events so far), then again when it ends
+// (-o json: the rest of its events): a session shows when it starts, not
+// only when it closes.
 func (o *queryOptions) follow(ctx context.Context, set *source.Set, store *audit.Store, f *filter.Filter) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- set.Load(ctx, store) }()
@@ -91,7 +97,22 @@ type pending struct {
 	idx    int       // in the store's Requests
 	stages int       // how many stage events it had when last looked at
 	since  time.Time // when it was seen with that many (options' clock)
+	// shown is how many of its events were printed while it was open (a
+	// long-running request's row marked open); 0 when none was.
+	shown int
 }
+
+// opens says whether r is shown while it is open: a long-running request
+// (a watch, exec, attach, port-forward, pods/log, a proxy: it ends when
+// its client leaves, minutes or hours later) that is not done, nor may be
+// done (a failure at ResponseStarted waits out its grace period as any
+// request does).
+func opens(r *audit.Request) bool {
+	return audit.LongRunning(r) && !r.MayBeDone()
+}
+
+// openLatency is what the LATENCY column says of a request still open.
+const openLatency = "open"
 
 // ready says whether a request can be printed now, and updates p.
 func (p *pending) ready(r *audit.Request, now time.Time) bool {
@@ -125,15 +146,27 @@ func (fl *follower) flush(final bool) error {
 	fl.store.Read(func(s audit.Snapshot) {
 		fl.version = s.Version
 		fl.wake = time.Time{}
-		var print []int
+		// print holds the requests to print now: those that ended, those
+		// printed as they are (following ends; past followMaxPending), and
+		// long-running ones shown while open
+		type toPrint struct {
+			p           *pending
+			ended, open bool
+		}
+		var print []toPrint
 		keep := fl.pending[:0]
+		var opened []int // in keep: long-running requests to show as open
 		add := func(p pending, ready bool) {
 			if ready || final {
-				print = append(print, p.idx)
+				print = append(print, toPrint{p: &p, ended: ready})
 				return
 			}
+			r := s.Requests[p.idx]
+			if p.shown == 0 && opens(r) {
+				opened = append(opened, len(keep))
+			}
 			keep = append(keep, p)
-			if r := s.Requests[p.idx]; r.MayBeDone() {
+			if r.MayBeDone() {
 				if end := p.since.Add(followGrace); fl.wake.IsZero() || end.Before(fl.wake) {
 					fl.wake = end
 				}
@@ -147,29 +180,42 @@ func (fl *follower) flush(final bool) error {
 			add(p, p.ready(s.Requests[i], now))
 		}
 		fl.next = len(s.Requests)
-		if over := len(keep) - followMaxPending; over > 0 {
-			for _, p := range keep[:over] {
-				print = append(print, p.idx)
-			}
-			keep = keep[:copy(keep, keep[over:])]
+		over := max(0, len(keep)-followMaxPending)
+		for i := range keep[:over] {
+			print = append(print, toPrint{p: &keep[i]})
 		}
-		fl.pending = keep
-		slices.Sort(print)
+		for _, k := range opened {
+			if k >= over {
+				print = append(print, toPrint{p: &keep[k], open: true})
+			}
+		}
+		slices.SortFunc(print, func(a, b toPrint) int { return a.p.idx - b.p.idx })
 
 		needsRaw := fl.f.NeedsRaw()
-		for _, i := range print {
-			r := s.Requests[i]
-			if needsRaw && !fl.f.MatchRaw(r, fl.set.Raw) || !needsRaw && !fl.f.Match(r) {
+		for _, tp := range print {
+			r, p := s.Requests[tp.p.idx], tp.p
+			// A request shown open is printed when it ends whatever the
+			// filter says of its last stage: its open row needs its end.
+			if p.shown == 0 && (needsRaw && !fl.f.MatchRaw(r, fl.set.Raw) || !needsRaw && !fl.f.Match(r)) {
 				continue
 			}
+			if p.shown > 0 && !tp.ended && len(r.Events) == p.shown {
+				continue // still open, nothing new since its open row
+			}
 			if fl.t == nil {
-				for _, e := range r.Events {
-					refs = append(refs, e)
-				}
+				refs = append(refs, r.Events[p.shown:]...)
 			} else {
-				rows = append(rows, fl.t.row(r))
+				row := fl.t.row(r)
+				if !tp.ended && audit.LongRunning(r) {
+					fl.t.markOpen(row) // not ended: printed as it is
+				}
+				rows = append(rows, row)
+			}
+			if tp.open {
+				p.shown = len(r.Events)
 			}
 		}
+		fl.pending = keep[over:]
 	})
 	if fl.t != nil {
 		fl.t.writeRows(fl.out, rows) // the header, the first time
@@ -190,4 +236,14 @@ func (fl *follower) flushKlog() error {
 	}
 	fl.klogSeen = len(snap.Klog)
 	return fl.out.Flush()
+}
+
+// markOpen says in row's LATENCY that its request is still open (a
+// long-running request shown before it ends).
+func (t *tablePrinter) markOpen(row tableRow) {
+	for i, c := range t.cols {
+		if c.ID == render.ColLatency {
+			row.cells[i] = openLatency
+		}
+	}
 }

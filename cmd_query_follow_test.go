@@ -49,6 +49,9 @@ type followRequest struct {
 	latency   string // as the table shows it
 	lastStage string
 	ends      bool // has a ResponseComplete or Panic
+	// long: long-running (audit-facts.md: a watch, exec, attach,
+	// portforward, pods/log, a proxy), so it may also be shown while open
+	long bool
 }
 
 // followLog is the real file run (backups oldest first, then the live log)
@@ -84,7 +87,7 @@ func followLog(t *testing.T) ([]string, []*followRequest) {
 	var reqs []*followRequest
 	first, last := map[string]time.Time{}, map[string]time.Time{}
 	for _, l := range lines {
-		f := gjson.GetMany(l, "auditID", "stage", "responseStatus.code", "requestReceivedTimestamp", "stageTimestamp")
+		f := gjson.GetMany(l, "auditID", "stage", "responseStatus.code", "requestReceivedTimestamp", "stageTimestamp", "verb", "objectRef.subresource")
 		id := f[0].String()
 		r := byID[id]
 		if r == nil {
@@ -93,6 +96,7 @@ func followLog(t *testing.T) ([]string, []*followRequest) {
 			reqs = append(reqs, r)
 		}
 		r.lastStage = f[1].String()
+		r.long = f[5].String() == "watch" || slices.Contains([]string{"exec", "attach", "portforward", "log", "proxy"}, f[6].String())
 		if f[2].Exists() {
 			r.code = f[2].String()
 		}
@@ -111,10 +115,10 @@ func followLog(t *testing.T) ([]string, []*followRequest) {
 
 // runFollow runs follow on a live log that the test writes as follow reads
 // it: the first lines before it starts, the rest in chunks, pausing after
-// failures at ResponseStarted. The failed authentication (a 401 that ends
-// at ResponseStarted) must be held back until its grace period is over on
-// the options' clock, then printed before following ends. It returns
-// stdout.
+// failures at ResponseStarted that complete later (they must not be printed
+// from that stage). The failed authentication (a 401 that ends at
+// ResponseStarted, with no user) is done there and printed at once. It
+// returns stdout.
 func runFollow(t *testing.T, output string, io *IO, lines []string, reqs []*followRequest) string {
 	t.Helper()
 	oldTick := followTick
@@ -268,6 +272,10 @@ func parseFixedRow(header []int, line []rune) (cells []string, overflow bool, ok
 	return cells, overflow, true
 }
 
+// Each request is printed once when it ends; a long-running one may also
+// have been shown once while open (whether a tick saw it open depends on
+// the writer's chunks: TestFollowShowsLongRunningRequestsWhileOpen makes
+// sure of it).
 func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 	lines, reqs := followLog(t)
 	for _, tc := range []struct {
@@ -296,15 +304,23 @@ func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 			for _, r := range reqs {
 				want[r.id] = r
 			}
-			seen := map[string]int{}
+			seen, seenOpen := map[string]int{}, map[string]int{}
 			overflows, misaligned := 0, 0
 			for n, line := range rowsOut[1:] {
 				if strings.HasPrefix(line, "TIME") {
 					t.Errorf("line %d: a second header", n+1)
 					continue
 				}
+				open := false
 				if f := strings.Fields(line); len(f) > 0 {
-					seen[f[len(f)-1]]++ // AUDIT-ID, the last column, is never cut
+					id := f[len(f)-1] // AUDIT-ID, the last column, is never cut
+					if open = slices.Contains(f, openLatency); open {
+						if seenOpen[id]++; seen[id] > 0 {
+							t.Errorf("%s: an open row after its end: %s", id, line)
+						}
+					} else {
+						seen[id]++
+					}
 				}
 				if tc.tty && len([]rune(line)) > tc.width {
 					t.Errorf("line %d is %d cells, the terminal %d: %s", n+1, len([]rune(line)), tc.width, line)
@@ -325,6 +341,12 @@ func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 					t.Errorf("line %d: no request %q in the log: %s", n+1, id, line)
 					continue
 				}
+				if open {
+					if !r.long || cells[col["LATENCY"]] != openLatency {
+						t.Errorf("%s: shown open, but it is not long-running or its LATENCY does not say open: %s", id, line)
+					}
+					continue
+				}
 				if got := cells[col["CODE"]]; got != r.code {
 					t.Errorf("%s: code %q, its final code is %q: %s", id, got, r.code, line)
 				}
@@ -336,8 +358,8 @@ func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 				t.Errorf("%d of %d rows do not line up with the header", misaligned, len(rowsOut)-1)
 			}
 			for _, r := range reqs {
-				if seen[r.id] != 1 {
-					t.Errorf("%s printed %d times, want once", r.id, seen[r.id])
+				if seen[r.id] != 1 || seenOpen[r.id] > 1 {
+					t.Errorf("%s printed %d times (and %d open), want once (and at most once open before)", r.id, seen[r.id], seenOpen[r.id])
 				}
 			}
 			if !tc.tty && overflows > len(reqs)/4 {

@@ -180,7 +180,7 @@ func TestQueryCRIStderrRecordBetweenPartials(t *testing.T) {
 // time order across both, and hold what the one log holds.
 func TestQueryMergesLogsByTime(t *testing.T) {
 	dir, _ := loadTruth(t)
-	log := filepath.Join(dir, "file", "audit-2026-11-26T03-58-36.453.log") // a backup named alone is read alone
+	log := rotated(t, filepath.Join(dir, "file"), "audit-*.log") // a backup named alone is read alone
 	var m [2]bytes.Buffer
 	for _, l := range readLines(t, log) {
 		id := gjson.Get(l, "auditID").String()

@@ -31,6 +31,18 @@ func testdataDir() string {
 	return "testdata"
 }
 
+// rotated is the one file in dir matching pattern: a rotated backup is
+// found by glob, since a regeneration of the testdata names it by the time
+// of that run's rotation.
+func rotated(t testing.TB, dir, pattern string) string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil || len(m) != 1 {
+		t.Fatalf("%s in %s: %d files (%v), want 1", pattern, dir, len(m), err)
+	}
+	return m[0]
+}
+
 func loadTruth(t *testing.T) (string, gjson.Result) {
 	t.Helper()
 	dir := testdataDir()

@@ -5,12 +5,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,7 +24,7 @@ const (
 	exitOK        = 0   // done; for query, something matched
 	exitNoMatch   = 1   // query ran and nothing matched (or the input had no request)
 	exitUsage     = 2   // a usage error or an input that cannot be read: nothing was done
-	exitFailed    = 3   // the command started and failed; setup put back what it changed
+	exitFailed    = 3   // the command started and failed (setup put back what it changed; query could not write its output)
 	exitCancelled = 130 // stopped by the user (Ctrl-C, a declined confirmation)
 )
 
@@ -114,7 +117,7 @@ func run(args []string, ios *IO) int {
 	var err error
 	switch cmd {
 	case "query":
-		err = runQueryCmd(args[1:], ios)
+		err = checkOutput(ios, func(ctx context.Context, ios *IO) error { return runQueryCmd(ctx, args[1:], ios) })
 	case "setup":
 		err = runSetupCmd(args[1:], ios)
 	case "version", "--version":
@@ -136,6 +139,55 @@ func run(args []string, ios *IO) int {
 	}
 	fmt.Fprintln(ios.Err, "kauditui:", err)
 	return exitUsage
+}
+
+// checkOutput runs cmd with an output that remembers its first write error,
+// and a context that ends on it (the rest of a 5 GB log need not be read
+// for nobody). Output that could not be written (a full disk, /dev/full)
+// is a failure, whatever cmd returned: one line, exit 3, never a silent
+// exit 0 over a truncated answer. A closed pipe (| head -1) is not: the
+// reader has what it wanted, so that stays quiet (on the real standard
+// output the Go runtime ends the program with SIGPIPE first, as before).
+func checkOutput(ios *IO, cmd func(context.Context, *IO) error) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &outputWriter{w: ios.Out, failed: cancel}
+	wios := *ios
+	wios.Out = w
+	err := cmd(ctx, &wios)
+	if w.err == nil {
+		return err
+	}
+	if errors.Is(w.err, syscall.EPIPE) {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.err) {
+			return nil // the reader left: what it read was right
+		}
+		return err
+	}
+	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.err.Error())}
+}
+
+// outputWriter passes writes to w until one fails, then refuses the rest
+// with that error.
+type outputWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	err    error
+	failed func()
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.err = err
+		o.failed()
+	}
+	return n, err
 }
 
 const topUsage = `kauditui: who did what to my Kubernetes cluster?

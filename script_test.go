@@ -76,9 +76,33 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":  cmdExits,
+			"cpglob": cmdCpGlob,
 		},
 	})
+}
+
+// cmdCpGlob is `cpglob PATTERN... DIR`: cp, each pattern expanded as a
+// shell glob that must match; rotated backups are named by the time of the
+// run that generated the testdata, so scripts name them by pattern.
+func cmdCpGlob(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: cpglob pattern... dir")
+	}
+	var files []string
+	for _, p := range args[:len(args)-1] {
+		m, err := filepath.Glob(ts.MkAbs(p))
+		if err != nil || len(m) == 0 {
+			ts.Fatalf("cpglob: %s matches no file", p)
+		}
+		files = append(files, m...)
+	}
+	dir := ts.MkAbs(args[len(args)-1])
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
 }
 
 // cmdExits is `exits N COMMAND ARGS...`: run COMMAND as exec does and fail

@@ -67,14 +67,17 @@ type Count struct {
 func (b *Bucket) End(step time.Duration) time.Time { return b.Start.Add(step) }
 
 // LongRunning reports whether a request lasts as long as its client wants
-// (watches, exec, attach, port-forward, proxy), so its latency says nothing
-// about the apiserver's speed.
+// (watches, exec, attach, port-forward, pods/log, proxy), so its latency
+// says nothing about the apiserver's speed, and following shows it while
+// it is open. The set is the apiserver's own (its long-running check:
+// verbs watch and proxy; subresources attach, exec, proxy, log,
+// portforward).
 func LongRunning(r *Request) bool {
-	if r.Verb == "watch" {
+	if r.Verb == "watch" || r.Verb == "proxy" {
 		return true
 	}
 	switch r.Subresource {
-	case "exec", "attach", "portforward", "proxy":
+	case "exec", "attach", "portforward", "proxy", "log":
 		return true
 	}
 	return false

@@ -24,7 +24,7 @@ const (
 	colResource
 	colTarget
 	colCode
-	colLatency
+	ColLatency
 	colSourceIP
 	colAgent
 	colCred
@@ -58,7 +58,7 @@ func Columns(layout string, wide bool) []Column {
 		{ID: colResource, Title: "RESOURCE", Min: 8, Max: 40, Want: 40, Flex: 3},
 		{ID: colTarget, Title: "NAMESPACE/NAME", Short: "NS/NAME", Min: 12, Want: 40, Flex: 4},
 		{ID: colCode, Title: "CODE", Min: 4, Max: 4, Want: 4, Right: true},
-		{ID: colLatency, Title: "LATENCY", Min: 7, Max: 8, Want: 7, Right: true, Drop: 1},
+		{ID: ColLatency, Title: "LATENCY", Min: 7, Max: 8, Want: 7, Right: true, Drop: 1},
 	}
 	if wide {
 		cols = append(cols,
@@ -136,7 +136,7 @@ func Cells(r *audit.Request, cols []Column, layout string, dst []Cell) {
 			} else if r.Decision == "forbid" {
 				cell.Kind = Forbidden
 			}
-		case colLatency:
+		case ColLatency:
 			lat := r.Latency()
 			cell = Cell{Text: FormatLatency(lat), Kind: Latency}
 			if lat >= time.Second && r.Verb != "watch" {

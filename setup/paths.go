@@ -137,6 +137,19 @@ func resolveInRoot(root, p string) string {
 	return cur
 }
 
+// inRoot is where p of the node whose filesystem is at root lies on this
+// host: root joined with p after p's symbolic links were followed inside
+// root (resolveInRoot). Every file setup reads or writes under --root goes
+// through it: an absolute link in root names a path of the node, so
+// root/etc/x -> /etc/y is root/etc/y, never this host's /etc/y, which the
+// kernel would follow to. At root / the kernel's resolution is the node's.
+func inRoot(root, p string) string {
+	if root == "" || filepath.Clean(root) == "/" {
+		return filepath.Join(root, p)
+	}
+	return filepath.Join(root, resolveInRoot(root, p))
+}
+
 // flagPaths are the absolute paths the apiserver's other flags name
 // (certificates, keys, kubeconfigs, encryption config): files it reads.
 func flagPaths(m *manifest) map[string]string {
@@ -190,7 +203,7 @@ func checkPaths(root string, m *manifest, cfg config, oldLogPath string, fromFla
 			return fmt.Errorf("%s: /etc/kubernetes/*.conf are kubeconfigs with client keys; %s", polName, suggestPolicy)
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(root, pol)); err == nil && !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(inRoot(root, pol)); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is %s, not a file; %s", polName, fileKind(fi.Mode()), suggestPolicy)
 	}
 	if cfg.Mode == "stdout" {
@@ -202,7 +215,7 @@ func checkPaths(root string, m *manifest, cfg config, oldLogPath string, fromFla
 	if lp == pol {
 		return fmt.Errorf("%s is also the policy file: the apiserver would write its log over its policy; %s", logName, suggestLog)
 	}
-	if fi, err := os.Stat(filepath.Join(root, lp)); err == nil && !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(inRoot(root, lp)); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is %s, not a file: name a file in it, e.g. --log-path %s", logName, fileKind(fi.Mode()), path.Join(lp, "audit.log"))
 	}
 	// The folder is mounted read-write into the apiserver: the narrowest one,

@@ -141,3 +141,73 @@ func TestMountsAreNarrow(t *testing.T) {
 		}
 	}
 }
+
+// --root R where the node's folders are absolute symbolic links (as on a
+// node: /var/log -> /data/log): every path setup reads or writes is
+// followed inside R, so R/etc/kubernetes/manifests -> /etc/... is
+// R/etc/..., never this host's. host is an absolute folder of this host
+// that holds a decoy manifest and must stay untouched; R holds the real one
+// at the same path.
+func TestRootSymlinksResolveInsideTheRoot(t *testing.T) {
+	for _, fx := range realFixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			root := newRoot(t, fx)
+			host := t.TempDir() // absolute: on this host, and named by links in root
+			decoy := []byte("# this host's file: setup --root must not read or change it\n")
+			for _, d := range []string{"manifests", "log"} {
+				os.MkdirAll(filepath.Join(host, d), 0o755)
+			}
+			os.WriteFile(filepath.Join(host, "manifests", "kube-apiserver.yaml"), decoy, 0o600)
+			// root/etc/kubernetes/manifests -> <host>/manifests, the real manifest at root/<host>/manifests
+			inside := filepath.Join(root, host)
+			os.MkdirAll(filepath.Join(inside, "log"), 0o755)
+			if err := os.Rename(filepath.Join(root, "etc/kubernetes/manifests"), filepath.Join(inside, "manifests")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(host, "manifests"), filepath.Join(root, "etc/kubernetes/manifests")); err != nil {
+				t.Fatal(err)
+			}
+			// root/var/log/kubernetes -> <host>/log: the log folder, made by setup's checks and the wait
+			os.MkdirAll(filepath.Join(root, "var/log"), 0o755)
+			if err := os.Symlink(filepath.Join(host, "log"), filepath.Join(root, "var/log/kubernetes")); err != nil {
+				t.Fatal(err)
+			}
+			hostBefore := snapshot(t, host)
+			out, err := runSetup(t, root, nil)
+			if err != nil {
+				t.Fatalf("setup --root with links in it: %v\n%s", err, out)
+			}
+			if got := snapshot(t, host); !equality.Semantic.DeepEqual(got, hostBefore) {
+				t.Fatalf("setup --root changed this host's files behind an absolute link:\nbefore %v\nafter  %v", hostBefore, got)
+			}
+			m := string(readFile(t, filepath.Join(inside, "manifests", "kube-apiserver.yaml")))
+			if !strings.Contains(m, "--audit-log-path=") {
+				t.Errorf("the manifest inside the root was not changed:\n%s", m)
+			}
+		})
+	}
+}
+
+// A link in the root to /etc/... is R/etc/..., through chains of links and
+// ../ that would climb out of R; at root / paths are the kernel's.
+func TestInRootFollowsLinksInsideTheRoot(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc/kubernetes"), 0o755)
+	os.MkdirAll(filepath.Join(root, "etc/audit-policies"), 0o755)
+	os.Symlink("/etc/audit-policies", filepath.Join(root, "etc/kubernetes/audit"))
+	os.Symlink("../../../../../../etc/passwd", filepath.Join(root, "etc/kubernetes/up"))
+	os.Symlink("/etc/kubernetes/audit", filepath.Join(root, "etc/kubernetes/chain"))
+	for p, want := range map[string]string{
+		"/etc/kubernetes/audit/policy.yaml": "etc/audit-policies/policy.yaml",
+		"/etc/kubernetes/chain/policy.yaml": "etc/audit-policies/policy.yaml",
+		"/etc/kubernetes/up":                "etc/passwd",
+		"etc/kubernetes/manifests/x.yaml":   "etc/kubernetes/manifests/x.yaml",
+	} {
+		if got := inRoot(root, p); got != filepath.Join(root, want) {
+			t.Errorf("inRoot(R, %s) = %s, want R/%s", p, got, want)
+		}
+	}
+	if got := inRoot("/", "/etc/kubernetes/audit/policy.yaml"); got != "/etc/kubernetes/audit/policy.yaml" {
+		t.Errorf("at root /: %s", got)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -151,7 +150,7 @@ func FindPolicy(src PolicySource) (*PolicyReport, error) {
 	if mp == "" {
 		mp = DefaultManifest
 	}
-	b, err := read(filepath.Join(root, mp))
+	b, err := read(inRoot(root, mp))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%s: %w", mp, ErrNotMaster)
@@ -177,7 +176,7 @@ func FindPolicy(src PolicySource) (*PolicyReport, error) {
 		return nil, &PolicyError{What: "--audit-policy-file " + inPod + " in " + mp, Err: err, Hint: "pass --policy FILE"}
 	}
 	onNode := resolveInRoot(root, hostPath)
-	pb, err := read(filepath.Join(root, onNode))
+	pb, err := read(inRoot(root, onNode))
 	if err != nil {
 		hint := "pass --policy FILE"
 		if errors.Is(err, fs.ErrPermission) {

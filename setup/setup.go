@@ -114,7 +114,9 @@ type plan struct {
 func (p *plan) ManifestChanged() bool { return !bytes.Equal(p.OldManifest, p.NewManifest) }
 func (p *plan) PolicyChanged() bool   { return !p.oldExists || !bytes.Equal(p.OldPolicy, p.NewPolicy) }
 
-func (o *Options) path(rel string) string { return filepath.Join(o.Root, rel) }
+// path is where rel (a path of the node) lies under --root, its symbolic
+// links followed inside the root (inRoot).
+func (o *Options) path(rel string) string { return inRoot(o.Root, rel) }
 
 // preflight checks we are on a kubeadm control-plane node with rights to
 // change it; each error is one line that says what to do.

@@ -156,7 +156,7 @@ func RunShipTo(s *ShipTo, write bool, out io.Writer) error {
 		_, err := io.WriteString(out, cfg)
 		return err
 	}
-	dst := filepath.Join(s.Root, filepath.FromSlash(s.Path))
+	dst := inRoot(s.Root, s.Path)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("--ship-config: %v", err)
 	}

@@ -111,7 +111,7 @@ func waitRestart(ctx context.Context, o *Options, before string) error {
 // lastApiserverErrors returns the last error lines of the newest apiserver
 // container log under <root>/var/log/pods (CRI format, klog inside).
 func lastApiserverErrors(root string, n int) []string {
-	files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
+	files, _ := filepath.Glob(filepath.Join(inRoot(root, "var/log/pods"), "kube-system_kube-apiserver-*/kube-apiserver/*.log"))
 	sort.Slice(files, func(i, j int) bool {
 		a, _ := os.Stat(files[i])
 		b, _ := os.Stat(files[j])
@@ -154,7 +154,7 @@ func lastApiserverErrors(root string, n int) []string {
 // the log file (file mode) or the apiserver's container log (stdout mode).
 func auditEventsAt(root string, cfg config) (bool, string) {
 	if cfg.Mode == "stdout" {
-		files, _ := filepath.Glob(filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/*.log"))
+		files, _ := filepath.Glob(filepath.Join(inRoot(root, "var/log/pods"), "kube-system_kube-apiserver-*/kube-apiserver/*.log"))
 		for _, f := range files {
 			if b, err := readTail(f, maxReadSize); err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)) {
 				return true, f
@@ -162,7 +162,7 @@ func auditEventsAt(root string, cfg config) (bool, string) {
 		}
 		return false, filepath.Join(root, "var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/")
 	}
-	p := filepath.Join(root, cfg.LogPath)
+	p := inRoot(root, cfg.LogPath)
 	b, err := readTail(p, maxReadSize)
 	return err == nil && bytes.Contains(b, []byte(`"kind":"Event"`)), p
 }

@@ -18,8 +18,9 @@
 //
 // Open expands each path with its rotated backups, oldest first: lumberjack's
 // <name>-<2006-01-02T15-04-05.000><ext>[.gz] (kube-apiserver's own rotation)
-// and the kubelet's <name>.<20060102-150405>[.gz] (container logs). "-" is
-// Options.Stdin. A missing live file whose backups exist is a warning, not
+// and the kubelet's <name>.<20060102-150405>[.gz] (container logs); a backup
+// may also end in .zst (read, as zstd data is anywhere) or .xz (named in a
+// warning with the xz -dk that makes it readable). "-" is Options.Stdin. A missing live file whose backups exist is a warning, not
 // an error; Open fails (one line, saying what to do) only when no input at
 // all can be opened, and names the others through Options.Warn.
 //
@@ -32,7 +33,7 @@
 // JSON and not a klog header, directly after a klog line, continues that
 // klog message (up to 1000 lines or 1 MiB). Blank lines are skipped.
 // Input.Format says what was found: audit, mixed (audit and klog), klog, cri,
-// unknown; prefixed by "gzip+".
+// unknown; prefixed by "gzip+" or "zstd+".
 //
 // Nothing is fatal and nothing is dropped: invalid JSON, JSON that is not an
 // audit event, binary data, unknown text, a line over Options.MaxLine

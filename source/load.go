@@ -2,7 +2,6 @@ package source
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -342,6 +341,7 @@ type reader struct {
 	accDepth jsonDepth
 
 	nAudit, nKlog, nOther int
+	nSkipped              int    // lines Options.Keep refused
 	firstOther            []byte // the first other line (for Looks), up to 200 bytes
 
 	started bool
@@ -374,9 +374,9 @@ func (s *Set) newReader(idx int32, st *audit.Store, p *progress) (*reader, error
 		}
 	}
 	if in.gz {
-		zr, err := gzip.NewReader(src)
+		zr, err := in.unpack(src)
 		if err != nil {
-			return nil, fmt.Errorf("%s: not readable as gzip: %v", in.Name, err)
+			return nil, err
 		}
 		src = zr
 	}
@@ -448,12 +448,12 @@ func (r *reader) drain(ctx context.Context) error {
 }
 
 func (r *reader) failMessage(err error) string {
-	return fmt.Sprintf("%s: read failed after line %d (%v); the lines before it are used", r.in.Name, r.lr.lineNo, describe(err, r.in.gz))
+	return fmt.Sprintf("%s: read failed after line %d (%v); the lines before it are used", r.in.Name, r.lr.lineNo, describe(err, r.in.zip))
 }
 
-func describe(err error, gz bool) string {
-	if gz && errors.Is(err, io.ErrUnexpectedEOF) {
-		return "truncated gzip"
+func describe(err error, zip string) string {
+	if zip != "" && errors.Is(err, io.ErrUnexpectedEOF) {
+		return "truncated " + zip
 	}
 	return err.Error()
 }
@@ -477,7 +477,7 @@ func (r *reader) updateFormat() {
 	r.set.mu.Lock()
 	in := r.in
 	in.Format = in.formatName(r.nAudit > 0, r.nKlog > 0)
-	in.Events, in.Klog, in.Other = r.nAudit, r.nKlog, r.nOther
+	in.Events, in.Klog, in.Other, in.Skipped, in.Failed = r.nAudit, r.nKlog, r.nOther, r.nSkipped, in.warned
 	if r.nAudit == 0 {
 		in.Looks = looks(in, r.firstOther)
 	}
@@ -651,6 +651,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	if p := r.pre; p != nil && p.state != preNone {
 		if p.state == preSkip && !r.st.Wants(text) {
 			r.set.skipped.Add(1)
+			r.nSkipped++
 			return
 		}
 		if !inPlace {
@@ -664,6 +665,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	} else {
 		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) {
 			r.set.skipped.Add(1)
+			r.nSkipped++
 			return
 		}
 		if !inPlace {
@@ -977,6 +979,8 @@ func looks(in *input, first []byte) string {
 	}
 	t := bytes.TrimSpace(first)
 	switch {
+	case compression(in.head) == "xz": // a stream (a file is refused at open)
+		return "xz-compressed data, which kauditui does not read: decompress it first (xz -dc FILE | kauditui query -)"
 	case legacyLine(t):
 		return "legacy audit lines (--audit-log-format=legacy); set --audit-log-format=json, as `kauditui setup` does"
 	case isBinary(t):

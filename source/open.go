@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Options says how a Set reads its inputs.
@@ -56,14 +58,20 @@ type Options struct {
 // stdin.
 type Input struct {
 	Name   string // the path, or "-" for stdin
-	Format string // "audit", "mixed" (audit+klog), "klog", "cri", "unknown"; "gzip+" prefix when compressed; refined as Load reads
-	Size   int64  // bytes on disk (compressed size for gzip); 0 for stdin and pipes
+	Format string // "audit", "mixed" (audit+klog), "klog", "cri", "unknown"; "gzip+" or "zstd+" prefix when compressed; refined as Load reads
+	Size   int64  // bytes on disk (compressed size for gzip and zstd); 0 for stdin and pipes
 
 	// Counted as Load reads: audit events (EventList items and JSON
 	// stream values included), klog messages, other lines.
 	Events, Klog, Other int
+	// Skipped counts the lines Options.Keep refused unparsed: the input
+	// was read, and they could not have matched.
+	Skipped int
+	// Failed: reading it failed (a warning said so); what came before is used.
+	Failed bool
 	// Looks says, once read, what an input without audit events holds
-	// ("legacy audit lines (--audit-log-format=legacy)", "text", ...).
+	// ("legacy audit lines (--audit-log-format=legacy)", "text", ...); it
+	// stays empty when the input could not be read at all.
 	Looks string
 }
 
@@ -84,7 +92,8 @@ type input struct {
 	file    *os.File      // nil for stdin
 	stream  *bufio.Reader // stdin, pipes, FIFOs, character devices: read once, never seeked
 	family  string        // inputs of one family (a live log and its backups) are one stream in time
-	gz      bool
+	gz      bool          // compressed (gzip, or zstd when zip says so): read once, through unpack
+	zip     string        // "gzip" or "zstd" when gz
 	cri     bool
 	pretty  bool // a stream of JSON values that span lines (jq . output)
 	crOnly  bool // lines end in a lone \r
@@ -195,9 +204,9 @@ func (in *input) sniffStream() {
 	for {
 		head, err := br.Peek(n)
 		if err != nil || len(head) >= 64<<10 || bytes.IndexByte(head, '\n') >= 0 || bytes.IndexByte(head, '\r') >= 0 && len(head) > 4096 {
-			if isGzip(head) {
-				in.gz = true
-				head = gunzipHead(head)
+			if z := compression(head); z == "gzip" || z == "zstd" {
+				in.gz, in.zip = true, z
+				head = unpackHead(z, head)
 			}
 			in.sniff(head)
 			return
@@ -206,13 +215,42 @@ func (in *input) sniffStream() {
 	}
 }
 
-func gunzipHead(head []byte) []byte {
-	zr, err := gzip.NewReader(bytes.NewReader(head))
+// unpackHead returns the first bytes that head, compressed with z, unpacks to.
+func unpackHead(z string, head []byte) []byte {
+	zr, err := unpack(z, bytes.NewReader(head))
 	if err != nil {
 		return nil
 	}
 	out, _ := io.ReadAll(io.LimitReader(zr, 64<<10))
 	return out
+}
+
+// zstdMaxWindow is the largest zstd window read (what the zstd command
+// allows without --memory): a hostile header cannot ask for gigabytes.
+const zstdMaxWindow = 128 << 20
+
+// unpack reads src, compressed with z ("gzip" or "zstd"). Backups
+// compressed by logrotate with zstd (compresscmd zstd) are read as the
+// apiserver's own gzipped ones are.
+func unpack(z string, src io.Reader) (io.Reader, error) {
+	if z == "zstd" {
+		// one decoder goroutine-free (concurrency 1): nothing to close
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
+		if err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(src)
+}
+
+// unpack wraps src in the input's decompressor.
+func (in *input) unpack(src io.Reader) (io.Reader, error) {
+	zr, err := unpack(in.zip, src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not readable as %s: %v", in.Name, in.zip, err)
+	}
+	return zr, nil
 }
 
 func openFile(path string, live bool) (*input, error) {
@@ -240,10 +278,16 @@ func openFile(path string, live bool) (*input, error) {
 	head := make([]byte, 64<<10)
 	n, _ := f.ReadAt(head, 0)
 	head = head[:n]
-	if isGzip(head) {
-		in.gz = true
+	switch z := compression(head); z {
+	case "gzip", "zstd":
+		in.gz, in.zip = true, z
 		in.spooled = true
-		head = gunzipHead(head)
+		head = unpackHead(z, head)
+	case "xz":
+		// Not read: a pure-Go xz reader would be a new dependency for a
+		// format neither the apiserver nor logrotate's default writes.
+		f.Close()
+		return nil, fmt.Errorf("%s: xz-compressed, which kauditui does not read: decompress it beside the log with `xz -dk %s` and run again", path, path)
 	}
 	in.sniff(head)
 	return in, nil
@@ -260,6 +304,34 @@ func oneLine(err error) error {
 
 func isGzip(head []byte) bool {
 	return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b
+}
+
+// compression names the format of compressed data by its magic number:
+// "gzip", "zstd", "xz", or "" for none of them.
+func compression(head []byte) string {
+	switch {
+	case isGzip(head):
+		return "gzip"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "xz"
+	}
+	return ""
+}
+
+// compressedExts are the endings of compressed backups, trimmed to find
+// the backup's own name.
+var compressedExts = []string{".gz", ".zst", ".xz"}
+
+// trimCompressed removes a compressed backup's ending.
+func trimCompressed(name string) string {
+	for _, e := range compressedExts {
+		if s, ok := strings.CutSuffix(name, e); ok {
+			return s
+		}
+	}
+	return name
 }
 
 // sniff guesses the format from the first lines; Load refines it.
@@ -316,7 +388,7 @@ func (in *input) formatName(audit, klog bool) string {
 		f = "klog"
 	}
 	if in.gz {
-		f = "gzip+" + f
+		f = in.zip + "+" + f
 	}
 	return f
 }
@@ -359,9 +431,10 @@ func (s *Set) Close() error {
 const backupLayout = "2006-01-02T15-04-05.000"
 
 // Backups lists the rotated backups of path that exist beside it, oldest
-// first: lumberjack's <name>-<2006-01-02T15-04-05.000><ext>[.gz] (the
+// first: lumberjack's <name>-<2006-01-02T15-04-05.000><ext>[.gz|.zst|.xz] (the
 // apiserver's own rotation) and the kubelet's <name>.<20060102-150405>[.gz]
-// (container logs). The live file itself is not included.
+// (container logs), also ending in .zst or .xz (logrotate). The live file
+// itself is not included.
 func Backups(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -386,7 +459,7 @@ func Backups(path string) ([]string, error) {
 			continue // a FIFO named like a backup would hang open()
 		}
 		name := e.Name()
-		rest := strings.TrimSuffix(name, ".gz")
+		rest := trimCompressed(name)
 		if at, ok := lumberjackTime(rest, stem, ext); ok {
 			found = append(found, backup{name, at})
 			continue
@@ -399,13 +472,14 @@ func Backups(path string) ([]string, error) {
 	}
 	// A backup being compressed exists twice for a moment (lumberjack writes
 	// X.gz, then removes X): the plain one is whole, the .gz may not be yet.
+	// So does one decompressed by hand beside its .zst or .xz.
 	plain := map[string]bool{}
 	for _, b := range found {
 		plain[b.name] = true
 	}
 	kept := found[:0]
 	for _, b := range found {
-		if !strings.HasSuffix(b.name, ".gz") || !plain[strings.TrimSuffix(b.name, ".gz")] {
+		if trimCompressed(b.name) == b.name || !plain[trimCompressed(b.name)] {
 			kept = append(kept, b)
 		}
 	}
@@ -475,7 +549,7 @@ func plan(path string) ([]plannedFile, error) {
 // file, and when it was rotated.
 func backupOf(path string) (family string, at time.Time, ok bool) {
 	dir, name := filepath.Split(path)
-	rest := strings.TrimSuffix(name, ".gz")
+	rest := trimCompressed(name)
 	// lumberjack: <stem>-<2006-01-02T15-04-05.000><ext>
 	for cut := 1; cut+len(backupLayout) <= len(rest); cut++ {
 		stem, ext := rest[:cut-1], rest[cut+len(backupLayout):]
