@@ -10,6 +10,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/render/policytext"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
@@ -18,7 +19,7 @@ import (
 // render.CoverageText (as in the explorer's Answers), with the truncated
 // events counted while the lines were read; then what the audit policy does
 // not log (--policy, or on a master the policy its apiserver manifest
-// names), drawn by render.PolicyText.
+// names), drawn by policytext.Text.
 
 // truncatedMark is the annotation the apiserver sets on an event it cut.
 var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
@@ -56,12 +57,12 @@ const notMasterHint = "(Not a control-plane node: --policy FILE adds what the au
 // The explorer's coverage report ends with it too.
 func (p *policyFlags) text(reqs []*audit.Request) []string {
 	rep, err := p.report()
-	var drops *render.PolicyDrops
+	var drops *policytext.Drops
 	if rep != nil {
-		d := render.CountPolicyDrops(rep, reqs)
+		d := policytext.CountDrops(rep, reqs)
 		drops = &d
 	}
-	if pl := render.PolicyText(rep, err, drops); len(pl) > 0 {
+	if pl := policytext.Text(rep, err, drops); len(pl) > 0 {
 		return pl
 	}
 	if errors.Is(err, setup.ErrNotMaster) {

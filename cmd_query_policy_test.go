@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/render/policytext"
 )
 
 // masterRoot is a node's root holding kubeadm's real manifest patched by
@@ -63,7 +63,7 @@ func TestQueryCoverageShowsTheMastersPolicy(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	_, policy, ok := strings.Cut(r.stdout, "\n\n"+render.PolicyHeading+"\n")
+	_, policy, ok := strings.Cut(r.stdout, "\n\n"+policytext.Heading+"\n")
 	if !ok {
 		t.Fatalf("no policy part:\n%s", r.stdout)
 	}
@@ -98,7 +98,7 @@ func TestQueryCoveragePolicyFlag(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		"\n\n" + render.PolicyHeading + "\n  Policy setup/policies/security.yaml (--policy): 7 rules\n",
+		"\n\n" + policytext.Heading + "\n  Policy setup/policies/security.yaml (--policy): 7 rules\n",
 		"\n  rule 1 drops: URLs /healthz*, /livez*, /readyz*",
 		"\n  rule 2 drops: verbs get, update, watch, list; resources leases in group \"coordination.k8s.io\"",
 		"\n  rule 3 drops: resources events in group \"\" (core)",
@@ -148,7 +148,7 @@ func TestQueryCoveragePolicyUnreadable(t *testing.T) {
 		{"kube-apiserver.yaml", "Not logged by the policy (level None): unknown, cannot read /etc/kubernetes/manifests/kube-apiserver.yaml to find the audit policy: permission denied (run as root, or pass --policy FILE)"},
 	} {
 		r := runAnswersQuery(t, coverageOn(root, deny(c.file)))
-		if r.code != exitOK || !strings.HasSuffix(r.stdout, "\n\n"+c.want+"\n") || strings.Contains(r.stdout, render.PolicyHeading) {
+		if r.code != exitOK || !strings.HasSuffix(r.stdout, "\n\n"+c.want+"\n") || strings.Contains(r.stdout, policytext.Heading) {
 			t.Errorf("%s unreadable: exit %d:\n%s", c.file, r.code, r.stdout)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/render/policytext"
 	"github.com/kauditui/kauditui/setup"
 )
 
@@ -22,8 +22,8 @@ func TestAnswerCoverageScreenEndsWithThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.policyText = func(reqs []*audit.Request) []string {
-		d := render.CountPolicyDrops(rep, reqs)
-		return render.PolicyText(rep, nil, &d)
+		d := policytext.CountDrops(rep, reqs)
+		return policytext.Text(rep, nil, &d)
 	}
 	for range answerIndex(t, "coverage") {
 		pgPress(p, "j")
@@ -40,7 +40,7 @@ func TestAnswerCoverageScreenEndsWithThePolicy(t *testing.T) {
 	v := all.String()
 	for _, want := range []string{
 		"Covered: ", thousands(len(snap.Requests)) + " requests",
-		render.PolicyHeading, "rule 1 drops: user groups system:serviceaccounts:kube-system, system:nodes",
+		policytext.Heading, "rule 1 drops: user groups system:serviceaccounts:kube-system, system:nodes",
 	} {
 		if !strings.Contains(strings.ReplaceAll(v, ",", ""), strings.ReplaceAll(want, ",", "")) {
 			t.Errorf("the coverage screen lacks %q:\n%s", want, v)

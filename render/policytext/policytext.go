@@ -1,4 +1,8 @@
-package render
+// Package policytext tells in words what an audit policy does not log, and
+// counts the requests of a log it would drop. It is apart from render so
+// that the views do not depend on the apiserver's policy libraries (which
+// setup loads the policy with): only the coverage report needs them.
+package policytext
 
 import (
 	"errors"
@@ -6,22 +10,23 @@ import (
 	"strings"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
 )
 
-// PolicyHeading starts the policy part of the coverage report.
-const PolicyHeading = "Not logged by the policy (level None), first matching rule wins:"
+// Heading starts the policy part of the coverage report.
+const Heading = "Not logged by the policy (level None), first matching rule wins:"
 
-// PolicyDrops counts the requests of a log that a policy would not log,
+// Drops counts the requests of a log that a policy would not log,
 // by the rule that drops them.
-type PolicyDrops struct {
+type Drops struct {
 	Requests  int         // requests looked at
 	ByRule    map[int]int // level None rule (1-based) -> requests it matches
 	Unmatched int         // requests no rule matches
 }
 
 // Dropped is how many requests the policy would not log.
-func (d PolicyDrops) Dropped() int {
+func (d Drops) Dropped() int {
 	n := d.Unmatched
 	for _, c := range d.ByRule {
 		n += c
@@ -29,16 +34,16 @@ func (d PolicyDrops) Dropped() int {
 	return n
 }
 
-// CountPolicyDrops matches each request with the apiserver's own rule
+// CountDrops matches each request with the apiserver's own rule
 // matcher (setup.PolicyReport.RuleFor): a logged request that a level None
 // rule, or no rule, matches was logged under another policy.
-func CountPolicyDrops(p *setup.PolicyReport, reqs []*audit.Request) PolicyDrops {
-	d := PolicyDrops{Requests: len(reqs), ByRule: map[int]int{}}
+func CountDrops(p *setup.PolicyReport, reqs []*audit.Request) Drops {
+	d := Drops{Requests: len(reqs), ByRule: map[int]int{}}
 	if p == nil {
 		return d
 	}
 	for _, r := range reqs {
-		i := p.RuleFor(PolicyAttrs(r))
+		i := p.RuleFor(Attrs(r))
 		switch {
 		case !p.Drops(i):
 		case i == 0:
@@ -50,33 +55,33 @@ func CountPolicyDrops(p *setup.PolicyReport, reqs []*audit.Request) PolicyDrops 
 	return d
 }
 
-// PolicyAttrs is what a policy rule matches of a request: the user before
+// Attrs is what a policy rule matches of a request: the user before
 // impersonation (as the apiserver evaluates the policy), the verb, the
 // resource or the URL path.
-func PolicyAttrs(r *audit.Request) setup.RequestAttrs {
+func Attrs(r *audit.Request) setup.RequestAttrs {
 	p, _, _ := strings.Cut(r.RequestURI(), "?")
 	return setup.RequestAttrs{User: r.User, Groups: r.Groups, Verb: r.Verb, Path: p, APIGroup: r.APIGroup,
 		Resource: r.Resource, Subresource: r.Subresource, Namespace: r.Namespace, Name: r.Name}
 }
 
-// PolicyText is the policy part of the coverage report, sanitised: the
+// Text is the policy part of the coverage report, sanitised: the
 // policy's level None rules, the requests no rule matches, the stages it
 // never logs. err is what setup.MasterPolicy or setup.PolicyFile returned:
 // one line says what went wrong and what to do; setup.ErrNotMaster gives
 // no lines (nothing to say on a machine that is not a control-plane node).
 // drops (nil: not counted) adds how many requests of the log each rule
 // matches.
-func PolicyText(p *setup.PolicyReport, err error, drops *PolicyDrops) []string {
+func Text(p *setup.PolicyReport, err error, drops *Drops) []string {
 	switch {
 	case errors.Is(err, setup.ErrNotMaster):
 		return nil
 	case err != nil:
-		return []string{"Not logged by the policy (level None): unknown, " + Sanitize(err.Error())}
+		return []string{"Not logged by the policy (level None): unknown, " + render.Sanitize(err.Error())}
 	case p == nil:
 		return nil
 	}
-	s := Sanitize
-	lines := []string{PolicyHeading}
+	s := render.Sanitize
+	lines := []string{Heading}
 	about := "  Policy " + s(p.Path)
 	if p.Source != "" {
 		about += " (" + s(p.Source) + ")"

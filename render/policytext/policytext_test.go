@@ -1,4 +1,4 @@
-package render
+package policytext
 
 import (
 	"bytes"
@@ -39,9 +39,9 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := PolicyText(p, nil, nil)
+	lines := Text(p, nil, nil)
 	want := []string{
-		PolicyHeading,
+		Heading,
 		"  Policy " + name + " (--policy): 2 rules",
 		`  rule 1 drops: users \x1b]0;pwned\x07\x1b[31mroot\u202e; every resource in group "" (core); namespaces ns\nfake line`,
 		"  Every request matches one of rules 1 to 2.",
@@ -57,10 +57,10 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 	}
 	// An error is one line, escaped too.
 	err = &setup.PolicyError{What: "cannot read the audit policy /etc/\x1b[2Jx", Err: fs.ErrPermission, Hint: "run as root, or pass --policy FILE"}
-	if got := PolicyText(nil, err, nil); len(got) != 1 || got[0] != `Not logged by the policy (level None): unknown, cannot read the audit policy /etc/\x1b[2Jx: permission denied (run as root, or pass --policy FILE)` {
+	if got := Text(nil, err, nil); len(got) != 1 || got[0] != `Not logged by the policy (level None): unknown, cannot read the audit policy /etc/\x1b[2Jx: permission denied (run as root, or pass --policy FILE)` {
 		t.Errorf("%q", got)
 	}
-	if got := PolicyText(nil, fmt.Errorf("/etc/kubernetes/manifests/kube-apiserver.yaml: %w", setup.ErrNotMaster), nil); got != nil {
+	if got := Text(nil, fmt.Errorf("/etc/kubernetes/manifests/kube-apiserver.yaml: %w", setup.ErrNotMaster), nil); got != nil {
 		t.Errorf("not a master: %q", got)
 	}
 }
@@ -69,7 +69,7 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // matcher on testdata/answers/audit.log: rule 1 drops the log's busiest
 // user, rule 2 logs every non-resource request, so the resource requests of
 // the others match no rule. The numbers are computed from the log itself.
-func TestCountPolicyDropsOnTheAnswersLog(t *testing.T) {
+func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	// The live file and the backups beside it, as source reads them.
 	set, err := source.Open([]string{filepath.Join("..", "testdata", "answers", "audit.log")}, source.Options{})
 	if err != nil {
@@ -132,11 +132,11 @@ func TestCountPolicyDropsOnTheAnswersLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := CountPolicyDrops(p, reqs)
+	d := CountDrops(p, reqs)
 	if d.Requests != len(seen) || d.ByRule[1] != byUser[busiest] || d.Unmatched != unmatched || len(d.ByRule) != 1 {
 		t.Errorf("counted %+v; want %d requests, %d by rule 1 (%s), %d matching no rule", d, len(seen), byUser[busiest], busiest, unmatched)
 	}
-	lines := strings.Join(PolicyText(p, nil, &d), "\n")
+	lines := strings.Join(Text(p, nil, &d), "\n")
 	for _, want := range []string{
 		fmt.Sprintf("rule 1 drops: users %s [%d requests in this log]", busiest, byUser[busiest]),
 		fmt.Sprintf("Resource requests no rule matches are not logged (the apiserver's level for them is None) [%d requests in this log]", unmatched),
@@ -151,7 +151,7 @@ func TestCountPolicyDropsOnTheAnswersLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := CountPolicyDrops(p, reqs); d.Dropped() != 0 {
+	if d := CountDrops(p, reqs); d.Dropped() != 0 {
 		t.Errorf("hack/policy-answers.yaml drops %+v of the log it wrote", d)
 	}
 }
