@@ -143,14 +143,14 @@ read -r rc secs < <(run kubectl logs -n "$ns" deny-logs)
 case_ logs-backend-401 "$(jq -nc --argjson rc "$rc" --arg ns "$ns" '{
   did: "kubectl logs deny-logs; the kubelet answered 401 to /containerLogs",
   clientExit: $rc,
-  find: {verb: "get", resource: "pods", subresource: "log", namespace: $ns, name: "deny-logs"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "log", namespace: $ns, name: "deny-logs"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 401}')"
 read -r rc secs < <(run kubectl logs -n "$ns" logs-ok)
 case_ logs-ok "$(jq -nc --argjson rc "$rc" --arg ns "$ns" '{
   did: "kubectl logs logs-ok; the kubelet answered 200 with two lines",
   clientExit: $rc,
-  find: {verb: "get", resource: "pods", subresource: "log", namespace: $ns, name: "logs-ok"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "log", namespace: $ns, name: "logs-ok"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 200}')"
 
@@ -159,14 +159,14 @@ read -r rc secs < <(run kubectl get --raw "/api/v1/nodes/$node/proxy/configz")
 case_ proxy-backend-401 "$(jq -nc --argjson rc "$rc" --arg node "$node" '{
   did: "kubectl get --raw /api/v1/nodes/\($node)/proxy/configz; the kubelet answered 401",
   clientExit: $rc,
-  find: {verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/configz"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/configz"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 401}')"
 read -r rc secs < <(run kubectl get --raw "/api/v1/nodes/$node/proxy/healthz")
 case_ proxy-ok "$(jq -nc --argjson rc "$rc" --arg node "$node" '{
   did: "kubectl get --raw /api/v1/nodes/\($node)/proxy/healthz; the kubelet answered 200",
   clientExit: $rc,
-  find: {verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/healthz"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/healthz"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 200}')"
 
@@ -178,21 +178,21 @@ read -r rc secs < <(run kubectl exec -n "$ns" exec-held -- sleep "$hold")
 case_ exec-held "$(jq -nc --argjson rc "$rc" --arg ns "$ns" --argjson hold "$hold" --arg secs "$secs" '{
   did: "kubectl exec exec-held -- sleep \($hold); the kubelet upgraded (101), held the session \($hold) s, then sent exit 0",
   clientExit: $rc, clientSeconds: ($secs | tonumber), heldSeconds: $hold,
-  find: {verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-held"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-held"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101, minLatencySeconds: $hold}')"
 read -r rc secs < <(run kubectl exec -n "$ns" exec-fails -- false)
 case_ exec-fails "$(jq -nc --argjson rc "$rc" --arg ns "$ns" '{
   did: "kubectl exec exec-fails -- false; the kubelet upgraded (101), held 1 s, then sent a Failure status with exit code 1",
   clientExit: $rc, heldSeconds: 1,
-  find: {verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-fails"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-fails"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101, minLatencySeconds: 1}')"
 read -r rc secs < <(run kubectl exec -n "$ns" exec-dropped -- drop)
 case_ exec-dropped "$(jq -nc --argjson rc "$rc" --arg ns "$ns" '{
   did: "kubectl exec exec-dropped -- drop; the kubelet upgraded (101), held 1 s, then closed the connection with no status",
   clientExit: $rc, heldSeconds: 1,
-  find: {verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-dropped"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-dropped"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101, minLatencySeconds: 1}')"
 cut=3
@@ -201,7 +201,7 @@ read -r rc secs < <(run timeout -s TERM "$cut" "$CLUSTER_BIN/kubectl" --kubeconf
 case_ exec-interrupted "$(jq -nc --argjson rc "$rc" --arg ns "$ns" --argjson cut "$cut" '{
   did: "timeout \($cut) kubectl exec exec-interrupted -- sleep 60; the kubelet upgraded (101) and held the session until kubectl was killed after \($cut) s",
   clientExit: $rc, heldSeconds: $cut,
-  find: {verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-interrupted"},
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-interrupted"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101, minLatencySeconds: 2}')"
 read -r rc secs < <(run kubectl exec -n "$ns" refuse-exec -- true)
@@ -212,7 +212,7 @@ case_ exec-backend-401 "$(jq -nc --argjson rc "$rc" --arg ns "$ns" --argjson n "
   --argjson methods "$(jq -sc '[.[] | select(.pod == "refuse-exec") | "\(.method) \(.upgrade)"]' "$dir/backend.jsonl")" '{
   did: "kubectl exec refuse-exec -- true; the kubelet answered 401 before any upgrade, to each attempt",
   clientExit: $rc, backendAttempts: $methods, backendCode: 401,
-  find: {resource: "pods", subresource: "exec", namespace: $ns, name: "refuse-exec"},
+  find: {user: "kubernetes-admin", resource: "pods", subresource: "exec", namespace: $ns, name: "refuse-exec"},
   requests: $n, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101,
   why101: ("the apiserver logs 101 though the kubelet answered 401 and the client got 401: for an upgrade request " +
@@ -229,12 +229,13 @@ read -r code rc < <(admin -H "Audit-ID: $panic_id" "$CLUSTER_SERVER/api/v1/nodes
 case_ proxy-abort-panic "$(jq -nc --arg code "$code" --argjson rc "$rc" --arg id "$panic_id" --arg node "$node" '{
   did: "curl (admin, Audit-ID header) /api/v1/nodes/\($node)/proxy/abort; the kubelet sent 200 and half the body, then cut the connection",
   clientExit: $rc, clientHttpCode: $code,
-  find: {auditID: $id, verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/abort"},
+  find: {auditID: $id, user: "kubernetes-admin", verb: "get", resource: "nodes", subresource: "proxy", name: $node, uriSuffix: "/proxy/abort"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "Panic"],
   lastStage: "Panic", code: 500}')"
 
 # 5. for contrast, a failed authentication: the apiserver logs ResponseStarted
-# 401 alone, with no user.
+# 401 alone, with no user. The same URI as case logs-backend-401's, so only
+# the user (and the stages) tell the two 401s apart.
 authn_id=0dd1e7d0-0000-4000-8000-0000000000a2
 read -r code rc < <(curl -sS -o /dev/null -w '%{http_code} 0\n' --max-time 10 --cacert "$dir/pki/ca.crt" \
   -H "Authorization: Bearer not-a-token" -H "Audit-ID: $authn_id" "$CLUSTER_SERVER/api/v1/namespaces/$ns/pods/deny-logs/log")
@@ -260,7 +261,7 @@ jq -n --arg generatedBy hack/gen-backend.sh --arg version "$version" \
   policy: $policy,
   node: {name: $node, internalIP: $ip, kubeletPort: $port, declaredFeatures: ["ExtendWebSocketsToKubelet"]},
   notes: ("find names each case'"'"'s requests (auditID when curl sent the Audit-ID header; else the fields every " +
-    "request the case made shares, and uriSuffix the end of the requestURI path); requests, stages, lastStage, code " +
+    "request the case made shares: user, verb, resource/subresource, namespace, name, and uriSuffix the end of the requestURI path); requests, stages, lastStage, code " +
     "and minLatencySeconds are what the apiserver must log for them, said by the script from what the backend did " +
     "(backend.jsonl: the stand-in kubelet'"'"'s record of each request it answered), not read from audit.log"),
   cases: $cases
