@@ -3,7 +3,10 @@
 # backend behind a long-running request (a kubelet answering pods/log,
 # pods/exec, nodes/proxy) answers 401, holds an exec session open, ends one in
 # an error, or cuts a proxied response off (the apiserver's reverse proxy then
-# panics and the audit filter logs the Panic stage).
+# panics and the audit filter logs the Panic stage); and, beside them, execs
+# refused before any kubelet answers (no such container; a kubelet port with
+# nothing listening) and a failed authentication on the same URI as the
+# kubelet's 401.
 #
 #   audit.log       the apiserver's audit log (policy below: Metadata for
 #                   everyone but the harness's own identities)
@@ -99,18 +102,26 @@ admin() {
 
 # The node and its pods (no controller-manager: the `default` service account
 # is made by hand; the pods are bound to the node by spec.nodeName).
-kubectl create -f - >/dev/null <<EOF
+# mknode NAME PORT: a Node whose kubelet is at $ip:PORT.
+mknode() {
+  kubectl create -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Node
 metadata:
-  name: $node
+  name: $1
 EOF
-kubectl patch node "$node" --subresource=status --type=merge -p "$(jq -nc --arg ip "$ip" --argjson port "$kport" \
-  '{status: {addresses: [{type: "InternalIP", address: $ip}], daemonEndpoints: {kubeletEndpoint: {Port: $port}},
-    declaredFeatures: ["ExtendWebSocketsToKubelet"]}}')" >/dev/null
+  kubectl patch node "$1" --subresource=status --type=merge -p "$(jq -nc --arg ip "$ip" --argjson port "$2" \
+    '{status: {addresses: [{type: "InternalIP", address: $ip}], daemonEndpoints: {kubeletEndpoint: {Port: $port}},
+      declaredFeatures: ["ExtendWebSocketsToKubelet"]}}')" >/dev/null
+}
+mknode "$node" "$kport"
+down=backend-node-down # nothing listens on its kubelet port
+mknode "$down" $((kport + 1))
 kubectl create serviceaccount default -n "$ns" >/dev/null
-pods=(logs-ok deny-logs exec-held exec-fails exec-dropped exec-interrupted refuse-exec)
+pods=(logs-ok deny-logs exec-held exec-fails exec-dropped exec-interrupted refuse-exec exec-nokubelet exec-badcontainer)
 for p in "${pods[@]}"; do
+  on=$node
+  if [ "$p" = exec-nokubelet ]; then on=$down; fi
   kubectl create -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Pod
@@ -118,14 +129,14 @@ metadata:
   name: $p
   namespace: $ns
 spec:
-  nodeName: $node
+  nodeName: $on
   automountServiceAccountToken: false
   containers:
   - name: main
     image: registry.invalid/stand-in:1
 EOF
 done
-log "node $node ($ip:$kport, declares ExtendWebSocketsToKubelet) and ${#pods[@]} pods on it"
+log "node $node ($ip:$kport, declares ExtendWebSocketsToKubelet), node $down (nothing on its port), ${#pods[@]} pods"
 
 cases=$dir/cases.jsonl
 # case NAME JSON: one case of expected.json (jq object text)
@@ -219,6 +230,36 @@ case_ exec-backend-401 "$(jq -nc --argjson rc "$rc" --arg ns "$ns" --argjson n "
     "whose backend answers >= 400, the proxy (k8s.io/apimachinery/pkg/util/proxy/upgradeaware.go, tryUpgrade) hijacks " +
     "the client connection to pass the answer through, and the audit filter records 101 on Hijack " +
     "(k8s.io/apiserver/pkg/endpoints/filters/audit.go, auditResponseWriter.Hijack)")}')"
+
+# An exec the apiserver refuses before reaching a kubelet: curl (the Audit-ID
+# header) sends kubectl's WebSocket upgrade, for a container the pod lacks
+# (the apiserver's own 400), and into a pod whose node's kubelet port has no
+# listener (the dial fails before any upgrade).
+wsexec() {
+  local id=$1 pod=$2 container=$3
+  curl -sS -o /dev/null -w '%{http_code}\n' --http1.1 --max-time 20 --cacert "$dir/pki/ca.crt" \
+    --cert "$dir/pki/admin.crt" --key "$dir/pki/admin.key" -H "Audit-ID: $id" \
+    -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
+    -H "Sec-WebSocket-Key: a2F1ZGl0dWktYmFja2VuZA==" -H "Sec-WebSocket-Protocol: v5.channel.k8s.io" \
+    "$CLUSTER_SERVER/api/v1/namespaces/$ns/pods/$pod/exec?command=true&container=$container&stdout=true&stderr=true" 2>/dev/null ||
+    true
+}
+badc_id=0dd1e7d0-0000-4000-8000-0000000000a3
+code=$(wsexec "$badc_id" exec-badcontainer nosuch)
+case_ exec-bad-container "$(jq -nc --arg code "$code" --arg id "$badc_id" --arg ns "$ns" '{
+  did: "curl (admin, Audit-ID header) a WebSocket exec into container nosuch of exec-badcontainer: the apiserver refuses it (no such container) without asking the kubelet",
+  clientHttpCode: $code,
+  find: {auditID: $id, user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-badcontainer"},
+  requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
+  lastStage: "ResponseComplete", code: 400}')"
+down_id=0dd1e7d0-0000-4000-8000-0000000000a4
+code=$(wsexec "$down_id" exec-nokubelet main)
+case_ exec-kubelet-down "$(jq -nc --arg code "$code" --arg id "$down_id" --arg ns "$ns" --arg down "$down" '{
+  did: "curl (admin, Audit-ID header) a WebSocket exec into exec-nokubelet, on node \($down) whose kubelet port has no listener",
+  clientHttpCode: $code,
+  find: {auditID: $id, user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-nokubelet"},
+  requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
+  lastStage: "ResponseComplete", code: 500}')"
 
 # 4. a proxied response cut off by the kubelet: httputil.ReverseProxy (the
 # apiserver's UpgradeAwareHandler for a plain request) panics with
