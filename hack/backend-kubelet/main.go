@@ -175,6 +175,7 @@ func execWS(w http.ResponseWriter, r *http.Request, e *entry) {
 		base64.StdEncoding.EncodeToString(sum[:]), proto)
 	rw.Flush()
 	e.Code = http.StatusSwitchingProtocols
+	log.Printf("exec session open: %s", e.Pod) // hack/gen-backend.sh waits for this line
 	start := time.Now()
 	gone := make(chan struct{})
 	go func() { // read the client's frames until it closes
