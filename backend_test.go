@@ -10,13 +10,22 @@ package main
 // response the backend cut off is a Panic 500.
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/source"
 )
 
 type backendCase struct {
@@ -204,5 +213,146 @@ func TestBackendWholeLog(t *testing.T) {
 	}
 	if got := countEveryWay(t, path, "stage=Panic"); got != panics {
 		t.Errorf("stage=Panic: %d requests, want %d", got, panics)
+	}
+}
+
+// `query --follow` on the backend log written as the apiserver wrote it: a
+// request is printed once, when it ends, with its last code. An exec session
+// open for longer than the grace period (its clock moved past it) is not
+// printed at its ResponseStarted 101; a kubelet's 401 at ResponseStarted is
+// not printed before its ResponseComplete comes; the failed authentication
+// is printed once its grace period is over.
+func TestBackendFollowPrintsEachRequestOnceAtItsEnd(t *testing.T) {
+	path, cases := backendData(t)
+	lines := readLines(t, path)
+	oldTick := followTick
+	followTick = 10 * time.Millisecond
+	t.Cleanup(func() { followTick = oldTick })
+
+	// The auditIDs of the cases, and the lines of the ResponseStarted of the
+	// held exec and of the kubelet's 401 to pods/log.
+	idsOf := func(c backendCase) []string {
+		out := runQueryTest(t, "", "-o", "json", "-q", backendFilter(c), path)
+		var ids []string
+		for l := range strings.Lines(out.stdout) {
+			if id := field(l, "auditID"); !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	byName := map[string]backendCase{}
+	for _, c := range cases {
+		byName[c.Name] = c
+	}
+	held, denied, authn := idsOf(byName["exec-held"]), idsOf(byName["logs-backend-401"]), idsOf(byName["authn-401"])
+	if len(held) != 1 || len(denied) != 1 || len(authn) != 1 {
+		t.Fatalf("want one request each for exec-held, logs-backend-401, authn-401: %v %v %v", held, denied, authn)
+	}
+	startedAt := func(id string) int {
+		for i, l := range lines {
+			if field(l, "auditID") == id && field(l, "stage") == "ResponseStarted" {
+				return i
+			}
+		}
+		t.Fatalf("no ResponseStarted of %s", id)
+		return 0
+	}
+	heldAt, deniedAt := startedAt(held[0]), startedAt(denied[0])
+
+	live := filepath.Join(t.TempDir(), "audit.log")
+	logf, err := os.Create(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	written := 0
+	writeTo := func(n int) { // lines[:n] written
+		if _, err := logf.WriteString(strings.Join(lines[written:n], "\n") + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		written = n
+	}
+	set, err := source.Open([]string{live}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var offset atomic.Int64
+	base := time.Now()
+	io := &IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	o := &queryOptions{IO: io, Output: "wide", Follow: true, NoColor: true,
+		Now: func() time.Time { return base.Add(time.Duration(offset.Load())) }}
+	f, err := filter.Parse("", o.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- o.follow(ctx, set, audit.NewStore(), f) }()
+	out := io.Out.(*syncBuffer)
+	rowsOf := func(id string) []string {
+		var rs []string
+		for l := range strings.Lines(out.String()) {
+			if strings.Contains(l, id) {
+				rs = append(rs, l)
+			}
+		}
+		return rs
+	}
+	waitRow := func(what, id string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); len(rowsOf(id)) == 0; time.Sleep(followTick) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s (%s): not printed after 30s; stdout:\n%s", what, id, out.String())
+			}
+		}
+	}
+
+	// The kubelet's 401 at ResponseStarted, its ResponseComplete not yet written.
+	writeTo(deniedAt + 1)
+	time.Sleep(30 * followTick)
+	if rs := rowsOf(denied[0]); len(rs) != 0 {
+		t.Errorf("the kubelet's 401 was printed at its ResponseStarted: %q", rs)
+	}
+	// The held exec at its ResponseStarted 101, for longer than the grace
+	// period. The clock moves once follow has printed the last request to
+	// end before it (so it has read every line before: the proxy's 401 has
+	// its ResponseComplete by then, as in the log).
+	writeTo(heldAt + 1)
+	waitRow("the kubelet's 401 after its ResponseComplete", denied[0])
+	for i := heldAt; i >= 0; i-- {
+		if st := field(lines[i], "stage"); st == "ResponseComplete" || st == "Panic" {
+			waitRow("the last request to end before the held exec", field(lines[i], "auditID"))
+			break
+		}
+	}
+	time.Sleep(10 * followTick)
+	offset.Store(int64(followGrace + time.Second))
+	time.Sleep(30 * followTick)
+	if rs := rowsOf(held[0]); len(rs) != 0 {
+		t.Errorf("the exec session still open was printed: %q", rs)
+	}
+	writeTo(len(lines))
+	waitRow("the held exec after its ResponseComplete", held[0])
+	offset.Store(int64(2 * (followGrace + time.Second)))
+	waitRow("the failed authentication after its grace period", authn[0])
+	time.Sleep(10 * followTick)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	for _, c := range cases {
+		for _, id := range idsOf(c) {
+			rs := rowsOf(id)
+			if len(rs) != 1 {
+				t.Errorf("%s: %s printed %d times, want once:\n%s", c.Name, id, len(rs), strings.Join(rs, ""))
+				continue
+			}
+			if code := fmt.Sprintf(" %d ", c.Code); !strings.Contains(rs[0], code) {
+				t.Errorf("%s: the row lacks its last code %d: %q", c.Name, c.Code, rs[0])
+			}
+		}
 	}
 }
