@@ -118,7 +118,7 @@ mknode "$node" "$kport"
 down=backend-node-down # nothing listens on its kubelet port
 mknode "$down" $((kport + 1))
 kubectl create serviceaccount default -n "$ns" >/dev/null
-pods=(logs-ok deny-logs exec-held exec-fails exec-dropped exec-interrupted refuse-exec exec-nokubelet exec-badcontainer)
+pods=(logs-ok deny-logs exec-held exec-fails exec-dropped exec-interrupted refuse-exec exec-nokubelet exec-badcontainer attach-held)
 for p in "${pods[@]}"; do
   on=$node
   if [ "$p" = exec-nokubelet ]; then on=$down; fi
@@ -226,6 +226,13 @@ case_ exec-interrupted "$(jq -nc --argjson rc "$rc" --arg ns "$ns" --argjson cut
   find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "exec", namespace: $ns, name: "exec-interrupted"},
   requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
   lastStage: "ResponseComplete", code: 101, minLatencySeconds: $cut}')"
+read -r rc secs < <(run kubectl attach -n "$ns" attach-held)
+case_ attach-held "$(jq -nc --argjson rc "$rc" --arg ns "$ns" '{
+  did: "kubectl attach attach-held; the kubelet upgraded (101), held the session 3 s, then sent exit 0",
+  clientExit: $rc, heldSeconds: 3,
+  find: {user: "kubernetes-admin", verb: "get", resource: "pods", subresource: "attach", namespace: $ns, name: "attach-held"},
+  requests: 1, user: "kubernetes-admin", stages: ["RequestReceived", "ResponseStarted", "ResponseComplete"],
+  lastStage: "ResponseComplete", code: 101, minLatencySeconds: 3}')"
 read -r rc secs < <(run kubectl exec -n "$ns" refuse-exec -- true)
 # kubectl falls back from WebSocket to SPDY when the upgrade fails: how many
 # requests that makes is what the kubelet received (its record).

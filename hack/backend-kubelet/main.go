@@ -13,6 +13,7 @@
 //	GET /containerLogs/NS/deny-*/C       401 Unauthorized (a kubelet refusing the apiserver)
 //	GET /containerLogs/NS/POD/C          200, two log lines
 //	/exec/NS/refuse-*/C                  401 Unauthorized, before any upgrade
+//	/attach/NS/POD/C                     as exec with sleep 3
 //	/exec/NS/POD/C?command=...           a WebSocket upgrade (v5.channel.k8s.io or v4), 101, then by command:
 //	    sleep N                          "held" on stdout, held N seconds (or until the client goes), exit 0
 //	    false                            held 1 s, exit code 1 (Status Failure, NonZeroExitCode)
@@ -110,7 +111,7 @@ func main() {
 func serve(w http.ResponseWriter, r *http.Request) {
 	e := entry{At: time.Now().UTC().Format(time.RFC3339Nano), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Upgrade: r.Header.Get("Upgrade")}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if len(parts) >= 3 && (parts[0] == "containerLogs" || parts[0] == "exec") {
+	if len(parts) >= 3 && (parts[0] == "containerLogs" || parts[0] == "exec" || parts[0] == "attach") {
 		e.Namespace, e.Pod = parts[1], parts[2]
 	}
 	switch {
@@ -123,7 +124,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		e.Code = http.StatusOK
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "2026-12-06T00:00:00.000000000Z stdout F hello from %s\n2026-12-06T00:00:01.000000000Z stdout F bye\n", e.Pod)
-	case parts[0] == "exec":
+	case parts[0] == "exec" || parts[0] == "attach":
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			e.Code = http.StatusBadRequest
 			http.Error(w, "this stand-in speaks WebSocket only", http.StatusBadRequest)
@@ -183,6 +184,9 @@ func execWS(w http.ResponseWriter, r *http.Request, e *entry) {
 		readFrames(rw.Reader)
 	}()
 	cmd := r.URL.Query()["command"]
+	if strings.HasPrefix(r.URL.Path, "/attach/") {
+		cmd = []string{"sleep", "3"} // the container's own process, attached to for 3 s
+	}
 	hold, status := time.Duration(0), `{"metadata":{},"status":"Success"}`
 	switch {
 	case len(cmd) == 2 && cmd[0] == "sleep":
