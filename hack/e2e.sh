@@ -2,7 +2,9 @@
 # End-to-end checks with a real control plane (KAUDITUI_E2E=1 .ci/run runs it):
 #  1. regenerate the testdata into a temporary folder with a real
 #     kube-apiserver and hold it to its ground truth, through the same tests
-#     (and `kauditui query`) that check the committed copy;
+#     (and `kauditui query`) that check the committed copy; the same for
+#     testdata/backend/ (hack/gen-backend.sh: a stand-in kubelet in a network
+#     namespace; needs root; about 25 s);
 #  2. kauditui setup on a real kubeadm manifest, started for real
 #     (hack/setup-e2e.sh);
 #  3. the apiserver pods' logs through the API, kwok as the kubelet of three
@@ -24,8 +26,10 @@ fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 start=$SECONDS
 hack/gen-testdata.sh --out "$fresh"
+hack/gen-backend.sh --out "$fresh/backend"
 echo "e2e: testdata regenerated in $((SECONDS - start))s"
-KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'GroundTruth|TestQuery' .
+KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'GroundTruth|TestQuery|TestBackend' .
+KAUDITUI_TESTDATA=$fresh go test -count=1 -run 'TestBackend' ./ui
 
 hack/setup-e2e.sh
 hack/pods-e2e.sh
