@@ -2,10 +2,13 @@ package main
 
 // The request is what its last stage says, whichever way it is asked for:
 // the streaming count and table (row prefilter + streaming store), -o json
-// (prefilter + full store) and the full store agree. The events are crafted
-// to the shape kube-apiserver v1.37 logs for these requests (a watch that
-// panics, a kubelet answering 401 to pods/log, a failed authentication),
-// since this machine cannot make a kubelet answer 401 or a watch panic.
+// (prefilter + full store) and the full store agree. The events here are
+// crafted to shapes a real apiserver logs (a watch that panics, a kubelet
+// answering 401 to pods/log, a failed authentication, a log read twice,
+// keys spelled with escapes) so that each shape stands alone and in both
+// line orders; backend_test.go holds the engines to the same on what a real
+// kube-apiserver v1.37.2 logged for a kubelet's 401, a held exec and a
+// panic (testdata/backend, hack/gen-backend.sh).
 
 import (
 	"fmt"
