@@ -76,15 +76,9 @@ type model struct {
 	ctx     context.Context
 	stopAll context.CancelFunc
 
-	// Filtering.
-	flt          *filtered
-	nm           noMatch            // what to say when the filter matches nothing
-	gen          int                // generation of the latest full re-filter started
-	refiltering  bool               // a full re-filter runs in the background
-	stopRefilter context.CancelFunc // stops it (a newer filter replaced it)
-	editSeq      int                // debounce sequence of filter-bar edits
-	lastVersion  uint64
-	snap         audit.Snapshot
+	// The filter in force and its result (filtersession.go).
+	filterSession
+	editSeq int // debounce sequence of filter-bar edits
 
 	// Loading.
 	loading   bool
@@ -100,14 +94,10 @@ type model struct {
 
 // Messages of the root's own.
 type (
-	tickMsg       struct{}
-	loadDoneMsg   struct{ err error }
-	debounceMsg   struct{ seq int }
-	clearMsg      struct{ seq int }
-	refilteredMsg struct {
-		gen int
-		flt *filtered
-	}
+	tickMsg     struct{}
+	loadDoneMsg struct{ err error }
+	debounceMsg struct{ seq int }
+	clearMsg    struct{ seq int }
 )
 
 const (
@@ -153,12 +143,12 @@ func New(opts Options) *model {
 	}
 	m.filterBar = newFilterBar(env)
 	m.help = newHelpView(env)
-	m.flt = newFiltered("", nil, opts.Data.Raw)
+	m.filterSession = newFilterSession(m.ctx, opts.Data)
 	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
 		m.filterBar.SetError(err.Error())
 		m.setMessage(err.Error(), true)
 	} else {
-		m.flt = newFiltered(strings.TrimSpace(opts.Filter), f, opts.Data.Raw)
+		m.flt = newFiltered(strings.TrimSpace(opts.Filter), f, opts.Data.Raw) // run by refresh below
 		m.filterBar.SetApplied(m.flt.expr)
 		m.filterBar.AddHistory(m.flt.expr)
 	}
@@ -256,17 +246,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refresh(true)
 		return m, m.suggest()
 	case suggestedMsg:
-		return m, m.suggested(msg)
+		if m.suggested(msg) {
+			m.requests.setNoMatch(msg.expr, msg.text)
+		}
+		return m, m.suggest() // the filter or the store may have changed meanwhile
 	case refilteredMsg:
-		if msg.gen != m.gen || msg.flt == nil {
+		if !m.refiltered(msg) {
 			return m, nil // a newer filter replaced this one, or it was stopped
 		}
-		m.refiltering = false
-		m.stopRefilter = nil
-		m.flt = msg.flt
-		// The store may have grown while the filter ran: catch up now.
-		m.snap = m.flt.extend(m.env.Data.Store)
-		m.lastVersion = m.snap.Version
 		return m, tea.Batch(m.publish(true), m.suggest())
 	case debounceMsg:
 		if msg.seq != m.editSeq || !m.filterBar.Focused() {
@@ -460,36 +447,10 @@ func (m *model) applyFilter(expr string, final bool) tea.Cmd {
 	if final {
 		m.filterBar.SetApplied(expr)
 	}
-	if expr == m.flt.expr && !m.refiltering {
-		return nil
+	cmd, now := m.replace(expr, f)
+	if !now {
+		return cmd
 	}
-	m.gen++
-	gen := m.gen
-	if m.stopRefilter != nil { // replaced: let it go
-		m.stopRefilter()
-		m.stopRefilter = nil
-	}
-	next := newFiltered(expr, f, m.env.Data.Raw)
-	store := m.env.Data.Store
-	n := len(store.Snapshot().Requests)
-	if n > asyncOver || (f.NeedsRaw() && n > 5000) {
-		m.refiltering = true
-		ctx, stop := context.WithCancel(m.ctx)
-		m.stopRefilter = stop
-		next.stop = ctx.Done()
-		return func() tea.Msg {
-			defer stop()
-			next.run(store)
-			if next.stopped() {
-				return refilteredMsg{gen: gen}
-			}
-			return refilteredMsg{gen: gen, flt: next}
-		}
-	}
-	m.snap = next.run(store)
-	m.lastVersion = m.snap.Version
-	m.refiltering = false
-	m.flt = next
 	return tea.Batch(m.publish(true), m.suggest())
 }
 
@@ -531,21 +492,14 @@ func (m *model) filterDone(expr string, apply bool) tea.Cmd {
 // refresh catches up with the store when it changed (or always, with
 // force), unless a full re-filter is running (its result will).
 func (m *model) refresh(force bool) {
-	store := m.env.Data.Store
-	if store == nil || m.refiltering {
-		return
+	if m.catchUp(force) {
+		m.publish(false)
 	}
-	if !force && store.Version() == m.lastVersion {
-		return
-	}
-	m.snap = m.flt.extend(store)
-	m.lastVersion = m.snap.Version
-	m.publish(false)
 }
 
 // publish sends the current result to every page.
 func (m *model) publish(reset bool) tea.Cmd {
-	dm := DataMsg{Snap: m.snap, Filter: m.flt.expr, Shown: m.flt.shown, Reset: reset, Loading: m.loading}
+	dm := m.dataMsg(reset, m.loading)
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
