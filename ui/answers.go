@@ -50,8 +50,9 @@ type answersPage struct {
 
 	loading bool // the last DataMsg said the sources were still loading
 
-	history  *historyScreen  // an object's history, in front of the menu
-	timeline *timelineScreen // what happened when, in front of the menu
+	// screens in front of the menu: an object's history, a user's RBAC,
+	// what the log cannot see, what happened when (esc, ←: back)
+	screens screenStack
 
 	width, height int
 }
@@ -83,7 +84,8 @@ func newAnswersPage(env *Env) page {
 	in := pageInput(env)
 	in.Prompt = "object: "
 	in.CharLimit = 256
-	return &answersPage{env: env, catalog: answerCatalog, input: in}
+	return &answersPage{env: env, catalog: answerCatalog, input: in,
+		screens: screenStack{back: []key.Binding{env.Keys.Back, env.Keys.AnswersMenu}}}
 }
 
 func (p *answersPage) Init() tea.Cmd { return nil }
@@ -92,12 +94,7 @@ func (p *answersPage) Title() string { return "Answers" }
 
 func (p *answersPage) SetSize(width, height int) {
 	p.width, p.height = width, height
-	if p.history != nil {
-		p.history.width, p.history.height = width, height
-	}
-	if p.timeline != nil {
-		p.timeline.width, p.timeline.height = width, height
-	}
+	p.screens.SetSize(width, height)
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
 }
 
@@ -106,11 +103,10 @@ func (p *answersPage) CapturesInput() bool { return p.prompting }
 
 func (p *answersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
+	if s := p.screens.top(); s != nil {
+		return s.ShortHelp()
+	}
 	switch {
-	case p.timeline != nil:
-		return p.timeline.shortHelp()
-	case p.history != nil:
-		return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
 	case p.prompting:
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
@@ -133,18 +129,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.expr, p.shown = msg.Filter, msg.Shown
 		return p, nil
 	case tea.KeyPressMsg:
-		if p.timeline != nil {
-			done, cmd := p.timeline.update(msg)
-			if done {
-				p.timeline = nil
-			}
-			return p, cmd
-		}
-		if p.history != nil {
-			done, cmd := p.history.update(msg)
-			if done {
-				p.history = nil
-			}
+		if cmd, ok := p.screens.update(msg); ok {
 			return p, cmd
 		}
 		if p.prompting {
@@ -182,8 +167,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 					if err != nil {
 						return p, statusCmd(err.Error(), true)
 					}
-					h.width, h.height = p.width, p.height
-					p.history = h
+					p.screens.push(h)
 				}
 			}
 			return p, nil
@@ -257,8 +241,7 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 		return p.openCoverage()
 	}
 	if a.Timeline {
-		p.timeline = newTimelineScreen(p.env, p.shown, p.expr, p.read)
-		p.timeline.width, p.timeline.height = p.width, p.height
+		p.screens.push(newTimelineScreen(p.env, p.shown, p.expr, p.read))
 		return nil
 	}
 	if a.History {
@@ -436,8 +419,7 @@ func (p *answersPage) openHistory(resource, ns, name string) tea.Cmd {
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}
-	h.width, h.height = p.width, p.height
-	p.history = h
+	p.screens.push(h)
 	return nil
 }
 
@@ -461,7 +443,7 @@ func (p *answersPage) openCoverage() tea.Cmd {
 			}
 		}
 	})
-	p.history = &historyScreen{env: p.env, lines: lines, width: p.width, height: p.height, back: "every request on the Requests page"}
+	p.screens.push(&historyScreen{env: p.env, lines: lines, back: "every request on the Requests page"})
 	return nil
 }
 
@@ -481,11 +463,8 @@ func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {
 }
 
 func (p *answersPage) View() string {
-	if p.timeline != nil {
-		return p.timeline.view()
-	}
-	if p.history != nil {
-		return p.history.view()
+	if s := p.screens.top(); s != nil {
+		return s.View()
 	}
 	st := p.env.Styles
 	w := max(p.width, 20)
