@@ -61,6 +61,10 @@ type model struct {
 	state state
 	prev  state // the page under the help overlay
 	pages [stateHelp]page
+	// screens in front of the page of state: the detail of a request
+	// opened from a page's list; esc pops it back to that page, on the
+	// row it was opened from. Going to a page (tab, 1-5) clears it.
+	screens screenStack
 
 	requests  *requestsPage
 	detail    *detailPage
@@ -141,6 +145,7 @@ func New(opts Options) *model {
 		stateSummary:  newSummaryPage(env),
 		stateAnswers:  answers,
 	}
+	m.screens.back = []key.Binding{env.Keys.Back}
 	m.filterBar = newFilterBar(env)
 	m.help = newHelpView(env)
 	m.filterSession = newFilterSession(m.ctx, opts.Data)
@@ -160,8 +165,6 @@ func New(opts Options) *model {
 // Env is the environment the pages share.
 func (m *model) Env() *Env { return m.env }
 
-// state is the page in front.
-func (m *model) State() state { return m.state }
 
 // Init starts the loader and the refresh tick.
 func (m *model) Init() tea.Cmd {
@@ -268,7 +271,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case openRequestMsg:
 		m.detail.Open(msg.Req)
-		m.setState(stateDetail)
+		if m.front() != stateDetail {
+			m.screens.push(m.detail) // in front of the page that asked
+		}
 		return m, nil
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
@@ -292,14 +297,43 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-func (m *model) active() page {
+// State is what is in front: the help, a screen pushed on a page (the
+// detail) or the page.
+func (m *model) State() state {
+	if m.state == stateHelp {
+		return stateHelp
+	}
+	return m.front()
+}
+
+// front is the page or screen in front (under the help, when it is open).
+func (m *model) front() state {
+	if top := m.screens.top(); top != nil {
+		for i, p := range m.pages {
+			if p == top {
+				return state(i)
+			}
+		}
+	}
+	if m.state == stateHelp {
+		return m.prev
+	}
+	return m.state
+}
+
+// active is what keys go to: the top screen, else the page in front.
+func (m *model) active() subScreen {
+	if top := m.screens.top(); top != nil {
+		return top
+	}
 	if m.state == stateHelp {
 		return m.pages[m.prev]
 	}
 	return m.pages[m.state]
 }
 
-// setState is the one place the state changes.
+// setState is the one place the state changes. Going to a page leaves the
+// screens pushed on the one in front; the help keeps them under it.
 func (m *model) setState(s state) {
 	switch {
 	case s == stateHelp && m.state != stateHelp:
@@ -307,6 +341,8 @@ func (m *model) setState(s state) {
 		m.help.top = 0
 	case s < 0 || s > stateHelp:
 		return
+	case s != stateHelp:
+		m.screens.clear()
 	}
 	m.state = s
 }
@@ -334,7 +370,7 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case m.state == stateKlog && key.Matches(msg, k.KlogSearch):
+	case m.State() == stateKlog && key.Matches(msg, k.KlogSearch):
 		// On the apiserver log, / edits the log's own text filter: the
 		// request filter does not apply there.
 		return m.toPage(msg)
@@ -348,9 +384,11 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.filterBar.AddHistory("")
 		return m.applyFilter("", true)
 	case key.Matches(msg, k.NextPage):
-		m.setState((m.state + 1) % stateHelp)
+		m.setState((m.front() + 1) % stateHelp)
 	case key.Matches(msg, k.PrevPage):
-		m.setState((m.state + stateHelp - 1) % stateHelp)
+		m.setState((m.front() + stateHelp - 1) % stateHelp)
+	case !m.screens.empty() && key.Matches(msg, k.Back):
+		m.screens.pop() // back to the page, on the row it was on
 	case m.state == stateDetail && key.Matches(msg, k.Back):
 		m.setState(stateRequests)
 	default:
@@ -366,6 +404,9 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *model) toPage(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.screens.update(msg); ok {
+		return cmd
+	}
 	s := m.state
 	if s == stateHelp {
 		s = m.prev
@@ -417,6 +458,7 @@ func (m *model) setSize(w, h int) {
 	for _, p := range m.pages {
 		p.SetSize(m.width, ph)
 	}
+	m.screens.SetSize(m.width, ph)
 	m.help.SetSize(m.width, ph)
 	m.filterBar.SetWidth(m.width)
 }
@@ -539,7 +581,7 @@ func (m *model) Render() string {
 	if m.state == stateHelp {
 		page = m.help.View()
 	} else {
-		page = m.pages[m.state].View()
+		page = m.active().View()
 	}
 	var b strings.Builder
 	b.WriteString(m.tabBar())
@@ -587,10 +629,7 @@ func (m *model) tabBar() string {
 	if m.showBrand() {
 		b.WriteString(st.Brand.Render(brand))
 	}
-	cur := m.state
-	if cur == stateHelp {
-		cur = m.prev
-	}
+	cur := m.front()
 	for i, p := range m.pages {
 		s := st.TabInactive
 		if state(i) == cur {
@@ -616,7 +655,7 @@ func (m *model) statusBar() string {
 		Message:       m.message,
 		MessageErr:    m.messageErr,
 	}
-	if m.state == stateRequests {
+	if m.State() == stateRequests {
 		if c, n := m.requests.Cursor(); n > 0 {
 			in.Cursor = c + 1
 		}
@@ -650,7 +689,7 @@ func (m *model) footer() string {
 	case m.state == stateHelp:
 		items = shortHelp(k.Back, k.Down, k.Up, k.Quit)
 	default:
-		items = m.pages[m.state].ShortHelp()
+		items = m.active().ShortHelp()
 	}
 	return renderShortHelp(st, items, m.width)
 }
