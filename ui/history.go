@@ -162,14 +162,12 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	if err != nil {
 		return nil, err
 	}
+	// The writes, with the matcher of every page (refilter.go).
+	fs := newFiltered(expr, f, env.Data.Raw)
+	fs.extendTo(env.Data.Store, all)
+	reqs := append([]*audit.Request(nil), fs.shown...)
 	var h audit.History
 	read(func() {
-		var reqs []*audit.Request
-		for _, r := range all {
-			if f.Match(r) {
-				reqs = append(reqs, r)
-			}
-		}
 		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First().Before(reqs[j].First()) })
 		h = audit.BuildHistory(reqs, env.Data.Raw)
 	})
