@@ -165,7 +165,6 @@ func New(opts Options) *model {
 // Env is the environment the pages share.
 func (m *model) Env() *Env { return m.env }
 
-
 // Init starts the loader and the refresh tick.
 func (m *model) Init() tea.Cmd {
 	var cmds []tea.Cmd
