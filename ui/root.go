@@ -1,11 +1,14 @@
 // Package ui is kauditui's explorer, a bubbletea v2 program.
 //
-// The root model (Model, this file) is an explicit state machine: State says
-// which page is in front; the filter bar and the help overlay sit on top.
-// The root owns the tabs, the filter bar, the status bar and the help, runs
-// the filter over store snapshots (refilter.go) and routes messages: keys to
-// the active page, DataMsg to every page. Pages ask for changes with the
-// messages of component.go.
+// The root model (Model, this file) is a router: state says which page
+// (tab) is in front; screens pushed in front of it (the detail of a request
+// opened from a list: stack.go) come off with esc, back to that page and
+// row; the filter bar and the help overlay sit on top. The root owns the
+// tabs, the filter bar, the status bar and the help, holds the filtering
+// session (filtersession.go: the filter in force, its result over store
+// snapshots, the no-match suggestion) and routes messages: keys to what is
+// in front, DataMsg to every page. Pages ask for changes with the messages
+// of component.go.
 package ui
 
 import (
