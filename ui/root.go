@@ -472,67 +472,6 @@ func (m *model) setMessage(text string, isErr bool) tea.Cmd {
 	return m.after(messageFor, clearMsg{seq})
 }
 
-// --- filtering ---------------------------------------------------------------
-
-// applyFilter parses expr and, when it parses and differs from the filter in
-// force, re-filters. A parse error is shown in the bar and the last good
-// filter stays. final: the user applied it (enter, a quick filter).
-func (m *model) applyFilter(expr string, final bool) tea.Cmd {
-	expr = strings.TrimSpace(expr)
-	f, err := filter.Parse(expr, m.env.Now())
-	if err != nil {
-		m.filterBar.SetError(err.Error())
-		if final && !m.filterBar.Focused() {
-			return m.setMessage(err.Error(), true)
-		}
-		return nil
-	}
-	m.filterBar.SetError("")
-	if final {
-		m.filterBar.SetApplied(expr)
-	}
-	cmd, now := m.replace(expr, f)
-	if !now {
-		return cmd
-	}
-	return tea.Batch(m.publish(true), m.suggest())
-}
-
-// updateFilterBar passes msg to the open filter bar and does what it asks
-// at once: the bar is closed before the next message is read.
-func (m *model) updateFilterBar(msg tea.Msg) tea.Cmd {
-	cmd, action := m.filterBar.Update(msg)
-	switch action {
-	case filterEdited:
-		m.editSeq++
-		seq := m.editSeq
-		return tea.Batch(cmd, m.after(debounce, debounceMsg{seq}))
-	case filterApply:
-		return tea.Batch(cmd, m.filterDone(m.filterBar.Value(), true))
-	case filterCancel:
-		return tea.Batch(cmd, m.filterDone(m.filterBar.Before(), false))
-	}
-	return cmd
-}
-
-// filterDone ends editing: apply (enter) applies expr unless it does not
-// parse (then the bar stays open with the error); otherwise (esc) expr is
-// the filter that was in force when editing began.
-func (m *model) filterDone(expr string, apply bool) tea.Cmd {
-	if apply {
-		if _, err := filter.Parse(expr, m.env.Now()); err != nil {
-			m.filterBar.SetError(err.Error())
-			return nil
-		}
-		m.filterBar.Blur()
-		m.filterBar.AddHistory(expr)
-		return m.applyFilter(expr, true)
-	}
-	m.filterBar.Blur()
-	m.filterBar.SetError("")
-	return m.applyFilter(expr, true)
-}
-
 // refresh catches up with the store when it changed (or always, with
 // force), unless a full re-filter is running (its result will).
 func (m *model) refresh(force bool) {
