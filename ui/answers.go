@@ -27,7 +27,8 @@ type answersPage struct {
 	// policyText is what the audit policy does not log (Coverage); nil: nothing.
 	policyText func([]*audit.Request) []string
 
-	all []*audit.Request // every request in the store: answers replace the filter
+	all     []*audit.Request // every request in the store: answers replace the filter
+	version uint64           // the store's version all was taken at
 
 	// The applied filter and its requests: the timeline is of these.
 	expr  string
@@ -43,32 +44,32 @@ type answersPage struct {
 	result    answerResult
 	resultAt  int // result row under the cursor
 
-	filters       []*filter.Filter // each answer's Filter, for the menu counts
-	counts        []int            // matches per answer
-	settledCounts []int            // matches per answer in all[:settled]
-	settled       int              // requests before it have their final status
+	// The menu counts: each answer's Filter over every request, re-filtered
+	// as the store grows (refilter.go, the matcher of every page).
+	counters []*filtered
+	counts   []int  // matches per answer
+	counted  uint64 // the version of all counted (with len(all): counted is current)
+	countedN int
 
 	loading bool // the last DataMsg said the sources were still loading
 
-	history  *historyScreen  // an object's history, in front of the menu
-	timeline *timelineScreen // what happened when, in front of the menu
+	// screens in front of the menu: an object's history, a user's RBAC,
+	// what the log cannot see, what happened when (esc, ←: back)
+	screens screenStack
 
 	width, height int
 }
 
 // answerResult is the requests matching one answer's expression.
 type answerResult struct {
-	key            string // answer ID + expression
-	expr           string
-	f              *filter.Filter
-	err            error
-	scanned        int              // requests of the store matched so far
-	settled        int              // requests before it are final: not matched again
-	settledMatches int              // inOrder[:settledMatches] are among all[:settled]
-	inOrder        []*audit.Request // the matches, in store order
-	index          []int            // their indexes in the store
-	matches        []*audit.Request // what is shown: newest (or slowest) first
-	total          int
+	key     string // answer ID + expression
+	expr    string
+	err     error
+	fs      *filtered // the matches in store order, re-filtered as the store grows
+	matched bool      // fs was brought up to the requests of version
+	version uint64
+	matches []*audit.Request // what is shown: newest (or slowest) first
+	total   int
 }
 
 // answerResultMax is how many matches the page lists.
@@ -83,7 +84,8 @@ func newAnswersPage(env *Env) page {
 	in := pageInput(env)
 	in.Prompt = "object: "
 	in.CharLimit = 256
-	return &answersPage{env: env, catalog: answerCatalog, input: in}
+	return &answersPage{env: env, catalog: answerCatalog, input: in,
+		screens: screenStack{back: []key.Binding{env.Keys.Back, env.Keys.AnswersMenu}}}
 }
 
 func (p *answersPage) Init() tea.Cmd { return nil }
@@ -92,12 +94,7 @@ func (p *answersPage) Title() string { return "Answers" }
 
 func (p *answersPage) SetSize(width, height int) {
 	p.width, p.height = width, height
-	if p.history != nil {
-		p.history.width, p.history.height = width, height
-	}
-	if p.timeline != nil {
-		p.timeline.width, p.timeline.height = width, height
-	}
+	p.screens.SetSize(width, height)
 	p.input.SetWidth(max(10, width-len(p.input.Prompt)-1))
 }
 
@@ -106,11 +103,10 @@ func (p *answersPage) CapturesInput() bool { return p.prompting }
 
 func (p *answersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
+	if s := p.screens.top(); s != nil {
+		return s.ShortHelp()
+	}
 	switch {
-	case p.timeline != nil:
-		return p.timeline.shortHelp()
-	case p.history != nil:
-		return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
 	case p.prompting:
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	case p.inResults:
@@ -126,25 +122,14 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		if p.loading && !msg.Loading {
 			// Requests read while loading may have gained their final stage
 			// (and code) since they were counted: count once more, now.
-			p.filters, p.result = nil, answerResult{}
+			p.counters, p.result = nil, answerResult{}
 		}
 		p.loading = msg.Loading
-		p.all = msg.Snap.Requests
+		p.all, p.version = msg.Snap.Requests, msg.Snap.Version
 		p.expr, p.shown = msg.Filter, msg.Shown
 		return p, nil
 	case tea.KeyPressMsg:
-		if p.timeline != nil {
-			done, cmd := p.timeline.update(msg)
-			if done {
-				p.timeline = nil
-			}
-			return p, cmd
-		}
-		if p.history != nil {
-			done, cmd := p.history.update(msg)
-			if done {
-				p.history = nil
-			}
+		if cmd, ok := p.screens.update(msg); ok {
 			return p, cmd
 		}
 		if p.prompting {
@@ -182,8 +167,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 					if err != nil {
 						return p, statusCmd(err.Error(), true)
 					}
-					h.width, h.height = p.width, p.height
-					p.history = h
+					p.screens.push(h)
 				}
 			}
 			return p, nil
@@ -257,8 +241,7 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 		return p.openCoverage()
 	}
 	if a.Timeline {
-		p.timeline = newTimelineScreen(p.env, p.shown, p.expr, p.read)
-		p.timeline.width, p.timeline.height = p.width, p.height
+		p.screens.push(newTimelineScreen(p.env, p.shown, p.expr, p.read))
 		return nil
 	}
 	if a.History {
@@ -294,83 +277,63 @@ func (p *answersPage) currentExpr() string {
 	return a.Filter
 }
 
-// preview matches the selected answer against every request. The result
-// is kept per answer and object: only requests that are new, or were not
-// settled when last matched, are matched again.
+// preview matches the selected answer against every request, with the
+// re-filter of the root (filtered, refilter.go): kept per answer and
+// object, it matches only requests that are new, or were not done when
+// last matched. The selected row stays on its request as the list grows.
 func (p *answersPage) preview() {
 	a := p.catalog[p.cursor]
 	expr := p.currentExpr()
 	k := a.ID + "\x00" + expr
 	r := &p.result
-	if r.key != k || len(p.all) < r.settled {
-		*r = answerResult{key: k, expr: expr, scanned: -1}
-		r.f, r.err = filter.Parse(expr, p.now())
+	var sel *audit.Request
+	if r.key == k && p.resultAt < len(r.matches) {
+		sel = r.matches[p.resultAt]
 	}
-	if r.err != nil || (r.scanned == len(p.all) && r.settled == len(p.all)) {
+	if r.key != k || (r.fs != nil && r.fs.scanned > len(p.all)) {
+		*r = answerResult{key: k, expr: expr}
+		var f *filter.Filter
+		if f, r.err = filter.Parse(expr, p.now()); r.err == nil {
+			r.fs = newFiltered(expr, f, p.env.Data.Raw)
+		}
+	}
+	if r.err != nil || (r.matched && r.version == p.version && r.fs.scanned == len(p.all)) {
 		return
 	}
-	p.read(func() {
-		r.inOrder = r.inOrder[:r.settledMatches]
-		r.index = r.index[:r.settledMatches]
-		for i, q := range p.all[r.settled:] {
-			if p.matches(r.f, q) {
-				r.inOrder = append(r.inOrder, q)
-				r.index = append(r.index, r.settled+i)
-			}
-		}
-		// What is settled now is not matched again.
-		r.settled = settledUpTo(p.all, r.settled)
-		r.settledMatches = sort.SearchInts(r.index, r.settled)
-	})
-	r.scanned = len(p.all)
-	r.total = len(r.inOrder)
+	r.fs.extendTo(p.env.Data.Store, p.all)
+	r.matched, r.version = true, p.version
+	inOrder := r.fs.shown
+	r.total = len(inOrder)
 	// Shown newest first, or slowest first for ByLatency (the first
 	// answerResultMax of them: enough to read, cheap to sort again).
-	n := min(len(r.inOrder), answerResultMax)
+	n := min(len(inOrder), answerResultMax)
 	if a.ByLatency {
-		m := append([]*audit.Request(nil), r.inOrder...)
-		sort.SliceStable(m, func(i, j int) bool { return m[i].Latency() > m[j].Latency() })
+		var m []*audit.Request
+		p.read(func() { // latencies change as stages are merged
+			m = append([]*audit.Request(nil), inOrder...)
+			sort.SliceStable(m, func(i, j int) bool { return m[i].Latency() > m[j].Latency() })
+		})
 		r.matches = m[:n]
 	} else {
 		r.matches = make([]*audit.Request, n)
 		for i := range r.matches {
-			r.matches[i] = r.inOrder[len(r.inOrder)-1-i]
+			r.matches[i] = inOrder[len(inOrder)-1-i]
+		}
+	}
+	if sel != nil {
+		for i, q := range r.matches {
+			if q == sel {
+				p.resultAt = i
+				break
+			}
 		}
 	}
 	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
 }
 
-// answerOpenWindow bounds how many of the newest requests are matched again
-// while they wait for their final stage.
-const answerOpenWindow = 10_000
-
-// settledUpTo is how far reqs are final from from on: up to the first
-// request still waiting for its status (a later stage brings the code and
-// may change what matches), but at most answerOpenWindow before the end.
-func settledUpTo(reqs []*audit.Request, from int) int {
-	i := from
-	for i < len(reqs) && reqs[i].Code != 0 {
-		i++
-	}
-	return max(i, min(len(reqs), max(from, len(reqs)-answerOpenWindow)))
-}
-
 // read runs fn while the loader merges nothing: requests gain stages (and
-// codes) while they are matched otherwise.
-func (p *answersPage) read(fn func()) {
-	if st := p.env.Data.Store; st != nil {
-		st.Read(func(audit.Snapshot) { fn() })
-		return
-	}
-	fn()
-}
-
-func (p *answersPage) matches(f *filter.Filter, r *audit.Request) bool {
-	if f.NeedsRaw() && p.env.Data.Raw != nil {
-		return f.MatchRaw(r, p.env.Data.Raw)
-	}
-	return f.Match(r)
-}
+// codes) while they are read otherwise.
+func (p *answersPage) read(fn func()) { readLocked(p.env.Data.Store, fn) }
 
 func (p *answersPage) now() time.Time {
 	if p.env.Now != nil {
@@ -379,41 +342,37 @@ func (p *answersPage) now() time.Time {
 	return time.Now().In(render.Zone())
 }
 
-// countAll counts the matches of every answer for the menu: the settled
-// requests once, the ones still waiting for their status again each time.
+// countAll counts the matches of every answer for the menu, each with the
+// re-filter of the root: new requests, and those not done when last
+// matched, are matched when the store has grown.
 func (p *answersPage) countAll() {
 	if len(p.all) > answersCountLimit {
-		p.counts = nil
+		p.counts, p.counters = nil, nil
 		return
 	}
-	if p.filters == nil || len(p.all) < p.settled {
+	if p.counters == nil || p.countedN > len(p.all) {
 		now := p.now()
-		p.filters = make([]*filter.Filter, len(p.catalog))
-		p.settledCounts = make([]int, len(p.catalog))
+		p.counters = make([]*filtered, len(p.catalog))
 		for i, a := range p.catalog {
-			p.filters[i], _ = filter.Parse(a.Filter, now) // every entry parses (answers_test.go)
+			if f, err := filter.Parse(a.Filter, now); err == nil { // every entry parses (answers_test.go)
+				p.counters[i] = newFiltered(a.Filter, f, p.env.Data.Raw)
+			}
 		}
-		p.settled = 0
+		p.counts = nil
 	}
-	p.read(func() {
-		next := settledUpTo(p.all, p.settled)
-		for _, r := range p.all[p.settled:next] {
-			for i, f := range p.filters {
-				if f != nil && p.matches(f, r) {
-					p.settledCounts[i]++
-				}
-			}
+	if p.counts != nil && p.counted == p.version && p.countedN == len(p.all) {
+		return
+	}
+	p.counts = p.counts[:0]
+	for _, fs := range p.counters {
+		n := 0
+		if fs != nil {
+			fs.extendTo(p.env.Data.Store, p.all)
+			n = len(fs.shown)
 		}
-		p.settled = next
-		p.counts = append(p.counts[:0], p.settledCounts...)
-		for _, r := range p.all[next:] {
-			for i, f := range p.filters {
-				if f != nil && p.matches(f, r) {
-					p.counts[i]++
-				}
-			}
-		}
-	})
+		p.counts = append(p.counts, n)
+	}
+	p.counted, p.countedN = p.version, len(p.all)
 }
 
 // resultRows is how many result rows fit on the screen.
@@ -436,8 +395,7 @@ func (p *answersPage) openHistory(resource, ns, name string) tea.Cmd {
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}
-	h.width, h.height = p.width, p.height
-	p.history = h
+	p.screens.push(h)
 	return nil
 }
 
@@ -461,7 +419,7 @@ func (p *answersPage) openCoverage() tea.Cmd {
 			}
 		}
 	})
-	p.history = &historyScreen{env: p.env, lines: lines, width: p.width, height: p.height, back: "every request on the Requests page"}
+	p.screens.push(&historyScreen{env: p.env, lines: lines, back: "every request on the Requests page"})
 	return nil
 }
 
@@ -481,11 +439,8 @@ func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {
 }
 
 func (p *answersPage) View() string {
-	if p.timeline != nil {
-		return p.timeline.view()
-	}
-	if p.history != nil {
-		return p.history.view()
+	if s := p.screens.top(); s != nil {
+		return s.View()
 	}
 	st := p.env.Styles
 	w := max(p.width, 20)

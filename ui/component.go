@@ -20,6 +20,8 @@ type component interface {
 // page is one screen the root model switches between (requests, detail,
 // apiserver log, summary, answers). The root routes messages to the active
 // page; a page asks for changes by returning the messages below as commands.
+// A screen shown in front of a page until esc (a request's detail, an
+// object's history) is a subScreen on a screenStack (stack.go).
 type page interface {
 	component
 	// Title is the tab label.
@@ -46,7 +48,8 @@ type setFilterMsg struct{ Expr string }
 // showPageMsg asks the root to switch to a page by its state.
 type showPageMsg struct{ Page state }
 
-// openRequestMsg asks the root to open the detail view of one request.
+// openRequestMsg asks the root to open the detail view of one request, in
+// front of the page that asks (esc comes back to it).
 type openRequestMsg struct{ Req *audit.Request }
 
 // state is the root model's state machine: which page is in front.
@@ -81,7 +84,9 @@ type Env struct {
 
 // DataMsg is sent by the root to every page (active or not) when the store
 // grew or the applied filter changed. Pages keep what they need from it and
-// draw from that; they never filter requests themselves.
+// draw from that. One matcher serves every page: the incremental re-filter
+// (filtered, refilter.go); a page with filters of its own (the Answers
+// page's questions) runs them with it too, never with a loop of its own.
 type DataMsg struct {
 	Snap    audit.Snapshot   // the store at this moment (Klog, Other, counts)
 	Filter  string           // the applied filter expression ("" = everything)

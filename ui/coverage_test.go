@@ -29,7 +29,7 @@ func TestAnswerCoverageScreenEndsWithThePolicy(t *testing.T) {
 		pgPress(p, "j")
 	}
 	pgPress(p, "enter")
-	if p.history == nil {
+	if p.history() == nil {
 		t.Fatal("enter on What the log cannot see opens nothing")
 	}
 	var all strings.Builder

@@ -162,14 +162,12 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	if err != nil {
 		return nil, err
 	}
+	// The writes, with the matcher of every page (refilter.go).
+	fs := newFiltered(expr, f, env.Data.Raw)
+	fs.extendTo(env.Data.Store, all)
+	reqs := append([]*audit.Request(nil), fs.shown...)
 	var h audit.History
 	read(func() {
-		var reqs []*audit.Request
-		for _, r := range all {
-			if f.Match(r) {
-				reqs = append(reqs, r)
-			}
-		}
 		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First().Before(reqs[j].First()) })
 		h = audit.BuildHistory(reqs, env.Data.Raw)
 	})
@@ -234,17 +232,32 @@ func (s *historyScreen) layout() []historyLine {
 	return s.shown
 }
 
-// update handles a key; done is true when the screen is left.
-func (s *historyScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
+// Init implements component.
+func (s *historyScreen) Init() tea.Cmd { return nil }
+
+// SetSize implements component.
+func (s *historyScreen) SetSize(width, height int) { s.width, s.height = width, height }
+
+// ShortHelp implements subScreen.
+func (s *historyScreen) ShortHelp() []keyHelp {
+	k := s.env.Keys
+	return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
+}
+
+// Update implements component: a key scrolls, or (enter) sets the filter
+// to the requests of the text and leaves (nil). Esc is the stack's.
+func (s *historyScreen) Update(m tea.Msg) (component, tea.Cmd) {
+	msg, ok := m.(tea.KeyPressMsg)
+	if !ok {
+		return s, nil
+	}
 	k := s.env.Keys
 	rows := s.rows()
 	last := max(0, len(s.layout())-rows)
 	switch {
-	case key.Matches(msg, k.Back), key.Matches(msg, k.AnswersMenu):
-		return true, nil
 	case key.Matches(msg, k.Open):
 		expr := s.expr
-		return true, tea.Sequence(
+		return nil, tea.Sequence(
 			func() tea.Msg { return setFilterMsg{Expr: expr} },
 			func() tea.Msg { return showPageMsg{Page: stateRequests} },
 		)
@@ -266,13 +279,14 @@ func (s *historyScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 		s.top = last
 	}
 	s.top = clampInt(s.top, 0, last)
-	return false, nil
+	return s, nil
 }
 
 // rows is how many lines of the history fit under its footer line.
 func (s *historyScreen) rows() int { return max(1, s.height-1) }
 
-func (s *historyScreen) view() string {
+// View implements component.
+func (s *historyScreen) View() string {
 	st := s.env.Styles
 	w := max(s.width, 20)
 	rows := s.rows()

@@ -23,14 +23,14 @@ func TestAnswerHistoryScreen(t *testing.T) {
 	pgPress(p, "enter")
 	pgType(p, "web") // no kind: the prompt asks for it
 	pgPress(p, "enter")
-	if v := ansi.Strip(p.View()); p.history != nil || !strings.Contains(v, "type the kind too, e.g. deploy web") {
+	if v := ansi.Strip(p.View()); p.history() != nil || !strings.Contains(v, "type the kind too, e.g. deploy web") {
 		t.Fatalf("a name without a kind: want the prompt to ask for the kind:\n%s", v)
 	}
 	pgPress(p, "ctrl+u")
 	p.input.SetValue("")
 	pgType(p, "deploy shop/web")
-	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history == nil {
-		t.Fatalf("enter: messages %v, history open %v", msgs, p.history != nil)
+	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history() == nil {
+		t.Fatalf("enter: messages %v, history open %v", msgs, p.history() != nil)
 	}
 	v := ansi.Strip(p.View())
 	for _, want := range []string{
@@ -62,7 +62,7 @@ func TestAnswerHistoryScreen(t *testing.T) {
 	if expr := pgFilterOf(t, msgs, stateRequests); !strings.Contains(expr, "name=web") || !strings.Contains(expr, "ns=shop") {
 		t.Errorf("enter on the history sets %q", expr)
 	}
-	if p.history != nil {
+	if p.history() != nil {
 		t.Error("the history is still in front after enter")
 	}
 }
@@ -119,12 +119,12 @@ func TestAnswerResultHistoryKey(t *testing.T) {
 	}
 	pgPress(p, "H")
 	v := ansi.Strip(p.View())
-	if p.history == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
+	if p.history() == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
 		!strings.Contains(v, `+ subjects[dev-dana].name: "dev-dana"`) {
 		t.Fatalf("H on dana's rolebinding: want its history:\n%s", v)
 	}
 	pgPress(p, "esc")
-	if p.history != nil || !strings.Contains(ansi.Strip(p.View()), "RBAC changes") {
+	if p.history() != nil || !strings.Contains(ansi.Strip(p.View()), "RBAC changes") {
 		t.Error("esc does not go back to the answers")
 	}
 }
@@ -169,7 +169,7 @@ func TestAnswerResultRBACKey(t *testing.T) {
 	for _, want := range []string{"# 3 requests by dev-dana (groups kubyk:contractors, system:authenticated), 2 denied",
 		"may not create deployments.apps in namespace shop", "kind: Role", `  resources: ["deployments"]`,
 		"enter: this user's requests on the Requests page"} {
-		if p.history == nil || !strings.Contains(v, want) {
+		if p.history() == nil || !strings.Contains(v, want) {
 			t.Errorf("R on dana's denial: the screen lacks %q:\n%s", want, v)
 		}
 	}
@@ -217,8 +217,8 @@ func TestAnswerCoverageScreen(t *testing.T) {
 	for range answerIndex(t, "coverage") {
 		pgPress(p, "j")
 	}
-	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history == nil {
-		t.Fatalf("enter: messages %v, screen open %v", msgs, p.history != nil)
+	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.history() == nil {
+		t.Fatalf("enter: messages %v, screen open %v", msgs, p.history() != nil)
 	}
 	v := ansi.Strip(p.View())
 	noBody := map[string]int{}

@@ -35,16 +35,16 @@ const suggestEvery = 2 * time.Second
 
 // suggest starts working out the suggestions when the filter matches
 // nothing and they are not known for it and this store.
-func (m *model) suggest() tea.Cmd {
-	fs, total := m.flt, len(m.snap.Requests)
-	if len(fs.shown) > 0 || fs.f == nil || total == 0 || m.refiltering || m.nm.running || m.ctx.Err() != nil || !fs.f.CanSuggest() {
+func (s *filterSession) suggest() tea.Cmd {
+	fs, total := s.flt, len(s.snap.Requests)
+	if len(fs.shown) > 0 || fs.f == nil || total == 0 || s.refiltering || s.nm.running || s.ctx.Err() != nil || !fs.f.CanSuggest() {
 		return nil
 	}
-	if m.nm.expr == fs.expr && (m.nm.total == total || time.Since(m.nm.at) < suggestEvery) {
+	if s.nm.expr == fs.expr && (s.nm.total == total || time.Since(s.nm.at) < suggestEvery) {
 		return nil
 	}
-	m.nm.running = true
-	f, expr, store, raw, ctx := fs.f, fs.expr, m.env.Data.Store, m.env.Data.Raw, m.ctx
+	s.nm.running = true
+	f, expr, store, raw, ctx := fs.f, fs.expr, s.store, s.raw, s.ctx
 	chunk := lockChunk
 	if f.NeedsRaw() {
 		chunk = lockChunkRaw
@@ -68,12 +68,12 @@ func (m *model) suggest() tea.Cmd {
 	}
 }
 
-// suggested takes the suggestions worked out to the requests list.
-func (m *model) suggested(msg suggestedMsg) tea.Cmd {
-	m.nm.running = false
+// suggested keeps the suggestions worked out; ok: they are new, for the
+// requests list to show.
+func (s *filterSession) suggested(msg suggestedMsg) (ok bool) {
+	s.nm.running = false
 	if msg.ok {
-		m.nm = noMatch{expr: msg.expr, total: msg.total, text: msg.text, at: time.Now()}
-		m.requests.setNoMatch(msg.expr, msg.text)
+		s.nm = noMatch{expr: msg.expr, total: msg.total, text: msg.text, at: time.Now()}
 	}
-	return m.suggest() // the filter or the store may have changed meanwhile
+	return msg.ok
 }

@@ -76,8 +76,14 @@ func (fs *filtered) lockChunk() int {
 	return lockChunk
 }
 
-// readLocked runs fn under st's read lock.
-func readLocked(st *audit.Store, fn func()) { st.Read(func(audit.Snapshot) { fn() }) }
+// readLocked runs fn under st's read lock (nil: no store, no lock).
+func readLocked(st *audit.Store, fn func()) {
+	if st == nil {
+		fn()
+		return
+	}
+	st.Read(func(audit.Snapshot) { fn() })
+}
 
 // run matches every request of a snapshot of st from scratch, on all cores
 // for big stores, and returns the snapshot (unless stopped). It takes the store's read lock
@@ -184,12 +190,19 @@ func collect(reqs []*audit.Request, set []uint64, total int) []*audit.Request {
 // Store.Read.
 func (fs *filtered) extend(st *audit.Store) audit.Snapshot {
 	s := st.Snapshot()
-	reqs := s.Requests
+	fs.extendTo(st, s.Requests)
+	return s
+}
+
+// extendTo is extend to reqs, the requests of a snapshot of st taken
+// after the ones matched so far (the Answers page matches the snapshot it
+// was published, not a newer one). st nil: nothing changes the requests.
+func (fs *filtered) extendTo(st *audit.Store, reqs []*audit.Request) {
 	n := len(reqs)
 	if fs.f == nil {
 		fs.shown = reqs
 		fs.scanned = n
-		return s
+		return
 	}
 	if need := (n+63)/64 + 1; need > len(fs.bits) {
 		fs.bits = append(fs.bits, make([]uint64, need-len(fs.bits)+need/4)...)
@@ -239,7 +252,6 @@ func (fs *filtered) extend(st *audit.Store) audit.Snapshot {
 		// of the bit set, ~1 ms per million requests).
 		fs.shown = collect(reqs, fs.bits, len(fs.shown)+added)
 	}
-	return s
 }
 
 func (fs *filtered) trimPending() {

@@ -100,7 +100,7 @@ func TestAnswerRBACScreenSaysWhatRefused(t *testing.T) {
 	pgPress(p, "l")
 	pgPress(p, "R")
 	v := ansi.Strip(p.View())
-	if p.history == nil {
+	if p.history() == nil {
 		t.Fatalf("R on a denial shows no RBAC screen:\n%s", v)
 	}
 	for _, a := range admissionRefused(t) {

@@ -1,11 +1,14 @@
 // Package ui is kauditui's explorer, a bubbletea v2 program.
 //
-// The root model (Model, this file) is an explicit state machine: State says
-// which page is in front; the filter bar and the help overlay sit on top.
-// The root owns the tabs, the filter bar, the status bar and the help, runs
-// the filter over store snapshots (refilter.go) and routes messages: keys to
-// the active page, DataMsg to every page. Pages ask for changes with the
-// messages of component.go.
+// The root model (Model, this file) is a router: state says which page
+// (tab) is in front; screens pushed in front of it (the detail of a request
+// opened from a list: stack.go) come off with esc, back to that page and
+// row; the filter bar and the help overlay sit on top. The root owns the
+// tabs, the filter bar, the status bar and the help, holds the filtering
+// session (filtersession.go: the filter in force, its result over store
+// snapshots, the no-match suggestion) and routes messages: keys to what is
+// in front, DataMsg to every page. Pages ask for changes with the messages
+// of component.go.
 package ui
 
 import (
@@ -61,6 +64,10 @@ type model struct {
 	state state
 	prev  state // the page under the help overlay
 	pages [stateHelp]page
+	// screens in front of the page of state: the detail of a request
+	// opened from a page's list; esc pops it back to that page, on the
+	// row it was opened from. Going to a page (tab, 1-5) clears it.
+	screens screenStack
 
 	requests  *requestsPage
 	detail    *detailPage
@@ -76,15 +83,9 @@ type model struct {
 	ctx     context.Context
 	stopAll context.CancelFunc
 
-	// Filtering.
-	flt          *filtered
-	nm           noMatch            // what to say when the filter matches nothing
-	gen          int                // generation of the latest full re-filter started
-	refiltering  bool               // a full re-filter runs in the background
-	stopRefilter context.CancelFunc // stops it (a newer filter replaced it)
-	editSeq      int                // debounce sequence of filter-bar edits
-	lastVersion  uint64
-	snap         audit.Snapshot
+	// The filter in force and its result (filtersession.go).
+	filterSession
+	editSeq int // debounce sequence of filter-bar edits
 
 	// Loading.
 	loading   bool
@@ -100,14 +101,10 @@ type model struct {
 
 // Messages of the root's own.
 type (
-	tickMsg       struct{}
-	loadDoneMsg   struct{ err error }
-	debounceMsg   struct{ seq int }
-	clearMsg      struct{ seq int }
-	refilteredMsg struct {
-		gen int
-		flt *filtered
-	}
+	tickMsg     struct{}
+	loadDoneMsg struct{ err error }
+	debounceMsg struct{ seq int }
+	clearMsg    struct{ seq int }
 )
 
 const (
@@ -151,14 +148,15 @@ func New(opts Options) *model {
 		stateSummary:  newSummaryPage(env),
 		stateAnswers:  answers,
 	}
+	m.screens.back = []key.Binding{env.Keys.Back}
 	m.filterBar = newFilterBar(env)
 	m.help = newHelpView(env)
-	m.flt = newFiltered("", nil, opts.Data.Raw)
+	m.filterSession = newFilterSession(m.ctx, opts.Data)
 	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
 		m.filterBar.SetError(err.Error())
 		m.setMessage(err.Error(), true)
 	} else {
-		m.flt = newFiltered(strings.TrimSpace(opts.Filter), f, opts.Data.Raw)
+		m.flt = newFiltered(strings.TrimSpace(opts.Filter), f, opts.Data.Raw) // run by refresh below
 		m.filterBar.SetApplied(m.flt.expr)
 		m.filterBar.AddHistory(m.flt.expr)
 	}
@@ -169,9 +167,6 @@ func New(opts Options) *model {
 
 // Env is the environment the pages share.
 func (m *model) Env() *Env { return m.env }
-
-// state is the page in front.
-func (m *model) State() state { return m.state }
 
 // Init starts the loader and the refresh tick.
 func (m *model) Init() tea.Cmd {
@@ -256,17 +251,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refresh(true)
 		return m, m.suggest()
 	case suggestedMsg:
-		return m, m.suggested(msg)
+		if m.suggested(msg) {
+			m.requests.setNoMatch(msg.expr, msg.text)
+		}
+		return m, m.suggest() // the filter or the store may have changed meanwhile
 	case refilteredMsg:
-		if msg.gen != m.gen || msg.flt == nil {
+		if !m.refiltered(msg) {
 			return m, nil // a newer filter replaced this one, or it was stopped
 		}
-		m.refiltering = false
-		m.stopRefilter = nil
-		m.flt = msg.flt
-		// The store may have grown while the filter ran: catch up now.
-		m.snap = m.flt.extend(m.env.Data.Store)
-		m.lastVersion = m.snap.Version
 		return m, tea.Batch(m.publish(true), m.suggest())
 	case debounceMsg:
 		if msg.seq != m.editSeq || !m.filterBar.Focused() {
@@ -281,7 +273,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case openRequestMsg:
 		m.detail.Open(msg.Req)
-		m.setState(stateDetail)
+		if m.front() != stateDetail {
+			m.screens.push(m.detail) // in front of the page that asked
+		}
 		return m, nil
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
@@ -305,14 +299,43 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-func (m *model) active() page {
+// State is what is in front: the help, a screen pushed on a page (the
+// detail) or the page.
+func (m *model) State() state {
+	if m.state == stateHelp {
+		return stateHelp
+	}
+	return m.front()
+}
+
+// front is the page or screen in front (under the help, when it is open).
+func (m *model) front() state {
+	if top := m.screens.top(); top != nil {
+		for i, p := range m.pages {
+			if p == top {
+				return state(i)
+			}
+		}
+	}
+	if m.state == stateHelp {
+		return m.prev
+	}
+	return m.state
+}
+
+// active is what keys go to: the top screen, else the page in front.
+func (m *model) active() subScreen {
+	if top := m.screens.top(); top != nil {
+		return top
+	}
 	if m.state == stateHelp {
 		return m.pages[m.prev]
 	}
 	return m.pages[m.state]
 }
 
-// setState is the one place the state changes.
+// setState is the one place the state changes. Going to a page leaves the
+// screens pushed on the one in front; the help keeps them under it.
 func (m *model) setState(s state) {
 	switch {
 	case s == stateHelp && m.state != stateHelp:
@@ -320,6 +343,8 @@ func (m *model) setState(s state) {
 		m.help.top = 0
 	case s < 0 || s > stateHelp:
 		return
+	case s != stateHelp:
+		m.screens.clear()
 	}
 	m.state = s
 }
@@ -347,7 +372,7 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case m.state == stateKlog && key.Matches(msg, k.KlogSearch):
+	case m.State() == stateKlog && key.Matches(msg, k.KlogSearch):
 		// On the apiserver log, / edits the log's own text filter: the
 		// request filter does not apply there.
 		return m.toPage(msg)
@@ -361,9 +386,11 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.filterBar.AddHistory("")
 		return m.applyFilter("", true)
 	case key.Matches(msg, k.NextPage):
-		m.setState((m.state + 1) % stateHelp)
+		m.setState((m.front() + 1) % stateHelp)
 	case key.Matches(msg, k.PrevPage):
-		m.setState((m.state + stateHelp - 1) % stateHelp)
+		m.setState((m.front() + stateHelp - 1) % stateHelp)
+	case !m.screens.empty() && key.Matches(msg, k.Back):
+		m.screens.pop() // back to the page, on the row it was on
 	case m.state == stateDetail && key.Matches(msg, k.Back):
 		m.setState(stateRequests)
 	default:
@@ -379,6 +406,9 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *model) toPage(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.screens.update(msg); ok {
+		return cmd
+	}
 	s := m.state
 	if s == stateHelp {
 		s = m.prev
@@ -430,6 +460,7 @@ func (m *model) setSize(w, h int) {
 	for _, p := range m.pages {
 		p.SetSize(m.width, ph)
 	}
+	m.screens.SetSize(m.width, ph)
 	m.help.SetSize(m.width, ph)
 	m.filterBar.SetWidth(m.width)
 }
@@ -441,111 +472,17 @@ func (m *model) setMessage(text string, isErr bool) tea.Cmd {
 	return m.after(messageFor, clearMsg{seq})
 }
 
-// --- filtering ---------------------------------------------------------------
-
-// applyFilter parses expr and, when it parses and differs from the filter in
-// force, re-filters. A parse error is shown in the bar and the last good
-// filter stays. final: the user applied it (enter, a quick filter).
-func (m *model) applyFilter(expr string, final bool) tea.Cmd {
-	expr = strings.TrimSpace(expr)
-	f, err := filter.Parse(expr, m.env.Now())
-	if err != nil {
-		m.filterBar.SetError(err.Error())
-		if final && !m.filterBar.Focused() {
-			return m.setMessage(err.Error(), true)
-		}
-		return nil
-	}
-	m.filterBar.SetError("")
-	if final {
-		m.filterBar.SetApplied(expr)
-	}
-	if expr == m.flt.expr && !m.refiltering {
-		return nil
-	}
-	m.gen++
-	gen := m.gen
-	if m.stopRefilter != nil { // replaced: let it go
-		m.stopRefilter()
-		m.stopRefilter = nil
-	}
-	next := newFiltered(expr, f, m.env.Data.Raw)
-	store := m.env.Data.Store
-	n := len(store.Snapshot().Requests)
-	if n > asyncOver || (f.NeedsRaw() && n > 5000) {
-		m.refiltering = true
-		ctx, stop := context.WithCancel(m.ctx)
-		m.stopRefilter = stop
-		next.stop = ctx.Done()
-		return func() tea.Msg {
-			defer stop()
-			next.run(store)
-			if next.stopped() {
-				return refilteredMsg{gen: gen}
-			}
-			return refilteredMsg{gen: gen, flt: next}
-		}
-	}
-	m.snap = next.run(store)
-	m.lastVersion = m.snap.Version
-	m.refiltering = false
-	m.flt = next
-	return tea.Batch(m.publish(true), m.suggest())
-}
-
-// updateFilterBar passes msg to the open filter bar and does what it asks
-// at once: the bar is closed before the next message is read.
-func (m *model) updateFilterBar(msg tea.Msg) tea.Cmd {
-	cmd, action := m.filterBar.Update(msg)
-	switch action {
-	case filterEdited:
-		m.editSeq++
-		seq := m.editSeq
-		return tea.Batch(cmd, m.after(debounce, debounceMsg{seq}))
-	case filterApply:
-		return tea.Batch(cmd, m.filterDone(m.filterBar.Value(), true))
-	case filterCancel:
-		return tea.Batch(cmd, m.filterDone(m.filterBar.Before(), false))
-	}
-	return cmd
-}
-
-// filterDone ends editing: apply (enter) applies expr unless it does not
-// parse (then the bar stays open with the error); otherwise (esc) expr is
-// the filter that was in force when editing began.
-func (m *model) filterDone(expr string, apply bool) tea.Cmd {
-	if apply {
-		if _, err := filter.Parse(expr, m.env.Now()); err != nil {
-			m.filterBar.SetError(err.Error())
-			return nil
-		}
-		m.filterBar.Blur()
-		m.filterBar.AddHistory(expr)
-		return m.applyFilter(expr, true)
-	}
-	m.filterBar.Blur()
-	m.filterBar.SetError("")
-	return m.applyFilter(expr, true)
-}
-
 // refresh catches up with the store when it changed (or always, with
 // force), unless a full re-filter is running (its result will).
 func (m *model) refresh(force bool) {
-	store := m.env.Data.Store
-	if store == nil || m.refiltering {
-		return
+	if m.catchUp(force) {
+		m.publish(false)
 	}
-	if !force && store.Version() == m.lastVersion {
-		return
-	}
-	m.snap = m.flt.extend(store)
-	m.lastVersion = m.snap.Version
-	m.publish(false)
 }
 
 // publish sends the current result to every page.
 func (m *model) publish(reset bool) tea.Cmd {
-	dm := DataMsg{Snap: m.snap, Filter: m.flt.expr, Shown: m.flt.shown, Reset: reset, Loading: m.loading}
+	dm := m.dataMsg(reset, m.loading)
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
@@ -585,7 +522,7 @@ func (m *model) Render() string {
 	if m.state == stateHelp {
 		page = m.help.View()
 	} else {
-		page = m.pages[m.state].View()
+		page = m.active().View()
 	}
 	var b strings.Builder
 	b.WriteString(m.tabBar())
@@ -633,10 +570,7 @@ func (m *model) tabBar() string {
 	if m.showBrand() {
 		b.WriteString(st.Brand.Render(brand))
 	}
-	cur := m.state
-	if cur == stateHelp {
-		cur = m.prev
-	}
+	cur := m.front()
 	for i, p := range m.pages {
 		s := st.TabInactive
 		if state(i) == cur {
@@ -662,7 +596,7 @@ func (m *model) statusBar() string {
 		Message:       m.message,
 		MessageErr:    m.messageErr,
 	}
-	if m.state == stateRequests {
+	if m.State() == stateRequests {
 		if c, n := m.requests.Cursor(); n > 0 {
 			in.Cursor = c + 1
 		}
@@ -696,7 +630,7 @@ func (m *model) footer() string {
 	case m.state == stateHelp:
 		items = shortHelp(k.Back, k.Down, k.Up, k.Quit)
 	default:
-		items = m.pages[m.state].ShortHelp()
+		items = m.active().ShortHelp()
 	}
 	return renderShortHelp(st, items, m.width)
 }

@@ -98,27 +98,37 @@ const timelineDetailLines = 7
 // column titles, the selected row's text and the footer.
 func (s *timelineScreen) listRows() int { return max(1, s.height-2-timelineDetailLines-1) }
 
-func (s *timelineScreen) shortHelp() []keyHelp {
+// Init implements component.
+func (s *timelineScreen) Init() tea.Cmd { return nil }
+
+// SetSize implements component.
+func (s *timelineScreen) SetSize(width, height int) { s.width, s.height = width, height }
+
+// ShortHelp implements subScreen.
+func (s *timelineScreen) ShortHelp() []keyHelp {
 	k := s.env.Keys
 	return shortHelp(k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut, k.Back)
 }
 
-// update handles a key; done is true when the screen is left.
-func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
+// Update implements component: a key moves, zooms, or (enter) sets the
+// filter to the selected time and leaves (nil). Esc is the stack's.
+func (s *timelineScreen) Update(m tea.Msg) (component, tea.Cmd) {
+	msg, ok := m.(tea.KeyPressMsg)
+	if !ok {
+		return s, nil
+	}
 	k := s.env.Keys
 	n := len(s.tl.Buckets)
 	page := s.listRows()
 	switch {
-	case key.Matches(msg, k.Back), key.Matches(msg, k.AnswersMenu):
-		return true, nil
 	case key.Matches(msg, k.TimelineNarrow):
 		if n == 0 {
-			return false, nil
+			return s, nil
 		}
 		b := s.tl.Buckets[s.cursor]
 		expr := filter.With(s.expr, "since", render.FilterTime(b.Start), false)
 		expr = filter.With(expr, "until", render.FilterTime(b.End(s.tl.Step).Add(-time.Microsecond)), false)
-		return true, tea.Sequence(
+		return nil, tea.Sequence(
 			func() tea.Msg { return setFilterMsg{Expr: expr} },
 			func() tea.Msg { return showPageMsg{Page: stateRequests} },
 		)
@@ -129,7 +139,7 @@ func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 		}
 		next := clampInt(s.stepAt+d, 0, len(timelineSteps)-1)
 		if next == s.stepAt {
-			return false, statusCmd("no further zoom: steps go from 10s to 1d", false)
+			return s, statusCmd("no further zoom: steps go from 10s to 1d", false)
 		}
 		var at time.Time
 		if n > 0 {
@@ -137,7 +147,7 @@ func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 		}
 		s.stepAt = next
 		s.build(at)
-		return false, nil
+		return s, nil
 	case key.Matches(msg, k.Down):
 		s.cursor++
 	case key.Matches(msg, k.Up):
@@ -152,7 +162,7 @@ func (s *timelineScreen) update(msg tea.KeyPressMsg) (done bool, cmd tea.Cmd) {
 		s.cursor = n - 1
 	}
 	s.cursor = clampInt(s.cursor, 0, max(0, n-1))
-	return false, nil
+	return s, nil
 }
 
 // timelineBarWidth is the width of the requests bar after REQS.
@@ -163,7 +173,8 @@ const timelineBarWidth = 10
 // full below the list.
 const timelineTextMax = 36
 
-func (s *timelineScreen) view() string {
+// View implements component.
+func (s *timelineScreen) View() string {
 	st := s.env.Styles
 	w := max(s.width, 20)
 	var b strings.Builder

@@ -17,10 +17,10 @@ func TestAnswerTimelineScreen(t *testing.T) {
 	for range answerIndex(t, "timeline") {
 		pgPress(p, "j")
 	}
-	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.timeline == nil {
-		t.Fatalf("enter: messages %v, timeline open %v", msgs, p.timeline != nil)
+	if msgs := pgPress(p, "enter"); len(msgs) != 0 || p.timeline() == nil {
+		t.Fatalf("enter: messages %v, timeline open %v", msgs, p.timeline() != nil)
 	}
-	tl := p.timeline.tl
+	tl := p.timeline().tl
 	if tl.Step != time.Minute || len(tl.Buckets) == 0 {
 		t.Fatalf("the timeline opens at step %s with %d rows; want 1m and rows", tl.Step, len(tl.Buckets))
 	}
@@ -44,18 +44,17 @@ func TestAnswerTimelineScreen(t *testing.T) {
 
 	// Every row's count is what its since/until filter matches.
 	for i := range tl.Buckets {
-		p.timeline.cursor = i
+		p.timeline().cursor = i
 		b := tl.Buckets[i]
 		msgs := pgPress(p, "enter")
 		expr := pgFilterOf(t, msgs, stateRequests)
 		if got := len(pgMatch(t, expr, d, snap.Requests)); got != b.Requests {
 			t.Errorf("row %s shows %d requests; its filter %q finds %d", b.Start.Format(time.TimeOnly), b.Requests, expr, got)
 		}
-		if p.timeline != nil {
+		if p.timeline() != nil {
 			t.Fatal("the timeline is still in front after enter")
 		}
-		p.timeline = newTimelineScreen(p.env, p.shown, p.expr, p.read)
-		p.timeline.width, p.timeline.height = p.width, p.height
+		p.screens.push(newTimelineScreen(p.env, p.shown, p.expr, p.read))
 	}
 
 	// Zoom in on the busiest minute: 10 s steps, the cursor inside it.
@@ -65,14 +64,14 @@ func TestAnswerTimelineScreen(t *testing.T) {
 			busiest = i
 		}
 	}
-	p.timeline.cursor = busiest
+	p.timeline().cursor = busiest
 	minute := tl.Buckets[busiest]
 	pgPress(p, "+")
-	in := p.timeline.tl
+	in := p.timeline().tl
 	if in.Step != 10*time.Second {
 		t.Fatalf("+ zooms to %s steps, want 10s", in.Step)
 	}
-	sel := in.Buckets[p.timeline.cursor]
+	sel := in.Buckets[p.timeline().cursor]
 	if sel.Start.Before(minute.Start) || !sel.Start.Before(minute.End(time.Minute)) {
 		t.Errorf("after +, the cursor is on %s, outside the minute %s it was on", sel.Start, minute.Start)
 	}
@@ -80,11 +79,11 @@ func TestAnswerTimelineScreen(t *testing.T) {
 		t.Errorf("after +, the heading does not say 10s:\n%s", v)
 	}
 	pgPress(p, "-")
-	if got := p.timeline.tl.Buckets[p.timeline.cursor].Start; p.timeline.tl.Step != time.Minute || !got.Equal(minute.Start) {
-		t.Errorf("- goes back to %s steps on %s; want 1m on %s", p.timeline.tl.Step, got, minute.Start)
+	if got := p.timeline().tl.Buckets[p.timeline().cursor].Start; p.timeline().tl.Step != time.Minute || !got.Equal(minute.Start) {
+		t.Errorf("- goes back to %s steps on %s; want 1m on %s", p.timeline().tl.Step, got, minute.Start)
 	}
 	pgPress(p, "esc")
-	if p.timeline != nil {
+	if p.timeline() != nil {
 		t.Error("esc does not close the timeline")
 	}
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "What happened when (per minute)") {
@@ -103,13 +102,13 @@ func TestAnswerTimelineOfTheFilter(t *testing.T) {
 		pgPress(p, "j")
 	}
 	pgPress(p, "enter")
-	if p.timeline == nil || p.timeline.tl.Requests != len(shown) {
+	if p.timeline() == nil || p.timeline().tl.Requests != len(shown) {
 		t.Fatalf("the timeline under %q is not of its %d requests", expr, len(shown))
 	}
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "of the filter user=erin-editor") {
 		t.Errorf("the heading does not name the filter:\n%s", v)
 	}
-	b := p.timeline.tl.Buckets[p.timeline.cursor]
+	b := p.timeline().tl.Buckets[p.timeline().cursor]
 	narrowed := pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 	if !strings.Contains(narrowed, expr) || !strings.Contains(narrowed, "since=") {
 		t.Errorf("enter sets %q: want %q narrowed to the step", narrowed, expr)
