@@ -71,7 +71,7 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // the others match no rule. The numbers are computed from the log itself.
 func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	// The live file and the backups beside it, as source reads them.
-	set, err := source.Open([]string{filepath.Join("..", "testdata", "answers", "audit.log")}, source.Options{})
+	set, err := source.Open([]string{filepath.Join("..", "..", "testdata", "answers", "audit.log")}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestCountDropsOnTheAnswersLog(t *testing.T) {
 		}
 	}
 	// The policy the log was written under drops none of it.
-	p, err = setup.PolicyFile(filepath.Join("..", "hack", "policy-answers.yaml"))
+	p, err = setup.PolicyFile(filepath.Join("..", "..", "hack", "policy-answers.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
