@@ -13,8 +13,14 @@ import (
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and buildDate are stamped by hack/release.sh with
+// -ldflags "-X main.version=... -X main.commit=... -X main.buildDate=...";
+// a plain go build says dev.
+var (
+	version   = "dev"
+	commit    = ""
+	buildDate = ""
+)
 
 // Exit codes, the same for every command (README: Exit status).
 const (
@@ -118,7 +124,7 @@ func run(args []string, ios *IO) int {
 	case "setup":
 		err = runSetupCmd(args[1:], ios)
 	case "version", "--version":
-		fmt.Fprintln(ios.Out, "kauditui", version)
+		printVersion(ios.Out)
 	case "help", "-h", "--help":
 		fmt.Fprint(ios.Out, topUsage)
 	default:
