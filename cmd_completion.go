@@ -38,7 +38,6 @@ var queryOutputs = []string{"table", "wide", "json", "klog"}
 // filterFlags are the flags whose value is a filter expression.
 var filterFlags = []string{"filter", "rbac"}
 
-
 func runCompletionCmd(args []string, ios *IO) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprint(ios.Out, completionUsage)
