@@ -53,7 +53,7 @@ func TestRelease(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Fatalf("sha256sum -c checksums.txt: %v\n%s", err, out)
 	}
-	krew, err := os.ReadFile(filepath.Join(a, "kauditui-audit.yaml"))
+	krew, err := os.ReadFile(filepath.Join(a, "audit.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 #
 #   kauditui_VERSION_OS_ARCH.tar.gz   one per target: the binary, README.md
 #   checksums.txt                     sha256 of every archive (sha256sum -c)
-#   kauditui-audit.yaml               the krew manifest (hack/krew/audit.yaml
+#   audit.yaml                        the krew manifest (hack/krew/audit.yaml
 #                                     with the version and checksums filled in)
 #
 # The binaries are static (CGO_ENABLED=0: no glibc, they start on any Linux
@@ -25,8 +25,8 @@ die() { echo "release.sh: $*" >&2; exit 2; }
 
 [ $# -eq 1 ] || die "usage: hack/release.sh VERSION (e.g. v0.3.0)"
 version=$1
-[[ $version =~ ^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
-  die "VERSION \"$version\" is not a semantic version: use e.g. v0.3.0 or v0.3.0-rc.1"
+[[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
+  die "VERSION \"$version\" is not v and a semantic version (krew wants the v): use e.g. v0.3.0 or v0.3.0-rc.1"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -103,7 +103,7 @@ awk -v version="$version" -v sums="$dist/checksums.txt" '
   }
   { gsub("@VERSION@", version); print }
   END { flush(); if (!kept) { print "release.sh: no platform of the krew manifest was built" > "/dev/stderr"; exit 1 } }
-' hack/krew/audit.yaml >"$dist/kauditui-audit.yaml"
+' hack/krew/audit.yaml >"$dist/audit.yaml"
 
 echo "wrote $dist:" >&2
 (cd "$dist" && ls -l) >&2
