@@ -58,7 +58,8 @@ const completionUsage = `Usage: kauditui completion bash|zsh|fish
 
 Prints the shell's completion script: subcommands, flags, filter fields after
 -q, and users, namespaces, resources and verbs from the newest part of the
-log (the file on the command line, else ` + setup.DefaultLogPath + `).
+log (the file on the command line, else the one the apiserver manifest names,
+else ` + setup.DefaultLogPath + `).
 
 Examples:
   source <(kauditui completion bash)                 # in ~/.bashrc
@@ -168,7 +169,8 @@ func valueFlag(fs *pflag.FlagSet, word string) *pflag.Flag {
 }
 
 // logPath is the log the values come from: the first SOURCE on the command
-// line that is a file, else the default audit log.
+// line that is a file, else the one kauditui reads with no SOURCE: the file
+// this master's apiserver manifest names, else the default path.
 func logPath(fs *pflag.FlagSet, before []string) string {
 	for i := 0; i < len(before); i++ {
 		w := before[i]
@@ -182,6 +184,9 @@ func logPath(fs *pflag.FlagSet, before []string) string {
 		if fi, err := os.Stat(w); err == nil && fi.Mode().IsRegular() {
 			return w
 		}
+	}
+	if p, err := auditLogFromManifest(defaultManifest); err == nil && p != "-" {
+		return p
 	}
 	return setup.DefaultLogPath
 }
