@@ -368,7 +368,9 @@ fi
 	"fish": `# fish completion for kauditui.  kauditui completion fish > ~/.config/fish/completions/kauditui.fish
 function __kauditui_complete
     set -l words (commandline -opc)
-    $words[1] __complete $words[2..-1] (commandline -ct) 2>/dev/null
+    # fish matches candidates against the token without its opening quote
+    set -l cur (string replace -r -- '^[\'"]' '' (commandline -ct))
+    $words[1] __complete $words[2..-1] "$cur" 2>/dev/null
 end
 complete -c kauditui -a '(__kauditui_complete)'
 `,
