@@ -83,6 +83,9 @@ func TestRelease(t *testing.T) {
 			if !bytes.Contains(sums, []byte("  "+archive+"\n")) {
 				t.Errorf("checksums.txt does not list %s:\n%s", archive, sums)
 			}
+			if goos == "linux" && !containerfileAdds(t, version, goos, goarch, archive) {
+				t.Errorf("the Containerfile's ADD does not name %s: the image would not build from this release", archive)
+			}
 			if krewOS := "os: " + goos + "\n        arch: " + goarch; !bytes.Contains(krew, []byte(krewOS)) {
 				t.Errorf("the krew manifest has no %s platform:\n%s", target, krew)
 			}
@@ -119,6 +122,23 @@ func TestRelease(t *testing.T) {
 			}
 		})
 	}
+}
+
+// containerfileAdds reports whether the Containerfile's ADD, its build
+// arguments given, names archive in dist/. (No container runtime here to
+// build the image: this holds its one tie to the release.)
+func containerfileAdds(t *testing.T, version, goos, goarch, archive string) bool {
+	b, err := os.ReadFile("Containerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if src, ok := strings.CutPrefix(line, "ADD "); ok {
+			src = strings.NewReplacer("${VERSION}", version, "${TARGETOS}", goos, "${TARGETARCH}", goarch).Replace(strings.Fields(src)[0])
+			return src == "dist/"+archive
+		}
+	}
+	return false
 }
 
 // versionInEmptyRoot runs `kauditui version` with nothing else around it: in
