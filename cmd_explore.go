@@ -64,18 +64,11 @@ func runExploreCmd(args []string, ios *IO) error {
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
 	opts.TZ.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(ios.Err, exploreUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
-		return usageError("%v (see 'kauditui --help')", err)
+	if stop, err := parseFlags(fs, args, ios); stop {
+		return err
 	}
 	opts.Sources = fs.Args()
-	if ios.Getenv != nil && ios.Getenv("NO_COLOR") != "" {
+	if ios.noColorEnv() {
 		opts.NoColor = true
 	}
 	return runExplore(context.Background(), opts)

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -77,15 +76,8 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.TZ.register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(ios.Err, queryUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
-		return usageError("query: %v (see 'kauditui query --help')", err)
+	if stop, err := parseFlags(fs, args, ios); stop {
+		return err
 	}
 	opts.Sources = fs.Args()
 	return runQuery(ctx, opts)
@@ -279,7 +271,7 @@ func (o *queryOptions) warnTrust(snap audit.Snapshot) {
 }
 
 func (o *queryOptions) color() bool {
-	return o.IO.OutTTY && !o.NoColor && o.IO.Getenv("NO_COLOR") == ""
+	return o.IO.OutTTY && !o.NoColor && !o.IO.noColorEnv()
 }
 
 func matchRequests(reqs []*audit.Request, f *filter.Filter, raw func(audit.Ref) ([]byte, error)) []*audit.Request {

@@ -69,15 +69,8 @@ func runSetupCmd(args []string, ios *IO) error {
 	fs.StringVar(&ship.Cluster, "cluster", "kubernetes", "with --ship-to: this cluster's name, a stream field of every event")
 	fs.StringVar(&ship.Path, "ship-config", ship.Path, "with --ship-to --yes: where the collector config is written")
 	fs.StringVar(&ship.StorageDir, "ship-storage", ship.StorageDir, "with --ship-to: where the collector keeps how far it has read")
-	fs.Usage = func() {
-		fmt.Fprint(ios.Err, setupUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil
-		}
-		return usageError("setup: %v (see 'kauditui setup --help')", err)
+	if stop, err := parseFlags(fs, args, ios); stop {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("setup: unexpected argument %q (see 'kauditui setup --help')", fs.Arg(0))

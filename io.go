@@ -15,3 +15,11 @@ func systemIO() *IO {
 	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: tty, Width: w, Getenv: os.Getenv,
 		InTTY: term.IsTerminal(int(os.Stdin.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 }
+
+// noColorEnv reports whether the environment asks for no colour: NO_COLOR
+// set (https://no-color.org), or TERM=dumb (a terminal that draws no
+// escapes, as Emacs' shell or a CI log). A non-terminal output gets none
+// either: that is OutTTY's to say.
+func (s *IO) noColorEnv() bool {
+	return s.Getenv != nil && (s.Getenv("NO_COLOR") != "" || s.Getenv("TERM") == "dumb")
+}

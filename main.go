@@ -14,10 +14,18 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and buildDate are stamped by hack/release.sh with
+// -ldflags "-X main.version=... -X main.commit=... -X main.buildDate=...";
+// a plain go build says dev.
+var (
+	version   = "dev"
+	commit    = ""
+	buildDate = ""
+)
 
 // Exit codes, the same for every command (README: Exit status).
 const (
@@ -52,6 +60,10 @@ type IO struct {
 	InTTY, OutTTY, ErrTTY bool
 	Width                 int
 	Getenv                func(string) string
+
+	// flagsOnly, when set, is handed a command's FlagSet instead of the
+	// command running (shell completion reads the flags there are).
+	flagsOnly func(*pflag.FlagSet)
 }
 
 // CanPrompt reports whether a question can be asked and answered: on
@@ -121,11 +133,17 @@ func run(args []string, ios *IO) int {
 	case "setup":
 		err = runSetupCmd(args[1:], ios)
 	case "version", "--version":
-		fmt.Fprintln(ios.Out, "kauditui", version)
+		printVersion(ios.Out)
 	case "help", "-h", "--help":
-		fmt.Fprint(ios.Out, topUsage)
+		err = runHelpCmd(args[1:], ios)
+	case "completion":
+		err = runCompletionCmd(args[1:], ios)
+	case "__complete":
+		err = runCompleteCmd(args[1:], ios)
 	default:
-		err = runExploreCmd(args, ios)
+		if err = unknownCommand(args); err == nil {
+			err = runExploreCmd(args, ios)
+		}
 	}
 	if err == nil {
 		return 0
@@ -197,7 +215,8 @@ Usage:
   kauditui --demo                       explore the built-in sample data
   kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
   kauditui setup [flags]                enable auditing on a kubeadm control-plane node
-  kauditui version
+  kauditui version                      the version, commit, build date, Go and platform
+  kauditui completion bash|zsh|fish     the shell's completion script
 
 A SOURCE is an audit log file (rotated and gzipped backups beside it are read
 too), an apiserver pod log with audit and klog lines mixed, a CRI container

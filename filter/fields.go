@@ -787,3 +787,7 @@ func compileIP(t *term) (pred, *syntaxError) {
 	}
 	return p, nil
 }
+
+// EditDistance is the Levenshtein distance of a and b, the one the
+// language's "did you mean" uses (the command line's uses it too).
+func EditDistance(a, b string) int { return editDistance(a, b) }
