@@ -283,6 +283,45 @@ func craftedLogs() map[string][]byte {
 		e.stage, e.code, e.at = `Response\u0043omplete`, 201, at(24.005)
 		e.decision = `\u0061llow`
 		l = append(l, e.spell(esc, nil))
+
+		// each escape alone, on a denied request (RequestReceived plain)
+		for i, variant := range []struct {
+			stage string
+			key   func(string) string
+		}{
+			{`Response\u0043omplete`, nil}, // the stage value only
+			{`Response\u0043omplete`, func(k string) string { // the stage value and the code key
+				if k == "code" {
+					return `c\u006fde`
+				}
+				return k
+			}},
+			{"ResponseComplete", func(k string) string { // annotation keys with \/ only
+				return strings.ReplaceAll(k, "authorization.k8s.io/", `authorization.k8s.io\/`)
+			}},
+			{`Response\u0043omplete`, func(k string) string { // \/ in annotation keys, the stage value
+				return strings.ReplaceAll(k, "authorization.k8s.io/", `authorization.k8s.io\/`)
+			}},
+			{`Response\u0043omplete`, func(k string) string { // the message and reason keys, the stage value
+				switch k {
+				case "message":
+					return `m\u0065ssage`
+				case "authorization.k8s.io/reason":
+					return `authorization.k8s.io\/reason`
+				}
+				return k
+			}},
+		} {
+			r := ev{id: craftID(25 + i), verb: "delete", uri: "/api/v1/namespaces/team-a/secrets/kubyk-db-password", user: "lou-viewer", groups: lou,
+				res: "secrets", ns: "team-a", name: "kubyk-db-password", recv: at(25 + float64(i))}
+			e := r
+			e.stage = "RequestReceived"
+			l = append(l, e.line())
+			e.stage, e.code, e.at = variant.stage, 403, at(25+float64(i)+0.004)
+			e.status, e.reason, e.message = "Failure", "Forbidden", `secrets "kubyk-db-password" is forbidden: User "lou-viewer" cannot delete resource "secrets"`
+			e.decision, e.authzReason = "forbid", `RBAC: no rule allows it`
+			l = append(l, e.spell(variant.key, nil))
+		}
 		logs["escaped.log"] = join(l)
 	}
 

@@ -72,7 +72,55 @@ var diffAll = flag.Bool("diff.all", false, "differential test: run every filter 
 // disagreement listed here is logged, not failed; one listed that no longer
 // happens fails (take it out). The lead empties this list as the engines
 // are fixed: it must end empty.
-var knownDisagreements = map[string]string{}
+var knownDisagreements = map[string]string{
+	// (a) a request whose last stage contradicts an earlier one counts
+	// under both codes in the fast path: watch 200 then Panic 500, exec
+	// 101 then 500, node proxy 200 then 502.
+	"contradicting-stages.log count":    "a",
+	"contradicting-stages.log top":      "a",
+	"contradicting-stages.log table":    "a",
+	"contradicting-stages.log timeline": "a",
+	"contradicting-stages.log store":    "a",
+	// (b) a ResponseStarted 401 after a RequestReceived (a kubelet's 401)
+	// ends the request early in the streaming store: its ResponseComplete
+	// (code, stage, latency) is lost.
+	"kubelet-401.log count":    "b",
+	"kubelet-401.log top":      "b",
+	"kubelet-401.log table":    "b",
+	"kubelet-401.log timeline": "b",
+	"kubelet-401.log store":    "b",
+	// (c) a line repeated more than 4,096 requests later is counted again
+	// by the streaming store.
+	"repeated-far-apart.log.gz count":    "c",
+	"repeated-far-apart.log.gz top":      "c",
+	"repeated-far-apart.log.gz table":    "c",
+	"repeated-far-apart.log.gz timeline": "c",
+	// (d) an escaped stage value (Response\u0043omplete) makes RowPrefilter
+	// take a last stage for a RequestReceived and drop it when the code,
+	// decision, reason or message key is escaped or absent.
+	"escaped.log count":    "d",
+	"escaped.log top":      "d",
+	"escaped.log table":    "d",
+	"escaped.log timeline": "d",
+	"escaped.log store":    "d",
+	// (g) stages in reverse order: RowPrefilter skips the ResponseComplete
+	// (decision forbid) that comes first, the streaming store then takes
+	// the RequestReceived alone (decision allow, no code) for the request.
+	// (The crafted RequestReceived carries the decision annotation, which
+	// the apiserver's does not.)
+	"reversed-stages.log count":    "g",
+	"reversed-stages.log table":    "g",
+	"reversed-stages.log timeline": "g",
+	"reversed-stages.log top":      "g",
+	// (e) --store lacks the 8 requests of testdata/answers/audit.log: one of
+	// its lines is 935 KB, and VictoriaLogs drops what it will not ingest
+	// (its log says so, kauditui does not).
+	"answers store": "e",
+	// (f) --store: -q '!decision=allow' finds nothing where the files find
+	// request ...033 (stages logged in reverse, RequestReceived with the
+	// decision allow, ResponseComplete forbid).
+	"reversed-stages.log store": "f",
+}
 
 // diffLog is one input of the differential test.
 type diffLog struct {
@@ -663,16 +711,23 @@ var diffPinned = map[string][]string{
 	"kubelet-401.log": {"code=401", "code=500", "stage=complete", "stage=started", "code=401 stage=complete", "code=401 stage=started",
 		"code=401 latency>1s", "latency>1s", "resource=pods/log code=401", "resource=nodes/proxy code=401", "code=401 user=\"\""},
 	"escaped.log": {"code=403", "code=404", "code=201", "decision=forbid", "decision=allow", "reason=*RBAC*", "reason=\"\"", "msg=*forbidden*",
-		"msg=*not found*", "stage=complete", "verb=delete", "user=lou-viewer", "user=erin-editor", "code=403 decision=forbid"},
-	"repeated-far-apart.log.gz": {"", "code=403", "verb=delete", "user=erin-editor", "ns=ns-3 verb=delete"},
-	"reversed-stages.log":       {"", "stage=complete", "code=409", "code=403", "verb=watch code=200", "latency>100ms"},
+		"msg=*not found*", "stage=complete", "verb=delete", "user=lou-viewer", "user=erin-editor", "code=403 decision=forbid",
+		"reason=*no rule*", "msg=*cannot delete*", "code=403 verb=delete"},
+	"repeated-far-apart.log.gz": {"", "code=403"},
+	"reversed-stages.log":       {"", "stage=complete", "code=409", "code=403", "verb=watch code=200", "latency>100ms", "decision=allow", "!decision=allow"},
 	"missing-stages.log":        {"", "stage=received", "stage=started", "stage=complete", "stage=panic", "code=0", "code=403", "latency>1s"},
 	"key-order.log":             {"", "code=403", "decision=forbid", "user=lou-viewer", "code=201", "msg=*forbidden*"},
 }
 
 // diffHeavy are the logs that take long to read: the sample gives them a
-// quarter of the filters the others get.
+// quarter of the filters the others get (repeated-far-apart.log.gz, its
+// pinned ones only).
 var diffHeavy = map[string]bool{"file": true, "stdout": true, "cri": true, "genlog.log": true, "repeated-far-apart.log.gz": true}
+
+// diffSlow are the logs that run only a few filters under the race
+// detector or -short (each filter still runs on some other log).
+var diffSlow = map[string]bool{"file": true, "file-backup-gz": true, "stdout": true, "cri": true, "answers": true,
+	"trust-json-logging": true, "genlog.log": true}
 
 // TestEnginesAgree is the differential test (see the top of the file).
 func TestEnginesAgree(t *testing.T) {
@@ -680,9 +735,13 @@ func TestEnginesAgree(t *testing.T) {
 	filters := diffFilters(t)
 	logs := diffLogs(t)
 	// which filters run on which log: each filter on one log in turn
+	reduced := !all && (raceOn || testing.Short())
 	var slots []int
 	for round := 0; round < 4; round++ {
 		for i, l := range logs {
+			if l.name == "repeated-far-apart.log.gz" && !all || reduced && diffSlow[l.name] {
+				continue // its pinned filters only (below): it takes long to read
+			}
 			if round == 0 || !diffHeavy[l.name] {
 				slots = append(slots, i)
 			}
@@ -697,7 +756,15 @@ func TestEnginesAgree(t *testing.T) {
 		}
 	}
 	for li, l := range logs {
+		if reduced && diffSlow[l.name] {
+			for k := 0; k < 4; k++ {
+				plan[li] = append(plan[li], filters[(k*89+li*13)%len(filters)])
+			}
+		}
 		for _, expr := range diffPinned[l.name] {
+			if reduced && l.name == "repeated-far-apart.log.gz" && expr != "" {
+				continue // one filter is enough to see its repeats
+			}
 			if !slices.Contains(filters, expr) {
 				t.Fatalf("pinned filter %q of %s is not in the corpus", expr, l.name)
 			}
@@ -744,12 +811,16 @@ func TestEnginesAgree(t *testing.T) {
 			})
 		}
 	})
-	reportDisagreements(t, d.found)
+	ran := map[string]bool{}
+	for _, l := range logs {
+		ran[l.name] = only.MatchString(l.name)
+	}
+	reportDisagreements(t, d.found, ran, vl != nil)
 }
 
 // reportDisagreements fails for each (log, engine) that disagrees, unless
 // it is a known one, with the first filters and a reproducing command.
-func reportDisagreements(t *testing.T, found []disagreement) {
+func reportDisagreements(t *testing.T, found []disagreement, ran map[string]bool, storeRan bool) {
 	type group struct {
 		log, engine string
 		items       []disagreement
@@ -785,6 +856,10 @@ func reportDisagreements(t *testing.T, found []disagreement) {
 		t.Error(b.String())
 	}
 	for k, issue := range knownDisagreements {
+		log, engine, _ := strings.Cut(k, " ")
+		if !ran[log] || engine == "store" && !storeRan {
+			continue
+		}
 		if groups[k] == nil {
 			t.Errorf("knownDisagreements lists %q (%s), which no longer disagrees: take it out", k, issue)
 		}
@@ -805,6 +880,10 @@ func filterList(items []disagreement) string {
 // cluster, when the binary is cached (nil otherwise: the store engine is
 // then left out, and said so).
 func diffStore(t *testing.T, logs []diffLog) *vlogsProc {
+	if os.Getenv("KAUDITUI_DIFF_NO_STORE") != "" {
+		t.Logf("KAUDITUI_DIFF_NO_STORE: the store engine is left out")
+		return nil
+	}
 	if os.Getenv("KAUDITUI_VLOGS") == "" {
 		home, _ := os.UserHomeDir()
 		if _, err := os.Stat(filepath.Join(home, ".cache", "kauditui", "vlogs-"+vlogsVersion, "victoria-logs")); err != nil {
