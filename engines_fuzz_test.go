@@ -95,17 +95,16 @@ func reorderKeys(line string, n int) string {
 	return "{" + strings.Join(m, ",") + "}"
 }
 
-// fillerRequests are n small complete requests, later than the testdata.
+// fillerRequests are n small complete requests (one ResponseComplete
+// line each, the fewest fields kauditui reads), later than the testdata.
 func fillerRequests(n int) []string {
-	out := make([]string, 0, 2*n)
+	out := make([]string, 0, n)
 	t0 := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
-		r := ev{id: craftID(900000 + i), verb: "get", uri: fmt.Sprintf("/api/v1/namespaces/fill/configmaps/f%d", i), user: "filler",
-			res: "configmaps", ns: "fill", name: fmt.Sprintf("f%d", i), recv: t0.Add(time.Duration(i) * time.Millisecond)}
-		r.stage = "RequestReceived"
-		out = append(out, r.line())
-		r.stage, r.code, r.at = "ResponseComplete", 200, r.recv.Add(time.Millisecond)
-		out = append(out, r.line())
+		at := t0.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000000Z")
+		out = append(out, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"%s","stage":"ResponseComplete",`+
+			`"requestURI":"/api/v1/namespaces/fill/configmaps/f%d","verb":"get","user":{"username":"filler"},"responseStatus":{"code":200},`+
+			`"requestReceivedTimestamp":"%s","stageTimestamp":"%s"}`, craftID(900000+i), i, at, at))
 	}
 	return out
 }
