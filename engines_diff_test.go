@@ -254,6 +254,9 @@ type disagreement struct {
 type diffRun struct {
 	mu    sync.Mutex
 	found []disagreement
+	// rows read off the explorer's screen, and rows it should have shown:
+	// a screen that is not read right must not pass for agreement
+	explorerRows, explorerWant int
 }
 
 func (d *diffRun) add(log, f, engine, format string, args ...any) {
@@ -696,6 +699,10 @@ func typeFilter(m explorerModel, expr string) {
 }
 
 func checkExplorer(d *diffRun, l diffLog, expr, engine string, e expected, keys []string, shown int, err error) {
+	d.mu.Lock()
+	d.explorerRows += len(keys)
+	d.explorerWant += len(e.keys)
+	d.mu.Unlock()
 	if err != nil {
 		d.add(l.name, expr, engine, "%v", err)
 		return
@@ -822,6 +829,10 @@ func TestEnginesAgree(t *testing.T) {
 			})
 		}
 	})
+	if d.explorerWant > 0 && d.explorerRows < d.explorerWant/2 {
+		t.Errorf("read %d rows off the explorer's screens where %d were due: the test no longer reads the screen", d.explorerRows, d.explorerWant)
+	}
+	t.Logf("explorer: %d rows read, %d due", d.explorerRows, d.explorerWant)
 	ran := map[string]bool{}
 	for _, l := range logs {
 		ran[l.name] = only.MatchString(l.name)
