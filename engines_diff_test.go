@@ -113,6 +113,17 @@ var knownDisagreements = map[string]string{
 	"reversed-stages.log table":    "g",
 	"reversed-stages.log timeline": "g",
 	"reversed-stages.log top":      "g",
+	// (h) a request whose RequestReceived says decision allow and whose
+	// ResponseComplete says forbid (crafted: the apiserver's
+	// RequestReceived has no annotations): the full store keeps the first
+	// decision it reads, the row prefilter the last stage's, so
+	// -q decision=forbid counts request ...053 in the fast path and not in
+	// the full store. (f) and (g) are this rule meeting another line order.
+	"key-order.log count":    "h",
+	"key-order.log table":    "h",
+	"key-order.log timeline": "h",
+	"key-order.log top":      "h",
+	"key-order.log store":    "h",
 	// (e) --store lacks the 8 requests of testdata/answers/audit.log: one of
 	// its lines is 935 KB, and VictoriaLogs drops what it will not ingest
 	// (its log says so, kauditui does not).
