@@ -70,9 +70,9 @@ var diffAll = flag.Bool("diff.all", false, "differential test: run every filter 
 
 // knownDisagreements are disagreements the engines have today, by log and
 // engine ("kubelet-401.log table"), with the issue that fixes them. A
-// disagreement listed here is logged, not failed; one listed that no longer
-// happens fails (take it out). The lead empties this list as the engines
-// are fixed: it must end empty.
+// disagreement listed here is logged, not failed; with -diff.all, one
+// listed that no longer happens fails (take it out). The lead empties this
+// list as the engines are fixed: it must end empty.
 var knownDisagreements = map[string]string{
 	// (a) a request whose last stage contradicts an earlier one counts
 	// under both codes in the fast path: watch 200 then Panic 500, exec
@@ -119,11 +119,26 @@ var knownDisagreements = map[string]string{
 	// decision it reads, the row prefilter the last stage's, so
 	// -q decision=forbid counts request ...053 in the fast path and not in
 	// the full store. (f) and (g) are this rule meeting another line order.
-	"key-order.log count":    "h",
-	"key-order.log table":    "h",
-	"key-order.log timeline": "h",
-	"key-order.log top":      "h",
-	"key-order.log store":    "h",
+	"key-order.log count":                  "h",
+	"key-order.log table":                  "h",
+	"key-order.log timeline":               "h",
+	"key-order.log top":                    "h",
+	"key-order.log store":                  "h",
+	"key-order.log store-json":             "h",
+	"missing-stages.log count":             "h",
+	"missing-stages.log table":             "h",
+	"missing-stages.log timeline":          "h",
+	"missing-stages.log top":               "h",
+	"missing-stages.log store":             "h",
+	"missing-stages.log store-json":        "h",
+	"repeated-far-apart.log.gz store":      "h",
+	"repeated-far-apart.log.gz store-json": "h",
+	// (i) the explorer, as its store grows: a request already complete
+	// when first matched (its ResponseComplete read first) is not matched
+	// again when a later line (its RequestReceived) fills in a field: with
+	// -q reason=*RBAC*, request ...033 of reversed-stages.log is missing
+	// until the filter is applied again.
+	"reversed-stages.log explorer": "i",
 	// (e) --store lacks the 8 requests of testdata/answers/audit.log: one of
 	// its lines is 935 KB, and VictoriaLogs drops what it will not ingest
 	// (its log says so, kauditui does not).
@@ -736,9 +751,11 @@ var diffPinned = map[string][]string{
 		"msg=*\"not found\"*", "stage=complete", "verb=delete", "user=lou-viewer", "user=erin-editor", "code=403 decision=forbid",
 		"reason=*\"no rule\"*", "msg=*\"cannot delete\"*", "code=403 verb=delete"},
 	"repeated-far-apart.log.gz": {"", "code=403"},
-	"reversed-stages.log":       {"", "stage=complete", "code=409", "code=403", "verb=watch code=200", "latency>100ms", "decision=allow", "!decision=allow"},
-	"missing-stages.log":        {"", "stage=received", "stage=started", "stage=complete", "stage=panic", "code=0", "code=403", "latency>1s"},
-	"key-order.log":             {"", "code=403", "decision=forbid", "user=lou-viewer", "code=201", "msg=*forbidden*"},
+	"reversed-stages.log": {"", "stage=complete", "code=409", "code=403", "verb=watch code=200", "latency>100ms", "decision=allow",
+		"!decision=allow", "reason=*RBAC*"},
+	"missing-stages.log": {"", "stage=received", "stage=started", "stage=complete", "stage=panic", "code=0", "code=403", "latency>1s",
+		"decision=forbid", "code=403 decision=allow"},
+	"key-order.log": {"", "code=403", "decision=forbid", "user=lou-viewer", "code=201", "msg=*forbidden*", "code=403 decision=allow"},
 }
 
 // diffHeavy are the logs that take long to read: the sample gives them a
@@ -847,12 +864,12 @@ func TestEnginesAgree(t *testing.T) {
 	for _, l := range logs {
 		ran[l.name] = only.MatchString(l.name)
 	}
-	reportDisagreements(t, d.found, ran, vl != nil)
+	reportDisagreements(t, d.found, ran, vl != nil, all)
 }
 
 // reportDisagreements fails for each (log, engine) that disagrees, unless
 // it is a known one, with the first filters and a reproducing command.
-func reportDisagreements(t *testing.T, found []disagreement, ran map[string]bool, storeRan bool) {
+func reportDisagreements(t *testing.T, found []disagreement, ran map[string]bool, storeRan, full bool) {
 	type group struct {
 		log, engine string
 		items       []disagreement
@@ -889,8 +906,8 @@ func reportDisagreements(t *testing.T, found []disagreement, ran map[string]bool
 	}
 	for k, issue := range knownDisagreements {
 		log, engine, _ := strings.Cut(k, " ")
-		if !ran[log] || engine == "store" && !storeRan {
-			continue
+		if !full || !ran[log] || strings.HasPrefix(engine, "store") && !storeRan {
+			continue // the sample may not run the filters that show it
 		}
 		if groups[k] == nil {
 			t.Errorf("knownDisagreements lists %q (%s), which no longer disagrees: take it out", k, issue)
