@@ -658,13 +658,16 @@ func runExplorer(t *testing.T, d *diffRun, l diffLog, ref *reference, exprs []st
 	go func() { loaded <- set.Load(context.Background(), st) }()
 	if data != nil {
 		lines := bytes.SplitAfter(data, []byte("\n"))
-		chunks := 5
+		chunks, written := 5, 0
 		for c := 0; c < chunks; c++ {
 			lo, hi := c*len(lines)/chunks, (c+1)*len(lines)/chunks
 			for _, ln := range lines[lo:hi] {
 				pw.Write(ln)
+				if len(bytes.TrimSpace(ln)) > 0 {
+					written++
+				}
 			}
-			waitStill(st)
+			waitRead(st, written)
 			for _, m := range models {
 				m.Update(tick)
 			}
@@ -700,17 +703,22 @@ func isFamily(p string) bool {
 	return len(m) > 0
 }
 
-// waitStill waits until the loader has stopped changing the store for a
-// moment (how far it got changes only how incremental the run is, never
-// the answer).
-func waitStill(st *audit.Store) {
-	v := st.Version()
-	for i := 0; i < 50; i++ {
-		time.Sleep(2 * time.Millisecond)
-		if nv := st.Version(); nv == v {
+// waitRead waits until the loader has put lines lines into the store (as
+// events, repeats, klog or other lines), or has stopped changing it for a
+// while (CRI records join lines). How far it got changes only how
+// incremental the run is, never the answer.
+func waitRead(st *audit.Store, lines int) {
+	v, still := st.Version(), 0
+	for i := 0; i < 2000 && still < 25; i++ {
+		s := st.Snapshot()
+		if s.Events+s.Duplicates+len(s.Klog)+len(s.Other) >= lines {
 			return
+		}
+		time.Sleep(time.Millisecond)
+		if nv := st.Version(); nv == v {
+			still++
 		} else {
-			v = nv
+			v, still = nv, 0
 		}
 	}
 }
