@@ -30,12 +30,17 @@ package main
 // Requests are compared as rows: the table's rows (every column of -o wide,
 // spaces collapsed) for table and store, the raw event lines for json, and
 // (time to the millisecond, auditID) for the explorer, whose screen is read;
-// counts as numbers. Each disagreement names the filter, the log, the
-// engines and both answers, and the reproducing command.
+// counts as numbers. Each disagreement names the log, the engine, the
+// filter and both answers; `kauditui query -q FILTER LOG` with the engine's
+// flags reproduces it.
 //
-// By default each filter runs on every small log and on one of the larger
-// ones in turn, so every filter and every log run at least once; -diff.all
-// (or KAUDITUI_DIFF_ALL=1) runs every filter on every log.
+// By default each filter runs on one log in turn (the slow logs get fewer,
+// the crafted ones also the filters their shape is about: diffPinned), so
+// every filter and every log run at least once, in about 20 s (a minute
+// or two under -race, with fewer filters on the slow logs). -diff.all (or
+// KAUDITUI_DIFF_ALL=1) runs every filter on every log (minutes); also
+// KAUDITUI_DIFF_LOGS=REGEXP (only those logs), KAUDITUI_DIFF_NO_STORE=1.
+// Disagreements known today are in knownDisagreements.
 
 import (
 	"bufio"
