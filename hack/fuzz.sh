@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs kauditui's fuzzers, each for a chosen time, a few side by side.
 #
-#   hack/fuzz.sh                 # the six parser fuzzers, 10 minutes each, 2 at a time
+#   hack/fuzz.sh                 # the parser fuzzers and the engines' agreement, 10 minutes each, 2 at a time
 #   hack/fuzz.sh -t 30s          # a quick pass
 #   hack/fuzz.sh -t 1h -j 1 FuzzJSONStream
 #   hack/fuzz.sh --all           # also the prefilter, JSON validator, time and setup fuzzers
@@ -16,9 +16,11 @@ cd "$(dirname "$0")/.."
 time=10m
 jobs=2
 # fuzzer=package: the line classifier, the CRI reader, the event scanner,
-# the klog parser, the filter language, the JSON value stream
+# the klog parser, the filter language, the JSON value stream; and every
+# query engine against the full store on mutated real logs (escaped keys and
+# values, key order, stages reordered or lost, lines repeated far apart)
 fuzzers=(FuzzClassify=./source FuzzCRIReader=./source FuzzScanEvent=./audit
-  FuzzKlog=./source FuzzParse=./filter FuzzJSONStream=./source)
+  FuzzKlog=./source FuzzParse=./filter FuzzJSONStream=./source FuzzEnginesAgree=.)
 extra=(FuzzPrefilter=./source FuzzValidJSON=./audit FuzzParseTime=./audit FuzzPatchTwiceIsPatchOnce=./setup)
 only=()
 while [ $# -gt 0 ]; do
