@@ -19,8 +19,8 @@ import (
 	"testing"
 )
 
-// ev is one crafted audit event line.
-func ev(id, stage, verb, uri, user, resource, sub string, code int, received, at string) string {
+// craftEvent is one crafted audit event line.
+func craftEvent(id, stage, verb, uri, user, resource, sub string, code int, received, at string) string {
 	u := `{}`
 	if user != "" {
 		u = fmt.Sprintf(`{"username":%q,"groups":["system:authenticated"]}`, user)
@@ -45,8 +45,8 @@ func filler(n int, prefix string, sec int) []string {
 		id := fmt.Sprintf("%s-%06d", prefix, i)
 		t := fmt.Sprintf("2026-11-26T05:%02d:%02d.%06dZ", sec/60%60, sec%60, i)
 		out = append(out,
-			ev(id, "RequestReceived", "get", "/api/v1/namespaces/default/configmaps/c", "bob", "configmaps", "", 0, t, t),
-			ev(id, "ResponseComplete", "get", "/api/v1/namespaces/default/configmaps/c", "bob", "configmaps", "", 200, t, t))
+			craftEvent(id, "RequestReceived", "get", "/api/v1/namespaces/default/configmaps/c", "bob", "configmaps", "", 0, t, t),
+			craftEvent(id, "ResponseComplete", "get", "/api/v1/namespaces/default/configmaps/c", "bob", "configmaps", "", 200, t, t))
 	}
 	return out
 }
@@ -103,10 +103,10 @@ func TestQueryWatchThatPanicsIsItsPanic(t *testing.T) {
 	const r, s, p = "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.010000Z", "2026-11-26T04:30:00.000000Z"
 	uri := "/api/v1/namespaces/default/pods?watch=true"
 	watch := []string{
-		ev("w1", "RequestReceived", "watch", uri, "alice", "pods", "", 0, r, r),
-		ev("w1", "ResponseStarted", "watch", uri, "alice", "pods", "", 200, r, s),
+		craftEvent("w1", "RequestReceived", "watch", uri, "alice", "pods", "", 0, r, r),
+		craftEvent("w1", "ResponseStarted", "watch", uri, "alice", "pods", "", 200, r, s),
 	}
-	panicked := ev("w1", "Panic", "watch", uri, "alice", "pods", "", 500, r, p)
+	panicked := craftEvent("w1", "Panic", "watch", uri, "alice", "pods", "", 500, r, p)
 	// Read first, the Panic line is refused by code=200's row prefilter
 	// before the request it ends is begun: the streaming count assumes a
 	// request's stages come in the order the apiserver writes them. -o json
@@ -143,13 +143,13 @@ func TestQueryBackend401IsNotTheLastStage(t *testing.T) {
 	const r, s, c = "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.010000Z", "2026-11-26T04:00:00.020000Z"
 	uri := "/api/v1/namespaces/default/pods/web/log?follow=true"
 	lines := []string{
-		ev("l1", "RequestReceived", "get", uri, "alice", "pods", "log", 0, r, r),
-		ev("l1", "ResponseStarted", "get", uri, "alice", "pods", "log", 401, r, s),
+		craftEvent("l1", "RequestReceived", "get", uri, "alice", "pods", "log", 0, r, r),
+		craftEvent("l1", "ResponseStarted", "get", uri, "alice", "pods", "log", 401, r, s),
 	}
 	lines = append(lines, filler(20, "f", 1)...)
-	lines = append(lines, ev("l1", "ResponseComplete", "get", uri, "alice", "pods", "log", 401, r, c))
+	lines = append(lines, craftEvent("l1", "ResponseComplete", "get", uri, "alice", "pods", "log", 401, r, c))
 	// and a failed authentication, which ends at ResponseStarted
-	lines = append(lines, ev("a1", "ResponseStarted", "list", "/api/v1/pods", "", "pods", "", 401, c, c))
+	lines = append(lines, craftEvent("a1", "ResponseStarted", "list", "/api/v1/pods", "", "pods", "", 401, c, c))
 	path := writeLog(t, lines)
 	for filter, want := range map[string]int{
 		"stage=complete resource=pods/log": 1, "stage=started": 1, "code=401": 2,
@@ -194,8 +194,8 @@ func TestQueryRepeatFarApartIsCountedOnce(t *testing.T) {
 func TestQueryEscapedKeysAndStages(t *testing.T) {
 	const r, c = "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.001000Z"
 	uri := "/api/v1/namespaces/default/secrets/s"
-	received := ev("e1", "RequestReceived", "get", uri, "eve", "secrets", "", 0, r, r)
-	done := ev("e1", "ResponseComplete", "get", uri, "eve", "secrets", "", 403, r, c)
+	received := craftEvent("e1", "RequestReceived", "get", uri, "eve", "secrets", "", 0, r, r)
+	done := craftEvent("e1", "ResponseComplete", "get", uri, "eve", "secrets", "", 403, r, c)
 	done = strings.Replace(done, `"stage":"ResponseComplete"`, `"stage":"ResponseC\u006fmplete"`, 1)
 	done = strings.Replace(done, `"code":403}`, `"c\u006fde":403,"message":"secrets \"s\" is f\u006frbidden"},"annotations":{"authorization.k8s.io\/decision":"forbid","authorization.k8s.io\/reason":"n\u006fpe"}`, 1)
 	path := writeLog(t, append([]string{received, done}, filler(3, "f", 1)...))
@@ -225,7 +225,7 @@ func TestQueryEmptyAndEveryValueSplitTheLog(t *testing.T) {
 	if n, unauth := countEveryWay(t, path, `group=""`), countEveryWay(t, path, `code=401 user=""`); n < unauth || unauth == 0 {
 		t.Errorf(`group="" finds %d requests, fewer than the %d failed authentications (no user, no group)`, n, unauth)
 	}
-	noIP := strings.Replace(ev("n1", "ResponseComplete", "get", "/version", "", "", "", 200, "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.000000Z"), `"sourceIPs":["192.0.2.9"],`, "", 1)
+	noIP := strings.Replace(craftEvent("n1", "ResponseComplete", "get", "/version", "", "", "", 200, "2026-11-26T04:00:00.000000Z", "2026-11-26T04:00:00.000000Z"), `"sourceIPs":["192.0.2.9"],`, "", 1)
 	if got := countEveryWay(t, writeLog(t, append([]string{noIP}, filler(2, "f", 1)...)), `ip=""`); got != 1 {
 		t.Errorf(`ip="" finds %d requests of the one without sourceIPs`, got)
 	}
