@@ -135,7 +135,8 @@ func parseList(raw string) []string {
 }
 
 // merge folds one stage into its request: the first non-empty value of each
-// field wins, except stage, time and status, which follow the latest stage.
+// field wins, except stage, time, status and the authorization decision and
+// reason, which follow the latest stage.
 // Values are interned (or copied) only when the request keeps them, since
 // e's strings alias the reader's buffer.
 func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
@@ -179,8 +180,6 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	fill(&what.Subresource, e.sub, fSub, &newWhat)
 	fill(&what.Namespace, e.ns, fNS, &newWhat)
 	firstCopy(&r.Name, e.name, fName)
-	fill(&what.Decision, e.decision, fDecision, &newWhat)
-	fill(&what.Reason, e.reason, fReason, &newWhat)
 	if who.Groups == nil && e.groups != "" {
 		who.Groups, newWho = in.list(e.groups), true
 	}
@@ -213,6 +212,18 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 		r.last = stamp(stageAt)
 		what.Stage, newWhat = stage, true
 	}
+	// The authorization decision and reason are the last stage's too, as
+	// the field table says (filter: lastStage): whichever stage carries
+	// them last in the request's life wins, whatever order lines come in.
+	lastFill := func(dst *string, v string, f int) {
+		if v != "" && (latest || *dst == "") {
+			if nv := in.str(val(v, f)); nv != *dst {
+				*dst, newWhat = nv, true
+			}
+		}
+	}
+	lastFill(&what.Decision, e.decision, fDecision)
+	lastFill(&what.Reason, e.reason, fReason)
 	if e.code != 0 && (latest || what.Code == 0) {
 		what.Code, newWhat = e.code, true
 		if e.message != "" || what.Message != "" {

@@ -38,9 +38,10 @@ type Store struct {
 	requests []*Request          // in order of first event read
 	klog     []KlogLine
 	other    []OtherLine
-	events   int // audit event lines accepted
-	shared   int // requests whose auditID another request also carries
-	dups     int // event lines dropped as exact repeats of a stage already merged
+	events   int     // audit event lines accepted
+	shared   int     // requests whose auditID another request also carries
+	dups     int     // event lines dropped as exact repeats of a stage already merged
+	late     []int32 // indexes in requests of those that changed after they were done
 	version  uint64
 
 	stream *stream // set for a streaming store (stream.go)
@@ -169,9 +170,16 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 			s.byID[req.AuditID] = req
 		}
 		if s.stream == nil {
+			req.seq = uint64(len(s.requests))
 			s.requests = append(s.requests, req)
 		}
 		isNew = true
+	}
+	if !isNew && s.stream == nil && req.Done() && len(s.late) < maxLate {
+		// A stage read after the one that ended the request (a log whose
+		// lines are not in the order they were written): a reader that
+		// stopped looking at it once done must look again.
+		s.late = append(s.late, int32(req.seq))
 	}
 	s.merge(req, e, ref)
 	s.events++
@@ -304,6 +312,10 @@ func (s *Store) AddOther(l OtherLine) {
 	s.mu.Unlock()
 }
 
+// maxLate bounds Snapshot.Late (past it, a reader that relies on it may
+// miss a change; only logs whose stages are far out of order get there).
+const maxLate = 1 << 20
+
 // Snapshot is a consistent view of the store at one moment. Its slices are
 // shared with the store (append-only): do not modify them. A Request may
 // still gain stages after the snapshot; read it under Store.Read if that
@@ -320,6 +332,11 @@ type Snapshot struct {
 	// Duplicates counts event lines dropped as repeats of a stage already
 	// read (the same log read twice, overlapping pod-log streams).
 	Duplicates int
+	// Late lists (indexes in Requests, in the order it happened) the
+	// requests that gained a stage after they were done: a reader that
+	// re-checks only requests not yet done (the explorer's re-filter)
+	// checks these again.
+	Late []int32
 }
 
 // Snapshot returns the store's current contents.
@@ -338,6 +355,7 @@ func (s *Store) snapshot() Snapshot {
 		Version:    s.version,
 		SharedIDs:  s.shared,
 		Duplicates: s.dups,
+		Late:       s.late[:len(s.late):len(s.late)],
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -24,10 +25,11 @@ type filtered struct {
 	// must not be used: see stopped). nil: never.
 	stop <-chan struct{}
 
-	shown   []*audit.Request // matches, in store order (append-only between resets)
-	bits    []uint64         // bit i: request i matches (nil when f is nil)
-	scanned int              // requests of the store already matched
-	pending []int32          // indices matched before their last stage
+	shown    []*audit.Request // matches, in store order (append-only between resets)
+	bits     []uint64         // bit i: request i matches (nil when f is nil)
+	scanned  int              // requests of the store already matched
+	pending  []int32          // indices matched before their last stage
+	lateSeen int              // entries of the store's Snapshot.Late looked at
 }
 
 // maxPending bounds pending: requests that never complete (a policy that
@@ -92,6 +94,7 @@ func readLocked(st *audit.Store, fn func()) {
 // grows), so do not call it under Store.Read.
 func (fs *filtered) run(st *audit.Store) audit.Snapshot {
 	s := st.Snapshot()
+	fs.lateSeen = len(s.Late)
 	reqs := s.Requests
 	n := len(reqs)
 	fs.scanned = n
@@ -210,6 +213,21 @@ func (fs *filtered) extendTo(st *audit.Store, reqs []*audit.Request) {
 	chunk := fs.lockChunk()
 	changed := false
 	pending := fs.pending
+	if st != nil {
+		// Requests that changed after they were done (stages out of
+		// order) are matched again, with the pending ones.
+		late := st.Snapshot().Late
+		for _, i := range late[min(fs.lateSeen, len(late)):] {
+			if int(i) < fs.scanned && int(i) < n {
+				pending = append(pending, i)
+			}
+		}
+		fs.lateSeen = len(late)
+		if len(pending) > len(fs.pending) {
+			slices.Sort(pending)
+			pending = slices.Compact(pending)
+		}
+	}
 	keep := fs.pending[:0] // never ahead of the index read
 	for lo := 0; lo < len(pending); lo += chunk {
 		readLocked(st, func() {
