@@ -28,16 +28,6 @@ type credFlags struct {
 	Node  string   // this node's kubeconfig folder; "" = defaultKubeconfigDir (tests set another)
 }
 
-// Commands that never call apply (the explorer) still name this node's
-// kubeconfigs, read when a credential is first drawn.
-func init() {
-	audit.SetCredentialLoader(func() map[string]string {
-		names := map[string]string{}
-		readCredDir(defaultKubeconfigDir, names, onThisNode, nil)
-		return names
-	})
-}
-
 func onThisNode(base string) string { return base + " on this node" }
 
 func (c *credFlags) register(fs *pflag.FlagSet) {
@@ -46,7 +36,9 @@ func (c *credFlags) register(fs *pflag.FlagSet) {
 
 // apply reads the kubeconfigs and sets the names of their certificates; a
 // path the user named that gives nothing is a warning, this node's folder
-// missing (not a master, not root) is not.
+// missing (not a master, not root) is not. Every command that draws a
+// credential (the explorer, query) calls it first: no name is set behind
+// its back (no init).
 func (c *credFlags) apply(warn func(string)) {
 	node := orDefault(c.Node, defaultKubeconfigDir)
 	names := map[string]string{}

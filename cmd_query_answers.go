@@ -2,17 +2,15 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
-	"github.com/kauditui/kauditui/ui"
 )
 
 // answerFlags are the questions `query` answers in a form of their own,
@@ -91,7 +89,7 @@ func (a *answerFlags) filter(user string) string {
 	var expr string
 	switch {
 	case a.Exec:
-		expr = ui.ExecFilter
+		expr = filter.Exec
 	case a.History != "":
 		t, _ := parseHistoryTarget(a.History)
 		expr = t.filter()
@@ -117,14 +115,11 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return printHistory(w, t, matched, set.Raw)
 	}
 	if a.RBAC != "" {
-		lines, err := ui.RBACText(matched, set.Raw)
+		lines, err := render.RBACText(matched, set.Raw)
 		if err != nil {
 			return &exitError{code: 1, msg: "query: --rbac: " + err.Error()}
 		}
-		for _, l := range lines {
-			w.WriteString(l)
-			w.WriteByte('\n')
-		}
+		writeLines(w, lines)
 		return nil
 	}
 	printExec(w, matched, set.Raw)
@@ -133,29 +128,13 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 
 // printExec lists who got into which container and how, oldest first.
 func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) {
-	if len(reqs) == 0 {
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tUSER\tCRED\tVERB\tRESOURCE\tNAMESPACE/NAME\tCODE\tCOMMAND")
-	for _, r := range reqs {
-		obj := r.Name
-		if r.Namespace != "" {
-			obj = r.Namespace + "/" + r.Name
-		}
-		cred := r.Credential()
-		if cred == "" {
-			cred = "-"
-		}
-		cmd := ui.ExecDetail(r, raw)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", render.FormatTime(r.First(), render.TimeFull),
-			tabless(r.Actor()), tabless(cred), tabless(r.Verb), tabless(r.ResourcePath()), tabless(obj), r.Code, tabless(cmd))
-	}
-	tw.Flush()
+	writeLines(w, render.ExecText(reqs, raw))
 }
 
-// tabless sanitises log text for the terminal and keeps tabs out of the
-// tabwriter's columns.
-func tabless(s string) string {
-	return strings.ReplaceAll(sanitize(s), "\t", " ")
+// writeLines writes lines, each ended by a newline.
+func writeLines(w *bufio.Writer, lines []string) {
+	for _, l := range lines {
+		w.WriteString(l)
+		w.WriteByte('\n')
+	}
 }

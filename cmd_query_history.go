@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/ui"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // historyTarget is the object of `query --history`.
@@ -37,7 +38,7 @@ func parseHistoryTarget(s string) (historyTarget, error) {
 
 // filter finds the object's writes (the explorer's History uses the same).
 func (t historyTarget) filter() string {
-	expr, _ := ui.HistoryFilter(t.resource, t.ns, t.name) // parseHistoryTarget refused what it refuses
+	expr, _ := filter.History(t.resource, t.ns, t.name) // parseHistoryTarget refused what it refuses
 	return expr
 }
 
@@ -55,9 +56,6 @@ func printHistory(w *bufio.Writer, t historyTarget, reqs []*audit.Request, raw f
 	if len(h.Changes) == 0 {
 		return &exitError{code: 1, msg: "query: no create, update, patch or delete of " + sanitize(t.String()) + " in the log (check the name, and that the policy logs writes of it)"}
 	}
-	for _, line := range ui.HistoryText(t.String(), h) {
-		w.WriteString(line)
-		w.WriteByte('\n')
-	}
+	writeLines(w, render.HistoryText(t.String(), h))
 	return nil
 }

@@ -581,7 +581,7 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
 	if a.ShowCommand {
-		if c := ExecDetail(r, p.env.Data.Raw); c != "" {
+		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
 			// The object gives half its room to the command.
 			cols[4].width = min(max(12, cols[4].width/2), p.colWidth(answerObject))

@@ -2,12 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
-	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
 )
 
@@ -36,13 +32,6 @@ type answer struct {
 	// Timeline opens what happened when (ui/timeline.go).
 	Timeline bool
 }
-
-// ExecFilter finds every way into a running container: exec, attach and
-// port-forward with any verb (kubectl 1.30+ sends them as get over
-// WebSockets, 1.35 also checks create), ephemeral containers (kubectl debug
-// patches pods/ephemeralcontainers) and nodes/proxy, which reaches the
-// kubelet's own exec and run endpoints, where nothing further is audited.
-const ExecFilter = "resource=pods/exec,pods/attach,pods/portforward,pods/ephemeralcontainers,nodes/proxy"
 
 // answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
 // parses every one).
@@ -75,7 +64,7 @@ var answerCatalog = []answer{
 		ID:          "exec",
 		Name:        "Exec, attach, port-forward into pods",
 		Desc:        "any verb (kubectl 1.30+ execs with get over WebSockets), kubectl debug, nodes/proxy (the kubelet itself); commands from the URI",
-		Filter:      ExecFilter,
+		Filter:      filter.Exec,
 		Page:        stateRequests,
 		ShowCommand: true,
 	},
@@ -192,81 +181,4 @@ func parseObjectSpec(input string) (kind, ns, name string, err error) {
 		return "", "", "", fmt.Errorf("%q is not an object: type a kind and a name, e.g. deploy kubyk-web", input)
 	}
 	return kind, ns, name, nil
-}
-
-// ExecDetail is what an exec answer shows of a request: the command from the
-// URI, or for an ephemeral container its name, image and command from the
-// logged patch (RequestResponse or Request level), read with raw. The
-// result comes from the log: Sanitize it before drawing.
-func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
-	switch r.Subresource {
-	case "proxy":
-		// the kubelet path asked for, and a command if it is an exec
-		path, _, _ := strings.Cut(r.RequestURI(), "?")
-		if _, after, ok := strings.Cut(path, "/proxy"); ok {
-			path = after
-		}
-		return strings.TrimSpace(path + " " + execCommand(r.RequestURI()))
-	case "portforward", "attach":
-		// what was reached: the ports, the container
-		_, query, _ := strings.Cut(r.RequestURI(), "?")
-		v, _ := url.ParseQuery(query)
-		if p := v["ports"]; len(p) > 0 {
-			return "ports " + strings.Join(p, ",")
-		}
-		if c := v.Get("container"); c != "" {
-			return "container " + c
-		}
-		return ""
-	}
-	if c := execCommand(r.RequestURI()); c != "" || r.Subresource != "ephemeralcontainers" || raw == nil {
-		return c
-	}
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		b, err := raw(r.Events[i].Ref)
-		if err != nil {
-			continue
-		}
-		ecs := gjson.GetBytes(b, "requestObject.spec.ephemeralContainers").Array()
-		if len(ecs) == 0 {
-			continue
-		}
-		ec := ecs[len(ecs)-1] // kubectl debug appends its container
-		d := "debug container " + ec.Get("name").String() + " (" + ec.Get("image").String() + ")"
-		var cmd []string
-		for _, a := range append(ec.Get("command").Array(), ec.Get("args").Array()...) {
-			cmd = append(cmd, quoteArg(a.String()))
-		}
-		if len(cmd) > 0 {
-			d += ": " + strings.Join(cmd, " ")
-		}
-		return d
-	}
-	return ""
-}
-
-func quoteArg(p string) string {
-	if p == "" || strings.ContainsAny(p, " \t\"'") {
-		return fmt.Sprintf("%q", p)
-	}
-	return p
-}
-
-// execCommand is the command of an exec or attach request, from the
-// requestURI's command= query parameters ("sh -c date"), or "" when there is
-// none. The result comes from the log: Sanitize it before drawing.
-func execCommand(requestURI string) string {
-	_, query, ok := strings.Cut(requestURI, "?")
-	if !ok {
-		return ""
-	}
-	values, err := url.ParseQuery(query)
-	if err != nil && len(values["command"]) == 0 {
-		return ""
-	}
-	parts := values["command"]
-	for i, p := range parts {
-		parts[i] = quoteArg(p)
-	}
-	return strings.Join(parts, " ")
 }

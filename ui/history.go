@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,125 +15,8 @@ import (
 	"github.com/kauditui/kauditui/render"
 )
 
-// historyValueMax bounds a value in a diff line: an image or a label fits,
-// a whole embedded document does not need to.
-const historyValueMax = 160
-
-// HistoryText is an object's history as lines of text, sanitised: a
-// summary, then each write (when, who with which credential, the verb, the
-// code), its patch, what changed field by field or why the log cannot say,
-// and after a delete the last known state. The explorer's History screen
-// and `kauditui query --history` both print it.
-func HistoryText(object string, h audit.History) []string {
-	var out []string
-	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
-	failed := 0
-	for _, c := range h.Changes {
-		if c.Req.Code < 200 || c.Req.Code >= 300 {
-			failed++
-		}
-	}
-	head := fmt.Sprintf("History of %s: %d writes", sanitize(object), len(h.Changes))
-	if len(h.Changes) == 1 {
-		head = "History of " + sanitize(object) + ": 1 write"
-	}
-	if failed > 0 {
-		head += fmt.Sprintf(" (%d failed)", failed)
-	}
-	if d := h.Deleted; d != nil {
-		head += "; deleted " + historyTime(d.First()) + " by " + historyWho(d)
-	}
-	out = append(out, head)
-	if len(h.Changes) > 0 && h.Changes[0].Req.Verb != "create" {
-		out = append(out, "(its create is not in the loaded logs: older than them, or logged without a name)")
-	}
-	ruleShown := false
-	for _, c := range h.Changes {
-		r := c.Req
-		out = append(out, "")
-		code := "-"
-		if r.Code != 0 {
-			code = strconv.Itoa(r.Code)
-		}
-		add("%s  %s %s  by %s  %s", historyTime(r.First()), sanitize(r.Verb), sanitize(r.ResourcePath()), historyWho(r), code)
-		if c.Patch != "" {
-			add("    patch: %s", truncateCells(sanitize(c.Patch), 4*historyValueMax))
-		}
-		for _, f := range c.Diff {
-			switch {
-			case f.Old == "":
-				add("    + %s: %s", sanitize(f.Path), historyValue(f.New))
-			case f.New == "":
-				add("    - %s: %s", sanitize(f.Path), historyValue(f.Old))
-			default:
-				add("    ~ %s: %s → %s", sanitize(f.Path), historyValue(f.Old), historyValue(f.New))
-			}
-		}
-		switch {
-		case c.Diff != nil && len(c.Diff) == 0:
-			out = append(out, "    (no change to spec or metadata)")
-		case c.NoDiff == "deleted":
-			out = append(out, "    deleted")
-		case c.NoDiff != "":
-			out = append(out, "    "+c.NoDiff)
-			if strings.HasPrefix(c.NoDiff, "level Metadata") && !ruleShown {
-				ruleShown = true
-				out = append(out, "    a policy rule that logs the bodies (before the rule that matched this request):")
-				for _, l := range strings.Split(strings.TrimRight(audit.PolicyRule(r), "\n"), "\n") {
-					out = append(out, "      "+sanitize(l))
-				}
-				if r.Resource == "secrets" {
-					out = append(out, "      (for secrets it logs their data: think twice)")
-				}
-			}
-		}
-	}
-	if h.Deleted != nil {
-		out = append(out, "")
-		if h.LastState == "" {
-			out = append(out, "Last known state before the delete: not logged (no write of it logged a body)")
-		} else {
-			out = append(out, "Last known state before the delete (without managedFields, resourceVersion, generation, status):")
-			for _, l := range strings.Split(h.LastState, "\n") {
-				out = append(out, "    "+sanitize(l))
-			}
-		}
-	}
-	return out
-}
-
-func historyTime(t time.Time) string { return render.FormatTime(t, render.TimeMillis) }
-
-// historyWho is the actor and, when the log names it, the credential.
-func historyWho(r *audit.Request) string {
-	s := sanitize(r.Actor())
-	if c := r.Credential(); c != "" {
-		s += " [" + sanitize(c) + "]"
-	}
-	return s
-}
-
-func historyValue(v string) string {
-	return truncateCells(sanitize(v), historyValueMax)
-}
-
-// HistoryFilter finds the writes of one object, its subresources' included
-// (scale, ephemeral containers); audit.IsHistoryWrite then drops its status.
-// resource is as resource= takes it (deploy, apps/deployments); ns "" for a
-// cluster-scoped object.
-func HistoryFilter(resource, ns, name string) (string, error) {
-	if resource == "" || strings.ContainsAny(resource, "*, \t\"'\\") {
-		return "", fmt.Errorf("%q is not a kind: name one like deploy, cm or apps/deployments", resource)
-	}
-	expr := "verb=create,update,patch,delete resource=" + resource + "," + resource + "/*"
-	if ns != "" {
-		expr = filter.With(expr, "ns", ns, false)
-	}
-	return filter.With(expr, "name", name, false), nil
-}
-
 // historyScreen is a text in front of the Answers page: an object's
-// history (HistoryText) or a user's RBAC (RBACText), coloured, wrapped,
+// history (render.HistoryText) or a user's RBAC (render.RBACText), coloured, wrapped,
 // scrolled with the usual keys; esc goes back to the answers, enter shows
 // its requests on the Requests page.
 type historyScreen struct {
@@ -154,7 +36,7 @@ type historyScreen struct {
 // newHistoryScreen builds the history of an object from every request of
 // the store; read runs its argument while the loader merges nothing.
 func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now time.Time, resource, ns, name string) (*historyScreen, error) {
-	expr, err := HistoryFilter(resource, ns, name)
+	expr, err := filter.History(resource, ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +62,7 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 		s.lines = []string{"No create, update, patch or delete of " + sanitize(object) + " in the loaded logs.",
 			"Check the kind, namespace and name, and that the audit policy logs writes of it."}
 	} else {
-		s.lines = HistoryText(object, h)
+		s.lines = render.HistoryText(object, h)
 	}
 	return s, nil
 }

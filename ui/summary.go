@@ -666,25 +666,7 @@ func summaryFit(s string, height int) string {
 }
 
 // truncateCells cuts s to at most w terminal cells, ending in "…" when cut.
-func truncateCells(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		rw := lipgloss.Width(string(r))
-		if used+rw > w-1 {
-			break
-		}
-		b.WriteRune(r)
-		used += rw
-	}
-	return b.String() + "…"
-}
+func truncateCells(s string, w int) string { return render.TruncateCells(s, w) }
 
 func clampInt(v, lo, hi int) int {
 	if hi < lo {
