@@ -97,10 +97,6 @@ var knownDisagreements = map[string]string{
 	// raise.
 	"answers store":      "e",
 	"answers store-json": "e",
-	// (f) --store: the store answers events in time order and so reads the
-	// stages of reversed-stages.log in another order than the file.
-	"reversed-stages.log store":      "f",
-	"reversed-stages.log store-json": "f",
 }
 
 // diffLog is one input of the differential test.
@@ -555,7 +551,7 @@ func explorerShown(m explorerModel, rows int) (keys []string, shown int, err err
 		if strings.TrimSpace(l) == "" {
 			break
 		}
-		keys = append(keys, explorerKey(ansi.Cut(l, 0, len(render.TimeMedium)), ansi.Cut(l, idCol, idCol+36)))
+		keys = append(keys, explorerKey(ansi.Cut(l, 0, render.TimeWidth(render.TimeMedium)), ansi.Cut(l, idCol, idCol+36)))
 	}
 	slices.Sort(keys)
 	return keys, shown, nil
