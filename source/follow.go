@@ -31,7 +31,7 @@ func (s *Set) follow(ctx context.Context, st *audit.Store, live []*reader, p *pr
 		for _, t := range ts {
 			g, _, err := t.poll(ctx)
 			if err != nil {
-				t.say(t.live + ": " + err.Error() + " (still following the file that was there)")
+				t.say(err.Error() + " (still following the file that was there)") // the error names the file
 			}
 			grew = grew || g
 		}
@@ -139,9 +139,9 @@ func (d *localDir) open(_ context.Context, name string) (*input, []byte, error) 
 // readOn: the open file is read on, whatever its name now, when it still
 // holds what was read (not truncated); the live file's name must still be
 // it (when nothing was read, its first bytes cannot tell).
-func (d *localDir) readOn(_ context.Context, in *input, name string, off int64, fp []byte) (bool, error) {
+func (d *localDir) readOn(_ context.Context, in *input, name string, off int64, fp []byte, still func() bool) (bool, error) {
 	fi, err := in.file.Stat()
-	if err != nil || fi.Size() < off || !bytes.Equal(fileHead(in.file, len(fp)), fp) {
+	if err != nil || fi.Size() < off || !bytes.Equal(fileHead(in.file, len(fp)), fp) || still != nil && !still() {
 		return false, nil
 	}
 	if name == d.path {

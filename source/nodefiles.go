@@ -12,27 +12,22 @@ package source
 // and merges the nodes (and any local file) by time. Their bytes come from
 // HTTP bodies, so they are streams: kept in the spool like stdin's.
 //
-// Follow: the live file is polled every PollInterval with
-// `Range: bytes=<offset-len(tail)>-`, where tail is bytes already read: the
-// end of the last line (nodeTailKeep bytes up to its newline, where its times
-// are) and whatever was read of the line after it. The answer starts with
-// those bytes again when it is the same file, and the rest is new; an answer
-// that does not (416, or a 200 shorter than the offset: the file is now
-// shorter; other bytes there: another file) means the file was rotated.
-// Then the folder is listed: the backup holding the same bytes before the
-// offset is the old file, renamed (or gzipped), and its rest is read from
-// there; the backups after it follow whole; then the new live file from its
-// start. So no line is read twice and none is skipped,
-// through any number of rotations between two polls. A file seen empty has no
-// tail to compare: when it has grown, the folder is listed, and backups not
-// read yet (rotated since) are read before it.
+// Follow: the live file is followed by the tailer (tailer.go: how a rotated
+// file is followed, the same rules as for local files); the node's folder is
+// what it asks (nodeFile's tailDir methods): the folder listed for backups,
+// the first bytes of a file asked for with `Range: bytes=0-1023`, and what
+// the live file (or the backup it became) holds past the offset with
+// `Range: bytes=<offset-len(tail)>-`, where tail is the last bytes read: they
+// must come again, because each request names the file anew (a rotation
+// between the tailer's look and the request would give another file's bytes
+// there). A .gz is unpacked from its start.
 //
-// The live file is opened before the folder is listed again (as follow.go
-// opens the new file before listing backups): a rotation during a long
-// history read leaves a backup the first listing did not have; it is read
-// before the live file, in the same input, unless it is the very file that
-// was opened (same first bytes), which was rotated after it was opened and is
-// followed into its backup at the next poll.
+// History: the live file is opened before the folder is listed again (as
+// the tailer opens a new live file before listing backups): a rotation
+// during a long history read leaves a backup the first listing did not
+// have; it is read before the live file, in the same input, unless it is
+// the very file that was opened (same first bytes), which was rotated after
+// it was opened and is followed into its backup at the next poll.
 
 import (
 	"bufio"
@@ -456,7 +451,7 @@ func (f *nodeFile) open(ctx context.Context, name string) (*input, []byte, error
 // bytes at off (a local file is read through the handle that was looked
 // at). They also show that the file holds off bytes when nothing follows
 // (a range that starts at the end is refused).
-func (f *nodeFile) readOn(ctx context.Context, in *input, name string, off int64, _ []byte) (bool, error) {
+func (f *nodeFile) readOn(ctx context.Context, in *input, name string, off int64, _ []byte, still func() bool) (bool, error) {
 	lv := f.lives[in]
 	if lv == nil || name == "" {
 		return false, nil
@@ -484,7 +479,7 @@ func (f *nodeFile) readOn(ctx context.Context, in *input, name string, off int64
 		err := api.refusal(f.node, f.dir+name, resp)
 		if errors.Is(err, errNodeNoFile) {
 			if !gz && name != f.base {
-				return f.readOn(ctx, in, name+".gz", off, nil) // gzipped since it was listed
+				return f.readOn(ctx, in, name+".gz", off, nil, still) // gzipped since it was listed
 			}
 			return false, nil
 		}
@@ -516,7 +511,19 @@ func (f *nodeFile) readOn(ctx context.Context, in *input, name string, off int64
 		body.Close()
 		return false, err
 	}
-	lv.stream.add(nodePart{r: src, c: body, cur: lv.cur})
+	one := make([]byte, 1)
+	if k, err := io.ReadFull(src, one); k == 0 {
+		body.Close()
+		if err != io.EOF {
+			return false, err
+		}
+		return true, nil // nothing more
+	}
+	if still != nil && !still() {
+		body.Close()
+		return false, nil
+	}
+	lv.stream.add(nodePart{r: io.MultiReader(bytes.NewReader(one), src), c: body, cur: lv.cur})
 	return true, nil
 }
 

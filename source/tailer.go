@@ -9,7 +9,8 @@ package source
 // A file is known by its fingerprint: its first bytes (up to fpSize), as the
 // OpenTelemetry Collector's fileconsumer knows files. An audit line starts
 // with its auditID, so two files of one log never start alike. Each poll
-// first reads the first bytes at the live file's name:
+// asks what the live file's name holds past the offset and, when there is
+// more, the first bytes at the name:
 //
 //   - they are the fingerprint of the file being read: it is still the
 //     live file; what it gained past the offset is read (when it is shorter
@@ -71,8 +72,9 @@ type tailDir interface {
 	// input of the file being read): name is the live file (it grew), a
 	// backup it became (its rest), or "" (no name holds it any more).
 	// False: name does not hold in's file up to off, whose first bytes are
-	// fp.
-	readOn(ctx context.Context, in *input, name string, off int64, fp []byte) (bool, error)
+	// fp; or still, when given, said no before any byte was handed on
+	// (still asks whether the name still starts with fp).
+	readOn(ctx context.Context, in *input, name string, off int64, fp []byte, still func() bool) (bool, error)
 	// read is how much of the file r reads was read, and its first bytes
 	// (up to fpSize).
 	read(r *reader) (off int64, fp []byte)
@@ -134,14 +136,31 @@ func (t *tailer) poll(ctx context.Context) (grew, gone bool, err error) {
 	}
 	off, _ := t.dir.read(t.r)
 	fp := t.fp
+	if len(fp) > 0 {
+		// still the file being read when its first bytes are at the name
+		// (asked only when there is more to read: polls of an idle file
+		// through the node proxy are one request)
+		still := func() bool { return t.is(ctx, t.live, fp) }
+		ok, err := t.dir.readOn(ctx, t.r.in, t.live, off, fp, still)
+		if err != nil {
+			return false, false, err
+		}
+		if ok {
+			return t.readMore(ctx), false, nil
+		}
+	}
 	h, err := t.dir.head(ctx, t.live, fpSize)
 	if err != nil {
 		return false, false, err
 	}
 	if h == nil {
+		// renamed away, the new one not made yet: what the file being read
+		// still gets is read (where the folder can still read it)
+		if ok, err := t.dir.readOn(ctx, t.r.in, "", off, fp, nil); err == nil && ok {
+			t.readMore(ctx)
+		}
 		return false, true, nil
 	}
-	same := len(fp) > 0 && bytes.HasPrefix(h, fp)
 	if len(fp) == 0 {
 		// nothing read yet: was it rotated since it was seen empty?
 		if len(h) == 0 {
@@ -151,19 +170,14 @@ func (t *tailer) poll(ctx context.Context) (grew, gone bool, err error) {
 		if err != nil {
 			return false, false, err
 		}
-		same = len(fresh) == 0
-	}
-	if same {
-		ok, err := t.dir.readOn(ctx, t.r.in, t.live, off, fp)
-		if err != nil {
-			return false, false, err
-		}
-		if ok {
-			before := t.r.lr.lineNo
-			t.r.lr.resume()
-			t.r.drain(ctx)
-			t.mark()
-			return t.r.lr.lineNo != before, false, nil
+		if len(fresh) == 0 {
+			ok, err := t.dir.readOn(ctx, t.r.in, t.live, off, fp, nil)
+			if err != nil {
+				return false, false, err
+			}
+			if ok {
+				return t.readMore(ctx), false, nil
+			}
 		}
 	}
 	grew, err = t.rotated(ctx, off, fp)
@@ -171,6 +185,15 @@ func (t *tailer) poll(ctx context.Context) (grew, gone bool, err error) {
 		return false, true, nil // gone again between the look and the open
 	}
 	return grew, false, err
+}
+
+// readMore reads what was made the next bytes of the file being read.
+func (t *tailer) readMore(ctx context.Context) bool {
+	before := t.r.lr.lineNo
+	t.r.lr.resume()
+	t.r.drain(ctx)
+	t.mark()
+	return t.r.lr.lineNo != before
 }
 
 // fresh lists the backups not read yet, oldest first.
@@ -224,7 +247,7 @@ func (t *tailer) rotated(ctx context.Context, off int64, fp []byte) (bool, error
 		if old >= 0 {
 			name = fresh[old]
 		}
-		ok, err := t.dir.readOn(ctx, r.in, name, off, fp)
+		ok, err := t.dir.readOn(ctx, r.in, name, off, fp, nil)
 		if err != nil && ctx.Err() == nil {
 			t.dir.discard(next)
 			return false, err
