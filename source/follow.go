@@ -79,10 +79,13 @@ type localDir struct {
 
 func (d *localDir) backups(context.Context) ([]string, error) { return Backups(d.path) }
 
-func (d *localDir) head(_ context.Context, name string, n int) ([]byte, error) {
+func (d *localDir) head(ctx context.Context, name string, n int) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if name != d.path && trimCompressed(name) == name {
+				return d.head(ctx, name+".gz", n) // compressed since it was listed
+			}
 			return nil, nil
 		}
 		return nil, oneLine(err)
@@ -157,6 +160,10 @@ func (d *localDir) read(r *reader) (int64, []byte) {
 	off := r.lr.consumed()
 	return off, fileHead(r.in.file, int(min(off, fpSize)))
 }
+
+// headOf: the open file, as it is now (it may have been written since it
+// was opened).
+func (d *localDir) headOf(in *input, _ []byte) []byte { return fileHead(in.file, fpSize) }
 
 func (d *localDir) display(name string) string { return name }
 

@@ -78,6 +78,9 @@ type tailDir interface {
 	// read is how much of the file r reads was read, and its first bytes
 	// (up to fpSize).
 	read(r *reader) (off int64, fp []byte)
+	// headOf is the first bytes (up to fpSize) of in, which open returned
+	// with h: a file opened while empty may have been written since.
+	headOf(in *input, h []byte) []byte
 	// display is how a file is named to the user.
 	display(name string) string
 	// discard closes an input that open returned and that is not read.
@@ -279,7 +282,7 @@ func (t *tailer) rotated(ctx context.Context, off int64, fp []byte) (bool, error
 		if ctx.Err() != nil {
 			break
 		}
-		if t.is(ctx, b, h) {
+		if t.is(ctx, b, t.dir.headOf(next, h)) {
 			break // the file just opened, rotated since: the next poll follows it
 		}
 		t.done[trimCompressed(b)] = true
