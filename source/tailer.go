@@ -3,7 +3,7 @@ package source
 // How a rotated file is followed (tail -F), once, for every folder that
 // holds a live log and its rotated backups: local files (localDir,
 // follow.go) and a node's /var/log through the API server's node proxy
-// (nodeDir, nodefiles.go). The rules here are tested as one table run
+// (nodeFile, nodefiles.go). The rules here are tested as one table run
 // against both (tailer_test.go).
 //
 // A file is known by its fingerprint: its first bytes (up to fpSize), as the
@@ -25,7 +25,8 @@ package source
 //     whose first bytes are the fingerprint (a .gz unpacked) is the old
 //     file: its rest is read from the offset, the backups after it whole,
 //     the new live file from its start. A backup that starts as the file
-//     just opened is that file, rotated since: the next poll follows it.
+//     just opened is that file, rotated since: the next poll follows it (a
+//     local file opened while empty is looked at again as it is then).
 //     When no backup holds the old file (truncated in place, removed), a
 //     warning says that lines written just before may be missing.
 //
@@ -95,7 +96,7 @@ type tailer struct {
 	dir  tailDir
 	live string          // the live file's name in dir
 	r    *reader         // the file being read; nil once it could not be read on
-	fp   []byte          // its first bytes, once fpSize of them were read
+	fp   []byte          // its first bytes (up to fpSize), taken as they are read
 	done map[string]bool // backups read (or being read), by name without compression
 	said string          // the last problem told (each is told once)
 }
