@@ -2,70 +2,51 @@ package source
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
 )
 
-// Following a live file with tail -F semantics. The apiserver's rotator
-// (lumberjack) closes the live file, renames it to a backup and creates a new
-// one; logrotate may truncate it in place (copytruncate) or delete it and
-// create it again. A followed reader polls its open file for growth; when a
-// poll finds nothing new it compares the path with the open file:
-//
-//   - another file at the path (renamed away, replaced, deleted and made
-//     again): the old file is read to its end once more, then the new one
-//     is read from its start, as a new input of the set (the old file stays
-//     open, so its lines can still be shown after it was renamed or gzipped);
-//   - the same file, shorter than what was read: it was truncated; what
-//     follows is read from its start, as a new input (the old lines are gone
-//     from the file: Raw says so rather than show other bytes);
-//   - no file at the path: keep the old one open and wait for a new one.
-//
-// So no line is read twice and none is skipped, as long as a rotated file is
-// not written to after the new one appeared (lumberjack closes it first).
+// Following local files: each live file is a tailer (tailer.go: how a
+// rotated file is followed) over its folder, localDir. The file being read
+// stays open: its rest is read from it after it was renamed (or gzipped and
+// removed), and its lines can still be shown; when it was truncated, Raw
+// says its old lines are gone rather than show other bytes.
 
 // follow polls the live readers until ctx ends.
 func (s *Set) follow(ctx context.Context, st *audit.Store, live []*reader, p *progress) error {
+	ts := make([]*tailer, len(live))
+	for i, r := range live {
+		ts[i] = newTailer(s, st, p, &localDir{path: r.in.Name, family: r.in.family}, r.in.Name, r, s.readOf(r.in.family))
+	}
 	timer := time.NewTimer(s.opt.PollInterval)
 	defer timer.Stop()
 	for {
 		grew := false
-		for i, r := range live {
-			before := r.lr.lineNo
-			r.lr.resume()
-			r.drain(ctx)
-			if r.lr.lineNo != before {
-				grew = true
-				continue
+		for _, t := range ts {
+			g, _, err := t.poll(ctx)
+			if err != nil {
+				t.say(err.Error() + " (still following the file that was there)") // the error names the file
 			}
-			if next := s.rotated(r, st, p); next != nil {
-				live[i] = next
-				grew = true
-			}
+			grew = grew || g
 		}
 		if !grew || ctx.Err() != nil {
-			for _, r := range live {
-				r.flushKlog() // no continuation line came: the message is complete
+			for _, t := range ts {
+				if t.r != nil {
+					t.r.flushKlog() // no continuation line came: the message is complete
+				}
 			}
 			p.report()
 			timer.Reset(s.opt.PollInterval)
 			select {
 			case <-ctx.Done():
-				for _, r := range live {
-					r.lr.hold = false
-					r.lr.resume()
-					r.drain(context.Background())
-					r.finish()
+				for _, t := range ts {
+					t.end()
 				}
 				p.report()
 				return nil
@@ -75,77 +56,121 @@ func (s *Set) follow(ctx context.Context, st *audit.Store, live []*reader, p *pr
 	}
 }
 
-// rotated checks whether r's path now names another file, or its file was
-// truncated; if so it finishes r and returns a reader of what is at the path
-// now (nil: nothing changed, or nothing to read yet).
-func (s *Set) rotated(r *reader, st *audit.Store, p *progress) *reader {
-	in := r.in
-	if in.file == nil {
-		return nil
-	}
-	now, err := os.Stat(in.Name)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !in.warned {
-			in.warned = true
-			s.warn(fmt.Sprintf("%s: %v (still following the file that was there)", in.Name, oneLine(err)))
-		}
-		return nil // deleted: wait for the next one
-	}
-	open, err := in.file.Stat()
-	if err != nil {
-		return nil
-	}
-	truncated := os.SameFile(now, open) && now.Size() < r.lr.consumed()
-	if os.SameFile(now, open) && !truncated {
-		return nil
-	}
-	if !now.Mode().IsRegular() {
-		return nil
-	}
-	// The new live file is opened before the backups are listed: rotations
-	// can come faster than polls, and the backups made between the old file
-	// and this one are read before it. A rotation of this one after this
-	// point is the next poll's.
-	next, err := openFile(in.Name, true)
-	if err != nil {
-		return nil // gone again between stat and open: the next poll sees
-	}
-	// The old file first: whatever was written before the switch.
-	r.lr.resume()
-	r.drain(context.Background())
-	r.lr.hold = false
-	r.lr.resume()
-	r.drain(context.Background())
-	r.finish()
-	if truncated {
-		s.mu.Lock()
-		in.truncated = true
-		s.mu.Unlock()
-	}
-	if !truncated {
-		cur, _ := next.file.Stat()
-		for _, b := range missedBackups(in.Name, in.file, open, next.file, cur) {
-			s.readWhole(b, in.family, st, p)
+// readOf is the files of a family read already (the backups Open listed),
+// by name without compression.
+func (s *Set) readOf(family string) map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := map[string]bool{}
+	for _, in := range s.inputs {
+		if in.family == family {
+			done[trimCompressed(in.Name)] = true
 		}
 	}
-	next.family = in.family
-	nr := s.readerOfNew(next, st, p)
-	if nr != nil {
-		nr.lr.hold = !next.gz
-	}
-	return nr
+	return done
 }
 
-// readerOfNew adds an input found while loading (a rotated file, a backup
-// made since) to the set and returns its reader (nil, with a warning, when
-// it cannot be read).
-func (s *Set) readerOfNew(in *input, st *audit.Store, p *progress) *reader {
-	r, err := s.newReader(s.addInput(in), st, p)
+// localDir is a local folder holding a live log and its rotated backups
+// (Backups names them).
+type localDir struct {
+	path   string // the live file
+	family string
+}
+
+func (d *localDir) backups(context.Context) ([]string, error) { return Backups(d.path) }
+
+func (d *localDir) head(ctx context.Context, name string, n int) ([]byte, error) {
+	f, err := os.Open(name)
 	if err != nil {
-		s.warn(err.Error())
-		return nil
+		if errors.Is(err, fs.ErrNotExist) {
+			if name != d.path && trimCompressed(name) == name {
+				return d.head(ctx, name+".gz", n) // compressed since it was listed
+			}
+			return nil, nil
+		}
+		return nil, oneLine(err)
 	}
-	return r
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil // a FIFO would hang; a folder is not the log
+	}
+	return fileHead(f, n), nil
+}
+
+// fileHead is up to n first bytes of f, unpacked when it is compressed.
+func fileHead(f *os.File, n int) []byte {
+	b := make([]byte, n)
+	k, _ := f.ReadAt(b, 0)
+	b = b[:k]
+	if z := compression(b); z == "gzip" || z == "zstd" {
+		zr, err := unpack(z, io.NewSectionReader(f, 0, 1<<62))
+		if err != nil {
+			return []byte{}
+		}
+		out := make([]byte, n)
+		k, _ := io.ReadFull(zr, out)
+		return out[:k]
+	}
+	return b
+}
+
+func (d *localDir) open(_ context.Context, name string) (*input, []byte, error) {
+	live := name == d.path
+	in, err := openFile(name, live)
+	if errors.Is(err, fs.ErrNotExist) && !live && trimCompressed(name) == name {
+		// compressed since it was listed: the .gz is whole once the plain
+		// copy is gone
+		in, err = openFile(name+".gz", false)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errTailGone
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	in.family = d.family
+	if !live {
+		return in, nil, nil
+	}
+	if in.file == nil || in.stream != nil { // not a regular file
+		d.discard(in)
+		return nil, nil, errTailGone
+	}
+	return in, fileHead(in.file, fpSize), nil
+}
+
+// readOn: the open file is read on, whatever its name now, when it still
+// holds what was read (not truncated); the live file's name must still be
+// it (when nothing was read, its first bytes cannot tell).
+func (d *localDir) readOn(_ context.Context, in *input, name string, off int64, fp []byte, still func() bool) (bool, error) {
+	fi, err := in.file.Stat()
+	if err != nil || fi.Size() < off || !bytes.Equal(fileHead(in.file, len(fp)), fp) || still != nil && !still() {
+		return false, nil
+	}
+	if name == d.path {
+		now, err := os.Stat(name)
+		if err != nil || !os.SameFile(now, fi) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (d *localDir) read(r *reader) (int64, []byte) {
+	off := r.lr.consumed()
+	return off, fileHead(r.in.file, int(min(off, fpSize)))
+}
+
+// headOf: the open file, as it is now (it may have been written since it
+// was opened).
+func (d *localDir) headOf(in *input, _ []byte) []byte { return fileHead(in.file, fpSize) }
+
+func (d *localDir) display(name string) string { return name }
+
+func (d *localDir) discard(in *input) {
+	if in.file != nil {
+		in.file.Close()
+	}
 }
 
 // addInput appends an input while readers may be looking up others.
@@ -154,111 +179,4 @@ func (s *Set) addInput(in *input) int32 {
 	defer s.mu.Unlock()
 	s.inputs = append(s.inputs, in)
 	return int32(len(s.inputs) - 1)
-}
-
-// missedBackups lists the rotated backups of path made after the file old
-// (an open file that was the live one; oldFile is it) and before cur (the
-// live one now; curFile is it), oldest first. old is found among them by identity, or
-// once compressed (and the plain copy removed) by content: a .gz whose
-// length and first bytes are old's. Only when neither finds it (removed
-// already) is it known by time: the first backup rotated after its last
-// write. File times are coarse (a clock tick of a few milliseconds), so
-// time alone took the backup before old's for old's own when old lived
-// less than a tick, and old's lines were read twice.
-func missedBackups(path string, oldFile *os.File, old os.FileInfo, curFile *os.File, cur os.FileInfo) []string {
-	backups, err := Backups(path)
-	if err != nil {
-		return nil
-	}
-	start := -1
-	for i, b := range backups {
-		if fi, err := os.Stat(b); err == nil && os.SameFile(fi, old) {
-			start = i + 1
-			break
-		}
-	}
-	for i := len(backups) - 1; start < 0 && i >= 0; i-- {
-		if strings.HasSuffix(backups[i], ".gz") && gzipHolds(backups[i], oldFile, old.Size()) {
-			start = i + 1
-		}
-	}
-	if start < 0 {
-		start = len(backups)
-		for i, b := range backups {
-			if _, at, ok := backupOf(b); ok && !at.Before(old.ModTime().UTC().Truncate(time.Millisecond)) {
-				start = i + 1 // backups[i] is old, compressed
-				break
-			}
-		}
-	}
-	out := backups[start:]
-	for i, b := range out {
-		if fi, err := os.Stat(b); err == nil && cur != nil && os.SameFile(fi, cur) {
-			return out[:i] // cur was rotated already: the next poll reads it
-		}
-		if cur != nil && strings.HasSuffix(b, ".gz") {
-			// cur rotated and compressed already: its size now is its last
-			if fi, err := curFile.Stat(); err == nil && gzipHolds(b, curFile, fi.Size()) {
-				return out[:i]
-			}
-		}
-	}
-	return out
-}
-
-// gzipSameStart is how many first bytes gzipHolds compares.
-const gzipSameStart = 64 << 10
-
-// gzipHolds reports whether the gzip file gz holds what f holds: the
-// length its trailer gives (ISIZE, the size modulo 2^32) is size, and its
-// first bytes are f's.
-func gzipHolds(gz string, f *os.File, size int64) bool {
-	if f == nil || size == 0 {
-		return false
-	}
-	z, err := os.Open(gz)
-	if err != nil {
-		return false
-	}
-	defer z.Close()
-	fi, err := z.Stat()
-	if err != nil || fi.Size() < 18 {
-		return false
-	}
-	var trailer [4]byte
-	if _, err := z.ReadAt(trailer[:], fi.Size()-4); err != nil || binary.LittleEndian.Uint32(trailer[:]) != uint32(size) {
-		return false
-	}
-	zr, err := gzip.NewReader(z)
-	if err != nil {
-		return false
-	}
-	n := min(size, gzipSameStart)
-	want, got := make([]byte, n), make([]byte, n)
-	if _, err := f.ReadAt(want, 0); err != nil {
-		return false
-	}
-	if _, err := io.ReadFull(zr, got); err != nil {
-		return false
-	}
-	return bytes.Equal(want, got)
-}
-
-// readWhole reads one finished file (a backup) to its end as a new input.
-func (s *Set) readWhole(path, family string, st *audit.Store, p *progress) {
-	in, err := openFile(path, false)
-	if errors.Is(err, fs.ErrNotExist) && !strings.HasSuffix(path, ".gz") {
-		// compressed since it was listed: the .gz is whole once the
-		// plain copy is gone
-		in, err = openFile(path+".gz", false)
-	}
-	if err != nil {
-		s.warn(err.Error())
-		return
-	}
-	in.family = family
-	if r := s.readerOfNew(in, st, p); r != nil {
-		r.drain(context.Background())
-		r.finish()
-	}
 }

@@ -12,27 +12,22 @@ package source
 // and merges the nodes (and any local file) by time. Their bytes come from
 // HTTP bodies, so they are streams: kept in the spool like stdin's.
 //
-// Follow: the live file is polled every PollInterval with
-// `Range: bytes=<offset-len(tail)>-`, where tail is bytes already read: the
-// end of the last line (nodeTailKeep bytes up to its newline, where its times
-// are) and whatever was read of the line after it. The answer starts with
-// those bytes again when it is the same file, and the rest is new; an answer
-// that does not (416, or a 200 shorter than the offset: the file is now
-// shorter; other bytes there: another file) means the file was rotated.
-// Then the folder is listed: the backup holding the same bytes before the
-// offset is the old file, renamed (or gzipped), and its rest is read from
-// there; the backups after it follow whole; then the new live file from its
-// start. So no line is read twice and none is skipped,
-// through any number of rotations between two polls. A file seen empty has no
-// tail to compare: when it has grown, the folder is listed, and backups not
-// read yet (rotated since) are read before it.
+// Follow: the live file is followed by the tailer (tailer.go: how a rotated
+// file is followed, the same rules as for local files); the node's folder is
+// what it asks (nodeFile's tailDir methods): the folder listed for backups,
+// the first bytes of a file asked for with `Range: bytes=0-1023`, and what
+// the live file (or the backup it became) holds past the offset with
+// `Range: bytes=<offset-len(tail)>-`, where tail is the last bytes read: they
+// must come again, because each request names the file anew (a rotation
+// between the tailer's look and the request would give another file's bytes
+// there). A .gz is unpacked from its start.
 //
-// The live file is opened before the folder is listed again (as follow.go
-// opens the new file before listing backups): a rotation during a long
-// history read leaves a backup the first listing did not have; it is read
-// before the live file, in the same input, unless it is the very file that
-// was opened (same first bytes), which was rotated after it was opened and is
-// followed into its backup at the next poll.
+// History: the live file is opened before the folder is listed again (as
+// the tailer opens a new live file before listing backups): a rotation
+// during a long history read leaves a backup the first listing did not
+// have; it is read before the live file, in the same input, unless it is
+// the very file that was opened (same first bytes), which was rotated after
+// it was opened and is followed into its backup at the next poll.
 
 import (
 	"bufio"
@@ -99,15 +94,8 @@ func NodeLogRel(p string) (string, error) {
 	return rel, nil
 }
 
-// nodeTailKeep is how many bytes up to the last newline read are asked for
-// again, to tell the same file from another: the end of the last audit line
-// (its stageTimestamp, its ID often) at the same offset.
-const nodeTailKeep = 1024
-
-// nodeTailMax bounds the tail when a poll lands inside a long line.
-const nodeTailMax = 1 << 20
-
-// nodeHeadKeep bounds the first line of a file kept to tell it from others.
+// nodeHeadKeep bounds the first line of a file kept to tell it from others
+// when the live file is first read (history).
 const nodeHeadKeep = 64 << 10
 
 // nodeGoneQuiet is how long a live file may be missing before it is said
@@ -126,20 +114,25 @@ type nodeSet struct {
 	wg    sync.WaitGroup
 }
 
-// nodeFile is one node's audit log: its backups and the live file.
+// nodeFile is one node's audit log: its backups and the live file. It is
+// the folder its tailer follows the live file in (tailDir).
 type nodeFile struct {
 	ns     *nodeSet
 	node   string
 	dir    string // the folder, relative to /var/log, ending in /
 	base   string // the live file's name
 	family string
-	done   map[string]bool // backups read (or being read), by name without .gz
-	cur    *fileCursor     // the live file being read
-	stream *nodeStream     // the live file's input's bytes
-	in     *input          // the live file's input
-	r      *reader         // its reader, once following
-	gone   time.Time       // since when polls find no live file
-	said   string          // the last problem told (each is told once)
+	t      *tailer              // follows the live file (its reader once following)
+	in     *input               // the first live file's input
+	lives  map[*input]*nodeLive // live files' inputs opened (the one read, the next)
+	gone   time.Time            // since when polls find no live file
+}
+
+// nodeLive is the bytes of a live file's input and how much was read of the
+// file.
+type nodeLive struct {
+	stream *nodeStream
+	cur    *fileCursor
 }
 
 // openNodes lists the nodes' folders and adds their files as inputs. It
@@ -199,18 +192,20 @@ func (s *Set) newNodeSet(ctx context.Context, opt *NodeOptions) (*nodeSet, error
 			failed = append(failed, res[i].err)
 			continue
 		}
-		f := &nodeFile{ns: ns, node: n, dir: dir, base: base, family: "node " + n + ":" + rel, done: map[string]bool{}}
+		f := &nodeFile{ns: ns, node: n, dir: dir, base: base, family: "node " + n + ":" + rel, lives: map[*input]*nodeLive{}}
+		f.t = newTailer(s, nil, nil, f, base, nil, nil)
 		for _, b := range res[i].backups {
-			f.done[nodeKey(b)] = true
+			f.t.done[trimCompressed(b)] = true
 			g := &nodeGet{ctx: ctx, api: api, node: n, rel: dir + b}
 			s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
 		}
 		if !res[i].live {
 			s.warn(fmt.Sprintf("%s: not found; reading its %d rotated backups", f.name(base), len(res[i].backups)))
 		}
-		f.cur = &fileCursor{}
-		f.stream = f.liveStream(ctx, f.cur)
-		f.in, _ = s.addNodeInput(f.name(base), f.family, f.stream, true)
+		cur := &fileCursor{}
+		stream := f.liveStream(ctx, cur)
+		f.in, _ = s.addNodeInput(f.name(base), f.family, stream, true)
+		f.lives[f.in] = &nodeLive{stream: stream, cur: cur}
 		ns.files = append(ns.files, f)
 	}
 	if len(ns.files) == 0 {
@@ -293,7 +288,8 @@ next:
 	for _, r := range live {
 		for _, f := range ns.files {
 			if f.in == r.in {
-				f.r = r
+				f.t.st = st
+				f.t.start(r)
 				ns.wg.Add(1)
 				go f.follow(ctx)
 				continue next
@@ -321,19 +317,14 @@ func (f *nodeFile) follow(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			if r := f.r; r != nil {
-				r.lr.hold = false
-				r.lr.resume()
-				r.drain(context.Background())
-				r.finish()
-			}
+			f.t.end()
 			return
 		case <-t.C:
 		}
-		if f.r == nil {
+		if f.t.r == nil {
 			return // ended inside a rotation (ctx), or the new file could not be read
 		}
-		grew, err := f.poll(ctx)
+		grew, gone, err := f.t.poll(ctx)
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:
@@ -343,8 +334,16 @@ func (f *nodeFile) follow(ctx context.Context) {
 			fails = 0
 			f.say(fmt.Sprintf("%s: reading %s again", f.node, f.name(f.base)))
 		}
-		if !grew && f.r != nil {
-			f.r.flushKlog() // no continuation line came: the message is complete
+		switch {
+		case !gone:
+			f.gone = time.Time{}
+		case f.gone.IsZero():
+			f.gone = time.Now() // between a rename and the new file (lumberjack), or removed
+		case time.Since(f.gone) > nodeGoneQuiet:
+			f.say(fmt.Sprintf("%s: not there any more; waiting for it", f.name(f.base)))
+		}
+		if !grew && f.t.r != nil {
+			f.t.r.flushKlog() // no continuation line came: the message is complete
 		}
 		wait := poll
 		if fails > 0 {
@@ -355,235 +354,211 @@ func (f *nodeFile) follow(ctx context.Context) {
 }
 
 // say tells a problem once (until another one is told).
-func (f *nodeFile) say(msg string) {
-	if msg != f.said {
-		f.said = msg
-		f.ns.set.warn(msg)
-	}
-}
+func (f *nodeFile) say(msg string) { f.t.say(msg) }
 
-// poll reads what the live file gained since the last poll, or follows it
-// through a rotation.
-func (f *nodeFile) poll(ctx context.Context) (grew bool, err error) {
-	api, c := f.ns.api, f.cur
-	from := c.off - int64(len(c.tail))
-	resp, err := api.get(ctx, f.node, f.dir+f.base, from)
-	if err != nil {
-		return false, err
-	}
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusPartialContent:
-	case http.StatusRequestedRangeNotSatisfiable: // shorter than what was read
-		resp.Body.Close()
-		return f.rotated(ctx)
-	default:
-		err := api.refusal(f.node, f.dir+f.base, resp)
-		if errors.Is(err, errNodeNoFile) {
-			// between a rename and the new file (lumberjack), or removed
-			if f.gone.IsZero() {
-				f.gone = time.Now()
-			} else if time.Since(f.gone) > nodeGoneQuiet {
-				f.say(fmt.Sprintf("%s: not there any more; waiting for it", f.name(f.base)))
-			}
-			return false, nil
-		}
-		return false, err
-	}
-	f.gone = time.Time{}
-	body, err := skipTo(resp, from)
-	if errors.Is(err, errNodeShort) {
-		return f.rotated(ctx)
-	}
-	if err != nil {
-		return false, err
-	}
-	if len(c.tail) > 0 {
-		same, err := startsWith(body, c.tail)
-		if err != nil {
-			body.Close()
-			return false, err
-		}
-		if !same {
-			body.Close()
-			return f.rotated(ctx)
-		}
-	} else {
-		// Nothing read of this file yet: it may have been written and
-		// rotated since it was seen empty.
-		br := &peekBody{ReadCloser: body}
-		if !br.any() {
-			body.Close()
-			return false, nil
-		}
-		fresh, err := f.fresh(ctx)
-		if err != nil {
-			body.Close()
-			return false, err
-		}
-		if len(fresh) > 0 {
-			body.Close()
-			return f.rotated(ctx)
-		}
-		body = br
-	}
-	f.stream.add(nodePart{r: body, c: body, cur: c})
-	before := f.r.lr.lineNo
-	f.r.lr.resume()
-	f.r.drain(ctx)
-	return f.r.lr.lineNo != before, nil
-}
+// --- the folder, as the tailer asks it (tailDir) ----------------------------
 
-// fresh lists the backups not read yet, oldest first.
-func (f *nodeFile) fresh(ctx context.Context) ([]string, error) {
+func (f *nodeFile) backups(ctx context.Context) ([]string, error) {
 	names, err := f.ns.api.list(ctx, f.node, f.dir)
 	if err != nil {
 		return nil, err
 	}
 	backups, _ := nodeBackups(names, f.base)
-	var out []string
-	for _, b := range backups {
-		if !f.done[nodeKey(b)] {
-			out = append(out, b)
-		}
-	}
-	return out, nil
+	return backups, nil
 }
 
-// rotated follows the live file into what it became: the rest of the old file
-// from its backup (the first backup not read yet that holds the same bytes
-// before the offset), then the backups after it whole, then the new live
-// file from its start.
-func (f *nodeFile) rotated(ctx context.Context) (bool, error) {
-	fresh, err := f.fresh(ctx)
-	if err != nil {
-		return false, err
-	}
-	c := f.cur
-	found := -1
-	if c.off > 0 {
-		for i, b := range fresh {
-			part, ok, err := f.rest(ctx, b, c)
-			if err != nil {
-				return false, err
-			}
-			if ok {
-				found = i
-				f.stream.add(part)
-				break
-			}
-		}
-	}
-	s, r := f.ns.set, f.r
-	// the old file ends here: what it still held, its last line too
-	r.lr.hold = false
-	r.lr.resume()
-	r.drain(ctx)
-	r.finish()
-	f.r = nil
-	if c.off > 0 && found < 0 && ctx.Err() == nil {
-		s.warn(fmt.Sprintf("%s: was truncated or replaced, and its lines after byte %d are not in any rotated backup: lines written just before that may be missing", f.name(f.base), c.off))
-	}
-	if found >= 0 {
-		f.done[nodeKey(fresh[found])] = true
-	}
-	for i, b := range fresh {
-		if i != found {
-			f.done[nodeKey(b)] = true
-			f.readWhole(ctx, b)
-		}
-	}
-	if ctx.Err() != nil {
-		return true, nil
-	}
-	// the new live file
-	cur := &fileCursor{}
-	ns := f.liveStream(ctx, cur)
-	in, idx := s.addNodeInput(f.name(f.base), f.family, ns, true)
-	nr, err := s.newReader(idx, f.ns.st, nil) // a stream: no progress to count
-	if err != nil {
-		s.warn(err.Error() + "; no longer following it")
-		return true, nil
-	}
-	nr.lr.hold = true
-	f.cur, f.stream, f.in, f.r = cur, ns, in, nr
-	nr.drain(ctx)
-	return true, nil
-}
-
-// rest opens backup b at the old live file's offset, if it is that file
-// (the same bytes before the offset).
-func (f *nodeFile) rest(ctx context.Context, b string, c *fileCursor) (nodePart, bool, error) {
+// head asks for the first n bytes of name (a backup: maybe gzipped since
+// it was listed); a .gz comes whole, and is unpacked until n bytes came.
+func (f *nodeFile) head(ctx context.Context, name string, n int) ([]byte, error) {
 	api := f.ns.api
-	from := c.off - int64(len(c.tail))
-	gz := strings.HasSuffix(b, ".gz")
-	at := from
+	gz := strings.HasSuffix(name, ".gz")
+	var resp *http.Response
+	var err error
 	if gz {
-		at = 0 // a .gz is read from its start, and its first bytes skipped once unpacked
+		resp, err = api.get(ctx, f.node, f.dir+name, 0)
+	} else {
+		resp, err = api.getRange(ctx, f.node, f.dir+name, 0, int64(n))
 	}
-	resp, err := api.get(ctx, f.node, f.dir+b, at)
 	if err != nil {
-		return nodePart{}, false, err
+		return nil, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusPartialContent:
-	case http.StatusRequestedRangeNotSatisfiable:
+	case http.StatusRequestedRangeNotSatisfiable: // empty
 		resp.Body.Close()
-		return nodePart{}, false, nil // shorter: not it
+		return []byte{}, nil
 	default:
-		err := api.refusal(f.node, f.dir+b, resp)
-		if errors.Is(err, errNodeNoFile) && !gz {
-			return f.rest(ctx, b+".gz", c) // gzipped since it was listed
-		}
+		err := api.refusal(f.node, f.dir+name, resp)
 		if errors.Is(err, errNodeNoFile) {
-			return nodePart{}, false, nil
+			if !gz && name != f.base {
+				return f.head(ctx, name+".gz", n) // gzipped since it was listed
+			}
+			return nil, nil
 		}
-		return nodePart{}, false, err
+		return nil, err
+	}
+	body, err := skipTo(resp, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	out := make([]byte, n)
+	k, err := io.ReadFull(&unzipped{r: body}, out)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && !gz {
+		return nil, fmt.Errorf("%s: reading %s: %v", f.node, "/var/log/"+f.dir+name, err)
+	}
+	return out[:k], nil
+}
+
+// open: a backup is asked for on its first read; the live file now, and its
+// first bytes read, so that it is what it was when the folder is listed
+// after (the tailer's rule).
+func (f *nodeFile) open(ctx context.Context, name string) (*input, []byte, error) {
+	if name != f.base {
+		g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + name}
+		in := &input{Input: Input{Name: f.name(name)}, family: f.family}
+		in.openStream(&nodeStream{parts: []nodePart{{r: g, c: g}}})
+		return in, nil, nil
+	}
+	api := f.ns.api
+	resp, err := api.get(ctx, f.node, f.dir+f.base, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		err := api.refusal(f.node, f.dir+f.base, resp)
+		if errors.Is(err, errNodeNoFile) {
+			return nil, nil, errTailGone
+		}
+		return nil, nil, err
+	}
+	buf := make([]byte, fpSize)
+	n, _ := io.ReadFull(resp.Body, buf)
+	buf = buf[:n]
+	cur := &fileCursor{}
+	ns := &nodeStream{parts: []nodePart{{r: io.MultiReader(bytes.NewReader(buf), resp.Body), c: resp.Body, cur: cur}}}
+	f.quiet(ctx, ns)
+	in := &input{Input: Input{Name: f.name(f.base)}, family: f.family, live: true}
+	in.openStream(ns)
+	f.lives[in] = &nodeLive{stream: ns, cur: cur}
+	return in, buf, nil
+}
+
+// readOn asks for name from the bytes read last before off (a .gz from its
+// start, unpacked and skipped to there): they must come again. The tailer
+// saw the first bytes at the name, but each request names the file anew: a
+// rotation between that look and this request would give another file's
+// bytes at off (a local file is read through the handle that was looked
+// at). They also show that the file holds off bytes when nothing follows
+// (a range that starts at the end is refused).
+func (f *nodeFile) readOn(ctx context.Context, in *input, name string, off int64, _ []byte, still func() bool) (bool, error) {
+	lv := f.lives[in]
+	if lv == nil || name == "" {
+		return false, nil
+	}
+	api := f.ns.api
+	gz := strings.HasSuffix(name, ".gz")
+	tail := lv.cur.tail
+	if lv.cur.off != off {
+		return false, nil // not this file's reader (cannot be)
+	}
+	at := off - int64(len(tail))
+	if gz {
+		at = 0
+	}
+	resp, err := api.get(ctx, f.node, f.dir+name, at)
+	if err != nil {
+		return false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent:
+	case http.StatusRequestedRangeNotSatisfiable: // shorter
+		resp.Body.Close()
+		return false, nil
+	default:
+		err := api.refusal(f.node, f.dir+name, resp)
+		if errors.Is(err, errNodeNoFile) {
+			if !gz && name != f.base {
+				return f.readOn(ctx, in, name+".gz", off, nil, still) // gzipped since it was listed
+			}
+			return false, nil
+		}
+		return false, err
 	}
 	body, err := skipTo(resp, at)
 	if errors.Is(err, errNodeShort) {
-		return nodePart{}, false, nil
+		return false, nil
 	}
 	if err != nil {
-		return nodePart{}, false, err
+		return false, err
 	}
 	var src io.Reader = body
 	if gz {
 		zr, err := gzip.NewReader(body)
 		if err != nil {
 			body.Close()
-			return nodePart{}, false, nil
-		}
-		if n, _ := io.CopyN(io.Discard, zr, from); n < from {
-			body.Close()
-			return nodePart{}, false, nil
+			return false, nil
 		}
 		src = zr
 	}
-	same, err := startsWith(src, c.tail)
-	if err != nil || !same {
+	if skip := off - int64(len(tail)) - at; skip > 0 {
+		if n, _ := io.CopyN(io.Discard, src, skip); n < skip {
+			body.Close()
+			return false, nil
+		}
+	}
+	if same, err := startsWith(src, tail); err != nil || !same {
 		body.Close()
-		return nodePart{}, false, err
+		return false, err
 	}
-	return nodePart{r: src, c: body, cur: c}, true, nil
+	one := make([]byte, 1)
+	if k, err := io.ReadFull(src, one); k == 0 {
+		body.Close()
+		if err != io.EOF {
+			return false, err
+		}
+		return true, nil // nothing more
+	}
+	if still != nil && !still() {
+		body.Close()
+		return false, nil
+	}
+	lv.stream.add(nodePart{r: io.MultiReader(bytes.NewReader(one), src), c: body, cur: lv.cur})
+	return true, nil
 }
 
-// readWhole reads one backup as an input of its own.
-func (f *nodeFile) readWhole(ctx context.Context, b string) {
-	s := f.ns.set
-	g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + b}
-	_, idx := s.addNodeInput(f.name(b), f.family, &nodeStream{parts: []nodePart{{r: g, c: g}}}, false)
-	r, err := s.newReader(idx, f.ns.st, nil) // a stream: no progress to count
-	if err != nil {
-		s.warn(err.Error())
-		return
+func (f *nodeFile) read(r *reader) (int64, []byte) {
+	for in := range f.lives {
+		if in != r.in && in.read {
+			delete(f.lives, in) // read to its end
+		}
 	}
-	r.drain(ctx)
-	r.finish()
+	lv := f.lives[r.in]
+	if lv == nil {
+		return 0, nil
+	}
+	return lv.cur.off, lv.cur.head
 }
 
-// liveStream is the bytes of the live file, opened on the first read.
-func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
-	ns := &nodeStream{lazy: func() ([]nodePart, error) { return f.liveParts(ctx, c) }}
+// headOf: what was opened is what the answer held then.
+func (f *nodeFile) headOf(_ *input, h []byte) []byte { return h }
+
+func (f *nodeFile) display(name string) string { return f.name(name) }
+
+func (f *nodeFile) discard(in *input) {
+	if lv := f.lives[in]; lv != nil {
+		for _, p := range lv.stream.parts {
+			if p.c != nil {
+				p.c.Close()
+			}
+		}
+		delete(f.lives, in)
+	}
+}
+
+// quiet makes a live file's failures to read end its bytes for now: the
+// next poll reads on from its cursor.
+func (f *nodeFile) quiet(ctx context.Context, ns *nodeStream) {
 	if f.ns.set.opt.Follow {
 		ns.quiet = func(err error) {
 			if ctx.Err() == nil {
@@ -591,6 +566,12 @@ func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
 			}
 		}
 	}
+}
+
+// liveStream is the bytes of the live file, opened on the first read.
+func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
+	ns := &nodeStream{lazy: func() ([]nodePart, error) { return f.liveParts(ctx, c) }}
+	f.quiet(ctx, ns)
 	return ns
 }
 
@@ -621,19 +602,18 @@ func (f *nodeFile) liveParts(ctx context.Context, c *fileCursor) ([]nodePart, er
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
 			head = head[:i+1]
 		}
-		n = len(head)
-		fresh, err := f.fresh(ctx)
+		fresh, err := f.t.fresh(ctx)
 		if err == nil && len(fresh) > 0 {
 			mine := len(fresh)
-			for i := len(fresh) - 1; i >= 0 && n > 0; i-- {
-				if f.startsWithAt(ctx, fresh[i], head) {
+			for i := len(fresh) - 1; i >= 0 && len(head) > 0; i-- {
+				if f.t.is(ctx, fresh[i], head) {
 					mine = i
 					break
 				}
 			}
 			var parts []nodePart
 			for _, b := range fresh[:mine] {
-				f.done[nodeKey(b)] = true
+				f.t.done[trimCompressed(b)] = true
 				g := &nodeGet{ctx: ctx, api: api, node: f.node, rel: f.dir + b}
 				parts = append(parts, nodePart{r: &unzipped{r: g}, c: g, sep: true})
 			}
@@ -644,45 +624,30 @@ func (f *nodeFile) liveParts(ctx context.Context, c *fileCursor) ([]nodePart, er
 	return []nodePart{body}, nil
 }
 
-// startsWithAt says whether backup b starts with head.
-func (f *nodeFile) startsWithAt(ctx context.Context, b string, head []byte) bool {
-	g := &nodeGet{ctx: ctx, api: f.ns.api, node: f.node, rel: f.dir + b}
-	defer g.Close()
-	if !strings.HasSuffix(b, ".gz") {
-		g.limit = int64(len(head))
-	}
-	same, err := startsWith(&unzipped{r: g}, head)
-	return err == nil && same
-}
-
 // --- the bytes of one input ---------------------------------------------------
 
-// fileCursor is how much of one file was read, and what a poll asks for
-// again to tell the same file from another at that offset.
+// fileCursor is how much of one file was read, its first bytes (its
+// fingerprint, tailer.go) and its last ones (nodeTailKeep).
 type fileCursor struct {
-	off int64
-	// tail is the bytes before off: nodeTailKeep of them up to the last
-	// newline read (the end of a line: its times, its ID often), then the
-	// part of a line read since (a poll may land inside a line being
-	// written, in bytes that many lines share), nodeTailMax at most.
+	off  int64
+	head []byte
 	tail []byte
 }
 
+// nodeTailKeep is how many bytes read last readOn asks for again.
+const nodeTailKeep = 256
+
 func (c *fileCursor) saw(b []byte) {
 	c.off += int64(len(b))
-	if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
-		line := b[:k+1]
-		if len(line) >= nodeTailKeep {
-			c.tail = append(c.tail[:0], line[len(line)-nodeTailKeep:]...)
-		} else {
-			keep := min(len(c.tail), nodeTailKeep-len(line)) // the bytes just before b
-			c.tail = append(c.tail[:0], c.tail[len(c.tail)-keep:]...)
-			c.tail = append(c.tail, line...)
-		}
-		b = b[k+1:]
+	if k := fpSize - len(c.head); k > 0 {
+		c.head = append(c.head, b[:min(k, len(b))]...)
+	}
+	if len(b) >= nodeTailKeep {
+		c.tail = append(c.tail[:0], b[len(b)-nodeTailKeep:]...)
+		return
 	}
 	c.tail = append(c.tail, b...)
-	if drop := len(c.tail) - nodeTailMax; drop > 0 {
+	if drop := len(c.tail) - nodeTailKeep; drop > 0 {
 		c.tail = append(c.tail[:0], c.tail[drop:]...)
 	}
 }
@@ -905,36 +870,14 @@ var errNodeShort = errors.New("the file is shorter than what was read of it")
 // startsWith reads len(want) bytes of r and says whether they are want.
 func startsWith(r io.Reader, want []byte) (bool, error) {
 	got := make([]byte, len(want))
-	n, err := io.ReadFull(r, got)
+	_, err := io.ReadFull(r, got)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return bytes.Equal(got[:n], want), nil
-}
-
-// peekBody says whether a body holds anything, keeping what it read.
-type peekBody struct {
-	io.ReadCloser
-	first []byte
-}
-
-func (p *peekBody) any() bool {
-	b := make([]byte, 1)
-	n, _ := io.ReadFull(p.ReadCloser, b)
-	p.first = b[:n]
-	return n > 0
-}
-
-func (p *peekBody) Read(b []byte) (int, error) {
-	if len(p.first) > 0 {
-		n := copy(b, p.first)
-		p.first = p.first[n:]
-		return n, nil
-	}
-	return p.ReadCloser.Read(b)
+	return bytes.Equal(got, want), nil
 }
 
 // --- the folder ---------------------------------------------------------------
@@ -997,8 +940,6 @@ func nodeBackups(names []string, base string) (backups []string, live bool) {
 	}
 	return backups, live
 }
-
-func nodeKey(name string) string { return strings.TrimSuffix(name, ".gz") }
 
 // --- the API server's node proxy --------------------------------------------
 

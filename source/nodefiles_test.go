@@ -289,6 +289,12 @@ func TestNodeFilesFollowThroughRotations(t *testing.T) {
 			wb.Close()
 			time.Sleep(50 * time.Millisecond) // a few more polls: nothing more may come
 			snap := stop()
+			if compress {
+				// lumberjack gzips in a goroutine that Close does not wait
+				// for: let it finish before the folders are removed
+				waitGzipped(t, filepath.Dir(f.log("master-a")))
+				waitGzipped(t, filepath.Dir(f.log("master-b")))
+			}
 			checkOnce(t, snap, set, 2*(hist+n))
 			backups, _ := Backups(f.log("master-a"))
 			if len(backups) < rotations/2-1 {
