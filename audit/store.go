@@ -38,10 +38,10 @@ type Store struct {
 	requests []*Request          // in order of first event read
 	klog     []KlogLine
 	other    []OtherLine
-	events   int     // audit event lines accepted
-	shared   int     // requests whose auditID another request also carries
-	dups     int     // event lines dropped as exact repeats of a stage already merged
-	late     []int32 // indexes in requests of those that changed after they were done
+	events   int        // audit event lines accepted
+	shared   int        // requests whose auditID another request also carries
+	dups     int        // event lines dropped as exact repeats of a stage already merged
+	late     []*Request // requests that changed after they were done
 	version  uint64
 
 	stream *stream // set for a streaming store (stream.go)
@@ -170,7 +170,6 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 			s.byID[req.AuditID] = req
 		}
 		if s.stream == nil {
-			req.seq = uint64(len(s.requests))
 			s.requests = append(s.requests, req)
 		}
 		isNew = true
@@ -179,7 +178,7 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 		// A stage read after the one that ended the request (a log whose
 		// lines are not in the order they were written): a reader that
 		// stopped looking at it once done must look again.
-		s.late = append(s.late, int32(req.seq))
+		s.late = append(s.late, req)
 	}
 	s.merge(req, e, ref)
 	s.events++
@@ -332,11 +331,10 @@ type Snapshot struct {
 	// Duplicates counts event lines dropped as repeats of a stage already
 	// read (the same log read twice, overlapping pod-log streams).
 	Duplicates int
-	// Late lists (indexes in Requests, in the order it happened) the
-	// requests that gained a stage after they were done: a reader that
-	// re-checks only requests not yet done (the explorer's re-filter)
-	// checks these again.
-	Late []int32
+	// Late lists, in the order it happened, the requests that gained a
+	// stage after they were done: a reader that re-checks only requests
+	// not yet done (the explorer's re-filter) checks these again.
+	Late []*Request
 }
 
 // Snapshot returns the store's current contents.

@@ -217,9 +217,16 @@ func (fs *filtered) extendTo(st *audit.Store, reqs []*audit.Request) {
 		// Requests that changed after they were done (stages out of
 		// order) are matched again, with the pending ones.
 		late := st.Snapshot().Late
-		for _, i := range late[min(fs.lateSeen, len(late)):] {
-			if int(i) < fs.scanned && int(i) < n {
-				pending = append(pending, i)
+		if fresh := late[min(fs.lateSeen, len(late)):]; len(fresh) > 0 {
+			// rare (stages out of order): find them among those scanned
+			is := make(map[*audit.Request]bool, len(fresh))
+			for _, r := range fresh {
+				is[r] = true
+			}
+			for i := range min(fs.scanned, n) {
+				if is[reqs[i]] {
+					pending = append(pending, int32(i))
+				}
 			}
 		}
 		fs.lateSeen = len(late)
