@@ -226,21 +226,21 @@ klog=$(tui_klog)
 sleep 1
 [ "$(tui_klog)" = "$klog" ] || { sleep 2; klog=$(tui_klog); }
 log "explorer --pods --follow: $total requests, as the pods' files hold, and $klog klog messages; status bar: pods: $np streaming"
-write e2e-tui-before 3
-tui_filter "user=e2e-tui-*"
+write tui-before 3
+tui_filter "user=tui-*"
 tui_wait_status " $((3 * np))/$(thousands $((total + 3 * np))) req .* $(thousands $((klog + np))) klog" 20
-tui_wait_for "e2e-tui-before"
-log "  $((3 * np)) requests and $np klog lines written while following: shown (filter user=e2e-tui-*)"
+tui_wait_for "tui-before"
+log "  $((3 * np)) requests and $np klog lines written while following: shown (filter user=tui-*)"
 "$dir/kwok-ctl" kill
 tui_wait_status "pods: $np reconnecting in [0-9]+s" 20
 log "  kwok killed: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
-write e2e-tui-after 4
+write tui-after 4
 sleep 2
 "$dir/kwok-ctl" start
 tui_wait_status "pods: $np streaming" 30
 log "  kwok started again: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
 tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 20
-tui_wait_for "e2e-tui-after"
+tui_wait_for "tui-after"
 sleep 2 # anything read twice would be in by now
 tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 1
 tui_status | grep -qF "shared IDs" && tui_fail "shared IDs after the reconnect"

@@ -3,7 +3,7 @@
 # -explore), while its stand-in kubelets serve. It starts `kauditui --nodes
 # --follow` in tmux (hack/lib/tui.sh) and checks that it lists every request
 # `query --nodes` finds; that requests appended to master-a's live file show
-# up (filter user=e2e-tui-*); that with master-a's kubelet down (SIGUSR1 to
+# up (filter user=tui-*); that with master-a's kubelet down (SIGUSR1 to
 # the program) and the file rotated meanwhile, the status bar says so, and
 # with the kubelet up again (SIGUSR2) the requests written meanwhile show up,
 # none twice (the filtered count, no "shared IDs").
@@ -56,27 +56,27 @@ tui_start "$kauditui" --nodes --follow --kubeconfig="$kc"
 tui_wait_status " $(thousands "$total") req .*● following" 60
 w0=$(warnings)
 log "explorer --nodes --follow: $total requests of 3 masters, as query --nodes finds; status bar: $(tui_status | sed -E 's/ +$//; s/^ +//')"
-write e2e-tui-before 3
-tui_filter "user=e2e-tui-*"
+write tui-before 3
+tui_filter "user=tui-*"
 tui_wait_status " 3/$(thousands $((total + 3))) req" 20
-tui_wait_for "e2e-tui-before"
-log "  3 requests appended to master-a's audit.log: shown (filter user=e2e-tui-*)"
+tui_wait_for "tui-before"
+log "  3 requests appended to master-a's audit.log: shown (filter user=tui-*)"
 
 kubelet down
 tui_wait_status "(^|[^0-9])$((w0 + 1)) warning\(s\)" 20
 log "  master-a's kubelet down: status bar $(tui_status | grep -oE '[0-9]+ warning\(s\)') (it has no state per stream: source.NodeOptions has none)"
 # written while it is down: 2 in the live file, which is then rotated
 # (renamed to a backup, as the apiserver's lumberjack does), 2 in the new one
-write e2e-tui-after 2
+write tui-after 2
 mv "$live" "$(dirname "$live")/audit-$(date -u +%Y-%m-%dT%H-%M-%S.000).log"
-write e2e-tui-after 2 "$live.new"
+write tui-after 2 "$live.new"
 mv "$live.new" "$live"
 sleep 2
 kubelet up
 tui_wait_status " 7/$(thousands $((total + 7))) req" 40
-tui_wait_for "e2e-tui-after"
+tui_wait_for "tui-after"
 log "  master-a's kubelet up again: the 4 requests written meanwhile (across a rotation) shown; status bar $(tui_status | grep -oE '[0-9]+ warning\(s\)')"
-write e2e-tui-later 2
+write tui-later 2
 tui_wait_status " 9/$(thousands $((total + 9))) req" 20
 sleep 2 # anything read twice would be in by now
 tui_wait_status " 9/$(thousands $((total + 9))) req" 1
