@@ -9,6 +9,10 @@
 # following, kwok killed (SIGKILL) and started again mid-stream, a third
 # master's pod created while streaming, a pod deleted, refused users; and
 # measures lines/s, the reconnect time and the CPU used while idle-following.
+# Then `kauditui query --pods` is checked against the pods' files, and the
+# explorer (`kauditui --pods --follow`) is driven in tmux (hack/lib/tui.sh)
+# through a kwok restart and a pod deleted, its status bar naming the
+# streams' states (needs tmux and jq).
 #
 # usage: sudo hack/pods-e2e.sh          (root: it needs a network namespace)
 #        PODS_E2E_RACE=1 sudo hack/pods-e2e.sh   (the Go program built with -race)
@@ -191,7 +195,8 @@ done
 # requests and klog lines written while it follows show up; kwok killed
 # (SIGKILL) and started again, the status bar says the streams are
 # reconnecting, then streaming, and what was written meanwhile shows up,
-# nothing twice (the filtered count, the klog count, no "shared IDs").
+# nothing twice (the filtered count, the klog count, no "shared IDs"); a pod
+# deleted, the bar says one stream is gone and the other streaming.
 TUI_LOG="pods-e2e"
 tui_init kauditui-pods "$dir"
 pods=("${files[@]}")
@@ -245,6 +250,11 @@ sleep 2 # anything read twice would be in by now
 tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 1
 tui_status | grep -qF "shared IDs" && tui_fail "shared IDs after the reconnect"
 log "  the $((4 * np)) requests and $np klog lines written while kwok was down: shown, each once ($((7 * np)) e2e-tui requests, $((klog + 2 * np)) klog lines)"
+# a pod deleted: its stream is gone, the other one still streaming
+kubectl delete pod -n kube-system kube-apiserver-master-c --wait=false >/dev/null
+tui_wait_status "pods: $((np - 1)) streaming, 1 gone" 30
+log "  pod kube-apiserver-master-c deleted: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
+log "  status bar: $(tui_status | sed -E 's/^ +//; s/ +$//')"
 tui_quit
 log "explorer driven through a kwok restart in $((SECONDS - t0))s"
 log "passed in $((SECONDS - start))s"

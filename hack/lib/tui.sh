@@ -20,7 +20,9 @@
 _tui_sock="" _tui_work=""
 
 tui_init() { _tui_sock="$1-$$" _tui_work=$2; }
-tui_cleanup() { [ -n "$_tui_sock" ] && tmux -L "$_tui_sock" kill-server 2>/dev/null || true; }
+tui_cleanup() {
+  if [ -n "$_tui_sock" ]; then tmux -L "$_tui_sock" kill-server 2>/dev/null || true; fi
+}
 _tui() { tmux -L "$_tui_sock" "$@"; }
 _tui_log() { echo "${TUI_LOG:-tui}: $*" >&2; }
 

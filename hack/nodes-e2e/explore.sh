@@ -82,5 +82,6 @@ sleep 2 # anything read twice would be in by now
 tui_wait_status " 9/$(thousands $((total + 9))) req" 1
 tui_status | grep -qF "shared IDs" && tui_fail "shared IDs after the reconnect"
 log "  2 more appended after: shown; 9 e2e-tui requests in all, each once"
+log "  status bar: $(tui_status | sed -E 's/^ +//; s/ +$//')"
 tui_quit
 log "explorer driven through a kubelet outage and a rotation in $((SECONDS - t0))s"
