@@ -12,6 +12,8 @@
 # over the same files (and -q, -o json, -o klog), the one-line errors (nodes/proxy
 # forbidden, the kubelet's log handler off, a node unreachable, no such node),
 # and that `query --nodes --follow` prints appended and rotated lines once each.
+# Last, hack/nodes-e2e/explore.sh drives the explorer (`kauditui --nodes
+# --follow`) in tmux through a kubelet outage and a rotation (needs tmux, jq).
 #
 # usage: sudo hack/nodes-e2e.sh          (root: it needs a network namespace)
 #
@@ -66,5 +68,5 @@ kubectl create clusterrolebinding kauditui-node-files --clusterrole=kauditui-nod
 
 start=$SECONDS
 "$NODES_E2E_PROGRAM" -dir "$dir" -testdata "$repo/testdata" -kauditui "$KAUDITUI_BIN" -ip "$net.1" \
-  -apiserver-pid "$(cat "$dir/pids/kube-apiserver")"
+  -apiserver-pid "$(cat "$dir/pids/kube-apiserver")" -explore "$repo/hack/nodes-e2e/explore.sh"
 log "passed in $((SECONDS - start))s"

@@ -9,6 +9,10 @@
 # following, kwok killed (SIGKILL) and started again mid-stream, a third
 # master's pod created while streaming, a pod deleted, refused users; and
 # measures lines/s, the reconnect time and the CPU used while idle-following.
+# Then `kauditui query --pods` is checked against the pods' files, and the
+# explorer (`kauditui --pods --follow`) is driven in tmux (hack/lib/tui.sh)
+# through a kwok restart and a pod deleted, its status bar naming the
+# streams' states (needs tmux and jq).
 #
 # usage: sudo hack/pods-e2e.sh          (root: it needs a network namespace)
 #        PODS_E2E_RACE=1 sudo hack/pods-e2e.sh   (the Go program built with -race)
@@ -54,11 +58,13 @@ fi
 # --- inside the namespace ------------------------------------------------------
 # shellcheck source-path=SCRIPTDIR
 source "$repo/hack/lib/cluster.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$repo/hack/lib/tui.sh"
 ip=$net.1
 dir=$(mktemp -d)
 # On exit kwok first: while it runs, the apiserver takes its full 20 s to stop.
 # shellcheck disable=SC2064
-trap "trap '' INT TERM; set +e; cluster_stop_one $(printf %q "$dir") kwok 5; cluster_stop $(printf %q "$dir"); rm -rf $(printf %q "$dir")" EXIT
+trap "trap '' INT TERM; set +e; tui_cleanup; cluster_stop_one $(printf %q "$dir") kwok 5; cluster_stop $(printf %q "$dir"); rm -rf $(printf %q "$dir")" EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 cluster_certs "$dir"
@@ -183,4 +189,72 @@ for what in "--count" "-o klog"; do
   [ "$got" = "$want" ] || { echo "pods-e2e: FAIL: kauditui query --pods $what: $got, the pods' files give $want" >&2; exit 1; }
   log "kauditui query --pods $what: $got, as the ${#files[@]} pods' files give"
 done
+
+# The explorer itself (`kauditui --pods --follow`) in tmux, on the pods still
+# running (master-a, master-c): it lists every request the pods' files hold;
+# requests and klog lines written while it follows show up; kwok killed
+# (SIGKILL) and started again, the status bar says the streams are
+# reconnecting, then streaming, and what was written meanwhile shows up,
+# nothing twice (the filtered count, the klog count, no "shared IDs"); a pod
+# deleted, the bar says one stream is gone and the other streaming.
+TUI_LOG="pods-e2e"
+tui_init kauditui-pods "$dir"
+pods=("${files[@]}")
+total=$("$kauditui" query --count "${pods[@]}")
+# a real ResponseComplete event of the CRI log, as a template
+tmpl=$(awk '/ stdout F \{/ && /"stage":"ResponseComplete"/ { print; exit }' "$repo/testdata/stdout/cri/0.log" |
+  cut -d' ' -f4- | jq -c 'del(.impersonatedUser)')
+[ -n "$tmpl" ] || { log "FAIL: no ResponseComplete event in testdata/stdout/cri/0.log"; exit 1; }
+# write USER N: N requests by USER and one klog line to each pod's log, as
+# the container runtime writes them (one write per line)
+nwritten=0
+write() {
+  local f ts
+  for f in "${pods[@]}"; do
+    for _ in $(seq 1 "$2"); do
+      nwritten=$((nwritten + 1))
+      ts=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+      printf '%s stdout F %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" \
+        "$(jq -c --arg id "e2e-tui-$nwritten" --arg u "$1" --arg ts "$ts" \
+          '.auditID=$id | .user.username=$u | .requestReceivedTimestamp=$ts | .stageTimestamp=$ts' <<<"$tmpl")" >>"$f"
+    done
+    printf '%s stderr F I%s       1 e2e.go:1] e2e-tui %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$(date -u '+%m%d %H:%M:%S.%6N')" "$1" >>"$f"
+  done
+}
+np=${#pods[@]}
+t0=$SECONDS
+tui_start "$kauditui" --pods --follow --kubeconfig="$dir/admin.kubeconfig"
+tui_wait_status " $(thousands "$total") req .* klog .*pods: $np streaming" 30
+# the klog count: what the explorer counts (a message with continuation
+# lines is one), to check the lines written below arrive once each
+klog=$(tui_klog)
+sleep 1
+[ "$(tui_klog)" = "$klog" ] || { sleep 2; klog=$(tui_klog); }
+log "explorer --pods --follow: $total requests, as the pods' files hold, and $klog klog messages; status bar: pods: $np streaming"
+write tui-before 3
+tui_filter "user=tui-*"
+tui_wait_status " $((3 * np))/$(thousands $((total + 3 * np))) req .* $(thousands $((klog + np))) klog" 20
+tui_wait_for "tui-before"
+log "  $((3 * np)) requests and $np klog lines written while following: shown (filter user=tui-*)"
+"$dir/kwok-ctl" kill
+tui_wait_status "pods: $np reconnecting in [0-9]+s" 20
+log "  kwok killed: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
+write tui-after 4
+sleep 2
+"$dir/kwok-ctl" start
+tui_wait_status "pods: $np streaming" 30
+log "  kwok started again: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
+tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 20
+tui_wait_for "tui-after"
+sleep 2 # anything read twice would be in by now
+tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 1
+tui_status | grep -qF "shared IDs" && tui_fail "shared IDs after the reconnect"
+log "  the $((4 * np)) requests and $np klog lines written while kwok was down: shown, each once ($((7 * np)) e2e-tui requests, $((klog + 2 * np)) klog lines)"
+# a pod deleted: its stream is gone, the other one still streaming
+kubectl delete pod -n kube-system kube-apiserver-master-c --wait=false >/dev/null
+tui_wait_status "pods: $((np - 1)) streaming, 1 gone" 30
+log "  pod kube-apiserver-master-c deleted: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
+log "  status bar: $(tui_status | sed -E 's/^ +//; s/ +$//')"
+tui_quit
+log "explorer driven through a kwok restart in $((SECONDS - t0))s"
 log "passed in $((SECONDS - start))s"

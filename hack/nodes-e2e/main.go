@@ -26,6 +26,8 @@
 // the ClusterRole of docs/kauditui-reader.yaml reads the nodes; `query --nodes
 // --follow -o json` prints every event appended and rotated (lumberjack, with
 // and without compression, several rotations between two polls) exactly once.
+// Last (-explore), a script drives the explorer on --nodes in tmux while the
+// stand-in kubelets serve, taking master-a's down and up again by signals.
 // Figures: history read time through the proxy against the local files, follow
 // latency, events/s through rotations, idle CPU of kauditui and the apiserver.
 package main
@@ -49,12 +51,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -71,6 +75,7 @@ var (
 	kauditui = flag.String("kauditui", "kauditui", "the kauditui binary")
 	ip       = flag.String("ip", "", "the nodes' InternalIP (inside the namespace)")
 	apiPid   = flag.Int("apiserver-pid", 0, "for the apiserver's CPU while kauditui follows")
+	explore  = flag.String("explore", "", "a script to run last, driving the explorer (hack/nodes-e2e/explore.sh)")
 )
 
 func main() {
@@ -135,17 +140,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	kubelets := map[string]*kubelet{}
 	for _, n := range nodes {
 		if n.handler == nil {
 			continue
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(*ip, strconv.Itoa(n.port)))
-		if err != nil {
+		k := &kubelet{n: n, cert: cert}
+		if err := k.up(); err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: n.handler, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ReadHeaderTimeout: 10 * time.Second}
-		go srv.ServeTLS(l, "", "")
-		defer srv.Close()
+		defer k.down()
+		kubelets[n.name] = k
 	}
 	for _, n := range nodes {
 		if err := createNode(ctx, admin, n); err != nil {
@@ -228,7 +233,89 @@ func run() error {
 		mb, strings.TrimSpace(got), remote.Round(time.Millisecond), mb/remote.Seconds(), local.Round(time.Millisecond), mb/local.Seconds())
 
 	// 4. following
-	return follow(a, b, c, adminKC)
+	if err := follow(a, b, c, adminKC); err != nil {
+		return err
+	}
+
+	// 5. the explorer, driven by a script while the kubelets serve
+	if *explore == "" {
+		return nil
+	}
+	return runExplore(kubelets[a.name], adminKC)
+}
+
+// kubelet is a node's stand-in kubelet server, which can be taken down
+// (its listener and connections closed) and brought up again.
+type kubelet struct {
+	n    *node
+	cert tls.Certificate
+	mu   sync.Mutex
+	srv  *http.Server
+}
+
+func (k *kubelet) up() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.srv != nil {
+		return nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(*ip, strconv.Itoa(k.n.port)))
+	if err != nil {
+		return err
+	}
+	k.srv = &http.Server{Handler: k.n.handler, TLSConfig: &tls.Config{Certificates: []tls.Certificate{k.cert}}, ReadHeaderTimeout: 10 * time.Second}
+	go k.srv.ServeTLS(l, "", "")
+	return nil
+}
+
+func (k *kubelet) down() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.srv != nil {
+		k.srv.Close()
+		k.srv = nil
+	}
+}
+
+// runExplore runs the -explore script: it drives the explorer on --nodes
+// and takes master-a's kubelet down (SIGUSR1 to this process) and up again
+// (SIGUSR2); this process answers each signal by touching
+// NODES_E2E_ACK.down or .up once done.
+func runExplore(k *kubelet, kc string) error {
+	ack := filepath.Join(*dir, "kubelet-ack")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sig)
+	go func() {
+		for s := range sig {
+			state := "down"
+			if s == syscall.SIGUSR2 {
+				state = "up"
+				if err := k.up(); err != nil {
+					say("master-a's kubelet: %v", err)
+					continue
+				}
+			} else {
+				k.down()
+			}
+			os.WriteFile(ack+"."+state, nil, 0o600)
+		}
+	}()
+	cmd := exec.Command("bash", *explore)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(),
+		"NODES_E2E_PID="+strconv.Itoa(os.Getpid()),
+		"NODES_E2E_ACK="+ack,
+		"NODES_E2E_DIR="+*dir,
+		"NODES_E2E_KUBECONFIG="+kc,
+		"NODES_E2E_LIVE="+k.n.live(),
+		"NODES_E2E_TEMPLATE="+filepath.Join(*testdata, "file", "audit.log"),
+		"KAUDITUI_BIN="+*kauditui,
+	)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %v", *explore, err)
+	}
+	return nil
 }
 
 // bulkLog writes about 100 MB of real events (new IDs) as n's live log.
