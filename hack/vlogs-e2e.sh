@@ -170,7 +170,8 @@ for fact in $(jq -r '.facts | keys[]' "$truth"); do
   kauditui query -q "$q" --store "$store" | grep -q -- "$user" || die "$fact: the store does not name $user"
   log "$fact: $q: same answer ($user)"
 done
-deleter=$(kauditui query --store "$store" -q "verb=delete resource=deploy code<300" | awk 'NR==2 {print $3}')
+# the table's first column is the time, one token with its zone; the user next
+deleter=$(kauditui query --store "$store" -q "verb=delete resource=deploy code<300" | awk 'NR==2 {print $2}')
 [ "$deleter" = "$(jq -r .facts.deploymentDeletedBy.user "$truth")" ] || die "the store says the deployment was deleted by $deleter"
 for q in "" code=401 code=403 decision=forbid "user=*" resource=secrets "verb=delete" "kubyk" "!verb=get,list,watch"; do
   same --count -q "$q"
