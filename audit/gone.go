@@ -19,6 +19,17 @@ type goneSet struct {
 	pend map[uint64]uint32
 	runs []goneRun // oldest first
 	n    int
+	// any has a bit set for each ID hash added (2 MiB): most look-ups are
+	// of new IDs, and a clear bit answers them without the runs' binary
+	// searches, which were the merging goroutine's hot spot.
+	any []uint64
+}
+
+const goneAnyBits = 24
+
+func goneBit(h uint64) (word, bit uint64) {
+	i := h >> (64 - goneAnyBits)
+	return i >> 6, 1 << (i & 63)
 }
 
 type goneRun struct {
@@ -41,8 +52,12 @@ func timeHash(ns int64) uint32 {
 func (g *goneSet) add(auditID string, received int64) {
 	if g.pend == nil {
 		g.pend = make(map[uint64]uint32, gonePend)
+		g.any = make([]uint64, 1<<(goneAnyBits-6))
 	}
-	g.pend[idHash(auditID)] = timeHash(received)
+	h := idHash(auditID)
+	w, b := goneBit(h)
+	g.any[w] |= b
+	g.pend[h] = timeHash(received)
 	g.n++
 	if len(g.pend) < gonePend {
 		return
@@ -91,6 +106,9 @@ func (g *goneSet) find(auditID string) (uint32, bool) {
 		return 0, false
 	}
 	h := idHash(auditID)
+	if w, b := goneBit(h); g.any[w]&b == 0 {
+		return 0, false
+	}
 	if t, ok := g.pend[h]; ok {
 		return t, true
 	}
