@@ -154,7 +154,17 @@ func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
 		return nil
 	}
 	slowIn := map[*timelineRow]int{}
+	layersIn := map[*timelineRow]map[string]bool{} // the slow layers of the steps in each row
 	steps := 0
+	for _, a := range exp.Get("actions").Array() {
+		if slow := a.Get("slow").String(); slow != "" {
+			r := rowOf(a.Get("from").Time())
+			if layersIn[r] == nil {
+				layersIn[r] = map[string]bool{}
+			}
+			layersIn[r][slow] = true
+		}
+	}
 	for _, a := range exp.Get("actions").Array() {
 		slow := a.Get("slow").String()
 		if slow == "" {
@@ -163,7 +173,11 @@ func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
 		steps++
 		r := rowOf(a.Get("from").Time())
 		slowIn[r]++
-		if slow != "total" && !strings.Contains(r.line, slow+" ") {
+		// A row names its largest layers and cuts the rest with "…": when
+		// a regeneration puts steps slow in other layers in the same step
+		// of time, a smaller one may be among those cut.
+		crowded := len(layersIn[r]) > 2 && strings.Contains(r.line, "…")
+		if slow != "total" && !strings.Contains(r.line, slow+" ") && !crowded {
 			t.Errorf("step %s (slow in %s): its row does not say so: %q", a.Get("step"), slow, r.line)
 		}
 	}
