@@ -44,7 +44,7 @@ type queryOptions struct {
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-       kauditui query [--exec | --history RESOURCE/NAMESPACE/NAME | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
+       kauditui query [--exec | --history OBJECT | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
        kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).

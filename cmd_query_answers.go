@@ -33,7 +33,7 @@ func (a *answerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.Coverage, "coverage", false, "what the log cannot see: the time each input covers, gaps longer than --gap, truncated events, shared auditIDs, writes logged without a body")
 	fs.DurationVar(&a.Gap, "gap", 5*time.Minute, "with --coverage: the shortest gap with no event that is reported")
 	a.Policy.register(fs)
-	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `RESOURCE/NAMESPACE/NAME` (deploy/shop/web; RESOURCE/NAME when cluster-scoped)")
+	fs.StringVar(&a.History, "history", "", "every write of one object in time order with what changed: `OBJECT` as kubectl names it ('deploy web -n shop', deployments.apps/web, deploy/shop/web)")
 }
 
 // given reports whether an answer replaces the request table.

@@ -193,6 +193,16 @@ func TestQueryHistory(t *testing.T) {
 		t.Errorf("the summary does not name the laptop's certificate as the deleter:\n%s", out)
 	}
 
+	// kubectl's spellings of the same object (the explorer's prompt reads
+	// them too: filter.ParseObject) give the same history.
+	for _, spelling := range []string{"deploy web -n shop", "deployments.apps/web --namespace=shop", "-n shop deployment.v1.apps web", "apps/deployments/shop/web"} {
+		r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: spelling}})
+		_, body, _ := strings.Cut(r.stdout, ":") // the title names the object as typed
+		if _, want, _ := strings.Cut(out, ":"); r.code != 0 || body != want {
+			t.Errorf("--history %q: exit %d, stderr %q; want the same history as deploy/shop/web, got:\n%s", spelling, r.code, r.stderr, r.stdout)
+		}
+	}
+
 	// Metadata level: no diff possible, and the rule that would give one.
 	r = runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: "secret/shop/shop-db"}})
 	for _, want := range []string{"History of secret shop/shop-db: 2 writes", "level Metadata: no body logged, so no diff",
@@ -207,7 +217,7 @@ func TestQueryHistory(t *testing.T) {
 		t.Errorf("history of a missing object: exit %d, stdout %q", r.code, r.stdout)
 	}
 	// usage errors: one line each
-	for _, args := range [][]string{{"--history", "deploy"}, {"--history", "deploy/shop/web", "--count"}, {"--exec", "--history", "deploy/a/b"}, {"--exec", "-o", "json"}} {
+	for _, args := range [][]string{{"--history", "deploy"}, {"--history", "deploy kubyk-*"}, {"--history", "widgets.example.com/shop/w"}, {"--history", "deploy/shop/web", "--count"}, {"--exec", "--history", "deploy/a/b"}, {"--exec", "-o", "json"}} {
 		r := runQueryTest(t, "", append(args, filepath.Join(answersDir, "audit.log"))...)
 		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q: want 2 and one line", args, r.code, r.stderr)

@@ -11,43 +11,32 @@ import (
 )
 
 // historyTarget is the object of `query --history`.
-type historyTarget struct {
-	resource string // as the filter's resource= takes it: deploy, apps/deployments
-	ns, name string
-}
+type historyTarget filter.Object
 
-// parseHistoryTarget reads RESOURCE/NAMESPACE/NAME, RESOURCE/NAME (cluster
-// scoped) or GROUP/RESOURCE/NAMESPACE/NAME.
+// parseHistoryTarget reads the object in any of kubectl's spellings
+// (filter.ParseObject, which the explorer's prompts read too); history needs
+// a kind.
 func parseHistoryTarget(s string) (historyTarget, error) {
-	parts := strings.Split(s, "/")
-	for _, p := range parts {
-		if p == "" || strings.ContainsAny(p, "*, \t\"'\\") {
-			return historyTarget{}, fmt.Errorf("%q: name one object as RESOURCE/NAMESPACE/NAME, e.g. deploy/shop/web (RESOURCE/NAME when cluster-scoped)", s)
-		}
+	o, err := filter.ParseObject(s)
+	if err != nil {
+		return historyTarget{}, err
 	}
-	switch len(parts) {
-	case 2:
-		return historyTarget{resource: parts[0], name: parts[1]}, nil
-	case 3:
-		return historyTarget{resource: parts[0], ns: parts[1], name: parts[2]}, nil
-	case 4:
-		return historyTarget{resource: parts[0] + "/" + parts[1], ns: parts[2], name: parts[3]}, nil
+	if o.Resource == "" {
+		return historyTarget{}, fmt.Errorf("%q: history needs the kind too, e.g. deploy %s -n NAMESPACE", s, o.Name)
 	}
-	return historyTarget{}, fmt.Errorf("%q: name one object as RESOURCE/NAMESPACE/NAME, e.g. deploy/shop/web (RESOURCE/NAME when cluster-scoped)", s)
+	if strings.Contains(o.Name, "*") {
+		return historyTarget{}, fmt.Errorf("%q: history follows one object; give its whole name (a * matches many)", s)
+	}
+	return historyTarget(o), nil
 }
 
 // filter finds the object's writes (the explorer's History uses the same).
 func (t historyTarget) filter() string {
-	expr, _ := filter.History(t.resource, t.ns, t.name) // parseHistoryTarget refused what it refuses
+	expr, _ := filter.History(t.Resource, t.Namespace, t.Name) // parseHistoryTarget refused what it refuses
 	return expr
 }
 
-func (t historyTarget) String() string {
-	if t.ns == "" {
-		return t.resource + " " + t.name
-	}
-	return t.resource + " " + t.ns + "/" + t.name
-}
+func (t historyTarget) String() string { return filter.Object(t).String() }
 
 // printHistory writes every write of the object in time order with what it
 // changed, then who deleted it and its last known state.

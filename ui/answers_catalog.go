@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/kauditui/kauditui/filter"
@@ -131,7 +130,7 @@ var answerCatalog = []answer{
 }
 
 // Expr is the filter expression of an answer; for a prompted answer, input
-// names the object: "KIND NAME", "KIND NS/NAME", "KIND/NAME" or just "NAME".
+// names the object as filter.ParseObject reads it (deploy web -n shop, or just a name).
 // Values go through filter.With, which quotes them, except a name with a
 // '*', which is kept as a glob (kubyk-*).
 func (a answer) Expr(input string) (string, error) {
@@ -156,29 +155,10 @@ func (a answer) Expr(input string) (string, error) {
 	return expr, nil
 }
 
-// parseObjectSpec reads the object a prompted answer asks for, the way
-// kubectl names objects: "deploy kubyk-web", "deploy/kubyk-web",
-// "deploy prod/kubyk-web", "kubyk-web".
+// parseObjectSpec reads the object a prompted answer asks for in kubectl's
+// spellings (deploy web -n shop, deployments.apps/web, deploy shop/web):
+// filter.ParseObject, which query --history reads too.
 func parseObjectSpec(input string) (kind, ns, name string, err error) {
-	fields := strings.Fields(input)
-	switch len(fields) {
-	case 1:
-		// "x/y" could be kind/name or ns/name; kubectl reads kind/name
-		// (and "apps/deployments/web" as group/kind/name), so do we.
-		name = fields[0]
-		if i := strings.LastIndexByte(name, '/'); i >= 0 {
-			kind, name = name[:i], name[i+1:]
-		}
-	case 2:
-		kind, name = fields[0], fields[1]
-		if n, nm, ok := strings.Cut(name, "/"); ok {
-			ns, name = n, nm
-		}
-	default:
-		return "", "", "", fmt.Errorf("type a kind and a name, e.g. deploy kubyk-web (or just a name)")
-	}
-	if name == "" || strings.Contains(name, "/") || strings.HasPrefix(kind, "/") {
-		return "", "", "", fmt.Errorf("%q is not an object: type a kind and a name, e.g. deploy kubyk-web", input)
-	}
-	return kind, ns, name, nil
+	o, err := filter.ParseObject(input)
+	return o.Resource, o.Namespace, o.Name, err
 }

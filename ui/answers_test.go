@@ -46,8 +46,11 @@ func TestAnswerObjectSpec(t *testing.T) {
 		{"kubyk-web", "verb=delete code=2xx name=kubyk-web", ""},
 		{"apps/deployments/kubyk-web", "verb=delete code=2xx resource=apps/deployments name=kubyk-web", ""},
 		{"deploy kubyk-*", "verb=delete code=2xx resource=deploy name=kubyk-*", ""},
-		{"deploy web server", "", "type a kind and a name"},
-		{"", "", "type a kind and a name"},
+		{"deploy kubyk-web -n team-a", "verb=delete code=2xx resource=deploy ns=team-a name=kubyk-web", ""},
+		{"deployments.apps/kubyk-web --namespace team-a", "verb=delete code=2xx resource=apps/deployments ns=team-a name=kubyk-web", ""},
+		{"deploy/team-a/kubyk-web", "verb=delete code=2xx resource=deploy ns=team-a name=kubyk-web", ""},
+		{"deploy web server", "", "name one object"},
+		{"", "", "name one object"},
 		{"deploy a/b/c", "", "is not an object"},
 	} {
 		got, err := deleted.Expr(c.in)
@@ -197,7 +200,7 @@ func TestAnswerPromptCancelAndError(t *testing.T) {
 	if msgs := pgPress(p, "enter"); len(msgs) != 0 {
 		t.Fatalf("a bad object set a filter: %v", msgs)
 	}
-	if !p.CapturesInput() || !strings.Contains(ansi.Strip(p.View()), "type a kind and a name") {
+	if !p.CapturesInput() || !strings.Contains(ansi.Strip(p.View()), "name one object") {
 		t.Fatalf("a bad object: prompting %v, view:\n%s", p.CapturesInput(), ansi.Strip(p.View()))
 	}
 	if msgs := pgPress(p, "esc"); len(msgs) != 0 || p.CapturesInput() {
