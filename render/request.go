@@ -98,6 +98,9 @@ type Cell struct {
 	// Middle cuts a long text in the middle, keeping both ends (service
 	// account names and generated pod names differ at the end).
 	Middle bool
+	// Short stands for Text where Text does not fit: a service account
+	// as sa:NAMESPACE:NAME. "" when there is none.
+	Short string
 }
 
 // String is the whole text of the cell.
@@ -176,7 +179,10 @@ func User(r *audit.Request) Cell {
 	if user == "" {
 		user = "(none)"
 	}
-	c := Cell{Text: Sanitize(user), Middle: strings.HasPrefix(user, "system:serviceaccount:")}
+	c := Cell{Text: Sanitize(user)}
+	if sa, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
+		c.Middle, c.Short = true, "sa:"+Sanitize(sa)
+	}
 	if r.ImpersonatedUser != "" {
 		c.Suffix, c.SuffixKind = " (as "+Sanitize(r.ImpersonatedUser)+")", Impersonated
 	}

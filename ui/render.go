@@ -37,7 +37,7 @@ func (s *styles) cellStyle(k render.Kind, verb string, code int) lipgloss.Style 
 // requestCells draws a request's cells the way render lays them out.
 func (s *styles) requestCells(cells []render.Cell, verb string, code int, dst []Cell) {
 	for i, c := range cells {
-		dst[i] = Cell{Prefix: c.Prefix, Text: c.Text, Style: s.cellStyle(c.Kind, verb, code), Middle: c.Middle}
+		dst[i] = Cell{Prefix: c.Prefix, Text: c.Text, Style: s.cellStyle(c.Kind, verb, code), Middle: c.Middle, Short: c.Short}
 		if c.Suffix != "" {
 			dst[i].Suffix, dst[i].SuffixStyle = c.Suffix, s.cellStyle(c.SuffixKind, verb, code)
 		}

@@ -47,17 +47,19 @@ func NewRequestsPage(env *Env) *requestsPage {
 	return p
 }
 
+// wideFrom is the terminal width from which the list offers the wide
+// columns (source IP, agent, credential, auditID); the table shows them only
+// when the main columns have the room their content asks.
+const wideFrom = 120
+
 // requestColumns are the list's columns (package render's); wide terminals
 // get the date and milliseconds, and source IP, agent and auditID when there
 // is room to spare.
 func requestColumns(width int) []column {
-	rc := render.Columns(timeLayout(width), width >= 160)
+	rc := render.Columns(timeLayout(width), width >= wideFrom)
 	cols := make([]column, len(rc))
 	for i, c := range rc {
-		cols[i] = column{Title: c.Title, Min: c.Min, Max: c.Max, Flex: c.Flex, Right: c.Right, Drop: c.Drop}
-		if c.ID == render.ColVerb && width >= 120 {
-			cols[i].Min = len("deletecollection")
-		}
+		cols[i] = column{Title: c.Title, Min: c.Min, Max: c.Max, Flex: c.Flex, Right: c.Right, Drop: c.Drop, Wide: c.Wide}
 	}
 	return cols
 }
@@ -81,7 +83,7 @@ func (p *requestsPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.wide = width >= 120
 	p.table.SetColumns(requestColumns(width))
-	p.cols = render.Columns(timeLayout(width), width >= 160)
+	p.cols = render.Columns(timeLayout(width), width >= wideFrom)
 	p.table.SetSize(width, height)
 }
 
@@ -126,6 +128,9 @@ func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		}
 		p.shown, p.filter, p.loading = msg.Shown, msg.Filter, msg.Loading
 		p.total = len(msg.Snap.Requests)
+		if msg.Reset {
+			p.table.FitContent() // a new filter: the columns fit what it shows
+		}
 		p.table.SetRows(p)
 		if keep != nil {
 			// A new filter keeps the selected request selected when it still

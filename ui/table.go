@@ -17,6 +17,7 @@ type column struct {
 	Flex  int  // weight in the share of the spare width
 	Right bool // right-aligned (numbers)
 	Drop  int  // when the columns do not fit, the highest Drop goes first; 0 stays
+	Wide  bool // shown only when every main column has the room its content asks
 }
 
 // Cell is one cell's text (already sanitised) and style, with an optional
@@ -30,6 +31,9 @@ type Cell struct {
 	// Middle cuts a long text in the middle, keeping both ends (service
 	// account names and generated pod names differ at the end).
 	Middle bool
+	// Short stands for Text when Text does not fit (sa:team-a:bot for
+	// system:serviceaccount:team-a:bot); "" when there is none.
+	Short string
 }
 
 // tableRows is what a Table draws: a count and a way to get one row's cells.
@@ -52,11 +56,16 @@ type table struct {
 	cursor, top   int
 	width, height int
 	widths        []int // per column, 0 = hidden
+	// content is the widest text each column has shown since the last
+	// FitContent (its title's at least), so a column takes the room its
+	// content asks and no more; 0 until a row is drawn.
+	content []int
 
 	st   *styles
 	keys *keyMap
-	// cells is reused between rows to keep View allocation-light.
-	cells []Cell
+	// screen holds the cells of the rows on screen, reused between frames
+	// to keep View allocation-light.
+	screen [][]Cell
 }
 
 // newTable returns an empty table with the given columns.
@@ -79,6 +88,14 @@ func (t *table) SetSize(width, height int) {
 // SetColumns replaces the columns (the caller changes them with the width).
 func (t *table) SetColumns(cols []column) {
 	t.Columns = cols
+	t.content = nil
+	t.layout()
+}
+
+// FitContent forgets the widths the content asked for (the rows changed
+// wholesale, e.g. a new filter), so columns may shrink again.
+func (t *table) FitContent() {
+	t.content = nil
 	t.layout()
 }
 
@@ -214,31 +231,42 @@ func (t *table) HandleMsg(msg tea.Msg) bool {
 
 // layout computes the column widths for the current width.
 func (t *table) layout() {
-	t.widths = layoutColumns(t.Columns, t.width)
-	if cap(t.cells) < len(t.Columns) {
-		t.cells = make([]Cell, len(t.Columns))
-	}
-	t.cells = t.cells[:len(t.Columns)]
+	t.widths = layoutColumns(t.Columns, t.width, t.content)
 }
 
-// layoutColumns gives each column its width: Min first, dropping columns by
-// Drop while they do not fit, then the spare width by Flex up to Max.
-func layoutColumns(cols []column, width int) []int {
+// layoutColumns gives each column its width. A column never takes more
+// than its content asks (content[i], when known) or its Max. The main
+// columns come first, Min each, dropping the highest Drop while they do not
+// fit; the wide columns join only when every main column has what its
+// content asks; then the spare width goes by Flex.
+func layoutColumns(cols []column, width int, content []int) []int {
 	w := make([]int, len(cols))
 	visible := make([]bool, len(cols))
-	for i := range cols {
-		visible[i] = true
+	// limit is what a column may grow to; floor what it starts at.
+	limit := make([]int, len(cols))
+	floor := make([]int, len(cols))
+	for i, c := range cols {
+		visible[i] = !c.Wide
+		limit[i] = c.Max
+		floor[i] = c.Min
+		if i < len(content) && content[i] > 0 {
+			if limit[i] == 0 || content[i] < limit[i] {
+				limit[i] = content[i]
+			}
+			floor[i] = min(floor[i], max(limit[i], 1))
+		}
 	}
-	for {
-		need, n := 0, 0
-		for i, c := range cols {
+	sum := func() (need, n int) {
+		for i := range cols {
 			if visible[i] {
-				need += c.Min
+				need += floor[i]
 				n++
 			}
 		}
-		need += max(0, n-1)
-		if need <= width {
+		return need + max(0, n-1), n
+	}
+	for {
+		if need, _ := sum(); need <= width {
 			break
 		}
 		drop := -1
@@ -252,11 +280,35 @@ func layoutColumns(cols []column, width int) []int {
 		}
 		visible[drop] = false
 	}
-	used, n := 0, 0
-	for i, c := range cols {
+	// The wide columns, lowest Drop first, when the main ones have their
+	// content's width and the wide one its Min.
+	wanted, n := 0, 0
+	for i := range cols {
 		if visible[i] {
-			w[i] = c.Min
-			used += c.Min
+			wanted += max(floor[i], limit[i])
+			n++
+		}
+	}
+	for {
+		next := -1
+		for i, c := range cols {
+			if c.Wide && !visible[i] && (next < 0 || c.Drop < cols[next].Drop) {
+				next = i
+			}
+		}
+		if next < 0 || wanted+floor[next]+n > width {
+			break
+		}
+		visible[next] = true
+		wanted += floor[next]
+		n++
+	}
+	used := 0
+	n = 0
+	for i := range cols {
+		if visible[i] {
+			w[i] = floor[i]
+			used += floor[i]
 			n++
 		}
 	}
@@ -276,12 +328,12 @@ func layoutColumns(cols []column, width int) []int {
 		w[widest]--
 		spare++
 	}
-	// Hand out the spare width by weight; columns that reach Max drop out
-	// of the share, and what they leave goes round again.
+	// Hand out the spare width by weight; columns that reach their limit
+	// drop out of the share, and what they leave goes round again.
 	for spare > 0 {
 		weight := 0
 		for i, c := range cols {
-			if visible[i] && c.Flex > 0 && (c.Max == 0 || w[i] < c.Max) {
+			if visible[i] && c.Flex > 0 && (limit[i] == 0 || w[i] < limit[i]) {
 				weight += c.Flex
 			}
 		}
@@ -290,12 +342,12 @@ func layoutColumns(cols []column, width int) []int {
 		}
 		given := 0
 		for i, c := range cols {
-			if !visible[i] || c.Flex == 0 || (c.Max > 0 && w[i] >= c.Max) {
+			if !visible[i] || c.Flex == 0 || (limit[i] > 0 && w[i] >= limit[i]) {
 				continue
 			}
 			add := max(1, spare*c.Flex/weight)
-			if c.Max > 0 {
-				add = min(add, c.Max-w[i])
+			if limit[i] > 0 {
+				add = min(add, limit[i]-w[i])
 			}
 			add = min(add, spare-given)
 			w[i] += add
@@ -313,30 +365,61 @@ func layoutColumns(cols []column, width int) []int {
 }
 
 // View implements Component: the header and the visible rows, each exactly
-// the table's width.
+// the table's width. The rows on screen are rendered first so that a column
+// whose content is wider than it has seen takes the room before drawing.
 func (t *table) View() string {
 	var b strings.Builder
 	h := t.bodyHeight()
 	b.Grow((h + 1) * (t.width + 32))
+	n := t.Len()
+	rows := min(h, max(0, n-t.top))
+	for len(t.screen) < rows {
+		t.screen = append(t.screen, nil)
+	}
+	grown := false
+	if len(t.content) != len(t.Columns) {
+		t.content = make([]int, len(t.Columns))
+		for i, c := range t.Columns {
+			t.content[i] = ansi.StringWidth(c.Title)
+		}
+		grown = true
+	}
+	for r := 0; r < rows; r++ {
+		if cap(t.screen[r]) < len(t.Columns) {
+			t.screen[r] = make([]Cell, len(t.Columns))
+		}
+		cells := t.screen[r][:len(t.Columns)]
+		clear(cells)
+		t.rows.Cells(t.top+r, cells)
+		t.screen[r] = cells
+		for i := range cells {
+			if cw := cellWidth(cells[i]); cw > t.content[i] {
+				t.content[i], grown = cw, true
+			}
+		}
+	}
+	if grown {
+		t.layout()
+	}
 	header := make([]Cell, len(t.Columns))
 	for i, c := range t.Columns {
 		header[i] = Cell{Text: c.Title, Style: t.st.Header}
 	}
 	t.writeRow(&b, header, false)
-	n := t.Len()
-	for i := t.top; i < t.top+h; i++ {
+	for i := 0; i < h; i++ {
 		b.WriteByte('\n')
-		if i >= n {
+		if i >= rows {
 			b.WriteString(strings.Repeat(" ", t.width))
 			continue
 		}
-		for j := range t.cells {
-			t.cells[j] = Cell{}
-		}
-		t.rows.Cells(i, t.cells)
-		t.writeRow(&b, t.cells, i == t.cursor)
+		t.writeRow(&b, t.screen[i], t.top+i == t.cursor)
 	}
 	return b.String()
+}
+
+// cellWidth is the room a cell's whole text takes.
+func cellWidth(c Cell) int {
+	return ansi.StringWidth(c.Prefix) + ansi.StringWidth(c.Text) + ansi.StringWidth(c.Suffix)
 }
 
 func (t *table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
@@ -356,9 +439,13 @@ func (t *table) writeRow(b *strings.Builder, cells []Cell, selected bool) {
 			used++
 		}
 		first = false
-		text, suffix := fitCell(cells[i].Prefix, cells[i].Text, cells[i].Suffix, w, cells[i].Middle)
+		cell := cells[i]
+		if cell.Short != "" && ansi.StringWidth(cell.Prefix+cell.Text+cell.Suffix) > w {
+			cell.Text = cell.Short
+		}
+		text, suffix := fitCell(cell.Prefix, cell.Text, cell.Suffix, w, cell.Middle)
 		pad := w - ansi.StringWidth(text) - ansi.StringWidth(suffix)
-		style, sstyle := cells[i].Style, cells[i].SuffixStyle
+		style, sstyle := cell.Style, cell.SuffixStyle
 		if selected {
 			style, sstyle = style.Inherit(sel), sstyle.Inherit(sel)
 		}

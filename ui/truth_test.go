@@ -110,3 +110,42 @@ func TestGoldenRealViews(t *testing.T) {
 }
 
 func itoa(n int) string { return thousands(n) }
+
+// Columns are sized by their content: on a wide terminal no object name or
+// resource group is cut while a column holds room it does not use, VERB is
+// as wide as its longest verb on screen, and the wide columns (agent,
+// auditID...) join only when the main ones are whole. When space is short a
+// service account reads sa:NAMESPACE:NAME.
+func TestColumnsFitContent(t *testing.T) {
+	dir, _ := realTestdata(t)
+	st, set := loadStore(t, filepath.Join(dir, "file", "audit.log"))
+	for _, w := range []int{160, 240} {
+		m := newTestModel(t, st, set.Raw, w, 40)
+		lines := strings.Split(screen(m), "\n")
+		header := lines[2]
+		verbAt, resAt := strings.Index(header, "VERB"), strings.Index(header, "RESOURCE")
+		longest := 0
+		for _, l := range lines[3:36] {
+			if f := strings.Fields(l[verbAt:resAt]); len(f) > 0 {
+				longest = max(longest, len(f[0]))
+			}
+		}
+		if got := resAt - verbAt - 1; got != max(longest, len("VERB")) {
+			t.Errorf("%d columns: VERB is %d wide, its longest verb on screen %d:\n%s", w, got, longest, header)
+		}
+		wide := strings.Contains(header, "AUDIT-ID")
+		nameAt, codeAt := strings.Index(header, "NAMESPACE/NAME"), strings.Index(header, "CODE")
+		for _, l := range lines[3:36] {
+			if wide && strings.Contains(l[nameAt:codeAt], "…") {
+				t.Errorf("%d columns: the wide columns are shown while an object's name is cut:\n%s", w, l)
+			}
+		}
+		if w == 240 && !wide {
+			t.Errorf("240 columns: no AUDIT-ID column:\n%s", header)
+		}
+	}
+	m := newTestModel(t, st, set.Raw, 80, 24)
+	if s := screen(m); !strings.Contains(s, " sa:team") {
+		t.Errorf("80 columns: a service account is not shortened to sa:NS:NAME:\n%s", s)
+	}
+}

@@ -126,7 +126,7 @@ func TestResizeKeepsFrame(t *testing.T) {
 func TestLayoutColumns(t *testing.T) {
 	for w := 30; w <= 260; w++ {
 		cols := requestColumns(w)
-		ws := layoutColumns(cols, w)
+		ws := layoutColumns(cols, w, nil)
 		used, n := 0, 0
 		for _, x := range ws {
 			if x > 0 {
