@@ -70,6 +70,9 @@ type answerResult struct {
 	version uint64
 	matches []*audit.Request // what is shown: newest (or slowest) first
 	total   int
+	// commandW is the widest exec command among the first matches, so
+	// every row gives the command the same room (-1: not measured).
+	commandW int
 }
 
 // answerResultMax is how many matches the page lists.
@@ -302,6 +305,7 @@ func (p *answersPage) preview() {
 	}
 	r.fs.extendTo(p.env.Data.Store, p.all)
 	r.matched, r.version = true, p.version
+	r.commandW = 0 // measured again on the new matches
 	inOrder := r.fs.shown
 	r.total = len(inOrder)
 	// Shown newest first, or slowest first for ByLatency (the first
@@ -380,13 +384,40 @@ func (p *answersPage) resultRows() int {
 	return min(len(p.result.matches), max(1, p.height-p.menuLines()-3))
 }
 
+// minResultRows is how many result rows the menu leaves at least, when the
+// screen has them: on a short screen the menu scrolls instead.
+const minResultRows = 8
+
 // menuLines is the height of everything above the results.
 func (p *answersPage) menuLines() int {
-	n := 1 + len(p.catalog) + 1 + 1 // title, items, blank, description
+	first, last := p.menuWindow()
+	return p.menuFixedLines() + last - first
+}
+
+// menuFixedLines is the title, blank, description and prompt lines.
+func (p *answersPage) menuFixedLines() int {
+	n := 1 + 1 + 1 // title, blank, description
 	if p.prompting || p.inputErr != "" {
 		n += 2
 	}
 	return n
+}
+
+// menuWindow is the questions shown, [first, last): all of them when they
+// fit above minResultRows of results, else a window around the cursor, and
+// only the question asked while going through its results.
+func (p *answersPage) menuWindow() (first, last int) {
+	n := len(p.catalog)
+	if p.inResults {
+		return p.cursor, p.cursor + 1
+	}
+	room := p.height - p.menuFixedLines() - 3 - min(minResultRows, len(p.result.matches)) // as resultRows counts
+	if room >= n {
+		return 0, n
+	}
+	room = max(1, room)
+	first = min(max(0, p.cursor-room/2), n-room)
+	return first, first + room
 }
 
 // openHistory puts the history of one object in front of the menu.
@@ -454,7 +485,9 @@ func (p *answersPage) View() string {
 	for _, a := range p.catalog {
 		nameW = max(nameW, len([]rune(a.Name)))
 	}
-	for i, a := range p.catalog {
+	first, last := p.menuWindow()
+	for i := first; i < last; i++ {
+		a := p.catalog[i]
 		count := ""
 		switch {
 		case i < len(p.counts):
@@ -465,6 +498,12 @@ func (p *answersPage) View() string {
 		marker := "  "
 		if i == p.cursor {
 			marker = "› "
+		}
+		if (i == first && first > 0) || (i == last-1 && last < len(p.catalog)) {
+			marker = "⋮ " // more questions above or below
+			if i == p.cursor {
+				marker = "› "
+			}
 		}
 		line := fmt.Sprintf("%s%-*s %7s  %s", marker, nameW, a.Name, count, a.Filter)
 		line = padRight(truncateCells(line, w), w)
@@ -559,9 +598,14 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	if (!narrow || a.ByLatency) && !a.ShowCred { // the credential needs the room more
 		cols = append(cols, col{answerLatency(r.Latency()), 7})
 	}
-	fixed := 2 * len(cols)
+	if narrow && a.ShowCommand {
+		cols[2] = col{} // the verb of an exec (get or create) gives its room to the command
+	}
+	fixed := 0
 	for _, c := range cols {
-		fixed += c.width
+		if c != (col{}) {
+			fixed += 2 + c.width
+		}
 	}
 	// The actor, resource and object share the rest, each no wider than it
 	// needs; a command (exec answers) comes last and takes what remains.
@@ -583,18 +627,48 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	if a.ShowCommand {
 		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
-			// The object gives half its room to the command.
-			cols[4].width = min(max(12, cols[4].width/2), p.colWidth(answerObject))
+			// The command is the answer: the actor, resource and object
+			// give it their room first, down to 8 cells each.
+			want := min(p.commandWidth(), max(24, w/2))
+			have := max(0, rest-cols[1].width-cols[3].width-cols[4].width)
+			for _, i := range []int{4, 1, 3} {
+				if have >= want {
+					break
+				}
+				if cols[i].width > 8 {
+					give := min(cols[i].width-8, want-have)
+					cols[i].width -= give
+					have += give
+				}
+			}
+			cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 		}
 	}
 	parts := make([]string, 0, len(cols)+1)
 	for _, c := range cols {
+		if c == (col{}) {
+			continue
+		}
 		parts = append(parts, padRight(truncateCells(c.text, c.width), c.width))
 	}
 	if command != "" {
 		parts = append(parts, command)
 	}
 	return truncateCells(strings.TrimRight(strings.Join(parts, "  "), " "), w)
+}
+
+// commandWidth is the widest exec command among the matches a screen lists.
+func (p *answersPage) commandWidth() int {
+	if p.result.commandW <= 0 {
+		w := 1
+		for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
+			if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
+				w = max(w, 2+len([]rune(sanitize(c))))
+			}
+		}
+		p.result.commandW = w
+	}
+	return p.result.commandW
 }
 
 // answerObject is ns/name, name, or for a request without one its URI.

@@ -338,3 +338,33 @@ func TestAnswerResultsScrollToEveryMatch(t *testing.T) {
 		t.Errorf("g goes to result %d", p.resultAt)
 	}
 }
+
+// On an 80x24 terminal the page keeps room for the answer: the menu
+// scrolls so at least 8 results show, going into the results leaves only
+// the question asked, and the exec command (the answer) is given room
+// before the actor, resource and object.
+func TestAnswersSmallTerminal(t *testing.T) {
+	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 80, 19) // 24 rows less the chrome
+	for range answerIndex(t, "denied") {
+		pgPress(p, "j")
+	}
+	p.View()
+	if rows := p.resultRows(); rows < 8 {
+		t.Errorf("80x24: the menu leaves %d result rows, want 8:\n%s", rows, ansi.Strip(p.View()))
+	}
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "› Denied requests") {
+		t.Errorf("80x24: the selected question is scrolled out of the menu:\n%s", v)
+	}
+	pgPress(p, "g")
+	for range answerIndex(t, "exec") {
+		pgPress(p, "j")
+	}
+	pgPress(p, "l")
+	v := ansi.Strip(p.View())
+	if !strings.Contains(v, `$ sh -c "cat /etc/shop/db-passwor`) {
+		t.Errorf("80x24: the exec command is cut before the columns around it:\n%s", v)
+	}
+	if n := strings.Count(v, "\n$") + strings.Count(v, "  $ "); n != len(p.result.matches) {
+		t.Errorf("80x24: %d of %d exec results shown:\n%s", n, len(p.result.matches), v)
+	}
+}
