@@ -162,15 +162,13 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 				}
 			case key.Matches(msg, p.env.Keys.AnswersHistory):
 				if p.resultAt < len(p.result.matches) {
-					return p, p.historyOf(p.result.matches[p.resultAt])
+					r := p.result.matches[p.resultAt]
+					return p, func() tea.Msg { return openHistoryMsg{Req: r} }
 				}
 			case key.Matches(msg, p.env.Keys.AnswersRBAC):
 				if p.resultAt < len(p.result.matches) {
-					h, err := newRBACScreen(p.env, p.all, p.read, p.result.matches[p.resultAt])
-					if err != nil {
-						return p, statusCmd(err.Error(), true)
-					}
-					p.screens.push(h)
+					r := p.result.matches[p.resultAt]
+					return p, func() tea.Msg { return openRBACMsg{Req: r} }
 				}
 			}
 			return p, nil
@@ -457,17 +455,6 @@ func (p *answersPage) openCoverage() tea.Cmd {
 // setInputName gives the names of the inputs by their index.
 func (p *answersPage) setInputName(name func(int32) string) { p.inputName = name }
 
-// historyOf opens the history of the object a request wrote or read.
-func (p *answersPage) historyOf(r *audit.Request) tea.Cmd {
-	if r.Resource == "" || r.Name == "" {
-		return statusCmd("this request names no object: no history", true)
-	}
-	res := r.Resource
-	if r.APIGroup != "" {
-		res = r.APIGroup + "/" + res
-	}
-	return p.openHistory(res, r.Namespace, r.Name)
-}
 
 func (p *answersPage) View() string {
 	if s := p.screens.top(); s != nil {

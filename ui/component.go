@@ -52,6 +52,14 @@ type showPageMsg struct{ Page state }
 // front of the page that asks (esc comes back to it).
 type openRequestMsg struct{ Req *audit.Request }
 
+// openHistoryMsg asks the root to show the history of the object a request
+// wrote or read, in front of the page or screen that asks (any request row,
+// the detail, an answer's results: H).
+type openHistoryMsg struct{ Req *audit.Request }
+
+// openRBACMsg asks the root to show the RBAC a request's user needs (R).
+type openRBACMsg struct{ Req *audit.Request }
+
 // state is the root model's state machine: which page is in front.
 type state int
 

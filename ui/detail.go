@@ -160,6 +160,14 @@ func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 			p.evIdx--
 			p.afterEventChange()
 		}
+	case key.Matches(msg, k.AnswersHistory):
+		if r := p.req; r != nil {
+			return func() tea.Msg { return openHistoryMsg{Req: r} }
+		}
+	case key.Matches(msg, k.AnswersRBAC):
+		if r := p.req; r != nil {
+			return func() tea.Msg { return openRBACMsg{Req: r} }
+		}
 	case key.Matches(msg, k.Write):
 		return p.write()
 	case key.Matches(msg, k.Up):
@@ -359,6 +367,9 @@ func (p *detailPage) buildHeader() {
 	}
 	field("From", sanitize(strings.Join(r.SourceIPs, ", ")), sanitize(r.UserAgent))
 	field("URI", sanitize(r.RequestURI()))
+	if c := render.ExecDetail(r, p.raw); c != "" {
+		field("Command", "$ "+sanitize(c)) // what an exec ran, an attach reached, a debug started
+	}
 	if r.Message != "" {
 		field("Status", sanitize(r.Message))
 	}

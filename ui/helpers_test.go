@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,13 @@ func run(m *model, cmd tea.Cmd, depth int) {
 			run(m, c, depth+1)
 		}
 	default:
+		// tea.Sequence's message is an unexported []Cmd: run them in order.
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+			for i := 0; i < v.Len(); i++ {
+				run(m, v.Index(i).Interface().(tea.Cmd), depth+1)
+			}
+			return
+		}
 		_, next := m.Update(msg)
 		run(m, next, depth+1)
 	}

@@ -103,11 +103,11 @@ func newerThan(t *testing.T, step string, match func(a gjson.Result) bool) int {
 // H on an answer's result opens the history of that request's object; esc
 // goes back.
 func TestAnswerResultHistoryKey(t *testing.T) {
-	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 40)
+	m, p := answersModel(t, "answers/audit.log", 120, 45)
 	for range answerIndex(t, "rbac") {
-		pgPress(p, "j")
+		press(m, "j")
 	}
-	pgPress(p, "l") // into the results: the RBAC writes, newest first
+	press(m, "l") // into the results: the RBAC writes, newest first
 	if !p.inResults {
 		t.Fatal("no RBAC results")
 	}
@@ -115,16 +115,16 @@ func TestAnswerResultHistoryKey(t *testing.T) {
 	for range newerThan(t, "bind-dana", func(a gjson.Result) bool {
 		return a.Get("apiGroup").String() == "rbac.authorization.k8s.io" && a.Get("verb").String() != "get"
 	}) {
-		pgPress(p, "j")
+		press(m, "j")
 	}
-	pgPress(p, "H")
-	v := ansi.Strip(p.View())
-	if p.history() == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
+	press(m, "H")
+	v := screen(m)
+	if frontScreen(m) == nil || !strings.Contains(v, "History of rbac.authorization.k8s.io/rolebindings shop/dana-pod-reader: 1 write") ||
 		!strings.Contains(v, `+ subjects[dev-dana].name: "dev-dana"`) {
 		t.Fatalf("H on dana's rolebinding: want its history:\n%s", v)
 	}
-	pgPress(p, "esc")
-	if p.history() != nil || !strings.Contains(ansi.Strip(p.View()), "RBAC changes") {
+	press(m, "esc")
+	if frontScreen(m) != nil || !strings.Contains(screen(m), "RBAC changes") {
 		t.Error("esc does not go back to the answers")
 	}
 }
@@ -151,30 +151,31 @@ func TestAnswerExecAllWaysIn(t *testing.T) {
 func TestAnswerResultRBACKey(t *testing.T) {
 	// tall enough for every denial of the log on one screen: the cursor
 	// does not go below the rows shown (ui/answers.go, resultRows)
-	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 120, 60)
+	m, _ := answersModel(t, "answers/audit.log", 120, 65)
 	for range answerIndex(t, "denied") {
-		pgPress(p, "j")
+		press(m, "j")
 	}
-	pgPress(p, "l")
+	press(m, "l")
 	// the denials newest first: down to dana's newer one, past the later
 	// ones (the deployer's list, ci-bot's burst)
 	for range newerThan(t, "dana-list-secrets", func(a gjson.Result) bool {
 		c := a.Get("code").Int()
 		return c == 401 || c == 403
 	}) {
-		pgPress(p, "j")
+		press(m, "j")
 	}
-	pgPress(p, "R")
-	v := ansi.Strip(p.View())
+	press(m, "R")
+	v := screen(m)
 	for _, want := range []string{"# 3 requests by dev-dana (groups kubyk:contractors, system:authenticated), 2 denied",
 		"may not create deployments.apps in namespace shop", "kind: Role", `  resources: ["deployments"]`,
 		"enter: this user's requests on the Requests page"} {
-		if p.history() == nil || !strings.Contains(v, want) {
+		if frontScreen(m) == nil || !strings.Contains(v, want) {
 			t.Errorf("R on dana's denial: the screen lacks %q:\n%s", want, v)
 		}
 	}
-	if expr := pgFilterOf(t, pgPress(p, "enter"), stateRequests); expr != "user=dev-dana" {
-		t.Errorf("enter on the RBAC screen sets %q, want user=dev-dana", expr)
+	press(m, "enter")
+	if m.State() != stateRequests || m.flt.expr != "user=dev-dana" {
+		t.Errorf("enter on the RBAC screen: page %v, filter %q; want the Requests page and user=dev-dana", m.State(), m.flt.expr)
 	}
 }
 

@@ -164,11 +164,12 @@ func (k *keyMap) Groups() []keyGroup {
 			k.Open, k.Follow}},
 		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext}},
 		{"Requests: quick filters", []key.Binding{k.OnlyUser, k.OnlyVerb, k.OnlyResource, k.OnlyNamespace, k.Exclude}},
+		{"Any request row", []key.Binding{k.AnswersHistory, k.AnswersRBAC}},
 		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},
 		// Page-specific bindings: summary, answers, klog
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
-		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu, k.AnswersHistory, k.AnswersRBAC}},
+		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
 		{"Timeline", []key.Binding{k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut}},
 		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow}},
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
@@ -93,14 +92,14 @@ func labelLine(scr, label string) string {
 // R on a 403 in Answers: the RBAC screen says what refused each of the
 // user's requests, as --rbac does (one rule: audit.WhyRefused).
 func TestAnswerRBACScreenSaysWhatRefused(t *testing.T) {
-	p, _, _ := newTestAnswersPage(t, "admission/audit.log", 200, 80)
+	m, _ := answersModel(t, "admission/audit.log", 200, 85)
 	for range answerIndex(t, "denied") {
-		pgPress(p, "j")
+		press(m, "j")
 	}
-	pgPress(p, "l")
-	pgPress(p, "R")
-	v := ansi.Strip(p.View())
-	if p.history() == nil {
+	press(m, "l")
+	press(m, "R")
+	v := screen(m)
+	if frontScreen(m) == nil {
 		t.Fatalf("R on a denial shows no RBAC screen:\n%s", v)
 	}
 	for _, a := range admissionRefused(t) {

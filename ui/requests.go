@@ -175,6 +175,14 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		if p.Selected() != nil {
 			p.excludePending = true
 		}
+	case key.Matches(msg, k.AnswersHistory):
+		if r := p.Selected(); r != nil {
+			return func() tea.Msg { return openHistoryMsg{Req: r} }
+		}
+	case key.Matches(msg, k.AnswersRBAC):
+		if r := p.Selected(); r != nil {
+			return func() tea.Msg { return openRBACMsg{Req: r} }
+		}
 	default:
 		return p.quickFilter(msg, false)
 	}

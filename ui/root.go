@@ -21,6 +21,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/filter"
 )
 
@@ -277,6 +278,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.screens.push(m.detail) // in front of the page that asked
 		}
 		return m, nil
+	case openHistoryMsg:
+		return m, m.openHistory(msg.Req)
+	case openRBACMsg:
+		return m, m.openRBAC(msg.Req)
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
 	case clearMsg:
@@ -649,4 +654,49 @@ func fitBlock(s string, w, h int) string {
 		lines = append(lines, blank)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// openHistory shows the history of the object r wrote or read, in front of
+// what asked (esc comes back to it): one home for H on every page.
+func (m *model) openHistory(r *audit.Request) tea.Cmd {
+	if r == nil {
+		return nil
+	}
+	if r.Resource == "" || r.Name == "" {
+		return statusCmd("this request names no object: no history", true)
+	}
+	res := r.Resource
+	if r.APIGroup != "" {
+		res = r.APIGroup + "/" + res
+	}
+	h, err := newHistoryScreen(m.env, m.snap.Requests, m.readStore, m.now(), res, r.Namespace, r.Name)
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
+	m.screens.push(h)
+	return nil
+}
+
+// openRBAC shows what RBAC r's user needs for what they did (R).
+func (m *model) openRBAC(r *audit.Request) tea.Cmd {
+	if r == nil {
+		return nil
+	}
+	h, err := newRBACScreen(m.env, m.snap.Requests, m.readStore, r)
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
+	m.screens.push(h)
+	return nil
+}
+
+// readStore runs fn while the loader merges nothing.
+func (m *model) readStore(fn func()) { readLocked(m.env.Data.Store, fn) }
+
+// now is the explorer's clock, in the zone of --tz.
+func (m *model) now() time.Time {
+	if m.env.Now != nil {
+		return m.env.Now()
+	}
+	return time.Now().In(render.Zone())
 }

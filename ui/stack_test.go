@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,6 +24,23 @@ func (p *answersPage) timeline() *timelineScreen {
 
 // answersOf is the Answers page of the explorer m.
 func answersOf(m *model) *answersPage { return m.pages[stateAnswers].(*answersPage) }
+
+// frontScreen is the history or RBAC screen in front (H and R push it on
+// the root's stack, from any page), or nil.
+func frontScreen(m *model) *historyScreen {
+	h, _ := m.screens.top().(*historyScreen)
+	return h
+}
+
+// answersModel is the explorer on a log of ui's testdata with the Answers
+// page in front, sized w×h.
+func answersModel(t *testing.T, rel string, w, h int) (*model, *answersPage) {
+	t.Helper()
+	st, set := loadStore(t, filepath.Join(pgTestdata(), rel))
+	m := newTestModel(t, st, set.Raw, w, h)
+	press(m, "5")
+	return m, answersOf(m)
+}
 
 // openAnswerResults goes to the Answers page of m, on the answer id, into
 // its results, down to row; it returns the request on that row.
@@ -112,12 +131,12 @@ func TestEscFromHistoryBackToAnswerResults(t *testing.T) {
 	want := openAnswerResults(t, m, "deleted", 0)
 	press(m, "H")
 	a := answersOf(m)
-	if a.history() == nil || !strings.Contains(screen(m), "History of ") {
+	if frontScreen(m) == nil || !strings.Contains(screen(m), "History of ") {
 		t.Fatalf("H on a delete: want its object's history:\n%s", screen(m))
 	}
 	press(m, "esc")
-	if m.State() != stateAnswers || a.history() != nil || !a.inResults || a.result.matches[a.resultAt] != want {
-		t.Fatalf("esc from the history: state %v, history open %v, in results %v", m.State(), a.history() != nil, a.inResults)
+	if m.State() != stateAnswers || frontScreen(m) != nil || !a.inResults || a.result.matches[a.resultAt] != want {
+		t.Fatalf("esc from the history: state %v, history open %v, in results %v", m.State(), frontScreen(m) != nil, a.inResults)
 	}
 	press(m, "esc")
 	if m.State() != stateAnswers || a.inResults {
@@ -147,5 +166,41 @@ func TestAnswerResultStaysOnItsRequest(t *testing.T) {
 	}
 	if got := p.result.matches[p.resultAt]; got != sel {
 		t.Errorf("after %d newer matches the selected row is row %d, another request", p.result.total-before, p.resultAt)
+	}
+}
+
+// H and R work from any request: a row of the Requests page and the
+// Detail, not only an answer's results; esc comes back to where they were
+// pressed. The Detail of an exec shows its command.
+func TestHistoryAndRBACFromAnyRequest(t *testing.T) {
+	m, _ := answersModel(t, "answers/audit.log", 120, 45)
+	press(m, "1")
+	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool {
+		return r.Verb == "delete" && r.Resource == "deployments" && r.Name == "web"
+	}))
+	row := m.requests.table.Cursor()
+	press(m, "H")
+	if frontScreen(m) == nil || !strings.Contains(screen(m), "History of apps/deployments shop/web") {
+		t.Fatalf("H on a Requests row: want the object's history:\n%s", screen(m))
+	}
+	press(m, "esc")
+	if m.State() != stateRequests || frontScreen(m) != nil || m.requests.table.Cursor() != row {
+		t.Fatalf("esc from the history: state %v, cursor %d (was %d)", m.State(), m.requests.table.Cursor(), row)
+	}
+	press(m, "enter", "R")
+	if frontScreen(m) == nil || !strings.Contains(screen(m), "kind: ") {
+		t.Fatalf("R on the Detail: want the user's RBAC:\n%s", screen(m))
+	}
+	press(m, "esc")
+	if m.State() != stateDetail {
+		t.Fatalf("esc from the RBAC screen opened from the Detail: state %v, want the Detail", m.State())
+	}
+	press(m, "esc", "1")
+	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool {
+		return r.Resource == "pods" && r.Subresource == "exec"
+	}))
+	press(m, "enter")
+	if s := screen(m); !regexp.MustCompile(`Command +\$ sh -c`).MatchString(s) {
+		t.Errorf("the Detail of an exec does not show its command:\n%s", s)
 	}
 }
