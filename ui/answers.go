@@ -455,7 +455,6 @@ func (p *answersPage) openCoverage() tea.Cmd {
 // setInputName gives the names of the inputs by their index.
 func (p *answersPage) setInputName(name func(int32) string) { p.inputName = name }
 
-
 func (p *answersPage) View() string {
 	if s := p.screens.top(); s != nil {
 		return s.View()

@@ -21,8 +21,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 )
 
 // asyncOver: a full re-filter of more requests than this runs off the UI
