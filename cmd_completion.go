@@ -205,53 +205,12 @@ func flagValues(f *pflag.Flag, cur, log string) []string {
 }
 
 // completeFilter completes the last term of a filter expression: a field
-// name (with its =), or a value of the field from the log.
+// name (with its =), or a value of the field from the log (filter.Complete,
+// which the explorer's filter bar calls too).
 func completeFilter(word, log string) []string {
-	head := ""
-	if word != "" && (word[0] == '\'' || word[0] == '"') {
-		head, word = word[:1], word[1:]
-	}
-	if i := strings.LastIndexByte(word, ' '); i >= 0 {
-		head, word = head+word[:i+1], word[i+1:]
-	}
-	if strings.HasPrefix(word, "!") || strings.HasPrefix(word, "-") { // a negation
-		head, word = head+word[:1], word[1:]
-	}
-	op := strings.IndexAny(word, "=<>!")
-	if op < 0 {
-		var names []string
-		for _, f := range filter.Fields() {
-			for _, n := range append([]string{f.Name}, f.Aliases...) {
-				names = append(names, n+"=")
-			}
-		}
-		slices.Sort(names)
-		return prefixAll(head, withPrefix(names, word))
-	}
-	name := word[:op]
-	valAt := op + 1
-	for valAt < len(word) && strings.ContainsRune("=<>", rune(word[valAt])) {
-		valAt++
-	}
-	field := canonicalField(name)
-	if !slices.Contains(filter.TopFields(), field) { // the fields with one value a request
-		return nil
-	}
-	prefix, val := word[:valAt], word[valAt:]
-	if i := strings.LastIndexByte(val, ','); i >= 0 { // user=alice,b<Tab>
-		prefix, val = prefix+val[:i+1], val[i+1:]
-	}
-	values := logValues(log, field, completionBudget, completionBytes)
-	return prefixAll(head+prefix, withPrefix(values, val))
-}
-
-func canonicalField(name string) string {
-	for _, f := range filter.Fields() {
-		if f.Name == name || slices.Contains(f.Aliases, name) {
-			return f.Name
-		}
-	}
-	return ""
+	return filter.Complete(word, func(field string) []string {
+		return logValues(log, field, completionBudget, completionBytes)
+	})
 }
 
 // logValues are the values of a field (one of filter.TopFields) in the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -168,10 +169,11 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 			var p policyFlags // the policy of this node's apiserver, if it is a master
 			return p.text(reqs)
 		},
-		Follow:  o.Follow,
-		Filter:  o.Filter,
-		NoColor: o.NoColor,
-		Now:     o.Now,
+		Follow:      o.Follow,
+		Filter:      o.Filter,
+		NoColor:     o.NoColor,
+		Now:         o.Now,
+		HistoryFile: stateFile("filters"),
 	})
 	var popts []tea.ProgramOption
 	popts = append(popts, tea.WithContext(ctx))
@@ -185,4 +187,19 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}
 	return nil
+}
+
+// stateFile is where the explorer keeps a file across runs:
+// $XDG_STATE_HOME/kauditui/NAME, else ~/.local/state/kauditui/NAME; "" when
+// there is no home (the state is then kept for this run only).
+func stateFile(name string) string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil || home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "kauditui", name)
 }

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/filter"
 )
 
 // filterBar is the one-line filter editor under the tabs. While focused it
@@ -25,6 +28,14 @@ type filterBar struct {
 	history []string // oldest first, no duplicates next to each other
 	histPos int      // index into history while browsing; len(history) = the draft
 	draft   string   // what was typed before browsing history
+
+	// Completion (tab): the candidates for the text as it was when tab
+	// was first pressed, and which one tab put in last (-1: none yet).
+	cands   []string
+	candAt  int
+	hint    string // what tab found, shown after the input
+	values  valueLister
+	onSaved func([]string) // told the history when it changes (kept across runs)
 }
 
 // filterAction is what a key in the bar asks of the root. It is returned,
@@ -55,7 +66,7 @@ func newFilterBar(env *Env) *filterBar {
 		s.Cursor.Blink = false
 	}
 	in.SetStyles(s)
-	return &filterBar{env: env, input: in}
+	return &filterBar{env: env, input: in, values: valueLister{env: env}}
 }
 
 // Focused reports whether the bar is being edited.
@@ -91,6 +102,69 @@ func (f *filterBar) AddHistory(expr string) {
 	if len(f.history) > maxHistory {
 		f.history = f.history[len(f.history)-maxHistory:]
 	}
+	if f.onSaved != nil {
+		f.onSaved(f.history)
+	}
+}
+
+// SetHistory starts the history with what earlier runs kept, oldest first.
+func (f *filterBar) SetHistory(h []string) {
+	f.history = append([]string(nil), h[max(0, len(h)-maxHistory):]...)
+	f.histPos = len(f.history)
+}
+
+// complete puts the next completion of the text in (tab): one candidate is
+// taken whole, several first to what they share, then one after another.
+func (f *filterBar) complete() filterAction {
+	if f.cands == nil {
+		text := f.input.Value()
+		f.cands = filter.Complete(text, f.values.values)
+		f.candAt = -1
+		switch len(f.cands) {
+		case 0:
+			f.hint = "no completion"
+			f.cands = nil
+			return filterNone
+		case 1:
+			f.set(f.cands[0], true)
+			f.cands = nil
+			f.hint = ""
+			return filterEdited
+		}
+		f.hint = completionHint(f.cands, text)
+		if p := filter.CommonPrefix(f.cands); len(p) > len(text) {
+			f.set(p, false)
+			return filterEdited
+		}
+	}
+	f.candAt = (f.candAt + 1) % len(f.cands)
+	f.set(f.cands[f.candAt], false)
+	return filterEdited
+}
+
+// set replaces the text with a completion; a whole value ends the term.
+func (f *filterBar) set(text string, whole bool) {
+	if whole && !strings.HasSuffix(text, "=") && !strings.HasSuffix(text, ",") {
+		text += " "
+	}
+	f.input.SetValue(text)
+	f.input.CursorEnd()
+	f.endBrowsing()
+}
+
+// completionHint names the candidates by what they add to the text.
+func completionHint(cands []string, text string) string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(len(cands)) + ":")
+	start := strings.LastIndexAny(text, " =,") + 1
+	for i, c := range cands {
+		if i == 8 {
+			b.WriteString(" …")
+			break
+		}
+		b.WriteString(" " + sanitize(c[min(start, len(c)):]))
+	}
+	return b.String()
 }
 
 // Focus starts editing the applied filter.
@@ -101,6 +175,7 @@ func (f *filterBar) Focus() tea.Cmd {
 	f.input.SetValue(f.applied)
 	f.input.CursorEnd()
 	f.histPos = len(f.history)
+	f.cands, f.hint = nil, ""
 	return f.input.Focus()
 }
 
@@ -126,6 +201,8 @@ func (f *filterBar) Update(msg tea.Msg) (tea.Cmd, filterAction) {
 	k := f.env.Keys
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
+		case key.Matches(km, k.Complete):
+			return nil, f.complete()
 		case key.Matches(km, k.FilterApply):
 			return nil, filterApply
 		case key.Matches(km, k.FilterCancel):
@@ -164,6 +241,7 @@ func (f *filterBar) Update(msg tea.Msg) (tea.Cmd, filterAction) {
 	f.input, cmd = f.input.Update(msg)
 	if f.input.Value() != before {
 		f.endBrowsing()
+		f.cands, f.hint = nil, "" // typing starts a new completion
 		return cmd, filterEdited
 	}
 	return cmd, filterNone
@@ -184,16 +262,23 @@ func (f *filterBar) View() string {
 		// The input takes what it needs; a parse error gets the rest of the
 		// line (all of it is in the footer too).
 		inW := f.width - 3
-		errText := ""
-		if f.err != "" {
+		errText, errStyle := "", st.FilterError
+		side := ""
+		switch {
+		case f.err != "":
+			side = "✗ " + sanitize(f.err)
+		case f.hint != "":
+			side, errStyle = "tab "+f.hint, st.Muted
+		}
+		if side != "" {
 			need := ansi.StringWidth(f.input.Value()) + 2
 			inW = max(min(inW, 20), min(need, inW-12))
-			errText = ansi.Truncate("✗ "+sanitize(f.err), max(0, f.width-3-inW-2), "…")
+			errText = ansi.Truncate(side, max(0, f.width-3-inW-2), "…")
 		}
 		f.input.SetWidth(max(1, inW))
 		body = f.input.View()
 		if errText != "" {
-			body = fitLine(body, inW+1) + " " + st.FilterError.Render(errText)
+			body = fitLine(body, inW+1) + " " + errStyle.Render(errText)
 		}
 	case f.applied == "":
 		body = st.FilterHint.Render("no filter: press / to filter, ? for help")

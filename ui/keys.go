@@ -42,6 +42,7 @@ type keyMap struct {
 	FilterClear  key.Binding
 	HistoryPrev  key.Binding
 	HistoryNext  key.Binding
+	Complete     key.Binding // complete the term being typed
 
 	// Quick filters from the selected request (requests page).
 	OnlyUser      key.Binding
@@ -115,6 +116,7 @@ func DefaultKeyMap() *keyMap {
 		FilterClear:  b([]string{"ctrl+u"}, "ctrl+u", "clear"),
 		HistoryPrev:  b([]string{"up"}, "↑", "older filter"),
 		HistoryNext:  b([]string{"down"}, "↓", "newer filter"),
+		Complete:     b([]string{"tab"}, "tab", "complete the field or value (again: the next)"),
 
 		OnlyUser:      b([]string{"u"}, "u", "only this user"),
 		OnlyVerb:      b([]string{"v"}, "v", "only this verb"),
@@ -162,7 +164,7 @@ func (k *keyMap) Groups() []keyGroup {
 			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back}},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom,
 			k.Open, k.Follow}},
-		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext}},
+		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext, k.Complete}},
 		{"Requests: quick filters", []key.Binding{k.OnlyUser, k.OnlyVerb, k.OnlyResource, k.OnlyNamespace, k.Exclude}},
 		{"Any request row", []key.Binding{k.AnswersHistory, k.AnswersRBAC}},
 		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},

@@ -52,6 +52,9 @@ type Options struct {
 	NoColor    bool
 	Now        func() time.Time // nil: time.Now
 	OutDir     string           // where the detail page writes events; "" = "."
+	// HistoryFile keeps the filters applied, across runs ("" keeps them
+	// for this run only): main gives $XDG_STATE_HOME/kauditui/filters.
+	HistoryFile string
 }
 
 // model is the root model.
@@ -151,6 +154,10 @@ func New(opts Options) *model {
 	}
 	m.screens.back = []key.Binding{env.Keys.Back}
 	m.filterBar = newFilterBar(env)
+	if opts.HistoryFile != "" {
+		m.filterBar.SetHistory(loadFilterHistory(opts.HistoryFile))
+		m.filterBar.onSaved = func(h []string) { saveFilterHistory(opts.HistoryFile, h) }
+	}
 	m.help = newHelpView(env)
 	m.filterSession = newFilterSession(m.ctx, opts.Data)
 	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
