@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	_ "github.com/charmbracelet/x/exp/golden" // registers -update, shared by every golden test
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -182,26 +181,10 @@ func pgMatch(t *testing.T, expr string, d Data, reqs []*audit.Request) []*audit.
 }
 
 // pgGolden compares a view (escape sequences stripped) with
-// testdata/<name>.golden; go test -update rewrites it.
+// testdata/<name>.golden (go test -update rewrites it).
 func pgGolden(t *testing.T, name, view string) {
 	t.Helper()
-	got := ansi.Strip(view)
-	path := filepath.Join("testdata", name+".golden")
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -run %s -update)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the view (go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	audittest.Golden(t, filepath.Join("testdata", name+".golden"), ansi.Strip(view))
 }
 
 // pgSized is a page with a DataMsg and a size, as the root sets it up.
