@@ -3,10 +3,11 @@ package audit
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // A real apiserver's credential ids reach the request: two certificates of
@@ -15,11 +16,7 @@ import (
 func TestCredentialFromRealLog(t *testing.T) {
 	// the apiserver rotated the log: its backups (oldest first, as their
 	// names sort) hold the events before audit.log's
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "answers", "audit-*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths = append(paths, filepath.Join("..", "testdata", "answers", "audit.log"))
+	paths := audittest.Logs(t, "answers")
 	st := NewStore()
 	for in, p := range paths {
 		b, err := os.ReadFile(p)

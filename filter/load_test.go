@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -59,22 +57,6 @@ func loadFiles(tb testing.TB, paths ...string) *corpus {
 	}
 	c.reqs = c.store.Snapshot().Requests
 	return c
-}
-
-// realLogs lists testdata/file's audit logs, rotated backups oldest first
-// (their names sort by time), the live audit.log last; nil if absent.
-func realLogs() []string {
-	all, _ := filepath.Glob("../testdata/file/audit*.log*")
-	var backups, live []string
-	for _, p := range all {
-		if filepath.Base(p) == "audit.log" {
-			live = append(live, p)
-		} else {
-			backups = append(backups, p)
-		}
-	}
-	sort.Strings(backups)
-	return append(backups, live...)
 }
 
 // query returns the requests a filter expression selects, with MatchRaw.

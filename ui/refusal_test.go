@@ -6,8 +6,6 @@ package ui
 // refused each one).
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,16 +13,13 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 func admissionRefused(t *testing.T) []gjson.Result {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "admission", "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []gjson.Result
-	for _, a := range gjson.GetBytes(b, "actions").Array() {
+	for _, a := range audittest.Expected(t, "admission").Get("actions").Array() {
 		if a.Get("refusedBy").Exists() {
 			out = append(out, a)
 		}
@@ -47,7 +42,7 @@ func isAction(r *audit.Request, a gjson.Result) bool {
 // refused it; which admission control refused it ("Refused") when RBAC
 // allowed it, with no "Missing"; "cannot tell" without the decision.
 func TestDetailSaysWhatRefusedA403(t *testing.T) {
-	st, set := loadStore(t, filepath.Join(pgTestdata(), "admission", "audit.log"))
+	st, set := loadStore(t, audittest.Path("admission", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 200, 60)
 	for _, a := range admissionRefused(t) {
 		step := a.Get("step").String()

@@ -23,28 +23,10 @@ import (
 // Helpers of the summary, answers and klog tests: the real testdata read by
 // the real source package, pages driven key by key.
 
-// pgTestdata is the repo's testdata (or KAUDITUI_TESTDATA).
-func pgTestdata() string {
-	if d := os.Getenv("KAUDITUI_TESTDATA"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "testdata")
-}
-
-// pgTruth is testdata/ground-truth.json.
-func pgTruth(t *testing.T) gjson.Result {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "ground-truth.json"))
-	if err != nil {
-		t.Fatalf("no ground truth: %v (run hack/gen-testdata.sh)", err)
-	}
-	return gjson.ParseBytes(b)
-}
-
 // pgLoad reads a testdata input (rotated backups included) into a store.
 func pgLoad(t *testing.T, rel string) (Data, audit.Snapshot, []string) {
 	t.Helper()
-	st, set := loadStore(t, filepath.Join(pgTestdata(), rel))
+	st, set := loadStore(t, audittest.Path(rel))
 	var names []string
 	for _, in := range set.Inputs() {
 		names = append(names, in.Name)
@@ -205,7 +187,7 @@ func summaryOnFileRun(t *testing.T, w, h int) (*summaryPage, Data, audit.Snapsho
 
 // The Users box counts what the harness says each identity did.
 func TestSummaryCountsMatchGroundTruth(t *testing.T) {
-	truth := pgTruth(t)
+	truth := audittest.Truth(t)
 	p, _, snap := summaryOnFileRun(t, 120, 36)
 	p.View()
 	users := p.sections[0]
@@ -443,7 +425,7 @@ func sizeName(s [2]int) string { return fmt.Sprintf("%dx%d", s[0], s[1]) }
 // never committed) once per benchmark binary.
 func pgBig(b *testing.B) (Data, audit.Snapshot) {
 	b.Helper()
-	path := filepath.Join(pgTestdata(), "big", "audit-100MB.log")
+	path := audittest.Path("big", "audit-100MB.log")
 	if _, err := os.Stat(path); err != nil {
 		b.Skipf("%s missing: generate it with the engine's hack generator", path)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
@@ -71,7 +72,7 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // the others match no rule. The numbers are computed from the log itself.
 func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	// The live file and the backups beside it, as source reads them.
-	set, err := source.Open([]string{filepath.Join("..", "..", "testdata", "answers", "audit.log")}, source.Options{})
+	set, err := source.Open([]string{audittest.Path("answers", "audit.log")}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
