@@ -6,26 +6,23 @@ package main
 // refused each one).
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
-var admissionDir = filepath.Join(testdataDir(), "admission")
+var admissionDir = audittest.Path("admission")
 
 // admissionRefusals are the refused actions of expected.json.
 func admissionRefusals(t *testing.T) []gjson.Result {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(admissionDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []gjson.Result
-	for _, a := range gjson.GetBytes(b, "actions").Array() {
+	for _, a := range audittest.Expected(t, "admission").Get("actions").Array() {
 		if a.Get("refusedBy").Exists() {
 			out = append(out, a)
 		}

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // timelineRow is a row of `query --timeline` as a user reads it.
@@ -134,11 +133,7 @@ func TestQueryTimelineRefusals(t *testing.T) {
 // where the time went with the annotation expected.json names; ci-bot's
 // burst is the busiest minute and its user.
 func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := gjson.ParseBytes(b)
+	exp := audittest.Expected(t, "answers")
 	out, errOut, code := runQueryArgs(t, "--timeline", "--step", "10s", filepath.Join(answersDir, "audit.log"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,13 +15,9 @@ import (
 func TestCredentialFromRealLog(t *testing.T) {
 	// the apiserver rotated the log: its backups (oldest first, as their
 	// names sort) hold the events before audit.log's
-	paths := audittest.Logs(t, "answers")
 	st := NewStore()
-	for in, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for in, p := range audittest.Logs(t, "answers") {
+		b := audittest.ReadLog(t, p)
 		for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			if _, _, ok := st.AddEvent(l, Ref{Input: int32(in), Line: int64(i + 1)}); !ok {
 				t.Fatalf("%s:%d does not parse", p, i+1)

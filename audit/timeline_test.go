@@ -103,11 +103,7 @@ func TestTimelineOfRealLogs(t *testing.T) {
 func TestTimelineLatencyLayersOfRealSlowRequests(t *testing.T) {
 	var lines [][]byte
 	for _, p := range audittest.Logs(t, "answers") {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for l := range bytes.Lines(b) {
+		for l := range bytes.Lines(audittest.ReadLog(t, p)) {
 			lines = append(lines, bytes.TrimRight(l, "\n"))
 		}
 	}

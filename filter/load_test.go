@@ -2,14 +2,11 @@ package filter
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // corpus is audit logs read line by line into an audit.Store, with the raw
@@ -30,19 +27,7 @@ func loadFiles(tb testing.TB, paths ...string) *corpus {
 	tb.Helper()
 	c := &corpus{store: audit.NewStore()}
 	for i, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if strings.HasSuffix(p, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if b, err = io.ReadAll(zr); err != nil {
-				tb.Fatalf("%s: %v", p, err)
-			}
-		}
+		b := audittest.ReadLog(tb, p)
 		c.data = append(c.data, b)
 		off, line := 0, int64(0)
 		for off < len(b) {

@@ -10,8 +10,11 @@
 package audittest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -149,6 +152,27 @@ func Rotated(tb testing.TB, folder, pattern string) string {
 		tb.Fatalf("%s in %s: %d files (%v), want 1 (%s)", pattern, Path(folder), len(m), err, regenerate(folder))
 	}
 	return m[0]
+}
+
+// ReadLog is the bytes of a log, gunzipped when its name ends in .gz: the
+// log as the test reads it apart from kauditui's own reader.
+func ReadLog(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return b
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	if b, err = io.ReadAll(zr); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return b
 }
 
 // Golden compares got with the golden file at path (relative to the test's

@@ -2,10 +2,8 @@ package policytext
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,20 +82,7 @@ func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	reqs := st.Snapshot().Requests
 	var b []byte
 	for _, in := range set.Inputs() {
-		data, err := os.ReadFile(in.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(in.Name, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if data, err = io.ReadAll(zr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b = append(append(b, data...), '\n')
+		b = append(append(b, audittest.ReadLog(t, in.Name)...), '\n')
 	}
 	byUser, resourceOf := map[string]int{}, map[string]int{}
 	seen := map[string]bool{}
