@@ -18,21 +18,6 @@ import (
 
 var admissionDir = audittest.Path("admission")
 
-// admissionRefusals are the refused actions of expected.json.
-func admissionRefusals(t *testing.T) []gjson.Result {
-	t.Helper()
-	var out []gjson.Result
-	for _, a := range audittest.Expected(t, "admission").Get("actions").Array() {
-		if a.Get("refusedBy").Exists() {
-			out = append(out, a)
-		}
-	}
-	if len(out) < 6 {
-		t.Fatalf("expected.json has %d refused actions, want the six kinds", len(out))
-	}
-	return out
-}
-
 // admissionWho is how kauditui names the control that refused a: the
 // words of audit.Refusal.Who, from what the harness set up.
 func admissionWho(a gjson.Result) string {
@@ -82,7 +67,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 		return ""
 	}
 	admission := 0
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		if a.Get("code").Int() != 403 {
 			continue // a policy's 422: not asked for here
 		}
@@ -123,7 +108,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		g := a.Get("verb").String() + " " + a.Get("resource").String()
 		switch a.Get("refusedBy").String() {
 		case "rbac":
@@ -153,7 +138,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		g := a.Get("verb").String() + " " + a.Get("resource").String()
 		if want := a.Get("refusedBy").String() != "impersonation"; granted[g] != want {
 			t.Errorf("%s: the least privilege grants %s: %v, want %v\n%s", a.Get("step"), g, granted[g], want, r.stdout)

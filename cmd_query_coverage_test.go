@@ -39,7 +39,7 @@ func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the real log has no pause over 10 s: the test checks nothing")
 	}
-	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "10s", "testdata/file/audit.log")
+	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "10s", audittest.Path("file", "audit.log"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -52,7 +52,7 @@ func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
 // at the default step of a minute and at 10 s; the rows add up to every
 // request, and a -q narrows them.
 func TestQueryTimelineRowsAreTheirStepsRequests(t *testing.T) {
-	log := "testdata/file/audit.log"
+	log := audittest.Path("file", "audit.log")
 	total, _, code := runQueryArgs(t, "--count", log)
 	if code != exitOK {
 		t.Fatalf("--count: exit %d", code)
@@ -120,7 +120,7 @@ func TestQueryTimelineRefusals(t *testing.T) {
 		{"--timeline", "--coverage"},
 		{"--timeline", "--step", "0s"},
 	} {
-		_, errOut, code := runQueryArgs(t, append(args, "testdata/file/audit.log")...)
+		_, errOut, code := runQueryArgs(t, append(args, audittest.Path("file", "audit.log"))...)
 		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--") {
 			t.Errorf("query %v: exit %d, %q; want exit %d with one line", args, code, errOut, exitUsage)
 		}

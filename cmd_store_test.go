@@ -329,9 +329,9 @@ func TestStoreErrorsAreOneLine(t *testing.T) {
 	// Nothing listens on a port just closed.
 	oneLine(t, runQueryTest(t, "", "--store", "http://"+freePort(t), "-q", "verb=delete"), 2, "cannot reach the store", "check --store")
 	oneLine(t, runQueryTest(t, "", "--store", "ftp://x", "-q", "verb=delete"), 2, "is not a URL")
-	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "testdata/file/audit.log"), 2, "give one or the other")
+	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", audittest.Path("file", "audit.log")), 2, "give one or the other")
 	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--account", "team-a"), 2, "not a tenant number")
-	oneLine(t, runQueryTest(t, "", "--cluster", "c1", "testdata/file/audit.log"), 2, "go with --store")
+	oneLine(t, runQueryTest(t, "", "--cluster", "c1", audittest.Path("file", "audit.log")), 2, "go with --store")
 
 	auth := startVLogs(t, "-httpAuth.username=kauditui", "-httpAuth.password=s3cret")
 	oneLine(t, runQueryTest(t, "", "--store", auth.url(), "-q", "verb=delete"), 2, "refused the query (401", "KAUDITUI_STORE_PASSWORD")
@@ -663,7 +663,7 @@ func TestStoreTLSAndPasswordFromTheEnvironment(t *testing.T) {
 	}
 	oneLine(t, query(pw, "--store", "https://127.0.0.1:"+port, "--store-ca", ca, "-q", "verb=delete"), 2, "names no user")
 	oneLine(t, query(nil, "--store", url, "--store-ca", filepath.Join(dir, "key.pem"), "-q", "verb=delete"), 2, "no PEM certificate")
-	oneLine(t, query(nil, "--store-ca", ca, "testdata/file/audit.log"), 2, "go with --store")
+	oneLine(t, query(nil, "--store-ca", ca, audittest.Path("file", "audit.log")), 2, "go with --store")
 }
 
 // testCertificates makes a throwaway authority and a certificate it signed

@@ -16,20 +16,6 @@ import (
 	"github.com/kauditui/kauditui/audit/audittest"
 )
 
-func admissionRefused(t *testing.T) []gjson.Result {
-	t.Helper()
-	var out []gjson.Result
-	for _, a := range audittest.Expected(t, "admission").Get("actions").Array() {
-		if a.Get("refusedBy").Exists() {
-			out = append(out, a)
-		}
-	}
-	if len(out) < 6 {
-		t.Fatalf("expected.json has %d refused actions, want the six kinds", len(out))
-	}
-	return out
-}
-
 // isAction reports whether r is the request of action a (the event names
 // the object when the request did: not kubectl's create rolebinding).
 func isAction(r *audit.Request, a gjson.Result) bool {
@@ -44,7 +30,7 @@ func isAction(r *audit.Request, a gjson.Result) bool {
 func TestDetailSaysWhatRefusedA403(t *testing.T) {
 	st, set := loadStore(t, audittest.Path("admission", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 200, 60)
-	for _, a := range admissionRefused(t) {
+	for _, a := range audittest.Refusals(t) {
 		step := a.Get("step").String()
 		m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return isAction(r, a) }))
 		press(m, "enter")
@@ -98,7 +84,7 @@ func TestAnswerRBACScreenSaysWhatRefused(t *testing.T) {
 	if p.history() == nil {
 		t.Fatalf("R on a denial shows no RBAC screen:\n%s", v)
 	}
-	for _, a := range admissionRefused(t) {
+	for _, a := range audittest.Refusals(t) {
 		c := a.Get("control").String()
 		if c != "" && !strings.Contains(v, c) {
 			t.Errorf("the RBAC screen does not name %s, which refused %s:\n%s", c, a.Get("step"), v)

@@ -126,6 +126,23 @@ func Expected(tb testing.TB, folder string) gjson.Result {
 	return gjson.ParseBytes(readJSON(tb, filepath.Join(folder, "expected.json")))
 }
 
+// Refusals are the actions of testdata/admission/expected.json that a
+// control refused (refusedBy names it), in the order hack/gen-admission.sh
+// made them; the test fails when fewer than the six kinds are there.
+func Refusals(tb testing.TB) []gjson.Result {
+	tb.Helper()
+	var out []gjson.Result
+	for _, a := range Expected(tb, "admission").Get("actions").Array() {
+		if a.Get("refusedBy").Exists() {
+			out = append(out, a)
+		}
+	}
+	if len(out) < 6 {
+		tb.Fatalf("admission/expected.json has %d refused actions, want the six kinds (%s)", len(out), regenerate("admission"))
+	}
+	return out
+}
+
 // Logs is a testdata folder's audit.log after its rotated backups
 // (audit-<time>.log, .gz ones too), oldest first as their names sort: the
 // family in the order kauditui reads it.
