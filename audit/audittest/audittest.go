@@ -70,8 +70,9 @@ func Path(elem ...string) string {
 // generators name the script that writes each folder of the testdata, for
 // the message when it is missing.
 var generators = map[string]string{
-	"":          "hack/gen-testdata.sh",
+	".":         "hack/gen-testdata.sh",
 	"file":      "hack/gen-testdata.sh",
+	"kubeadm":   "hack/gen-testdata.sh",
 	"stdout":    "hack/gen-testdata.sh",
 	"answers":   "hack/gen-answers.sh",
 	"admission": "hack/gen-admission.sh",
