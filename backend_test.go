@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -44,22 +45,15 @@ type backendCase struct {
 // log and its cases.
 func backendData(t *testing.T) (string, []backendCase) {
 	t.Helper()
-	dir := filepath.Join(testdataDir(), "backend")
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatalf("no expected.json: %v (run sudo hack/gen-backend.sh)", err)
-	}
 	var exp struct {
 		Version string        `json:"kubeApiserverVersion"`
 		Cases   []backendCase `json:"cases"`
 	}
-	if err := json.Unmarshal(b, &exp); err != nil {
-		t.Fatal(err)
-	}
+	audittest.ReadJSON(t, "backend/expected.json", &exp)
 	if len(exp.Cases) == 0 {
 		t.Fatal("expected.json has no cases")
 	}
-	return filepath.Join(dir, "audit.log"), exp.Cases
+	return audittest.Path("backend", "audit.log"), exp.Cases
 }
 
 // backendFilter is the filter that finds the case's requests.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // The -o values completion offers are the formats query takes.
@@ -26,7 +28,7 @@ func TestCompletionOutputsAreFormats(t *testing.T) {
 // maxBytes is not offered. (A crafted log: the real log's lines, with the
 // user renamed in the older half.)
 func TestCompletionReadsTheNewestPartOfTheLog(t *testing.T) {
-	real, err := os.ReadFile("testdata/file/audit.log")
+	real, err := os.ReadFile(audittest.Path("file", "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func TestCompletionReadsTheNewestPartOfTheLog(t *testing.T) {
 // offered: it would be written to the terminal and split by the shell.
 // (Crafted log.)
 func TestCompletionLeavesOutHostileValues(t *testing.T) {
-	real, err := os.ReadFile("testdata/file/audit.log")
+	real, err := os.ReadFile(audittest.Path("file", "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestQueryNoColourOnDumbTerminal(t *testing.T) {
 			}
 			return ""
 		}
-		if code := run([]string{"query", "testdata/file/audit.log"}, ios); code != 0 {
+		if code := run([]string{"query", audittest.Path("file", "audit.log")}, ios); code != 0 {
 			t.Fatalf("TERM=%s: exit %d", term, code)
 		}
 		if coloured := strings.Contains(out.String(), "\x1b["); coloured != (term != "dumb") {

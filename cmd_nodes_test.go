@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // nodeProxy is an API server's node proxy in front of kubelet file servers
@@ -82,8 +84,7 @@ func fileRunFiles(t *testing.T, dir string) map[string]string {
 // `query --nodes` finds what `query` finds in the same files: the real
 // testdata (a live log, a plain and a gzipped backup) as two masters' logs.
 func TestQueryNodesCountsAsTheFiles(t *testing.T) {
-	dir, _ := loadTruth(t)
-	files, stdout := filepath.Join(dir, "file"), filepath.Join(dir, "stdout", "kube-apiserver.log")
+	files, stdout := audittest.Path("file"), audittest.Path("stdout", "kube-apiserver.log")
 	kc := nodeProxy(t, map[string]string{
 		"master-a": auditFolder(t, fileRunFiles(t, files)),
 		"master-b": auditFolder(t, map[string]string{stdout: "audit.log"}), // audit and klog lines mixed

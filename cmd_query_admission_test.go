@@ -6,35 +6,17 @@ package main
 // refused each one).
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
-var admissionDir = filepath.Join(testdataDir(), "admission")
-
-// admissionRefusals are the refused actions of expected.json.
-func admissionRefusals(t *testing.T) []gjson.Result {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(admissionDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []gjson.Result
-	for _, a := range gjson.GetBytes(b, "actions").Array() {
-		if a.Get("refusedBy").Exists() {
-			out = append(out, a)
-		}
-	}
-	if len(out) < 6 {
-		t.Fatalf("expected.json has %d refused actions, want the six kinds", len(out))
-	}
-	return out
-}
+var admissionDir = audittest.Path("admission")
 
 // admissionWho is how kauditui names the control that refused a: the
 // words of audit.Refusal.Who, from what the harness set up.
@@ -85,7 +67,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 		return ""
 	}
 	admission := 0
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		if a.Get("code").Int() != 403 {
 			continue // a policy's 422: not asked for here
 		}
@@ -126,7 +108,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		g := a.Get("verb").String() + " " + a.Get("resource").String()
 		switch a.Get("refusedBy").String() {
 		case "rbac":
@@ -156,7 +138,7 @@ func TestQueryRBACSaysWhatRefusedA403(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range admissionRefusals(t) {
+	for _, a := range audittest.Refusals(t) {
 		g := a.Get("verb").String() + " " + a.Get("resource").String()
 		if want := a.Get("refusedBy").String() != "impersonation"; granted[g] != want {
 			t.Errorf("%s: the least privilege grants %s: %v, want %v\n%s", a.Get("step"), g, granted[g], want, r.stdout)

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,24 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
-// answersDir is testdata/answers, or the one beside $KAUDITUI_TESTDATA's ground truth.
-var answersDir = filepath.Join(testdataDir(), "answers")
-
-func answersExpected(t *testing.T) gjson.Result {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gjson.ParseBytes(b)
-}
+// answersDir is testdata/answers (hack/gen-answers.sh).
+var answersDir = audittest.Path("answers")
 
 // runAnswersQuery runs query on testdata/answers/audit.log, with
 // testdata/answers/etc-kubernetes standing in for this node's /etc/kubernetes.
@@ -66,7 +56,7 @@ func runAnswersQuery(t *testing.T, o *queryOptions) queryResult {
 // certificates; admin.conf of this node is named, the laptop's copy is
 // not, until it is named with --kubeconfig-dir.
 func TestQueryWhichAdmin(t *testing.T) {
-	exp := answersExpected(t)
+	exp := audittest.Expected(t, "answers")
 	laptop := exp.Get(`fingerprints.laptop/admin\.conf`).String()
 	r := runAnswersQuery(t, &queryOptions{Top: "cred", Filter: "user=kubernetes-admin"})
 	for _, want := range []string{"admin.conf on this node", "unknown certificate " + laptop[:12]} {
@@ -98,7 +88,7 @@ func TestQueryWhichAdmin(t *testing.T) {
 // took (expected.json) is listed, with its command from the URI or, for
 // kubectl debug, from the logged patch.
 func TestQueryExec(t *testing.T) {
-	exp := answersExpected(t)
+	exp := audittest.Expected(t, "answers")
 	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{Exec: true}})
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -141,7 +131,7 @@ func TestQueryExec(t *testing.T) {
 // the script made them, each with its field-level change, the patches as
 // sent, the deleter and the last state before the delete.
 func TestQueryHistory(t *testing.T) {
-	exp := answersExpected(t)
+	exp := audittest.Expected(t, "answers")
 	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{History: "deploy/shop/web"}})
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -262,7 +252,7 @@ func rbacDocs(t *testing.T, out string) (roles []rbacv1.Role, croles []rbacv1.Cl
 // Role that allows exactly what she was seen doing, never resourceNames on
 // create, list or watch.
 func TestQueryRBAC(t *testing.T) {
-	exp := answersExpected(t)
+	exp := audittest.Expected(t, "answers")
 	r := runAnswersQuery(t, &queryOptions{Answers: answerFlags{RBAC: "user=dev-dana"}})
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -365,11 +355,7 @@ func TestQueryExecHostileCommand(t *testing.T) {
 // A denial a client repeated (ci-bot's 25 lists of secrets) is told once in
 // --rbac, with how often; the Role still allows it.
 func TestQueryRBACTellsARepeatedDenialOnce(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := gjson.GetBytes(b, `actions.#(step=="ci-bot-list-secrets").count`).Int()
+	n := audittest.Expected(t, "answers").Get(`actions.#(step=="ci-bot-list-secrets").count`).Int()
 	if n < 2 {
 		t.Fatalf("expected.json has %d repeated denials of ci-bot: the test checks nothing", n)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // compressedFamily copies the real log and its backups into a folder, the
@@ -15,16 +17,15 @@ import (
 // (named .zst), and returns the live log's path and the original's.
 func compressedFamily(t *testing.T) (live, orig string) {
 	t.Helper()
-	src := filepath.Join(testdataDir(), "file")
 	dir := t.TempDir()
-	for _, p := range []string{rotated(t, src, "audit-*.log.gz"), filepath.Join(src, "audit.log")} {
+	for _, p := range []string{audittest.Rotated(t, "file", "audit-*.log.gz"), audittest.Path("file", "audit.log")} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600)
 	}
-	plain := rotated(t, src, "audit-*.log")
+	plain := audittest.Rotated(t, "file", "audit-*.log")
 	b, err := os.ReadFile(plain)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,7 @@ func compressedFamily(t *testing.T) (live, orig string) {
 	zw.Write(b)
 	zw.Close()
 	os.WriteFile(filepath.Join(dir, filepath.Base(plain)+".zst"), z.Bytes(), 0o600)
-	return filepath.Join(dir, "audit.log"), filepath.Join(src, "audit.log")
+	return filepath.Join(dir, "audit.log"), audittest.Path("file", "audit.log")
 }
 
 // A backup compressed with zstd beside the log is read as the gzipped one
@@ -66,7 +67,7 @@ func TestQueryReadsZstdNamedAndOnStdin(t *testing.T) {
 	live, _ := compressedFamily(t)
 	zst, _ := filepath.Glob(filepath.Join(filepath.Dir(live), "*.zst"))
 	alone := runQueryTest(t, "", "-o", "json", zst[0])
-	want := runQueryTest(t, "", "-o", "json", rotated(t, filepath.Join(testdataDir(), "file"), "audit-*.log"))
+	want := runQueryTest(t, "", "-o", "json", audittest.Rotated(t, "file", "audit-*.log"))
 	if alone.stdout != want.stdout || alone.code != exitOK {
 		t.Fatalf("a .zst named alone: exit %d, %d bytes, want %d: %s", alone.code, len(alone.stdout), len(want.stdout), alone.stderr)
 	}
@@ -94,7 +95,7 @@ func TestQueryNamesXzBackups(t *testing.T) {
 	if r.code != exitOK || r.stderr != wantMsg {
 		t.Fatalf("exit %d, stderr %q\nwant %q", r.code, r.stderr, wantMsg)
 	}
-	plain, _ := os.ReadFile(rotated(t, filepath.Join(testdataDir(), "file"), "audit-*.log"))
+	plain, _ := os.ReadFile(audittest.Rotated(t, "file", "audit-*.log"))
 	os.WriteFile(strings.TrimSuffix(xzName, ".xz"), plain, 0o600) // what xz -dk leaves
 	r = runQueryTest(t, "", "--count", live)
 	want := runQueryTest(t, "", "--count", orig)

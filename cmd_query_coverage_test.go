@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,29 +12,18 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // --coverage on the real log and its backups: the span of each input and
 // every gap longer than --gap, computed here independently from the
 // events' stageTimestamps.
 func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
-	paths := []string{rotated(t, "testdata/file", "audit-*.log.gz"), rotated(t, "testdata/file", "audit-*.log"), "testdata/file/audit.log"}
+	paths := audittest.Logs(t, "file") // the compressed backup, the plain one, audit.log
 	var times []time.Time
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(p, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b, err = io.ReadAll(zr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for l := range bytes.Lines(b) {
+		for l := range bytes.Lines(audittest.ReadLog(t, p)) {
 			if at := gjson.GetBytes(l, "stageTimestamp").Time(); !at.IsZero() {
 				times = append(times, at)
 			}
@@ -52,7 +39,7 @@ func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the real log has no pause over 10 s: the test checks nothing")
 	}
-	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "10s", "testdata/file/audit.log")
+	out, errOut, code := runQueryArgs(t, "--coverage", "--gap", "10s", audittest.Path("file", "audit.log"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -81,12 +68,8 @@ func TestQueryCoverageGapsOfTheRealLog(t *testing.T) {
 func TestQueryCoverageWritesWithoutBodies(t *testing.T) {
 	log := filepath.Join(answersDir, "audit.log")
 	// the apiserver rotated the log: its backups hold the events before audit.log's
-	paths, err := filepath.Glob(filepath.Join(answersDir, "audit-*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b []byte
-	for _, p := range append(paths, log) {
+	for _, p := range audittest.Logs(t, "answers") {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -146,7 +129,7 @@ func TestQueryCoverageWritesWithoutBodies(t *testing.T) {
 // names that gap, and only it, between the backup and audit.log, from the
 // last event before the pause to the first after, as expected.json says.
 func TestQueryCoverageGapBetweenRotatedFiles(t *testing.T) {
-	exp := answersExpected(t)
+	exp := audittest.Expected(t, "answers")
 	from, to := exp.Get("pause.from").Time(), exp.Get("pause.to").Time()
 	backup := exp.Get("rotation.backup").String()
 	if from.IsZero() || to.IsZero() || backup == "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
@@ -58,14 +59,8 @@ type followRequest struct {
 // as lines, and its requests in the order they started.
 func followLog(t *testing.T) ([]string, []*followRequest) {
 	t.Helper()
-	dir, _ := loadTruth(t)
-	files, err := filepath.Glob(filepath.Join(dir, "file", "audit*"))
-	if err != nil || len(files) < 2 {
-		t.Fatalf("want the file run's logs in %s/file: %v %v", dir, files, err)
-	}
-	slices.Sort(files) // audit-<time>.log(.gz) < audit.log: oldest first
 	var lines []string
-	for _, f := range files {
+	for _, f := range audittest.Logs(t, "file") {
 		lines = append(lines, readLines(t, f)...)
 	}
 	// A failed authentication (a 401 at ResponseStarted with no user) is

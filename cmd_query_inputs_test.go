@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // Several inputs, some of which hold no audit event: the answer comes from
@@ -42,7 +44,7 @@ func TestQueryNamesInputsNotUsed(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	// -o klog: the inputs without apiserver log lines are the unused ones.
-	backup := rotated(t, filepath.Dir(log), "audit-*.log") // a backup named alone is read alone
+	backup := audittest.Rotated(t, "file", "audit-*.log") // a backup named alone is read alone
 	r = runQueryTest(t, "", "-o", "klog", klog, backup)
 	if r.code != exitOK || r.stderr != "kauditui: warning: "+backup+": not used: it holds no apiserver log line\n" {
 		t.Errorf("-o klog: exit %d, stderr %q", r.code, r.stderr)

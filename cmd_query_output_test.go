@@ -5,6 +5,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // failingWriter takes n bytes, then fails every write with err.
@@ -26,7 +28,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 // queryOutputCases are the outputs of query: the table, --count, -o json,
 // --top and the answers, each on the real log.
 func queryOutputCases() map[string][]string {
-	log := "testdata/file/audit.log"
+	log := audittest.Path("file", "audit.log")
 	return map[string][]string{
 		"table":    {log},
 		"wide":     {"-o", "wide", log},
@@ -37,7 +39,7 @@ func queryOutputCases() map[string][]string {
 		"coverage": {"--coverage", log},
 		"timeline": {"--timeline", log},
 		"history":  {"--history", "deploy/team-a/kubyk-web", log},
-		"klog":     {"-o", "klog", "testdata/stdout/kube-apiserver.log"},
+		"klog":     {"-o", "klog", audittest.Path("stdout", "kube-apiserver.log")},
 	}
 }
 
@@ -71,7 +73,7 @@ func TestQueryOutputThatCannotBeWrittenFails(t *testing.T) {
 func TestQueryOutputFillsPartWay(t *testing.T) {
 	ios, _, errOut := testIO("")
 	ios.Out = &failingWriter{n: 1000, err: syscall.ENOSPC}
-	if code := run([]string{"query", "-o", "json", "testdata/file/audit.log"}, ios); code != exitFailed {
+	if code := run([]string{"query", "-o", "json", audittest.Path("file", "audit.log")}, ios); code != exitFailed {
 		t.Fatalf("exit %d, want %d: %s", code, exitFailed, errOut)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/render/policytext"
 )
 
@@ -182,7 +183,7 @@ func TestQueryCoveragePolicySanitised(t *testing.T) {
 
 // --policy is for --coverage: alone it is a usage error, not ignored.
 func TestQueryPolicyWithoutCoverage(t *testing.T) {
-	_, errOut, code := runQueryArgs(t, "--policy", "hack/policy-answers.yaml", "testdata/file/audit.log")
+	_, errOut, code := runQueryArgs(t, "--policy", "hack/policy-answers.yaml", audittest.Path("file", "audit.log"))
 	if code != exitUsage || !strings.Contains(errOut, "--policy goes with --coverage") {
 		t.Errorf("exit %d, %q; want %d and a line naming --coverage", code, errOut, exitUsage)
 	}

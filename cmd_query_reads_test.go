@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // writeVariant writes the real log (the backup of testdata/answers, which
@@ -20,11 +22,7 @@ import (
 // audit.log.
 func writeVariant(t *testing.T, edit func([]byte) []byte) (orig, variant string) {
 	t.Helper()
-	backups, _ := filepath.Glob(filepath.Join(answersDir, "audit-*.log"))
-	if len(backups) != 1 {
-		t.Fatalf("want one backup in %s, got %v", answersDir, backups)
-	}
-	b, err := os.ReadFile(backups[0])
+	b, err := os.ReadFile(audittest.Rotated(t, "answers", "audit-*.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

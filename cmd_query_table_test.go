@@ -7,12 +7,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // tableEvent is a ResponseComplete audit event for stdin.
@@ -134,9 +135,8 @@ func TestTableFits80ColumnsAndAlignsWideCharacters(t *testing.T) {
 
 // The real testdata on an 80-column terminal: every row fits, aligned.
 func TestTableRealLogFits80Columns(t *testing.T) {
-	dir, _ := loadTruth(t)
 	for _, o := range []string{"table", "wide"} {
-		r := runQueryTTY(t, 80, "", "-o", o, filepath.Join(dir, "file", "audit.log"))
+		r := runQueryTTY(t, 80, "", "-o", o, audittest.Path("file", "audit.log"))
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}

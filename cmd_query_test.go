@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 type queryResult struct {
@@ -29,13 +31,11 @@ func runQueryTest(t *testing.T, stdin string, args ...string) queryResult {
 }
 
 func fileRun(t *testing.T) (string, gjson.Result) {
-	dir, truth := loadTruth(t)
-	return filepath.Join(dir, "file", "audit.log"), truth
+	return audittest.Path("file", "audit.log"), audittest.Truth(t)
 }
 
 func stdoutRun(t *testing.T) (string, gjson.Result) {
-	dir, truth := loadTruth(t)
-	return filepath.Join(dir, "stdout", "kube-apiserver.log"), truth
+	return audittest.Path("stdout", "kube-apiserver.log"), audittest.Truth(t)
 }
 
 // rows returns the table's data rows (without the header).
@@ -240,13 +240,13 @@ func TestQueryJSONPassesEventsThroughUnchanged(t *testing.T) {
 }
 
 func TestQueryStdinAndCRIFormat(t *testing.T) {
-	dir, truth := loadTruth(t)
+	truth := audittest.Truth(t)
 	want := truth.Get("runs.stdout.requests").String()
-	cri := runQueryTest(t, "", "--count", filepath.Join(dir, "stdout", "cri", "0.log"))
+	cri := runQueryTest(t, "", "--count", audittest.Path("stdout", "cri", "0.log"))
 	if strings.TrimSpace(cri.stdout) != want {
 		t.Errorf("CRI log: %q requests, want %s (%s)", cri.stdout, want, cri.stderr)
 	}
-	raw := strings.Join(readLines(t, filepath.Join(dir, "stdout", "kube-apiserver.log")), "\n") + "\n"
+	raw := strings.Join(readLines(t, audittest.Path("stdout", "kube-apiserver.log")), "\n") + "\n"
 	in := runQueryTest(t, raw, "--count", "-")
 	if strings.TrimSpace(in.stdout) != want {
 		t.Errorf("stdin: %q requests, want %s (%s)", in.stdout, want, in.stderr)
@@ -300,8 +300,7 @@ func TestQueryEscapesControlCharacters(t *testing.T) {
 // What a real kube-apiserver logged for hostile clients (testdata/hostile,
 // hack/gen-hostile.sh): tables show it escaped, -o json passes it through.
 func TestQueryHostileRealLog(t *testing.T) {
-	dir, _ := loadTruth(t)
-	log := filepath.Join(dir, "hostile", "audit.log")
+	log := audittest.Path("hostile", "audit.log")
 	for _, o := range []string{"table", "wide"} {
 		r := runQueryTest(t, "", "-o", o, log)
 		if r.code != 0 {
@@ -327,7 +326,7 @@ func TestQueryHostileRealLog(t *testing.T) {
 // `kauditui query /var/log/kubernetes/audit/*`: the shell names the backups
 // and the live file; each is read once.
 func TestQueryGlobOfLiveLogAndBackups(t *testing.T) {
-	dir, truth := loadTruth(t)
+	dir, truth := audittest.Dir(), audittest.Truth(t)
 	files, err := filepath.Glob(filepath.Join(dir, "file", "*"))
 	if err != nil || len(files) < 3 {
 		t.Fatalf("want the live log and its backups in %s/file, got %v", dir, files)

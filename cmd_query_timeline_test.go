@@ -1,14 +1,13 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // timelineRow is a row of `query --timeline` as a user reads it.
@@ -53,7 +52,7 @@ func timelineRows(t *testing.T, out string, step time.Duration) []timelineRow {
 // at the default step of a minute and at 10 s; the rows add up to every
 // request, and a -q narrows them.
 func TestQueryTimelineRowsAreTheirStepsRequests(t *testing.T) {
-	log := "testdata/file/audit.log"
+	log := audittest.Path("file", "audit.log")
 	total, _, code := runQueryArgs(t, "--count", log)
 	if code != exitOK {
 		t.Fatalf("--count: exit %d", code)
@@ -121,7 +120,7 @@ func TestQueryTimelineRefusals(t *testing.T) {
 		{"--timeline", "--coverage"},
 		{"--timeline", "--step", "0s"},
 	} {
-		_, errOut, code := runQueryArgs(t, append(args, "testdata/file/audit.log")...)
+		_, errOut, code := runQueryArgs(t, append(args, audittest.Path("file", "audit.log"))...)
 		if code != exitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--") {
 			t.Errorf("query %v: exit %d, %q; want exit %d with one line", args, code, errOut, exitUsage)
 		}
@@ -134,11 +133,7 @@ func TestQueryTimelineRefusals(t *testing.T) {
 // where the time went with the annotation expected.json names; ci-bot's
 // burst is the busiest minute and its user.
 func TestQueryTimelineOfRealSlowRequests(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(answersDir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := gjson.ParseBytes(b)
+	exp := audittest.Expected(t, "answers")
 	out, errOut, code := runQueryArgs(t, "--timeline", "--step", "10s", filepath.Join(answersDir, "audit.log"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

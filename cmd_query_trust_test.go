@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 func writeTemp(t *testing.T, name string, b []byte) string {
@@ -84,9 +86,8 @@ func TestQueryReusedAuditIDHidesNothing(t *testing.T) {
 // same events (-o json) as the plain file: each line shown is the line that
 // was logged.
 func TestQueryEveryInputKindShowsTheLoggedLines(t *testing.T) {
-	dir, _ := loadTruth(t)
-	plain := filepath.Join(dir, "stdout", "kube-apiserver.log")
-	cri := filepath.Join(dir, "stdout", "cri", "0.log")
+	plain := audittest.Path("stdout", "kube-apiserver.log")
+	cri := audittest.Path("stdout", "cri", "0.log")
 	raw, err := os.ReadFile(plain)
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +180,7 @@ func TestQueryCRIStderrRecordBetweenPartials(t *testing.T) {
 // Two apiservers' logs, interleaved in time: the table and -o json are in
 // time order across both, and hold what the one log holds.
 func TestQueryMergesLogsByTime(t *testing.T) {
-	dir, _ := loadTruth(t)
-	log := rotated(t, filepath.Join(dir, "file"), "audit-*.log") // a backup named alone is read alone
+	log := audittest.Rotated(t, "file", "audit-*.log") // a backup named alone is read alone
 	var m [2]bytes.Buffer
 	for _, l := range readLines(t, log) {
 		id := gjson.Get(l, "auditID").String()
@@ -335,13 +335,9 @@ func TestQueryJSONComponentLogsAreApiserverLog(t *testing.T) {
 // reusing IDs for requests one after another, in parallel and inside a
 // watch. Every request they sent is a row of its own.
 func TestQueryReusedAuditIDRealApiserver(t *testing.T) {
-	dir := filepath.Join(testdataDir(), "trust", "reused-id")
-	truth, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Skipf("no testdata/trust (hack/gen-trust.sh writes it): %v", err)
-	}
-	log := filepath.Join(dir, "audit.log")
-	sent := gjson.GetBytes(truth, "requests").Array()
+	truth := audittest.Expected(t, "trust/reused-id")
+	log := audittest.Path("trust", "reused-id", "audit.log")
+	sent := truth.Get("requests").Array()
 	ids := map[string]int{}
 	for _, s := range sent {
 		ids[s.Get("auditID").String()]++
@@ -383,19 +379,15 @@ func TestQueryReusedAuditIDRealApiserver(t *testing.T) {
 // (stderr, interleaved with the audit events as kubectl logs shows them)
 // are its log, each printed as logged by -o klog; none is an "other" line.
 func TestQueryJSONLoggingRealApiserver(t *testing.T) {
-	dir := filepath.Join(testdataDir(), "trust", "json-logging")
-	truth, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Skipf("no testdata/trust (hack/gen-trust.sh writes it): %v", err)
-	}
-	log := filepath.Join(dir, "kube-apiserver.log")
+	truth := audittest.Expected(t, "trust/json-logging")
+	log := audittest.Path("trust", "json-logging", "kube-apiserver.log")
 	var want []string
 	for _, l := range readLines(t, log) {
 		if gjson.Get(l, "ts").Exists() && gjson.Get(l, "kind").String() != "Event" {
 			want = append(want, l)
 		}
 	}
-	if n := gjson.GetBytes(truth, "linesMeasuredByJq.jsonLogLines").Int(); int(n) != len(want) || n == 0 {
+	if n := truth.Get("linesMeasuredByJq.jsonLogLines").Int(); int(n) != len(want) || n == 0 {
 		t.Fatalf("%d JSON log lines in the file, the harness counted %d", len(want), n)
 	}
 	r := runQueryTest(t, "", "-o", "klog", log)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/render"
 )
 
@@ -34,7 +35,7 @@ var zoneSuffix = regexp.MustCompile(`(Z|[+-]\d\d:\d\d)$`)
 // the whole second. On the real log, every row.
 func TestTableTimeFindsItsRow(t *testing.T) {
 	// the live file alone (its backups beside it would be read too)
-	b, err := os.ReadFile("testdata/file/audit.log")
+	b, err := os.ReadFile(audittest.Path("file", "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +88,11 @@ func TestTableTimeFindsItsRow(t *testing.T) {
 // one-line usage error naming what to give, for query and the explorer.
 func TestTZFlag(t *testing.T) {
 	t.Cleanup(func() { render.SetZone(nil) })
-	out, _, code := runQueryArgs(t, "--timeline", "--tz", "Europe/Berlin", "testdata/file/audit.log")
+	out, _, code := runQueryArgs(t, "--timeline", "--tz", "Europe/Berlin", audittest.Path("file", "audit.log"))
 	if code != exitOK || !strings.Contains(out, "(Europe/Berlin)") || !strings.Contains(out, "2026-11-26T04:57+01:00 ") {
 		t.Errorf("--timeline --tz Europe/Berlin: exit %d:\n%s", code, out)
 	}
-	for _, args := range [][]string{{"query", "--tz", "Mars/Olympus", "testdata/file/audit.log"}, {"--tz", "+09:00", "testdata/file/audit.log"}} {
+	for _, args := range [][]string{{"query", "--tz", "Mars/Olympus", audittest.Path("file", "audit.log")}, {"--tz", "+09:00", audittest.Path("file", "audit.log")}} {
 		ios, o, e := testIO("")
 		code := run(args, ios)
 		msg := e.String()

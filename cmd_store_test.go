@@ -32,6 +32,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -156,10 +157,9 @@ func loadVLogs(t *testing.T, base, cluster, node string, files ...string) int {
 func storeTestdata(t *testing.T) (*vlogsProc, []string, string) {
 	t.Helper()
 	vl := startVLogs(t)
-	dir, _ := loadTruth(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	files := audittest.Logs(t, "file")
 	loadVLogs(t, vl.url(), "c1", "m1", files...)
-	hostile := filepath.Join(dir, "hostile", "audit.log")
+	hostile := audittest.Path("hostile", "audit.log")
 	loadVLogs(t, vl.url(), "c2", "h1", hostile)
 	return vl, files, hostile
 }
@@ -297,7 +297,7 @@ func TestStoreNarrowsInTheStore(t *testing.T) {
 
 func TestStoreWhoDeletedTheDeployment(t *testing.T) {
 	vl, _, _ := storeTestdata(t)
-	_, truth := loadTruth(t)
+	truth := audittest.Truth(t)
 	fact := truth.Get("facts.deploymentDeletedBy")
 	r := runQueryTest(t, "", "--store", vl.url(), "--node", "m1", "-q", "verb=delete resource=deploy code<300 name="+fact.Get("name").String())
 	got := rows(r.stdout)
@@ -329,9 +329,9 @@ func TestStoreErrorsAreOneLine(t *testing.T) {
 	// Nothing listens on a port just closed.
 	oneLine(t, runQueryTest(t, "", "--store", "http://"+freePort(t), "-q", "verb=delete"), 2, "cannot reach the store", "check --store")
 	oneLine(t, runQueryTest(t, "", "--store", "ftp://x", "-q", "verb=delete"), 2, "is not a URL")
-	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "testdata/file/audit.log"), 2, "give one or the other")
+	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", audittest.Path("file", "audit.log")), 2, "give one or the other")
 	oneLine(t, runQueryTest(t, "", "--store", "http://x:9428", "--account", "team-a"), 2, "not a tenant number")
-	oneLine(t, runQueryTest(t, "", "--cluster", "c1", "testdata/file/audit.log"), 2, "go with --store")
+	oneLine(t, runQueryTest(t, "", "--cluster", "c1", audittest.Path("file", "audit.log")), 2, "go with --store")
 
 	auth := startVLogs(t, "-httpAuth.username=kauditui", "-httpAuth.password=s3cret")
 	oneLine(t, runQueryTest(t, "", "--store", auth.url(), "-q", "verb=delete"), 2, "refused the query (401", "KAUDITUI_STORE_PASSWORD")
@@ -352,8 +352,7 @@ func TestStoreErrorsAreOneLine(t *testing.T) {
 // A tenant is chosen with --account/--project or in the URL.
 func TestStoreTenants(t *testing.T) {
 	vl := startVLogs(t)
-	dir, _ := loadTruth(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	files := audittest.Logs(t, "file")
 	var body []byte
 	for _, f := range files {
 		for _, line := range readLines(t, f) {
@@ -393,8 +392,7 @@ func TestStoreClusterNodeDown(t *testing.T) {
 	s1 := startVLogs(t)
 	s2 := startVLogs(t)
 	front := startVLogs(t, "-storageNode="+s1.addr+","+s2.addr)
-	dir, _ := loadTruth(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
+	files := audittest.Logs(t, "file")
 	loadVLogs(t, front.url(), "c1", "m1", files...)
 	for _, s := range []*vlogsProc{s1, s2} {
 		if resp, err := http.Get(s.url() + "/internal/force_flush"); err == nil {
@@ -665,7 +663,7 @@ func TestStoreTLSAndPasswordFromTheEnvironment(t *testing.T) {
 	}
 	oneLine(t, query(pw, "--store", "https://127.0.0.1:"+port, "--store-ca", ca, "-q", "verb=delete"), 2, "names no user")
 	oneLine(t, query(nil, "--store", url, "--store-ca", filepath.Join(dir, "key.pem"), "-q", "verb=delete"), 2, "no PEM certificate")
-	oneLine(t, query(nil, "--store-ca", ca, "testdata/file/audit.log"), 2, "go with --store")
+	oneLine(t, query(nil, "--store-ca", ca, audittest.Path("file", "audit.log")), 2, "go with --store")
 }
 
 // testCertificates makes a throwaway authority and a certificate it signed
@@ -767,9 +765,8 @@ var bodyTerms = map[string]bool{"requestObject": true}
 // from its fields, and says so. Before, it gave nothing, exit 1.
 func TestStoreRebuildsEventsKeptAsFields(t *testing.T) {
 	vl := startVLogs(t)
-	dir, _ := loadTruth(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "file", "audit*"))
-	hostile := filepath.Join(dir, "hostile", "audit.log")
+	files := audittest.Logs(t, "file")
+	hostile := audittest.Path("hostile", "audit.log")
 	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_stream_fields=cluster,node&extra_fields=cluster=c1,node=m1", files...)
 	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_stream_fields=cluster,node&extra_fields=cluster=c2,node=h1", hostile)
 	for _, c := range []struct {
@@ -793,7 +790,7 @@ func TestStoreRebuildsEventsKeptAsFields(t *testing.T) {
 		t.Errorf("--count: %q, files %q; stderr %q", got.stdout, want.stdout, got.stderr)
 	}
 	// The rebuilt events carry what the files say of who and what.
-	_, truth := loadTruth(t)
+	truth := audittest.Truth(t)
 	fact := truth.Get("facts.deploymentDeletedBy")
 	r := runQueryTest(t, "", "-o", "json", "--store", vl.url(), "--cluster", "c1", "-q", "verb=delete resource=deploy code<300 name="+fact.Get("name").String())
 	evs := strings.Split(strings.TrimSpace(r.stdout), "\n")
@@ -809,8 +806,7 @@ func TestStoreRebuildsEventsKeptAsFields(t *testing.T) {
 // requestURI to rebuild the events with: one line says what is missing.
 func TestStoreRefusesEventsItCannotRebuild(t *testing.T) {
 	vl := startVLogs(t)
-	dir, _ := loadTruth(t)
-	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_msg_field=requestURI", filepath.Join(dir, "file", "audit.log"))
+	insertRaw(t, vl.url(), "_time_field=stageTimestamp&_msg_field=requestURI", audittest.Path("file", "audit.log"))
 	r := runQueryTest(t, "", "--store", vl.url(), "--count")
 	oneLine(t, r, 2, "without the field requestURI", "ship the line as _msg")
 	if strings.Contains(r.stderr, "no count is given") {
@@ -821,7 +817,7 @@ func TestStoreRefusesEventsItCannotRebuild(t *testing.T) {
 	// says so rather than an empty answer.
 	nested := filepath.Join(t.TempDir(), "nested.log")
 	var b []byte
-	for _, l := range readLines(t, filepath.Join(dir, "file", "audit.log")) {
+	for _, l := range readLines(t, audittest.Path("file", "audit.log")) {
 		b = append(append(append(b, `{"log":`...), l...), "}\n"...)
 	}
 	if err := os.WriteFile(nested, b, 0o644); err != nil {
@@ -913,13 +909,8 @@ func TestStoreTrickleTimesOut(t *testing.T) {
 // requests; with the limit raised as `setup --ship-to` says, the store
 // answers as the files.
 func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(testdataDir(), "answers", "audit*.log"))
-	live := ""
-	for _, f := range files {
-		if filepath.Base(f) == "audit.log" {
-			live = f
-		}
-	}
+	files := audittest.Logs(t, "answers")
+	live := files[len(files)-1]
 	want := runQueryTest(t, "", "--count", live)
 	for _, c := range []struct {
 		args []string

@@ -65,6 +65,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
@@ -113,7 +114,7 @@ type diffLog struct {
 // diffLogs lists every log of the test.
 func diffLogs(t *testing.T) []diffLog {
 	t.Helper()
-	td := testdataDir()
+	td := audittest.Dir()
 	glob := func(p string) []string {
 		m, _ := filepath.Glob(filepath.Join(td, p))
 		sort.Strings(m)

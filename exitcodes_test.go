@@ -3,12 +3,14 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // Every command exits with a code from one table (main.go, README: Exit
 // status): what a script sees for each outcome.
 func TestExitCodes(t *testing.T) {
-	log := "testdata/file/audit.log"
+	log := audittest.Path("file", "audit.log")
 	for _, tc := range []struct {
 		name string
 		args []string

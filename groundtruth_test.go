@@ -8,11 +8,7 @@ package main
 // not do what the harness recorded) fails here rather than in some later test.
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,71 +18,19 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
-
-func testdataDir() string {
-	if d := os.Getenv("KAUDITUI_TESTDATA"); d != "" {
-		return d
-	}
-	return "testdata"
-}
-
-// rotated is the one file in dir matching pattern: a rotated backup is
-// found by glob, since a regeneration of the testdata names it by the time
-// of that run's rotation.
-func rotated(t testing.TB, dir, pattern string) string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, pattern))
-	if err != nil || len(m) != 1 {
-		t.Fatalf("%s in %s: %d files (%v), want 1", pattern, dir, len(m), err)
-	}
-	return m[0]
-}
-
-func loadTruth(t *testing.T) (string, gjson.Result) {
-	t.Helper()
-	dir := testdataDir()
-	b, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
-	if err != nil {
-		t.Fatalf("no ground truth: %v (run hack/gen-testdata.sh)", err)
-	}
-	if !gjson.ValidBytes(b) {
-		t.Fatalf("%s/ground-truth.json is not valid JSON", dir)
-	}
-	return dir, gjson.ParseBytes(b)
-}
 
 // readLines returns the lines of a file, gunzipped when it ends in .gz. It
 // reads lines of any length (audit lines over 64 KiB are in the data).
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		r = zr
-	}
-	br := bufio.NewReader(r)
 	var lines []string
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			lines = append(lines, strings.TrimSuffix(line, "\n"))
-		}
-		if errors.Is(err, io.EOF) {
-			return lines
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	for l := range bytes.Lines(audittest.ReadLog(t, path)) {
+		lines = append(lines, strings.TrimSuffix(string(l), "\n"))
 	}
+	return lines
 }
 
 // request is one API request: the audit events sharing an auditID, merged.
@@ -284,7 +228,7 @@ func checkFacts(t *testing.T, truth gjson.Result, runName string, set *requestSe
 var lumberjackBackup = regexp.MustCompile(`^audit-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.log(\.gz)?$`)
 
 func TestGroundTruthFileRun(t *testing.T) {
-	dir, truth := loadTruth(t)
+	dir, truth := audittest.Dir(), audittest.Truth(t)
 	run := truth.Get("runs.file")
 	entries, err := os.ReadDir(filepath.Join(dir, "file"))
 	if err != nil {
@@ -347,9 +291,9 @@ func TestGroundTruthFileRun(t *testing.T) {
 var klogHeader = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ ]+:\d+\] `)
 
 func TestGroundTruthStdoutRun(t *testing.T) {
-	dir, truth := loadTruth(t)
+	truth := audittest.Truth(t)
 	run := truth.Get("runs.stdout")
-	lines := readLines(t, filepath.Join(dir, "stdout", "kube-apiserver.log"))
+	lines := readLines(t, audittest.Path("stdout", "kube-apiserver.log"))
 	var audit []string
 	klog, httplog, broken := 0, 0, 0
 	for _, l := range lines {
@@ -397,9 +341,9 @@ var criRecord = regexp.MustCompile(`^(\S+) (stdout|stderr) ([PF]) (.*)$`)
 // per stream). Joined per stream, as a CRI reader must, the stdout stream
 // holds every scripted action whole.
 func TestGroundTruthCRILog(t *testing.T) {
-	dir, truth := loadTruth(t)
+	truth := audittest.Truth(t)
 	cri := truth.Get("runs.stdout.cri")
-	lines := readLines(t, filepath.Join(dir, "stdout", "cri", "0.log"))
+	lines := readLines(t, audittest.Path("stdout", "cri", "0.log"))
 	var joined bytes.Buffer
 	pending := map[string]string{}
 	byStream := map[string][]string{}
@@ -443,7 +387,7 @@ func TestGroundTruthCRILog(t *testing.T) {
 	if streams["stdout"] != int(cri.Get("stdoutRecords").Int()) || streams["stderr"] != int(cri.Get("stderrRecords").Int()) {
 		t.Errorf("records per stream: %v, ground truth %s", streams, cri.Raw)
 	}
-	text, err := os.ReadFile(filepath.Join(dir, "stdout", "kube-apiserver.log"))
+	text, err := os.ReadFile(audittest.Path("stdout", "kube-apiserver.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,8 +412,7 @@ func TestGroundTruthCRILog(t *testing.T) {
 }
 
 func TestGroundTruthKubeadm(t *testing.T) {
-	dir := testdataDir()
-	manifest, err := os.ReadFile(filepath.Join(dir, "kubeadm", "kube-apiserver.yaml"))
+	manifest, err := os.ReadFile(audittest.Path("kubeadm", "kube-apiserver.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +425,7 @@ func TestGroundTruthKubeadm(t *testing.T) {
 	if bytes.Contains(manifest, []byte("--audit-")) {
 		t.Errorf("kubeadm/kube-apiserver.yaml already has audit flags; it must be kubeadm's vanilla manifest")
 	}
-	config, err := os.ReadFile(filepath.Join(dir, "kubeadm", "kubeadm-config.yaml"))
+	config, err := os.ReadFile(audittest.Path("kubeadm", "kubeadm-config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +434,7 @@ func TestGroundTruthKubeadm(t *testing.T) {
 			t.Errorf("kubeadm/kubeadm-config.yaml lacks %q", want)
 		}
 	}
-	defaults, err := os.ReadFile(filepath.Join(dir, "kubeadm", "init-defaults.yaml"))
+	defaults, err := os.ReadFile(audittest.Path("kubeadm", "init-defaults.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // With no SOURCE, kauditui reads the audit log path from the real kubeadm
@@ -55,7 +57,7 @@ func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "kube-apiserver.yaml")
 	os.WriteFile(manifest, []byte(strings.Replace(string(kubeadm), "    - kube-apiserver\n", "    - kube-apiserver\n    - --audit-log-path=-\n", 1)), 0o600)
-	cri, err := os.ReadFile(filepath.Join("testdata", "stdout", "cri", "0.log"))
+	cri, err := os.ReadFile(audittest.Path("stdout", "cri", "0.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(pods, "0.log"), []byte(strings.Join(lines[half:], "")), 0o600)
 	glob := filepath.Join(dir, "pods", "kube-system_kube-apiserver-*", "kube-apiserver", "*.log")
 
-	want := runQueryTest(t, "", "--count", filepath.Join("testdata", "stdout", "cri", "0.log")).stdout
+	want := runQueryTest(t, "", "--count", audittest.Path("stdout", "cri", "0.log")).stdout
 	var out, errOut strings.Builder
 	o := &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
 		Manifest: manifest, PodLogs: glob, Output: "table", Count: true,

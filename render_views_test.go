@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
@@ -15,7 +16,7 @@ import (
 // column the two share has the same text, except TIME, whose layout is
 // the width's. A column changed in render changes in all of them.
 func TestOneRendererForEveryView(t *testing.T) {
-	set, err := source.Open([]string{"testdata/file/audit.log"}, source.Options{})
+	set, err := source.Open([]string{audittest.Path("file", "audit.log")}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

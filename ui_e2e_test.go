@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // TestExplorerInTmux runs hack/tui-test.sh: the real kauditui binary driven
@@ -26,7 +28,7 @@ func TestExplorerInTmux(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("building kauditui: %v", err)
 	}
-	cmd := exec.Command("bash", "hack/tui-test.sh", "--bin", bin, "--testdata", testdataDir())
+	cmd := exec.Command("bash", "hack/tui-test.sh", "--bin", bin, "--testdata", audittest.Dir())
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

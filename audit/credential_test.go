@@ -2,11 +2,11 @@ package audit
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // A real apiserver's credential ids reach the request: two certificates of
@@ -15,17 +15,9 @@ import (
 func TestCredentialFromRealLog(t *testing.T) {
 	// the apiserver rotated the log: its backups (oldest first, as their
 	// names sort) hold the events before audit.log's
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "answers", "audit-*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths = append(paths, filepath.Join("..", "testdata", "answers", "audit.log"))
 	st := NewStore()
-	for in, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for in, p := range audittest.Logs(t, "answers") {
+		b := audittest.ReadLog(t, p)
 		for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			if _, _, ok := st.AddEvent(l, Ref{Input: int32(in), Line: int64(i + 1)}); !ok {
 				t.Fatalf("%s:%d does not parse", p, i+1)

@@ -4,22 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // realLines reads the JSON lines of the real apiserver logs in testdata.
 func realLines(t testing.TB) [][]byte {
 	t.Helper()
 	var lines [][]byte
-	// the plain rotated backup by glob: a regeneration of the testdata renames it
-	backups, _ := filepath.Glob("../testdata/file/audit-*.log")
-	if len(backups) != 1 {
-		t.Fatalf("%d plain backups in ../testdata/file, want 1", len(backups))
-	}
-	for _, p := range []string{backups[0], "../testdata/file/audit.log", "../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../testdata/sample.log"} {
+	for _, p := range []string{audittest.Rotated(t, "file", "audit-*.log"), audittest.Path("file", "audit.log"),
+		audittest.Path("trust", "reused-id", "audit.log"), audittest.Path("hostile", "audit.log"), audittest.Path("sample.log")} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatalf("%v (the real testdata is committed)", err)

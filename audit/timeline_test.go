@@ -3,13 +3,14 @@ package audit
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // storeOf loads lines into a store (line i at Ref.Line i+1) and returns its
@@ -101,16 +102,8 @@ func TestTimelineOfRealLogs(t *testing.T) {
 // the lines with gjson.
 func TestTimelineLatencyLayersOfRealSlowRequests(t *testing.T) {
 	var lines [][]byte
-	backups, _ := filepath.Glob("../testdata/answers/audit-*.log") // by glob: a regeneration renames them
-	if len(backups) == 0 {
-		t.Fatal("no rotated backup in ../testdata/answers")
-	}
-	for _, p := range append(backups, "../testdata/answers/audit.log") {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for l := range bytes.Lines(b) {
+	for _, p := range audittest.Logs(t, "answers") {
+		for l := range bytes.Lines(audittest.ReadLog(t, p)) {
 			lines = append(lines, bytes.TrimRight(l, "\n"))
 		}
 	}

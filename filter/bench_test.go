@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // benchCorpus is about 1M requests made from the real events (or the sample
@@ -14,11 +15,7 @@ import (
 // memory for the bare-word benchmark.
 func benchCorpus(b *testing.B) *corpus {
 	b.Helper()
-	logs := realLogs()
-	if len(logs) == 0 {
-		logs = []string{"../testdata/sample.log"}
-	}
-	src := loadFiles(b, logs...)
+	src := loadFiles(b, audittest.Logs(b, "file")...)
 	const target = 1_000_000
 	reps := (target + len(src.reqs) - 1) / len(src.reqs)
 	users := []string{"alice", "bob", "carol", "dave", "system:serviceaccount:ci:deployer"}

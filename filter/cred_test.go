@@ -1,13 +1,11 @@
 package filter
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // answersExpected is the part of testdata/answers/expected.json (written by
@@ -22,33 +20,16 @@ type answersExpected struct {
 
 func readAnswersExpected(t *testing.T) answersExpected {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "answers", "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var e answersExpected
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
+	audittest.ReadJSON(t, "answers/expected.json", &e)
 	return e
-}
-
-// answersLogs is testdata/answers/audit.log after its rotated backups
-// (audit-<time>.log, oldest first as their names sort), as kauditui reads it.
-func answersLogs(t *testing.T) []string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "answers", "audit-*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(paths, filepath.Join("..", "testdata", "answers", "audit.log"))
 }
 
 // Two people with admin.conf certificates are both kubernetes-admin; cred=
 // tells them apart by the certificate the real apiserver logged.
 func TestCredOnRealLog(t *testing.T) {
 	exp := readAnswersExpected(t)
-	c := loadFiles(t, answersLogs(t)...)
+	c := loadFiles(t, audittest.Logs(t, "answers")...)
 	admin, laptop := exp.Fingerprints["etc-kubernetes/admin.conf"], exp.Fingerprints["laptop/admin.conf"]
 	audit.SetCredentialNames(map[string]string{admin: "admin.conf on this node"})
 	t.Cleanup(func() { audit.SetCredentialNames(nil) })

@@ -2,12 +2,12 @@ package filter
 
 import (
 	"encoding/json"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // groundTruth is the part of testdata/ground-truth.json these tests use
@@ -77,16 +77,10 @@ func itoa(n int) string {
 }
 
 func loadGroundTruth(t *testing.T) (*groundTruth, *corpus) {
-	b, err := os.ReadFile("../testdata/ground-truth.json")
-	logs := realLogs()
-	if err != nil || len(logs) == 0 {
-		t.Skip("no testdata yet (hack/gen-testdata.sh writes it)")
-	}
+	t.Helper()
 	var gt groundTruth
-	if err := json.Unmarshal(b, &gt); err != nil {
-		t.Fatal(err)
-	}
-	return &gt, loadFiles(t, logs...)
+	audittest.ReadJSON(t, "ground-truth.json", &gt)
+	return &gt, loadFiles(t, audittest.Logs(t, "file")...)
 }
 
 func users(reqs []*audit.Request) string {

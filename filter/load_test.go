@@ -2,16 +2,11 @@ package filter
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // corpus is audit logs read line by line into an audit.Store, with the raw
@@ -32,19 +27,7 @@ func loadFiles(tb testing.TB, paths ...string) *corpus {
 	tb.Helper()
 	c := &corpus{store: audit.NewStore()}
 	for i, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if strings.HasSuffix(p, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if b, err = io.ReadAll(zr); err != nil {
-				tb.Fatalf("%s: %v", p, err)
-			}
-		}
+		b := audittest.ReadLog(tb, p)
 		c.data = append(c.data, b)
 		off, line := 0, int64(0)
 		for off < len(b) {
@@ -59,22 +42,6 @@ func loadFiles(tb testing.TB, paths ...string) *corpus {
 	}
 	c.reqs = c.store.Snapshot().Requests
 	return c
-}
-
-// realLogs lists testdata/file's audit logs, rotated backups oldest first
-// (their names sort by time), the live audit.log last; nil if absent.
-func realLogs() []string {
-	all, _ := filepath.Glob("../testdata/file/audit*.log*")
-	var backups, live []string
-	for _, p := range all {
-		if filepath.Base(p) == "audit.log" {
-			live = append(live, p)
-		} else {
-			backups = append(backups, p)
-		}
-	}
-	sort.Strings(backups)
-	return append(backups, live...)
 }
 
 // query returns the requests a filter expression selects, with MatchRaw.

@@ -175,6 +175,64 @@ has_event() {
     grep -F '"resource":"namespaces"' | grep -qF "\"name\":\"$2\""
 }
 
+# run_setup OUT WHAT ARG...: `kauditui setup ARG...`, its output in $work/OUT;
+# PASS "WHAT exited 0", or FAIL with its last lines.
+run_setup() {
+  local out=$work/$1 what=$2
+  shift 2
+  if "$kauditui" setup "$@" >"$out" 2>&1; then
+    pass "$what exited 0"
+  else
+    fail "$what failed: $(tail -3 "$out")"
+  fi
+}
+
+# start_from ROOT WHAT NAMESPACE: the apiserver restarted from ROOT's manifest
+# as the kubelet would (kubelet_start) must become ready (PASS "kube-apiserver
+# starts from WHAT"); then it is asked to create NAMESPACE. Returns 1 after a
+# FAIL when it does not start.
+start_from() {
+  kubelet_start "$1"
+  if ! cluster_wait_ready "$c"; then
+    fail "kube-apiserver did not start from $2: $(apiserver_error)"
+    return 1
+  fi
+  pass "kube-apiserver starts from $2"
+  kubectl create namespace "$3" >/dev/null
+  sleep 1
+}
+
+# audited FILE NAMESPACE: PASS when FILE holds the audit event of the
+# creation of NAMESPACE, FAIL when not.
+audited() {
+  if has_event "$1" "$2"; then
+    pass "audit event for 'create namespace $2' in $1"
+  else
+    fail "no audit event for 'create namespace $2' in $1"
+  fi
+}
+
+# fails_to_start WHAT ERE [FLAG...]: the harness apiserver restarted with
+# FLAGs must not become ready, and its stderr must say why (the extended
+# regexp ERE): PASS with the line that says so.
+fails_to_start() {
+  local what=$1 re=$2 err=$c/logs/kube-apiserver.stderr
+  shift 2
+  restart_apiserver "$@"
+  if cluster_wait_ready "$c" 30 2>/dev/null; then
+    fail "$what: the apiserver started"
+  elif grep -qE -- "$re" "$err"; then
+    pass "$what: $(grep -oE -- "$re.*" "$err" | head -1 | cut -c1-160)"
+  else
+    fail "$what: the apiserver failed for another reason: $(apiserver_error)"
+  fi
+}
+
+# cluster_configuration: kubeadm-config's ClusterConfiguration as the cluster holds it.
+cluster_configuration() {
+  kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'
+}
+
 log "flags: the kube-apiserver flags that take no value, against $CLUSTER_BIN/kube-apiserver -h"
 if (cd "$repo" && KAUDITUI_APISERVER=$CLUSTER_BIN/kube-apiserver go test -count=1 -run '^TestNoValueFlagsMatchTheBinary$' ./setup >"$work/flags.out" 2>&1); then
   pass "setup's list of no-value flags matches the binary"
@@ -208,13 +266,9 @@ done
 # ---- file mode -------------------------------------------------------------
 log "file mode: setup --yes --no-wait on kubeadm's manifest"
 r=$(new_root file "$manifest")
-if "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/file.out" 2>&1; then
-  pass "setup exited 0"
-else
-  fail "setup failed: $(tail -3 "$work/file.out")"
-fi
+run_setup file.out setup --root "$r" --yes --no-wait --node-name cp-1
 grep -q '^updated kube-system/kubeadm-config' "$work/file.out" && pass "setup says it updated kubeadm-config" || fail "no kubeadm-config update in the output"
-cm=$(kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}')
+cm=$(cluster_configuration)
 if grep -q 'name: audit-policy-file' <<<"$cm" && grep -q 'hostPath: /etc/kubernetes/audit-policy.yaml' <<<"$cm" &&
   grep -q '^kubernetesVersion:' <<<"$cm"; then
   pass "kubeadm-config has the audit extraArgs and extraVolumes, rest kept"
@@ -222,32 +276,19 @@ else
   fail "kubeadm-config not as expected: $cm"
 fi
 grep -q 'other control-plane nodes: cp-2' "$work/file.out" && pass "names the other control-plane node" || fail "other control-plane node not named"
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  pass "kube-apiserver starts from the patched manifest's command line"
-  kubectl create namespace e2e-file >/dev/null
-  sleep 1
-  has_event "$r/var/log/kubernetes/audit/audit.log" e2e-file &&
-    pass "audit event for 'create namespace e2e-file' in $r/var/log/kubernetes/audit/audit.log" ||
-    fail "no audit event in the configured file"
-else
-  fail "kube-apiserver did not start: $(apiserver_error)"
-fi
+start_from "$r" "the patched manifest's command line" e2e-file &&
+  audited "$r/var/log/kubernetes/audit/audit.log" e2e-file
 "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/file2.out" 2>&1 &&
   grep -q 'Nothing to change' "$work/file2.out" && grep -q 'kubeadm-config already has these settings' "$work/file2.out" &&
   pass "second run changes nothing (manifest, policy, kubeadm-config)" || fail "second run: $(cat "$work/file2.out")"
 log "file mode: setup --revert puts the manifest and kubeadm-config back"
-if "$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/revert.out" 2>&1; then
-  pass "setup --revert exited 0"
-else
-  fail "setup --revert failed: $(tail -3 "$work/revert.out")"
-fi
+run_setup revert.out "setup --revert" --root "$r" --yes --no-wait --revert --node-name cp-1
 if cmp -s "$manifest" "$r/etc/kubernetes/manifests/kube-apiserver.yaml"; then
   pass "manifest back byte for byte"
 else
   fail "manifest not restored"
 fi
-kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' >"$work/cc.reverted"
+cluster_configuration >"$work/cc.reverted"
 if cmp -s "$cc" "$work/cc.reverted" && grep -q '^restored kube-system/kubeadm-config' "$work/revert.out"; then
   pass "kubeadm-config's ClusterConfiguration back byte for byte"
 else
@@ -256,29 +297,18 @@ fi
 
 # ---- stdout mode -----------------------------------------------------------
 log "stdout mode: setup --mode stdout on the same node"
-"$kauditui" setup --root "$r" --yes --no-wait --mode stdout --node-name cp-1 >"$work/stdout.out" 2>&1 ||
-  fail "setup --mode stdout failed: $(tail -3 "$work/stdout.out")"
+run_setup stdout.out "setup --mode stdout" --root "$r" --yes --no-wait --mode stdout --node-name cp-1
 argv=$(kubelet_argv "$r") # (grep -q in a pipe would stop it early: pipefail)
 grep -qx -- '--audit-log-path=-' <<<"$argv" && pass "manifest says --audit-log-path=-" ||
   fail "no --audit-log-path=- in $(grep audit <<<"$argv" | tr '\n' ' ')"
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  kubectl create namespace e2e-stdout >/dev/null
-  sleep 1
-  has_event "$c/logs/kube-apiserver.stdout" e2e-stdout &&
-    pass "audit event for 'create namespace e2e-stdout' on the apiserver's stdout" ||
-    fail "no audit event on stdout"
-else
-  fail "kube-apiserver did not start in stdout mode: $(apiserver_error)"
-fi
+start_from "$r" "the manifest of --mode stdout" e2e-stdout &&
+  audited "$c/logs/kube-apiserver.stdout" e2e-stdout
 log "stdout mode: someone else edits kubeadm-config; setup --revert leaves it alone"
-kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' |
-  sed 's/^clusterName: kubernetes$/clusterName: e2e-edited/' >"$work/cc.edited"
+cluster_configuration | sed 's/^clusterName: kubernetes$/clusterName: e2e-edited/' >"$work/cc.edited"
 kubectl -n kube-system create configmap kubeadm-config --from-file=ClusterConfiguration="$work/cc.edited" \
   --dry-run=client -o yaml | kubectl replace -f - >/dev/null
-"$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/revert2.out" 2>&1 ||
-  fail "setup --revert failed: $(tail -3 "$work/revert2.out")"
-kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' >"$work/cc.after"
+run_setup revert2.out "setup --revert" --root "$r" --yes --no-wait --revert --node-name cp-1
+cluster_configuration >"$work/cc.after"
 if grep -q 'clusterName: e2e-edited' "$work/cc.edited" && cmp -s "$work/cc.edited" "$work/cc.after" &&
   grep -q 'kubeadm-config was changed since setup wrote it: left alone' "$work/revert2.out"; then
   pass "kubeadm-config edited by someone else: left alone, said in one line"
@@ -322,38 +352,16 @@ log "2019 recipe: its flags on today's apiserver"
 r=$(new_root recipe "$repo/testdata/setup/recipe-2019/kube-apiserver.yaml" "$repo/testdata/setup/recipe-2019/audit-policy.yaml")
 mapfile -t flags < <(audit_flags "$r")
 echo "   recipe audit flags: ${flags[*]}"
-restart_apiserver "${flags[@]}"
-if cluster_wait_ready "$c" 30 2>/dev/null; then
-  fail "the 2019 recipe started"
-elif grep -q 'unrecognized feature gate: AdvancedAuditing' "$c/logs/kube-apiserver.stderr"; then
-  pass "2019 recipe fails: $(grep -o 'unrecognized feature gate: AdvancedAuditing' "$c/logs/kube-apiserver.stderr" | head -1)"
-else
-  fail "2019 recipe failed for another reason: $(apiserver_error)"
-fi
+fails_to_start "2019 recipe" 'unrecognized feature gate: AdvancedAuditing' "${flags[@]}"
 mapfile -t flags < <(audit_flags "$r" | grep -v '^--feature-gates=')
-restart_apiserver "${flags[@]}"
-if cluster_wait_ready "$c" 30 2>/dev/null; then
-  fail "the v1beta1 policy was accepted"
-elif grep -qE 'no kind \\?"Policy\\?" is registered for version \\?"audit.k8s.io/v1beta1' "$c/logs/kube-apiserver.stderr"; then
-  pass "without the gate, the v1beta1 policy fails: no kind \"Policy\" is registered for version \"audit.k8s.io/v1beta1\""
-else
-  fail "v1beta1 policy failed for another reason: $(apiserver_error)"
-fi
+fails_to_start "without the gate, the v1beta1 policy" 'no kind \\?"Policy\\?" is registered for version \\?"audit.k8s.io/v1beta1' "${flags[@]}"
 restart_apiserver # the plain apiserver, so setup can reach kubeadm-config
 cluster_wait_ready "$c"
-"$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/recipe.out" 2>&1 || fail "setup on the recipe failed: $(tail -3 "$work/recipe.out")"
+run_setup recipe.out "setup on the recipe" --root "$r" --yes --no-wait --node-name cp-1
 grep -q '2019 recipe: --feature-gates=AdvancedAuditing=false' "$work/recipe.out" && grep -q 'is an audit.k8s.io/v1beta1 policy' "$work/recipe.out" &&
   pass "setup names both 2019 problems" || fail "setup did not name the 2019 problems"
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  kubectl create namespace e2e-recipe >/dev/null
-  sleep 1
-  has_event "$r/var/log/kubernetes/apiserver/audit.log" e2e-recipe &&
-    pass "after setup's fix the apiserver starts and audits to the recipe's own path" ||
-    fail "no audit event after the fix"
-else
-  fail "the fixed recipe does not start: $(apiserver_error)"
-fi
+start_from "$r" "the recipe as setup fixed it" e2e-recipe &&
+  audited "$r/var/log/kubernetes/apiserver/audit.log" e2e-recipe # the recipe's own path
 
 # insert_after ROOT PATTERN: the lines on standard input go after the line of
 # ROOT's manifest that matches PATTERN (a sed address).
@@ -387,19 +395,10 @@ insert_after "$r" '^    - kube-apiserver$' <<'EOF'
 EOF
 # A stray argument stops the real apiserver: what the old setup left behind
 # from this form would not have started.
-restart_apiserver /var/log/old/audit.log
-if ! cluster_wait_ready "$c" 20 2>/dev/null && grep -q 'does not take any arguments' "$c/logs/kube-apiserver.stderr"; then
-  pass "a stray argument stops the real apiserver: $(grep -o '"kube-apiserver" does not take any arguments.*' "$c/logs/kube-apiserver.stderr" | head -1)"
-else
-  fail "the apiserver took a stray argument: $(apiserver_error)"
-fi
+fails_to_start "a stray argument" '"kube-apiserver" does not take any arguments' /var/log/old/audit.log
 restart_apiserver
 cluster_wait_ready "$c"
-if "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/twoitem.out" 2>&1; then
-  pass "setup on the two-item form exited 0"
-else
-  fail "setup on the two-item form failed: $(tail -3 "$work/twoitem.out")"
-fi
+run_setup twoitem.out "setup on the two-item form" --root "$r" --yes --no-wait --node-name cp-1
 grep -q 'audit flags already set: --audit-policy-file=/etc/kubernetes/custom-policy.yaml --audit-log-path=/var/log/old/audit.log' "$work/twoitem.out" &&
   pass "setup reads the two-item flags" || fail "setup misread the two-item flags: $(grep 'audit flags' "$work/twoitem.out")"
 if grep -A1 -x -- '    - --audit-log-path' "$r/etc/kubernetes/manifests/kube-apiserver.yaml" | grep -qx -- '    - /var/log/old/audit.log' &&
@@ -408,17 +407,8 @@ if grep -A1 -x -- '    - --audit-log-path' "$r/etc/kubernetes/manifests/kube-api
 else
   fail "two-item form or custom policy not kept"
 fi
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  pass "kube-apiserver starts from the manifest setup wrote in the two-item form"
-  kubectl create namespace e2e-twoitem >/dev/null
-  sleep 1
-  has_event "$r/var/log/old/audit.log" e2e-twoitem &&
-    pass "audit event for 'create namespace e2e-twoitem' in the two-item form's log file" ||
-    fail "no audit event in $r/var/log/old/audit.log"
-else
-  fail "kube-apiserver did not start from the two-item manifest: $(apiserver_error)"
-fi
+start_from "$r" "the manifest setup wrote in the two-item form" e2e-twoitem &&
+  audited "$r/var/log/old/audit.log" e2e-twoitem
 
 # ---- re-run over an existing custom setup -----------------------------------
 log "custom: a node audited by hand; setup runs again with no flags"
@@ -450,23 +440,14 @@ insert_after "$r" '^  volumes:$' <<'EOF'
     name: audit-log
 EOF
 cp "$mf" "$work/custom.orig"
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  kubectl create namespace e2e-legacy >/dev/null
-  sleep 1
+if start_from "$r" "the hand-made manifest" e2e-legacy; then
   if [ -s "$r/var/log/custom/audit.log" ] && ! grep -qF '"kind":"Event"' "$r/var/log/custom/audit.log"; then
     pass "before: the legacy format writes text, no JSON event: $(head -1 "$r/var/log/custom/audit.log" | cut -c1-80)"
   else
     fail "before: the legacy log is not as expected"
   fi
-else
-  fail "the hand-made setup does not start: $(apiserver_error)"
 fi
-if "$kauditui" setup --root "$r" --yes --no-wait --node-name cp-1 >"$work/custom.out" 2>&1; then
-  pass "re-run exited 0"
-else
-  fail "re-run failed: $(tail -3 "$work/custom.out")"
-fi
+run_setup custom.out re-run --root "$r" --yes --no-wait --node-name cp-1
 if cmp -s "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml" && grep -qx -- '    - --audit-log-maxage=7' "$mf" &&
   grep -qx -- '    - --audit-log-maxbackup=3' "$mf" && grep -qx -- '    - --audit-log-format=json' "$mf" &&
   grep -q 'audit-log-format=legacy -> json: kauditui reads JSON audit events' "$work/custom.out"; then
@@ -474,17 +455,8 @@ if cmp -s "$work/custom-policy.yaml" "$r/etc/kubernetes/custom-policy.yaml" && g
 else
   fail "re-run did not keep the settings: $(grep -E 'audit-log-(maxage|maxbackup|format)' "$mf" | tr -d ' ' | tr '\n' ' ')"
 fi
-kubelet_start "$r"
-if cluster_wait_ready "$c"; then
-  pass "kube-apiserver starts from the re-run's manifest"
-  kubectl create namespace e2e-custom >/dev/null
-  sleep 1
-  has_event "$r/var/log/custom/audit.log" e2e-custom &&
-    pass "JSON audit event for 'create namespace e2e-custom' in the custom log" ||
-    fail "no JSON audit event in $r/var/log/custom/audit.log"
-else
-  fail "kube-apiserver did not start from the re-run's manifest: $(apiserver_error)"
-fi
+start_from "$r" "the re-run's manifest" e2e-custom &&
+  audited "$r/var/log/custom/audit.log" e2e-custom # a JSON event (has_event)
 if "$kauditui" setup --root "$r" --yes --no-wait --revert --node-name cp-1 >"$work/custom.revert" 2>&1 && cmp -s "$work/custom.orig" "$mf"; then
   pass "--revert: the hand-made manifest back byte for byte"
 else

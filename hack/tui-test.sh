@@ -50,14 +50,13 @@ done
 data=$(cd "$data" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kauditui-tui.XXXXXX")
-sock=kauditui-tui-$$ # a private tmux server: never touches the user's sessions
-failed=false
+# shellcheck source=hack/lib/tui.sh
+source "$repo/hack/lib/tui.sh"
+TUI_LOG=tui-test
+$keep && TUI_KEEP=1
+tui_init kauditui-tui "$work" 120 # a private tmux server: never touches the user's sessions
 cleanup() {
-  if $failed && $keep; then
-    echo "tui-test: tmux server kept: tmux -L $sock attach" >&2
-  else
-    tmux -L "$sock" kill-server 2>/dev/null || true
-  fi
+  tui_cleanup
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,89 +67,6 @@ if [ -z "$bin" ]; then
 fi
 
 log() { echo "tui-test: $*" >&2; }
-t() { tmux -L "$sock" "$@"; }
-
-screen() { t capture-pane -p -t e2e 2>/dev/null || true; }
-
-fail() {
-  failed=true
-  log "FAIL: $*"
-  echo "----- screen -----" >&2
-  screen >&2
-  echo "------------------" >&2
-  exit 1
-}
-
-# start ARGS...: runs kauditui in a fresh 120x40 session. When it ends, its
-# exit status lands in $work/exit.
-start() {
-  rm -f "$work/exit"
-  local cmd
-  cmd=$(printf '%q ' "$bin" "$@")
-  t new-session -d -s e2e -x 120 -y 40 \
-    "env TERM=xterm-256color COLORTERM= NO_COLOR= $cmd 2>$work/stderr; echo \$? >$work/exit"
-}
-
-# wait_for TEXT [SECONDS]: until the screen shows TEXT (fixed string).
-wait_for() {
-  local text=$1 deadline=$((SECONDS + ${2:-10}))
-  while [ $SECONDS -lt $deadline ]; do
-    screen | grep -qF -- "$text" && return 0
-    sleep 0.1
-  done
-  fail "waited for \"$text\""
-}
-
-# wait_line TEXT...: until one screen line holds every TEXT.
-wait_line() {
-  local deadline=$((SECONDS + 10)) s
-  while [ $SECONDS -lt $deadline ]; do
-    s=$(screen)
-    for w in "$@"; do s=$(grep -F -- "$w" <<<"$s" || true); done
-    [ -n "$s" ] && return 0
-    sleep 0.1
-  done
-  fail "waited for one line with: $*"
-}
-
-# wait_gone TEXT: until the screen no longer shows TEXT.
-wait_gone() {
-  local text=$1 deadline=$((SECONDS + 10))
-  while [ $SECONDS -lt $deadline ]; do
-    screen | grep -qF -- "$text" || return 0
-    sleep 0.1
-  done
-  fail "\"$text\" still on the screen"
-}
-
-# wait_joined TEXT: until the screen, its lines joined without their
-# indentation, holds TEXT (a line the explorer wrapped).
-wait_joined() {
-  local text=$1 deadline=$((SECONDS + 10))
-  while [ $SECONDS -lt $deadline ]; do
-    screen | sed -E 's/^ +//' | tr -d '\n' | grep -qF -- "$text" && return 0
-    sleep 0.1
-  done
-  fail "waited for \"$text\" (lines joined)"
-}
-
-# thousands N: 12345 -> 12,345, as the explorer writes counts.
-thousands() { sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta' <<<"$1"; }
-
-keys() { t send-keys -t e2e "$@"; }
-typed() { t send-keys -t e2e -l -- "$1"; }
-
-# quit: q, then the process must end with status 0 within 5 s.
-quit() {
-  keys q
-  local deadline=$((SECONDS + 5))
-  while [ ! -f "$work/exit" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-  [ -f "$work/exit" ] || fail "kauditui still running 5 s after q"
-  local rc
-  rc=$(cat "$work/exit")
-  [ "$rc" = 0 ] || { log "stderr: $(cat "$work/stderr")"; fail "kauditui exited with status $rc"; }
-  t kill-server 2>/dev/null || true
-}
 
 truth=$data/ground-truth.json
 deleter=$(jq -r .facts.deploymentDeletedBy.user "$truth")
@@ -171,65 +87,65 @@ done | jq -r --arg n "$deploy" --arg ns "$deploy_ns" --arg u "$deleter" \
 
 # ---- file mode -------------------------------------------------------------
 log "file mode: $data/file/audit.log (with its rotated backups)"
-start "$data/file/audit.log"
-wait_for "req" 15 # the status bar
-keys /
-typed "verb=delete resource=deploy"
-keys Enter
-wait_line "delete" "$deploy" "$deleter"
+tui_start "$bin" "$data/file/audit.log"
+tui_wait_for "req" 15 # the status bar
+tui_keys /
+tui_type "verb=delete resource=deploy"
+tui_keys Enter
+tui_wait_line "delete" "$deploy" "$deleter"
 log "  filter shows the delete of $deploy by $deleter"
 
 # Narrow to the successful delete so the cursor is on it, then open it
 # (/ reopens the bar with the filter in it; the cursor is at its end).
-keys /
-typed " name=$deploy user=$deleter code=2xx"
-keys Enter
-wait_line "delete" "$deploy" "$deleter"
-keys Enter
-wait_for "$delete_id"
+tui_keys /
+tui_type " name=$deploy user=$deleter code=2xx"
+tui_keys Enter
+tui_wait_line "delete" "$deploy" "$deleter"
+tui_keys Enter
+tui_wait_for "$delete_id"
 # The request body is further down the event, maybe folded: expand all
 # (e toggles; try both states), page down until kubectl's DeleteOptions show.
 found=false
 for _ in 1 2; do
-  keys e
+  tui_keys e
   for _ in 1 2 3 4 5 6; do
     sleep 0.2
-    screen | grep -qF "propagationPolicy" && { found=true; break 2; }
-    keys PageDown
+    tui_screen | grep -qF "propagationPolicy" && { found=true; break 2; }
+    tui_keys PageDown
   done
-  keys g
+  tui_keys g
 done
-$found || fail "no requestObject with kubectl's propagationPolicy in the detail"
-wait_for '"requestObject"'
+$found || tui_fail "no requestObject with kubectl's propagationPolicy in the detail"
+tui_wait_for '"requestObject"'
 log "  detail shows auditID $delete_id and the requestObject"
 
-keys 3 # (not esc first: esc and a quick 3 read as alt+3)
-wait_for "Apiserver log"
-wait_for "no apiserver log lines" # a file-mode audit log has none
+tui_keys 3 # (not esc first: esc and a quick 3 read as alt+3)
+tui_wait_for "Apiserver log"
+tui_wait_for "no apiserver log lines" # a file-mode audit log has none
 log "  apiserver-log tab: no klog lines in an audit file, as expected"
 
-quit
+tui_quit
 log "  q ended the process (status 0)"
 
 # ---- answers page ------------------------------------------------------------
 log "answers: who deleted deploy $deploy?"
-start "$data/file/audit.log"
-wait_for "req" 15
-keys 5
-wait_for "Who deleted"
-keys Enter
-wait_for "object:"
-typed "deploy $deploy_ns/$deploy"
-keys Enter
-wait_line "delete" "$deploy" "$deleter"
-wait_for "name=$deploy"
+tui_start "$bin" "$data/file/audit.log"
+tui_wait_for "req" 15
+tui_keys 5
+tui_wait_for "Who deleted"
+tui_keys Enter
+tui_wait_for "object:"
+tui_type "deploy $deploy_ns/$deploy"
+tui_keys Enter
+tui_wait_line "delete" "$deploy" "$deleter"
+tui_wait_for "name=$deploy"
 log "  the answer sets the filter and shows $deleter"
-keys 4
-wait_for "Users (1)"
-wait_line "$deleter" "1"
-wait_for "Requests over time"
+tui_keys 4
+tui_wait_for "Users (1)"
+tui_wait_line "$deleter" "1"
+tui_wait_for "Requests over time"
 log "  the summary of that filter: one user, $deleter"
-quit
+tui_quit
 
 # ---- object history (answers/) ------------------------------------------------
 # hack/gen-answers.sh changed deploy shop/web step by step, then deleted it from
@@ -238,60 +154,60 @@ answers=$data/answers
 writes=$(jq '[.actions[] | select(.name == "web" and .verb != "get")] | length' "$answers/expected.json")
 laptop=$(jq -r '.fingerprints["laptop/admin.conf"]' "$answers/expected.json" | cut -c 1-12)
 log "history: deploy shop/web ($writes writes) on the Answers page"
-start "$answers/audit.log"
-wait_for "req" 15
-keys 5
-wait_for "Changes to one object"
-keys j Enter
-wait_for "object:"
-typed "deploy shop/web"
-keys Enter
-wait_for "History of deploy shop/web: $writes writes; deleted"
-wait_line "create apps/deployments" "by kubernetes-admin" "201"
-wait_for '+ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27"'
-wait_for 'patch: {"spec":{"replicas":3}}'
-wait_for "~ spec.replicas: 1 → 3"
+tui_start "$bin" "$answers/audit.log"
+tui_wait_for "req" 15
+tui_keys 5
+tui_wait_for "Changes to one object"
+tui_keys j Enter
+tui_wait_for "object:"
+tui_type "deploy shop/web"
+tui_keys Enter
+tui_wait_for "History of deploy shop/web: $writes writes; deleted"
+tui_wait_line "create apps/deployments" "by kubernetes-admin" "201"
+tui_wait_for '+ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27"'
+tui_wait_for 'patch: {"spec":{"replicas":3}}'
+tui_wait_for "~ spec.replicas: 1 → 3"
 log "  the history opens on the create, with its fields, and the scale"
-keys NPage
+tui_keys NPage
 # a line wider than the terminal wraps: the new image is on the screen whole
-wait_joined '~ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27" → "registry.k8s.io/nginx-slim:0.28"'
-wait_for "~ spec.replicas: 3 → 1"
-wait_line "delete apps/deployments" "by kubernetes-admin [unknown certificate $laptop]" "200"
-wait_for "Last known state before the delete"
+tui_wait_joined '~ spec.template.spec.containers[nginx-slim].image: "registry.k8s.io/nginx-slim:0.27" → "registry.k8s.io/nginx-slim:0.28"'
+tui_wait_for "~ spec.replicas: 3 → 1"
+tui_wait_line "delete apps/deployments" "by kubernetes-admin [unknown certificate $laptop]" "200"
+tui_wait_for "Last known state before the delete"
 log "  page down: the replace field by field, the JSON patch, the delete by the laptop's certificate ($laptop), the last state"
-keys Escape
-wait_for "a ready question sets the filter"
+tui_keys Escape
+tui_wait_for "a ready question sets the filter"
 log "  esc: back to the questions"
-quit
+tui_quit
 
 # ---- timeline (answers/) ------------------------------------------------------
 # hack/gen-answers.sh stalled etcd and made webhooks answer late (slow steps in
 # expected.json), then sent ci-bot's burst in a minute of its own.
 burst=$(jq -r '[.actions[] | select(.user == "ci-bot" and .count) | .count] | add' "$answers/expected.json")
 log "timeline: What happened when, on answers/audit.log (ci-bot's burst: $burst requests)"
-start "$answers/audit.log"
-wait_for "req" 15
-keys 5
-wait_for "What happened when"
-keys G k Enter
-wait_for "What happened when: requests per 1m (UTC)"
-wait_for "TIME"
-wait_line "ci-bot $burst" "██████████"
+tui_start "$bin" "$answers/audit.log"
+tui_wait_for "req" 15
+tui_keys 5
+tui_wait_for "What happened when"
+tui_keys G k Enter
+tui_wait_for "What happened when: requests per 1m (UTC)"
+tui_wait_for "TIME"
+tui_wait_line "ci-bot $burst" "██████████"
 log "  a row per minute; ci-bot's minute is the busiest (the full bar) and names it"
-keys g
-wait_for "slower than 500ms; their time in:"
-wait_for "etcd"
-wait_for "validating-webhook"
+tui_keys g
+tui_wait_for "slower than 500ms; their time in:"
+tui_wait_for "etcd"
+tui_wait_for "validating-webhook"
 log "  the first minute: its slow requests spent their time in etcd and the validating webhook"
-keys +
-wait_for "requests per 10s"
-wait_for "with no request)"
+tui_keys +
+tui_wait_for "requests per 10s"
+tui_wait_for "with no request)"
 log "  +: 10 s steps, and the pause shows as a line with no request"
-keys Enter
-wait_for "since="
-wait_for "until="
+tui_keys Enter
+tui_wait_for "since="
+tui_wait_for "until="
 log "  enter: the requests of that step, as a filter"
-quit
+tui_quit
 
 # ---- stdout mode -----------------------------------------------------------
 # The apiserver's mixed output, as kubectl logs shows it and as the node's
@@ -305,58 +221,58 @@ last_klog=$(grep -E '^[IWEF][0-9]{4} [0-9:.]+ +[0-9]+ [^ ]+:[0-9]+\] ' "$stdout_
 for input in "$stdout_log" "$data/stdout/cri/0.log"; do
   [ -f "$input" ] || { log "no $input"; [ "$input" = "$stdout_log" ] && exit 2; continue; }
   log "stdout mode: $input ($want_req requests, $want_klog klog lines)"
-  start "$input"
-  wait_for "$(thousands "$want_req") req" 15
+  tui_start "$bin" "$input"
+  tui_wait_for "$(thousands "$want_req") req" 15
   log "  requests view: $want_req requests"
-  keys 3
-  wait_for "$(thousands "$want_klog") of $(thousands "$want_klog") lines"
-  wait_for "$last_klog"
+  tui_keys 3
+  tui_wait_for "$(thousands "$want_klog") of $(thousands "$want_klog") lines"
+  tui_wait_for "$last_klog"
   log "  apiserver-log tab: $want_klog klog lines, following the last one"
-  keys /
-  typed "$(cut -c 1-12 <<<"$last_klog")"
-  keys Enter
-  wait_for "log filter:"
-  wait_for "$last_klog"
+  tui_keys /
+  tui_type "$(cut -c 1-12 <<<"$last_klog")"
+  tui_keys Enter
+  tui_wait_for "log filter:"
+  tui_wait_for "$last_klog"
   log "  its own text filter finds the last line"
-  quit
+  tui_quit
 done
 # ---- following a rotating log ---------------------------------------------------
 # The live file is renamed to a backup and a new one written, as the
 # apiserver's rotator does, three times while the explorer follows: every
 # request shows up once (the status bar's count), none is read twice.
-live_src=$data/file/audit-2026-11-26T03-58-36.453.log
+# the plain rotated backup, by glob: a regeneration renames it
+backups=("$data"/file/audit-*.log)
+live_src=${backups[0]}
 if [ -f "$live_src" ]; then
   fdir=$work/follow
   mkdir -p "$fdir"
   cp "$live_src" "$fdir/audit.log"
   per=$(jq -r .auditID "$live_src" | sort -u | wc -l)
   log "follow: $fdir/audit.log, rotated 3 times ($per requests per file)"
-  start --follow "$fdir/audit.log"
-  wait_for "$(thousands "$per") req" 15
+  tui_start "$bin" --follow "$fdir/audit.log"
+  tui_wait_for "$(thousands "$per") req" 15
   for r in 1 2 3; do
     mv "$fdir/audit.log" "$fdir/audit-2026-11-26T04-00-0$r.000.log"
     sed "s/\"auditID\":\"/\"auditID\":\"rot$r-/" "$live_src" >"$fdir/audit.log"
   done
-  wait_for "$(thousands $((per * 4))) req" 15
-  wait_for "following"
+  tui_wait_for "$(thousands $((per * 4))) req" 15
+  tui_wait_for "following"
   log "  $((per * 4)) requests after 3 rotations, each once"
-  quit
+  tui_quit
 fi
 
 # ---- a pipe that stays open -----------------------------------------------------
 # Lines are shown as they come, not when the pipe closes.
 log "pipe: the stdout-mode log through a pipe that stays open"
-rm -f "$work/exit"
-t new-session -d -s e2e -x 120 -y 40 \
-  "sh -c 'cat $(printf %q "$stdout_log"); sleep 60' | env TERM=xterm-256color NO_COLOR= $(printf %q "$bin") - 2>$work/stderr; echo \$? >$work/exit"
-wait_for "$(thousands "$want_req") req" 10
+tui_run "sh -c 'cat $(printf %q "$stdout_log"); sleep 60' | env TERM=xterm-256color NO_COLOR= $(printf %q "$bin") -"
+tui_wait_for "$(thousands "$want_req") req" 10
 log "  $want_req requests shown while the pipe is still open"
 # q ends kauditui while the writer still sleeps (the pipeline's status comes
 # only when both ends are done, so watch the process itself)
-keys q
+tui_keys q
 deadline=$((SECONDS + 5))
 while pgrep -f "^$bin -\$" >/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-pgrep -f "^$bin -\$" >/dev/null && fail "kauditui still running 5 s after q, reading an open pipe"
-t kill-server 2>/dev/null || true
+pgrep -f "^$bin -\$" >/dev/null && tui_fail "kauditui still running 5 s after q, reading an open pipe"
+tui_stop
 log "  q ended it with the pipe still open"
 log "PASS"

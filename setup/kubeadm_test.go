@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // The ConfigMap round trip runs on client-go's fake clientset: no cluster
@@ -172,7 +174,7 @@ func TestKubeadmSnippetStdout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "kubeadm-snippet.stdout.txt", string(b))
+	audittest.Golden(t, filepath.Join(goldenDir, "kubeadm-snippet.stdout.txt"), string(b))
 	if strings.Contains(string(b), "audit-log-max") || strings.Contains(string(b), "name: "+logVolume+"\n") {
 		t.Error("stdout mode snippet has retention flags or a log volume")
 	}

@@ -14,9 +14,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/klog/v2"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/setup/golden")
+// goldenDir holds the golden outputs (go test ./setup -update rewrites them).
+const goldenDir = "../testdata/setup/golden"
 
 // Real manifests: kubeadm v1.37.2's own output (the harness, issue #2), a
 // kubeadm v1.27 (kubeadm.k8s.io/v1beta3 era) one, and one hand-patched by
@@ -121,26 +124,6 @@ func runDry(t *testing.T, root string, edit func(*Options)) string {
 	return o.out.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("../testdata/setup/golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./setup -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s:\n%s", p, unifiedDiff("want", "got", want, []byte(got)))
-	}
-}
-
 // snapshot is every file under root with its bytes.
 func snapshot(t *testing.T, root string) map[string]string {
 	t.Helper()
@@ -187,7 +170,7 @@ func TestDryRunGolden(t *testing.T) {
 				if after := snapshot(t, root); !equality.Semantic.DeepEqual(before, after) {
 					t.Fatal("--dry-run changed files")
 				}
-				golden(t, fx.name+"."+c.name+".txt", got)
+				audittest.Golden(t, filepath.Join(goldenDir, fx.name+"."+c.name+".txt"), got)
 			})
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/tidwall/gjson"
 )
 
@@ -29,8 +30,8 @@ func seedLines(f *testing.F) {
 		}
 	}
 	add(filepath.Join("..", "testdata", "sample.log"))
-	add(filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"))
-	add(filepath.Join("..", "testdata", "stdout", "cri", "0.log"))
+	add(audittest.Path("stdout", "kube-apiserver.log"))
+	add(audittest.Path("stdout", "cri", "0.log"))
 	for _, k := range klogSample {
 		f.Add([]byte(k))
 	}

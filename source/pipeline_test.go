@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // A parallel load gives exactly the store a sequential one does: the same
@@ -18,8 +20,8 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 	var lines [][]byte
 	for _, p := range []string{
 		filepath.Join("..", "testdata", "sample.log"),
-		filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
-		filepath.Join("..", "testdata", "file", "audit.log"),
+		audittest.Path("stdout", "kube-apiserver.log"),
+		audittest.Path("file", "audit.log"),
 	} {
 		if b, err := os.ReadFile(p); err == nil {
 			lines = append(lines, bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))...)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // `kauditui query /var/log/kubernetes/audit/*` names the live log and its
@@ -14,7 +15,7 @@ import (
 // shell or the user gave them in. Run on a copy of the real file-mode run.
 func TestOpenReadsEachFileOnceInRotationOrder(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "testdata", "file")
+	src := audittest.Path("file")
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Skip("no testdata/file: run hack/gen-testdata.sh")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -212,11 +213,11 @@ func logSets(t *testing.T) map[string][]string {
 		"sample": {filepath.Join("..", "testdata", "sample.log")},
 	}
 	for name, p := range map[string]string{
-		"file":       filepath.Join("..", "testdata", "file", "audit.log"),
-		"stdout":     filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
-		"stdout-cri": filepath.Join("..", "testdata", "stdout", "cri", "0.log"),
-		"hostile":    filepath.Join("..", "testdata", "hostile", "audit.log"),
-		"reused-id":  filepath.Join("..", "testdata", "trust", "reused-id", "audit.log"),
+		"file":       audittest.Path("file", "audit.log"),
+		"stdout":     audittest.Path("stdout", "kube-apiserver.log"),
+		"stdout-cri": audittest.Path("stdout", "cri", "0.log"),
+		"hostile":    audittest.Path("hostile", "audit.log"),
+		"reused-id":  audittest.Path("trust", "reused-id", "audit.log"),
 	} {
 		if _, err := os.Stat(p); err == nil {
 			sets[name] = []string{p}
@@ -346,8 +347,8 @@ func FuzzPrefilter(f *testing.F) {
 	var lines [][]byte
 	for _, p := range []string{
 		filepath.Join("..", "testdata", "sample.log"),
-		filepath.Join("..", "testdata", "file", "audit.log"),
-		filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"),
+		audittest.Path("file", "audit.log"),
+		audittest.Path("stdout", "kube-apiserver.log"),
 	} {
 		b, err := os.ReadFile(p)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 )
 
@@ -86,7 +87,7 @@ func answerIndex(t *testing.T, id string) int {
 // "Who deleted deploy kubyk-web?" asked as a person would, on both runs,
 // names exactly the ground truth's deleter, once.
 func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
-	truth := pgTruth(t)
+	truth := audittest.Truth(t)
 	del := truth.Get("facts.deploymentDeletedBy")
 	user, ns, name := del.Get("user").String(), del.Get("namespace").String(), del.Get("name").String()
 	if user == "" || name == "" {
@@ -126,7 +127,7 @@ func TestAnswerWhoDeletedMatchesGroundTruth(t *testing.T) {
 // Answers without a prompt set their filter at once; denied requests are
 // exactly the ground truth's 401s and 403s.
 func TestAnswerDeniedMatchesGroundTruth(t *testing.T) {
-	truth := pgTruth(t)
+	truth := audittest.Truth(t)
 	p, d, snap := newTestAnswersPage(t, "file/audit.log", 120, 36)
 	for range answerIndex(t, "denied") {
 		pgPress(p, "j")

@@ -8,7 +8,6 @@ package ui
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,26 +16,18 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 )
 
 func backendTestdata(t *testing.T) (string, []gjson.Result) {
 	t.Helper()
-	dir := os.Getenv("KAUDITUI_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "testdata")
-	}
-	dir = filepath.Join(dir, "backend")
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatalf("no expected.json: %v (run sudo hack/gen-backend.sh)", err)
-	}
-	cases := gjson.GetBytes(b, "cases").Array()
+	cases := audittest.Expected(t, "backend").Get("cases").Array()
 	if len(cases) == 0 {
 		t.Fatal("expected.json has no cases")
 	}
-	return filepath.Join(dir, "audit.log"), cases
+	return audittest.Path("backend", "audit.log"), cases
 }
 
 // backendFind is the filter that finds a case's requests.

@@ -2,9 +2,7 @@ package ui
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,22 +14,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/source"
 )
-
-// go test ./ui -run Golden -update rewrites ui/testdata/golden/*. The flag
-// may already be registered by charmbracelet/x/exp/golden (other tests of
-// this package use it): share it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // testNow is the fixed clock of every test (after the sample's last event).
 var testNow = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)
@@ -203,41 +188,10 @@ func checkFrame(t *testing.T, m *model, w, h int) {
 	}
 }
 
-// golden compares got with testdata/golden/name (rewritten with -update).
+// golden compares got with testdata/golden/name (go test -update rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -run %s -update to create it)", err, t.Name())
-	}
-	if got == string(want) {
-		return
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(gl), len(wl)); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s differs from line %d:\n got: %q\nwant: %q\n(go test ./ui -run %s -update rewrites it)\nwhole screen:\n%s",
-				path, i+1, g, w, t.Name(), got)
-			return
-		}
-	}
+	audittest.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // rowOf is the index in the shown list of the first request matching pred.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // "Changes to one object", asked for deploy shop/web on the real answers
@@ -71,11 +71,7 @@ func TestAnswerHistoryScreen(t *testing.T) {
 // order hack/gen-answers.sh made them.
 func answersActions(t *testing.T) []gjson.Result {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "answers", "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gjson.GetBytes(b, "actions").Array()
+	return audittest.Expected(t, "answers").Get("actions").Array()
 }
 
 // newerThan counts the requests the actions after step made that match
@@ -182,11 +178,7 @@ func TestAnswerResultRBACKey(t *testing.T) {
 // "Which admin": the admins' requests, each with the certificate it came
 // with; admin.conf of this node by name, the laptop's copy by fingerprint.
 func TestAnswerWhichAdmin(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "answers", "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fps := gjson.GetBytes(b, "fingerprints")
+	fps := audittest.Expected(t, "answers").Get("fingerprints")
 	audit.SetCredentialNames(map[string]string{fps.Get(`etc-kubernetes/admin\.conf`).String(): "admin.conf on this node"})
 	t.Cleanup(func() { audit.SetCredentialNames(nil) })
 	p, _, _ := newTestAnswersPage(t, "answers/audit.log", 140, 40)
@@ -224,9 +216,8 @@ func TestAnswerCoverageScreen(t *testing.T) {
 	v := ansi.Strip(p.View())
 	noBody := map[string]int{}
 	seen := map[string]bool{}
-	// the plain rotated backup by glob (a regeneration renames it), and the live log
-	paths, _ := filepath.Glob(filepath.Join(pgTestdata(), "file", "audit-*.log"))
-	for _, p := range append(paths, filepath.Join(pgTestdata(), "file", "audit.log")) {
+	// the plain rotated backup and the live log
+	for _, p := range []string{audittest.Rotated(t, "file", "audit-*.log"), audittest.Path("file", "audit.log")} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

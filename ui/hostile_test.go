@@ -3,13 +3,15 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // The same check as TestSanitizedViews, on what a real kube-apiserver logged
 // for hostile clients (testdata/hostile, made by hack/gen-hostile.sh): a C1
 // CSI and a bidi override in the user agent, a real ESC in an object name.
 func TestHostileRealLogIsDrawnEscaped(t *testing.T) {
-	st, set := loadStore(t, "../testdata/hostile/audit.log")
+	st, set := loadStore(t, audittest.Path("hostile", "audit.log"))
 	if n := len(st.Snapshot().Requests); n != 3 {
 		t.Fatalf("want the 3 hostile requests, got %d", n)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -31,7 +31,7 @@ var klogHeaderRE = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [
 // regexp, not with kauditui's classifier.
 func klogFileLines(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(pgTestdata(), "stdout", "kube-apiserver.log"))
+	f, err := os.Open(audittest.Path("stdout", "kube-apiserver.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func klogFileLines(t *testing.T) []string {
 // The page shows exactly the stdout run's klog lines, no audit line, and
 // follows the tail: the last klog line is on the screen.
 func TestKlogShowsExactlyTheKlogLines(t *testing.T) {
-	truth := pgTruth(t)
+	truth := audittest.Truth(t)
 	want := int(truth.Get("runs.stdout.klogLines").Int())
 	lines := klogFileLines(t)
 	if len(lines) != want || want == 0 {
@@ -268,7 +268,7 @@ func TestKlogGolden(t *testing.T) {
 // Typing in the log's text filter rescans every klog line. The big log has
 // none, so the stdout run's lines are repeated to 200k.
 func BenchmarkKlogFilterKey(b *testing.B) {
-	set, err := source.Open([]string{filepath.Join(pgTestdata(), "stdout", "kube-apiserver.log")}, source.Options{})
+	set, err := source.Open([]string{audittest.Path("stdout", "kube-apiserver.log")}, source.Options{})
 	if err != nil {
 		b.Skip(err)
 	}

@@ -1,16 +1,16 @@
 package ui
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // A filter that matches nothing in the real log says which near values the
 // log holds, with the requests each would match (as `kauditui query` does).
 func TestNoMatchSuggestsNearValues(t *testing.T) {
-	dir, _ := realTestdata(t)
-	st, set := loadStore(t, filepath.Join(dir, "file", "audit.log"))
+	st, set := loadStore(t, audittest.Path("file", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 120, 40)
 	press(m, "/")
 	typeText(m, "user=erin verb=delete")

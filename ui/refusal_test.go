@@ -6,33 +6,14 @@ package ui
 // refused each one).
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
-
-func admissionRefused(t *testing.T) []gjson.Result {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "admission", "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []gjson.Result
-	for _, a := range gjson.GetBytes(b, "actions").Array() {
-		if a.Get("refusedBy").Exists() {
-			out = append(out, a)
-		}
-	}
-	if len(out) < 6 {
-		t.Fatalf("expected.json has %d refused actions, want the six kinds", len(out))
-	}
-	return out
-}
 
 // isAction reports whether r is the request of action a (the event names
 // the object when the request did: not kubectl's create rolebinding).
@@ -46,9 +27,9 @@ func isAction(r *audit.Request, a gjson.Result) bool {
 // refused it; which admission control refused it ("Refused") when RBAC
 // allowed it, with no "Missing"; "cannot tell" without the decision.
 func TestDetailSaysWhatRefusedA403(t *testing.T) {
-	st, set := loadStore(t, filepath.Join(pgTestdata(), "admission", "audit.log"))
+	st, set := loadStore(t, audittest.Path("admission", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 200, 60)
-	for _, a := range admissionRefused(t) {
+	for _, a := range audittest.Refusals(t) {
 		step := a.Get("step").String()
 		m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return isAction(r, a) }))
 		press(m, "enter")
@@ -102,7 +83,7 @@ func TestAnswerRBACScreenSaysWhatRefused(t *testing.T) {
 	if frontScreen(m) == nil {
 		t.Fatalf("R on a denial shows no RBAC screen:\n%s", v)
 	}
-	for _, a := range admissionRefused(t) {
+	for _, a := range audittest.Refusals(t) {
 		c := a.Get("control").String()
 		if c != "" && !strings.Contains(v, c) {
 			t.Errorf("the RBAC screen does not name %s, which refused %s:\n%s", c, a.Get("step"), v)

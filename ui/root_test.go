@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 func selected(m *model) *audit.Request { return m.requests.Selected() }
@@ -350,7 +351,7 @@ func TestFilterBarClearAfterHistory(t *testing.T) {
 // log here is the start of the real apiserver output plus a line that is
 // neither audit nor klog, as a deprecation notice on stderr is.
 func TestKlogOtherLinesNameTheirFile(t *testing.T) {
-	real, err := os.ReadFile(filepath.Join(pgTestdata(), "stdout", "kube-apiserver.log"))
+	real, err := os.ReadFile(audittest.Path("stdout", "kube-apiserver.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +363,7 @@ func TestKlogOtherLinesNameTheirFile(t *testing.T) {
 	if err := os.WriteFile(mixedPath, []byte(mixed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, set := loadStore(t, filepath.Join(pgTestdata(), "file", "audit.log"), mixedPath)
+	st, set := loadStore(t, audittest.Path("file", "audit.log"), mixedPath)
 	var names []string
 	for _, in := range set.Inputs() {
 		names = append(names, in.Name)

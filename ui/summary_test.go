@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	_ "github.com/charmbracelet/x/exp/golden" // registers -update, shared by every golden test
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -24,28 +23,10 @@ import (
 // Helpers of the summary, answers and klog tests: the real testdata read by
 // the real source package, pages driven key by key.
 
-// pgTestdata is the repo's testdata (or KAUDITUI_TESTDATA).
-func pgTestdata() string {
-	if d := os.Getenv("KAUDITUI_TESTDATA"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "testdata")
-}
-
-// pgTruth is testdata/ground-truth.json.
-func pgTruth(t *testing.T) gjson.Result {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pgTestdata(), "ground-truth.json"))
-	if err != nil {
-		t.Fatalf("no ground truth: %v (run hack/gen-testdata.sh)", err)
-	}
-	return gjson.ParseBytes(b)
-}
-
 // pgLoad reads a testdata input (rotated backups included) into a store.
 func pgLoad(t *testing.T, rel string) (Data, audit.Snapshot, []string) {
 	t.Helper()
-	st, set := loadStore(t, filepath.Join(pgTestdata(), rel))
+	st, set := loadStore(t, audittest.Path(rel))
 	var names []string
 	for _, in := range set.Inputs() {
 		names = append(names, in.Name)
@@ -182,26 +163,10 @@ func pgMatch(t *testing.T, expr string, d Data, reqs []*audit.Request) []*audit.
 }
 
 // pgGolden compares a view (escape sequences stripped) with
-// testdata/<name>.golden; go test -update rewrites it.
+// testdata/<name>.golden (go test -update rewrites it).
 func pgGolden(t *testing.T, name, view string) {
 	t.Helper()
-	got := ansi.Strip(view)
-	path := filepath.Join("testdata", name+".golden")
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -run %s -update)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the view (go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	audittest.Golden(t, filepath.Join("testdata", name+".golden"), ansi.Strip(view))
 }
 
 // pgSized is a page with a DataMsg and a size, as the root sets it up.
@@ -222,7 +187,7 @@ func summaryOnFileRun(t *testing.T, w, h int) (*summaryPage, Data, audit.Snapsho
 
 // The Users box counts what the harness says each identity did.
 func TestSummaryCountsMatchGroundTruth(t *testing.T) {
-	truth := pgTruth(t)
+	truth := audittest.Truth(t)
 	p, _, snap := summaryOnFileRun(t, 120, 36)
 	p.View()
 	users := p.sections[0]
@@ -460,7 +425,7 @@ func sizeName(s [2]int) string { return fmt.Sprintf("%dx%d", s[0], s[1]) }
 // never committed) once per benchmark binary.
 func pgBig(b *testing.B) (Data, audit.Snapshot) {
 	b.Helper()
-	path := filepath.Join(pgTestdata(), "big", "audit-100MB.log")
+	path := audittest.Path("big", "audit-100MB.log")
 	if _, err := os.Stat(path); err != nil {
 		b.Skipf("%s missing: generate it with the engine's hack generator", path)
 	}

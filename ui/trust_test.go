@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // The real apiserver's log of clients reusing one Audit-ID
 // (hack/gen-trust.sh): the explorer finds each request, says that IDs are
 // shared (status bar, Detail), and answers as `kauditui query` does.
 func TestExplorerReusedAuditIDHidesNothing(t *testing.T) {
-	log := filepath.Join("..", "testdata", "trust", "reused-id", "audit.log")
+	log := audittest.Path("trust", "reused-id", "audit.log")
 	if _, err := os.Stat(log); err != nil {
 		t.Skipf("no testdata/trust: %v", err)
 	}
@@ -84,12 +85,7 @@ func TestExplorerOtherLinesShowTheLoggedText(t *testing.T) {
 // Two apiservers' logs (a real log split by request): the explorer's list,
 // and so the Answers' newest first, is one timeline across both.
 func TestExplorerTwoLogsInTimeOrder(t *testing.T) {
-	// the plain rotated backup, by glob: a regeneration renames it
-	backups, _ := filepath.Glob(filepath.Join("..", "testdata", "file", "audit-*.log"))
-	if len(backups) != 1 {
-		t.Skipf("no real testdata: %d plain backups", len(backups))
-	}
-	real, err := os.ReadFile(backups[0])
+	real, err := os.ReadFile(audittest.Rotated(t, "file", "audit-*.log"))
 	if err != nil {
 		t.Skipf("no real testdata: %v", err)
 	}

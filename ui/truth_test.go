@@ -1,38 +1,23 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/tidwall/gjson"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // These tests run the explorer on the real testdata (a real kube-apiserver's
 // logs, hack/gen-testdata.sh) and check what a person sees against the
 // ground truth the harness wrote from what it did.
 
-func realTestdata(t *testing.T) (dir string, truth gjson.Result) {
-	t.Helper()
-	dir = os.Getenv("KAUDITUI_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "testdata")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
-	if err != nil {
-		t.Fatalf("no ground truth: %v (run hack/gen-testdata.sh)", err)
-	}
-	return dir, gjson.ParseBytes(b)
-}
-
 // "Who deleted my deployment?": typed in the filter bar, the list shows the
 // one successful delete, by the user the harness used, and enter opens it.
 func TestWhoDeletedMyDeployment(t *testing.T) {
-	dir, truth := realTestdata(t)
+	truth := audittest.Truth(t)
 	fact := truth.Get("facts.deploymentDeletedBy")
-	st, set := loadStore(t, filepath.Join(dir, "file", "audit.log"))
+	st, set := loadStore(t, audittest.Path("file", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 120, 40)
 	if got, want := len(m.flt.shown), int(truth.Get("runs.file.requests").Int()); got != want {
 		t.Fatalf("the list has %d requests, the ground truth %d", got, want)
@@ -71,8 +56,8 @@ func TestWhoDeletedMyDeployment(t *testing.T) {
 // On the stdout-mode log, the requests view counts exactly the audit
 // requests and the apiserver-log tab exactly the klog lines.
 func TestStdoutModeDemixed(t *testing.T) {
-	dir, truth := realTestdata(t)
-	st, set := loadStore(t, filepath.Join(dir, "stdout", "kube-apiserver.log"))
+	truth := audittest.Truth(t)
+	st, set := loadStore(t, audittest.Path("stdout", "kube-apiserver.log"))
 	m := newTestModel(t, st, set.Raw, 120, 40)
 	reqs := int(truth.Get("runs.stdout.requests").Int())
 	klog := int(truth.Get("runs.stdout.klogLines").Int())
@@ -91,9 +76,9 @@ func TestStdoutModeDemixed(t *testing.T) {
 // the deployment's delete (regenerate with -update after regenerating
 // testdata: times and IDs change with every run).
 func TestGoldenRealViews(t *testing.T) {
-	dir, truth := realTestdata(t)
+	truth := audittest.Truth(t)
 	fact := truth.Get("facts.deploymentDeletedBy")
-	st, set := loadStore(t, filepath.Join(dir, "file", "audit.log"))
+	st, set := loadStore(t, audittest.Path("file", "audit.log"))
 	for _, sz := range sizes {
 		m := newTestModel(t, st, set.Raw, sz.w, sz.h)
 		name := func(what string) string { return "real-" + what + "-" + itoa(sz.w) + "x" + itoa(sz.h) + ".txt" }

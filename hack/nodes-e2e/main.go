@@ -60,9 +60,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kauditui/kauditui/hack/internal/e2e"
+	"github.com/kauditui/kauditui/hack/internal/e2e/kube"
 )
 
 var (
@@ -76,10 +76,7 @@ var (
 
 func main() {
 	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "nodes-e2e: FAIL:", err)
-		os.Exit(1)
-	}
+	e2e.Main("nodes-e2e", run)
 }
 
 func say(format string, a ...any) { fmt.Printf("nodes-e2e: "+format+"\n", a...) }
@@ -98,7 +95,7 @@ func (n *node) live() string { return filepath.Join(n.varLog, auditDir, "audit.l
 
 func run() error {
 	ctx := context.Background()
-	admin, err := client("admin")
+	admin, err := kube.Client(*dir, "admin")
 	if err != nil {
 		return err
 	}
@@ -397,7 +394,7 @@ func follow(a, b, c *node, kc string) error {
 		return n, twice
 	}
 	// the history first
-	if err := waitUntil(60*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return printed > 1000 }, "the history printed"); err != nil {
+	if err := e2e.WaitUntil(60*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return printed > 1000 }, "the history printed"); err != nil {
 		return fmt.Errorf("%v; stderr %q", err, stderr.String())
 	}
 	time.Sleep(2 * time.Second)
@@ -447,7 +444,7 @@ func follow(a, b, c *node, kc string) error {
 	}
 	lastWrite := time.Now().Add(-time.Second)
 	total := k
-	if err := waitUntil(120*time.Second, func() bool { n, _ := count("e2e-"); return n >= total }, fmt.Sprintf("the %d events appended", total)); err != nil {
+	if err := e2e.WaitUntil(120*time.Second, func() bool { n, _ := count("e2e-"); return n >= total }, fmt.Sprintf("the %d events appended", total)); err != nil {
 		n, _ := count("e2e-")
 		return fmt.Errorf("%v: %d arrived; stderr %q", err, n, stderr.String())
 	}
@@ -465,9 +462,9 @@ func follow(a, b, c *node, kc string) error {
 
 	// idle: nothing written for 10 s
 	time.Sleep(time.Second)
-	k0, a0, w0 := procCPU(cmd.Process.Pid), procCPU(*apiPid), time.Now()
+	k0, a0, w0 := e2e.ProcCPU(cmd.Process.Pid), e2e.ProcCPU(*apiPid), time.Now()
 	time.Sleep(10 * time.Second)
-	k1, a1, wall := procCPU(cmd.Process.Pid), procCPU(*apiPid), time.Since(w0)
+	k1, a1, wall := e2e.ProcCPU(cmd.Process.Pid), e2e.ProcCPU(*apiPid), time.Since(w0)
 
 	cmd.Process.Signal(os.Interrupt)
 	select {
@@ -542,14 +539,6 @@ func short(s string) string {
 		return s[:80] + "…"
 	}
 	return s
-}
-
-func client(name string) (kubernetes.Interface, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, name+".kubeconfig"))
-	if err != nil {
-		return nil, err
-	}
-	return kubernetes.NewForConfig(cfg)
 }
 
 // createNode makes a Node whose kubelet is n's stand-in: InternalIP and
@@ -629,29 +618,6 @@ func withID(l, id string, at time.Time) string {
 	l = idRE.ReplaceAllLiteralString(l, `"auditID":"`+id+`"`)
 	ts := at.UTC().Format("2006-01-02T15:04:05.000000Z")
 	return timeRE.ReplaceAllString(l, `"$1":"`+ts+`"`)
-}
-
-func waitUntil(limit time.Duration, ok func() bool, what string) error {
-	end := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(end) {
-			return fmt.Errorf("%s: not after %s", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}
-
-// procCPU is the CPU time of pid (utime+stime in /proc/pid/stat; ticks of 10ms).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil || pid == 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // selfSigned is a serving certificate for the stand-in kubelets (the API

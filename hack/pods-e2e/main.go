@@ -31,14 +31,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kauditui/kauditui/hack/internal/e2e"
+	"github.com/kauditui/kauditui/hack/internal/e2e/kube"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -53,10 +53,7 @@ const ns = "kube-system"
 
 func main() {
 	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "pods-e2e: FAIL:", err)
-		os.Exit(1)
-	}
+	e2e.Main("pods-e2e", run)
 }
 
 func say(format string, a ...any) { fmt.Printf("pods-e2e: "+format+"\n", a...) }
@@ -181,29 +178,10 @@ func createRunning(ctx context.Context, c kubernetes.Interface, p *corev1.Pod) e
 	if _, err := c.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	return waitUntil(30*time.Second, func() bool {
+	return e2e.WaitUntil(30*time.Second, func() bool {
 		got, err := c.CoreV1().Pods(ns).Get(ctx, p.Name, metav1.GetOptions{})
 		return err == nil && got.Status.Phase == corev1.PodRunning
 	}, "pod "+p.Name+" running")
-}
-
-func waitUntil(limit time.Duration, ok func() bool, what string) error {
-	end := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(end) {
-			return fmt.Errorf("%s: not after %s", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}
-
-func client(name string) (kubernetes.Interface, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, name+".kubeconfig"))
-	if err != nil {
-		return nil, err
-	}
-	return kubernetes.NewForConfig(cfg)
 }
 
 // --- what arrives ---------------------------------------------------------------
@@ -290,28 +268,10 @@ func (c *collector) check(pods []*podLog) error {
 }
 
 func (c *collector) waitCount(n int, limit time.Duration, what string) error {
-	return waitUntil(limit, func() bool { return c.count() >= n }, fmt.Sprintf("%s (%d lines, have %d)", what, n, c.count()))
+	return e2e.WaitUntil(limit, func() bool { return c.count() >= n }, fmt.Sprintf("%s (%d lines, have %d)", what, n, c.count()))
 }
 
 // --- CPU -------------------------------------------------------------------------
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is the CPU time of pid (utime+stime in /proc/pid/stat; clock ticks of 10ms).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond
-}
 
 func kwokPid() int {
 	b, _ := os.ReadFile(filepath.Join(*dir, "pids", "kwok"))
@@ -345,7 +305,7 @@ func run() error {
 	}
 	say("%s: %d logical lines (%d audit events, %d joined from partial records)", *criPath, n, audit, countPartial(all))
 
-	admin, err := client("admin")
+	admin, err := kube.Client(*dir, "admin")
 	if err != nil {
 		return err
 	}
@@ -430,9 +390,9 @@ func run() error {
 	// Idle: nothing written for 10 s.
 	time.Sleep(time.Second)
 	kp := kwokPid()
-	c0, k0, a0, w0 := selfCPU(), procCPU(kp), procCPU(*apiPid), time.Now()
+	c0, k0, a0, w0 := e2e.SelfCPU(), e2e.ProcCPU(kp), e2e.ProcCPU(*apiPid), time.Now()
 	time.Sleep(10 * time.Second)
-	c1, k1, a1, wall := selfCPU(), procCPU(kp), procCPU(*apiPid), time.Since(w0)
+	c1, k1, a1, wall := e2e.SelfCPU(), e2e.ProcCPU(kp), e2e.ProcCPU(*apiPid), time.Since(w0)
 	say("idle following, %s: CPU of this process (StreamPods) %s (%.2f%% of a core); kwok %s; kube-apiserver %s",
 		wall.Round(time.Millisecond), (c1 - c0).Round(time.Microsecond), 100*(c1-c0).Seconds()/wall.Seconds(), k1-k0, a1-a0)
 
@@ -522,7 +482,7 @@ func run() error {
 	if err := admin.CoreV1().Pods(ns).Delete(ctx, b.name, metav1.DeleteOptions{}); err != nil {
 		return err
 	}
-	if err := waitUntil(30*time.Second, func() bool { return col.sawState(b.name, source.PodGone) }, b.name+" gone"); err != nil {
+	if err := e2e.WaitUntil(30*time.Second, func() bool { return col.sawState(b.name, source.PodGone) }, b.name+" gone"); err != nil {
 		return err
 	}
 	say("deleted pod %s: gone", b.name)
@@ -580,7 +540,7 @@ func latency(c *collector, pods []*podLog) string {
 
 // refused: StreamPods as a user who may not read the logs fails at once, in one line.
 func refused(user, want string) error {
-	cl, err := client(user)
+	cl, err := kube.Client(*dir, user)
 	if err != nil {
 		return err
 	}
@@ -618,9 +578,9 @@ func bulk(ctx context.Context, admin kubernetes.Interface, all []logical) error 
 		return err
 	}
 	col := newCollector()
-	c0, t0 := selfCPU(), time.Now()
+	c0, t0 := e2e.SelfCPU(), time.Now()
 	err := source.StreamPods(ctx, source.PodOptions{Client: admin, Selector: "component=kauditui-bulk"}, col.emit)
-	wall, cpu := time.Since(t0), selfCPU()-c0
+	wall, cpu := time.Since(t0), e2e.SelfCPU()-c0
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package policytext
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
@@ -71,7 +70,7 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // the others match no rule. The numbers are computed from the log itself.
 func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	// The live file and the backups beside it, as source reads them.
-	set, err := source.Open([]string{filepath.Join("..", "..", "testdata", "answers", "audit.log")}, source.Options{})
+	set, err := source.Open([]string{audittest.Path("answers", "audit.log")}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,20 +82,7 @@ func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	reqs := st.Snapshot().Requests
 	var b []byte
 	for _, in := range set.Inputs() {
-		data, err := os.ReadFile(in.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(in.Name, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if data, err = io.ReadAll(zr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b = append(append(b, data...), '\n')
+		b = append(append(b, audittest.ReadLog(t, in.Name)...), '\n')
 	}
 	byUser, resourceOf := map[string]int{}, map[string]int{}
 	seen := map[string]bool{}
