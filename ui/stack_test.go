@@ -1,12 +1,12 @@
 package ui
 
 import (
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // history is the text screen (history, RBAC, coverage) in front of the
@@ -36,7 +36,7 @@ func frontScreen(m *model) *historyScreen {
 // page in front, sized w×h.
 func answersModel(t *testing.T, rel string, w, h int) (*model, *answersPage) {
 	t.Helper()
-	st, set := loadStore(t, filepath.Join(pgTestdata(), rel))
+	st, set := loadStore(t, audittest.Path(rel))
 	m := newTestModel(t, st, set.Raw, w, h)
 	press(m, "5")
 	return m, answersOf(m)

@@ -102,8 +102,7 @@ func itoa(n int) string { return thousands(n) }
 // auditID...) join only when the main ones are whole. When space is short a
 // service account reads sa:NAMESPACE:NAME.
 func TestColumnsFitContent(t *testing.T) {
-	dir, _ := realTestdata(t)
-	st, set := loadStore(t, filepath.Join(dir, "file", "audit.log"))
+	st, set := loadStore(t, audittest.Path("file", "audit.log"))
 	for _, w := range []int{160, 240} {
 		m := newTestModel(t, st, set.Raw, w, 40)
 		lines := strings.Split(screen(m), "\n")
