@@ -50,7 +50,7 @@ type Options struct {
 	Filter     string // the initial filter
 	NoColor    bool
 	Now        func() time.Time // nil: time.Now
-	OutDir     string           // where the detail page writes events; "" = "."
+	OutDir     string           // the folder an export offers first; "": the home folder
 }
 
 // model is the root model.
@@ -97,6 +97,11 @@ type model struct {
 	message    string
 	messageErr bool
 	messageSeq int
+
+	// Taking the answer with you (take.go, export.go).
+	export      exportPrompt    // the "export to:" prompt in the footer
+	mouseOff    bool            // M: the terminal has the mouse (selects text)
+	execProcess execProcessFunc // runs $PAGER and $EDITOR; nil: tea.ExecProcess
 }
 
 // Messages of the root's own.
@@ -122,7 +127,7 @@ func New(opts Options) *model {
 		opts.Now = time.Now
 	}
 	if opts.OutDir == "" {
-		opts.OutDir = "."
+		opts.OutDir = defaultOutDir()
 	}
 	env := &Env{
 		Data:   opts.Data,
@@ -135,7 +140,6 @@ func New(opts Options) *model {
 	m.requests = NewRequestsPage(env)
 	m.requests.SetFollow(opts.Follow)
 	m.detail = newDetailPage(env)
-	m.detail.OutDir = opts.OutDir
 	klog := newKlogPage(env).(*klogPage)
 	klog.SetInputName(opts.InputName)
 	answers := newAnswersPage(env).(*answersPage)
@@ -279,6 +283,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
+	case openExportMsg:
+		return m, m.openExport(m.active())
 	case clearMsg:
 		if msg.seq == m.messageSeq {
 			m.message = ""
@@ -357,6 +363,9 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filterBar.Focused() {
 		return m.updateFilterBar(msg)
 	}
+	if m.export.open {
+		return m.updateExport(msg)
+	}
 	if c, ok := m.active().(inputCapturer); ok && c.CapturesInput() && m.state != stateHelp {
 		return m.toPage(msg)
 	}
@@ -371,11 +380,16 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch {
-	case m.State() == stateKlog && key.Matches(msg, k.KlogSearch):
-		// On the apiserver log, / edits the log's own text filter: the
-		// request filter does not apply there.
+	if o, ok := m.active().(keyOwner); ok && o.OwnsKey(msg) {
+		// On the apiserver log, / edits the log's own text filter; on
+		// Detail and the text screens it searches the text: the request
+		// filter does not apply there.
 		return m.toPage(msg)
+	}
+	if cmd, ok := m.takeKey(msg); ok {
+		return cmd
+	}
+	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
@@ -511,6 +525,9 @@ func (m *model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	if m.mouseOff {
+		v.MouseMode = tea.MouseModeNone
+	}
 	v.WindowTitle = "kauditui"
 	return v
 }
@@ -622,6 +639,8 @@ func (m *model) footer() string {
 	k := m.env.Keys
 	var items []keyHelp
 	switch {
+	case m.export.open:
+		return fitLine(m.export.input.View(), m.width)
 	case m.filterBar.Focused():
 		if e := m.filterBar.Err(); e != "" {
 			return fitLine(" "+st.FilterError.Render(ansi.Truncate(sanitize(e), max(0, m.width-1), "…")), m.width)
