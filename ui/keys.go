@@ -148,7 +148,7 @@ func DefaultKeyMap() *keyMap {
 		ExpandAll:  b([]string{"E"}, "E", "expand/fold all"),
 		NextEvent:  b([]string{"]"}, "]", "next stage event"),
 		PrevEvent:  b([]string{"["}, "[", "previous stage event"),
-		Write:      b([]string{"w"}, "w", "write events to a file"),
+		Write:      b([]string{"w"}, "w", "export the events"),
 
 		// Page-specific bindings: summary, answers, klog
 		SummaryNarrow:   b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
@@ -167,20 +167,20 @@ func DefaultKeyMap() *keyMap {
 		KlogOther:       b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
 		KlogSeverity:    b([]string{"s"}, "s", "all / warnings+ / errors only"),
 		KlogWrap:        b([]string{"w"}, "w", "wrap long lines"),
-		KlogFind:        b([]string{"f"}, "f", "find in the log (then n/N)"),
+		KlogFind:        b([]string{"f"}, "f", "find in the log"),
 
-		Copy:       b([]string{"y"}, "y", "copy the value in focus (a request: its auditID)"),
-		CopyEvents: b([]string{"Y"}, "Y", "copy the request's events as JSON lines"),
-		Export:     b([]string{"ctrl+s"}, "ctrl+s", "export what the page shows (asks where)"),
-		Pager:      b([]string{"v"}, "v", "the page's text in $PAGER (not on Requests)"),
-		Editor:     b([]string{"e"}, "e", "the page's text in $EDITOR"),
-		Mouse:      b([]string{"M"}, "M", "mouse off/on (off: the terminal selects text)"),
+		Copy:       b([]string{"y"}, "y", "copy value / auditID"),
+		CopyEvents: b([]string{"Y"}, "Y", "copy events (JSON lines)"),
+		Export:     b([]string{"ctrl+s"}, "ctrl+s", "export the page to a file"),
+		Pager:      b([]string{"v"}, "v", "page's text in $PAGER"),
+		Editor:     b([]string{"e"}, "e", "page's text in $EDITOR"),
+		Mouse:      b([]string{"M"}, "M", "mouse off/on (select text)"),
 
-		Search:     b([]string{"/"}, "/", "search the page (Detail, History, RBAC)"),
+		Search:     b([]string{"/"}, "/", "search in the page"),
 		SearchNext: b([]string{"n"}, "n", "next match"),
 		SearchPrev: b([]string{"N"}, "N", "previous match"),
 
-		Sort:        b([]string{"s"}, "s", "sort by: time, latency, user, verb, resource, object, code"),
+		Sort:        b([]string{"s"}, "s", "sort by the next column"),
 		SortReverse: b([]string{"S"}, "S", "reverse the order"),
 	}
 	return k

@@ -118,7 +118,7 @@ func TestHelpOverlay(t *testing.T) {
 			t.Errorf("the help lacks group %q", g.Title)
 		}
 	}
-	for _, want := range []string{"only this user", "x u/v/r/n", "write events to a file", "follow newest"} {
+	for _, want := range []string{"only this user", "x u/v/r/n", "export the events", "follow newest"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the help lacks %q", want)
 		}
