@@ -188,10 +188,10 @@ wait_line "delete" "$deploy" "$deleter"
 keys Enter
 wait_for "$delete_id"
 # The request body is further down the event, maybe folded: expand all
-# (e toggles; try both states), page down until kubectl's DeleteOptions show.
+# (E toggles; try both states), page down until kubectl's DeleteOptions show.
 found=false
 for _ in 1 2; do
-  keys e
+  keys E
   for _ in 1 2 3 4 5 6; do
     sleep 0.2
     screen | grep -qF "propagationPolicy" && { found=true; break 2; }
@@ -202,6 +202,20 @@ done
 $found || fail "no requestObject with kubectl's propagationPolicy in the detail"
 wait_for '"requestObject"'
 log "  detail shows auditID $delete_id and the requestObject"
+
+# y on the summary copies the auditID through OSC 52: tmux, with
+# set-clipboard on, keeps what a program copies as a paste buffer.
+t set-option -s set-clipboard on
+keys g y
+wait_for "to the clipboard"
+copied=""
+for _ in $(seq 50); do
+  copied=$(t show-buffer 2>/dev/null || true)
+  [ "$copied" = "$delete_id" ] && break
+  sleep 0.1
+done
+[ "$copied" = "$delete_id" ] || fail "y copied \"$copied\" through OSC 52, want the auditID $delete_id"
+log "  y copied the auditID through OSC 52 (tmux's paste buffer holds it)"
 
 keys 3 # (not esc first: esc and a quick 3 read as alt+3)
 wait_for "Apiserver log"

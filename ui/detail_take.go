@@ -43,7 +43,7 @@ func (p *detailPage) copyValue() (string, string) {
 		what := "the event"
 		switch {
 		case n.inObject:
-			what = fmt.Sprintf("the value of %q", sanitize(n.key))
+			what = `the value of "` + sanitize(n.key) + `"`
 		case n.depth > 0:
 			what = "an item of a list"
 		}
@@ -100,7 +100,7 @@ func (p *detailPage) findNext(from, dir int) tea.Cmd {
 	if at < 0 {
 		if p.json != nil && p.json.Folded() {
 			q := sanitize(p.search.query)
-			return statusCmd(fmt.Sprintf("no line shown holds %q; folded parts are not searched (E expands all)", q), true)
+			return statusCmd(`no line shown holds "`+q+`"; folded parts are not searched (E expands all)`, true)
 		}
 		return cmd
 	}

@@ -69,7 +69,7 @@ func (s *pageSearch) find(n int, line func(i int) string, from, dir int) (int, t
 	}
 	q := sanitize(s.query)
 	if len(hits) == 0 {
-		return -1, statusCmd(fmt.Sprintf("no line holds %q", q), true)
+		return -1, statusCmd(`no line holds "`+q+`"`, true)
 	}
 	at := -1
 	if dir > 0 {
@@ -93,7 +93,7 @@ func (s *pageSearch) find(n int, line func(i int) string, from, dir int) (int, t
 			at = len(hits) - 1
 		}
 	}
-	return hits[at], statusCmd(fmt.Sprintf("match %d of %d for %q", at+1, len(hits), q), false)
+	return hits[at], statusCmd(fmt.Sprintf("match %d of %d for \"%s\"", at+1, len(hits), q), false)
 }
 
 // View is the prompt line while editing.

@@ -144,6 +144,10 @@ func TestCopyDetailValueRawDrawnEscaped(t *testing.T) {
 	if got, _ := clipboardOf(pressCollect(m, "y")); got != m.detail.Request().AuditID {
 		t.Errorf("y on the summary copied %q, want the auditID", got)
 	}
+	// The status line names the request, escaped.
+	if !strings.Contains(m.message, `evil\x1b[2Jname`) || strings.Contains(escSeq.ReplaceAllString(m.Render(), ""), "\x1b") {
+		t.Errorf("the status line does not name the request escaped: %q", m.message)
+	}
 }
 
 // ctrl+s on Requests asks where, offering a file in OutDir; the extension
