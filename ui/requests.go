@@ -18,13 +18,14 @@ type requestsPage struct {
 	env   *Env
 	table *table
 
-	shown   []*audit.Request // in the list's order (sort.go)
-	inOrder []*audit.Request // the same in the store's order
-	sortedN int              // len(inOrder) when shown was sorted
-	order   requestSort
-	filter  string
-	loading bool
-	total   int
+	shown    []*audit.Request // in the list's order (sort.go)
+	inOrder  []*audit.Request // the same in the store's order
+	sortedN  int              // len(inOrder) when shown was sorted
+	sortedIn []*audit.Request // inOrder then
+	order    requestSort
+	filter   string
+	loading  bool
+	total    int
 
 	width, height int
 	wide          bool // dates and milliseconds in the time column

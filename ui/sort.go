@@ -38,9 +38,14 @@ var requestOrders = []requestOrder{
 	{name: "code", title: "CODE", desc: true, cmp: func(a, b *audit.Request) int { return cmp.Compare(a.Code, b.Code) }},
 }
 
-// fullSortEvery: while loading, the list is merged with the new requests
-// on each refresh and sorted whole every this many refreshes (a request's
-// latency and code come with its last stage).
+// A list of up to sortWholeUpTo requests is sorted whole on every refresh
+// (a request's latency and code come with its last stage, after it was
+// placed). A longer one, while loading or following, has the new requests
+// merged in on each refresh and is sorted whole every fullSortEvery
+// refreshes (about 2 s): between two, a request placed before its last
+// stage may stand where its first stage put it. A variable for tests.
+var sortWholeUpTo = 200_000
+
 const fullSortEvery = 20
 
 // requestSort is the list's order and its sorted copy of the requests.
@@ -94,7 +99,7 @@ func (s *requestSort) apply(inOrder, prev []*audit.Request, prevN int, full bool
 		return out
 	}
 	s.sorted++
-	if full || s.sorted >= fullSortEvery || prev == nil || prevN > len(inOrder) || len(prev) != prevN {
+	if full || len(inOrder) <= sortWholeUpTo || s.sorted >= fullSortEvery || prev == nil || prevN > len(inOrder) || len(prev) != prevN {
 		s.sorted = 0
 		out := slices.Clone(inOrder)
 		slices.SortStableFunc(out, s.compare)
@@ -122,13 +127,17 @@ func (s *requestSort) apply(inOrder, prev []*audit.Request, prevN int, full bool
 func (p *requestsPage) resort(full bool) {
 	keep := p.Selected()
 	var prev []*audit.Request
-	if !p.order.timeOrder() && len(p.shown) == p.sortedN {
+	// The new requests are merged in only when the list grew at its end: a
+	// request in the middle that came in or went out (a later stage made it
+	// match, or not) is a new list.
+	if !p.order.timeOrder() && len(p.shown) == p.sortedN && len(p.inOrder) >= p.sortedN &&
+		slices.Equal(p.inOrder[:p.sortedN], p.sortedIn) {
 		prev = p.shown
 	}
 	p.env.Data.Store.Read(func(audit.Snapshot) {
 		p.shown = p.order.apply(p.inOrder, prev, p.sortedN, full)
 	})
-	p.sortedN = len(p.inOrder)
+	p.sortedN, p.sortedIn = len(p.inOrder), p.inOrder
 	p.table.SetColumns(p.sortColumns(requestColumns(p.width)))
 	p.table.SetRows(p)
 	if keep != nil && !p.table.Follow {

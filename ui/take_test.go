@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -499,6 +500,19 @@ func TestSearchHistoryScreen(t *testing.T) {
 	if top := strings.Split(screen(m), "\n")[2]; !strings.Contains(top, "Last known state") {
 		t.Errorf("the line found is not at the top: %q", top)
 	}
+	// ctrl+s writes the history as text, as shown.
+	press(m, "ctrl+s")
+	if want := filepath.Join(m.opts.OutDir, "kauditui-history-web.txt"); m.export.input.Value() != want {
+		t.Fatalf("the history export offers %q, want %q", m.export.input.Value(), want)
+	}
+	press(m, "enter")
+	b, err := os.ReadFile(filepath.Join(m.opts.OutDir, "kauditui-history-web.txt"))
+	if err != nil || string(b) != strings.Join(h.lines, "\n")+"\n" || !strings.HasPrefix(string(b), "History of deploy shop/web: 7 writes") {
+		t.Fatalf("the history written is not the one shown (%v):\n%s", err, b)
+	}
+	if !strings.HasPrefix(m.message, "wrote the history of deploy shop/web as text (") {
+		t.Errorf("the status line says %q", m.message)
+	}
 }
 
 // f on the apiserver log finds a line (its / is the text filter); n goes on.
@@ -575,6 +589,68 @@ func TestSortRequests(t *testing.T) {
 	for i := 1; i < len(m.requests.shown); i++ {
 		if m.requests.shown[i-1].Latency() < m.requests.shown[i].Latency() || m.requests.shown[i].Verb != "get" {
 			t.Fatal("the new filter's result is not in latency order")
+		}
+	}
+}
+
+// Sorted while the store grows (following): the list holds exactly the
+// requests the filter shows, in order, when requests come in at the end and
+// when an older one comes in with its last stage, in the middle of the list
+// (merged, not sorted whole, when sortWholeUpTo is lowered). A crafted log:
+// each request's final stage comes after two newer requests began, and
+// every other one after the next one's.
+func TestSortWhileGrowing(t *testing.T) {
+	ev := func(i int, stage string, ms int) string {
+		t0 := time.Date(2026, 11, 26, 3, 0, i, 0, time.UTC)
+		code := ""
+		if stage == "ResponseComplete" {
+			code = `"responseStatus":{"code":200},`
+		}
+		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"req-%d","stage":%q,`+
+			`"requestURI":"/api/v1/namespaces/ns/pods/p%d","verb":"get","user":{"username":"u%d"},`+
+			`"objectRef":{"resource":"pods","namespace":"ns","name":"p%d","apiVersion":"v1"},%s`+
+			`"requestReceivedTimestamp":%q,"stageTimestamp":%q}`, i, stage, i, i%3, i, code,
+			t0.Format(time.RFC3339Nano), t0.Add(time.Duration(ms)*time.Millisecond).Format(time.RFC3339Nano))
+	}
+	const n = 40
+	var all []string
+	for i := range n + 2 {
+		if i < n {
+			all = append(all, ev(i, "RequestReceived", 0))
+		}
+		if i >= 2 { // 1 ends before 0, 3 before 2...: the older one comes in before the newer
+			j := (i - 2) ^ 1
+			all = append(all, ev(j, "ResponseComplete", (j*37)%11+1))
+		}
+	}
+	defer func(n int) { sortWholeUpTo = n }(sortWholeUpTo)
+	for _, whole := range []int{200_000, 0} {
+		sortWholeUpTo = whole
+		st := audit.NewStore()
+		st.AddEvent([]byte(all[0]), audit.Ref{Line: 1})
+		loading := func(o *Options) { o.Load = func(ctx context.Context) error { <-ctx.Done(); return nil } }
+		m := newTestModel(t, st, nil, 120, 30, withFollow(), withFilter("code=200"), loading)
+		press(m, "s")
+		for at := 1; at < len(all); at++ {
+			st.AddEvent([]byte(all[at]), audit.Ref{Line: int64(at + 1)})
+			send(m, tickMsg{})
+			got, want := m.requests.shown, m.flt.shown
+			if len(got) != len(want) {
+				t.Fatalf("whole≤%d, %d lines: the sorted list has %d requests, the filter %d", whole, at+1, len(got), len(want))
+			}
+			seen := map[*audit.Request]bool{}
+			for i, r := range got {
+				if seen[r] || !slices.Contains(want, r) {
+					t.Fatalf("whole≤%d, %d lines: request %s twice or not shown by the filter", whole, at+1, r.AuditID)
+				}
+				seen[r] = true
+				if i > 0 && got[i-1].Latency() < r.Latency() {
+					t.Fatalf("whole≤%d, %d lines: row %d (%s) is faster than row %d (%s)", whole, at+1, i-1, got[i-1].Latency(), i, r.Latency())
+				}
+			}
+		}
+		if len(m.requests.shown) != n {
+			t.Fatalf("whole≤%d: %d requests at the end, want %d", whole, len(m.requests.shown), n)
 		}
 	}
 }
