@@ -132,7 +132,8 @@ func (s *historyScreen) ShortHelp() []keyHelp {
 	if s.search.editing {
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return shortHelp(k.Back, k.Down, k.Up, k.PageDown, k.Search, k.Copy, k.Export)
+	return append(shortHelp(k.Back, k.Down, k.Up, k.PageDown, k.Search),
+		keyHelp{k.Copy.Help().Key, "copy the text"}, keyHelp{k.Export.Help().Key, "export"})
 }
 
 // Update implements component: a key scrolls, or (enter) sets the filter

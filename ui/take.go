@@ -161,7 +161,7 @@ func byteCount(n int) string {
 		return "1 byte"
 	case n < 10<<10:
 		return thousands(n) + " bytes"
-	case n < 10<<20:
+	case n < 1<<20:
 		return fmt.Sprintf("%.1f KB", float64(n)/1024)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
