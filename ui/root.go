@@ -477,6 +477,9 @@ func (m *model) setSize(w, h int) {
 	m.screens.SetSize(m.width, ph)
 	m.help.SetSize(m.width, ph)
 	m.filterBar.SetWidth(m.width)
+	if m.export.open {
+		m.export.input.SetWidth(max(10, m.width-len([]rune(m.export.input.Prompt))-1))
+	}
 }
 
 func (m *model) setMessage(text string, isErr bool) tea.Cmd {
