@@ -104,10 +104,10 @@ tui_wait_line "delete" "$deploy" "$deleter"
 tui_keys Enter
 tui_wait_for "$delete_id"
 # The request body is further down the event, maybe folded: expand all
-# (e toggles; try both states), page down until kubectl's DeleteOptions show.
+# (E toggles; try both states), page down until kubectl's DeleteOptions show.
 found=false
 for _ in 1 2; do
-  tui_keys e
+  tui_keys E
   for _ in 1 2 3 4 5 6; do
     sleep 0.2
     tui_screen | grep -qF "propagationPolicy" && { found=true; break 2; }
@@ -118,6 +118,20 @@ done
 $found || tui_fail "no requestObject with kubectl's propagationPolicy in the detail"
 tui_wait_for '"requestObject"'
 log "  detail shows auditID $delete_id and the requestObject"
+
+# y on the summary copies the auditID through OSC 52: tmux, with
+# set-clipboard on, keeps what a program copies as a paste buffer.
+_tui set-option -s set-clipboard on
+tui_keys g y
+tui_wait_for "to the clipboard"
+copied=""
+for _ in $(seq 50); do
+  copied=$(_tui show-buffer 2>/dev/null || true)
+  [ "$copied" = "$delete_id" ] && break
+  sleep 0.1
+done
+[ "$copied" = "$delete_id" ] || tui_fail "y copied \"$copied\" through OSC 52, want the auditID $delete_id"
+log "  y copied the auditID through OSC 52 (tmux's paste buffer holds it)"
 
 tui_keys 3 # (not esc first: esc and a quick 3 read as alt+3)
 tui_wait_for "Apiserver log"

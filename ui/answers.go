@@ -102,7 +102,7 @@ func (p *answersPage) SetSize(width, height int) {
 }
 
 // CapturesInput is true while the object prompt is open.
-func (p *answersPage) CapturesInput() bool { return p.prompting }
+func (p *answersPage) CapturesInput() bool { return p.prompting || p.screenCaptures() }
 
 func (p *answersPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
@@ -448,7 +448,8 @@ func (p *answersPage) openCoverage() tea.Cmd {
 			}
 		}
 	})
-	p.screens.push(&historyScreen{env: p.env, lines: lines, back: "every request on the Requests page"})
+	p.screens.push(&historyScreen{env: p.env, lines: lines, back: "every request on the Requests page",
+		as: historyExport{what: "the coverage report", base: "kauditui-coverage", name: "text", exts: []string{".txt"}}})
 	return nil
 }
 

@@ -19,9 +19,8 @@ import (
 // with timing, and one stage event as foldable, coloured JSON. It is one
 // scrollable document with a cursor line (the fold keys act on it).
 type detailPage struct {
-	env *Env
-	// OutDir is where w writes events ("." in the explorer).
-	OutDir string
+	env    *Env
+	search pageSearch // / n N (search.go)
 
 	req    *audit.Request
 	nev    int      // len(req.Events) when the page was built
@@ -37,7 +36,7 @@ type detailPage struct {
 
 // newDetailPage returns an empty detail page (no request yet).
 func newDetailPage(env *Env) *detailPage {
-	return &detailPage{env: env, OutDir: "."}
+	return &detailPage{env: env, search: newPageSearch(env, "search: ")}
 }
 
 // Title implements Page.
@@ -61,7 +60,10 @@ func (p *detailPage) SetSize(width, height int) {
 // shortHelp implements Page.
 func (p *detailPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
-	return shortHelp(k.Down, k.Up, k.FoldToggle, k.ExpandAll, k.PrevEvent, k.NextEvent, k.Write, k.Back, k.Help)
+	if p.search.editing {
+		return shortHelp(k.FilterApply, k.FilterCancel)
+	}
+	return shortHelp(k.Down, k.Up, k.FoldToggle, k.ExpandAll, k.PrevEvent, k.NextEvent, k.Search, k.Copy, k.Write, k.Back, k.Help)
 }
 
 // Open shows r, its last stage event (the most complete one) in JSON.
@@ -141,7 +143,20 @@ func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	k := p.env.Keys
 	h := max(1, p.height)
+	if p.search.editing {
+		applied, _, cmd := p.search.edit(msg, k)
+		if applied {
+			return p.findNext(p.cursor-1, 1)
+		}
+		return cmd
+	}
 	switch {
+	case key.Matches(msg, k.Search):
+		return p.search.open(p.width)
+	case key.Matches(msg, k.SearchNext):
+		return p.findNext(p.cursor, 1)
+	case key.Matches(msg, k.SearchPrev):
+		return p.findNext(p.cursor, -1)
 	case key.Matches(msg, k.FoldToggle, k.Open):
 		if i := p.cursor - len(p.header); p.json != nil && i >= 0 {
 			p.cursor = len(p.header) + p.json.Toggle(i)
@@ -169,7 +184,7 @@ func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 			return func() tea.Msg { return openRBACMsg{Req: r} }
 		}
 	case key.Matches(msg, k.Write):
-		return p.write()
+		return func() tea.Msg { return openExportMsg{} } // the export prompt, as ctrl+s
 	case key.Matches(msg, k.Up):
 		p.cursor--
 	case key.Matches(msg, k.Down):
@@ -226,34 +241,6 @@ func (p *detailPage) clamp() {
 	if p.cursor >= p.top+h {
 		p.top = p.cursor - h + 1
 	}
-}
-
-// write saves the request's raw events, one per line, to
-// <OutDir>/kauditui-<auditID>.json, atomically, and says where.
-func (p *detailPage) write() tea.Cmd {
-	var b []byte
-	n := 0
-	for i, raw := range p.raws {
-		if p.errs[i] != nil {
-			continue
-		}
-		b = append(b, raw...)
-		b = append(b, '\n')
-		n++
-	}
-	if n == 0 {
-		return statusCmd("nothing to write: the raw events of this request cannot be read", true)
-	}
-	name := "kauditui-" + safeFileName(p.req.AuditID) + ".json"
-	path := filepath.Join(p.OutDir, name)
-	shown := path
-	if p.OutDir == "." {
-		shown = "./" + name
-	}
-	if err := writeFileAtomic(path, b); err != nil {
-		return statusCmd("could not write "+shown+": "+sanitize(err.Error()), true)
-	}
-	return statusCmd(fmt.Sprintf("wrote %d event(s) to %s", n, shown), false)
 }
 
 // safeFileName keeps an auditID usable as a file name: the ID comes from the
@@ -468,6 +455,9 @@ func (p *detailPage) View() string {
 			gutter = "  "
 		}
 		out = append(out, fitLine(gutter+line, p.width))
+	}
+	if p.search.editing {
+		out[len(out)-1] = fitLine(p.search.View(), p.width)
 	}
 	return strings.Join(out, "\n")
 }

@@ -31,6 +31,11 @@ type historyScreen struct {
 	top    int
 	height int
 	width  int
+
+	as      historyExport // what it is, for y and ctrl+s (pages_take.go)
+	search  pageSearch    // / n N
+	matchAt int           // the line the search found last (found)
+	found   bool
 }
 
 // newHistoryScreen builds the history of an object from every request of
@@ -57,7 +62,8 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	if ns != "" {
 		object = resource + " " + ns + "/" + name
 	}
-	s := &historyScreen{env: env, expr: expr, back: "these writes on the Requests page"}
+	s := &historyScreen{env: env, expr: expr, back: "these writes on the Requests page",
+		as: historyExport{what: "the history of " + sanitize(object), base: "kauditui-history-" + safeFileName(name), name: "text", exts: []string{".txt"}}}
 	if len(h.Changes) == 0 {
 		s.lines = []string{"No create, update, patch or delete of " + sanitize(object) + " in the loaded logs.",
 			"Check the kind, namespace and name, and that the audit policy logs writes of it."}
@@ -123,7 +129,11 @@ func (s *historyScreen) SetSize(width, height int) { s.width, s.height = width, 
 // ShortHelp implements subScreen.
 func (s *historyScreen) ShortHelp() []keyHelp {
 	k := s.env.Keys
-	return shortHelp(k.Back, k.Down, k.Up, k.PageDown)
+	if s.search.editing {
+		return shortHelp(k.FilterApply, k.FilterCancel)
+	}
+	return append(shortHelp(k.Back, k.Down, k.Up, k.PageDown, k.Search),
+		keyHelp{k.Copy.Help().Key, "copy the text"}, keyHelp{k.Export.Help().Key, "export"})
 }
 
 // Update implements component: a key scrolls, or (enter) sets the filter
@@ -132,6 +142,9 @@ func (s *historyScreen) Update(m tea.Msg) (component, tea.Cmd) {
 	msg, ok := m.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
+	}
+	if cmd, ok := s.searchKey(msg); ok {
+		return s, cmd
 	}
 	k := s.env.Keys
 	rows := s.rows()
@@ -175,7 +188,7 @@ func (s *historyScreen) View() string {
 	lines := s.layout()
 	s.top = clampInt(s.top, 0, max(0, len(lines)-rows))
 	var b strings.Builder
-	for _, l := range lines[s.top:min(len(lines), s.top+rows)] {
+	for i, l := range lines[s.top:min(len(lines), s.top+rows)] {
 		text := truncateCells(l.text, w)
 		switch l.kind {
 		case 'h':
@@ -191,11 +204,18 @@ func (s *historyScreen) View() string {
 		case 'w':
 			text = st.Header.Render(text)
 		}
+		if s.found && s.top+i == s.matchAt {
+			text = st.Selected.Render(padRight(truncateCells(l.text, w), w)) // the line found
+		}
 		b.WriteString(text)
 		b.WriteString("\n")
 	}
 	foot := fmt.Sprintf("lines %d-%d of %d  ·  esc: back to the answers  ·  enter: %s",
 		s.top+1, min(len(lines), s.top+rows), len(lines), s.back)
+	if s.search.editing {
+		b.WriteString(fitLine(s.search.View(), w))
+		return b.String()
+	}
 	b.WriteString(st.Muted.Render(truncateCells(foot, w)))
 	return b.String()
 }

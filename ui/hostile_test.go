@@ -26,7 +26,7 @@ func TestHostileRealLogIsDrawnEscaped(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				press(m, "enter")
 				frames["detail"] += m.Render()
-				press(m, "e")
+				press(m, "E")
 				frames["detail expanded"] += m.Render()
 				press(m, "esc", "j")
 			}

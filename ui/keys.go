@@ -12,7 +12,10 @@ import (
 //
 // Keys that only matter on one page may reuse a letter another page uses
 // (the root sends keys to the active page only), but never a global one:
-// q ctrl+c ? / tab shift+tab 1-5.
+// q ctrl+c ? / tab shift+tab 1-5 y Y ctrl+s M. Detail and the text
+// screens take / for their search (Search), the apiserver log for its text
+// filter (KlogSearch); v and e (Pager, Editor) reach the pages that have a
+// text, so v stays "only this verb" on Requests.
 type keyMap struct {
 	// Global (handled by the root).
 	Quit     key.Binding
@@ -77,6 +80,25 @@ type keyMap struct {
 	KlogOther       key.Binding
 	KlogSeverity    key.Binding
 	KlogWrap        key.Binding
+	KlogFind        key.Binding // search the log's lines (its / is the text filter)
+
+	// Take the answer with you (take.go, export.go, pager.go): handled by
+	// the root for whatever is in front.
+	Copy       key.Binding // y: the value in focus, or the request's auditID
+	CopyEvents key.Binding // Y: the request's events as JSON lines
+	Export     key.Binding // ctrl+s: what the page shows, to a file (asks where)
+	Pager      key.Binding // the page's text in $PAGER (not on Requests: v is "only this verb")
+	Editor     key.Binding // the page's text in $EDITOR
+	Mouse      key.Binding // the mouse off (the terminal selects text) and on
+
+	// Search in a page's text (search.go): Detail, History, RBAC.
+	Search     key.Binding
+	SearchNext key.Binding
+	SearchPrev key.Binding
+
+	// The order of the Requests list (sort.go).
+	Sort        key.Binding
+	SortReverse key.Binding
 }
 
 // DefaultKeyMap is the explorer's keymap: vim keys and arrows.
@@ -125,10 +147,10 @@ func DefaultKeyMap() *keyMap {
 		Exclude:       b([]string{"x"}, "x u/v/r/n", "exclude this user/verb/…"),
 
 		FoldToggle: b([]string{"space", "z"}, "space/z", "fold/unfold here"),
-		ExpandAll:  b([]string{"e"}, "e", "expand/fold all"),
+		ExpandAll:  b([]string{"E"}, "E", "expand/fold all"),
 		NextEvent:  b([]string{"]"}, "]", "next stage event"),
 		PrevEvent:  b([]string{"["}, "[", "previous stage event"),
-		Write:      b([]string{"w"}, "w", "write events to a file"),
+		Write:      b([]string{"w"}, "w", "export the events"),
 
 		// Page-specific bindings: summary, answers, klog
 		SummaryNarrow:   b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
@@ -147,6 +169,21 @@ func DefaultKeyMap() *keyMap {
 		KlogOther:       b([]string{"o"}, "o", "show/hide lines neither audit nor klog"),
 		KlogSeverity:    b([]string{"s"}, "s", "all / warnings+ / errors only"),
 		KlogWrap:        b([]string{"w"}, "w", "wrap long lines"),
+		KlogFind:        b([]string{"f"}, "f", "find in the log"),
+
+		Copy:       b([]string{"y"}, "y", "copy value / auditID"),
+		CopyEvents: b([]string{"Y"}, "Y", "copy events (JSON lines)"),
+		Export:     b([]string{"ctrl+s"}, "ctrl+s", "export the page to a file"),
+		Pager:      b([]string{"v"}, "v", "page's text in $PAGER"),
+		Editor:     b([]string{"e"}, "e", "page's text in $EDITOR"),
+		Mouse:      b([]string{"M"}, "M", "mouse off/on (select text)"),
+
+		Search:     b([]string{"/"}, "/", "search in the page"),
+		SearchNext: b([]string{"n"}, "n", "next match"),
+		SearchPrev: b([]string{"N"}, "N", "previous match"),
+
+		Sort:        b([]string{"s"}, "s", "sort by the next column"),
+		SortReverse: b([]string{"S"}, "S", "reverse the order"),
 	}
 	return k
 }
@@ -167,13 +204,16 @@ func (k *keyMap) Groups() []keyGroup {
 		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext, k.Complete}},
 		{"Requests: quick filters", []key.Binding{k.OnlyUser, k.OnlyVerb, k.OnlyResource, k.OnlyNamespace, k.Exclude}},
 		{"Any request row", []key.Binding{k.AnswersHistory, k.AnswersRBAC}},
+		{"Requests: order", []key.Binding{k.Sort, k.SortReverse}},
+		{"Take the answer with you", []key.Binding{k.Copy, k.CopyEvents, k.Export, k.Pager, k.Editor, k.Mouse}},
+		{"Search in a page", []key.Binding{k.Search, k.SearchNext, k.SearchPrev}},
 		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},
 		// Page-specific bindings: summary, answers, klog
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
 		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
 		{"Timeline", []key.Binding{k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut}},
-		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow}},
+		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.KlogFind, k.Follow}},
 	}
 }
 

@@ -29,19 +29,21 @@ func bindings(k *keyMap) map[string]key.Binding {
 // No page binding uses a global key: the root takes those first, so the
 // page's binding would never fire. (KlogSearch is "/" on purpose: the root
 // gives / to the apiserver-log page, where the request filter does not apply;
+// Search is "/" on Detail and the text screens, which search their text;
 // Complete is tab in the filter bar, which takes every key while it is open.)
 func TestKeymapNoClashWithGlobals(t *testing.T) {
 	k := DefaultKeyMap()
 	global := map[string]string{}
 	for _, name := range []string{"Quit", "Help", "Filter", "ClearAll", "NextPage", "PrevPage",
-		"GotoPage1", "GotoPage2", "GotoPage3", "GotoPage4", "GotoPage5"} {
+		"Copy", "CopyEvents", "Export", "Mouse", "GotoPage1", "GotoPage2", "GotoPage3", "GotoPage4", "GotoPage5"} {
 		for _, key := range bindings(k)[name].Keys() {
 			global[key] = name
 		}
 	}
 	for name, b := range bindings(k) {
 		if _, isGlobal := map[string]bool{"Quit": true, "Help": true, "Filter": true, "ClearAll": true,
-			"NextPage": true, "PrevPage": true}[name]; isGlobal || strings.HasPrefix(name, "GotoPage") || name == "KlogSearch" || name == "Complete" {
+			"NextPage": true, "PrevPage": true, "Copy": true, "CopyEvents": true, "Export": true,
+			"Mouse": true}[name]; isGlobal || strings.HasPrefix(name, "GotoPage") || name == "KlogSearch" || name == "Search" || name == "Complete" {
 			continue
 		}
 		for _, key := range b.Keys() {

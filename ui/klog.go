@@ -29,6 +29,7 @@ type klogPage struct {
 	saved   string          // the filter when editing began (esc restores it)
 	input   textinput.Model // the filter while it is edited
 	editing bool
+	find    pageSearch // f n N: find a line (pages_take.go)
 
 	minSev    byte // 0 = all, 'W' = warnings and worse, 'E' = errors and worse
 	showOther bool
@@ -55,7 +56,7 @@ func newKlogPage(env *Env) page {
 	in.Prompt = "log filter: "
 	in.Placeholder = "text to find (case-insensitive unless it has capitals)"
 	in.CharLimit = 512
-	return &klogPage{env: env, input: in, follow: true}
+	return &klogPage{env: env, input: in, follow: true, find: newPageSearch(env, "find: ")}
 }
 
 func (p *klogPage) Init() tea.Cmd { return nil }
@@ -117,14 +118,14 @@ func (p *klogPage) OwnsKey(msg tea.KeyPressMsg) bool {
 }
 
 // CapturesInput is true while the text filter is being edited.
-func (p *klogPage) CapturesInput() bool { return p.editing }
+func (p *klogPage) CapturesInput() bool { return p.editing || p.find.editing }
 
 func (p *klogPage) ShortHelp() []keyHelp {
 	k := p.env.Keys
-	if p.editing {
+	if p.editing || p.find.editing {
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow)
+	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow, k.KlogFind)
 }
 
 func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
@@ -137,6 +138,9 @@ func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	case tea.KeyPressMsg:
 		if p.editing {
 			return p, p.updateInput(msg)
+		}
+		if cmd, ok := p.findKey(msg); ok {
+			return p, cmd
 		}
 		switch {
 		case key.Matches(msg, k.KlogSearch):
@@ -333,7 +337,7 @@ func containsFold(s, q string) bool {
 // rows is how many log lines fit under the header (and the input line).
 func (p *klogPage) visibleRows() int {
 	r := p.height - 1
-	if p.editing || p.query != "" {
+	if p.editing || p.query != "" || p.find.editing {
 		r--
 	}
 	return max(1, r)
@@ -362,7 +366,10 @@ func (p *klogPage) View() string {
 	var b strings.Builder
 	b.WriteString(p.header(w))
 	b.WriteString("\n")
-	if p.editing {
+	if p.find.editing {
+		b.WriteString(p.find.View())
+		b.WriteString("\n")
+	} else if p.editing {
 		b.WriteString(p.input.View())
 		b.WriteString("\n")
 	} else if p.query != "" {

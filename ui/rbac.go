@@ -30,5 +30,6 @@ func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.R
 		return nil, err
 	}
 	return &historyScreen{env: env, lines: lines, expr: filter.With("", "user", id, false),
-		back: "this user's requests on the Requests page"}, nil
+		back: "this user's requests on the Requests page",
+		as:   historyExport{what: "the RBAC answer for " + sanitize(id), base: "kauditui-rbac-" + safeFileName(id), name: "YAML", exts: []string{".yaml", ".yml"}}}, nil
 }

@@ -18,10 +18,14 @@ type requestsPage struct {
 	env   *Env
 	table *table
 
-	shown   []*audit.Request
-	filter  string
-	loading bool
-	total   int
+	shown    []*audit.Request // in the list's order (sort.go)
+	inOrder  []*audit.Request // the same in the store's order
+	sortedN  int              // len(inOrder) when shown was sorted
+	sortedIn []*audit.Request // inOrder then
+	order    requestSort
+	filter   string
+	loading  bool
+	total    int
 
 	width, height int
 	wide          bool // dates and milliseconds in the time column
@@ -82,7 +86,7 @@ func (p *requestsPage) Init() tea.Cmd { return nil }
 func (p *requestsPage) SetSize(width, height int) {
 	p.width, p.height = width, height
 	p.wide = width >= 120
-	p.table.SetColumns(requestColumns(width))
+	p.table.SetColumns(p.sortColumns(requestColumns(width)))
 	p.cols = render.Columns(timeLayout(width), width >= wideFrom)
 	p.table.SetSize(width, height)
 }
@@ -94,8 +98,12 @@ func (p *requestsPage) ShortHelp() []keyHelp {
 		return []keyHelp{{"u", "exclude user"}, {"v", "exclude verb"}, {"r", "exclude resource"},
 			{"n", "exclude namespace"}, {"esc", "cancel"}}
 	}
-	return shortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
+	items := shortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
 		k.OnlyNamespace, k.Exclude, k.Follow, k.Help, k.Quit)
+	if !p.order.timeOrder() {
+		items = append([]keyHelp{p.sortHelp()}, items...) // the order first: the list is not in time order
+	}
+	return append(items, keyHelp{k.Sort.Help().Key, "sort"}, keyHelp{k.Copy.Help().Key, "copy"}, keyHelp{k.Export.Help().Key, "export"})
 }
 
 // Selected is the request under the cursor, or nil.
@@ -126,12 +134,22 @@ func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		if msg.Reset && !p.table.Follow {
 			keep = p.Selected()
 		}
-		p.shown, p.filter, p.loading = msg.Shown, msg.Filter, msg.Loading
+		p.filter, p.loading = msg.Filter, msg.Loading
 		p.total = len(msg.Snap.Requests)
 		if msg.Reset {
 			p.table.FitContent() // a new filter: the columns fit what it shows
 		}
-		p.table.SetRows(p)
+		if p.order.timeOrder() {
+			p.shown, p.inOrder = msg.Shown, msg.Shown
+			p.table.SetRows(p)
+		} else {
+			if msg.Reset {
+				p.sortedN = 0
+			}
+			p.inOrder = msg.Shown
+			p.resort(msg.Reset || !msg.Loading)
+			return p, nil
+		}
 		if keep != nil {
 			// A new filter keeps the selected request selected when it still
 			// passes, so narrowing around a row does not lose it.
@@ -163,7 +181,7 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.excludePending = false
 		return p.quickFilter(msg, true)
 	}
-	if p.table.HandleMsg(msg) {
+	if p.sortKey(msg) || p.table.HandleMsg(msg) {
 		return nil
 	}
 	switch {

@@ -51,7 +51,7 @@ type Options struct {
 	Filter     string // the initial filter
 	NoColor    bool
 	Now        func() time.Time // nil: time.Now
-	OutDir     string           // where the detail page writes events; "" = "."
+	OutDir     string           // the folder an export offers first; "": the home folder
 	// HistoryFile keeps the filters applied, across runs ("" keeps them
 	// for this run only): main gives $XDG_STATE_HOME/kauditui/filters.
 	HistoryFile string
@@ -101,6 +101,11 @@ type model struct {
 	message    string
 	messageErr bool
 	messageSeq int
+
+	// Taking the answer with you (take.go, export.go).
+	export      exportPrompt    // the "export to:" prompt in the footer
+	mouseOff    bool            // M: the terminal has the mouse (selects text)
+	execProcess execProcessFunc // runs $PAGER and $EDITOR; nil: tea.ExecProcess
 }
 
 // Messages of the root's own.
@@ -126,7 +131,7 @@ func New(opts Options) *model {
 		opts.Now = time.Now
 	}
 	if opts.OutDir == "" {
-		opts.OutDir = "."
+		opts.OutDir = defaultOutDir()
 	}
 	env := &Env{
 		Data:   opts.Data,
@@ -139,7 +144,6 @@ func New(opts Options) *model {
 	m.requests = NewRequestsPage(env)
 	m.requests.SetFollow(opts.Follow)
 	m.detail = newDetailPage(env)
-	m.detail.OutDir = opts.OutDir
 	klog := newKlogPage(env).(*klogPage)
 	klog.SetInputName(opts.InputName)
 	answers := newAnswersPage(env).(*answersPage)
@@ -291,6 +295,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.openRBAC(msg.Req)
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
+	case openExportMsg:
+		return m, m.openExport(m.active())
 	case clearMsg:
 		if msg.seq == m.messageSeq {
 			m.message = ""
@@ -369,6 +375,9 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filterBar.Focused() {
 		return m.updateFilterBar(msg)
 	}
+	if m.export.open {
+		return m.updateExport(msg)
+	}
 	if c, ok := m.active().(inputCapturer); ok && c.CapturesInput() && m.state != stateHelp {
 		return m.toPage(msg)
 	}
@@ -383,11 +392,16 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch {
-	case m.State() == stateKlog && key.Matches(msg, k.KlogSearch):
-		// On the apiserver log, / edits the log's own text filter: the
-		// request filter does not apply there.
+	if o, ok := m.active().(keyOwner); ok && o.OwnsKey(msg) {
+		// On the apiserver log, / edits the log's own text filter; on
+		// Detail and the text screens it searches the text: the request
+		// filter does not apply there.
 		return m.toPage(msg)
+	}
+	if cmd, ok := m.takeKey(msg); ok {
+		return cmd
+	}
+	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
@@ -475,6 +489,9 @@ func (m *model) setSize(w, h int) {
 	m.screens.SetSize(m.width, ph)
 	m.help.SetSize(m.width, ph)
 	m.filterBar.SetWidth(m.width)
+	if m.export.open {
+		m.export.input.SetWidth(max(10, m.width-len([]rune(m.export.input.Prompt))-1))
+	}
 }
 
 func (m *model) setMessage(text string, isErr bool) tea.Cmd {
@@ -523,6 +540,9 @@ func (m *model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	if m.mouseOff {
+		v.MouseMode = tea.MouseModeNone
+	}
 	v.WindowTitle = "kauditui"
 	return v
 }
@@ -634,6 +654,8 @@ func (m *model) footer() string {
 	k := m.env.Keys
 	var items []keyHelp
 	switch {
+	case m.export.open:
+		return fitLine(m.export.input.View(), m.width)
 	case m.filterBar.Focused():
 		if e := m.filterBar.Err(); e != "" {
 			return fitLine(" "+st.FilterError.Render(ansi.Truncate(sanitize(e), max(0, m.width-1), "…")), m.width)

@@ -119,7 +119,7 @@ func TestHelpOverlay(t *testing.T) {
 			t.Errorf("the help lacks group %q", g.Title)
 		}
 	}
-	for _, want := range []string{"only this user", "x u/v/r/n", "write events to a file", "follow newest"} {
+	for _, want := range []string{"only this user", "x u/v/r/n", "export the events", "follow newest"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the help lacks %q", want)
 		}
@@ -452,11 +452,11 @@ func TestDetailKeys(t *testing.T) {
 	if !strings.Contains(screen(m)+strings.Join(allLines(d), "\n"), `"requestObject": {…}`) {
 		t.Fatalf("requestObject is not folded:\n%s", strings.Join(allLines(d), "\n"))
 	}
-	press(m, "e")
+	press(m, "E")
 	if d.json.Len() <= folded || d.json.Folded() {
 		t.Fatalf("e: %d lines, folded %v", d.json.Len(), d.json.Folded())
 	}
-	press(m, "e")
+	press(m, "E")
 	if d.json.Len() != folded {
 		t.Fatalf("e e: %d lines, want %d", d.json.Len(), folded)
 	}
@@ -515,13 +515,21 @@ func allLines(d *detailPage) []string {
 
 func stripped(s string) string { return ansi.Strip(s) }
 
-// w writes the request's raw events, one per line, and says where.
+// w asks where (the export prompt, a file in OutDir first), then writes
+// the request's raw events, one per line, and says where.
 func TestDetailWrite(t *testing.T) {
 	m := sampleModel(t, 100, 30)
 	m.requests.table.SetCursor(rowOf(t, m, isDeploymentDelete))
 	press(m, "enter", "w")
 	r := m.detail.Request()
-	path := filepath.Join(m.opts.OutDir, "kauditui-"+r.AuditID+".json")
+	path := filepath.Join(m.opts.OutDir, "kauditui-"+r.AuditID+".jsonl")
+	if foot := lastLine(screen(m)); !strings.HasPrefix(foot, "export 2 events of this request (.jsonl) to: ") || m.export.input.Value() != path {
+		t.Fatalf("w shows no prompt with the default path %s; footer: %q", path, foot)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("w wrote before the user said where")
+	}
+	press(m, "enter")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -536,7 +544,7 @@ func TestDetailWrite(t *testing.T) {
 			t.Fatalf("line %d is not the raw event:\n%s\n%s", i, l, raw)
 		}
 	}
-	if want := "wrote 2 event(s) to " + path; m.message != want {
+	if want := "wrote 2 events of this request as JSON lines (" + byteCount(len(b)) + ") to " + path; m.message != want {
 		t.Fatalf("the status bar says %q, want %q", m.message, want)
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {

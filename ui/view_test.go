@@ -171,7 +171,7 @@ func TestSanitizedViews(t *testing.T) {
 			frames := map[string]string{"requests": m.Render()}
 			press(m, "enter")
 			frames["detail"] = m.Render()
-			press(m, "e") // everything expanded
+			press(m, "E") // everything expanded
 			frames["detail expanded"] = m.Render()
 			press(m, "esc", "/")
 			typeText(m, "user=mallory*")
