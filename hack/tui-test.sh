@@ -17,8 +17,10 @@
 #                the busiest minute, the slow minute says where its time went
 #                (etcd, validating-webhook); + zooms to 10 s steps, enter
 #                narrows the filter to one of them.
-#   follow:      --follow on a log renamed to a backup and written anew three
-#                times: every request counted once.
+#   follow:      a log followed by default (no --follow), renamed to a backup
+#                and written anew three times: every request counted once;
+#                the status bar says following, p pauses; --no-follow: a
+#                snapshot, appended lines not read.
 #   pipe:        lines shown while the pipe they come through stays open; q
 #                ends kauditui all the same.
 #
@@ -330,16 +332,37 @@ if [ -f "$live_src" ]; then
   mkdir -p "$fdir"
   cp "$live_src" "$fdir/audit.log"
   per=$(jq -r .auditID "$live_src" | sort -u | wc -l)
-  log "follow: $fdir/audit.log, rotated 3 times ($per requests per file)"
-  start --follow "$fdir/audit.log"
+  log "follow: $fdir/audit.log, rotated 3 times ($per requests per file), followed without --follow (the default)"
+  start "$fdir/audit.log"
   wait_for "$(thousands "$per") req" 15
+  wait_for "● following"
+  keys p
+  wait_for "○ paused (p)"
+  log "  the status bar says following once the file is read; p: paused"
   for r in 1 2 3; do
     mv "$fdir/audit.log" "$fdir/audit-2026-11-26T04-00-0$r.000.log"
     sed "s/\"auditID\":\"/\"auditID\":\"rot$r-/" "$live_src" >"$fdir/audit.log"
   done
   wait_for "$(thousands $((per * 4))) req" 15
-  wait_for "following"
-  log "  $((per * 4)) requests after 3 rotations, each once"
+  keys p
+  wait_for "● following"
+  keys 3
+  wait_for "Apiserver log"
+  screen | grep -F "Apiserver log" | grep -qF "following" || fail "the apiserver log page does not say following while it is"
+  log "  $((per * 4)) requests after 3 rotations, each once; p: following again"
+  quit
+  # --no-follow: a snapshot; what is appended later does not show up, and
+  # the apiserver log page does not say following
+  start --no-follow "$fdir/audit.log"
+  wait_for "$(thousands $((per * 4))) req" 15
+  wait_for "snapshot"
+  sed "s/\"auditID\":\"/\"auditID\":\"late-/" "$live_src" >>"$fdir/audit.log"
+  sleep 1.5
+  screen | grep -qF "$(thousands $((per * 5))) req" && fail "--no-follow showed the lines appended after it read the file"
+  keys 3
+  wait_for "Apiserver log"
+  screen | grep -F "Apiserver log" | grep -qF "following" && fail "the apiserver log page says following on a snapshot"
+  log "  --no-follow: snapshot, $((per * 4)) requests; the $per appended after are not read"
   quit
 fi
 

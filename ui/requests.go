@@ -93,7 +93,7 @@ func (p *requestsPage) ShortHelp() []keyHelp {
 			{"n", "exclude namespace"}, {"esc", "cancel"}}
 	}
 	return shortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
-		k.OnlyNamespace, k.Exclude, k.Follow, k.Help, k.Quit)
+		k.OnlyNamespace, k.Exclude, k.Follow, k.Pause, k.Help, k.Quit)
 }
 
 // Selected is the request under the cursor, or nil.
@@ -157,6 +157,10 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	if p.excludePending {
 		p.excludePending = false
 		return p.quickFilter(msg, true)
+	}
+	if key.Matches(msg, k.Pause) {
+		p.SetFollow(!p.table.Follow) // paused: the list holds its row; resumed: the newest
+		return nil
 	}
 	if p.table.HandleMsg(msg) {
 		return nil
