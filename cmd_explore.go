@@ -127,6 +127,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	o.Store.live = progress.Live // --store --follow: following once the answer is read
 	if err := o.useStoreInExplorer(ctx, progress.Warn); err != nil {
 		return err
 	}
