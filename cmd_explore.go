@@ -27,19 +27,22 @@ type exploreOptions struct {
 	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
 	PodLogs  string // glob of the apiserver container's log files, read in stdout mode
 
-	Filter  string
-	Demo    bool
-	Follow  bool
-	NoColor bool
-	Sources []string
-	Pods    podFlags
-	Nodes   nodeFlags
-	Store   storeFlags
-	Creds   credFlags
-	TZ      tzFlag
+	Filter string
+	Demo   bool
+	Follow bool
+	// NoFollow reads the sources as they are now (a snapshot). Without
+	// it or Follow, runExploreCmd follows what is live (followByDefault).
+	NoFollow bool
+	NoColor  bool
+	Sources  []string
+	Pods     podFlags
+	Nodes    nodeFlags
+	Store    storeFlags
+	Creds    credFlags
+	TZ       tzFlag
 }
 
-const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
+const exploreUsage = `Usage: kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE...]
        kauditui --store URL [--cluster NAME] [--node NAME] [-q FILTER] [--follow]
        kauditui --demo
 
@@ -47,7 +50,9 @@ Opens the explorer on audit logs: files (rotated backups beside them are read
 too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
 pipes, or - for standard input, merged by time; --pods reads the kube-apiserver
 pods' logs through the Kubernetes API. --demo opens the built-in sample data.
-Press ? inside for the keys.
+What is live is followed (a file as it grows and rotates, the pods' logs, the
+nodes' files; not stdin that ends, compressed backups alone, nor the store
+without --follow): --no-follow reads a snapshot. Press ? inside for the keys.
 
 Flags:
 `
@@ -58,7 +63,8 @@ func runExploreCmd(args []string, ios *IO) error {
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
 	fs.BoolVar(&opts.Demo, "demo", false, "explore the built-in sample data (a real kube-apiserver's logs)")
-	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request")
+	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request (the default, except for --store and --demo)")
+	fs.BoolVar(&opts.NoFollow, "no-follow", false, "read the logs as they are now: a snapshot, nothing appended shows up")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
@@ -69,10 +75,24 @@ func runExploreCmd(args []string, ios *IO) error {
 		return err
 	}
 	opts.Sources = fs.Args()
+	if opts.Follow && opts.NoFollow {
+		return usageError("--follow and --no-follow: give one or the other")
+	}
+	opts.Follow = opts.Follow || opts.followByDefault()
 	if ios.noColorEnv() {
 		opts.NoColor = true
 	}
 	return runExplore(context.Background(), opts)
+}
+
+// followByDefault is the explorer's rule for what is live: everything it
+// reads is followed unless --no-follow says otherwise, except the demo's
+// sample data and the store (--store follows with --follow only). What
+// cannot grow (stdin that ends, compressed backups alone) is read to its
+// end all the same and shown as a snapshot (source.Options.Live is not
+// called).
+func (o *exploreOptions) followByDefault() bool {
+	return !o.NoFollow && !o.Demo && !o.Store.given()
 }
 
 func runExplore(ctx context.Context, o *exploreOptions) error {
@@ -108,6 +128,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	o.Store.live = progress.Live // --store --follow: following once the answer is read
 	if err := o.useStoreInExplorer(ctx, progress.Warn); err != nil {
 		return err
 	}
@@ -115,6 +136,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	nodes, err := o.Nodes.options(&o.Pods, getenv)
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if nodes != nil {
+		nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
 	}
 	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
 		progress.Stream(s.Pod, s.State, s.RetryIn, s.Err)
@@ -132,6 +156,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 				firstReadDone()
 			}
 		},
+		Live:  progress.Live,
 		Pods:  plan.pods,
 		Nodes: nodes,
 	})

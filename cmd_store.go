@@ -36,6 +36,7 @@ type storeFlags struct {
 	name   string             // the store and its streams, for the explorer
 	follow *followLines       // the explorer's tail, when following
 	cancel context.CancelFunc // ends follow
+	live   func()             // told when the answer is read and the tail begins (the explorer's Progress.Live)
 }
 
 func (s *storeFlags) register(fs *pflag.FlagSet) {
@@ -111,6 +112,7 @@ type followLines struct {
 	asked   time.Time          // when cur was asked for
 	tailing bool
 	warn    func(string)
+	live    func() // called when the answer is read and the tail begins (may be nil)
 }
 
 // tailOverlap is how far before an answer was asked for its tail starts.
@@ -127,6 +129,9 @@ func (f *followLines) Read(p []byte) (int, error) {
 			// The history is incomplete: stop, and the caller says so
 			// (the answer's Err), as without --follow.
 			return 0, io.EOF
+		}
+		if !f.tailing && f.live != nil {
+			f.live() // the answer is read: following (the tail's headers may wait for its first event)
 		}
 		wait := time.Duration(0)
 		if failed != nil {
@@ -367,7 +372,7 @@ func (o *exploreOptions) useStoreInExplorer(ctx context.Context, warn func(strin
 	if o.Follow {
 		var fctx context.Context
 		fctx, s.cancel = context.WithCancel(ctx)
-		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn}
+		s.follow = &followLines{ctx: fctx, st: st, cur: lines, asked: asked, warn: warn, live: s.live}
 		ios.In = &warnAtEnd{lines: lines, follow: s.follow, warn: warn}
 	}
 	o.IO = &ios

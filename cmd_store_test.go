@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -956,4 +957,47 @@ func TestStoreCoverage(t *testing.T) {
 		!strings.Contains(got.stdout, "VictoriaLogs "+vl.url()+` {cluster="c1"}`) || !strings.Contains(got.stdout, "--policy FILE adds what the audit policy of the store's cluster") {
 		t.Errorf("store:\n%s\nfiles:\n%s", got.stdout, want.stdout)
 	}
+}
+
+// The explorer on --store --follow says "following", not "loading", once
+// the store's answer is read and its tail begins: the store's reader tells
+// the explorer's Progress.Live then, with every byte of the answer handed on.
+func TestStoreFollowInExplorerGoesLive(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	read := func(follow bool, live func()) (*exploreOptions, io.Reader) {
+		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
+			Now: time.Now, Follow: follow, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}, live: live}}
+		if err := o.useStoreInExplorer(context.Background(), func(m string) { t.Logf("warning: %s", m) }); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(o.Store.close)
+		return o, o.IO.In
+	}
+	_, in := read(false, nil)
+	answer, err := io.ReadAll(in)
+	if err != nil || len(answer) == 0 {
+		t.Fatalf("the answer: %d bytes, %v", len(answer), err)
+	}
+	var got atomic.Int64
+	atLive := make(chan int64, 1)
+	o, in := read(true, func() { atLive <- got.Load() })
+	go func() {
+		b := make([]byte, 64<<10)
+		for {
+			n, err := in.Read(b)
+			got.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case n := <-atLive:
+		if n != int64(len(answer)) {
+			t.Errorf("live after %d bytes; the answer is %d", n, len(answer))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("--follow: the explorer was never told the answer is read and the tail began")
+	}
+	o.Store.close()
 }

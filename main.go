@@ -211,7 +211,7 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 const topUsage = `kauditui: who did what to my Kubernetes cluster?
 
 Usage:
-  kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]   explore audit logs (a TUI)
+  kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE...]   explore audit logs (a TUI)
   kauditui --demo                       explore the built-in sample data
   kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
   kauditui setup [flags]                enable auditing on a kubeadm control-plane node

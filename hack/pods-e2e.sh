@@ -10,9 +10,11 @@
 # master's pod created while streaming, a pod deleted, refused users; and
 # measures lines/s, the reconnect time and the CPU used while idle-following.
 # Then `kauditui query --pods` is checked against the pods' files, and the
-# explorer (`kauditui --pods --follow`) is driven in tmux (hack/lib/tui.sh)
-# through a kwok restart and a pod deleted, its status bar naming the
-# streams' states (needs tmux and jq).
+# explorer (`kauditui --pods`, live by default) is driven in tmux
+# (hack/lib/tui.sh) through a kwok restart and a pod deleted, its status bar
+# saying following (not loading) once the history is read, paused with p,
+# and naming the streams' states; with --no-follow, a snapshot whose streams
+# are done (needs tmux and jq).
 #
 # usage: sudo hack/pods-e2e.sh          (root: it needs a network namespace)
 #        PODS_E2E_RACE=1 sudo hack/pods-e2e.sh   (the Go program built with -race)
@@ -190,13 +192,16 @@ for what in "--count" "-o klog"; do
   log "kauditui query --pods $what: $got, as the ${#files[@]} pods' files give"
 done
 
-# The explorer itself (`kauditui --pods --follow`) in tmux, on the pods still
-# running (master-a, master-c): it lists every request the pods' files hold;
+# The explorer itself (`kauditui --pods`: following is the default) in tmux,
+# on the pods still running (master-a, master-c): it lists every request the
+# pods' files hold, and once their history is read the status bar says
+# "● following", not "loading";
 # requests and klog lines written while it follows show up; kwok killed
 # (SIGKILL) and started again, the status bar says the streams are
 # reconnecting, then streaming, and what was written meanwhile shows up,
 # nothing twice (the filtered count, the klog count, no "shared IDs"); a pod
-# deleted, the bar says one stream is gone and the other streaming.
+# deleted, the bar says one stream is gone and the other streaming; p pauses
+# and resumes. Then --no-follow: a snapshot, its streams done.
 TUI_LOG="pods-e2e"
 tui_init kauditui-pods "$dir"
 pods=("${files[@]}")
@@ -223,26 +228,27 @@ write() {
 }
 np=${#pods[@]}
 t0=$SECONDS
-tui_start "$kauditui" --pods --follow --kubeconfig="$dir/admin.kubeconfig"
-tui_wait_status " $(thousands "$total") req .* klog .*pods: $np streaming" 30
+tui_start "$kauditui" --pods --kubeconfig="$dir/admin.kubeconfig"
+tui_wait_status " $(thousands "$total") req .* klog .*● following │ pods: $np streaming" 30
+tui_status | grep -qF "loading" && tui_fail "the status bar still says loading once the pods' history is read"
 # the klog count: what the explorer counts (a message with continuation
 # lines is one), to check the lines written below arrive once each
 klog=$(tui_klog)
 sleep 1
 [ "$(tui_klog)" = "$klog" ] || { sleep 2; klog=$(tui_klog); }
-log "explorer --pods --follow: $total requests, as the pods' files hold, and $klog klog messages; status bar: pods: $np streaming"
+log "explorer --pods (following by default): $total requests, as the pods' files hold, and $klog klog messages; status bar: ● following │ pods: $np streaming"
 write tui-before 3
 tui_filter "user=tui-*"
 tui_wait_status " $((3 * np))/$(thousands $((total + 3 * np))) req .* $(thousands $((klog + np))) klog" 20
 tui_wait_for "tui-before"
 log "  $((3 * np)) requests and $np klog lines written while following: shown (filter user=tui-*)"
 "$dir/kwok-ctl" kill
-tui_wait_status "pods: $np reconnecting in [0-9]+s" 20
+tui_wait_status "● following │ pods: $np reconnecting in [0-9]+s" 20
 log "  kwok killed: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
 write tui-after 4
 sleep 2
 "$dir/kwok-ctl" start
-tui_wait_status "pods: $np streaming" 30
+tui_wait_status "● following │ pods: $np streaming" 30
 log "  kwok started again: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
 tui_wait_status " $((7 * np))/$(thousands $((total + 7 * np))) req .* $(thousands $((klog + 2 * np))) klog" 20
 tui_wait_for "tui-after"
@@ -252,9 +258,21 @@ tui_status | grep -qF "shared IDs" && tui_fail "shared IDs after the reconnect"
 log "  the $((4 * np)) requests and $np klog lines written while kwok was down: shown, each once ($((7 * np)) e2e-tui requests, $((klog + 2 * np)) klog lines)"
 # a pod deleted: its stream is gone, the other one still streaming
 kubectl delete pod -n kube-system kube-apiserver-master-c --wait=false >/dev/null
-tui_wait_status "pods: $((np - 1)) streaming, 1 gone" 30
+tui_wait_status "● following │ pods: $((np - 1)) streaming, 1 gone" 30
 log "  pod kube-apiserver-master-c deleted: $(tui_status | grep -oE 'pods: [^│]*' | sed 's/ *$//')"
+tui_keys p
+tui_wait_status "○ paused \(p\) │ pods: $((np - 1)) streaming, 1 gone" 5
+tui_keys p
+tui_wait_status "● following │ pods: $((np - 1)) streaming, 1 gone" 5
+log "  p: paused; p: following again"
 log "  status bar: $(tui_status | sed -E 's/^ +//; s/ +$//')"
+tui_quit
+# --no-follow: the history, then a snapshot; each stream done
+tui_init kauditui-pods-snap "$dir"
+tui_start "$kauditui" --pods --no-follow --kubeconfig="$dir/admin.kubeconfig"
+snap=$("$kauditui" query --pods --count --kubeconfig="$dir/admin.kubeconfig")
+tui_wait_status " $(thousands "$snap") req .* klog .*snapshot │ pods: $((np - 1)) done" 30
+log "  --no-follow: $(tui_status | grep -oE '(snapshot|pods: )[^│]*' | sed 's/ *$//' | paste -sd' ')"
 tui_quit
 log "explorer driven through a kwok restart in $((SECONDS - t0))s"
 log "passed in $((SECONDS - start))s"

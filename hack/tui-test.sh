@@ -17,8 +17,10 @@
 #                the busiest minute, the slow minute says where its time went
 #                (etcd, validating-webhook); + zooms to 10 s steps, enter
 #                narrows the filter to one of them.
-#   follow:      --follow on a log renamed to a backup and written anew three
-#                times: every request counted once.
+#   follow:      a log followed by default (no --follow), renamed to a backup
+#                and written anew three times: every request counted once;
+#                the status bar says following, p pauses; --no-follow: a
+#                snapshot, appended lines not read.
 #   pipe:        lines shown while the pipe they come through stays open; q
 #                ends kauditui all the same.
 #
@@ -262,16 +264,37 @@ if [ -f "$live_src" ]; then
   mkdir -p "$fdir"
   cp "$live_src" "$fdir/audit.log"
   per=$(jq -r .auditID "$live_src" | sort -u | wc -l)
-  log "follow: $fdir/audit.log, rotated 3 times ($per requests per file)"
-  tui_start "$bin" --follow "$fdir/audit.log"
+  log "follow: $fdir/audit.log, rotated 3 times ($per requests per file), followed without --follow (the default)"
+  tui_start "$bin" "$fdir/audit.log"
   tui_wait_for "$(thousands "$per") req" 15
+  tui_wait_for "● following"
+  tui_keys p
+  tui_wait_for "○ paused (p)"
+  log "  the status bar says following once the file is read; p: paused"
   for r in 1 2 3; do
     mv "$fdir/audit.log" "$fdir/audit-2026-11-26T04-00-0$r.000.log"
     sed "s/\"auditID\":\"/\"auditID\":\"rot$r-/" "$live_src" >"$fdir/audit.log"
   done
   tui_wait_for "$(thousands $((per * 4))) req" 15
-  tui_wait_for "following"
-  log "  $((per * 4)) requests after 3 rotations, each once"
+  tui_keys p
+  tui_wait_for "● following"
+  tui_keys 3
+  tui_wait_for "Apiserver log"
+  tui_screen | grep -F "Apiserver log" | grep -qF "following" || tui_fail "the apiserver log page does not say following while it is"
+  log "  $((per * 4)) requests after 3 rotations, each once; p: following again"
+  tui_quit
+  # --no-follow: a snapshot; what is appended later does not show up, and
+  # the apiserver log page does not say following
+  tui_start "$bin" --no-follow "$fdir/audit.log"
+  tui_wait_for "$(thousands $((per * 4))) req" 15
+  tui_wait_for "snapshot"
+  sed "s/\"auditID\":\"/\"auditID\":\"late-/" "$live_src" >>"$fdir/audit.log"
+  sleep 1.5
+  tui_screen | grep -qF "$(thousands $((per * 5))) req" && tui_fail "--no-follow showed the lines appended after it read the file"
+  tui_keys 3
+  tui_wait_for "Apiserver log"
+  tui_screen | grep -F "Apiserver log" | grep -qF "following" && tui_fail "the apiserver log page says following on a snapshot"
+  log "  --no-follow: snapshot, $((per * 4)) requests; the $per appended after are not read"
   tui_quit
 fi
 

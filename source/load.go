@@ -81,21 +81,49 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 		}
 	}
 	live = nodes.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
+	following := len(live) > 0 || nodes.following()
 	if s.opt.Pods != nil {
+		pods := *s.opt.Pods
+		if pods.Follow {
+			// live once the pods' history is read too
+			own := pods.Live
+			pods.Live = func() {
+				if own != nil {
+					own()
+				}
+				s.live()
+			}
+		}
 		if len(live) == 0 {
-			return s.loadPods(ctx, st, *s.opt.Pods)
+			if following {
+				// the pods' history read or failed, the nodes' files
+				// followed (Load returns after their followers)
+				defer s.live()
+			}
+			return s.loadPods(ctx, st, pods)
 		}
 		// followed files and pods side by side, until ctx ends
 		done := make(chan error, 1)
 		go func() { done <- s.follow(ctx, st, live, p) }()
-		perr := s.loadPods(ctx, st, *s.opt.Pods)
+		perr := s.loadPods(ctx, st, pods)
+		s.live() // the pods' history read or failed: the files are followed
 		<-done
 		return perr
+	}
+	if following {
+		s.live()
 	}
 	if len(live) == 0 {
 		return nil
 	}
 	return s.follow(ctx, st, live, p)
+}
+
+// live calls Options.Live, once.
+func (s *Set) live() {
+	if s.opt.Live != nil {
+		s.liveOnce.Do(s.opt.Live)
+	}
 }
 
 // checkRead fails when not one input could be read at all.

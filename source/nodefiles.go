@@ -78,6 +78,14 @@ type NodeOptions struct {
 	// Path is the audit log on every node (default DefaultNodeLogPath). It
 	// must be under /var/log, the folder the kubelet serves.
 	Path string
+	// State, when set, is told whenever the state of a node's file changes
+	// (StreamState, Node set and Pod empty): streaming while it is read;
+	// reconnecting (RetryIn: the next poll) or forbidden while reading it
+	// fails; gone while the file (or the node) is not there; done once its
+	// history is read without Follow, when following ends, or when the
+	// node could not be read at the start (Err says why). Calls never
+	// overlap.
+	State func(StreamState)
 }
 
 // NodeLogRel checks an audit log path for the node proxy and returns it
@@ -107,11 +115,14 @@ const nodeHeaderTimeout = 30 * time.Second
 
 // nodeSet is the node files of one Load.
 type nodeSet struct {
-	set   *Set
-	api   *nodeAPI
-	st    *audit.Store
-	files []*nodeFile
-	wg    sync.WaitGroup
+	set      *Set
+	api      *nodeAPI
+	st       *audit.Store
+	files    []*nodeFile
+	wg       sync.WaitGroup
+	state    func(StreamState) // NodeOptions.State (may be nil)
+	followed int               // files being followed
+	mu       sync.Mutex        // serialises state
 }
 
 // nodeFile is one node's audit log: its backups and the live file. It is
@@ -126,6 +137,7 @@ type nodeFile struct {
 	in     *input               // the first live file's input
 	lives  map[*input]*nodeLive // live files' inputs opened (the one read, the next)
 	gone   time.Time            // since when polls find no live file
+	state  StreamState          // last reported (nodeSet.report)
 }
 
 // nodeLive is the bytes of a live file's input and how much was read of the
@@ -166,7 +178,7 @@ func (s *Set) newNodeSet(ctx context.Context, opt *NodeOptions) (*nodeSet, error
 	if err != nil {
 		return nil, err
 	}
-	ns := &nodeSet{set: s, api: api}
+	ns := &nodeSet{set: s, api: api, state: opt.State}
 	dir, base := path.Split(rel)
 	type listed struct {
 		backups []string
@@ -190,6 +202,13 @@ func (s *Set) newNodeSet(ctx context.Context, opt *NodeOptions) (*nodeSet, error
 	for i, n := range names {
 		if res[i].err != nil {
 			failed = append(failed, res[i].err)
+			// not read, and not asked again: done, unless it was refused
+			// or is not there
+			st := StreamState{Node: n, State: streamStateOf(res[i].err), Err: podErrLine(res[i].err)}
+			if st.State == StateReconnecting {
+				st.State = StateDone
+			}
+			ns.report(nil, st)
 			continue
 		}
 		f := &nodeFile{ns: ns, node: n, dir: dir, base: base, family: "node " + n + ":" + rel, lives: map[*input]*nodeLive{}}
@@ -284,12 +303,15 @@ func (ns *nodeSet) follow(ctx context.Context, st *audit.Store, live []*reader) 
 	}
 	ns.st = st
 	var rest []*reader
+	followed := map[*nodeFile]bool{}
 next:
 	for _, r := range live {
 		for _, f := range ns.files {
 			if f.in == r.in {
 				f.t.st = st
 				f.t.start(r)
+				followed[f] = true
+				ns.followed++
 				ns.wg.Add(1)
 				go f.follow(ctx)
 				continue next
@@ -297,7 +319,52 @@ next:
 		}
 		rest = append(rest, r)
 	}
+	for _, f := range ns.files {
+		if !followed[f] { // its history is read (without Follow)
+			f.done()
+		}
+	}
 	return rest
+}
+
+// following says whether any node's file is being followed.
+func (ns *nodeSet) following() bool { return ns != nil && ns.followed > 0 }
+
+// report tells NodeOptions.State of a node's state when it changed (f nil:
+// a node that has no nodeFile, not read at the start).
+func (ns *nodeSet) report(f *nodeFile, st StreamState) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if f != nil {
+		st.Node = f.node
+		if st == f.state {
+			return
+		}
+		f.state = st
+	}
+	if ns.state != nil {
+		ns.state(st)
+	}
+}
+
+// done: the file's history is read, or following it ended. A failure said
+// before (Err) stays said.
+func (f *nodeFile) done() {
+	st := StreamState{State: StateDone}
+	if f.state.State != StateStreaming {
+		st.Err = f.state.Err
+	}
+	f.ns.report(f, st)
+}
+
+// failed says what a failure to read the live file means for its stream,
+// the next try in retry.
+func (f *nodeFile) failed(err error, retry time.Duration) {
+	st := StreamState{State: streamStateOf(err), Err: podErrLine(err)}
+	if st.State != StateGone {
+		st.RetryIn = retry
+	}
+	f.ns.report(f, st)
 }
 
 // wait returns when every follower has ended (after ctx ended).
@@ -310,6 +377,7 @@ func (ns *nodeSet) wait() {
 // follow polls the live file until ctx ends.
 func (f *nodeFile) follow(ctx context.Context) {
 	defer f.ns.wg.Done()
+	defer f.done()
 	poll := f.ns.set.opt.PollInterval
 	t := time.NewTimer(poll)
 	defer t.Stop()
@@ -341,6 +409,7 @@ func (f *nodeFile) follow(ctx context.Context) {
 			f.gone = time.Now() // between a rename and the new file (lumberjack), or removed
 		case time.Since(f.gone) > nodeGoneQuiet:
 			f.say(fmt.Sprintf("%s: not there any more; waiting for it", f.name(f.base)))
+			f.ns.report(f, StreamState{State: StateGone, Err: f.name(f.base) + ": not there any more"})
 		}
 		if !grew && f.t.r != nil {
 			f.t.r.flushKlog() // no continuation line came: the message is complete
@@ -348,6 +417,13 @@ func (f *nodeFile) follow(ctx context.Context) {
 		wait := poll
 		if fails > 0 {
 			wait = min(poll<<min(fails, 8), 30*time.Second)
+		}
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			f.failed(err, wait)
+		case !gone:
+			f.ns.report(f, StreamState{State: StateStreaming})
 		}
 		t.Reset(wait)
 	}
@@ -570,7 +646,17 @@ func (f *nodeFile) quiet(ctx context.Context, ns *nodeStream) {
 
 // liveStream is the bytes of the live file, opened on the first read.
 func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
-	ns := &nodeStream{lazy: func() ([]nodePart, error) { return f.liveParts(ctx, c) }}
+	ns := &nodeStream{lazy: func() ([]nodePart, error) {
+		parts, err := f.liveParts(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			var retry time.Duration
+			if f.ns.set.opt.Follow {
+				retry = f.ns.set.opt.PollInterval // read on at the next poll
+			}
+			f.failed(err, retry)
+		}
+		return parts, err
+	}}
 	f.quiet(ctx, ns)
 	return ns
 }
@@ -594,6 +680,7 @@ func (f *nodeFile) liveParts(ctx context.Context, c *fileCursor) ([]nodePart, er
 		}
 		body = nodePart{r: strings.NewReader(""), cur: c} // not there (yet): polls will tell
 	} else {
+		f.ns.report(f, StreamState{State: StateStreaming})
 		buf := make([]byte, nodeHeadKeep)
 		n, _ := io.ReadFull(resp.Body, buf)
 		buf = buf[:n]
@@ -1070,6 +1157,26 @@ func (e *nodeNoFileError) Is(target error) bool { return target == errNodeNoFile
 // refusal words a failed answer to GET rel on node in one line: who refused
 // what, and what to do. It closes the body.
 func (a *nodeAPI) refusal(node, rel string, resp *http.Response) error {
+	st, err := a.refusalText(node, rel, resp)
+	if st == nil {
+		return err
+	}
+	return &nodeRefusal{msg: err.Error(), status: st}
+}
+
+// nodeRefusal is a failed answer worded for the user that keeps the API's
+// Status, so that streamStateOf reads it as it reads the pods' errors.
+type nodeRefusal struct {
+	msg    string
+	status *apierrors.StatusError
+}
+
+func (e *nodeRefusal) Error() string { return e.msg }
+func (e *nodeRefusal) Unwrap() error { return e.status }
+
+// refusalText is the Status a failed answer means (nil: none), and
+// refusal's text.
+func (a *nodeAPI) refusalText(node, rel string, resp *http.Response) (*apierrors.StatusError, error) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	code := resp.StatusCode
@@ -1083,25 +1190,33 @@ func (a *nodeAPI) refusal(node, rel string, resp *http.Response) error {
 		msg = msg[:300] + "…"
 	}
 	what := node + ": reading /var/log/" + rel + " through the API server's node proxy"
+	var status *apierrors.StatusError
+	switch {
+	case isStatus:
+		status = &apierrors.StatusError{ErrStatus: st}
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		// the kubelet refused the API server: waiting will not cure it
+		status = &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: int32(code), Reason: metav1.StatusReasonForbidden}}
+	}
 	switch {
 	case isStatus && code == http.StatusForbidden:
-		return fmt.Errorf("%s: %s; this needs get on nodes/proxy (docs/kauditui-reader.yaml, ClusterRole kauditui-node-files; a powerful right, see the README)", what, msg)
+		return status, fmt.Errorf("%s: %s; this needs get on nodes/proxy (docs/kauditui-reader.yaml, ClusterRole kauditui-node-files; a powerful right, see the README)", what, msg)
 	case isStatus && code == http.StatusUnauthorized:
-		return fmt.Errorf("%s: %s; the API server did not accept the credentials: check the kubeconfig or log in again", what, msg)
+		return status, fmt.Errorf("%s: %s; the API server did not accept the credentials: check the kubeconfig or log in again", what, msg)
 	case isStatus && code == http.StatusNotFound && st.Details != nil && st.Details.Kind == "nodes":
-		return fmt.Errorf("%s: no node %q in the cluster (kubectl get nodes lists them)", node, node)
+		return status, fmt.Errorf("%s: no node %q in the cluster (kubectl get nodes lists them)", node, node)
 	case isStatus && code >= 500:
-		return fmt.Errorf("%s: the node is unreachable (%s): is it up, with its kubelet serving on the address and port in its Node status?", node, msg)
+		return status, fmt.Errorf("%s: the node is unreachable (%s): is it up, with its kubelet serving on the address and port in its Node status?", node, msg)
 	case isStatus:
-		return fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
+		return status, fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
 	case code == http.StatusMethodNotAllowed:
-		return fmt.Errorf("%s: the kubelet does not serve /logs/ (405 %s): its system log handler is off: set enableSystemLogHandler: true in its KubeletConfiguration, or read the file on the node", node, msg)
+		return status, fmt.Errorf("%s: the kubelet does not serve /logs/ (405 %s): its system log handler is off: set enableSystemLogHandler: true in its KubeletConfiguration, or read the file on the node", node, msg)
 	case code == http.StatusNotFound:
-		return &nodeNoFileError{fmt.Sprintf("%s: /var/log/%s: not found on the node", node, rel)}
+		return status, &nodeNoFileError{fmt.Sprintf("%s: /var/log/%s: not found on the node", node, rel)}
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return fmt.Errorf("%s: the kubelet refused the API server (%d %s): the API server's kubelet client (--kubelet-client-certificate) needs nodes/proxy on the kubelet", what, code, msg)
+		return status, fmt.Errorf("%s: the kubelet refused the API server (%d %s): the API server's kubelet client (--kubelet-client-certificate) needs nodes/proxy on the kubelet", what, code, msg)
 	}
-	return fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
+	return status, fmt.Errorf("%s: HTTP %d: %s", what, code, msg)
 }
 
 func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -541,3 +541,125 @@ func TestNodeFilesListing(t *testing.T) {
 		t.Errorf("backups %q live %v; want %q (a backup being gzipped: the plain copy)", backups, live, want)
 	}
 }
+
+// stateLog records NodeOptions.State (checking calls never overlap).
+type stateLog struct {
+	t    *testing.T
+	busy atomic.Bool
+	mu   sync.Mutex
+	all  []StreamState
+}
+
+func (l *stateLog) state(st StreamState) {
+	if !l.busy.CompareAndSwap(false, true) {
+		l.t.Error("State called concurrently")
+	}
+	defer l.busy.Store(false)
+	l.mu.Lock()
+	l.all = append(l.all, st)
+	l.mu.Unlock()
+	l.t.Logf("state %+v", st)
+}
+
+// last is the node's last state ("" before any).
+func (l *stateLog) last(node string) StreamState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.all) - 1; i >= 0; i-- {
+		if l.all[i].Node == node {
+			return l.all[i]
+		}
+	}
+	return StreamState{}
+}
+
+func (l *stateLog) wait(node, state string) StreamState {
+	l.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if st := l.last(node); st.State == state {
+			return st
+		}
+	}
+	l.t.Fatalf("%s: state %+v after 10 s, want %s", node, l.last(node), state)
+	return StreamState{}
+}
+
+// Each node's file says its state as the pods' streams do (one vocabulary,
+// StreamState): streaming while it is read; reconnecting, with the next
+// try, while the node does not answer; forbidden while nodes/proxy is
+// refused; gone while the file is not there; streaming again after each;
+// done when following ends. A node that cannot be read at the start:
+// forbidden, gone (no such node) or done, with why.
+func TestNodeFilesState(t *testing.T) {
+	f := newFakeNodes(t, "m")
+	path := f.log("m")
+	os.WriteFile(path, []byte(timedLine(t, "m", 0, 0)), 0o600)
+	states := &stateLog{t: t}
+	var mode atomic.Value // "", "down", "forbidden"
+	mode.Store("")
+	f.setHook(func(node string, w http.ResponseWriter, r *http.Request) bool {
+		switch mode.Load() {
+		case "down":
+			panic(http.ErrAbortHandler) // the connection drops
+		case "forbidden":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(403)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"nodes \"m\" is forbidden: User \"alice\" cannot get resource \"nodes/proxy\"","reason":"Forbidden","details":{"name":"m","kind":"nodes"},"code":403}`)
+			return true
+		}
+		return false
+	})
+	st, _, stop := followingWith(t, nil, Options{
+		Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"m", "forbidden", "nosuch", "down"}, State: states.state}})
+	waitEvents(t, st, 1)
+	states.wait("m", StateStreaming)
+	for node, want := range map[string]string{"forbidden": StateForbidden, "nosuch": StateGone, "down": StateDone} {
+		if got := states.last(node); got.State != want || got.Err == "" {
+			t.Errorf("%s at the start: %+v, want %s with why", node, got, want)
+		}
+	}
+
+	mode.Store("down")
+	if st := states.wait("m", StateReconnecting); st.RetryIn <= 0 || !strings.Contains(st.Err, "m: the API server did not answer") {
+		t.Errorf("node down: %+v; want when the next try is, and why", st)
+	}
+	mode.Store("")
+	states.wait("m", StateStreaming)
+
+	mode.Store("forbidden")
+	if st := states.wait("m", StateForbidden); !strings.Contains(st.Err, "nodes/proxy") {
+		t.Errorf("refused: %+v; want why", st)
+	}
+	mode.Store("")
+	states.wait("m", StateStreaming)
+
+	os.Remove(path)
+	if st := states.wait("m", StateGone); st.Err == "" {
+		t.Errorf("file removed: %+v; want why", st)
+	}
+	os.WriteFile(path, []byte(timedLine(t, "m", 1, 0)), 0o600)
+	waitEvents(t, st, 2)
+	states.wait("m", StateStreaming)
+	stop()
+	if st := states.last("m"); st.State != StateDone {
+		t.Errorf("following ended: %+v, want done", st)
+	}
+}
+
+// Without Follow, each node's file is streaming while its history is read,
+// then done.
+func TestNodeFilesStateSnapshot(t *testing.T) {
+	f := newFakeNodes(t, "a", "b")
+	for _, n := range []string{"a", "b"} {
+		os.WriteFile(f.log(n), []byte(timedLine(t, n, 0, 0)), 0o600)
+	}
+	states := &stateLog{t: t}
+	load(t, nil, Options{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"a", "b"}, State: states.state}})
+	var got []string
+	for _, s := range states.all {
+		got = append(got, s.Node+" "+s.State)
+	}
+	if want := []string{"a streaming", "b streaming", "a done", "b done"}; !slices.Equal(got, want) {
+		t.Errorf("states %q, want %q", got, want)
+	}
+}

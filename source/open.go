@@ -47,6 +47,13 @@ type Options struct {
 	// Nodes, when set, reads audit log files of nodes through the API
 	// server's node proxy as inputs of their own (see nodefiles.go).
 	Nodes *NodeOptions
+	// Live, when set, is called once from Load when the history is read
+	// and Load goes on following (Follow): every input read to its end
+	// and the live files polled, the nodes' files followed, the pods'
+	// history read and their streams followed. It is not called when
+	// nothing is left to follow (stdin, compressed files alone): Load
+	// returns then.
+	Live func()
 	// Keep, when set, is asked about every line that starts like JSON
 	// before it is parsed; a line it refuses is counted (Set.Skipped) and
 	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
@@ -77,11 +84,12 @@ type Input struct {
 
 // Set is the inputs named on a command line, expanded with rotated backups.
 type Set struct {
-	opt     Options
-	mu      sync.Mutex // guards inputs[i].Input (Format changes while loading)
-	inputs  []*input
-	skipped atomic.Int64
-	spool   spool
+	opt      Options
+	mu       sync.Mutex // guards inputs[i].Input (Format changes while loading)
+	inputs   []*input
+	skipped  atomic.Int64
+	spool    spool
+	liveOnce sync.Once // Options.Live
 }
 
 // Skipped is the number of lines that Options.Keep refused.

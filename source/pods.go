@@ -34,23 +34,45 @@ type PodOptions struct {
 	Follow                 bool           // keep streaming after the history
 	MinBackoff, MaxBackoff time.Duration  // reconnect backoff (defaults 500ms, 30s)
 	State                  func(PodState) // told whenever a stream's state changes (may be nil)
+	// Live, when set, is called once the history is read, when the pods
+	// start to be followed (Follow only).
+	Live func()
 }
 
-// PodState is the state of one pod's stream.
-type PodState struct {
-	Pod, Node string
-	State     string        // PodStreaming, PodReconnecting, PodForbidden, PodGone, PodDone
-	RetryIn   time.Duration // for PodReconnecting
-	Err       string        // one line, for forbidden/gone/reconnecting (and done, when the history failed): what the API said
+// StreamState is the state of one live stream: an apiserver pod's log
+// (PodOptions.State) or a node's audit log file read through the node proxy
+// (NodeOptions.State). Both speak one vocabulary (StateStreaming...), and
+// what an error means for a stream is decided in one place (streamStateOf).
+type StreamState struct {
+	Pod  string // the pod; "" for a node's file
+	Node string // the pod's node, or the node whose file it is
+	// State is StateStreaming, StateReconnecting, StateForbidden,
+	// StateGone or StateDone.
+	State   string
+	RetryIn time.Duration // for StateReconnecting (and StateForbidden, when it is asked again)
+	Err     string        // one line, for forbidden/gone/reconnecting (and done, when the history failed): what the API said
 }
 
-// The values of PodState.State.
+// PodState is the state of one pod's stream (the name StreamState had
+// when only pods had one).
+type PodState = StreamState
+
+// The values of StreamState.State.
 const (
-	PodStreaming    = "streaming"
-	PodReconnecting = "reconnecting" // the stream failed or ended; RetryIn says when the next try is
-	podForbidden    = "forbidden"    // pods/log refused; tried again every MaxBackoff
-	PodGone         = "gone"         // the pod was deleted
-	PodDone         = "done"         // history read (without Follow), or ctx ended
+	StateStreaming    = "streaming"    // read, and read on as it grows
+	StateReconnecting = "reconnecting" // the stream failed or ended; RetryIn says when the next try is
+	StateForbidden    = "forbidden"    // refused (pods/log, nodes/proxy); asked again now and then
+	StateGone         = "gone"         // the pod was deleted; the node or its file is not there
+	StateDone         = "done"         // history read (without Follow), or ctx ended
+)
+
+// The values of StreamState.State under the names they had when only pods
+// had one.
+const (
+	PodStreaming    = StateStreaming
+	PodReconnecting = StateReconnecting
+	PodGone         = StateGone
+	PodDone         = StateDone
 )
 
 // PodLine is one line of a pod's log.
@@ -118,8 +140,11 @@ func StreamPods(ctx context.Context, opt PodOptions, emit func(PodLine)) error {
 	if !opt.Follow || ctx.Err() != nil {
 		return nil
 	}
+	if opt.Live != nil {
+		opt.Live()
+	}
 	for _, p := range pods {
-		if p.state.State != PodGone {
+		if p.state.State != StateGone {
 			s.start(ctx, p)
 		}
 	}
@@ -294,15 +319,15 @@ func (s *podStreamer) history(ctx context.Context, pods []*podStream) error {
 			if firstErr == nil {
 				firstErr = podRefusal(s.opt, "reading the log of pod "+p.name, err)
 			}
-			switch st := podStateOf(err); {
-			case st != PodReconnecting:
+			switch st := streamStateOf(err); {
+			case st != StateReconnecting:
 				s.setState(p, PodState{State: st, Err: podErrLine(err)})
 			case !s.opt.Follow:
-				s.setState(p, PodState{State: PodDone, Err: podErrLine(err)})
+				s.setState(p, PodState{State: StateDone, Err: podErrLine(err)})
 			} // following, the follower retries and says so
 			continue
 		}
-		s.setState(p, PodState{State: PodStreaming})
+		s.setState(p, PodState{State: StateStreaming})
 		h := &head{p: p, r: newLineReader(rc, 0), body: rc}
 		// Following, an unterminated last line is still being written: the
 		// follower reads it whole from its second.
@@ -326,7 +351,7 @@ func (s *podStreamer) history(ctx context.Context, pods []*podStream) error {
 	for _, h := range heads {
 		h.body.Close()
 		if !s.opt.Follow {
-			st := PodState{State: PodDone}
+			st := PodState{State: StateDone}
 			if h.err != nil && ctx.Err() == nil {
 				st.Err = podErrLine(h.err)
 			}
@@ -348,11 +373,11 @@ func (s *podStreamer) start(ctx context.Context, p *podStream) {
 		defer s.wg.Done()
 		s.follow(ctx, p)
 		switch {
-		case p.state.State == PodGone:
+		case p.state.State == StateGone:
 		case errors.Is(context.Cause(ctx), errPodDeleted):
-			s.setState(p, PodState{State: PodGone, Err: errPodDeleted.Error()})
+			s.setState(p, PodState{State: StateGone, Err: errPodDeleted.Error()})
 		default:
-			s.setState(p, PodState{State: PodDone})
+			s.setState(p, PodState{State: StateDone})
 		}
 	}()
 }
@@ -374,7 +399,7 @@ func (s *podStreamer) follow(ctx context.Context, p *podStream) {
 		rc, err := s.open(ctx, p.name, s.logOptions(p, true))
 		got := false
 		if err == nil {
-			s.setState(p, PodState{State: PodStreaming})
+			s.setState(p, PodState{State: StateStreaming})
 			got, err = s.copy(p, rc)
 			rc.Close()
 		}
@@ -384,12 +409,12 @@ func (s *podStreamer) follow(ctx context.Context, p *podStream) {
 		if got {
 			p.bo.reset()
 		}
-		st := PodState{State: podStateOf(err), Err: podErrLine(err)}
+		st := PodState{State: streamStateOf(err), Err: podErrLine(err)}
 		switch st.State {
-		case PodGone:
+		case StateGone:
 			s.setState(p, st)
 			return
-		case podForbidden:
+		case StateForbidden:
 			s.setState(p, st) // RBAC may change: ask again now and then
 			st.RetryIn = s.opt.MaxBackoff
 		default:
@@ -514,15 +539,17 @@ func podSleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// podStateOf says what an error opening or reading a log means for the pod.
-func podStateOf(err error) string {
+// streamStateOf says what an error opening or reading a log means for its
+// stream (a pod's log, a node's file: nodeAPI.refusal keeps the API's
+// Status in its errors): refused, not there, or worth trying again.
+func streamStateOf(err error) string {
 	switch {
 	case apierrors.IsForbidden(err):
-		return podForbidden
+		return StateForbidden
 	case apierrors.IsNotFound(err):
-		return PodGone
+		return StateGone
 	}
-	return PodReconnecting
+	return StateReconnecting
 }
 
 func podErrLine(err error) string {

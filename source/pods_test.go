@@ -325,7 +325,7 @@ func TestPodForbiddenAndGone(t *testing.T) {
 	s := testStreamer(PodOptions{Follow: true, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, open, r)
 	s.follow(context.Background(), s.newStream("kube-apiserver-a", "node-a", "", nil)) // returns once gone
 	_, states := r.snapshot()
-	if len(states) != 2 || states[0].State != podForbidden || !strings.Contains(states[0].Err, `User "lou-viewer" cannot get resource "pods/log"`) ||
+	if len(states) != 2 || states[0].State != StateForbidden || !strings.Contains(states[0].Err, `User "lou-viewer" cannot get resource "pods/log"`) ||
 		states[1].State != PodGone || states[1].Node != "node-a" {
 		t.Errorf("states %+v: want forbidden (with the API's reason), then gone", states)
 	}

@@ -88,6 +88,9 @@ type Env struct {
 	Styles *styles // ui/styles.go
 	Keys   *keyMap // ui/keys.go
 	Now    func() time.Time
+	// Following says whether the sources are followed now (their history
+	// read, what is appended shows up); nil: never.
+	Following func() bool
 }
 
 // DataMsg is sent by the root to every page (active or not) when the store

@@ -38,6 +38,7 @@ type keyMap struct {
 	Bottom   key.Binding
 	Open     key.Binding
 	Follow   key.Binding
+	Pause    key.Binding // pause following (the list holds its row), or resume
 
 	// Filter bar (while editing).
 	FilterApply  key.Binding
@@ -132,6 +133,7 @@ func DefaultKeyMap() *keyMap {
 		Bottom:   b([]string{"G", "end"}, "G/end", "last"),
 		Open:     b([]string{"enter"}, "enter", "open"),
 		Follow:   b([]string{"F"}, "F", "follow newest"),
+		Pause:    b([]string{"p"}, "p", "pause/resume following"),
 
 		FilterApply:  b([]string{"enter"}, "enter", "apply"),
 		FilterCancel: b([]string{"esc"}, "esc", "cancel"),
@@ -200,7 +202,7 @@ func (k *keyMap) Groups() []keyGroup {
 		{"Global", []key.Binding{k.Quit, k.Help, k.Filter, k.ClearAll, k.NextPage, k.PrevPage,
 			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back}},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom,
-			k.Open, k.Follow}},
+			k.Open, k.Follow, k.Pause}},
 		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext, k.Complete}},
 		{"Requests: quick filters", []key.Binding{k.OnlyUser, k.OnlyVerb, k.OnlyResource, k.OnlyNamespace, k.Exclude}},
 		{"Any request row", []key.Binding{k.AnswersHistory, k.AnswersRBAC}},
@@ -213,7 +215,7 @@ func (k *keyMap) Groups() []keyGroup {
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
 		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
 		{"Timeline", []key.Binding{k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut}},
-		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.KlogFind, k.Follow}},
+		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.KlogFind, k.Follow, k.Pause}},
 	}
 }
 

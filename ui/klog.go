@@ -125,7 +125,7 @@ func (p *klogPage) ShortHelp() []keyHelp {
 	if p.editing || p.find.editing {
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow, k.KlogFind)
+	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow, k.Pause, k.KlogFind)
 }
 
 func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
@@ -181,6 +181,9 @@ func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			p.top, p.follow = 0, false
 		case key.Matches(msg, k.Bottom), key.Matches(msg, k.Follow):
 			p.follow = true
+			p.clampTop()
+		case key.Matches(msg, k.Pause):
+			p.follow = !p.follow // paused: the lines in view stay
 			p.clampTop()
 		}
 	case tea.MouseWheelMsg:
@@ -433,10 +436,20 @@ func (p *klogPage) header(w int) string {
 		}
 		parts = append(parts, other)
 	}
-	if p.follow {
+	// "following" only while the sources are followed (not a snapshot,
+	// nor a source that ended) and the newest line is kept in view
+	live := p.env.Following != nil && p.env.Following()
+	at := p.top + 1 // the line of the log at the top (a message may take rows)
+	if p.top < len(p.rows) {
+		at = p.rows[p.top].line + 1
+	}
+	switch {
+	case live && p.follow:
 		parts = append(parts, st.PageFollow.Render("following"))
-	} else if len(p.matched) > 0 {
-		parts = append(parts, st.Muted.Render(fmt.Sprintf("line %d", p.top+1)))
+	case live:
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("paused (p)  line %d", at)))
+	case len(p.matched) > 0:
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("line %d", at)))
 	}
 	return ansi.Truncate(strings.Join(parts, "  "), w, "…")
 }

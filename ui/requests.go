@@ -99,7 +99,7 @@ func (p *requestsPage) ShortHelp() []keyHelp {
 			{"n", "exclude namespace"}, {"esc", "cancel"}}
 	}
 	items := shortHelp(k.Down, k.Up, k.Open, k.Filter, k.OnlyUser, k.OnlyVerb, k.OnlyResource,
-		k.OnlyNamespace, k.Exclude, k.Follow, k.Help, k.Quit)
+		k.OnlyNamespace, k.Exclude, k.Follow, k.Pause, k.Help, k.Quit)
 	if !p.order.timeOrder() {
 		items = append([]keyHelp{p.sortHelp()}, items...) // the order first: the list is not in time order
 	}
@@ -180,6 +180,10 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	if p.excludePending {
 		p.excludePending = false
 		return p.quickFilter(msg, true)
+	}
+	if key.Matches(msg, k.Pause) {
+		p.SetFollow(!p.table.Follow) // paused: the list holds its row; resumed: the newest
+		return nil
 	}
 	if p.sortKey(msg) || p.table.HandleMsg(msg) {
 		return nil

@@ -93,6 +93,8 @@ type model struct {
 
 	// Loading.
 	loading   bool
+	loadErr   bool // the loader ended with an error
+	toldLoad  bool // the pages were last told the history is being read (DataMsg.Loading)
 	ticking   bool
 	rate      float64
 	lastTick  time.Time
@@ -140,6 +142,7 @@ func New(opts Options) *model {
 		Now:    opts.Now,
 	}
 	m := &model{env: env, opts: opts, loading: opts.Load != nil}
+	env.Following = func() bool { return m.sourceState() == sourceFollowing }
 	m.ctx, m.stopAll = context.WithCancel(context.Background())
 	m.requests = NewRequestsPage(env)
 	m.requests.SetFollow(opts.Follow)
@@ -253,11 +256,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.ticking = false
 		m.updateRate()
-		m.refresh(false)
+		// the history read (following: the loader goes on) is news to the
+		// pages even when the store did not change
+		m.refresh(m.toldLoad != (m.sourceState() == sourceLoading))
 		return m, tea.Batch(m.startTick(), m.suggest())
 	case loadDoneMsg:
 		m.loading = false
 		if msg.err != nil && msg.err != context.Canceled {
+			m.loadErr = true
 			m.setMessage("reading the sources: "+sanitize(msg.err.Error()), true)
 		}
 		m.refresh(true)
@@ -511,7 +517,8 @@ func (m *model) refresh(force bool) {
 
 // publish sends the current result to every page.
 func (m *model) publish(reset bool) tea.Cmd {
-	dm := m.dataMsg(reset, m.loading)
+	m.toldLoad = m.sourceState() == sourceLoading
+	dm := m.dataMsg(reset, m.toldLoad)
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
@@ -615,18 +622,17 @@ func (m *model) tabBar() string {
 
 func (m *model) statusBar() string {
 	in := statusInfo{
-		Sources:       m.opts.Sources,
-		Shown:         len(m.flt.shown),
-		Total:         len(m.snap.Requests),
-		Klog:          len(m.snap.Klog),
-		Other:         len(m.snap.Other),
-		SharedIDs:     m.snap.SharedIDs,
-		Follow:        m.opts.Follow,
-		FollowingList: m.requests.Following(),
-		Loading:       m.loading,
-		Rate:          m.rate,
-		Message:       m.message,
-		MessageErr:    m.messageErr,
+		Sources:    m.opts.Sources,
+		Shown:      len(m.flt.shown),
+		Total:      len(m.snap.Requests),
+		Klog:       len(m.snap.Klog),
+		Other:      len(m.snap.Other),
+		SharedIDs:  m.snap.SharedIDs,
+		Source:     m.sourceState(),
+		Paused:     !m.requests.Following(),
+		Rate:       m.rate,
+		Message:    m.message,
+		MessageErr: m.messageErr,
 	}
 	if m.State() == stateRequests {
 		if c, n := m.requests.Cursor(); n > 0 {
@@ -637,16 +643,34 @@ func (m *model) statusBar() string {
 		in.Read, in.Size = m.opts.Progress.Get()
 		in.Warnings = len(m.opts.Progress.Warnings())
 		in.Streams = m.opts.Progress.streamSummary(time.Now())
-		// Following, the loader never ends: once it has read what the files
-		// held at the start, it is following, not loading.
-		if m.opts.Follow && in.Size > 0 && in.Read >= in.Size {
-			in.Loading = false
-		}
 	}
 	if m.refiltering {
 		in.Message = "filtering…"
 	}
 	return renderStatus(m.env.Styles, in, m.width)
+}
+
+// sourceState says what the sources do now: the history is being read;
+// it is read and followed (following a live source, the loader never ends:
+// Progress.Live says when the history is read); it is read and not followed
+// (a snapshot: --no-follow, stdin that ended, backups alone); or it was
+// followed and the loader ended.
+func (m *model) sourceState() sourceState {
+	live := m.opts.Follow && m.opts.Progress != nil && m.opts.Progress.live.Load()
+	switch {
+	case m.opts.Load == nil: // the store was filled (or is grown) by the caller
+		if m.opts.Follow {
+			return sourceFollowing
+		}
+		return sourceSnapshot
+	case m.loading && live:
+		return sourceFollowing
+	case m.loading:
+		return sourceLoading
+	case live || (m.opts.Follow && m.loadErr):
+		return sourceEnded
+	}
+	return sourceSnapshot
 }
 
 func (m *model) footer() string {

@@ -15,14 +15,25 @@ import (
 // (which reads it on every tick).
 type Progress struct {
 	read, total atomic.Int64
+	live        atomic.Bool // the history is read and the sources are followed
 	mu          sync.Mutex
 	warnings    []string
-	streams     map[string]streamState // the apiserver pods' log streams, by pod
+	streams     map[streamKey]streamState // the live streams: pods' logs, nodes' files
 }
+
+// streamKey names a live stream: its kind ("pods", "nodes") and name.
+type streamKey struct{ kind, name string }
+
+// streamKinds are the kinds of stream, in the status bar's order.
+var streamKinds = []string{"pods", "nodes"}
+
+// streamStates are the states a stream is in (source.StreamState's
+// vocabulary, for pods and nodes alike), in the status bar's order.
+var streamStates = []string{"streaming", "reconnecting", "forbidden", "gone", "done"}
 
 // streamState is what the loader last said of one live stream.
 type streamState struct {
-	state string // streaming, reconnecting, forbidden, gone, done
+	state string // one of streamStates
 	retry time.Time
 	err   string
 }
@@ -30,44 +41,66 @@ type streamState struct {
 // Stream records the state of a pod's log stream (source.PodOptions.State):
 // the status bar counts the streams by state.
 func (p *Progress) Stream(pod, state string, retryIn time.Duration, err string) {
+	p.setStream(streamKey{"pods", pod}, state, retryIn, err)
+}
+
+// NodeStream records the state of a node's audit log file, followed
+// through the node proxy (source.NodeOptions.State): counted as the pods'
+// streams are.
+func (p *Progress) NodeStream(node, state string, retryIn time.Duration, err string) {
+	p.setStream(streamKey{"nodes", node}, state, retryIn, err)
+}
+
+func (p *Progress) setStream(k streamKey, state string, retryIn time.Duration, err string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.streams == nil {
-		p.streams = map[string]streamState{}
+		p.streams = map[streamKey]streamState{}
 	}
 	st := streamState{state: state, err: err}
 	if retryIn > 0 {
 		st.retry = time.Now().Add(retryIn)
 	}
-	p.streams[pod] = st
+	p.streams[k] = st
 }
 
-// streamSummary is "2 streaming, 1 reconnecting in 4s" ("" without streams).
+// Live records that the history is read and the sources are followed
+// (source.Options.Live): the status bar says "following", not "loading".
+func (p *Progress) Live() { p.live.Store(true) }
+
+// streamSummary is "pods: 2 streaming, 1 reconnecting in 4s", then
+// "; nodes: ..." ("" without streams).
 func (p *Progress) streamSummary(now time.Time) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.streams) == 0 {
-		return ""
-	}
-	count := map[string]int{}
-	var retry time.Time
-	for _, st := range p.streams {
-		count[st.state]++
-		if st.state == "reconnecting" && (retry.IsZero() || st.retry.Before(retry)) {
-			retry = st.retry
-		}
-	}
-	var parts []string
-	for _, s := range []string{"streaming", "reconnecting", "forbidden", "gone", "done"} {
-		if n := count[s]; n > 0 {
-			part := strconv.Itoa(n) + " " + s
-			if s == "reconnecting" && !retry.IsZero() {
-				part += " in " + strconv.Itoa(max(0, int(retry.Sub(now).Round(time.Second).Seconds()))) + "s"
+	var kinds []string
+	for _, kind := range streamKinds {
+		count := map[string]int{}
+		var retry time.Time
+		for k, st := range p.streams {
+			if k.kind != kind {
+				continue
 			}
-			parts = append(parts, part)
+			count[st.state]++
+			if st.state == "reconnecting" && (retry.IsZero() || st.retry.Before(retry)) {
+				retry = st.retry
+			}
+		}
+		var parts []string
+		for _, s := range streamStates {
+			if n := count[s]; n > 0 {
+				part := strconv.Itoa(n) + " " + s
+				if s == "reconnecting" && !retry.IsZero() {
+					part += " in " + strconv.Itoa(max(0, int(retry.Sub(now).Round(time.Second).Seconds()))) + "s"
+				}
+				parts = append(parts, part)
+			}
+		}
+		if len(parts) > 0 {
+			kinds = append(kinds, kind+": "+strings.Join(parts, ", "))
 		}
 	}
-	return "pods: " + strings.Join(parts, ", ")
+	return strings.Join(kinds, "; ")
 }
 
 // Set records how far the loader is: bytes read of total (total 0: unknown).
@@ -96,21 +129,30 @@ func (p *Progress) Warnings() []string {
 
 // statusInfo is what the status bar shows.
 type statusInfo struct {
-	Sources       []string
-	Shown, Total  int
-	Cursor        int // 1-based position in the list, 0 when empty
-	Klog, Other   int
-	SharedIDs     int    // requests whose auditID another request carries too
-	Streams       string // the pods' log streams by state
-	Follow        bool   // the sources are followed as they grow
-	FollowingList bool   // the list sticks to the newest request
-	Loading       bool
-	Read, Size    int64
-	Rate          float64 // events per second
-	Message       string
-	MessageErr    bool
-	Warnings      int
+	Sources      []string
+	Shown, Total int
+	Cursor       int // 1-based position in the list, 0 when empty
+	Klog, Other  int
+	SharedIDs    int    // requests whose auditID another request carries too
+	Streams      string // the live streams (pods, nodes) by state
+	Source       sourceState
+	Paused       bool // following, the list does not stick to the newest request
+	Read, Size   int64
+	Rate         float64 // events per second
+	Message      string
+	MessageErr   bool
+	Warnings     int
 }
+
+// sourceState is what the sources do now, as the status bar tells it.
+type sourceState int
+
+const (
+	sourceLoading   sourceState = iota // the history is being read
+	sourceFollowing                    // read, and followed: what is appended shows up
+	sourceSnapshot                     // read, and not followed (--no-follow, stdin, backups alone)
+	sourceEnded                        // it was followed, and the loader ended (or failed)
+)
 
 // renderStatus draws the status bar, exactly width cells wide. Parts are
 // dropped from the right end when they do not fit; the message goes first.
@@ -143,7 +185,8 @@ func renderStatus(st *styles, in statusInfo, width int) string {
 	if in.Other > 0 {
 		parts = append(parts, kv(thousands(in.Other), "other"))
 	}
-	if in.Loading {
+	switch in.Source {
+	case sourceLoading:
 		p := "loading"
 		if in.Size > 0 {
 			pct := int(in.Read * 100 / max(1, in.Size))
@@ -152,18 +195,21 @@ func renderStatus(st *styles, in statusInfo, width int) string {
 			p += " " + humanBytes(in.Read)
 		}
 		parts = append(parts, st.Progress.Render(p))
-	}
-	if in.Follow {
-		if in.FollowingList {
-			parts = append(parts, st.Follow.Render("● following"))
+	case sourceFollowing:
+		if in.Paused {
+			parts = append(parts, st.StatusKey.Render("○ paused (p)"))
 		} else {
-			parts = append(parts, st.StatusKey.Render("○ paused (F)"))
+			parts = append(parts, st.Follow.Render("● following"))
 		}
+	case sourceSnapshot:
+		parts = append(parts, st.StatusKey.Render("snapshot"))
+	case sourceEnded:
+		parts = append(parts, st.StatusError.Render("■ source ended"))
 	}
 	if in.Streams != "" {
 		parts = append(parts, st.StatusKey.Render(in.Streams))
 	}
-	if in.Rate >= 1 && (in.Loading || in.Follow) {
+	if in.Rate >= 1 && (in.Source == sourceLoading || in.Source == sourceFollowing) {
 		parts = append(parts, kv(humanCount(in.Rate), "ev/s"))
 	}
 	if in.Warnings > 0 {
