@@ -150,7 +150,7 @@ func Run(rules []*Rule, reqs []*audit.Request, raw func(audit.Ref) ([]byte, erro
 			}
 			if rule.sigma != nil {
 				if rule.sigma.match(r, &events) {
-					res.Findings = append(res.Findings, Finding{Rule: rule, Requests: []*audit.Request{r}})
+					res.Findings = append(res.Findings, Finding{Rule: rule, Requests: []*audit.Request{r}, Detail: plainDetail(r)})
 				}
 				continue
 			}
