@@ -112,6 +112,19 @@ func TestFindingsGroundTruth(t *testing.T) {
 	if !slices.Equal(fps, want) {
 		t.Errorf("false positives on the benign traffic:\n got %s\nwant %s", strings.Join(fps, "\n     "), strings.Join(want, "\n     "))
 	}
+	// what a finding says is read from the request and its body
+	details := map[string]string{
+		"csr-approval":        "approved CSR mallory-backdoor (signer kubernetes.io/kube-apiserver-client): CN=mallory-backdoor O=kubeadm:cluster-admins",
+		"rbac-bind-admin":     "create mallory-admin binds User mallory to ClusterRole cluster-admin (cluster-wide)",
+		"rbac-bind-anonymous": "create prod/anon-config-reader binds User system:anonymous to Role anon-config-reader (in namespace prod)",
+		"host-namespace-pod":  "create pods prod/hostns: hostPID, hostNetwork",
+		"hostpath-pod":        "create pods prod/hostpath: hostPath / (volume root)",
+	}
+	for _, f := range res.Findings {
+		if d, ok := details[f.Rule.ID]; ok && f.Detail != d {
+			t.Errorf("%s says %q, want %q", f.Rule.ID, f.Detail, d)
+		}
+	}
 	if len(res.Unchecked) != 0 {
 		t.Errorf("requests unchecked (the policy logs pod and binding bodies): %+v", res.Unchecked)
 	}

@@ -1,7 +1,8 @@
 package detect
 
 import (
-	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -348,15 +349,40 @@ func csrSubject(c *eventCache, r *audit.Request) verdict {
 	}
 	if der, err := base64.StdEncoding.DecodeString(spec.Get("request").String()); err == nil {
 		if blk, _ := pem.Decode(der); blk != nil {
-			if csr, err := x509.ParseCertificateRequest(blk.Bytes); err == nil {
-				d += ": CN=" + csr.Subject.CommonName
-				if len(csr.Subject.Organization) > 0 {
-					d += " O=" + strings.Join(csr.Subject.Organization, ",")
+			if subj, ok := csrSubjectName(blk.Bytes); ok {
+				d += ": CN=" + subj.CommonName
+				if len(subj.Organization) > 0 {
+					d += " O=" + strings.Join(subj.Organization, ",")
 				}
 			}
 		}
 	}
 	return verdict{fire: true, detail: d}
+}
+
+// csrSubjectName reads the subject of a PKCS #10 certificate request
+// (CertificationRequest: SEQUENCE {SEQUENCE {version, subject, ...}, ...})
+// with encoding/asn1: crypto/x509 would add 68 packages to the explorer.
+func csrSubjectName(der []byte) (pkix.Name, bool) {
+	var outer, info asn1.RawValue
+	var version int
+	var rdn pkix.RDNSequence
+	var name pkix.Name
+	if _, err := asn1.Unmarshal(der, &outer); err != nil {
+		return name, false
+	}
+	if _, err := asn1.Unmarshal(outer.Bytes, &info); err != nil {
+		return name, false
+	}
+	rest, err := asn1.Unmarshal(info.Bytes, &version)
+	if err != nil {
+		return name, false
+	}
+	if _, err := asn1.Unmarshal(rest, &rdn); err != nil {
+		return name, false
+	}
+	name.FillFromRDNSequence(&rdn)
+	return name, true
 }
 
 // privilegedGroups and privilegedUsers are what an impersonator must not
