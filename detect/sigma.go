@@ -267,7 +267,8 @@ type SigmaError struct {
 func (e *SigmaError) Error() string { return e.File + ": " + e.Msg }
 
 // LoadSigmaDir reads every .yml and .yaml file under dir (recursively) as a
-// Sigma rule. The first file refused stops it.
+// Sigma rule; a rule's ID is "sigma:" and its path under dir without the
+// extension. The first file refused stops it.
 func LoadSigmaDir(dir string) ([]*Rule, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -295,6 +296,10 @@ func LoadSigmaDir(dir string) ([]*Rule, error) {
 		r, err := ParseSigma(p, b)
 		if err != nil {
 			return nil, err
+		}
+		// two files of one name in different folders: the path tells them apart
+		if rel, err := filepath.Rel(dir, p); err == nil && filepath.Dir(rel) != "." {
+			r.ID = "sigma:" + strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(rel), ".yml"), ".yaml")
 		}
 		rules = append(rules, r)
 	}
