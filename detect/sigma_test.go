@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kauditui/kauditui/audit"
 )
@@ -151,10 +152,15 @@ func FuzzSigma(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("title: t\nlogsource: {product: kubernetes, service: audit}\ndetection: {sel: {verb|contains|all: [a, b]}, condition: 'not (sel or 1 of s*) and all of them'}\n"))
+	f.Add([]byte("title: t\nlogsource: {product: kubernetes, service: audit}\ndetection: {sel: {requestObject.spec.containers.#.name|re: '^a', annotations.a.b/c: x, user.extra.k.x: null, hostPath|exists: true}, condition: sel}\n"))
 	reqs := []*audit.Request{
-		audit.NewRequest(audit.Who{User: "u", Groups: []string{"g"}}, audit.What{Verb: "get", Resource: "pods", Code: 200}, "a", "/api/v1/pods", "p"),
+		audit.NewRequest(audit.Who{User: "u", Groups: []string{"g"}}, audit.What{Verb: "get", Resource: "pods", Code: 200, Stage: "ResponseComplete"}, "a", "/api/v1/pods", "p"),
 		audit.NewRequest(audit.Who{}, audit.What{Code: 401}, "b", "/", ""),
 	}
+	// the first request's event, for fields read from the raw line
+	reqs[0].Events = []audit.EventRef{audit.NewEventRef(audit.Ref{}, "ResponseComplete", time.Unix(0, 0))}
+	ev := []byte(`{"kind":"Event","stage":"ResponseComplete","verb":"get","user":{"username":"u","extra":{"k.x":["1"]}},"annotations":{"a.b/c":"x"},"requestObject":{"spec":{"containers":[{"name":"a"},{"name":"b"}],"volumes":[{"hostPath":{"path":"/"}}]}}}`)
+	raw := func(audit.Ref) ([]byte, error) { return ev, nil }
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rule, err := ParseSigma("fuzz.yml", data)
 		if err != nil {
@@ -163,6 +169,39 @@ func FuzzSigma(f *testing.F) {
 			}
 			return
 		}
-		Run([]*Rule{rule}, reqs, nil)
+		Run([]*Rule{rule}, reqs, raw)
 	})
+}
+
+// TestSigmaRawFields: fields the request model does not hold are read from
+// the request's last-stage event: an annotation key with dots and a slash,
+// the pod spec of a create (the real log of hack/gen-findings.sh).
+func TestSigmaRawFields(t *testing.T) {
+	gt, reqs, set := loadFindings(t)
+	rule, err := ParseSigma("raw.yml", []byte(`title: host PID by an allowed request
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    annotations.authorization.k8s.io/decision: allow
+    requestObject.spec.hostPID: true
+    requestObject.spec.containers.#.image|endswith: 'busybox:1.36.1-1'
+  condition: sel
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run([]*Rule{rule}, reqs, set.Raw)
+	var want []string
+	for _, a := range gt.Actions {
+		if a.Step == "mallory-host-namespace-pod" {
+			want = a.AuditIDs
+		}
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.AuditIDs()...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("fired on %v, want %v", got, want)
+	}
 }
