@@ -17,6 +17,9 @@
 #                the busiest minute, the slow minute says where its time went
 #                (etcd, validating-webhook); + zooms to 10 s steps, enter
 #                narrows the filter to one of them.
+#   findings:    "Findings" on findings/audit.log (hack/gen-findings.sh): the
+#                attack steps' rules listed with the selected one's why; enter
+#                opens the first finding's request.
 #   follow:      --follow on a log renamed to a backup and written anew three
 #                times: every request counted once.
 #   pipe:        lines shown while the pipe they come through stays open; q
@@ -291,6 +294,26 @@ keys Enter
 wait_for "since="
 wait_for "until="
 log "  enter: the requests of that step, as a filter"
+quit
+
+# ---- findings (findings/) ----------------------------------------------------
+# hack/gen-findings.sh performed each attack step the detect rules look for.
+findings=$data/findings
+token_id=$(jq -r '.actions[] | select(.step == "create-token") | .auditIDs[0]' "$findings/expected.json")
+log "findings: the Findings answer on findings/audit.log"
+start "$findings/audit.log"
+wait_for "req" 15
+keys 5
+wait_for "Findings: was this cluster attacked?"
+keys G k k k Enter # Findings is the fourth answer from the bottom
+wait_for "Findings: "
+wait_line "mallory" "privileged-pod" "container app privileged"
+wait_line "eve" "auth-failure-burst"
+wait_for "why: a token of another identity"
+log "  every attack step's rule is listed; the selected finding says why it matters"
+keys Enter
+wait_for "$token_id"
+log "  enter: the first finding's request (the admin's token request)"
 quit
 
 # ---- stdout mode -----------------------------------------------------------

@@ -107,6 +107,14 @@ var answerCatalog = []answer{
 		Page:   stateRequests,
 	},
 	{
+		ID:       "findings",
+		Name:     "Findings: was this cluster attacked?",
+		Desc:     "what kauditui's rules found (README: Findings), each with its MITRE ATT&CK technique, severity and why; enter opens the request(s)",
+		Filter:   "",
+		Page:     stateAnswers,
+		Findings: true,
+	},
+	{
 		ID:        "slow",
 		Name:      "Slowest requests",
 		Desc:      "slowest first, without watches (long-running by design); enter opens one",
@@ -129,14 +137,6 @@ var answerCatalog = []answer{
 		Filter:   "",
 		Page:     stateAnswers,
 		Coverage: true,
-	},
-	{
-		ID:       "findings",
-		Name:     "Findings: was this cluster attacked?",
-		Desc:     "what kauditui's rules found (README: Findings), each with its MITRE ATT&CK technique, severity and why; enter opens the request(s)",
-		Filter:   "",
-		Page:     stateAnswers,
-		Findings: true,
 	},
 }
 
