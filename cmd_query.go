@@ -41,11 +41,13 @@ type queryOptions struct {
 	TZ       tzFlag
 	Answers  answerFlags
 	Timeline timelineFlags
+	Detect   detectFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
        kauditui query [--exec | --history OBJECT | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
        kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
+       kauditui query --detect [-o json] [--rules DIR] [-q FILTER] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
 --pods reads the kube-apiserver pods' logs through the Kubernetes API.
@@ -76,6 +78,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.TZ.register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
+	opts.Detect.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -102,6 +105,9 @@ func (o *queryOptions) validate() error {
 		return usageError("query: --follow prints requests as they come; it does not go with --count or --top")
 	}
 	if err := o.Timeline.validate(o); err != nil {
+		return err
+	}
+	if err := o.Detect.validate(o); err != nil {
 		return err
 	}
 	return o.Answers.validate(o)
@@ -137,7 +143,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	// One-shot counts, tops and tables are answered while reading, from a
 	// streaming store; -o json and -o klog print lines and keep them all.
-	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given()
+	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On
 	var keep func([]byte) bool
 	switch {
 	case streaming:
@@ -193,6 +199,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		if err := o.Answers.print(out, set, snap, matched); err != nil {
 			return err
 		}
+	case o.Detect.On:
+		return o.Detect.print(out, o.IO.Err, o.Output == "json", set, matched)
 	case o.Output == "json":
 		if err := printJSON(out, set, matched); err != nil {
 			return err

@@ -17,6 +17,9 @@
 #                the busiest minute, the slow minute says where its time went
 #                (etcd, validating-webhook); + zooms to 10 s steps, enter
 #                narrows the filter to one of them.
+#   findings:    "Findings" on findings/audit.log (hack/gen-findings.sh): the
+#                attack steps' rules listed with the selected one's why; enter
+#                opens the first finding's request.
 #   follow:      a log followed by default (no --follow), renamed to a backup
 #                and written anew three times: every request counted once;
 #                the status bar says following, p pauses; --no-follow: a
@@ -223,6 +226,26 @@ tui_keys Enter
 tui_wait_for "since="
 tui_wait_for "until="
 log "  enter: the requests of that step, as a filter"
+tui_quit
+
+# ---- findings (findings/) ----------------------------------------------------
+# hack/gen-findings.sh performed each attack step the detect rules look for.
+findings=$data/findings
+token_id=$(jq -r '.actions[] | select(.step == "create-token") | .auditIDs[0]' "$findings/expected.json")
+log "findings: the Findings answer on findings/audit.log"
+tui_start "$bin" "$findings/audit.log"
+tui_wait_for "req" 15
+tui_keys 5
+tui_wait_for "Findings: was this cluster attacked?"
+tui_keys G k k k Enter # Findings is the fourth answer from the bottom
+tui_wait_for "Findings: "
+tui_wait_line "mallory" "privileged-pod" "container app privileged"
+tui_wait_line "eve" "auth-failure-burst"
+tui_wait_for "why: a token of another identity"
+log "  every attack step's rule is listed; the selected finding says why it matters"
+tui_keys Enter
+tui_wait_for "$token_id"
+log "  enter: the first finding's request (the admin's token request)"
 tui_quit
 
 # ---- stdout mode -----------------------------------------------------------

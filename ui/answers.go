@@ -241,6 +241,9 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 	if a.Coverage {
 		return p.openCoverage()
 	}
+	if a.Findings {
+		return p.openFindings()
+	}
 	if a.Timeline {
 		p.screens.push(newTimelineScreen(p.env, p.shown, p.expr, p.read))
 		return nil
@@ -481,6 +484,9 @@ func (p *answersPage) View() string {
 			count = thousands(p.counts[i])
 		case i == p.cursor:
 			count = thousands(p.result.total)
+		}
+		if a.Findings {
+			count = "" // the rules run when it is chosen; every request is not its answer
 		}
 		marker := "  "
 		if i == p.cursor {

@@ -30,6 +30,8 @@ type answer struct {
 	Coverage bool
 	// Timeline opens what happened when (ui/timeline.go).
 	Timeline bool
+	// Findings opens what the detection rules found (ui/findings.go).
+	Findings bool
 }
 
 // answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
@@ -102,6 +104,14 @@ var answerCatalog = []answer{
 		Desc:   "everything done by a service account token",
 		Filter: "user=system:serviceaccount:*",
 		Page:   stateRequests,
+	},
+	{
+		ID:       "findings",
+		Name:     "Findings: was this cluster attacked?",
+		Desc:     "what kauditui's rules found (README: Findings), each with its MITRE ATT&CK technique, severity and why; enter opens the request(s)",
+		Filter:   "",
+		Page:     stateAnswers,
+		Findings: true,
 	},
 	{
 		ID:        "slow",
