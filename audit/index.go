@@ -1,0 +1,719 @@
+package audit
+
+// The columnar index: the explorer's requests as rows of small numbers
+// rather than one *Request each.
+//
+// Design (issue 21, item 1; ARCHITECTURE.md, "The columnar index"):
+//
+//   - A row is one request. Its values live in columns, cut in chunks of
+//     chunkRows rows allocated whole (a growing slice would keep up to
+//     twice what it holds):
+//     who, what, name, uri   ids into dictionaries, 1, 2 or 4 bytes each: a
+//     chunk starts at one byte an id and widens when a
+//     dictionary outgrows it
+//     first                  requestReceivedTimestamp as a stamp (int64)
+//     lat                    last stageTimestamp − first in µs (uint32);
+//     latOver: see the side table
+//     id                     the auditID as 16 bytes when it is a canonical
+//     lower-case UUID (what the apiserver makes); any
+//     other spelling in a side table
+//     flags                  SharedID, the URI kept as a tail, side entries
+//     events                 where the request's lines are: per event the
+//     input, offset, length and line number, as
+//     varints relative to where the previous line
+//     ended (lines of one request are near each
+//     other and near the previous request's), with a
+//     checkpoint every 64 rows for random access
+//   - The dictionaries are the store's own interned values: Who (user,
+//     groups, impersonation, IPs, agent, credential) and What (level,
+//     stage, verb, resource, namespace, code, message, decision, reason)
+//     are already shared by the requests of one client doing one thing, so
+//     a Who or What is one dictionary value (a combination of fields). A
+//     filter term reads one of them (user, group, ip, agent, cred: Who;
+//     verb, resource, ns, code, stage, level, decision, reason, message:
+//     What; name: the name dictionary): it is decided once per dictionary
+//     value, then the rows are a scan of ids (filter/column.go). Terms on
+//     the row's own values (uri, id, since, until, latency) and bare words
+//     run on a request filled from the row (Fill).
+//   - No bitmaps: a filter's result is the list of matching rows (as the
+//     explorer's today), and a scan of 6 M rows of 1–2 byte ids is tens of
+//     milliseconds. Posting lists (github.com/RoaringBitmap/roaring) would
+//     pay for a rare value of a big column, and cost at least 2 bytes a row
+//     per column indexed: over the budget of 64 bytes a row. Not added.
+//   - A request is materialized on demand, two ways: Fill, from the columns
+//     alone (every field a filter, a table row or the Summary reads; its
+//     events carry where the lines are but not their stage and time), and
+//     Request, which reads the request's lines back (Ref, source.Set.Raw)
+//     and merges them with a Store, so that its events, stages and every
+//     value follow the store's own merge rules (Store.owner, the
+//     latest-stage rule of merge, Done): nothing of them is copied here.
+//   - Requests still open are not encoded: Sync keeps their *Request and
+//     reads it as the store does until Done says no stage will follow; a
+//     request that gains a stage after it was encoded (Snapshot.Late: a log
+//     whose lines are out of order) is encoded again, its events then in a
+//     side table.
+//   - Gzipped backups and streams: the Refs are the store's, so their lines
+//     come back from the source set's spool (source/raw.go: 64 MiB in
+//     memory, the rest in an unlinked temporary file), which is bounded in
+//     memory. No access index into the gzip files: the spool already
+//     exists, is tested, and costs disk rather than memory; an access index
+//     (checkpoints of 32 KiB windows every few MB) would save that disk at
+//     the cost of a decompression of up to a checkpoint's span per line
+//     read back (a Detail is one, an -o json of the matches thousands).
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"math"
+)
+
+// chunkRows is how many rows one chunk of columns holds.
+const chunkRows = 1 << 12
+
+// evEvery is how many rows one events checkpoint spans.
+const evEvery = 64
+
+// latOver is the lat of a row whose latency does not fit (or that lacks
+// one of its times): its last stamp is in Index.lastOver.
+const latOver = ^uint32(0)
+
+// A row's first is firstNone when the request has no received time, and
+// firstOver when it is too far from the group's tbase (Index.firstOver).
+const (
+	firstNone = math.MinInt32
+	firstOver = math.MinInt32 + 1
+)
+
+const (
+	flagShared  = 1 << iota // Request.SharedID
+	flagURITail             // the uri dictionary value is the tail (Request.uriTail)
+	flagIDSide              // the auditID is in Index.idSide
+	flagEvSide              // the events are in Index.evSide (re-encoded)
+	flagOpen                // the request may gain a stage: read Index.open
+)
+
+// sealLag is how many rows may follow a request not yet done before it is
+// put in the columns all the same (an endless watch must not keep every
+// row after it out of them).
+const sealLag = 4096
+
+// Column names a dictionary column of the index: the values a filter term
+// may be decided on once each.
+type Column uint8
+
+const (
+	ColWho  Column = iota // *Who
+	ColWhat               // *What
+	ColName               // the object name
+	NumColumns
+)
+
+// idCol is a column of dictionary ids of one chunk: 1, 2 or 4 bytes each.
+type idCol struct {
+	w   uint8
+	b8  []uint8
+	b16 []uint16
+	b32 []uint32
+}
+
+func (c *idCol) get(i int) uint32 {
+	switch c.w {
+	case 1:
+		return uint32(c.b8[i])
+	case 2:
+		return uint32(c.b16[i])
+	}
+	return c.b32[i]
+}
+
+func (c *idCol) set(i int, v uint32) {
+	c.widen(v)
+	switch c.w {
+	case 1:
+		c.b8[i] = uint8(v)
+	case 2:
+		c.b16[i] = uint16(v)
+	default:
+		c.b32[i] = v
+	}
+}
+
+func (c *idCol) add(v uint32) {
+	if c.w == 0 {
+		c.w, c.b8 = 1, make([]uint8, 0, chunkRows)
+	}
+	c.widen(v)
+	switch c.w {
+	case 1:
+		c.b8 = append(c.b8, uint8(v))
+	case 2:
+		c.b16 = append(c.b16, uint16(v))
+	default:
+		c.b32 = append(c.b32, v)
+	}
+}
+
+// widen makes room for id v.
+func (c *idCol) widen(v uint32) {
+	if c.w == 1 && v > 0xff {
+		c.b16 = make([]uint16, len(c.b8), chunkRows)
+		for i, x := range c.b8 {
+			c.b16[i] = uint16(x)
+		}
+		c.w, c.b8 = 2, nil
+	}
+	if c.w == 2 && v > 0xffff {
+		c.b32 = make([]uint32, len(c.b16), chunkRows)
+		for i, x := range c.b16 {
+			c.b32[i] = uint32(x)
+		}
+		c.w, c.b16 = 4, nil
+	}
+}
+
+// chunk is chunkRows rows of every column.
+type chunk struct {
+	who, what, name, uri idCol
+	first                []int32 // µs from the row's group's tbase, or firstNone, firstOver
+	tbase                []int64 // a stamp for each evEvery rows (0: none yet)
+	lat                  []uint32
+	id                   [][16]byte
+	flags                []uint8
+	ev                   []byte   // events, varints (see putEvents)
+	evAt                 []uint32 // offset in ev of every evEvery-th row
+}
+
+func newChunk() *chunk {
+	return &chunk{
+		first: make([]int32, 0, chunkRows),
+		tbase: make([]int64, chunkRows/evEvery),
+		lat:   make([]uint32, 0, chunkRows),
+		id:    make([][16]byte, 0, chunkRows),
+		flags: make([]uint8, 0, chunkRows),
+		evAt:  make([]uint32, 0, chunkRows/evEvery),
+	}
+}
+
+// strDict numbers strings: id 0 is "".
+type strDict struct {
+	strs  []string
+	ids   map[string]uint32
+	arena []byte
+}
+
+func (d *strDict) id(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if id, ok := d.ids[s]; ok {
+		return id
+	}
+	if d.ids == nil {
+		d.ids = map[string]uint32{}
+		d.strs = []string{""}
+	}
+	if cap(d.arena)-len(d.arena) < len(s) && len(s) <= arenaChunk/8 {
+		// chunks grow with the dictionary: a small one keeps little
+		d.arena = make([]byte, 0, min(arenaChunk, max(4<<10, 2*cap(d.arena))))
+	}
+	c := copyInto(&d.arena, s) // s may be text of a request the store forgets
+	id := uint32(len(d.strs))
+	d.strs = append(d.strs, c)
+	d.ids[c] = id
+	return id
+}
+
+func (d *strDict) str(id uint32) string {
+	if id == 0 {
+		return ""
+	}
+	return d.strs[id]
+}
+
+// ptrDict numbers the store's interned values by pointer (equal values the
+// store did not share are two entries: wasteful, never wrong).
+type ptrDict[T any] struct {
+	vals []*T
+	ids  map[*T]uint32
+}
+
+func (d *ptrDict[T]) id(v *T) uint32 {
+	if id, ok := d.ids[v]; ok {
+		return id
+	}
+	if d.ids == nil {
+		d.ids = map[*T]uint32{}
+	}
+	id := uint32(len(d.vals))
+	d.vals = append(d.vals, v)
+	d.ids[v] = id
+	return id
+}
+
+// Index is the columnar form of a store's requests (see the top of this
+// file). It is not safe for concurrent use: one writer (Append, Update,
+// Sync) and readers that take turns with it, as the store's readers take
+// its lock.
+type Index struct {
+	chunks []*chunk
+
+	whos  ptrDict[Who]
+	whats ptrDict[What]
+	names strDict
+	uris  strDict
+
+	// side tables, for the few rows the columns cannot hold
+	idSide    map[int32]string // auditIDs that are not canonical UUIDs
+	lastOver  map[int32]int64  // last stamps where lat is latOver
+	firstOver map[int32]int64  // first stamps too far from their group's tbase
+	evSide    map[int32][]Ref  // events of rows encoded again
+
+	// Rows [0, sealed) are in the columns; rows [sealed, n) are tail,
+	// their *Request read as the store has it. A row is sealed once its
+	// request is Done, or sealLag rows have come after it; a sealed row
+	// whose request was not done is flagged open and read from its
+	// *Request (open) until Sync finds it done.
+	sealed   int
+	tail     []*Request
+	open     map[int32]*Request
+	synced   int // requests of the store added
+	lateSeen int // entries of Snapshot.Late looked at
+
+	evCur cursor // where the last row's lines ended (Append)
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index { return &Index{} }
+
+// Len is the number of rows.
+func (ix *Index) Len() int { return ix.sealed + len(ix.tail) }
+
+// Sealed is the number of rows in the columns; rows from Sealed on are
+// read from their *Request (Live).
+func (ix *Index) Sealed() int { return ix.sealed }
+
+// Live is the *Request a row is read from (a row not sealed, or sealed
+// open), or nil when the columns hold it. Read it as the store's readers
+// do (Store.Read).
+func (ix *Index) Live(row int) *Request {
+	if row >= ix.sealed {
+		return ix.tail[row-ix.sealed]
+	}
+	if ix.chunks[row/chunkRows].flags[row%chunkRows]&flagOpen != 0 {
+		return ix.open[int32(row)]
+	}
+	return nil
+}
+
+// Add adds a row for r, in the tail until Seal puts it in the columns.
+func (ix *Index) Add(r *Request) int {
+	ix.tail = append(ix.tail, r)
+	return ix.sealed + len(ix.tail) - 1
+}
+
+// Seal puts tail rows in the columns: those whose request is done, and
+// those sealLag rows or more behind the last; with all, every one.
+func (ix *Index) Seal(all bool) {
+	k := 0
+	for ; k < len(ix.tail); k++ {
+		r := ix.tail[k]
+		if !all && !r.Done() && len(ix.tail)-k <= sealLag {
+			break
+		}
+		ix.put(r)
+	}
+	if k == 0 {
+		return
+	}
+	n := copy(ix.tail, ix.tail[k:])
+	clear(ix.tail[n:])
+	ix.tail = ix.tail[:n]
+	if cap(ix.tail) > 4*sealLag && n < sealLag {
+		ix.tail = append([]*Request(nil), ix.tail...)
+	}
+}
+
+// put writes r as row sealed.
+func (ix *Index) put(r *Request) {
+	row := ix.sealed
+	if row%chunkRows == 0 {
+		if len(ix.chunks) > 0 {
+			c := ix.chunks[len(ix.chunks)-1]
+			c.ev = append([]byte(nil), c.ev...) // full: no room kept
+		}
+		ix.chunks = append(ix.chunks, newChunk())
+	}
+	c := ix.chunks[len(ix.chunks)-1]
+	c.who.add(0)
+	c.what.add(0)
+	c.name.add(0)
+	c.uri.add(0)
+	c.first = append(c.first, 0)
+	c.lat = append(c.lat, 0)
+	c.id = append(c.id, [16]byte{})
+	c.flags = append(c.flags, 0)
+	ix.sealed++
+	ix.setValues(row, r)
+	if i := row % chunkRows; i%evEvery == 0 {
+		c.evAt = append(c.evAt, uint32(len(c.ev)))
+		ix.evCur = cursor{} // a checkpoint starts from nothing
+	}
+	if r.Done() {
+		c.ev = putEvents(c.ev, &ix.evCur, r.Events)
+		return
+	}
+	c.ev = putEvents(c.ev, &ix.evCur, nil)
+	c.flags[row%chunkRows] |= flagOpen
+	if ix.open == nil {
+		ix.open = map[int32]*Request{}
+	}
+	ix.open[int32(row)] = r
+}
+
+// setValues writes every column of row but the events.
+func (ix *Index) setValues(row int, r *Request) {
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	k := int32(row)
+	c.who.set(i, ix.whos.id(r.Who))
+	c.what.set(i, ix.whats.id(r.What))
+	c.name.set(i, ix.names.id(r.Name))
+	c.uri.set(i, ix.uris.id(r.uri))
+	delete(ix.firstOver, k)
+	c.first[i] = firstNone
+	if r.first != 0 {
+		base := &c.tbase[i/evEvery]
+		if *base == 0 {
+			*base = r.first
+		}
+		if d := r.first - *base; d > firstOver && d <= math.MaxInt32 {
+			c.first[i] = int32(d)
+		} else {
+			c.first[i] = firstOver
+			if ix.firstOver == nil {
+				ix.firstOver = map[int32]int64{}
+			}
+			ix.firstOver[k] = r.first
+		}
+	}
+	var fl uint8
+	if r.SharedID {
+		fl |= flagShared
+	}
+	if r.uriTail {
+		fl |= flagURITail
+	}
+	delete(ix.lastOver, k)
+	if d := r.last - r.first; r.first != 0 && r.last != 0 && d >= 0 && d < int64(latOver) {
+		c.lat[i] = uint32(d)
+	} else {
+		c.lat[i] = latOver
+		if r.last != 0 {
+			if ix.lastOver == nil {
+				ix.lastOver = map[int32]int64{}
+			}
+			ix.lastOver[k] = r.last
+		}
+	}
+	delete(ix.idSide, k)
+	if u, ok := parseUUID(r.AuditID); ok {
+		c.id[i] = u
+	} else {
+		fl |= flagIDSide
+		if ix.idSide == nil {
+			ix.idSide = map[int32]string{}
+		}
+		ix.idSide[k] = string([]byte(r.AuditID))
+	}
+	c.flags[i] = fl | c.flags[i]&(flagEvSide|flagOpen)
+}
+
+// cursor is where the previous line of a checkpoint's rows ended: input,
+// offset past its newline, next line number.
+type cursor struct {
+	input int64
+	off   int64
+	line  int64
+}
+
+// putEvents appends the events of one row: their count, then per event
+// the input, offset and line number as differences from cur and the
+// length. Lines of one request, and of one request and the next, mostly
+// follow one another: a few bytes an event.
+func putEvents(b []byte, cur *cursor, evs []EventRef) []byte {
+	b = binary.AppendUvarint(b, uint64(len(evs)))
+	for _, e := range evs {
+		b = binary.AppendVarint(b, int64(e.Input)-cur.input)
+		b = binary.AppendVarint(b, e.Off-cur.off)
+		b = binary.AppendUvarint(b, uint64(uint32(e.Len)))
+		b = binary.AppendVarint(b, e.Line-cur.line)
+		*cur = cursor{int64(e.Input), e.Off + int64(e.Len) + 1, e.Line + 1}
+	}
+	return b
+}
+
+// skip reads past the events of one row at p, moving cur.
+func (cur *cursor) skip(b []byte, p int) int {
+	n, k := binary.Uvarint(b[p:])
+	p += k
+	for ; n > 0; n-- {
+		var ref Ref
+		p = cur.next(b, p, &ref)
+	}
+	return p
+}
+
+// next reads one event at p into ref.
+func (cur *cursor) next(b []byte, p int, ref *Ref) int {
+	d, k := binary.Varint(b[p:])
+	p += k
+	in := cur.input + d
+	d, k = binary.Varint(b[p:])
+	p += k
+	off := cur.off + d
+	l, k := binary.Uvarint(b[p:])
+	p += k
+	d, k = binary.Varint(b[p:])
+	p += k
+	line := cur.line + d
+	*ref = Ref{Input: int32(in), Len: int32(uint32(l)), Off: off, Line: line}
+	*cur = cursor{in, off + int64(uint32(l)) + 1, line + 1}
+	return p
+}
+
+// Events appends the Refs of row's events (in the order read) to dst.
+func (ix *Index) Events(row int, dst []EventRef) []EventRef {
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	if c.flags[i]&flagEvSide != 0 {
+		for _, r := range ix.evSide[int32(row)] {
+			dst = append(dst, EventRef{Ref: r})
+		}
+		return dst
+	}
+	var cur cursor
+	p := int(c.evAt[i/evEvery])
+	for k := i - i%evEvery; k < i; k++ {
+		p = cur.skip(c.ev, p)
+	}
+	n, k := binary.Uvarint(c.ev[p:])
+	p += k
+	for ; n > 0; n-- {
+		var ref Ref
+		p = cur.next(c.ev, p, &ref)
+		dst = append(dst, EventRef{Ref: ref})
+	}
+	return dst
+}
+
+// Update writes row again with r's values (r gained a stage after the row
+// was made: Snapshot.Late).
+func (ix *Index) Update(row int, r *Request) {
+	ix.setValues(row, r)
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	refs := make([]Ref, len(r.Events))
+	for k, e := range r.Events {
+		refs[k] = e.Ref
+	}
+	if ix.evSide == nil {
+		ix.evSide = map[int32][]Ref{}
+	}
+	ix.evSide[int32(row)] = refs
+	c.flags[i] = c.flags[i]&^flagOpen | flagEvSide
+	delete(ix.open, int32(row))
+}
+
+// ID is the dictionary id of row's value in column col.
+func (ix *Index) ID(col Column, row int) uint32 {
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	switch col {
+	case ColWho:
+		return c.who.get(i)
+	case ColWhat:
+		return c.what.get(i)
+	}
+	return c.name.get(i)
+}
+
+// DictLen is the number of values of column col's dictionary (ids are
+// below it).
+func (ix *Index) DictLen(col Column) int {
+	switch col {
+	case ColWho:
+		return len(ix.whos.vals)
+	case ColWhat:
+		return len(ix.whats.vals)
+	}
+	return max(1, len(ix.names.strs))
+}
+
+// Value sets r to a request holding only the value id of column col (the
+// others empty), so that a filter term on that column alone can be decided
+// for every row that holds it.
+func (ix *Index) Value(col Column, id uint32, r *Request) {
+	*r = Request{Who: noWho, What: noWhat}
+	switch col {
+	case ColWho:
+		r.Who = ix.whos.vals[id]
+	case ColWhat:
+		r.What = ix.whats.vals[id]
+	default:
+		r.Name = ix.names.str(id)
+	}
+}
+
+// Probe is a request filled from a row (Fill), reused from row to row.
+type Probe struct {
+	Request
+	id  [36]byte
+	evs []EventRef
+}
+
+// Fill sets p to row's request as the columns hold it, with its events'
+// Refs when events (their stage and time are not kept: Request reads
+// them). An open row is its *Request. The AuditID string is p's until
+// the next Fill of p. The result is p's Request, or the open request.
+func (ix *Index) Fill(row int, p *Probe, events bool) *Request {
+	if r := ix.Live(row); r != nil {
+		return r
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	fl := c.flags[i]
+	r := &p.Request
+	*r = Request{
+		Who:      ix.whos.vals[c.who.get(i)],
+		What:     ix.whats.vals[c.what.get(i)],
+		Name:     ix.names.str(c.name.get(i)),
+		uri:      ix.uris.str(c.uri.get(i)),
+		uriTail:  fl&flagURITail != 0,
+		SharedID: fl&flagShared != 0,
+	}
+	switch d := c.first[i]; d {
+	case firstNone:
+	case firstOver:
+		r.first = ix.firstOver[int32(row)]
+	default:
+		r.first = c.tbase[i/evEvery] + int64(d)
+	}
+	if l := c.lat[i]; l != latOver {
+		r.last = r.first + int64(l)
+	} else {
+		r.last = ix.lastOver[int32(row)]
+	}
+	if fl&flagIDSide != 0 {
+		r.AuditID = ix.idSide[int32(row)]
+	} else {
+		formatUUID(&p.id, &c.id[i])
+		r.AuditID = bytesString(p.id[:])
+	}
+	if events {
+		p.evs = ix.Events(row, p.evs[:0])
+		r.Events = p.evs
+	}
+	return r
+}
+
+// Request is row's request whole: its lines read again with raw and
+// merged by a store, as the store that read them first merged them (every
+// value, every event's stage and time). An open row is its *Request.
+func (ix *Index) Request(row int, raw func(Ref) ([]byte, error)) (*Request, error) {
+	if r := ix.Live(row); r != nil {
+		return r, nil
+	}
+	var p Probe
+	filled := ix.Fill(row, &p, true)
+	st := NewStore()
+	for _, e := range filled.Events {
+		line, err := raw(e.Ref)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, ok := st.AddEvent(line, e.Ref); !ok {
+			if _, _, ok := st.AddEventItem(line, e.Ref); !ok {
+				return nil, errors.New("an event line read again is no longer an audit event (the file changed?)")
+			}
+		}
+	}
+	reqs := st.Snapshot().Requests
+	if len(reqs) != 1 {
+		return nil, errors.New("the lines of one request read again made another number of requests (the file changed?)")
+	}
+	r := reqs[0]
+	r.SharedID = filled.SharedID
+	return r, nil
+}
+
+// Sync brings the index up to snap (Store.Read holds the store still):
+// a row for each request the store added, in the store's order, sealed as
+// Seal says; a sealed open row whose request is now done, or a request that
+// gained a stage after it was sealed (snap.Late: a log whose lines are out
+// of order), is written again. A row reads as the store's request reads.
+func (ix *Index) Sync(snap Snapshot) {
+	if late := snap.Late[min(ix.lateSeen, len(snap.Late)):]; len(late) > 0 {
+		// rare: the rows are the store's order, so one pass finds them
+		changed := make(map[*Request]bool, len(late))
+		for _, r := range late {
+			changed[r] = true
+		}
+		for row, r := range snap.Requests[:min(ix.sealed, len(snap.Requests))] {
+			if changed[r] && ix.Live(row) == nil {
+				ix.Update(row, r)
+			}
+		}
+	}
+	ix.lateSeen = len(snap.Late)
+	for row, r := range ix.open {
+		if r.Done() {
+			ix.Update(int(row), r)
+		}
+	}
+	for _, r := range snap.Requests[ix.synced:] {
+		ix.Add(r)
+	}
+	ix.synced = len(snap.Requests)
+	ix.Seal(false)
+}
+
+// parseUUID reads a canonical lower-case UUID (8-4-4-4-12 hex digits):
+// what formatUUID spells again byte for byte.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i--
+			continue
+		}
+		hi, ok1 := lowerHex(s[i])
+		lo, ok2 := lowerHex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, j == 16
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+func formatUUID(dst *[36]byte, u *[16]byte) {
+	hex.Encode(dst[0:8], u[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], u[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], u[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], u[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:36], u[10:16])
+}
