@@ -1,0 +1,132 @@
+package filter
+
+import "github.com/kauditui/kauditui/audit"
+
+// IndexMatcher runs a filter over the columns of an audit.Index: each term
+// on a field that reads one dictionary column (fieldDef.col: who, what,
+// name) is decided once per value of that dictionary, the first time a row
+// holds it; a row then passes those terms when each of its ids does (an
+// array look-up). The other terms (uri, id, since, until, latency) and bare
+// words run on the request filled from the row (audit.Index.Fill), a row
+// whose request may still change on its *Request: the terms are the
+// filter's own predicates either way, so the answer is Match's (MatchRaw's
+// with bare words). The differential test (engines_diff_test.go, engine
+// index) holds it to that on every log.
+type IndexMatcher struct {
+	f     *Filter
+	raw   func(audit.Ref) ([]byte, error)
+	byCol [audit.NumColumns][]pred
+	rest  []pred
+	// dec[c][id]: 0 not decided yet, 1 passes, 2 fails (see Prepare)
+	dec   [audit.NumColumns][]uint8
+	probe audit.Request
+}
+
+// ForIndex makes the matcher of f over an index; raw reads an event line
+// back for bare words (as MatchRaw's raw).
+func (f *Filter) ForIndex(raw func(audit.Ref) ([]byte, error)) *IndexMatcher {
+	m := &IndexMatcher{f: f, raw: raw}
+	if f == nil {
+		return m
+	}
+	for _, t := range f.terms {
+		if t.field == "" {
+			continue
+		}
+		p := t.pred
+		if t.neg {
+			p = notPred{p}
+		}
+		switch fieldByName[t.field].col {
+		case selWho:
+			m.byCol[audit.ColWho] = append(m.byCol[audit.ColWho], p)
+		case selWhat:
+			m.byCol[audit.ColWhat] = append(m.byCol[audit.ColWhat], p)
+		case selName:
+			m.byCol[audit.ColName] = append(m.byCol[audit.ColName], p)
+		default:
+			m.rest = append(m.rest, p)
+		}
+	}
+	return m
+}
+
+// Prepare decides the column terms on every value the index's dictionaries
+// hold now. Match and Scan then only read the matcher (several goroutines
+// may run them at once, each with its own Probe) for rows made before the
+// Prepare; a value added since is decided on the row, not kept.
+func (m *IndexMatcher) Prepare(ix *audit.Index) {
+	for c := range audit.NumColumns {
+		if len(m.byCol[c]) == 0 {
+			continue
+		}
+		n := ix.DictLen(c)
+		for id := len(m.dec[c]); id < n; id++ {
+			d := uint8(2)
+			if m.decide(ix, c, uint32(id), &m.probe) {
+				d = 1
+			}
+			m.dec[c] = append(m.dec[c], d)
+		}
+	}
+}
+
+// decide runs the terms of column c on its value id alone.
+func (m *IndexMatcher) decide(ix *audit.Index, c audit.Column, id uint32, probe *audit.Request) bool {
+	ix.Value(c, id, probe)
+	for _, p := range m.byCol[c] {
+		if !p.match(probe) {
+			return false
+		}
+	}
+	return true
+}
+
+// Match reports whether row passes the filter.
+func (m *IndexMatcher) Match(ix *audit.Index, row int, p *audit.Probe) bool {
+	if m.f == nil {
+		return true
+	}
+	if r := ix.Live(row); r != nil {
+		if m.f.NeedsRaw() {
+			return m.f.MatchRaw(r, m.raw)
+		}
+		return m.f.Match(r)
+	}
+	for c := range audit.NumColumns {
+		if len(m.byCol[c]) == 0 {
+			continue
+		}
+		id := ix.ID(c, row)
+		if int(id) < len(m.dec[c]) {
+			if m.dec[c][id] != 1 {
+				return false
+			}
+		} else if !m.decide(ix, c, id, &p.Request) {
+			return false
+		}
+	}
+	if len(m.rest) == 0 && !m.f.NeedsRaw() {
+		return true
+	}
+	r := ix.Fill(row, p, m.f.NeedsRaw())
+	for _, pr := range m.rest {
+		if !pr.match(r) {
+			return false
+		}
+	}
+	if m.f.NeedsRaw() {
+		return m.f.MatchRaw(r, m.raw)
+	}
+	return true
+}
+
+// Scan appends the rows of [lo, hi) that pass to out.
+func (m *IndexMatcher) Scan(ix *audit.Index, lo, hi int, p *audit.Probe, out []int32) []int32 {
+	for row := lo; row < hi; row++ {
+		if m.Match(ix, row, p) {
+			out = append(out, int32(row))
+		}
+	}
+	return out
+}
