@@ -23,6 +23,10 @@ package main
 //	           given at start (ui/refilter.go's incremental extend)
 //	typed      the explorer's model on the loaded store, the filter typed
 //	           into its filter bar (the full re-filter)
+//	index      the columnar index (audit.Index, filter.IndexMatcher) made
+//	           from the full store: its matches as table rows, filled from
+//	           the columns (Fill) and read back whole (Index.Request), and
+//	           their raw lines as -o json prints them
 //	store      `query -o wide --store` on a VictoriaLogs holding the log,
 //	           when its binary is cached (filter/logsql.go)
 //	store-json `query -o json --store` (the events the store sends back)
@@ -717,6 +721,51 @@ var diffPinned = map[string][]string{
 // pinned ones only).
 var diffHeavy = map[string]bool{"file": true, "stdout": true, "cri": true, "genlog.log": true, "repeated-far-apart.log.gz": true}
 
+// runIndexEngine matches f over the log's index and compares what the
+// explorer would show and export of its matches with the reference.
+func runIndexEngine(t *testing.T, d *diffRun, l diffLog, ref *reference, ix *audit.Index, expr string, f *filter.Filter, e expected) {
+	m := f.ForIndex(ref.set.Raw)
+	m.Prepare(ix)
+	var p audit.Probe
+	rows := m.Scan(ix, 0, ix.Len(), &p, nil)
+	if len(rows) != len(e.matched) {
+		d.add(l.name, expr, "index", "matches %d requests, want %d", len(rows), len(e.matched))
+		return
+	}
+	filled := make([]*audit.Request, len(rows))
+	whole := make([]*audit.Request, len(rows))
+	for i, row := range rows {
+		filled[i] = ix.Fill(int(row), new(audit.Probe), true)
+		r, err := ix.Request(int(row), ref.set.Raw)
+		if err != nil {
+			d.add(l.name, expr, "index", "row %d read back: %v", row, err)
+			return
+		}
+		whole[i] = r
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	for _, v := range []struct {
+		how  string
+		reqs []*audit.Request
+	}{{"filled", filled}, {"read back", whole}} {
+		b.Reset()
+		newTablePrinter(&IO{}, true, false).print(w, v.reqs)
+		w.Flush()
+		if got := tableRows(b.String()); !slices.Equal(got, e.table) {
+			d.add(l.name, expr, "index", "%s: %s", v.how, multisetDiff(e.table, got))
+		}
+	}
+	b.Reset()
+	if err := printJSON(w, ref.set, whole); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if got := sortedLines(b.String()); !slices.Equal(got, e.json) {
+		d.add(l.name, expr, "index", "json: %s", multisetDiff(shortLines(e.json), shortLines(got)))
+	}
+}
+
 // diffSlow are the logs that run only a few filters under the race
 // detector or -short (each filter still runs on some other log).
 var diffSlow = map[string]bool{"file": true, "file-backup-gz": true, "stdout": true, "cri": true, "answers": true,
@@ -782,6 +831,9 @@ func TestEnginesAgree(t *testing.T) {
 				t.Parallel()
 				ref := loadReference(t, l)
 				noEvents := ref.snap.Events == 0
+				ix := audit.NewIndex()
+				ix.Sync(ref.snap)
+				ix.Seal(true)
 				want := map[string]expected{}
 				for _, expr := range plan[li] {
 					f, err := filter.Parse(expr, now)
@@ -791,6 +843,7 @@ func TestEnginesAgree(t *testing.T) {
 					e := ref.expect(t, f)
 					want[expr] = e
 					runCLIEngines(d, l, expr, e, noEvents)
+					runIndexEngine(t, d, l, ref, ix, expr, f, e)
 					if vl != nil && l.storeFiles != nil {
 						r := runQueryTestLog(l, "-o", "wide", "--no-color", "-q", expr, "--store", vl.url(), "--cluster", storeCluster(l))
 						if r.code != e.exit {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kauditui/kauditui/audit"
 )
@@ -83,4 +84,33 @@ func short(rows []int32) []int32 {
 		return rows[:12]
 	}
 	return rows
+}
+
+// How long a re-filter of the index takes, per row, on a big log
+// (KAUDITUI_INDEX_LOG, e.g. testdata/big/audit-1GB.log from hack/genlog):
+// a measurement for the table, not a timed test (2 shared cores).
+func TestIndexScanTime(t *testing.T) {
+	path := os.Getenv("KAUDITUI_INDEX_LOG")
+	if path == "" {
+		t.Skip("KAUDITUI_INDEX_LOG names a big log")
+	}
+	c := loadFiles(t, path)
+	ix := audit.NewIndex()
+	ix.Sync(c.store.Snapshot())
+	ix.Seal(true)
+	now := c.now()
+	for _, expr := range []string{"verb=delete", "user=needle*", "ns=kube-system verb=get,list code>=400", "resource=pods name=web-*", "latency>1s", "uri=*watch=true*", "id=3f2a*"} {
+		f, err := Parse(expr, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		m := f.ForIndex(c.raw)
+		m.Prepare(ix)
+		var p audit.Probe
+		rows := m.Scan(ix, 0, ix.Len(), &p, nil)
+		d := time.Since(start)
+		t.Logf("%-40q %7d of %d rows in %v (%.1f ns a row; %v for 6 M rows)", expr, len(rows), ix.Len(), d.Round(time.Millisecond),
+			float64(d.Nanoseconds())/float64(ix.Len()), (d * time.Duration(6_000_000) / time.Duration(ix.Len())).Round(time.Millisecond))
+	}
 }
