@@ -579,49 +579,115 @@ type Probe struct {
 	evs []EventRef
 }
 
+// Parts says what of a row FillParts fills.
+type Parts uint8
+
+const (
+	PartWho    Parts = 1 << iota // Who
+	PartWhat                     // What
+	PartName                     // Name
+	PartURI                      // the requestURI (with What and Name, which it may be cut against)
+	PartTimes                    // First, Last
+	PartID                       // AuditID
+	PartEvents                   // Events (Refs only)
+	PartAll    = PartWho | PartWhat | PartName | PartURI | PartTimes | PartID
+)
+
 // Fill sets p to row's request as the columns hold it, with its events'
 // Refs when events (their stage and time are not kept: Request reads
 // them). An open row is its *Request. The AuditID string is p's until
 // the next Fill of p. The result is p's Request, or the open request.
 func (ix *Index) Fill(row int, p *Probe, events bool) *Request {
+	parts := PartAll
+	if events {
+		parts |= PartEvents
+	}
+	return ix.FillParts(row, p, parts)
+}
+
+// FillParts is Fill of only some parts (the others are empty), for a
+// filter term that reads only them.
+func (ix *Index) FillParts(row int, p *Probe, parts Parts) *Request {
 	if r := ix.Live(row); r != nil {
 		return r
 	}
 	c, i := ix.chunks[row/chunkRows], row%chunkRows
 	fl := c.flags[i]
 	r := &p.Request
-	*r = Request{
-		Who:      ix.whos.vals[c.who.get(i)],
-		What:     ix.whats.vals[c.what.get(i)],
-		Name:     ix.names.str(c.name.get(i)),
-		uri:      ix.uris.str(c.uri.get(i)),
-		uriTail:  fl&flagURITail != 0,
-		SharedID: fl&flagShared != 0,
+	*r = Request{Who: noWho, What: noWhat, SharedID: fl&flagShared != 0}
+	if parts&PartURI != 0 {
+		parts |= PartWhat | PartName
+		r.uri, r.uriTail = ix.uris.str(c.uri.get(i)), fl&flagURITail != 0
 	}
-	switch d := c.first[i]; d {
-	case firstNone:
-	case firstOver:
-		r.first = ix.firstOver[int32(row)]
-	default:
-		r.first = c.tbase[i/evEvery] + int64(d)
+	if parts&PartWho != 0 {
+		r.Who = ix.whos.vals[c.who.get(i)]
 	}
-	if l := c.lat[i]; l != latOver {
-		r.last = r.first + int64(l)
-	} else {
-		r.last = ix.lastOver[int32(row)]
+	if parts&PartWhat != 0 {
+		r.What = ix.whats.vals[c.what.get(i)]
 	}
-	if fl&flagIDSide != 0 {
-		r.AuditID = ix.idSide[int32(row)]
-	} else {
-		formatUUID(&p.id, &c.id[i])
-		r.AuditID = bytesString(p.id[:])
+	if parts&PartName != 0 {
+		r.Name = ix.names.str(c.name.get(i))
 	}
-	if events {
+	if parts&PartTimes != 0 {
+		switch d := c.first[i]; d {
+		case firstNone:
+		case firstOver:
+			r.first = ix.firstOver[int32(row)]
+		default:
+			r.first = c.tbase[i/evEvery] + int64(d)
+		}
+		if l := c.lat[i]; l != latOver {
+			r.last = r.first + int64(l)
+		} else {
+			r.last = ix.lastOver[int32(row)]
+		}
+	}
+	if parts&PartID != 0 {
+		if fl&flagIDSide != 0 {
+			r.AuditID = ix.idSide[int32(row)]
+		} else {
+			formatUUID(&p.id, &c.id[i])
+			r.AuditID = bytesString(p.id[:])
+		}
+	}
+	if parts&PartEvents != 0 {
 		p.evs = ix.Events(row, p.evs[:0])
 		r.Events = p.evs
 	}
 	return r
 }
+
+// ChunkRows is how many rows one chunk of the columns holds (ChunkView).
+const ChunkRows = chunkRows
+
+// ChunkView is one chunk of sealed rows, for scans.
+type ChunkView struct {
+	Lo, N int // its rows are [Lo, Lo+N)
+	c     *chunk
+}
+
+// Chunk is the chunk of sealed rows holding row.
+func (ix *Index) Chunk(row int) ChunkView {
+	k := row / chunkRows
+	return ChunkView{Lo: k * chunkRows, N: min(chunkRows, ix.sealed-k*chunkRows), c: ix.chunks[k]}
+}
+
+// IDs are the ids of column col in the chunk: one of the slices is set,
+// at the width the chunk keeps them.
+func (v ChunkView) IDs(col Column) (b8 []uint8, b16 []uint16, b32 []uint32) {
+	c := &v.c.name
+	switch col {
+	case ColWho:
+		c = &v.c.who
+	case ColWhat:
+		c = &v.c.what
+	}
+	return c.b8[:min(len(c.b8), v.N)], c.b16[:min(len(c.b16), v.N)], c.b32[:min(len(c.b32), v.N)]
+}
+
+// Open reports whether the chunk's i-th row is read from its *Request
+// (Index.Live) rather than the columns.
+func (v ChunkView) Open(i int) bool { return v.c.flags[i]&flagOpen != 0 }
 
 // Request is row's request whole: its lines read again with raw and
 // merged by a store, as the store that read them first merged them (every

@@ -17,6 +17,7 @@ type IndexMatcher struct {
 	raw   func(audit.Ref) ([]byte, error)
 	byCol [audit.NumColumns][]pred
 	rest  []pred
+	parts audit.Parts // what of a row rest reads
 	// dec[c][id]: 0 not decided yet, 1 passes, 2 fails (see Prepare)
 	dec   [audit.NumColumns][]uint8
 	probe audit.Request
@@ -44,9 +45,18 @@ func (f *Filter) ForIndex(raw func(audit.Ref) ([]byte, error)) *IndexMatcher {
 			m.byCol[audit.ColWhat] = append(m.byCol[audit.ColWhat], p)
 		case selName:
 			m.byCol[audit.ColName] = append(m.byCol[audit.ColName], p)
+		case selTimes:
+			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartTimes
+		case selID:
+			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartID
+		case selURI:
+			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartURI
 		default:
-			m.rest = append(m.rest, p)
+			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartAll
 		}
+	}
+	if f.NeedsRaw() {
+		m.parts = audit.PartAll | audit.PartEvents
 	}
 	return m
 }
@@ -109,7 +119,16 @@ func (m *IndexMatcher) Match(ix *audit.Index, row int, p *audit.Probe) bool {
 	if len(m.rest) == 0 && !m.f.NeedsRaw() {
 		return true
 	}
-	r := ix.Fill(row, p, m.f.NeedsRaw())
+	return m.matchRest(ix, row, p)
+}
+
+// matchRest runs the terms and words that read more than one column on row
+// (sealed, not open), whose column terms passed.
+func (m *IndexMatcher) matchRest(ix *audit.Index, row int, p *audit.Probe) bool {
+	if len(m.rest) == 0 && !m.f.NeedsRaw() {
+		return true
+	}
+	r := ix.FillParts(row, p, m.parts)
 	for _, pr := range m.rest {
 		if !pr.match(r) {
 			return false
@@ -121,12 +140,76 @@ func (m *IndexMatcher) Match(ix *audit.Index, row int, p *audit.Probe) bool {
 	return true
 }
 
-// Scan appends the rows of [lo, hi) that pass to out.
+// Scan appends the rows of [lo, hi) that pass to out: a chunk of sealed
+// rows at a time, each column term an array look-up per row.
 func (m *IndexMatcher) Scan(ix *audit.Index, lo, hi int, p *audit.Probe, out []int32) []int32 {
-	for row := lo; row < hi; row++ {
+	if m.f == nil {
+		for row := lo; row < hi; row++ {
+			out = append(out, int32(row))
+		}
+		return out
+	}
+	var ok [audit.ChunkRows]bool
+	for row := lo; row < min(hi, ix.Sealed()); {
+		v := ix.Chunk(row)
+		a, b := row-v.Lo, min(hi-v.Lo, v.N)
+		for i := a; i < b; i++ {
+			ok[i] = true
+		}
+		for c := range audit.NumColumns {
+			if len(m.byCol[c]) > 0 {
+				m.scanColumn(ix, c, v, a, b, &ok, p)
+			}
+		}
+		for i := a; i < b; i++ {
+			switch {
+			case v.Open(i):
+				if m.Match(ix, v.Lo+i, p) {
+					out = append(out, int32(v.Lo+i))
+				}
+			case ok[i] && m.matchRest(ix, v.Lo+i, p):
+				out = append(out, int32(v.Lo+i))
+			}
+		}
+		row = v.Lo + b
+	}
+	for row := max(lo, ix.Sealed()); row < hi; row++ {
 		if m.Match(ix, row, p) {
 			out = append(out, int32(row))
 		}
 	}
 	return out
+}
+
+// scanColumn clears ok[i] for the rows [a, b) of v whose value of column c
+// fails its terms.
+func (m *IndexMatcher) scanColumn(ix *audit.Index, c audit.Column, v audit.ChunkView, a, b int, ok *[audit.ChunkRows]bool, p *audit.Probe) {
+	dec := m.dec[c]
+	pass := func(id uint32) bool {
+		if int(id) < len(dec) {
+			return dec[id] == 1
+		}
+		return m.decide(ix, c, id, &p.Request)
+	}
+	b8, b16, b32 := v.IDs(c)
+	switch {
+	case len(b8) > 0:
+		for i := a; i < b; i++ {
+			if id := b8[i]; int(id) >= len(dec) || dec[id] != 1 {
+				ok[i] = ok[i] && pass(uint32(id))
+			}
+		}
+	case len(b16) > 0:
+		for i := a; i < b; i++ {
+			if id := b16[i]; int(id) >= len(dec) || dec[id] != 1 {
+				ok[i] = ok[i] && pass(uint32(id))
+			}
+		}
+	default:
+		for i := a; i < b; i++ {
+			if id := b32[i]; int(id) >= len(dec) || dec[id] != 1 {
+				ok[i] = ok[i] && pass(uint32(id))
+			}
+		}
+	}
 }

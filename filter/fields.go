@@ -64,10 +64,10 @@ type fieldDef struct {
 	logsql string
 	// top is the value --top counts (nil: not a --top field).
 	top func(r *audit.Request) string
-	// col is the one dictionary column of an audit.Index a term on the
-	// field reads (its match depends on that value alone, so it is
-	// decided once per value: column.go); selRow, the zero value, when it
-	// reads more of the row.
+	// col is what of an audit.Index's row a term on the field reads: one
+	// dictionary column (its match depends on that value alone, so it is
+	// decided once per value: column.go), or the row values it needs
+	// filled; selRow, the zero value, the whole row.
 	col colSel
 }
 
@@ -79,6 +79,10 @@ const (
 	selWho                // audit.Who: user, groups, impersonation, IPs, agent, credential
 	selWhat               // audit.What: level, stage, verb, resource, namespace, status, decision, reason
 	selName               // the object name
+	// row values, read from a request filled with only them
+	selTimes // received and last times
+	selID    // the auditID
+	selURI   // the requestURI
 )
 
 // carry is which stage lines of a request carry a field's value.
@@ -121,7 +125,7 @@ var fields = []fieldDef{
 	{fieldHelp: fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.UserAgent }),
 		key: "userAgent", literal: true, logsql: "userAgent", top: func(r *audit.Request) string { return r.UserAgent }, col: selWho},
 	{fieldHelp: fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, cost: 3, compile: uriField,
-		key: "requestURI", literal: true, logsql: "requestURI"},
+		key: "requestURI", literal: true, logsql: "requestURI", col: selURI},
 	{fieldHelp: fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, cost: 1, compile: compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid"),
 		key: "authorization.k8s.io/decision", stages: lastStage, logsql: "annotations.authorization.k8s.io/decision", col: selWhat},
 	{fieldHelp: fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Reason }),
@@ -129,14 +133,14 @@ var fields = []fieldDef{
 	{fieldHelp: fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Message }),
 		key: "message", stages: lastStage, literal: true, logsql: "responseStatus.message", col: selWhat},
 	{fieldHelp: fieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.AuditID }),
-		key: "auditID", literal: true, logsql: "auditID"},
+		key: "auditID", literal: true, logsql: "auditID", col: selID},
 	{fieldHelp: fieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, cost: 0, compile: compileTime(true),
-		key: "requestReceivedTimestamp"},
+		key: "requestReceivedTimestamp", col: selTimes},
 	{fieldHelp: fieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, cost: 0, compile: compileTime(false),
-		key: "requestReceivedTimestamp"},
+		key: "requestReceivedTimestamp", col: selTimes},
 	{fieldHelp: fieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, cost: 3, compile: compileCred,
 		top: (*audit.Request).Credential, col: selWho},
-	{fieldHelp: fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, cost: 0, compile: compileLatency},
+	{fieldHelp: fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, cost: 0, compile: compileLatency, col: selTimes},
 }
 
 // topResource is what --top resource counts: resource[/subresource] with
