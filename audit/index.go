@@ -428,11 +428,15 @@ type Index struct {
 	// request is Done, or sealLag rows have come after it; a sealed row
 	// whose request was not done is flagged open and read from its
 	// *Request (open) until Sync finds it done.
-	sealed   int
-	tail     []*Request
-	open     map[int32]*Request
-	synced   int // requests of the store added
-	lateSeen int // entries of Snapshot.Late looked at
+	sealed int
+	tail   []*Request
+	open   map[int32]*Request
+	src    *Store // the indexing store feeding the index (indexstore.go)
+	// sharedScanned: for each auditID a new request shared with a
+	// forgotten one, the rows searched for it (flagShared)
+	sharedScanned map[string]int
+	synced        int // requests of the store added
+	lateSeen      int // entries of Snapshot.Late looked at
 
 	evCur cursor // where the last row's lines ended (Append)
 }
@@ -441,7 +445,12 @@ type Index struct {
 func NewIndex() *Index { return &Index{} }
 
 // Len is the number of rows.
-func (ix *Index) Len() int { return ix.sealed + len(ix.tail) }
+func (ix *Index) Len() int {
+	if ix.src != nil {
+		return int(ix.src.stream.next)
+	}
+	return ix.sealed + len(ix.tail)
+}
 
 // Sealed is the number of rows in the columns; rows from Sealed on are
 // read from their *Request (Live).
@@ -452,9 +461,15 @@ func (ix *Index) Sealed() int { return ix.sealed }
 // do (Store.Read).
 func (ix *Index) Live(row int) *Request {
 	if row >= ix.sealed {
-		return ix.tail[row-ix.sealed]
+		if k := row - ix.sealed; k < len(ix.tail) && ix.tail[k] != nil {
+			return ix.tail[k]
+		}
+		return ix.src.openRequest(uint64(row)) // indexing store: not yet done
 	}
 	if ix.chunks[row/chunkRows].flags[row%chunkRows]&flagOpen != 0 {
+		if ix.src != nil {
+			return ix.src.openRequest(uint64(row))
+		}
 		return ix.open[int32(row)]
 	}
 	return nil
@@ -475,7 +490,7 @@ func (ix *Index) Seal(all bool) {
 		if !all && !r.Done() && len(ix.tail)-k <= sealLag {
 			break
 		}
-		ix.put(r)
+		ix.put(r, !r.Done())
 	}
 	if k == 0 {
 		return
@@ -488,8 +503,10 @@ func (ix *Index) Seal(all bool) {
 	}
 }
 
-// put writes r as row sealed.
-func (ix *Index) put(r *Request) {
+// put writes r as row sealed; open: r may still gain a stage (it is
+// read from its *Request until Sync or the indexing store says it is
+// done).
+func (ix *Index) put(r *Request, open bool) {
 	row := ix.sealed
 	if row%chunkRows == 0 {
 		if len(ix.chunks) > 0 {
@@ -513,12 +530,15 @@ func (ix *Index) put(r *Request) {
 		c.evAt = append(c.evAt, uint32(len(c.ev)))
 		ix.evCur = cursor{} // a checkpoint starts from nothing
 	}
-	if r.Done() {
+	if !open {
 		c.ev = putEvents(c.ev, &ix.evCur, r.Events)
 		return
 	}
 	c.ev = putEvents(c.ev, &ix.evCur, nil)
 	c.flags[row%chunkRows] |= flagOpen
+	if ix.src != nil {
+		return // read from the store's open requests (it may move them: evacuate)
+	}
 	if ix.open == nil {
 		ix.open = map[int32]*Request{}
 	}
@@ -590,14 +610,27 @@ type cursor struct {
 	line  int64
 }
 
-// putEvents appends the events of one row: their count, then per event
-// the input, offset and line number as differences from cur and the
-// length. Lines of one request, and of one request and the next, mostly
-// follow one another: a few bytes an event.
+// putEvents appends the events of one row: a header holding their count
+// (its low 3 bits; 7: the rest follows) and the first event's input as a
+// difference from cur's (above them), then per event the offset and line
+// number as differences from where cur says the previous line ended, the
+// length, and (after the first) the input's difference. Lines of one
+// request, and of one request and the next, mostly follow one another: a
+// few bytes an event.
 func putEvents(b []byte, cur *cursor, evs []EventRef) []byte {
-	b = binary.AppendUvarint(b, uint64(len(evs)))
-	for _, e := range evs {
-		b = binary.AppendVarint(b, int64(e.Input)-cur.input)
+	n := uint64(min(len(evs), 7))
+	var in0 uint64
+	if len(evs) > 0 {
+		in0 = zigzag(int64(evs[0].Input) - cur.input)
+	}
+	b = binary.AppendUvarint(b, in0<<3|n)
+	if n == 7 {
+		b = binary.AppendUvarint(b, uint64(len(evs)-7))
+	}
+	for j, e := range evs {
+		if j > 0 {
+			b = binary.AppendVarint(b, int64(e.Input)-cur.input)
+		}
 		b = binary.AppendVarint(b, e.Off-cur.off)
 		b = binary.AppendUvarint(b, uint64(uint32(e.Len)))
 		b = binary.AppendVarint(b, e.Line-cur.line)
@@ -606,33 +639,41 @@ func putEvents(b []byte, cur *cursor, evs []EventRef) []byte {
 	return b
 }
 
-// skip reads past the events of one row at p, moving cur.
-func (cur *cursor) skip(b []byte, p int) int {
-	n, k := binary.Uvarint(b[p:])
-	p += k
-	for ; n > 0; n-- {
-		var ref Ref
-		p = cur.next(b, p, &ref)
-	}
-	return p
-}
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-// next reads one event at p into ref.
-func (cur *cursor) next(b []byte, p int, ref *Ref) int {
-	d, k := binary.Varint(b[p:])
+// events reads the events of one row at p (see putEvents), appending them
+// to dst when add, and moves cur past them.
+func (cur *cursor) events(b []byte, p int, dst []EventRef, add bool) (int, []EventRef) {
+	h, k := binary.Uvarint(b[p:])
 	p += k
-	in := cur.input + d
-	d, k = binary.Varint(b[p:])
-	p += k
-	off := cur.off + d
-	l, k := binary.Uvarint(b[p:])
-	p += k
-	d, k = binary.Varint(b[p:])
-	p += k
-	line := cur.line + d
-	*ref = Ref{Input: int32(in), Len: int32(uint32(l)), Off: off, Line: line}
-	*cur = cursor{in, off + int64(uint32(l)) + 1, line + 1}
-	return p
+	n := h & 7
+	if n == 7 {
+		x, k := binary.Uvarint(b[p:])
+		p += k
+		n += x
+	}
+	for j := uint64(0); j < n; j++ {
+		din := unzigzag(h >> 3)
+		if j > 0 {
+			din, k = binary.Varint(b[p:])
+			p += k
+		}
+		in := cur.input + din
+		d, k := binary.Varint(b[p:])
+		p += k
+		off := cur.off + d
+		l, k := binary.Uvarint(b[p:])
+		p += k
+		d, k = binary.Varint(b[p:])
+		p += k
+		line := cur.line + d
+		if add {
+			dst = append(dst, EventRef{Ref: Ref{Input: int32(in), Len: int32(uint32(l)), Off: off, Line: line}})
+		}
+		*cur = cursor{in, off + int64(uint32(l)) + 1, line + 1}
+	}
+	return p, dst
 }
 
 // Events appends the Refs of row's events (in the order read) to dst.
@@ -647,15 +688,9 @@ func (ix *Index) Events(row int, dst []EventRef) []EventRef {
 	var cur cursor
 	p := int(c.evAt[i/evEvery])
 	for k := i - i%evEvery; k < i; k++ {
-		p = cur.skip(c.ev, p)
+		p, _ = cur.events(c.ev, p, nil, false)
 	}
-	n, k := binary.Uvarint(c.ev[p:])
-	p += k
-	for ; n > 0; n-- {
-		var ref Ref
-		p = cur.next(c.ev, p, &ref)
-		dst = append(dst, EventRef{Ref: ref})
-	}
+	_, dst = cur.events(c.ev, p, dst, true)
 	return dst
 }
 
@@ -842,6 +877,10 @@ func (ix *Index) Request(row int, raw func(Ref) ([]byte, error)) (*Request, erro
 	var p Probe
 	filled := ix.Fill(row, &p, true)
 	st := NewStore()
+	// room for one request: a store's first slabs and chunks are sized
+	// for a log, a thousand times what one request takes
+	st.reqSlab, st.eventPool = make([]Request, 1), make([]EventRef, 4)
+	st.in.arena, st.in.table = make([]byte, 0, 4<<10), make([]byte, 0, 4<<10)
 	for _, e := range filled.Events {
 		line, err := raw(e.Ref)
 		if err != nil {

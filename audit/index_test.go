@@ -8,8 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // fileLog is one log file loaded into a store line by line, with each
@@ -20,13 +23,17 @@ type fileLog struct {
 }
 
 func loadFileLog(t testing.TB, path string) *fileLog {
+	return loadFileInto(t, path, NewStore())
+}
+
+// loadFileInto loads path into st (then Finish, for a streaming store).
+func loadFileInto(t testing.TB, path string, st *Store) *fileLog {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("%v (the real testdata is committed)", err)
 	}
 	t.Cleanup(func() { f.Close() })
-	st := NewStore()
 	br := bufio.NewReaderSize(f, 1<<20)
 	var off, line int64
 	for {
@@ -46,6 +53,7 @@ func loadFileLog(t testing.TB, path string) *fileLog {
 			break
 		}
 	}
+	st.Finish()
 	return &fileLog{f: f, store: st}
 }
 
@@ -90,12 +98,7 @@ func sameRequest(a, b *Request, stages bool) string {
 // store: filled from the columns (values and where its lines are) and read
 // back whole (its lines merged again: every event's stage and time).
 func TestIndexReadsAsStore(t *testing.T) {
-	paths, _ := filepath.Glob("../testdata/file/audit-*.log") // by glob: a regeneration renames them
-	paths = append(paths, "../testdata/file/audit.log", "../testdata/answers/audit.log",
-		"../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../testdata/sample.log",
-		"../testdata/diff/reversed-stages.log", "../testdata/diff/contradicting-stages.log",
-		"../testdata/diff/missing-stages.log", "../testdata/diff/kubelet-401.log", "../testdata/diff/escaped.log")
-	for _, p := range paths {
+	for _, p := range indexTestLogs() {
 		t.Run(filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), func(t *testing.T) {
 			l := loadFileLog(t, p)
 			snap := l.store.Snapshot()
@@ -105,24 +108,53 @@ func TestIndexReadsAsStore(t *testing.T) {
 			ix := NewIndex()
 			ix.Sync(snap)
 			ix.Seal(true)
-			if ix.Len() != len(snap.Requests) {
-				t.Fatalf("%d rows, want %d", ix.Len(), len(snap.Requests))
-			}
-			var pr Probe
-			for row, want := range snap.Requests {
-				if d := sameRequest(ix.Fill(row, &pr, true), want, false); d != "" {
-					t.Fatalf("row %d filled: %s", row, d)
-				}
-				got, err := ix.Request(row, l.raw)
-				if err != nil {
-					t.Fatalf("row %d: %v", row, err)
-				}
-				if d := sameRequest(got, want, true); d != "" {
-					t.Fatalf("row %d read back: %s", row, d)
-				}
-			}
+			checkIndex(t, ix, snap.Requests, l.raw)
 		})
 	}
+}
+
+// The indexing store keeps the same requests, in the same order, as a full
+// store of the same log.
+func TestIndexingStoreReadsAsStore(t *testing.T) {
+	for _, p := range indexTestLogs() {
+		t.Run(filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), func(t *testing.T) {
+			want := loadFileLog(t, p).store.Snapshot().Requests
+			ix := NewIndex()
+			l := loadFileInto(t, p, NewIndexingStore(ix))
+			checkIndex(t, ix, want, l.raw)
+		})
+	}
+}
+
+// checkIndex compares every row of ix with the store's request.
+func checkIndex(t *testing.T, ix *Index, want []*Request, raw func(Ref) ([]byte, error)) {
+	t.Helper()
+	if ix.Len() != len(want) {
+		t.Fatalf("%d rows, want %d", ix.Len(), len(want))
+	}
+	var pr Probe
+	for row, w := range want {
+		if d := sameRequest(ix.Fill(row, &pr, true), w, false); d != "" {
+			t.Fatalf("row %d filled: %s", row, d)
+		}
+		got, err := ix.Request(row, raw)
+		if err != nil {
+			t.Fatalf("row %d: %v", row, err)
+		}
+		if d := sameRequest(got, w, true); d != "" {
+			t.Fatalf("row %d read back: %s", row, d)
+		}
+	}
+}
+
+func indexTestLogs() []string {
+	paths, _ := filepath.Glob("../testdata/file/audit-*.log") // by glob: a regeneration renames them
+	paths = append(paths, "../testdata/file/audit.log", "../testdata/answers/audit.log",
+		"../testdata/trust/reused-id/audit.log", "../testdata/hostile/audit.log", "../testdata/sample.log",
+		"../testdata/diff/reversed-stages.log", "../testdata/diff/contradicting-stages.log",
+		"../testdata/diff/missing-stages.log", "../testdata/diff/kubelet-401.log", "../testdata/diff/escaped.log",
+		"../testdata/diff/key-order.log", "../testdata/diff/genlog.log")
+	return paths
 }
 
 // A request's later stages reach its row however the index was synced: a
@@ -222,11 +254,79 @@ func TestIndexBytesPerRequest(t *testing.T) {
 	indexBytes := heap() - base
 	runtime.KeepAlive(ix)
 	perStore, perIndex := float64(storeBytes)/float64(n), float64(indexBytes)/float64(n)
-	t.Logf("%d requests: the store holds %.0f bytes a request, the index %.1f (%d rows open)", n, perStore, perIndex, len(ix.open))
+	t.Logf("%d requests: the store holds %.0f bytes a request, the index made from it %.1f (%d rows open)", n, perStore, perIndex, len(ix.open))
 	if perIndex > indexBudget {
 		t.Errorf("the index holds %.1f bytes a request, over the budget of %d", perIndex, indexBudget)
 	}
 	if ix.Len() != n {
 		t.Errorf("%d rows, want %d", ix.Len(), n)
 	}
+	ix = nil
+	// The indexing store: the index and what the streaming store keeps
+	// (its open requests, the recent ones, the forgotten IDs' hashes).
+	base = heap()
+	ix = NewIndex()
+	l = loadFileInto(t, path, NewIndexingStore(ix))
+	perIndexing := float64(heap()-base) / float64(n)
+	runtime.KeepAlive(l)
+	t.Logf("the indexing store and its index hold %.1f bytes a request", perIndexing)
+	if perIndexing > indexBudget+16 {
+		t.Errorf("the indexing store holds %.1f bytes a request, over the budget of %d and the forgotten IDs' 12", perIndexing, indexBudget)
+	}
+	if ix.Len() != n {
+		t.Errorf("%d rows, want %d", ix.Len(), n)
+	}
+}
+
+// The indexing store on the shapes its streaming could get wrong, crafted
+// from the real-shaped events of testdata/sample.log: a request open while
+// more than sealLag requests complete after it (sealed open, then done), an
+// auditID reused after the request first carrying it was forgotten (both
+// flagged, as a full store flags them), and a request whose final stage is
+// read before its first (written again when the first comes).
+func TestIndexingStoreFarApart(t *testing.T) {
+	b, err := os.ReadFile("../testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := bytes.SplitN(b, []byte("\n"), 3)[:2] // RequestReceived, ResponseComplete of one create
+	at := func(ms int) string {
+		return time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC).Add(time.Duration(ms) * time.Millisecond).Format("2006-01-02T15:04:05.000000Z")
+	}
+	re := regexp.MustCompile(`"(auditID|requestReceivedTimestamp|stageTimestamp)":"[^"]*"`)
+	line := func(stage int, id string, received, stageAt int) string {
+		return re.ReplaceAllStringFunc(string(tmpl[stage]), func(m string) string {
+			switch {
+			case strings.HasPrefix(m, `"auditID"`):
+				return `"auditID":"` + id + `"`
+			case strings.HasPrefix(m, `"requestReceivedTimestamp"`):
+				return `"requestReceivedTimestamp":"` + at(received) + `"`
+			}
+			return `"stageTimestamp":"` + at(stageAt) + `"`
+		})
+	}
+	id := func(n int) string { return fmt.Sprintf("5e1f0000-0000-4000-8000-%012d", n) }
+	var lines []string
+	lines = append(lines, line(0, id(1), 0, 0))        // open until the end
+	lines = append(lines, line(1, id(2), 1, 2))        // done at once, its ID reused far later
+	lines = append(lines, line(1, "not-a-uuid", 2, 3)) // the same, with an ID of another spelling
+	lines = append(lines, line(1, id(3), 3, 9))        // final stage first...
+	for i := 0; i < 2*sealLag; i++ {
+		lines = append(lines, line(1, id(100+i), 10+i, 11+i))
+		if i == 10 {
+			lines = append(lines, line(0, id(3), 3, 3)) // ... its first stage after
+		}
+	}
+	lines = append(lines, line(1, id(2), 60000, 60001), line(1, "not-a-uuid", 60002, 60003), line(1, id(1), 0, 60004))
+	path := filepath.Join(t.TempDir(), "far.log")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := loadFileLog(t, path).store.Snapshot()
+	if want.SharedIDs != 4 || len(want.Requests) != 2*sealLag+6 || want.Late == nil {
+		t.Fatalf("the crafted log is not what the test is about: %d shared, %d requests, %d late", want.SharedIDs, len(want.Requests), len(want.Late))
+	}
+	ix := NewIndex()
+	l := loadFileInto(t, path, NewIndexingStore(ix))
+	checkIndex(t, ix, want.Requests, l.raw)
 }

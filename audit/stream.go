@@ -18,6 +18,13 @@ const recentDone = 1 << 12
 
 type stream struct {
 	done func(*Request)
+	// late, when set, is told of a stage merged into a request already
+	// handed to done (an indexing store writes its row again).
+	late func(*Request)
+	// sharedGone, when set, is told of an auditID that a new request
+	// shares with a request already forgotten (an indexing store flags
+	// its row, as a full store flags the request).
+	sharedGone func(auditID string)
 	// open holds the requests not yet complete, in Seq order; a completed
 	// one leaves a nil behind, and the nils are swept out once they are
 	// most of the slice, so a request that never completes (a watch open
