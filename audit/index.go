@@ -256,7 +256,7 @@ type whoDict struct {
 	byHash  map[uint64]uint32 // the value's key hashed (a map of keys would keep each key)
 	collide map[string]uint32 // keys whose hash another key has
 	cache   [dictCache]struct {
-		p  *Who
+		p  uintptr // not a pointer: a cached Who must not keep the store's chunks
 		id uint32
 	}
 	key  []byte
@@ -264,9 +264,10 @@ type whoDict struct {
 }
 
 func (d *whoDict) id(w *Who) uint32 {
-	h := uintptr(unsafe.Pointer(w)) >> 4 % dictCache
-	if c := &d.cache[h]; c.p == w && w != nil {
-		return c.id
+	p := uintptr(unsafe.Pointer(w))
+	h := p >> 4 % dictCache
+	if c := &d.cache[h]; c.p == p && sameWhoValue(d.vals[c.id], w) {
+		return c.id // the address may be another Who's by now: the value says
 	}
 	k := d.key[:0]
 	for _, s := range [...]string{w.User, w.ImpersonatedUser, w.UserAgent, w.CredentialID} {
@@ -306,7 +307,7 @@ func (d *whoDict) id(w *Who) uint32 {
 		d.vals = append(d.vals, d.copyWho(w))
 		d.byHash[hash] = id
 	}
-	d.cache[h].p, d.cache[h].id = w, id
+	d.cache[h].p, d.cache[h].id = p, id
 	return id
 }
 
@@ -336,16 +337,17 @@ type whatDict struct {
 	byHash  map[uint64]uint32 // the value hashed (a map of Whats would keep each twice)
 	collide map[What]uint32   // values whose hash another value has; keys are the copies in vals
 	cache   [dictCache]struct {
-		p  *What
+		p  uintptr // see whoDict.cache
 		id uint32
 	}
 	text text
 }
 
 func (d *whatDict) id(w *What) uint32 {
-	h := uintptr(unsafe.Pointer(w)) >> 4 % dictCache
-	if c := &d.cache[h]; c.p == w && w != nil {
-		return c.id
+	p := uintptr(unsafe.Pointer(w))
+	h := p >> 4 % dictCache
+	if c := &d.cache[h]; c.p == p && *d.vals[c.id] == *w {
+		return c.id // the address may be another What's by now: the value says
 	}
 	hash := maphash.Comparable(dictSeed, *w)
 	id, ok := d.byHash[hash]
@@ -368,7 +370,7 @@ func (d *whatDict) id(w *What) uint32 {
 		d.vals = append(d.vals, d.copyWhat(w))
 		d.byHash[hash] = id
 	}
-	d.cache[h].p, d.cache[h].id = w, id
+	d.cache[h].p, d.cache[h].id = p, id
 	return id
 }
 
@@ -428,15 +430,13 @@ type Index struct {
 	// request is Done, or sealLag rows have come after it; a sealed row
 	// whose request was not done is flagged open and read from its
 	// *Request (open) until Sync finds it done.
-	sealed int
-	tail   []*Request
-	open   map[int32]*Request
-	src    *Store // the indexing store feeding the index (indexstore.go)
-	// sharedScanned: for each auditID a new request shared with a
-	// forgotten one, the rows searched for it (flagShared)
-	sharedScanned map[string]int
-	synced        int // requests of the store added
-	lateSeen      int // entries of Snapshot.Late looked at
+	sealed   int
+	tail     []*Request
+	open     map[int32]*Request
+	src      *Store  // the indexing store feeding the index (indexstore.go)
+	ids      idTable // rows handed on by auditID (indexing store)
+	synced   int     // requests of the store added
+	lateSeen int     // entries of Snapshot.Late looked at
 
 	evCur cursor // where the last row's lines ended (Append)
 }

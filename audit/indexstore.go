@@ -1,6 +1,9 @@
 package audit
 
-import "slices"
+import (
+	"hash/maphash"
+	"slices"
+)
 
 // The indexing store: a store that keeps its requests in an Index instead
 // of as *Requests, so that the explorer's memory follows the index (about
@@ -24,6 +27,7 @@ func NewIndexingStore(ix *Index) *Store {
 	s := NewStreamingStore(ix.handed)
 	s.stream.late = ix.changed
 	s.stream.sharedGone = ix.flagShared
+	s.stream.forgotten = ix.forgotten
 	ix.src = s
 	return s
 }
@@ -35,6 +39,9 @@ func (ix *Index) handed(r *Request) {
 	if row < ix.sealed {
 		ix.Update(row, r) // sealed open: now done
 		return
+	}
+	if r.AuditID != "" {
+		ix.ids.add(ix, row, r.AuditID)
 	}
 	k := row - ix.sealed
 	if k >= len(ix.tail) {
@@ -97,39 +104,126 @@ func (s *Store) openRequest(seq uint64) *Request {
 	return st.open[st.head+i]
 }
 
-// flagShared flags the rows and waiting requests carrying auditID (a new
-// request carries it too, and the one handed on before is forgotten by
-// the store). The rows are searched from where the last search for that
-// ID stopped: once per row for every reused ID. The store is locked.
+// flagShared flags the rows carrying auditID, which a new request carries
+// too while the one handed on before is forgotten by the store (a full
+// store flags them all). The store is locked.
 func (ix *Index) flagShared(auditID string) {
-	from := ix.sharedScanned[auditID]
+	ix.ids.each(ix, auditID, func(row int) bool {
+		if r := ix.Live(row); r != nil {
+			r.SharedID = true // in the tail, or sealed open
+		}
+		if row < ix.sealed {
+			ix.chunks[row/chunkRows].flags[row%chunkRows] |= flagShared
+		}
+		return true
+	})
+}
+
+// forgotten is the indexing store's wasForgotten (see goneSet, which it
+// replaces there): for an auditID no request in the store's byID carries,
+// whether a row carries it with that received time (dup: a repeat or a
+// late stage of a request forgotten), or with another (shared). Exact,
+// where goneSet compares hashes. The store is locked.
+func (ix *Index) forgotten(auditID string, received int64) (dup, shared bool) {
+	found := false
+	ix.ids.each(ix, auditID, func(row int) bool {
+		found = true
+		if received == 0 || ix.firstOf(row) == received {
+			dup = true
+			return false
+		}
+		return true
+	})
+	return dup, found && !dup
+}
+
+// firstOf is a handed row's received stamp.
+func (ix *Index) firstOf(row int) int64 {
+	if row >= ix.sealed {
+		return ix.tail[row-ix.sealed].first
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	switch d := c.first[i]; d {
+	case firstNone:
+		return 0
+	case firstOver:
+		return ix.firstOver[int32(row)]
+	default:
+		return c.tbase[i/evEvery] + int64(d)
+	}
+}
+
+// idOf is a handed row's auditID; canonical: as u (s is then "").
+func (ix *Index) idOf(row int) (u [16]byte, s string, canonical bool) {
+	if row >= ix.sealed {
+		s = ix.tail[row-ix.sealed].AuditID
+		u, canonical = parseUUID(s)
+		return u, s, canonical
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	if c.flags[i]&flagIDSide != 0 {
+		return u, ix.idSide[int32(row)], false
+	}
+	return c.id[i], "", true
+}
+
+// idTable finds the rows handed on by auditID: open addressing over row
+// numbers (row+1; 0 is empty), the IDs compared in the rows themselves, so
+// it costs 4 bytes a slot (5 to 11 a request) where goneSet costs 12.
+type idTable struct {
+	slots []uint32
+	n     int
+}
+
+func rowIDHash(u [16]byte, s string, canonical bool) uint64 {
+	if canonical {
+		return maphash.Bytes(dictSeed, u[:])
+	}
+	return maphash.String(dictSeed, s)
+}
+
+func (t *idTable) add(ix *Index, row int, auditID string) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow(ix)
+	}
 	u, canonical := parseUUID(auditID)
-	for row := from; row < ix.sealed; row++ {
-		c, i := ix.chunks[row/chunkRows], row%chunkRows
-		fl := c.flags[i]
-		if fl&flagShared != 0 {
-			continue
-		}
-		var same bool
-		if fl&flagIDSide != 0 {
-			same = ix.idSide[int32(row)] == auditID
-		} else {
-			same = canonical && c.id[i] == u
-		}
-		if same {
-			c.flags[i] |= flagShared
-			if r := ix.Live(row); r != nil {
-				r.SharedID = true
-			}
+	t.put(rowIDHash(u, auditID, canonical), row)
+	t.n++
+}
+
+func (t *idTable) put(h uint64, row int) {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if t.slots[i] == 0 {
+			t.slots[i] = uint32(row) + 1
+			return
 		}
 	}
-	for _, r := range ix.tail {
-		if r != nil && r.AuditID == auditID {
-			r.SharedID = true
+}
+
+func (t *idTable) grow(ix *Index) {
+	old := t.slots
+	t.slots = make([]uint32, max(1<<10, 2*len(old)))
+	for _, v := range old {
+		if v != 0 {
+			row := int(v - 1)
+			t.put(rowIDHash(ix.idOf(row)), row)
 		}
 	}
-	if ix.sharedScanned == nil {
-		ix.sharedScanned = map[string]int{}
+}
+
+// each calls fn with each row carrying auditID, until fn returns false.
+func (t *idTable) each(ix *Index, auditID string, fn func(row int) bool) {
+	if len(t.slots) == 0 {
+		return
 	}
-	ix.sharedScanned[string([]byte(auditID))] = ix.sealed
+	u, canonical := parseUUID(auditID)
+	mask := uint64(len(t.slots) - 1)
+	for i := rowIDHash(u, auditID, canonical) & mask; t.slots[i] != 0; i = (i + 1) & mask {
+		row := int(t.slots[i] - 1)
+		ru, rs, rc := ix.idOf(row)
+		if rc == canonical && (canonical && ru == u || !canonical && rs == auditID) && !fn(row) {
+			return
+		}
+	}
 }
