@@ -435,13 +435,14 @@ type Index struct {
 	// request is Done, or sealLag rows have come after it; a sealed row
 	// whose request was not done is flagged open and read from its
 	// *Request (open) until Sync finds it done.
-	sealed   int
-	tail     []*Request
-	open     map[int32]*Request
-	src      *Store  // the indexing store feeding the index (indexstore.go)
-	ids      idTable // rows handed on by auditID (indexing store)
-	synced   int     // requests of the store added
-	lateSeen int     // entries of Snapshot.Late looked at
+	sealed    int
+	tail      []*Request
+	open      map[int32]*Request
+	src       *Store  // the indexing store feeding the index (indexstore.go)
+	ids       idTable // rows handed on by auditID (indexing store)
+	rewritten []int32 // see Rewritten
+	synced    int     // requests of the store added
+	lateSeen  int     // entries of Snapshot.Late looked at
 
 	evCur cursor // where the last row's lines ended (Append)
 }
@@ -714,7 +715,13 @@ func (ix *Index) Update(row int, r *Request) {
 	ix.evSide[int32(row)] = refs
 	c.flags[i] = c.flags[i]&^flagOpen | flagEvSide
 	delete(ix.open, int32(row))
+	ix.rewritten = append(ix.rewritten, int32(row))
 }
+
+// Rewritten lists the sealed rows written again (Update), in the order it
+// happened: a reader that keeps answers about rows (a filter's result)
+// looks again at those listed since it last looked. Append-only.
+func (ix *Index) Rewritten() []int32 { return ix.rewritten[:len(ix.rewritten):len(ix.rewritten)] }
 
 // ID is the dictionary id of row's value in column col.
 func (ix *Index) ID(col Column, row int) uint32 {

@@ -114,6 +114,7 @@ func (ix *Index) flagShared(auditID string) {
 		}
 		if row < ix.sealed {
 			ix.chunks[row/chunkRows].flags[row%chunkRows] |= flagShared
+			ix.rewritten = append(ix.rewritten, int32(row))
 		}
 		return true
 	})

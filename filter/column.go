@@ -1,6 +1,11 @@
 package filter
 
-import "github.com/kauditui/kauditui/audit"
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/kauditui/kauditui/audit"
+)
 
 // IndexMatcher runs a filter over the columns of an audit.Index: each term
 // on a field that reads one dictionary column (fieldDef.col: who, what,
@@ -212,4 +217,88 @@ func (m *IndexMatcher) scanColumn(ix *audit.Index, c audit.Column, v audit.Chunk
 			}
 		}
 	}
+}
+
+// IndexResult is a filter's result over an index kept up to date as the
+// index grows (the explorer's incremental re-filter, on rows): the rows
+// added since are matched, and again the rows whose answer may have
+// changed, those read from their *Request when last matched (not yet
+// done) and those the index wrote again (Index.Rewritten).
+type IndexResult struct {
+	m         *IndexMatcher
+	bits      []uint64 // bit row: it matches
+	n         int      // rows matching
+	scanned   int      // rows matched so far
+	pending   []int32  // rows live when matched
+	rewritten int      // entries of Index.Rewritten looked at
+	probe     audit.Probe
+}
+
+// Result starts an empty result of m (Update fills it).
+func (m *IndexMatcher) Result() *IndexResult { return &IndexResult{m: m} }
+
+// Update brings the result up to ix as it is now; the index and its store
+// must hold still (Store.Read).
+func (r *IndexResult) Update(ix *audit.Index) {
+	n := ix.Len()
+	if need := (n + 63) / 64; need > len(r.bits) {
+		r.bits = append(r.bits, make([]uint64, need-len(r.bits)+need/4)...)
+	}
+	r.m.Prepare(ix)
+	again := r.pending
+	r.pending = nil
+	rw := ix.Rewritten()
+	for _, row := range rw[min(r.rewritten, len(rw)):] {
+		if int(row) < r.scanned {
+			again = append(again, row)
+		}
+	}
+	r.rewritten = len(rw)
+	for _, row := range again {
+		r.set(int(row), r.m.Match(ix, int(row), &r.probe))
+		if ix.Live(int(row)) != nil {
+			r.pending = append(r.pending, row)
+		}
+	}
+	slices.Sort(r.pending)
+	r.pending = slices.Compact(r.pending)
+	for _, row := range r.m.Scan(ix, r.scanned, n, &r.probe, nil) {
+		r.set(int(row), true)
+	}
+	for row := max(r.scanned, ix.Sealed()); row < n; row++ {
+		r.pending = append(r.pending, int32(row))
+	}
+	for row := r.scanned; row < min(n, ix.Sealed()); row++ {
+		if ix.Live(row) != nil { // sealed open
+			r.pending = append(r.pending, int32(row))
+		}
+	}
+	r.scanned = n
+}
+
+func (r *IndexResult) set(row int, match bool) {
+	w, b := row>>6, uint64(1)<<(row&63)
+	switch was := r.bits[w]&b != 0; {
+	case match && !was:
+		r.bits[w] |= b
+		r.n++
+	case !match && was:
+		r.bits[w] &^= b
+		r.n--
+	}
+}
+
+// Count is the number of rows matching.
+func (r *IndexResult) Count() int { return r.n }
+
+// Rows lists the rows matching, in order.
+func (r *IndexResult) Rows() []int32 {
+	out := make([]int32, 0, r.n)
+	for wi, w := range r.bits {
+		for w != 0 {
+			out = append(out, int32(wi<<6+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,5 +113,99 @@ func TestIndexScanTime(t *testing.T) {
 		d := time.Since(start)
 		t.Logf("%-40q %7d of %d rows in %v (%.1f ns a row; %v for 6 M rows)", expr, len(rows), ix.Len(), d.Round(time.Millisecond),
 			float64(d.Nanoseconds())/float64(ix.Len()), (d * time.Duration(6_000_000) / time.Duration(ix.Len())).Round(time.Millisecond))
+	}
+}
+
+// The result kept up to date as the index grows (the explorer's
+// incremental re-filter) is, at every step, what a full scan of the index
+// says, and at the end what MatchRaw picks from a full store: the log fed a
+// few lines at a time into an indexing store and, apart, into a full store
+// synced into an index, every corpus filter's result updated in between.
+func TestIndexResultIncremental(t *testing.T) {
+	answers, _ := filepath.Glob("../testdata/answers/audit-*.log") // by glob: a regeneration renames them
+	logs := [][]string{realLogs(), append(answers, "../testdata/answers/audit.log"), {"../testdata/trust/reused-id/audit.log"},
+		{"../testdata/sample.log"}, {"../testdata/diff/genlog.log"}, {"../testdata/diff/reversed-stages.log"},
+		{"../testdata/diff/contradicting-stages.log"}, {"../testdata/diff/kubelet-401.log"}, {"../testdata/diff/missing-stages.log"}}
+	// and a word only a first stage read after the last holds (a row
+	// written again: Index.Rewritten)
+	filters := append(corpusFilters(t), "RequestReceived")
+	for _, paths := range logs {
+		c := loadFiles(t, paths...) // the reference, and the lines
+		step := 7                   // lines between two updates
+		if len(c.reqs) < 500 {
+			step = 1
+		}
+		now := c.now()
+		var fs []*Filter
+		for _, expr := range filters {
+			f, err := Parse(expr, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, f)
+		}
+		for _, feed := range []string{"indexing", "sync"} {
+			ix := audit.NewIndex()
+			st := audit.NewStore()
+			if feed == "indexing" {
+				st = audit.NewIndexingStore(ix)
+			}
+			results := make([]*IndexResult, len(fs))
+			for i, f := range fs {
+				results[i] = f.ForIndex(c.raw).Result()
+			}
+			update := func(check bool) {
+				st.Read(func(s audit.Snapshot) {
+					if feed == "sync" {
+						ix.Sync(s)
+					}
+					for i, r := range results {
+						r.Update(ix)
+						if !check {
+							continue
+						}
+						var p audit.Probe
+						m := fs[i].ForIndex(c.raw)
+						m.Prepare(ix)
+						if want := m.Scan(ix, 0, ix.Len(), &p, nil); !slices.Equal(r.Rows(), want) {
+							t.Fatalf("%s, %s feed, %q after an update: rows %v, a full scan %v", paths[0], feed, filters[i], short(r.Rows()), short(want))
+						}
+					}
+				})
+			}
+			lines := 0
+			for in, b := range c.data {
+				off, line := 0, int64(0)
+				for off < len(b) {
+					end := bytes.IndexByte(b[off:], '\n')
+					if end < 0 {
+						end = len(b) - off
+					}
+					line++
+					st.AddEvent(b[off:off+end], audit.Ref{Input: int32(in), Len: int32(end), Off: int64(off), Line: line})
+					off += end + 1
+					if lines++; lines%step == 0 {
+						update(lines%(step*11) == 0)
+					}
+				}
+			}
+			st.Finish()
+			if feed == "sync" {
+				st.Read(func(s audit.Snapshot) { ix.Sync(s) })
+				ix.Seal(true)
+			}
+			update(true)
+			for i, f := range fs {
+				var want []int32
+				for row, r := range c.reqs {
+					if f.MatchRaw(r, c.raw) {
+						want = append(want, int32(row))
+					}
+				}
+				if got := results[i].Rows(); !slices.Equal(got, want) || results[i].Count() != len(want) {
+					t.Errorf("%s, %s feed: %q kept rows %v (%d), want %v", paths[0], feed, filters[i], short(got), results[i].Count(), short(want))
+				}
+			}
+		}
 	}
 }
