@@ -428,7 +428,7 @@ type Index struct {
 	idSide    map[int32]string // auditIDs that are not canonical UUIDs
 	lastOver  map[int32]int64  // last stamps where lat is latOver
 	firstOver map[int32]int64  // first stamps too far from their group's tbase
-	evSide    map[int32][]Ref  // events of rows encoded again
+	evSide    map[int32][]byte // events of rows written again, as putEvents writes them from nothing
 
 	// Rows [0, sealed) are in the columns; rows [sealed, n) are tail,
 	// their *Request read as the store has it. A row is sealed once its
@@ -686,9 +686,8 @@ func (cur *cursor) events(b []byte, p int, dst []EventRef, add bool) (int, []Eve
 func (ix *Index) Events(row int, dst []EventRef) []EventRef {
 	c, i := ix.chunks[row/chunkRows], row%chunkRows
 	if c.flags[i]&flagEvSide != 0 {
-		for _, r := range ix.evSide[int32(row)] {
-			dst = append(dst, EventRef{Ref: r})
-		}
+		var cur cursor
+		_, dst = cur.events(ix.evSide[int32(row)], 0, dst, true)
 		return dst
 	}
 	var cur cursor
@@ -705,14 +704,11 @@ func (ix *Index) Events(row int, dst []EventRef) []EventRef {
 func (ix *Index) Update(row int, r *Request) {
 	ix.setValues(row, r)
 	c, i := ix.chunks[row/chunkRows], row%chunkRows
-	refs := make([]Ref, len(r.Events))
-	for k, e := range r.Events {
-		refs[k] = e.Ref
-	}
 	if ix.evSide == nil {
-		ix.evSide = map[int32][]Ref{}
+		ix.evSide = map[int32][]byte{}
 	}
-	ix.evSide[int32(row)] = refs
+	var cur cursor
+	ix.evSide[int32(row)] = putEvents(ix.evSide[int32(row)][:0], &cur, r.Events)
 	c.flags[i] = c.flags[i]&^flagOpen | flagEvSide
 	delete(ix.open, int32(row))
 	ix.rewritten = append(ix.rewritten, int32(row))
