@@ -93,10 +93,10 @@ func (ix *Index) changed(r *Request) {
 // openRequest is the request with Seq seq that a streaming store holds
 // open, or nil; s.mu is held (by a reader or the writer).
 func (s *Store) openRequest(seq uint64) *Request {
-	st := s.stream
-	if st == nil {
-		return nil
+	if s == nil || s.stream == nil {
+		return nil // an index of Sync: no row past its tail
 	}
+	st := s.stream
 	i, ok := slices.BinarySearch(st.seqs[st.head:], seq)
 	if !ok {
 		return nil
