@@ -23,6 +23,13 @@ package main
 //	           given at start (ui/refilter.go's incremental extend)
 //	typed      the explorer's model on the loaded store, the filter typed
 //	           into its filter bar (the full re-filter)
+//	index      the columnar index (audit.Index, filter.IndexMatcher) made
+//	           from the full store: its matches as table rows, filled from
+//	           the columns (Fill) and read back whole (Index.Request), and
+//	           their raw lines as -o json prints them
+//	indexing   the same of an index the log was loaded into through an
+//	           indexing store (audit.NewIndexingStore: a streaming store
+//	           that hands its requests to the index and forgets them)
 //	store      `query -o wide --store` on a VictoriaLogs holding the log,
 //	           when its binary is cached (filter/logsql.go)
 //	store-json `query -o json --store` (the events the store sends back)
@@ -718,6 +725,73 @@ var diffPinned = map[string][]string{
 // pinned ones only).
 var diffHeavy = map[string]bool{"file": true, "stdout": true, "cri": true, "genlog.log": true, "repeated-far-apart.log.gz": true}
 
+// indexed is a log loaded through an indexing store.
+type indexed struct {
+	set *source.Set
+	ix  *audit.Index
+}
+
+func loadIndexing(t *testing.T, l diffLog) indexed {
+	t.Helper()
+	set, err := source.Open(l.args, source.Options{Stdin: bytes.NewReader(l.stdin), Warn: func(string) {}})
+	if err != nil {
+		t.Fatalf("%s: %v", l.name, err)
+	}
+	t.Cleanup(func() { set.Close() })
+	ix := audit.NewIndex()
+	st := audit.NewIndexingStore(ix)
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatalf("%s: %v", l.name, err)
+	}
+	st.Finish()
+	return indexed{set, ix}
+}
+
+// runIndexEngine matches f over an index of the log and compares what the
+// explorer would show and export of its matches with the reference.
+func runIndexEngine(t *testing.T, d *diffRun, l diffLog, engine string, set *source.Set, ix *audit.Index, expr string, f *filter.Filter, e expected) {
+	m := f.ForIndex(set.Raw)
+	m.Prepare(ix)
+	var p audit.Probe
+	rows := m.Scan(ix, 0, ix.Len(), &p, nil)
+	if len(rows) != len(e.matched) {
+		d.add(l.name, expr, engine, "matches %d requests, want %d", len(rows), len(e.matched))
+		return
+	}
+	filled := make([]*audit.Request, len(rows))
+	whole := make([]*audit.Request, len(rows))
+	for i, row := range rows {
+		filled[i] = ix.Fill(int(row), new(audit.Probe), true)
+		r, err := ix.Request(int(row), set.Raw)
+		if err != nil {
+			d.add(l.name, expr, engine, "row %d read back: %v", row, err)
+			return
+		}
+		whole[i] = r
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	for _, v := range []struct {
+		how  string
+		reqs []*audit.Request
+	}{{"filled", filled}, {"read back", whole}} {
+		b.Reset()
+		newTablePrinter(&IO{}, true, false).print(w, v.reqs)
+		w.Flush()
+		if got := tableRows(b.String()); !slices.Equal(got, e.table) {
+			d.add(l.name, expr, engine, "%s: %s", v.how, multisetDiff(e.table, got))
+		}
+	}
+	b.Reset()
+	if err := printJSON(w, set, whole); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if got := sortedLines(b.String()); !slices.Equal(got, e.json) {
+		d.add(l.name, expr, engine, "json: %s", multisetDiff(shortLines(e.json), shortLines(got)))
+	}
+}
+
 // diffSlow are the logs that run only a few filters under the race
 // detector or -short (each filter still runs on some other log).
 var diffSlow = map[string]bool{"file": true, "file-backup-gz": true, "stdout": true, "cri": true, "answers": true,
@@ -783,6 +857,13 @@ func TestEnginesAgree(t *testing.T) {
 				t.Parallel()
 				ref := loadReference(t, l)
 				noEvents := ref.snap.Events == 0
+				ix := audit.NewIndex()
+				ix.Sync(ref.snap)
+				ix.Seal(true)
+				ixl := loadIndexing(t, l)
+				if ixl.ix.Len() != len(ref.snap.Requests) {
+					d.add(l.name, "", "indexing", "%d rows, want %d requests", ixl.ix.Len(), len(ref.snap.Requests))
+				}
 				want := map[string]expected{}
 				for _, expr := range plan[li] {
 					f, err := filter.Parse(expr, now)
@@ -792,6 +873,8 @@ func TestEnginesAgree(t *testing.T) {
 					e := ref.expect(t, f)
 					want[expr] = e
 					runCLIEngines(d, l, expr, e, noEvents)
+					runIndexEngine(t, d, l, "index", ref.set, ix, expr, f, e)
+					runIndexEngine(t, d, l, "indexing", ixl.set, ixl.ix, expr, f, e)
 					if vl != nil && l.storeFiles != nil {
 						r := runQueryTestLog(l, "-o", "wide", "--no-color", "-q", expr, "--store", vl.url(), "--cluster", storeCluster(l))
 						if r.code != e.exit {

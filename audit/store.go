@@ -124,6 +124,7 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var latest *Request
+	goneShared := false // shares its ID with a request a streaming store forgot
 	if e.auditID != "" {
 		latest = s.byID[e.auditID]
 		var dup bool
@@ -141,13 +142,20 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 				return forgottenRequest, false, true
 			} else if shared {
 				s.shared++ // the one handed on was not flagged: it was gone
+				if s.stream.sharedGone != nil {
+					s.stream.sharedGone(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0))
+				}
 				latest = nil
-				defer func() { req.SharedID = true; s.shared++ }()
+				goneShared = true
 			}
 		}
 	}
 	if req == nil {
 		req = s.newRequest()
+		if goneShared { // flagged before it can be handed on (done)
+			req.SharedID = true
+			s.shared++
+		}
 		if s.stream != nil {
 			s.stream.opened(req)
 			s.evacuateOld()
@@ -161,6 +169,9 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 				if !latest.SharedID {
 					latest.SharedID = true
 					s.shared++
+					if s.stream != nil && latest.done && s.stream.late != nil {
+						s.stream.late(latest) // handed on: its row is flagged too
+					}
 				}
 				req.SharedID = true
 				s.shared++
@@ -180,11 +191,15 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 		// stopped looking at it once done must look again.
 		s.late = append(s.late, req)
 	}
+	handed := !isNew && s.stream != nil && req.done
 	s.merge(req, e, ref)
 	s.events++
 	s.version++
 	if s.stream != nil && !req.done && req.Done() {
 		s.completed(req)
+	}
+	if handed && s.stream.late != nil {
+		s.stream.late(req)
 	}
 	return req, isNew, true
 }

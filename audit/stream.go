@@ -18,6 +18,13 @@ const recentDone = 1 << 12
 
 type stream struct {
 	done func(*Request)
+	// late, when set, is told of a stage merged into a request already
+	// handed to done (an indexing store writes its row again).
+	late func(*Request)
+	// sharedGone, when set, is told of an auditID that a new request
+	// shares with a request already forgotten (an indexing store flags
+	// its row, as a full store flags the request).
+	sharedGone func(auditID string)
 	// open holds the requests not yet complete, in Seq order; a completed
 	// one leaves a nil behind, and the nils are swept out once they are
 	// most of the slice, so a request that never completes (a watch open
@@ -33,6 +40,9 @@ type stream struct {
 	pos    int
 	// gone remembers the requests forgotten (see goneSet).
 	gone goneSet
+	// forgotten, when set, answers wasForgotten instead of gone (an
+	// indexing store's index has every request handed on, exactly).
+	forgotten func(auditID string, received int64) (dup, shared bool)
 	// moved: every open request of a lower Seq has been moved out of the
 	// slabs and arena chunks it was made in (see evacuate).
 	moved uint64
@@ -203,7 +213,9 @@ func (s *Store) completed(r *Request) {
 // (Reusing it was tried: its text kept the arena chunks it pointed to.)
 func (s *Store) forget(r *Request) {
 	r.forgotten = true
-	s.stream.gone.add(r.AuditID, r.first)
+	if s.stream.forgotten == nil {
+		s.stream.gone.add(r.AuditID, r.first)
+	}
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
@@ -217,6 +229,9 @@ func (s *Store) forget(r *Request) {
 // (dup: a repeat or a late stage of it), or whether another request with
 // its ID was (shared). s.mu is held.
 func (st *stream) wasForgotten(auditID string, received int64) (dup, shared bool) {
+	if st.forgotten != nil {
+		return st.forgotten(auditID, received)
+	}
 	h, ok := st.gone.find(auditID)
 	if !ok {
 		return false, false

@@ -64,7 +64,26 @@ type fieldDef struct {
 	logsql string
 	// top is the value --top counts (nil: not a --top field).
 	top func(r *audit.Request) string
+	// col is what of an audit.Index's row a term on the field reads: one
+	// dictionary column (its match depends on that value alone, so it is
+	// decided once per value: column.go), or the row values it needs
+	// filled; selRow, the zero value, the whole row.
+	col colSel
 }
+
+// colSel is the dictionary column of an audit.Index a field reads alone.
+type colSel uint8
+
+const (
+	selRow  colSel = iota // more than one column, or the row's own values
+	selWho                // audit.Who: user, groups, impersonation, IPs, agent, credential
+	selWhat               // audit.What: level, stage, verb, resource, namespace, status, decision, reason
+	selName               // the object name
+	// row values, read from a request filled with only them
+	selTimes // received and last times
+	selID    // the auditID
+	selURI   // the requestURI
+)
 
 // carry is which stage lines of a request carry a field's value.
 type carry uint8
@@ -85,43 +104,43 @@ const (
 
 var fields = []fieldDef{
 	{fieldHelp: fieldHelp{"user", []string{"username"}, "the user, or the user it impersonated (glob)", "user=alice"}, cost: 2, compile: compileUser,
-		key: "username", stages: laterToo, literal: true, top: (*audit.Request).Actor},
+		key: "username", stages: laterToo, literal: true, top: (*audit.Request).Actor, col: selWho},
 	{fieldHelp: fieldHelp{"group", []string{"groups"}, "any group of the user or of the impersonated user (glob)", "group=system:masters"}, cost: 3, compile: compileGroup,
-		stages: laterToo, literal: true},
+		stages: laterToo, literal: true, col: selWho},
 	{fieldHelp: fieldHelp{"verb", nil, "the verb: get, list, watch, create, update, patch, delete, deletecollection, ...", "verb=delete,deletecollection"}, cost: 1, compile: strField(func(r *audit.Request) string { return r.Verb }),
-		key: "verb", literal: true, logsql: "verb", top: func(r *audit.Request) string { return r.Verb }},
+		key: "verb", literal: true, logsql: "verb", top: func(r *audit.Request) string { return r.Verb }, col: selWhat},
 	{fieldHelp: fieldHelp{"resource", []string{"res"}, "[group/]resource[/subresource]; kubectl short, singular or plural names", "resource=deploy"}, cost: 2, compile: compileResource,
-		key: "resource", top: topResource},
+		key: "resource", top: topResource, col: selWhat},
 	{fieldHelp: fieldHelp{"ns", []string{"namespace"}, "the namespace; \"\" for cluster-scoped and non-resource requests (glob)", "ns=kube-*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.Namespace }),
-		key: "namespace", stages: laterToo, literal: true, logsql: "objectRef.namespace", top: func(r *audit.Request) string { return r.Namespace }},
+		key: "namespace", stages: laterToo, literal: true, logsql: "objectRef.namespace", top: func(r *audit.Request) string { return r.Namespace }, col: selWhat},
 	{fieldHelp: fieldHelp{"name", nil, "the object name (glob)", "name=web-*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.Name }),
-		key: "name", stages: laterToo, literal: true, logsql: "objectRef.name"},
+		key: "name", stages: laterToo, literal: true, logsql: "objectRef.name", col: selName},
 	{fieldHelp: fieldHelp{"code", []string{"status"}, "the HTTP status: 404, 4xx, >=400, <300", "code>=400"}, cost: 0, compile: compileCode,
-		key: "code", stages: lastStage, top: func(r *audit.Request) string { return strconv.Itoa(r.Code) }},
+		key: "code", stages: lastStage, top: func(r *audit.Request) string { return strconv.Itoa(r.Code) }, col: selWhat},
 	{fieldHelp: fieldHelp{"stage", nil, "the last stage: ResponseComplete (complete), ResponseStarted (started), RequestReceived (received), Panic", "stage=started"}, cost: 1, compile: compileStage,
-		logsql: "stage"},
+		logsql: "stage", col: selWhat},
 	{fieldHelp: fieldHelp{"level", nil, "the audit level: Metadata, Request, RequestResponse", "level=RequestResponse"}, cost: 1, compile: compileEnum(func(r *audit.Request) string { return r.Level }, "none", "metadata", "request", "requestresponse"),
-		key: "level", logsql: "level"},
-	{fieldHelp: fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, cost: 4, compile: compileIP},
+		key: "level", logsql: "level", col: selWhat},
+	{fieldHelp: fieldHelp{"ip", []string{"sourceip"}, "any source IP; an address, a CIDR or a glob", "ip=10.0.0.0/8"}, cost: 4, compile: compileIP, col: selWho},
 	{fieldHelp: fieldHelp{"agent", []string{"useragent", "ua"}, "the user agent (glob)", `agent="kubectl/*"`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.UserAgent }),
-		key: "userAgent", literal: true, logsql: "userAgent", top: func(r *audit.Request) string { return r.UserAgent }},
+		key: "userAgent", literal: true, logsql: "userAgent", top: func(r *audit.Request) string { return r.UserAgent }, col: selWho},
 	{fieldHelp: fieldHelp{"uri", []string{"url"}, "the request URI with its query (glob)", "uri=/api/v1/namespaces/default/*"}, cost: 3, compile: uriField,
-		key: "requestURI", literal: true, logsql: "requestURI"},
+		key: "requestURI", literal: true, logsql: "requestURI", col: selURI},
 	{fieldHelp: fieldHelp{"decision", nil, "the authorization decision: allow or forbid", "decision=forbid"}, cost: 1, compile: compileEnum(func(r *audit.Request) string { return r.Decision }, "allow", "forbid"),
-		key: "authorization.k8s.io/decision", stages: lastStage, logsql: "annotations.authorization.k8s.io/decision"},
+		key: "authorization.k8s.io/decision", stages: lastStage, logsql: "annotations.authorization.k8s.io/decision", col: selWhat},
 	{fieldHelp: fieldHelp{"reason", nil, "the authorization reason annotation (glob)", `reason=*ClusterRole*`}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Reason }),
-		key: "authorization.k8s.io/reason", stages: lastStage, literal: true, logsql: "annotations.authorization.k8s.io/reason"},
+		key: "authorization.k8s.io/reason", stages: lastStage, literal: true, logsql: "annotations.authorization.k8s.io/reason", col: selWhat},
 	{fieldHelp: fieldHelp{"message", []string{"msg"}, "the response status message (glob)", "msg=*forbidden*"}, cost: 3, compile: strField(func(r *audit.Request) string { return r.Message }),
-		key: "message", stages: lastStage, literal: true, logsql: "responseStatus.message"},
+		key: "message", stages: lastStage, literal: true, logsql: "responseStatus.message", col: selWhat},
 	{fieldHelp: fieldHelp{"id", []string{"auditid"}, "the auditID (glob)", "id=3f2a*"}, cost: 2, compile: strField(func(r *audit.Request) string { return r.AuditID }),
-		key: "auditID", literal: true, logsql: "auditID"},
+		key: "auditID", literal: true, logsql: "auditID", col: selID},
 	{fieldHelp: fieldHelp{"since", nil, "received at or after: 30m, 2h, 7d (before now) or RFC3339", "since=2h"}, cost: 0, compile: compileTime(true),
-		key: "requestReceivedTimestamp"},
+		key: "requestReceivedTimestamp", col: selTimes},
 	{fieldHelp: fieldHelp{"until", nil, "received at or before: 30m, 2h, 7d (before now) or RFC3339", "until=2026-11-26T10:00:00Z"}, cost: 0, compile: compileTime(false),
-		key: "requestReceivedTimestamp"},
+		key: "requestReceivedTimestamp", col: selTimes},
 	{fieldHelp: fieldHelp{"cred", []string{"credential"}, "the credential: the kubeconfig holding the client certificate (admin.conf on this node), unknown certificate <fingerprint>, token <id>, or the id X509SHA256=<hex> (glob)", `cred="admin.conf on this node"`}, cost: 3, compile: compileCred,
-		top: (*audit.Request).Credential},
-	{fieldHelp: fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, cost: 0, compile: compileLatency},
+		top: (*audit.Request).Credential, col: selWho},
+	{fieldHelp: fieldHelp{"latency", nil, "time from received to the last stage: >1s, <=200ms", "latency>1s"}, cost: 0, compile: compileLatency, col: selTimes},
 }
 
 // topResource is what --top resource counts: resource[/subresource] with

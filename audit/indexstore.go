@@ -1,0 +1,230 @@
+package audit
+
+import (
+	"hash/maphash"
+	"slices"
+)
+
+// The indexing store: a store that keeps its requests in an Index instead
+// of as *Requests, so that the explorer's memory follows the index (about
+// 60 bytes a request) and the requests in flight, not the log.
+//
+// It is a streaming store (stream.go): a request is merged as in any store
+// (Store.owner, merge's latest-stage rule) and, when Done, handed on and
+// later forgotten. Handed to the index, it becomes a row, in the order the
+// requests were first read (Seq: the full store's order). A request the
+// rows after it wait on (not done when sealLag requests after it are) is
+// sealed open: it is read from the store's open requests until it is done,
+// then written again. A stage merged into a request already handed on (its
+// lines out of order, within the stream's recentDone requests) writes its
+// row again. Finish hands on the requests still open at the end of the
+// input, which no stage can change any more: they are written as they are.
+
+// NewIndexingStore returns a store whose requests go to ix (empty, and fed
+// by no other store). Read its requests through ix, under Store.Read; its
+// Snapshot lists none (the counts are kept).
+func NewIndexingStore(ix *Index) *Store {
+	s := NewStreamingStore(ix.handed)
+	s.stream.late = ix.changed
+	s.stream.sharedGone = ix.flagShared
+	s.stream.forgotten = ix.forgotten
+	ix.src = s
+	return s
+}
+
+// handed takes a request the indexing store hands on: done, or open at
+// Finish. The store is locked.
+func (ix *Index) handed(r *Request) {
+	row := int(r.seq)
+	if row < ix.sealed {
+		ix.Update(row, r) // sealed open: now done
+		return
+	}
+	if r.AuditID != "" {
+		ix.ids.add(ix, row, r.AuditID)
+	}
+	k := row - ix.sealed
+	if k >= len(ix.tail) {
+		ix.tail = slices.Grow(ix.tail, k+1-len(ix.tail))[:k+1]
+	}
+	ix.tail[k] = r
+	ix.sealHanded()
+}
+
+// sealHanded seals the handed requests at the head of the tail, and the
+// head still open when sealLag rows wait behind it.
+func (ix *Index) sealHanded() {
+	k := 0
+	for ; k < len(ix.tail); k++ {
+		r := ix.tail[k]
+		if r == nil {
+			if len(ix.tail)-k <= sealLag {
+				break
+			}
+			r = ix.src.openRequest(uint64(ix.sealed))
+			if r == nil {
+				break // cannot happen: a request not handed on is open
+			}
+			ix.put(r, true)
+			continue
+		}
+		ix.put(r, false)
+	}
+	if k == 0 {
+		return
+	}
+	n := copy(ix.tail, ix.tail[k:])
+	clear(ix.tail[n:])
+	ix.tail = ix.tail[:n]
+	if cap(ix.tail) > 4*sealLag && n < sealLag {
+		ix.tail = append([]*Request(nil), ix.tail...)
+	}
+}
+
+// changed takes a request handed on that gained a stage (lines out of
+// order). The store is locked.
+func (ix *Index) changed(r *Request) {
+	if row := int(r.seq); row < ix.sealed && ix.Live(row) == nil {
+		ix.Update(row, r)
+	}
+	// in the tail: sealed later with what it holds then
+}
+
+// openRequest is the request with Seq seq that a streaming store holds
+// open, or nil; s.mu is held (by a reader or the writer).
+func (s *Store) openRequest(seq uint64) *Request {
+	if s == nil || s.stream == nil {
+		return nil // an index of Sync: no row past its tail
+	}
+	st := s.stream
+	i, ok := slices.BinarySearch(st.seqs[st.head:], seq)
+	if !ok {
+		return nil
+	}
+	return st.open[st.head+i]
+}
+
+// flagShared flags the rows carrying auditID, which a new request carries
+// too while the one handed on before is forgotten by the store (a full
+// store flags them all). The store is locked.
+func (ix *Index) flagShared(auditID string) {
+	ix.ids.each(ix, auditID, func(row int) bool {
+		if r := ix.Live(row); r != nil {
+			r.SharedID = true // in the tail, or sealed open
+		}
+		if row < ix.sealed {
+			ix.chunks[row/chunkRows].flags[row%chunkRows] |= flagShared
+			ix.rewritten = append(ix.rewritten, int32(row))
+		}
+		return true
+	})
+}
+
+// forgotten is the indexing store's wasForgotten (see goneSet, which it
+// replaces there): for an auditID no request in the store's byID carries,
+// whether a row carries it with that received time (dup: a repeat or a
+// late stage of a request forgotten), or with another (shared). Exact,
+// where goneSet compares hashes. The store is locked.
+func (ix *Index) forgotten(auditID string, received int64) (dup, shared bool) {
+	found := false
+	ix.ids.each(ix, auditID, func(row int) bool {
+		found = true
+		if received == 0 || ix.firstOf(row) == received {
+			dup = true
+			return false
+		}
+		return true
+	})
+	return dup, found && !dup
+}
+
+// firstOf is a handed row's received stamp.
+func (ix *Index) firstOf(row int) int64 {
+	if row >= ix.sealed {
+		return ix.tail[row-ix.sealed].first
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	switch d := c.first[i]; d {
+	case firstNone:
+		return 0
+	case firstOver:
+		return ix.firstOver[int32(row)]
+	default:
+		return c.tbase[i/evEvery] + int64(d)
+	}
+}
+
+// idOf is a handed row's auditID; canonical: as u (s is then "").
+func (ix *Index) idOf(row int) (u [16]byte, s string, canonical bool) {
+	if row >= ix.sealed {
+		s = ix.tail[row-ix.sealed].AuditID
+		u, canonical = parseUUID(s)
+		return u, s, canonical
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	if c.flags[i]&flagIDSide != 0 {
+		return u, ix.idSide[int32(row)], false
+	}
+	return c.id[i], "", true
+}
+
+// idTable finds the rows handed on by auditID: open addressing over row
+// numbers (row+1; 0 is empty), the IDs compared in the rows themselves, so
+// it costs 4 bytes a slot (5 to 11 a request) where goneSet costs 12.
+type idTable struct {
+	slots []uint32
+	n     int
+}
+
+func rowIDHash(u [16]byte, s string, canonical bool) uint64 {
+	if canonical {
+		return maphash.Bytes(dictSeed, u[:])
+	}
+	return maphash.String(dictSeed, s)
+}
+
+func (t *idTable) add(ix *Index, row int, auditID string) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow(ix)
+	}
+	u, canonical := parseUUID(auditID)
+	t.put(rowIDHash(u, auditID, canonical), row)
+	t.n++
+}
+
+func (t *idTable) put(h uint64, row int) {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if t.slots[i] == 0 {
+			t.slots[i] = uint32(row) + 1
+			return
+		}
+	}
+}
+
+func (t *idTable) grow(ix *Index) {
+	old := t.slots
+	t.slots = make([]uint32, max(1<<10, 2*len(old)))
+	for _, v := range old {
+		if v != 0 {
+			row := int(v - 1)
+			t.put(rowIDHash(ix.idOf(row)), row)
+		}
+	}
+}
+
+// each calls fn with each row carrying auditID, until fn returns false.
+func (t *idTable) each(ix *Index, auditID string, fn func(row int) bool) {
+	if len(t.slots) == 0 {
+		return
+	}
+	u, canonical := parseUUID(auditID)
+	mask := uint64(len(t.slots) - 1)
+	for i := rowIDHash(u, auditID, canonical) & mask; t.slots[i] != 0; i = (i + 1) & mask {
+		row := int(t.slots[i] - 1)
+		ru, rs, rc := ix.idOf(row)
+		if rc == canonical && (canonical && ru == u || !canonical && rs == auditID) && !fn(row) {
+			return
+		}
+	}
+}
