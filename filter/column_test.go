@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 )
 
 // corpusFilters are the filters of the differential test's corpus.
@@ -36,8 +37,8 @@ func corpusFilters(t *testing.T) []string {
 // testdata/diff; with every row in the columns, and with the index synced
 // while the store grows (rows read from their request until done).
 func TestIndexMatcherAgrees(t *testing.T) {
-	logs := [][]string{realLogs(), {"../testdata/answers/audit.log"}, {"../testdata/hostile/audit.log"},
-		{"../testdata/trust/reused-id/audit.log"}, {"../testdata/sample.log"}}
+	logs := [][]string{audittest.Logs(t, "file"), {audittest.Path("answers", "audit.log")}, {audittest.Path("hostile", "audit.log")},
+		{audittest.Path("trust", "reused-id", "audit.log")}, {"../testdata/sample.log"}}
 	crafted, _ := filepath.Glob("../testdata/diff/*.log*")
 	for _, p := range crafted {
 		logs = append(logs, []string{p})
@@ -122,8 +123,7 @@ func TestIndexScanTime(t *testing.T) {
 // few lines at a time into an indexing store and, apart, into a full store
 // synced into an index, every corpus filter's result updated in between.
 func TestIndexResultIncremental(t *testing.T) {
-	answers, _ := filepath.Glob("../testdata/answers/audit-*.log") // by glob: a regeneration renames them
-	logs := [][]string{realLogs(), append(answers, "../testdata/answers/audit.log"), {"../testdata/trust/reused-id/audit.log"},
+	logs := [][]string{audittest.Logs(t, "file"), audittest.Logs(t, "answers"), {audittest.Path("trust", "reused-id", "audit.log")},
 		{"../testdata/sample.log"}, {"../testdata/diff/genlog.log"}, {"../testdata/diff/reversed-stages.log"},
 		{"../testdata/diff/contradicting-stages.log"}, {"../testdata/diff/kubelet-401.log"}, {"../testdata/diff/missing-stages.log"}}
 	// and a word only a first stage read after the last holds (a row
