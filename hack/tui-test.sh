@@ -234,7 +234,7 @@ findings=$data/findings
 token_id=$(jq -r '.actions[] | select(.step == "create-token") | .auditIDs[0]' "$findings/expected.json")
 log "findings: the Findings answer on findings/audit.log"
 tui_start "$bin" "$findings/audit.log"
-tui_wait_for "req" 15
+tui_wait_for "● following" 15 # the whole log read: the rules run on what is loaded
 tui_keys 5
 tui_wait_for "Findings: was this cluster attacked?"
 tui_keys G k k k Enter # Findings is the fourth answer from the bottom
