@@ -41,6 +41,9 @@ type queryOptions struct {
 	TZ       tzFlag
 	Answers  answerFlags
 	Timeline timelineFlags
+	Memory   memoryFlags
+
+	budget budget // from Memory, set by runQuery
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -76,6 +79,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.TZ.register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
+	opts.Memory.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -104,7 +108,19 @@ func (o *queryOptions) validate() error {
 	if err := o.Timeline.validate(o); err != nil {
 		return err
 	}
+	if err := o.Memory.validate(); err != nil {
+		return err
+	}
 	return o.Answers.validate(o)
+}
+
+// heapLimit sets the memory limit of a load of set (start, within the
+// budget); near the budget it moves set's spool to disk and says so.
+func (o *queryOptions) heapLimit(set *source.Set, start int64) *heapLimit {
+	h := newHeapLimit(o.budget, start, o.IO.Getenv)
+	h.shed = set.ShedMemory
+	h.tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
+	return h
 }
 
 func runQuery(ctx context.Context, o *queryOptions) error {
@@ -114,6 +130,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.TZ.apply(&o.Now); err != nil {
 		return err
 	}
+	b, err := o.Memory.budget()
+	if err != nil {
+		return err
+	}
+	o.budget = b
 	f, err := filter.Parse(o.Answers.filter(o.Filter), o.Now())
 	if err != nil {
 		return usageError("query: %v", err)
@@ -148,17 +169,21 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
 	set, err := source.Open(plan.paths, source.Options{
-		Follow: o.Follow,
-		Keep:   keep,
-		Stdin:  o.IO.In,
-		Warn:   warn,
-		Pods:   plan.pods,
-		Nodes:  nodes,
+		Follow:      o.Follow,
+		Keep:        keep,
+		Stdin:       o.IO.In,
+		Warn:        warn,
+		Pods:        plan.pods,
+		Nodes:       nodes,
+		SpoolMemory: o.budget.spoolMemory(),
 	})
 	if err != nil {
 		return usageError("query: %v", err)
 	}
 	defer set.Close()
+	if len(plan.paths) > 0 {
+		o.Memory.applyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
+	}
 
 	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
 	defer out.Flush()
@@ -171,7 +196,12 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if o.Follow {
 		return o.follow(ctx, set, store, f)
 	}
-	if err := set.Load(ctx, store); err != nil {
+	h := o.heapLimit(set, o.budget.limit)
+	defer h.restore()
+	stopWatch := h.watch()
+	err = set.Load(ctx, store)
+	stopWatch()
+	if err != nil {
 		return usageError("query: %v", err)
 	}
 	snap := store.Snapshot()

@@ -94,3 +94,55 @@ func TestGzipBombOfRepeatsKeepsOneLine(t *testing.T) {
 		t.Errorf("spool holds %d bytes, want the one line (%d)", r.set.spool.size, len(line))
 	}
 }
+
+// Near the memory budget the lines a gzip input keeps in memory go to the
+// spool's file (ShedMemory); every line still reads back byte for byte,
+// those kept before and those read after, and the memory is given up.
+func TestShedMemoryMovesTheSpoolToDisk(t *testing.T) {
+	lines := sampleLines(t)
+	var b strings.Builder
+	for n := 0; b.Len() < 6<<20; n++ {
+		for _, l := range lines {
+			b.WriteString(strings.Replace(l, `"auditID":"`, fmt.Sprintf(`"auditID":"%d-`, n), 1))
+			b.WriteByte('\n')
+		}
+	}
+	plain := b.String()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit-2026-11-26T03-04-26.736.log.gz")
+	os.WriteFile(path, gz(t, plain), 0o600)
+	r := load(t, []string{path}, Options{SpoolMemory: 4 << 20}) // 4 MiB in memory, the rest in the file
+	sp := &r.set.spool
+	if sp.memBytes == 0 || sp.file == nil {
+		t.Fatalf("spool: %d bytes in memory, file %v: want both parts", sp.memBytes, sp.file)
+	}
+	msg := r.set.ShedMemory()
+	if !strings.Contains(msg, "MiB of lines kept for reading back") || sp.chunks != nil {
+		t.Fatalf("ShedMemory said %q; %d chunks still in memory", msg, len(sp.chunks))
+	}
+	if again := r.set.ShedMemory(); again != "" {
+		t.Errorf("a second ShedMemory said %q, want nothing", again)
+	}
+	// a line kept after the shed lands after the moved part
+	extra := []byte(`{"extra":"line"}`)
+	off, err := sp.add(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(plain, "\n"), "\n")
+	for i, req := range r.snap.Requests {
+		for _, e := range req.Events {
+			got, err := r.set.Raw(e.Ref)
+			if err != nil || string(got) != want[e.Line-1] {
+				t.Fatalf("request %d, line %d after the shed: %v %.80q", i, e.Line, err, got)
+			}
+		}
+	}
+	if got, err := sp.get(off, len(extra)); err != nil || !bytes.Equal(got, extra) {
+		t.Errorf("line added after the shed: %q %v", got, err)
+	}
+	sp.flush()
+	if got, err := sp.get(off, len(extra)); err != nil || !bytes.Equal(got, extra) {
+		t.Errorf("line added after the shed, flushed: %q %v", got, err)
+	}
+}

@@ -605,6 +605,7 @@ func (m *model) statusBar() string {
 		in.Read, in.Size = m.opts.Progress.Get()
 		in.Warnings = len(m.opts.Progress.Warnings())
 		in.Streams = m.opts.Progress.streamSummary(time.Now())
+		in.Notes = m.opts.Progress.noteSummary()
 		// Following, the loader never ends: once it has read what the files
 		// held at the start, it is following, not loading.
 		if m.opts.Follow && in.Size > 0 && in.Read >= in.Size {

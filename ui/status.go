@@ -2,6 +2,7 @@ package ui
 
 import (
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,38 @@ type Progress struct {
 	mu          sync.Mutex
 	warnings    []string
 	streams     map[string]streamState // the apiserver pods' log streams, by pod
+	notes       map[string]string      // short states the status bar shows, by what they are of
+}
+
+// Note sets a short state the status bar shows for as long as it holds
+// ("low priority", "memory 200/256 MiB"), by key; an empty text removes it.
+func (p *Progress) Note(key, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.notes == nil {
+		p.notes = map[string]string{}
+	}
+	if text == "" {
+		delete(p.notes, key)
+		return
+	}
+	p.notes[key] = text
+}
+
+// noteSummary is the notes, in the order of their keys.
+func (p *Progress) noteSummary() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := make([]string, 0, len(p.notes))
+	for k := range p.notes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, p.notes[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // streamState is what the loader last said of one live stream.
@@ -102,6 +135,7 @@ type statusInfo struct {
 	Klog, Other   int
 	SharedIDs     int    // requests whose auditID another request carries too
 	Streams       string // the pods' log streams by state
+	Notes         string // Progress.Note: low priority, memory near the budget
 	Follow        bool   // the sources are followed as they grow
 	FollowingList bool   // the list sticks to the newest request
 	Loading       bool
@@ -162,6 +196,9 @@ func renderStatus(st *styles, in statusInfo, width int) string {
 	}
 	if in.Streams != "" {
 		parts = append(parts, st.StatusKey.Render(in.Streams))
+	}
+	if in.Notes != "" {
+		parts = append(parts, st.StatusKey.Render(sanitize(in.Notes)))
 	}
 	if in.Rate >= 1 && (in.Loading || in.Follow) {
 		parts = append(parts, kv(humanCount(in.Rate), "ev/s"))
