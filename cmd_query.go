@@ -176,6 +176,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		Pods:        plan.pods,
 		Nodes:       nodes,
 		SpoolMemory: o.budget.spoolMemory(),
+		// a count, top or table of fields never reads a line back
+		NoRaw: streaming && !f.NeedsRaw() && !o.Timeline.On,
 	})
 	if err != nil {
 		return usageError("query: %v", err)

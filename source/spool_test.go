@@ -146,3 +146,30 @@ func TestShedMemoryMovesTheSpoolToDisk(t *testing.T) {
 		t.Errorf("line added after the shed, flushed: %q %v", got, err)
 	}
 }
+
+// A count, top or table of fields never reads a line back (Options.NoRaw):
+// the lines of a gzipped backup are then not kept, in memory or in a
+// temporary file, and the store is otherwise the same.
+func TestNoRawKeepsNoLines(t *testing.T) {
+	live := filepath.Join("..", "testdata", "file", "audit.log")
+	if gzs, _ := filepath.Glob(filepath.Join("..", "testdata", "file", "audit-*.log.gz")); len(gzs) == 0 {
+		t.Fatal("want a gzipped backup beside testdata/file/audit.log")
+	}
+	full := load(t, []string{live}, Options{})
+	none := load(t, []string{live}, Options{NoRaw: true})
+	if full.set.spool.size == 0 {
+		t.Fatal("the full load kept nothing of the gzipped backup: not the test's input")
+	}
+	if none.set.spool.size != 0 || none.set.spool.file != nil {
+		t.Errorf("NoRaw kept %d bytes (file %v)", none.set.spool.size, none.set.spool.file)
+	}
+	if len(full.snap.Requests) != len(none.snap.Requests) || full.snap.Events != none.snap.Events {
+		t.Fatalf("NoRaw: %d requests, %d events; want %d, %d", len(none.snap.Requests), none.snap.Events, len(full.snap.Requests), full.snap.Events)
+	}
+	for i, r := range full.snap.Requests {
+		o := none.snap.Requests[i]
+		if r.AuditID != o.AuditID || r.Verb != o.Verb || r.User != o.User || r.Code != o.Code || len(r.Events) != len(o.Events) || r.First() != o.First() || r.Last() != o.Last() {
+			t.Fatalf("request %d differs with NoRaw: %+v / %+v", i, *r, *o)
+		}
+	}
+}
