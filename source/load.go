@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -62,7 +61,7 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 		fs := streams[0]
 		for fs.open(ctx) {
 			if err := fs.r.drain(ctx); err != nil {
-				fs.stop()
+				fs.r.stop()
 				return err
 			}
 			if r := fs.done(); r != nil {
@@ -119,7 +118,6 @@ type stream struct {
 	inputs []int32
 	next   int     // index in inputs of the next input to open
 	r      *reader // the input being read
-	ahead  *reader // inputs[next], already being read ahead (see readAhead)
 
 	head    line // the next line, pulled but not yet handled (merging)
 	hasHead bool
@@ -131,67 +129,17 @@ func (fs *stream) open(ctx context.Context) bool {
 	for fs.next < len(fs.inputs) && ctx.Err() == nil {
 		idx := fs.inputs[fs.next]
 		fs.next++
-		r := fs.ahead
-		fs.ahead = nil
-		if r == nil {
-			var err error
-			if r, err = fs.set.newReader(idx, fs.st, fs.p); err != nil {
-				fs.set.warn(err.Error())
-				continue
-			}
-			r.lr.hold = fs.set.opt.Follow && r.in.live && !r.in.gz
+		r, err := fs.set.newReader(idx, fs.st, fs.p)
+		if err != nil {
+			fs.set.warn(err.Error())
+			continue
 		}
+		r.lr.hold = fs.set.opt.Follow && r.in.live && !r.in.gz
 		fs.r = r
-		fs.readAhead(ctx)
 		return true
 	}
 	fs.r = nil
-	fs.stop() // ctx ended: the input read ahead is not wanted
 	return false
-}
-
-// readAhead starts reading the family's next input while the current one
-// is merged: its own reading goroutine (which decompresses a gzip backup,
-// one core's work that nothing else can share) and scanning workers run
-// until its pipeline's few batches are full. The lines are still merged
-// one input after another, in order, by the one loading goroutine, so the
-// store is the same as a sequential load's. A backup whose reading fails
-// at the start is left to open, which says so in its turn.
-func (fs *stream) readAhead(ctx context.Context) {
-	w := loadWorkers()
-	if fs.next >= len(fs.inputs) || w < 2 {
-		return
-	}
-	idx := fs.inputs[fs.next]
-	in, _ := fs.set.input(idx)
-	if in == nil || in.stream != nil || in.cri || in.pretty || fs.set.opt.Follow && in.live && !in.gz {
-		return
-	}
-	r, err := fs.set.newReader(idx, fs.st, fs.p)
-	if err != nil {
-		return
-	}
-	r.started = true
-	// a shallow pipeline: it holds a few MiB until its turn comes, and a
-	// gzipped one is bound by its decompression, not by the loader
-	r.startParallel(ctx, w, 2)
-	fs.ahead = r
-	readAheads.Add(1)
-}
-
-// readAheads counts the inputs read ahead (for tests).
-var readAheads atomic.Int64
-
-// stop ends the reading of the current input and of the one read ahead
-// (ctx ended).
-func (fs *stream) stop() {
-	if fs.r != nil {
-		fs.r.stop()
-	}
-	if fs.ahead != nil {
-		fs.ahead.stop()
-		fs.ahead = nil
-	}
 }
 
 // done ends the current input: finished, or handed back to be followed.
@@ -220,7 +168,7 @@ func (fs *stream) pull(ctx context.Context) (bool, []*reader) {
 			return true, live
 		}
 		if ctx.Err() != nil {
-			fs.stop()
+			fs.r.stop()
 			return false, live
 		}
 		if r := fs.done(); r != nil {
@@ -245,7 +193,9 @@ func mergeStreams(ctx context.Context, streams []*stream) ([]*reader, error) {
 	for n := 0; len(active) > 0; n++ {
 		if n&4095 == 4095 && ctx.Err() != nil {
 			for _, fs := range active {
-				fs.stop()
+				if fs.r != nil {
+					fs.r.stop()
+				}
 			}
 			return nil, ctx.Err()
 		}
@@ -460,7 +410,7 @@ func (r *reader) pull(ctx context.Context) (line, bool) {
 	if !r.started {
 		r.started = true
 		if w := loadWorkers(); w > 1 && !r.lr.hold && !r.in.cri && !r.in.pretty {
-			r.startParallel(ctx, w, 2*w+2)
+			r.startParallel(ctx, w)
 		}
 	}
 	if r.par != nil {

@@ -99,13 +99,11 @@ type parallel struct {
 	readErr error // set by the reading goroutine before it closes ordered
 }
 
-// startParallel starts the reading goroutine and the scanning workers;
-// depth is how many scanned batches may wait for the loader (each about a
-// MiB).
-func (r *reader) startParallel(ctx context.Context, workers, depth int) {
+// startParallel starts the reading goroutine and the scanning workers.
+func (r *reader) startParallel(ctx context.Context, workers int) {
 	pl := &parallel{
-		ordered: make(chan *batch, depth),
-		free:    make(chan *batch, depth+2),
+		ordered: make(chan *batch, 2*workers+2),
+		free:    make(chan *batch, 2*workers+4),
 		quit:    make(chan struct{}),
 	}
 	r.par = pl

@@ -3,16 +3,10 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
-
-	"go.uber.org/goleak"
-
-	"github.com/kauditui/kauditui/audit"
 )
 
 // A parallel load gives exactly the store a sequential one does: the same
@@ -97,13 +91,13 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 	}
 }
 
-// A rotated trail (real backups, one gzipped, beside the live log) is read
-// with each next backup read ahead on other cores while the one before is
-// merged, and the store is exactly a sequential load's: the same requests
-// in the same order with the same events, Refs and raw lines, the same
-// warnings and inputs. The same holds when a gzipped backup in the middle
-// of the trail is cut short (crafted: its end removed).
-func TestReadAheadOfBackupsEqualsSequential(t *testing.T) {
+// A rotated trail (real backups, one gzipped, beside the live log) read on
+// both cores gives exactly a sequential load's store: the same requests in
+// the same order (one timeline across the files) with the same events,
+// Refs and raw lines, the same warnings and inputs. The same holds when a
+// gzipped backup in the middle of the trail is cut short (crafted: its end
+// removed).
+func TestParallelLoadOfATrailEqualsSequential(t *testing.T) {
 	live := filepath.Join("..", "testdata", "file", "audit.log")
 	backups, _ := filepath.Glob(filepath.Join("..", "testdata", "file", "audit-*.log*"))
 	if len(backups) < 2 {
@@ -122,11 +116,7 @@ func TestReadAheadOfBackupsEqualsSequential(t *testing.T) {
 	}
 	for _, path := range []string{live, filepath.Join(cut, "audit.log")} {
 		seq := func() result { defer setWorkers(1)(); return load(t, []string{path}, Options{}) }()
-		before := readAheads.Load()
 		par := func() result { defer setWorkers(3)(); return load(t, []string{path}, Options{}) }()
-		if n := readAheads.Load() - before; n != int64(len(backups)) {
-			t.Errorf("%s: %d inputs read ahead, want %d (every one after the first)", path, n, len(backups))
-		}
 		if len(par.set.Inputs()) != len(backups)+1 || len(seq.snap.Requests) < 100 {
 			t.Fatalf("%s: %d inputs, %d requests: not the trail", path, len(par.set.Inputs()), len(seq.snap.Requests))
 		}
@@ -158,46 +148,5 @@ func TestReadAheadOfBackupsEqualsSequential(t *testing.T) {
 		if !reflect.DeepEqual(seq.set.Inputs(), par.set.Inputs()) {
 			t.Errorf("%s: inputs differ: %+v vs %+v", path, seq.set.Inputs(), par.set.Inputs())
 		}
-	}
-}
-
-// A load of a trail ended part-way (ctx cancelled, as when the output is
-// gone or the explorer quits) stops the input being read ahead too: no
-// goroutine is left reading the next backup.
-func TestCancelledLoadStopsTheReadAhead(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	// lines of 8 KiB: a reading goroutine looks at ctx every 4,096 lines,
-	// more than a file holds, so only being stopped ends one blocked on
-	// its full pipeline
-	pad := `{"pad":"` + strings.Repeat("x", 8<<10) + `",`
-	var b strings.Builder
-	for b.Len() < 8<<20 {
-		for _, l := range sampleLines(t) {
-			b.WriteString(strings.Replace(l, "{", pad, 1))
-			b.WriteByte('\n')
-		}
-	}
-	dir := t.TempDir()
-	for _, name := range []string{"audit-2026-11-26T01-00-00.000.log", "audit-2026-11-26T02-00-00.000.log", "audit-2026-11-26T03-00-00.000.log", "audit.log"} {
-		os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644)
-	}
-	defer setWorkers(2)()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	before := readAheads.Load()
-	set, err := Open([]string{filepath.Join(dir, "audit.log")}, Options{Progress: func(read, total int64) {
-		if read > 17<<20 { // the second file being merged, the third read ahead
-			cancel()
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	if err := set.Load(ctx, audit.NewStore()); err != context.Canceled {
-		t.Fatalf("Load: %v, want it cancelled", err)
-	}
-	if readAheads.Load() == before {
-		t.Fatal("nothing was read ahead: not the test's case")
 	}
 }
