@@ -227,9 +227,10 @@ type heapLimit struct {
 	sample [1]metrics.Sample
 	shed   func() string // gives up what can be read back; says what (or "")
 	tell   func(string)  // tells the user, once
-	told   bool
-	user   bool  // GOMEMLIMIT is the user's: never set
-	prev   int64 // the limit before, put back by restore
+	told   bool          // near the budget: shed and said
+	over   bool          // over it: said
+	user   bool          // GOMEMLIMIT is the user's: never set
+	prev   int64         // the limit before, put back by restore
 }
 
 // limitRoom is the least room above the live heap the limit leaves for
@@ -293,7 +294,9 @@ func (h *heapLimit) live() int64 {
 }
 
 // check raises the limit when the live heap comes within limitRoom of it,
-// up to the budget; near the budget it sheds and tells.
+// up to the budget; near the budget it sheds and tells, once; past it
+// (what is held cannot be read back: the requests themselves) it tells
+// that too, once.
 func (h *heapLimit) check() {
 	if h == nil {
 		return
@@ -305,24 +308,27 @@ func (h *heapLimit) check() {
 		h.limit = min(live+2*limitRoom, h.budget.limit)
 		debug.SetMemoryLimit(h.limit)
 	}
-	if live < h.budget.limit*8/10 || h.told {
-		return
+	if live >= h.budget.limit*8/10 && !h.told {
+		h.told = true
+		what := ""
+		if h.shed != nil {
+			what = h.shed()
+		}
+		debug.FreeOSMemory()
+		msg := fmt.Sprintf("memory: %d MiB in use, near the budget of %s (%s)", live>>20, h.budget, h.budget.why)
+		if what != "" {
+			msg += "; " + what
+		}
+		if h.tell != nil {
+			h.tell(msg)
+		}
+		live = h.live()
 	}
-	h.told = true
-	what := ""
-	if h.shed != nil {
-		what = h.shed()
-	}
-	debug.FreeOSMemory()
-	msg := fmt.Sprintf("memory: %d MiB in use, near the budget of %s (%s)", live>>20, h.budget, h.budget.why)
-	if what != "" {
-		msg += "; " + what
-	}
-	if h.live() > h.budget.limit {
-		msg += "; what was read cannot be given up: --max-memory raises the budget, -q or a smaller SOURCE needs less"
-	}
-	if h.tell != nil {
-		h.tell(msg)
+	if live > h.budget.limit && !h.over {
+		h.over = true
+		if h.tell != nil {
+			h.tell(fmt.Sprintf("memory: %d MiB in use, over the budget of %s (%s): what was read cannot be given up; --max-memory raises the budget, -q or fewer SOURCEs need less", live>>20, h.budget, h.budget.why))
+		}
 	}
 }
 

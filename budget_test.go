@@ -231,6 +231,19 @@ func TestHeapLimitShedsNearTheBudget(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
 		t.Errorf("limit %d MiB, want the budget, 64 MiB", got>>20)
 	}
+	// past the budget: said once more, with what to do
+	more := make([]byte, 16<<20)
+	for i := range more {
+		more[i] = byte(i)
+	}
+	runtime.GC()
+	h.check()
+	h.check()
+	runtime.KeepAlive(hold)
+	runtime.KeepAlive(more)
+	if shed != 1 || len(told) != 2 || !strings.Contains(told[1], "over the budget of 64 MiB (--max-memory): what was read cannot be given up; --max-memory raises the budget") {
+		t.Errorf("past the budget: shed %d times, told %q", shed, told)
+	}
 
 	debug.SetMemoryLimit(5 << 30)
 	u := newHeapLimit(b, 32<<20, func(k string) string { return map[string]string{"GOMEMLIMIT": "5GiB"}[k] })

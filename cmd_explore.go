@@ -156,7 +156,11 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	heap.shed = set.ShedMemory
 	heap.tell = func(msg string) {
 		progress.Warn(msg)
-		progress.Note("memory", "memory near its budget")
+		if heap.over {
+			progress.Note("memory", "memory over its budget")
+		} else {
+			progress.Note("memory", "memory near its budget")
+		}
 	}
 	defer heap.watch()()
 	if len(plan.paths) > 0 && !o.Demo {
