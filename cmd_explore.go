@@ -40,6 +40,7 @@ type exploreOptions struct {
 	Store    storeFlags
 	Creds    credFlags
 	TZ       tzFlag
+	Memory   memoryFlags
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE...]
@@ -71,6 +72,7 @@ func runExploreCmd(args []string, ios *IO) error {
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
 	opts.TZ.register(fs)
+	opts.Memory.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -101,6 +103,13 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	}
 	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
 		return usageError("%v", err)
+	}
+	if err := o.Memory.validate(); err != nil {
+		return err
+	}
+	budget, err := o.Memory.budget()
+	if err != nil {
+		return err
 	}
 	if o.Demo {
 		if len(o.Sources) > 0 {
@@ -156,14 +165,35 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 				firstReadDone()
 			}
 		},
-		Live:  progress.Live,
-		Pods:  plan.pods,
-		Nodes: nodes,
+		Live:        progress.Live,
+		Pods:        plan.pods,
+		Nodes:       nodes,
+		SpoolMemory: budget.spoolMemory(),
 	})
 	if err != nil {
 		return usageError("%v", err)
 	}
 	defer set.Close()
+	// The index is held within the budget (--max-memory): the collector is
+	// told it, and near it the lines kept for reading back go to disk; the
+	// status bar says so.
+	heap := newHeapLimit(budget, budget.limit, getenv)
+	defer heap.restore()
+	heap.shed = set.ShedMemory
+	heap.tell = func(msg string) {
+		progress.Warn(msg)
+		if heap.over {
+			progress.Note("memory", "memory over its budget")
+		} else {
+			progress.Note("memory", "memory near its budget")
+		}
+	}
+	defer heap.watch()()
+	if len(plan.paths) > 0 && !o.Demo {
+		if o.Memory.applyPriority(progress.Warn) {
+			progress.Note("priority", "low priority")
+		}
+	}
 	for _, w := range progress.Warnings() {
 		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
 	}

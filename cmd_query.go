@@ -42,6 +42,9 @@ type queryOptions struct {
 	Answers  answerFlags
 	Timeline timelineFlags
 	Detect   detectFlags
+	Memory   memoryFlags
+
+	budget budget // from Memory, set by runQuery
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
@@ -79,6 +82,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
+	opts.Memory.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -107,10 +111,22 @@ func (o *queryOptions) validate() error {
 	if err := o.Timeline.validate(o); err != nil {
 		return err
 	}
+	if err := o.Memory.validate(); err != nil {
+		return err
+	}
 	if err := o.Detect.validate(o); err != nil {
 		return err
 	}
 	return o.Answers.validate(o)
+}
+
+// heapLimit sets the memory limit of a load of set (start, within the
+// budget); near the budget it moves set's spool to disk and says so.
+func (o *queryOptions) heapLimit(set *source.Set, start int64) *heapLimit {
+	h := newHeapLimit(o.budget, start, o.IO.Getenv)
+	h.shed = set.ShedMemory
+	h.tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
+	return h
 }
 
 func runQuery(ctx context.Context, o *queryOptions) error {
@@ -120,6 +136,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.TZ.apply(&o.Now); err != nil {
 		return err
 	}
+	b, err := o.Memory.budget()
+	if err != nil {
+		return err
+	}
+	o.budget = b
 	f, err := filter.Parse(o.Answers.filter(o.Filter), o.Now())
 	if err != nil {
 		return usageError("query: %v", err)
@@ -154,17 +175,23 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
 	set, err := source.Open(plan.paths, source.Options{
-		Follow: o.Follow,
-		Keep:   keep,
-		Stdin:  o.IO.In,
-		Warn:   warn,
-		Pods:   plan.pods,
-		Nodes:  nodes,
+		Follow:      o.Follow,
+		Keep:        keep,
+		Stdin:       o.IO.In,
+		Warn:        warn,
+		Pods:        plan.pods,
+		Nodes:       nodes,
+		SpoolMemory: o.budget.spoolMemory(),
+		// a count, top or table of fields never reads a line back
+		NoRaw: streaming && !f.NeedsRaw() && !o.Timeline.On,
 	})
 	if err != nil {
 		return usageError("query: %v", err)
 	}
 	defer set.Close()
+	if len(plan.paths) > 0 {
+		o.Memory.applyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
+	}
 
 	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
 	defer out.Flush()
@@ -177,7 +204,12 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if o.Follow {
 		return o.follow(ctx, set, store, f)
 	}
-	if err := set.Load(ctx, store); err != nil {
+	h := o.heapLimit(set, o.budget.limit)
+	defer h.restore()
+	stopWatch := h.watch()
+	err = set.Load(ctx, store)
+	stopWatch()
+	if err != nil {
 		return usageError("query: %v", err)
 	}
 	snap := store.Snapshot()

@@ -5,8 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strings"
 
@@ -27,12 +25,10 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 	default:
 		q.t = newTablePrinter(o.IO, o.Output == "wide", o.color())
 	}
-	if o.IO.Getenv("GOMEMLIMIT") == "" {
-		// The live heap is the requests in flight and the read-ahead;
-		// without a limit the collector lets garbage double it.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(queryMemoryLimit))
-		q.limit = &heapLimit{limit: queryMemoryLimit}
-	}
+	// The live heap is the requests in flight and the read-ahead; without
+	// a limit the collector lets garbage double it.
+	q.limit = o.heapLimit(set, queryMemoryLimit)
+	defer q.limit.restore()
 	q.store = audit.NewStreamingStore(q.done)
 	err := set.Load(ctx, q.store)
 	q.store.Finish()
@@ -75,34 +71,8 @@ type streamQuery struct {
 	buffered []tableRow // rows held until the columns are sized
 	frozen   bool       // columns sized: rows are written as they come
 	store    *audit.Store
-	limit    *heapLimit // nil when GOMEMLIMIT is the user's
-	seen     int        // requests handed on
-}
-
-// heapLimit keeps the memory limit above the live heap. The live heap of a
-// streaming query grows a little with the log (the set that recognises
-// repeats, 12 bytes a request): a limit it reached would make the
-// collector run without pause, several times slower on a busy machine.
-type heapLimit struct {
-	limit  int64
-	sample [1]metrics.Sample
-}
-
-// limitRoom is the least room above the live heap the limit leaves for
-// garbage: the collector then runs about once per limitRoom allocated.
-const limitRoom = 24 << 20
-
-// check raises the limit when the live heap comes within limitRoom of it.
-func (h *heapLimit) check() {
-	h.sample[0].Name = "/gc/heap/live:bytes"
-	metrics.Read(h.sample[:])
-	if h.sample[0].Value.Kind() != metrics.KindUint64 {
-		return
-	}
-	if live := int64(h.sample[0].Value.Uint64()); live > h.limit-limitRoom {
-		h.limit = live + 2*limitRoom
-		debug.SetMemoryLimit(h.limit)
-	}
+	limit    *heapLimit
+	seen     int // requests handed on
 }
 
 type seqRow struct {
@@ -127,7 +97,7 @@ const queryMemoryLimit = 72 << 20
 const tableBuffer = 4096
 
 func (q *streamQuery) done(r *audit.Request) {
-	if q.seen++; q.seen&(1<<15-1) == 0 && q.limit != nil {
+	if q.seen++; q.seen&(1<<15-1) == 0 {
 		q.limit.check()
 	}
 	if q.f.NeedsRaw() {

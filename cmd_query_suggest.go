@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
@@ -46,9 +45,7 @@ func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func(
 		return
 	}
 	defer set.Close()
-	if o.IO.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(queryMemoryLimit))
-	}
+	defer o.heapLimit(set, queryMemoryLimit).restore()
 	var loadErr error
 	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
 		stop := false

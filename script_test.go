@@ -20,6 +20,10 @@ import (
 // TestMain lets the test binary be the kauditui the scripts run: testscript
 // puts it in the scripts' PATH under these names.
 func TestMain(m *testing.M) {
+	// The tests (and the scripts' kauditui) read at normal priority and
+	// say nothing of it, whether or not an apiserver runs on this machine;
+	// budget_test.go asks about priority on purpose.
+	controlPlane = func() (bool, string) { return false, "" }
 	testscript.Main(m, map[string]func(){
 		"kauditui": func() { os.Exit(run(os.Args[1:], systemIO())) },
 		// ctrl-c-after TEXT kauditui ARGS...: kauditui, sent SIGINT (what a

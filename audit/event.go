@@ -42,6 +42,11 @@ type rawEvent struct {
 	credID                                  string // the raw JSON array
 	code                                    int
 	esc                                     uint64 // fields (1<<f) still holding JSON escapes
+
+	// times' answer, once asked (a loader's workers ask it while scanning,
+	// so the merge need not parse the times again)
+	timed            bool
+	recvAt, stagedAt time.Time
 }
 
 // times are the event's requestReceivedTimestamp and stageTimestamp, cut
@@ -50,12 +55,16 @@ type rawEvent struct {
 // timestamp (when the request reached the apiserver, to the second): it
 // stands in for both, so such a request has a time and no latency.
 func (e *rawEvent) times() (received, stageAt time.Time) {
+	if e.timed {
+		return e.recvAt, e.stagedAt
+	}
 	received, stageAt = ParseTime(e.received), ParseTime(e.stageAt)
 	if received.IsZero() && stageAt.IsZero() && e.timestamp != "" {
 		received = ParseTime(e.timestamp)
 		stageAt = received
 	}
-	return micro(received), micro(stageAt)
+	e.timed, e.recvAt, e.stagedAt = true, micro(received), micro(stageAt)
+	return e.recvAt, e.stagedAt
 }
 
 // bytesString views b as a string without copying; the string must not

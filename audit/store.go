@@ -100,6 +100,9 @@ type Prescan struct {
 func (p *Prescan) Scan(line []byte) {
 	p.ev = rawEvent{}
 	p.valid = scanEventBytes(line, &p.ev)
+	if p.valid {
+		p.ev.times() // parsed here, on the scanning goroutine
+	}
 }
 
 // AddPrescanned is AddEvent for a line already read by p.Scan; the line's

@@ -60,10 +60,9 @@ const byteRank = "\"e0tsai:roun,dcmp.-1l/vbk2g{}6fz3y h8wq7[]4x\\\n5j()=9&?"
 // search jumps between occurrences of its rarest byte (either case) with
 // IndexByte and compares the whole needle around each.
 type needle struct {
-	low     string
-	rare    int  // index in low of the byte to look for
-	lc, uc  byte // that byte in lower and upper case (equal when not a letter)
-	letters bool // low holds an ASCII letter; without one, strings.Index does it
+	low    string
+	rare   int  // index in low of the byte to look for
+	lc, uc byte // that byte in lower and upper case (equal when not a letter)
 }
 
 func newNeedle(low string) needle {
@@ -71,9 +70,6 @@ func newNeedle(low string) needle {
 	best := -1
 	for i := 0; i < len(low); i++ {
 		c := low[i]
-		if 'a' <= c && c <= 'z' {
-			n.letters = true
-		}
 		r := strings.IndexByte(byteRank, c)
 		if r < 0 {
 			r = len(byteRank)
@@ -100,7 +96,11 @@ func indexFold(s, low string) int {
 
 // index is the index of the first occurrence of the needle in s, or -1.
 // Candidates for both cases of the rare byte are found with IndexByte, each
-// position remembered until passed, so long lines stay linear.
+// position remembered until passed, so long lines stay linear. A needle
+// without letters (an IP address) is searched the same way, from its
+// rarest byte: strings.Index starts from the first, and an address's
+// first digit is everywhere in audit JSON (times, IDs, versions), which
+// made ip= twice grep's time.
 func (n *needle) index(s string) int {
 	m := len(n.low)
 	if m == 0 {
@@ -108,9 +108,6 @@ func (n *needle) index(s string) int {
 	}
 	if m > len(s) {
 		return -1
-	}
-	if !n.letters {
-		return strings.Index(s, n.low)
 	}
 	j := n.rare
 	end := len(s) - m + j + 1 // the rare byte of a match lies in s[j:end]

@@ -520,6 +520,9 @@ func (r *reader) ref(off, n, size int64) audit.Ref {
 // ref to it; on failure (no room for a temporary file) the ref stays as it
 // was and Raw will say the line is not kept.
 func (r *reader) spool(ref audit.Ref, text []byte) audit.Ref {
+	if r.set.opt.NoRaw {
+		return ref // nothing reads it back
+	}
 	off, err := r.set.spool.add(text)
 	if err != nil {
 		if !r.in.warned {

@@ -3,7 +3,6 @@ package source
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -41,6 +41,11 @@ type Options struct {
 	// and CRI inputs stay in memory before the rest goes to a temporary
 	// file (default DefaultSpoolMemory).
 	SpoolMemory int64
+	// NoRaw says that nothing will ask Raw for a line (a count, a top or a
+	// table of fields): the lines of inputs that cannot be read again are
+	// then not kept, so a gzipped trail is not written out again to a
+	// temporary file (disk, or memory where /tmp is a tmpfs).
+	NoRaw bool
 	// Pods, when set, streams the apiserver pods' logs through the
 	// Kubernetes API as inputs of their own (see StreamPods).
 	Pods *PodOptions
@@ -249,6 +254,9 @@ func unpack(z string, src io.Reader) (io.Reader, error) {
 		}
 		return zr, nil
 	}
+	// klauspost's gzip reads the same streams (several members too) with
+	// the same errors, a sixth faster than compress/gzip: decompressing a
+	// backup is one core's work that nothing can share
 	return gzip.NewReader(src)
 }
 

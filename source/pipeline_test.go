@@ -92,3 +92,63 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		}
 	}
 }
+
+// A rotated trail (real backups, one gzipped, beside the live log) read on
+// both cores gives exactly a sequential load's store: the same requests in
+// the same order (one timeline across the files) with the same events,
+// Refs and raw lines, the same warnings and inputs. The same holds when a
+// gzipped backup in the middle of the trail is cut short (crafted: its end
+// removed).
+func TestParallelLoadOfATrailEqualsSequential(t *testing.T) {
+	live := filepath.Join("..", "testdata", "file", "audit.log")
+	backups, _ := filepath.Glob(filepath.Join("..", "testdata", "file", "audit-*.log*"))
+	if len(backups) < 2 {
+		t.Fatalf("want the rotated backups of testdata/file beside audit.log, found %v", backups)
+	}
+	cut := t.TempDir()
+	for _, p := range append(backups, live) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Ext(p) == ".gz" {
+			b = b[:len(b)*2/3]
+		}
+		os.WriteFile(filepath.Join(cut, filepath.Base(p)), b, 0o644)
+	}
+	for _, path := range []string{live, filepath.Join(cut, "audit.log")} {
+		seq := func() result { defer setWorkers(1)(); return load(t, []string{path}, Options{}) }()
+		par := func() result { defer setWorkers(3)(); return load(t, []string{path}, Options{}) }()
+		if len(par.set.Inputs()) != len(backups)+1 || len(seq.snap.Requests) < 100 {
+			t.Fatalf("%s: %d inputs, %d requests: not the trail", path, len(par.set.Inputs()), len(seq.snap.Requests))
+		}
+		if len(seq.snap.Requests) != len(par.snap.Requests) {
+			t.Fatalf("%s: %d requests read ahead, %d sequentially", path, len(par.snap.Requests), len(seq.snap.Requests))
+		}
+		for i := range seq.snap.Requests {
+			a, b := seq.snap.Requests[i], par.snap.Requests[i]
+			if !reflect.DeepEqual(*a, *b) {
+				t.Fatalf("%s: request %d differs:\n%+v\n%+v", path, i, *a, *b)
+			}
+			for _, e := range a.Events {
+				x, err1 := seq.set.Raw(e.Ref)
+				y, err2 := par.set.Raw(e.Ref)
+				if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+					t.Fatalf("%s: Raw(%+v) differs: %v %v", path, e.Ref, err1, err2)
+				}
+			}
+		}
+		if !reflect.DeepEqual(seq.snap.Klog, par.snap.Klog) || !reflect.DeepEqual(seq.snap.Other, par.snap.Other) || seq.snap.Events != par.snap.Events || seq.snap.Duplicates != par.snap.Duplicates {
+			t.Errorf("%s: klog, other lines, event or duplicate counts differ", path)
+		}
+		if !reflect.DeepEqual(seq.warnings, par.warnings) {
+			t.Errorf("%s: warnings differ: %q vs %q", path, seq.warnings, par.warnings)
+		}
+		if cutShort := path != live; cutShort != (len(par.warnings) == 1) {
+			t.Errorf("%s: warnings %q", path, par.warnings)
+		}
+		if !reflect.DeepEqual(seq.set.Inputs(), par.set.Inputs()) {
+			t.Errorf("%s: inputs differ: %+v vs %+v", path, seq.set.Inputs(), par.set.Inputs())
+		}
+	}
+}

@@ -45,6 +45,12 @@ type spool struct {
 	wbuf     []byte
 	size     int64 // total bytes
 	other    int64 // bytes kept of "other" lines
+
+	// spilled: the in-memory part [0, memBytes) was moved to the file at
+	// spillAt (ShedMemory); the file's bytes from spillAt on are then
+	// those of [memBytes, ...) shifted by memBytes.
+	spilled bool
+	spillAt int64
 }
 
 func spooledOff(off int64) int64   { return -off - 1 }
@@ -60,17 +66,8 @@ func (s *spool) add(b []byte) (int64, error) {
 		s.size += int64(len(b))
 		return off, nil
 	}
-	if s.file == nil {
-		if s.fileErr != nil {
-			return 0, s.fileErr
-		}
-		f, err := os.CreateTemp("", "kauditui-spool-*")
-		if err != nil {
-			s.fileErr = fmt.Errorf("keeping lines of a stream: %v (set TMPDIR to a writable folder)", err)
-			return 0, s.fileErr
-		}
-		os.Remove(f.Name()) // gone on exit, even a crash; the open file lives on
-		s.file = f
+	if err := s.openFile(); err != nil {
+		return 0, err
 	}
 	if len(s.wbuf)+len(b) > spoolWBuf {
 		if err := s.flush(); err != nil {
@@ -78,7 +75,7 @@ func (s *spool) add(b []byte) (int64, error) {
 		}
 	}
 	if len(b) > spoolWBuf {
-		if _, err := s.file.WriteAt(b, s.fileSize); err != nil {
+		if _, err := s.file.WriteAt(b, s.phys(s.fileSize)); err != nil {
 			return 0, err
 		}
 		s.fileSize += int64(len(b))
@@ -90,6 +87,57 @@ func (s *spool) add(b []byte) (int64, error) {
 	}
 	s.size += int64(len(b))
 	return off, nil
+}
+
+// openFile makes the spool's temporary file when there is none yet.
+func (s *spool) openFile() error {
+	if s.file != nil {
+		return nil
+	}
+	if s.fileErr != nil {
+		return s.fileErr
+	}
+	f, err := os.CreateTemp("", "kauditui-spool-*")
+	if err != nil {
+		s.fileErr = fmt.Errorf("keeping lines of a stream: %v (set TMPDIR to a writable folder)", err)
+		return s.fileErr
+	}
+	os.Remove(f.Name()) // gone on exit, even a crash; the open file lives on
+	s.file = f
+	return nil
+}
+
+// phys is where byte fo of the file part [memBytes, size) is in the file.
+func (s *spool) phys(fo int64) int64 {
+	if s.spilled && fo >= s.spillAt {
+		return fo + s.memBytes
+	}
+	return fo
+}
+
+// spill moves the in-memory part to the file and frees it: how many bytes
+// it freed.
+func (s *spool) spill() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spilled || s.memBytes == 0 {
+		return 0, nil
+	}
+	if err := s.openFile(); err != nil {
+		return 0, err
+	}
+	if err := s.flush(); err != nil {
+		return 0, err
+	}
+	at := s.fileSize
+	for i, c := range s.chunks {
+		if _, err := s.file.WriteAt(c, at+s.starts[i]); err != nil {
+			return 0, err
+		}
+	}
+	s.spilled, s.spillAt = true, at
+	s.chunks, s.starts = nil, nil
+	return s.memBytes, nil
 }
 
 func (s *spool) addMem(b []byte) {
@@ -110,7 +158,7 @@ func (s *spool) flush() error {
 	if len(s.wbuf) == 0 {
 		return nil
 	}
-	if _, err := s.file.WriteAt(s.wbuf, s.fileSize); err != nil {
+	if _, err := s.file.WriteAt(s.wbuf, s.phys(s.fileSize)); err != nil {
 		return err
 	}
 	s.fileSize += int64(len(s.wbuf))
@@ -163,6 +211,15 @@ func (s *spool) get(off int64, n int) ([]byte, error) {
 		return nil, errors.New("not in the spool")
 	}
 	out := make([]byte, n)
+	if off < s.memBytes && s.spilled {
+		if _, err := s.file.ReadAt(out[:min(int64(n), s.memBytes-off)], s.spillAt+off); err != nil {
+			return nil, err
+		}
+		if off+int64(n) <= s.memBytes {
+			return out, nil
+		}
+		return nil, errors.New("not in the spool") // a line is never split across the two parts
+	}
 	if off < s.memBytes {
 		i := sort.Search(len(s.starts), func(i int) bool { return s.starts[i] > off }) - 1
 		c := s.chunks[i][off-s.starts[i]:]
@@ -177,10 +234,25 @@ func (s *spool) get(off int64, n int) ([]byte, error) {
 		copy(out, s.wbuf[fo-s.fileSize:])
 		return out, nil
 	}
-	if _, err := s.file.ReadAt(out, fo); err != nil {
+	if _, err := s.file.ReadAt(out, s.phys(fo)); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// ShedMemory moves the lines kept in memory for reading back (those of
+// gzip, stdin and CRI inputs) to the spool's temporary file: what kauditui
+// gives up when it comes near its memory budget. It says what it did, in
+// words for the user ("" when there was nothing to give up).
+func (s *Set) ShedMemory() string {
+	n, err := s.spool.spill()
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the lines kept for reading back could not go to disk (%v)", oneLine(err))
+	case n == 0:
+		return ""
+	}
+	return fmt.Sprintf("%d MiB of lines kept for reading back (gzip, stdin) moved to a temporary file", max(n>>20, 1))
 }
 
 func (s *spool) close() error {

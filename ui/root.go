@@ -643,6 +643,7 @@ func (m *model) statusBar() string {
 		in.Read, in.Size = m.opts.Progress.Get()
 		in.Warnings = len(m.opts.Progress.Warnings())
 		in.Streams = m.opts.Progress.streamSummary(time.Now())
+		in.Notes = m.opts.Progress.noteSummary()
 	}
 	if m.refiltering {
 		in.Message = "filtering…"

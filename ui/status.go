@@ -2,6 +2,7 @@ package ui
 
 import (
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,38 @@ type Progress struct {
 	mu          sync.Mutex
 	warnings    []string
 	streams     map[streamKey]streamState // the live streams: pods' logs, nodes' files
+	notes       map[string]string         // short states the status bar shows, by what they are of
+}
+
+// Note sets a short state the status bar shows for as long as it holds
+// ("low priority", "memory 200/256 MiB"), by key; an empty text removes it.
+func (p *Progress) Note(key, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.notes == nil {
+		p.notes = map[string]string{}
+	}
+	if text == "" {
+		delete(p.notes, key)
+		return
+	}
+	p.notes[key] = text
+}
+
+// noteSummary is the notes, in the order of their keys.
+func (p *Progress) noteSummary() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := make([]string, 0, len(p.notes))
+	for k := range p.notes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, p.notes[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // streamKey names a live stream: its kind ("pods", "nodes") and name.
@@ -142,6 +175,7 @@ type statusInfo struct {
 	Message      string
 	MessageErr   bool
 	Warnings     int
+	Notes        string // Progress.Note: low priority, memory near the budget
 }
 
 // sourceState is what the sources do now, as the status bar tells it.
@@ -208,6 +242,9 @@ func renderStatus(st *styles, in statusInfo, width int) string {
 	}
 	if in.Streams != "" {
 		parts = append(parts, st.StatusKey.Render(in.Streams))
+	}
+	if in.Notes != "" {
+		parts = append(parts, st.StatusKey.Render(sanitize(in.Notes)))
 	}
 	if in.Rate >= 1 && (in.Source == sourceLoading || in.Source == sourceFollowing) {
 		parts = append(parts, kv(humanCount(in.Rate), "ev/s"))

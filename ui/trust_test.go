@@ -133,3 +133,19 @@ func TestStatusBarCountsPodStreams(t *testing.T) {
 		t.Errorf("status bar: %q", bar)
 	}
 }
+
+// What kauditui gave up for the master (low priority, memory near its
+// budget) is in the status bar while it holds.
+func TestStatusBarShowsNotes(t *testing.T) {
+	p := &Progress{}
+	p.Note("priority", "low priority")
+	p.Note("memory", "memory near its budget")
+	bar := renderStatus(NewStyles(true), statusInfo{Total: 3, Shown: 3, Notes: p.noteSummary()}, 160)
+	if !strings.Contains(bar, "memory near its budget, low priority") {
+		t.Errorf("status bar: %q", bar)
+	}
+	p.Note("memory", "")
+	if got := p.noteSummary(); got != "low priority" {
+		t.Errorf("after removing a note: %q", got)
+	}
+}

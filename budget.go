@@ -1,0 +1,438 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+)
+
+// Memory and priority on a control-plane node: kauditui is run on a master
+// during an incident, where etcd and the apiserver need the memory and the
+// CPU. What kauditui may take is a budget: a quarter of the memory the
+// machine (or its cgroup) has available, at most 1 GiB, or --max-memory.
+// The Go memory limit is set from it, the in-memory part of the spool is
+// sized from it, and near it what can be read back again (the spool's
+// lines) goes to disk, and the user is told. On a control-plane node the
+// trail is read at low CPU and IO priority.
+
+// maxDefaultBudget caps the default budget.
+const maxDefaultBudget = 1 << 30
+
+// minBudget is the least budget kauditui runs in: below it a streaming
+// query's own working set (the read-ahead, the requests in flight) does
+// not fit.
+const minBudget = 64 << 20
+
+// sysRoot is where /proc and /sys are read from (a test points it at a
+// crafted tree).
+var sysRoot = "/"
+
+// memoryFlags are --max-memory and --priority, for the explorer and query.
+type memoryFlags struct {
+	MaxMemory string
+	Priority  string
+}
+
+func (m *memoryFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&m.MaxMemory, "max-memory", "", "the most memory to use, e.g. 300MiB or 1GiB (default: a quarter of the memory available, at most 1 GiB); near it, lines kept for reading back go to disk")
+	fs.StringVar(&m.Priority, "priority", "auto", "CPU and IO priority while reading: low, normal, or auto (low on a control-plane node)")
+}
+
+// budget is what kauditui may use.
+type budget struct {
+	limit int64  // bytes
+	why   string // how it was found, for messages
+}
+
+// memBudget computes the budget from --max-memory or what is available.
+func (m *memoryFlags) budget() (budget, error) {
+	if m.MaxMemory != "" {
+		n, err := parseBytes(m.MaxMemory)
+		if err != nil {
+			return budget{}, usageError("--max-memory %q: %v (e.g. 300MiB, 1GiB)", m.MaxMemory, err)
+		}
+		if n < minBudget {
+			return budget{}, usageError("--max-memory %s is too little: kauditui needs at least %d MiB", m.MaxMemory, minBudget>>20)
+		}
+		return budget{limit: n, why: "--max-memory"}, nil
+	}
+	avail, from := availableMemory()
+	if avail <= 0 {
+		return budget{limit: maxDefaultBudget, why: "the default (the available memory is unknown)"}, nil
+	}
+	b := min(avail/4, maxDefaultBudget)
+	b = max(b, minBudget)
+	return budget{limit: b, why: fmt.Sprintf("a quarter of the %d MiB available (%s)", avail>>20, from)}, nil
+}
+
+func (b budget) String() string { return fmt.Sprintf("%d MiB", b.limit>>20) }
+
+// parseBytes reads a size: a number with an optional unit (B, K/KB/KiB,
+// M/MB/MiB, G/GB/GiB, T...; units are powers of 1024).
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("not a size")
+	}
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "b"), "i")
+	mult := map[string]float64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("unknown unit %q", strings.TrimSpace(t[i:]))
+	}
+	if v*mult > 1<<50 {
+		return 0, fmt.Errorf("too large")
+	}
+	return int64(v * mult), nil
+}
+
+// availableMemory is the memory kauditui could take without pushing
+// others out: MemAvailable of /proc/meminfo, or less when a cgroup limit
+// (v2 memory.max, v1 memory.limit_in_bytes, of this process's cgroup or
+// one above it) leaves less room; 0 when nothing says.
+func availableMemory() (int64, string) {
+	var best int64
+	from := ""
+	if v := memAvailable(); v > 0 {
+		best, from = v, "MemAvailable"
+	}
+	if room, what := cgroupRoom(); room > 0 && (best == 0 || room < best) {
+		best, from = room, what
+	}
+	return best, from
+}
+
+func memAvailable() int64 {
+	f, err := os.Open(filepath.Join(sysRoot, "proc/meminfo"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("MemAvailable:")); ok {
+			fs := strings.Fields(string(rest))
+			if len(fs) >= 1 {
+				if n, err := strconv.ParseInt(fs[0], 10, 64); err == nil {
+					return n << 10 // kB
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// cgroupRoom is the tightest cgroup limit on this process less what its
+// cgroup uses, and which file said so.
+func cgroupRoom() (int64, string) {
+	data, err := os.ReadFile(filepath.Join(sysRoot, "proc/self/cgroup"))
+	if err != nil {
+		return 0, ""
+	}
+	var best int64
+	from := ""
+	consider := func(limit, used int64, what string) {
+		if limit <= 0 || limit >= 1<<60 {
+			return // "max", or v1's "no limit" (a huge page-rounded number)
+		}
+		if room := max(limit-used, 0); best == 0 || room < best {
+			best, from = max(room, 1), what
+		}
+	}
+	for _, ln := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(ln, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		ctrls, path := parts[1], parts[2]
+		switch {
+		case parts[0] == "0" && ctrls == "":
+			// v2: the unified hierarchy, limits on the cgroup or above it
+			for _, root := range []string{"sys/fs/cgroup", "sys/fs/cgroup/unified"} {
+				for dir := path; ; dir = filepath.Dir(dir) {
+					d := filepath.Join(sysRoot, root, dir)
+					used := readCgroupInt(filepath.Join(d, "memory.current"))
+					consider(readCgroupInt(filepath.Join(d, "memory.max")), used, "cgroup memory.max")
+					if dir == "/" || dir == "." {
+						break
+					}
+				}
+			}
+		case hasController(ctrls, "memory"):
+			// v1: the memory controller's hierarchy; in a container it is
+			// often mounted at its own cgroup
+			for _, d := range []string{filepath.Join(sysRoot, "sys/fs/cgroup/memory", path), filepath.Join(sysRoot, "sys/fs/cgroup/memory")} {
+				used := readCgroupInt(filepath.Join(d, "memory.usage_in_bytes"))
+				consider(readCgroupInt(filepath.Join(d, "memory.limit_in_bytes")), used, "cgroup memory.limit_in_bytes")
+			}
+		}
+	}
+	return best, from
+}
+
+func hasController(list, name string) bool {
+	for _, c := range strings.Split(list, ",") {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// readCgroupInt reads a cgroup file holding one number; 0 for "max", a
+// missing file or anything else.
+func readCgroupInt(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// spoolMemory is how much of the spool (lines of gzip, stdin and CRI
+// inputs kept for reading back) may stay in memory within the budget.
+func (b budget) spoolMemory() int64 { return min(64<<20, b.limit/8) }
+
+// heapLimit keeps the Go memory limit above the live heap and within the
+// budget: the one place that sets it while kauditui reads. A limit the live
+// heap reached would make the collector run without pause, several times
+// slower on a busy machine, so it is raised with the live heap (the set
+// that recognises repeats grows 12 bytes a request), up to the budget.
+// Near the budget, it sheds what can be read back (shed) once and says so
+// (tell).
+type heapLimit struct {
+	mu     sync.Mutex
+	limit  int64
+	budget budget
+	sample [1]metrics.Sample
+	shed   func() string // gives up what can be read back; says what (or "")
+	tell   func(string)  // tells the user, once
+	told   bool          // near the budget: shed and said
+	over   bool          // over it: said
+	user   bool          // GOMEMLIMIT is the user's: never set
+	prev   int64         // the limit before, put back by restore
+}
+
+// limitRoom is the least room above the live heap the limit leaves for
+// garbage: the collector then runs about once per limitRoom allocated.
+const limitRoom = 24 << 20
+
+// newHeapLimit sets the memory limit to start (at most the budget), unless
+// GOMEMLIMIT is set. Call restore when done.
+func newHeapLimit(b budget, start int64, getenv func(string) string) *heapLimit {
+	if b.limit <= 0 {
+		b = budget{limit: maxDefaultBudget, why: "the default"}
+	}
+	h := &heapLimit{budget: b, limit: min(start, b.limit)}
+	if getenv != nil && getenv("GOMEMLIMIT") != "" {
+		h.user = true
+		return h
+	}
+	h.prev = debug.SetMemoryLimit(h.limit)
+	return h
+}
+
+// restore puts back the limit there was before.
+func (h *heapLimit) restore() {
+	if h != nil && !h.user {
+		debug.SetMemoryLimit(h.prev)
+	}
+}
+
+// watch checks the heap every quarter second until stop is called: for
+// loads that do not call check themselves (a full store).
+func (h *heapLimit) watch() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				h.check()
+			}
+		}
+	}()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-finished
+	})
+}
+
+// live is the live heap as the last collection measured it.
+func (h *heapLimit) live() int64 {
+	h.sample[0].Name = "/gc/heap/live:bytes"
+	metrics.Read(h.sample[:])
+	if h.sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(h.sample[0].Value.Uint64())
+}
+
+// check raises the limit when the live heap comes within limitRoom of it,
+// up to the budget; near the budget it sheds and tells, once; past it
+// (what is held cannot be read back: the requests themselves) it tells
+// that too, once.
+func (h *heapLimit) check() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	live := h.live()
+	if !h.user && live > h.limit-limitRoom && h.limit < h.budget.limit {
+		h.limit = min(live+2*limitRoom, h.budget.limit)
+		debug.SetMemoryLimit(h.limit)
+	}
+	if live >= h.budget.limit*8/10 && !h.told {
+		h.told = true
+		what := ""
+		if h.shed != nil {
+			what = h.shed()
+		}
+		debug.FreeOSMemory()
+		msg := fmt.Sprintf("memory: %d MiB in use, near the budget of %s (%s)", live>>20, h.budget, h.budget.why)
+		if what != "" {
+			msg += "; " + what
+		}
+		if h.tell != nil {
+			h.tell(msg)
+		}
+		live = h.live()
+	}
+	if live > h.budget.limit && !h.over {
+		h.over = true
+		if h.tell != nil {
+			h.tell(fmt.Sprintf("memory: %d MiB in use, over the budget of %s (%s): what was read cannot be given up; --max-memory raises the budget, -q or fewer SOURCEs need less", live>>20, h.budget, h.budget.why))
+		}
+	}
+}
+
+// Priority.
+
+// controlPlane is onControlPlane (a variable: the tests of the commands
+// run on machines where an apiserver may be running).
+var controlPlane = onControlPlane
+
+// onControlPlane reports whether this machine runs (or is set up to run)
+// the control plane: kubeadm's apiserver manifest exists, or a
+// kube-apiserver or etcd process is visible.
+func onControlPlane() (bool, string) {
+	if _, err := os.Stat(defaultManifest); err == nil {
+		return true, defaultManifest + " exists"
+	}
+	procs, _ := filepath.Glob(filepath.Join(sysRoot, "proc/[0-9]*/comm"))
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		switch name := strings.TrimSpace(string(b)); name {
+		case "kube-apiserver", "etcd":
+			return true, "a " + name + " process runs here"
+		}
+	}
+	return false, ""
+}
+
+// lowPriority lowers the CPU (nice 19) and IO (best-effort, level 7: the
+// lowest that is still served when the disk is busy, where the idle class
+// could wait forever) priority of every thread of the process. On Linux
+// both are per thread; threads made later inherit them from the thread that
+// makes them, so every existing one is set (twice over, for threads born
+// meanwhile).
+func lowPriority() error {
+	const (
+		ioprioWhoProcess = 1
+		ioprioClassBE    = 2
+		ioprioClassShift = 13
+	)
+	seen := map[int]bool{}
+	var firstErr error
+	for round := 0; round < 3; round++ {
+		tids, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		fresh := false
+		for _, t := range tids {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil || seen[tid] {
+				continue
+			}
+			seen[tid], fresh = true, true
+			if err := unix.Setpriority(unix.PRIO_PROCESS, tid, 19); err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("setpriority: %v", err)
+			}
+			if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(tid), ioprioClassBE<<ioprioClassShift|7); e != 0 && firstErr == nil {
+				firstErr = fmt.Errorf("ioprio_set: %v", e)
+			}
+		}
+		if !fresh {
+			break
+		}
+	}
+	return firstErr
+}
+
+// validate checks the flags' values before anything is read.
+func (m *memoryFlags) validate() error {
+	switch m.Priority {
+	case "low", "normal", "auto", "":
+	default:
+		return usageError("--priority %q: use low, normal or auto", m.Priority)
+	}
+	_, err := m.budget()
+	return err
+}
+
+// applyPriority lowers the priority when asked to, or (auto) on a
+// control-plane node, and says so with tell; lowered is whether it did. It
+// is for reading a trail of files on this machine.
+func (m *memoryFlags) applyPriority(tell func(string)) (lowered bool) {
+	if m.Priority == "normal" {
+		return false
+	}
+	why := "--priority low"
+	if m.Priority != "low" {
+		cp, what := controlPlane()
+		if !cp {
+			return false
+		}
+		why = "this is a control-plane node (" + what + ")"
+	}
+	if err := setLowPriority(); err != nil {
+		tell(fmt.Sprintf("could not lower the CPU and IO priority (%v): %s", err, why))
+		return false
+	}
+	tell(fmt.Sprintf("reading at low CPU and IO priority (nice 19, IO best-effort 7): %s; --priority normal reads at full speed", why))
+	return true
+}
+
+// setLowPriority is lowPriority (a variable so that tests of the commands
+// leave the test process's priority alone).
+var setLowPriority = lowPriority
