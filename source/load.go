@@ -235,6 +235,9 @@ func (r *reader) lineTime(l line) time.Time {
 	if h, ok := parseKlogHeader(text); ok {
 		return h.time(r.near)
 	}
+	if at, _, ok := tsPrefix(text, false); ok {
+		return at
+	}
 	return time.Time{}
 }
 
@@ -347,6 +350,9 @@ type reader struct {
 	started bool
 	par     *parallel // the parallel pipeline, while one runs
 	pre     *prescan  // the line being handled, scanned ahead (parallel loads)
+
+	unwrapping bool   // reading the events of an export record (managed.go)
+	export     string // the export whose events were read (managed.go), for Format
 }
 
 type partial struct {
@@ -477,6 +483,9 @@ func (r *reader) updateFormat() {
 	r.set.mu.Lock()
 	in := r.in
 	in.Format = in.formatName(r.nAudit > 0, r.nKlog > 0)
+	if r.export != "" {
+		in.Format = r.export + "+" + in.Format
+	}
 	in.Events, in.Klog, in.Other, in.Skipped, in.Failed = r.nAudit, r.nKlog, r.nOther, r.nSkipped, in.warned
 	if r.nAudit == 0 {
 		in.Looks = looks(in, r.firstOther)
@@ -597,7 +606,7 @@ func (r *reader) endPartial(p *partial, why string) {
 // can be read again from there; otherwise what is kept is spooled.
 func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	ref.Len = int32(len(text))
-	if r.in.pretty && r.jsonValue(text, ref, inPlace) {
+	if r.in.pretty && !r.unwrapping && r.jsonValue(text, ref, inPlace) {
 		return
 	}
 	i := 0
@@ -606,6 +615,23 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	if i == len(text) {
 		return // blank: separates nothing, counts as nothing
+	}
+	if c := text[i]; c >= '0' && c <= '9' {
+		if at, rest, ok := tsPrefix(text[i:], r.pend); ok {
+			// kubectl logs --timestamps: the line after the time, which
+			// also gives a klog line its year
+			if at.After(r.near) {
+				r.near = at
+			}
+			if inPlace {
+				ref.Off += int64(len(text) - len(rest))
+			}
+			ref.Len = int32(len(rest))
+			text, i = rest, 0
+			if r.export == "" && !r.pend {
+				r.export = exportTimestamps
+			}
+		}
 	}
 	if text[i] == '{' || text[i] == '[' && r.in.pretty {
 		r.flushKlog()
@@ -663,7 +689,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 			req, _, ok = r.st.AddPrescanned(&p.ev, ref)
 		}
 	} else {
-		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) {
+		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) && !mayWrap(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -689,6 +715,10 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	switch kind {
 	case kindEventList, kindJSONArray:
 		if r.addItems(text, ref, kind == kindEventList) {
+			return
+		}
+	case kindExport:
+		if r.unwrap(text, ref) {
 			return
 		}
 	case kindJSON:
@@ -846,7 +876,7 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 		return false
 	}
 	base := uintptr(unsafe.Pointer(&text[0]))
-	added := 0
+	added, exports := 0, 0
 	items.ForEach(func(_, v gjson.Result) bool {
 		if v.Raw == "" {
 			return true
@@ -872,11 +902,13 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 			if req.Last().After(r.near) {
 				r.near = req.Last()
 			}
+		} else if !list && item[0] == '{' && r.unwrap(item, iref) {
+			exports++ // an item of gcloud logging read --format=json (managed.go)
 		}
 		return true
 	})
 	if added == 0 {
-		return false
+		return exports > 0
 	}
 	r.nAudit += added
 	return true
