@@ -320,12 +320,13 @@ func writeEvents(w *bufio.Writer, set *source.Set, events []audit.EventRef) erro
 	return nil
 }
 
-// mergeByTime orders events by input and line (Line, not Off: a stream's
-// lines sit in the spool), then merges the inputs by stage time, so each
-// input keeps its own order.
+// mergeByTime orders events by input, line and place (source.RefOrder: a
+// stream's lines sit in the spool; the events of one EventList or export
+// record share a line), then merges the inputs by stage time, so each input
+// keeps its own order.
 func mergeByTime(events []audit.EventRef) []audit.EventRef {
 	slices.SortFunc(events, func(a, b audit.EventRef) int {
-		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Off, b.Off))
+		return cmp.Or(cmp.Compare(a.Input, b.Input), source.RefOrder(a.Ref, b.Ref))
 	})
 	var runs [][]audit.EventRef
 	for i := 0; i < len(events); {
