@@ -191,3 +191,17 @@ func TestExplorerManagedExports(t *testing.T) {
 		}
 	}
 }
+
+// The events of one line (an EventList batch, an export record) read from a
+// stream print in their order: their spool offsets were compared as stored
+// (negative), which printed them backwards. Crafted: two stages of one
+// request in one batch.
+func TestQueryJSONKeepsTheOrderOfOneLine(t *testing.T) {
+	rr := `{"auditID":"a1","stage":"RequestReceived","verb":"get","requestURI":"/api/v1/pods","user":{"username":"u"},"requestReceivedTimestamp":"2026-11-26T03:00:00.000001Z","stageTimestamp":"2026-11-26T03:00:00.000001Z"}`
+	rc := `{"auditID":"a1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{"username":"u"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-11-26T03:00:00.000001Z","stageTimestamp":"2026-11-26T03:00:00.000002Z"}`
+	list := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + rr + `,` + rc + `]}` + "\n"
+	r := runQueryTest(t, list, "-o", "json", "-")
+	if r.code != exitOK || r.stdout != rr+"\n"+rc+"\n" {
+		t.Errorf("exit %d, stdout\n%s", r.code, r.stdout)
+	}
+}
