@@ -241,30 +241,51 @@ func (r *reader) lineTime(l line) time.Time {
 	return time.Time{}
 }
 
-var stageTimestampKey = []byte(`"stageTimestamp"`)
+var (
+	stageTimestampKey = []byte(`"stageTimestamp"`)
+	// in an export record (managed.go): the event as a JSON string, or a
+	// GKE entry's one time
+	escapedStageTimestampKey = []byte(`\"stageTimestamp\"`)
+	timestampKey             = []byte(`"timestamp"`)
+)
 
 // eventTime finds the stageTimestamp of an audit event line without parsing
 // it: the last occurrence of the key (the top-level field comes after the
-// request and response objects, which a client fills).
+// request and response objects, which a client fills). In an export record
+// that holds the event as a string, the escaped key's; in a GKE entry, its
+// timestamp.
 func eventTime(text []byte) time.Time {
-	i := bytes.LastIndex(text, stageTimestampKey)
+	if t := timeAfter(text, stageTimestampKey, ""); !t.IsZero() {
+		return t
+	}
+	if t := timeAfter(text, escapedStageTimestampKey, `\`); !t.IsZero() {
+		return t
+	}
+	return timeAfter(text, timestampKey, "")
+}
+
+// timeAfter reads the time in the string after the last key in text (its
+// quotes preceded by esc).
+func timeAfter(text, key []byte, esc string) time.Time {
+	i := bytes.LastIndex(text, key)
 	if i < 0 {
 		return time.Time{}
 	}
-	rest := text[i+len(stageTimestampKey):]
+	rest := text[i+len(key):]
 	j := 0
 	for j < len(rest) && (rest[j] == ' ' || rest[j] == ':') {
 		j++
 	}
-	if j >= len(rest) || rest[j] != '"' {
+	rest = rest[j:]
+	if !bytes.HasPrefix(rest, []byte(esc+`"`)) {
 		return time.Time{}
 	}
-	rest = rest[j+1:]
+	rest = rest[len(esc)+1:]
 	k := bytes.IndexByte(rest, '"')
-	if k < 0 || k > 40 {
+	if k < 0 || k > 40+len(esc) {
 		return time.Time{}
 	}
-	return audit.ParseTime(bytesString(rest[:k]))
+	return audit.ParseTime(bytesString(bytes.TrimSuffix(rest[:k], []byte(esc))))
 }
 
 func bytesString(b []byte) string {

@@ -187,3 +187,41 @@ func TestManagedGKE(t *testing.T) {
 		})
 	}
 }
+
+// Inputs of several families are merged line by line by time: a record a
+// line has the time of the event it holds (escaped in a CloudWatch message
+// or an AKS string, as an object, GKE's timestamp), so two exports read
+// together make one timeline.
+func TestManagedLineTime(t *testing.T) {
+	for _, path := range managedFiles(t, "*.json*") {
+		b, _ := os.ReadFile(path)
+		if bytes.HasPrefix(b, []byte("{\n")) || b[0] == '[' {
+			continue // indented: a value spans lines
+		}
+		n := 0
+		for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			v := gjson.ParseBytes(l)
+			var want string
+			switch {
+			case v.Get("protoPayload").Exists():
+				want = v.Get("timestamp").Str
+			case v.Get("records").Exists():
+				want = gjson.Get(v.Get("records|@reverse|0.properties.log").String(), "stageTimestamp").Str
+			case v.Get("properties.log").Exists():
+				want = v.Get("properties.log.stageTimestamp").Str
+			default:
+				want = gjson.Get(v.Get("message").Str, "stageTimestamp").Str
+			}
+			if want == "" {
+				continue // a klog message
+			}
+			n++
+			if got := eventTime(l); !got.Equal(audit.ParseTime(want)) {
+				t.Fatalf("%s: line time %v, want %s: %.200s", path, got, want, l)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no line with a time", path)
+		}
+	}
+}
