@@ -234,7 +234,7 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 	if empty {
 		return &exitError{code: exitNoMatch, msg: msg}
 	}
-	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
+	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"}
 }
 
 // warnUnused names, one line each, the inputs that gave the answer nothing

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -203,5 +204,29 @@ func TestQueryJSONKeepsTheOrderOfOneLine(t *testing.T) {
 	r := runQueryTest(t, list, "-o", "json", "-")
 	if r.code != exitOK || r.stdout != rr+"\n"+rc+"\n" {
 		t.Errorf("exit %d, stdout\n%s", r.code, r.stdout)
+	}
+}
+
+// An export that holds no audit event says so, and where the events are
+// (crafted records of other kinds: a GKE cluster operation, an AKS
+// kube-apiserver... guard record, a CloudWatch event of another service).
+func TestQueryManagedExportWithoutEvents(t *testing.T) {
+	dir := t.TempDir()
+	for name, tt := range map[string]struct{ text, looks string }{
+		"gke.json": {`{"insertId":"x","protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"container.googleapis.com","methodName":"google.container.v1.ClusterManager.CreateCluster"},"timestamp":"2026-11-26T03:00:00Z"}`,
+			`Cloud Audit Logs entries of no Kubernetes API request (GKE writes those with serviceName "k8s.io", resource.type "k8s_cluster")`},
+		"aks.json": {`{"records":[{"time":"2026-11-26T03:00:00Z","category":"guard","properties":{"log":"guard: not an audit event"}}]}`,
+			"AKS resource logs without audit events (they are in the categories kube-audit and kube-audit-admin)"},
+		"eks.json": {`{"events":[{"timestamp":1,"message":"START RequestId: 1","ingestionTime":2}]}`,
+			"CloudWatch Logs events without audit events (EKS writes them to the log streams kube-apiserver-audit-*)"},
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(tt.text+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runQueryTest(t, "", "--count", p)
+		if !strings.Contains(r.stderr, p+" holds "+tt.looks) {
+			t.Errorf("%s: exit %d, stderr %q", name, r.code, r.stderr)
+		}
 	}
 }

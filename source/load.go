@@ -374,6 +374,7 @@ type reader struct {
 
 	unwrapping bool   // reading the events of an export record (managed.go)
 	export     string // the export whose events were read (managed.go), for Format
+	seenExport string // an export record was read (for Looks when it held no event)
 }
 
 type partial struct {
@@ -510,6 +511,9 @@ func (r *reader) updateFormat() {
 	in.Events, in.Klog, in.Other, in.Skipped, in.Failed = r.nAudit, r.nKlog, r.nOther, r.nSkipped, in.warned
 	if r.nAudit == 0 {
 		in.Looks = looks(in, r.firstOther)
+		if r.seenExport != "" && in.Other > 0 {
+			in.Looks = exportLooks[r.seenExport]
+		}
 	}
 	r.set.mu.Unlock()
 }

@@ -62,6 +62,14 @@ const (
 	exportTimestamps = "timestamps"
 )
 
+// exportLooks says what an input of export records without an audit event
+// holds, and where the events are (Input.Looks).
+var exportLooks = map[string]string{
+	exportCloudWatch: "CloudWatch Logs events without audit events (EKS writes them to the log streams kube-apiserver-audit-*)",
+	exportAKS:        "AKS resource logs without audit events (they are in the categories kube-audit and kube-audit-admin)",
+	exportGKE:        `Cloud Audit Logs entries of no Kubernetes API request (GKE writes those with serviceName "k8s.io", resource.type "k8s_cluster")`,
+}
+
 // exportOf says which export record a JSON object is ("" for none), from
 // its top-level keys alone.
 func exportOf(v gjson.Result) string {
@@ -95,6 +103,7 @@ func (r *reader) unwrap(text []byte, ref audit.Ref) bool {
 	if kind == "" {
 		return false
 	}
+	r.seenExport = kind
 	r.unwrapping = true
 	r.pre = nil // the prescan was of the record, not of what it holds
 	defer func() { r.unwrapping = false }()
