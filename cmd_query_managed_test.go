@@ -230,3 +230,41 @@ func TestQueryManagedExportWithoutEvents(t *testing.T) {
 		}
 	}
 }
+
+// The ground truth of the stdout run holds for its events as the exports
+// carry them: what query -o json prints of each export, read with gjson as
+// TestGroundTruthStdoutRun reads the plain log, has the run's counts (lines,
+// requests, 401s, 403s, per user, impersonation) and facts. GKE's entries:
+// the deployment's deleter (they hold no impersonation, see README).
+func TestGroundTruthManagedExports(t *testing.T) {
+	_, files := managedExports(t)
+	_, truth := loadTruth(t)
+	run := truth.Get("runs.stdout")
+	for _, f := range files {
+		r := runQueryTest(t, "", "-o", "json", f)
+		if r.code != exitOK {
+			t.Fatalf("%s: exit %d, %s", f, r.code, r.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if isGKE(f) { // one event a request, with no requestReceivedTimestamp
+			del := truth.Get("facts.deploymentDeletedBy")
+			n := 0
+			for _, l := range lines {
+				e := gjson.GetMany(l, "verb", "objectRef.resource", "objectRef.namespace", "objectRef.name", "responseStatus.code", "user.username")
+				if e[0].Str == "delete" && e[1].Str == "deployments" && e[2].Str == del.Get("namespace").Str && e[3].Str == del.Get("name").Str && e[4].Int() == 200 {
+					n++
+					if e[5].Str != del.Get("user").Str {
+						t.Errorf("%s: deployment deleted by %q, ground truth %q", f, e[5].Str, del.Get("user"))
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s: %d successful deletes of the deployment", f, n)
+			}
+			continue
+		}
+		set := mergeEvents(t, lines)
+		checkCounts(t, run, len(lines), set)
+		checkFacts(t, truth, "stdout", set)
+	}
+}

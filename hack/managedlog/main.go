@@ -15,8 +15,8 @@
 //	aks-storage.json             one record a line, properties.log an object
 //	gke-logging-read.json        gcloud logging read --format=json (an array, indented by 2)
 //	gke-entries.jsonl            one LogEntry a line (a Cloud Storage sink's file)
-//	kubectl-timestamps.log.gz    kubectl logs --timestamps: each record of -cri (partials
-//	                             joined) as "<time> <text>", gzipped
+//	kubectl-timestamps.log.gz    kubectl logs --timestamps of -cri: each line after the time
+//	                             of the record that starts it, gzipped
 //
 // testdata/managed/README.md says where each shape comes from. The output
 // is the same for the same input (no random IDs, no clock).
@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -469,8 +470,11 @@ func gkeLines(events []line, _ [][]byte) ([]byte, error) {
 }
 
 // kubectlTimestamps is what kubectl logs --timestamps prints for the pod
-// whose CRI log is path: each line with the time of its record (the first
-// record of a joined partial line).
+// whose CRI log is path, as the kubelet's log reader (kuberuntime/logs)
+// writes it: the records in file order, partial ones not joined (a stderr
+// record may fall inside a long stdout line, as in kubectl logs without
+// --timestamps, which ../stdout/kube-apiserver.log is), and the time of a
+// record, RFC3339Nano, before each record that starts a line.
 func kubectlTimestamps(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -481,28 +485,29 @@ func kubectlTimestamps(path string) ([]byte, error) {
 	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 64<<20)
-	pending := map[string][]byte{} // per stream: a line split into partial records
-	pendingAt := map[string]string{}
+	newLine := true
 	for sc.Scan() {
 		l := sc.Text()
 		parts := strings.SplitN(l, " ", 4)
 		if len(parts) < 3 {
 			return nil, fmt.Errorf("%s: not a CRI record: %.60q", path, l)
 		}
+		at, err := time.Parse(time.RFC3339Nano, parts[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
 		text := ""
 		if len(parts) == 4 {
 			text = parts[3]
 		}
-		stream := parts[1]
-		if pending[stream] == nil {
-			pendingAt[stream] = parts[0]
+		if newLine {
+			fmt.Fprintf(zw, "%s ", at.Format(time.RFC3339Nano))
 		}
-		pending[stream] = append(pending[stream], text...)
-		if parts[2] == "P" {
-			continue
+		newLine = !strings.HasPrefix(parts[2], "P")
+		if newLine {
+			text += "\n"
 		}
-		fmt.Fprintf(zw, "%s %s\n", pendingAt[stream], pending[stream])
-		delete(pending, stream)
+		io.WriteString(zw, text)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
