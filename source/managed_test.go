@@ -80,12 +80,21 @@ func TestManagedExportsGiveThePlainRequests(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			for _, workers := range []int{1, 4} {
-				restore := setWorkers(workers)
-				got := load(t, []string{path}, Options{})
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, how := range []string{"file, 1 worker", "file, 4 workers", "stdin"} {
+				restore := setWorkers(map[bool]int{true: 4, false: 1}[strings.HasSuffix(how, "4 workers")])
+				var got result
+				if how == "stdin" { // the events are kept in the spool
+					got = load(t, []string{"-"}, Options{Stdin: bytes.NewReader(data)})
+				} else {
+					got = load(t, []string{path}, Options{})
+				}
 				restore()
 				if len(got.warnings) > 0 {
-					t.Errorf("warnings: %q", got.warnings)
+					t.Errorf("%s: warnings: %q", how, got.warnings)
 				}
 				v, raw := views(t, got)
 				if !reflect.DeepEqual(v, want) {
@@ -94,10 +103,10 @@ func TestManagedExportsGiveThePlainRequests(t *testing.T) {
 							t.Errorf("%s: got %+v, want %+v", id, v[id], w)
 						}
 					}
-					t.Fatalf("%d requests, the plain log %d", len(v), len(want))
+					t.Fatalf("%s: %d requests, the plain log %d", how, len(v), len(want))
 				}
 				if !reflect.DeepEqual(raw, wantRaw) {
-					t.Errorf("the events read back are not the lines the apiserver wrote")
+					t.Errorf("%s: the events read back are not the lines the apiserver wrote", how)
 				}
 				if got.snap.Events != plain.snap.Events || len(got.snap.Other) != 0 {
 					t.Errorf("%d events and %d other lines, the plain log %d events", got.snap.Events, len(got.snap.Other), plain.snap.Events)
