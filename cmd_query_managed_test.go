@@ -268,3 +268,30 @@ func TestGroundTruthManagedExports(t *testing.T) {
 		checkFacts(t, truth, "stdout", set)
 	}
 }
+
+// An object's history is told oldest first from every export: gcloud's
+// array, newest first, included.
+func TestQueryManagedHistory(t *testing.T) {
+	plain, files := managedExports(t)
+	want := runQueryTest(t, "", "--history", "deploy/team-a/kubyk-web", plain)
+	var gke string
+	for _, f := range files {
+		got := runQueryTest(t, "", "--history", "deploy/team-a/kubyk-web", f)
+		if got.code != exitOK {
+			t.Fatalf("%s: exit %d, %s", f, got.code, got.stderr)
+		}
+		switch {
+		case !isGKE(f):
+			if got.stdout != want.stdout {
+				t.Errorf("%s: history\n%s\nthe plain log's\n%s", f, got.stdout, want.stdout)
+			}
+		case gke == "":
+			gke = got.stdout
+		case got.stdout != gke:
+			t.Errorf("%s: history\n%s\nthe other GKE file's\n%s", f, got.stdout, gke)
+		}
+	}
+	if i, j := strings.Index(gke, "create"), strings.LastIndex(gke, "delete"); i < 0 || j < i {
+		t.Errorf("GKE history is not oldest first:\n%s", gke)
+	}
+}

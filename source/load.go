@@ -900,23 +900,17 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 	if !items.IsArray() {
 		return false
 	}
-	base := uintptr(unsafe.Pointer(&text[0]))
 	added, exports := 0, 0
-	items.ForEach(func(_, v gjson.Result) bool {
-		if v.Raw == "" {
+	each := items.ForEach
+	if !list {
+		each = newestFirst(items) // gcloud logging read prints the newest first
+	}
+	each(func(_, v gjson.Result) bool {
+		item, iref, ok := within(text, v.Raw, ref)
+		if !ok {
 			return true
 		}
-		at := int64(uintptr(unsafe.Pointer(unsafe.StringData(v.Raw))) - base)
-		item := text[at : at+int64(len(v.Raw))]
-		iref := ref
-		iref.Len = int32(len(item))
-		if isSpooled(ref) {
-			iref.Off = spooledOff(spooledOff(ref.Off) + at)
-		} else {
-			iref.Off = ref.Off + at
-		}
 		var req *audit.Request
-		var ok bool
 		if list {
 			req, _, ok = r.st.AddEventItem(item, iref)
 		} else {

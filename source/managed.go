@@ -202,6 +202,30 @@ func within(text []byte, raw string, ref audit.Ref) ([]byte, audit.Ref, bool) {
 	return item, iref, true
 }
 
+// newestFirst walks a JSON array (ForEach's way) in time order: backwards
+// when it holds GKE entries newest first, as gcloud logging read prints them
+// (its default --order desc), so that the store holds them as it holds a
+// log, oldest first (an object's history is told in that order).
+func newestFirst(items gjson.Result) func(func(k, v gjson.Result) bool) {
+	first := items.Get("0")
+	if !first.Get("protoPayload").IsObject() {
+		return items.ForEach
+	}
+	all := items.Array()
+	t0 := audit.ParseTime(first.Get("timestamp").Str)
+	tn := audit.ParseTime(all[len(all)-1].Get("timestamp").Str)
+	if t0.IsZero() || tn.IsZero() || !t0.After(tn) {
+		return items.ForEach
+	}
+	return func(fn func(k, v gjson.Result) bool) {
+		for i := len(all) - 1; i >= 0; i-- {
+			if !fn(gjson.Result{}, all[i]) {
+				return
+			}
+		}
+	}
+}
+
 // tsPrefix reads the timestamp kubectl logs --timestamps (and a CloudWatch
 // export to S3) puts before a line: "<RFC3339 time> <line>". ok only when
 // the rest is what a stdout-mode log holds (an audit event or other JSON, a

@@ -190,6 +190,13 @@ func TestManagedGKE(t *testing.T) {
 					}
 				}
 			}
+			// oldest first, as a log: gcloud's array (newest first) is read backwards
+			reqs := got.snap.Requests
+			for i := 1; i < len(reqs); i++ {
+				if reqs[i].Last().Before(reqs[i-1].Last()) {
+					t.Fatalf("request %d (%s) is older than the one before it", i, reqs[i].AuditID)
+				}
+			}
 			if f := got.set.Inputs()[0].Format; !strings.HasPrefix(f, exportGKE+"+") {
 				t.Errorf("format %q", f)
 			}
