@@ -642,7 +642,8 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 		return // blank: separates nothing, counts as nothing
 	}
 	if c := text[i]; c >= '0' && c <= '9' {
-		if at, rest, ok := tsPrefix(text[i:], r.pend); ok {
+		// (a klog continuation line carries a time too, in such an input)
+		if at, rest, ok := tsPrefix(text[i:], r.pend && r.export == exportTimestamps); ok {
 			// kubectl logs --timestamps: the line after the time, which
 			// also gives a klog line its year
 			if at.After(r.near) {
