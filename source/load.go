@@ -904,7 +904,7 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 	added, exports := 0, 0
 	each := items.ForEach
 	if !list {
-		each = newestFirst(items) // gcloud logging read prints the newest first
+		each = inTimeOrder(items) // gcloud logging read prints the newest first
 	}
 	each(func(_, v gjson.Result) bool {
 		item, iref, ok := within(text, v.Raw, ref)

@@ -72,8 +72,7 @@ var exportLooks = map[string]string{
 
 // exportOf says which export record a JSON object is ("" for none), from
 // its top-level keys alone.
-func exportOf(v gjson.Result) string {
-	f := v
+func exportOf(f gjson.Result) string {
 	switch {
 	case f.Get("protoPayload").IsObject():
 		return exportGKE
@@ -179,8 +178,9 @@ func (r *reader) record(text []byte, rec gjson.Result, ref audit.Ref) {
 	}
 }
 
-// within returns the bytes of raw (a gjson value that aliases text) and
-// their Ref, the range inside the record's (as addItems does for items).
+// within returns the bytes of raw (a gjson value that aliases text: an item
+// of an EventList or array, an event inside a record) and their Ref, the
+// range inside text's ref (in the input, or in the spool).
 func within(text []byte, raw string, ref audit.Ref) ([]byte, audit.Ref, bool) {
 	if raw == "" {
 		return nil, ref, false
@@ -202,11 +202,11 @@ func within(text []byte, raw string, ref audit.Ref) ([]byte, audit.Ref, bool) {
 	return item, iref, true
 }
 
-// newestFirst walks a JSON array (ForEach's way) in time order: backwards
+// inTimeOrder walks a JSON array (ForEach's way) in time order: backwards
 // when it holds GKE entries newest first, as gcloud logging read prints them
 // (its default --order desc), so that the store holds them as it holds a
 // log, oldest first (an object's history is told in that order).
-func newestFirst(items gjson.Result) func(func(k, v gjson.Result) bool) {
+func inTimeOrder(items gjson.Result) func(func(k, v gjson.Result) bool) {
 	first := items.Get("0")
 	if !first.Get("protoPayload").IsObject() {
 		return items.ForEach
