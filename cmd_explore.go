@@ -44,7 +44,8 @@ const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...
 
 Opens the explorer on audit logs: files (rotated backups beside them are read
 too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
-pipes, or - for standard input, merged by time; --pods reads the kube-apiserver
+managed clusters' exports (EKS, AKS, GKE), pipes, or - for standard input,
+merged by time; --pods reads the kube-apiserver
 pods' logs through the Kubernetes API. --demo opens the built-in sample data.
 Press ? inside for the keys.
 
