@@ -227,7 +227,8 @@ func inTimeOrder(items gjson.Result) func(func(k, v gjson.Result) bool) {
 }
 
 // tsPrefix reads the timestamp kubectl logs --timestamps (and a CloudWatch
-// export to S3) puts before a line: "<RFC3339 time> <line>". ok only when
+// export to S3) puts before a line: "<RFC3339 time> <line>", and the
+// "<time> <log stream> " of aws logs tail. ok only when
 // the rest is what a stdout-mode log holds (an audit event or other JSON, a
 // klog header) or when cont (a klog message is open: its continuation
 // lines carry a timestamp too); a legacy audit line ("<time> AUDIT: ...")
@@ -245,7 +246,18 @@ func tsPrefix(text []byte, cont bool) (at time.Time, rest []byte, ok bool) {
 		return at, nil, false
 	}
 	rest = text[sp+1:]
-	if len(rest) > 0 && (rest[0] == '{' || cont || isKlogHeader(rest)) {
+	if len(rest) > 0 && (rest[0] == '{' || isKlogHeader(rest)) {
+		return at, rest, true
+	}
+	// aws logs tail, in its default (detailed) format, puts the log stream's
+	// name between: the apiserver's streams of an EKS log group are
+	// kube-apiserver-audit-<id> and kube-apiserver-<id>
+	if i := bytes.IndexByte(rest[:min(len(rest), 513)], ' '); i > 0 && bytes.HasPrefix(rest, []byte("kube-apiserver")) {
+		if after := rest[i+1:]; len(after) > 0 && (after[0] == '{' || cont || isKlogHeader(after)) {
+			return at, after, true
+		}
+	}
+	if cont && len(rest) > 0 {
 		return at, rest, true
 	}
 	return at, nil, false

@@ -241,3 +241,40 @@ func TestManagedLineTime(t *testing.T) {
 		}
 	}
 }
+
+// aws logs tail (its default format, "detailed": time, log stream, message,
+// as the AWS CLI reference describes it) of an EKS log group: crafted from
+// the plain log's lines, the audit stream's events and the kube-apiserver
+// stream's klog lines read as the plain ones; another component's stream
+// (here, the authenticator's text) is not read as the apiserver's.
+func TestManagedAWSLogsTail(t *testing.T) {
+	plain := plainStdout(t)
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "stdout", "kube-apiserver.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tail bytes.Buffer
+	other := false
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		stream := "kube-apiserver-0123456789abcdef"
+		if l[0] == '{' {
+			stream = "kube-apiserver-audit-0123456789abcdef"
+		}
+		tail.WriteString("2026-11-26T03:59:00.123000+00:00 " + stream + " ")
+		tail.Write(l)
+		tail.WriteByte('\n')
+		if l[0] == '{' && !other { // after an event: not a klog message's continuation
+			other = true
+			tail.WriteString(`2026-11-26T03:59:00.123000+00:00 authenticator-0123 time="2026-11-26T03:59:00Z" level=info msg="access granted"` + "\n")
+		}
+	}
+	got := load(t, []string{writeFile(t, filepath.Join(t.TempDir(), "tail.log"), tail.String())}, Options{})
+	want, wantRaw := views(t, plain)
+	v, raw := views(t, got)
+	if !reflect.DeepEqual(v, want) || !reflect.DeepEqual(raw, wantRaw) {
+		t.Fatalf("%d requests (or their events differ), the plain log %d", len(v), len(want))
+	}
+	if len(got.snap.Klog) != len(plain.snap.Klog) || len(got.snap.Other) != len(plain.snap.Other)+1 {
+		t.Errorf("%d klog and %d other lines, the plain log %d and %d (+1: the authenticator's)", len(got.snap.Klog), len(got.snap.Other), len(plain.snap.Klog), len(plain.snap.Other))
+	}
+}
