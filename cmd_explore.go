@@ -49,7 +49,8 @@ const exploreUsage = `Usage: kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE
 
 Opens the explorer on audit logs: files (rotated backups beside them are read
 too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
-pipes, or - for standard input, merged by time; --pods reads the kube-apiserver
+managed clusters' exports (EKS, AKS, GKE), pipes, or - for standard input,
+merged by time; --pods reads the kube-apiserver
 pods' logs through the Kubernetes API. --demo opens the built-in sample data.
 What is live is followed (a file as it grows and rotates, the pods' logs, the
 nodes' files; not stdin that ends, compressed backups alone, nor the store

@@ -274,7 +274,7 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 	if empty {
 		return &exitError{code: exitNoMatch, msg: msg}
 	}
-	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values)"}
+	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"}
 }
 
 // warnUnused names, one line each, the inputs that gave the answer nothing
@@ -360,12 +360,13 @@ func writeEvents(w *bufio.Writer, set *source.Set, events []audit.EventRef) erro
 	return nil
 }
 
-// mergeByTime orders events by input and line (Line, not Off: a stream's
-// lines sit in the spool), then merges the inputs by stage time, so each
-// input keeps its own order.
+// mergeByTime orders events by input, line and place (source.RefOrder: a
+// stream's lines sit in the spool; the events of one EventList or export
+// record share a line), then merges the inputs by stage time, so each input
+// keeps its own order.
 func mergeByTime(events []audit.EventRef) []audit.EventRef {
 	slices.SortFunc(events, func(a, b audit.EventRef) int {
-		return cmp.Or(cmp.Compare(a.Input, b.Input), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Off, b.Off))
+		return cmp.Or(cmp.Compare(a.Input, b.Input), source.RefOrder(a.Ref, b.Ref))
 	})
 	var runs [][]audit.EventRef
 	for i := 0; i < len(events); {

@@ -219,8 +219,10 @@ Usage:
   kauditui completion bash|zsh|fish     the shell's completion script
 
 A SOURCE is an audit log file (rotated and gzipped backups beside it are read
-too), an apiserver pod log with audit and klog lines mixed, a CRI container
-log, a pipe, or - for standard input; several are merged by time. --pods reads
+too), an apiserver pod log with audit and klog lines mixed (as kubectl logs
+prints it, with or without --timestamps), a CRI container log, a managed
+cluster's export (EKS CloudWatch Logs, AKS diagnostic settings, GKE Cloud
+Audit Logs), a pipe, or - for standard input; several are merged by time. --pods reads
 the kube-apiserver pods' logs through the Kubernetes API, --nodes every
 master's audit file through the node proxy. With no SOURCE on a
 kubeadm master, the audit log path is taken from

@@ -16,11 +16,13 @@ cd "$(dirname "$0")/.."
 time=10m
 jobs=2
 # fuzzer=package: the line classifier, the CRI reader, the event scanner,
-# the klog parser, the filter language, the JSON value stream, Sigma rules; and every
+# the klog parser, the filter language, the JSON value stream, Sigma rules, the managed
+# clusters' export records (EKS, AKS, GKE, kubectl --timestamps); and every
 # query engine against the full store on mutated real logs (escaped keys and
 # values, key order, stages reordered or lost, lines repeated far apart)
 fuzzers=(FuzzClassify=./source FuzzCRIReader=./source FuzzScanEvent=./audit
-  FuzzKlog=./source FuzzParse=./filter FuzzJSONStream=./source FuzzSigma=./detect FuzzEnginesAgree=.)
+  FuzzKlog=./source FuzzParse=./filter FuzzJSONStream=./source FuzzExport=./source
+  FuzzSigma=./detect FuzzEnginesAgree=.)
 extra=(FuzzPrefilter=./source FuzzValidJSON=./audit FuzzParseTime=./audit FuzzPatchTwiceIsPatchOnce=./setup)
 only=()
 while [ $# -gt 0 ]; do

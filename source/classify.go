@@ -22,9 +22,11 @@ const (
 	kindBinary                // NUL bytes or invalid UTF-8
 	kindText                  // any other text (a klog continuation when it follows klog)
 	kindJSONArray             // a JSON array (of events, in a JSON stream input)
+	kindExport                // a managed cluster's export record holding events (managed.go)
+	kindStamped               // a stdout-mode line after a timestamp (kubectl logs --timestamps)
 )
 
-var kindNames = [...]string{"blank", "audit", "eventlist", "klog", "json", "bad-json", "binary", "text", "json-array"}
+var kindNames = [...]string{"blank", "audit", "eventlist", "klog", "json", "bad-json", "binary", "text", "json-array", "export", "stamped"}
 
 func (k kind) String() string {
 	if int(k) < len(kindNames) {
@@ -57,10 +59,16 @@ func Classify(line []byte) kind {
 				return kindEventList
 			}
 		}
+		if exportOf(gjson.ParseBytes(t)) != "" {
+			return kindExport
+		}
 		return kindJSON
 	}
 	if isKlogHeader(line) {
 		return kindKlog
+	}
+	if _, _, ok := tsPrefix(t, false); ok {
+		return kindStamped
 	}
 	if isBinary(line) {
 		return kindBinary
@@ -96,6 +104,8 @@ func whyOther(k kind) string {
 		return "audit event without usable fields"
 	case kindJSONArray:
 		return "JSON array without audit events"
+	case kindExport:
+		return "export record (EKS, AKS, GKE) without audit events"
 	}
 	return "neither audit JSON nor klog"
 }

@@ -54,6 +54,9 @@ func FuzzClassify(f *testing.F) {
 				t.Fatalf("Classify says klog, ParseKlog refuses %q", line)
 			}
 		}
+		if _, _, ok := tsPrefix(bytes.TrimSpace(line), false); (k == kindStamped) != ok && k != kindKlog && k != kindBinary {
+			t.Fatalf("Classify(%q) = %v, tsPrefix ok=%v", line, k, ok)
+		}
 	})
 }
 
@@ -134,6 +137,19 @@ func checkLoad(t *testing.T, in []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSet(t, set)
+}
+
+// checkLoadPaths is checkLoad on files.
+func checkLoadPaths(t *testing.T, paths []string) {
+	set, err := Open(paths, Options{MaxLine: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSet(t, set)
+}
+
+func checkSet(t *testing.T, set *Set) {
 	defer set.Close()
 	st := audit.NewStore()
 	set.Load(context.Background(), st)
@@ -163,4 +179,59 @@ func checkLoad(t *testing.T, in []byte) {
 			t.Fatalf("other line %d (%s): %v", o.Line, o.Why, err)
 		}
 	}
+}
+
+// FuzzExport: the export records of managed clusters (managed.go) and
+// kubectl logs --timestamps lines load without failing, from a stream and
+// from a file (in-place events inside a record), and every event kept reads
+// again as its request's event; a GKE entry maps to a valid audit event of
+// its operation ID (or insertId); a timestamp prefix leaves a suffix.
+func FuzzExport(f *testing.F) {
+	seedLines(f)
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "managed", "*.json*"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if b[0] == '{' && !bytes.HasPrefix(b, []byte("{\n")) { // a record a line: a few short ones
+			n := 0
+			for _, l := range bytes.Split(b, []byte("\n")) {
+				if len(l) > 0 && len(l) < 8<<10 && n < 4 {
+					f.Add(l)
+					n++
+				}
+			}
+		}
+	}
+	f.Add([]byte(`{"events":[{"timestamp":1,"message":"I1126 03:00:09.123456       1 a.go:1] x\n{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"auditID\":\"a\",\"stage\":\"ResponseComplete\"}"}]}`))
+	f.Add([]byte(`{"records":[{"category":"kube-audit","properties":{"log":{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete"}}}]}`))
+	f.Add([]byte(`[{"insertId":"i","protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.namespaces.finalize.update","resourceName":"core/v1/namespaces/x/finalize","status":{"code":7}},"timestamp":"2026-11-26T03:00:00Z"}]`))
+	f.Add([]byte("2026-11-26T03:00:00.123456789Z {\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"auditID\":\"a\",\"stage\":\"ResponseComplete\"}\n2026-11-26T03:00:00.2Z I1126 03:00:09.123456       1 a.go:1] x\n2026-11-26T03:00:00.3Z  more"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, cont := range []bool{false, true} {
+			if at, rest, ok := tsPrefix(in, cont); ok && (at.IsZero() || !bytes.HasSuffix(in, rest)) {
+				t.Fatalf("tsPrefix(%q) = %v, %q", in, at, rest)
+			}
+		}
+		if v := gjson.ParseBytes(in); audit.ValidJSON(in) && v.Get("protoPayload").Exists() {
+			if ev, why := gkeEvent(v); why == "" {
+				e, ok := audit.ParseEvent(ev)
+				id := v.Get("operation.id").Str
+				if id == "" {
+					id = v.Get("insertId").Str
+				}
+				if !audit.ValidJSON(ev) || !ok || e.AuditID != id {
+					t.Fatalf("gkeEvent(%q) = %q (%v)", in, ev, ok)
+				}
+			}
+		}
+		checkLoad(t, in)
+		p := filepath.Join(dir, "export.log")
+		if err := os.WriteFile(p, in, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		checkLoadPaths(t, []string{p})
+	})
 }

@@ -263,33 +263,57 @@ func (r *reader) lineTime(l line) time.Time {
 	if h, ok := parseKlogHeader(text); ok {
 		return h.time(r.near)
 	}
+	if at, _, ok := tsPrefix(text, false); ok {
+		return at
+	}
 	return time.Time{}
 }
 
-var stageTimestampKey = []byte(`"stageTimestamp"`)
+var (
+	stageTimestampKey = []byte(`"stageTimestamp"`)
+	// in an export record (managed.go): the event as a JSON string, or a
+	// GKE entry's one time
+	escapedStageTimestampKey = []byte(`\"stageTimestamp\"`)
+	timestampKey             = []byte(`"timestamp"`)
+)
 
 // eventTime finds the stageTimestamp of an audit event line without parsing
 // it: the last occurrence of the key (the top-level field comes after the
-// request and response objects, which a client fills).
+// request and response objects, which a client fills). In an export record
+// that holds the event as a string, the escaped key's; in a GKE entry, its
+// timestamp.
 func eventTime(text []byte) time.Time {
-	i := bytes.LastIndex(text, stageTimestampKey)
+	if t := timeAfter(text, stageTimestampKey, ""); !t.IsZero() {
+		return t
+	}
+	if t := timeAfter(text, escapedStageTimestampKey, `\`); !t.IsZero() {
+		return t
+	}
+	return timeAfter(text, timestampKey, "")
+}
+
+// timeAfter reads the time in the string after the last key in text (its
+// quotes preceded by esc).
+func timeAfter(text, key []byte, esc string) time.Time {
+	i := bytes.LastIndex(text, key)
 	if i < 0 {
 		return time.Time{}
 	}
-	rest := text[i+len(stageTimestampKey):]
+	rest := text[i+len(key):]
 	j := 0
 	for j < len(rest) && (rest[j] == ' ' || rest[j] == ':') {
 		j++
 	}
-	if j >= len(rest) || rest[j] != '"' {
+	rest = rest[j:]
+	if !bytes.HasPrefix(rest, []byte(esc+`"`)) {
 		return time.Time{}
 	}
-	rest = rest[j+1:]
+	rest = rest[len(esc)+1:]
 	k := bytes.IndexByte(rest, '"')
-	if k < 0 || k > 40 {
+	if k < 0 || k > 40+len(esc) {
 		return time.Time{}
 	}
-	return audit.ParseTime(bytesString(rest[:k]))
+	return audit.ParseTime(bytesString(bytes.TrimSuffix(rest[:k], []byte(esc))))
 }
 
 func bytesString(b []byte) string {
@@ -375,6 +399,10 @@ type reader struct {
 	started bool
 	par     *parallel // the parallel pipeline, while one runs
 	pre     *prescan  // the line being handled, scanned ahead (parallel loads)
+
+	unwrapping bool   // reading the events of an export record (managed.go)
+	export     string // the export whose events were read (managed.go), for Format
+	seenExport string // an export record was read (for Looks when it held no event)
 }
 
 type partial struct {
@@ -505,9 +533,15 @@ func (r *reader) updateFormat() {
 	r.set.mu.Lock()
 	in := r.in
 	in.Format = in.formatName(r.nAudit > 0, r.nKlog > 0)
+	if r.export != "" {
+		in.Format = r.export + "+" + in.Format
+	}
 	in.Events, in.Klog, in.Other, in.Skipped, in.Failed = r.nAudit, r.nKlog, r.nOther, r.nSkipped, in.warned
 	if r.nAudit == 0 {
 		in.Looks = looks(in, r.firstOther)
+		if r.seenExport != "" && in.Other > 0 {
+			in.Looks = exportLooks[r.seenExport]
+		}
 	}
 	r.set.mu.Unlock()
 }
@@ -628,7 +662,7 @@ func (r *reader) endPartial(p *partial, why string) {
 // can be read again from there; otherwise what is kept is spooled.
 func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	ref.Len = int32(len(text))
-	if r.in.pretty && r.jsonValue(text, ref, inPlace) {
+	if r.in.pretty && !r.unwrapping && r.jsonValue(text, ref, inPlace) {
 		return
 	}
 	i := 0
@@ -637,6 +671,24 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	}
 	if i == len(text) {
 		return // blank: separates nothing, counts as nothing
+	}
+	if c := text[i]; c >= '0' && c <= '9' {
+		// (a klog continuation line carries a time too, in such an input)
+		if at, rest, ok := tsPrefix(text[i:], r.pend && r.export == exportTimestamps); ok {
+			// kubectl logs --timestamps: the line after the time, which
+			// also gives a klog line its year
+			if at.After(r.near) {
+				r.near = at
+			}
+			if inPlace {
+				ref.Off += int64(len(text) - len(rest))
+			}
+			ref.Len = int32(len(rest))
+			text, i = rest, 0
+			if r.export == "" && !r.pend {
+				r.export = exportTimestamps
+			}
+		}
 	}
 	if text[i] == '{' || text[i] == '[' && r.in.pretty {
 		r.flushKlog()
@@ -694,7 +746,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 			req, _, ok = r.st.AddPrescanned(&p.ev, ref)
 		}
 	} else {
-		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) {
+		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) && !mayWrap(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -720,6 +772,10 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 	switch kind {
 	case kindEventList, kindJSONArray:
 		if r.addItems(text, ref, kind == kindEventList) {
+			return
+		}
+	case kindExport:
+		if r.unwrap(text, ref) {
 			return
 		}
 	case kindJSON:
@@ -876,23 +932,17 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 	if !items.IsArray() {
 		return false
 	}
-	base := uintptr(unsafe.Pointer(&text[0]))
-	added := 0
-	items.ForEach(func(_, v gjson.Result) bool {
-		if v.Raw == "" {
+	added, exports := 0, 0
+	each := items.ForEach
+	if !list {
+		each = inTimeOrder(items) // gcloud logging read prints the newest first
+	}
+	each(func(_, v gjson.Result) bool {
+		item, iref, ok := within(text, v.Raw, ref)
+		if !ok {
 			return true
 		}
-		at := int64(uintptr(unsafe.Pointer(unsafe.StringData(v.Raw))) - base)
-		item := text[at : at+int64(len(v.Raw))]
-		iref := ref
-		iref.Len = int32(len(item))
-		if isSpooled(ref) {
-			iref.Off = spooledOff(spooledOff(ref.Off) + at)
-		} else {
-			iref.Off = ref.Off + at
-		}
 		var req *audit.Request
-		var ok bool
 		if list {
 			req, _, ok = r.st.AddEventItem(item, iref)
 		} else {
@@ -903,11 +953,13 @@ func (r *reader) addItems(text []byte, ref audit.Ref, list bool) bool {
 			if req.Last().After(r.near) {
 				r.near = req.Last()
 			}
+		} else if !list && item[0] == '{' && r.unwrap(item, iref) {
+			exports++ // an item of gcloud logging read --format=json (managed.go)
 		}
 		return true
 	})
 	if added == 0 {
-		return false
+		return exports > 0
 	}
 	r.nAudit += added
 	return true

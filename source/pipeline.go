@@ -67,7 +67,7 @@ func (b *batch) prescan(keep func([]byte) bool) {
 		if l.tooLong || l.cut || !startsJSON(l.text) {
 			continue
 		}
-		if keep != nil && !keep(l.text) {
+		if keep != nil && !keep(l.text) && !mayWrap(l.text) {
 			p.state = preSkip
 			continue
 		}

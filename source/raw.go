@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -55,6 +56,19 @@ type spool struct {
 
 func spooledOff(off int64) int64   { return -off - 1 }
 func isSpooled(ref audit.Ref) bool { return ref.Off < 0 }
+
+// RefOrder orders two refs of one input as their bytes came: by line, then
+// by where they are in the input or in the spool (several events of one
+// line: the items of an EventList, the events of an export record).
+func RefOrder(a, b audit.Ref) int {
+	pos := func(r audit.Ref) int64 {
+		if isSpooled(r) {
+			return spooledOff(r.Off)
+		}
+		return r.Off
+	}
+	return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(pos(a), pos(b)))
+}
 
 // add keeps b and returns its spool offset.
 func (s *spool) add(b []byte) (int64, error) {
