@@ -369,7 +369,8 @@ func (p *detailPage) buildHeader() {
 	}
 	// Why it was refused: what RBAC would have to allow, or which admission
 	// control refused it after RBAC allowed it (no Role helps).
-	switch why := audit.WhyRefused(r, p.raw); {
+	why := audit.WhyRefused(r, p.raw)
+	switch {
 	case why.By == audit.RefusedByRBAC:
 		field("Missing", sanitize(audit.PermissionOf(r).String()))
 	case why.By == audit.RefusedUnknown:
@@ -381,6 +382,23 @@ func (p *detailPage) buildHeader() {
 			after = "RBAC allowed it"
 		}
 		field("Refused", st.Forbid.Render("by "+sanitize(why.Who())), after)
+	}
+	// What admission changed: the mutating webhooks that patched it, the
+	// webhooks that failed open.
+	for i, l := range render.AdmissionChanges(why) {
+		lab := ""
+		if i == 0 {
+			lab = "Admission"
+		}
+		field(lab, l)
+	}
+	// Where the apiserver says it spent its time; values it cannot have
+	// meant are shown as logged, marked.
+	if s := render.SlowIn(r, p.raw); s != "" {
+		field("Slow in", s)
+	}
+	for _, f := range render.Facts(r, p.raw) {
+		field(f.Label, f.Text)
 	}
 	if r.SharedID {
 		field("Audit ID", sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))
