@@ -308,6 +308,9 @@ func (p *answersPage) preview() {
 	r.matched, r.version = true, p.version
 	r.commandW = 0 // measured again on the new matches
 	inOrder := r.fs.shown
+	if a.Admission {
+		inOrder = p.admissionOnly(inOrder)
+	}
 	r.total = len(inOrder)
 	// Shown newest first, or slowest first for ByLatency (the first
 	// answerResultMax of them: enough to read, cheap to sort again).
@@ -334,6 +337,20 @@ func (p *answersPage) preview() {
 		}
 	}
 	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
+}
+
+// admissionOnly is the requests of reqs that admission refused or changed
+// (audit.WhyRefused, which reads their annotations again).
+func (p *answersPage) admissionOnly(reqs []*audit.Request) []*audit.Request {
+	var out []*audit.Request
+	p.read(func() {
+		for _, r := range reqs {
+			if why := audit.WhyRefused(r, p.env.Data.Raw); why.Admission() || why.Changed() {
+				out = append(out, r)
+			}
+		}
+	})
+	return out
 }
 
 // read runs fn while the loader merges nothing: requests gain stages (and
@@ -374,6 +391,9 @@ func (p *answersPage) countAll() {
 		if fs != nil {
 			fs.extendTo(p.env.Data.Store, p.all)
 			n = len(fs.shown)
+			if i := len(p.counts); p.catalog[i].Admission {
+				n = len(p.admissionOnly(fs.shown))
+			}
 		}
 		p.counts = append(p.counts, n)
 	}
@@ -617,6 +637,9 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 		command = "[" + sanitize(c) + "]"
 		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
+	if a.Admission {
+		command = render.AdmissionSummary(audit.WhyRefused(r, p.env.Data.Raw))
+	}
 	if a.ShowCommand {
 		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
@@ -671,7 +694,7 @@ func answerObject(r *audit.Request) string {
 		obj = r.Namespace + "/" + r.Name
 	}
 	if r.Name == "" {
-		obj = r.RequestURI()
+		obj = render.RedactURI(r.RequestURI())
 	}
 	return obj
 }

@@ -110,7 +110,7 @@ func (p *detailPage) showEvent() {
 		p.json = newJSONView([]byte(msg), p.env.Styles)
 		return
 	}
-	p.json = newJSONView(p.raws[p.evIdx], p.env.Styles, defaultFoldKeys...)
+	p.json = newJSONView(render.RedactEvent(p.raws[p.evIdx]), p.env.Styles, defaultFoldKeys...)
 }
 
 // Update implements Component.
@@ -185,6 +185,16 @@ func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Write):
 		return func() tea.Msg { return openExportMsg{} } // the export prompt, as ctrl+s
+	case key.Matches(msg, k.Secrets):
+		// one setting for every view (render.RedactArgs, RedactURI)
+		render.SetShowSecrets(!render.ShowSecrets())
+		p.showEvent()
+		p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
+		p.clamp()
+		if render.ShowSecrets() {
+			return statusCmd("secrets in commands and URIs shown as logged (U redacts them again)", false)
+		}
+		return statusCmd("secrets in commands and URIs redacted (U shows them)", false)
 	case key.Matches(msg, k.Up):
 		p.cursor--
 	case key.Matches(msg, k.Down):
@@ -353,9 +363,12 @@ func (p *detailPage) buildHeader() {
 		field("As groups", sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
 	}
 	field("From", sanitize(strings.Join(r.SourceIPs, ", ")), sanitize(r.UserAgent))
-	field("URI", sanitize(r.RequestURI()))
+	field("URI", sanitize(render.RedactURI(r.RequestURI())))
 	if c := render.ExecDetail(r, p.raw); c != "" {
 		field("Command", "$ "+sanitize(c)) // what an exec ran, an attach reached, a debug started
+	}
+	if n := render.ExecAuditIDNote(r); n != "" {
+		field("Exec ID", n) // KEP-6035: KUBERNETES_EXEC_AUDIT_ID
 	}
 	if r.Message != "" {
 		field("Status", sanitize(r.Message))
