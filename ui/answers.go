@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"sort"
 	"strconv"
 	"strings"
@@ -637,28 +638,32 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 		command = "[" + sanitize(c) + "]"
 		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
+	want := 0
 	if a.Admission {
 		command = render.AdmissionSummary(audit.WhyRefused(r, p.env.Data.Raw))
+		want = min(ansi.StringWidth(command), max(24, w/2))
 	}
 	if a.ShowCommand {
 		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
-			// The command is the answer: the actor, resource and object
-			// give it their room first, down to 8 cells each.
-			want := min(p.commandWidth(), max(24, w/2))
-			have := max(0, rest-cols[1].width-cols[3].width-cols[4].width)
-			for _, i := range []int{4, 1, 3} {
-				if have >= want {
-					break
-				}
-				if cols[i].width > 8 {
-					give := min(cols[i].width-8, want-have)
-					cols[i].width -= give
-					have += give
-				}
-			}
-			cols[4].width = min(cols[4].width, p.colWidth(answerObject))
+			want = min(p.commandWidth(), max(24, w/2))
 		}
+	}
+	if want > 0 {
+		// The command (what admission did) is the answer: the actor,
+		// resource and object give it their room first, down to 8 cells each.
+		have := max(0, rest-cols[1].width-cols[3].width-cols[4].width)
+		for _, i := range []int{4, 1, 3} {
+			if have >= want {
+				break
+			}
+			if cols[i].width > 8 {
+				give := min(cols[i].width-8, want-have)
+				cols[i].width -= give
+				have += give
+			}
+		}
+		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
 	parts := make([]string, 0, len(cols)+1)
 	for _, c := range cols {
