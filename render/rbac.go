@@ -222,7 +222,7 @@ func AdmissionChanges(f audit.Refusal) []string {
 		if w.Mutating {
 			kind = "mutating"
 		}
-		out = append(out, fmt.Sprintf(`%s webhook "%s" failed open: it did not answer and its failurePolicy is Ignore, so the request went on without it`,
+		out = append(out, fmt.Sprintf(`%s webhook "%s" failed open: its call failed (no answer, or an error) and its failurePolicy is Ignore, so the request went on without it`,
 			kind, Sanitize(w.Webhook)))
 	}
 	return out

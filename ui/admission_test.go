@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/tidwall/gjson"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,4 +67,60 @@ func writeLog(t *testing.T, lines ...string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// On testdata/admission (hack/gen-admission.sh): the admission answer lists
+// exactly the requests expected.json says an admission control refused
+// (webhook, PodSecurity, policy, quota: not RBAC, not the impersonation)
+// or a mutating webhook patched, each saying which; the patched ones also
+// name the webhooks that failed open, in Detail too.
+func TestAnswerAdmissionMatchesTheHarness(t *testing.T) {
+	m, _ := answersModel(t, "admission/audit.log", 250, 80)
+	openAnswerResults(t, m, "admission", 0)
+	a := answersOf(m)
+	var want []gjson.Result
+	for _, act := range audittest.Expected(t, "admission").Get("actions").Array() {
+		switch act.Get("refusedBy").String() {
+		case "webhook", "podsecurity", "policy", "quota":
+			want = append(want, act)
+			continue
+		}
+		if act.Get("patchedBy").String() != "" {
+			want = append(want, act)
+		}
+	}
+	if len(a.result.matches) != len(want) {
+		t.Errorf("%d results, want %d (the harness's refused and patched steps)", len(a.result.matches), len(want))
+	}
+	scr := screen(m)
+	for _, act := range want {
+		found := false
+		for _, r := range a.result.matches {
+			found = found || isAction(r, act)
+		}
+		if !found {
+			t.Errorf("step %s is not listed", act.Get("step"))
+		}
+		if p := act.Get("patchedBy").String(); p != "" && !strings.Contains(scr, "patched by "+p) {
+			t.Errorf("step %s: no row says patched by %s:\n%s", act.Get("step"), p, scr)
+		}
+	}
+	// the newest patched one: its Detail
+	for i, r := range a.result.matches {
+		if r.Name != "stamped" {
+			continue
+		}
+		for range i {
+			press(m, "j")
+		}
+		press(m, "enter")
+		scr := screen(m)
+		for _, w := range []string{`patched by mutating webhook "stamp.kauditui.example"`,
+			`mutating webhook "gone-mutate.kauditui.example" failed open`, `validating webhook "gone-validate.kauditui.example" failed open`} {
+			if !strings.Contains(strings.Join(strings.Fields(scr), " "), w) {
+				t.Errorf("Detail does not say %s:\n%s", w, scr)
+			}
+		}
+		break
+	}
 }
