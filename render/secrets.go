@@ -133,3 +133,16 @@ func RedactEvent(line []byte) []byte {
 	out = append(out, enc...)
 	return append(out, line[u.Index+len(u.Raw):]...)
 }
+
+// uriInText finds the request URIs with a query in free text (the
+// apiserver's httplog lines: URI="/api/v1/.../exec?command=...").
+var uriInText = regexp.MustCompile(`/[^\s"'?]*\?[^\s"']+`)
+
+// RedactText is free text (an apiserver log line) with the URIs in it
+// redacted (RedactURI).
+func RedactText(s string) string {
+	if ShowSecrets() || !strings.Contains(s, "command=") && !strings.Contains(s, "env=") {
+		return s
+	}
+	return uriInText.ReplaceAllStringFunc(s, RedactURI)
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/kauditui/kauditui/audit"
 	"github.com/tidwall/gjson"
 	"os"
 	"path/filepath"
@@ -122,5 +123,25 @@ func TestAnswerAdmissionMatchesTheHarness(t *testing.T) {
 			}
 		}
 		break
+	}
+}
+
+// Detail of an impersonated request of testdata/findings (a real v1.37.2,
+// constrained impersonation on by default) says which constrained verb let
+// it through, as its authenticationMetadata does.
+func TestDetailShowsConstrainedImpersonation(t *testing.T) {
+	st, set := loadStore(t, audittest.Logs(t, "findings")...)
+	m := newTestModel(t, st, set.Raw, 200, 60)
+	var constraint string
+	row := rowOf(t, m, func(r *audit.Request) bool {
+		line, err := set.Raw(r.Events[len(r.Events)-1].Ref)
+		constraint = gjson.GetBytes(line, "authenticationMetadata.impersonationConstraint").String()
+		return err == nil && constraint != ""
+	})
+	m.requests.table.SetCursor(row)
+	press(m, "enter")
+	scr := screen(m)
+	if l := labelLine(scr, "Imperson."); l != "Imperson. allowed by constrained impersonation, verb "+constraint {
+		t.Errorf("Imperson. line %q, the event says %q:\n%s", l, constraint, scr)
 	}
 }
