@@ -59,7 +59,7 @@ func TestWhyRefusedReadsMutationsOfRealLog(t *testing.T) {
 // Metadata): crafted (the annotation formats are k8s.io/apiserver's).
 func TestWhyRefusedReadsFailedOpen(t *testing.T) {
 	line := refusedEvent(201, "", map[string]string{
-		"authorization.k8s.io/decision":                                    "allow",
+		"authorization.k8s.io/decision":                                   "allow",
 		"failed-open.validating.webhook.admission.k8s.io/round_0_index_0": "gone-validate.example",
 		"failed-open.mutation.webhook.admission.k8s.io/round_0_index_1":   "gone-mutate.example",
 		"mutation.webhook.admission.k8s.io/round_0_index_0":               `{"configuration":"stamp","webhook":"stamp.example","mutated":true}`,
