@@ -16,6 +16,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -27,22 +28,25 @@ type queryOptions struct {
 	Manifest string // kubeadm apiserver manifest, read when no SOURCE is given
 	PodLogs  string // glob of the apiserver container's log files, read in stdout mode
 
-	Filter   string
-	Output   string
-	Count    bool
-	Top      string
-	Follow   bool
-	NoColor  bool
-	Sources  []string
-	Pods     podFlags
-	Nodes    nodeFlags
-	Store    storeFlags
-	Creds    credFlags
-	TZ       tzFlag
-	Answers  answerFlags
-	Timeline timelineFlags
-	Detect   detectFlags
-	Memory   memoryFlags
+	Filter  string
+	Output  string
+	Count   bool
+	Top     string
+	Follow  bool
+	NoColor bool
+	// ShowSecrets shows what looks like a secret in a command line of a
+	// requestURI as logged (render.RedactArgs); redacted by default.
+	ShowSecrets bool
+	Sources     []string
+	Pods        podFlags
+	Nodes       nodeFlags
+	Store       storeFlags
+	Creds       credFlags
+	TZ          tzFlag
+	Answers     answerFlags
+	Timeline    timelineFlags
+	Detect      detectFlags
+	Memory      memoryFlags
 
 	budget budget // from Memory, set by runQuery
 }
@@ -74,6 +78,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	fs.StringVar(&opts.Top, "top", "", "count matching requests per value of FIELD: "+strings.Join(topFields, ", "))
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the log grows")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
+	fs.BoolVar(&opts.ShowSecrets, "show-secrets", false, "show passwords and tokens a command line put in a requestURI (exec command=, env=) as logged; redacted by default (-o json is always as logged)")
 	opts.Pods.register(fs)
 	opts.Nodes.register(fs)
 	opts.Store.register(fs)
@@ -141,6 +146,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return err
 	}
 	o.budget = b
+	render.SetShowSecrets(o.ShowSecrets)
 	f, err := filter.Parse(o.Answers.filter(o.Filter), o.Now())
 	if err != nil {
 		return usageError("query: %v", err)

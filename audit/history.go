@@ -22,6 +22,10 @@ type change struct {
 	// with NoDiff set when the log cannot tell.
 	Diff   []fieldChange
 	NoDiff string
+	// Admission is what admission did to the write (WhyRefused): which
+	// mutating webhook patched it, which webhooks failed open, which
+	// control refused it.
+	Admission Refusal
 }
 
 // fieldChange is one field of an object that a write changed.
@@ -78,6 +82,9 @@ func BuildHistory(reqs []*Request, raw func(Ref) ([]byte, error)) History {
 			continue
 		}
 		c := change{Req: r}
+		if raw != nil {
+			c.Admission = WhyRefused(r, raw)
+		}
 		req, resp, level := bodies(r, raw)
 		if r.Verb == "patch" && req.Exists() {
 			c.Patch = compactJSON(req.Raw)

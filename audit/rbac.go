@@ -274,6 +274,60 @@ type Refusal struct {
 	Control string
 	Binding string
 	Said    string
+
+	// What admission did to a request it let through (or ran before it
+	// refused it), from the event's annotations; read only when WhyRefused
+	// is given raw. Mutations are the mutating webhooks that ran, in the
+	// order they ran (round, then index); FailedOpen the webhooks whose
+	// failure was ignored (failurePolicy Ignore): the request went on
+	// without their say.
+	Mutations  []Mutation
+	FailedOpen []FailedWebhook
+}
+
+// Mutation is one mutating webhook's call, from the annotations
+// mutation.webhook.admission.k8s.io/round_R_index_I ({configuration,
+// webhook, mutated}) and, when the policy logged the request at Request
+// level or above, patch.webhook.admission.k8s.io/round_R_index_I
+// ({configuration, webhook, patch, patchType}). Strings are as logged.
+type Mutation struct {
+	Round, Index  int
+	Configuration string
+	Webhook       string
+	Mutated       bool   // the webhook changed the object
+	Patch         string // the patch it returned (compact JSON), "" when not logged
+	PatchType     string
+}
+
+// FailedWebhook is a webhook that failed open: the annotation
+// failed-open.mutation.webhook.admission.k8s.io/round_R_index_I (or
+// failed-open.validating...) whose value is the webhook's name.
+type FailedWebhook struct {
+	Mutating     bool
+	Round, Index int
+	Webhook      string
+}
+
+// Changed reports whether admission changed the request's object or let it
+// through without a webhook's say.
+func (f Refusal) Changed() bool {
+	for _, m := range f.Mutations {
+		if m.Mutated {
+			return true
+		}
+	}
+	return len(f.FailedOpen) > 0
+}
+
+// Patched is the mutating webhooks that changed the object, in order.
+func (f Refusal) Patched() []Mutation {
+	var out []Mutation
+	for _, m := range f.Mutations {
+		if m.Mutated {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Admission reports whether RBAC allowed the request and a later check
@@ -339,7 +393,124 @@ func (f Refusal) Who() string {
 // line when raw is given. A 403 without the decision annotation is RBAC's or
 // not: the log cannot tell. Another code is a refusal only when admission's
 // message says so (a webhook answers 400 unless it sets a code).
+//
+// With raw, it also reads what admission changed (Refusal.Mutations,
+// FailedOpen) from the last event with annotations, for the requests
+// admission sees (not get, list, watch: they are not admitted).
 func WhyRefused(r *Request, raw func(Ref) ([]byte, error)) Refusal {
+	f := whyRefused(r, raw)
+	if raw != nil && admitted(r.Verb) {
+		f.Mutations, f.FailedOpen = admissionChanges(r, raw)
+	}
+	return f
+}
+
+// admitted reports whether requests of verb go through admission: writes
+// and connections (exec, attach, port-forward, proxy), not reads.
+func admitted(verb string) bool {
+	switch verb {
+	case "get", "list", "watch", "":
+		return false
+	}
+	return true
+}
+
+// Admission annotation prefixes (k8s.io/apiserver admission/plugin/webhook).
+const (
+	mutationAnnotation   = "mutation.webhook.admission.k8s.io/"
+	patchAnnotation      = "patch.webhook.admission.k8s.io/"
+	failedOpenMutating   = "failed-open.mutation.webhook.admission.k8s.io/"
+	failedOpenValidating = "failed-open.validating.webhook.admission.k8s.io/"
+)
+
+// roundIndex reads "round_R_index_I".
+func roundIndex(s string) (round, index int, ok bool) {
+	r, i, ok := strings.Cut(strings.TrimPrefix(s, "round_"), "_index_")
+	if !ok || !strings.HasPrefix(s, "round_") {
+		return 0, 0, false
+	}
+	round, err1 := strconv.Atoi(r)
+	index, err2 := strconv.Atoi(i)
+	return round, index, err1 == nil && err2 == nil && round >= 0 && index >= 0
+}
+
+// admissionChanges reads the mutating webhooks and the webhooks that failed
+// open from the annotations of the request's last event that has any.
+func admissionChanges(r *Request, raw func(Ref) ([]byte, error)) ([]Mutation, []FailedWebhook) {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		line, err := raw(r.Events[i].Ref)
+		if err != nil {
+			continue
+		}
+		ann := gjson.GetBytes(line, "annotations")
+		if !ann.IsObject() {
+			continue
+		}
+		var muts []Mutation
+		var failed []FailedWebhook
+		at := func(round, index int) *Mutation {
+			for j := range muts {
+				if muts[j].Round == round && muts[j].Index == index {
+					return &muts[j]
+				}
+			}
+			muts = append(muts, Mutation{Round: round, Index: index})
+			return &muts[len(muts)-1]
+		}
+		ann.ForEach(func(k, v gjson.Result) bool {
+			key := k.String()
+			switch {
+			case strings.HasPrefix(key, mutationAnnotation):
+				if round, index, ok := roundIndex(strings.TrimPrefix(key, mutationAnnotation)); ok {
+					d := gjson.Parse(v.String())
+					m := at(round, index)
+					m.Configuration, m.Webhook = d.Get("configuration").String(), d.Get("webhook").String()
+					m.Mutated = m.Mutated || d.Get("mutated").Bool()
+				}
+			case strings.HasPrefix(key, patchAnnotation):
+				if round, index, ok := roundIndex(strings.TrimPrefix(key, patchAnnotation)); ok {
+					d := gjson.Parse(v.String())
+					m := at(round, index)
+					if m.Webhook == "" {
+						m.Configuration, m.Webhook = d.Get("configuration").String(), d.Get("webhook").String()
+					}
+					if p := d.Get("patch"); p.Exists() {
+						m.Patch, m.PatchType = p.Raw, d.Get("patchType").String()
+						m.Mutated = true // a webhook's patch is logged only when it changed the object
+					}
+				}
+			case strings.HasPrefix(key, failedOpenMutating), strings.HasPrefix(key, failedOpenValidating):
+				mutating := strings.HasPrefix(key, failedOpenMutating)
+				rest := strings.TrimPrefix(strings.TrimPrefix(key, failedOpenMutating), failedOpenValidating)
+				round, index, _ := roundIndex(rest)
+				failed = append(failed, FailedWebhook{Mutating: mutating, Round: round, Index: index, Webhook: v.String()})
+			}
+			return true
+		})
+		slices.SortFunc(muts, func(a, b Mutation) int {
+			if a.Round != b.Round {
+				return a.Round - b.Round
+			}
+			return a.Index - b.Index
+		})
+		slices.SortFunc(failed, func(a, b FailedWebhook) int {
+			if a.Mutating != b.Mutating { // mutating webhooks run first
+				if a.Mutating {
+					return -1
+				}
+				return 1
+			}
+			if a.Round != b.Round {
+				return a.Round - b.Round
+			}
+			return a.Index - b.Index
+		})
+		return muts, failed
+	}
+	return nil, nil
+}
+
+func whyRefused(r *Request, raw func(Ref) ([]byte, error)) Refusal {
 	if r.Decision == "forbid" {
 		return Refusal{By: RefusedByRBAC, Said: r.Reason}
 	}

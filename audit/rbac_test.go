@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -84,7 +85,7 @@ func TestWhyRefused(t *testing.T) {
 		if c.want.By == RefusedByRBAC {
 			got.Said = "" // the reason
 		}
-		if got != c.want {
+		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: WhyRefused = %+v, want %+v", c.name, got, c.want)
 		}
 		if got.Admission() != c.admits || got.Admission() && got.RoleMayHelp() {

@@ -215,34 +215,84 @@ func counted(m map[string]int64) []Count {
 // LatencyLayers is the apiserver's breakdown of a slow request's latency,
 // from the annotations of its last event that has them: layer (etcd,
 // validating-webhook, ...) to time, without "total". Values that do not
-// parse as durations are left out.
+// parse as durations, are negative or are absurd (see LatencyBreakdown) are
+// left out.
 func LatencyLayers(r *Request, raw func(Ref) ([]byte, error)) map[string]time.Duration {
 	return latencyLayers(r, raw)
 }
 
 func latencyLayers(r *Request, raw func(Ref) ([]byte, error)) map[string]time.Duration {
+	var out map[string]time.Duration
+	for _, l := range LatencyBreakdown(r, raw) {
+		if l.Bad != "" || l.Layer == "total" {
+			continue
+		}
+		if out == nil {
+			out = map[string]time.Duration{}
+		}
+		out[l.Layer] += l.D
+	}
+	return out
+}
+
+// Layer is one apiserver.latency.k8s.io/LAYER annotation: its value as
+// logged, the duration it says, and why it cannot be trusted ("" when it
+// can): "not a duration", "negative", "longer than the request" (more than
+// the time between its received and last stage timestamps, with 10% and
+// 10 ms to spare: the apiserver measures from a slightly different start).
+// A negative total was seen in real data: a value is shown as such, never
+// added up.
+type Layer struct {
+	Layer, Value string
+	D            time.Duration
+	Bad          string
+}
+
+// LatencyBreakdown is the one home of the apiserver's latency annotations
+// (authentication, authorization, impersonation, apf-queue-wait, etcd,
+// mutating-webhook, validating-webhook, ..., total) of a request, from the
+// last event that has them, largest first, "total" last; each checked (Layer.Bad).
+// Strings are as logged: sanitise them to print.
+func LatencyBreakdown(r *Request, raw func(Ref) ([]byte, error)) []Layer {
+	if raw == nil {
+		return nil
+	}
+	lat := r.Latency()
 	for i := len(r.Events) - 1; i >= 0; i-- {
 		b, err := raw(r.Events[i].Ref)
 		if err != nil {
 			continue
 		}
-		var out map[string]time.Duration
+		var out []Layer
 		gjson.GetBytes(b, "annotations").ForEach(func(k, v gjson.Result) bool {
 			layer, ok := strings.CutPrefix(k.String(), LatencyAnnotation)
-			if !ok || layer == "total" || layer == "" {
+			if !ok || layer == "" {
 				return true
 			}
-			d, err := time.ParseDuration(v.String())
-			if err != nil || d < 0 {
-				return true
+			l := Layer{Layer: layer, Value: v.String()}
+			d, err := time.ParseDuration(strings.TrimSpace(v.String()))
+			switch {
+			case err != nil:
+				l.Bad = "not a duration"
+			case d < 0:
+				l.Bad = "negative"
+			case lat > 0 && d > lat+lat/10+10*time.Millisecond:
+				l.Bad = "longer than the request"
 			}
-			if out == nil {
-				out = map[string]time.Duration{}
-			}
-			out[layer] += d
+			l.D = d
+			out = append(out, l)
 			return true
 		})
 		if out != nil {
+			slices.SortStableFunc(out, func(a, b Layer) int {
+				if (a.Layer == "total") != (b.Layer == "total") {
+					if a.Layer == "total" {
+						return 1
+					}
+					return -1
+				}
+				return cmp.Or(cmp.Compare(b.D, a.D), strings.Compare(a.Layer, b.Layer))
+			})
 			return out
 		}
 	}

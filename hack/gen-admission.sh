@@ -22,13 +22,23 @@
 #                             `cannot impersonate-on:user-info:list resource
 #                             "pods"`): the event has no annotation at all
 #   pat-create-configmap      allowed (201), so --rbac has something to grant
+#   mutate-create-configmap   allowed (201) and changed: a mutating webhook
+#                             (hack/slow-webhook /mutate, 700 ms: the event also
+#                             has the apiserver.latency.k8s.io breakdown) patches
+#                             it, and two webhooks whose server is down
+#                             (failurePolicy Ignore) fail open, one mutating and
+#                             one validating
+#   mutate-update-configmap   the same configmap labelled again (a patch):
+#                             patched again, failed open again
 #
 #   audit.log      the log (hack/policy-answers.yaml)
 #   expected.json  what the script did, in order: the actions as hack/traffic.sh
 #                  `act` records them, each refused one with `refusedBy`
 #                  (webhook, podsecurity, policy, quota, rbac, impersonation)
 #                  and `control` (the webhook's, policy's, binding's, quota's
-#                  name, the PodSecurity level) as the script set them up
+#                  name, the PodSecurity level) as the script set them up;
+#                  each changed one with `patchedBy` (the mutating webhook) and
+#                  `failedOpen` (the webhooks that failed open, comma-separated)
 #
 # usage: hack/gen-admission.sh [--out DIR]   (default testdata/admission)
 set -euo pipefail
@@ -128,6 +138,34 @@ jq -n --arg name "$webhook_name" --arg url "https://127.0.0.1:$webhook_port/deny
 act step=register-webhook user=kubernetes-admin verb=create resource=validatingwebhookconfigurations \
   apiGroup=admissionregistration.k8s.io name=$webhook_name code=201 -- kk "$dir" admin create -f "$dir/webhook.json"
 
+# The mutating webhook (/mutate stamps an annotation) and two webhooks whose
+# server is not there (a port nothing listens on) and whose failurePolicy is
+# Ignore: the apiserver lets the request through and says so in a
+# failed-open.* annotation. All for configmaps labelled kauditui.example/stamp=yes.
+stamp_name=stamp.kauditui.example
+gone_mutate=gone-mutate.kauditui.example
+gone_validate=gone-validate.kauditui.example
+gone_port=$(cluster_free_port)
+# hook NAME URL FAILURE-POLICY: one webhook of a configuration
+hook() {
+  jq -n --arg name "$1" --arg url "$2" --arg fp "$3" --arg ca "$(base64 -w0 "$dir/pki/ca.crt")" '
+    {name: $name, clientConfig: {url: $url, caBundle: $ca},
+     rules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"], scope: "Namespaced"}],
+     objectSelector: {matchLabels: {"kauditui.example/stamp": "yes"}},
+     failurePolicy: $fp, sideEffects: "None", admissionReviewVersions: ["v1"], timeoutSeconds: 5}'
+}
+jq -n --arg name "$stamp_name" --argjson stamp "$(hook $stamp_name "https://127.0.0.1:$webhook_port/mutate" Fail)" \
+  --argjson gone "$(hook $gone_mutate "https://127.0.0.1:$gone_port/mutate" Ignore)" '
+  {apiVersion: "admissionregistration.k8s.io/v1", kind: "MutatingWebhookConfiguration", metadata: {name: $name},
+   webhooks: [$stamp + {reinvocationPolicy: "Never"}, $gone]}' >"$dir/mutate.json"
+jq -n --arg name "$gone_validate" --argjson gone "$(hook $gone_validate "https://127.0.0.1:$gone_port/validate" Ignore)" '
+  {apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: {name: $name},
+   webhooks: [$gone]}' >"$dir/gone.json"
+act step=register-mutating-webhook user=kubernetes-admin verb=create resource=mutatingwebhookconfigurations \
+  apiGroup=admissionregistration.k8s.io name=$stamp_name code=201 -- kk "$dir" admin create -f "$dir/mutate.json"
+act step=register-gone-webhook user=kubernetes-admin verb=create resource=validatingwebhookconfigurations \
+  apiGroup=admissionregistration.k8s.io name=$gone_validate code=201 -- kk "$dir" admin create -f "$dir/gone.json"
+
 # The policies: no configmap whose data says colour=blue (reason Forbidden:
 # a 403), none whose colour is red (no reason: the apiserver answers 422
 # Invalid). Bindings are told apart by a label of the configmap.
@@ -180,7 +218,10 @@ cm blue-audited kauditui.example/vap audited '{"colour":"blue"}' >"$dir/blue-aud
 cm blue-quiet kauditui.example/vap quiet '{"colour":"blue"}' >"$dir/blue-quiet.json"
 cm red kauditui.example/vap red '{"colour":"red"}' >"$dir/red.json"
 cm settings kauditui.example/vap audited '{"colour":"green"}' >"$dir/settings.json"
+cm stamped kauditui.example/stamp yes '{"mode":"on"}' >"$dir/stamped.json"
 # the apiserver's informers pick the webhook and the policy up
+until_ok 60 sh -c "\"\$0\" --kubeconfig=\"\$1\" create --dry-run=server -f \"\$2\" -o jsonpath='{.metadata.annotations.kauditui\\.example/stamped-by}' | grep -qx slow-webhook" \
+  "$CLUSTER_BIN/kubectl" "$dir/harness.kubeconfig" "$dir/stamped.json"
 until_refused 60 "$dir/flagged.json"
 until_refused 60 "$dir/blue-audited.json"
 until_refused 60 "$dir/blue-quiet.json"
@@ -189,6 +230,12 @@ until_refused 60 "$dir/red.json"
 # --- pat's requests ----------------------------------------------------------------
 act step=pat-create-configmap user=$pat verb=create resource=configmaps namespace=$ns name=settings code=201 -- \
   kk "$dir" pat create -f "$dir/settings.json"
+act step=mutate-create-configmap user=$pat verb=create resource=configmaps namespace=$ns name=stamped code=201 -- \
+  kk "$dir" pat create -f "$dir/stamped.json"
+note mutate-create-configmap patchedBy=$stamp_name failedOpen=$gone_mutate,$gone_validate
+act step=mutate-update-configmap user=$pat verb=patch resource=configmaps namespace=$ns name=stamped code=200 -- \
+  kk "$dir" pat label configmap stamped -n $ns kauditui.example/round=two
+note mutate-update-configmap patchedBy=$stamp_name failedOpen=$gone_mutate,$gone_validate
 act step=webhook-deny-configmap user=$pat verb=create resource=configmaps namespace=$ns name=flagged code=403 -- \
   kk "$dir" pat create -f "$dir/flagged.json"
 note webhook-deny-configmap refusedBy=webhook control=$webhook_name

@@ -85,7 +85,11 @@ func ExecDetail(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 		d := "debug container " + ec.Get("name").String() + " (" + ec.Get("image").String() + ")"
 		var cmd []string
 		for _, a := range append(ec.Get("command").Array(), ec.Get("args").Array()...) {
-			cmd = append(cmd, quoteArg(a.String()))
+			cmd = append(cmd, a.String())
+		}
+		cmd = RedactArgs(cmd)
+		for i, a := range cmd {
+			cmd[i] = quoteArg(a)
 		}
 		if len(cmd) > 0 {
 			d += ": " + strings.Join(cmd, " ")
@@ -102,21 +106,66 @@ func quoteArg(p string) string {
 	return p
 }
 
+// ExecAuditIDEnv is the variable KEP-6035 (alpha in 1.37) has the
+// apiserver put in an exec's environment: the exec's auditID, which the
+// node's process-level audit records with what ran inside.
+const ExecAuditIDEnv = "KUBERNETES_EXEC_AUDIT_ID"
+
 // execCommand is the command of an exec or attach request, from the
-// requestURI's command= query parameters ("sh -c date"), or "" when there is
-// none. The result comes from the log: Sanitize it before drawing.
+// requestURI's command= query parameters ("sh -c date"), after the
+// variables of its env= parameters (KEP-6035: "FOO=bar sh -c date"), or ""
+// when there is none. Secrets are redacted (RedactArgs). The result comes
+// from the log: Sanitize it before drawing.
 func execCommand(requestURI string) string {
 	_, query, ok := strings.Cut(requestURI, "?")
 	if !ok {
 		return ""
 	}
 	values, err := url.ParseQuery(query)
-	if err != nil && len(values["command"]) == 0 {
+	if err != nil && len(values["command"]) == 0 && len(values["env"]) == 0 {
 		return ""
 	}
-	parts := values["command"]
-	for i, p := range parts {
-		parts[i] = quoteArg(p)
+	var parts []string
+	for _, e := range RedactArgs(values["env"]) {
+		parts = append(parts, quoteArg(e))
+	}
+	if len(parts) > 0 && len(values["command"]) == 0 {
+		return "env " + strings.Join(parts, " ")
+	}
+	for _, p := range RedactArgs(values["command"]) {
+		parts = append(parts, quoteArg(p))
 	}
 	return strings.Join(parts, " ")
+}
+
+// ExecAuditID is the KUBERNETES_EXEC_AUDIT_ID an exec request carried in
+// its env= parameters (KEP-6035), "" when none: what links the exec session
+// to what ran inside it (the node's audit records the variable). When it
+// differs from the request's own auditID, which the apiserver sets, a
+// client chose it: ExecAuditIDNote says so.
+func ExecAuditID(r *audit.Request) string {
+	_, query, ok := strings.Cut(r.RequestURI(), "?")
+	if !ok {
+		return ""
+	}
+	values, _ := url.ParseQuery(query)
+	for _, e := range values["env"] {
+		if v, ok := strings.CutPrefix(e, ExecAuditIDEnv+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// ExecAuditIDNote is Detail's line on an exec's KUBERNETES_EXEC_AUDIT_ID,
+// sanitised; "" when it carried none.
+func ExecAuditIDNote(r *audit.Request) string {
+	id := ExecAuditID(r)
+	switch {
+	case id == "":
+		return ""
+	case id == r.AuditID:
+		return Sanitize(id) + " (this request's auditID: what ran inside is recorded under it on the node)"
+	}
+	return Sanitize(id) + " (not this request's auditID " + Sanitize(r.AuditID) + ": chosen by the client, not the apiserver)"
 }

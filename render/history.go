@@ -52,6 +52,12 @@ func HistoryText(object string, h audit.History) []string {
 			code = strconv.Itoa(r.Code)
 		}
 		add("%s  %s %s  by %s  %s", historyTime(r.First()), Sanitize(r.Verb), Sanitize(r.ResourcePath()), historyWho(r), code)
+		if c.Admission.Admission() {
+			add("    refused by %s", Sanitize(c.Admission.Who()))
+		}
+		for _, l := range AdmissionChanges(c.Admission) {
+			out = append(out, "    admission: "+l)
+		}
 		if c.Patch != "" {
 			add("    patch: %s", TruncateCells(Sanitize(c.Patch), 4*historyValueMax))
 		}

@@ -198,3 +198,56 @@ func rbacSlug(user string) string {
 	}
 	return s
 }
+
+// AdmissionChanges is what admission did to a request it let through (or
+// ran before refusing it), in words, one line each, sanitised: which
+// mutating webhook patched the object (with its patch when the policy
+// logged it), which webhooks failed open. No lines when it changed nothing.
+// Detail, the History and query --history show these lines.
+func AdmissionChanges(f audit.Refusal) []string {
+	var out []string
+	for _, m := range f.Patched() {
+		s := fmt.Sprintf(`patched by mutating webhook "%s"`, Sanitize(m.Webhook))
+		if m.Configuration != "" && m.Configuration != m.Webhook {
+			s += fmt.Sprintf(` (configuration "%s")`, Sanitize(m.Configuration))
+		}
+		s += fmt.Sprintf(", round %d", m.Round)
+		if m.Patch != "" {
+			s += ": " + TruncateCells(Sanitize(m.Patch), 4*historyValueMax)
+		}
+		out = append(out, s)
+	}
+	for _, w := range f.FailedOpen {
+		kind := "validating"
+		if w.Mutating {
+			kind = "mutating"
+		}
+		out = append(out, fmt.Sprintf(`%s webhook "%s" failed open: its call failed (no answer, or an error) and its failurePolicy is Ignore, so the request went on without it`,
+			kind, Sanitize(w.Webhook)))
+	}
+	return out
+}
+
+// AdmissionSummary is one line for a request's list row: who refused it
+// (admission), or who changed it; "" when admission did neither.
+func AdmissionSummary(f audit.Refusal) string {
+	var parts []string
+	if f.Admission() {
+		parts = append(parts, "refused by "+f.Who())
+	}
+	var patched []string
+	for _, m := range f.Patched() {
+		patched = append(patched, m.Webhook)
+	}
+	if len(patched) > 0 {
+		parts = append(parts, "patched by "+strings.Join(patched, ", "))
+	}
+	var failed []string
+	for _, w := range f.FailedOpen {
+		failed = append(failed, w.Webhook)
+	}
+	if len(failed) > 0 {
+		parts = append(parts, "failed open: "+strings.Join(failed, ", "))
+	}
+	return Sanitize(strings.Join(parts, "; "))
+}

@@ -216,3 +216,21 @@ func TimelineBucketText(b audit.Bucket, step time.Duration) []string {
 	}
 	return out
 }
+
+// SlowIn is where the apiserver says one request spent its time: its
+// latency annotations (audit.LatencyBreakdown), largest first, "total"
+// last, in layersText's words; a value that cannot be trusted is shown as
+// logged with why ("total -3.2ms (negative: not trusted)"), never as a
+// time. "" when the request has none (the apiserver writes them for
+// requests slower than 500 ms, and some layers always).
+func SlowIn(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
+	var parts []string
+	for _, l := range audit.LatencyBreakdown(r, raw) {
+		if l.Bad != "" {
+			parts = append(parts, Sanitize(l.Layer)+" "+Sanitize(l.Value)+" ("+l.Bad+": not trusted)")
+			continue
+		}
+		parts = append(parts, layersText([]audit.Count{{Value: l.Layer, N: int64(l.D)}}, 1))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"sort"
 	"strconv"
 	"strings"
@@ -308,6 +309,9 @@ func (p *answersPage) preview() {
 	r.matched, r.version = true, p.version
 	r.commandW = 0 // measured again on the new matches
 	inOrder := r.fs.shown
+	if a.Admission {
+		inOrder = p.admissionOnly(inOrder)
+	}
 	r.total = len(inOrder)
 	// Shown newest first, or slowest first for ByLatency (the first
 	// answerResultMax of them: enough to read, cheap to sort again).
@@ -334,6 +338,20 @@ func (p *answersPage) preview() {
 		}
 	}
 	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
+}
+
+// admissionOnly is the requests of reqs that admission refused or changed
+// (audit.WhyRefused, which reads their annotations again).
+func (p *answersPage) admissionOnly(reqs []*audit.Request) []*audit.Request {
+	var out []*audit.Request
+	p.read(func() {
+		for _, r := range reqs {
+			if why := audit.WhyRefused(r, p.env.Data.Raw); why.Admission() || why.Changed() {
+				out = append(out, r)
+			}
+		}
+	})
+	return out
 }
 
 // read runs fn while the loader merges nothing: requests gain stages (and
@@ -374,6 +392,9 @@ func (p *answersPage) countAll() {
 		if fs != nil {
 			fs.extendTo(p.env.Data.Store, p.all)
 			n = len(fs.shown)
+			if i := len(p.counts); p.catalog[i].Admission {
+				n = len(p.admissionOnly(fs.shown))
+			}
 		}
 		p.counts = append(p.counts, n)
 	}
@@ -617,25 +638,32 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 		command = "[" + sanitize(c) + "]"
 		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
+	want := 0
+	if a.Admission {
+		command = render.AdmissionSummary(audit.WhyRefused(r, p.env.Data.Raw))
+		want = min(ansi.StringWidth(command), max(24, w/2))
+	}
 	if a.ShowCommand {
 		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
-			// The command is the answer: the actor, resource and object
-			// give it their room first, down to 8 cells each.
-			want := min(p.commandWidth(), max(24, w/2))
-			have := max(0, rest-cols[1].width-cols[3].width-cols[4].width)
-			for _, i := range []int{4, 1, 3} {
-				if have >= want {
-					break
-				}
-				if cols[i].width > 8 {
-					give := min(cols[i].width-8, want-have)
-					cols[i].width -= give
-					have += give
-				}
-			}
-			cols[4].width = min(cols[4].width, p.colWidth(answerObject))
+			want = min(p.commandWidth(), max(24, w/2))
 		}
+	}
+	if want > 0 {
+		// The command (what admission did) is the answer: the actor,
+		// resource and object give it their room first, down to 8 cells each.
+		have := max(0, rest-cols[1].width-cols[3].width-cols[4].width)
+		for _, i := range []int{4, 1, 3} {
+			if have >= want {
+				break
+			}
+			if cols[i].width > 8 {
+				give := min(cols[i].width-8, want-have)
+				cols[i].width -= give
+				have += give
+			}
+		}
+		cols[4].width = min(cols[4].width, p.colWidth(answerObject))
 	}
 	parts := make([]string, 0, len(cols)+1)
 	for _, c := range cols {
@@ -671,7 +699,7 @@ func answerObject(r *audit.Request) string {
 		obj = r.Namespace + "/" + r.Name
 	}
 	if r.Name == "" {
-		obj = r.RequestURI()
+		obj = render.RedactURI(r.RequestURI())
 	}
 	return obj
 }

@@ -32,6 +32,11 @@ type answer struct {
 	Timeline bool
 	// Findings opens what the detection rules found (ui/findings.go).
 	Findings bool
+	// Admission keeps, of the filter's matches, the requests admission
+	// refused or changed (audit.WhyRefused: the control that refused it,
+	// the mutating webhooks that patched it, the webhooks that failed
+	// open), listed on the Answers page with what it did.
+	Admission bool
 }
 
 // answerCatalog is the menu, in order. Each Filter must parse (answers_test.go
@@ -90,6 +95,14 @@ var answerCatalog = []answer{
 		Desc:   "failed authentication (401) and refusals (403) by RBAC or by admission: Detail says which",
 		Filter: "code=401,403",
 		Page:   stateRequests,
+	},
+	{
+		ID:        "admission",
+		Name:      "Why refused or changed by admission",
+		Desc:      "requests an admission control refused after RBAC allowed them (webhook, PodSecurity, ValidatingAdmissionPolicy, quota), or a mutating webhook patched, or a webhook failed open; enter opens one",
+		Filter:    "verb!=get,list,watch",
+		Page:      stateAnswers,
+		Admission: true,
 	},
 	{
 		ID:     "anonymous",

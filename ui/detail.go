@@ -110,7 +110,7 @@ func (p *detailPage) showEvent() {
 		p.json = newJSONView([]byte(msg), p.env.Styles)
 		return
 	}
-	p.json = newJSONView(p.raws[p.evIdx], p.env.Styles, defaultFoldKeys...)
+	p.json = newJSONView(render.RedactEvent(p.raws[p.evIdx]), p.env.Styles, defaultFoldKeys...)
 }
 
 // Update implements Component.
@@ -185,6 +185,16 @@ func (p *detailPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Write):
 		return func() tea.Msg { return openExportMsg{} } // the export prompt, as ctrl+s
+	case key.Matches(msg, k.Secrets):
+		// one setting for every view (render.RedactArgs, RedactURI)
+		render.SetShowSecrets(!render.ShowSecrets())
+		p.showEvent()
+		p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
+		p.clamp()
+		if render.ShowSecrets() {
+			return statusCmd("secrets in commands and URIs shown as logged (U redacts them again)", false)
+		}
+		return statusCmd("secrets in commands and URIs redacted (U shows them)", false)
 	case key.Matches(msg, k.Up):
 		p.cursor--
 	case key.Matches(msg, k.Down):
@@ -353,9 +363,12 @@ func (p *detailPage) buildHeader() {
 		field("As groups", sanitize(strings.Join(r.ImpersonatedGroups, ", ")))
 	}
 	field("From", sanitize(strings.Join(r.SourceIPs, ", ")), sanitize(r.UserAgent))
-	field("URI", sanitize(r.RequestURI()))
+	field("URI", sanitize(render.RedactURI(r.RequestURI())))
 	if c := render.ExecDetail(r, p.raw); c != "" {
 		field("Command", "$ "+sanitize(c)) // what an exec ran, an attach reached, a debug started
+	}
+	if n := render.ExecAuditIDNote(r); n != "" {
+		field("Exec ID", n) // KEP-6035: KUBERNETES_EXEC_AUDIT_ID
 	}
 	if r.Message != "" {
 		field("Status", sanitize(r.Message))
@@ -369,7 +382,8 @@ func (p *detailPage) buildHeader() {
 	}
 	// Why it was refused: what RBAC would have to allow, or which admission
 	// control refused it after RBAC allowed it (no Role helps).
-	switch why := audit.WhyRefused(r, p.raw); {
+	why := audit.WhyRefused(r, p.raw)
+	switch {
 	case why.By == audit.RefusedByRBAC:
 		field("Missing", sanitize(audit.PermissionOf(r).String()))
 	case why.By == audit.RefusedUnknown:
@@ -381,6 +395,23 @@ func (p *detailPage) buildHeader() {
 			after = "RBAC allowed it"
 		}
 		field("Refused", st.Forbid.Render("by "+sanitize(why.Who())), after)
+	}
+	// What admission changed: the mutating webhooks that patched it, the
+	// webhooks that failed open.
+	for i, l := range render.AdmissionChanges(why) {
+		lab := ""
+		if i == 0 {
+			lab = "Admission"
+		}
+		field(lab, l)
+	}
+	// Where the apiserver says it spent its time; values it cannot have
+	// meant are shown as logged, marked.
+	if s := render.SlowIn(r, p.raw); s != "" {
+		field("Slow in", s)
+	}
+	for _, f := range render.Facts(r, p.raw) {
+		field(f.Label, f.Text)
 	}
 	if r.SharedID {
 		field("Audit ID", sanitize(r.AuditID), st.Forbid.Render("shared with other requests: the client chose it (Audit-ID header)"))

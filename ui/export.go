@@ -252,7 +252,7 @@ func requestsCSV(st *audit.Store, reqs []*audit.Request) ([]byte, error) {
 			}
 			w.Write([]string{render.FormatTime(r.First(), render.TimeExact), r.AuditID, r.User, r.ImpersonatedUser,
 				r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, code, lat, r.Stage,
-				strings.Join(r.SourceIPs, " "), r.UserAgent, r.Decision, r.Reason, r.RequestURI()})
+				strings.Join(r.SourceIPs, " "), r.UserAgent, r.Decision, r.Reason, render.RedactURI(r.RequestURI())})
 		}
 	})
 	w.Flush()

@@ -61,6 +61,7 @@ type keyMap struct {
 	NextEvent  key.Binding
 	PrevEvent  key.Binding
 	Write      key.Binding
+	Secrets    key.Binding // show the secrets a command line put in a URI, or redact them again
 
 	// Page-specific bindings: summary, answers, klog
 	// (add fields here, set them in DefaultKeyMap's marked section, and list
@@ -153,6 +154,7 @@ func DefaultKeyMap() *keyMap {
 		NextEvent:  b([]string{"]"}, "]", "next stage event"),
 		PrevEvent:  b([]string{"["}, "[", "previous stage event"),
 		Write:      b([]string{"w"}, "w", "export the events"),
+		Secrets:    b([]string{"U"}, "U", "show/redact secrets in commands and URIs"),
 
 		// Page-specific bindings: summary, answers, klog
 		SummaryNarrow:   b([]string{"enter"}, "enter", "narrow the filter to this value or time"),
@@ -209,7 +211,7 @@ func (k *keyMap) Groups() []keyGroup {
 		{"Requests: order", []key.Binding{k.Sort, k.SortReverse}},
 		{"Take the answer with you", []key.Binding{k.Copy, k.CopyEvents, k.Export, k.Pager, k.Editor, k.Mouse}},
 		{"Search in a page", []key.Binding{k.Search, k.SearchNext, k.SearchPrev}},
-		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write}},
+		{"Detail", []key.Binding{k.FoldToggle, k.ExpandAll, k.NextEvent, k.PrevEvent, k.Write, k.Secrets}},
 		// Page-specific bindings: summary, answers, klog
 		// (add a KeyGroup per page here)
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},

@@ -506,7 +506,7 @@ func klogPart(l *audit.KlogLine, part int) string {
 		_, text, _ = strings.Cut(text, "\n")
 	}
 	text, _, _ = strings.Cut(text, "\n")
-	return sanitize(text)
+	return sanitize(render.RedactText(text))
 }
 
 // klogSegment is the text of one row: the row's piece of its message line,
@@ -561,7 +561,7 @@ func (p *klogPage) otherLine(l *audit.OtherLine, w int) string {
 	text := ""
 	if p.env.Data.Raw != nil {
 		if raw, err := p.env.Data.Raw(l.Ref); err == nil {
-			text = sanitize(string(raw[:min(len(raw), 4*w)]))
+			text = sanitize(render.RedactText(string(raw[:min(len(raw), 4*w)])))
 		}
 	}
 	head := st.Muted.Render(where) + "  " + st.Warning.Render(sanitize(l.Why))
