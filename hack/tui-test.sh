@@ -149,7 +149,7 @@ log "  q ended the process (status 0)"
 # ---- answers page ------------------------------------------------------------
 log "answers: who deleted deploy $deploy?"
 tui_start "$bin" "$data/file/audit.log"
-tui_wait_for "req" 15
+tui_wait_for "● following" 15 # the whole log read (the explorer follows by default)
 tui_keys 5
 tui_wait_for "Who deleted"
 tui_keys Enter
@@ -174,7 +174,7 @@ writes=$(jq '[.actions[] | select(.name == "web" and .verb != "get")] | length' 
 laptop=$(jq -r '.fingerprints["laptop/admin.conf"]' "$answers/expected.json" | cut -c 1-12)
 log "history: deploy shop/web ($writes writes) on the Answers page"
 tui_start "$bin" "$answers/audit.log"
-tui_wait_for "req" 15
+tui_wait_for "● following" 15
 tui_keys 5
 tui_wait_for "Changes to one object"
 tui_keys j Enter
@@ -205,7 +205,7 @@ tui_quit
 burst=$(jq -r '[.actions[] | select(.user == "ci-bot" and .count) | .count] | add' "$answers/expected.json")
 log "timeline: What happened when, on answers/audit.log (ci-bot's burst: $burst requests)"
 tui_start "$bin" "$answers/audit.log"
-tui_wait_for "req" 15
+tui_wait_for "● following" 15 # the timeline is drawn from what is loaded when it opens
 tui_keys 5
 tui_wait_for "What happened when"
 tui_keys G k Enter
