@@ -220,6 +220,20 @@ func LatencyLayers(r *Request, raw func(Ref) ([]byte, error)) map[string]time.Du
 	return latencyLayers(r, raw)
 }
 
+// LatencyBreakdown is LatencyLayers largest first (as a timeline bucket's
+// Layers, N in nanoseconds): what Detail's "Slow in" shows.
+func LatencyBreakdown(r *Request, raw func(Ref) ([]byte, error)) []Count {
+	m := latencyLayers(r, raw)
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]int64, len(m))
+	for k, d := range m {
+		c[k] = int64(d)
+	}
+	return counted(c)
+}
+
 func latencyLayers(r *Request, raw func(Ref) ([]byte, error)) map[string]time.Duration {
 	for i := len(r.Events) - 1; i >= 0; i-- {
 		b, err := raw(r.Events[i].Ref)
