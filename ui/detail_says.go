@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/render"
@@ -40,7 +41,17 @@ func (p *detailPage) apiserverFields(field func(label string, parts ...string)) 
 	r := p.req
 	if r.Latency() > audit.SlowRequest && !audit.LongRunning(r) {
 		if layers := audit.LatencyBreakdown(r, p.raw); len(layers) > 0 {
-			field("Slow in", render.LayersText(layers))
+			// the layers the apiserver names may not add up to the latency
+			// (a request stalled outside them): say how much is not in them
+			var in time.Duration
+			for _, c := range layers {
+				in += time.Duration(c.N)
+			}
+			text := render.LayersText(layers)
+			if lat := r.Latency(); lat-in > lat/2 {
+				text = st.Warning.Render(render.FormatLatency(lat-in)+" of "+render.FormatLatency(lat)+" in no layer the apiserver names") + " · " + text
+			}
+			field("Slow in", text)
 		}
 	}
 	if r.Code != 401 {
