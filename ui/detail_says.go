@@ -20,7 +20,7 @@ import (
 type detailSays struct {
 	snap audit.Snapshot
 	req  *audit.Request
-	n    int // len(snap.Klog) when found
+	n    int // len(snap.Klog) when last looked
 	says klogSays
 }
 
@@ -58,8 +58,11 @@ func (p *detailPage) apiserverFields(field func(label string, parts ...string)) 
 		return
 	}
 	d := &p.says
-	if d.req != r || d.n != len(d.snap.Klog) {
-		d.req, d.n, d.says = r, len(d.snap.Klog), klogAbout(d.snap, r)
+	if d.req != r {
+		d.req, d.n, d.says = r, -1, klogSays{}
+	}
+	if d.n != len(d.snap.Klog) {
+		d.n, d.says = len(d.snap.Klog), klogAbout(d.snap, r, d.says) // the lines not read yet
 	}
 	s := d.says
 	if !s.loaded {

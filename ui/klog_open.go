@@ -152,20 +152,31 @@ type klogSays struct {
 	timed  []int // failed-authentication lines of its second (and address)
 	others int   // other failed authentications in that second: a timed line may be theirs
 	lines  []audit.KlogLine
+	// scanned is how many klog lines were read: a following log grows
+	scanned int
 }
 
 // klogAbout finds the apiserver's lines about r, a 401: those naming its
 // audit ID (httplog) and, when no user was authenticated, the
 // "Unable to authenticate the request" lines written in the same second,
-// from the same address where the line has one. Call it under Store.Read.
-func klogAbout(snap audit.Snapshot, r *audit.Request) klogSays {
-	s := klogSays{loaded: len(snap.Klog) > 0, lines: snap.Klog}
+// from the same address where the line has one. It goes on from prev,
+// what was found in the first prev.scanned lines (a following log grows).
+// Call it under Store.Read.
+func klogAbout(snap audit.Snapshot, r *audit.Request, prev klogSays) klogSays {
+	s := prev
+	if s.scanned > len(snap.Klog) { // another store
+		s = klogSays{}
+	}
+	s.loaded, s.lines = len(snap.Klog) > 0, snap.Klog
+	start := s.scanned
+	s.scanned = len(snap.Klog)
 	if !s.loaded {
 		return s
 	}
 	authFailed := r.User == ""
 	from, to := r.First().Truncate(time.Second), r.Last().Truncate(time.Second).Add(time.Second)
-	for i := range snap.Klog {
+	timedBefore := len(s.timed)
+	for i := start; i < len(snap.Klog); i++ {
 		l := &snap.Klog[i]
 		// the cheap tests first: a 401's Detail scans every klog line
 		if r.AuditID != "" && strings.Contains(l.Msg, r.AuditID) && klogAuditID(l.Msg) == r.AuditID {
@@ -181,7 +192,8 @@ func klogAbout(snap audit.Snapshot, r *audit.Request) klogSays {
 		}
 		s.timed = append(s.timed, i)
 	}
-	if len(s.timed) > 0 {
+	if len(s.timed) > timedBefore { // lines by time: how many other requests they may be about
+		s.others = 0
 		for _, o := range snap.Requests {
 			if o != r && o.Code == 401 && o.User == "" && !o.First().Before(from) && o.First().Before(to) {
 				s.others++

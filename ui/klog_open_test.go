@@ -311,3 +311,27 @@ func sameJSON(t *testing.T, what, text string, raw []byte) {
 		t.Errorf("%s parses to another value than logged:\n%s", what, text)
 	}
 }
+
+// Following a stdout-mode log, the apiserver's line about a 401 open in
+// Detail shows up when it is read (crafted: the line comes after the
+// event).
+func TestDetailOf401GainsTheApiserversLineWhileFollowing(t *testing.T) {
+	path := t.TempDir() + "/kube-apiserver.log"
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"bbbbbbbb-0000-0000-0000-000000000001","stage":"ResponseStarted","requestURI":"/api/v1/pods","verb":"list","user":{},"sourceIPs":["10.0.0.1"],"userAgent":"curl","objectRef":{"resource":"pods","apiVersion":"v1"},"responseStatus":{"metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401},"requestReceivedTimestamp":"2026-11-26T03:59:11.472346Z","stageTimestamp":"2026-11-26T03:59:11.472973Z"}`
+	if err := os.WriteFile(path, []byte(ev+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, set := loadStore(t, path)
+	m := newTestModel(t, st, set.Raw, 200, 40)
+	press(m, "enter")
+	if v := screen(m); !strings.Contains(v, "the apiserver's log is not loaded") {
+		t.Fatalf("before any klog line the Detail does not say the log is not loaded:\n%s", v)
+	}
+	at := st.Snapshot().Requests[0].First()
+	st.AddKlog(audit.KlogLine{Severity: 'E', Time: at.Add(300 * time.Microsecond), File: "authentication.go:76",
+		Msg: `"Unable to authenticate the request" err="invalid bearer token"`})
+	send(m, tickMsg{})
+	if v := screen(m); !strings.Contains(v, `err="invalid bearer token"`) {
+		t.Fatalf("the line read later is not shown in the open Detail:\n%s", v)
+	}
+}
