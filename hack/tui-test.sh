@@ -195,7 +195,7 @@ tui_wait_line "delete apps/deployments" "by kubernetes-admin [unknown certificat
 tui_wait_for "Last known state before the delete"
 log "  page down: the replace field by field, the JSON patch, the delete by the laptop's certificate ($laptop), the last state"
 tui_keys Escape
-tui_wait_for "a ready question sets the filter"
+tui_wait_for "counts: every request"
 log "  esc: back to the questions"
 tui_quit
 
@@ -273,6 +273,17 @@ for input in "$stdout_log" "$data/stdout/cri/0.log"; do
   tui_wait_for "log filter:"
   tui_wait_for "$last_klog"
   log "  its own text filter finds the last line"
+  # enter on httplog's line of the kubectl 401 opens that request, whose
+  # Detail shows the apiserver's own line about it
+  tui_keys /
+  tui_keys C-u
+  tui_keys Enter
+  tui_keys f
+  tui_type "resp=401"
+  tui_keys Enter Enter
+  tui_wait_for "Audit ID"
+  tui_wait_for "Unable to authenticate the request"
+  log "  enter on the 401's httplog line: its Detail, with the apiserver's line about it"
   tui_quit
 done
 # ---- following a rotating log ---------------------------------------------------
@@ -302,8 +313,8 @@ if [ -f "$live_src" ]; then
   tui_keys p
   tui_wait_for "● following"
   tui_keys 3
-  tui_wait_for "Apiserver log"
-  tui_screen | grep -F "Apiserver log" | grep -qF "following" || tui_fail "the apiserver log page does not say following while it is"
+  tui_wait_for " lines  other " # the page's own header, not the tab
+  tui_screen | grep -F " lines  other " | grep -qF "following" || tui_fail "the apiserver log page does not say following while it is"
   log "  $((per * 4)) requests after 3 rotations, each once; p: following again"
   tui_quit
   # --no-follow: a snapshot; what is appended later does not show up, and
@@ -315,8 +326,8 @@ if [ -f "$live_src" ]; then
   sleep 1.5
   tui_screen | grep -qF "$(thousands $((per * 5))) req" && tui_fail "--no-follow showed the lines appended after it read the file"
   tui_keys 3
-  tui_wait_for "Apiserver log"
-  tui_screen | grep -F "Apiserver log" | grep -qF "following" && tui_fail "the apiserver log page says following on a snapshot"
+  tui_wait_for " lines  other "
+  tui_screen | grep -F " lines  other " | grep -qF "following" && tui_fail "the apiserver log page says following on a snapshot"
   log "  --no-follow: snapshot, $((per * 4)) requests; the $per appended after are not read"
   tui_quit
 fi

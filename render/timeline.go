@@ -86,6 +86,7 @@ func topText(cs []audit.Count, n int, names bool) string {
 
 // layersText is "etcd 1.2s, validating-webhook 801ms": the apiserver's
 // breakdown of the slow requests' time, n largest layers.
+
 func layersText(cs []audit.Count, n int) string {
 	var parts []string
 	for _, c := range cs[:min(n, len(cs))] {
@@ -223,14 +224,25 @@ func TimelineBucketText(b audit.Bucket, step time.Duration) []string {
 // logged with why ("total -3.2ms (negative: not trusted)"), never as a
 // time. "" when the request has none (the apiserver writes them for
 // requests slower than 500 ms, and some layers always).
+//
+// The layers the apiserver names may not add up to a slow request's
+// latency (a request stalled outside them): then it first says how much is
+// in no layer ("1.2s of 1.2s in no layer the apiserver names").
 func SlowIn(r *audit.Request, raw func(audit.Ref) ([]byte, error)) string {
 	var parts []string
+	var in time.Duration
 	for _, l := range audit.LatencyBreakdown(r, raw) {
 		if l.Bad != "" {
 			parts = append(parts, Sanitize(l.Layer)+" "+Sanitize(l.Value)+" ("+l.Bad+": not trusted)")
 			continue
 		}
+		if l.Layer != "total" {
+			in += l.D
+		}
 		parts = append(parts, layersText([]audit.Count{{Value: l.Layer, N: int64(l.D)}}, 1))
+	}
+	if lat := r.Latency(); len(parts) > 0 && lat > audit.SlowRequest && !audit.LongRunning(r) && lat-in > lat/2 {
+		parts = append([]string{FormatLatency(lat-in) + " of " + FormatLatency(lat) + " in no layer the apiserver names"}, parts...)
 	}
 	return strings.Join(parts, ", ")
 }

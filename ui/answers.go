@@ -131,6 +131,11 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.loading = msg.Loading
 		p.all, p.version = msg.Snap.Requests, msg.Snap.Version
 		p.expr, p.shown = msg.Filter, msg.Shown
+		for _, sc := range p.screens.screens {
+			if t, ok := sc.(*timelineScreen); ok && (msg.Reset || msg.Filter != t.expr) {
+				t.refilter(msg.Filter, msg.Shown) // the timeline is of the filter in force
+			}
+		}
 		return p, nil
 	case tea.KeyPressMsg:
 		if cmd, ok := p.screens.update(msg); ok {
@@ -490,7 +495,7 @@ func (p *answersPage) View() string {
 	p.preview()
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Answers"))
-	b.WriteString(st.Muted.Render("  a ready question sets the filter and the view in one step"))
+	b.WriteString(st.Muted.Render(truncateCells("  "+p.countsScope(), max(1, w-len("Answers")))))
 	b.WriteString("\n")
 	nameW := 0
 	for _, a := range p.catalog {
@@ -548,6 +553,19 @@ func (p *answersPage) View() string {
 	}
 	b.WriteString(p.viewResults(a, w))
 	return summaryFit(b.String(), p.height)
+}
+
+// countsScope says what the menu's counts are over: every request, never
+// the filter in force, which choosing an answer replaces.
+func (p *answersPage) countsScope() string {
+	over := "counts: every request"
+	if len(p.all) > answersCountLimit {
+		over = "counts: the selected answer only (over " + thousands(answersCountLimit) + " requests), of every request"
+	}
+	if strings.TrimSpace(p.expr) != "" {
+		return over + ", not the filter in force (an answer replaces it)"
+	}
+	return over + " (an answer sets the filter and the view)"
 }
 
 // viewResults draws the requests answering the selected question.

@@ -28,7 +28,8 @@ type detailPage struct {
 	errs   []error
 	evIdx  int // the event shown as JSON
 	json   *jsonView
-	header []string // rendered for the current width
+	header []string   // rendered for the current width
+	says   detailSays // the apiserver's log and latency about it (detail_says.go)
 
 	cursor, top   int
 	width, height int
@@ -117,11 +118,14 @@ func (p *detailPage) showEvent() {
 func (p *detailPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
+		more := p.says.data(msg.Snap, p.req)
 		if p.req != nil {
 			n := 0
 			p.env.Data.Store.Read(func(audit.Snapshot) { n = len(p.req.Events) })
 			if n != p.nev {
 				p.load(false)
+			} else if more {
+				p.env.Data.Store.Read(func(audit.Snapshot) { p.buildHeader() })
 			}
 		}
 	case tea.KeyPressMsg:
@@ -418,6 +422,7 @@ func (p *detailPage) buildHeader() {
 	} else {
 		field("Audit ID", sanitize(r.AuditID))
 	}
+	p.apiserverFields(field)
 	// Stages with timing relative to requestReceivedTimestamp.
 	for i, ev := range r.Events {
 		lab := ""

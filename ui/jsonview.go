@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/render"
 )
 
 // jsonView shows one JSON document as coloured, foldable lines. Containers
@@ -179,7 +181,7 @@ func (v *jsonView) ToggleAll() {
 }
 
 // Line renders line i, cut to width cells. Every string from the document
-// goes through Sanitize.
+// goes through render.QuoteJSON (Sanitize's escapes, spelt as JSON's).
 func (v *jsonView) Line(i, width int) string {
 	l := v.lines[i]
 	n := l.n
@@ -215,7 +217,7 @@ func (v *jsonView) Line(i, width int) string {
 		return b.String()
 	}
 	if n.inObject {
-		put(`"`+sanitize(n.key)+`"`, func(s string) string { return st.JSONKey.Render(s) })
+		put(render.QuoteJSON(n.key), func(s string) string { return st.JSONKey.Render(s) })
 		put(": ", punct)
 	}
 	switch {
@@ -240,7 +242,9 @@ func (v *jsonView) Line(i, width int) string {
 		}
 		return b.String()
 	case n.raw.Type == gjson.String:
-		put(`"`+sanitize(n.raw.Str)+`"`, func(s string) string { return st.JSONString.Render(s) })
+		// valid JSON (copied from the screen or the pager, it parses) and
+		// safe to draw: render.QuoteJSON
+		put(render.QuoteJSON(n.raw.Str), func(s string) string { return st.JSONString.Render(s) })
 	case n.raw.Type == gjson.Number:
 		put(sanitize(n.raw.Raw), func(s string) string { return st.JSONNumber.Render(s) })
 	case n.raw.Type == gjson.True || n.raw.Type == gjson.False:

@@ -92,14 +92,14 @@ func TestJSONViewWidthAndSafety(t *testing.T) {
 		}
 	}
 	text := strings.Join(jsonLines(v, 200), "\n")
-	for _, want := range []string{`"user\x1b[2J": "a\x1b]0;x\x07b",`, `"n": 12.5,`, `"ok": true,`, `"nil": null,`, `"e": {},`} {
+	for _, want := range []string{`"user\u001b[2J": "a\u001b]0;x\u0007b",`, `"n": 12.5,`, `"ok": true,`, `"nil": null,`, `"e": {},`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q in\n%s", want, text)
 		}
 	}
 	// Not JSON: shown as one escaped string.
 	v = newJSONView([]byte("not json \x1b[31m"), NewStyles(true))
-	if got := jsonLines(v, 100); len(got) != 1 || got[0] != `"not json \x1b[31m"` {
+	if got := jsonLines(v, 100); len(got) != 1 || got[0] != `"not json \u001b[31m"` {
 		t.Errorf("invalid JSON shown as %q", got)
 	}
 }

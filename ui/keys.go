@@ -83,6 +83,7 @@ type keyMap struct {
 	KlogSeverity    key.Binding
 	KlogWrap        key.Binding
 	KlogFind        key.Binding // search the log's lines (its / is the text filter)
+	KlogOpen        key.Binding // enter on a line naming an audit-ID: that request's detail
 
 	// Take the answer with you (take.go, export.go, pager.go): handled by
 	// the root for whatever is in front.
@@ -174,8 +175,9 @@ func DefaultKeyMap() *keyMap {
 		KlogSeverity:    b([]string{"s"}, "s", "all / warnings+ / errors only"),
 		KlogWrap:        b([]string{"w"}, "w", "wrap long lines"),
 		KlogFind:        b([]string{"f"}, "f", "find in the log"),
+		KlogOpen:        b([]string{"enter"}, "enter", "open the line's request"),
 
-		Copy:       b([]string{"y"}, "y", "copy value / auditID"),
+		Copy:       b([]string{"y"}, "y", "copy value/auditID/line"),
 		CopyEvents: b([]string{"Y"}, "Y", "copy events (JSON lines)"),
 		Export:     b([]string{"ctrl+s"}, "ctrl+s", "export the page to a file"),
 		Pager:      b([]string{"v"}, "v", "page's text in $PAGER"),
@@ -217,7 +219,7 @@ func (k *keyMap) Groups() []keyGroup {
 		{"Summary", []key.Binding{k.SummaryNarrow, k.SummaryExclude, k.SummaryPrevBox, k.SummaryNextBox}},
 		{"Answers", []key.Binding{k.AnswersChoose, k.AnswersResults, k.AnswersMenu}},
 		{"Timeline", []key.Binding{k.TimelineNarrow, k.TimelineZoomIn, k.TimelineZoomOut}},
-		{"Apiserver log", []key.Binding{k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.KlogFind, k.Follow, k.Pause}},
+		{"Apiserver log", []key.Binding{k.KlogOpen, k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.KlogFind, k.Follow, k.Pause}},
 	}
 }
 

@@ -45,7 +45,8 @@ type klogPage struct {
 	inputName func(int32) string // names of the inputs, by Ref.Input
 
 	top    int  // first row drawn
-	follow bool // keep the newest line in view
+	cur    int  // the cursor: the row of the selected line (enter opens its request, y copies it)
+	follow bool // keep the newest line in view, the cursor on it
 	width  int
 	height int
 }
@@ -76,9 +77,12 @@ func (p *klogPage) SetSize(width, height int) {
 // relayout rebuilds the rows (wrapping changed, or the width while
 // wrapping), keeping the top line in view.
 func (p *klogPage) relayout() {
-	topLine := -1
+	topLine, curLine := -1, -1
 	if p.top < len(p.rows) {
 		topLine = p.rows[p.top].line
+	}
+	if p.cur < len(p.rows) {
+		curLine = p.rows[p.cur].line
 	}
 	follow := p.follow
 	p.rescan()
@@ -86,6 +90,12 @@ func (p *klogPage) relayout() {
 	for i, r := range p.rows {
 		if r.line >= topLine {
 			p.top = i
+			break
+		}
+	}
+	for i, r := range p.rows {
+		if r.line >= curLine {
+			p.cur = i
 			break
 		}
 	}
@@ -125,7 +135,7 @@ func (p *klogPage) ShortHelp() []keyHelp {
 	if p.editing || p.find.editing {
 		return shortHelp(k.FilterApply, k.FilterCancel)
 	}
-	return shortHelp(k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow, k.Pause, k.KlogFind)
+	return shortHelp(k.KlogOpen, k.Copy, k.KlogSearch, k.KlogOther, k.KlogSeverity, k.KlogWrap, k.Follow, k.Pause, k.KlogFind)
 }
 
 func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
@@ -165,33 +175,36 @@ func (p *klogPage) Update(msg tea.Msg) (component, tea.Cmd) {
 				p.minSev = 0
 			}
 			p.rescan()
+		case key.Matches(msg, k.KlogOpen):
+			return p, p.openLine()
 		case key.Matches(msg, k.Down):
-			p.scroll(1)
+			p.moveLine(1)
 		case key.Matches(msg, k.Up):
-			p.scroll(-1)
+			p.moveLine(-1)
 		case key.Matches(msg, k.PageDown):
-			p.scroll(p.visibleRows())
+			p.move(p.visibleRows(), true)
 		case key.Matches(msg, k.PageUp):
-			p.scroll(-p.visibleRows())
+			p.move(-p.visibleRows(), true)
 		case key.Matches(msg, k.HalfDown):
-			p.scroll(p.visibleRows() / 2)
+			p.move(p.visibleRows()/2, true)
 		case key.Matches(msg, k.HalfUp):
-			p.scroll(-p.visibleRows() / 2)
+			p.move(-p.visibleRows()/2, true)
 		case key.Matches(msg, k.Top):
-			p.top, p.follow = 0, false
+			p.top, p.cur, p.follow = 0, 0, false
+			p.clampTop()
 		case key.Matches(msg, k.Bottom), key.Matches(msg, k.Follow):
 			p.follow = true
 			p.clampTop()
 		case key.Matches(msg, k.Pause):
-			p.follow = !p.follow // paused: the lines in view stay
+			p.follow = !p.follow // paused: the lines in view and the cursor stay
 			p.clampTop()
 		}
 	case tea.MouseWheelMsg:
 		switch msg.Button {
 		case tea.MouseWheelDown:
-			p.scroll(3)
+			p.move(3, true)
 		case tea.MouseWheelUp:
-			p.scroll(-3)
+			p.move(-3, true)
 		}
 	}
 	return p, nil
@@ -346,19 +359,56 @@ func (p *klogPage) visibleRows() int {
 	return max(1, r)
 }
 
-func (p *klogPage) scroll(d int) {
-	p.top += d
-	p.follow = false
-	p.clampTop()
-	if p.top >= len(p.rows)-p.visibleRows() {
-		p.follow = true // scrolled to the end: follow again, as less +F does
+// move moves the cursor d rows (and, for a page or the wheel, the view
+// with it). The cursor on the last row follows again, as less +F does;
+// anywhere else it stays on its line while new lines come.
+func (p *klogPage) move(d int, view bool) {
+	if len(p.rows) == 0 {
+		return
 	}
+	p.cur = clampInt(p.cur+d, 0, len(p.rows)-1)
+	if view {
+		p.top += d
+	}
+	p.follow = p.rows[p.cur].line == p.rows[len(p.rows)-1].line
+	p.clampTop()
 }
 
+// moveLine moves the cursor to the next (1) or previous (-1) line: a line
+// may take several rows (a message of several lines, wrapping).
+func (p *klogPage) moveLine(dir int) {
+	if len(p.rows) == 0 {
+		return
+	}
+	p.cur = clampInt(p.cur, 0, len(p.rows)-1)
+	line, to := p.rows[p.cur].line, p.cur
+	for to+dir >= 0 && to+dir < len(p.rows) && p.rows[to+dir].line == line {
+		to += dir
+	}
+	to += dir
+	if dir < 0 { // on the first row of the line above
+		for to > 0 && p.rows[to-1].line == p.rows[max(0, to)].line {
+			to--
+		}
+	}
+	p.move(to-p.cur, false)
+}
+
+// clampTop keeps the cursor on a row and in view: on the last row while
+// following.
 func (p *klogPage) clampTop() {
-	last := max(0, len(p.rows)-p.visibleRows())
+	rows := p.visibleRows()
+	last := max(0, len(p.rows)-rows)
 	if p.follow {
 		p.top = last
+		p.cur = max(0, len(p.rows)-1)
+	}
+	p.cur = clampInt(p.cur, 0, max(0, len(p.rows)-1))
+	if p.cur < p.top {
+		p.top = p.cur
+	}
+	if p.cur >= p.top+rows {
+		p.top = p.cur - rows + 1
 	}
 	p.top = clampInt(p.top, 0, last)
 }
@@ -396,15 +446,24 @@ func (p *klogPage) View() string {
 		return summaryFit(b.String(), p.height)
 	}
 	end := min(len(p.rows), p.top+rows)
+	curLine := -1
+	if p.cur < len(p.rows) {
+		curLine = p.rows[p.cur].line
+	}
 	for _, r := range p.rows[p.top:end] {
+		var row string
 		switch {
 		case p.showOther:
-			b.WriteString(p.otherLine(&p.other[r.line], w))
+			row = p.otherLine(&p.other[r.line], w)
 		case r.part == 0 && r.seg == 0:
-			b.WriteString(p.klogLine(&p.klog[r.line], r))
+			row = p.klogLine(&p.klog[r.line], r)
 		default:
-			b.WriteString(p.klogContinuation(&p.klog[r.line], r))
+			row = p.klogContinuation(&p.klog[r.line], r)
 		}
+		if r.line == curLine { // the selected line, every row of it
+			row = st.Selected.Render(ansi.Strip(row))
+		}
+		b.WriteString(row)
 		b.WriteString("\n")
 	}
 	return summaryFit(b.String(), p.height)
@@ -439,9 +498,9 @@ func (p *klogPage) header(w int) string {
 	// "following" only while the sources are followed (not a snapshot,
 	// nor a source that ended) and the newest line is kept in view
 	live := p.env.Following != nil && p.env.Following()
-	at := p.top + 1 // the line of the log at the top (a message may take rows)
-	if p.top < len(p.rows) {
-		at = p.rows[p.top].line + 1
+	at := p.cur + 1 // the line of the log under the cursor (a message may take rows)
+	if p.cur < len(p.rows) {
+		at = p.rows[p.cur].line + 1
 	}
 	switch {
 	case live && p.follow:

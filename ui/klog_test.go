@@ -148,22 +148,25 @@ func TestKlogSeverity(t *testing.T) {
 	}
 }
 
-// Scrolling up stops following; G (or reaching the end) follows again; new
-// lines then scroll into view.
+// The cursor going up stops following (the view moves when the cursor
+// leaves it); G (or the cursor reaching the end) follows again; new lines
+// then scroll into view.
 func TestKlogScrollAndFollow(t *testing.T) {
 	p, snap := newTestKlogPage(t, 80, 20, true)
-	last := p.top
+	last, lastCur := p.top, p.cur
 	pgPress(p, "k")
-	if p.follow || p.top != last-1 {
-		t.Fatalf("k: follow %v top %d, want paused at %d", p.follow, p.top, last-1)
+	if p.follow || p.top != last || p.cur != lastCur-1 {
+		t.Fatalf("k: follow %v top %d cursor %d, want paused at top %d, cursor %d", p.follow, p.top, p.cur, last, lastCur-1)
 	}
 	pgPress(p, "g")
-	if p.top != 0 {
+	if p.top != 0 || p.cur != 0 {
 		t.Fatal("g did not go to the first line")
 	}
-	pgPress(p, "j")
-	if p.top != 1 {
-		t.Fatal("j did not scroll down")
+	for range p.visibleRows() {
+		pgPress(p, "j")
+	}
+	if p.top != 1 || p.cur != p.visibleRows() {
+		t.Fatalf("j past the last row shown: top %d cursor %d, want the view one row down", p.top, p.cur)
 	}
 	pgPress(p, "G")
 	if !p.follow || p.top != last {

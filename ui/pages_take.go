@@ -263,12 +263,12 @@ func (p *klogPage) findKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// topLine is the index in matched of the line at the top of the view.
+// topLine is the index in matched of the line under the cursor.
 func (p *klogPage) topLine() int {
-	if p.top >= len(p.rows) {
+	if p.cur >= len(p.rows) {
 		return len(p.matched) - 1
 	}
-	line := p.rows[p.top].line
+	line := p.rows[p.cur].line
 	for j, i := range p.matched {
 		if i == line {
 			return j
@@ -277,7 +277,8 @@ func (p *klogPage) topLine() int {
 	return 0
 }
 
-// findNext scrolls the line found to the top of the view.
+// findNext scrolls the line found to the top of the view and puts the
+// cursor on it.
 func (p *klogPage) findNext(from, dir int) tea.Cmd {
 	at, cmd := p.find.find(len(p.matched), func(j int) string { return p.lineText(p.matched[j]) }, from, dir)
 	if at < 0 {
@@ -287,7 +288,7 @@ func (p *klogPage) findNext(from, dir int) tea.Cmd {
 	for r, row := range p.rows {
 		if row.line == want {
 			p.follow = false
-			p.top = r
+			p.top, p.cur = r, r
 			p.clampTop()
 			break
 		}

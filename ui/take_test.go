@@ -384,7 +384,7 @@ func TestPagerAndEditor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("v ran no pager: %v (status %q)", err, m.message)
 	}
-	for _, want := range []string{"Audit ID", r.AuditID, `"name": "evil\x1b[2Jname"`, "── Event 1 of "} {
+	for _, want := range []string{"Audit ID", r.AuditID, `"name": "evil\u001b[2Jname"`, "── Event 1 of "} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the pager's text lacks %q:\n%s", want, b)
 		}

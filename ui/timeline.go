@@ -49,6 +49,17 @@ func newTimelineScreen(env *Env, shown []*audit.Request, expr string, read func(
 	return s
 }
 
+// refilter makes the timeline again of the requests a new filter shows,
+// keeping the selected time.
+func (s *timelineScreen) refilter(expr string, shown []*audit.Request) {
+	var at time.Time
+	if len(s.tl.Buckets) > 0 && s.cursor < len(s.tl.Buckets)-1 {
+		at = s.tl.Buckets[s.cursor].Start // else the newest, as at the start
+	}
+	s.expr, s.all = expr, shown
+	s.build(at)
+}
+
 // build buckets the requests at the current step and puts the cursor on
 // the bucket holding at (the newest when at is zero).
 func (s *timelineScreen) build(at time.Time) {
