@@ -186,7 +186,7 @@ func logPath(fs *pflag.FlagSet, before []string) string {
 			return w
 		}
 	}
-	if p, err := auditLogFromManifest(defaultManifest); err == nil && p != "-" {
+	if p, err := setup.AuditLogFromManifest(defaultManifest); err == nil && p != "-" {
 		return p
 	}
 	return setup.DefaultLogPath

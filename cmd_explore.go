@@ -14,6 +14,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
 )
@@ -36,6 +37,12 @@ type exploreOptions struct {
 	Store   storeFlags
 	Creds   credFlags
 	TZ      tzFlag
+
+	// program and started are an in-process driver's (tests): options
+	// added to the explorer's program (no renderer, a window size, a
+	// filter that looks at each message), and the program once made.
+	program []tea.ProgramOption
+	started func(*tea.Program)
 }
 
 const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
@@ -52,7 +59,7 @@ Flags:
 `
 
 func runExploreCmd(args []string, ios *IO) error {
-	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
@@ -92,6 +99,22 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		defer os.RemoveAll(dir)
 		o.Sources = paths
 	}
+	if o.Store.given() && o.Demo {
+		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
+	}
+	if err := o.Store.check(o.Sources, &o.Pods, &o.Nodes, ""); err != nil {
+		return usageError("%v", err)
+	}
+	spec, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now())
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if o.Store.Explain {
+		if err := explainStore(o.IO, spec.Store); err != nil {
+			return usageError("%v", err)
+		}
+		return nil
+	}
 	progress := &ui.Progress{}
 	o.Creds.apply(progress.Warn)
 	// While the files are read the first time the heap only grows (every
@@ -103,36 +126,15 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		firstReadDone = sync.OnceFunc(func() { go debug.FreeOSMemory() })
 	}
 	defer firstReadDone()
-	getenv := o.IO.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if err := o.useStoreInExplorer(ctx, progress.Warn); err != nil {
-		return err
-	}
-	defer o.Store.close()
-	nodes, err := o.Nodes.options(&o.Pods, getenv)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
-		progress.Stream(s.Pod, s.State, s.RetryIn, s.Err)
-	})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	set, err := source.Open(plan.paths, source.Options{
-		Follow: o.Follow,
-		Stdin:  o.IO.In,
-		Warn:   progress.Warn,
+	set, err := source.Open(ctx, spec, source.Options{
+		Warn: progress.Warn,
 		Progress: func(read, total int64) {
 			progress.Set(read, total)
 			if read >= total {
 				firstReadDone()
 			}
 		},
-		Pods:  plan.pods,
-		Nodes: nodes,
+		PodState: func(s source.PodState) { progress.Stream(s.Pod, s.State, s.RetryIn, s.Err) },
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -141,14 +143,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	for _, w := range progress.Warnings() {
 		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
 	}
-	if len(o.Sources) == 0 {
-		o.Sources = plan.paths
-		if plan.pods != nil {
-			o.Sources = append(o.Sources, "kube-apiserver pods")
-		}
-	}
-	o.Sources = append(o.Sources, o.Nodes.describe()...)
-	o.Sources = o.Store.sourceNames(o.Sources)
+	o.Sources = set.Sources() // what was named, or what the manifest names; the pods, the nodes, the store
 
 	store := audit.NewStore()
 	// by audit.Ref.Input: rotated backups have their own, pods join later
@@ -159,8 +154,13 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		return ""
 	}
 	m := ui.New(ui.Options{
-		Data:      ui.Data{Store: store, Raw: set.Raw},
-		Load:      func(ctx context.Context) error { return set.Load(ctx, store) },
+		Data: ui.Data{Store: store, Raw: set.Raw},
+		Load: func(ctx context.Context) error {
+			if err := set.Load(ctx, store); err != nil {
+				return err
+			}
+			return set.Incomplete() // the store's answer broke off: what came is shown
+		},
 		Progress:  progress,
 		Sources:   o.Sources,
 		InputName: inputName,
@@ -178,10 +178,15 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if f, ok := o.IO.Out.(*os.File); ok {
 		popts = append(popts, tea.WithOutput(f))
 	}
+	popts = append(popts, o.program...)
 	// However the program ends (a key, a signal), the loader, timers and a
 	// background re-filter stop with the model.
 	defer m.Close()
-	if _, err := tea.NewProgram(m, popts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	p := tea.NewProgram(m, popts...)
+	if o.started != nil {
+		o.started(p)
+	}
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}
 	return nil

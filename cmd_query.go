@@ -6,7 +6,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -60,7 +63,7 @@ Flags:
 var topFields = filter.TopFields()
 
 func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
-	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
@@ -120,51 +123,78 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
 	o.Creds.apply(warn)
-	if o.Store.pending() {
-		return o.queryStore(ctx) // this query again, on the store's answer
+	if err := o.Store.check(o.Sources, &o.Pods, &o.Nodes, o.Output); err != nil {
+		return usageError("query: %v", err)
 	}
-	nodes, err := o.Nodes.options(&o.Pods, o.IO.Getenv)
+	spec, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now())
 	if err != nil {
 		return usageError("query: %v", err)
 	}
-	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, o.IO.Getenv, warn, func(s source.PodState) {
-		if s.State != source.PodStreaming && s.State != source.PodDone {
-			warn(describeState(s))
+	if o.Store.Explain {
+		if err := explainStore(o.IO, spec.Store); err != nil {
+			return usageError("query: %v", err)
 		}
-	})
-	if err != nil {
-		return usageError("query: %v", err)
+		return nil
 	}
-	// One-shot counts, tops and tables are answered while reading, from a
-	// streaming store; -o json and -o klog print lines and keep them all.
-	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given()
+	o.Answers.onStore = o.Store.given()
 	var keep func([]byte) bool
 	switch {
-	case streaming:
+	case o.streaming():
 		keep = f.RowPrefilter() // skip, unparsed, lines that add nothing to a matching row
 	case o.Answers.Coverage:
 		keep = o.Answers.truncated.keep // every line, counting the truncated ones
 	case !o.Follow:
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
-	set, err := source.Open(plan.paths, source.Options{
-		Follow: o.Follow,
-		Keep:   keep,
-		Stdin:  o.IO.In,
-		Warn:   warn,
-		Pods:   plan.pods,
-		Nodes:  nodes,
-	})
+	set, err := source.Open(ctx, spec, source.Options{Keep: keep, Warn: warn, PodState: func(s source.PodState) {
+		if s.State != source.PodStreaming && s.State != source.PodDone {
+			warn(describeState(s))
+		}
+	}})
 	if err != nil {
 		return usageError("query: %v", err)
 	}
 	defer set.Close()
+	if !o.Store.given() {
+		return o.answer(ctx, set, f, o.IO.Out)
+	}
+	// A count, a top or an answer of part of the store's answer is a wrong
+	// number, not a partial one: they are held until the answer is whole.
+	var held *bytes.Buffer
+	w := o.IO.Out
+	if (o.Count || o.Top != "" || o.Answers.given()) && !o.Follow {
+		held = &bytes.Buffer{}
+		w = held
+	}
+	err = o.answer(ctx, set, f, w)
+	if failed := set.Incomplete(); failed != nil {
+		var refused *source.RebuildError
+		if held != nil && !errors.As(failed, &refused) {
+			return &exitError{code: exitUsage, msg: "query: " + failed.Error() + "; no count is given"}
+		}
+		return &exitError{code: exitUsage, msg: "query: " + failed.Error()}
+	}
+	if held != nil {
+		if _, werr := held.WriteTo(o.IO.Out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
 
-	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
+// streaming: one-shot counts, tops and tables are answered while reading,
+// from a streaming store; -o json and -o klog print lines and keep them all.
+func (o *queryOptions) streaming() bool {
+	return !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given()
+}
+
+// answer reads set and writes the answer to w.
+func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Filter, w io.Writer) error {
+	out := bufio.NewWriterSize(w, 1<<16)
 	defer out.Flush()
-	if streaming {
+	if o.streaming() {
 		err := o.stream(ctx, set, f, out)
-		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		o.suggestIfNone(ctx, err, out.Flush, set, f)
 		return err
 	}
 	store := audit.NewStore()
@@ -203,7 +233,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	if len(matched) == 0 {
 		err := &exitError{code: exitNoMatch}
-		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		o.suggestIfNone(ctx, err, out.Flush, set, f)
 		return err
 	}
 	return nil

@@ -24,7 +24,7 @@ type answerFlags struct {
 	Policy   policyFlags // --coverage: where the audit policy is
 
 	truncated truncatedCounter // --coverage: events the apiserver cut
-	storeName string           // --coverage on a store: what its one input is called
+	onStore   bool             // --coverage on a store
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {

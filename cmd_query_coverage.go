@@ -84,9 +84,6 @@ func (c *truncatedCounter) keep(line []byte) bool {
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
 	inputs := set.Inputs()
 	name := func(i int32) string {
-		if a.storeName != "" {
-			return a.storeName // the store's answer, read as one input
-		}
 		if i >= 0 && int(i) < len(inputs) {
 			return inputs[i].Name
 		}
@@ -94,7 +91,7 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 	}
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	if a.storeName != "" && a.Policy.File == "" {
+	if a.onStore && a.Policy.File == "" {
 		// this machine's apiserver manifest says nothing of the store's clusters
 		lines = append(lines, "", storePolicyHint)
 	} else {

@@ -165,7 +165,7 @@ func runFollow(t *testing.T, output string, io *IO, lines []string, reqs []*foll
 	}
 	write(lines[:50])
 
-	set, err := source.Open([]string{path}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Follow: true}, source.Options{PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

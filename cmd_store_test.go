@@ -411,10 +411,8 @@ func TestStoreClusterNodeDown(t *testing.T) {
 	oneLine(t, r, 2, "could not read all of its storage nodes", "try again")
 }
 
-// --follow prints the store's answer, then the requests that reach the
-// store while it runs, each once (the tail starts before the answer ends).
-func TestStoreFollow(t *testing.T) {
-	vl, files, _ := storeTestdata(t)
+// storeDeletes are the delete events of files.
+func storeDeletes(t *testing.T, files []string) []string {
 	var deletes []string
 	for _, f := range files {
 		for _, l := range readLines(t, f) {
@@ -423,36 +421,51 @@ func TestStoreFollow(t *testing.T) {
 			}
 		}
 	}
-	// Newly logged requests: the deletes again, with new auditIDs, now.
-	fresh := func(tag string) []string {
-		var out []string
-		base := audit.ParseTime(gjson.Get(deletes[0], "requestReceivedTimestamp").String())
-		now := time.Now().UTC()
-		for _, l := range deletes {
-			id := gjson.Get(l, "auditID").String()
-			l = strings.ReplaceAll(l, id, id[:len(id)-len(tag)]+tag)
-			for _, k := range []string{"requestReceivedTimestamp", "stageTimestamp"} {
-				v := gjson.Get(l, k).String()
-				l = strings.Replace(l, `"`+k+`":"`+v+`"`, `"`+k+`":"`+now.Add(audit.ParseTime(v).Sub(base)).Format("2006-01-02T15:04:05.000000Z")+`"`, 1)
-			}
-			out = append(out, l)
+	return deletes
+}
+
+// freshDeletes are newly logged requests: the deletes again, with new
+// auditIDs (ending in tag), now.
+func freshDeletes(deletes []string, tag string) []string {
+	var out []string
+	base := audit.ParseTime(gjson.Get(deletes[0], "requestReceivedTimestamp").String())
+	now := time.Now().UTC()
+	for _, l := range deletes {
+		id := gjson.Get(l, "auditID").String()
+		l = strings.ReplaceAll(l, id, id[:len(id)-len(tag)]+tag)
+		for _, k := range []string{"requestReceivedTimestamp", "stageTimestamp"} {
+			v := gjson.Get(l, k).String()
+			l = strings.Replace(l, `"`+k+`":"`+v+`"`, `"`+k+`":"`+now.Add(audit.ParseTime(v).Sub(base)).Format("2006-01-02T15:04:05.000000Z")+`"`, 1)
 		}
-		return out
+		out = append(out, l)
 	}
-	send := func(lines []string) {
-		var body []byte
-		for _, l := range lines {
-			body, _ = source.AppendStoreLine(body, []byte(l), "c1", "m1")
-		}
-		resp, err := http.Post(vl.url()+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
+	return out
+}
+
+// sendStore ships lines to the store at url as cluster c1 node m1, as the
+// collector does, and makes them searchable.
+func sendStore(t *testing.T, url string, lines []string) {
+	var body []byte
+	for _, l := range lines {
+		body, _ = source.AppendStoreLine(body, []byte(l), "c1", "m1")
+	}
+	resp, err := http.Post(url+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(url + "/internal/force_flush"); err == nil {
 		resp.Body.Close()
-		if resp, err := http.Get(vl.url() + "/internal/force_flush"); err == nil {
-			resp.Body.Close()
-		}
 	}
+}
+
+// --follow prints the store's answer, then the requests that reach the
+// store while it runs, each once (the tail starts before the answer ends).
+func TestStoreFollow(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	deletes := storeDeletes(t, files)
+	fresh := func(tag string) []string { return freshDeletes(deletes, tag) }
+	send := func(lines []string) { sendStore(t, vl.url(), lines) }
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -527,7 +540,7 @@ func superset(term string) bool {
 func TestStoreSelectsWhatTheMatcherSelects(t *testing.T) {
 	vl, files, _ := storeTestdata(t)
 	load := func(paths []string, stdin io.Reader) (*source.Set, audit.Snapshot) {
-		set, err := source.Open(paths, source.Options{Stdin: stdin})
+		set, err := source.Open(context.Background(), source.Spec{Paths: paths, Stdin: stdin}, source.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -935,12 +948,12 @@ func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
 		}
 		// The explorer says it in its status.
 		var status []string
-		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
-			Now: time.Now, Store: storeFlags{URL: vl.url()}}
-		if err := o.useStoreInExplorer(context.Background(), func(m string) { status = append(status, m) }); err != nil {
+		set, err := source.Open(context.Background(), source.Spec{Store: &source.StoreSpec{StoreOptions: source.StoreOptions{URL: vl.url()}, Now: time.Now()}},
+			source.Options{Warn: func(m string) { status = append(status, m) }})
+		if err != nil {
 			t.Fatal(err)
 		}
-		o.Store.close()
+		set.Close()
 		if got := len(status) == 1 && strings.Contains(status[0], "the answer may miss requests"); got != c.warn {
 			t.Errorf("%v: the explorer's status says %q; want a warning: %v", c.args, status, c.warn)
 		}

@@ -245,7 +245,7 @@ type reference struct {
 
 func loadReference(t *testing.T, l diffLog) *reference {
 	t.Helper()
-	set, err := source.Open(l.args, source.Options{Stdin: bytes.NewReader(l.stdin), Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: l.args, Stdin: bytes.NewReader(l.stdin)}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("%s: %v", l.name, err)
 	}
@@ -588,7 +588,7 @@ func runExplorer(t *testing.T, d *diffRun, l diffLog, ref *reference, exprs []st
 		}
 	}
 	pr, pw := io.Pipe()
-	set, err := source.Open(paths, source.Options{Stdin: pr, Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths, Stdin: pr}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("%s: %v", l.name, err)
 	}

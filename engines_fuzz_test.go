@@ -120,7 +120,7 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	if err != nil {
 		t.Skip()
 	}
-	set, err := source.Open([]string{"-"}, source.Options{Stdin: bytes.NewReader(log), Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{"-"}, Stdin: bytes.NewReader(log)}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

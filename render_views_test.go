@@ -15,7 +15,7 @@ import (
 // column the two share has the same text, except TIME, whose layout is
 // the width's. A column changed in render changes in all of them.
 func TestOneRendererForEveryView(t *testing.T) {
-	set, err := source.Open([]string{"testdata/file/audit.log"}, source.Options{})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{"testdata/file/audit.log"}}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,11 +34,11 @@ const (
 // and returns nil when ctx is done; without it, it returns when every input
 // is read, or ctx.Err() if ctx ends first.
 func (s *Set) Load(ctx context.Context, st *audit.Store) error {
-	nodes, err := s.openNodes(ctx) // other masters' files, inputs of their own (nodefiles.go)
-	if err != nil {
-		return err
+	for _, k := range s.kinds {
+		if err := k.start(ctx, s); err != nil { // the nodes' files are listed now (nodefiles.go)
+			return err
+		}
 	}
-	defer nodes.wait()
 	var total int64
 	for _, in := range s.inputs {
 		total += in.Size
@@ -80,22 +80,25 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 			return err
 		}
 	}
-	live = nodes.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
-	if s.opt.Pods != nil {
-		if len(live) == 0 {
-			return s.loadPods(ctx, st, *s.opt.Pods)
+	for _, k := range s.kinds {
+		live = k.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
+	}
+	// The tailer follows the live files while each kind reads what it
+	// streams itself (the pods), until ctx ends.
+	errs := make(chan error, len(s.kinds))
+	for _, k := range s.kinds {
+		go func() { errs <- k.run(ctx, s, st) }()
+	}
+	var err error
+	if len(live) > 0 {
+		err = s.follow(ctx, st, live, p)
+	}
+	for range s.kinds {
+		if kerr := <-errs; kerr != nil {
+			err = kerr
 		}
-		// followed files and pods side by side, until ctx ends
-		done := make(chan error, 1)
-		go func() { done <- s.follow(ctx, st, live, p) }()
-		perr := s.loadPods(ctx, st, *s.opt.Pods)
-		<-done
-		return perr
 	}
-	if len(live) == 0 {
-		return nil
-	}
-	return s.follow(ctx, st, live, p)
+	return err
 }
 
 // checkRead fails when not one input could be read at all.
@@ -134,7 +137,7 @@ func (fs *stream) open(ctx context.Context) bool {
 			fs.set.warn(err.Error())
 			continue
 		}
-		r.lr.hold = fs.set.opt.Follow && r.in.live && !r.in.gz
+		r.lr.hold = fs.set.following && r.in.live && !r.in.gz
 		fs.r = r
 		return true
 	}

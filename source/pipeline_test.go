@@ -56,8 +56,8 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, paths := range [][]string{{plain}, {gzPath}, {gzPath, plain}} {
-		seq := func() result { defer setWorkers(1)(); return load(t, paths, Options{}) }()
-		par := func() result { defer setWorkers(3)(); return load(t, paths, Options{}) }()
+		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, Options{}) }()
+		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, Options{}) }()
 		if len(seq.snap.Requests) < 10 || len(seq.snap.Other) == 0 || len(seq.snap.Klog) == 0 {
 			t.Fatalf("%v: test input too small: %d requests, %d other, %d klog", paths, len(seq.snap.Requests), len(seq.snap.Other), len(seq.snap.Klog))
 		}

@@ -137,7 +137,7 @@ func rowOf(r *audit.Request) row {
 // the rows of the matching requests, in the order they are handed on.
 func streamRows(t *testing.T, paths []string, f *filter.Filter, keep func([]byte) bool) []row {
 	t.Helper()
-	set, err := source.Open(paths, source.Options{Keep: keep})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Keep: keep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ type loaded struct {
 
 func loadWith(t *testing.T, paths []string, keep func([]byte) bool) loaded {
 	t.Helper()
-	set, err := source.Open(paths, source.Options{Keep: keep})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Keep: keep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func BenchmarkLoadPrefiltered(b *testing.B) {
 	}
 	b.SetBytes(fi.Size())
 	for b.Loop() {
-		set, err := source.Open([]string{path}, source.Options{Keep: f.Prefilter()})
+		set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}}, source.Options{Keep: f.Prefilter()})
 		if err != nil {
 			b.Fatal(err)
 		}

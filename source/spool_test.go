@@ -31,7 +31,7 @@ func TestGzipSpillsToAnUnlinkedTempFile(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	r := load(t, []string{path}, Options{SpoolMemory: 1 << 20})
+	r := load(t, Spec{Paths: []string{path}}, Options{SpoolMemory: 1 << 20})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	// the store's requests take heap; the lines must not
@@ -86,7 +86,7 @@ func TestGzipBombOfRepeatsKeepsOneLine(t *testing.T) {
 	plain := bytes.Repeat([]byte(line+"\n"), 100000)
 	path := filepath.Join(t.TempDir(), "bomb.gz")
 	os.WriteFile(path, gz(t, string(plain)), 0o600)
-	r := load(t, []string{path}, Options{})
+	r := load(t, Spec{Paths: []string{path}}, Options{})
 	if len(r.snap.Requests) != 1 || r.snap.Duplicates != 99999 {
 		t.Fatalf("%d requests, %d duplicates", len(r.snap.Requests), r.snap.Duplicates)
 	}

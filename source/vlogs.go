@@ -1104,3 +1104,7 @@ func kubeTime(s string) string {
 	}
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
 }
+
+// ended reports whether the answer has ended, however, and all of it was
+// read (Read, from the reading goroutine).
+func (l *StoreLines) ended() bool { return l.err != nil && len(l.pending) == 0 }
