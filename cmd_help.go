@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -107,27 +106,10 @@ func nearestFlag(fs *pflag.FlagSet, args []string, msg string) string {
 			names = append(names, f.Name)
 		}
 	})
-	if n := nearest(bad, names); n != "" {
+	if n := filter.Nearest(bad, names); n != "" {
 		return "--" + n
 	}
 	return ""
-}
-
-// nearest is the candidate within edit distance 2 of word (1 for words of
-// three letters or fewer), the nearest first, or "".
-func nearest(word string, candidates []string) string {
-	sort.Strings(candidates)
-	limit := 2
-	if len(word) <= 3 {
-		limit = 1
-	}
-	best, bestD := "", limit+1
-	for _, c := range candidates {
-		if d := filter.EditDistance(word, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
 }
 
 // unknownCommand is the error for a first argument that is no file and is
@@ -139,7 +121,7 @@ func unknownCommand(args []string) error {
 	if _, err := os.Stat(args[0]); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	if near := nearest(args[0], append([]string(nil), subcommands...)); near != "" {
+	if near := filter.Nearest(args[0], subcommands); near != "" {
 		return usageError("unknown command %q: did you mean %q? (see 'kauditui --help')", args[0], near)
 	}
 	return nil
@@ -159,7 +141,7 @@ func runHelpCmd(args []string, ios *IO) error {
 		fmt.Fprint(ios.Out, completionUsage)
 		return nil
 	}
-	if near := nearest(args[0], append([]string(nil), subcommands...)); near != "" {
+	if near := filter.Nearest(args[0], subcommands); near != "" {
 		return usageError("help: unknown command %q: did you mean %q?", args[0], near)
 	}
 	return usageError("help: unknown command %q: the commands are %s", args[0], strings.Join(subcommands, ", "))

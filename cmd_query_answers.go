@@ -67,7 +67,7 @@ func (a *answerFlags) validate(o *queryOptions) error {
 	}
 	if a.History != "" {
 		flag = "--history"
-		if _, err := parseHistoryTarget(a.History); err != nil {
+		if _, err := filter.ParseHistoryTarget(a.History); err != nil {
 			return usageError("query: --history %v", err)
 		}
 	}
@@ -91,8 +91,8 @@ func (a *answerFlags) filter(user string) string {
 	case a.Exec:
 		expr = filter.Exec
 	case a.History != "":
-		t, _ := parseHistoryTarget(a.History)
-		expr = t.filter()
+		t, _ := filter.ParseHistoryTarget(a.History)
+		expr = t.Filter()
 	case a.RBAC != "":
 		expr = a.RBAC
 	default:
@@ -111,7 +111,7 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return nil
 	}
 	if a.History != "" {
-		t, _ := parseHistoryTarget(a.History)
+		t, _ := filter.ParseHistoryTarget(a.History)
 		return printHistory(w, t, matched, set.Raw)
 	}
 	if a.RBAC != "" {

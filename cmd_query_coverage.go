@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
@@ -42,33 +41,14 @@ func (p *policyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
 }
 
-// report finds and describes the policy; on a machine that is not a
-// master, without --policy, the error wraps setup.ErrNotMaster.
-func (p *policyFlags) report() (*setup.PolicyReport, error) {
-	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
-}
-
 // notMasterHint is the coverage report's last line on a machine that is not
 // a control-plane node, when no --policy was given.
-const notMasterHint = "(Not a control-plane node: --policy FILE adds what the audit policy does not log.)"
+const notMasterHint = policytext.NotMasterHint
 
 // text is what the policy does not log, with how many of reqs it would
-// drop; on a machine that is not a master, the hint that --policy adds it.
-// The explorer's coverage report ends with it too.
+// drop (policytext.OfNode).
 func (p *policyFlags) text(reqs []*audit.Request) []string {
-	rep, err := p.report()
-	var drops *policytext.Drops
-	if rep != nil {
-		d := policytext.CountDrops(rep, reqs)
-		drops = &d
-	}
-	if pl := policytext.Text(rep, err, drops); len(pl) > 0 {
-		return pl
-	}
-	if errors.Is(err, setup.ErrNotMaster) {
-		return []string{notMasterHint}
-	}
-	return nil
+	return policytext.OfNode(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read}, reqs)
 }
 
 // storePolicyHint ends the coverage report of a store without --policy.

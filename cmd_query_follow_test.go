@@ -435,8 +435,8 @@ func TestFollowWaitsOnABoundedNumberOfRequests(t *testing.T) {
 	if len(got) != 15 || got[0] != "open-100" || got[14] != "open-114" {
 		t.Fatalf("with 25 open requests and room to wait on 10, want the oldest 15 printed, got %v", got)
 	}
-	if len(fl.pending) != 10 || fl.next != 25 {
-		t.Fatalf("waiting on %d requests, next at %d; want 10 and 25", len(fl.pending), fl.next)
+	if pending, next := fl.follow.Waiting(); pending != 10 || next != 25 {
+		t.Fatalf("waiting on %d requests, next at %d; want 10 and 25", pending, next)
 	}
 	add("open-120", "ResponseComplete") // one of those waited on ends
 	add("done-1", "RequestReceived")

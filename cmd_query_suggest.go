@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
@@ -39,9 +38,8 @@ func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func(
 	}
 	defer set.Close()
 	flush() // the query's own answer first, while the log is read again
-	if o.IO.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(queryMemoryLimit))
-	}
+	_, restore := audit.LimitHeap(o.IO.Getenv)
+	defer restore()
 	var loadErr error
 	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
 		stop := false

@@ -186,19 +186,3 @@ func (r reading) spec(expr string, now time.Time) (source.Spec, error) {
 	}
 	return spec, nil
 }
-
-// describeState words a pod stream's state for a warning line.
-func describeState(s source.PodState) string {
-	where := s.Pod
-	if s.Node != "" {
-		where += " on " + s.Node
-	}
-	msg := fmt.Sprintf("pod %s: %s", where, s.State)
-	if s.RetryIn > 0 {
-		msg += fmt.Sprintf(" in %s", s.RetryIn.Round(100*time.Millisecond))
-	}
-	if s.Err != "" {
-		msg += " (" + s.Err + ")"
-	}
-	return msg
-}

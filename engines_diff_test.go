@@ -272,7 +272,7 @@ type expected struct {
 }
 
 func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
-	matched := matchRequests(ref.snap.Requests, f, ref.set.Raw)
+	matched := f.Select(ref.snap.Requests, ref.set.Raw)
 	e := expected{matched: matched, count: strconv.Itoa(len(matched))}
 	if len(matched) == 0 {
 		e.exit = exitNoMatch
@@ -283,7 +283,7 @@ func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
 	w.Flush()
 	e.top = b.String()
 	b.Reset()
-	newTablePrinter(&IO{}, true, false).print(w, matched)
+	render.NewTablePrinter(0, true, false).Print(w, matched)
 	w.Flush()
 	e.table = tableRows(b.String())
 	b.Reset()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -133,10 +134,10 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	if snap.Events == 0 {
 		t.Skip()
 	}
-	matched := matchRequests(snap.Requests, f, set.Raw)
+	matched := f.Select(snap.Requests, set.Raw)
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	newTablePrinter(&IO{}, true, false).print(w, matched)
+	render.NewTablePrinter(0, true, false).Print(w, matched)
 	w.Flush()
 	wantTable := tableRows(b.String())
 	b.Reset()

@@ -4,6 +4,8 @@ import (
 	"os"
 
 	"golang.org/x/term"
+
+	"github.com/kauditui/kauditui/render"
 )
 
 func systemIO() *IO {
@@ -23,3 +25,6 @@ func systemIO() *IO {
 func (s *IO) noColorEnv() bool {
 	return s.Getenv != nil && (s.Getenv("NO_COLOR") != "" || s.Getenv("TERM") == "dumb")
 }
+
+// sanitize escapes control characters in log text before it is printed.
+var sanitize = render.Sanitize

@@ -30,3 +30,44 @@ func History(resource, ns, name string) (string, error) {
 	}
 	return With(expr, "name", name, false), nil
 }
+
+// HistoryTarget is the object of `query --history`.
+type HistoryTarget struct {
+	Resource string // as resource= takes it: deploy, apps/deployments
+	NS, Name string
+}
+
+// ParseHistoryTarget reads RESOURCE/NAMESPACE/NAME, RESOURCE/NAME (cluster
+// scoped) or GROUP/RESOURCE/NAMESPACE/NAME.
+func ParseHistoryTarget(s string) (HistoryTarget, error) {
+	bad := fmt.Errorf("%q: name one object as RESOURCE/NAMESPACE/NAME, e.g. deploy/shop/web (RESOURCE/NAME when cluster-scoped)", s)
+	parts := strings.Split(s, "/")
+	for _, p := range parts {
+		if p == "" || strings.ContainsAny(p, "*, \t\"'\\") {
+			return HistoryTarget{}, bad
+		}
+	}
+	switch len(parts) {
+	case 2:
+		return HistoryTarget{Resource: parts[0], Name: parts[1]}, nil
+	case 3:
+		return HistoryTarget{Resource: parts[0], NS: parts[1], Name: parts[2]}, nil
+	case 4:
+		return HistoryTarget{Resource: parts[0] + "/" + parts[1], NS: parts[2], Name: parts[3]}, nil
+	}
+	return HistoryTarget{}, bad
+}
+
+// Filter finds the object's writes (History: the explorer's History uses
+// the same).
+func (t HistoryTarget) Filter() string {
+	expr, _ := History(t.Resource, t.NS, t.Name) // ParseHistoryTarget refused what it refuses
+	return expr
+}
+
+func (t HistoryTarget) String() string {
+	if t.NS == "" {
+		return t.Resource + " " + t.Name
+	}
+	return t.Resource + " " + t.NS + "/" + t.Name
+}
