@@ -140,7 +140,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	case o.streaming():
 		keep = f.RowPrefilter() // skip, unparsed, lines that add nothing to a matching row
 	case o.Answers.Coverage:
-		keep = o.Answers.truncated.keep // every line, counting the truncated ones
+		keep = o.Answers.truncated.Keep // every line, counting the truncated ones
 	case !o.Follow:
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}

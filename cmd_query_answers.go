@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"strings"
 	"time"
 
@@ -23,8 +24,8 @@ type answerFlags struct {
 	Gap      time.Duration
 	Policy   policyFlags // --coverage: where the audit policy is
 
-	truncated truncatedCounter // --coverage: events the apiserver cut
-	onStore   bool             // --coverage on a store
+	truncated audit.TruncatedCounter // --coverage: events the apiserver cut
+	onStore   bool                   // --coverage on a store
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
@@ -132,9 +133,8 @@ func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]by
 }
 
 // writeLines writes lines, each ended by a newline.
-func writeLines(w *bufio.Writer, lines []string) {
+func writeLines(w io.Writer, lines []string) {
 	for _, l := range lines {
-		w.WriteString(l)
-		w.WriteByte('\n')
+		io.WriteString(w, l+"\n")
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
@@ -19,13 +17,6 @@ import (
 // events counted while the lines were read; then what the audit policy does
 // not log (--policy, or on a master the policy its apiserver manifest
 // names), drawn by policytext.Text.
-
-// truncatedMark is the annotation the apiserver sets on an event it cut.
-var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
-
-// truncatedCounter counts event lines that carry truncatedMark, as a
-// source.Options.Keep that keeps every line.
-type truncatedCounter struct{ n atomic.Int64 }
 
 // policyFlags are where --coverage finds the audit policy: --policy FILE,
 // else the apiserver manifest of this node, if it is a master.
@@ -54,13 +45,6 @@ func (p *policyFlags) text(reqs []*audit.Request) []string {
 // storePolicyHint ends the coverage report of a store without --policy.
 const storePolicyHint = "(--policy FILE adds what the audit policy of the store's cluster does not log.)"
 
-func (c *truncatedCounter) keep(line []byte) bool {
-	if bytes.Contains(line, truncatedMark) {
-		c.n.Add(1)
-	}
-	return true
-}
-
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
 	inputs := set.Inputs()
 	name := func(i int32) string {
@@ -69,7 +53,7 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 		}
 		return "?"
 	}
-	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
+	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.N(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
 	if a.onStore && a.Policy.File == "" {
 		// this machine's apiserver manifest says nothing of the store's clusters
@@ -77,8 +61,5 @@ func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit
 	} else {
 		lines = append(append(lines, ""), a.Policy.text(reqs)...)
 	}
-	for _, l := range lines {
-		w.WriteString(l)
-		w.WriteByte('\n')
-	}
+	writeLines(w, lines)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -112,19 +111,12 @@ func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, output
 	return nil
 }
 
-// explain prints the store's query for the filter, then what kauditui
+// explainStore prints the store's query for the filter, and what kauditui
 // checks itself, without running it.
 func explainStore(ios *IO, sp *source.StoreSpec) error {
-	q, st, err := sp.Translate()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(ios.Out, q.Query(st.Streams()))
-	if len(q.Local) > 0 {
-		fmt.Fprintf(ios.Out, "# checked by kauditui on the events read: %s\n", strings.Join(q.Local, " "))
-	}
-	fmt.Fprintln(ios.Out, "# kauditui checks the whole filter again on the requests it merges from the events read")
-	return nil
+	lines, err := sp.Explain()
+	writeLines(ios.Out, lines)
+	return err
 }
 
 // credFlags name client certificates after the kubeconfigs that hold them

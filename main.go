@@ -4,14 +4,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -69,13 +67,6 @@ type IO struct {
 // CanPrompt reports whether a question can be asked and answered: on
 // standard error, read from standard input, both terminals.
 func (s *IO) CanPrompt() bool { return s.InTTY && s.ErrTTY }
-
-// testIO is an IO for tests: in as standard input, no terminal, an empty
-// environment; the output and errors are collected.
-func testIO(in string) (ios *IO, out, errOut *bytes.Buffer) {
-	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	return &IO{In: strings.NewReader(in), Out: out, Err: errOut, Getenv: func(string) string { return "" }}, out, errOut
-}
 
 func main() {
 	stop := startProfile(os.Getenv("KAUDITUI_CPUPROFILE"))

@@ -42,6 +42,20 @@ func (sp *StoreSpec) Translate() (*filter.LogsQL, *Store, error) {
 	return q, st, nil
 }
 
+// Explain is the store's query for the filter, then what kauditui checks
+// itself (`--explain`).
+func (sp *StoreSpec) Explain() ([]string, error) {
+	q, st, err := sp.Translate()
+	if err != nil {
+		return nil, err
+	}
+	lines := []string{q.Query(st.Streams())}
+	if len(q.Local) > 0 {
+		lines = append(lines, "# checked by kauditui on the events read: "+strings.Join(q.Local, " "))
+	}
+	return append(lines, "# kauditui checks the whole filter again on the requests it merges from the events read"), nil
+}
+
 // StoreName is the store's address and the streams read, for people.
 func StoreName(st *Store) string {
 	if st.Streams() != "" {
