@@ -49,7 +49,7 @@ Examples:
 func commandFlags(cmd string) *pflag.FlagSet {
 	var fs *pflag.FlagSet
 	ios := &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard,
-		Getenv: func(string) string { return "" }, flagsOnly: func(f *pflag.FlagSet) { fs = f }}
+		Getenv: func(string) string { return "" }, FlagsOnly: func(f *pflag.FlagSet) { fs = f }}
 	switch cmd {
 	case "":
 		runExploreCmd(nil, ios)

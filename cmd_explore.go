@@ -75,7 +75,7 @@ func runExploreCmd(args []string, ios *IO) error {
 		return err
 	}
 	opts.Sources = fs.Args()
-	if ios.noColorEnv() {
+	if ios.NoColorEnv() {
 		opts.NoColor = true
 	}
 	return runExplore(context.Background(), opts)

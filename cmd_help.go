@@ -42,11 +42,11 @@ var usages = map[string]string{"kauditui": exploreUsage, "query": queryUsage, "s
 // parseFlags parses a command's flags the same way for every command:
 // --help prints the help on standard output (stop, no error); an unknown
 // flag is a usage error that names the nearest flag there is. When
-// ios.flagsOnly is set (shell completion), the FlagSet is handed to it
+// ios.FlagsOnly is set (shell completion), the FlagSet is handed to it
 // instead and nothing is parsed. stop says the command is to return err.
 func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error) {
-	if ios.flagsOnly != nil {
-		ios.flagsOnly(fs)
+	if ios.FlagsOnly != nil {
+		ios.FlagsOnly(fs)
 		return true, nil
 	}
 	fs.Usage = func() { printHelp(ios.Out, fs) }

@@ -277,7 +277,7 @@ func (o *queryOptions) tablePrinter() *render.TablePrinter {
 	if o.IO.OutTTY {
 		w = o.IO.Width
 	}
-	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.noColorEnv())
+	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.NoColorEnv())
 }
 
 // printJSON writes the matching requests' raw events unchanged

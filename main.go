@@ -7,13 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/pprof"
-	"sync"
 	"syscall"
 
-	"github.com/spf13/pflag"
+	"github.com/kauditui/kauditui/iostreams"
 )
 
 // version, commit and buildDate are stamped by hack/release.sh with
@@ -48,29 +46,12 @@ func usageError(format string, a ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
 }
 
-// IO is the streams a command talks to, so tests can run commands with fake
-// terminals (gh's iostreams, reduced to what kauditui needs).
-type IO struct {
-	In       io.Reader
-	Out, Err io.Writer
-	// InTTY, OutTTY and ErrTTY say which streams are terminals: colour and
-	// width follow Out, prompts need In and Err.
-	InTTY, OutTTY, ErrTTY bool
-	Width                 int
-	Getenv                func(string) string
-
-	// flagsOnly, when set, is handed a command's FlagSet instead of the
-	// command running (shell completion reads the flags there are).
-	flagsOnly func(*pflag.FlagSet)
-}
-
-// CanPrompt reports whether a question can be asked and answered: on
-// standard error, read from standard input, both terminals.
-func (s *IO) CanPrompt() bool { return s.InTTY && s.ErrTTY }
+// IO is the streams a command talks to (package iostreams).
+type IO = iostreams.IO
 
 func main() {
 	stop := startProfile(os.Getenv("KAUDITUI_CPUPROFILE"))
-	code := run(os.Args[1:], systemIO())
+	code := run(os.Args[1:], iostreams.System())
 	stop()
 	writeHeapProfile(os.Getenv("KAUDITUI_MEMPROFILE"))
 	os.Exit(code)
@@ -160,43 +141,20 @@ func run(args []string, ios *IO) int {
 func checkOutput(ios *IO, cmd func(context.Context, *IO) error) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := &outputWriter{w: ios.Out, failed: cancel}
+	w := iostreams.NewCheckedWriter(ios.Out, cancel)
 	wios := *ios
 	wios.Out = w
 	err := cmd(ctx, &wios)
-	if w.err == nil {
+	if w.Err() == nil {
 		return err
 	}
-	if errors.Is(w.err, syscall.EPIPE) {
-		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.err) {
+	if errors.Is(w.Err(), syscall.EPIPE) {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.Err()) {
 			return nil // the reader left: what it read was right
 		}
 		return err
 	}
-	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.err.Error())}
-}
-
-// outputWriter passes writes to w until one fails, then refuses the rest
-// with that error.
-type outputWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	err    error
-	failed func()
-}
-
-func (o *outputWriter) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return 0, o.err
-	}
-	n, err := o.w.Write(p)
-	if err != nil {
-		o.err = err
-		o.failed()
-	}
-	return n, err
+	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.Err().Error())}
 }
 
 const topUsage = `kauditui: who did what to my Kubernetes cluster?
