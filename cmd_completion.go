@@ -17,7 +17,7 @@ import (
 
 func runCompletionCmd(args []string, ios *IO) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(ios.Out, completionUsage)
+		fmt.Fprint(ios.Out, help("completion"))
 		return nil
 	}
 	if len(args) != 1 {
@@ -30,19 +30,6 @@ func runCompletionCmd(args []string, ios *IO) error {
 	fmt.Fprint(ios.Out, script)
 	return nil
 }
-
-const completionUsage = `Usage: kauditui completion bash|zsh|fish
-
-Prints the shell's completion script: subcommands, flags, filter fields after
--q, and users, namespaces, resources and verbs from the newest part of the
-log (the file on the command line, else the one the apiserver manifest names,
-else ` + setup.DefaultLogPath + `).
-
-Examples:
-  source <(kauditui completion bash)                 # in ~/.bashrc
-  kauditui completion zsh > "${fpath[1]}/_kauditui"  # then start a new shell
-  kauditui completion fish > ~/.config/fish/completions/kauditui.fish
-`
 
 // commandFlags is the FlagSet of a command ("" for the explorer), as the
 // command builds it, without running it.

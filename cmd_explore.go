@@ -45,19 +45,6 @@ type exploreOptions struct {
 	started func(*tea.Program)
 }
 
-const exploreUsage = `Usage: kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]
-       kauditui --store URL [--cluster NAME] [--node NAME] [-q FILTER] [--follow]
-       kauditui --demo
-
-Opens the explorer on audit logs: files (rotated backups beside them are read
-too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
-pipes, or - for standard input, merged by time; --pods reads the kube-apiserver
-pods' logs through the Kubernetes API. --demo opens the built-in sample data.
-Press ? inside for the keys.
-
-Flags:
-`
-
 func runExploreCmd(args []string, ios *IO) error {
 	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)

@@ -44,20 +44,6 @@ type queryOptions struct {
 	Timeline timelineFlags
 }
 
-const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-       kauditui query [--exec | --history RESOURCE/NAMESPACE/NAME | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
-       kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
-
-Prints the requests of audit logs that match FILTER (see README: Filter language).
---pods reads the kube-apiserver pods' logs through the Kubernetes API.
---store URL reads a VictoriaLogs store instead (README: Central store);
---explain prints the LogsQL query the filter becomes.
-Exit status: 0 when something matched, 1 when nothing did, 2 on a usage error,
-when no input could be read, or when no input holds an audit event.
-
-Flags:
-`
-
 var topFields = filter.TopFields()
 
 func runQueryCmd(ctx context.Context, args []string, ios *IO) error {

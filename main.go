@@ -156,25 +156,3 @@ func checkOutput(ios *IO, cmd func(context.Context, *IO) error) error {
 	}
 	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.Err().Error())}
 }
-
-const topUsage = `kauditui: who did what to my Kubernetes cluster?
-
-Usage:
-  kauditui [-q FILTER] [--follow] [--pods] [SOURCE...]   explore audit logs (a TUI)
-  kauditui --demo                       explore the built-in sample data
-  kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-  kauditui setup [flags]                enable auditing on a kubeadm control-plane node
-  kauditui version                      the version, commit, build date, Go and platform
-  kauditui completion bash|zsh|fish     the shell's completion script
-
-A SOURCE is an audit log file (rotated and gzipped backups beside it are read
-too), an apiserver pod log with audit and klog lines mixed, a CRI container
-log, a pipe, or - for standard input; several are merged by time. --pods reads
-the kube-apiserver pods' logs through the Kubernetes API, --nodes every
-master's audit file through the node proxy. With no SOURCE on a
-kubeadm master, the audit log path is taken from
-/etc/kubernetes/manifests/kube-apiserver.yaml (in stdout mode: the pods, or
-this node's container log files when the API does not answer).
-
-Run 'kauditui query --help' or 'kauditui setup --help' for their flags.
-`
