@@ -89,18 +89,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if o.Store.given() && o.Demo {
 		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
 	}
-	if err := o.Store.check(o.Sources, &o.Pods, &o.Nodes, ""); err != nil {
-		return usageError("%v", err)
-	}
-	spec, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now())
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if o.Store.Explain {
-		if err := explainStore(o.IO, spec.Store); err != nil {
-			return usageError("%v", err)
-		}
-		return nil
+	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), "")
+	if err != nil || explained {
+		return usageErr("", err)
 	}
 	progress := &ui.Progress{}
 	o.Creds.apply(progress.Warn)
@@ -133,13 +124,6 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	o.Sources = set.Sources() // what was named, or what the manifest names; the pods, the nodes, the store
 
 	store := audit.NewStore()
-	// by audit.Ref.Input: rotated backups have their own, pods join later
-	inputName := func(i int32) string {
-		if ins := set.Inputs(); i >= 0 && int(i) < len(ins) {
-			return ins[i].Name
-		}
-		return ""
-	}
 	m := ui.New(ui.Options{
 		Data: ui.Data{Store: store, Raw: set.Raw},
 		Load: func(ctx context.Context) error {
@@ -148,24 +132,19 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 			}
 			return set.Incomplete() // the store's answer broke off: what came is shown
 		},
-		Progress:  progress,
-		Sources:   o.Sources,
-		InputName: inputName,
-		PolicyText: func(reqs []*audit.Request) []string {
-			var p policyFlags // the policy of this node's apiserver, if it is a master
-			return p.text(reqs)
-		},
-		Follow:  o.Follow,
-		Filter:  o.Filter,
-		NoColor: o.NoColor,
-		Now:     o.Now,
+		Progress:   progress,
+		Sources:    o.Sources,
+		InputName:  set.InputName,
+		PolicyText: new(policyFlags).text, // the policy of this node's apiserver, if it is a master
+		Follow:     o.Follow,
+		Filter:     o.Filter,
+		NoColor:    o.NoColor,
+		Now:        o.Now,
 	})
-	var popts []tea.ProgramOption
-	popts = append(popts, tea.WithContext(ctx))
+	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.program...)
 	if f, ok := o.IO.Out.(*os.File); ok {
 		popts = append(popts, tea.WithOutput(f))
 	}
-	popts = append(popts, o.program...)
 	// However the program ends (a key, a signal), the loader, timers and a
 	// background re-filter stop with the model.
 	defer m.Close()

@@ -107,18 +107,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
 	o.Creds.apply(warn)
-	if err := o.Store.check(o.Sources, &o.Pods, &o.Nodes, o.Output); err != nil {
-		return usageError("query: %v", err)
-	}
-	spec, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now())
-	if err != nil {
-		return usageError("query: %v", err)
-	}
-	if o.Store.Explain {
-		if err := explainStore(o.IO, spec.Store); err != nil {
-			return usageError("query: %v", err)
-		}
-		return nil
+	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), o.Output)
+	if err != nil || explained {
+		return usageErr("query: ", err)
 	}
 	o.Answers.onStore = o.Store.given()
 	var keep func([]byte) bool

@@ -112,8 +112,15 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return nil
 	}
 	if a.History != "" {
+		// every write of the object in time order with what it changed, then
+		// who deleted it and its last known state
 		t, _ := filter.ParseHistoryTarget(a.History)
-		return printHistory(w, t, matched, set.Raw)
+		h := audit.BuildHistory(matched, set.Raw)
+		if len(h.Changes) == 0 {
+			return &exitError{code: 1, msg: "query: no create, update, patch or delete of " + sanitize(t.String()) + " in the log (check the name, and that the policy logs writes of it)"}
+		}
+		writeLines(w, render.HistoryText(t.String(), h))
+		return nil
 	}
 	if a.RBAC != "" {
 		lines, err := render.RBACText(matched, set.Raw)

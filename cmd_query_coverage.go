@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 
 	"github.com/spf13/pflag"
 
@@ -42,22 +43,13 @@ func (p *policyFlags) text(reqs []*audit.Request) []string {
 	return policytext.OfNode(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read}, reqs)
 }
 
-// storePolicyHint ends the coverage report of a store without --policy.
-const storePolicyHint = "(--policy FILE adds what the audit policy of the store's cluster does not log.)"
-
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
-	inputs := set.Inputs()
-	name := func(i int32) string {
-		if i >= 0 && int(i) < len(inputs) {
-			return inputs[i].Name
-		}
-		return "?"
-	}
+	name := func(i int32) string { return cmp.Or(set.InputName(i), "?") }
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.N(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
 	if a.onStore && a.Policy.File == "" {
 		// this machine's apiserver manifest says nothing of the store's clusters
-		lines = append(lines, "", storePolicyHint)
+		lines = append(lines, "", policytext.StoreHint)
 	} else {
 		lines = append(append(lines, ""), a.Policy.text(reqs)...)
 	}

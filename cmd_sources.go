@@ -111,14 +111,6 @@ func (s *storeFlags) check(sources []string, pf *podFlags, nf *nodeFlags, output
 	return nil
 }
 
-// explainStore prints the store's query for the filter, and what kauditui
-// checks itself, without running it.
-func explainStore(ios *IO, sp *source.StoreSpec) error {
-	lines, err := sp.Explain()
-	writeLines(ios.Out, lines)
-	return err
-}
-
 // credFlags name client certificates after the kubeconfigs that hold them
 // (setup.Credentials).
 type credFlags setup.Credentials
@@ -145,16 +137,21 @@ type reading struct {
 	manifest, podLogs string
 }
 
-// spec is the source.Spec of the flags: what to read, for the filter expr.
-func (r reading) spec(expr string, now time.Time) (source.Spec, error) {
+// spec is the source.Spec of the flags: what to read, for the filter expr
+// and the output (-o). With --explain, it prints the store's query instead
+// (explained).
+func (r reading) spec(expr string, now time.Time, output string) (spec source.Spec, explained bool, err error) {
+	if err := r.store.check(r.sources, r.pods, r.nodes, output); err != nil {
+		return spec, false, err
+	}
 	if err := r.nodes.check(); err != nil {
-		return source.Spec{}, err
+		return spec, false, err
 	}
 	getenv := r.ios.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	spec := source.Spec{
+	spec = source.Spec{
 		Paths:  r.sources,
 		Stdin:  r.ios.In,
 		Follow: r.follow,
@@ -176,5 +173,10 @@ func (r reading) spec(expr string, now time.Time) (source.Spec, error) {
 	} else if r.nodes.given() {
 		spec.Nodes = &source.NodeOptions{Nodes: r.nodes.Names, Path: r.nodes.Path}
 	}
-	return spec, nil
+	if s.Explain {
+		lines, err := spec.Store.Explain()
+		writeLines(r.ios.Out, lines)
+		return spec, true, err
+	}
+	return spec, false, nil
 }

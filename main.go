@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"syscall"
 
 	"github.com/kauditui/kauditui/iostreams"
+	"github.com/kauditui/kauditui/profile"
 )
 
 // version, commit and buildDate are stamped by hack/release.sh with
@@ -46,50 +46,23 @@ func usageError(format string, a ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
 }
 
+// usageErr is err as a usage error after prefix (the command's name), or
+// nil.
+func usageErr(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError("%s%v", prefix, err)
+}
+
 // IO is the streams a command talks to (package iostreams).
 type IO = iostreams.IO
 
 func main() {
-	stop := startProfile(os.Getenv("KAUDITUI_CPUPROFILE"))
+	stop := profile.Start(os.Getenv("KAUDITUI_CPUPROFILE"), os.Getenv("KAUDITUI_MEMPROFILE"))
 	code := run(os.Args[1:], iostreams.System())
 	stop()
-	writeHeapProfile(os.Getenv("KAUDITUI_MEMPROFILE"))
 	os.Exit(code)
-}
-
-// writeHeapProfile writes the heap's profile at exit (when path is set).
-func writeHeapProfile(path string) {
-	if path == "" {
-		return
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.Lookup("heap").WriteTo(f, 0)
-		f.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_MEMPROFILE:", err)
-	}
-}
-
-// startProfile writes a CPU profile to path (when set) until stop is called:
-// how the benchmark figures in the README are explained.
-func startProfile(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_CPUPROFILE:", err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
 }
 
 // run dispatches the subcommand and turns its error into an exit code.

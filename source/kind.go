@@ -65,3 +65,12 @@ func (s *Set) Sources() []string {
 	}
 	return names
 }
+
+// InputName is the name of input i (audit.Ref.Input: rotated backups have
+// their own, pods and nodes join as they are read), or "".
+func (s *Set) InputName(i int32) string {
+	if in, ok := s.input(i); ok {
+		return in.Name // set once, when the input is added
+	}
+	return ""
+}
