@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -977,5 +978,35 @@ func TestStoreCoverage(t *testing.T) {
 	if first(got.stdout) != first(want.stdout) || tail(got.stdout) != tail(want.stdout) ||
 		!strings.Contains(got.stdout, "VictoriaLogs "+vl.url()+` {cluster="c1"}`) || !strings.Contains(got.stdout, "--policy FILE adds what the audit policy of the store's cluster") {
 		t.Errorf("store:\n%s\nfiles:\n%s", got.stdout, want.stdout)
+	}
+}
+
+// Ctrl-C, SIGTERM and SIGHUP end `query --store --follow` as they end
+// following files: the store's tail, a request waiting for the store's next
+// event, is cancelled with it. Before, it went on (the e2e script waited on it
+// for ever).
+func TestStoreFollowEndsOnSIGTERM(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	opts := &queryOptions{IO: &IO{In: strings.NewReader(""), Out: out, Err: errb, Getenv: func(string) string { return "" }},
+		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+	done := make(chan error, 1)
+	go func() { done <- runQuery(context.Background(), opts) }()
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(out.String(), " delete ") == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no delete from the store: %s%s", out.String(), errb.String())
+		}
+	}
+	time.Sleep(time.Second) // the tail is asked for
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("follow after SIGTERM: %v (%s)", err, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("query --store --follow did not end on SIGTERM: %s", errb.String())
 	}
 }

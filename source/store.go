@@ -73,6 +73,7 @@ type storeKind struct {
 	lines  *StoreLines // the answer (the history, when following)
 	tail   *storeTail  // read after lines when following
 	cancel context.CancelFunc
+	unhook func() bool // stops cancel from following Load's context
 }
 
 func (k *storeKind) open(ctx context.Context, s *Set) ([]string, error) {
@@ -101,6 +102,14 @@ func (k *storeKind) open(ctx context.Context, s *Set) ([]string, error) {
 
 func (k *storeKind) describe() []string { return []string{k.name} }
 
+// start ends the answer and its tail with Load's context: the answer is
+// read as a stream, which only its end (or this) stops (Ctrl-C, SIGTERM
+// in `query --follow`; quitting the explorer).
+func (k *storeKind) start(ctx context.Context, _ *Set) error {
+	k.unhook = context.AfterFunc(ctx, k.cancel)
+	return nil
+}
+
 func (k *storeKind) incomplete() error {
 	if k.lines == nil {
 		return nil
@@ -109,6 +118,9 @@ func (k *storeKind) incomplete() error {
 }
 
 func (k *storeKind) close() {
+	if k.unhook != nil {
+		k.unhook()
+	}
 	if k.cancel != nil {
 		k.cancel()
 	}
@@ -250,6 +262,9 @@ func (f *storeTail) Read(p []byte) (int, error) {
 		n, err := f.cur.Read(p)
 		if n > 0 || err == nil {
 			return n, nil
+		}
+		if f.ctx.Err() != nil {
+			return 0, io.EOF // following ends
 		}
 		failed := f.cur.Err()
 		if failed != nil && !f.tailing {
