@@ -267,7 +267,7 @@ func TestBackendFollowPrintsEachRequestOnceAtItsEnd(t *testing.T) {
 		}
 		written = n
 	}
-	set, err := source.Open([]string{live}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{live}, Follow: true}, source.Options{PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

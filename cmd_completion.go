@@ -1,53 +1,29 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/filter"
-	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/completion"
 	"github.com/kauditui/kauditui/setup"
 )
 
-// Shell completion, as cobra does it: `kauditui completion SHELL` prints a
-// script whose one job is to call `kauditui __complete WORDS...` (the words
-// after kauditui up to the cursor, the last the one being completed) and
-// offer the lines it prints. So the flags come from the FlagSets the
-// commands build (commandFlags), the filter's fields from the filter
-// package, and the values from the log: nothing is listed twice.
-
-// completionBudget bounds the read of the log for values: a Tab must answer
-// at once, so the newest completionBytes of the log, for at most this long.
-const (
-	completionBudget = 200 * time.Millisecond
-	completionBytes  = 8 << 20
-)
-
-// queryOutputs are the values of query's -o (TestCompletionOutputsAreFormats
-// holds them to what query accepts).
-var queryOutputs = []string{"table", "wide", "json", "klog"}
-
-// filterFlags are the flags whose value is a filter expression.
-var filterFlags = []string{"filter", "rbac"}
+// Shell completion (package completion): the script, and the candidates
+// for the words of a command line, from the FlagSets the commands build.
 
 func runCompletionCmd(args []string, ios *IO) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(ios.Out, completionUsage)
+		fmt.Fprint(ios.Out, help("completion"))
 		return nil
 	}
 	if len(args) != 1 {
 		return usageError("completion: name one shell: bash, zsh or fish (see 'kauditui completion --help')")
 	}
-	script, ok := completionScripts[args[0]]
+	script, ok := completion.Script(args[0])
 	if !ok {
 		return usageError("completion: %q is not a shell kauditui completes: use bash, zsh or fish", args[0])
 	}
@@ -55,25 +31,12 @@ func runCompletionCmd(args []string, ios *IO) error {
 	return nil
 }
 
-const completionUsage = `Usage: kauditui completion bash|zsh|fish
-
-Prints the shell's completion script: subcommands, flags, filter fields after
--q, and users, namespaces, resources and verbs from the newest part of the
-log (the file on the command line, else the one the apiserver manifest names,
-else ` + setup.DefaultLogPath + `).
-
-Examples:
-  source <(kauditui completion bash)                 # in ~/.bashrc
-  kauditui completion zsh > "${fpath[1]}/_kauditui"  # then start a new shell
-  kauditui completion fish > ~/.config/fish/completions/kauditui.fish
-`
-
 // commandFlags is the FlagSet of a command ("" for the explorer), as the
 // command builds it, without running it.
 func commandFlags(cmd string) *pflag.FlagSet {
 	var fs *pflag.FlagSet
 	ios := &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard,
-		Getenv: func(string) string { return "" }, flagsOnly: func(f *pflag.FlagSet) { fs = f }}
+		Getenv: func(string) string { return "" }, FlagsOnly: func(f *pflag.FlagSet) { fs = f }}
 	switch cmd {
 	case "":
 		runExploreCmd(nil, ios)
@@ -92,246 +55,14 @@ func runCompleteCmd(words []string, ios *IO) error {
 	if len(words) == 0 {
 		words = []string{""}
 	}
-	for _, c := range complete(words[:len(words)-1], words[len(words)-1]) {
+	cmds := completion.Commands{Subcommands: subcommands, Flags: commandFlags, DefaultLog: func() string {
+		if p, err := setup.AuditLogFromManifest(defaultManifest); err == nil && p != "-" {
+			return p
+		}
+		return setup.DefaultLogPath
+	}}
+	for _, c := range cmds.Complete(words[:len(words)-1], words[len(words)-1]) {
 		fmt.Fprintln(ios.Out, c)
 	}
 	return nil
-}
-
-func complete(before []string, cur string) []string {
-	cmd := ""
-	if len(before) > 0 && slices.Contains(subcommands, before[0]) {
-		cmd, before = before[0], before[1:]
-	}
-	switch cmd {
-	case "":
-		if len(before) == 0 && !strings.HasPrefix(cur, "-") {
-			return withPrefix(subcommands, cur)
-		}
-	case "completion":
-		if len(before) == 0 {
-			return withPrefix([]string{"bash", "zsh", "fish"}, cur)
-		}
-		return nil
-	case "help":
-		if len(before) == 0 {
-			return withPrefix([]string{"query", "setup", "completion"}, cur)
-		}
-		return nil
-	case "version":
-		return nil
-	}
-	fs := commandFlags(cmd)
-	if fs == nil {
-		return nil
-	}
-	// --flag=VALUE, or VALUE after a flag that takes one
-	if name, val, ok := strings.Cut(cur, "="); ok && strings.HasPrefix(name, "--") {
-		if f := fs.Lookup(name[2:]); f != nil {
-			return prefixAll(name+"=", flagValues(f, val, logPath(fs, before)))
-		}
-		return nil
-	}
-	if len(before) > 0 {
-		if f := valueFlag(fs, before[len(before)-1]); f != nil {
-			return flagValues(f, cur, logPath(fs, before))
-		}
-	}
-	if strings.HasPrefix(cur, "-") {
-		var out []string
-		fs.VisitAll(func(f *pflag.Flag) {
-			if !f.Hidden {
-				out = append(out, "--"+f.Name)
-				if f.Shorthand != "" && !strings.HasPrefix(cur, "--") {
-					out = append(out, "-"+f.Shorthand)
-				}
-			}
-		})
-		slices.Sort(out)
-		return withPrefix(out, cur)
-	}
-	return nil
-}
-
-// valueFlag is the flag word names when it is a flag that takes a value
-// given as the next word (-q, --filter; not --filter=X, not a bool).
-func valueFlag(fs *pflag.FlagSet, word string) *pflag.Flag {
-	var f *pflag.Flag
-	switch {
-	case strings.HasPrefix(word, "--") && !strings.Contains(word, "="):
-		f = fs.Lookup(word[2:])
-	case len(word) == 2 && word[0] == '-':
-		f = fs.ShorthandLookup(word[1:])
-	}
-	if f == nil || f.NoOptDefVal != "" {
-		return nil
-	}
-	return f
-}
-
-// logPath is the log the values come from: the first SOURCE on the command
-// line that is a file, else the one kauditui reads with no SOURCE: the file
-// this master's apiserver manifest names, else the default path.
-func logPath(fs *pflag.FlagSet, before []string) string {
-	for i := 0; i < len(before); i++ {
-		w := before[i]
-		if valueFlag(fs, w) != nil {
-			i++ // its value
-			continue
-		}
-		if strings.HasPrefix(w, "-") {
-			continue
-		}
-		if fi, err := os.Stat(w); err == nil && fi.Mode().IsRegular() {
-			return w
-		}
-	}
-	if p, err := auditLogFromManifest(defaultManifest); err == nil && p != "-" {
-		return p
-	}
-	return setup.DefaultLogPath
-}
-
-func flagValues(f *pflag.Flag, cur, log string) []string {
-	switch {
-	case slices.Contains(filterFlags, f.Name):
-		return completeFilter(cur, log)
-	case f.Name == "top":
-		return withPrefix(filter.TopFields(), cur)
-	case f.Name == "output":
-		return withPrefix(queryOutputs, cur)
-	}
-	return nil
-}
-
-// completeFilter completes the last term of a filter expression: a field
-// name (with its =), or a value of the field from the log (filter.Complete,
-// which the explorer's filter bar calls too).
-func completeFilter(word, log string) []string {
-	return filter.Complete(word, func(field string) []string {
-		return logValues(log, field, completionBudget, completionBytes)
-	})
-}
-
-// logValues are the values of a field (one of filter.TopFields) in the
-// newest part of the log, as --top counts them, sorted: at most maxBytes
-// from the end, read for at most budget. Values a shell word cannot hold
-// as they are (space, quote, control characters: render.Sanitize would
-// change them) are left out; a log is hostile.
-func logValues(path, field string, budget time.Duration, maxBytes int64) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	deadline := time.Now().Add(budget)
-	start := max(0, fi.Size()-maxBytes)
-	if _, err := f.Seek(start, io.SeekStart); err != nil {
-		return nil
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	if start > 0 {
-		sc.Scan() // the line cut in two
-	}
-	store := audit.NewStore()
-	seen := make(map[*audit.Request]bool)
-	for n := 0; sc.Scan(); n++ {
-		if n%256 == 0 && time.Now().After(deadline) {
-			break
-		}
-		if r, _, ok := store.AddEvent(sc.Bytes(), audit.Ref{}); ok {
-			seen[r] = true
-		}
-	}
-	set := make(map[string]bool)
-	for r := range seen {
-		v := filter.TopValue(r, field)
-		if v == "" || v != render.Sanitize(v) || strings.ContainsAny(v, " \t'\"\\$`") {
-			continue
-		}
-		set[v] = true
-	}
-	out := make([]string, 0, len(set))
-	for v := range set {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func withPrefix(list []string, prefix string) []string {
-	var out []string
-	for _, s := range list {
-		if strings.HasPrefix(s, prefix) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func prefixAll(p string, list []string) []string {
-	for i := range list {
-		list[i] = p + list[i]
-	}
-	return list
-}
-
-var completionScripts = map[string]string{
-	"bash": `# bash completion for kauditui.  source <(kauditui completion bash)
-_kauditui() {
-    # The words up to the cursor, split on blanks only: "user=al" stays one
-    # word for kauditui, though bash breaks words at = and :.
-    local line=${COMP_LINE:0:COMP_POINT}
-    local -a words
-    read -r -a words <<<"$line"
-    if [[ ${#words[@]} -eq 0 || $line == *[[:space:]] ]]; then words+=(""); fi
-    local word=${words[${#words[@]}-1]} cur=${COMP_WORDS[COMP_CWORD]} strip=""
-    # bash replaces only what it calls the word (after the last = or :)
-    if [[ $cur != "$word" && $word == *"$cur" ]]; then strip=${word:0:${#word}-${#cur}}; fi
-    if [[ $cur == [=:] ]]; then strip=${word%"$cur"}; fi
-    local IFS=$'\n' c
-    COMPREPLY=()
-    for c in $("${words[0]}" __complete "${words[@]:1}" 2>/dev/null); do
-        COMPREPLY+=("${c#"$strip"}")
-    done
-    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[=,] ]]; then compopt -o nospace 2>/dev/null; fi
-}
-complete -o default -o bashdefault -F _kauditui kauditui
-`,
-	"zsh": `#compdef kauditui
-# zsh completion for kauditui.  kauditui completion zsh > "${fpath[1]}/_kauditui"
-_kauditui() {
-    local -a cands eq other
-    local c
-    cands=("${(@f)$(${words[1]} __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
-    if [[ ${#cands[@]} -eq 0 || -z ${cands[1]} ]]; then
-        _files
-        return
-    fi
-    for c in $cands; do
-        if [[ $c == *[=,] ]]; then eq+=("$c"); else other+=("$c"); fi
-    done
-    (( ${#eq[@]} )) && compadd -Q -S '' -- "${eq[@]}"
-    (( ${#other[@]} )) && compadd -Q -- "${other[@]}"
-}
-if [ "$funcstack[1]" = "_kauditui" ]; then
-    _kauditui "$@"
-else
-    compdef _kauditui kauditui
-fi
-`,
-	"fish": `# fish completion for kauditui.  kauditui completion fish > ~/.config/fish/completions/kauditui.fish
-function __kauditui_complete
-    set -l words (commandline -opc)
-    # fish matches candidates against the token without its opening quote
-    set -l cur (string replace -r -- '^[\'"]' '' (commandline -ct))
-    $words[1] __complete $words[2..-1] "$cur" 2>/dev/null
-end
-complete -c kauditui -a '(__kauditui_complete)'
-`,
 }

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kauditui/kauditui/audit/audittest"
+	"github.com/kauditui/kauditui/completion"
 )
 
 // The -o values completion offers are the formats query takes.
 func TestCompletionOutputsAreFormats(t *testing.T) {
-	for _, o := range queryOutputs {
+	for _, o := range completion.QueryOutputs {
 		ios, _, _ := testIO("")
 		opts := &queryOptions{IO: ios, Output: o}
 		if err := opts.validate(); err != nil {
@@ -28,7 +28,7 @@ func TestCompletionOutputsAreFormats(t *testing.T) {
 // maxBytes is not offered. (A crafted log: the real log's lines, with the
 // user renamed in the older half.)
 func TestCompletionReadsTheNewestPartOfTheLog(t *testing.T) {
-	real, err := os.ReadFile(audittest.Path("file", "audit.log"))
+	real, err := os.ReadFile("testdata/file/audit.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +37,11 @@ func TestCompletionReadsTheNewestPartOfTheLog(t *testing.T) {
 	if err := os.WriteFile(path, append(old, real...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := logValues(path, "user", time.Second, int64(len(real)))
+	got := completion.LogValues(path, "user", time.Second, int64(len(real)))
 	if !slices.Contains(got, "erin-editor") || slices.Contains(got, "old-user") {
 		t.Errorf("users from the newest %d bytes: %q; want erin-editor and not old-user", len(real), got)
 	}
-	if got := logValues(path, "user", time.Second, int64(len(real)*2)); !slices.Contains(got, "old-user") {
+	if got := completion.LogValues(path, "user", time.Second, int64(len(real)*2)); !slices.Contains(got, "old-user") {
 		t.Errorf("users from the whole log: %q; want old-user too", got)
 	}
 }
@@ -50,7 +50,7 @@ func TestCompletionReadsTheNewestPartOfTheLog(t *testing.T) {
 // offered: it would be written to the terminal and split by the shell.
 // (Crafted log.)
 func TestCompletionLeavesOutHostileValues(t *testing.T) {
-	real, err := os.ReadFile(audittest.Path("file", "audit.log"))
+	real, err := os.ReadFile("testdata/file/audit.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestCompletionLeavesOutHostileValues(t *testing.T) {
 	if err := os.WriteFile(path, hostile, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range logValues(path, "user", time.Second, completionBytes) {
+	for _, v := range completion.LogValues(path, "user", time.Second, completion.Bytes) {
 		if strings.Contains(v, "evil") {
 			t.Errorf("offered %q", v)
 		}
@@ -78,7 +78,7 @@ func TestQueryNoColourOnDumbTerminal(t *testing.T) {
 			}
 			return ""
 		}
-		if code := run([]string{"query", audittest.Path("file", "audit.log")}, ios); code != 0 {
+		if code := run([]string{"query", "testdata/file/audit.log"}, ios); code != 0 {
 			t.Fatalf("TERM=%s: exit %d", term, code)
 		}
 		if coloured := strings.Contains(out.String(), "\x1b["); coloured != (term != "dumb") {

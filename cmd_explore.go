@@ -15,6 +15,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
 )
@@ -41,26 +42,16 @@ type exploreOptions struct {
 	Creds    credFlags
 	TZ       tzFlag
 	Memory   memoryFlags
+
+	// program and started are an in-process driver's (tests): options
+	// added to the explorer's program (no renderer, a window size, a
+	// filter that looks at each message), and the program once made.
+	program []tea.ProgramOption
+	started func(*tea.Program)
 }
 
-const exploreUsage = `Usage: kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE...]
-       kauditui --store URL [--cluster NAME] [--node NAME] [-q FILTER] [--follow]
-       kauditui --demo
-
-Opens the explorer on audit logs: files (rotated backups beside them are read
-too), apiserver pod logs with audit and klog lines mixed, CRI container logs,
-managed clusters' exports (EKS, AKS, GKE), pipes, or - for standard input,
-merged by time; --pods reads the kube-apiserver
-pods' logs through the Kubernetes API. --demo opens the built-in sample data.
-What is live is followed (a file as it grows and rotates, the pods' logs, the
-nodes' files; not stdin that ends, compressed backups alone, nor the store
-without --follow): --no-follow reads a snapshot. Press ? inside for the keys.
-
-Flags:
-`
-
 func runExploreCmd(args []string, ios *IO) error {
-	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
@@ -82,7 +73,7 @@ func runExploreCmd(args []string, ios *IO) error {
 		return usageError("--follow and --no-follow: give one or the other")
 	}
 	opts.Follow = opts.Follow || opts.followByDefault()
-	if ios.noColorEnv() {
+	if ios.NoColorEnv() {
 		opts.NoColor = true
 	}
 	return runExplore(context.Background(), opts)
@@ -123,8 +114,22 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		defer os.RemoveAll(dir)
 		o.Sources = paths
 	}
+	if o.Store.given() && o.Demo {
+		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
+	}
+	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), "")
+	if err != nil || explained {
+		return usageErr("", err)
+	}
 	progress := &ui.Progress{}
 	o.Creds.apply(progress.Warn)
+	if spec.Nodes != nil {
+		spec.Nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
+	}
+	getenv := o.IO.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	// While the files are read the first time the heap only grows (every
 	// request is kept), and the collector lets it grow to twice what is
 	// live between collections: once read, what it no longer needs goes
@@ -134,41 +139,16 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		firstReadDone = sync.OnceFunc(func() { go debug.FreeOSMemory() })
 	}
 	defer firstReadDone()
-	getenv := o.IO.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	o.Store.live = progress.Live // --store --follow: following once the answer is read
-	if err := o.useStoreInExplorer(ctx, progress.Warn); err != nil {
-		return err
-	}
-	defer o.Store.close()
-	nodes, err := o.Nodes.options(&o.Pods, getenv)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if nodes != nil {
-		nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
-	}
-	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, getenv, progress.Warn, func(s source.PodState) {
-		progress.Stream(s.Pod, s.State, s.RetryIn, s.Err)
-	})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	set, err := source.Open(plan.paths, source.Options{
-		Follow: o.Follow,
-		Stdin:  o.IO.In,
-		Warn:   progress.Warn,
+	set, err := source.Open(ctx, spec, source.Options{
+		Warn: progress.Warn,
 		Progress: func(read, total int64) {
 			progress.Set(read, total)
 			if read >= total {
 				firstReadDone()
 			}
 		},
+		PodState:    func(s source.PodState) { progress.Stream(s.Pod, s.State, s.RetryIn, s.Err) },
 		Live:        progress.Live,
-		Pods:        plan.pods,
-		Nodes:       nodes,
 		SpoolMemory: budget.spoolMemory(),
 	})
 	if err != nil {
@@ -190,7 +170,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		}
 	}
 	defer heap.watch()()
-	if len(plan.paths) > 0 && !o.Demo {
+	if len(spec.Paths) > 0 && !o.Demo {
 		if o.Memory.applyPriority(progress.Warn) {
 			progress.Note("priority", "low priority")
 		}
@@ -198,48 +178,39 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	for _, w := range progress.Warnings() {
 		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
 	}
-	if len(o.Sources) == 0 {
-		o.Sources = plan.paths
-		if plan.pods != nil {
-			o.Sources = append(o.Sources, "kube-apiserver pods")
-		}
-	}
-	o.Sources = append(o.Sources, o.Nodes.describe()...)
-	o.Sources = o.Store.sourceNames(o.Sources)
+	o.Sources = set.Sources() // what was named, or what the manifest names; the pods, the nodes, the store
 
 	store := audit.NewStore()
-	// by audit.Ref.Input: rotated backups have their own, pods join later
-	inputName := func(i int32) string {
-		if ins := set.Inputs(); i >= 0 && int(i) < len(ins) {
-			return ins[i].Name
-		}
-		return ""
-	}
 	m := ui.New(ui.Options{
-		Data:      ui.Data{Store: store, Raw: set.Raw},
-		Load:      func(ctx context.Context) error { return set.Load(ctx, store) },
-		Progress:  progress,
-		Sources:   o.Sources,
-		InputName: inputName,
-		PolicyText: func(reqs []*audit.Request) []string {
-			var p policyFlags // the policy of this node's apiserver, if it is a master
-			return p.text(reqs)
+		Data: ui.Data{Store: store, Raw: set.Raw},
+		Load: func(ctx context.Context) error {
+			if err := set.Load(ctx, store); err != nil {
+				return err
+			}
+			return set.Incomplete() // the store's answer broke off: what came is shown
 		},
+		Progress:    progress,
+		Sources:     o.Sources,
+		InputName:   set.InputName,
+		PolicyText:  new(policyFlags).text, // the policy of this node's apiserver, if it is a master
 		Follow:      o.Follow,
 		Filter:      o.Filter,
 		NoColor:     o.NoColor,
 		Now:         o.Now,
 		HistoryFile: stateFile("filters"),
 	})
-	var popts []tea.ProgramOption
-	popts = append(popts, tea.WithContext(ctx))
+	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.program...)
 	if f, ok := o.IO.Out.(*os.File); ok {
 		popts = append(popts, tea.WithOutput(f))
 	}
 	// However the program ends (a key, a signal), the loader, timers and a
 	// background re-filter stop with the model.
 	defer m.Close()
-	if _, err := tea.NewProgram(m, popts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	p := tea.NewProgram(m, popts...)
+	if o.started != nil {
+		o.started(p)
+	}
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}
 	return nil

@@ -1,53 +1,42 @@
 package main
 
 import (
+	"embed"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/setup"
 )
 
 // subcommands are the words kauditui reads as a command, not a SOURCE
 // (__complete, the shells' entry point, is left out: no one types it).
 var subcommands = []string{"query", "setup", "version", "completion", "help"}
 
-// examples are the few lines of each command's --help that show it used,
-// by the FlagSet's name.
-var examples = map[string]string{
-	"kauditui": `  kauditui                                    # on a kubeadm master: the log its manifest names
-  kauditui -q 'verb=delete ns=shop' /var/log/kubernetes/audit/audit.log
-  kauditui --nodes -q since=1h                # every master's log, through the API
-  kauditui --demo                             # the built-in sample data
-`,
-	"query": `  kauditui query -q 'user=alice verb=delete' audit.log
-  kauditui query --top user -q 'code>=400 since=1h'
-  kauditui query --history deploy/shop/web -o wide
-  kauditui query --follow -o json --pods | jq .
-`,
-	"setup": `  kauditui setup                              # a form, then the diff, then it asks
-  kauditui setup --dry-run --policy security  # print the change, write nothing
-  kauditui setup --yes --max-age 30
-  kauditui setup --revert
-`,
-}
+//go:embed help
+var helpFiles embed.FS
 
-// usages are each command's usage text, by the FlagSet's name.
-var usages = map[string]string{"kauditui": exploreUsage, "query": queryUsage, "setup": setupUsage}
+// help is the text of help/NAME.txt: each command's usage (NAME, the
+// FlagSet's name; "top" for kauditui --help) and its examples
+// (NAME.examples), prose kept apart from the code.
+func help(name string) string {
+	b, _ := helpFiles.ReadFile("help/" + name + ".txt")
+	return strings.ReplaceAll(string(b), "$DefaultLogPath", setup.DefaultLogPath)
+}
 
 // parseFlags parses a command's flags the same way for every command:
 // --help prints the help on standard output (stop, no error); an unknown
 // flag is a usage error that names the nearest flag there is. When
-// ios.flagsOnly is set (shell completion), the FlagSet is handed to it
+// ios.FlagsOnly is set (shell completion), the FlagSet is handed to it
 // instead and nothing is parsed. stop says the command is to return err.
 func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error) {
-	if ios.flagsOnly != nil {
-		ios.flagsOnly(fs)
+	if ios.FlagsOnly != nil {
+		ios.FlagsOnly(fs)
 		return true, nil
 	}
 	fs.Usage = func() { printHelp(ios.Out, fs) }
@@ -72,10 +61,10 @@ func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error
 
 // printHelp writes a command's usage, its flags and examples.
 func printHelp(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprint(w, usages[fs.Name()])
+	fmt.Fprint(w, help(fs.Name()))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	if ex := examples[fs.Name()]; ex != "" {
+	if ex := help(fs.Name() + ".examples"); ex != "" {
 		fmt.Fprint(w, "\nExamples:\n"+ex)
 	}
 }
@@ -83,12 +72,12 @@ func printHelp(w io.Writer, fs *pflag.FlagSet) {
 // printTopHelp is `kauditui --help`: the commands, then the explorer's
 // flags (the explorer is what kauditui runs without a command).
 func printTopHelp(ios *IO) {
-	fmt.Fprint(ios.Out, topUsage)
+	fmt.Fprint(ios.Out, help("top"))
 	fs := commandFlags("")
 	fmt.Fprint(ios.Out, "\nThe explorer's flags (kauditui [flags] [SOURCE...]):\n")
 	fs.SetOutput(ios.Out)
 	fs.PrintDefaults()
-	fmt.Fprint(ios.Out, "\nExamples:\n"+examples["kauditui"])
+	fmt.Fprint(ios.Out, "\nExamples:\n"+help("kauditui.examples"))
 }
 
 // nearestFlag is the flag of fs nearest to the unknown one pflag's error
@@ -107,27 +96,10 @@ func nearestFlag(fs *pflag.FlagSet, args []string, msg string) string {
 			names = append(names, f.Name)
 		}
 	})
-	if n := nearest(bad, names); n != "" {
+	if n := filter.Nearest(bad, names); n != "" {
 		return "--" + n
 	}
 	return ""
-}
-
-// nearest is the candidate within edit distance 2 of word (1 for words of
-// three letters or fewer), the nearest first, or "".
-func nearest(word string, candidates []string) string {
-	sort.Strings(candidates)
-	limit := 2
-	if len(word) <= 3 {
-		limit = 1
-	}
-	best, bestD := "", limit+1
-	for _, c := range candidates {
-		if d := filter.EditDistance(word, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
 }
 
 // unknownCommand is the error for a first argument that is no file and is
@@ -139,7 +111,7 @@ func unknownCommand(args []string) error {
 	if _, err := os.Stat(args[0]); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	if near := nearest(args[0], append([]string(nil), subcommands...)); near != "" {
+	if near := filter.Nearest(args[0], subcommands); near != "" {
 		return usageError("unknown command %q: did you mean %q? (see 'kauditui --help')", args[0], near)
 	}
 	return nil
@@ -156,10 +128,10 @@ func runHelpCmd(args []string, ios *IO) error {
 		printHelp(ios.Out, commandFlags(args[0]))
 		return nil
 	case "completion":
-		fmt.Fprint(ios.Out, completionUsage)
+		fmt.Fprint(ios.Out, help("completion"))
 		return nil
 	}
-	if near := nearest(args[0], append([]string(nil), subcommands...)); near != "" {
+	if near := filter.Nearest(args[0], subcommands); near != "" {
 		return usageError("help: unknown command %q: did you mean %q?", args[0], near)
 	}
 	return usageError("help: unknown command %q: the commands are %s", args[0], strings.Join(subcommands, ", "))

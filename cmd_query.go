@@ -3,12 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -51,25 +51,10 @@ type queryOptions struct {
 	budget budget // from Memory, set by runQuery
 }
 
-const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-       kauditui query [--exec | --history OBJECT | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
-       kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
-       kauditui query --detect [-o json] [--rules DIR] [-q FILTER] [SOURCE...]
-
-Prints the requests of audit logs that match FILTER (see README: Filter language).
---pods reads the kube-apiserver pods' logs through the Kubernetes API.
---store URL reads a VictoriaLogs store instead (README: Central store);
---explain prints the LogsQL query the filter becomes.
-Exit status: 0 when something matched, 1 when nothing did, 2 on a usage error,
-when no input could be read, or when no input holds an audit event.
-
-Flags:
-`
-
 var topFields = filter.TopFields()
 
 func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
-	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: defaultPodLogs}
+	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
@@ -153,57 +138,76 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	warn := func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", msg) }
 	o.Creds.apply(warn)
-	if o.Store.pending() {
-		return o.queryStore(ctx) // this query again, on the store's answer
+	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), o.Output)
+	if err != nil || explained {
+		return usageErr("query: ", err)
 	}
-	nodes, err := o.Nodes.options(&o.Pods, o.IO.Getenv)
-	if err != nil {
-		return usageError("query: %v", err)
-	}
-	plan, err := o.Nodes.planSources(o.Sources, &o.Pods, o.Manifest, o.PodLogs, o.Follow, o.IO.Getenv, warn, func(s source.PodState) {
-		if s.State != source.PodStreaming && s.State != source.PodDone {
-			warn(describeState(s))
-		}
-	})
-	if err != nil {
-		return usageError("query: %v", err)
-	}
-	// One-shot counts, tops and tables are answered while reading, from a
-	// streaming store; -o json and -o klog print lines and keep them all.
-	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On
+	o.Answers.onStore = o.Store.given()
 	var keep func([]byte) bool
 	switch {
-	case streaming:
+	case o.streaming():
 		keep = f.RowPrefilter() // skip, unparsed, lines that add nothing to a matching row
 	case o.Answers.Coverage:
-		keep = o.Answers.truncated.keep // every line, counting the truncated ones
+		keep = o.Answers.truncated.Keep // every line, counting the truncated ones
 	case !o.Follow:
 		keep = f.Prefilter() // skip, unparsed, lines of requests that cannot match
 	}
-	set, err := source.Open(plan.paths, source.Options{
-		Follow:      o.Follow,
-		Keep:        keep,
-		Stdin:       o.IO.In,
-		Warn:        warn,
-		Pods:        plan.pods,
-		Nodes:       nodes,
+	set, err := source.Open(ctx, spec, source.Options{Keep: keep, Warn: warn, PodState: func(s source.PodState) {
+		if s.State != source.PodStreaming && s.State != source.PodDone {
+			warn(s.String())
+		}
+	},
 		SpoolMemory: o.budget.spoolMemory(),
 		// a count, top or table of fields never reads a line back
-		NoRaw: streaming && !f.NeedsRaw() && !o.Timeline.On,
+		NoRaw: o.streaming() && !f.NeedsRaw() && !o.Timeline.On,
 	})
 	if err != nil {
 		return usageError("query: %v", err)
 	}
 	defer set.Close()
-	if len(plan.paths) > 0 {
+	if len(spec.Paths) > 0 {
 		o.Memory.applyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
 	}
+	if !o.Store.given() {
+		return o.answer(ctx, set, f, o.IO.Out)
+	}
+	// A count, a top or an answer of part of the store's answer is a wrong
+	// number, not a partial one: they are held until the answer is whole.
+	var held *bytes.Buffer
+	w := o.IO.Out
+	if (o.Count || o.Top != "" || o.Answers.given()) && !o.Follow {
+		held = &bytes.Buffer{}
+		w = held
+	}
+	err = o.answer(ctx, set, f, w)
+	if failed := set.Incomplete(); failed != nil {
+		var refused *source.RebuildError
+		if held != nil && !errors.As(failed, &refused) {
+			return &exitError{code: exitUsage, msg: "query: " + failed.Error() + "; no count is given"}
+		}
+		return &exitError{code: exitUsage, msg: "query: " + failed.Error()}
+	}
+	if held != nil {
+		if _, werr := held.WriteTo(o.IO.Out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
 
-	out := bufio.NewWriterSize(o.IO.Out, 1<<16)
+// streaming: one-shot counts, tops and tables are answered while reading,
+// from a streaming store; -o json and -o klog print lines and keep them all.
+func (o *queryOptions) streaming() bool {
+	return !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On
+}
+
+// answer reads set and writes the answer to w.
+func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Filter, w io.Writer) error {
+	out := bufio.NewWriterSize(w, 1<<16)
 	defer out.Flush()
-	if streaming {
+	if o.streaming() {
 		err := o.stream(ctx, set, f, out)
-		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		o.suggestIfNone(ctx, err, out.Flush, set, f)
 		return err
 	}
 	store := audit.NewStore()
@@ -213,7 +217,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	h := o.heapLimit(set, o.budget.limit)
 	defer h.restore()
 	stopWatch := h.watch()
-	err = set.Load(ctx, store)
+	err := set.Load(ctx, store)
 	stopWatch()
 	if err != nil {
 		return usageError("query: %v", err)
@@ -227,7 +231,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if o.Output == "klog" {
 		return o.printKlog(out, set, snap.Klog)
 	}
-	matched := matchRequests(snap.Requests, f, set.Raw)
+	matched := f.Select(snap.Requests, set.Raw)
 	switch {
 	case o.Count:
 		fmt.Fprintln(out, len(matched))
@@ -244,12 +248,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 			return err
 		}
 	default:
-		t := newTablePrinter(o.IO, o.Output == "wide", o.color())
-		t.print(out, matched)
+		o.tablePrinter().Print(out, matched)
 	}
 	if len(matched) == 0 {
 		err := &exitError{code: exitNoMatch}
-		o.suggestIfNone(ctx, err, out.Flush, plan, nodes, f)
+		o.suggestIfNone(ctx, err, out.Flush, set, f)
 		return err
 	}
 	return nil
@@ -261,49 +264,22 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 	if o.Store.given() {
 		return nil // the store sends only the events that may match: none is an answer
 	}
-	if snap.Events > 0 || snap.Duplicates > 0 || set.Skipped() > 0 || o.Output == "klog" && len(snap.Klog) > 0 {
-		o.warnUnused(set)
+	klog := o.Output == "klog"
+	empty, what, other := set.Empty(snap, klog)
+	if !empty {
+		for _, u := range set.Unused(klog) {
+			fmt.Fprintln(o.IO.Err, "kauditui: warning:", u)
+		}
 		return nil
 	}
-	var what []string
-	empty := true
-	for _, in := range set.Inputs() {
-		if in.Looks != "" {
-			what = append(what, sanitize(in.Name)+" holds "+sanitize(in.Looks))
-		}
-		empty = empty && in.Klog == 0 && in.Other == 0
+	msg := "query: no audit events: " + what
+	if klog {
+		msg = "query: no apiserver log lines: " + what
 	}
-	msg := "query: no audit events: " + strings.Join(what, "; ")
-	if o.Output == "klog" {
-		msg = "query: no apiserver log lines: " + strings.Join(what, "; ")
-	}
-	if empty {
+	if !other {
 		return &exitError{code: exitNoMatch, msg: msg}
 	}
 	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"}
-}
-
-// warnUnused names, one line each, the inputs that gave the answer nothing
-// while others did: a backup that holds klog lines, legacy lines or
-// nothing would otherwise pass unseen in a merged answer.
-func (o *queryOptions) warnUnused(set *source.Set) {
-	for _, in := range set.Inputs() {
-		var why string
-		switch {
-		case o.Output == "klog":
-			if in.Klog == 0 && !in.Failed {
-				why = "it holds no apiserver log line"
-			}
-		case in.Events > 0 || in.Skipped > 0:
-		case in.Failed || in.Looks == "":
-			// failed or not readable at all: a warning said so already
-		default:
-			why = "it holds " + in.Looks
-		}
-		if why != "" {
-			fmt.Fprintf(o.IO.Err, "kauditui: warning: %s: not used: %s\n", sanitize(in.Name), sanitize(why))
-		}
-	}
 }
 
 // warnTrust names what the log says about itself that a reader must know.
@@ -316,135 +292,34 @@ func (o *queryOptions) warnTrust(snap audit.Snapshot) {
 	}
 }
 
-func (o *queryOptions) color() bool {
-	return o.IO.OutTTY && !o.NoColor && !o.IO.noColorEnv()
-}
-
-func matchRequests(reqs []*audit.Request, f *filter.Filter, raw func(audit.Ref) ([]byte, error)) []*audit.Request {
-	var out []*audit.Request
-	needsRaw := f.NeedsRaw()
-	for _, r := range reqs {
-		if needsRaw {
-			if f.MatchRaw(r, raw) {
-				out = append(out, r)
-			}
-		} else if f.Match(r) {
-			out = append(out, r)
-		}
+// tablePrinter is the table of -o table and wide: cut to the terminal's
+// width, coloured on a terminal.
+func (o *queryOptions) tablePrinter() *render.TablePrinter {
+	w := 0
+	if o.IO.OutTTY {
+		w = o.IO.Width
 	}
-	return out
+	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.NoColorEnv())
 }
 
-// printJSON writes the matching requests' raw events unchanged (a JSON
-// value that spanned lines is compacted to one), each input's in log order
-// and several inputs merged by time, as the store merged them.
+// printJSON writes the matching requests' raw events unchanged
+// (source.Set.WriteEvents).
 func printJSON(w *bufio.Writer, set *source.Set, reqs []*audit.Request) error {
 	var events []audit.EventRef
 	for _, r := range reqs {
 		events = append(events, r.Events...)
 	}
-	return writeEvents(w, set, events)
-}
-
-// writeEvents writes events (copies: the store may be merging) raw, in the
-// order of mergeByTime.
-func writeEvents(w *bufio.Writer, set *source.Set, events []audit.EventRef) error {
-	for _, e := range mergeByTime(events) {
-		b, err := set.Raw(e.Ref)
-		if err != nil {
-			return fmt.Errorf("query: reading event at line %d again: %w", e.Line, err)
-		}
-		if bytes.IndexByte(b, '\n') >= 0 {
-			var c bytes.Buffer
-			if json.Compact(&c, b) == nil {
-				b = c.Bytes()
-			}
-		}
-		w.Write(b)
-		w.WriteByte('\n')
-	}
-	return nil
-}
-
-// mergeByTime orders events by input, line and place (source.RefOrder: a
-// stream's lines sit in the spool; the events of one EventList or export
-// record share a line), then merges the inputs by stage time, so each input
-// keeps its own order.
-func mergeByTime(events []audit.EventRef) []audit.EventRef {
-	slices.SortFunc(events, func(a, b audit.EventRef) int {
-		return cmp.Or(cmp.Compare(a.Input, b.Input), source.RefOrder(a.Ref, b.Ref))
-	})
-	var runs [][]audit.EventRef
-	for i := 0; i < len(events); {
-		j := i
-		for j < len(events) && events[j].Input == events[i].Input {
-			j++
-		}
-		runs = append(runs, events[i:j])
-		i = j
-	}
-	if len(runs) <= 1 {
-		return events
-	}
-	out := make([]audit.EventRef, 0, len(events))
-	for len(runs) > 0 {
-		best := 0
-		for i := 1; i < len(runs); i++ {
-			if runs[i][0].At().Before(runs[best][0].At()) {
-				best = i
-			}
-		}
-		out = append(out, runs[best][0])
-		if runs[best] = runs[best][1:]; len(runs[best]) == 0 {
-			runs = append(runs[:best], runs[best+1:]...)
-		}
-	}
-	return out
+	return set.WriteEvents(w, events)
 }
 
 func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit.KlogLine) error {
 	if len(lines) == 0 {
 		return &exitError{code: exitNoMatch}
 	}
-	for _, l := range lines {
-		b, err := set.Raw(l.Ref)
-		if err != nil {
-			return fmt.Errorf("query: reading klog line %d again: %w", l.Line, err)
-		}
-		w.Write(b)
-		w.WriteByte('\n')
-	}
-	return nil
+	return set.WriteKlog(w, lines)
 }
 
-func topValue(r *audit.Request, field string) string { return filter.TopValue(r, field) }
-
+// printTop writes --top's answer for reqs.
 func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
-	counts := map[string]int{}
-	for _, r := range reqs {
-		counts[topValue(r, field)]++
-	}
-	printTopCounts(w, counts, len(reqs))
-}
-
-// printTopCounts writes counts per value, the largest first; total sizes the
-// numbers' column.
-func printTopCounts(w *bufio.Writer, counts map[string]int, total int) {
-	type kv struct {
-		k string
-		n int
-	}
-	var rows []kv
-	for k, n := range counts {
-		rows = append(rows, kv{k, n})
-	}
-	slices.SortFunc(rows, func(a, b kv) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.k, b.k)) })
-	width := len(strconv.Itoa(max(1, total)))
-	for _, r := range rows {
-		v := r.k
-		if v == "" {
-			v = "(none)" // as the table shows it
-		}
-		fmt.Fprintf(w, "%*d  %s\n", width, r.n, sanitize(v))
-	}
+	writeLines(w, render.TopText(filter.TopCounts(reqs, field), len(reqs)))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"strings"
 	"time"
 
@@ -23,8 +24,8 @@ type answerFlags struct {
 	Gap      time.Duration
 	Policy   policyFlags // --coverage: where the audit policy is
 
-	truncated truncatedCounter // --coverage: events the apiserver cut
-	storeName string           // --coverage on a store: what its one input is called
+	truncated audit.TruncatedCounter // --coverage: events the apiserver cut
+	onStore   bool                   // --coverage on a store
 }
 
 func (a *answerFlags) register(fs *pflag.FlagSet) {
@@ -67,7 +68,7 @@ func (a *answerFlags) validate(o *queryOptions) error {
 	}
 	if a.History != "" {
 		flag = "--history"
-		if _, err := parseHistoryTarget(a.History); err != nil {
+		if _, err := filter.ParseHistoryTarget(a.History); err != nil {
 			return usageError("query: --history %v", err)
 		}
 	}
@@ -91,8 +92,8 @@ func (a *answerFlags) filter(user string) string {
 	case a.Exec:
 		expr = filter.Exec
 	case a.History != "":
-		t, _ := parseHistoryTarget(a.History)
-		expr = t.filter()
+		t, _ := filter.ParseHistoryTarget(a.History)
+		expr = t.Filter()
 	case a.RBAC != "":
 		expr = a.RBAC
 	default:
@@ -111,8 +112,15 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		return nil
 	}
 	if a.History != "" {
-		t, _ := parseHistoryTarget(a.History)
-		return printHistory(w, t, matched, set.Raw)
+		// every write of the object in time order with what it changed, then
+		// who deleted it and its last known state
+		t, _ := filter.ParseHistoryTarget(a.History)
+		h := audit.BuildHistory(matched, set.Raw)
+		if len(h.Changes) == 0 {
+			return &exitError{code: 1, msg: "query: no create, update, patch or delete of " + sanitize(t.String()) + " in the log (check the name, and that the policy logs writes of it)"}
+		}
+		writeLines(w, render.HistoryText(t.String(), h))
+		return nil
 	}
 	if a.RBAC != "" {
 		lines, err := render.RBACText(matched, set.Raw)
@@ -132,9 +140,8 @@ func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]by
 }
 
 // writeLines writes lines, each ended by a newline.
-func writeLines(w *bufio.Writer, lines []string) {
+func writeLines(w io.Writer, lines []string) {
 	for _, l := range lines {
-		w.WriteString(l)
-		w.WriteByte('\n')
+		io.WriteString(w, l+"\n")
 	}
 }

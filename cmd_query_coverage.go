@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
-	"sync/atomic"
+	"cmp"
 
 	"github.com/spf13/pflag"
 
@@ -21,13 +19,6 @@ import (
 // not log (--policy, or on a master the policy its apiserver manifest
 // names), drawn by policytext.Text.
 
-// truncatedMark is the annotation the apiserver sets on an event it cut.
-var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
-
-// truncatedCounter counts event lines that carry truncatedMark, as a
-// source.Options.Keep that keeps every line.
-type truncatedCounter struct{ n atomic.Int64 }
-
 // policyFlags are where --coverage finds the audit policy: --policy FILE,
 // else the apiserver manifest of this node, if it is a master.
 type policyFlags struct {
@@ -42,66 +33,25 @@ func (p *policyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
 }
 
-// report finds and describes the policy; on a machine that is not a
-// master, without --policy, the error wraps setup.ErrNotMaster.
-func (p *policyFlags) report() (*setup.PolicyReport, error) {
-	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
-}
-
 // notMasterHint is the coverage report's last line on a machine that is not
 // a control-plane node, when no --policy was given.
-const notMasterHint = "(Not a control-plane node: --policy FILE adds what the audit policy does not log.)"
+const notMasterHint = policytext.NotMasterHint
 
 // text is what the policy does not log, with how many of reqs it would
-// drop; on a machine that is not a master, the hint that --policy adds it.
-// The explorer's coverage report ends with it too.
+// drop (policytext.OfNode).
 func (p *policyFlags) text(reqs []*audit.Request) []string {
-	rep, err := p.report()
-	var drops *policytext.Drops
-	if rep != nil {
-		d := policytext.CountDrops(rep, reqs)
-		drops = &d
-	}
-	if pl := policytext.Text(rep, err, drops); len(pl) > 0 {
-		return pl
-	}
-	if errors.Is(err, setup.ErrNotMaster) {
-		return []string{notMasterHint}
-	}
-	return nil
-}
-
-// storePolicyHint ends the coverage report of a store without --policy.
-const storePolicyHint = "(--policy FILE adds what the audit policy of the store's cluster does not log.)"
-
-func (c *truncatedCounter) keep(line []byte) bool {
-	if bytes.Contains(line, truncatedMark) {
-		c.n.Add(1)
-	}
-	return true
+	return policytext.OfNode(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read}, reqs)
 }
 
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
-	inputs := set.Inputs()
-	name := func(i int32) string {
-		if a.storeName != "" {
-			return a.storeName // the store's answer, read as one input
-		}
-		if i >= 0 && int(i) < len(inputs) {
-			return inputs[i].Name
-		}
-		return "?"
-	}
-	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.n.Load(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
+	name := func(i int32) string { return cmp.Or(set.InputName(i), "?") }
+	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.N(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
 	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	if a.storeName != "" && a.Policy.File == "" {
+	if a.onStore && a.Policy.File == "" {
 		// this machine's apiserver manifest says nothing of the store's clusters
-		lines = append(lines, "", storePolicyHint)
+		lines = append(lines, "", policytext.StoreHint)
 	} else {
 		lines = append(append(lines, ""), a.Policy.text(reqs)...)
 	}
-	for _, l := range lines {
-		w.WriteString(l)
-		w.WriteByte('\n')
-	}
+	writeLines(w, lines)
 }

@@ -68,7 +68,7 @@ func startFollow(t *testing.T, output string) *liveFollow {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	set, err := source.Open([]string{path}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Follow: true}, source.Options{PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func runFollow(t *testing.T, output string, io *IO, lines []string, reqs []*foll
 	}
 	write(lines[:50])
 
-	set, err := source.Open([]string{path}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Follow: true}, source.Options{PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,8 +430,8 @@ func TestFollowWaitsOnABoundedNumberOfRequests(t *testing.T) {
 	if len(got) != 15 || got[0] != "open-100" || got[14] != "open-114" {
 		t.Fatalf("with 25 open requests and room to wait on 10, want the oldest 15 printed, got %v", got)
 	}
-	if len(fl.pending) != 10 || fl.next != 25 {
-		t.Fatalf("waiting on %d requests, next at %d; want 10 and 25", len(fl.pending), fl.next)
+	if pending, next := fl.follow.Waiting(); pending != 10 || next != 25 {
+		t.Fatalf("waiting on %d requests, next at %d; want 10 and 25", pending, next)
 	}
 	add("open-120", "ResponseComplete") // one of those waited on ends
 	add("done-1", "RequestReceived")

@@ -143,7 +143,7 @@ func TestExplorerManagedExports(t *testing.T) {
 	held := gkeHeld(t, plain)
 	_, done := explorerMessages(t)
 	shown := func(path string) ([]string, int) {
-		set, err := source.Open([]string{path}, source.Options{Warn: func(w string) { t.Errorf("%s: %s", path, w) }})
+		set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}}, source.Options{Warn: func(w string) { t.Errorf("%s: %s", path, w) }})
 		if err != nil {
 			t.Fatal(err)
 		}

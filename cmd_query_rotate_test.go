@@ -24,7 +24,7 @@ func TestQueryFollowJSONThroughRotations(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.log")
 	os.WriteFile(path, nil, 0o600)
-	set, err := source.Open([]string{path}, source.Options{Follow: true, PollInterval: 5 * time.Millisecond})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Follow: true}, source.Options{PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
@@ -23,28 +22,22 @@ import (
 // filter.SuggestBudget. Inputs that cannot be read again (stdin, pipes, the
 // pods' or nodes' logs through the API) are not; a second read cut short
 // says nothing, since its counts would not be exact.
-func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func() error, plan sourcePlan, nodes *source.NodeOptions, f *filter.Filter) {
+func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func() error, read *source.Set, f *filter.Filter) {
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != exitNoMatch || ee.msg != "" {
 		return // something matched, or the inputs held nothing to match
 	}
-	if o.Follow || o.Answers.given() || o.Store.given() || plan.pods != nil || nodes != nil || !f.CanSuggest() {
+	if o.Follow || o.Answers.given() || !f.CanSuggest() {
 		return
 	}
-	for _, p := range plan.paths {
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
-			return
-		}
-	}
-	flush() // the query's own answer first, while the log is read again
 	ctx, cancel := context.WithTimeout(ctx, filter.SuggestBudget)
 	defer cancel()
-	set, err := source.Open(plan.paths, source.Options{Keep: f.SuggestPrefilter()})
-	if err != nil {
+	set := read.Again(ctx, source.Options{Keep: f.SuggestPrefilter()})
+	if set == nil {
 		return
 	}
 	defer set.Close()
+	flush() // the query's own answer first, while the log is read again
 	defer o.heapLimit(set, queryMemoryLimit).restore()
 	var loadErr error
 	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {

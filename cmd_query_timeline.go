@@ -45,8 +45,5 @@ func (t *timelineFlags) validate(o *queryOptions) error {
 // printTimeline writes a timeline (made while the log was read, see
 // streamQuery).
 func printTimeline(w *bufio.Writer, t audit.Timeline) {
-	for _, l := range render.TimelineText(t, 0) {
-		w.WriteString(l)
-		w.WriteByte('\n')
-	}
+	writeLines(w, render.TimelineText(t, 0))
 }

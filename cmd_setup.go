@@ -17,29 +17,6 @@ import (
 	"github.com/kauditui/kauditui/setup"
 )
 
-const setupUsage = `Usage: kauditui setup [flags]
-
-Enables auditing on this kubeadm control-plane node: writes an audit policy
-(validated as the apiserver would), patches
-/etc/kubernetes/manifests/kube-apiserver.yaml, records the change in
-kube-system/kubeadm-config so kubeadm upgrade keeps it, waits for the
-apiserver to come back, and puts everything back if it does not. Every file it
-touches is backed up first into one folder under
-/etc/kubernetes/kauditui/backup and changed as one transaction.
-
-On a terminal it asks its questions in a form; --yes takes the flags' values
-without asking. Every setting not given keeps what the manifest has (the
-policy too), else the default; each change is said in words before the diff.
-Policies: default, metadata, security, existing (keep the policy file the
-manifest names, converting audit.k8s.io/v1beta1), or a file.
-
---revert lists the backups (newest first, what each changed) and goes back to
-before the newest run still in effect; --revert --to N goes back to before
-backup N.
-
-Flags:
-`
-
 func runSetupCmd(args []string, ios *IO) error {
 	opts := setup.NewOptions(ios.Out, ios.Err)
 	fs := pflag.NewFlagSet("setup", pflag.ContinueOnError)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/setup"
 )
 
 func setupRoot(t *testing.T) string {
@@ -120,7 +122,7 @@ func TestSetupFlagReaderFindsTheAuditLog(t *testing.T) {
 	} {
 		p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".yaml")
 		os.WriteFile(p, []byte(strings.Replace(string(kubeadm), "    - kube-apiserver\n", c.edit, 1)), 0o600)
-		if got, err := auditLogFromManifest(p); got != c.want || err != nil {
+		if got, err := setup.AuditLogFromManifest(p); got != c.want || err != nil {
 			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
 		}
 	}

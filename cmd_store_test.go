@@ -26,7 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -410,10 +410,8 @@ func TestStoreClusterNodeDown(t *testing.T) {
 	oneLine(t, r, 2, "could not read all of its storage nodes", "try again")
 }
 
-// --follow prints the store's answer, then the requests that reach the
-// store while it runs, each once (the tail starts before the answer ends).
-func TestStoreFollow(t *testing.T) {
-	vl, files, _ := storeTestdata(t)
+// storeDeletes are the delete events of files.
+func storeDeletes(t *testing.T, files []string) []string {
 	var deletes []string
 	for _, f := range files {
 		for _, l := range readLines(t, f) {
@@ -422,36 +420,51 @@ func TestStoreFollow(t *testing.T) {
 			}
 		}
 	}
-	// Newly logged requests: the deletes again, with new auditIDs, now.
-	fresh := func(tag string) []string {
-		var out []string
-		base := audit.ParseTime(gjson.Get(deletes[0], "requestReceivedTimestamp").String())
-		now := time.Now().UTC()
-		for _, l := range deletes {
-			id := gjson.Get(l, "auditID").String()
-			l = strings.ReplaceAll(l, id, id[:len(id)-len(tag)]+tag)
-			for _, k := range []string{"requestReceivedTimestamp", "stageTimestamp"} {
-				v := gjson.Get(l, k).String()
-				l = strings.Replace(l, `"`+k+`":"`+v+`"`, `"`+k+`":"`+now.Add(audit.ParseTime(v).Sub(base)).Format("2006-01-02T15:04:05.000000Z")+`"`, 1)
-			}
-			out = append(out, l)
+	return deletes
+}
+
+// freshDeletes are newly logged requests: the deletes again, with new
+// auditIDs (ending in tag), now.
+func freshDeletes(deletes []string, tag string) []string {
+	var out []string
+	base := audit.ParseTime(gjson.Get(deletes[0], "requestReceivedTimestamp").String())
+	now := time.Now().UTC()
+	for _, l := range deletes {
+		id := gjson.Get(l, "auditID").String()
+		l = strings.ReplaceAll(l, id, id[:len(id)-len(tag)]+tag)
+		for _, k := range []string{"requestReceivedTimestamp", "stageTimestamp"} {
+			v := gjson.Get(l, k).String()
+			l = strings.Replace(l, `"`+k+`":"`+v+`"`, `"`+k+`":"`+now.Add(audit.ParseTime(v).Sub(base)).Format("2006-01-02T15:04:05.000000Z")+`"`, 1)
 		}
-		return out
+		out = append(out, l)
 	}
-	send := func(lines []string) {
-		var body []byte
-		for _, l := range lines {
-			body, _ = source.AppendStoreLine(body, []byte(l), "c1", "m1")
-		}
-		resp, err := http.Post(vl.url()+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
+	return out
+}
+
+// sendStore ships lines to the store at url as cluster c1 node m1, as the
+// collector does, and makes them searchable.
+func sendStore(t *testing.T, url string, lines []string) {
+	var body []byte
+	for _, l := range lines {
+		body, _ = source.AppendStoreLine(body, []byte(l), "c1", "m1")
+	}
+	resp, err := http.Post(url+"/insert/jsonline?_time_field=stageTimestamp&_stream_fields=cluster,node", "application/stream+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(url + "/internal/force_flush"); err == nil {
 		resp.Body.Close()
-		if resp, err := http.Get(vl.url() + "/internal/force_flush"); err == nil {
-			resp.Body.Close()
-		}
 	}
+}
+
+// --follow prints the store's answer, then the requests that reach the
+// store while it runs, each once (the tail starts before the answer ends).
+func TestStoreFollow(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	deletes := storeDeletes(t, files)
+	fresh := func(tag string) []string { return freshDeletes(deletes, tag) }
+	send := func(lines []string) { sendStore(t, vl.url(), lines) }
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -526,7 +539,7 @@ func superset(term string) bool {
 func TestStoreSelectsWhatTheMatcherSelects(t *testing.T) {
 	vl, files, _ := storeTestdata(t)
 	load := func(paths []string, stdin io.Reader) (*source.Set, audit.Snapshot) {
-		set, err := source.Open(paths, source.Options{Stdin: stdin})
+		set, err := source.Open(context.Background(), source.Spec{Paths: paths, Stdin: stdin}, source.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -927,12 +940,12 @@ func TestStoreWarnsOfLinesItSkipped(t *testing.T) {
 		}
 		// The explorer says it in its status.
 		var status []string
-		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
-			Now: time.Now, Store: storeFlags{URL: vl.url()}}
-		if err := o.useStoreInExplorer(context.Background(), func(m string) { status = append(status, m) }); err != nil {
+		set, err := source.Open(context.Background(), source.Spec{Store: &source.StoreSpec{StoreOptions: source.StoreOptions{URL: vl.url()}, Now: time.Now()}},
+			source.Options{Warn: func(m string) { status = append(status, m) }})
+		if err != nil {
 			t.Fatal(err)
 		}
-		o.Store.close()
+		set.Close()
 		if got := len(status) == 1 && strings.Contains(status[0], "the answer may miss requests"); got != c.warn {
 			t.Errorf("%v: the explorer's status says %q; want a warning: %v", c.args, status, c.warn)
 		}
@@ -961,43 +974,69 @@ func TestStoreCoverage(t *testing.T) {
 
 // The explorer on --store --follow says "following", not "loading", once
 // the store's answer is read and its tail begins: the store's reader tells
-// the explorer's Progress.Live then, with every byte of the answer handed on.
+// Options.Live (the explorer's Progress.Live) then; without --follow it is
+// never told (a snapshot).
 func TestStoreFollowInExplorerGoesLive(t *testing.T) {
 	vl, _, _ := storeTestdata(t)
-	read := func(follow bool, live func()) (*exploreOptions, io.Reader) {
+	for _, follow := range []bool{true, false} {
 		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
-			Now: time.Now, Follow: follow, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}, live: live}}
-		if err := o.useStoreInExplorer(context.Background(), func(m string) { t.Logf("warning: %s", m) }); err != nil {
+			Now: time.Now, Follow: follow, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+		spec, _, err := reading{o.IO, nil, follow, &o.Pods, &o.Nodes, &o.Store, "", ""}.spec("", time.Now(), "")
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(o.Store.close)
-		return o, o.IO.In
-	}
-	_, in := read(false, nil)
-	answer, err := io.ReadAll(in)
-	if err != nil || len(answer) == 0 {
-		t.Fatalf("the answer: %d bytes, %v", len(answer), err)
-	}
-	var got atomic.Int64
-	atLive := make(chan int64, 1)
-	o, in := read(true, func() { atLive <- got.Load() })
-	go func() {
-		b := make([]byte, 64<<10)
-		for {
-			n, err := in.Read(b)
-			got.Add(int64(n))
-			if err != nil {
-				return
+		live := make(chan struct{}, 1)
+		set, err := source.Open(context.Background(), spec, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) },
+			Live: func() { live <- struct{}{} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- set.Load(ctx, audit.NewStore()) }()
+		select {
+		case <-live:
+			if !follow {
+				t.Error("without --follow the store's answer was said to be live")
 			}
+		case err := <-done:
+			if follow {
+				t.Fatalf("--follow: the load ended (%v) without saying the answer is read and the tail began", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("follow=%v: never told the answer is read", follow)
 		}
-	}()
-	select {
-	case n := <-atLive:
-		if n != int64(len(answer)) {
-			t.Errorf("live after %d bytes; the answer is %d", n, len(answer))
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("--follow: the explorer was never told the answer is read and the tail began")
+		cancel()
+		set.Close()
 	}
-	o.Store.close()
+}
+
+// Ctrl-C, SIGTERM and SIGHUP end `query --store --follow` as they end
+// following files: the store's tail, a request waiting for the store's next
+// event, is cancelled with it. Before, it went on (the e2e script waited on it
+// for ever).
+func TestStoreFollowEndsOnSIGTERM(t *testing.T) {
+	vl, _, _ := storeTestdata(t)
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	opts := &queryOptions{IO: &IO{In: strings.NewReader(""), Out: out, Err: errb, Getenv: func(string) string { return "" }},
+		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+	done := make(chan error, 1)
+	go func() { done <- runQuery(context.Background(), opts) }()
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(out.String(), " delete ") == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no delete from the store: %s%s", out.String(), errb.String())
+		}
+	}
+	time.Sleep(time.Second) // the tail is asked for
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("follow after SIGTERM: %v (%s)", err, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("query --store --follow did not end on SIGTERM: %s", errb.String())
+	}
 }

@@ -253,7 +253,7 @@ type reference struct {
 
 func loadReference(t *testing.T, l diffLog) *reference {
 	t.Helper()
-	set, err := source.Open(l.args, source.Options{Stdin: bytes.NewReader(l.stdin), Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: l.args, Stdin: bytes.NewReader(l.stdin)}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("%s: %v", l.name, err)
 	}
@@ -280,7 +280,7 @@ type expected struct {
 }
 
 func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
-	matched := matchRequests(ref.snap.Requests, f, ref.set.Raw)
+	matched := f.Select(ref.snap.Requests, ref.set.Raw)
 	e := expected{matched: matched, count: strconv.Itoa(len(matched))}
 	if len(matched) == 0 {
 		e.exit = exitNoMatch
@@ -291,7 +291,7 @@ func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
 	w.Flush()
 	e.top = b.String()
 	b.Reset()
-	newTablePrinter(&IO{}, true, false).print(w, matched)
+	render.NewTablePrinter(0, true, false).Print(w, matched)
 	w.Flush()
 	e.table = tableRows(b.String())
 	b.Reset()
@@ -596,7 +596,7 @@ func runExplorer(t *testing.T, d *diffRun, l diffLog, ref *reference, exprs []st
 		}
 	}
 	pr, pw := io.Pipe()
-	set, err := source.Open(paths, source.Options{Stdin: pr, Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths, Stdin: pr}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("%s: %v", l.name, err)
 	}
@@ -733,7 +733,7 @@ type indexed struct {
 
 func loadIndexing(t *testing.T, l diffLog) indexed {
 	t.Helper()
-	set, err := source.Open(l.args, source.Options{Stdin: bytes.NewReader(l.stdin), Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: l.args, Stdin: bytes.NewReader(l.stdin)}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatalf("%s: %v", l.name, err)
 	}
@@ -776,7 +776,7 @@ func runIndexEngine(t *testing.T, d *diffRun, l diffLog, engine string, set *sou
 		reqs []*audit.Request
 	}{{"filled", filled}, {"read back", whole}} {
 		b.Reset()
-		newTablePrinter(&IO{}, true, false).print(w, v.reqs)
+		render.NewTablePrinter(0, true, false).Print(w, v.reqs)
 		w.Flush()
 		if got := tableRows(b.String()); !slices.Equal(got, e.table) {
 			d.add(l.name, expr, engine, "%s: %s", v.how, multisetDiff(e.table, got))

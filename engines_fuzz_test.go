@@ -23,6 +23,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
 )
 
@@ -120,7 +121,7 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	if err != nil {
 		t.Skip()
 	}
-	set, err := source.Open([]string{"-"}, source.Options{Stdin: bytes.NewReader(log), Warn: func(string) {}})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{"-"}, Stdin: bytes.NewReader(log)}, source.Options{Warn: func(string) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +134,10 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	if snap.Events == 0 {
 		t.Skip()
 	}
-	matched := matchRequests(snap.Requests, f, set.Raw)
+	matched := f.Select(snap.Requests, set.Raw)
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	newTablePrinter(&IO{}, true, false).print(w, matched)
+	render.NewTablePrinter(0, true, false).Print(w, matched)
 	w.Flush()
 	wantTable := tableRows(b.String())
 	b.Reset()

@@ -4,18 +4,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"runtime/pprof"
-	"strings"
-	"sync"
 	"syscall"
 
-	"github.com/spf13/pflag"
+	"github.com/kauditui/kauditui/iostreams"
+	"github.com/kauditui/kauditui/profile"
 )
 
 // version, commit and buildDate are stamped by hack/release.sh with
@@ -50,74 +46,23 @@ func usageError(format string, a ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
 }
 
-// IO is the streams a command talks to, so tests can run commands with fake
-// terminals (gh's iostreams, reduced to what kauditui needs).
-type IO struct {
-	In       io.Reader
-	Out, Err io.Writer
-	// InTTY, OutTTY and ErrTTY say which streams are terminals: colour and
-	// width follow Out, prompts need In and Err.
-	InTTY, OutTTY, ErrTTY bool
-	Width                 int
-	Getenv                func(string) string
-
-	// flagsOnly, when set, is handed a command's FlagSet instead of the
-	// command running (shell completion reads the flags there are).
-	flagsOnly func(*pflag.FlagSet)
+// usageErr is err as a usage error after prefix (the command's name), or
+// nil.
+func usageErr(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError("%s%v", prefix, err)
 }
 
-// CanPrompt reports whether a question can be asked and answered: on
-// standard error, read from standard input, both terminals.
-func (s *IO) CanPrompt() bool { return s.InTTY && s.ErrTTY }
-
-// testIO is an IO for tests: in as standard input, no terminal, an empty
-// environment; the output and errors are collected.
-func testIO(in string) (ios *IO, out, errOut *bytes.Buffer) {
-	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	return &IO{In: strings.NewReader(in), Out: out, Err: errOut, Getenv: func(string) string { return "" }}, out, errOut
-}
+// IO is the streams a command talks to (package iostreams).
+type IO = iostreams.IO
 
 func main() {
-	stop := startProfile(os.Getenv("KAUDITUI_CPUPROFILE"))
-	code := run(os.Args[1:], systemIO())
+	stop := profile.Start(os.Getenv("KAUDITUI_CPUPROFILE"), os.Getenv("KAUDITUI_MEMPROFILE"))
+	code := run(os.Args[1:], iostreams.System())
 	stop()
-	writeHeapProfile(os.Getenv("KAUDITUI_MEMPROFILE"))
 	os.Exit(code)
-}
-
-// writeHeapProfile writes the heap's profile at exit (when path is set).
-func writeHeapProfile(path string) {
-	if path == "" {
-		return
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.Lookup("heap").WriteTo(f, 0)
-		f.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_MEMPROFILE:", err)
-	}
-}
-
-// startProfile writes a CPU profile to path (when set) until stop is called:
-// how the benchmark figures in the README are explained.
-func startProfile(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kauditui: KAUDITUI_CPUPROFILE:", err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
 }
 
 // run dispatches the subcommand and turns its error into an exit code.
@@ -169,65 +114,18 @@ func run(args []string, ios *IO) int {
 func checkOutput(ios *IO, cmd func(context.Context, *IO) error) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := &outputWriter{w: ios.Out, failed: cancel}
+	w := iostreams.NewCheckedWriter(ios.Out, cancel)
 	wios := *ios
 	wios.Out = w
 	err := cmd(ctx, &wios)
-	if w.err == nil {
+	if w.Err() == nil {
 		return err
 	}
-	if errors.Is(w.err, syscall.EPIPE) {
-		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.err) {
+	if errors.Is(w.Err(), syscall.EPIPE) {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.Err()) {
 			return nil // the reader left: what it read was right
 		}
 		return err
 	}
-	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.err.Error())}
+	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.Err().Error())}
 }
-
-// outputWriter passes writes to w until one fails, then refuses the rest
-// with that error.
-type outputWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	err    error
-	failed func()
-}
-
-func (o *outputWriter) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return 0, o.err
-	}
-	n, err := o.w.Write(p)
-	if err != nil {
-		o.err = err
-		o.failed()
-	}
-	return n, err
-}
-
-const topUsage = `kauditui: who did what to my Kubernetes cluster?
-
-Usage:
-  kauditui [-q FILTER] [--no-follow] [--pods] [SOURCE...]   explore audit logs (a TUI)
-  kauditui --demo                       explore the built-in sample data
-  kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
-  kauditui setup [flags]                enable auditing on a kubeadm control-plane node
-  kauditui version                      the version, commit, build date, Go and platform
-  kauditui completion bash|zsh|fish     the shell's completion script
-
-A SOURCE is an audit log file (rotated and gzipped backups beside it are read
-too), an apiserver pod log with audit and klog lines mixed (as kubectl logs
-prints it, with or without --timestamps), a CRI container log, a managed
-cluster's export (EKS CloudWatch Logs, AKS diagnostic settings, GKE Cloud
-Audit Logs), a pipe, or - for standard input; several are merged by time. --pods reads
-the kube-apiserver pods' logs through the Kubernetes API, --nodes every
-master's audit file through the node proxy. With no SOURCE on a
-kubeadm master, the audit log path is taken from
-/etc/kubernetes/manifests/kube-apiserver.yaml (in stdout mode: the pods, or
-this node's container log files when the API does not answer).
-
-Run 'kauditui query --help' or 'kauditui setup --help' for their flags.
-`

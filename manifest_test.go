@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/setup"
 	"time"
 
 	"github.com/kauditui/kauditui/audit/audittest"
@@ -39,7 +41,7 @@ func TestAuditLogFromManifest(t *testing.T) {
 		{"no manifest", filepath.Join(dir, "missing.yaml"), "", "no kubeadm apiserver manifest"},
 		{"not YAML", write("bad.yaml", "{{{"), "", "does not parse"},
 	} {
-		got, err := auditLogFromManifest(tc.manifest)
+		got, err := setup.AuditLogFromManifest(tc.manifest)
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: got %q, %v; want %q, error containing %q", tc.name, got, err, tc.want, tc.err)
 		}

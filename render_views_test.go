@@ -16,7 +16,7 @@ import (
 // column the two share has the same text, except TIME, whose layout is
 // the width's. A column changed in render changes in all of them.
 func TestOneRendererForEveryView(t *testing.T) {
-	set, err := source.Open([]string{audittest.Path("file", "audit.log")}, source.Options{})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{audittest.Path("file", "audit.log")}}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +29,7 @@ func TestOneRendererForEveryView(t *testing.T) {
 	if len(reqs) < 100 {
 		t.Fatalf("%d requests in the real log, want hundreds", len(reqs))
 	}
-	io := &IO{Getenv: func(string) string { return "" }}
-	narrow, wide := newTablePrinter(io, false, false), newTablePrinter(io, true, false)
+	narrow, wide := render.NewTablePrinter(0, false, false), render.NewTablePrinter(0, true, false)
 
 	env := &ui.Env{Data: ui.Data{Store: st, Raw: set.Raw}, Styles: ui.NewStyles(true), Keys: ui.DefaultKeyMap()}
 	page := ui.NewRequestsPage(env)
@@ -47,9 +46,9 @@ func TestOneRendererForEveryView(t *testing.T) {
 		for j, c := range cols {
 			explorer[c.Title] = cells[j].Prefix + cells[j].Text + cells[j].Suffix
 		}
-		for _, p := range []*tablePrinter{narrow, wide} {
-			for j, text := range p.cells(r) {
-				title := p.columns()[j].Title
+		for _, p := range []*render.TablePrinter{narrow, wide} {
+			for j, text := range p.Cells(r) {
+				title := p.Columns()[j].Title
 				want := explorer[title]
 				if title == "TIME" {
 					want = render.FormatTime(r.First(), render.TimeFull)
@@ -67,7 +66,7 @@ func TestOneRendererForEveryView(t *testing.T) {
 			t.Errorf("the real log has no %q request: the test checks less than it says", want)
 		}
 	}
-	if len(wide.columns()) != len(cols) || len(narrow.columns()) != len(render.Columns(render.TimeFull, false)) {
-		t.Errorf("query has %d and %d columns, render %d", len(narrow.columns()), len(wide.columns()), len(cols))
+	if len(wide.Columns()) != len(cols) || len(narrow.Columns()) != len(render.Columns(render.TimeFull, false)) {
+		t.Errorf("query has %d and %d columns, render %d", len(narrow.Columns()), len(wide.Columns()), len(cols))
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kauditui/kauditui/iostreams"
 )
 
 // TestMain lets the test binary be the kauditui the scripts run: testscript
@@ -25,7 +27,7 @@ func TestMain(m *testing.M) {
 	// budget_test.go asks about priority on purpose.
 	controlPlane = func() (bool, string) { return false, "" }
 	testscript.Main(m, map[string]func(){
-		"kauditui": func() { os.Exit(run(os.Args[1:], systemIO())) },
+		"kauditui": func() { os.Exit(run(os.Args[1:], iostreams.System())) },
 		// ctrl-c-after TEXT kauditui ARGS...: kauditui, sent SIGINT (what a
 		// terminal sends on Ctrl-C) once it has written TEXT to standard
 		// error, so the signal lands at a known step, not after a guessed sleep.
@@ -61,7 +63,7 @@ func runCtrlCAfter(text string, args []string) int {
 			}
 		}
 	}()
-	code := run(args, systemIO())
+	code := run(args, iostreams.System())
 	w.Close()
 	<-done
 	return code

@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -103,3 +105,22 @@ func isWriteVerb(verb string) bool {
 	}
 	return false
 }
+
+// truncatedMark is the annotation the apiserver sets on an event it cut.
+var truncatedMark = []byte(`"audit.k8s.io/truncated":"true"`)
+
+// TruncatedCounter counts the event lines the apiserver cut (marked
+// audit.k8s.io/truncated), as a line filter (source.Options.Keep) that
+// keeps every line. It is safe for concurrent use.
+type TruncatedCounter struct{ n atomic.Int64 }
+
+// Keep counts line if it is marked, and keeps it.
+func (c *TruncatedCounter) Keep(line []byte) bool {
+	if bytes.Contains(line, truncatedMark) {
+		c.n.Add(1)
+	}
+	return true
+}
+
+// N is how many lines were marked.
+func (c *TruncatedCounter) N() int64 { return c.n.Load() }

@@ -45,7 +45,7 @@ func loadFindings(t *testing.T) (*findingsTruth, []*audit.Request, *source.Set) 
 	if err := json.Unmarshal(b, &gt); err != nil {
 		t.Fatal(err)
 	}
-	set, err := source.Open(logs, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+	set, err := source.Open(context.Background(), source.Spec{Paths: logs}, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestFindingsOnOtherRealLogs(t *testing.T) {
 			if len(logs) == 0 {
 				t.Fatalf("no logs in testdata/%s", dir)
 			}
-			set, err := source.Open(logs, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+			set, err := source.Open(context.Background(), source.Spec{Paths: logs}, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
 			if err != nil {
 				t.Fatal(err)
 			}

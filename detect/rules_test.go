@@ -58,7 +58,7 @@ func runLines(t *testing.T, lines ...string) Result {
 	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	set, err := source.Open([]string{p}, source.Options{})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{p}}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,3 +30,37 @@ func History(resource, ns, name string) (string, error) {
 	}
 	return With(expr, "name", name, false), nil
 }
+
+// HistoryTarget is the object of `query --history`.
+type HistoryTarget struct {
+	Resource string // as resource= takes it: deploy, apps/deployments
+	NS, Name string
+}
+
+// ParseHistoryTarget reads the object in any of kubectl's spellings
+// (ParseObject, which the explorer's prompts read too); history needs a
+// kind and one whole name.
+func ParseHistoryTarget(s string) (HistoryTarget, error) {
+	o, err := ParseObject(s)
+	if err != nil {
+		return HistoryTarget{}, err
+	}
+	if o.Resource == "" {
+		return HistoryTarget{}, fmt.Errorf("%q: history needs the kind too, e.g. deploy %s -n NAMESPACE", s, o.Name)
+	}
+	if strings.Contains(o.Name, "*") {
+		return HistoryTarget{}, fmt.Errorf("%q: history follows one object; give its whole name (a * matches many)", s)
+	}
+	return HistoryTarget{Resource: o.Resource, NS: o.Namespace, Name: o.Name}, nil
+}
+
+// Filter finds the object's writes (History: the explorer's History uses
+// the same).
+func (t HistoryTarget) Filter() string {
+	expr, _ := History(t.Resource, t.NS, t.Name) // ParseHistoryTarget refused what it refuses
+	return expr
+}
+
+func (t HistoryTarget) String() string {
+	return Object{Resource: t.Resource, Namespace: t.NS, Name: t.Name}.String()
+}

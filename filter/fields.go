@@ -3,6 +3,7 @@ package filter
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -810,3 +811,29 @@ func compileIP(t *term) (pred, *syntaxError) {
 // EditDistance is the Levenshtein distance of a and b, the one the
 // language's "did you mean" uses (the command line's uses it too).
 func EditDistance(a, b string) int { return editDistance(a, b) }
+
+// Nearest is the candidate within edit distance 2 of word (1 for words of
+// three letters or fewer), the nearest first (the first in order of a
+// tie), or "": the command line's "did you mean".
+func Nearest(word string, candidates []string) string {
+	limit := 2
+	if len(word) <= 3 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	for _, c := range slices.Sorted(slices.Values(candidates)) {
+		if d := editDistance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// TopCounts is --top's count of reqs per value of field (TopValue).
+func TopCounts(reqs []*audit.Request, field string) map[string]int {
+	counts := map[string]int{}
+	for _, r := range reqs {
+		counts[TopValue(r, field)]++
+	}
+	return counts
+}

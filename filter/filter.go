@@ -396,3 +396,14 @@ func (t parsed) render() string {
 	}
 	return b.String()
 }
+
+// Select is the requests of reqs that match (MatchRaw), in order.
+func (f *Filter) Select(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) []*audit.Request {
+	var out []*audit.Request
+	for _, r := range reqs {
+		if f.MatchRaw(r, raw) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

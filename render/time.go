@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,3 +95,20 @@ var widths sync.Map // widthKey: int
 // FilterTime is t as a since= or until= value that means exactly that
 // microsecond (the model's precision), in the zone shown.
 func FilterTime(t time.Time) string { return FormatTime(t, TimeExact) }
+
+// LoadZone is the zone name names: UTC (or ""), local (the TZ environment
+// variable or the system's), or an IANA name like Europe/Berlin; the error
+// says what to give.
+func LoadZone(name string) (*time.Location, error) {
+	switch {
+	case name == "" || strings.EqualFold(name, "UTC"):
+		return time.UTC, nil
+	case strings.EqualFold(name, "local"):
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("--tz %q is not a zone: give UTC, local, or an IANA zone name like Europe/Berlin or America/New_York", name)
+	}
+	return loc, nil
+}

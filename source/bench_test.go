@@ -48,7 +48,7 @@ func benchmarkLoad(b *testing.B) {
 	var events int
 	var allocs uint64
 	for b.Loop() {
-		set, err := Open([]string{path}, Options{})
+		set, err := Open(context.Background(), Spec{Paths: []string{path}}, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

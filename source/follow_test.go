@@ -29,15 +29,15 @@ func eventLine(t testing.TB, i, size int) string {
 // and returns the store.
 func following(t *testing.T, path string) (st *audit.Store, set *Set, stop func() audit.Snapshot) {
 	t.Helper()
-	return followingWith(t, []string{path}, Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+	return followingWith(t, Spec{Paths: []string{path}}, Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
 }
 
 // followingWith is following for any paths and options (Follow and a short
 // poll are set here).
-func followingWith(t *testing.T, paths []string, opt Options) (st *audit.Store, set *Set, stop func() audit.Snapshot) {
+func followingWith(t *testing.T, spec Spec, opt Options) (st *audit.Store, set *Set, stop func() audit.Snapshot) {
 	t.Helper()
-	opt.Follow, opt.PollInterval = true, 5*time.Millisecond
-	set, err := Open(paths, opt)
+	spec.Follow, opt.PollInterval = true, 5*time.Millisecond
+	set, err := Open(context.Background(), spec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestStreamHandsOnLinesAsTheyCome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pw.Close()
-	set, err := Open([]string{"-"}, Options{Stdin: pr})
+	set, err := Open(context.Background(), Spec{Paths: []string{"-"}, Stdin: pr}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func sampleLinesF(f *testing.F) []string {
 // can be read again: events as their request's, klog and other lines
 // without error.
 func checkLoad(t *testing.T, in []byte) {
-	set, err := Open([]string{"-"}, Options{Stdin: bytes.NewReader(in), MaxLine: 4096})
+	set, err := Open(context.Background(), Spec{Paths: []string{"-"}, Stdin: bytes.NewReader(in)}, Options{MaxLine: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func checkLoad(t *testing.T, in []byte) {
 
 // checkLoadPaths is checkLoad on files.
 func checkLoadPaths(t *testing.T, paths []string) {
-	set, err := Open(paths, Options{MaxLine: 4096})
+	set, err := Open(context.Background(), Spec{Paths: paths}, Options{MaxLine: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,12 @@ func TestLiveAfterHistory(t *testing.T) {
 	if err := os.WriteFile(packed, gz(t, history), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	want := load(t, []string{plain}, Options{}).snap.Events
+	want := load(t, Spec{Paths: []string{plain}}, Options{}).snap.Events
 
 	// run loads with opt until Live is called (then stops it) or Load
 	// returns; it says how often Live was called and the events the store
 	// held at the first call.
-	run := func(t *testing.T, paths []string, opt Options) (calls, atCall int) {
+	run := func(t *testing.T, spec Spec, opt Options) (calls, atCall int) {
 		t.Helper()
 		var mu sync.Mutex
 		st := audit.NewStore()
@@ -51,7 +51,7 @@ func TestLiveAfterHistory(t *testing.T) {
 			}
 			cancel()
 		}
-		set, err := Open(paths, opt)
+		set, err := Open(context.Background(), spec, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,21 +72,20 @@ func TestLiveAfterHistory(t *testing.T) {
 	}
 
 	t.Run("file", func(t *testing.T) {
-		if calls, at := run(t, []string{plain}, Options{Follow: true}); calls != 1 || at != want {
+		if calls, at := run(t, Spec{Paths: []string{plain}, Follow: true}, Options{}); calls != 1 || at != want {
 			t.Errorf("Live called %d times, at %d events; want once, once the %d events of the history are read", calls, at, want)
 		}
 	})
 	for name, c := range map[string]struct {
-		paths []string
-		opt   Options
+		spec Spec
 	}{
-		"snapshot":    {[]string{plain}, Options{}},
-		"stdin":       {[]string{"-"}, Options{Follow: true, Stdin: strings.NewReader(history)}},
-		"gzip alone":  {[]string{packed}, Options{Follow: true}},
-		"stdin, file": {[]string{"-", plain}, Options{}},
+		"snapshot":    {Spec{Paths: []string{plain}}},
+		"stdin":       {Spec{Paths: []string{"-"}, Follow: true, Stdin: strings.NewReader(history)}},
+		"gzip alone":  {Spec{Paths: []string{packed}, Follow: true}},
+		"stdin, file": {Spec{Paths: []string{"-", plain}, Stdin: strings.NewReader(history)}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if calls, _ := run(t, c.paths, c.opt); calls != 0 {
+			if calls, _ := run(t, c.spec, Options{}); calls != 0 {
 				t.Errorf("Live called %d times; nothing is followed", calls)
 			}
 		})
@@ -95,23 +94,23 @@ func TestLiveAfterHistory(t *testing.T) {
 		f := newFakeNodes(t, "a", "b")
 		os.WriteFile(f.log("a"), []byte(history), 0o600)
 		os.WriteFile(f.log("b"), nil, 0o600)
-		opt := Options{Follow: true, Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"a", "b"}}}
-		if calls, at := run(t, nil, opt); calls != 1 || at != want {
+		spec := Spec{Follow: true, Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"a", "b"}}}
+		if calls, at := run(t, spec, Options{}); calls != 1 || at != want {
 			t.Errorf("Live called %d times, at %d events; want once, once the %d events of the history are read", calls, at, want)
 		}
 	})
 	t.Run("pods", func(t *testing.T) {
 		cs := fakePodAPI(t, map[string]string{"kube-apiserver-a": history})
-		opt := Options{Follow: true, Pods: &PodOptions{Client: cs, Follow: true}}
-		if calls, at := run(t, nil, opt); calls != 1 || at != want {
+		spec := Spec{Follow: true, Pods: true, Client: func() (kubernetes.Interface, string, error) { return cs, "fake", nil }}
+		if calls, at := run(t, spec, Options{}); calls != 1 || at != want {
 			t.Errorf("Live called %d times, at %d events; want once, once the %d events of the history are read", calls, at, want)
 		}
 	})
 	t.Run("pods and a file", func(t *testing.T) {
 		cs := fakePodAPI(t, map[string]string{"kube-apiserver-a": history})
 		other := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), strings.ReplaceAll(history, `"auditID":"`, `"auditID":"x`))
-		opt := Options{Follow: true, Pods: &PodOptions{Client: cs, Follow: true}}
-		if calls, at := run(t, []string{other}, opt); calls != 1 || at != 2*want {
+		spec := Spec{Paths: []string{other}, Follow: true, Pods: true, Client: func() (kubernetes.Interface, string, error) { return cs, "fake", nil }}
+		if calls, at := run(t, spec, Options{}); calls != 1 || at != 2*want {
 			t.Errorf("Live called %d times, at %d events; want once, once the %d events of the history are read", calls, at, 2*want)
 		}
 	})

@@ -34,11 +34,11 @@ const (
 // and returns nil when ctx is done; without it, it returns when every input
 // is read, or ctx.Err() if ctx ends first.
 func (s *Set) Load(ctx context.Context, st *audit.Store) error {
-	nodes, err := s.openNodes(ctx) // other masters' files, inputs of their own (nodefiles.go)
-	if err != nil {
-		return err
+	for _, k := range s.kinds {
+		if err := k.start(ctx, s); err != nil { // the nodes' files are listed now (nodefiles.go)
+			return err
+		}
 	}
-	defer nodes.wait()
 	var total int64
 	for _, in := range s.inputs {
 		total += in.Size
@@ -80,43 +80,60 @@ func (s *Set) Load(ctx context.Context, st *audit.Store) error {
 			return err
 		}
 	}
-	live = nodes.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
-	following := len(live) > 0 || nodes.following()
-	if s.opt.Pods != nil {
-		pods := *s.opt.Pods
-		if pods.Follow {
-			// live once the pods' history is read too
-			own := pods.Live
-			pods.Live = func() {
+	following := false
+	for _, k := range s.kinds {
+		live = k.follow(ctx, st, live) // the nodes' live files are polled by followers of their own
+		following = following || k.following()
+	}
+	following = following || len(live) > 0
+	// Live once every history is read: the files' and nodes' now, the
+	// pods' when StreamPods says so; a store's tail says so itself when its
+	// answer is read (storeTail).
+	pending := 0
+	for _, k := range s.kinds {
+		if pk, ok := k.(*podKind); ok && pk.opt.Follow {
+			pending++
+			own := pk.opt.Live
+			var once sync.Once
+			pk.opt.Live = func() {
 				if own != nil {
 					own()
 				}
-				s.live()
+				once.Do(func() {
+					s.liveMu.Lock()
+					defer s.liveMu.Unlock()
+					if pending--; pending == 0 {
+						s.live()
+					}
+				})
 			}
 		}
-		if len(live) == 0 {
-			if following {
-				// the pods' history read or failed, the nodes' files
-				// followed (Load returns after their followers)
-				defer s.live()
-			}
-			return s.loadPods(ctx, st, pods)
-		}
-		// followed files and pods side by side, until ctx ends
-		done := make(chan error, 1)
-		go func() { done <- s.follow(ctx, st, live, p) }()
-		perr := s.loadPods(ctx, st, pods)
-		s.live() // the pods' history read or failed: the files are followed
-		<-done
-		return perr
 	}
-	if following {
+	if following && pending == 0 {
 		s.live()
 	}
-	if len(live) == 0 {
-		return nil
+	// The tailer follows the live files while each kind reads what it
+	// streams itself (the pods), until ctx ends.
+	errs := make(chan error, len(s.kinds))
+	for _, k := range s.kinds {
+		go func() {
+			err := k.run(ctx, s, st)
+			if pk, ok := k.(*podKind); ok && pk.opt.Follow && pk.opt.Live != nil {
+				pk.opt.Live() // the pods' history failed: what else is followed still is
+			}
+			errs <- err
+		}()
 	}
-	return s.follow(ctx, st, live, p)
+	var err error
+	if len(live) > 0 {
+		err = s.follow(ctx, st, live, p)
+	}
+	for range s.kinds {
+		if kerr := <-errs; kerr != nil {
+			err = kerr
+		}
+	}
+	return err
 }
 
 // live calls Options.Live, once.
@@ -162,7 +179,7 @@ func (fs *stream) open(ctx context.Context) bool {
 			fs.set.warn(err.Error())
 			continue
 		}
-		r.lr.hold = fs.set.opt.Follow && r.in.live && !r.in.gz
+		r.lr.hold = fs.set.following && r.in.live && !r.in.gz
 		fs.r = r
 		return true
 	}

@@ -45,12 +45,12 @@ type result struct {
 	warnings []string
 }
 
-func load(t testing.TB, paths []string, opt Options) result {
+func load(t testing.TB, spec Spec, opt Options) result {
 	t.Helper()
 	var mu sync.Mutex
 	var r result
 	opt.Warn = func(m string) { mu.Lock(); r.warnings = append(r.warnings, m); mu.Unlock() }
-	set, err := Open(paths, opt)
+	set, err := Open(context.Background(), spec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func gz(t testing.TB, s string) []byte {
 func TestPlainFileEveryEventRawAgain(t *testing.T) {
 	lines := sampleLines(t)
 	p := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), strings.Join(lines, "\n")+"\n")
-	r := load(t, []string{p}, Options{})
+	r := load(t, Spec{Paths: []string{p}}, Options{})
 	if r.snap.Events != len(lines) || len(r.snap.Other) != 0 || len(r.snap.Klog) != 0 {
 		t.Fatalf("events %d (want %d), other %d, klog %d", r.snap.Events, len(lines), len(r.snap.Other), len(r.snap.Klog))
 	}
@@ -119,7 +119,7 @@ func TestBackupsOldestFirstGzipTransparent(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "audit-2026-11-26T04-00-00.000.log"), gz(t, strings.Join(lines[third:2*third], "\n")+"\n"), 0o644)
 	writeFile(t, filepath.Join(dir, "audit.log"), strings.Join(lines[2*third:], "\n")+"\n")
 	writeFile(t, filepath.Join(dir, "other-2026-11-26T03-04-26.736.log"), "not ours\n")
-	r := load(t, []string{filepath.Join(dir, "audit.log")}, Options{})
+	r := load(t, Spec{Paths: []string{filepath.Join(dir, "audit.log")}}, Options{})
 	in := r.set.Inputs()
 	var names []string
 	for _, i := range in {
@@ -168,8 +168,8 @@ func TestMixedStdoutModeDemixes(t *testing.T) {
 	lines := sampleLines(t)
 	text, _ := mixed(lines)
 	p := writeFile(t, filepath.Join(t.TempDir(), "kube-apiserver.log"), text)
-	r := load(t, []string{p}, Options{})
-	plain := load(t, []string{writeFile(t, filepath.Join(t.TempDir(), "audit.log"), strings.Join(lines, "\n")+"\n")}, Options{})
+	r := load(t, Spec{Paths: []string{p}}, Options{})
+	plain := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(t.TempDir(), "audit.log"), strings.Join(lines, "\n")+"\n")}}, Options{})
 	if fmt.Sprint(r.ids()) != fmt.Sprint(plain.ids()) || r.snap.Events != plain.snap.Events {
 		t.Fatalf("mixed: %d requests %d events; plain: %d, %d", len(r.ids()), r.snap.Events, len(plain.ids()), plain.snap.Events)
 	}
@@ -237,8 +237,8 @@ func toCRI(text string, max int) string {
 func TestCRIGivesSameAsPlain(t *testing.T) {
 	text, _ := mixed(sampleLines(t))
 	dir := t.TempDir()
-	plain := load(t, []string{writeFile(t, filepath.Join(dir, "plain.log"), text)}, Options{})
-	cri := load(t, []string{writeFile(t, filepath.Join(dir, "0.log"), toCRI(text, 300))}, Options{})
+	plain := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(dir, "plain.log"), text)}}, Options{})
+	cri := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(dir, "0.log"), toCRI(text, 300))}}, Options{})
 	if f := cri.set.Inputs()[0].Format; f != "cri" {
 		t.Fatalf("format %q", f)
 	}
@@ -275,7 +275,7 @@ func TestTruncatedGzipWarnsAndKeepsWhatCameBefore(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "audit-2026-11-26T03-04-26.736.log.gz"), z[:len(z)/2], 0o644)
 	writeFile(t, filepath.Join(dir, "audit.log"), lines[0]+"\n")
-	r := load(t, []string{filepath.Join(dir, "audit.log")}, Options{})
+	r := load(t, Spec{Paths: []string{filepath.Join(dir, "audit.log")}}, Options{})
 	if len(r.warnings) != 1 || !strings.Contains(r.warnings[0], "truncated gzip") || !strings.Contains(r.warnings[0], ".log.gz") {
 		t.Fatalf("warnings %q", r.warnings)
 	}
@@ -297,7 +297,7 @@ func TestHugeLines(t *testing.T) {
 	lines := sampleLines(t)
 	big := strings.Replace(lines[0], `"auditID":"`, `"requestObject":{"data":"`+strings.Repeat("x", 70<<20)+`"},"auditID":"`, 1)
 	p := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), lines[1]+"\n"+big+"\n"+lines[2]+"\n")
-	r := load(t, []string{p}, Options{})
+	r := load(t, Spec{Paths: []string{p}}, Options{})
 	if r.snap.Events != 3 || len(r.snap.Other) != 0 {
 		t.Fatalf("events %d other %+v", r.snap.Events, r.snap.Other)
 	}
@@ -313,7 +313,7 @@ func TestHugeLines(t *testing.T) {
 		t.Fatalf("raw of the 70 MiB line: %d bytes, %v", len(raw), err)
 	}
 	// over the limit: counted with its size, the lines after it still read
-	r = load(t, []string{p}, Options{MaxLine: 1 << 20})
+	r = load(t, Spec{Paths: []string{p}}, Options{MaxLine: 1 << 20})
 	if r.snap.Events != 2 || len(r.snap.Other) != 1 || r.snap.Other[0].Line != 2 || !strings.Contains(r.snap.Other[0].Why, "over the 1 MiB limit") {
 		t.Fatalf("events %d other %+v", r.snap.Events, r.snap.Other)
 	}
@@ -331,7 +331,7 @@ func TestBrokenLinesAreCountedWithLineNumbers(t *testing.T) {
 		lines[2] + "\r", // CRLF is fine
 		lines[3],        // no newline at the end
 	}, "\n")
-	r := load(t, []string{writeFile(t, filepath.Join(t.TempDir(), "audit.log"), content)}, Options{})
+	r := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(t.TempDir(), "audit.log"), content)}}, Options{})
 	var got []string
 	for _, o := range r.snap.Other {
 		got = append(got, fmt.Sprintf("%d:%s", o.Line, o.Why))
@@ -346,7 +346,7 @@ func TestStdinAndEventList(t *testing.T) {
 	lines := sampleLines(t)
 	list := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + strings.Join(lines[:4], ",") + `]}`
 	in := strings.NewReader(list + "\n" + strings.Join(lines[4:], "\n") + "\n")
-	r := load(t, []string{"-"}, Options{Stdin: in})
+	r := load(t, Spec{Paths: []string{"-"}, Stdin: in}, Options{})
 	if r.snap.Events != len(lines) || len(r.ids()) != len(auditIDs(t, lines)) || len(r.snap.Other) != 0 {
 		t.Fatalf("events %d requests %d other %v", r.snap.Events, len(r.ids()), r.snap.Other)
 	}
@@ -359,13 +359,13 @@ func TestStdinAndEventList(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Open([]string{filepath.Join(dir, "nope.log")}, Options{})
+	_, err := Open(context.Background(), Spec{Paths: []string{filepath.Join(dir, "nope.log")}}, Options{})
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "nope.log") {
 		t.Fatalf("err %v", err)
 	}
 	p := writeFile(t, filepath.Join(dir, "a.log"), sampleLines(t)[0]+"\n")
 	var warns []string
-	s, err := Open([]string{filepath.Join(dir, "nope.log"), p, dir}, Options{Warn: func(m string) { warns = append(warns, m) }})
+	s, err := Open(context.Background(), Spec{Paths: []string{filepath.Join(dir, "nope.log"), p, dir}}, Options{Warn: func(m string) { warns = append(warns, m) }})
 	if err != nil || len(s.Inputs()) != 1 || len(warns) != 2 {
 		t.Fatalf("err %v inputs %v warns %q", err, s.Inputs(), warns)
 	}
@@ -374,7 +374,7 @@ func TestOpenErrors(t *testing.T) {
 func TestFollowReadsGrowth(t *testing.T) {
 	lines := sampleLines(t)
 	p := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), lines[0]+"\n")
-	set, err := Open([]string{p}, Options{Follow: true, PollInterval: 10 * time.Millisecond})
+	set, err := Open(context.Background(), Spec{Paths: []string{p}, Follow: true}, Options{PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func plainStdout(t *testing.T) result {
 	if _, err := os.Stat(p); err != nil {
 		t.Skip(p + " missing")
 	}
-	return load(t, []string{p}, Options{})
+	return load(t, Spec{Paths: []string{p}}, Options{})
 }
 
 // views are the requests by auditID with the raw text of their events.
@@ -88,9 +88,9 @@ func TestManagedExportsGiveThePlainRequests(t *testing.T) {
 				restore := setWorkers(map[bool]int{true: 4, false: 1}[strings.HasSuffix(how, "4 workers")])
 				var got result
 				if how == "stdin" { // the events are kept in the spool
-					got = load(t, []string{"-"}, Options{Stdin: bytes.NewReader(data)})
+					got = load(t, Spec{Paths: []string{"-"}, Stdin: bytes.NewReader(data)}, Options{})
 				} else {
-					got = load(t, []string{path}, Options{})
+					got = load(t, Spec{Paths: []string{path}}, Options{})
 				}
 				restore()
 				if len(got.warnings) > 0 {
@@ -125,7 +125,7 @@ func TestManagedExportsGiveThePlainRequests(t *testing.T) {
 // plain log (their year from the timestamp), and the raw lines lose the prefix.
 func TestManagedKubectlTimestampsKlog(t *testing.T) {
 	plain := plainStdout(t)
-	got := load(t, managedFiles(t, "kubectl-timestamps.log*"), Options{})
+	got := load(t, Spec{Paths: managedFiles(t, "kubectl-timestamps.log*")}, Options{})
 	if len(got.snap.Klog) != len(plain.snap.Klog) || len(got.snap.Klog) == 0 {
 		t.Fatalf("%d klog lines, the plain log %d", len(got.snap.Klog), len(plain.snap.Klog))
 	}
@@ -142,7 +142,7 @@ func TestManagedKubectlTimestampsKlog(t *testing.T) {
 // CloudWatch Logs messages of the kube-apiserver stream are klog lines: read
 // as such, beside the audit stream's events.
 func TestManagedCloudWatchKlogStream(t *testing.T) {
-	got := load(t, managedFiles(t, "eks-events.jsonl"), Options{})
+	got := load(t, Spec{Paths: managedFiles(t, "eks-events.jsonl")}, Options{})
 	if len(got.snap.Klog) != 20 {
 		t.Fatalf("%d klog lines, want the 20 the generator put in the kube-apiserver stream", len(got.snap.Klog))
 	}
@@ -172,7 +172,7 @@ func TestManagedGKE(t *testing.T) {
 	}
 	for _, path := range managedFiles(t, "gke-*") {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			got := load(t, []string{path}, Options{})
+			got := load(t, Spec{Paths: []string{path}}, Options{})
 			v, raw := views(t, got)
 			if !reflect.DeepEqual(v, want) {
 				for id, w := range want {
@@ -268,7 +268,7 @@ func TestManagedAWSLogsTail(t *testing.T) {
 			tail.WriteString(`2026-11-26T03:59:00.123000+00:00 authenticator-0123 time="2026-11-26T03:59:00Z" level=info msg="access granted"` + "\n")
 		}
 	}
-	got := load(t, []string{writeFile(t, filepath.Join(t.TempDir(), "tail.log"), tail.String())}, Options{})
+	got := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(t.TempDir(), "tail.log"), tail.String())}}, Options{})
 	want, wantRaw := views(t, plain)
 	v, raw := views(t, got)
 	if !reflect.DeepEqual(v, want) || !reflect.DeepEqual(raw, wantRaw) {

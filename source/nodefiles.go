@@ -147,22 +147,48 @@ type nodeLive struct {
 	cur    *fileCursor
 }
 
-// openNodes lists the nodes' folders and adds their files as inputs. It
-// fails only when no node can be read and nothing else is to be read;
-// otherwise a node that cannot be read is named through Options.Warn.
-func (s *Set) openNodes(ctx context.Context) (*nodeSet, error) {
-	opt := s.opt.Nodes
-	if opt == nil {
-		return nil, nil
-	}
-	ns, err := s.newNodeSet(ctx, opt)
+// nodeKind is other masters' audit files: listed when Load starts (each
+// node's backups and live file are inputs of a family of its own), the
+// live files followed by tailers of their own (nodeFile is their folder).
+type nodeKind struct {
+	noKind
+	opt   NodeOptions
+	alone bool // nothing else is read: a node that cannot be read is an error, not a warning
+	ns    *nodeSet
+}
+
+// start lists the nodes' folders and adds their files as inputs. It fails
+// only when no node can be read and nothing else is to be read; otherwise
+// a node that cannot be read is named through Options.Warn.
+func (k *nodeKind) start(ctx context.Context, s *Set) error {
+	ns, err := s.newNodeSet(ctx, &k.opt)
 	if err != nil {
-		if len(s.inputs) == 0 && s.opt.Pods == nil {
-			return nil, err
+		if k.alone {
+			return err
 		}
 		s.warn(err.Error())
 	}
-	return ns, nil
+	k.ns = ns
+	return nil
+}
+
+func (k *nodeKind) describe() []string {
+	if len(k.opt.Nodes) > 0 {
+		return []string{"audit logs of " + strings.Join(k.opt.Nodes, ", ")}
+	}
+	return []string{"audit logs of the control-plane nodes"}
+}
+
+func (k *nodeKind) follow(ctx context.Context, st *audit.Store, live []*reader) []*reader {
+	return k.ns.follow(ctx, st, live)
+}
+
+func (k *nodeKind) following() bool { return k.ns.following() }
+
+// run returns when every follower has ended (after ctx ended).
+func (k *nodeKind) run(context.Context, *Set, *audit.Store) error {
+	k.ns.wait()
+	return nil
 }
 
 func (s *Set) newNodeSet(ctx context.Context, opt *NodeOptions) (*nodeSet, error) {
@@ -635,7 +661,7 @@ func (f *nodeFile) discard(in *input) {
 // quiet makes a live file's failures to read end its bytes for now: the
 // next poll reads on from its cursor.
 func (f *nodeFile) quiet(ctx context.Context, ns *nodeStream) {
-	if f.ns.set.opt.Follow {
+	if f.ns.set.following {
 		ns.quiet = func(err error) {
 			if ctx.Err() == nil {
 				f.say(err.Error() + " (trying again)")
@@ -650,7 +676,7 @@ func (f *nodeFile) liveStream(ctx context.Context, c *fileCursor) *nodeStream {
 		parts, err := f.liveParts(ctx, c)
 		if err != nil && ctx.Err() == nil {
 			var retry time.Duration
-			if f.ns.set.opt.Follow {
+			if f.ns.set.following {
 				retry = f.ns.set.opt.PollInterval // read on at the next poll
 			}
 			f.failed(err, retry)

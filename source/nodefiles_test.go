@@ -196,8 +196,8 @@ func TestNodeFilesHistoryMergedByTime(t *testing.T) {
 	wb.Close()
 	waitGzipped(t, filepath.Dir(f.log("master-b")))
 
-	got := load(t, nil, Options{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"master-a", "master-b"}}})
-	local := load(t, []string{f.log("master-a"), f.log("master-b")}, Options{})
+	got := load(t, Spec{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"master-a", "master-b"}}}, Options{})
+	local := load(t, Spec{Paths: []string{f.log("master-a"), f.log("master-b")}}, Options{})
 	if got.snap.Events != 2*n || len(got.snap.Requests) != 2*n || got.snap.Duplicates != 0 || len(got.snap.Other) != 0 {
 		t.Fatalf("%d events, %d requests, %d duplicates, %d other; want %d once each", got.snap.Events, len(got.snap.Requests), got.snap.Duplicates, len(got.snap.Other), 2*n)
 	}
@@ -238,7 +238,7 @@ func TestNodeFilesAllControlPlaneNodes(t *testing.T) {
 	for _, node := range []string{"master-a", "master-b"} {
 		os.WriteFile(f.log(node), []byte(timedLine(t, node, 1, 0)), 0o600)
 	}
-	got := load(t, nil, Options{Nodes: &NodeOptions{Client: f.client(t)}})
+	got := load(t, Spec{Nodes: &NodeOptions{Client: f.client(t)}}, Options{})
 	if got.snap.Events != 2 {
 		t.Fatalf("%d events, want one of each node", got.snap.Events)
 	}
@@ -253,9 +253,7 @@ func nodeFollowingWith(t *testing.T, f *fakeNodes, paths []string, nodes ...stri
 	t.Helper()
 	var mu sync.Mutex
 	var warned []string
-	st, set, stop = followingWith(t, paths, Options{
-		Warn:  func(m string) { mu.Lock(); warned = append(warned, m); mu.Unlock(); t.Logf("warning: %s", m) },
-		Nodes: &NodeOptions{Client: f.client(t), Nodes: nodes}})
+	st, set, stop = followingWith(t, Spec{Paths: paths, Nodes: &NodeOptions{Client: f.client(t), Nodes: nodes}}, Options{Warn: func(m string) { mu.Lock(); warned = append(warned, m); mu.Unlock(); t.Logf("warning: %s", m) }})
 	return st, set, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(warned) }, stop
 }
 
@@ -437,7 +435,7 @@ func TestNodeFilesErrors(t *testing.T) {
 		{"nofolder", []string{"nofolder: no folder /var/log/kubernetes/audit/", "--node-log-path"}},
 		{"nofile", []string{"nofile: no /var/log/kubernetes/audit/audit.log (the folder holds other.log): give the audit log's path with --node-log-path"}},
 	} {
-		set, err := Open(nil, Options{Nodes: &NodeOptions{Client: cs, Nodes: []string{c.node}}})
+		set, err := Open(context.Background(), Spec{Nodes: &NodeOptions{Client: cs, Nodes: []string{c.node}}}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -454,13 +452,13 @@ func TestNodeFilesErrors(t *testing.T) {
 		}
 	}
 	// one node readable: the others are warnings
-	got := load(t, nil, Options{Nodes: &NodeOptions{Client: cs, Nodes: []string{"off", "ok", "forbidden"}}})
+	got := load(t, Spec{Nodes: &NodeOptions{Client: cs, Nodes: []string{"off", "ok", "forbidden"}}}, Options{})
 	if got.snap.Events != 1 || len(got.warnings) != 2 || !strings.HasPrefix(got.warnings[0], "off: ") || !strings.HasPrefix(got.warnings[1], "forbidden: ") {
 		t.Errorf("%d events, warnings %q; want the ok node's event and a warning for each other node", got.snap.Events, got.warnings)
 	}
 	// --nodes when no node is a control-plane node
 	f.nodes.Store([]string(nil))
-	set, _ := Open(nil, Options{Nodes: &NodeOptions{Client: cs}})
+	set, _ := Open(context.Background(), Spec{Nodes: &NodeOptions{Client: cs}}, Options{})
 	defer set.Close()
 	if err := set.Load(context.Background(), audit.NewStore()); err == nil || !strings.Contains(err.Error(), "no node has the label node-role.kubernetes.io/control-plane: name the masters with --node") {
 		t.Errorf("no control-plane node: %v", err)
@@ -609,8 +607,8 @@ func TestNodeFilesState(t *testing.T) {
 		}
 		return false
 	})
-	st, _, stop := followingWith(t, nil, Options{
-		Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"m", "forbidden", "nosuch", "down"}, State: states.state}})
+	st, _, stop := followingWith(t, Spec{
+		Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"m", "forbidden", "nosuch", "down"}, State: states.state}}, Options{})
 	waitEvents(t, st, 1)
 	states.wait("m", StateStreaming)
 	for node, want := range map[string]string{"forbidden": StateForbidden, "nosuch": StateGone, "down": StateDone} {
@@ -654,7 +652,7 @@ func TestNodeFilesStateSnapshot(t *testing.T) {
 		os.WriteFile(f.log(n), []byte(timedLine(t, n, 0, 0)), 0o600)
 	}
 	states := &stateLog{t: t}
-	load(t, nil, Options{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"a", "b"}, State: states.state}})
+	load(t, Spec{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"a", "b"}, State: states.state}}, Options{})
 	var got []string
 	for _, s := range states.all {
 		got = append(got, s.Node+" "+s.State)

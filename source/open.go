@@ -3,6 +3,7 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,13 +19,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Options says how a Set reads its inputs.
+// Options says how a Set reads its inputs (what it reads is a Spec).
 type Options struct {
-	// Follow keeps reading the live files as they grow, until Load's
-	// context is done, following rotation, truncation and re-creation.
-	Follow bool
-	// Stdin is read for the path "-".
-	Stdin io.Reader
 	// Warn is told about an input that fails part-way (a truncated .gz, an
 	// unreadable backup); everything readable is still used. May be nil.
 	Warn func(msg string)
@@ -46,12 +42,6 @@ type Options struct {
 	// then not kept, so a gzipped trail is not written out again to a
 	// temporary file (disk, or memory where /tmp is a tmpfs).
 	NoRaw bool
-	// Pods, when set, streams the apiserver pods' logs through the
-	// Kubernetes API as inputs of their own (see StreamPods).
-	Pods *PodOptions
-	// Nodes, when set, reads audit log files of nodes through the API
-	// server's node proxy as inputs of their own (see nodefiles.go).
-	Nodes *NodeOptions
 	// Live, when set, is called once from Load when the history is read
 	// and Load goes on following (Follow): every input read to its end
 	// and the live files polled, the nodes' files followed, the pods'
@@ -59,6 +49,9 @@ type Options struct {
 	// nothing is left to follow (stdin, compressed files alone): Load
 	// returns then.
 	Live func()
+	// PodState is told whenever a pod's stream changes state (see
+	// PodOptions.State); may be nil.
+	PodState func(PodState)
 	// Keep, when set, is asked about every line that starts like JSON
 	// before it is parsed; a line it refuses is counted (Set.Skipped) and
 	// neither parsed nor merged: filter.Filter.Prefilter gives one for a
@@ -89,12 +82,16 @@ type Input struct {
 
 // Set is the inputs named on a command line, expanded with rotated backups.
 type Set struct {
-	opt      Options
-	mu       sync.Mutex // guards inputs[i].Input (Format changes while loading)
-	inputs   []*input
-	skipped  atomic.Int64
-	spool    spool
-	liveOnce sync.Once // Options.Live
+	opt       Options
+	following bool      // Spec.Follow
+	stdin     io.Reader // Spec.Stdin
+	kinds     []inputKind
+	mu        sync.Mutex // guards inputs[i].Input (Format changes while loading)
+	inputs    []*input
+	skipped   atomic.Int64
+	spool     spool
+	liveOnce  sync.Once  // Options.Live
+	liveMu    sync.Mutex // the pods' histories counted down to Live
 }
 
 // Skipped is the number of lines that Options.Keep refused.
@@ -119,11 +116,13 @@ type input struct {
 	head      []byte
 }
 
-// Open opens every path, each with its rotated backups before it (oldest
-// first). Missing or unreadable paths are named through Options.Warn; the
-// error (one line, saying what to do) comes only when no input at all can
-// be opened.
-func Open(paths []string, opt Options) (*Set, error) {
+// Open resolves spec (spec.go: what to read) into inputs of their kinds
+// (kind.go) and opens those known before reading: every path, each with its
+// rotated backups before it (oldest first), standard input, the store's
+// answer. Missing or unreadable paths are named through Options.Warn; the
+// error (one line, saying what to do) comes when nothing can be read: no
+// path at all can be opened, no Kubernetes client, the store refused.
+func Open(ctx context.Context, spec Spec, opt Options) (*Set, error) {
 	if opt.MaxLine <= 0 {
 		opt.MaxLine = defaultMaxLine
 	}
@@ -133,50 +132,24 @@ func Open(paths []string, opt Options) (*Set, error) {
 	if opt.SpoolMemory <= 0 {
 		opt.SpoolMemory = defaultSpoolMemory
 	}
-	s := &Set{opt: opt}
+	s := &Set{opt: opt, following: spec.Follow, stdin: spec.Stdin}
 	s.spool.memLimit = opt.SpoolMemory
+	kinds, err := spec.resolve(s.warn, opt.PodState)
+	if err != nil {
+		return nil, err
+	}
+	s.kinds = kinds
 	var problems []string
-	stdinUsed := false
-	var planned []plannedFile
-	for _, p := range paths {
-		if p == "-" {
-			if stdinUsed {
-				continue
-			}
-			stdinUsed = true
-			in, err := s.openStdin()
-			if err != nil {
-				problems = append(problems, err.Error())
-				continue
-			}
-			s.inputs = append(s.inputs, in)
-			continue
-		}
-		files, err := plan(p)
+	for _, k := range kinds {
+		p, err := k.open(ctx, s)
 		if err != nil {
-			problems = append(problems, err.Error())
+			s.Close()
+			return nil, err
 		}
-		planned = append(planned, files...)
+		problems = append(problems, p...)
 	}
-	for _, pf := range orderFiles(planned) {
-		in, err := openFile(pf.path, pf.live)
-		if in != nil {
-			in.family = filepath.Clean(pf.family)
-		}
-		if err != nil {
-			if pf.live && pf.backups > 0 && errors.Is(err, os.ErrNotExist) {
-				problems = append(problems, fmt.Sprintf("%s: not found; reading its %d rotated backups", pf.path, pf.backups))
-			} else {
-				problems = append(problems, err.Error())
-			}
-			continue
-		}
-		s.inputs = append(s.inputs, in)
-	}
-	if len(s.inputs) == 0 && (opt.Pods == nil && opt.Nodes == nil || len(paths) > 0) {
-		if len(paths) == 0 {
-			return nil, errors.New("no input: give the path of an audit log (or - for stdin)")
-		}
+	if len(s.inputs) == 0 && len(problems) > 0 { // paths were named, none opens
+		s.Close()
 		return nil, fmt.Errorf("cannot read any input: %s (give the path of a readable audit log, or - for stdin)", strings.Join(problems, "; "))
 	}
 	for _, p := range problems {
@@ -185,19 +158,21 @@ func Open(paths []string, opt Options) (*Set, error) {
 	return s, nil
 }
 
+// Incomplete is why what was read lacks part of its answer: a store's
+// answer that broke off (what came is used), or nil. Ask it after Load.
+func (s *Set) Incomplete() error {
+	for _, k := range s.kinds {
+		if err := k.incomplete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Set) warn(msg string) {
 	if s.opt.Warn != nil {
 		s.opt.Warn(msg)
 	}
-}
-
-func (s *Set) openStdin() (*input, error) {
-	if s.opt.Stdin == nil {
-		return nil, errors.New("-: no standard input")
-	}
-	in := &input{Input: Input{Name: "-"}, family: "-"}
-	in.openStream(s.opt.Stdin)
-	return in, nil
 }
 
 // openStream reads r once, from its start: stdin, a pipe (<(cmd), a FIFO,
@@ -432,6 +407,9 @@ func (s *Set) Inputs() []Input {
 
 // Close closes every file.
 func (s *Set) Close() error {
+	for _, k := range s.kinds {
+		k.close()
+	}
 	first := s.spool.close()
 	for _, in := range s.inputs {
 		if in.file != nil {

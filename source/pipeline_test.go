@@ -58,8 +58,8 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, paths := range [][]string{{plain}, {gzPath}, {gzPath, plain}} {
-		seq := func() result { defer setWorkers(1)(); return load(t, paths, Options{}) }()
-		par := func() result { defer setWorkers(3)(); return load(t, paths, Options{}) }()
+		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, Options{}) }()
+		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, Options{}) }()
 		if len(seq.snap.Requests) < 10 || len(seq.snap.Other) == 0 || len(seq.snap.Klog) == 0 {
 			t.Fatalf("%v: test input too small: %d requests, %d other, %d klog", paths, len(seq.snap.Requests), len(seq.snap.Other), len(seq.snap.Klog))
 		}
@@ -117,8 +117,8 @@ func TestParallelLoadOfATrailEqualsSequential(t *testing.T) {
 		os.WriteFile(filepath.Join(cut, filepath.Base(p)), b, 0o644)
 	}
 	for _, path := range []string{live, filepath.Join(cut, "audit.log")} {
-		seq := func() result { defer setWorkers(1)(); return load(t, []string{path}, Options{}) }()
-		par := func() result { defer setWorkers(3)(); return load(t, []string{path}, Options{}) }()
+		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: []string{path}}, Options{}) }()
+		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: []string{path}}, Options{}) }()
 		if len(par.set.Inputs()) != len(backups)+1 || len(seq.snap.Requests) < 100 {
 			t.Fatalf("%s: %d inputs, %d requests: not the trail", path, len(par.set.Inputs()), len(seq.snap.Requests))
 		}

@@ -33,7 +33,7 @@ func TestOpenReadsEachFileOnceInRotationOrder(t *testing.T) {
 	}
 	live := filepath.Join(dir, "audit.log")
 	load := func(paths ...string) ([]string, int) {
-		set, err := Open(paths, Options{})
+		set, err := Open(context.Background(), Spec{Paths: paths}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -641,3 +641,20 @@ func (b *podBackoff) delay() time.Duration {
 }
 
 func (b *podBackoff) reset() { b.next = b.min }
+
+// String words the state for a warning line: "pod NAME on NODE: STATE in
+// 2s (why)".
+func (s PodState) String() string {
+	where := s.Pod
+	if s.Node != "" {
+		where += " on " + s.Node
+	}
+	msg := fmt.Sprintf("pod %s: %s", where, s.State)
+	if s.RetryIn > 0 {
+		msg += fmt.Sprintf(" in %s", s.RetryIn.Round(100*time.Millisecond))
+	}
+	if s.Err != "" {
+		msg += " (" + s.Err + ")"
+	}
+	return msg
+}

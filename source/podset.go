@@ -15,6 +15,19 @@ import (
 // in the spool. StreamPods merges the pods' history by time and dedupes
 // across reconnects; the store drops a repeated audit stage as well.
 
+// podKind is the apiserver pods' logs: it streams them itself (StreamPods),
+// beside the set's tailer.
+type podKind struct {
+	noKind
+	opt PodOptions
+}
+
+func (k *podKind) describe() []string { return []string{"kube-apiserver pods"} }
+
+func (k *podKind) run(ctx context.Context, s *Set, st *audit.Store) error {
+	return s.loadPods(ctx, st, k.opt)
+}
+
 // loadPods streams the pods of opt into st until the history is read (or,
 // following, until ctx ends).
 func (s *Set) loadPods(ctx context.Context, st *audit.Store, opt PodOptions) error {

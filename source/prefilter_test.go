@@ -138,7 +138,7 @@ func rowOf(r *audit.Request) row {
 // the rows of the matching requests, in the order they are handed on.
 func streamRows(t *testing.T, paths []string, f *filter.Filter, keep func([]byte) bool) []row {
 	t.Helper()
-	set, err := source.Open(paths, source.Options{Keep: keep})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Keep: keep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ type loaded struct {
 
 func loadWith(t *testing.T, paths []string, keep func([]byte) bool) loaded {
 	t.Helper()
-	set, err := source.Open(paths, source.Options{Keep: keep})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Keep: keep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func BenchmarkLoadPrefiltered(b *testing.B) {
 	}
 	b.SetBytes(fi.Size())
 	for b.Loop() {
-		set, err := source.Open([]string{path}, source.Options{Keep: f.Prefilter()})
+		set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}}, source.Options{Keep: f.Prefilter()})
 		if err != nil {
 			b.Fatal(err)
 		}

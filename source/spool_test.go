@@ -31,7 +31,7 @@ func TestGzipSpillsToAnUnlinkedTempFile(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	r := load(t, []string{path}, Options{SpoolMemory: 1 << 20})
+	r := load(t, Spec{Paths: []string{path}}, Options{SpoolMemory: 1 << 20})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	// the store's requests take heap; the lines must not
@@ -86,7 +86,7 @@ func TestGzipBombOfRepeatsKeepsOneLine(t *testing.T) {
 	plain := bytes.Repeat([]byte(line+"\n"), 100000)
 	path := filepath.Join(t.TempDir(), "bomb.gz")
 	os.WriteFile(path, gz(t, string(plain)), 0o600)
-	r := load(t, []string{path}, Options{})
+	r := load(t, Spec{Paths: []string{path}}, Options{})
 	if len(r.snap.Requests) != 1 || r.snap.Duplicates != 99999 {
 		t.Fatalf("%d requests, %d duplicates", len(r.snap.Requests), r.snap.Duplicates)
 	}
@@ -111,7 +111,7 @@ func TestShedMemoryMovesTheSpoolToDisk(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit-2026-11-26T03-04-26.736.log.gz")
 	os.WriteFile(path, gz(t, plain), 0o600)
-	r := load(t, []string{path}, Options{SpoolMemory: 4 << 20}) // 4 MiB in memory, the rest in the file
+	r := load(t, Spec{Paths: []string{path}}, Options{SpoolMemory: 4 << 20}) // 4 MiB in memory, the rest in the file
 	sp := &r.set.spool
 	if sp.memBytes == 0 || sp.file == nil {
 		t.Fatalf("spool: %d bytes in memory, file %v: want both parts", sp.memBytes, sp.file)
@@ -155,8 +155,8 @@ func TestNoRawKeepsNoLines(t *testing.T) {
 	if gzs, _ := filepath.Glob(filepath.Join("..", "testdata", "file", "audit-*.log.gz")); len(gzs) == 0 {
 		t.Fatal("want a gzipped backup beside testdata/file/audit.log")
 	}
-	full := load(t, []string{live}, Options{})
-	none := load(t, []string{live}, Options{NoRaw: true})
+	full := load(t, Spec{Paths: []string{live}}, Options{})
+	none := load(t, Spec{Paths: []string{live}}, Options{NoRaw: true})
 	if full.set.spool.size == 0 {
 		t.Fatal("the full load kept nothing of the gzipped backup: not the test's input")
 	}

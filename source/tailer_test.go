@@ -29,27 +29,27 @@ var tailKinds = []struct {
 	{"local", func(t *testing.T, poll time.Duration, first string) (string, *audit.Store, *Set, func() []string, func() audit.Snapshot) {
 		path := filepath.Join(t.TempDir(), "audit.log")
 		os.WriteFile(path, []byte(first), 0o600)
-		st, set, w, stop := followPoll(t, []string{path}, Options{}, poll)
+		st, set, w, stop := followPoll(t, Spec{Paths: []string{path}}, Options{}, poll)
 		return path, st, set, w, stop
 	}},
 	{"node", func(t *testing.T, poll time.Duration, first string) (string, *audit.Store, *Set, func() []string, func() audit.Snapshot) {
 		f := newFakeNodes(t, "m")
 		path := f.log("m")
 		os.WriteFile(path, []byte(first), 0o600)
-		st, set, w, stop := followPoll(t, nil, Options{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"m"}}}, poll)
+		st, set, w, stop := followPoll(t, Spec{Nodes: &NodeOptions{Client: f.client(t), Nodes: []string{"m"}}}, Options{}, poll)
 		return path, st, set, w, stop
 	}},
 }
 
 // followPoll loads with Follow and the given poll interval in the
 // background.
-func followPoll(t *testing.T, paths []string, opt Options, poll time.Duration) (*audit.Store, *Set, func() []string, func() audit.Snapshot) {
+func followPoll(t *testing.T, spec Spec, opt Options, poll time.Duration) (*audit.Store, *Set, func() []string, func() audit.Snapshot) {
 	t.Helper()
 	var mu sync.Mutex
 	var warned []string
 	opt.Warn = func(m string) { mu.Lock(); warned = append(warned, m); mu.Unlock(); t.Logf("warning: %s", m) }
-	opt.Follow, opt.PollInterval = true, poll
-	set, err := Open(paths, opt)
+	spec.Follow, opt.PollInterval = true, poll
+	set, err := Open(context.Background(), spec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

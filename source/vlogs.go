@@ -570,12 +570,13 @@ func (s *Store) request(ctx context.Context, method, path string, form url.Value
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
 	msg := clean(body, 300)
+	whole := clean(body, len(body)) // the storage node comes after the query it quotes, however long
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, fmt.Errorf("the store at %s refused the query (%s): give its user in the URL (http://user@host:9428) and the password in KAUDITUI_STORE_PASSWORD (or a bearer token in KAUDITUI_STORE_TOKEN), and check --account/--project", s.display, resp.Status)
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("the store at %s has no %s (%s): is it VictoriaLogs? give its address, with any path prefix of a proxy in front of it", s.display, path, resp.Status)
-	case strings.Contains(msg, "vlstorage") || strings.Contains(msg, "storage node") || strings.Contains(msg, "storageNode"):
+	case strings.Contains(whole, "vlstorage") || strings.Contains(whole, "storage node") || strings.Contains(whole, "storageNode"):
 		return nil, fmt.Errorf("the store at %s could not read all of its storage nodes, so it gave no answer rather than a partial one that could leave a request out (%s); try again when they are all up", s.display, storageNodeProblem(body))
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
 		return nil, fmt.Errorf("the store at %s refused the query: %s (narrow it with -q, --cluster, --node or since=)", s.display, msg)
@@ -1104,3 +1105,7 @@ func kubeTime(s string) string {
 	}
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
 }
+
+// ended reports whether the answer has ended, however, and all of it was
+// read (Read, from the reading goroutine).
+func (l *StoreLines) ended() bool { return l.err != nil && len(l.pending) == 0 }

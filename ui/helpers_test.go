@@ -30,7 +30,7 @@ func sampleLog(t testing.TB) string {
 // loadStore reads paths with the real source package into a store.
 func loadStore(t testing.TB, paths ...string) (*audit.Store, *source.Set) {
 	t.Helper()
-	set, err := source.Open(paths, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Warn: func(m string) { t.Logf("warning: %s", m) }})
 	if err != nil {
 		t.Fatal(err)
 	}

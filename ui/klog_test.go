@@ -271,7 +271,7 @@ func TestKlogGolden(t *testing.T) {
 // Typing in the log's text filter rescans every klog line. The big log has
 // none, so the stdout run's lines are repeated to 200k.
 func BenchmarkKlogFilterKey(b *testing.B) {
-	set, err := source.Open([]string{audittest.Path("stdout", "kube-apiserver.log")}, source.Options{})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{audittest.Path("stdout", "kube-apiserver.log")}}, source.Options{})
 	if err != nil {
 		b.Skip(err)
 	}

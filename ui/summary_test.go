@@ -430,7 +430,7 @@ func pgBig(b *testing.B) (Data, audit.Snapshot) {
 		b.Skipf("%s missing: generate it with the engine's hack generator", path)
 	}
 	if pgBigData.Store == nil {
-		set, err := source.Open([]string{path}, source.Options{})
+		set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}}, source.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func templates(paths []string) ([]request, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no events to copy: run hack/gen-testdata.sh, or give -from LOG (run from the repository root)")
 	}
-	set, err := source.Open(paths, source.Options{Warn: func(m string) { fmt.Fprintln(os.Stderr, "genlog:", m) }})
+	set, err := source.Open(context.Background(), source.Spec{Paths: paths}, source.Options{Warn: func(m string) { fmt.Fprintln(os.Stderr, "genlog:", m) }})
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (g *generator) vary(q request) [][]byte {
 func runCheck(path, verb string) error {
 	start := time.Now()
 	var warned int
-	set, err := source.Open([]string{path}, source.Options{Stdin: os.Stdin, Warn: func(m string) { warned++; fmt.Fprintln(os.Stderr, "warning:", m) }})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Stdin: os.Stdin}, source.Options{Warn: func(m string) { warned++; fmt.Fprintln(os.Stderr, "warning:", m) }})
 	if err != nil {
 		return err
 	}

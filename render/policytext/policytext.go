@@ -153,3 +153,31 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// NotMasterHint ends the coverage report on a machine that is not a
+// control-plane node, when no policy file was named.
+const NotMasterHint = "(Not a control-plane node: --policy FILE adds what the audit policy does not log.)"
+
+// StoreHint ends the coverage report of a store when no policy file was
+// named: this machine's manifest says nothing of the store's clusters.
+const StoreHint = "(--policy FILE adds what the audit policy of the store's cluster does not log.)"
+
+// OfNode is what the policy src finds (a file, or the one this node's
+// apiserver manifest names) does not log, with how many of reqs it would
+// drop; on a machine that is not a master, NotMasterHint. The explorer's
+// coverage report and `query --coverage` end with it.
+func OfNode(src setup.PolicySource, reqs []*audit.Request) []string {
+	rep, err := setup.FindPolicy(src)
+	var drops *Drops
+	if rep != nil {
+		d := CountDrops(rep, reqs)
+		drops = &d
+	}
+	if pl := Text(rep, err, drops); len(pl) > 0 {
+		return pl
+	}
+	if errors.Is(err, setup.ErrNotMaster) {
+		return []string{NotMasterHint}
+	}
+	return nil
+}

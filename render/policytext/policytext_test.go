@@ -70,7 +70,7 @@ func TestPolicyTextIsSanitised(t *testing.T) {
 // the others match no rule. The numbers are computed from the log itself.
 func TestCountDropsOnTheAnswersLog(t *testing.T) {
 	// The live file and the backups beside it, as source reads them.
-	set, err := source.Open([]string{audittest.Path("answers", "audit.log")}, source.Options{})
+	set, err := source.Open(context.Background(), source.Spec{Paths: []string{audittest.Path("answers", "audit.log")}}, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

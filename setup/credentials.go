@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"crypto/sha256"
@@ -11,36 +11,31 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/kauditui/kauditui/audit"
 )
 
-// defaultKubeconfigDir is where kubeadm writes admin.conf and super-admin.conf.
-const defaultKubeconfigDir = "/etc/kubernetes"
+// DefaultKubeconfigDir is where kubeadm writes admin.conf and super-admin.conf.
+const DefaultKubeconfigDir = "/etc/kubernetes"
 
-// credFlags name client certificates, so that the people who all appear as
-// kubernetes-admin can be told apart: since 1.32 every request carries the
-// SHA-256 fingerprint of the certificate it was made with.
-type credFlags struct {
+// Credentials names client certificates, so that the people who all appear
+// as kubernetes-admin can be told apart: since 1.32 every request carries
+// the SHA-256 fingerprint of the certificate it was made with.
+type Credentials struct {
 	Paths []string // kubeconfig files or folders of them (*.conf, *.kubeconfig, config)
-	Node  string   // this node's kubeconfig folder; "" = defaultKubeconfigDir (tests set another)
+	Node  string   // this node's kubeconfig folder; "" = DefaultKubeconfigDir (tests set another)
 }
 
 func onThisNode(base string) string { return base + " on this node" }
 
-func (c *credFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&c.Paths, "kubeconfig-dir", nil, "name client certificates (cred=) after the kubeconfig `PATH` (a file or a folder of them) holding them (repeatable; "+defaultKubeconfigDir+"/*.conf is always read when readable)")
-}
-
-// apply reads the kubeconfigs and sets the names of their certificates; a
-// path the user named that gives nothing is a warning, this node's folder
-// missing (not a master, not root) is not. Every command that draws a
-// credential (the explorer, query) calls it first: no name is set behind
-// its back (no init).
-func (c *credFlags) apply(warn func(string)) {
-	node := orDefault(c.Node, defaultKubeconfigDir)
+// Names reads the kubeconfigs and returns the names of their certificates,
+// by fingerprint (for audit.SetCredentialNames); a path the user named that
+// gives nothing is a warning, this node's folder missing (not a master, not
+// root) is not.
+func (c *Credentials) Names(warn func(string)) map[string]string {
+	node := c.Node
+	if node == "" {
+		node = DefaultKubeconfigDir
+	}
 	names := map[string]string{}
 	readCredDir(node, names, onThisNode, nil)
 	for _, p := range c.Paths {
@@ -63,14 +58,7 @@ func (c *credFlags) apply(warn func(string)) {
 			warn("--kubeconfig-dir " + p + ": no client certificate found (kubeconfigs with client-certificate-data or client-certificate)")
 		}
 	}
-	audit.SetCredentialNames(names)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return names
 }
 
 // readCredDir reads the kubeconfigs of a folder (not its subfolders).
@@ -99,7 +87,7 @@ func readCredFile(path, label string, names map[string]string) error {
 		if errors.Is(err, fs.ErrPermission) {
 			return errors.New(path + ": permission denied (run as root to read it)")
 		}
-		return errors.New(path + ": not a kubeconfig: " + firstLine(err.Error()))
+		return errors.New(path + ": not a kubeconfig: " + firstCredLine(err.Error()))
 	}
 	users := make([]string, 0, len(cfg.AuthInfos))
 	for u := range cfg.AuthInfos {
@@ -152,7 +140,7 @@ func certFingerprint(data []byte) string {
 	}
 }
 
-func firstLine(s string) string {
+func firstCredLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
