@@ -42,12 +42,14 @@ type queryOptions struct {
 	Answers  answerFlags
 	Timeline timelineFlags
 	Detect   detectFlags
+	Advise   adviseFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
        kauditui query [--exec | --history OBJECT | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
        kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
        kauditui query --detect [-o json] [--rules DIR] [-q FILTER] [SOURCE...]
+       kauditui query --advise-policy [--policy FILE] [-o yaml] [SOURCE...]
 
 Prints the requests of audit logs that match FILTER (see README: Filter language).
 --pods reads the kube-apiserver pods' logs through the Kubernetes API.
@@ -79,6 +81,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
+	opts.Advise.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -87,6 +90,12 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 }
 
 func (o *queryOptions) validate() error {
+	if o.Advise.On {
+		if err := o.Advise.validate(o); err != nil {
+			return err
+		}
+		return o.Answers.validate(o)
+	}
 	switch o.Output {
 	case "table", "wide", "json", "klog":
 	default:
@@ -143,7 +152,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	// One-shot counts, tops and tables are answered while reading, from a
 	// streaming store; -o json and -o klog print lines and keep them all.
-	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On
+	streaming := !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On && !o.Advise.On
 	var keep func([]byte) bool
 	switch {
 	case streaming:
@@ -201,6 +210,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		}
 	case o.Detect.On:
 		return o.Detect.print(out, o.IO.Err, o.Output == "json", set, matched)
+	case o.Advise.On:
+		return o.Advise.print(out, &o.Answers.Policy, matched, o.Output == "yaml")
 	case o.Output == "json":
 		if err := printJSON(out, set, matched); err != nil {
 			return err

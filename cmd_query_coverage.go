@@ -39,7 +39,7 @@ type policyFlags struct {
 }
 
 func (p *policyFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
+	fs.StringVar(&p.File, "policy", "", "with --coverage or --advise-policy: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
 }
 
 // report finds and describes the policy; on a machine that is not a
