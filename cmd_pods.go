@@ -31,8 +31,8 @@ var adminConf = "/etc/kubernetes/admin.conf"
 
 func (p *podFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.Pods, "pods", false, "read the kube-apiserver pods' logs through the Kubernetes API (every master; the default in stdout mode)")
-	fs.StringVar(&p.Kubeconfig, "kubeconfig", "", "kubeconfig for --pods and --nodes (default: $KUBECONFIG, ~/.kube/config, or /etc/kubernetes/admin.conf on a master)")
-	fs.StringVar(&p.Context, "context", "", "kubeconfig context for --pods and --nodes")
+	fs.StringVar(&p.Kubeconfig, "kubeconfig", "", "kubeconfig for --pods, --nodes and --missing (default: $KUBECONFIG, ~/.kube/config, or /etc/kubernetes/admin.conf on a master)")
+	fs.StringVar(&p.Context, "context", "", "kubeconfig context for --pods, --nodes and --missing")
 	fs.Int64Var(&p.Tail, "tail", -1, "with --pods: lines of history per pod (-1: all the kubelet keeps)")
 }
 
@@ -53,7 +53,7 @@ func (p *podFlags) client(getenv func(string) string) (kubernetes.Interface, str
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: p.Context}).ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("no Kubernetes client for --pods: %v (give --kubeconfig, or run on a master as root)", oneLineErr(err))
+		return nil, "", fmt.Errorf("no Kubernetes client: %v (give --kubeconfig, or run on a master as root)", oneLineErr(err))
 	}
 	cfg.UserAgent = "kauditui/" + version
 	// client-go prints API warnings through klog to stderr: that would draw
@@ -61,7 +61,7 @@ func (p *podFlags) client(getenv func(string) string) (kubernetes.Interface, str
 	cfg.WarningHandler = rest.NoWarnings{}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("no Kubernetes client for --pods: %v", err)
+		return nil, "", fmt.Errorf("no Kubernetes client: %v", err)
 	}
 	return cs, cfg.Host, nil
 }

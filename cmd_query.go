@@ -43,10 +43,12 @@ type queryOptions struct {
 	Timeline timelineFlags
 	Detect   detectFlags
 	Advise   adviseFlags
+	Missing  missingFlags
 }
 
 const queryUsage = `Usage: kauditui query [-q FILTER] [-o table|wide|json|klog] [--count] [--top FIELD] [--follow] [--pods] [SOURCE...]
        kauditui query [--exec | --history OBJECT | --rbac FILTER | --coverage | --timeline] [-q FILTER] [SOURCE...]
+       kauditui query --rbac FILTER --missing [--kubeconfig FILE] [--context NAME] [SOURCE...]
        kauditui query --coverage [--gap 5m] [--policy FILE] [-q FILTER] [SOURCE...]
        kauditui query --detect [-o json] [--rules DIR] [-q FILTER] [SOURCE...]
        kauditui query --advise-policy [--policy FILE] [-o yaml] [SOURCE...]
@@ -82,6 +84,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
 	opts.Advise.register(fs)
+	opts.Missing.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -117,6 +120,9 @@ func (o *queryOptions) validate() error {
 		return err
 	}
 	if err := o.Detect.validate(o); err != nil {
+		return err
+	}
+	if err := o.Missing.validate(o); err != nil {
 		return err
 	}
 	return o.Answers.validate(o)
@@ -204,6 +210,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		fmt.Fprintln(out, len(matched))
 	case o.Top != "":
 		printTop(out, matched, o.Top)
+	case o.Missing.On:
+		return o.Missing.print(ctx, out, o, set, matched)
 	case o.Answers.given():
 		if err := o.Answers.print(out, set, snap, matched); err != nil {
 			return err
