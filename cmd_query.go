@@ -219,7 +219,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	case o.Detect.On:
 		return o.Detect.print(out, o.IO.Err, o.Output == "json", set, matched)
 	case o.Advise.On:
-		return o.Advise.print(out, &o.Answers.Policy, matched, o.Output == "yaml")
+		return o.Advise.print(out, o.IO.Err, &o.Answers.Policy, matched, o.Output == "yaml")
 	case o.Output == "json":
 		if err := printJSON(out, set, matched); err != nil {
 			return err

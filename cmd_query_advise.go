@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -52,7 +54,7 @@ func (a *adviseFlags) validate(o *queryOptions) error {
 }
 
 // print writes the volume table (unless yamlOnly) and the proposed policy.
-func (a *adviseFlags) print(w *bufio.Writer, pf *policyFlags, reqs []*audit.Request, yamlOnly bool) error {
+func (a *adviseFlags) print(w *bufio.Writer, errw io.Writer, pf *policyFlags, reqs []*audit.Request, yamlOnly bool) error {
 	if !yamlOnly {
 		writeLines(w, volumeTable(reqs))
 		w.WriteString("\n")
@@ -75,7 +77,22 @@ func (a *adviseFlags) print(w *bufio.Writer, pf *policyFlags, reqs []*audit.Requ
 	case err != nil:
 		return &exitError{code: exitFailed, msg: "query: --advise-policy: " + sanitize(err.Error())}
 	}
-	w.Write(p.YAML)
+	// Names in the rules come from the log (a user is whatever a client
+	// certificate's CN says): escaped, as every log field on the way out.
+	// A quoted YAML string keeps its value (\u202e is an escape there too).
+	escaped := false
+	for l := range strings.Lines(string(p.YAML)) {
+		parts := strings.Split(strings.TrimSuffix(l, "\n"), "\t")
+		for i := range parts {
+			parts[i] = sanitize(parts[i])
+		}
+		e := strings.Join(parts, "\t")
+		escaped = escaped || e+"\n" != l
+		w.WriteString(e + "\n")
+	}
+	if escaped {
+		fmt.Fprintln(errw, "kauditui: warning: --advise-policy: the policy holds characters a terminal would act on (from the log or the policy file); they are printed escaped: read the rules before applying them")
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -269,5 +270,34 @@ func TestAdvisePolicyVolumeTable(t *testing.T) {
 	_, errOut, code = runQueryArgs(t, "--advise-policy", logs[len(logs)-1])
 	if code != exitUsage || !strings.Contains(errOut, "pass --policy FILE") {
 		t.Errorf("no policy: code %d, %q", code, errOut)
+	}
+}
+
+// Crafted (no real apiserver lets a service account be named so, but a
+// client certificate's CN can say anything): a user name with escape
+// sequences and a bidi override reaches the proposed rules escaped, with a
+// warning, and the YAML still parses to the same value in the quoted
+// string.
+func TestAdvisePolicyEscapesTheLog(t *testing.T) {
+	user := "system:serviceaccount:a:b\x1b]0;x\x07\u202e"
+	var b strings.Builder
+	for i := range 20 {
+		ev := map[string]any{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": "id-" + strconv.Itoa(i),
+			"stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/a/pods", "verb": "list",
+			"user":      map[string]any{"username": user, "groups": []string{"system:authenticated"}},
+			"objectRef": map[string]any{"resource": "pods", "namespace": "a", "apiVersion": "v1"}, "responseStatus": map[string]any{"code": 200},
+			"requestReceivedTimestamp": "2026-12-01T00:00:00.000000Z", "stageTimestamp": "2026-12-01T00:00:00.100000Z"}
+		j, _ := json.Marshal(ev)
+		b.Write(append(j, '\n'))
+	}
+	log := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(log, []byte(b.String()), 0o600)
+	out, errOut, code := runQueryArgs(t, "--advise-policy", "--policy", "setup/policies/metadata.yaml", "-o", "yaml", log)
+	if code != exitOK || strings.ContainsAny(out, "\x1b\x07\u202e") || !strings.Contains(errOut, "printed escaped") {
+		t.Fatalf("code %d\n%q\n%s", code, out, errOut)
+	}
+	var pol auditv1.Policy
+	if err := yaml.Unmarshal([]byte(out), &pol); err != nil || len(pol.Rules) != 2 || !slices.Equal(pol.Rules[0].Users, []string{user}) {
+		t.Errorf("%v %+v", err, pol.Rules)
 	}
 }

@@ -280,7 +280,7 @@ func Propose(base *setup.PolicyReport, reqs []*audit.Request) (*Proposal, error)
 	d.AlreadyDropped = len(was.Dropped)
 	var head strings.Builder
 	fmt.Fprintf(&head, "# Proposed by kauditui query --advise-policy from %s: the policy in force\n", oneLine(base.Path))
-	fmt.Fprintf(&head, "# with %s first that drop the noisiest reads of the control plane and of\n", plural(len(cands), "rule"))
+	fmt.Fprintf(&head, "# with %s put first to drop the noisiest reads of the control plane and of\n", plural(len(cands), "rule"))
 	head.WriteString("# service accounts (never a write, a secret, RBAC, a webhook, a subresource).\n")
 	fmt.Fprintf(&head, "# Dry run over the log (%d requests), by the apiserver's own rule matcher:\n", d.Total.Requests)
 	fmt.Fprintf(&head, "# %s.\n", d.Summary())
