@@ -102,7 +102,7 @@ func IsRead(r *audit.Request) bool {
 func kept(group, resource string) bool {
 	switch group {
 	case "":
-		return resource == "secrets" || resource == "serviceaccounts"
+		return resource == "secrets"
 	case "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "certificates.k8s.io", "authentication.k8s.io", "authorization.k8s.io":
 		return true
 	}
