@@ -97,6 +97,9 @@ func (o *queryOptions) validate() error {
 		if err := o.Advise.validate(o); err != nil {
 			return err
 		}
+		if err := o.Missing.validate(o); err != nil {
+			return err
+		}
 		return o.Answers.validate(o)
 	}
 	switch o.Output {
