@@ -47,6 +47,8 @@ type queryOptions struct {
 	Timeline    timelineFlags
 	Detect      detectFlags
 	Memory      memoryFlags
+	Advise      adviseFlags
+	Missing     missingFlags
 
 	budget budget // from Memory, set by runQuery
 }
@@ -73,6 +75,8 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
 	opts.Memory.register(fs)
+	opts.Advise.register(fs)
+	opts.Missing.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -81,6 +85,15 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 }
 
 func (o *queryOptions) validate() error {
+	if o.Advise.On {
+		if err := o.Advise.validate(o); err != nil {
+			return err
+		}
+		if err := o.Missing.validate(o); err != nil {
+			return err
+		}
+		return o.Answers.validate(o)
+	}
 	switch o.Output {
 	case "table", "wide", "json", "klog":
 	default:
@@ -105,6 +118,9 @@ func (o *queryOptions) validate() error {
 		return err
 	}
 	if err := o.Detect.validate(o); err != nil {
+		return err
+	}
+	if err := o.Missing.validate(o); err != nil {
 		return err
 	}
 	return o.Answers.validate(o)
@@ -198,7 +214,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 // streaming: one-shot counts, tops and tables are answered while reading,
 // from a streaming store; -o json and -o klog print lines and keep them all.
 func (o *queryOptions) streaming() bool {
-	return !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On
+	return !o.Follow && o.Output != "json" && o.Output != "klog" && !o.Answers.given() && !o.Detect.On && !o.Advise.On
 }
 
 // answer reads set and writes the answer to w.
@@ -237,12 +253,16 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 		fmt.Fprintln(out, len(matched))
 	case o.Top != "":
 		printTop(out, matched, o.Top)
+	case o.Missing.On:
+		return o.Missing.print(ctx, out, o, set, matched)
 	case o.Answers.given():
 		if err := o.Answers.print(out, set, snap, matched); err != nil {
 			return err
 		}
 	case o.Detect.On:
 		return o.Detect.print(out, o.IO.Err, o.Output == "json", set, matched)
+	case o.Advise.On:
+		return o.Advise.print(out, o.IO.Err, &o.Answers.Policy, matched, o.Output == "yaml")
 	case o.Output == "json":
 		if err := printJSON(out, set, matched); err != nil {
 			return err

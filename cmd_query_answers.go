@@ -41,8 +41,8 @@ func (a *answerFlags) register(fs *pflag.FlagSet) {
 func (a *answerFlags) given() bool { return a.Exec || a.History != "" || a.RBAC != "" || a.Coverage }
 
 func (a *answerFlags) validate(o *queryOptions) error {
-	if a.Policy.File != "" && !a.Coverage {
-		return usageError("query: --policy goes with --coverage (what the log cannot see): add --coverage")
+	if a.Policy.File != "" && !a.Coverage && !o.Advise.On {
+		return usageError("query: --policy goes with --coverage (what the log cannot see) or --advise-policy: add one")
 	}
 	if !a.given() {
 		return nil

@@ -30,7 +30,12 @@ type policyFlags struct {
 }
 
 func (p *policyFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&p.File, "policy", "", "with --coverage: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
+	fs.StringVar(&p.File, "policy", "", "with --coverage or --advise-policy: the audit policy `FILE` the log was written under (default: the one "+setup.DefaultManifest+" names, on a master)")
+}
+
+// report reads the policy in force (--policy, else the manifest's).
+func (p *policyFlags) report() (*setup.PolicyReport, error) {
+	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
 }
 
 // notMasterHint is the coverage report's last line on a machine that is not

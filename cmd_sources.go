@@ -27,8 +27,8 @@ type podFlags struct {
 
 func (p *podFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.Pods, "pods", false, "read the kube-apiserver pods' logs through the Kubernetes API (every master; the default in stdout mode)")
-	fs.StringVar(&p.Kubeconfig, "kubeconfig", "", "kubeconfig for --pods and --nodes (default: $KUBECONFIG, ~/.kube/config, or /etc/kubernetes/admin.conf on a master)")
-	fs.StringVar(&p.Context, "context", "", "kubeconfig context for --pods and --nodes")
+	fs.StringVar(&p.Kubeconfig, "kubeconfig", "", "kubeconfig for --pods, --nodes and --missing (default: $KUBECONFIG, ~/.kube/config, or /etc/kubernetes/admin.conf on a master)")
+	fs.StringVar(&p.Context, "context", "", "kubeconfig context for --pods, --nodes and --missing")
 	fs.Int64Var(&p.Tail, "tail", -1, "with --pods: lines of history per pod (-1: all the kubelet keeps)")
 }
 

@@ -82,6 +82,31 @@ func nameable(verb, resource string) bool {
 // and since 1.35 also need create (kubernetes#134577); grant both.
 var connectSubs = []string{"pods/exec", "pods/attach", "pods/portforward"}
 
+// Checks are the permissions RBAC checks for p, as the authorizer sees
+// them: a name only where the request names its object at authorization
+// (see nameable: a create, list, watch or deletecollection names none),
+// and for exec, attach and port-forward both get and create (see
+// connectSubs). The request is allowed when every one of them is.
+func (p Permission) Checks() []Permission {
+	if p.Resource == "" {
+		return []Permission{p}
+	}
+	verbs := []string{p.Verb}
+	if slices.Contains(connectSubs, p.Resource) {
+		verbs = []string{"get", "create"}
+	}
+	var out []Permission
+	for _, v := range verbs {
+		c := p
+		c.Verb = v
+		if !nameable(v, p.Resource) {
+			c.Name = ""
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // subject is who a binding binds: a User, or a ServiceAccount for the
 // usernames system:serviceaccount:NAMESPACE:NAME.
 type subject struct {

@@ -13,7 +13,10 @@
 #     stand-in for the kubelet's /logs/ in a network namespace
 #     (hack/nodes-e2e.sh; needs root);
 #  5. kauditui query --store on a VictoriaLogs cluster fed by an OpenTelemetry
-#     Collector following the real audit log (hack/vlogs-e2e.sh).
+#     Collector following the real audit log (hack/vlogs-e2e.sh);
+#  6. kauditui query --rbac --missing against a real apiserver's RBAC
+#     (hack/rbac-e2e.sh), and --advise-policy on a real control plane's log,
+#     its proposal then applied (hack/advise-e2e.sh).
 # The Kubernetes binaries are built once from the Go module proxy and cached in
 # ~/.cache/kauditui (about 10 minutes cold on 2 cores, seconds warm).
 set -euo pipefail
@@ -35,4 +38,6 @@ hack/setup-e2e.sh
 hack/pods-e2e.sh
 hack/nodes-e2e.sh
 hack/vlogs-e2e.sh
+hack/rbac-e2e.sh
+hack/advise-e2e.sh
 echo "e2e: passed"

@@ -31,6 +31,26 @@ func RBACIdentity(r *audit.Request) string {
 // error that says how to narrow them. raw reads an event's line again (the
 // annotations that name an admission control); nil does without.
 func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]string, error) {
+	return RBACDeltaText(reqs, raw, nil)
+}
+
+// RBACDelta is what RBACDeltaText compares the permissions with: the RBAC
+// an identity has now (rbacdelta.For, read from a cluster).
+type RBACDelta struct {
+	Against string // what the RBAC is, in words: "the cluster at https://..."
+	// For is what RBAC grants the identity (user, with its groups as
+	// logged): allows says whether a permission is granted and through
+	// what; bindings are the bindings that name the identity, in words.
+	For func(user string, groups []string) (allows func(audit.Permission) (bool, string), bindings []string)
+}
+
+// maxGranted bounds the comment lines that list what is granted already.
+const maxGranted = 30
+
+// RBACDeltaText is RBACText that, with d, proposes only the permissions
+// the RBAC of d does not grant yet, and says in comments which bindings
+// apply and what they grant already. d nil: RBACText.
+func RBACDeltaText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error), d *RBACDelta) ([]string, error) {
 	var ids []string
 	var kept []*audit.Request
 	for _, r := range reqs {
@@ -168,6 +188,37 @@ func RBACText(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) ([]str
 		default:
 			return append(out, "# no Role: the log shows RBAC refusing none of them"), nil
 		}
+	}
+	if d != nil {
+		allows, bindings := d.For(id, groups)
+		out = append(out, "# compared with the RBAC of "+Sanitize(d.Against)+" now (RBAC only: not the Node authorizer nor a webhook authorizer):")
+		if len(bindings) == 0 {
+			out = append(out, "#   no binding there names "+Sanitize(id)+" or one of its groups")
+		}
+		for _, b := range bindings {
+			out = append(out, "#   bound: "+Sanitize(b))
+		}
+		var missing []audit.Permission
+		var granted []string
+		for _, p := range perms {
+			ok, via := allows(p)
+			if !ok {
+				missing = append(missing, p)
+				continue
+			}
+			if l := "#   granted already: " + Sanitize(p.String()) + " (" + Sanitize(via) + ")"; !slices.Contains(granted, l) {
+				granted = append(granted, l)
+			}
+		}
+		if len(granted) > maxGranted {
+			granted = append(granted[:maxGranted], fmt.Sprintf("#   ... and %d more granted already", len(granted)-maxGranted))
+		}
+		out = append(out, granted...)
+		if len(missing) == 0 {
+			return append(out, "# nothing missing: that RBAC grants every permission these requests needed"), nil
+		}
+		perms = missing
+		what = "# what is still missing, and nothing more:"
 	}
 	out = append(out, what)
 	name := "kauditui-" + rbacSlug(id)

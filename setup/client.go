@@ -52,7 +52,7 @@ func (c ClientConfig) Client() (kubernetes.Interface, string, error) {
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context}).ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("%v (give --kubeconfig, or run on a master as root)", firstError(err))
+		return nil, "", fmt.Errorf("%v (give --kubeconfig, or run on a master as root)", FirstError(err))
 	}
 	cfg.UserAgent = c.UserAgent
 	// client-go prints API warnings through klog to stderr: that would draw
@@ -65,9 +65,9 @@ func (c ClientConfig) Client() (kubernetes.Interface, string, error) {
 	return cs, cfg.Host, nil
 }
 
-// firstError is the first of an aggregate's errors (clientcmd lists every
+// FirstError is the first of an aggregate's errors (clientcmd lists every
 // file it tried).
-func firstError(err error) string {
+func FirstError(err error) string {
 	var ue interface{ Unwrap() []error }
 	if errors.As(err, &ue) {
 		return fmt.Sprint(ue.Unwrap()[0])

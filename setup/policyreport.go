@@ -36,6 +36,7 @@ type PolicyReport struct {
 	Source  string // how it was found, in words: "--policy", or the manifest flag and the mount
 	Warning string // the apiserver accepts it only leniently (unknown or duplicate fields); "" when clean
 	Rules   int    // how many rules it has
+	Raw     []byte // the file as read (render/policytext.Propose puts rules first in it)
 
 	None       []PolicyRule // the rules with level None, in the file's order
 	Stages     []PolicyRule // rules logging at another level that omit stages of their own
@@ -267,7 +268,7 @@ func describePolicyBytes(b []byte, name, source string) (*PolicyReport, error) {
 		return nil, &PolicyError{What: "audit policy " + name, Err: err}
 	}
 	r := DescribePolicy(p)
-	r.Path, r.Source, r.Warning = name, source, warning
+	r.Path, r.Source, r.Warning, r.Raw = name, source, warning, b
 	return r, nil
 }
 
