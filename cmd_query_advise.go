@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -56,7 +54,7 @@ func (a *adviseFlags) validate(o *queryOptions) error {
 // print writes the volume table (unless yamlOnly) and the proposed policy.
 func (a *adviseFlags) print(w *bufio.Writer, errw io.Writer, pf *policyFlags, reqs []*audit.Request, yamlOnly bool) error {
 	if !yamlOnly {
-		writeLines(w, volumeTable(reqs))
+		writeLines(w, policytext.VolumeTable(reqs, volumeRows))
 		w.WriteString("\n")
 	}
 	base, err := pf.report()
@@ -77,75 +75,12 @@ func (a *adviseFlags) print(w *bufio.Writer, errw io.Writer, pf *policyFlags, re
 	case err != nil:
 		return &exitError{code: exitFailed, msg: "query: --advise-policy: " + sanitize(err.Error())}
 	}
-	// Names in the rules come from the log (a user is whatever a client
-	// certificate's CN says): escaped, as every log field on the way out.
-	// A quoted YAML string keeps its value (\u202e is an escape there too).
-	escaped := false
-	for l := range strings.Lines(string(p.YAML)) {
-		parts := strings.Split(strings.TrimSuffix(l, "\n"), "\t")
-		for i := range parts {
-			parts[i] = sanitize(parts[i])
-		}
-		e := strings.Join(parts, "\t")
-		escaped = escaped || e+"\n" != l
-		w.WriteString(e + "\n")
-	}
+	// Names in the rules come from the log: escaped, as every log field on
+	// the way out (policytext.EscapedYAML).
+	text, escaped := policytext.EscapedYAML(p.YAML)
+	w.WriteString(text)
 	if escaped {
 		fmt.Fprintln(errw, "kauditui: warning: --advise-policy: the policy holds characters a terminal would act on (from the log or the policy file); they are printed escaped: read the rules before applying them")
 	}
 	return nil
-}
-
-// volumeTable is the log's weight per user, verb and resource, the most
-// lines first: the first volumeRows rows, then the rest in one.
-func volumeTable(reqs []*audit.Request) []string {
-	rows, total := policytext.VolumeOf(reqs)
-	out := []string{fmt.Sprintf("Volume by user, verb and resource: %d requests, %d lines, %s", total.Requests, total.Lines, policytext.Bytes(total.Bytes))}
-	cells := [][]string{{"LINES", "%LINES", "BYTES", "REQUESTS", "USER", "VERB", "RESOURCE"}}
-	add := func(v policytext.Volume) {
-		cells = append(cells, []string{strconv.Itoa(v.Lines), policytext.Percent(v.Lines, total.Lines), policytext.Bytes(v.Bytes),
-			strconv.Itoa(v.Requests), sanitize(orNone(v.User)), sanitize(orNone(v.Verb)), sanitize(orNone(v.What))})
-	}
-	for i, v := range rows {
-		if i == volumeRows {
-			rest := policytext.Volume{User: fmt.Sprintf("(%d more)", len(rows)-volumeRows), Verb: "", What: ""}
-			for _, v := range rows[volumeRows:] {
-				rest.Lines += v.Lines
-				rest.Bytes += v.Bytes
-				rest.Requests += v.Requests
-			}
-			add(rest)
-			break
-		}
-		add(v)
-	}
-	widths := make([]int, len(cells[0]))
-	for _, r := range cells {
-		for i, c := range r {
-			widths[i] = max(widths[i], len([]rune(c)))
-		}
-	}
-	for _, r := range cells {
-		line := ""
-		for i, c := range r {
-			pad := widths[i] - len([]rune(c))
-			switch {
-			case i < 4: // numbers, right-aligned
-				line += fmt.Sprintf("%*s%s  ", pad, "", c)
-			case i == len(r)-1:
-				line += c
-			default:
-				line += fmt.Sprintf("%s%*s  ", c, pad, "")
-			}
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
