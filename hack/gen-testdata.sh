@@ -166,5 +166,8 @@ mv "$out/ground-truth.json.tmp" "$out/ground-truth.json"
 "$repo/hack/gen-trust.sh" --out "$out/trust"
 "$repo/hack/gen-answers.sh" --out "$out/answers"
 "$repo/hack/gen-admission.sh" --out "$out/admission"
+"$repo/hack/gen-findings.sh" --out "$out/findings"
+# the managed clusters' exports wrap the stdout run's events (the same ground truth)
+(cd "$repo" && go run ./hack/managedlog -in "$out/stdout/kube-apiserver.log" -cri "$out/stdout/cri/0.log" -out "$out/managed")
 
 log "done in $((SECONDS - started))s: $(cd "$out" && du -ch file stdout kubeadm ground-truth.json | tail -1 | cut -f1) in $out"

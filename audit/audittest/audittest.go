@@ -79,6 +79,8 @@ var generators = map[string]string{
 	"backend":   "sudo hack/gen-backend.sh",
 	"hostile":   "hack/gen-hostile.sh",
 	"trust":     "hack/gen-trust.sh",
+	"findings":  "hack/gen-findings.sh",
+	"managed":   "go run ./hack/managedlog",
 }
 
 // regenerate says what writes the testdata folder rel.
