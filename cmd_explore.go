@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
@@ -41,7 +42,7 @@ type exploreOptions struct {
 	Store    storeFlags
 	Creds    credFlags
 	TZ       tzFlag
-	Memory   memoryFlags
+	Memory   budget.Flags
 
 	// program and started are an in-process driver's (tests): options
 	// added to the explorer's program (no renderer, a window size, a
@@ -51,7 +52,8 @@ type exploreOptions struct {
 }
 
 func runExploreCmd(args []string, ios *IO) error {
-	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
+	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs,
+		Memory: budget.Flags{Manifest: defaultManifest}}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
@@ -64,7 +66,7 @@ func runExploreCmd(args []string, ios *IO) error {
 	opts.Store.register(fs)
 	opts.Creds.register(fs)
 	opts.TZ.register(fs)
-	opts.Memory.register(fs)
+	opts.Memory.Register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -96,12 +98,12 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
 		return usageError("%v", err)
 	}
-	if err := o.Memory.validate(); err != nil {
-		return err
+	if err := o.Memory.Validate(); err != nil {
+		return usageErr("", err)
 	}
-	budget, err := o.Memory.budget()
+	mem, err := o.Memory.Budget()
 	if err != nil {
-		return err
+		return usageErr("", err)
 	}
 	if o.Demo {
 		if len(o.Sources) > 0 {
@@ -126,10 +128,6 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if spec.Nodes != nil {
 		spec.Nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
 	}
-	getenv := o.IO.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	// While the files are read the first time the heap only grows (every
 	// request is kept), and the collector lets it grow to twice what is
 	// live between collections: once read, what it no longer needs goes
@@ -149,7 +147,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		},
 		PodState:    func(s source.PodState) { progress.Stream(s.Pod, s.State, s.RetryIn, s.Err) },
 		Live:        progress.Live,
-		SpoolMemory: budget.spoolMemory(),
+		SpoolMemory: mem.SpoolMemory(),
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -158,20 +156,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	// The index is held within the budget (--max-memory): the collector is
 	// told it, and near it the lines kept for reading back go to disk; the
 	// status bar says so.
-	heap := newHeapLimit(budget, budget.limit, getenv)
-	defer heap.restore()
-	heap.shed = set.ShedMemory
-	heap.tell = func(msg string) {
-		progress.Warn(msg)
-		if heap.over {
-			progress.Note("memory", "memory over its budget")
-		} else {
-			progress.Note("memory", "memory near its budget")
-		}
-	}
-	defer heap.watch()()
+	defer budget.Hold(mem, o.IO.Getenv, set.ShedMemory, progress.Warn, func(s string) { progress.Note("memory", s) })()
 	if len(spec.Paths) > 0 && !o.Demo {
-		if o.Memory.applyPriority(progress.Warn) {
+		if o.Memory.ApplyPriority(progress.Warn) {
 			progress.Note("priority", "low priority")
 		}
 	}

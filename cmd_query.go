@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
@@ -46,15 +47,16 @@ type queryOptions struct {
 	Answers     answerFlags
 	Timeline    timelineFlags
 	Detect      detectFlags
-	Memory      memoryFlags
+	Memory      budget.Flags
 
-	budget budget // from Memory, set by runQuery
+	budget budget.Budget // from Memory, set by runQuery
 }
 
 var topFields = filter.TopFields()
 
 func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
-	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
+	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs,
+		Memory: budget.Flags{Manifest: defaultManifest}}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
@@ -72,7 +74,7 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
-	opts.Memory.register(fs)
+	opts.Memory.Register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -101,8 +103,8 @@ func (o *queryOptions) validate() error {
 	if err := o.Timeline.validate(o); err != nil {
 		return err
 	}
-	if err := o.Memory.validate(); err != nil {
-		return err
+	if err := o.Memory.Validate(); err != nil {
+		return usageErr("", err)
 	}
 	if err := o.Detect.validate(o); err != nil {
 		return err
@@ -112,10 +114,10 @@ func (o *queryOptions) validate() error {
 
 // heapLimit sets the memory limit of a load of set (start, within the
 // budget); near the budget it moves set's spool to disk and says so.
-func (o *queryOptions) heapLimit(set *source.Set, start int64) *heapLimit {
-	h := newHeapLimit(o.budget, start, o.IO.Getenv)
-	h.shed = set.ShedMemory
-	h.tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
+func (o *queryOptions) heapLimit(set *source.Set, start int64) *budget.HeapLimit {
+	h := budget.NewHeapLimit(o.budget, start, o.IO.Getenv)
+	h.Shed = set.ShedMemory
+	h.Tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
 	return h
 }
 
@@ -126,9 +128,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.TZ.apply(&o.Now); err != nil {
 		return err
 	}
-	b, err := o.Memory.budget()
+	b, err := o.Memory.Budget()
 	if err != nil {
-		return err
+		return usageErr("", err)
 	}
 	o.budget = b
 	render.SetShowSecrets(o.ShowSecrets)
@@ -157,7 +159,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 			warn(s.String())
 		}
 	},
-		SpoolMemory: o.budget.spoolMemory(),
+		SpoolMemory: o.budget.SpoolMemory(),
 		// a count, top or table of fields never reads a line back
 		NoRaw: o.streaming() && !f.NeedsRaw() && !o.Timeline.On,
 	})
@@ -166,7 +168,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	defer set.Close()
 	if len(spec.Paths) > 0 {
-		o.Memory.applyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
+		o.Memory.ApplyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
 	}
 	if !o.Store.given() {
 		return o.answer(ctx, set, f, o.IO.Out)
@@ -214,9 +216,9 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	if o.Follow {
 		return o.follow(ctx, set, store, f)
 	}
-	h := o.heapLimit(set, o.budget.limit)
-	defer h.restore()
-	stopWatch := h.watch()
+	h := o.heapLimit(set, o.budget.Limit)
+	defer h.Restore()
+	stopWatch := h.Watch()
 	err := set.Load(ctx, store)
 	stopWatch()
 	if err != nil {
