@@ -16,6 +16,7 @@ import (
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
@@ -37,11 +38,11 @@ type exploreOptions struct {
 	NoFollow bool
 	NoColor  bool
 	Sources  []string
-	Pods     podFlags
-	Nodes    nodeFlags
-	Store    storeFlags
+	Pods     source.PodFlags
+	Nodes    source.NodeFlags
+	Store    source.StoreFlags
 	Creds    credFlags
-	TZ       tzFlag
+	TZ       render.ZoneFlag
 	Memory   budget.Flags
 
 	// program and started are an in-process driver's (tests): options
@@ -61,11 +62,11 @@ func runExploreCmd(args []string, ios *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request (the default, except for --store and --demo)")
 	fs.BoolVar(&opts.NoFollow, "no-follow", false, "read the logs as they are now: a snapshot, nothing appended shows up")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
-	opts.Pods.register(fs)
-	opts.Nodes.register(fs)
-	opts.Store.register(fs)
+	opts.Pods.Register(fs)
+	opts.Nodes.Register(fs)
+	opts.Store.Register(fs)
 	opts.Creds.register(fs)
-	opts.TZ.register(fs)
+	opts.TZ.Register(fs)
 	opts.Memory.Register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
@@ -88,12 +89,12 @@ func runExploreCmd(args []string, ios *IO) error {
 // end all the same and shown as a snapshot (source.Options.Live is not
 // called).
 func (o *exploreOptions) followByDefault() bool {
-	return !o.NoFollow && !o.Demo && !o.Store.given()
+	return !o.NoFollow && !o.Demo && !o.Store.Given()
 }
 
 func runExplore(ctx context.Context, o *exploreOptions) error {
-	if err := o.TZ.apply(&o.Now); err != nil {
-		return err
+	if err := o.TZ.Apply(&o.Now); err != nil {
+		return usageErr("", err)
 	}
 	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
 		return usageError("%v", err)
@@ -116,7 +117,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		defer os.RemoveAll(dir)
 		o.Sources = paths
 	}
-	if o.Store.given() && o.Demo {
+	if o.Store.Given() && o.Demo {
 		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
 	}
 	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), "")

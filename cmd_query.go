@@ -39,11 +39,11 @@ type queryOptions struct {
 	// requestURI as logged (render.RedactArgs); redacted by default.
 	ShowSecrets bool
 	Sources     []string
-	Pods        podFlags
-	Nodes       nodeFlags
-	Store       storeFlags
+	Pods        source.PodFlags
+	Nodes       source.NodeFlags
+	Store       source.StoreFlags
 	Creds       credFlags
-	TZ          tzFlag
+	TZ          render.ZoneFlag
 	Answers     answerFlags
 	Timeline    timelineFlags
 	Detect      detectFlags
@@ -66,11 +66,11 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the log grows")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	fs.BoolVar(&opts.ShowSecrets, "show-secrets", false, "show passwords and tokens a command line put in a requestURI (exec command=, env=) as logged; redacted by default (-o json is always as logged)")
-	opts.Pods.register(fs)
-	opts.Nodes.register(fs)
-	opts.Store.register(fs)
+	opts.Pods.Register(fs)
+	opts.Nodes.Register(fs)
+	opts.Store.Register(fs)
 	opts.Creds.register(fs)
-	opts.TZ.register(fs)
+	opts.TZ.Register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
@@ -125,8 +125,8 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if err := o.TZ.apply(&o.Now); err != nil {
-		return err
+	if err := o.TZ.Apply(&o.Now); err != nil {
+		return usageErr("", err)
 	}
 	b, err := o.Memory.Budget()
 	if err != nil {
@@ -144,7 +144,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err != nil || explained {
 		return usageErr("query: ", err)
 	}
-	o.Answers.onStore = o.Store.given()
+	o.Answers.onStore = o.Store.Given()
 	var keep func([]byte) bool
 	switch {
 	case o.streaming():
@@ -170,7 +170,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if len(spec.Paths) > 0 {
 		o.Memory.ApplyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
 	}
-	if !o.Store.given() {
+	if !o.Store.Given() {
 		return o.answer(ctx, set, f, o.IO.Out)
 	}
 	// A count, a top or an answer of part of the store's answer is a wrong
@@ -263,7 +263,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 // explainEmpty says in one line why nothing can match when the inputs hold
 // no audit event at all: what they look like, and what kauditui reads.
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
-	if o.Store.given() {
+	if o.Store.Given() {
 		return nil // the store sends only the events that may match: none is an answer
 	}
 	klog := o.Output == "klog"

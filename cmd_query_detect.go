@@ -35,7 +35,7 @@ func (d *detectFlags) validate(o *queryOptions) error {
 		return usageError("query: --detect and the other answers (--exec, --history, --rbac, --coverage, --timeline) are separate questions: ask one")
 	case o.Count || o.Top != "":
 		return usageError("query: --detect prints its findings; it does not go with --count or --top (drop one)")
-	case o.Store.given():
+	case o.Store.Given():
 		return usageError("query: --detect reads log files and pods, not yet --store")
 	case o.Follow:
 		return usageError("query: --detect answers from what is logged so far; it does not go with --follow")
