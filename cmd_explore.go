@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 	"github.com/kauditui/kauditui/ui"
@@ -36,12 +38,12 @@ type exploreOptions struct {
 	NoFollow bool
 	NoColor  bool
 	Sources  []string
-	Pods     podFlags
-	Nodes    nodeFlags
-	Store    storeFlags
+	Pods     source.PodFlags
+	Nodes    source.NodeFlags
+	Store    source.StoreFlags
 	Creds    credFlags
-	TZ       tzFlag
-	Memory   memoryFlags
+	TZ       render.ZoneFlag
+	Memory   budget.Flags
 
 	// program and started are an in-process driver's (tests): options
 	// added to the explorer's program (no renderer, a window size, a
@@ -51,7 +53,8 @@ type exploreOptions struct {
 }
 
 func runExploreCmd(args []string, ios *IO) error {
-	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
+	opts := &exploreOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs,
+		Memory: budget.Flags{Manifest: defaultManifest}}
 	fs := pflag.NewFlagSet("kauditui", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "start with this filter, e.g. 'user=alice verb=delete resource=deploy'")
@@ -59,12 +62,12 @@ func runExploreCmd(args []string, ios *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the logs grow; the list follows the newest request (the default, except for --store and --demo)")
 	fs.BoolVar(&opts.NoFollow, "no-follow", false, "read the logs as they are now: a snapshot, nothing appended shows up")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "draw without colour (NO_COLOR is honoured too)")
-	opts.Pods.register(fs)
-	opts.Nodes.register(fs)
-	opts.Store.register(fs)
+	opts.Pods.Register(fs)
+	opts.Nodes.Register(fs)
+	opts.Store.Register(fs)
 	opts.Creds.register(fs)
-	opts.TZ.register(fs)
-	opts.Memory.register(fs)
+	opts.TZ.Register(fs)
+	opts.Memory.Register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
 		return err
 	}
@@ -86,22 +89,22 @@ func runExploreCmd(args []string, ios *IO) error {
 // end all the same and shown as a snapshot (source.Options.Live is not
 // called).
 func (o *exploreOptions) followByDefault() bool {
-	return !o.NoFollow && !o.Demo && !o.Store.given()
+	return !o.NoFollow && !o.Demo && !o.Store.Given()
 }
 
 func runExplore(ctx context.Context, o *exploreOptions) error {
-	if err := o.TZ.apply(&o.Now); err != nil {
-		return err
+	if err := o.TZ.Apply(&o.Now); err != nil {
+		return usageErr("", err)
 	}
 	if _, err := filter.Parse(o.Filter, o.Now()); err != nil {
 		return usageError("%v", err)
 	}
-	if err := o.Memory.validate(); err != nil {
-		return err
+	if err := o.Memory.Validate(); err != nil {
+		return usageErr("", err)
 	}
-	budget, err := o.Memory.budget()
+	mem, err := o.Memory.Budget()
 	if err != nil {
-		return err
+		return usageErr("", err)
 	}
 	if o.Demo {
 		if len(o.Sources) > 0 {
@@ -114,7 +117,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		defer os.RemoveAll(dir)
 		o.Sources = paths
 	}
-	if o.Store.given() && o.Demo {
+	if o.Store.Given() && o.Demo {
 		return usageError("--demo reads the built-in sample data: drop --store, or drop --demo")
 	}
 	spec, explained, err := reading{o.IO, o.Sources, o.Follow, &o.Pods, &o.Nodes, &o.Store, o.Manifest, o.PodLogs}.spec(o.Filter, o.Now(), "")
@@ -125,10 +128,6 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	o.Creds.apply(progress.Warn)
 	if spec.Nodes != nil {
 		spec.Nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
-	}
-	getenv := o.IO.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
 	}
 	// While the files are read the first time the heap only grows (every
 	// request is kept), and the collector lets it grow to twice what is
@@ -149,7 +148,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		},
 		PodState:    func(s source.PodState) { progress.Stream(s.Pod, s.State, s.RetryIn, s.Err) },
 		Live:        progress.Live,
-		SpoolMemory: budget.spoolMemory(),
+		SpoolMemory: mem.SpoolMemory(),
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -158,20 +157,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	// The index is held within the budget (--max-memory): the collector is
 	// told it, and near it the lines kept for reading back go to disk; the
 	// status bar says so.
-	heap := newHeapLimit(budget, budget.limit, getenv)
-	defer heap.restore()
-	heap.shed = set.ShedMemory
-	heap.tell = func(msg string) {
-		progress.Warn(msg)
-		if heap.over {
-			progress.Note("memory", "memory over its budget")
-		} else {
-			progress.Note("memory", "memory near its budget")
-		}
-	}
-	defer heap.watch()()
+	defer budget.Hold(mem, o.IO.Getenv, set.ShedMemory, progress.Warn, func(s string) { progress.Note("memory", s) })()
 	if len(spec.Paths) > 0 && !o.Demo {
-		if o.Memory.applyPriority(progress.Warn) {
+		if o.Memory.ApplyPriority(progress.Warn) {
 			progress.Note("priority", "low priority")
 		}
 	}

@@ -12,6 +12,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kauditui/kauditui/source"
 )
 
 // The explorer opens a store through the same source layer as files, and
@@ -40,7 +42,7 @@ func TestExplorerFollowsAStore(t *testing.T) {
 	screen := ""
 	errb := &syncBuffer{}
 	o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, Follow: true, NoColor: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+		Now: time.Now, Follow: true, NoColor: true, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
 	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(200, 30), tea.WithoutSignalHandler(),
 		tea.WithFilter(func(m tea.Model, msg tea.Msg) tea.Msg {
 			v := ansi.Strip(m.View().Content)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/kauditui/kauditui/source"
 )
 
 // Usage problems stop before the terminal is taken over: one line, exit 2.
@@ -42,12 +44,12 @@ func TestExploreFollowsByDefault(t *testing.T) {
 		want bool
 	}{
 		{exploreOptions{Sources: []string{"/var/log/kubernetes/audit/audit.log"}}, true},
-		{exploreOptions{Pods: podFlags{Pods: true}}, true},
-		{exploreOptions{Nodes: nodeFlags{All: true}}, true},
+		{exploreOptions{Pods: source.PodFlags{Pods: true}}, true},
+		{exploreOptions{Nodes: source.NodeFlags{All: true}}, true},
 		{exploreOptions{}, true}, // the manifest's log, on a master
 		{exploreOptions{Sources: []string{"/var/log/kubernetes/audit/audit.log"}, NoFollow: true}, false},
 		{exploreOptions{Demo: true}, false},
-		{exploreOptions{Store: storeFlags{URL: "http://vlogs:9428"}}, false},
+		{exploreOptions{Store: source.StoreFlags{URL: "http://vlogs:9428"}}, false},
 	} {
 		if got := c.o.followByDefault(); got != c.want {
 			t.Errorf("%+v: follows %v, want %v", c.o, got, c.want)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
@@ -38,25 +39,26 @@ type queryOptions struct {
 	// requestURI as logged (render.RedactArgs); redacted by default.
 	ShowSecrets bool
 	Sources     []string
-	Pods        podFlags
-	Nodes       nodeFlags
-	Store       storeFlags
+	Pods        source.PodFlags
+	Nodes       source.NodeFlags
+	Store       source.StoreFlags
 	Creds       credFlags
-	TZ          tzFlag
+	TZ          render.ZoneFlag
 	Answers     answerFlags
 	Timeline    timelineFlags
 	Detect      detectFlags
-	Memory      memoryFlags
+	Memory      budget.Flags
 	Advise      adviseFlags
 	Missing     missingFlags
 
-	budget budget // from Memory, set by runQuery
+	budget budget.Budget // from Memory, set by runQuery
 }
 
 var topFields = filter.TopFields()
 
 func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
-	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs}
+	opts := &queryOptions{IO: ios, Now: time.Now, Manifest: defaultManifest, PodLogs: setup.DefaultPodLogs,
+		Memory: budget.Flags{Manifest: defaultManifest}}
 	fs := pflag.NewFlagSet("query", pflag.ContinueOnError)
 	fs.SetOutput(ios.Err)
 	fs.StringVarP(&opts.Filter, "filter", "q", "", "filter expression, e.g. 'user=alice verb=delete resource=deploy'")
@@ -66,15 +68,15 @@ func runQueryCmd(ctx context.Context, args []string, ios *IO) error {
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading as the log grows")
 	fs.BoolVar(&opts.NoColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	fs.BoolVar(&opts.ShowSecrets, "show-secrets", false, "show passwords and tokens a command line put in a requestURI (exec command=, env=) as logged; redacted by default (-o json is always as logged)")
-	opts.Pods.register(fs)
-	opts.Nodes.register(fs)
-	opts.Store.register(fs)
+	opts.Pods.Register(fs)
+	opts.Nodes.Register(fs)
+	opts.Store.Register(fs)
 	opts.Creds.register(fs)
-	opts.TZ.register(fs)
+	opts.TZ.Register(fs)
 	opts.Answers.register(fs)
 	opts.Timeline.register(fs)
 	opts.Detect.register(fs)
-	opts.Memory.register(fs)
+	opts.Memory.Register(fs)
 	opts.Advise.register(fs)
 	opts.Missing.register(fs)
 	if stop, err := parseFlags(fs, args, ios); stop {
@@ -114,8 +116,8 @@ func (o *queryOptions) validate() error {
 	if err := o.Timeline.validate(o); err != nil {
 		return err
 	}
-	if err := o.Memory.validate(); err != nil {
-		return err
+	if err := o.Memory.Validate(); err != nil {
+		return usageErr("", err)
 	}
 	if err := o.Detect.validate(o); err != nil {
 		return err
@@ -128,10 +130,10 @@ func (o *queryOptions) validate() error {
 
 // heapLimit sets the memory limit of a load of set (start, within the
 // budget); near the budget it moves set's spool to disk and says so.
-func (o *queryOptions) heapLimit(set *source.Set, start int64) *heapLimit {
-	h := newHeapLimit(o.budget, start, o.IO.Getenv)
-	h.shed = set.ShedMemory
-	h.tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
+func (o *queryOptions) heapLimit(set *source.Set, start int64) *budget.HeapLimit {
+	h := budget.NewHeapLimit(o.budget, start, o.IO.Getenv)
+	h.Shed = set.ShedMemory
+	h.Tell = func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui: warning:", sanitize(msg)) }
 	return h
 }
 
@@ -139,12 +141,12 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if err := o.TZ.apply(&o.Now); err != nil {
-		return err
+	if err := o.TZ.Apply(&o.Now); err != nil {
+		return usageErr("", err)
 	}
-	b, err := o.Memory.budget()
+	b, err := o.Memory.Budget()
 	if err != nil {
-		return err
+		return usageErr("", err)
 	}
 	o.budget = b
 	render.SetShowSecrets(o.ShowSecrets)
@@ -158,7 +160,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	if err != nil || explained {
 		return usageErr("query: ", err)
 	}
-	o.Answers.onStore = o.Store.given()
+	o.Answers.onStore = o.Store.Given()
 	var keep func([]byte) bool
 	switch {
 	case o.streaming():
@@ -173,7 +175,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 			warn(s.String())
 		}
 	},
-		SpoolMemory: o.budget.spoolMemory(),
+		SpoolMemory: o.budget.SpoolMemory(),
 		// a count, top or table of fields never reads a line back
 		NoRaw: o.streaming() && !f.NeedsRaw() && !o.Timeline.On,
 	})
@@ -182,9 +184,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	defer set.Close()
 	if len(spec.Paths) > 0 {
-		o.Memory.applyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
+		o.Memory.ApplyPriority(func(msg string) { fmt.Fprintln(o.IO.Err, "kauditui:", sanitize(msg)) })
 	}
-	if !o.Store.given() {
+	if !o.Store.Given() {
 		return o.answer(ctx, set, f, o.IO.Out)
 	}
 	// A count, a top or an answer of part of the store's answer is a wrong
@@ -230,9 +232,9 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	if o.Follow {
 		return o.follow(ctx, set, store, f)
 	}
-	h := o.heapLimit(set, o.budget.limit)
-	defer h.restore()
-	stopWatch := h.watch()
+	h := o.heapLimit(set, o.budget.Limit)
+	defer h.Restore()
+	stopWatch := h.Watch()
 	err := set.Load(ctx, store)
 	stopWatch()
 	if err != nil {
@@ -281,7 +283,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 // explainEmpty says in one line why nothing can match when the inputs hold
 // no audit event at all: what they look like, and what kauditui reads.
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
-	if o.Store.given() {
+	if o.Store.Given() {
 		return nil // the store sends only the events that may match: none is an answer
 	}
 	klog := o.Output == "klog"

@@ -41,7 +41,7 @@ func (a *adviseFlags) validate(o *queryOptions) error {
 		return usageError("query: --advise-policy prints its own answer; it does not go with --count or --top (drop one)")
 	case o.Filter != "":
 		return usageError("query: --advise-policy weighs the whole log, and its dry run is over all of it: drop -q")
-	case o.Store.given():
+	case o.Store.Given():
 		return usageError("query: --advise-policy reads log files and pods, not yet --store")
 	case o.Follow:
 		return usageError("query: --advise-policy answers from what is logged so far; it does not go with --follow")

@@ -75,7 +75,7 @@ func (a *answerFlags) validate(o *queryOptions) error {
 	switch {
 	case o.Count || o.Top != "":
 		return usageError("query: %s prints its own answer; it does not go with --count or --top (drop one)", flag)
-	case o.Store.given() && !a.Coverage:
+	case o.Store.Given() && !a.Coverage:
 		return usageError("query: %s reads log files and pods, not yet --store: use -q '%s' with --store", flag, a.filter(""))
 	case o.Follow:
 		return usageError("query: %s answers from what is logged so far; it does not go with --follow", flag)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
@@ -28,9 +29,9 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 		q.table = render.NewOrderedTable(o.tablePrinter(), out)
 	}
 	// The live heap is the requests in flight and the read-ahead; without
-	// a limit the collector lets garbage double it (budget.go: one home).
+	// a limit the collector lets garbage double it (package budget: one home).
 	q.limit = o.heapLimit(set, queryMemoryLimit)
-	defer q.limit.restore()
+	defer q.limit.Restore()
 	q.store = audit.NewStreamingStore(q.done)
 	err := set.Load(ctx, q.store)
 	q.store.Finish()
@@ -70,7 +71,7 @@ type streamQuery struct {
 	timeline *audit.TimelineBuilder
 	table    *render.OrderedTable // nil unless a table is printed
 	store    *audit.Store
-	limit    *heapLimit
+	limit    *budget.HeapLimit
 	seen     int // requests handed on
 }
 
@@ -81,7 +82,7 @@ const queryMemoryLimit = 72 << 20
 
 func (q *streamQuery) done(r *audit.Request) {
 	if q.seen++; q.seen&(1<<15-1) == 0 {
-		q.limit.check()
+		q.limit.Check()
 	}
 	if q.f.MatchRaw(r, q.raw) {
 		q.count++

@@ -38,7 +38,7 @@ func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func(
 	}
 	defer set.Close()
 	flush() // the query's own answer first, while the log is read again
-	defer o.heapLimit(set, queryMemoryLimit).restore()
+	defer o.heapLimit(set, queryMemoryLimit).Restore()
 	var loadErr error
 	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
 		stop := false

@@ -469,7 +469,7 @@ func TestStoreFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts := &queryOptions{IO: &IO{In: strings.NewReader(""), Out: out, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
 	done := make(chan error, 1)
 	go func() { done <- runQuery(ctx, opts) }()
 	want := func(n int, what string) {
@@ -980,7 +980,7 @@ func TestStoreFollowInExplorerGoesLive(t *testing.T) {
 	vl, _, _ := storeTestdata(t)
 	for _, follow := range []bool{true, false} {
 		o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }},
-			Now: time.Now, Follow: follow, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+			Now: time.Now, Follow: follow, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
 		spec, _, err := reading{o.IO, nil, follow, &o.Pods, &o.Nodes, &o.Store, "", ""}.spec("", time.Now(), "")
 		if err != nil {
 			t.Fatal(err)
@@ -1019,7 +1019,7 @@ func TestStoreFollowEndsOnSIGTERM(t *testing.T) {
 	vl, _, _ := storeTestdata(t)
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	opts := &queryOptions{IO: &IO{In: strings.NewReader(""), Out: out, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: storeFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+		Now: time.Now, Filter: "verb=delete", Output: "wide", Follow: true, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
 	done := make(chan error, 1)
 	go func() { done <- runQuery(context.Background(), opts) }()
 	for deadline := time.Now().Add(30 * time.Second); strings.Count(out.String(), " delete ") == 0; time.Sleep(100 * time.Millisecond) {

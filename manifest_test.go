@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kauditui/kauditui/audit/audittest"
+	"github.com/kauditui/kauditui/source"
 )
 
 // With no SOURCE, kauditui reads the audit log path from the real kubeadm
@@ -78,7 +79,7 @@ func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
 	var out, errOut strings.Builder
 	o := &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
 		Manifest: manifest, PodLogs: glob, Output: "table", Count: true,
-		Pods: podFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}} // no API here: the node's files
+		Pods: source.PodFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}} // no API here: the node's files
 	if err := runQuery(context.Background(), o); err != nil || out.String() != want {
 		t.Errorf("stdout mode, no SOURCE: %v, %q, want %q (%s)", err, out.String(), want, errOut.String())
 	}
@@ -87,7 +88,7 @@ func TestStdoutModeReadsThePodLogFiles(t *testing.T) {
 	}
 	o = &queryOptions{IO: &IO{Out: &out, Err: &errOut, Getenv: func(string) string { return "" }}, Now: time.Now,
 		Manifest: manifest, PodLogs: filepath.Join(dir, "none", "*.log"), Output: "table", Count: true,
-		Pods: podFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}}
+		Pods: source.PodFlags{Kubeconfig: filepath.Join(dir, "no-kubeconfig")}}
 	if err := runQuery(context.Background(), o); err == nil || !strings.Contains(err.Error(), "kubectl -n kube-system logs") {
 		t.Errorf("stdout mode without pod log files: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/kauditui/kauditui/budget"
 	"github.com/kauditui/kauditui/iostreams"
 )
 
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 	// The tests (and the scripts' kauditui) read at normal priority and
 	// say nothing of it, whether or not an apiserver runs on this machine;
 	// budget_test.go asks about priority on purpose.
-	controlPlane = func() (bool, string) { return false, "" }
+	budget.ControlPlane = func(string) (bool, string) { return false, "" }
 	testscript.Main(m, map[string]func(){
 		"kauditui": func() { os.Exit(run(os.Args[1:], iostreams.System())) },
 		// ctrl-c-after TEXT kauditui ARGS...: kauditui, sent SIGINT (what a

@@ -1,30 +1,29 @@
-package main
+package render
 
 import (
 	"time"
 	_ "time/tzdata" // --tz Area/City on a host or image without a zone database
 
 	"github.com/spf13/pflag"
-
-	"github.com/kauditui/kauditui/render"
 )
 
-// tzFlag is --tz: the one zone times are shown in and zone-less times in a
+// ZoneFlag is --tz: the one zone times are shown in and zone-less times in a
 // filter (since=, until=) are read in. UTC unless asked.
-type tzFlag struct{ name string }
+type ZoneFlag struct{ name string }
 
-func (z *tzFlag) register(fs *pflag.FlagSet) {
+// Register adds --tz to fs.
+func (z *ZoneFlag) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&z.name, "tz", "UTC", "the zone times are shown in and a filter's times without a zone are read in: UTC, local (the TZ environment variable or the system's), or an IANA name like Europe/Berlin")
 }
 
-// apply makes the zone the one shown and read: render's zone, and now (which
-// anchors filter.Parse) in it.
-func (z *tzFlag) apply(now *func() time.Time) error {
-	loc, err := render.LoadZone(z.name)
+// Apply makes the zone the one shown and read: the zone of SetZone, and
+// now (which anchors filter.Parse) in it. Its error is a usage error's line.
+func (z *ZoneFlag) Apply(now *func() time.Time) error {
+	loc, err := LoadZone(z.name)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
-	render.SetZone(loc)
+	SetZone(loc)
 	clock := *now
 	if clock == nil {
 		clock = time.Now

@@ -1,4 +1,8 @@
-package main
+// Package budget is what kauditui may take of a machine while it reads:
+// the memory budget (--max-memory, or what the machine or its cgroup has
+// available), the Go memory limit kept within it (HeapLimit), and the low
+// CPU and IO priority on a control-plane node (--priority).
+package budget
 
 import (
 	"bufio"
@@ -38,45 +42,50 @@ const minBudget = 64 << 20
 // crafted tree).
 var sysRoot = "/"
 
-// memoryFlags are --max-memory and --priority, for the explorer and query.
-type memoryFlags struct {
+// Flags are --max-memory and --priority, for the explorer and query.
+// Manifest is the apiserver manifest whose existence marks a control-plane
+// node (kubeadm's, set by main).
+type Flags struct {
 	MaxMemory string
 	Priority  string
+	Manifest  string
 }
 
-func (m *memoryFlags) register(fs *pflag.FlagSet) {
+// Register adds --max-memory and --priority to fs.
+func (m *Flags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.MaxMemory, "max-memory", "", "the most memory to use, e.g. 300MiB or 1GiB (default: a quarter of the memory available, at most 1 GiB); near it, lines kept for reading back go to disk")
 	fs.StringVar(&m.Priority, "priority", "auto", "CPU and IO priority while reading: low, normal, or auto (low on a control-plane node)")
 }
 
-// budget is what kauditui may use.
-type budget struct {
-	limit int64  // bytes
-	why   string // how it was found, for messages
+// Budget is what kauditui may use.
+type Budget struct {
+	Limit int64  // bytes
+	Why   string // how it was found, for messages
 }
 
-// memBudget computes the budget from --max-memory or what is available.
-func (m *memoryFlags) budget() (budget, error) {
+// Budget computes the budget from --max-memory or what is available. Its
+// error is a usage error's one line.
+func (m *Flags) Budget() (Budget, error) {
 	if m.MaxMemory != "" {
 		n, err := parseBytes(m.MaxMemory)
 		if err != nil {
-			return budget{}, usageError("--max-memory %q: %v (e.g. 300MiB, 1GiB)", m.MaxMemory, err)
+			return Budget{}, fmt.Errorf("--max-memory %q: %v (e.g. 300MiB, 1GiB)", m.MaxMemory, err)
 		}
 		if n < minBudget {
-			return budget{}, usageError("--max-memory %s is too little: kauditui needs at least %d MiB", m.MaxMemory, minBudget>>20)
+			return Budget{}, fmt.Errorf("--max-memory %s is too little: kauditui needs at least %d MiB", m.MaxMemory, minBudget>>20)
 		}
-		return budget{limit: n, why: "--max-memory"}, nil
+		return Budget{Limit: n, Why: "--max-memory"}, nil
 	}
 	avail, from := availableMemory()
 	if avail <= 0 {
-		return budget{limit: maxDefaultBudget, why: "the default (the available memory is unknown)"}, nil
+		return Budget{Limit: maxDefaultBudget, Why: "the default (the available memory is unknown)"}, nil
 	}
 	b := min(avail/4, maxDefaultBudget)
 	b = max(b, minBudget)
-	return budget{limit: b, why: fmt.Sprintf("a quarter of the %d MiB available (%s)", avail>>20, from)}, nil
+	return Budget{Limit: b, Why: fmt.Sprintf("a quarter of the %d MiB available (%s)", avail>>20, from)}, nil
 }
 
-func (b budget) String() string { return fmt.Sprintf("%d MiB", b.limit>>20) }
+func (b Budget) String() string { return fmt.Sprintf("%d MiB", b.Limit>>20) }
 
 // parseBytes reads a size: a number with an optional unit (B, K/KB/KiB,
 // M/MB/MiB, G/GB/GiB, T...; units are powers of 1024).
@@ -209,41 +218,43 @@ func readCgroupInt(path string) int64 {
 	return n
 }
 
-// spoolMemory is how much of the spool (lines of gzip, stdin and CRI
+// SpoolMemory is how much of the spool (lines of gzip, stdin and CRI
 // inputs kept for reading back) may stay in memory within the budget.
-func (b budget) spoolMemory() int64 { return min(64<<20, b.limit/8) }
+func (b Budget) SpoolMemory() int64 { return min(64<<20, b.Limit/8) }
 
-// heapLimit keeps the Go memory limit above the live heap and within the
+// HeapLimit keeps the Go memory limit above the live heap and within the
 // budget: the one place that sets it while kauditui reads. A limit the live
 // heap reached would make the collector run without pause, several times
 // slower on a busy machine, so it is raised with the live heap (the set
 // that recognises repeats grows 12 bytes a request), up to the budget.
-// Near the budget, it sheds what can be read back (shed) once and says so
-// (tell).
-type heapLimit struct {
+// Near the budget, it sheds what can be read back (Shed) once and says so
+// (Tell).
+type HeapLimit struct {
+	Shed func() string // gives up what can be read back; says what (or "")
+	Tell func(string)  // tells the user, once
+
 	mu     sync.Mutex
 	limit  int64
-	budget budget
+	budget Budget
 	sample [1]metrics.Sample
-	shed   func() string // gives up what can be read back; says what (or "")
-	tell   func(string)  // tells the user, once
-	told   bool          // near the budget: shed and said
-	over   bool          // over it: said
-	user   bool          // GOMEMLIMIT is the user's: never set
-	prev   int64         // the limit before, put back by restore
+	told   bool  // near the budget: shed and said
+	over   bool  // over it: said
+	user   bool  // GOMEMLIMIT is the user's: never set
+	prev   int64 // the limit before, put back by Restore
 }
 
 // limitRoom is the least room above the live heap the limit leaves for
 // garbage: the collector then runs about once per limitRoom allocated.
 const limitRoom = 24 << 20
 
-// newHeapLimit sets the memory limit to start (at most the budget), unless
-// GOMEMLIMIT is set. Call restore when done.
-func newHeapLimit(b budget, start int64, getenv func(string) string) *heapLimit {
-	if b.limit <= 0 {
-		b = budget{limit: maxDefaultBudget, why: "the default"}
+// NewHeapLimit sets the memory limit to start (at most the budget), unless
+// GOMEMLIMIT is set (getenv may be nil: then it is not). Call Restore when
+// done.
+func NewHeapLimit(b Budget, start int64, getenv func(string) string) *HeapLimit {
+	if b.Limit <= 0 {
+		b = Budget{Limit: maxDefaultBudget, Why: "the default"}
 	}
-	h := &heapLimit{budget: b, limit: min(start, b.limit)}
+	h := &HeapLimit{budget: b, limit: min(start, b.Limit)}
 	if getenv != nil && getenv("GOMEMLIMIT") != "" {
 		h.user = true
 		return h
@@ -252,16 +263,16 @@ func newHeapLimit(b budget, start int64, getenv func(string) string) *heapLimit 
 	return h
 }
 
-// restore puts back the limit there was before.
-func (h *heapLimit) restore() {
+// Restore puts back the limit there was before.
+func (h *HeapLimit) Restore() {
 	if h != nil && !h.user {
 		debug.SetMemoryLimit(h.prev)
 	}
 }
 
-// watch checks the heap every quarter second until stop is called: for
-// loads that do not call check themselves (a full store).
-func (h *heapLimit) watch() (stop func()) {
+// Watch checks the heap every quarter second until stop is called: for
+// loads that do not call Check themselves (a full store).
+func (h *HeapLimit) Watch() (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -273,7 +284,7 @@ func (h *heapLimit) watch() (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				h.check()
+				h.Check()
 			}
 		}
 	}()
@@ -283,8 +294,35 @@ func (h *heapLimit) watch() (stop func()) {
 	})
 }
 
+// Hold keeps the Go memory limit at the budget while an index is held
+// (the explorer's, read in the background) and checks the heap every
+// quarter second until stop, which puts the limit back. Near the budget it
+// sheds, warns with what HeapLimit says and notes, for a status bar,
+// "memory near its budget" (past it, "memory over its budget"). A nil
+// getenv is os.Getenv.
+func Hold(b Budget, getenv func(string) string, shed func() string, warn, note func(string)) (stop func()) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	h := NewHeapLimit(b, b.Limit, getenv)
+	h.Shed = shed
+	h.Tell = func(msg string) {
+		warn(msg)
+		if h.over {
+			note("memory over its budget")
+		} else {
+			note("memory near its budget")
+		}
+	}
+	stopWatch := h.Watch()
+	return func() {
+		stopWatch()
+		h.Restore()
+	}
+}
+
 // live is the live heap as the last collection measured it.
-func (h *heapLimit) live() int64 {
+func (h *HeapLimit) live() int64 {
 	h.sample[0].Name = "/gc/heap/live:bytes"
 	metrics.Read(h.sample[:])
 	if h.sample[0].Value.Kind() != metrics.KindUint64 {
@@ -293,57 +331,59 @@ func (h *heapLimit) live() int64 {
 	return int64(h.sample[0].Value.Uint64())
 }
 
-// check raises the limit when the live heap comes within limitRoom of it,
+// Check raises the limit when the live heap comes within limitRoom of it,
 // up to the budget; near the budget it sheds and tells, once; past it
 // (what is held cannot be read back: the requests themselves) it tells
 // that too, once.
-func (h *heapLimit) check() {
+func (h *HeapLimit) Check() {
 	if h == nil {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	live := h.live()
-	if !h.user && live > h.limit-limitRoom && h.limit < h.budget.limit {
-		h.limit = min(live+2*limitRoom, h.budget.limit)
+	if !h.user && live > h.limit-limitRoom && h.limit < h.budget.Limit {
+		h.limit = min(live+2*limitRoom, h.budget.Limit)
 		debug.SetMemoryLimit(h.limit)
 	}
-	if live >= h.budget.limit*8/10 && !h.told {
+	if live >= h.budget.Limit*8/10 && !h.told {
 		h.told = true
 		what := ""
-		if h.shed != nil {
-			what = h.shed()
+		if h.Shed != nil {
+			what = h.Shed()
 		}
 		debug.FreeOSMemory()
-		msg := fmt.Sprintf("memory: %d MiB in use, near the budget of %s (%s)", live>>20, h.budget, h.budget.why)
+		msg := fmt.Sprintf("memory: %d MiB in use, near the budget of %s (%s)", live>>20, h.budget, h.budget.Why)
 		if what != "" {
 			msg += "; " + what
 		}
-		if h.tell != nil {
-			h.tell(msg)
+		if h.Tell != nil {
+			h.Tell(msg)
 		}
 		live = h.live()
 	}
-	if live > h.budget.limit && !h.over {
+	if live > h.budget.Limit && !h.over {
 		h.over = true
-		if h.tell != nil {
-			h.tell(fmt.Sprintf("memory: %d MiB in use, over the budget of %s (%s): what was read cannot be given up; --max-memory raises the budget, -q or fewer SOURCEs need less", live>>20, h.budget, h.budget.why))
+		if h.Tell != nil {
+			h.Tell(fmt.Sprintf("memory: %d MiB in use, over the budget of %s (%s): what was read cannot be given up; --max-memory raises the budget, -q or fewer SOURCEs need less", live>>20, h.budget, h.budget.Why))
 		}
 	}
 }
 
 // Priority.
 
-// controlPlane is onControlPlane (a variable: the tests of the commands
+// ControlPlane is onControlPlane (a variable: the tests of the commands
 // run on machines where an apiserver may be running).
-var controlPlane = onControlPlane
+var ControlPlane = onControlPlane
 
 // onControlPlane reports whether this machine runs (or is set up to run)
-// the control plane: kubeadm's apiserver manifest exists, or a
+// the control plane: the apiserver manifest (kubeadm's) exists, or a
 // kube-apiserver or etcd process is visible.
-func onControlPlane() (bool, string) {
-	if _, err := os.Stat(defaultManifest); err == nil {
-		return true, defaultManifest + " exists"
+func onControlPlane(manifest string) (bool, string) {
+	if manifest != "" {
+		if _, err := os.Stat(manifest); err == nil {
+			return true, manifest + " exists"
+		}
 	}
 	procs, _ := filepath.Glob(filepath.Join(sysRoot, "proc/[0-9]*/comm"))
 	for _, p := range procs {
@@ -399,33 +439,34 @@ func lowPriority() error {
 	return firstErr
 }
 
-// validate checks the flags' values before anything is read.
-func (m *memoryFlags) validate() error {
+// Validate checks the flags' values before anything is read. Its error is
+// a usage error's one line.
+func (m *Flags) Validate() error {
 	switch m.Priority {
 	case "low", "normal", "auto", "":
 	default:
-		return usageError("--priority %q: use low, normal or auto", m.Priority)
+		return fmt.Errorf("--priority %q: use low, normal or auto", m.Priority)
 	}
-	_, err := m.budget()
+	_, err := m.Budget()
 	return err
 }
 
-// applyPriority lowers the priority when asked to, or (auto) on a
+// ApplyPriority lowers the priority when asked to, or (auto) on a
 // control-plane node, and says so with tell; lowered is whether it did. It
 // is for reading a trail of files on this machine.
-func (m *memoryFlags) applyPriority(tell func(string)) (lowered bool) {
+func (m *Flags) ApplyPriority(tell func(string)) (lowered bool) {
 	if m.Priority == "normal" {
 		return false
 	}
 	why := "--priority low"
 	if m.Priority != "low" {
-		cp, what := controlPlane()
+		cp, what := ControlPlane(m.Manifest)
 		if !cp {
 			return false
 		}
 		why = "this is a control-plane node (" + what + ")"
 	}
-	if err := setLowPriority(); err != nil {
+	if err := SetLowPriority(); err != nil {
 		tell(fmt.Sprintf("could not lower the CPU and IO priority (%v): %s", err, why))
 		return false
 	}
@@ -433,6 +474,6 @@ func (m *memoryFlags) applyPriority(tell func(string)) (lowered bool) {
 	return true
 }
 
-// setLowPriority is lowPriority (a variable so that tests of the commands
+// SetLowPriority is lowPriority (a variable so that tests of the commands
 // leave the test process's priority alone).
-var setLowPriority = lowPriority
+var SetLowPriority = lowPriority
