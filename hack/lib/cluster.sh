@@ -334,9 +334,9 @@ cluster_wait_controllers() {
 }
 
 # cluster_stop_one DIR NAME [SECONDS]: SIGTERM to the process started as NAME,
-# SIGKILL after SECONDS (default 20); removes its pid file.
+# SIGKILL after SECONDS (default 60: a loaded machine takes long to shut an apiserver down, and a killed one, or its crilog wrapper, loses the last lines it wrote); removes its pid file.
 cluster_stop_one() {
-  local dir=$1 name=$2 limit=${3:-20} pid
+  local dir=$1 name=$2 limit=${3:-60} pid
   pid=$(cat "$dir/pids/$name" 2>/dev/null) || return 0
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
