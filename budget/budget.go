@@ -393,7 +393,7 @@ func onControlPlane(manifest string) (bool, string) {
 		}
 		switch name := strings.TrimSpace(string(b)); name {
 		case "kube-apiserver", "etcd":
-			return true, "a " + name + " process runs here"
+			return true, "the process " + name + " runs here"
 		}
 	}
 	return false, ""
