@@ -281,27 +281,23 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 }
 
 // explainEmpty says in one line why nothing can match when the inputs hold
-// no audit event at all: what they look like, and what kauditui reads.
+// no audit event at all (source.Set.WhyEmpty), or names the unused inputs.
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
 	if o.Store.Given() {
 		return nil // the store sends only the events that may match: none is an answer
 	}
 	klog := o.Output == "klog"
-	empty, what, other := set.Empty(snap, klog)
-	if !empty {
+	msg, other := set.WhyEmpty(snap, klog)
+	switch {
+	case msg == "":
 		for _, u := range set.Unused(klog) {
 			fmt.Fprintln(o.IO.Err, "kauditui: warning:", u)
 		}
 		return nil
+	case other:
+		return &exitError{code: exitUsage, msg: msg}
 	}
-	msg := "query: no audit events: " + what
-	if klog {
-		msg = "query: no apiserver log lines: " + what
-	}
-	if !other {
-		return &exitError{code: exitNoMatch, msg: msg}
-	}
-	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"}
+	return &exitError{code: exitNoMatch, msg: msg}
 }
 
 // warnTrust names what the log says about itself that a reader must know.
