@@ -300,13 +300,11 @@ func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error 
 	return &exitError{code: exitNoMatch, msg: msg}
 }
 
-// warnTrust names what the log says about itself that a reader must know.
+// warnTrust names what the log says about itself that a reader must know
+// (audit.Snapshot.Warnings).
 func (o *queryOptions) warnTrust(snap audit.Snapshot) {
-	if snap.SharedIDs > 0 {
-		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d requests carry an auditID that another request carries too (clients can choose their Audit-ID header); each is shown as a request of its own (-q 'id=...' lists them)\n", snap.SharedIDs)
-	}
-	if snap.Duplicates > 0 {
-		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d event lines repeat lines already read (the same log named twice?); each was counted once\n", snap.Duplicates)
+	for _, w := range snap.Warnings() {
+		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
 	}
 }
 
