@@ -247,7 +247,10 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	o.warnTrust(snap)
 
 	if o.Output == "klog" {
-		return o.printKlog(out, set, snap.Klog)
+		if len(snap.Klog) == 0 {
+			return &exitError{code: exitNoMatch}
+		}
+		return set.WriteKlog(out, snap.Klog)
 	}
 	matched := f.Select(snap.Requests, set.Raw)
 	switch {
@@ -266,7 +269,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	case o.Advise.On:
 		return o.Advise.print(out, o.IO.Err, &o.Answers.Policy, matched, o.Output == "yaml")
 	case o.Output == "json":
-		if err := printJSON(out, set, matched); err != nil {
+		if err := set.WriteRequests(out, matched); err != nil {
 			return err
 		}
 	default:
@@ -316,23 +319,6 @@ func (o *queryOptions) tablePrinter() *render.TablePrinter {
 		w = o.IO.Width
 	}
 	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.NoColorEnv())
-}
-
-// printJSON writes the matching requests' raw events unchanged
-// (source.Set.WriteEvents).
-func printJSON(w *bufio.Writer, set *source.Set, reqs []*audit.Request) error {
-	var events []audit.EventRef
-	for _, r := range reqs {
-		events = append(events, r.Events...)
-	}
-	return set.WriteEvents(w, events)
-}
-
-func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit.KlogLine) error {
-	if len(lines) == 0 {
-		return &exitError{code: exitNoMatch}
-	}
-	return set.WriteKlog(w, lines)
 }
 
 // printTop writes --top's answer for reqs.

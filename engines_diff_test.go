@@ -10,7 +10,7 @@ package main
 //	           a prefilter (source.Set.Load, audit.NewStore) and the
 //	           requests matched as `query` matches them (matchRequests);
 //	           each answer below is what the command's own printer makes of
-//	           that list (printTop, tablePrinter, printJSON, the timeline
+//	           that list (printTop, tablePrinter, set.WriteRequests, the timeline
 //	           builder, the coverage text)
 //	table      `query -o wide` (RowPrefilter, streaming store)
 //	count      `query --count` (same)
@@ -303,7 +303,7 @@ func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
 	w.Flush()
 	e.timeline = b.String()
 	b.Reset()
-	if err := printJSON(w, ref.set, matched); err != nil {
+	if err := ref.set.WriteRequests(w, matched); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
@@ -783,7 +783,7 @@ func runIndexEngine(t *testing.T, d *diffRun, l diffLog, engine string, set *sou
 		}
 	}
 	b.Reset()
-	if err := printJSON(w, set, whole); err != nil {
+	if err := set.WriteRequests(w, whole); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()

@@ -145,7 +145,7 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	w.Flush()
 	wantTop := b.String()
 	b.Reset()
-	if err := printJSON(w, set, matched); err != nil {
+	if err := set.WriteRequests(w, matched); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
