@@ -257,7 +257,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	case o.Count:
 		fmt.Fprintln(out, len(matched))
 	case o.Top != "":
-		printTop(out, matched, o.Top)
+		writeLines(out, render.TopText(filter.TopCounts(matched, o.Top), len(matched)))
 	case o.Missing.On:
 		return o.Missing.print(ctx, out, o, set, matched)
 	case o.Answers.given():
@@ -319,9 +319,4 @@ func (o *queryOptions) tablePrinter() *render.TablePrinter {
 		w = o.IO.Width
 	}
 	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.NoColorEnv())
-}
-
-// printTop writes --top's answer for reqs.
-func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
-	writeLines(w, render.TopText(filter.TopCounts(reqs, field), len(reqs)))
 }

@@ -141,7 +141,7 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	w.Flush()
 	wantTable := tableRows(b.String())
 	b.Reset()
-	printTop(w, matched, "code")
+	writeLines(w, render.TopText(filter.TopCounts(matched, "code"), len(matched)))
 	w.Flush()
 	wantTop := b.String()
 	b.Reset()
