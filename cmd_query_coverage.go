@@ -38,10 +38,6 @@ func (p *policyFlags) report() (*setup.PolicyReport, error) {
 	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
 }
 
-// notMasterHint is the coverage report's last line on a machine that is not
-// a control-plane node, when no --policy was given.
-const notMasterHint = policytext.NotMasterHint
-
 // text is what the policy does not log, with how many of reqs it would
 // drop (policytext.OfNode).
 func (p *policyFlags) text(reqs []*audit.Request) []string {
