@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kauditui/kauditui/completion"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/setup"
 )
@@ -48,7 +49,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error
 		return true, nil
 	}
 	msg := err.Error()
-	if near := nearestFlag(fs, args, msg); near != "" {
+	if near := completion.NearestFlag(fs, msg); near != "" {
 		msg += fmt.Sprintf(": did you mean %q?", near)
 	}
 	cmd := "kauditui"
@@ -78,28 +79,6 @@ func printTopHelp(ios *IO) {
 	fs.SetOutput(ios.Out)
 	fs.PrintDefaults()
 	fmt.Fprint(ios.Out, "\nExamples:\n"+help("kauditui.examples"))
-}
-
-// nearestFlag is the flag of fs nearest to the unknown one pflag's error
-// names, as --name or -x, or "".
-func nearestFlag(fs *pflag.FlagSet, args []string, msg string) string {
-	var bad string
-	switch {
-	case strings.HasPrefix(msg, "unknown flag: --"):
-		bad = strings.TrimPrefix(msg, "unknown flag: --")
-	default:
-		return ""
-	}
-	var names []string
-	fs.VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden {
-			names = append(names, f.Name)
-		}
-	})
-	if n := filter.Nearest(bad, names); n != "" {
-		return "--" + n
-	}
-	return ""
 }
 
 // unknownCommand is the error for a first argument that is no file and is
