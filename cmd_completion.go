@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kauditui/kauditui/completion"
+	"github.com/kauditui/kauditui/help"
 	"github.com/kauditui/kauditui/setup"
 )
 
@@ -17,7 +18,7 @@ import (
 
 func runCompletionCmd(args []string, ios *IO) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(ios.Out, help("completion"))
+		fmt.Fprint(ios.Out, help.Text("completion"))
 		return nil
 	}
 	if len(args) != 1 {

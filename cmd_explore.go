@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -185,7 +184,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		Filter:      o.Filter,
 		NoColor:     o.NoColor,
 		Now:         o.Now,
-		HistoryFile: stateFile("filters"),
+		HistoryFile: ui.StateFile("filters"),
 	})
 	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.program...)
 	if f, ok := o.IO.Out.(*os.File); ok {
@@ -202,19 +201,4 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}
 	return nil
-}
-
-// stateFile is where the explorer keeps a file across runs:
-// $XDG_STATE_HOME/kauditui/NAME, else ~/.local/state/kauditui/NAME; "" when
-// there is no home (the state is then kept for this run only).
-func stateFile(name string) string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil || home == "" {
-			return ""
-		}
-		dir = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(dir, "kauditui", name)
 }

@@ -1,33 +1,21 @@
 package main
 
 import (
-	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/kauditui/kauditui/completion"
 	"github.com/kauditui/kauditui/filter"
-	"github.com/kauditui/kauditui/setup"
+	"github.com/kauditui/kauditui/help"
 )
 
 // subcommands are the words kauditui reads as a command, not a SOURCE
 // (__complete, the shells' entry point, is left out: no one types it).
 var subcommands = []string{"query", "setup", "version", "completion", "help"}
-
-//go:embed help
-var helpFiles embed.FS
-
-// help is the text of help/NAME.txt: each command's usage (NAME, the
-// FlagSet's name; "top" for kauditui --help) and its examples
-// (NAME.examples), prose kept apart from the code.
-func help(name string) string {
-	b, _ := helpFiles.ReadFile("help/" + name + ".txt")
-	return strings.ReplaceAll(string(b), "$DefaultLogPath", setup.DefaultLogPath)
-}
 
 // parseFlags parses a command's flags the same way for every command:
 // --help prints the help on standard output (stop, no error); an unknown
@@ -39,7 +27,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error
 		ios.FlagsOnly(fs)
 		return true, nil
 	}
-	fs.Usage = func() { printHelp(ios.Out, fs) }
+	fs.Usage = func() { help.Print(ios.Out, fs) }
 	err = fs.Parse(args)
 	if err == nil {
 		return false, nil
@@ -48,7 +36,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error
 		return true, nil
 	}
 	msg := err.Error()
-	if near := nearestFlag(fs, args, msg); near != "" {
+	if near := completion.NearestFlag(fs, msg); near != "" {
 		msg += fmt.Sprintf(": did you mean %q?", near)
 	}
 	cmd := "kauditui"
@@ -59,47 +47,15 @@ func parseFlags(fs *pflag.FlagSet, args []string, ios *IO) (stop bool, err error
 	return true, usageError("%s (see '%s --help')", msg, cmd)
 }
 
-// printHelp writes a command's usage, its flags and examples.
-func printHelp(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprint(w, help(fs.Name()))
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	if ex := help(fs.Name() + ".examples"); ex != "" {
-		fmt.Fprint(w, "\nExamples:\n"+ex)
-	}
-}
-
 // printTopHelp is `kauditui --help`: the commands, then the explorer's
 // flags (the explorer is what kauditui runs without a command).
 func printTopHelp(ios *IO) {
-	fmt.Fprint(ios.Out, help("top"))
+	fmt.Fprint(ios.Out, help.Text("top"))
 	fs := commandFlags("")
 	fmt.Fprint(ios.Out, "\nThe explorer's flags (kauditui [flags] [SOURCE...]):\n")
 	fs.SetOutput(ios.Out)
 	fs.PrintDefaults()
-	fmt.Fprint(ios.Out, "\nExamples:\n"+help("kauditui.examples"))
-}
-
-// nearestFlag is the flag of fs nearest to the unknown one pflag's error
-// names, as --name or -x, or "".
-func nearestFlag(fs *pflag.FlagSet, args []string, msg string) string {
-	var bad string
-	switch {
-	case strings.HasPrefix(msg, "unknown flag: --"):
-		bad = strings.TrimPrefix(msg, "unknown flag: --")
-	default:
-		return ""
-	}
-	var names []string
-	fs.VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden {
-			names = append(names, f.Name)
-		}
-	})
-	if n := filter.Nearest(bad, names); n != "" {
-		return "--" + n
-	}
-	return ""
+	fmt.Fprint(ios.Out, "\nExamples:\n"+help.Text("kauditui.examples"))
 }
 
 // unknownCommand is the error for a first argument that is no file and is
@@ -125,10 +81,10 @@ func runHelpCmd(args []string, ios *IO) error {
 	}
 	switch args[0] {
 	case "query", "setup":
-		printHelp(ios.Out, commandFlags(args[0]))
+		help.Print(ios.Out, commandFlags(args[0]))
 		return nil
 	case "completion":
-		fmt.Fprint(ios.Out, help("completion"))
+		fmt.Fprint(ios.Out, help.Text("completion"))
 		return nil
 	}
 	if near := filter.Nearest(args[0], subcommands); near != "" {

@@ -247,14 +247,17 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	o.warnTrust(snap)
 
 	if o.Output == "klog" {
-		return o.printKlog(out, set, snap.Klog)
+		if len(snap.Klog) == 0 {
+			return &exitError{code: exitNoMatch}
+		}
+		return set.WriteKlog(out, snap.Klog)
 	}
 	matched := f.Select(snap.Requests, set.Raw)
 	switch {
 	case o.Count:
 		fmt.Fprintln(out, len(matched))
 	case o.Top != "":
-		printTop(out, matched, o.Top)
+		writeLines(out, render.TopText(filter.TopCounts(matched, o.Top), len(matched)))
 	case o.Missing.On:
 		return o.Missing.print(ctx, out, o, set, matched)
 	case o.Answers.given():
@@ -266,7 +269,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	case o.Advise.On:
 		return o.Advise.print(out, o.IO.Err, &o.Answers.Policy, matched, o.Output == "yaml")
 	case o.Output == "json":
-		if err := printJSON(out, set, matched); err != nil {
+		if err := set.WriteRequests(out, matched); err != nil {
 			return err
 		}
 	default:
@@ -281,36 +284,30 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 }
 
 // explainEmpty says in one line why nothing can match when the inputs hold
-// no audit event at all: what they look like, and what kauditui reads.
+// no audit event at all (source.Set.WhyEmpty), or names the unused inputs.
 func (o *queryOptions) explainEmpty(set *source.Set, snap audit.Snapshot) error {
 	if o.Store.Given() {
 		return nil // the store sends only the events that may match: none is an answer
 	}
 	klog := o.Output == "klog"
-	empty, what, other := set.Empty(snap, klog)
-	if !empty {
+	msg, other := set.WhyEmpty(snap, klog)
+	switch {
+	case msg == "":
 		for _, u := range set.Unused(klog) {
 			fmt.Fprintln(o.IO.Err, "kauditui: warning:", u)
 		}
 		return nil
+	case other:
+		return &exitError{code: exitUsage, msg: msg}
 	}
-	msg := "query: no audit events: " + what
-	if klog {
-		msg = "query: no apiserver log lines: " + what
-	}
-	if !other {
-		return &exitError{code: exitNoMatch, msg: msg}
-	}
-	return &exitError{code: exitUsage, msg: msg + " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"}
+	return &exitError{code: exitNoMatch, msg: msg}
 }
 
-// warnTrust names what the log says about itself that a reader must know.
+// warnTrust names what the log says about itself that a reader must know
+// (audit.Snapshot.Warnings).
 func (o *queryOptions) warnTrust(snap audit.Snapshot) {
-	if snap.SharedIDs > 0 {
-		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d requests carry an auditID that another request carries too (clients can choose their Audit-ID header); each is shown as a request of its own (-q 'id=...' lists them)\n", snap.SharedIDs)
-	}
-	if snap.Duplicates > 0 {
-		fmt.Fprintf(o.IO.Err, "kauditui: warning: %d event lines repeat lines already read (the same log named twice?); each was counted once\n", snap.Duplicates)
+	for _, w := range snap.Warnings() {
+		fmt.Fprintln(o.IO.Err, "kauditui: warning:", w)
 	}
 }
 
@@ -322,26 +319,4 @@ func (o *queryOptions) tablePrinter() *render.TablePrinter {
 		w = o.IO.Width
 	}
 	return render.NewTablePrinter(w, o.Output == "wide", o.IO.OutTTY && !o.NoColor && !o.IO.NoColorEnv())
-}
-
-// printJSON writes the matching requests' raw events unchanged
-// (source.Set.WriteEvents).
-func printJSON(w *bufio.Writer, set *source.Set, reqs []*audit.Request) error {
-	var events []audit.EventRef
-	for _, r := range reqs {
-		events = append(events, r.Events...)
-	}
-	return set.WriteEvents(w, events)
-}
-
-func (o *queryOptions) printKlog(w *bufio.Writer, set *source.Set, lines []audit.KlogLine) error {
-	if len(lines) == 0 {
-		return &exitError{code: exitNoMatch}
-	}
-	return set.WriteKlog(w, lines)
-}
-
-// printTop writes --top's answer for reqs.
-func printTop(w *bufio.Writer, reqs []*audit.Request, field string) {
-	writeLines(w, render.TopText(filter.TopCounts(reqs, field), len(reqs)))
 }

@@ -64,21 +64,18 @@ func (a *adviseFlags) print(w *bufio.Writer, errw io.Writer, pf *policyFlags, re
 	case err != nil:
 		return usageError("query: --advise-policy: %s", sanitize(err.Error()))
 	}
-	p, err := policytext.Propose(base, reqs)
+	// Names in the rules come from the log: escaped, as every log field on
+	// the way out (policytext.WriteProposal).
+	escaped, err := policytext.WriteProposal(w, base, reqs, yamlOnly)
 	switch {
 	case errors.Is(err, policytext.ErrNothingToPropose):
 		if yamlOnly {
 			return &exitError{code: exitNoMatch, msg: "query: --advise-policy: " + err.Error()}
 		}
-		fmt.Fprintf(w, "No policy proposed: %s.\n", err)
 		return &exitError{code: exitNoMatch}
 	case err != nil:
 		return &exitError{code: exitFailed, msg: "query: --advise-policy: " + sanitize(err.Error())}
 	}
-	// Names in the rules come from the log: escaped, as every log field on
-	// the way out (policytext.EscapedYAML).
-	text, escaped := policytext.EscapedYAML(p.YAML)
-	w.WriteString(text)
 	if escaped {
 		fmt.Fprintln(errw, "kauditui: warning: --advise-policy: the policy holds characters a terminal would act on (from the log or the policy file); they are printed escaped: read the rules before applying them")
 	}

@@ -130,13 +130,8 @@ func (a *answerFlags) print(w *bufio.Writer, set *source.Set, snap audit.Snapsho
 		writeLines(w, lines)
 		return nil
 	}
-	printExec(w, matched, set.Raw)
+	writeLines(w, render.ExecText(matched, set.Raw))
 	return nil
-}
-
-// printExec lists who got into which container and how, oldest first.
-func printExec(w *bufio.Writer, reqs []*audit.Request, raw func(audit.Ref) ([]byte, error)) {
-	writeLines(w, render.ExecText(reqs, raw))
 }
 
 // writeLines writes lines, each ended by a newline.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/audit/audittest"
+	"github.com/kauditui/kauditui/render"
 )
 
 // answersDir is testdata/answers (hack/gen-answers.sh).
@@ -341,7 +342,7 @@ func TestQueryExecHostileCommand(t *testing.T) {
 		"", "/api/v1/namespaces/shop/pods/debug/exec?command=sh&command=-c&command=%1B%5B2J%E2%80%AEecho+hi%C2%9B31m", "debug")
 	var out bytes.Buffer
 	w := bufio.NewWriter(&out)
-	printExec(w, []*audit.Request{r}, nil)
+	writeLines(w, render.ExecText([]*audit.Request{r}, nil))
 	w.Flush()
 	s := out.String()
 	if strings.ContainsAny(s, "\x1b\u202e\u009b") {

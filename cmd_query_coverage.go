@@ -17,7 +17,7 @@ import (
 // render.CoverageText (as in the explorer's Answers), with the truncated
 // events counted while the lines were read; then what the audit policy does
 // not log (--policy, or on a master the policy its apiserver manifest
-// names), drawn by policytext.Text.
+// names), drawn by policytext.Text (policytext.Coverage).
 
 // policyFlags are where --coverage finds the audit policy: --policy FILE,
 // else the apiserver manifest of this node, if it is a master.
@@ -35,28 +35,21 @@ func (p *policyFlags) register(fs *pflag.FlagSet) {
 
 // report reads the policy in force (--policy, else the manifest's).
 func (p *policyFlags) report() (*setup.PolicyReport, error) {
-	return setup.FindPolicy(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read})
+	return setup.FindPolicy(p.source())
 }
 
-// notMasterHint is the coverage report's last line on a machine that is not
-// a control-plane node, when no --policy was given.
-const notMasterHint = policytext.NotMasterHint
+func (p *policyFlags) source() setup.PolicySource {
+	return setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read}
+}
 
 // text is what the policy does not log, with how many of reqs it would
 // drop (policytext.OfNode).
 func (p *policyFlags) text(reqs []*audit.Request) []string {
-	return policytext.OfNode(setup.PolicySource{Root: p.Root, File: p.File, ReadFile: p.read}, reqs)
+	return policytext.OfNode(p.source(), reqs)
 }
 
 func (a *answerFlags) printCoverage(w *bufio.Writer, set *source.Set, snap audit.Snapshot, reqs []*audit.Request) {
 	name := func(i int32) string { return cmp.Or(set.InputName(i), "?") }
 	facts := render.CoverageFacts{Gap: a.Gap, Truncated: a.truncated.N(), SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
-	lines := render.CoverageText(audit.CoverageOf(reqs, a.Gap), facts, name)
-	if a.onStore && a.Policy.File == "" {
-		// this machine's apiserver manifest says nothing of the store's clusters
-		lines = append(lines, "", policytext.StoreHint)
-	} else {
-		lines = append(append(lines, ""), a.Policy.text(reqs)...)
-	}
-	writeLines(w, lines)
+	writeLines(w, policytext.Coverage(reqs, facts, name, a.Policy.source(), a.onStore))
 }

@@ -45,25 +45,12 @@ func (d *detectFlags) validate(o *queryOptions) error {
 	return nil
 }
 
-// rules is the rule pack with the --rules folder's Sigma rules.
-func (d *detectFlags) rules() ([]*detect.Rule, error) {
-	rules := detect.Builtin()
-	if d.Rules != "" {
-		sigma, err := detect.LoadSigmaDir(d.Rules)
-		if err != nil {
-			return nil, usageError("query: %s", sanitize(err.Error()))
-		}
-		rules = append(rules, sigma...)
-	}
-	return rules, nil
-}
-
 // print runs the rules over the matching requests and writes the findings
 // (detect.Print); none is exit status 1, as a query that matched nothing.
 func (d *detectFlags) print(w *bufio.Writer, errw io.Writer, asJSON bool, set *source.Set, matched []*audit.Request) error {
-	rules, err := d.rules()
+	rules, err := detect.WithSigma(d.Rules)
 	if err != nil {
-		return err
+		return usageError("query: %s", sanitize(err.Error()))
 	}
 	res := detect.Run(rules, matched, set.Raw)
 	if err := detect.Print(w, errw, asJSON, res); err != nil {

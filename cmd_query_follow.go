@@ -88,9 +88,6 @@ func (o *queryOptions) newFollower(set *source.Set, store *audit.Store, f *filte
 	return fl
 }
 
-// openLatency is what the LATENCY column says of a request still open.
-const openLatency = render.OpenLatency
-
 // flush prints what became ready since the last call; final prints
 // everything left.
 func (fl *follower) flush(final bool) error {

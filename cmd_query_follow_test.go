@@ -309,7 +309,7 @@ func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 				open := false
 				if f := strings.Fields(line); len(f) > 0 {
 					id := f[len(f)-1] // AUDIT-ID, the last column, is never cut
-					if open = slices.Contains(f, openLatency); open {
+					if open = slices.Contains(f, render.OpenLatency); open {
 						if seenOpen[id]++; seen[id] > 0 {
 							t.Errorf("%s: an open row after its end: %s", id, line)
 						}
@@ -337,7 +337,7 @@ func TestFollowTablePrintsEachRequestOnceWhenItEnds(t *testing.T) {
 					continue
 				}
 				if open {
-					if !r.long || cells[col["LATENCY"]] != openLatency {
+					if !r.long || cells[col["LATENCY"]] != render.OpenLatency {
 						t.Errorf("%s: shown open, but it is not long-running or its LATENCY does not say open: %s", id, line)
 					}
 					continue

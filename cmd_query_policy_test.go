@@ -166,7 +166,7 @@ func TestQueryCoveragePolicyUnreadable(t *testing.T) {
 // Not a master: one line saying --policy would add the policy, nothing else.
 func TestQueryCoverageNotAMaster(t *testing.T) {
 	r := runAnswersQuery(t, coverageOn(t.TempDir(), nil))
-	if r.code != exitOK || !strings.HasSuffix(r.stdout, "\n\n"+notMasterHint+"\n") || strings.Contains(r.stdout, "Not logged by the policy") {
+	if r.code != exitOK || !strings.HasSuffix(r.stdout, "\n\n"+policytext.NotMasterHint+"\n") || strings.Contains(r.stdout, "Not logged by the policy") {
 		t.Errorf("exit %d:\n%s", r.code, r.stdout)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/rbacdelta"
-	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/setup"
 	"github.com/kauditui/kauditui/source"
 )
@@ -17,7 +16,7 @@ import (
 // missingFlags is `query --rbac FILTER --missing`: RBAC as a delta. The
 // cluster's Roles and bindings are read with the client of --pods
 // (--kubeconfig, --context), and only the permissions they do not grant
-// yet are proposed (rbacdelta, drawn by render.RBACDeltaText).
+// yet are proposed (rbacdelta.Objects.Text).
 type missingFlags struct {
 	On bool
 }
@@ -45,13 +44,7 @@ func (m *missingFlags) print(ctx context.Context, w *bufio.Writer, o *queryOptio
 	if err != nil {
 		return &exitError{code: exitFailed, msg: "query: --missing: reading the RBAC of " + sanitize(host) + ": " + sanitize(setup.FirstError(err)) + " (the kubeconfig's user needs list on roles, clusterroles, rolebindings and clusterrolebindings)"}
 	}
-	lines, err := render.RBACDeltaText(matched, set.Raw, &render.RBACDelta{
-		Against: "the cluster at " + host,
-		For: func(user string, groups []string) (func(audit.Permission) (bool, string), []string) {
-			g := rbacdelta.For(objs, user, groups)
-			return g.Allows, g.Bindings
-		},
-	})
+	lines, err := objs.Text(matched, set.Raw, host)
 	if err != nil {
 		return &exitError{code: 1, msg: "query: --rbac: " + err.Error()}
 	}

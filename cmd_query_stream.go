@@ -47,7 +47,7 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 	case o.Count:
 		fmt.Fprintln(out, q.count)
 	case q.timeline != nil:
-		printTimeline(out, q.timeline.Timeline())
+		writeLines(out, render.TimelineText(q.timeline.Timeline(), 0))
 	case q.top != nil:
 		writeLines(out, render.TopText(q.top, q.count))
 	default:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/source"
 )
@@ -40,14 +39,7 @@ func (o *queryOptions) suggestIfNone(ctx context.Context, err error, flush func(
 	flush() // the query's own answer first, while the log is read again
 	defer o.heapLimit(set, queryMemoryLimit).Restore()
 	var loadErr error
-	s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
-		stop := false
-		store := audit.NewStreamingStore(func(r *audit.Request) {
-			stop = stop || !yield(r)
-		})
-		loadErr = set.Load(ctx, store)
-		store.Finish()
-	}, set.Raw)
+	s := filter.Suggest(f, set.Requests(ctx, &loadErr), set.Raw)
 	if loadErr != nil || ctx.Err() != nil || s.Empty() {
 		return
 	}

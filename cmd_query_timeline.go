@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"time"
 
 	"github.com/spf13/pflag"
-
-	"github.com/kauditui/kauditui/audit"
-	"github.com/kauditui/kauditui/render"
 )
 
 // timelineFlags is `query --timeline`: what happened minute by minute.
@@ -40,10 +36,4 @@ func (t *timelineFlags) validate(o *queryOptions) error {
 		return usageError("query: --timeline prints its own answer; -o %s is for requests", o.Output)
 	}
 	return nil
-}
-
-// printTimeline writes a timeline (made while the log was read, see
-// streamQuery).
-func printTimeline(w *bufio.Writer, t audit.Timeline) {
-	writeLines(w, render.TimelineText(t, 0))
 }

@@ -10,7 +10,7 @@ package main
 //	           a prefilter (source.Set.Load, audit.NewStore) and the
 //	           requests matched as `query` matches them (matchRequests);
 //	           each answer below is what the command's own printer makes of
-//	           that list (printTop, tablePrinter, printJSON, the timeline
+//	           that list (render.TopText, tablePrinter, set.WriteRequests, the timeline
 //	           builder, the coverage text)
 //	table      `query -o wide` (RowPrefilter, streaming store)
 //	count      `query --count` (same)
@@ -287,7 +287,7 @@ func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
 	}
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	printTop(w, matched, "code")
+	writeLines(w, render.TopText(filter.TopCounts(matched, "code"), len(matched)))
 	w.Flush()
 	e.top = b.String()
 	b.Reset()
@@ -299,11 +299,11 @@ func (ref *reference) expect(t *testing.T, f *filter.Filter) expected {
 	for _, r := range matched {
 		tb.Add(r)
 	}
-	printTimeline(w, tb.Timeline())
+	writeLines(w, render.TimelineText(tb.Timeline(), 0))
 	w.Flush()
 	e.timeline = b.String()
 	b.Reset()
-	if err := printJSON(w, ref.set, matched); err != nil {
+	if err := ref.set.WriteRequests(w, matched); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
@@ -783,7 +783,7 @@ func runIndexEngine(t *testing.T, d *diffRun, l diffLog, engine string, set *sou
 		}
 	}
 	b.Reset()
-	if err := printJSON(w, set, whole); err != nil {
+	if err := set.WriteRequests(w, whole); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()

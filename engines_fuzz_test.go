@@ -141,11 +141,11 @@ func checkLogAgrees(t *testing.T, log []byte, expr string) {
 	w.Flush()
 	wantTable := tableRows(b.String())
 	b.Reset()
-	printTop(w, matched, "code")
+	writeLines(w, render.TopText(filter.TopCounts(matched, "code"), len(matched)))
 	w.Flush()
 	wantTop := b.String()
 	b.Reset()
-	if err := printJSON(w, set, matched); err != nil {
+	if err := set.WriteRequests(w, matched); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/kauditui/kauditui/iostreams"
 	"github.com/kauditui/kauditui/profile"
@@ -104,28 +103,13 @@ func run(args []string, ios *IO) int {
 	return exitUsage
 }
 
-// checkOutput runs cmd with an output that remembers its first write error,
-// and a context that ends on it (the rest of a 5 GB log need not be read
-// for nobody). Output that could not be written (a full disk, /dev/full)
-// is a failure, whatever cmd returned: one line, exit 3, never a silent
-// exit 0 over a truncated answer. A closed pipe (| head -1) is not: the
-// reader has what it wanted, so that stays quiet (on the real standard
-// output the Go runtime ends the program with SIGPIPE first, as before).
+// checkOutput runs cmd with an output whose write errors are checked
+// (iostreams.RunChecked): output that could not be written (a full disk,
+// /dev/full) is one line and exit 3.
 func checkOutput(ios *IO, cmd func(context.Context, *IO) error) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	w := iostreams.NewCheckedWriter(ios.Out, cancel)
-	wios := *ios
-	wios.Out = w
-	err := cmd(ctx, &wios)
-	if w.Err() == nil {
+	err, lost := iostreams.RunChecked(ios, cmd)
+	if lost == nil {
 		return err
 	}
-	if errors.Is(w.Err(), syscall.EPIPE) {
-		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.Err()) {
-			return nil // the reader left: what it read was right
-		}
-		return err
-	}
-	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(w.Err().Error())}
+	return &exitError{code: exitFailed, msg: "query: the output could not be written, so it is incomplete: " + sanitize(lost.Error())}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -400,5 +401,18 @@ func (s *Store) WithID(auditID string) []*Request {
 		out = append(out, r)
 	}
 	slices.Reverse(out)
+	return out
+}
+
+// Warnings are what the log says about itself that a reader must know,
+// one sentence each: auditIDs that several requests carry, repeated lines.
+func (s Snapshot) Warnings() []string {
+	var out []string
+	if s.SharedIDs > 0 {
+		out = append(out, strconv.Itoa(s.SharedIDs)+" requests carry an auditID that another request carries too (clients can choose their Audit-ID header); each is shown as a request of its own (-q 'id=...' lists them)")
+	}
+	if s.Duplicates > 0 {
+		out = append(out, strconv.Itoa(s.Duplicates)+" event lines repeat lines already read (the same log named twice?); each was counted once")
+	}
 	return out
 }

@@ -295,3 +295,25 @@ end
 complete -c kauditui -a '(__kauditui_complete)'
 `,
 }
+
+// NearestFlag is the flag of fs nearest to the unknown one pflag's error
+// names, as --name or -x, or "".
+func NearestFlag(fs *pflag.FlagSet, msg string) string {
+	var bad string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		bad = strings.TrimPrefix(msg, "unknown flag: --")
+	default:
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if n := filter.Nearest(bad, names); n != "" {
+		return "--" + n
+	}
+	return ""
+}

@@ -266,6 +266,20 @@ type SigmaError struct {
 
 func (e *SigmaError) Error() string { return e.File + ": " + e.Msg }
 
+// WithSigma is the rule pack (Builtin) and, when dir is not "", the Sigma
+// rules of the folder dir (LoadSigmaDir).
+func WithSigma(dir string) ([]*Rule, error) {
+	rules := Builtin()
+	if dir == "" {
+		return rules, nil
+	}
+	sigma, err := LoadSigmaDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return append(rules, sigma...), nil
+}
+
 // LoadSigmaDir reads every .yml and .yaml file under dir (recursively) as a
 // Sigma rule; a rule's ID is "sigma:" and its path under dir without the
 // extension. The first file refused stops it.

@@ -4,9 +4,12 @@
 package iostreams
 
 import (
+	"context"
+	"errors"
 	"io"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -84,4 +87,30 @@ func (o *CheckedWriter) Err() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.err
+}
+
+// RunChecked runs cmd with an output that remembers its first write error,
+// and a context that ends on it (the rest of a 5 GB log need not be read
+// for nobody). lost is the output's write error when it is a failure,
+// whatever cmd returned: never a silent exit 0 over a truncated answer. A
+// closed pipe (| head -1) is not: the reader has what it wanted, so that
+// stays quiet (on the real standard output the Go runtime ends the program
+// with SIGPIPE first) and err is nil unless cmd failed otherwise.
+func RunChecked(ios *IO, cmd func(context.Context, *IO) error) (err, lost error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := NewCheckedWriter(ios.Out, cancel)
+	wios := *ios
+	wios.Out = w
+	err = cmd(ctx, &wios)
+	if w.Err() == nil {
+		return err, nil
+	}
+	if errors.Is(w.Err(), syscall.EPIPE) {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, context.Canceled) || errors.Is(err, w.Err()) {
+			return nil, nil // the reader left: what it read was right
+		}
+		return err, nil
+	}
+	return err, w.Err()
 }

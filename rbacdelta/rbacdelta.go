@@ -20,6 +20,7 @@ import (
 	"k8s.io/component-helpers/auth/rbac/validation"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/render"
 )
 
 // Objects are a cluster's RBAC objects.
@@ -199,4 +200,16 @@ func (g *Grants) allows(p audit.Permission) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Text is the RBAC answer for reqs less what o, the RBAC of the cluster at
+// host, grants already (render.RBACDeltaText).
+func (o *Objects) Text(reqs []*audit.Request, raw func(audit.Ref) ([]byte, error), host string) ([]string, error) {
+	return render.RBACDeltaText(reqs, raw, &render.RBACDelta{
+		Against: "the cluster at " + host,
+		For: func(user string, groups []string) (func(audit.Permission) (bool, string), []string) {
+			g := For(o, user, groups)
+			return g.Allows, g.Bindings
+		},
+	})
 }

@@ -80,3 +80,13 @@ func (s *Set) WriteKlog(w *bufio.Writer, lines []audit.KlogLine) error {
 	}
 	return nil
 }
+
+// WriteRequests writes the raw events of reqs as -o json prints them
+// (WriteEvents).
+func (s *Set) WriteRequests(w *bufio.Writer, reqs []*audit.Request) error {
+	var events []audit.EventRef
+	for _, r := range reqs {
+		events = append(events, r.Events...)
+	}
+	return s.WriteEvents(w, events)
+}

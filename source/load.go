@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,20 @@ const (
 	maxKlogMsg   = 1 << 20
 	maxKlogLines = 1000
 )
+
+// Requests loads s through a streaming store (memory as for the requests
+// in flight, not the log) and yields each request once it is complete,
+// until yield returns false; *err is then Load's error.
+func (s *Set) Requests(ctx context.Context, err *error) iter.Seq[*audit.Request] {
+	return func(yield func(*audit.Request) bool) {
+		stop := false
+		store := audit.NewStreamingStore(func(r *audit.Request) {
+			stop = stop || !yield(r)
+		})
+		*err = s.Load(ctx, store)
+		store.Finish()
+	}
+}
 
 // Load reads every input into st: audit events to AddEvent, klog lines to
 // AddKlog, everything else to AddOther. The inputs of one family (a live log

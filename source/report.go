@@ -52,3 +52,22 @@ func (s *Set) Unused(klog bool) []string {
 	}
 	return out
 }
+
+// WhyEmpty is Empty as the message of a query's error: "" when the inputs
+// held something the answer reads; else why nothing can match, and
+// whether the inputs hold another format (a usage error) rather than
+// nothing (no match).
+func (s *Set) WhyEmpty(snap audit.Snapshot, klog bool) (msg string, otherFormat bool) {
+	empty, what, other := s.Empty(snap, klog)
+	if !empty {
+		return "", false
+	}
+	msg = "query: no audit events: " + what
+	if klog {
+		msg = "query: no apiserver log lines: " + what
+	}
+	if other {
+		msg += " (kauditui reads audit.k8s.io/v1 events as JSON, one per line as --audit-log-format=json writes them, or a stream of JSON values; also as EKS, AKS and GKE export them, and kubectl logs --timestamps)"
+	}
+	return msg, other
+}

@@ -97,3 +97,18 @@ func saveFilterHistory(path string, h []string) {
 	}
 	_ = writeFileAtomic(path, []byte(b.String()))
 }
+
+// StateFile is where the explorer keeps a file across runs:
+// $XDG_STATE_HOME/kauditui/NAME, else ~/.local/state/kauditui/NAME; "" when
+// there is no home (the state is then kept for this run only).
+func StateFile(name string) string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil || home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "kauditui", name)
+}

@@ -181,3 +181,15 @@ func OfNode(src setup.PolicySource, reqs []*audit.Request) []string {
 	}
 	return nil
 }
+
+// Coverage is `query --coverage`'s answer: what the log cannot see
+// (render.CoverageText of reqs), then what the policy src finds does not
+// log (OfNode); on a store with no policy file named, StoreHint instead:
+// this machine's apiserver manifest says nothing of the store's clusters.
+func Coverage(reqs []*audit.Request, facts render.CoverageFacts, name func(int32) string, src setup.PolicySource, onStore bool) []string {
+	lines := render.CoverageText(audit.CoverageOf(reqs, facts.Gap), facts, name)
+	if onStore && src.File == "" {
+		return append(lines, "", StoreHint)
+	}
+	return append(append(lines, ""), OfNode(src, reqs)...)
+}

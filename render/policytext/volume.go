@@ -1,12 +1,15 @@
 package policytext
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/render"
+	"github.com/kauditui/kauditui/setup"
 )
 
 // VolumeTable is the log's weight per user, verb and resource, the most
@@ -81,4 +84,21 @@ func EscapedYAML(y []byte) (text string, escaped bool) {
 		b.WriteString(e + "\n")
 	}
 	return b.String(), escaped
+}
+
+// WriteProposal writes the policy proposed from base for reqs (Propose),
+// escaped (EscapedYAML); escaped says whether anything was. When there is
+// nothing to propose it says so, unless yamlOnly (the policy alone, for a
+// file), and returns ErrNothingToPropose.
+func WriteProposal(w io.Writer, base *setup.PolicyReport, reqs []*audit.Request, yamlOnly bool) (escaped bool, err error) {
+	p, err := Propose(base, reqs)
+	if err != nil {
+		if errors.Is(err, ErrNothingToPropose) && !yamlOnly {
+			fmt.Fprintf(w, "No policy proposed: %s.\n", err)
+		}
+		return false, err
+	}
+	text, escaped := EscapedYAML(p.YAML)
+	io.WriteString(w, text) // a failed write is the writer's to report (bufio)
+	return escaped, nil
 }
