@@ -8,6 +8,12 @@
 //	go run ./hack/genlog -size 100MB -o testdata/big/audit-100MB.log
 //	go run ./hack/genlog -size 1GB -o testdata/big/audit-1GB.log
 //
+// With -trail DIR it writes a rotated trail instead of one file: DIR/audit.log
+// beside backups of -maxsize each, named and gzipped as the apiserver's log
+// rotation does (trail.go):
+//
+//	go run ./hack/genlog -trail /work/trails/10GB -size 10GB
+//
 // With -check FILE it is instead a small driver that loads FILE through
 // package source the way kauditui does and prints what it found, how fast,
 // and the heap it used (for /usr/bin/time -v):
@@ -41,14 +47,21 @@ func main() {
 		size  = flag.String("size", "100MB", "output size: 100MB, 1GB, ...")
 		from  = flag.String("from", "", "comma-separated logs to take events from (default: testdata/file/audit.log and its backups, else testdata/stdout/kube-apiserver.log, else testdata/sample.log)")
 		seed  = flag.Uint64("seed", 1, "random seed (same seed, same log)")
-		check = flag.String("check", "", "load this log through package source and report instead of generating")
+		check = flag.String("check", "", "load this log (or a trail's folder) through package source and report instead of generating")
+		trail = flag.String("trail", "", "write a rotated trail into this new folder: audit.log and backups of -maxsize, the oldest -gzip of them gzipped")
+		maxSz = flag.String("maxsize", "100MB", "with -trail: rotate at this size (--audit-log-maxsize, in MiB like the apiserver's)")
+		maxBk = flag.Int("maxbackup", 100, "with -trail: keep at most this many backups (--audit-log-maxbackup)")
+		gzN   = flag.Int("gzip", -1, "with -trail: how many of the oldest backups are gzipped (default: a tenth, at least one)")
 		verb  = flag.String("verb", "delete", "with -check: also count requests and events with this verb")
 	)
 	flag.Parse()
 	var err error
-	if *check != "" {
+	switch {
+	case *check != "":
 		err = runCheck(*check, *verb)
-	} else {
+	case *trail != "":
+		err = generateTrail(*trail, *size, *from, *seed, *maxSz, *maxBk, *gzN)
+	default:
 		err = generate(*out, *size, *from, *seed)
 	}
 	if err != nil {
@@ -226,6 +239,8 @@ type generator struct {
 	clock time.Time
 	seq   uint64
 	buf   [][]byte
+	// stamps[i] is buf[i]'s stageTimestamp (the clock when it has none)
+	stamps []time.Time
 }
 
 var users = func() []string {
@@ -262,8 +277,9 @@ func (g *generator) vary(q request) [][]byte {
 	if len(ns) >= 4 && !strings.HasPrefix(ns, "kube-") && g.rng.IntN(3) == 0 {
 		newNS = fmt.Sprintf("%s-%d", ns, g.rng.IntN(40))
 	}
-	g.buf = g.buf[:0]
+	g.buf, g.stamps = g.buf[:0], g.stamps[:0]
 	for _, l := range q.lines {
+		stamp := g.clock
 		l = bytes.ReplaceAll(l, []byte(`"`+oldID+`"`), []byte(`"`+id+`"`))
 		if newUser != user {
 			l = bytes.Replace(l, []byte(`"username":"`+user+`"`), []byte(`"username":"`+newUser+`"`), 1)
@@ -281,15 +297,23 @@ func (g *generator) vary(q request) [][]byte {
 				continue
 			}
 			t := audit.ParseTime(r.Str)
-			nt := g.clock.Add(t.Sub(base)).Format("2006-01-02T15:04:05.000000Z")
+			at := g.clock.Add(t.Sub(base))
+			nt := at.Format("2006-01-02T15:04:05.000000Z")
 			l = append(l[:r.Index:r.Index], append([]byte(`"`+nt+`"`), l[r.Index+len(r.Raw):]...)...)
+			if key == "stageTimestamp" {
+				stamp = at.Truncate(time.Microsecond) // as written
+			}
 		}
 		g.buf = append(g.buf, l)
+		g.stamps = append(g.stamps, stamp)
 	}
 	return g.buf
 }
 
 func runCheck(path, verb string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "audit.log") // a trail: its live file brings the backups
+	}
 	start := time.Now()
 	var warned int
 	set, err := source.Open(context.Background(), source.Spec{Paths: []string{path}, Stdin: os.Stdin}, source.Options{Warn: func(m string) { warned++; fmt.Fprintln(os.Stderr, "warning:", m) }})
