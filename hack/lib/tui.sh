@@ -13,6 +13,7 @@
 #                             WORK/tui-exit, its stderr in WORK/tui-stderr
 #   tui_run SHELL-LINE        the same for a shell command line the caller quotes
 #                             (a pipeline into kauditui)
+#   tui_pid                   the process id of the command tui_start started
 #   tui_screen                the screen now
 #   tui_status                the status bar: the screen line with " req"
 #   tui_klog                  the status bar's klog count, without separators
@@ -21,6 +22,9 @@
 #   tui_wait_joined TEXT      until the screen, its lines joined without their
 #                             indentation, holds TEXT (a line the explorer wrapped)
 #   tui_wait_status RE [S]    until the status bar matches the extended regexp RE, or fail
+#   tui_wait_screen RE [S]    until a screen line matches the extended regexp RE, or fail
+#   tui_until CMD WHAT [S]    until the command CMD (a function of the caller) succeeds,
+#                             or fail saying WHAT
 #   tui_keys KEY...           tmux send-keys
 #   tui_type TEXT             TEXT typed as it is (send-keys -l)
 #   tui_filter TEXT           type TEXT as the filter (/, ctrl+u, TEXT, enter)
@@ -29,8 +33,8 @@
 #   tui_fail MSG              say MSG, the screen and kauditui's stderr, exit 1
 #   thousands N               12345 -> 12,345, as the explorer writes counts
 #
-# Waits give up after S seconds (10). TUI_LOG is the prefix of its messages
-# (default "tui").
+# Waits give up after S seconds (10) and look at the screen every TUI_POLL
+# seconds (0.1). TUI_LOG is the prefix of its messages (default "tui").
 _tui_sock="" _tui_work="" _tui_width=160 _tui_failed=false
 
 tui_init() { _tui_sock="$1-$$" _tui_work=$2 _tui_width=${3:-160}; }
@@ -46,6 +50,9 @@ tui_cleanup() {
 }
 _tui() { tmux -L "$_tui_sock" "$@"; }
 _tui_log() { echo "${TUI_LOG:-tui}: $*" >&2; }
+
+# the pane runs a shell that runs the command (tui_run): its child
+tui_pid() { pgrep -P "$(_tui display -p -t e2e '#{pane_pid}')" | head -n 1; }
 
 tui_screen() { _tui capture-pane -p -t e2e 2>/dev/null || true; }
 tui_status() { tui_screen | grep -F ' req' | tail -n 1; }
@@ -72,12 +79,13 @@ tui_start() { tui_run "env TERM=xterm-256color COLORTERM= NO_COLOR= $(printf '%q
 
 # _tui_until TEST WHAT [S]: until TEST (a command) succeeds; fail saying WHAT
 # when S seconds pass or kauditui ends first.
+tui_until() { _tui_until "$@"; }
 _tui_until() {
   local deadline=$((SECONDS + ${3:-10}))
   while [ $SECONDS -lt "$deadline" ]; do
     $1 && return 0
     [ -f "$_tui_work/tui-exit" ] && tui_fail "kauditui ended (status $(cat "$_tui_work/tui-exit")) waiting for $2"
-    sleep 0.1
+    sleep "${TUI_POLL:-0.1}"
   done
   tui_fail "waited ${3:-10}s for $2"
 }
@@ -110,6 +118,12 @@ tui_wait_status() {
   _tui_until '_tui_status_matches' "a status bar with /$1/" "${2:-}"
 }
 _tui_status_matches() { tui_status | grep -qE -- "$_tui_text"; }
+
+tui_wait_screen() {
+  _tui_text=$1
+  _tui_until '_tui_screen_matches' "a screen line with /$1/" "${2:-}"
+}
+_tui_screen_matches() { tui_screen | grep -qE -- "$_tui_text"; }
 
 tui_keys() { _tui send-keys -t e2e "$@"; }
 tui_type() { _tui send-keys -t e2e -l -- "$1"; }
