@@ -45,8 +45,8 @@ measure() {
 			END {printf "%.2f %.2f %d\n", w, u+s, r/1024}' "$tmp/time" >>"$f"
 	done
 	local answer
-	answer=$(tail -1 "$tmp/out")
-	[[ -n $answer ]] || answer="error: $(head -1 "$tmp/err")"
+	answer=$(tail -1 "$tmp/out" | sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta')
+	[[ -n $answer ]] || answer="error: $(head -1 "$tmp/err" | tr '|' '/')"
 	echo "$(cut -d' ' -f1 "$f" | median) $(cut -d' ' -f2 "$f" | median) $(cut -d' ' -f3 "$f" | median) $loads $answer"
 }
 
@@ -79,7 +79,7 @@ for size in $SIZES; do
 done
 echo "bench-growth: after: $(uptime)" >&2
 
-echo "Growth on $(nproc) cores, kauditui $rev; medians of RUNS=$RUNS; load 1m at the start of each run (the machine is shared)."
+echo "Growth on $(nproc) cores, $(date -u +%FT%RZ), kauditui $rev; medians of RUNS=$RUNS; load 1m at the start of each run (the machine is shared)."
 if [[ -s $tmp/explorer ]]; then
 	echo
 	echo "| trail | files | requests | first screen s | index s | peak RSS MiB | settled RSS MiB | B/req settled | B/req peak | re-filter: first rows s | re-filter: done s | load 1m |"
