@@ -37,6 +37,10 @@ type keyHelp struct{ Key, Desc string }
 // lines again (for the detail view and bare-word filters).
 type Data struct {
 	Store *audit.Store
+	// Index holds the store's requests as rows (audit.NewIndexingStore
+	// feeds it: the explorer's load path); nil: ui makes one and syncs it
+	// from Store, a full store (audit.Index.Sync).
+	Index *audit.Index
 	Raw   func(audit.Ref) ([]byte, error)
 }
 

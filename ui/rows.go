@@ -1,0 +1,276 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/kauditui/kauditui/audit"
+)
+
+// Rows is a list of requests a page shows, in the list's order: the
+// requests passing the filter, every request, an answer's matches, a
+// sorted list. A page holds a Rows, never a *audit.Request per request of
+// the log: the explorer's memory follows the rows on screen, not the trail
+// (issue 21). Two kinds back it:
+//
+//   - the columnar index (indexRows, below): rows of an audit.Index, each
+//     filled from the columns when it is drawn (audit.Index.Fill);
+//   - a store read lazily (a pager over VictoriaLogs: the screen's rows and
+//     a margin fetched as the list scrolls, its Len from the store's count).
+//
+// A Rows value is one moment of the list: the root makes a new one with
+// each DataMsg (the list grew, the filter changed); a value handed out is
+// never changed under its holder.
+//
+// Calls come from the UI goroutine only; none may be made under
+// Store.Read (a Rows takes the locks it needs).
+type Rows interface {
+	// Len is the number of requests in the list. A pager may know it (the
+	// store's count) before it has fetched a row.
+	Len() int
+	// Key names the list's i-th request however the list changes (grown,
+	// sorted, filtered anew): the index's row number; for a pager a
+	// number of its own that it can find the request by again (its
+	// position in the store's answer, oldest first). The explorer keeps
+	// the selected request across a new filter by its Key.
+	Key(i int) int
+	// At is the list's i-th request for drawing and for answers that read
+	// its fields (user, verb, object, code, times, auditID: what a filter,
+	// a table row and the Summary read); its events may lack their stage
+	// and time. nil: not fetched yet (a pager fetches the rows around i and
+	// the next DataMsg brings them). The same *Request for the same i
+	// until the next DataMsg; read it only, and keep it no longer.
+	At(i int) *audit.Request
+	// Open is the list's i-th request whole, as Detail, w, History, RBAC,
+	// y/Y and the export read it: every event with its stage, time and
+	// Ref (the index reads the lines back and merges them again,
+	// audit.Index.Request; a pager returns what it fetched). A request
+	// still in flight is the store's own *Request, read under Store.Read.
+	Open(i int) (*audit.Request, error)
+}
+
+// rowsLen is rows' length, 0 for nil.
+func rowsLen(r Rows) int {
+	if r == nil {
+		return 0
+	}
+	return r.Len()
+}
+
+// indexOfKey is the position of the request named key in rows, or -1.
+func indexOfKey(rows Rows, key int) int {
+	if ir, ok := rows.(*indexRows); ok {
+		return ir.find(key)
+	}
+	for i := range rowsLen(rows) {
+		if rows.Key(i) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// rowCache holds the rows At filled since the list was made: the screen's
+// rows (and a few pages of margin), not the log's.
+const rowCacheMax = 1 << 10
+
+// indexRows is a Rows of an audit.Index: the rows listed in rows, or when
+// rows is nil every row below n (the list of every request, no filter),
+// so that no list holds a number per request it does not filter out.
+type indexRows struct {
+	src  *indexSource
+	rows []int32 // the index's rows, in the list's order; nil: 0..n-1
+	n    int
+
+	cache map[int32]*audit.Request
+}
+
+// Len implements Rows.
+func (r *indexRows) Len() int {
+	if r == nil {
+		return 0
+	}
+	return r.n
+}
+
+// Key implements Rows: the index's row.
+func (r *indexRows) Key(i int) int {
+	if r.rows == nil {
+		return i
+	}
+	return int(r.rows[i])
+}
+
+// find is the position of row in the list, or -1 (the list is in the
+// index's order unless sorted).
+func (r *indexRows) find(row int) int {
+	if r.rows == nil {
+		if row < r.n {
+			return row
+		}
+		return -1
+	}
+	for i, x := range r.rows[:r.n] {
+		if int(x) == row {
+			return i
+		}
+	}
+	return -1
+}
+
+// At implements Rows: the row filled from the columns (a copy kept until
+// the list is replaced), or the store's own request while it is in
+// flight, copied under the lock without its events.
+func (r *indexRows) At(i int) *audit.Request {
+	if i < 0 || i >= r.n {
+		return nil
+	}
+	row := int32(r.Key(i))
+	if q := r.cache[row]; q != nil {
+		return q
+	}
+	if r.cache == nil || len(r.cache) >= rowCacheMax {
+		r.cache = make(map[int32]*audit.Request, 64)
+	}
+	q := new(audit.Request)
+	r.src.read(func(ix *audit.Index) {
+		var p audit.Probe
+		*q = *r.src.fill(ix, int(row), &p, false)
+		q.AuditID = strings.Clone(q.AuditID)
+		q.Events = nil // At is for drawing: Open reads the events
+	})
+	r.cache[row] = q
+	return q
+}
+
+// Open implements Rows.
+func (r *indexRows) Open(i int) (*audit.Request, error) {
+	return r.src.open(r.Key(i))
+}
+
+// indexSource is the explorer's columnar index of the store's requests and
+// how it is read. Fed two ways: by the store itself (an indexing store,
+// audit.NewIndexingStore: the explorer's load path, which keeps no
+// *Request per request), or, for a full store (tests, embedders that hand
+// ui a store of their own), by Sync from its snapshots.
+type indexSource struct {
+	store *audit.Store
+	ix    *audit.Index
+	raw   func(audit.Ref) ([]byte, error)
+
+	// sync: the index is fed by Sync from a full store, under mu (the
+	// store's read lock lets readers in together; Sync writes the index).
+	sync bool
+	mu   sync.RWMutex
+}
+
+func newIndexSource(d Data) *indexSource {
+	s := &indexSource{store: d.Store, ix: d.Index, raw: d.Raw}
+	if s.ix == nil {
+		s.ix, s.sync = audit.NewIndex(), true
+	}
+	return s
+}
+
+// read runs fn with the index holding still.
+func (s *indexSource) read(fn func(ix *audit.Index)) {
+	s.readSnap(func(ix *audit.Index, _ audit.Snapshot) { fn(ix) })
+}
+
+// readSnap is read with the store's snapshot.
+func (s *indexSource) readSnap(fn func(ix *audit.Index, snap audit.Snapshot)) {
+	if s.store == nil {
+		fn(s.ix, audit.Snapshot{})
+		return
+	}
+	s.store.Read(func(snap audit.Snapshot) {
+		if s.sync {
+			s.mu.RLock()
+			defer s.mu.RUnlock()
+		}
+		fn(s.ix, snap)
+	})
+}
+
+// update brings a synced index up to its store (nothing to do for an
+// indexing store, which feeds its index as it merges) and returns the
+// store's snapshot and the number of rows.
+func (s *indexSource) update() (audit.Snapshot, int) {
+	var snap audit.Snapshot
+	n := 0
+	if s.store == nil {
+		return snap, s.ix.Len()
+	}
+	s.store.Read(func(sn audit.Snapshot) {
+		snap = sn
+		if s.sync {
+			s.mu.Lock()
+			s.ix.Sync(sn)
+			s.mu.Unlock()
+		}
+		n = s.ix.Len()
+	})
+	return snap, n
+}
+
+// fill is ix.Fill (the index held still).
+func (s *indexSource) fill(ix *audit.Index, row int, p *audit.Probe, events bool) *audit.Request {
+	return ix.Fill(row, p, events)
+}
+
+// open is row's request whole: a full store's own *Request, or the
+// index's lines read back and merged (audit.Index.Request); a request in
+// flight is the store's.
+func (s *indexSource) open(row int) (*audit.Request, error) {
+	var r *audit.Request
+	var err error
+	s.readSnap(func(ix *audit.Index, snap audit.Snapshot) {
+		if s.sync {
+			if row < len(snap.Requests) {
+				r = snap.Requests[row]
+			}
+			return
+		}
+		if row < ix.Len() {
+			r, err = ix.Request(row, s.raw)
+		}
+	})
+	if r == nil && err == nil {
+		err = errNoRow
+	}
+	return r, err
+}
+
+var errNoRow = errors.New("that request is no longer in the index")
+
+// eachRow calls fn with the requests of rows in order until it returns
+// false; r is filled from the index into one Probe reused from row to row
+// (with its events' Refs when events), so it is fn's only until fn
+// returns. The index is held still a chunk of rows at a time: fn must not
+// take the store's lock. A list that is not the index's (a pager) is read
+// with At, its rows not fetched yet left out.
+func eachRow(rows Rows, events bool, fn func(i int, r *audit.Request) bool) {
+	ir, ok := rows.(*indexRows)
+	if !ok {
+		for i := range rowsLen(rows) {
+			if r := rows.At(i); r != nil && !fn(i, r) {
+				return
+			}
+		}
+		return
+	}
+	var p audit.Probe
+	const chunk = 1 << 13
+	more := true
+	for lo := 0; lo < ir.n && more; lo += chunk {
+		ir.src.read(func(ix *audit.Index) {
+			for i := lo; i < min(ir.n, lo+chunk); i++ {
+				if !fn(i, ix.Fill(ir.Key(i), &p, events)) {
+					more = false
+					return
+				}
+			}
+		})
+	}
+}
