@@ -126,8 +126,8 @@ func BenchmarkRefilter1M(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {
 				fs := newFiltered(expr, f, nil)
-				fs.run(st)
-				shown = len(fs.shown)
+				fs.run(testSrc(st))
+				shown = len(fs.shownReqs())
 			}
 			b.ReportMetric(float64(shown), "matches")
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/refilter")

@@ -274,3 +274,117 @@ func eachRow(rows Rows, events bool, fn func(i int, r *audit.Request) bool) {
 		})
 	}
 }
+
+// eachRowFrom is eachRow from the list's from-th request on.
+func eachRowFrom(rows Rows, from int, events bool, fn func(i int, r *audit.Request) bool) {
+	if from <= 0 {
+		eachRow(rows, events, fn)
+		return
+	}
+	if ir, ok := rows.(*indexRows); ok {
+		tail := &indexRows{src: ir.src, n: ir.n - from}
+		if ir.rows != nil {
+			tail.rows = ir.rows[from:ir.n]
+		} else {
+			tail.rows = make([]int32, 0, tail.n) // a list of every row: its tail as numbers
+			for row := from; row < ir.n; row++ {
+				tail.rows = append(tail.rows, int32(row))
+			}
+		}
+		eachRow(tail, events, func(i int, r *audit.Request) bool { return fn(from+i, r) })
+		return
+	}
+	for i := from; i < rowsLen(rows); i++ {
+		if r := rows.At(i); r != nil && !fn(i, r) {
+			return
+		}
+	}
+}
+
+// wholeMax is the most requests an answer that needs them whole (their
+// events' times and stages: the coverage report, the policy's dry run) reads
+// back on its own while a page is drawn; past it, the answer is asked for.
+const wholeMax = 50_000
+
+// coverageCheap reports whether the coverage of n requests is quick to
+// make: a full store holds them whole; the index reads each back.
+func (s *indexSource) coverageCheap(n int) bool { return s.sync || n <= wholeMax }
+
+// whole is the requests of rows read whole (Open): a full store's own; the
+// index's read back one by one (slow: a line read and merged again for each
+// event, and a *Request each for as long as the caller keeps them).
+func (s *indexSource) whole(rows Rows) []*audit.Request {
+	n := rowsLen(rows)
+	if s.sync {
+		var out []*audit.Request
+		s.readSnap(func(_ *audit.Index, snap audit.Snapshot) {
+			out = make([]*audit.Request, 0, n)
+			for i := range n {
+				if k := rows.Key(i); k < len(snap.Requests) {
+					out = append(out, snap.Requests[k])
+				}
+			}
+		})
+		return out
+	}
+	out := make([]*audit.Request, 0, n)
+	for i := range n {
+		if r, err := rows.Open(i); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// coverage is audit.CoverageOf the requests of rows (read whole), and how
+// many of them share their auditID.
+func (s *indexSource) coverage(rows Rows) (c audit.Coverage, shared int) {
+	reqs := s.whole(rows)
+	readLocked(s.store, func() {
+		c = audit.CoverageOf(reqs, coverageGap)
+		for _, r := range reqs {
+			if r.SharedID {
+				shared++
+			}
+		}
+	})
+	return c, shared
+}
+
+// countLocked counts the requests for which in is true, every request of
+// the store; call it under Store.Read (it takes no lock of its own).
+func (s *indexSource) countLocked(snap audit.Snapshot, in func(*audit.Request) bool) int {
+	n := 0
+	if s.sync {
+		for _, r := range snap.Requests {
+			if in(r) {
+				n++
+			}
+		}
+		return n
+	}
+	var p audit.Probe
+	for row := range s.ix.Len() {
+		if in(s.ix.FillParts(row, &p, audit.PartWho|audit.PartWhat|audit.PartTimes)) {
+			n++
+		}
+	}
+	return n
+}
+
+// withID is the requests carrying auditID, oldest first, read whole: one,
+// unless a client reused an ID.
+func (s *indexSource) withID(auditID string) []*audit.Request {
+	if s.sync {
+		return s.store.WithID(auditID)
+	}
+	var rows []int
+	s.read(func(ix *audit.Index) { rows = ix.WithID(auditID) })
+	var out []*audit.Request
+	for _, row := range rows {
+		if r, err := s.open(row); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
