@@ -50,6 +50,22 @@ type Rows interface {
 	Open(i int) (*audit.Request, error)
 }
 
+// RequestList is a Rows of requests held whole (an embedder's few, a
+// test's): Key is the position, At and Open the request.
+type RequestList []*audit.Request
+
+// Len implements Rows.
+func (l RequestList) Len() int { return len(l) }
+
+// Key implements Rows.
+func (l RequestList) Key(i int) int { return i }
+
+// At implements Rows.
+func (l RequestList) At(i int) *audit.Request { return l[i] }
+
+// Open implements Rows.
+func (l RequestList) Open(i int) (*audit.Request, error) { return l[i], nil }
+
 // rowsLen is rows' length, 0 for nil.
 func rowsLen(r Rows) int {
 	if r == nil {

@@ -137,7 +137,11 @@ func (s *requestSort) apply(inOrder Rows, prev *indexRows, prevN int, full bool)
 		return inOrder
 	}
 	n := rowsLen(inOrder)
-	src := inOrder.(*indexRows).src
+	ir, ok := inOrder.(*indexRows)
+	if !ok {
+		return inOrder // a list not of the index (a store's pages): in its own order
+	}
+	src := ir.src
 	if s.at == 0 { // time, newest first
 		out := make([]int32, n)
 		for i := range n {
