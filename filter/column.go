@@ -348,6 +348,11 @@ func (r *IndexResult) TakeChanged() int {
 	return c
 }
 
+// Bits is the result as a bit a row (bit row%64 of word row/64: it
+// matches), up to Scanned; the result's own, changed by the next update:
+// copy what is kept.
+func (r *IndexResult) Bits() []uint64 { return r.bits[:min(len(r.bits), (r.scanned+63)/64)] }
+
 // Rows lists the rows matching, in order.
 func (r *IndexResult) Rows() []int32 {
 	return r.AppendRows(make([]int32, 0, r.n), 0, r.scanned)

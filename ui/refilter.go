@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"slices"
 	"runtime"
 
 	"github.com/kauditui/kauditui/audit"
@@ -10,15 +11,15 @@ import (
 
 // filtered is the model layer under the root: one filter's result over the
 // index's rows (indexSource), kept up to date incrementally as the store
-// grows. The result is the rows matching ([]int32, in the index's order;
+// grows. The result is the set of rows matching (a bit a row of the log;
 // none kept when there is no filter: every row), never a *audit.Request
 // per row.
 //
 // A request can still change after it was matched (its later stages bring
 // the code, the latency, the final stage): filter.IndexResult matches the
 // rows not yet done when matched, and those the index wrote again, once
-// more on every update, and says the lowest row whose answer changed, from
-// which the list is made again.
+// more on every update; each update publishes a copy of its bits (a
+// rowSet: the lists handed out never change under their holders).
 type filtered struct {
 	expr string
 	f    *filter.Filter // nil: everything
@@ -27,10 +28,11 @@ type filtered struct {
 	// must not be used: see stopped). nil: never.
 	stop <-chan struct{}
 
-	src  *indexSource
-	res  *filter.IndexResult // nil when f is nil
-	rows []int32             // the rows matching, in order (f nil: none kept)
-	n    int                 // rows of the index answered
+	src *indexSource
+	res *filter.IndexResult // nil when f is nil
+	set *rowSet             // the rows matching as last published (f nil: none kept)
+	cnt int                 // how many
+	n   int                 // rows of the index answered
 }
 
 func newFiltered(expr string, f *filter.Filter, raw func(audit.Ref) ([]byte, error)) *filtered {
@@ -83,7 +85,10 @@ func (fs *filtered) list() *indexRows {
 	if fs.f == nil {
 		return &indexRows{src: fs.src, n: fs.n}
 	}
-	return &indexRows{src: fs.src, rows: fs.rows[:len(fs.rows):len(fs.rows)], n: len(fs.rows)}
+	if fs.set == nil {
+		return &indexRows{src: fs.src, rows: []int32{}}
+	}
+	return &indexRows{src: fs.src, set: fs.set, n: fs.cnt}
 }
 
 // count is the number of rows matching.
@@ -91,7 +96,7 @@ func (fs *filtered) count() int {
 	if fs.f == nil {
 		return fs.n
 	}
-	return len(fs.rows)
+	return fs.cnt
 }
 
 // run matches every row of src from scratch, on every core for a big
@@ -100,7 +105,7 @@ func (fs *filtered) count() int {
 // Store.Read.
 func (fs *filtered) run(src *indexSource) audit.Snapshot {
 	fs.src = src
-	fs.res, fs.rows, fs.n = nil, nil, 0
+	fs.res, fs.set, fs.cnt, fs.n = nil, nil, 0, 0
 	return fs.extend(src)
 }
 
@@ -137,19 +142,11 @@ func (fs *filtered) extendTo(src *indexSource, limit int) audit.Snapshot {
 			fs.res.UpdateTo(ix, min(n, fs.res.Scanned()+chunk), workers)
 		})
 	}
-	if c := fs.res.TakeChanged(); c >= 0 && c < fs.n {
-		// A row in the list came in or went out: list again from it, in a
-		// new slice (the lists handed out keep theirs).
-		k := 0
-		for k < len(fs.rows) && int(fs.rows[k]) < c {
-			k++
-		}
-		rows := make([]int32, k, max(16, fs.res.Count()+fs.res.Count()/4))
-		copy(rows, fs.rows[:k])
-		fs.rows, fs.n = rows, c
+	fs.res.TakeChanged()
+	if fs.set == nil || fs.res.Scanned() != fs.n || fs.res.Count() != fs.cnt || !slices.Equal(fs.set.bits, fs.res.Bits()) {
+		fs.set = newRowSet(fs.res.Bits())
 	}
-	fs.rows = fs.res.AppendRows(fs.rows, fs.n, fs.res.Scanned())
-	fs.n = fs.res.Scanned()
+	fs.cnt, fs.n = fs.res.Count(), fs.res.Scanned()
 	return snap
 }
 

@@ -2,6 +2,9 @@ package ui
 
 import (
 	"errors"
+	"math/bits"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -91,12 +94,14 @@ func indexOfKey(rows Rows, key int) int {
 // rows (and a few pages of margin), not the log's.
 const rowCacheMax = 1 << 10
 
-// indexRows is a Rows of an audit.Index: the rows listed in rows, or when
-// rows is nil every row below n (the list of every request, no filter),
-// so that no list holds a number per request it does not filter out.
+// indexRows is a Rows of an audit.Index: the rows listed in rows, or the
+// rows in set (a filter's result: a bit a row of the log), or when both are
+// nil every row below n (the list of every request, no filter), so that no
+// list holds a number per request it does not need to.
 type indexRows struct {
 	src  *indexSource
-	rows []int32 // the index's rows, in the list's order; nil: 0..n-1
+	rows []int32 // the index's rows, in the list's order
+	set  *rowSet // or the rows in a set, in order
 	n    int
 
 	cache map[int32]*audit.Request
@@ -112,27 +117,125 @@ func (r *indexRows) Len() int {
 
 // Key implements Rows: the index's row.
 func (r *indexRows) Key(i int) int {
-	if r.rows == nil {
-		return i
+	switch {
+	case r.rows != nil:
+		return int(r.rows[i])
+	case r.set != nil:
+		return r.set.sel(i)
 	}
-	return int(r.rows[i])
+	return i
 }
 
 // find is the position of row in the list, or -1 (the list is in the
 // index's order unless sorted).
 func (r *indexRows) find(row int) int {
-	if r.rows == nil {
-		if row < r.n {
-			return row
+	switch {
+	case r.rows != nil:
+		for i, x := range r.rows[:r.n] {
+			if int(x) == row {
+				return i
+			}
 		}
 		return -1
+	case r.set != nil:
+		return r.set.rank(row)
 	}
-	for i, x := range r.rows[:r.n] {
-		if int(x) == row {
-			return i
-		}
+	if row < r.n {
+		return row
 	}
 	return -1
+}
+
+// walk calls fn with the position and row of each entry from the from-th
+// on, in order, until it returns false.
+func (r *indexRows) walk(from int, fn func(i, row int) bool) {
+	switch {
+	case r.rows != nil:
+		for i := from; i < r.n; i++ {
+			if !fn(i, int(r.rows[i])) {
+				return
+			}
+		}
+	case r.set != nil:
+		if from >= r.n {
+			return
+		}
+		i, row := from, r.set.sel(from)
+		for wi := row >> 6; wi < len(r.set.bits) && i < r.n; wi++ {
+			w := r.set.bits[wi]
+			if wi == row>>6 {
+				w &^= (uint64(1) << (row & 63)) - 1
+			}
+			for ; w != 0 && i < r.n; w &= w - 1 {
+				if !fn(i, wi<<6+bits.TrailingZeros64(w)) {
+					return
+				}
+				i++
+			}
+		}
+	default:
+		for i := from; i < r.n; i++ {
+			if !fn(i, i) {
+				return
+			}
+		}
+	}
+}
+
+// rowSet is a set of rows as one bit a row (a filter's result over 6 M
+// rows is 750 KB, where a list of them would be 24 MB), with the count of
+// rows before each block of selBlock words, so that the i-th row is found
+// by a binary search and a few popcounts.
+type rowSet struct {
+	bits []uint64
+	cum  []int32 // rows in the set before block k (words [k*selBlock, ...))
+}
+
+const selBlock = 8
+
+// newRowSet is the set of the rows whose bit is set in bits (copied).
+func newRowSet(src []uint64) *rowSet {
+	s := &rowSet{bits: slices.Clone(src), cum: make([]int32, (len(src)+selBlock-1)/selBlock)}
+	n := 0
+	for k := range s.cum {
+		s.cum[k] = int32(n)
+		for _, w := range s.bits[k*selBlock : min(len(s.bits), (k+1)*selBlock)] {
+			n += bits.OnesCount64(w)
+		}
+	}
+	return s
+}
+
+// sel is the i-th row of the set (0-based).
+func (s *rowSet) sel(i int) int {
+	k := sort.Search(len(s.cum), func(k int) bool { return int(s.cum[k]) > i }) - 1
+	left := i - int(s.cum[k])
+	for wi := k * selBlock; wi < len(s.bits); wi++ {
+		w := s.bits[wi]
+		if c := bits.OnesCount64(w); left >= c {
+			left -= c
+			continue
+		}
+		for ; left > 0; left-- {
+			w &= w - 1
+		}
+		return wi<<6 + bits.TrailingZeros64(w)
+	}
+	return -1
+}
+
+// rank is the position of row in the set, or -1 when it is not in it.
+func (s *rowSet) rank(row int) int {
+	wi := row >> 6
+	if wi >= len(s.bits) || s.bits[wi]&(uint64(1)<<(row&63)) == 0 {
+		return -1
+	}
+	k := wi / selBlock
+	n := int(s.cum[k])
+	for _, w := range s.bits[k*selBlock : wi] {
+		n += bits.OnesCount64(w)
+	}
+	return n + bits.OnesCount64(s.bits[wi]&((uint64(1)<<(row&63))-1))
 }
 
 // At implements Rows: the row filled from the columns (a copy kept until
@@ -267,51 +370,40 @@ var errNoRow = errors.New("that request is no longer in the index")
 // take the store's lock. A list that is not the index's (a pager) is read
 // with At, its rows not fetched yet left out.
 func eachRow(rows Rows, events bool, fn func(i int, r *audit.Request) bool) {
+	eachRowFrom(rows, 0, events, fn)
+}
+
+// eachRowFrom is eachRow from the list's from-th request on.
+func eachRowFrom(rows Rows, from int, events bool, fn func(i int, r *audit.Request) bool) {
 	ir, ok := rows.(*indexRows)
 	if !ok {
-		for i := range rowsLen(rows) {
+		for i := max(0, from); i < rowsLen(rows); i++ {
 			if r := rows.At(i); r != nil && !fn(i, r) {
 				return
 			}
 		}
 		return
 	}
+	if ir == nil || ir.src == nil {
+		return
+	}
 	var p audit.Probe
 	const chunk = 1 << 13
-	more := true
-	for lo := 0; lo < ir.n && more; lo += chunk {
+	for at := max(0, from); at < ir.n; {
+		more := true
 		ir.src.read(func(ix *audit.Index) {
-			for i := lo; i < min(ir.n, lo+chunk); i++ {
-				if !fn(i, ix.Fill(ir.Key(i), &p, events)) {
-					more = false
-					return
+			end := min(ir.n, at+chunk)
+			ir.walk(at, func(i, row int) bool {
+				if i >= end {
+					return false
 				}
-			}
+				at = i + 1
+				more = fn(i, ix.Fill(row, &p, events))
+				return more
+			})
+			at = max(at, end)
 		})
-	}
-}
-
-// eachRowFrom is eachRow from the list's from-th request on.
-func eachRowFrom(rows Rows, from int, events bool, fn func(i int, r *audit.Request) bool) {
-	if from <= 0 {
-		eachRow(rows, events, fn)
-		return
-	}
-	if ir, ok := rows.(*indexRows); ok {
-		tail := &indexRows{src: ir.src, n: ir.n - from}
-		if ir.rows != nil {
-			tail.rows = ir.rows[from:ir.n]
-		} else {
-			tail.rows = make([]int32, 0, tail.n) // a list of every row: its tail as numbers
-			for row := from; row < ir.n; row++ {
-				tail.rows = append(tail.rows, int32(row))
-			}
-		}
-		eachRow(tail, events, func(i int, r *audit.Request) bool { return fn(from+i, r) })
-		return
-	}
-	for i := from; i < rowsLen(rows); i++ {
-		if r := rows.At(i); r != nil && !fn(i, r) {
+		if !more {
 			return
 		}
 	}

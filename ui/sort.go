@@ -234,10 +234,26 @@ func sameStart(a, b Rows, n int) bool {
 	if !ok1 || !ok2 || x.Len() < n || y.Len() < n {
 		return false
 	}
-	if x.rows == nil || y.rows == nil {
-		return x.rows == nil && y.rows == nil // every row: the same start
+	switch {
+	case x.rows != nil && y.rows != nil:
+		return &x.rows[0] == &y.rows[0] || slices.Equal(x.rows[:n], y.rows[:n])
+	case x.set != nil && y.set != nil:
+		last := y.set.sel(n - 1) // the same n rows: the same bits up to the n-th
+		w := last >> 6
+		mask := uint64(1)<<(last&63+1) - 1
+		if last&63 == 63 {
+			mask = ^uint64(0)
+		}
+		return len(x.set.bits) > w && slices.Equal(x.set.bits[:w], y.set.bits[:w]) && x.set.bits[w]&mask == y.set.bits[w]&mask
+	case x.rows == nil && x.set == nil && y.rows == nil && y.set == nil:
+		return true // every row: the same start
 	}
-	return &x.rows[0] == &y.rows[0] || slices.Equal(x.rows[:n], y.rows[:n])
+	for i := range n { // lists of two kinds
+		if x.Key(i) != y.Key(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // sortKey handles s, S, and F while sorted (following is of the time
