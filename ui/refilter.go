@@ -2,8 +2,8 @@ package ui
 
 import (
 	"errors"
-	"slices"
 	"runtime"
+	"slices"
 
 	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/filter"
