@@ -375,6 +375,17 @@ func eachRow(rows Rows, events bool, fn func(i int, r *audit.Request) bool) {
 
 // eachRowFrom is eachRow from the list's from-th request on.
 func eachRowFrom(rows Rows, from int, events bool, fn func(i int, r *audit.Request) bool) {
+	parts := audit.PartAll
+	if events {
+		parts |= audit.PartEvents
+	}
+	eachRowParts(rows, from, parts, fn)
+}
+
+// eachRowParts is eachRowFrom filling only parts of each row (the others
+// empty; a request in flight is whole): a count of codes reads the What,
+// a histogram the times.
+func eachRowParts(rows Rows, from int, parts audit.Parts, fn func(i int, r *audit.Request) bool) {
 	ir, ok := rows.(*indexRows)
 	if !ok {
 		for i := max(0, from); i < rowsLen(rows); i++ {
@@ -398,7 +409,7 @@ func eachRowFrom(rows Rows, from int, events bool, fn func(i int, r *audit.Reque
 					return false
 				}
 				at = i + 1
-				more = fn(i, ix.Fill(row, &p, events))
+				more = fn(i, ix.FillParts(row, &p, parts))
 				return more
 			})
 			at = max(at, end)

@@ -272,7 +272,7 @@ const summaryUserBox = 0
 // countValues adds the requests of rows from the from-th on to the per-box
 // value counts (all but codes).
 func countValues(counts []map[string]int, rows Rows, from int) {
-	eachRowFrom(rows, from, false, func(_ int, r *audit.Request) bool {
+	eachRowParts(rows, from, audit.PartWho|audit.PartWhat, func(_ int, r *audit.Request) bool {
 		for i, f := range summaryFields {
 			if i != summaryCodeBox {
 				counts[i][f.value(r)]++
@@ -292,7 +292,7 @@ func countValues(counts []map[string]int, rows Rows, from int) {
 func countCodes(rows Rows) map[string]int {
 	var n [len(codeText)]int
 	other := map[string]int{}
-	eachRow(rows, false, func(_ int, r *audit.Request) bool {
+	eachRowParts(rows, 0, audit.PartWhat, func(_ int, r *audit.Request) bool {
 		if r.Code >= 0 && r.Code < len(n) {
 			n[r.Code]++
 		} else {
@@ -351,7 +351,7 @@ var histogramSteps = []time.Duration{
 func histogram(rows Rows, columns int) summaryHist {
 	var lo, hi time.Time
 	var firsts []int64 // the receive times, read once (8 bytes a row while counting)
-	eachRow(rows, false, func(_ int, r *audit.Request) bool {
+	eachRowParts(rows, 0, audit.PartTimes, func(_ int, r *audit.Request) bool {
 		if r.First().IsZero() {
 			return true
 		}

@@ -271,7 +271,7 @@ func buildTimeline(rows Rows, step time.Duration, raw func(audit.Ref) ([]byte, e
 	b := audit.NewTimelineBuilder(step, raw)
 	slowest := map[int64]time.Duration{} // per bucket, the latency of the slowest handed whole
 	var keep []int
-	eachRow(rows, false, func(i int, r *audit.Request) bool {
+	eachRowParts(rows, 0, audit.PartWho|audit.PartWhat|audit.PartTimes, func(i int, r *audit.Request) bool {
 		if r.First().IsZero() || step <= 0 {
 			return true
 		}
