@@ -54,6 +54,10 @@ type answersPage struct {
 
 	loading bool // the last DataMsg said the sources were still loading
 
+	// admission is what admissionOnly found of a row done (read back whole
+	// for its annotations): a count made again does not read it again.
+	admission map[int]bool
+
 	// screens in front of the menu: an object's history, a user's RBAC,
 	// what the log cannot see, what happened when (esc, ←: back)
 	screens screenStack
@@ -129,7 +133,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		if p.loading && !msg.Loading {
 			// Requests read while loading may have gained their final stage
 			// (and code) since they were counted: count once more, now.
-			p.counters, p.result = nil, answerResult{}
+			p.counters, p.result, p.admission = nil, answerResult{}, nil
 		}
 		p.loading = msg.Loading
 		p.all, p.version = msg.All, msg.Snap.Version
@@ -385,15 +389,26 @@ func (p *answersPage) resultWhole(i int) *audit.Request {
 // request is read whole, one at a time).
 func (p *answersPage) admissionOnly(rows *indexRows) *indexRows {
 	var out []int32
+	if p.admission == nil {
+		p.admission = map[int]bool{}
+	}
 	for i := range rows.Len() {
-		q, err := rows.Open(i)
-		if err != nil {
-			continue
+		row := rows.Key(i)
+		yes, known := p.admission[row]
+		if !known {
+			q, err := rows.Open(i)
+			if err != nil {
+				continue
+			}
+			var why audit.Refusal
+			p.read(func() { why = audit.WhyRefused(q, p.env.Data.Raw) })
+			yes = why.Admission() || why.Changed()
+			if p.src().settled(row) { // a request in flight is asked again
+				p.admission[row] = yes
+			}
 		}
-		var why audit.Refusal
-		p.read(func() { why = audit.WhyRefused(q, p.env.Data.Raw) })
-		if why.Admission() || why.Changed() {
-			out = append(out, int32(rows.Key(i)))
+		if yes {
+			out = append(out, int32(row))
 		}
 	}
 	return &indexRows{src: rows.src, rows: out, n: len(out)}
@@ -503,7 +518,10 @@ const coverageGap = 5 * time.Minute
 // openCoverage shows what the log cannot see, over every request.
 func (p *answersPage) openCoverage() tea.Cmd {
 	var lines []string
-	reqs := p.src().whole(p.all) // read back whole: the report reads every event's time
+	reqs, err := p.src().whole(p.all, "--coverage") // read back whole: the report reads every event's time
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
 	p.read(func() {
 		snap := p.env.Data.Store.Snapshot()
 		facts := render.CoverageFacts{Gap: coverageGap, Truncated: -1, SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}

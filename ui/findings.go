@@ -35,7 +35,10 @@ const findingsDetailLines = 3
 // openFindings runs the rules over every request and shows what they found.
 func (p *answersPage) openFindings() tea.Cmd {
 	rules := detect.Builtin() // the Sigma rules of --rules are query's, not yet the explorer's
-	reqs := p.src().whole(findingCandidates(p.src(), p.all, rules, p.now()))
+	reqs, err := p.src().whole(findingCandidates(p.src(), p.all, rules, p.now()), "--detect")
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
 	var res detect.Result
 	p.read(func() { res = detect.Run(rules, reqs, p.env.Data.Raw) })
 	s := &findingsScreen{env: p.env, res: res, rulesRun: len(rules)}

@@ -52,7 +52,10 @@ func newHistoryScreen(env *Env, all Rows, read func(func()), now time.Time, reso
 	// The writes, with the matcher of every page (refilter.go).
 	fs := newFiltered(expr, f, env.Data.Raw)
 	fs.extendTo(env.src, rowsLen(all))
-	reqs := env.src.whole(fs.list()) // the writes of one object, read back whole: their bodies
+	reqs, err := env.src.whole(fs.list(), "--history") // the writes of one object, read back whole: their bodies
+	if err != nil {
+		return nil, err
+	}
 	var h audit.History
 	read(func() {
 		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First().Before(reqs[j].First()) })

@@ -24,9 +24,11 @@ func newRBACScreen(env *Env, all Rows, read func(func()), r *audit.Request) (*hi
 		}
 		return true
 	})
-	reqs := env.src.whole(&indexRows{src: env.src, rows: rows, n: len(rows)})
+	reqs, err := env.src.whole(&indexRows{src: env.src, rows: rows, n: len(rows)}, "--rbac")
+	if err != nil {
+		return nil, err
+	}
 	var lines []string
-	var err error
 	read(func() { lines, err = render.RBACText(reqs, env.Data.Raw) })
 	if err != nil {
 		return nil, err

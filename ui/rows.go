@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 	"slices"
 	"sort"
@@ -429,10 +430,29 @@ const wholeMax = 50_000
 // make: a full store holds them whole; the index reads each back.
 func (s *indexSource) coverageCheap(n int) bool { return s.sync || n <= wholeMax }
 
+// wholeLimit is the most requests an answer reads back whole from the
+// log (their every event: History, RBAC, the findings, the coverage
+// report): each is a *audit.Request for as long as the answer is made, the
+// memory the index saves; past it the answer is refused, and says what to
+// run instead (`kauditui query` streams).
+const wholeLimit = 100_000
+
+// errTooMany is an answer refused for the requests it would read whole.
+type errTooMany struct {
+	n     int
+	query string // the query that streams it
+}
+
+func (e errTooMany) Error() string {
+	return fmt.Sprintf("this answer reads %s requests back whole from the log, over the explorer's %s: narrow the filter, or run kauditui query %s (it streams)",
+		thousands(e.n), thousands(wholeLimit), e.query)
+}
+
 // whole is the requests of rows read whole (Open): a full store's own; the
 // index's read back one by one (slow: a line read and merged again for each
-// event, and a *Request each for as long as the caller keeps them).
-func (s *indexSource) whole(rows Rows) []*audit.Request {
+// event, and a *Request each for as long as the caller keeps them), at
+// most wholeLimit of them (query names the command that streams them).
+func (s *indexSource) whole(rows Rows, query string) ([]*audit.Request, error) {
 	n := rowsLen(rows)
 	if s.sync {
 		var out []*audit.Request
@@ -444,7 +464,10 @@ func (s *indexSource) whole(rows Rows) []*audit.Request {
 				}
 			}
 		})
-		return out
+		return out, nil
+	}
+	if n > wholeLimit {
+		return nil, errTooMany{n, query}
 	}
 	out := make([]*audit.Request, 0, n)
 	for i := range n {
@@ -452,13 +475,16 @@ func (s *indexSource) whole(rows Rows) []*audit.Request {
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // coverage is audit.CoverageOf the requests of rows (read whole), and how
 // many of them share their auditID.
-func (s *indexSource) coverage(rows Rows) (c audit.Coverage, shared int) {
-	reqs := s.whole(rows)
+func (s *indexSource) coverage(rows Rows) (c audit.Coverage, shared int, err error) {
+	reqs, err := s.whole(rows, "--coverage")
+	if err != nil {
+		return c, 0, err
+	}
 	readLocked(s.store, func() {
 		c = audit.CoverageOf(reqs, coverageGap)
 		for _, r := range reqs {
@@ -467,7 +493,7 @@ func (s *indexSource) coverage(rows Rows) (c audit.Coverage, shared int) {
 			}
 		}
 	})
-	return c, shared
+	return c, shared, nil
 }
 
 // countLocked counts the requests for which in is true, every request of
@@ -506,4 +532,12 @@ func (s *indexSource) withID(auditID string) []*audit.Request {
 		}
 	}
 	return out
+}
+
+// settled reports whether row's request is done (no stage will change it):
+// what is found of it may be kept.
+func (s *indexSource) settled(row int) bool {
+	done := false
+	s.read(func(ix *audit.Index) { done = row < ix.Len() && ix.Live(row) == nil })
+	return done
 }

@@ -603,7 +603,10 @@ func (p *summaryPage) coverageLine() string {
 	if !p.env.src.coverageCheap(n) {
 		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
 	}
-	c, shared = p.env.src.coverage(p.all)
+	c, shared, err := p.env.src.coverage(p.all)
+	if err != nil {
+		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
+	}
 	parts := []string{fmt.Sprintf("The log: %d gaps over %s", len(c.Gaps), render.FormatStep(coverageGap))}
 	switch len(c.Gaps) {
 	case 0:
