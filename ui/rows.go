@@ -27,8 +27,12 @@ import (
 // each DataMsg (the list grew, the filter changed); a value handed out is
 // never changed under its holder.
 //
-// Calls come from the UI goroutine only; none may be made under
-// Store.Read (a Rows takes the locks it needs).
+// Calls come from the UI goroutine (the index's kind also from a
+// background answer); none may be made under Store.Read (a Rows takes the
+// locks it needs). What reads every request of a list (the Summary, the
+// answers: eachRow) reads a list that is not the index's through At, row
+// by row, leaving out the rows not fetched; a list not of the index is
+// shown in its own order (s sorts the index's rows only).
 type Rows interface {
 	// Len is the number of requests in the list. A pager may know it (the
 	// store's count) before it has fetched a row.
@@ -36,8 +40,9 @@ type Rows interface {
 	// Key names the list's i-th request however the list changes (grown,
 	// sorted, filtered anew): the index's row number; for a pager a
 	// number of its own that it can find the request by again (its
-	// position in the store's answer, oldest first). The explorer keeps
-	// the selected request across a new filter by its Key.
+	// position in the store's answer, oldest first), or -1 while the row
+	// is not fetched. The explorer keeps the selected request across a new
+	// filter by its Key (a linear search of the new list's Keys).
 	Key(i int) int
 	// At is the list's i-th request for drawing and for answers that read
 	// its fields (user, verb, object, code, times, auditID: what a filter,
