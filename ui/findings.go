@@ -35,7 +35,8 @@ const findingsDetailLines = 3
 // openFindings runs the rules over every request and shows what they found.
 func (p *answersPage) openFindings() tea.Cmd {
 	rules := detect.Builtin() // the Sigma rules of --rules are query's, not yet the explorer's
-	reqs, err := p.src().whole(findingCandidates(p.src(), p.all, rules, p.now()), "--detect")
+	whole, fields := findingCandidates(p.src(), p.all, rules, p.now())
+	reqs, err := p.src().wholeAndFields(whole, fields, "--detect")
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}
@@ -193,49 +194,52 @@ func (s *findingsScreen) footer(w int) string {
 var _ subScreen = (*findingsScreen)(nil)
 
 // findingCandidates is the rows of all a rule may fire on, found from the
-// columns, so that only those are read back whole (their events, for the
-// rules that look into the body): the rows matching a rule's filter (the
-// same filter detect.Run matches), the refusals a rule over several
-// requests counts (401, 403), and for the rule without a filter that
-// looks for impersonation, the requests that impersonate. A rule this does
-// not know makes every row a candidate.
-func findingCandidates(src *indexSource, all Rows, rules []*detect.Rule, now time.Time) Rows {
+// columns, so that only those are read back: whole (their events, for the
+// rules that look into the body, and for the requests a finding opens)
+// the rows matching a rule's filter (the same filter detect.Run matches)
+// and, for the rule without a filter that looks for impersonation, the
+// requests that impersonate; by their fields only the other refusals
+// (401, 403) that the rule over several requests counts (its findings open
+// the Requests page by their auditIDs). A rule this does not know makes
+// every row a candidate.
+func findingCandidates(src *indexSource, all Rows, rules []*detect.Rule, now time.Time) (whole, fields Rows) {
 	var fs []*filter.Filter
+	var burst *filter.Filter
 	impersonation := false
 	for _, r := range rules {
 		expr := r.Filter
 		switch {
 		case r.ID == "auth-failure-burst":
-			expr = "code=401,403"
+			burst, _ = filter.Parse("code=401,403", now)
+			continue
 		case expr == "" && r.ID == "impersonate-privileged":
 			impersonation = true
 			continue
 		case expr == "":
-			return all
+			return all, nil
 		}
 		f, err := filter.Parse(expr, now)
 		if err != nil {
-			return all
+			return all, nil
 		}
 		fs = append(fs, f)
 	}
-	var rows []int32
+	var rows, refusals []int32
 	eachRow(all, false, func(i int, q *audit.Request) bool {
 		ok := impersonation && (q.ImpersonatedUser != "" || len(q.ImpersonatedGroups) > 0)
 		for _, f := range fs {
 			if ok {
 				break
 			}
-			if f.NeedsRaw() {
-				ok = true // read whole, detect decides
-			} else {
-				ok = f.Match(q)
-			}
+			ok = f.NeedsRaw() || f.Match(q) // with bare words: read whole, detect decides
 		}
-		if ok {
+		switch {
+		case ok:
 			rows = append(rows, int32(all.Key(i)))
+		case burst != nil && burst.Match(q):
+			refusals = append(refusals, int32(all.Key(i)))
 		}
 		return true
 	})
-	return &indexRows{src: src, rows: rows, n: len(rows)}
+	return &indexRows{src: src, rows: rows, n: len(rows)}, &indexRows{src: src, rows: refusals, n: len(refusals)}
 }

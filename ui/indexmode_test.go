@@ -51,7 +51,7 @@ func indexedModel(t *testing.T, w, h int, paths ...string) *model {
 // results, a result's detail, history and RBAC, the timeline, the findings
 // and the coverage report, on the real logs of the harness.
 func TestIndexedExplorerReadsAsTheStore(t *testing.T) {
-	for _, rel := range []string{"file/audit.log", "admission/audit.log"} {
+	for _, rel := range []string{"file/audit.log", "admission/audit.log", "findings/audit.log"} {
 		path := audittest.Path(rel)
 		st, set := loadStore(t, path)
 		full := newTestModel(t, st, set.Raw, 160, 40)

@@ -483,6 +483,54 @@ func (s *indexSource) whole(rows Rows, query string) ([]*audit.Request, error) {
 	return out, nil
 }
 
+// fieldsLimit is the most requests an answer copies with their fields
+// only (a request object each, without its events: about 200 bytes).
+const fieldsLimit = 5 * wholeLimit
+
+// wholeAndFields is the requests of whole read whole and of fields with
+// their fields only (filled from the columns, without events), in the
+// index's order; a full store's own.
+func (s *indexSource) wholeAndFields(whole, fields Rows, query string) ([]*audit.Request, error) {
+	if rowsLen(fields) > fieldsLimit {
+		return nil, errTooMany{rowsLen(fields), query}
+	}
+	w, err := s.whole(whole, query)
+	if err != nil {
+		return nil, err
+	}
+	var f []*audit.Request
+	var rowsW, rowsF []int
+	for i := range rowsLen(whole) {
+		rowsW = append(rowsW, whole.Key(i))
+	}
+	if s.sync {
+		f, _ = s.whole(fields, query)
+	} else {
+		eachRow(fields, false, func(_ int, r *audit.Request) bool {
+			q := new(audit.Request)
+			*q = *r
+			q.AuditID, q.Events = strings.Clone(r.AuditID), nil
+			f = append(f, q)
+			return true
+		})
+	}
+	for i := range rowsLen(fields) {
+		rowsF = append(rowsF, fields.Key(i))
+	}
+	if len(rowsW) != len(w) || len(rowsF) != len(f) {
+		return append(w, f...), nil // a row no longer there: no order to keep
+	}
+	out := make([]*audit.Request, 0, len(w)+len(f))
+	for i, j := 0, 0; i < len(w) || j < len(f); {
+		if j == len(f) || i < len(w) && rowsW[i] < rowsF[j] {
+			out, i = append(out, w[i]), i+1
+		} else {
+			out, j = append(out, f[j]), j+1
+		}
+	}
+	return out, nil
+}
+
 // coverage is audit.CoverageOf the requests of rows (read whole), and how
 // many of them share their auditID.
 func (s *indexSource) coverage(rows Rows) (c audit.Coverage, shared int, err error) {
