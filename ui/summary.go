@@ -601,11 +601,11 @@ func (p *summaryPage) coverageLine() string {
 	var c audit.Coverage
 	shared := 0
 	if !p.env.src.coverageCheap(n) {
-		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
+		return coverageElsewhere(n)
 	}
 	c, shared, err := p.env.src.coverage(p.all)
 	if err != nil {
-		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
+		return coverageElsewhere(n)
 	}
 	parts := []string{fmt.Sprintf("The log: %d gaps over %s", len(c.Gaps), render.FormatStep(coverageGap))}
 	switch len(c.Gaps) {
@@ -663,4 +663,14 @@ func clampInt(v, lo, hi int) int {
 		return lo
 	}
 	return min(max(v, lo), hi)
+}
+
+// coverageElsewhere is the coverage line of a log whose coverage the
+// Summary does not make (its every request read back from the index):
+// where it is made.
+func coverageElsewhere(n int) string {
+	if n <= wholeLimit {
+		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
+	}
+	return "The log: its gaps, shared auditIDs and writes without a body: kauditui query --coverage (too many requests to read back here)"
 }
