@@ -243,8 +243,9 @@ func (m *IndexMatcher) Result() *IndexResult { return &IndexResult{m: m, changed
 // must hold still (Store.Read).
 func (r *IndexResult) Update(ix *audit.Index) { r.UpdateTo(ix, ix.Len(), 1) }
 
-// scanPerWorker is the fewest new rows a worker is started for.
-const scanPerWorker = 1 << 16
+// scanPerWorker is the fewest new rows a worker is started for (a
+// variable: tests lower it).
+var scanPerWorker = 1 << 16
 
 // UpdateTo is Update up to row hi (at most ix.Len()), the new rows
 // scanned on up to workers goroutines (each a range of whole chunks), so
