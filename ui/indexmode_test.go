@@ -51,7 +51,7 @@ func indexedModel(t *testing.T, w, h int, paths ...string) *model {
 // results, a result's detail, history and RBAC, the timeline, the findings
 // and the coverage report, on the real logs of the harness.
 func TestIndexedExplorerReadsAsTheStore(t *testing.T) {
-	for _, rel := range []string{"file/audit.log", "admission/audit.log", "findings/audit.log"} {
+	for _, rel := range []string{"file/audit.log", "admission/audit.log", "findings/audit.log", "stdout/kube-apiserver.log"} {
 		path := audittest.Path(rel)
 		st, set := loadStore(t, path)
 		full := newTestModel(t, st, set.Raw, 160, 40)
@@ -66,6 +66,24 @@ func TestIndexedExplorerReadsAsTheStore(t *testing.T) {
 			}
 		}
 		step("the list")
+		if strings.HasPrefix(rel, "stdout/") {
+			// the apiserver's log: enter on a line opens the request its
+			// audit-ID names (found by ID in the index)
+			// (a 401's Detail says what the log says about it, and how many
+			// other failed authentications that second: a count over the rows)
+			for _, text := range []string{"resp=401", `verb="DELETE"`, `verb="POST"`, `verb="GET"`, `verb="PATCH"`} {
+				step("the apiserver log", "3", "g", "f")
+				typeText(full, text)
+				typeText(ix, text)
+				step("found "+text, "enter")
+				step("opened "+text, "enter")
+				if text == "resp=401" && !strings.Contains(screen(ix), "Audit ID") {
+					t.Fatalf("%s: enter on the line holding %s opened no request:\n%s", rel, text, screen(ix))
+				}
+				step("back", "esc")
+			}
+			step("the list again", "1")
+		}
 		step("a row's detail", "k", "k", "k", "enter")
 		step("back", "esc")
 		for i := range requestOrders {
