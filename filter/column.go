@@ -23,6 +23,7 @@ type IndexMatcher struct {
 	raw   func(audit.Ref) ([]byte, error)
 	byCol [audit.NumColumns][]pred
 	rest  []pred
+	ids   []idSet     // id=V,... of exact values: compared as bytes
 	parts audit.Parts // what of a row rest reads
 	// dec[c][id]: 0 not decided yet, 1 passes, 2 fails (see Prepare)
 	dec   [audit.NumColumns][]uint8
@@ -54,6 +55,10 @@ func (f *Filter) ForIndex(raw func(audit.Ref) ([]byte, error)) *IndexMatcher {
 		case selTimes:
 			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartTimes
 		case selID:
+			if set, ok := exactIDs(t, p); ok {
+				m.ids = append(m.ids, set)
+				continue
+			}
 			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartID
 		case selURI:
 			m.rest, m.parts = append(m.rest, p), m.parts|audit.PartURI
@@ -65,6 +70,58 @@ func (f *Filter) ForIndex(raw func(audit.Ref) ([]byte, error)) *IndexMatcher {
 		m.parts = audit.PartAll | audit.PartEvents
 	}
 	return m
+}
+
+// idSet is a term id=V1,V2,... of values without a wildcard: an auditID
+// the columns keep as 16 bytes (a canonical UUID) matches when it is one of
+// uuids, with no text made (the term compares without case, and a
+// canonical UUID is lower case: a value matches one only lower-cased); a
+// row that keeps its auditID as text runs the term itself (pred).
+type idSet struct {
+	uuids map[[16]byte]struct{}
+	pred  pred
+}
+
+// exactIDs is t as an idSet, when it is one.
+func exactIDs(t parsed, p pred) (idSet, bool) {
+	if t.neg || t.op != "=" {
+		return idSet{}, false
+	}
+	set := idSet{uuids: map[[16]byte]struct{}{}, pred: p}
+	for _, v := range t.values {
+		s, plain := v.literal()
+		if !plain {
+			return idSet{}, false
+		}
+		if u, ok := audit.ParseUUID(lowerASCII(s)); ok {
+			set.uuids[u] = struct{}{}
+		}
+	}
+	return set, true
+}
+
+// idsPass reports whether row (sealed, not open) passes the id terms.
+func (m *IndexMatcher) idsPass(ix *audit.Index, row int, p *audit.Probe) bool {
+	if len(m.ids) == 0 {
+		return true
+	}
+	u, canonical := ix.UUID(row)
+	var r *audit.Request
+	for _, set := range m.ids {
+		if canonical {
+			if _, ok := set.uuids[u]; !ok {
+				return false
+			}
+			continue
+		}
+		if r == nil {
+			r = ix.FillParts(row, p, audit.PartID)
+		}
+		if !set.pred.match(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Prepare decides the column terms on every value the index's dictionaries
@@ -122,6 +179,9 @@ func (m *IndexMatcher) Match(ix *audit.Index, row int, p *audit.Probe) bool {
 			return false
 		}
 	}
+	if !m.idsPass(ix, row, p) {
+		return false
+	}
 	if len(m.rest) == 0 && !m.f.NeedsRaw() {
 		return true
 	}
@@ -173,7 +233,7 @@ func (m *IndexMatcher) Scan(ix *audit.Index, lo, hi int, p *audit.Probe, out []i
 				if m.Match(ix, v.Lo+i, p) {
 					out = append(out, int32(v.Lo+i))
 				}
-			case ok[i] && m.matchRest(ix, v.Lo+i, p):
+			case ok[i] && m.idsPass(ix, v.Lo+i, p) && m.matchRest(ix, v.Lo+i, p):
 				out = append(out, int32(v.Lo+i))
 			}
 		}

@@ -262,7 +262,8 @@ func BenchmarkRefilterGenlog(b *testing.B) {
 	st.Finish()
 	src := newIndexSource(Data{Store: st, Index: ix, Raw: set.Raw})
 	rows := ix.Len()
-	for _, expr := range append(slices.Clone(benchFilters), "latency>500ms", "uri=/api/v1/namespaces/*", "id=*ab*") {
+	for _, expr := range append(slices.Clone(benchFilters), "latency>500ms", "uri=/api/v1/namespaces/*", "id=*ab*",
+		"id=5fe3efb1-0260-425a-a3a5-000000000260,00000000-0000-4000-8000-000000000001") {
 		f, err := filter.Parse(expr, testNow)
 		if err != nil {
 			b.Fatal(err)
