@@ -843,6 +843,25 @@ func (ix *Index) FillParts(row int, p *Probe, parts Parts) *Request {
 	return r
 }
 
+// UUID is row's auditID as 16 bytes, when the columns keep it so (a
+// canonical lower-case UUID, what the apiserver makes; ok false: the row
+// keeps it as text, or is read from its *Request). Read it as the index is
+// read.
+func (ix *Index) UUID(row int) (u [16]byte, ok bool) {
+	if row >= ix.sealed {
+		return u, false
+	}
+	c, i := ix.chunks[row/chunkRows], row%chunkRows
+	if c.flags[i]&(flagIDSide|flagOpen) != 0 {
+		return u, false
+	}
+	return c.id[i], true
+}
+
+// ParseUUID reads s as the columns keep an auditID (UUID): a canonical
+// lower-case UUID, 8-4-4-4-12 hex digits, and nothing else.
+func ParseUUID(s string) ([16]byte, bool) { return parseUUID(s) }
+
 // ChunkRows is how many rows one chunk of the columns holds (ChunkView).
 const ChunkRows = chunkRows
 

@@ -212,3 +212,35 @@ func TestIndexResultIncremental(t *testing.T) {
 		}
 	}
 }
+
+// A result scanned on several goroutines (each a range of whole chunks)
+// lists what one scan of the same rows lists, for every corpus filter, on
+// the real logs and the generated one, updated at once and a part at a
+// time.
+func TestIndexResultOnEveryCore(t *testing.T) {
+	defer func(n int) { scanPerWorker = n }(scanPerWorker)
+	scanPerWorker = 64
+	for _, paths := range [][]string{audittest.Logs(t, "file"), {"../testdata/diff/genlog.log"}} {
+		c := loadFiles(t, paths...)
+		ix := audit.NewIndex()
+		ix.Sync(c.store.Snapshot())
+		ix.Seal(true)
+		now := c.now()
+		for _, expr := range corpusFilters(t) {
+			f, err := Parse(expr, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one := f.ForIndex(c.raw).Result()
+			one.Update(ix)
+			four := f.ForIndex(c.raw).Result()
+			for hi := 0; hi < ix.Len(); {
+				hi = min(ix.Len(), hi+5000)
+				four.UpdateTo(ix, hi, 4)
+			}
+			if a, b := one.Rows(), four.Rows(); !slices.Equal(a, b) || one.Count() != four.Count() {
+				t.Fatalf("%s, %q: on four goroutines %v (%d), on one %v (%d)", paths[0], expr, short(b), four.Count(), short(a), one.Count())
+			}
+		}
+	}
+}

@@ -3,10 +3,12 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/detect"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
@@ -33,8 +35,13 @@ const findingsDetailLines = 3
 // openFindings runs the rules over every request and shows what they found.
 func (p *answersPage) openFindings() tea.Cmd {
 	rules := detect.Builtin() // the Sigma rules of --rules are query's, not yet the explorer's
+	whole, fields := findingCandidates(p.src(), p.all, rules, p.now())
+	reqs, err := p.src().wholeAndFields(whole, fields, "--detect")
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
 	var res detect.Result
-	p.read(func() { res = detect.Run(rules, p.all, p.env.Data.Raw) })
+	p.read(func() { res = detect.Run(rules, reqs, p.env.Data.Raw) })
 	s := &findingsScreen{env: p.env, res: res, rulesRun: len(rules)}
 	for _, f := range res.Findings {
 		s.rows = append(s.rows, []string{render.FormatTime(f.Time(), "01-02 15:04:05"), f.Rule.Severity,
@@ -185,3 +192,54 @@ func (s *findingsScreen) footer(w int) string {
 }
 
 var _ subScreen = (*findingsScreen)(nil)
+
+// findingCandidates is the rows of all a rule may fire on, found from the
+// columns, so that only those are read back: whole (their events, for the
+// rules that look into the body, and for the requests a finding opens)
+// the rows matching a rule's filter (the same filter detect.Run matches)
+// and, for the rule without a filter that looks for impersonation, the
+// requests that impersonate; by their fields only the other refusals
+// (401, 403) that the rule over several requests counts (its findings open
+// the Requests page by their auditIDs). A rule this does not know makes
+// every row a candidate.
+func findingCandidates(src *indexSource, all Rows, rules []*detect.Rule, now time.Time) (whole, fields Rows) {
+	var fs []*filter.Filter
+	var burst *filter.Filter
+	impersonation := false
+	for _, r := range rules {
+		expr := r.Filter
+		switch {
+		case r.ID == "auth-failure-burst":
+			burst, _ = filter.Parse("code=401,403", now)
+			continue
+		case expr == "" && r.ID == "impersonate-privileged":
+			impersonation = true
+			continue
+		case expr == "":
+			return all, nil
+		}
+		f, err := filter.Parse(expr, now)
+		if err != nil {
+			return all, nil
+		}
+		fs = append(fs, f)
+	}
+	var rows, refusals []int32
+	eachRow(all, false, func(i int, q *audit.Request) bool {
+		ok := impersonation && (q.ImpersonatedUser != "" || len(q.ImpersonatedGroups) > 0)
+		for _, f := range fs {
+			if ok {
+				break
+			}
+			ok = f.NeedsRaw() || f.Match(q) // with bare words: read whole, detect decides
+		}
+		switch {
+		case ok:
+			rows = append(rows, int32(all.Key(i)))
+		case burst != nil && burst.Match(q):
+			refusals = append(refusals, int32(all.Key(i)))
+		}
+		return true
+	})
+	return &indexRows{src: src, rows: rows, n: len(rows)}, &indexRows{src: src, rows: refusals, n: len(refusals)}
+}
