@@ -13,6 +13,7 @@
 #   hack/bench-explorer.sh /work/trails/1GB      # a trail: the folder, or its audit.log
 #   RUNS=1 hack/bench-explorer.sh testdata/big/audit-1GB.log
 #   SIZE=5GB hack/bench-explorer.sh              # $TRAILS/5GB, made with genlog -trail if missing
+#   ARGS="--max-memory 512MiB" hack/bench-explorer.sh /work/trails/10GB   # flags for kauditui (a master's budget)
 #
 # A trail is a folder holding audit.log and its rotated backups
 # (`go run ./hack/genlog -trail DIR -size 1GB`); kauditui is given its
@@ -82,7 +83,7 @@ filter_done() { local s; s=$(tui_status); [[ $s == *"/$total req"* && $s != *fil
 # The explorer on a one-request log: what it costs before any request.
 grep -m1 '"stage":"ResponseComplete"' "$log" >"$tmp/one.log"
 tui_init kauditui-bench-0 "$tmp"
-tui_start "$BIN" "$tmp/one.log"
+tui_start "$BIN" ${ARGS:-} "$tmp/one.log"
 started
 tui_wait_status '(^| )1 req ' 30
 sleep 0.5
@@ -96,7 +97,7 @@ for i in $(seq "$RUNS"); do
 	tui_init "kauditui-bench-$i" "$tmp"
 	l0=$(load1)
 	t0=$(now)
-	tui_start "$BIN" "$log"
+	tui_start "$BIN" ${ARGS:-} "$log"
 	started
 	tui_until rows "the first rows" "$WAIT"
 	t1=$(now)
