@@ -101,9 +101,14 @@ type parallel struct {
 
 // startParallel starts the reading goroutine and the scanning workers.
 func (r *reader) startParallel(ctx context.Context, workers int) {
+	// A batch is in ordered from when it is handed to the workers until
+	// the loader takes it, so ordered's room bounds what is read ahead:
+	// a batch per worker and one more keeps every core busy, and each
+	// batch more is about 2.7 MB more resident (its buffer and its
+	// prescans) for a query whose whole budget is 100 MiB.
 	pl := &parallel{
-		ordered: make(chan *batch, 2*workers+2),
-		free:    make(chan *batch, 2*workers+4),
+		ordered: make(chan *batch, workers),
+		free:    make(chan *batch, workers+2),
 		quit:    make(chan struct{}),
 	}
 	r.par = pl

@@ -3,11 +3,17 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/audit/audittest"
 )
 
@@ -150,5 +156,55 @@ func TestParallelLoadOfATrailEqualsSequential(t *testing.T) {
 		if !reflect.DeepEqual(seq.set.Inputs(), par.set.Inputs()) {
 			t.Errorf("%s: inputs differ: %+v vs %+v", path, seq.set.Inputs(), par.set.Inputs())
 		}
+	}
+}
+
+// A parallel load reads ahead of the merging goroutine by a few batches of
+// batchRead bytes, not by megabytes: what is read ahead is resident (the
+// lines and what the workers made of them), and `query` keeps to 100 MiB.
+// The merge is slowed here so that the reading goroutine runs as far ahead
+// as the pipeline lets it. Crafted from the real events of sample.log.
+func TestParallelLoadReadsAheadLittle(t *testing.T) {
+	defer setWorkers(2)()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "sample.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := bytes.SplitN(b, []byte("\n"), 3)[1] // a ResponseComplete
+	id := regexp.MustCompile(`"auditID":"[^"]*"`)
+	var buf bytes.Buffer
+	for i := 0; buf.Len() < 24<<20; i++ {
+		buf.Write(id.ReplaceAll(tmpl, fmt.Appendf(nil, `"auditID":"5e1f0000-0000-4000-8000-%012d"`, i)))
+		buf.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var read atomic.Int64
+	set, err := Open(context.Background(), Spec{Paths: []string{path}}, Options{Progress: func(n, _ int64) { read.Store(n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var ahead int64
+	n := 0
+	st := audit.NewStreamingStore(func(r *audit.Request) {
+		if n++; n%64 == 0 {
+			time.Sleep(time.Millisecond) // a slow merge: the reader runs ahead
+		}
+		ahead = max(ahead, read.Load()-r.Events[0].Off)
+	})
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	st.Finish()
+	// Progress is told every 4 MiB read: the pipeline's own read-ahead is
+	// what passes that
+	if limit := int64(4<<20 + 8*batchRead); ahead > limit {
+		t.Errorf("the load read %d MiB ahead of the merge; want at most %d MiB", ahead>>20, limit>>20)
+	}
+	if n == 0 {
+		t.Fatal("no request was read")
 	}
 }
