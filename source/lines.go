@@ -18,7 +18,7 @@ const readSize = 1 << 20
 // goroutine then reads a batch's lines and what the workers made of them
 // (half as much again) while they are still in the caches, and the
 // batches read ahead take little memory.
-const batchRead = 256 << 10
+const batchRead = 512 << 10
 
 // lineReader splits a stream into lines of any length up to max, without
 // the per-line allocation of bufio.Reader.ReadBytes and without the 64 KiB
