@@ -228,7 +228,13 @@ func (s *Store) forget(r *Request, h uint64) {
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
-	if s.byID[r.AuditID] == r {
+	switch {
+	case r.AuditID == "":
+	case !r.SharedID:
+		// no other request carries its ID (one that did would have
+		// flagged it when it took r's place in byID): r is the one there
+		delete(s.byID, r.AuditID)
+	case s.byID[r.AuditID] == r:
 		delete(s.byID, r.AuditID)
 	}
 }
