@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,6 +43,9 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		[]byte(``),
 		[]byte("\x00\x01\x02binary"),
 		[]byte(`   {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"indented","stage":"ResponseComplete","verb":"get"}`),
+		// longer than the chunks a filtered load reads ahead (preadSize)
+		[]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"long","stage":"ResponseComplete","verb":"get","requestURI":"/`+strings.Repeat("x", 3*preadSize/2)+`"}`),
+		bytes.Repeat([]byte("long text "), preadSize/4),
 	)
 	var buf bytes.Buffer
 	for buf.Len() < 5<<20 {
@@ -63,9 +68,17 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 	if err := os.WriteFile(gzPath, gz.Bytes()[:gz.Len()*2/3], 0o644); err != nil { // truncated
 		t.Fatal(err)
 	}
-	for _, paths := range [][]string{{plain}, {gzPath}, {gzPath, plain}} {
-		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, Options{}) }()
-		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, Options{}) }()
+	// with a filter (Options.Keep), a plain file is also read ahead by
+	// goroutines of its own (preadReader)
+	keepAll := Options{Keep: func([]byte) bool { return true }}
+	goroutines := runtime.NumGoroutine()
+	for _, c := range []struct {
+		paths []string
+		opt   Options
+	}{{[]string{plain}, Options{}}, {[]string{gzPath}, Options{}}, {[]string{gzPath, plain}, Options{}}, {[]string{plain}, keepAll}, {[]string{gzPath, plain}, keepAll}} {
+		paths := c.paths
+		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, c.opt) }()
+		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, c.opt) }()
 		if len(seq.snap.Requests) < 10 || len(seq.snap.Other) == 0 || len(seq.snap.Klog) == 0 {
 			t.Fatalf("%v: test input too small: %d requests, %d other, %d klog", paths, len(seq.snap.Requests), len(seq.snap.Other), len(seq.snap.Klog))
 		}
@@ -96,6 +109,13 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 				}
 			}
 		}
+	}
+	// the goroutines reading ahead end with their input
+	for i := 0; runtime.NumGoroutine() > goroutines && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		t.Errorf("%d goroutines left running after the loads (%d before)", n, goroutines)
 	}
 }
 
