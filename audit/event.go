@@ -47,6 +47,19 @@ type rawEvent struct {
 	// so the merge need not parse the times again)
 	timed            bool
 	recvAt, stagedAt time.Time
+
+	// idHash's answer, once asked (also asked by the scanning goroutines)
+	hashed bool
+	idh    uint64
+}
+
+// idHash is the hash of the auditID (unescaped: see scanEventBytes) that a
+// streaming store remembers forgotten requests by (goneSet).
+func (e *rawEvent) idHash() uint64 {
+	if !e.hashed {
+		e.idh, e.hashed = idHash(e.auditID), true
+	}
+	return e.idh
 }
 
 // times are the event's requestReceivedTimestamp and stageTimestamp, cut
@@ -167,9 +180,16 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	who, what := *r.Who, *r.What
 	oldWhat, oldName := r.What, r.Name
 	newWho, newWhat := false, false
+	// str interns field f's value v
+	str := func(v string, f int) string {
+		if e.esc&(1<<f) != 0 {
+			return in.strEsc(v)
+		}
+		return in.str(v)
+	}
 	fill := func(dst *string, v string, f int, changed *bool) {
 		if *dst == "" && v != "" {
-			*dst = in.str(val(v, f))
+			*dst = str(v, f)
 			*changed = true
 		}
 	}
@@ -226,7 +246,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	// them last in the request's life wins, whatever order lines come in.
 	lastFill := func(dst *string, v string, f int) {
 		if v != "" && (latest || *dst == "") {
-			if nv := in.str(val(v, f)); nv != *dst {
+			if nv := str(v, f); nv != *dst {
 				*dst, newWhat = nv, true
 			}
 		}
@@ -236,7 +256,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	if e.code != 0 && (latest || what.Code == 0) {
 		what.Code, newWhat = e.code, true
 		if e.message != "" || what.Message != "" {
-			what.Message = in.str(val(e.message, fMessage))
+			what.Message = str(e.message, fMessage)
 		}
 	}
 	if newWho {

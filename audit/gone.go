@@ -11,24 +11,53 @@ import (
 // much later (a log read twice, a shipper re-sending a chunk), is known for
 // a repeat; another request with its auditID for a shared ID.
 //
-// New entries go to a small map; full, it becomes a sorted run, and runs of
-// like size are merged (as a binary counter carries), so an insert costs
-// O(log n) amortised and a look-up a binary search per run (about 20 for
-// six million requests).
+// New entries go to a small table (pend); full, it becomes a sorted run,
+// and runs of like size are merged (as a binary counter carries), so an
+// insert costs O(log n) amortised and a look-up a binary search per run
+// (about 20 for six million requests).
+//
+// The ID hashes are computed by the caller (Prescan.Scan does it on a
+// loader's scanning goroutines: see rawEvent.idHash). Every request adds
+// one entry and looks one up, on the merging goroutine, which every other
+// core waits on: the structure is laid out for few cache misses.
 type goneSet struct {
-	pend map[uint64]uint32
-	runs []goneRun // oldest first
-	n    int
-	// any has a bit set for each ID hash added (2 MiB): most look-ups are
-	// of new IDs, and a clear bit answers them without the runs' binary
-	// searches, which were the merging goroutine's hot spot.
+	// pend is open addressing over the newest entries (0: empty), and
+	// pendAny a bit per slot of a small filter of them (8 KiB, in the
+	// first-level cache), so that most look-ups never probe pend.
+	pend    []goneEntry
+	pendN   int
+	pendAny []uint64
+	runs    []goneRun // oldest first
+	n       int
+	// any has a bit set for each ID hash in a run (2 MiB): most look-ups
+	// are of new IDs, and a clear bit answers them without the runs'
+	// binary searches. Its bits are set when pend becomes a run, all in
+	// one loop, which has many cache misses in flight at once where a bit
+	// set a request was a miss the merging goroutine waited on. (Reading
+	// a batch's words ahead of its look-ups was tried: it cost what it
+	// saved.)
 	any []uint64
 }
 
-const goneAnyBits = 24
+type goneEntry struct {
+	id uint64 // 0: empty
+	ts uint32
+}
+
+const (
+	goneAnyBits  = 24
+	gonePend     = 1 << 13         // entries in pend before it becomes a run
+	gonePendLog  = 14              // pend has 2*gonePend slots
+	gonePendBits = gonePendLog + 2 // pendAny: 8 bits an entry
+)
 
 func goneBit(h uint64) (word, bit uint64) {
 	i := h >> (64 - goneAnyBits)
+	return i >> 6, 1 << (i & 63)
+}
+
+func gonePendBit(h uint64) (word, bit uint64) {
+	i := (h >> 20) & (1<<gonePendBits - 1)
 	return i >> 6, 1 << (i & 63)
 }
 
@@ -37,11 +66,10 @@ type goneRun struct {
 	ts  []uint32
 }
 
-const gonePend = 1 << 13
-
 var goneSeed = maphash.MakeSeed()
 
-func idHash(id string) uint64 { return maphash.String(goneSeed, id) }
+// idHash is the hash goneSet knows an auditID by; never 0.
+func idHash(id string) uint64 { return maphash.String(goneSeed, id) | 1 }
 
 // timeHash is 32 bits of a time; never 0, which stands for "no time".
 func timeHash(ns int64) uint32 {
@@ -49,33 +77,56 @@ func timeHash(ns int64) uint32 {
 	return uint32(h>>32) | 1
 }
 
-func (g *goneSet) add(auditID string, received int64) {
+// add remembers a forgotten request by its ID's hash (idHash) and its
+// received stamp.
+func (g *goneSet) add(h uint64, received int64) {
 	if g.pend == nil {
-		g.pend = make(map[uint64]uint32, gonePend)
+		g.pend = make([]goneEntry, 1<<gonePendLog)
+		g.pendAny = make([]uint64, 1<<(gonePendBits-6))
 		g.any = make([]uint64, 1<<(goneAnyBits-6))
 	}
-	h := idHash(auditID)
-	w, b := goneBit(h)
-	g.any[w] |= b
-	g.pend[h] = timeHash(received)
+	e := g.pendSlot(h)
+	if e.id == 0 {
+		e.id = h
+		g.pendN++
+		w, b := gonePendBit(h)
+		g.pendAny[w] |= b
+	}
+	e.ts = timeHash(received)
 	g.n++
-	if len(g.pend) < gonePend {
+	if g.pendN < gonePend {
 		return
 	}
-	run := goneRun{ids: make([]uint64, 0, len(g.pend)), ts: make([]uint32, len(g.pend))}
-	for id := range g.pend {
-		run.ids = append(run.ids, id)
+	run := goneRun{ids: make([]uint64, 0, g.pendN), ts: make([]uint32, g.pendN)}
+	for _, e := range g.pend {
+		if e.id != 0 {
+			run.ids = append(run.ids, e.id)
+		}
 	}
 	slices.Sort(run.ids)
 	for i, id := range run.ids {
-		run.ts[i] = g.pend[id]
+		run.ts[i] = g.pendSlot(id).ts
+		w, b := goneBit(id)
+		g.any[w] |= b
 	}
 	clear(g.pend)
+	clear(g.pendAny)
+	g.pendN = 0
 	for len(g.runs) > 0 && len(g.runs[len(g.runs)-1].ids) <= len(run.ids) {
 		run = mergeRuns(g.runs[len(g.runs)-1], run)
 		g.runs = g.runs[:len(g.runs)-1]
 	}
 	g.runs = append(g.runs, run)
+}
+
+// pendSlot is h's slot in pend, or the empty one where it would go.
+func (g *goneSet) pendSlot(h uint64) *goneEntry {
+	mask := uint64(len(g.pend) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if e := &g.pend[i]; e.id == h || e.id == 0 {
+			return e
+		}
+	}
 }
 
 // mergeRuns merges two sorted runs; for an ID in both, newer's entry wins.
@@ -99,18 +150,19 @@ func mergeRuns(older, newer goneRun) goneRun {
 	return out
 }
 
-// find returns the time hash of the latest forgotten request with this
-// auditID.
-func (g *goneSet) find(auditID string) (uint32, bool) {
+// find returns the time hash of the latest forgotten request whose ID
+// hashes to h.
+func (g *goneSet) find(h uint64) (uint32, bool) {
 	if g.n == 0 {
 		return 0, false
 	}
-	h := idHash(auditID)
+	if w, b := gonePendBit(h); g.pendAny[w]&b != 0 {
+		if e := g.pendSlot(h); e.id != 0 {
+			return e.ts, true
+		}
+	}
 	if w, b := goneBit(h); g.any[w]&b == 0 {
 		return 0, false
-	}
-	if t, ok := g.pend[h]; ok {
-		return t, true
 	}
 	for i := len(g.runs) - 1; i >= 0; i-- {
 		r := &g.runs[i]

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -30,8 +31,12 @@ type interner struct {
 	// the load
 	recentWho  [internCache]*Who
 	recentWhat [internCache]*What
-	arena      []byte // text of one request (URIs, names)
-	table      []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
+	// recent strings, once the tables are past a few entries (a store
+	// made to merge one request again, Index.Request, never needs them)
+	recent *recentStrs
+	escBuf []byte
+	arena  []byte // text of one request (URIs, names)
+	table  []byte // text of table entries, apart: a shared value must not pin a chunk of one-off text
 	// forget, for a streaming store, bounds the tables to this many
 	// entries by starting them afresh: the text of requests handed on is
 	// then freed with them instead of being pinned by a table.
@@ -44,6 +49,12 @@ func (in *interner) full(n int) bool {
 	if in.forget > 0 && n >= in.forget {
 		in.strs, in.lists, in.whos, in.whats = nil, nil, nil, nil
 		in.recentWho, in.recentWhat = [internCache]*Who{}, [internCache]*What{}
+		if c := in.recent; c != nil {
+			c.str = [internCache]string{}
+			for i := range c.esc {
+				c.esc[i].val = "" // its text is the old table's; raw is kept
+			}
+		}
 		in.table = nil
 		return false
 	}
@@ -54,7 +65,17 @@ func (in *interner) str(s string) string {
 	if s == "" {
 		return ""
 	}
+	var slot *string
+	if c := in.recentCache(); c != nil {
+		slot = &c.str[strKey(s)]
+		if *slot == s {
+			return *slot
+		}
+	}
 	if v, ok := in.strs[s]; ok {
+		if slot != nil {
+			*slot = v
+		}
 		return v
 	}
 	if in.full(len(in.strs)) {
@@ -65,7 +86,71 @@ func (in *interner) str(s string) string {
 		in.strs = make(map[string]string)
 	}
 	in.strs[c] = c
+	if slot != nil {
+		*slot = c
+	}
 	return c
+}
+
+// recentStrs holds interned strings by a cheap hash of their bytes
+// (strKey): most values repeat (verbs, users, stages, namespaces), and
+// hashing them whole for the map was a tenth of the merging goroutine;
+// and by their text as logged, still JSON-escaped (an RBAC reason quotes
+// its binding's name, and every stage carries one), so that a repeat is
+// not unescaped again.
+type recentStrs struct {
+	str [internCache]string
+	esc [internCache]escaped
+}
+
+// escaped is an interned value and its text as logged.
+type escaped struct {
+	raw []byte
+	val string
+}
+
+// maxEscaped is the longest logged text recentStrs keeps.
+const maxEscaped = 512
+
+// recentCache is in.recent, made once the tables hold a few entries.
+func (in *interner) recentCache() *recentStrs {
+	if in.recent == nil && len(in.strs) >= 32 {
+		in.recent = new(recentStrs)
+	}
+	return in.recent
+}
+
+// strEsc is str for the body of a JSON string that holds escapes.
+func (in *interner) strEsc(raw string) string {
+	var c *escaped
+	if rc := in.recentCache(); rc != nil {
+		c = &rc.esc[strKey(raw)]
+		if c.val != "" && string(c.raw) == raw {
+			return c.val
+		}
+	}
+	in.escBuf = unescapeAppend(in.escBuf[:0], raw)
+	v := in.str(bytesString(in.escBuf))
+	if c != nil && len(raw) <= maxEscaped {
+		c.raw, c.val = append(c.raw[:0], raw...), v
+	}
+	return v
+}
+
+// strKey is a cheap hash of s (not empty) into recentStrs: its length and
+// its first and last eight bytes.
+func strKey(s string) uintptr {
+	var a, b uint64
+	if n := len(s); n >= 8 {
+		a = binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
+		b = binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[n-8:]), 8))
+	} else {
+		for i := 0; i < n; i++ {
+			a = a<<8 | uint64(s[i])
+		}
+	}
+	h := (a*0x9e3779b97f4a7c15 ^ b*0xc2b2ae3d27d4eb4f ^ uint64(len(s))) * 0x165667b19e3779f9
+	return uintptr(h>>32) % internCache
 }
 
 // copy copies s into the arena (s may alias a reader's buffer).

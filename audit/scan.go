@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -474,14 +475,16 @@ func unescape(s string) string {
 	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
+// unescapeAppend appends the decoded s to out: the runs between escapes
+// are copied whole (a URI's \u0026 is the merge's most common escape).
 func unescapeAppend(out []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
+		j := strings.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return append(out, s[i:]...)
 		}
-		i++
+		out = append(out, s[i:i+j]...)
+		i += j + 1
 		switch s[i] {
 		case 'b':
 			out = append(out, '\b')

@@ -103,6 +103,9 @@ func (p *Prescan) Scan(line []byte) {
 	p.valid = scanEventBytes(line, &p.ev)
 	if p.valid {
 		p.ev.times() // parsed here, on the scanning goroutine
+		if p.ev.auditID != "" {
+			p.ev.idHash() // and hashed
+		}
 	}
 }
 
@@ -140,7 +143,7 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 		}
 		if latest == nil && s.stream != nil {
 			received, _ := e.times()
-			if dup, shared := s.stream.wasForgotten(s.unescaped(e.auditID, e.esc&(1<<fAuditID) != 0), stamp(received)); dup {
+			if dup, shared := s.stream.wasForgotten(e, stamp(received)); dup {
 				s.dups++
 				s.version++
 				return forgottenRequest, false, true
@@ -200,7 +203,7 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	s.events++
 	s.version++
 	if s.stream != nil && !req.done && req.Done() {
-		s.completed(req)
+		s.completed(req, e)
 	}
 	if handed && s.stream.late != nil {
 		s.stream.late(req)

@@ -35,9 +35,11 @@ type stream struct {
 	holes int      // nils in open[head:]
 	base  uint64   // OldestOpen
 	next  uint64
-	// recent is a ring of completed requests still in byID.
-	recent []*Request
-	pos    int
+	// recent is a ring of completed requests still in byID, and recentH
+	// their auditIDs' hashes (idHash), for gone.
+	recent  []*Request
+	recentH []uint64
+	pos     int
 	// gone remembers the requests forgotten (see goneSet).
 	gone goneSet
 	// forgotten, when set, answers wasForgotten instead of gone (an
@@ -61,7 +63,7 @@ const evacuateAfter = 2 * slabSize
 // request still open, oldest first. done must not keep the request. Snapshot then lists no requests; its counts are kept.
 func NewStreamingStore(done func(*Request)) *Store {
 	s := NewStore()
-	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone)}
+	s.stream = &stream{done: done, recent: make([]*Request, 0, recentDone), recentH: make([]uint64, 0, recentDone)}
 	s.in.forget = 1 << 12
 	return s
 }
@@ -168,8 +170,9 @@ func cloneList(l []string) []string {
 	return out
 }
 
-// completed hands r on and keeps it findable for a while; s.mu is held.
-func (s *Store) completed(r *Request) {
+// completed hands r on and keeps it findable for a while; e is the stage
+// that completed it (its auditID is r's); s.mu is held.
+func (s *Store) completed(r *Request, e *rawEvent) {
 	st := s.stream
 	r.done = true
 	if i, ok := slices.BinarySearch(st.seqs[st.head:], r.seq); ok && st.open[st.head+i] == r {
@@ -199,27 +202,39 @@ func (s *Store) completed(r *Request) {
 		st.open, st.seqs, st.head, st.holes = st.open[:n], st.seqs[:n], 0, 0
 	}
 	st.done(r)
+	var h uint64
+	if r.AuditID != "" && st.forgotten == nil {
+		h = e.idHash()
+	}
 	if len(st.recent) < cap(st.recent) {
 		st.recent = append(st.recent, r)
+		st.recentH = append(st.recentH, h)
 		return
 	}
-	old := st.recent[st.pos]
-	st.recent[st.pos] = r
+	old, oldH := st.recent[st.pos], st.recentH[st.pos]
+	st.recent[st.pos], st.recentH[st.pos] = r, h
 	st.pos = (st.pos + 1) % len(st.recent)
-	s.forget(old)
+	s.forget(old, oldH)
 }
 
 // forget takes a completed request out of byID, for the garbage collector.
 // (Reusing it was tried: its text kept the arena chunks it pointed to.)
-func (s *Store) forget(r *Request) {
+// h is its auditID's idHash.
+func (s *Store) forget(r *Request, h uint64) {
 	r.forgotten = true
-	if s.stream.forgotten == nil {
-		s.stream.gone.add(r.AuditID, r.first)
+	if s.stream.forgotten == nil && r.AuditID != "" {
+		s.stream.gone.add(h, r.first)
 	}
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
-	if s.byID[r.AuditID] == r {
+	switch {
+	case r.AuditID == "":
+	case !r.SharedID:
+		// no other request carries its ID (one that did would have
+		// flagged it when it took r's place in byID): r is the one there
+		delete(s.byID, r.AuditID)
+	case s.byID[r.AuditID] == r:
 		delete(s.byID, r.AuditID)
 	}
 }
@@ -228,11 +243,11 @@ func (s *Store) forget(r *Request) {
 // carries, whether it belongs to a request already handed on and forgotten
 // (dup: a repeat or a late stage of it), or whether another request with
 // its ID was (shared). s.mu is held.
-func (st *stream) wasForgotten(auditID string, received int64) (dup, shared bool) {
+func (st *stream) wasForgotten(e *rawEvent, received int64) (dup, shared bool) {
 	if st.forgotten != nil {
-		return st.forgotten(auditID, received)
+		return st.forgotten(e.auditID, received)
 	}
-	h, ok := st.gone.find(auditID)
+	h, ok := st.gone.find(e.idHash())
 	if !ok {
 		return false, false
 	}

@@ -3,10 +3,13 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kauditui/kauditui/audit/audittest"
 )
@@ -161,4 +164,51 @@ func TestStreamingStoreLongOpenRequest(t *testing.T) {
 	if len(order) != n+2 || order[len(order)-1] != n+1 {
 		t.Fatalf("%d requests handed on, the last %d; want %d, the last %d", len(order), order[len(order)-1], n+2, n+1)
 	}
+}
+
+// BenchmarkStreamMerge is the merging goroutine's share of a streaming
+// load (`query --count`): events already scanned, merged into a streaming
+// store. It reads the first 100 MB of $KAUDITUI_BENCH_LOG (a log of
+// hack/genlog; skipped when unset) and reports, besides the time, the CPU
+// process's CPU time per event (cpu-ns/event: the merge and its garbage
+// collection), which a busy machine disturbs less than the time.
+func BenchmarkStreamMerge(b *testing.B) {
+	path := os.Getenv("KAUDITUI_BENCH_LOG")
+	if path == "" {
+		b.Skip("KAUDITUI_BENCH_LOG is not set (make a log with `go run ./hack/genlog -size 100MB`)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 100<<20)
+	n, _ := io.ReadFull(f, buf)
+	f.Close()
+	var pre []Prescan
+	for l := range bytes.Lines(buf[:n]) {
+		if l = bytes.TrimRight(l, "\n"); len(l) > 0 && l[0] == '{' {
+			pre = append(pre, Prescan{})
+			pre[len(pre)-1].Scan(l)
+		}
+	}
+	var cpu time.Duration
+	events := 0
+	for b.Loop() {
+		s := NewStreamingStore(func(*Request) {})
+		before := processCPU()
+		for i := range pre {
+			s.AddPrescanned(&pre[i], Ref{Off: int64(i)})
+		}
+		cpu += processCPU() - before
+		events += len(pre)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

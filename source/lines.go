@@ -14,6 +14,12 @@ const defaultMaxLine = 128 << 20
 // readSize is how much is asked of the underlying reader at once.
 const readSize = 1 << 20
 
+// batchRead is how much a parallel load reads into one batch: the merging
+// goroutine then reads a batch's lines and what the workers made of them
+// (half as much again) while they are still in the caches, and the
+// batches read ahead take little memory.
+const batchRead = 512 << 10
+
 // lineReader splits a stream into lines of any length up to max, without
 // the per-line allocation of bufio.Reader.ReadBytes and without the 64 KiB
 // limit of bufio.Scanner. Lines it returns alias its buffer and are valid
@@ -115,12 +121,18 @@ func (lr *lineReader) fill() {
 		copy(nb, lr.buf[:lr.end])
 		lr.buf = nb
 	}
-	n, err := lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
+	limit := cap(lr.buf)
+	batching := lr.handoff != nil && !lr.prompt
+	if batching {
+		// a parallel load's batch: see batchRead
+		limit = min(limit, lr.end+batchRead)
+	}
+	n, err := lr.r.Read(lr.buf[lr.end:limit])
 	lr.end += n
 	// A parallel load takes whole buffers as batches: fill one (gzip reads
 	// come in 32 KiB pieces) rather than hand out many small ones.
-	for lr.handoff != nil && !lr.prompt && err == nil && n > 0 && cap(lr.buf)-lr.end >= readSize/4 && lr.end-lr.start < readSize {
-		n, err = lr.r.Read(lr.buf[lr.end:cap(lr.buf)])
+	for batching && err == nil && n > 0 && limit-lr.end >= batchRead/4 && lr.end-lr.start < batchRead {
+		n, err = lr.r.Read(lr.buf[lr.end:limit])
 		lr.end += n
 	}
 	lr.buf = lr.buf[:lr.end]

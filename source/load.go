@@ -429,8 +429,9 @@ type reader struct {
 	firstOther            []byte // the first other line (for Looks), up to 200 bytes
 
 	started bool
-	par     *parallel // the parallel pipeline, while one runs
-	pre     *prescan  // the line being handled, scanned ahead (parallel loads)
+	par     *parallel    // the parallel pipeline, while one runs
+	pread   *preadReader // reading ahead, while it runs (pipeline.go)
+	pre     *prescan     // the line being handled, scanned ahead (parallel loads)
 
 	unwrapping bool   // reading the events of an export record (managed.go)
 	export     string // the export whose events were read (managed.go), for Format
@@ -548,6 +549,7 @@ func describe(err error, zip string) string {
 
 // finish flushes what is pending at the end of an input and drops its buffers.
 func (r *reader) finish() {
+	r.closeRead()
 	for i := range r.part {
 		if p := &r.part[i]; p.active {
 			r.endPartial(p, "CRI partial record without its final F record")

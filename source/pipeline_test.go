@@ -3,11 +3,19 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/audit/audittest"
 )
 
@@ -35,6 +43,9 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		[]byte(``),
 		[]byte("\x00\x01\x02binary"),
 		[]byte(`   {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"indented","stage":"ResponseComplete","verb":"get"}`),
+		// longer than the chunks a filtered load reads ahead (preadSize)
+		[]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"long","stage":"ResponseComplete","verb":"get","requestURI":"/`+strings.Repeat("x", 3*preadSize/2)+`"}`),
+		bytes.Repeat([]byte("long text "), preadSize/4),
 	)
 	var buf bytes.Buffer
 	for buf.Len() < 5<<20 {
@@ -57,9 +68,17 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 	if err := os.WriteFile(gzPath, gz.Bytes()[:gz.Len()*2/3], 0o644); err != nil { // truncated
 		t.Fatal(err)
 	}
-	for _, paths := range [][]string{{plain}, {gzPath}, {gzPath, plain}} {
-		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, Options{}) }()
-		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, Options{}) }()
+	// with a filter (Options.Keep), a plain file is also read ahead by
+	// goroutines of its own (preadReader)
+	keepAll := Options{Keep: func([]byte) bool { return true }}
+	goroutines := runtime.NumGoroutine()
+	for _, c := range []struct {
+		paths []string
+		opt   Options
+	}{{[]string{plain}, Options{}}, {[]string{gzPath}, Options{}}, {[]string{gzPath, plain}, Options{}}, {[]string{plain}, keepAll}, {[]string{gzPath, plain}, keepAll}} {
+		paths := c.paths
+		seq := func() result { defer setWorkers(1)(); return load(t, Spec{Paths: paths}, c.opt) }()
+		par := func() result { defer setWorkers(3)(); return load(t, Spec{Paths: paths}, c.opt) }()
 		if len(seq.snap.Requests) < 10 || len(seq.snap.Other) == 0 || len(seq.snap.Klog) == 0 {
 			t.Fatalf("%v: test input too small: %d requests, %d other, %d klog", paths, len(seq.snap.Requests), len(seq.snap.Other), len(seq.snap.Klog))
 		}
@@ -90,6 +109,13 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 				}
 			}
 		}
+	}
+	// the goroutines reading ahead end with their input
+	for i := 0; runtime.NumGoroutine() > goroutines && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		t.Errorf("%d goroutines left running after the loads (%d before)", n, goroutines)
 	}
 }
 
@@ -150,5 +176,55 @@ func TestParallelLoadOfATrailEqualsSequential(t *testing.T) {
 		if !reflect.DeepEqual(seq.set.Inputs(), par.set.Inputs()) {
 			t.Errorf("%s: inputs differ: %+v vs %+v", path, seq.set.Inputs(), par.set.Inputs())
 		}
+	}
+}
+
+// A parallel load reads ahead of the merging goroutine by a few batches of
+// batchRead bytes, not by megabytes: what is read ahead is resident (the
+// lines and what the workers made of them), and `query` keeps to 100 MiB.
+// The merge is slowed here so that the reading goroutine runs as far ahead
+// as the pipeline lets it. Crafted from the real events of sample.log.
+func TestParallelLoadReadsAheadLittle(t *testing.T) {
+	defer setWorkers(2)()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "sample.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := bytes.SplitN(b, []byte("\n"), 3)[1] // a ResponseComplete
+	id := regexp.MustCompile(`"auditID":"[^"]*"`)
+	var buf bytes.Buffer
+	for i := 0; buf.Len() < 24<<20; i++ {
+		buf.Write(id.ReplaceAll(tmpl, fmt.Appendf(nil, `"auditID":"5e1f0000-0000-4000-8000-%012d"`, i)))
+		buf.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var read atomic.Int64
+	set, err := Open(context.Background(), Spec{Paths: []string{path}}, Options{Progress: func(n, _ int64) { read.Store(n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var ahead int64
+	n := 0
+	st := audit.NewStreamingStore(func(r *audit.Request) {
+		if n++; n%64 == 0 {
+			time.Sleep(time.Millisecond) // a slow merge: the reader runs ahead
+		}
+		ahead = max(ahead, read.Load()-r.Events[0].Off)
+	})
+	if err := set.Load(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	st.Finish()
+	// Progress is told every 4 MiB read: the pipeline's own read-ahead is
+	// what passes that
+	if limit := int64(4<<20 + 8*batchRead); ahead > limit {
+		t.Errorf("the load read %d MiB ahead of the merge; want at most %d MiB", ahead>>20, limit>>20)
+	}
+	if n == 0 {
+		t.Fatal("no request was read")
 	}
 }
