@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -128,13 +127,9 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	if spec.Nodes != nil {
 		spec.Nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
 	}
-	// While the files are read the first time the heap only grows (every
-	// request becomes a row), and the collector lets it grow to twice what is
-	// live between collections: once read, what it no longer needs goes
-	// back to the system (in the background: the explorer is in use).
 	firstReadDone := sync.OnceFunc(func() {})
 	if len(o.Sources) > 0 || o.Demo {
-		firstReadDone = sync.OnceFunc(func() { go debug.FreeOSMemory() })
+		firstReadDone = sync.OnceFunc(budget.GrowingHeap(o.IO.Getenv))
 	}
 	defer firstReadDone()
 	set, err := source.Open(ctx, spec, source.Options{
