@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,6 +162,13 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageErr("query: ", err)
 	}
 	o.Answers.onStore = o.Store.Given()
+	if o.Store.Given() && (o.Count || o.Top != "") && !o.Answers.given() { // counted by the store's stats when exact
+		if n, ok, err := source.StoreCounts(ctx, spec.Store, o.Top, o.IO.Out, warn); err != nil || ok && n == 0 {
+			return cmp.Or(usageErr("query: ", err), error(&exitError{code: exitNoMatch}))
+		} else if ok {
+			return nil
+		}
+	}
 	var keep func([]byte) bool
 	switch {
 	case o.streaming():
@@ -191,8 +199,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	// A count, a top or an answer of part of the store's answer is a wrong
 	// number, not a partial one: they are held until the answer is whole.
-	var held *bytes.Buffer
-	w := o.IO.Out
+	var held, w = (*bytes.Buffer)(nil), io.Writer(o.IO.Out)
 	if (o.Count || o.Top != "" || o.Answers.given()) && !o.Follow {
 		held = &bytes.Buffer{}
 		w = held

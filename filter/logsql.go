@@ -141,11 +141,12 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 				}
 				return true
 			}
-			expr = lqReceived + ":>=" + strconv.Quote(p.t.UTC().Format(time.RFC3339Nano))
+			expr = lqReceived + ":>=" + strconv.Quote(receivedText(p.t, true))
 		} else {
 			// kube-apiserver writes microseconds; a request received within
-			// the microsecond of until is in (compared as times by the store).
-			expr = lqReceived + ":<=" + strconv.Quote(p.t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))
+			// the microsecond of until is in. The store compares the text,
+			// written as kube-apiserver writes it (receivedText).
+			expr = lqReceived + ":<=" + strconv.Quote(receivedText(p.t, false))
 		}
 		if t.neg {
 			expr = "-" + expr

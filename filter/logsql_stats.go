@@ -1,0 +1,160 @@
+package filter
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Counting in the store. Query selects every event of the requests that may
+// match, and kauditui merges and checks them; a count must instead be right
+// as the store computes it. Requests therefore selects one event per
+// request, its last stage, and applies the whole filter to that event:
+//
+//   - a request's last stage is its ResponseComplete or Panic, else its
+//     ResponseStarted (a failed authentication, a watch still open), else
+//     its RequestReceived (a request still in flight);
+//   - in logs a kube-apiserver wrote, the last stage carries every field of
+//     its request, with the values the earlier stages had (the user, verb
+//     and URI of every stage agree, or audit.Store makes them two requests),
+//     and the values only it has (code, decision, reason, message, stage);
+//   - bare words select the requests with any event whose line holds them.
+//
+// That is the request audit.Store merges only when each auditID is one
+// request: StatsChecks asks the store whether it is (StoreStats.Exact reads
+// the answer), and a filter with terms only kauditui can check (Local) is
+// not counted in the store at all.
+
+// lastStageOf is the LogsQL filter of the events that are the last stage of
+// their request, among the events common selects.
+func lastStageOf(common string) string {
+	ends := "stage:in(ResponseComplete,Panic)"
+	return "(" + ends +
+		" OR (stage:=ResponseStarted -auditID:in(" + common + " " + ends + " | fields auditID))" +
+		" OR (stage:=RequestReceived -auditID:in(" + common + " -stage:=RequestReceived | fields auditID)))"
+}
+
+// Requests is the LogsQL filter (no pipes) of one event per request that
+// the filter matches, its last stage, in streams; why says what keeps the
+// store from counting exactly when it cannot ("" when it can).
+func (q *LogsQL) Requests(streams string) (query, why string) {
+	if len(q.Local) > 0 {
+		return "", "the store cannot say " + strings.Join(q.Local, " ") + " (kauditui checks it on the requests it reads)"
+	}
+	var common []string
+	if streams != "" {
+		common = append(common, streams)
+	}
+	if !q.Since.IsZero() {
+		common = append(common, "_time:>="+q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	common = append(common, AuditEvents)
+	c := strings.Join(common, " ")
+	parts := []string{c, lastStageOf(c)}
+	if !q.Since.IsZero() {
+		// since= is on the request's receive time, which _time (the stage's)
+		// only bounds.
+		parts = append(parts, lqReceived+":>="+strconv.Quote(receivedText(q.Since, true)))
+	}
+	parts = append(parts, q.Stage...)
+	for _, w := range q.Words {
+		parts = append(parts, "auditID:in("+c+" "+w+" | fields auditID)")
+	}
+	return strings.Join(parts, " "), ""
+}
+
+// receivedText writes t as kube-apiserver writes requestReceivedTimestamp
+// (UTC, six digits of fraction), so that the store's comparison of the
+// text is the comparison of the times (StatsChecks counts the events whose
+// time is written otherwise). up rounds a time within a microsecond up.
+func receivedText(t time.Time, up bool) string {
+	u := t.UTC().Truncate(time.Microsecond)
+	if up && u.Before(t) {
+		u = u.Add(time.Microsecond)
+	}
+	return u.Format("2006-01-02T15:04:05.000000Z")
+}
+
+// receivedFormat is how kube-apiserver writes requestReceivedTimestamp.
+const receivedFormat = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$`
+
+// StatsChecks is the query (over Filter's events: every event of the
+// requests that may match) whose one answer row says whether each auditID
+// is one request, as audit.Store merges them (audit/store.go, owner): no
+// two stages of one kind under one auditID (a second one is another request,
+// or the same line sent twice), one identity (verb, URI, user and receive
+// time) per auditID, and no stage that is not one of the four. Its fields
+// are read by StatsExact.
+func (q *LogsQL) StatsChecks(streams string) string {
+	return q.Filter(streams) + " | stats count() as events, count_uniq(auditID) as ids," +
+		" count_uniq(auditID, stage) as idstages," +
+		" count_uniq(auditID, verb, requestURI, user.username, requestReceivedTimestamp) as identities," +
+		" count() if (stage:in(ResponseComplete,Panic)) as ends, count_uniq(auditID) if (stage:in(ResponseComplete,Panic)) as endids," +
+		" count() if (-stage:in(RequestReceived,ResponseStarted,ResponseComplete,Panic)) as otherstages," +
+		" count() if (auditID:=\"\") as noid," +
+		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"
+}
+
+// StatsExact reads the answer of StatsChecks (its fields by name): why the
+// store's counts of requests would differ from kauditui's, or "". times
+// asks also that every receive time be written as kube-apiserver writes it
+// (a filter on times, a histogram by receive time).
+func StatsExact(field func(name string) int64, times bool) string {
+	switch {
+	case field("noid") > 0:
+		return strconv.FormatInt(field("noid"), 10) + " events have no auditID"
+	case field("otherstages") > 0:
+		return strconv.FormatInt(field("otherstages"), 10) + " events have a stage that is none of RequestReceived, ResponseStarted, ResponseComplete, Panic"
+	case field("idstages") != field("events"):
+		return strconv.FormatInt(field("events")-field("idstages"), 10) + " events repeat a stage of their auditID (a line sent twice, or a client reusing an auditID)"
+	case field("identities") != field("ids"):
+		return "some auditIDs name more than one request (a client reusing an auditID)"
+	case field("ends") != field("endids"):
+		return "some requests both completed and panicked"
+	case times && field("othertimes") > 0:
+		return strconv.FormatInt(field("othertimes"), 10) + " events have a receive time not written as kube-apiserver writes it"
+	}
+	return ""
+}
+
+// TopStoreFields are the store's fields that decide what --top counts under
+// field (one of TopFields), or nil when the store cannot group by it.
+func TopStoreFields(field string) []string {
+	switch field {
+	case "user":
+		return []string{lqUser, lqImpUser}
+	case "verb":
+		return []string{"verb"}
+	case "resource":
+		return []string{"objectRef.apiGroup", "objectRef.resource", "objectRef.subresource"}
+	case "ns":
+		return []string{"objectRef.namespace"}
+	case "code":
+		return []string{lqCode}
+	case "agent":
+		return []string{"userAgent"}
+	case "cred":
+		return []string{CredentialField}
+	}
+	return nil
+}
+
+// CredentialField is the flattened field of the credential id (a JSON
+// array of one string, as the store keeps arrays).
+const CredentialField = "user.extra.authentication.kubernetes.io/credential-id"
+
+// HistogramStep is the stats grouping of the receive time in steps of step,
+// aligned as time.Time.Truncate aligns them (on the zero time, not on the
+// Unix epoch, which differ for a step that does not divide a day).
+func HistogramStep(step time.Duration) string {
+	s := lqReceived + ":" + step.String()
+	off := time.Duration(0).Nanoseconds()
+	zero := time.Time{}.Unix() * int64(time.Second) // ns from the epoch to the zero time
+	if m := ((zero % int64(step)) + int64(step)) % int64(step); m != 0 {
+		off = m
+	}
+	if off != 0 {
+		s += " offset " + time.Duration(off).String()
+	}
+	return s
+}

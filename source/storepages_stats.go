@@ -1,0 +1,244 @@
+package source
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/filter"
+	"github.com/kauditui/kauditui/render"
+)
+
+// StoreStats counts the requests a filter matches in the store, with its
+// stats, without downloading them: one event per request, its last stage
+// (filter.LogsQL.Requests). Open it with StoreSpec.Stats, which first asks
+// the store whether its counts can be exact.
+type StoreStats struct {
+	st  *Store
+	q   *filter.LogsQL
+	one string // the last stage of each matching request
+	// Why is why the store cannot count exactly ("" when it can): the
+	// caller then reads the whole answer (and says so).
+	Why string
+}
+
+// Stats asks the store whether it can count the requests of the filter
+// exactly (times: also group them by receive time) and returns the
+// counter; its Why says why not. It warns, as reading the answer does, of
+// what the store lost and of clusters that mix.
+func (sp *StoreSpec) Stats(ctx context.Context, times bool, warn func(string)) (*StoreStats, error) {
+	q, st, err := sp.Translate()
+	if err != nil {
+		return nil, err
+	}
+	kept, err := prepare(ctx, st, q, len(sp.Cluster) > 0, warn)
+	if err != nil {
+		return nil, err
+	}
+	if !q.Narrow() && len(sp.Cluster) == 0 { // prepare counts a narrow filter's clusters
+		if counts, err := st.Clusters(ctx, q.Filter(st.Streams())); err == nil {
+			warnMixedClusters(counts, warn)
+		}
+	}
+	s := &StoreStats{st: st, q: q}
+	if !kept && len(q.Words) > 0 {
+		s.Why = "the store keeps these events without their lines, and only kauditui can search them for words"
+		return s, nil
+	}
+	if s.one, s.Why = q.Requests(st.Streams()); s.Why != "" {
+		return s, nil
+	}
+	row, err := st.row(ctx, q.StatsChecks(st.Streams()))
+	if err != nil {
+		return nil, err
+	}
+	s.Why = filter.StatsExact(func(name string) int64 { return row.Get(name).Int() }, times || !q.Since.IsZero())
+	return s, nil
+}
+
+// row is the one answer row of a stats query.
+func (s *Store) row(ctx context.Context, query string) (gjson.Result, error) {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {query}})
+	if err != nil {
+		return gjson.Result{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return gjson.Result{}, s.broken(err)
+	}
+	return gjson.ParseBytes(b), nil
+}
+
+// rows runs a stats query and hands each answer row to each, up to max
+// rows (a group-by the store answers with more is refused, not cut).
+func (s *Store) rows(ctx context.Context, query string, max int, each func(gjson.Result) error) error {
+	resp, err := s.post(ctx, "/select/logsql/query", url.Values{"query": {query}})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), maxStoreLine)
+	n := 0
+	for sc.Scan() {
+		if n++; n > max {
+			return fmt.Errorf("the store at %s answered more than %d groups: narrow the query with -q, --cluster, --node or since=", s.display, max)
+		}
+		if err := each(gjson.ParseBytes(sc.Bytes())); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return s.broken(err)
+	}
+	return nil
+}
+
+// Query is the filter of the last stages counted (for --explain and tests).
+func (c *StoreStats) Query() string { return c.one }
+
+// Count is the number of requests the filter matches.
+func (c *StoreStats) Count(ctx context.Context) (int64, error) {
+	row, err := c.st.row(ctx, c.one+" | stats count() as n")
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(row.Get("n").String(), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store %s: the count came back as %q, not a number", c.st.display, clean([]byte(row.Raw), 80))
+	}
+	return n, nil
+}
+
+// maxGroups bounds the values of one --top (a field's distinct values).
+const maxGroups = 1 << 20
+
+// Top counts the matching requests by the value --top field counts
+// (filter.TopValue, on a request holding the values the store grouped by),
+// and their total.
+func (c *StoreStats) Top(ctx context.Context, field string) (map[string]int, int, error) {
+	by := filter.TopStoreFields(field)
+	if by == nil {
+		return nil, 0, fmt.Errorf("--top %s is not counted by the store", field)
+	}
+	counts := map[string]int{}
+	total := 0
+	add := func(query string, fields []string) error {
+		return c.st.rows(ctx, query+" | stats by ("+strings.Join(fields, ", ")+") count() as n", maxGroups, func(r gjson.Result) error {
+			n, err := strconv.Atoi(r.Get("n").String())
+			if err != nil {
+				return fmt.Errorf("store %s: a count came back as %q, not a number", c.st.display, clean([]byte(r.Raw), 80))
+			}
+			req, err := topRequest(r, field)
+			if err != nil {
+				return err
+			}
+			counts[filter.TopValue(req, field)] += n
+			total += n
+			return nil
+		})
+	}
+	if field == "resource" {
+		// a non-resource request counts under its URL
+		if err := add(c.one+` objectRef.resource:=""`, []string{"requestURI"}); err != nil {
+			return nil, 0, err
+		}
+		return counts, total, add(c.one+` -objectRef.resource:=""`, by)
+	}
+	return counts, total, add(c.one, by)
+}
+
+// topRequest is a request holding the values of one group of a --top.
+func topRequest(r gjson.Result, field string) (*audit.Request, error) {
+	get := func(name string) string { return r.Get(gjson.Escape(name)).String() }
+	var who audit.Who
+	var what audit.What
+	who.User, who.ImpersonatedUser, who.UserAgent = get("user.username"), get("impersonatedUser.username"), get("userAgent")
+	what.Verb, what.Namespace = get("verb"), get("objectRef.namespace")
+	what.APIGroup, what.Resource, what.Subresource = get("objectRef.apiGroup"), get("objectRef.resource"), get("objectRef.subresource")
+	if code := get("responseStatus.code"); code != "" {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			return nil, errInexact{"the store holds a response code that is not a number"}
+		}
+		what.Code = n
+	}
+	if ids := get(filter.CredentialField); ids != "" {
+		// kept as the JSON text of the list; the request's is its first
+		who.CredentialID = gjson.Get(ids, "0").String()
+	}
+	return audit.NewRequest(who, what, "", get("requestURI"), ""), nil
+}
+
+// errInexact is a group the store cannot count as kauditui would.
+type errInexact struct{ why string }
+
+func (e errInexact) Error() string { return e.why }
+
+// HistBucket is the number of matching requests received in one step.
+type HistBucket struct {
+	Start    time.Time
+	Requests int64
+}
+
+// Histogram is the matching requests by receive time, in steps of step
+// aligned as audit's timeline aligns them, oldest first; steps without a
+// request are left out.
+func (c *StoreStats) Histogram(ctx context.Context, step time.Duration) ([]HistBucket, error) {
+	var out []HistBucket
+	err := c.st.rows(ctx, c.one+" | stats by ("+filter.HistogramStep(step)+") count() as n | sort by (requestReceivedTimestamp)", maxGroups, func(r gjson.Result) error {
+		t, err := time.Parse(time.RFC3339Nano, r.Get("requestReceivedTimestamp").String())
+		if err != nil {
+			return fmt.Errorf("store %s: a step of the histogram came back as %q, not a time", c.st.display, clean([]byte(r.Raw), 80))
+		}
+		out = append(out, HistBucket{Start: t.UTC(), Requests: r.Get("n").Int()})
+		return nil
+	})
+	return out, err
+}
+
+// StoreCounts answers `query --store --count` (top "") or `--top FIELD`
+// with the store's stats and writes it to w, as the files' answer is
+// written: ok false (and a line on warn) when the store cannot count
+// exactly, and the answer must be read whole.
+func StoreCounts(ctx context.Context, sp *StoreSpec, top string, w io.Writer, warn func(string)) (n int64, ok bool, err error) {
+	c, err := sp.Stats(ctx, false, warn)
+	if err != nil {
+		return 0, false, err
+	}
+	if c.Why == "" && top != "" && filter.TopStoreFields(top) == nil {
+		c.Why = "the store cannot group requests by " + top
+	}
+	if c.Why != "" {
+		warn("counting from the store's whole answer, downloaded: " + render.Sanitize(c.Why))
+		return 0, false, nil
+	}
+	if top == "" {
+		if n, err = c.Count(ctx); err == nil {
+			_, err = fmt.Fprintln(w, n)
+		}
+		return n, err == nil, err
+	}
+	counts, total, err := c.Top(ctx, top)
+	if inexact, is := err.(errInexact); is {
+		warn("counting from the store's whole answer, downloaded: " + inexact.why)
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	var b strings.Builder
+	for _, l := range render.TopText(counts, total) {
+		b.WriteString(l + "\n")
+	}
+	_, err = io.WriteString(w, b.String())
+	return int64(total), err == nil, err
+}
