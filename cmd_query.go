@@ -162,11 +162,9 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageErr("query: ", err)
 	}
 	o.Answers.onStore = o.Store.Given()
-	if o.Store.Given() && (o.Count || o.Top != "") && !o.Answers.given() { // counted by the store's stats when exact
-		if n, ok, err := source.StoreCounts(ctx, spec.Store, o.Top, o.IO.Out, warn); err != nil || ok && n == 0 {
-			return cmp.Or(usageErr("query: ", err), error(&exitError{code: exitNoMatch}))
-		} else if ok {
-			return nil
+	if o.Store.Given() && !o.Answers.given() && !o.Follow { // counted by the store's stats when it can say exactly
+		if n, ok, err := source.StoreCounts(ctx, spec.Store, source.StoreAsk{Count: o.Count, Top: o.Top, Timeline: o.Timeline.On}, o.IO.Out, warn); err != nil || ok {
+			return cmp.Or(usageErr("query: ", err), noneMatched(n))
 		}
 	}
 	var keep func([]byte) bool
@@ -254,10 +252,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	o.warnTrust(snap)
 
 	if o.Output == "klog" {
-		if len(snap.Klog) == 0 {
-			return &exitError{code: exitNoMatch}
-		}
-		return set.WriteKlog(out, snap.Klog)
+		return cmp.Or(noneMatched(len(snap.Klog)), set.WriteKlog(out, snap.Klog))
 	}
 	matched := f.Select(snap.Requests, set.Raw)
 	switch {

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,15 +42,7 @@ func (q *LogsQL) Requests(streams string) (query, why string) {
 	if len(q.Local) > 0 {
 		return "", "the store cannot say " + strings.Join(q.Local, " ") + " (kauditui checks it on the requests it reads)"
 	}
-	var common []string
-	if streams != "" {
-		common = append(common, streams)
-	}
-	if !q.Since.IsZero() {
-		common = append(common, "_time:>="+q.Since.UTC().Format(time.RFC3339Nano))
-	}
-	common = append(common, AuditEvents)
-	c := strings.Join(common, " ")
+	c := q.common(streams)
 	parts := []string{c, lastStageOf(c)}
 	if !q.Since.IsZero() {
 		// since= is on the request's receive time, which _time (the stage's)
@@ -61,6 +54,20 @@ func (q *LogsQL) Requests(streams string) (query, why string) {
 		parts = append(parts, "auditID:in("+c+" "+w+" | fields auditID)")
 	}
 	return strings.Join(parts, " "), ""
+}
+
+// common is the filter every event of a request that may match passes:
+// the streams, since= (no stage comes before its request was received)
+// and AuditEvents.
+func (q *LogsQL) common(streams string) string {
+	var common []string
+	if streams != "" {
+		common = append(common, streams)
+	}
+	if !q.Since.IsZero() {
+		common = append(common, "_time:>="+q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	return strings.Join(append(common, AuditEvents), " ")
 }
 
 // receivedText writes t as kube-apiserver writes requestReceivedTimestamp
@@ -78,33 +85,70 @@ func receivedText(t time.Time, up bool) string {
 // receivedFormat is how kube-apiserver writes requestReceivedTimestamp.
 const receivedFormat = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$`
 
-// StatsChecks is the query (over Filter's events: every event of the
-// requests that may match) whose one answer row says whether each auditID
-// is one request, as audit.Store merges them (audit/store.go, owner): no
-// two stages of one kind under one auditID (a second one is another request,
-// or the same line sent twice), one identity (verb, URI, user and receive
-// time) per auditID, and no stage that is not one of the four. Its fields
-// are read by StatsExact.
-func (q *LogsQL) StatsChecks(streams string) string {
-	return q.Filter(streams) + " | stats count() as events, count_uniq(auditID) as ids," +
+// StatsChecks are the queries (over Filter's events: every event of the
+// requests that may match) whose answer rows say whether the store's
+// counts are kauditui's; StatsExact reads them. The first asks whether each
+// auditID is one request, as audit.Store merges them (audit/store.go,
+// owner): no two stages of one kind under one auditID (a second one is
+// another request, or the same line sent twice), one identity (verb, URI,
+// user and receive time) per auditID, and no stage that is not one of the
+// four. The second asks, for each field the filter reads (Reads) and more
+// (what --top groups by), whether the last stage holds the value
+// audit.Store gives the request, whichever stage it takes it from: that the
+// stages of a request that carry the field agree on it, and that the last
+// stage carries it when any stage does.
+func (q *LogsQL) StatsChecks(streams string, more []string) []string {
+	out := []string{q.Filter(streams) + " | stats count() as events, count_uniq(auditID) as ids," +
 		" count_uniq(auditID, stage) as idstages," +
 		" count_uniq(auditID, verb, requestURI, user.username, requestReceivedTimestamp) as identities," +
 		" count() if (stage:in(ResponseComplete,Panic)) as ends, count_uniq(auditID) if (stage:in(ResponseComplete,Panic)) as endids," +
 		" count() if (-stage:in(RequestReceived,ResponseStarted,ResponseComplete,Panic)) as otherstages," +
 		" count() if (auditID:=\"\") as noid," +
-		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"
+		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"}
+	fields := q.checked(more)
+	if len(fields) == 0 {
+		return out
+	}
+	var agree, last []string
+	for i, f := range fields {
+		n, has := strconv.Itoa(i), fieldName(f)+":*"
+		agree = append(agree, "count_uniq(auditID, "+fieldName(f)+") if ("+has+") as v"+n, "count_uniq(auditID) if ("+has+") as with"+n)
+		last = append(last, "count() if ("+has+") as last"+n)
+	}
+	c := q.common(streams)
+	return append(out, q.Filter(streams)+" | stats "+strings.Join(agree, ", "),
+		q.Filter(streams)+" "+lastStageOf(c)+" | stats "+strings.Join(last, ", "))
 }
 
-// StatsExact reads the answer of StatsChecks (its fields by name): why the
-// store's counts of requests would differ from kauditui's, or "". times
+// checked are the fields StatsChecks checks value by value: Reads and
+// more, but the identity, which the first query checks whole.
+func (q *LogsQL) checked(more []string) []string {
+	var out []string
+	for _, f := range append(append([]string(nil), q.Reads...), more...) {
+		switch f {
+		case "verb", "requestURI", lqUser, lqReceived, "stage":
+			continue
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// StatsExact reads the answers of StatsChecks (their fields by name): why
+// the store's counts of requests would differ from kauditui's, or "". times
 // asks also that every receive time be written as kube-apiserver writes it
 // (a filter on times, a histogram by receive time).
-func StatsExact(field func(name string) int64, times bool) string {
+func (q *LogsQL) StatsExact(field func(name string) int64, times bool, more []string) string {
+	n := func(name string) string { return strconv.FormatInt(field(name), 10) }
 	switch {
+	case slices.Contains(q.Reads, "stage"):
+		return "stage= is the stage a request logged last in time, which the store's counts cannot pick"
 	case field("noid") > 0:
-		return strconv.FormatInt(field("noid"), 10) + " events have no auditID"
+		return n("noid") + " events have no auditID"
 	case field("otherstages") > 0:
-		return strconv.FormatInt(field("otherstages"), 10) + " events have a stage that is none of RequestReceived, ResponseStarted, ResponseComplete, Panic"
+		return n("otherstages") + " events have a stage that is none of RequestReceived, ResponseStarted, ResponseComplete, Panic"
 	case field("idstages") != field("events"):
 		return strconv.FormatInt(field("events")-field("idstages"), 10) + " events repeat a stage of their auditID (a line sent twice, or a client reusing an auditID)"
 	case field("identities") != field("ids"):
@@ -112,7 +156,16 @@ func StatsExact(field func(name string) int64, times bool) string {
 	case field("ends") != field("endids"):
 		return "some requests both completed and panicked"
 	case times && field("othertimes") > 0:
-		return strconv.FormatInt(field("othertimes"), 10) + " events have a receive time not written as kube-apiserver writes it"
+		return n("othertimes") + " events have a receive time not written as kube-apiserver writes it"
+	}
+	for i, f := range q.checked(more) {
+		k := strconv.Itoa(i)
+		switch {
+		case field("v"+k) != field("with"+k):
+			return "the stages of some requests disagree on " + f
+		case field("last"+k) != field("with"+k):
+			return "some requests have " + f + " in a stage but not in their last one"
+		}
 	}
 	return ""
 }

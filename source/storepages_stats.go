@@ -31,10 +31,11 @@ type StoreStats struct {
 }
 
 // Stats asks the store whether it can count the requests of the filter
-// exactly (times: also group them by receive time) and returns the
-// counter; its Why says why not. It warns, as reading the answer does, of
+// exactly (times: also group them by receive time; more: the store's
+// fields they are grouped by) and returns the counter; its Why says why
+// not. It warns, as reading the answer does, of
 // what the store lost and of clusters that mix.
-func (sp *StoreSpec) Stats(ctx context.Context, times bool, warn func(string)) (*StoreStats, error) {
+func (sp *StoreSpec) Stats(ctx context.Context, times bool, more []string, warn func(string)) (*StoreStats, error) {
 	q, st, err := sp.Translate()
 	if err != nil {
 		return nil, err
@@ -56,11 +57,22 @@ func (sp *StoreSpec) Stats(ctx context.Context, times bool, warn func(string)) (
 	if s.one, s.Why = q.Requests(st.Streams()); s.Why != "" {
 		return s, nil
 	}
-	row, err := st.row(ctx, q.StatsChecks(st.Streams()))
-	if err != nil {
-		return nil, err
+	var rows []gjson.Result
+	for _, check := range q.StatsChecks(st.Streams(), more) {
+		row, err := st.row(ctx, check)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
 	}
-	s.Why = filter.StatsExact(func(name string) int64 { return row.Get(name).Int() }, times || !q.Since.IsZero())
+	s.Why = q.StatsExact(func(name string) int64 {
+		for _, r := range rows {
+			if v := r.Get(name); v.Exists() {
+				return v.Int()
+			}
+		}
+		return 0
+	}, times || !q.Since.IsZero(), more)
 	return s, nil
 }
 
@@ -206,12 +218,38 @@ func (c *StoreStats) Histogram(ctx context.Context, step time.Duration) ([]HistB
 	return out, err
 }
 
-// StoreCounts answers `query --store --count` (top "") or `--top FIELD`
-// with the store's stats and writes it to w, as the files' answer is
-// written: ok false (and a line on warn) when the store cannot count
-// exactly, and the answer must be read whole.
-func StoreCounts(ctx context.Context, sp *StoreSpec, top string, w io.Writer, warn func(string)) (n int64, ok bool, err error) {
-	c, err := sp.Stats(ctx, false, warn)
+// Spec is the StoreSpec the flags name, for the filter expr at now; nodes
+// are values of the node stream field, getenv gives the password and token.
+func (f *StoreFlags) Spec(expr string, now time.Time, nodes []string, getenv func(string) string) *StoreSpec {
+	return &StoreSpec{Filter: expr, Now: now, StoreOptions: StoreOptions{
+		URL: f.URL, AccountID: f.Account, ProjectID: f.Project, Cluster: f.Cluster, Node: nodes,
+		CAFile: f.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN"), Timeout: f.Timeout}}
+}
+
+// StoreAsk is what `query --store` asks that the store may count.
+type StoreAsk struct {
+	Count    bool
+	Top      string
+	Timeline bool
+}
+
+// StoreCounts answers `query --store --count` or `--top FIELD` with the
+// store's stats and writes it to w, as the files' answer is written, with
+// the number of requests matched. ok is false when it was not asked for
+// one of them, or (with a line on warn) when the store cannot count
+// exactly: the answer must then be read whole.
+func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, warn func(string)) (n int, ok bool, err error) {
+	top := ask.Top
+	if ask.Timeline {
+		// its latency percentiles (nearest rank), slowest requests and their
+		// latency breakdowns need every request
+		warn("the timeline's latency columns need every request: reading the store's whole answer")
+		return 0, false, nil
+	}
+	if !ask.Count && top == "" {
+		return 0, false, nil
+	}
+	c, err := sp.Stats(ctx, false, filter.TopStoreFields(top), warn)
 	if err != nil {
 		return 0, false, err
 	}
@@ -223,10 +261,11 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, top string, w io.Writer, wa
 		return 0, false, nil
 	}
 	if top == "" {
-		if n, err = c.Count(ctx); err == nil {
-			_, err = fmt.Fprintln(w, n)
+		count, err := c.Count(ctx)
+		if err == nil {
+			_, err = fmt.Fprintln(w, count)
 		}
-		return n, err == nil, err
+		return int(count), err == nil, err
 	}
 	counts, total, err := c.Top(ctx, top)
 	if inexact, is := err.(errInexact); is {
@@ -240,5 +279,5 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, top string, w io.Writer, wa
 		b.WriteString(l + "\n")
 	}
 	_, err = io.WriteString(w, b.String())
-	return int64(total), err == nil, err
+	return total, err == nil, err
 }
