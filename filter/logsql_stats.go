@@ -27,12 +27,13 @@ import (
 // not counted in the store at all.
 
 // lastStageOf is the LogsQL filter of the events that are the last stage of
-// their request, among the events common selects.
+// their request, among the events common selects. One subquery reads the
+// store's end stages (most of its events); the other, its few
+// ResponseStarted.
 func lastStageOf(common string) string {
 	ends := "stage:in(ResponseComplete,Panic)"
-	return "(" + ends +
-		" OR (stage:=ResponseStarted -auditID:in(" + common + " " + ends + " | fields auditID))" +
-		" OR (stage:=RequestReceived -auditID:in(" + common + " -stage:=RequestReceived | fields auditID)))"
+	return "(" + ends + " OR (stage:in(ResponseStarted,RequestReceived) -auditID:in(" + common + " " + ends + " | fields auditID)" +
+		" (stage:=ResponseStarted OR -auditID:in(" + common + " stage:=ResponseStarted | fields auditID))))"
 }
 
 // Requests is the LogsQL filter (no pipes) of one event per request that
@@ -43,7 +44,8 @@ func (q *LogsQL) Requests(streams string) (query, why string) {
 		return "", "the store cannot say " + strings.Join(q.Local, " ") + " (kauditui checks it on the requests it reads)"
 	}
 	c := q.common(streams)
-	parts := []string{c, lastStageOf(c)}
+	last := lastStageOf(c)
+	parts := []string{c, last}
 	if !q.Since.IsZero() {
 		// since= is on the request's receive time, which _time (the stage's)
 		// only bounds.
@@ -98,6 +100,19 @@ const receivedFormat = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.
 // stages of a request that carry the field agree on it, and that the last
 // stage carries it when any stage does.
 func (q *LogsQL) StatsChecks(streams string, more []string) []string {
+	return q.statsChecks(streams, more, true)
+}
+
+// FieldChecks is the second query of StatsChecks alone, for the fields
+// more (the requests' identity checked already).
+func (q *LogsQL) FieldChecks(streams string, more []string) []string {
+	return q.statsChecks(streams, more, false)
+}
+
+func (q *LogsQL) statsChecks(streams string, more []string, whole bool) []string {
+	if !whole {
+		q = &LogsQL{Since: q.Since, Stage: q.Stage, Words: q.Words, Local: q.Local}
+	}
 	out := []string{q.Filter(streams) + " | stats count() as events, count_uniq(auditID) as ids," +
 		" count_uniq(auditID, stage) as idstages," +
 		" count_uniq(auditID, verb, requestURI, user.username, requestReceivedTimestamp) as identities," +
@@ -105,6 +120,9 @@ func (q *LogsQL) StatsChecks(streams string, more []string) []string {
 		" count() if (-stage:in(RequestReceived,ResponseStarted,ResponseComplete,Panic)) as otherstages," +
 		" count() if (auditID:=\"\") as noid," +
 		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"}
+	if !whole {
+		out = nil
+	}
 	fields := q.checked(more)
 	if len(fields) == 0 {
 		return out

@@ -36,6 +36,17 @@ type StoreStats struct {
 // not. It warns, as reading the answer does, of
 // what the store lost and of clusters that mix.
 func (sp *StoreSpec) Stats(ctx context.Context, times bool, more []string, warn func(string)) (*StoreStats, error) {
+	s, err := sp.counter(ctx, warn)
+	if err != nil || s.Why != "" {
+		return s, err
+	}
+	s.Why, err = s.exact(ctx, times, more)
+	return s, err
+}
+
+// counter is Stats without the store's checks: Why says only what the
+// filter or the store's events keep from counting.
+func (sp *StoreSpec) counter(ctx context.Context, warn func(string)) (*StoreStats, error) {
 	q, st, err := sp.Translate()
 	if err != nil {
 		return nil, err
@@ -54,26 +65,42 @@ func (sp *StoreSpec) Stats(ctx context.Context, times bool, more []string, warn 
 		s.Why = "the store keeps these events without their lines, and only kauditui can search them for words"
 		return s, nil
 	}
-	if s.one, s.Why = q.Requests(st.Streams()); s.Why != "" {
-		return s, nil
+	s.one, s.Why = q.Requests(st.Streams())
+	return s, nil
+}
+
+// why is c.Why, for a nil c too.
+func (c *StoreStats) why() string {
+	if c == nil {
+		return ""
 	}
+	return c.Why
+}
+
+// exact runs the store's checks (filter.LogsQL.StatsChecks): why its
+// counts would not be kauditui's, or "".
+func (c *StoreStats) exact(ctx context.Context, times bool, more []string) (string, error) {
+	return c.check(ctx, c.q.StatsChecks(c.st.Streams(), more), times, more)
+}
+
+// check runs the checks and reads their answers.
+func (c *StoreStats) check(ctx context.Context, checks []string, times bool, more []string) (string, error) {
 	var rows []gjson.Result
-	for _, check := range q.StatsChecks(st.Streams(), more) {
-		row, err := st.row(ctx, check)
+	for _, check := range checks {
+		row, err := c.st.row(ctx, check)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		rows = append(rows, row)
 	}
-	s.Why = q.StatsExact(func(name string) int64 {
+	return c.q.StatsExact(func(name string) int64 {
 		for _, r := range rows {
 			if v := r.Get(name); v.Exists() {
 				return v.Int()
 			}
 		}
 		return 0
-	}, times || !q.Since.IsZero(), more)
-	return s, nil
+	}, times || !c.q.Since.IsZero(), more), nil
 }
 
 // row is the one answer row of a stats query.
