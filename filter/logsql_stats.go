@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,12 +220,10 @@ const CredentialField = "user.extra.authentication.kubernetes.io/credential-id"
 // Unix epoch, which differ for a step that does not divide a day).
 func HistogramStep(step time.Duration) string {
 	s := lqReceived + ":" + step.String()
-	off := time.Duration(0).Nanoseconds()
-	zero := time.Time{}.Unix() * int64(time.Second) // ns from the epoch to the zero time
-	if m := ((zero % int64(step)) + int64(step)) % int64(step); m != 0 {
-		off = m
-	}
-	if off != 0 {
+	// VictoriaLogs starts a step at offset before an epoch-aligned one: the
+	// epoch, in ns from the zero time, modulo step
+	epoch := new(big.Int).Mul(big.NewInt(-time.Time{}.Unix()), big.NewInt(int64(time.Second)))
+	if off := new(big.Int).Mod(epoch, big.NewInt(int64(step))).Int64(); off != 0 {
 		s += " offset " + time.Duration(off).String()
 	}
 	return s
