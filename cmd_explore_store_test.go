@@ -7,7 +7,12 @@ import (
 	"context"
 	"io"
 	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,5 +226,102 @@ func TestStorePagesAreTheFilesAnswer(t *testing.T) {
 			}
 		}
 		set.Close()
+	}
+}
+
+// bigLog is the 1 GB generated log (hack/genlog), or a skip.
+func bigLog(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("KAUDITUI_BIG_LOG")
+	if p == "" {
+		p = filepath.Join("testdata", "big", "audit-1GB.log")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no 1 GB log at %s: make it with go run ./hack/genlog -size 1GB -o testdata/big/audit-1GB.log (or set KAUDITUI_BIG_LOG)", p)
+	}
+	return p
+}
+
+// peakRSS is the process's peak resident memory (VmHWM), in bytes.
+func peakRSS(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status: cannot read the peak memory")
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	t.Skip("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// The explorer on a store holding the 1 GB log (602,403 requests a
+// generated trail of that size holds): its pages, total, Summary and
+// histogram come from the store, the process stays within 150 MiB however
+// far it pages, and the total and the Summary's counts are the file's.
+// (Times are hack/vlogs-pages.sh's to print, not this test's to judge.)
+// KAUDITUI_BIG_STORE=URL uses a store that holds the log as cluster big
+// already (hack/vlogs-pages.sh leaves one); else the log is loaded here,
+// which takes a minute.
+func TestStorePagesOnTheBigLog(t *testing.T) {
+	base := os.Getenv("KAUDITUI_BIG_STORE")
+	log := bigLog(t)
+	if base == "" {
+		vl := startVLogs(t)
+		base = vl.url()
+		load := exec.Command("go", "run", "./hack/vlogs-load", "-url", base, "-cluster", "big", "-node", "gen-1", log)
+		if out, err := load.CombinedOutput(); err != nil {
+			t.Fatalf("vlogs-load: %v %s", err, out)
+		}
+		if resp, err := http.Get(base + "/internal/force_flush"); err == nil {
+			resp.Body.Close()
+		}
+	}
+	ctx := context.Background()
+	runtime.GC()
+	sp := &source.StoreSpec{Now: time.Now(), StoreOptions: source.StoreOptions{URL: base, Cluster: []string{"big"}}}
+	p, why, err := sp.Pages(ctx, func(s string) { t.Logf("warning: %s", s) })
+	if err != nil || why != "" {
+		t.Fatalf("%v %s", err, why)
+	}
+	pg, err := p.Page(ctx, 0, 60)
+	if err != nil || len(pg.Requests) != 60 {
+		t.Fatalf("the first screen: %v, %d rows", err, len(pg.Requests))
+	}
+	total, err := p.Total(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why, err := p.Exact(ctx); err != nil || why != "" {
+		t.Fatalf("the store's counts are not exact: %v %s", err, why)
+	}
+	for i := range 20 { // scrolling far: the pages' memory is the pages'
+		if _, err := p.Page(ctx, int(total)*i/20, 200); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verbs, _, why, err := p.Top(ctx, "verb")
+	if err != nil || why != "" {
+		t.Fatalf("%v %s", err, why)
+	}
+	if _, err := p.Histogram(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	peak := peakRSS(t)
+	if peak > 150<<20 {
+		t.Errorf("the explorer's pages of the 1 GB store: %d MiB at the peak, want at most 150", peak>>20)
+	}
+	t.Logf("%d requests; the test process's peak after 21 pages, the total, the Summary's verbs and a histogram: %d MiB", total, peak>>20)
+	// the file's answers, read after the peak was taken
+	if r := runQueryTest(t, "", "--count", log); strings.TrimSpace(r.stdout) != strconv.FormatInt(total, 10) {
+		t.Errorf("the store's total %d, the file's %q", total, r.stdout)
+	}
+	if r := runQueryTest(t, "", "--top", "verb", log); r.stdout != strings.Join(render.TopText(verbs, int(total)), "\n")+"\n" {
+		t.Errorf("the Summary's verbs %v, the file's:\n%s", verbs, r.stdout)
 	}
 }
