@@ -129,7 +129,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		spec.Nodes.State = func(s source.StreamState) { progress.NodeStream(s.Node, s.State, s.RetryIn, s.Err) }
 	}
 	// While the files are read the first time the heap only grows (every
-	// request is kept), and the collector lets it grow to twice what is
+	// request becomes a row), and the collector lets it grow to twice what is
 	// live between collections: once read, what it no longer needs goes
 	// back to the system (in the background: the explorer is in use).
 	firstReadDone := sync.OnceFunc(func() {})
@@ -167,11 +167,19 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	}
 	o.Sources = set.Sources() // what was named, or what the manifest names; the pods, the nodes, the store
 
-	store := audit.NewStore()
+	// The requests go to a columnar index (audit.Index: about 60 bytes a
+	// request, where a *audit.Request is 300 or more) through an indexing
+	// store, which merges each request's stages as any store does and
+	// forgets it once it is a row; Detail and the exports read the lines
+	// back (set.Raw).
+	ix := audit.NewIndex()
+	store := audit.NewIndexingStore(ix)
 	m := ui.New(ui.Options{
-		Data: ui.Data{Store: store, Raw: set.Raw},
+		Data: ui.Data{Store: store, Index: ix, Raw: set.Raw},
 		Load: func(ctx context.Context) error {
-			if err := set.Load(ctx, store); err != nil {
+			err := set.Load(ctx, store)
+			store.Finish() // the input ended: a request still open gains no stage now
+			if err != nil {
 				return err
 			}
 			return set.Incomplete() // the store's answer broke off: what came is shown

@@ -601,15 +601,22 @@ func runExplorer(t *testing.T, d *diffRun, l diffLog, ref *reference, exprs []st
 		t.Fatalf("%s: %v", l.name, err)
 	}
 	defer set.Close()
-	st := audit.NewStore()
+	// loaded as the explorer loads (cmd_explore.go): through an indexing
+	// store into its columnar index
+	ix := audit.NewIndex()
+	st := audit.NewIndexingStore(ix)
 	models := make([]explorerModel, len(exprs))
 	for i, expr := range exprs {
-		models[i] = ui.New(ui.Options{Data: ui.Data{Store: st, Raw: set.Raw}, Load: func(context.Context) error { return nil },
+		models[i] = ui.New(ui.Options{Data: ui.Data{Store: st, Index: ix, Raw: set.Raw}, Load: func(context.Context) error { return nil },
 			Filter: expr, NoColor: true, Now: now})
 		defer models[i].Close()
 	}
 	loaded := make(chan error, 1)
-	go func() { loaded <- set.Load(context.Background(), st) }()
+	go func() {
+		err := set.Load(context.Background(), st)
+		st.Finish()
+		loaded <- err
+	}()
 	if data != nil {
 		lines := bytes.SplitAfter(data, []byte("\n"))
 		chunks, written := 5, 0

@@ -35,7 +35,7 @@ func TestOneRendererForEveryView(t *testing.T) {
 	page := ui.NewRequestsPage(env)
 	const width = 400 // room for every column, uncut
 	page.SetSize(width, 40)
-	page.Update(ui.DataMsg{Snap: st.Snapshot(), Shown: reqs, Reset: true})
+	page.Update(ui.DataMsg{Snap: st.Snapshot(), Shown: ui.RequestList(reqs), Reset: true})
 
 	cols := render.Columns(render.TimeMedium, true)
 	var kinds = map[string]bool{}

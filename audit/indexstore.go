@@ -228,3 +228,36 @@ func (t *idTable) each(ix *Index, auditID string, fn func(row int) bool) {
 		}
 	}
 }
+
+// WithID is the rows carrying auditID, in order: one, unless a client
+// reused an ID. Read it as the index is read (Store.Read held).
+func (ix *Index) WithID(auditID string) []int {
+	var rows []int
+	if ix.src == nil { // an index of Sync: no table of IDs
+		for row := range ix.Len() {
+			if u, s, canonical := ix.idOf(row); canonical && formatUUIDString(u) == auditID || !canonical && s == auditID {
+				rows = append(rows, row)
+			}
+		}
+		return rows
+	}
+	ix.ids.each(ix, auditID, func(row int) bool {
+		rows = append(rows, row)
+		return true
+	})
+	// the requests the store still holds (open, or done and not yet
+	// handed on): their Seq is their row
+	for r := ix.src.byID[auditID]; r != nil; r = r.prevSameID {
+		if row := int(r.seq); row < ix.Len() {
+			rows = append(rows, row)
+		}
+	}
+	slices.Sort(rows)
+	return slices.Compact(rows)
+}
+
+func formatUUIDString(u [16]byte) string {
+	var b [36]byte
+	formatUUID(&b, &u)
+	return string(b[:])
+}

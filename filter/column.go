@@ -3,6 +3,7 @@ package filter
 import (
 	"math/bits"
 	"slices"
+	"sync"
 
 	"github.com/kauditui/kauditui/audit"
 )
@@ -231,18 +232,31 @@ type IndexResult struct {
 	scanned   int      // rows matched so far
 	pending   []int32  // rows live when matched
 	rewritten int      // entries of Index.Rewritten looked at
-	probe     audit.Probe
+	changed   int      // lowest row below scanned whose answer changed (TakeChanged), or -1
+	probes    []audit.Probe
 }
 
 // Result starts an empty result of m (Update fills it).
-func (m *IndexMatcher) Result() *IndexResult { return &IndexResult{m: m} }
+func (m *IndexMatcher) Result() *IndexResult { return &IndexResult{m: m, changed: -1} }
 
 // Update brings the result up to ix as it is now; the index and its store
 // must hold still (Store.Read).
-func (r *IndexResult) Update(ix *audit.Index) {
-	n := ix.Len()
-	if need := (n + 63) / 64; need > len(r.bits) {
+func (r *IndexResult) Update(ix *audit.Index) { r.UpdateTo(ix, ix.Len(), 1) }
+
+// scanPerWorker is the fewest new rows a worker is started for.
+const scanPerWorker = 1 << 16
+
+// UpdateTo is Update up to row hi (at most ix.Len()), the new rows
+// scanned on up to workers goroutines (each a range of whole chunks), so
+// that a caller can bring a big result up a part at a time, letting the
+// index's writer in between, and use every core.
+func (r *IndexResult) UpdateTo(ix *audit.Index, hi, workers int) {
+	hi = min(hi, ix.Len())
+	if need := (hi + 63) / 64; need > len(r.bits) {
 		r.bits = append(r.bits, make([]uint64, need-len(r.bits)+need/4)...)
+	}
+	if len(r.probes) == 0 {
+		r.probes = make([]audit.Probe, 1)
 	}
 	r.m.Prepare(ix)
 	again := r.pending
@@ -255,28 +269,55 @@ func (r *IndexResult) Update(ix *audit.Index) {
 	}
 	r.rewritten = len(rw)
 	for _, row := range again {
-		r.set(int(row), r.m.Match(ix, int(row), &r.probe))
+		if r.set(int(row), r.m.Match(ix, int(row), &r.probes[0])) && (r.changed < 0 || int(row) < r.changed) {
+			r.changed = int(row)
+		}
 		if ix.Live(int(row)) != nil {
 			r.pending = append(r.pending, row)
 		}
 	}
 	slices.Sort(r.pending)
 	r.pending = slices.Compact(r.pending)
-	for _, row := range r.m.Scan(ix, r.scanned, n, &r.probe, nil) {
+	lo := r.scanned
+	for _, row := range r.scan(ix, lo, hi, workers) {
 		r.set(int(row), true)
 	}
-	for row := max(r.scanned, ix.Sealed()); row < n; row++ {
+	for row := max(lo, ix.Sealed()); row < hi; row++ {
 		r.pending = append(r.pending, int32(row))
 	}
-	for row := r.scanned; row < min(n, ix.Sealed()); row++ {
+	for row := lo; row < min(hi, ix.Sealed()); row++ {
 		if ix.Live(row) != nil { // sealed open
 			r.pending = append(r.pending, int32(row))
 		}
 	}
-	r.scanned = n
+	r.scanned = max(r.scanned, hi)
 }
 
-func (r *IndexResult) set(row int, match bool) {
+// scan is m.Scan of [lo, hi) on up to workers goroutines.
+func (r *IndexResult) scan(ix *audit.Index, lo, hi, workers int) []int32 {
+	workers = max(1, min(workers, (hi-lo)/scanPerWorker))
+	if workers == 1 {
+		return r.m.Scan(ix, lo, hi, &r.probes[0], nil)
+	}
+	for len(r.probes) < workers {
+		r.probes = append(r.probes, audit.Probe{})
+	}
+	step := ((hi-lo)/workers + audit.ChunkRows - 1) / audit.ChunkRows * audit.ChunkRows
+	outs := make([][]int32, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		a, b := min(hi, lo+w*step), min(hi, lo+(w+1)*step)
+		if w == workers-1 {
+			b = hi
+		}
+		wg.Go(func() { outs[w] = r.m.Scan(ix, a, b, &r.probes[w], nil) })
+	}
+	wg.Wait()
+	return slices.Concat(outs...)
+}
+
+// set records row's answer; true when it changed.
+func (r *IndexResult) set(row int, match bool) bool {
 	w, b := row>>6, uint64(1)<<(row&63)
 	switch was := r.bits[w]&b != 0; {
 	case match && !was:
@@ -285,20 +326,54 @@ func (r *IndexResult) set(row int, match bool) {
 	case !match && was:
 		r.bits[w] &^= b
 		r.n--
+	default:
+		return false
 	}
+	return true
 }
 
 // Count is the number of rows matching.
 func (r *IndexResult) Count() int { return r.n }
 
+// Scanned is the number of rows the result has answered (rows [0, Scanned)).
+func (r *IndexResult) Scanned() int { return r.scanned }
+
+// TakeChanged is the lowest row, of those already answered when an update
+// looked at them again, whose answer changed since the last TakeChanged
+// (a request not done when matched, or written again), or -1: a list of
+// the rows kept by the caller is good up to it.
+func (r *IndexResult) TakeChanged() int {
+	c := r.changed
+	r.changed = -1
+	return c
+}
+
+// Bits is the result as a bit a row (bit row%64 of word row/64: it
+// matches), up to Scanned; the result's own, changed by the next update:
+// copy what is kept.
+func (r *IndexResult) Bits() []uint64 { return r.bits[:min(len(r.bits), (r.scanned+63)/64)] }
+
 // Rows lists the rows matching, in order.
 func (r *IndexResult) Rows() []int32 {
-	out := make([]int32, 0, r.n)
-	for wi, w := range r.bits {
+	return r.AppendRows(make([]int32, 0, r.n), 0, r.scanned)
+}
+
+// AppendRows appends the rows of [lo, hi) matching to dst, in order.
+func (r *IndexResult) AppendRows(dst []int32, lo, hi int) []int32 {
+	hi = min(hi, r.scanned)
+	for wi := lo >> 6; wi < (hi+63)>>6 && wi < len(r.bits); wi++ {
+		w := r.bits[wi]
+		if wi == lo>>6 {
+			w &^= (uint64(1) << (lo & 63)) - 1
+		}
 		for w != 0 {
-			out = append(out, int32(wi<<6+bits.TrailingZeros64(w)))
+			row := wi<<6 + bits.TrailingZeros64(w)
+			if row >= hi {
+				break
+			}
+			dst = append(dst, int32(row))
 			w &= w - 1
 		}
 	}
-	return out
+	return dst
 }

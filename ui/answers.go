@@ -28,12 +28,12 @@ type answersPage struct {
 	// policyText is what the audit policy does not log (Coverage); nil: nothing.
 	policyText func([]*audit.Request) []string
 
-	all     []*audit.Request // every request in the store: answers replace the filter
-	version uint64           // the store's version all was taken at
+	all     Rows   // every request in the store: answers replace the filter
+	version uint64 // the store's version all was taken at
 
 	// The applied filter and its requests: the timeline is of these.
 	expr  string
-	shown []*audit.Request
+	shown Rows
 
 	cursor    int
 	prompting bool            // asking for the object of a prompted answer
@@ -54,6 +54,10 @@ type answersPage struct {
 
 	loading bool // the last DataMsg said the sources were still loading
 
+	// admission is what admissionOnly found of a row done (read back whole
+	// for its annotations): a count made again does not read it again.
+	admission map[int]bool
+
 	// screens in front of the menu: an object's history, a user's RBAC,
 	// what the log cannot see, what happened when (esc, ←: back)
 	screens screenStack
@@ -69,8 +73,11 @@ type answerResult struct {
 	fs      *filtered // the matches in store order, re-filtered as the store grows
 	matched bool      // fs was brought up to the requests of version
 	version uint64
-	matches []*audit.Request // what is shown: newest (or slowest) first
+	matches *indexRows // what is shown: newest (or slowest) first
 	total   int
+	// whole holds the listed requests read whole (Open), for the lines
+	// that read their events (admission, exec): the screen's, not more.
+	whole map[int]*audit.Request
 	// commandW is the widest exec command among the first matches, so
 	// every row gives the command the same room (-1: not measured).
 	commandW int
@@ -126,10 +133,10 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		if p.loading && !msg.Loading {
 			// Requests read while loading may have gained their final stage
 			// (and code) since they were counted: count once more, now.
-			p.counters, p.result = nil, answerResult{}
+			p.counters, p.result, p.admission = nil, answerResult{}, nil
 		}
 		p.loading = msg.Loading
-		p.all, p.version = msg.Snap.Requests, msg.Snap.Version
+		p.all, p.version = msg.All, msg.Snap.Version
 		p.expr, p.shown = msg.Filter, msg.Shown
 		for _, sc := range p.screens.screens {
 			if t, ok := sc.(*timelineScreen); ok && (msg.Reset || msg.Filter != t.expr) {
@@ -148,32 +155,29 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			p.preview()
 			switch {
 			case key.Matches(msg, k.Down):
-				p.resultAt = min(p.resultAt+1, max(0, len(p.result.matches)-1))
+				p.resultAt = min(p.resultAt+1, max(0, rowsLen(p.result.matches)-1))
 			case key.Matches(msg, k.Up):
 				p.resultAt = max(p.resultAt-1, 0)
 			case key.Matches(msg, k.PageDown):
-				p.resultAt = min(p.resultAt+p.resultRows(), max(0, len(p.result.matches)-1))
+				p.resultAt = min(p.resultAt+p.resultRows(), max(0, rowsLen(p.result.matches)-1))
 			case key.Matches(msg, k.PageUp):
 				p.resultAt = max(p.resultAt-p.resultRows(), 0)
 			case key.Matches(msg, k.Top):
 				p.resultAt = 0
 			case key.Matches(msg, k.Bottom):
-				p.resultAt = max(0, len(p.result.matches)-1)
+				p.resultAt = max(0, rowsLen(p.result.matches)-1)
 			case key.Matches(msg, k.AnswersMenu), key.Matches(msg, k.Back):
 				p.inResults = false
 			case key.Matches(msg, k.Open):
-				if p.resultAt < len(p.result.matches) {
-					r := p.result.matches[p.resultAt]
+				if r := p.selectedResult(); r != nil {
 					return p, func() tea.Msg { return openRequestMsg{Req: r} }
 				}
 			case key.Matches(msg, p.env.Keys.AnswersHistory):
-				if p.resultAt < len(p.result.matches) {
-					r := p.result.matches[p.resultAt]
+				if r := p.selectedResult(); r != nil {
 					return p, func() tea.Msg { return openHistoryMsg{Req: r} }
 				}
 			case key.Matches(msg, p.env.Keys.AnswersRBAC):
-				if p.resultAt < len(p.result.matches) {
-					r := p.result.matches[p.resultAt]
+				if r := p.selectedResult(); r != nil {
 					return p, func() tea.Msg { return openRBACMsg{Req: r} }
 				}
 			}
@@ -190,7 +194,7 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			p.cursor = len(p.catalog) - 1
 		case key.Matches(msg, k.AnswersResults):
 			p.preview()
-			if len(p.result.matches) > 0 {
+			if rowsLen(p.result.matches) > 0 {
 				p.inResults, p.resultAt = true, 0
 			}
 		case key.Matches(msg, k.AnswersChoose):
@@ -266,7 +270,7 @@ func (p *answersPage) choose(a answer, input string) tea.Cmd {
 	}
 	if a.Page == stateAnswers {
 		p.preview()
-		p.inResults, p.resultAt = len(p.result.matches) > 0, 0
+		p.inResults, p.resultAt = rowsLen(p.result.matches) > 0, 0
 		return nil
 	}
 	return tea.Sequence(
@@ -296,67 +300,118 @@ func (p *answersPage) preview() {
 	expr := p.currentExpr()
 	k := a.ID + "\x00" + expr
 	r := &p.result
-	var sel *audit.Request
-	if r.key == k && p.resultAt < len(r.matches) {
-		sel = r.matches[p.resultAt]
+	sel := -1
+	if r.key == k && p.resultAt < rowsLen(r.matches) {
+		sel = r.matches.Key(p.resultAt)
 	}
-	if r.key != k || (r.fs != nil && r.fs.scanned > len(p.all)) {
+	if r.key != k || (r.fs != nil && r.fs.n > rowsLen(p.all)) {
 		*r = answerResult{key: k, expr: expr}
 		var f *filter.Filter
 		if f, r.err = filter.Parse(expr, p.now()); r.err == nil {
 			r.fs = newFiltered(expr, f, p.env.Data.Raw)
 		}
 	}
-	if r.err != nil || (r.matched && r.version == p.version && r.fs.scanned == len(p.all)) {
+	if r.err != nil || (r.matched && r.version == p.version && r.fs.n == rowsLen(p.all)) {
 		return
 	}
-	r.fs.extendTo(p.env.Data.Store, p.all)
+	r.fs.extendTo(p.src(), rowsLen(p.all))
 	r.matched, r.version = true, p.version
 	r.commandW = 0 // measured again on the new matches
-	inOrder := r.fs.shown
+	r.whole = nil
+	inOrder := r.fs.list()
 	if a.Admission {
 		inOrder = p.admissionOnly(inOrder)
 	}
-	r.total = len(inOrder)
+	r.total = inOrder.Len()
 	// Shown newest first, or slowest first for ByLatency (the first
 	// answerResultMax of them: enough to read, cheap to sort again).
-	n := min(len(inOrder), answerResultMax)
-	if a.ByLatency {
-		var m []*audit.Request
-		p.read(func() { // latencies change as stages are merged
-			m = append([]*audit.Request(nil), inOrder...)
-			sort.SliceStable(m, func(i, j int) bool { return m[i].Latency() > m[j].Latency() })
-		})
-		r.matches = m[:n]
-	} else {
-		r.matches = make([]*audit.Request, n)
-		for i := range r.matches {
-			r.matches[i] = inOrder[len(inOrder)-1-i]
-		}
+	n := min(inOrder.Len(), answerResultMax)
+	rows := make([]int32, inOrder.Len())
+	for i := range rows {
+		rows[i] = int32(inOrder.Key(i))
 	}
-	if sel != nil {
-		for i, q := range r.matches {
-			if q == sel {
-				p.resultAt = i
-				break
-			}
+	if a.ByLatency {
+		lat := make([]int64, len(rows))
+		eachRow(inOrder, false, func(i int, q *audit.Request) bool {
+			lat[i] = int64(q.Latency())
+			return true
+		})
+		perm := make([]int32, len(rows))
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		sort.SliceStable(perm, func(i, j int) bool { return lat[perm[i]] > lat[perm[j]] })
+		top := make([]int32, n)
+		for i := range top {
+			top[i] = rows[perm[i]]
+		}
+		rows = top
+	} else {
+		top := make([]int32, n)
+		for i := range top {
+			top[i] = rows[len(rows)-1-i]
+		}
+		rows = top
+	}
+	r.matches = &indexRows{src: p.src(), rows: rows, n: n}
+	if sel >= 0 {
+		if i := r.matches.find(sel); i >= 0 {
+			p.resultAt = i
 		}
 	}
 	p.resultAt = clampInt(p.resultAt, 0, max(0, n-1))
 }
 
-// admissionOnly is the requests of reqs that admission refused or changed
-// (audit.WhyRefused, which reads their annotations again).
-func (p *answersPage) admissionOnly(reqs []*audit.Request) []*audit.Request {
-	var out []*audit.Request
-	p.read(func() {
-		for _, r := range reqs {
-			if why := audit.WhyRefused(r, p.env.Data.Raw); why.Admission() || why.Changed() {
-				out = append(out, r)
+// src is the index the pages read.
+func (p *answersPage) src() *indexSource { return p.env.src }
+
+// resultWhole is the i-th listed result read whole (its events, for the
+// lines about admission and exec), kept while the list is.
+func (p *answersPage) resultWhole(i int) *audit.Request {
+	r := &p.result
+	key := r.matches.Key(i)
+	if q, ok := r.whole[key]; ok {
+		return q
+	}
+	q, err := r.matches.Open(i)
+	if err != nil {
+		q = r.matches.At(i)
+	}
+	if r.whole == nil || len(r.whole) > 4*answerResultMax {
+		r.whole = map[int]*audit.Request{}
+	}
+	r.whole[key] = q
+	return q
+}
+
+// admissionOnly is the requests of rows that admission refused or changed
+// (audit.WhyRefused, which reads their events' annotations again: each
+// request is read whole, one at a time).
+func (p *answersPage) admissionOnly(rows *indexRows) *indexRows {
+	var out []int32
+	if p.admission == nil {
+		p.admission = map[int]bool{}
+	}
+	for i := range rows.Len() {
+		row := rows.Key(i)
+		yes, known := p.admission[row]
+		if !known {
+			q, err := rows.Open(i)
+			if err != nil {
+				continue
+			}
+			var why audit.Refusal
+			p.read(func() { why = audit.WhyRefused(q, p.env.Data.Raw) })
+			yes = why.Admission() || why.Changed()
+			if p.src().settled(row) { // a request in flight is asked again
+				p.admission[row] = yes
 			}
 		}
-	})
-	return out
+		if yes {
+			out = append(out, int32(row))
+		}
+	}
+	return &indexRows{src: rows.src, rows: out, n: len(out)}
 }
 
 // read runs fn while the loader merges nothing: requests gain stages (and
@@ -374,11 +429,11 @@ func (p *answersPage) now() time.Time {
 // re-filter of the root: new requests, and those not done when last
 // matched, are matched when the store has grown.
 func (p *answersPage) countAll() {
-	if len(p.all) > answersCountLimit {
+	if rowsLen(p.all) > answersCountLimit {
 		p.counts, p.counters = nil, nil
 		return
 	}
-	if p.counters == nil || p.countedN > len(p.all) {
+	if p.counters == nil || p.countedN > rowsLen(p.all) {
 		now := p.now()
 		p.counters = make([]*filtered, len(p.catalog))
 		for i, a := range p.catalog {
@@ -388,27 +443,27 @@ func (p *answersPage) countAll() {
 		}
 		p.counts = nil
 	}
-	if p.counts != nil && p.counted == p.version && p.countedN == len(p.all) {
+	if p.counts != nil && p.counted == p.version && p.countedN == rowsLen(p.all) {
 		return
 	}
 	p.counts = p.counts[:0]
 	for _, fs := range p.counters {
 		n := 0
 		if fs != nil {
-			fs.extendTo(p.env.Data.Store, p.all)
-			n = len(fs.shown)
+			fs.extendTo(p.src(), rowsLen(p.all))
+			n = fs.count()
 			if i := len(p.counts); p.catalog[i].Admission {
-				n = len(p.admissionOnly(fs.shown))
+				n = p.admissionOnly(fs.list()).Len()
 			}
 		}
 		p.counts = append(p.counts, n)
 	}
-	p.counted, p.countedN = p.version, len(p.all)
+	p.counted, p.countedN = p.version, rowsLen(p.all)
 }
 
 // resultRows is how many result rows fit on the screen.
 func (p *answersPage) resultRows() int {
-	return min(len(p.result.matches), max(1, p.height-p.menuLines()-3))
+	return min(rowsLen(p.result.matches), max(1, p.height-p.menuLines()-3))
 }
 
 // minResultRows is how many result rows the menu leaves at least, when the
@@ -438,7 +493,7 @@ func (p *answersPage) menuWindow() (first, last int) {
 	if p.inResults {
 		return p.cursor, p.cursor + 1
 	}
-	room := p.height - p.menuFixedLines() - 3 - min(minResultRows, len(p.result.matches)) // as resultRows counts
+	room := p.height - p.menuFixedLines() - 3 - min(minResultRows, rowsLen(p.result.matches)) // as resultRows counts
 	if room >= n {
 		return 0, n
 	}
@@ -463,6 +518,10 @@ const coverageGap = 5 * time.Minute
 // openCoverage shows what the log cannot see, over every request.
 func (p *answersPage) openCoverage() tea.Cmd {
 	var lines []string
+	reqs, err := p.src().whole(p.all, "--coverage") // read back whole: the report reads every event's time
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
 	p.read(func() {
 		snap := p.env.Data.Store.Snapshot()
 		facts := render.CoverageFacts{Gap: coverageGap, Truncated: -1, SharedIDs: snap.SharedIDs, Repeated: snap.Duplicates}
@@ -470,9 +529,9 @@ func (p *answersPage) openCoverage() tea.Cmd {
 		if name == nil {
 			name = func(int32) string { return "?" }
 		}
-		lines = render.CoverageText(audit.CoverageOf(p.all, coverageGap), facts, name)
+		lines = render.CoverageText(audit.CoverageOf(reqs, coverageGap), facts, name)
 		if p.policyText != nil {
-			if pl := p.policyText(p.all); len(pl) > 0 {
+			if pl := p.policyText(reqs); len(pl) > 0 {
 				lines = append(append(lines, ""), pl...)
 			}
 		}
@@ -559,7 +618,7 @@ func (p *answersPage) View() string {
 // the filter in force, which choosing an answer replaces.
 func (p *answersPage) countsScope() string {
 	over := "counts: every request"
-	if len(p.all) > answersCountLimit {
+	if rowsLen(p.all) > answersCountLimit {
 		over = "counts: the selected answer only (over " + thousands(answersCountLimit) + " requests), of every request"
 	}
 	if strings.TrimSpace(p.expr) != "" {
@@ -586,18 +645,18 @@ func (p *answersPage) viewResults(a answer, w int) string {
 		noun = " matching request, "
 	}
 	b.WriteString(st.Header.Render(thousands(r.total) + noun + order))
-	if len(r.matches) > 0 && !p.inResults {
+	if rowsLen(r.matches) > 0 && !p.inResults {
 		b.WriteString(st.Muted.Render("  (→: go through them)"))
 	}
 	b.WriteString("\n")
-	if len(r.matches) == 0 {
+	if rowsLen(r.matches) == 0 {
 		b.WriteString(st.Empty.Render("none in the loaded logs"))
 		return b.String()
 	}
 	rows := p.resultRows()
 	first := max(0, p.resultAt-rows+1)
-	for i := first; i < min(len(r.matches), first+rows); i++ {
-		line := p.resultLine(r.matches[i], a, w)
+	for i := first; i < min(rowsLen(r.matches), first+rows); i++ {
+		line := p.resultLine(i, a, w)
 		if p.inResults && i == p.resultAt {
 			line = st.Selected.Render(padRight(line, w))
 		}
@@ -609,7 +668,11 @@ func (p *answersPage) viewResults(a answer, w int) string {
 
 // resultLine is one request in the preview: time, actor, verb, resource,
 // object, code, latency; for exec answers the command.
-func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
+func (p *answersPage) resultLine(i int, a answer, w int) string {
+	r := p.result.matches.At(i)
+	if r == nil {
+		return "…"
+	}
 	code := "-"
 	if r.Code != 0 {
 		code = strconv.Itoa(r.Code)
@@ -658,11 +721,11 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 	}
 	want := 0
 	if a.Admission {
-		command = render.AdmissionSummary(audit.WhyRefused(r, p.env.Data.Raw))
+		command = render.AdmissionSummary(audit.WhyRefused(p.resultWhole(i), p.env.Data.Raw))
 		want = min(ansi.StringWidth(command), max(24, w/2))
 	}
 	if a.ShowCommand {
-		if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
+		if c := render.ExecDetail(p.resultWhole(i), p.env.Data.Raw); c != "" {
 			command = "$ " + sanitize(c)
 			want = min(p.commandWidth(), max(24, w/2))
 		}
@@ -700,8 +763,8 @@ func (p *answersPage) resultLine(r *audit.Request, a answer, w int) string {
 func (p *answersPage) commandWidth() int {
 	if p.result.commandW <= 0 {
 		w := 1
-		for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
-			if c := render.ExecDetail(r, p.env.Data.Raw); c != "" {
+		for i := range min(rowsLen(p.result.matches), max(1, p.height)) {
+			if c := render.ExecDetail(p.resultWhole(i), p.env.Data.Raw); c != "" {
 				w = max(w, 2+len([]rune(sanitize(c))))
 			}
 		}
@@ -725,8 +788,10 @@ func answerObject(r *audit.Request) string {
 // colWidth is the widest value of a column among the listed results.
 func (p *answersPage) colWidth(value func(*audit.Request) string) int {
 	w := 1
-	for _, r := range p.result.matches[:min(len(p.result.matches), max(1, p.height))] {
-		w = max(w, len([]rune(sanitize(value(r)))))
+	for i := range min(rowsLen(p.result.matches), max(1, p.height)) {
+		if r := p.result.matches.At(i); r != nil {
+			w = max(w, len([]rune(sanitize(value(r)))))
+		}
 	}
 	return w
 }

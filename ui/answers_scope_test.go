@@ -47,7 +47,7 @@ func TestTimelineRedrawsWhenTheFilterChanges(t *testing.T) {
 	if tl == nil {
 		t.Fatalf("the timeline left the screen when the filter changed:\n%s", screen(m))
 	}
-	deletes := len(m.flt.shown)
+	deletes := len(m.flt.shownReqs())
 	if deletes == 0 || deletes == all || tl.tl.Requests != deletes {
 		t.Fatalf("after the filter verb=delete the timeline counts %d requests; the filter shows %d (of %d)", tl.tl.Requests, deletes, all)
 	}

@@ -70,7 +70,7 @@ func TestAnswerObjectSpec(t *testing.T) {
 func newTestAnswersPage(t *testing.T, rel string, w, h int) (*answersPage, Data, audit.Snapshot) {
 	t.Helper()
 	d, snap, _ := pgLoad(t, rel)
-	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
+	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, w, h)
 	return p.(*answersPage), d, snap
 }
 
@@ -166,7 +166,7 @@ func TestAnswerResultsOpen(t *testing.T) {
 	if msgs := pgPress(p, "enter"); len(msgs) != 0 || !p.inResults {
 		t.Fatalf("enter on slowest requests: messages %v, in results %v", msgs, p.inResults)
 	}
-	m := p.result.matches
+	m := reqsOf(p.result.matches)
 	if len(m) < 2 {
 		t.Fatal("fewer than two slow requests")
 	}
@@ -238,17 +238,17 @@ func TestAnswersCursorKeys(t *testing.T) {
 // Menu counts follow the store as it grows, counting only new requests.
 func TestAnswersCountsGrow(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 120, 36).(*answersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, true)), DataMsg{Snap: snap, All: testRows(snap.Requests), Reset: true}, 120, 36).(*answersPage)
 	half := snap
 	half.Requests = snap.Requests[:len(snap.Requests)/2]
-	p.Update(DataMsg{Snap: half})
+	p.Update(DataMsg{Snap: half, All: testRows(half.Requests)})
 	p.View()
-	p.Update(DataMsg{Snap: snap})
+	p.Update(DataMsg{Snap: snap, All: testRows(snap.Requests)})
 	p.View()
 	for i, a := range answerCatalog {
 		matches := pgMatch(t, a.Filter, d, snap.Requests)
 		if a.Admission { // of the filter's matches, those admission refused or changed
-			matches = p.admissionOnly(matches)
+			matches = reqsOf(p.admissionOnly(testRows(matches).(*indexRows)))
 		}
 		if got, want := p.counts[i], len(matches); got != want {
 			t.Errorf("%s: counted %d after growth, want %d", a.ID, got, want)
@@ -269,7 +269,7 @@ func TestAnswersGolden(t *testing.T) {
 // Moving to another answer matches it against every request of the big log.
 func BenchmarkAnswersPreview(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(newAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36).(*answersPage)
+	p := pgSized(newAnswersPage(pgEnv(d, false)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, 120, 36).(*answersPage)
 	benchCursorKeys(b, p)
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
 }
@@ -296,7 +296,7 @@ func TestAnswersRematchUnsettled(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.AddEvent(raw, e.Ref)
-		p.Update(DataMsg{Snap: st.Snapshot()})
+		p.Update(DataMsg{Snap: st.Snapshot(), All: testRows(st.Snapshot().Requests)})
 		p.View()
 		want := 0
 		if i == len(del.Events)-1 {
@@ -317,7 +317,7 @@ func TestAnswerResultsScrollToEveryMatch(t *testing.T) {
 		pgPress(p, "j")
 	}
 	pgPress(p, "l")
-	n := len(p.result.matches)
+	n := len(reqsOf(p.result.matches))
 	if n <= p.resultRows() {
 		t.Fatalf("%d denials fit on %d rows: the test checks nothing", n, p.resultRows())
 	}
@@ -326,7 +326,7 @@ func TestAnswerResultsScrollToEveryMatch(t *testing.T) {
 		if p.resultAt != i {
 			t.Fatalf("after %d downs the cursor is on result %d", i, p.resultAt)
 		}
-		r := p.result.matches[i]
+		r := reqsOf(p.result.matches)[i]
 		v := ansi.Strip(p.View())
 		actor := []rune(sanitize(r.Actor()))
 		if !strings.Contains(v, r.First().UTC().Format("01-02 15:04:05Z")+"  "+string(actor[:min(12, len(actor))])) {
@@ -369,7 +369,7 @@ func TestAnswersSmallTerminal(t *testing.T) {
 	if !strings.Contains(v, `$ sh -c "cat /etc/shop/db-passwor`) {
 		t.Errorf("80x24: the exec command is cut before the columns around it:\n%s", v)
 	}
-	if n := strings.Count(v, "\n$") + strings.Count(v, "  $ "); n != len(p.result.matches) {
-		t.Errorf("80x24: %d of %d exec results shown:\n%s", n, len(p.result.matches), v)
+	if n := strings.Count(v, "\n$") + strings.Count(v, "  $ "); n != len(reqsOf(p.result.matches)) {
+		t.Errorf("80x24: %d of %d exec results shown:\n%s", n, len(reqsOf(p.result.matches)), v)
 	}
 }

@@ -67,12 +67,12 @@ func TestBackendCasesInTheList(t *testing.T) {
 		t.Run(c.Get("name").Str, func(t *testing.T) {
 			find := backendFind(c)
 			m := newTestModel(t, st, set.Raw, 160, 40, withFilter(find))
-			if got, want := len(m.flt.shown), int(c.Get("requests").Int()); got != want {
+			if got, want := len(m.flt.shownReqs()), int(c.Get("requests").Int()); got != want {
 				t.Fatalf("%s: the list shows %d requests for %q, want %d:\n%s", c.Get("did").Str, got, find, want, screen(m))
 			}
 			s := screen(m)
 			code := strconv.Itoa(int(c.Get("code").Int()))
-			for _, r := range m.flt.shown {
+			for _, r := range m.flt.shownReqs() {
 				if r.Stage != c.Get("lastStage").Str || r.Code != int(c.Get("code").Int()) {
 					t.Errorf("%s: request %s is at %s %d, want %s %s", c.Get("did").Str, r.AuditID, r.Stage, r.Code, c.Get("lastStage").Str, code)
 				}
@@ -129,15 +129,15 @@ func TestBackendListGrowsLikeTheWholeLog(t *testing.T) {
 		inc := newFiltered(ck.expr, f, raw)
 		for i, l := range lines {
 			st.AddEvent([]byte(l), audit.Ref{Line: int64(i + 1)})
-			inc.extend(st)
+			inc.extend(testSrc(st))
 		}
 		full := newFiltered(ck.expr, f, raw)
-		full.run(st)
-		if !sameRequests(inc.shown, full.shown) {
-			t.Errorf("%q grown a line at a time lists %d requests, the whole log %d", ck.expr, len(inc.shown), len(full.shown))
+		full.run(testSrc(st))
+		if !sameRequests(inc.shownReqs(), full.shownReqs()) {
+			t.Errorf("%q grown a line at a time lists %d requests, the whole log %d", ck.expr, len(inc.shownReqs()), len(full.shownReqs()))
 		}
-		if ck.want >= 0 && len(inc.shown) != ck.want {
-			t.Errorf("%s: %q grown a line at a time lists %d requests, want %d", ck.why, ck.expr, len(inc.shown), ck.want)
+		if ck.want >= 0 && len(inc.shownReqs()) != ck.want {
+			t.Errorf("%s: %q grown a line at a time lists %d requests, want %d", ck.why, ck.expr, len(inc.shownReqs()), ck.want)
 		}
 	}
 }

@@ -29,39 +29,40 @@ type valueLister struct {
 }
 
 func (v *valueLister) values(field string) []string {
-	st := v.env.Data.Store
-	if st == nil {
+	src := v.env.src
+	if src == nil || src.store == nil {
 		return nil
 	}
-	var out []string
-	st.Read(func(snap audit.Snapshot) {
-		if snap.Version != v.version || v.cache == nil {
-			v.cache, v.version = map[string][]string{}, snap.Version
-		}
-		if c, ok := v.cache[field]; ok {
-			out = c
-			return
-		}
-		counts := map[string]int{}
-		reqs := snap.Requests[max(0, len(snap.Requests)-completeScan):]
-		for _, r := range reqs {
-			if s := filter.TopValue(r, field); s != "" {
-				counts[s]++
+	if ver := src.store.Version(); ver != v.version || v.cache == nil {
+		v.cache, v.version = map[string][]string{}, ver
+	}
+	if c, ok := v.cache[field]; ok {
+		return c
+	}
+	_, n := src.update()
+	counts := map[string]int{}
+	eachRowFrom(&indexRows{src: src, n: n}, max(0, n-completeScan), false, func(_ int, r *audit.Request) bool {
+		if s := filter.TopValue(r, field); s != "" {
+			if _, ok := counts[s]; !ok {
+				s = strings.Clone(s) // r's text may be its Probe's until the next row
 			}
+			counts[s]++
 		}
-		for s := range counts {
-			// a value the bar could not show as it is (hostile text) is not offered
-			if s == sanitize(s) && !strings.ContainsAny(s, " \t'\"\\") {
-				out = append(out, s)
-			}
-		}
-		slices.SortFunc(out, func(a, b string) int {
-			return cmp.Or(counts[b]-counts[a], cmp.Compare(a, b))
-		})
-		out = out[:min(len(out), completeMax)]
-		slices.Sort(out) // candidates read in order; the cut kept the frequent ones
-		v.cache[field] = out
+		return true
 	})
+	var out []string
+	for s := range counts {
+		// a value the bar could not show as it is (hostile text) is not offered
+		if s == sanitize(s) && !strings.ContainsAny(s, " \t'\"\\") {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		return cmp.Or(counts[b]-counts[a], cmp.Compare(a, b))
+	})
+	out = out[:min(len(out), completeMax)]
+	slices.Sort(out) // candidates read in order; the cut kept the frequent ones
+	v.cache[field] = out
 	return out
 }
 

@@ -37,6 +37,10 @@ type keyHelp struct{ Key, Desc string }
 // lines again (for the detail view and bare-word filters).
 type Data struct {
 	Store *audit.Store
+	// Index holds the store's requests as rows (audit.NewIndexingStore
+	// feeds it: the explorer's load path); nil: ui makes one and syncs it
+	// from Store, a full store (audit.Index.Sync).
+	Index *audit.Index
 	Raw   func(audit.Ref) ([]byte, error)
 }
 
@@ -91,6 +95,9 @@ type Env struct {
 	// Following says whether the sources are followed now (their history
 	// read, what is appended shows up); nil: never.
 	Following func() bool
+
+	// src is the index of the store's requests every page reads (rows.go).
+	src *indexSource
 }
 
 // DataMsg is sent by the root to every page (active or not) when the store
@@ -99,11 +106,12 @@ type Env struct {
 // (filtered, refilter.go); a page with filters of its own (the Answers
 // page's questions) runs them with it too, never with a loop of its own.
 type DataMsg struct {
-	Snap    audit.Snapshot   // the store at this moment (Klog, Other, counts)
-	Filter  string           // the applied filter expression ("" = everything)
-	Shown   []*audit.Request // the requests matching Filter, in store order
-	Reset   bool             // the filter changed (Shown is new, not an extension)
-	Loading bool             // the loader is still reading the sources
+	Snap    audit.Snapshot // the store at this moment (Klog, Other, counts; its Requests may be none: read All)
+	Filter  string         // the applied filter expression ("" = everything)
+	Shown   Rows           // the requests matching Filter, in store order
+	All     Rows           // every request, in store order
+	Reset   bool           // the filter changed (Shown is new, not an extension)
+	Loading bool           // the loader is still reading the sources
 }
 
 // inputCapturer is implemented by a page that is editing text of its own

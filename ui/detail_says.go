@@ -45,7 +45,7 @@ func (p *detailPage) apiserverFields(field func(label string, parts ...string)) 
 		d.req, d.n, d.says = r, -1, klogSays{}
 	}
 	if d.n != len(d.snap.Klog) {
-		d.n, d.says = len(d.snap.Klog), klogAbout(d.snap, r, d.says) // the lines not read yet
+		d.n, d.says = len(d.snap.Klog), klogAbout(d.snap, r, d.says, p.env.src) // the lines not read yet
 	}
 	s := d.says
 	if !s.loaded {

@@ -209,24 +209,23 @@ func textExport(what, base, name string, exts []string, lines []string) *exportJ
 // requestsExport is requests (in the order shown) as JSON lines (every
 // event of each, raw, as the apiserver wrote it: what query -o json
 // prints) or CSV (a row per request, the values as logged).
-func requestsExport(d Data, reqs []*audit.Request, base string) *exportJob {
-	if len(reqs) == 0 {
+func requestsExport(d Data, rows Rows, base string) *exportJob {
+	if rowsLen(rows) == 0 {
 		return nil
 	}
-	reqs = append([]*audit.Request(nil), reqs...)
-	return &exportJob{what: plural(len(reqs), "request"), base: base, formats: []exportFormat{
+	return &exportJob{what: plural(rows.Len(), "request"), base: base, formats: []exportFormat{
 		{exts: []string{".jsonl", ".json", ".ndjson"}, name: "JSON lines", build: func() ([]byte, error) {
 			var b []byte
-			for _, r := range reqs {
-				ev, _ := requestEvents(d, r)
-				b = append(b, ev...)
-			}
+			eachRow(rows, true, func(_ int, r *audit.Request) bool {
+				b = appendEvents(b, d, r.Events)
+				return true
+			})
 			if len(b) == 0 {
 				return nil, fmt.Errorf("the raw events of these requests cannot be read again")
 			}
 			return b, nil
 		}},
-		{exts: []string{".csv"}, name: "CSV", build: func() ([]byte, error) { return requestsCSV(d.Store, reqs) }},
+		{exts: []string{".csv"}, name: "CSV", build: func() ([]byte, error) { return requestsCSV(rows) }},
 	}}
 }
 
@@ -237,12 +236,12 @@ var requestsCSVHeader = []string{"time", "audit_id", "user", "impersonated_user"
 
 // requestsCSV is a row per request with its values as logged (a CSV cell
 // holds any text; nothing is escaped but what CSV quotes).
-func requestsCSV(st *audit.Store, reqs []*audit.Request) ([]byte, error) {
+func requestsCSV(rows Rows) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(requestsCSVHeader)
-	st.Read(func(audit.Snapshot) {
-		for _, r := range reqs {
+	eachRow(rows, false, func(_ int, r *audit.Request) bool {
+		{
 			code, lat := "", ""
 			if r.Code != 0 {
 				code = strconv.Itoa(r.Code)
@@ -254,6 +253,7 @@ func requestsCSV(st *audit.Store, reqs []*audit.Request) ([]byte, error) {
 				r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, code, lat, r.Stage,
 				strings.Join(r.SourceIPs, " "), r.UserAgent, r.Decision, r.Reason, render.RedactURI(r.RequestURI())})
 		}
+		return true
 	})
 	w.Flush()
 	return buf.Bytes(), w.Error()

@@ -18,6 +18,7 @@ import (
 // it draws nothing and knows nothing of the filter bar.
 type filterSession struct {
 	store *audit.Store
+	src   *indexSource // the store's requests as rows
 	raw   func(audit.Ref) ([]byte, error)
 	ctx   context.Context // the explorer's life: a background re-filter ends with it
 
@@ -36,8 +37,8 @@ type refilteredMsg struct {
 	flt *filtered
 }
 
-func newFilterSession(ctx context.Context, d Data) filterSession {
-	return filterSession{store: d.Store, raw: d.Raw, ctx: ctx, flt: newFiltered("", nil, d.Raw)}
+func newFilterSession(ctx context.Context, d Data, src *indexSource) filterSession {
+	return filterSession{store: d.Store, src: src, raw: d.Raw, ctx: ctx, flt: newFiltered("", nil, d.Raw)}
 }
 
 // replace makes expr (parsed: f) the filter in force. On a small store it
@@ -55,8 +56,8 @@ func (s *filterSession) replace(expr string, f *filter.Filter) (cmd tea.Cmd, now
 		s.stopRefilter = nil
 	}
 	next := newFiltered(expr, f, s.raw)
-	store := s.store
-	n := len(store.Snapshot().Requests)
+	src := s.src
+	_, n := src.update()
 	if n > asyncOver || (f.NeedsRaw() && n > 5000) {
 		s.refiltering = true
 		ctx, stop := context.WithCancel(s.ctx)
@@ -64,14 +65,14 @@ func (s *filterSession) replace(expr string, f *filter.Filter) (cmd tea.Cmd, now
 		next.stop = ctx.Done()
 		return func() tea.Msg {
 			defer stop()
-			next.run(store)
+			next.run(src)
 			if next.stopped() {
 				return refilteredMsg{gen: gen}
 			}
 			return refilteredMsg{gen: gen, flt: next}
 		}, false
 	}
-	s.snap = next.run(store)
+	s.snap = next.run(src)
 	s.lastVersion = s.snap.Version
 	s.refiltering = false
 	s.flt = next
@@ -87,8 +88,9 @@ func (s *filterSession) refiltered(msg refilteredMsg) bool {
 	s.refiltering = false
 	s.stopRefilter = nil
 	s.flt = msg.flt
+	s.flt.stop = nil // its run is over (and its context ended with it)
 	// The store may have grown while the filter ran: catch up now.
-	s.snap = s.flt.extend(s.store)
+	s.snap = s.flt.extend(s.src)
 	s.lastVersion = s.snap.Version
 	return true
 }
@@ -103,14 +105,23 @@ func (s *filterSession) catchUp(force bool) bool {
 	if !force && s.store.Version() == s.lastVersion {
 		return false
 	}
-	s.snap = s.flt.extend(s.store)
+	s.snap = s.flt.extend(s.src)
 	s.lastVersion = s.snap.Version
 	return true
 }
 
 // dataMsg is what the pages are told of the result.
 func (s *filterSession) dataMsg(reset, loading bool) DataMsg {
-	return DataMsg{Snap: s.snap, Filter: s.flt.expr, Shown: s.flt.shown, Reset: reset, Loading: loading}
+	return DataMsg{Snap: s.snap, Filter: s.flt.expr, Shown: s.flt.list(), All: s.all(), Reset: reset, Loading: loading}
+}
+
+// all is every row of the index, as the filter last saw it.
+func (s *filterSession) all() *indexRows {
+	n := s.flt.n
+	if s.flt.res != nil {
+		n = s.flt.res.Scanned()
+	}
+	return &indexRows{src: s.src, n: n}
 }
 
 // --- the root's side: the filter bar edits the session --------------------

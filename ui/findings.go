@@ -3,10 +3,12 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kauditui/kauditui/audit"
 	"github.com/kauditui/kauditui/detect"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
@@ -33,8 +35,12 @@ const findingsDetailLines = 3
 // openFindings runs the rules over every request and shows what they found.
 func (p *answersPage) openFindings() tea.Cmd {
 	rules := detect.Builtin() // the Sigma rules of --rules are query's, not yet the explorer's
+	reqs, err := p.src().whole(findingCandidates(p.src(), p.all, rules, p.now()), "--detect")
+	if err != nil {
+		return statusCmd(err.Error(), true)
+	}
 	var res detect.Result
-	p.read(func() { res = detect.Run(rules, p.all, p.env.Data.Raw) })
+	p.read(func() { res = detect.Run(rules, reqs, p.env.Data.Raw) })
 	s := &findingsScreen{env: p.env, res: res, rulesRun: len(rules)}
 	for _, f := range res.Findings {
 		s.rows = append(s.rows, []string{render.FormatTime(f.Time(), "01-02 15:04:05"), f.Rule.Severity,
@@ -185,3 +191,51 @@ func (s *findingsScreen) footer(w int) string {
 }
 
 var _ subScreen = (*findingsScreen)(nil)
+
+// findingCandidates is the rows of all a rule may fire on, found from the
+// columns, so that only those are read back whole (their events, for the
+// rules that look into the body): the rows matching a rule's filter (the
+// same filter detect.Run matches), the refusals a rule over several
+// requests counts (401, 403), and for the rule without a filter that
+// looks for impersonation, the requests that impersonate. A rule this does
+// not know makes every row a candidate.
+func findingCandidates(src *indexSource, all Rows, rules []*detect.Rule, now time.Time) Rows {
+	var fs []*filter.Filter
+	impersonation := false
+	for _, r := range rules {
+		expr := r.Filter
+		switch {
+		case r.ID == "auth-failure-burst":
+			expr = "code=401,403"
+		case expr == "" && r.ID == "impersonate-privileged":
+			impersonation = true
+			continue
+		case expr == "":
+			return all
+		}
+		f, err := filter.Parse(expr, now)
+		if err != nil {
+			return all
+		}
+		fs = append(fs, f)
+	}
+	var rows []int32
+	eachRow(all, false, func(i int, q *audit.Request) bool {
+		ok := impersonation && (q.ImpersonatedUser != "" || len(q.ImpersonatedGroups) > 0)
+		for _, f := range fs {
+			if ok {
+				break
+			}
+			if f.NeedsRaw() {
+				ok = true // read whole, detect decides
+			} else {
+				ok = f.Match(q)
+			}
+		}
+		if ok {
+			rows = append(rows, int32(all.Key(i)))
+		}
+		return true
+	})
+	return &indexRows{src: src, rows: rows, n: len(rows)}
+}

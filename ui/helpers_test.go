@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -197,7 +198,7 @@ func golden(t *testing.T, name, got string) {
 // rowOf is the index in the shown list of the first request matching pred.
 func rowOf(t *testing.T, m *model, pred func(*audit.Request) bool) int {
 	t.Helper()
-	for i, r := range m.flt.shown {
+	for i, r := range m.flt.shownReqs() {
 		if pred(r) {
 			return i
 		}
@@ -214,4 +215,69 @@ func namesOf(names []string) func(int32) string {
 		}
 		return names[i]
 	}
+}
+
+// reqsOf is the full store's requests a list holds (the rows of an index
+// synced from a full store are the store's order).
+func reqsOf(rows Rows) []*audit.Request {
+	ir, ok := rows.(*indexRows)
+	if !ok || ir == nil || ir.src == nil {
+		return nil
+	}
+	snap := ir.src.store.Snapshot()
+	out := make([]*audit.Request, 0, ir.Len())
+	for i := range ir.Len() {
+		out = append(out, snap.Requests[ir.Key(i)])
+	}
+	return out
+}
+
+// shownReqs is the full store's requests the filter lists.
+func (fs *filtered) shownReqs() []*audit.Request {
+	if fs.src == nil {
+		return nil
+	}
+	return reqsOf(fs.list())
+}
+
+var testSrcs sync.Map // *audit.Store → *indexSource
+
+// testSrc is the index of a full store the tests' filters run on (one per
+// store, so that a result brought up to it again reads the same index).
+func testSrc(st *audit.Store) *indexSource {
+	if s, ok := testSrcs.Load(st); ok {
+		return s.(*indexSource)
+	}
+	s, _ := testSrcs.LoadOrStore(st, newIndexSource(Data{Store: st}))
+	return s.(*indexSource)
+}
+
+// testRows is the list of a full store's requests as the pages are handed
+// lists: the rows of the store's index (testSrc) holding them.
+func testRows(reqs []*audit.Request) Rows {
+	if len(reqs) == 0 {
+		return &indexRows{}
+	}
+	var out *indexRows
+	testSrcs.Range(func(_, v any) bool {
+		src := v.(*indexSource)
+		snap, _ := src.update()
+		at := make(map[*audit.Request]int32, len(snap.Requests))
+		for i, r := range snap.Requests {
+			at[r] = int32(i)
+		}
+		if _, ok := at[reqs[0]]; !ok {
+			return true
+		}
+		rows := make([]int32, len(reqs))
+		for i, r := range reqs {
+			rows[i] = at[r]
+		}
+		out = &indexRows{src: src, rows: rows, n: len(rows)}
+		return false
+	})
+	if out == nil {
+		panic("testRows: requests of no store the tests registered (testSrc)")
+	}
+	return out
 }

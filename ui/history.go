@@ -40,7 +40,7 @@ type historyScreen struct {
 
 // newHistoryScreen builds the history of an object from every request of
 // the store; read runs its argument while the loader merges nothing.
-func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now time.Time, resource, ns, name string) (*historyScreen, error) {
+func newHistoryScreen(env *Env, all Rows, read func(func()), now time.Time, resource, ns, name string) (*historyScreen, error) {
 	expr, err := filter.History(resource, ns, name)
 	if err != nil {
 		return nil, err
@@ -51,8 +51,11 @@ func newHistoryScreen(env *Env, all []*audit.Request, read func(func()), now tim
 	}
 	// The writes, with the matcher of every page (refilter.go).
 	fs := newFiltered(expr, f, env.Data.Raw)
-	fs.extendTo(env.Data.Store, all)
-	reqs := append([]*audit.Request(nil), fs.shown...)
+	fs.extendTo(env.src, rowsLen(all))
+	reqs, err := env.src.whole(fs.list(), "--history") // the writes of one object, read back whole: their bodies
+	if err != nil {
+		return nil, err
+	}
 	var h audit.History
 	read(func() {
 		sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].First().Before(reqs[j].First()) })

@@ -98,7 +98,7 @@ func (p *klogPage) openLine() tea.Cmd {
 	if id == "" {
 		return statusCmd("this line names no audit-ID: enter opens the request of a line that does (httplog's \"HTTP\" lines)", true)
 	}
-	reqs := p.env.Data.Store.WithID(id)
+	reqs := p.env.src.withID(id)
 	if len(reqs) == 0 {
 		return statusCmd("no request with audit-ID "+sanitize(id)+" in the audit log: its policy rule may log it at level None, or it is in a file not loaded", true)
 	}
@@ -162,7 +162,7 @@ type klogSays struct {
 // from the same address where the line has one. It goes on from prev,
 // what was found in the first prev.scanned lines (a following log grows).
 // Call it under Store.Read.
-func klogAbout(snap audit.Snapshot, r *audit.Request, prev klogSays) klogSays {
+func klogAbout(snap audit.Snapshot, r *audit.Request, prev klogSays, src *indexSource) klogSays {
 	s := prev
 	if s.scanned > len(snap.Klog) { // another store
 		s = klogSays{}
@@ -193,11 +193,12 @@ func klogAbout(snap audit.Snapshot, r *audit.Request, prev klogSays) klogSays {
 		s.timed = append(s.timed, i)
 	}
 	if len(s.timed) > timedBefore { // lines by time: how many other requests they may be about
-		s.others = 0
-		for _, o := range snap.Requests {
-			if o != r && o.Code == 401 && o.User == "" && !o.First().Before(from) && o.First().Before(to) {
-				s.others++
-			}
+		in := func(o *audit.Request) bool {
+			return o.Code == 401 && o.User == "" && !o.First().Before(from) && o.First().Before(to)
+		}
+		s.others = src.countLocked(snap, in)
+		if in(r) {
+			s.others-- // r itself (read whole, or the store's own)
 		}
 	}
 	return s

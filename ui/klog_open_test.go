@@ -123,7 +123,7 @@ func TestKlogCursorKeptWhileFollowing(t *testing.T) {
 	grow := func(msg string) {
 		grown := snap
 		grown.Klog = append(append([]audit.KlogLine(nil), p.klog...), audit.KlogLine{Severity: 'I', Time: snap.Klog[0].Time, File: "t.go:1", Msg: msg})
-		p.Update(DataMsg{Snap: grown})
+		p.Update(DataMsg{Snap: grown, All: testRows(grown.Requests)})
 	}
 	pgPress(p, "k", "k")
 	at := p.selectedLine()

@@ -21,7 +21,7 @@ func newTestKlogPage(t *testing.T, w, h int, noColor bool) (*klogPage, audit.Sna
 	d, snap, names := pgLoad(t, "stdout/kube-apiserver.log")
 	p := newKlogPage(pgEnv(d, noColor)).(*klogPage)
 	p.SetInputName(namesOf(names))
-	pgSized(p, DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
+	pgSized(p, DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, w, h)
 	return p, snap
 }
 
@@ -175,7 +175,7 @@ func TestKlogScrollAndFollow(t *testing.T) {
 	// The store grows: a following page shows the new tail.
 	grown := snap
 	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...), audit.KlogLine{Severity: 'E', Time: snap.Klog[0].Time, File: "test.go:1", Msg: "a new line at the end"})
-	p.Update(DataMsg{Snap: grown})
+	p.Update(DataMsg{Snap: grown, All: testRows(grown.Requests)})
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "a new line at the end") {
 		t.Fatalf("the new last line is not shown:\n%s", v)
 	}
@@ -206,7 +206,7 @@ func TestKlogMultiLineMessage(t *testing.T) {
 	grown := snap
 	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...),
 		audit.KlogLine{Severity: 'E', Time: snap.Klog[0].Time, File: "panic.go:9", Msg: "observed a panic\ngoroutine 1 [running]:\n\tmain.main()"})
-	p.Update(DataMsg{Snap: grown})
+	p.Update(DataMsg{Snap: grown, All: testRows(grown.Requests)})
 	v := ansi.Strip(p.View())
 	lines := strings.Split(v, "\n")
 	n := len(lines)
@@ -252,7 +252,7 @@ func TestKlogOtherLines(t *testing.T) {
 // A file-mode audit log has no klog lines: the page says why.
 func TestKlogEmpty(t *testing.T) {
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(newKlogPage(pgEnv(d, true)), DataMsg{Snap: snap, Reset: true}, 80, 20)
+	p := pgSized(newKlogPage(pgEnv(d, true)), DataMsg{Snap: snap, All: testRows(snap.Requests), Reset: true}, 80, 20)
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "no apiserver log lines") {
 		t.Fatalf("empty log page:\n%s", v)
 	}
@@ -289,7 +289,7 @@ func BenchmarkKlogFilterKey(b *testing.B) {
 	}
 	snap.Klog = many
 	p := newKlogPage(pgEnv(Data{Store: st, Raw: set.Raw}, false)).(*klogPage)
-	pgSized(p, DataMsg{Snap: snap}, 120, 36)
+	pgSized(p, DataMsg{Snap: snap, All: testRows(snap.Requests)}, 120, 36)
 	pgPress(p, "/")
 	b.ResetTimer()
 	for i := range b.N {
@@ -312,7 +312,7 @@ func TestKlogWrap(t *testing.T) {
 		Msg: strings.Repeat("0123456789", 25) + "END"}
 	grown := snap
 	grown.Klog = append(append([]audit.KlogLine(nil), snap.Klog...), long)
-	p.Update(DataMsg{Snap: grown})
+	p.Update(DataMsg{Snap: grown, All: testRows(grown.Requests)})
 	if v := ansi.Strip(p.View()); strings.Contains(v, "END") {
 		t.Fatalf("a 253-character line fits in 80 columns unwrapped:\n%s", v)
 	}

@@ -24,15 +24,15 @@ func TestRefilterSeesAStageReadAfterTheEnd(t *testing.T) {
 	if _, _, ok := st.AddEvent([]byte(rc), audit.Ref{Line: 1}); !ok {
 		t.Fatal("line does not parse")
 	}
-	fs.run(st)
-	if len(fs.shown) != 0 {
-		t.Fatalf("matched before the reason was read: %d", len(fs.shown))
+	fs.run(testSrc(st))
+	if len(fs.shownReqs()) != 0 {
+		t.Fatalf("matched before the reason was read: %d", len(fs.shownReqs()))
 	}
 	if _, _, ok := st.AddEvent([]byte(rr), audit.Ref{Line: 2}); !ok {
 		t.Fatal("line does not parse")
 	}
-	fs.extend(st)
-	if len(fs.shown) != 1 {
-		t.Errorf("after the RequestReceived with the reason: %d shown, want 1", len(fs.shown))
+	fs.extend(testSrc(st))
+	if len(fs.shownReqs()) != 1 {
+		t.Errorf("after the RequestReceived with the reason: %d shown, want 1", len(fs.shownReqs()))
 	}
 }

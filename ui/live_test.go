@@ -90,7 +90,7 @@ func TestStatusBarFollowing(t *testing.T) {
 			t.Errorf("size %d: paused, the list moved on to new requests", size)
 		}
 		press(m, "p")
-		if s := statusLine(m); !strings.Contains(s, "● following") || selected(m) != m.flt.shown[len(m.flt.shown)-1] {
+		if s := statusLine(m); !strings.Contains(s, "● following") || selected(m) != m.flt.shownReqs()[len(m.flt.shownReqs())-1] {
 			t.Errorf("size %d: p again: %q, not on the newest request", size, s)
 		}
 		send(m, loadDoneMsg{errors.New("the API server went away")})

@@ -36,33 +36,26 @@ const suggestEvery = 2 * time.Second
 // suggest starts working out the suggestions when the filter matches
 // nothing and they are not known for it and this store.
 func (s *filterSession) suggest() tea.Cmd {
-	fs, total := s.flt, len(s.snap.Requests)
-	if len(fs.shown) > 0 || fs.f == nil || total == 0 || s.refiltering || s.nm.running || s.ctx.Err() != nil || !fs.f.CanSuggest() {
+	fs, all := s.flt, s.all()
+	total := all.Len()
+	if fs.count() > 0 || fs.f == nil || total == 0 || s.refiltering || s.nm.running || s.ctx.Err() != nil || !fs.f.CanSuggest() {
 		return nil
 	}
 	if s.nm.expr == fs.expr && (s.nm.total == total || time.Since(s.nm.at) < suggestEvery) {
 		return nil
 	}
 	s.nm.running = true
-	f, expr, store, raw, ctx := fs.f, fs.expr, s.store, s.raw, s.ctx
-	chunk := lockChunk
-	if f.NeedsRaw() {
-		chunk = lockChunkRaw
-	}
+	f, expr, raw, ctx := fs.f, fs.expr, s.raw, s.ctx
 	return func() tea.Msg {
 		stopped := false
 		s := filter.Suggest(f, func(yield func(*audit.Request) bool) {
-			for i := 0; i < total && !stopped; i += chunk {
-				store.Read(func(snap audit.Snapshot) {
-					for _, r := range snap.Requests[i:min(i+chunk, total)] {
-						if !yield(r) {
-							stopped = true
-							return
-						}
-					}
-				})
-				stopped = stopped || ctx.Err() != nil
-			}
+			eachRow(all, f.NeedsRaw(), func(i int, r *audit.Request) bool {
+				if i&(1<<12-1) == 0 && ctx.Err() != nil || !yield(r) {
+					stopped = true
+					return false
+				}
+				return true
+			})
 		}, raw)
 		return suggestedMsg{expr: expr, total: total, text: s.String(), ok: !stopped && ctx.Err() != context.Canceled}
 	}

@@ -15,8 +15,8 @@ func TestNoMatchSuggestsNearValues(t *testing.T) {
 	press(m, "/")
 	typeText(m, "user=erin verb=delete")
 	press(m, "enter")
-	if len(m.flt.shown) != 0 {
-		t.Fatalf("user=erin verb=delete shows %d requests, want none", len(m.flt.shown))
+	if len(m.flt.shownReqs()) != 0 {
+		t.Fatalf("user=erin verb=delete shows %d requests, want none", len(m.flt.shownReqs()))
 	}
 	s := screen(m)
 	if !strings.Contains(s, "No requests match user=erin verb=delete") ||
@@ -36,14 +36,14 @@ func TestNoMatchSuggestsNearValues(t *testing.T) {
 // does (one parser), and shows the refusal of those it cannot read.
 func TestFilterBarGuesses(t *testing.T) {
 	m := sampleModel(t, 120, 30)
-	total := len(m.flt.shown)
+	total := len(m.flt.shownReqs())
 	press(m, "/")
 	typeText(m, "NOT verb=get")
 	press(m, "enter")
-	if n := len(m.flt.shown); n == 0 || n == total {
+	if n := len(m.flt.shownReqs()); n == 0 || n == total {
 		t.Fatalf("NOT verb=get shows %d of %d", n, total)
 	}
-	for _, r := range m.flt.shown {
+	for _, r := range m.flt.shownReqs() {
 		if r.Verb == "get" {
 			t.Fatalf("NOT verb=get shows a get (%s)", r.AuditID)
 		}

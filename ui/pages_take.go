@@ -40,8 +40,8 @@ func (p *requestsPage) export() *exportJob {
 // selectedResult is the result under the cursor when the cursor is in the
 // result list and no screen covers it.
 func (p *answersPage) selectedResult() *audit.Request {
-	if p.screens.top() == nil && p.inResults && p.resultAt < len(p.result.matches) {
-		return p.result.matches[p.resultAt]
+	if p.screens.top() == nil && p.inResults && p.resultAt < rowsLen(p.result.matches) {
+		return p.resultWhole(p.resultAt)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (p *answersPage) export() *exportJob {
 		return e.export()
 	}
 	if p.screens.top() == nil && p.inResults && p.result.fs != nil {
-		return requestsExport(p.env.Data, p.result.fs.shown, "kauditui-answer")
+		return requestsExport(p.env.Data, p.result.fs.list(), "kauditui-answer")
 	}
 	return nil
 }

@@ -10,22 +10,26 @@ import (
 
 // newRBACScreen is the RBAC of the identity a request was checked as,
 // from every request of the store.
-func newRBACScreen(env *Env, all []*audit.Request, read func(func()), r *audit.Request) (*historyScreen, error) {
+func newRBACScreen(env *Env, all Rows, read func(func()), r *audit.Request) (*historyScreen, error) {
 	id := render.RBACIdentity(r)
 	if id == "" {
 		return nil, fmt.Errorf("this request was not authenticated: no user to grant anything")
 	}
-	var lines []string
-	var err error
-	read(func() {
-		var reqs []*audit.Request
-		for _, q := range all {
-			if render.RBACIdentity(q) == id {
-				reqs = append(reqs, q)
-			}
+	// The identity's rows, from the columns; then its requests read whole
+	// (a refusal's annotations are in its events).
+	var rows []int32
+	eachRow(all, false, func(i int, q *audit.Request) bool {
+		if render.RBACIdentity(q) == id {
+			rows = append(rows, int32(all.Key(i)))
 		}
-		lines, err = render.RBACText(reqs, env.Data.Raw)
+		return true
 	})
+	reqs, err := env.src.whole(&indexRows{src: env.src, rows: rows, n: len(rows)}, "--rbac")
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	read(func() { lines, err = render.RBACText(reqs, env.Data.Raw) })
 	if err != nil {
 		return nil, err
 	}

@@ -45,11 +45,11 @@ func TestIncrementalFilterMatchesFull(t *testing.T) {
 					st.AddEvent([]byte(lines[j]), audit.Ref{Line: int64(j + 1)})
 				}
 				i += n
-				inc.extend(st)
+				inc.extend(testSrc(st))
 				full := newFiltered(expr, f, raw)
-				full.run(st)
-				if !sameRequests(inc.shown, full.shown) {
-					t.Fatalf("%q after %d lines: incremental shows %d, full %d", expr, i, len(inc.shown), len(full.shown))
+				full.run(testSrc(st))
+				if !sameRequests(inc.shownReqs(), full.shownReqs()) {
+					t.Fatalf("%q after %d lines: incremental shows %d, full %d", expr, i, len(inc.shownReqs()), len(full.shownReqs()))
 				}
 			}
 		}
@@ -86,9 +86,9 @@ func TestParallelRunMatchesLoop(t *testing.T) {
 	for _, chunk := range []int{lockChunk, 64, 64 * 7} {
 		lockChunk = chunk
 		fs := newFiltered("code>=400", f, nil)
-		fs.run(st)
-		if !sameRequests(fs.shown, want) {
-			t.Fatalf("parallel run in chunks of %d: %d, loop: %d", chunk, len(fs.shown), len(want))
+		fs.run(testSrc(st))
+		if !sameRequests(fs.shownReqs(), want) {
+			t.Fatalf("parallel run in chunks of %d: %d, loop: %d", chunk, len(fs.shownReqs()), len(want))
 		}
 	}
 }
@@ -197,7 +197,7 @@ func TestRefilterLetsReadersAndLoaderIn(t *testing.T) {
 			want = append(want, r)
 		}
 	}
-	if m.flt.expr != expr || !sameRequests(m.flt.shown, want) {
-		t.Fatalf("filter %q shows %d requests, the store has %d matches", m.flt.expr, len(m.flt.shown), len(want))
+	if m.flt.expr != expr || !sameRequests(m.flt.shownReqs(), want) {
+		t.Fatalf("filter %q shows %d requests, the store has %d matches", m.flt.expr, len(m.flt.shownReqs()), len(want))
 	}
 }

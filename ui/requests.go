@@ -18,10 +18,10 @@ type requestsPage struct {
 	env   *Env
 	table *table
 
-	shown    []*audit.Request // in the list's order (sort.go)
-	inOrder  []*audit.Request // the same in the store's order
-	sortedN  int              // len(inOrder) when shown was sorted
-	sortedIn []*audit.Request // inOrder then
+	shown    Rows // in the list's order (sort.go)
+	inOrder  Rows // the same in the store's order
+	sortedN  int  // inOrder's length when shown was sorted
+	sortedIn Rows // inOrder then
 	order    requestSort
 	filter   string
 	loading  bool
@@ -106,10 +106,28 @@ func (p *requestsPage) ShortHelp() []keyHelp {
 	return append(items, keyHelp{k.Sort.Help().Key, "sort"}, keyHelp{k.Copy.Help().Key, "copy"}, keyHelp{k.Export.Help().Key, "export"})
 }
 
-// Selected is the request under the cursor, or nil.
+// Selected is the request under the cursor read whole (Rows.Open), or nil.
 func (p *requestsPage) Selected() *audit.Request {
-	if i := p.table.Cursor(); i >= 0 && i < len(p.shown) {
-		return p.shown[i]
+	if i := p.table.Cursor(); i >= 0 && i < rowsLen(p.shown) {
+		if r, err := p.shown.Open(i); err == nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// selectedKey is the Key of the request under the cursor, or -1.
+func (p *requestsPage) selectedKey() int {
+	if i := p.table.Cursor(); i >= 0 && i < rowsLen(p.shown) {
+		return p.shown.Key(i)
+	}
+	return -1
+}
+
+// selectedRow is the request under the cursor as drawn (Rows.At), or nil.
+func (p *requestsPage) selectedRow() *audit.Request {
+	if i := p.table.Cursor(); i >= 0 && i < rowsLen(p.shown) {
+		return p.shown.At(i)
 	}
 	return nil
 }
@@ -124,18 +142,18 @@ func (p *requestsPage) SetFollow(on bool) {
 }
 
 // Cursor is the selected row and the number of rows.
-func (p *requestsPage) Cursor() (int, int) { return p.table.Cursor(), len(p.shown) }
+func (p *requestsPage) Cursor() (int, int) { return p.table.Cursor(), rowsLen(p.shown) }
 
 // Update implements Component.
 func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
-		var keep *audit.Request
+		keep := -1
 		if msg.Reset && !p.table.Follow {
-			keep = p.Selected()
+			keep = p.selectedKey()
 		}
 		p.filter, p.loading = msg.Filter, msg.Loading
-		p.total = len(msg.Snap.Requests)
+		p.total = rowsLen(msg.All)
 		if msg.Reset {
 			p.table.FitContent() // a new filter: the columns fit what it shows
 		}
@@ -150,10 +168,10 @@ func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			p.resort(msg.Reset || !msg.Loading)
 			return p, nil
 		}
-		if keep != nil {
+		if keep >= 0 {
 			// A new filter keeps the selected request selected when it still
 			// passes, so narrowing around a row does not lose it.
-			p.table.SetCursor(indexOf(p.shown, keep))
+			p.table.SetCursor(max(0, indexOfKey(p.shown, keep)))
 		}
 		return p, nil
 	case tea.KeyPressMsg:
@@ -162,17 +180,6 @@ func (p *requestsPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.table.HandleMsg(msg)
 	}
 	return p, nil
-}
-
-func indexOf(list []*audit.Request, r *audit.Request) int {
-	// Store order is arrival order, so search from the end would be no
-	// faster in general; a linear scan over pointers is ~1 ms per million.
-	for i, x := range list {
-		if x == r {
-			return i
-		}
-	}
-	return 0
 }
 
 func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -194,7 +201,7 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 			return func() tea.Msg { return openRequestMsg{Req: r} }
 		}
 	case key.Matches(msg, k.Exclude):
-		if p.Selected() != nil {
+		if p.selectedKey() >= 0 {
 			p.excludePending = true
 		}
 	case key.Matches(msg, k.AnswersHistory):
@@ -214,7 +221,7 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 // quickFilter narrows (or, with exclude, widens out) the filter by a value
 // of the selected request.
 func (p *requestsPage) quickFilter(msg tea.KeyPressMsg, exclude bool) tea.Cmd {
-	r := p.Selected()
+	r := p.selectedRow()
 	if r == nil {
 		return nil
 	}
@@ -265,7 +272,7 @@ func statusCmd(text string, isErr bool) tea.Cmd {
 
 // View implements Component.
 func (p *requestsPage) View() string {
-	if len(p.shown) == 0 {
+	if rowsLen(p.shown) == 0 {
 		msg := "No requests match the filter."
 		switch {
 		case p.total == 0 && p.loading:
@@ -284,18 +291,22 @@ func (p *requestsPage) View() string {
 		}
 		return placeText(p.env.Styles.Empty.Render(msg), p.width, p.height)
 	}
-	var out string
-	p.env.Data.Store.Read(func(audit.Snapshot) { out = p.table.View() })
-	return out
+	return p.table.View() // the rows drawn are read from the index (Rows.At)
 }
 
 // Len implements TableRows.
-func (p *requestsPage) Len() int { return len(p.shown) }
+func (p *requestsPage) Len() int { return rowsLen(p.shown) }
 
 // Cells implements TableRows: one request as a row (package render's
 // cells), every log string sanitised, colour by meaning.
 func (p *requestsPage) Cells(i int, c []Cell) {
-	r := p.shown[i]
+	r := p.shown.At(i)
+	if r == nil { // not fetched yet
+		for k := range c {
+			c[k] = Cell{Text: "…"}
+		}
+		return
+	}
 	if cap(p.cells) < len(c) {
 		p.cells = make([]render.Cell, len(c))
 	}

@@ -141,6 +141,7 @@ func New(opts Options) *model {
 		Keys:   DefaultKeyMap(),
 		Now:    opts.Now,
 	}
+	env.src = newIndexSource(opts.Data)
 	m := &model{env: env, opts: opts, loading: opts.Load != nil}
 	env.Following = func() bool { return m.sourceState() == sourceFollowing }
 	m.ctx, m.stopAll = context.WithCancel(context.Background())
@@ -166,7 +167,7 @@ func New(opts Options) *model {
 		m.filterBar.onSaved = func(h []string) { saveFilterHistory(opts.HistoryFile, h) }
 	}
 	m.help = newHelpView(env)
-	m.filterSession = newFilterSession(m.ctx, opts.Data)
+	m.filterSession = newFilterSession(m.ctx, opts.Data, env.src)
 	if f, err := filter.Parse(opts.Filter, opts.Now()); err != nil {
 		m.filterBar.SetError(err.Error())
 		m.setMessage(err.Error(), true)
@@ -623,8 +624,8 @@ func (m *model) tabBar() string {
 func (m *model) statusBar() string {
 	in := statusInfo{
 		Sources:    m.opts.Sources,
-		Shown:      len(m.flt.shown),
-		Total:      len(m.snap.Requests),
+		Shown:      m.flt.count(),
+		Total:      m.all().Len(),
 		Klog:       len(m.snap.Klog),
 		Other:      len(m.snap.Other),
 		SharedIDs:  m.snap.SharedIDs,
@@ -723,7 +724,7 @@ func (m *model) openHistory(r *audit.Request) tea.Cmd {
 	if r.APIGroup != "" {
 		res = r.APIGroup + "/" + res
 	}
-	h, err := newHistoryScreen(m.env, m.snap.Requests, m.readStore, m.now(), res, r.Namespace, r.Name)
+	h, err := newHistoryScreen(m.env, m.all(), m.readStore, m.now(), res, r.Namespace, r.Name)
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}
@@ -736,7 +737,7 @@ func (m *model) openRBAC(r *audit.Request) tea.Cmd {
 	if r == nil {
 		return nil
 	}
-	h, err := newRBACScreen(m.env, m.snap.Requests, m.readStore, r)
+	h, err := newRBACScreen(m.env, m.all(), m.readStore, r)
 	if err != nil {
 		return statusCmd(err.Error(), true)
 	}

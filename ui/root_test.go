@@ -23,7 +23,7 @@ func cursor(m *model) int { c, _ := m.requests.Cursor(); return c }
 // help says.
 func TestRequestsNavigationKeys(t *testing.T) {
 	m := sampleModel(t, 80, 12) // 8 page lines: header + 7 rows
-	n := len(m.flt.shown)
+	n := len(m.flt.shownReqs())
 	if n < 15 {
 		t.Fatalf("the sample has %d requests; the test needs more than two pages", n)
 	}
@@ -162,7 +162,7 @@ func TestOpenDetailAndBack(t *testing.T) {
 	i := rowOf(t, m, isDeploymentDelete)
 	m.requests.table.SetCursor(i)
 	press(m, "enter")
-	if m.State() != stateDetail || m.detail.Request() != m.flt.shown[i] {
+	if m.State() != stateDetail || m.detail.Request() != m.flt.shownReqs()[i] {
 		t.Fatalf("enter did not open the selected request")
 	}
 	if s := screen(m); !strings.Contains(s, "delete apps/deployments default/kubyk-web") {
@@ -179,33 +179,33 @@ func TestOpenDetailAndBack(t *testing.T) {
 // and remembers; esc goes back to the filter from before.
 func TestFilterBar(t *testing.T) {
 	m := sampleModel(t, 100, 30)
-	total := len(m.flt.shown)
+	total := len(m.flt.shownReqs())
 	press(m, "/")
 	if !m.filterBar.Focused() {
 		t.Fatal("/ did not open the filter bar")
 	}
 	typeText(m, "verb=delete")
-	if len(m.flt.shown) != total {
+	if len(m.flt.shownReqs()) != total {
 		t.Fatal("the filter applied before the debounce")
 	}
 	send(m, debounceMsg{seq: m.editSeq - 1}) // a stale debounce does nothing
-	if len(m.flt.shown) != total {
+	if len(m.flt.shownReqs()) != total {
 		t.Fatal("a stale debounce applied the filter")
 	}
 	settle(m)
-	deletes := len(m.flt.shown)
+	deletes := len(m.flt.shownReqs())
 	if deletes == 0 || deletes == total {
 		t.Fatalf("verb=delete shows %d of %d", deletes, total)
 	}
-	for _, r := range m.flt.shown {
+	for _, r := range m.flt.shownReqs() {
 		if r.Verb != "delete" {
 			t.Fatalf("verb=delete shows a %s", r.Verb)
 		}
 	}
 	typeText(m, " code=4x")
 	settle(m)
-	if len(m.flt.shown) != deletes || m.flt.expr != "verb=delete" {
-		t.Fatalf("a bad filter replaced the good one: %q shows %d", m.flt.expr, len(m.flt.shown))
+	if len(m.flt.shownReqs()) != deletes || m.flt.expr != "verb=delete" {
+		t.Fatalf("a bad filter replaced the good one: %q shows %d", m.flt.expr, len(m.flt.shownReqs()))
 	}
 	if s := screen(m); !strings.Contains(s, `"code=4x"`) || !strings.Contains(s, "expected") {
 		t.Fatalf("the parse error is not shown:\n%s", s)
@@ -226,8 +226,8 @@ func TestFilterBar(t *testing.T) {
 	// esc restores the filter in force when editing began.
 	press(m, "/", "ctrl+u")
 	settle(m)
-	if len(m.flt.shown) != total {
-		t.Fatalf("ctrl+u (cleared filter) shows %d, want all %d", len(m.flt.shown), total)
+	if len(m.flt.shownReqs()) != total {
+		t.Fatalf("ctrl+u (cleared filter) shows %d, want all %d", len(m.flt.shownReqs()), total)
 	}
 	press(m, "esc")
 	if m.flt.expr != "verb=delete code=4xx" || m.filterBar.Focused() {
@@ -257,7 +257,7 @@ func TestFilterBar(t *testing.T) {
 	}
 	// ctrl+l drops the filter from the list.
 	press(m, "ctrl+l")
-	if m.flt.expr != "" || len(m.flt.shown) != total {
+	if m.flt.expr != "" || len(m.flt.shownReqs()) != total {
 		t.Fatalf("ctrl+l left %q", m.flt.expr)
 	}
 }
@@ -395,8 +395,8 @@ func TestQuickFilters(t *testing.T) {
 	if m.flt.expr != "user=kubernetes-admin verb=delete resource=apps/deployments ns=default" {
 		t.Fatalf("u v r n gave %q", m.flt.expr)
 	}
-	if len(m.flt.shown) != 1 || !isDeploymentDelete(m.flt.shown[0]) {
-		t.Fatalf("the quick filters show %d requests", len(m.flt.shown))
+	if len(m.flt.shownReqs()) != 1 || !isDeploymentDelete(m.flt.shownReqs()[0]) {
+		t.Fatalf("the quick filters show %d requests", len(m.flt.shownReqs()))
 	}
 	// The selection stays on the request the filters were built from.
 	if !isDeploymentDelete(selected(m)) {
@@ -408,7 +408,7 @@ func TestQuickFilters(t *testing.T) {
 	if m.flt.expr != "user!=kubernetes-admin" {
 		t.Fatalf("x u gave %q", m.flt.expr)
 	}
-	for _, r := range m.flt.shown {
+	for _, r := range m.flt.shownReqs() {
 		if r.User == "kubernetes-admin" {
 			t.Fatal("x u left a kubernetes-admin request")
 		}
@@ -423,8 +423,8 @@ func TestQuickFilters(t *testing.T) {
 	press(m, "ctrl+l")
 	m.requests.table.SetCursor(rowOf(t, m, func(r *audit.Request) bool { return r.RequestURI() == "/livez" }))
 	press(m, "r")
-	if m.flt.expr != "uri=/livez" || len(m.flt.shown) != 1 {
-		t.Fatalf("r on /livez gave %q (%d)", m.flt.expr, len(m.flt.shown))
+	if m.flt.expr != "uri=/livez" || len(m.flt.shownReqs()) != 1 {
+		t.Fatalf("r on /livez gave %q (%d)", m.flt.expr, len(m.flt.shownReqs()))
 	}
 }
 
@@ -582,7 +582,7 @@ func TestFollow(t *testing.T) {
 	}
 	add(0, 10)
 	m := newTestModel(t, st, nil, 80, 12, withFollow())
-	last := func() *audit.Request { return m.flt.shown[len(m.flt.shown)-1] }
+	last := func() *audit.Request { return m.flt.shownReqs()[len(m.flt.shownReqs())-1] }
 	if selected(m) != last() {
 		t.Fatal("following does not start on the newest request")
 	}
@@ -653,7 +653,7 @@ func TestLoadInBackground(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	send(m, tickMsg{})
-	if n := len(m.flt.shown); n == 0 {
+	if n := len(m.flt.shownReqs()); n == 0 {
 		t.Fatal("nothing listed while loading")
 	}
 	if s := screen(m); !strings.Contains(s, "loading") || !strings.Contains(s, "25%") {
@@ -674,7 +674,7 @@ func TestLoadInBackground(t *testing.T) {
 	if strings.Contains(screen(m), "loading") {
 		t.Fatalf("still loading after the loader ended:\n%s", screen(m))
 	}
-	if len(m.flt.shown) != len(st.Snapshot().Requests) {
+	if len(m.flt.shownReqs()) != len(st.Snapshot().Requests) {
 		t.Fatal("the last requests are missing")
 	}
 }
@@ -752,7 +752,7 @@ func TestAsyncRefilter(t *testing.T) {
 			want++
 		}
 	}
-	if len(m.flt.shown) != want {
-		t.Fatalf("shows %d deletes, the store has %d", len(m.flt.shown), want)
+	if len(m.flt.shownReqs()) != want {
+		t.Fatalf("shows %d deletes, the store has %d", len(m.flt.shownReqs()), want)
 	}
 }

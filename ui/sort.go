@@ -16,26 +16,26 @@ import (
 // it; the sorted column's title carries an arrow and the footer says the
 // order. Ties keep the time order.
 
-// requestOrder is one order of the list.
+// requestOrder is one order of the list: a number read from each request
+// (num), or a pair of strings (str: compared as strings, the second on a
+// tie of the first).
 type requestOrder struct {
 	name  string // said in the footer
 	title string // the column it sorts (render.Columns' title)
 	desc  bool   // its natural direction is descending (slowest, errors first)
-	cmp   func(a, b *audit.Request) int
+	num   func(r *audit.Request) int64
+	str   func(r *audit.Request) [2]string
+	parts audit.Parts // what of a row they read
 }
 
 var requestOrders = []requestOrder{
 	{name: "time", title: "TIME"},
-	{name: "latency", title: "LATENCY", desc: true, cmp: func(a, b *audit.Request) int { return cmp.Compare(a.Latency(), b.Latency()) }},
-	{name: "user", title: "USER", cmp: func(a, b *audit.Request) int { return strings.Compare(a.Actor(), b.Actor()) }},
-	{name: "verb", title: "VERB", cmp: func(a, b *audit.Request) int { return strings.Compare(a.Verb, b.Verb) }},
-	{name: "resource", title: "RESOURCE", cmp: func(a, b *audit.Request) int {
-		return cmp.Or(strings.Compare(a.ResourcePath(), b.ResourcePath()), strings.Compare(a.RequestURI(), b.RequestURI()))
-	}},
-	{name: "object", title: "NAMESPACE/NAME", cmp: func(a, b *audit.Request) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	}},
-	{name: "code", title: "CODE", desc: true, cmp: func(a, b *audit.Request) int { return cmp.Compare(a.Code, b.Code) }},
+	{name: "latency", title: "LATENCY", desc: true, parts: audit.PartTimes, num: func(r *audit.Request) int64 { return int64(r.Latency()) }},
+	{name: "user", title: "USER", parts: audit.PartWho, str: func(r *audit.Request) [2]string { return [2]string{r.Actor()} }},
+	{name: "verb", title: "VERB", parts: audit.PartWhat, str: func(r *audit.Request) [2]string { return [2]string{r.Verb} }},
+	{name: "resource", title: "RESOURCE", parts: audit.PartURI, str: func(r *audit.Request) [2]string { return [2]string{r.ResourcePath(), r.RequestURI()} }},
+	{name: "object", title: "NAMESPACE/NAME", parts: audit.PartWhat | audit.PartName, str: func(r *audit.Request) [2]string { return [2]string{r.Namespace, r.Name} }},
+	{name: "code", title: "CODE", desc: true, parts: audit.PartWhat, num: func(r *audit.Request) int64 { return int64(r.Code) }},
 }
 
 // A list of up to sortWholeUpTo requests is sorted whole on every refresh
@@ -43,16 +43,22 @@ var requestOrders = []requestOrder{
 // placed). A longer one, while loading or following, has the new requests
 // merged in on each refresh and is sorted whole every fullSortEvery
 // refreshes (about 2 s): between two, a request placed before its last
-// stage may stand where its first stage put it. A variable for tests.
+// stage may stand where its first stage put it, and two values new since
+// the last whole sort may stand in either order. A variable for tests.
 var sortWholeUpTo = 200_000
 
 const fullSortEvery = 20
 
-// requestSort is the list's order and its sorted copy of the requests.
+// requestSort is the list's order and its sorted list of rows: row
+// numbers sorted by a key read from the columns (a number, or the rank of
+// a string among those the list holds), never a copy of the requests.
 type requestSort struct {
 	at      int  // index in requestOrders
 	reverse bool // against the order's natural direction
 	sorted  int  // refreshes since the last full sort
+
+	keys  []int64     // the key of each row of the sorted list, in its order
+	ranks [][2]string // the strings of the last whole sort, in order (str orders)
 }
 
 // timeOrder reports whether the list is in the store's order.
@@ -69,80 +75,188 @@ func (s *requestSort) arrow() string {
 // words says the order: "latency ↓".
 func (s *requestSort) words() string { return requestOrders[s.at].name + " " + s.arrow() }
 
-// less orders two requests by the current order; ties are false (the
-// stable sort keeps the time order).
-func (s *requestSort) compare(a, b *audit.Request) int {
+// keysOf reads the sort key of every request of rows (from the columns),
+// signed so that ascending keys are the list's order. With rank, strings
+// are ranked among s.ranks (made again from rows' strings); else a string
+// not among them takes the odd rank between its neighbours.
+func (s *requestSort) keysOf(rows Rows, rank bool) []int64 {
 	o := requestOrders[s.at]
-	c := 0
-	if o.cmp != nil {
-		c = o.cmp(a, b)
-	}
+	keys := make([]int64, rowsLen(rows))
+	sign := int64(1)
 	if o.desc != s.reverse {
-		c = -c
+		sign = -1
 	}
-	return c
+	if o.num != nil {
+		eachRowParts(rows, 0, o.parts, func(i int, r *audit.Request) bool {
+			keys[i] = sign * o.num(r)
+			return true
+		})
+		return keys
+	}
+	if o.str == nil {
+		return keys
+	}
+	cmpPair := func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) }
+	ids := map[[2]string]int32{}
+	var vals [][2]string
+	vid := make([]int32, len(keys))
+	eachRowParts(rows, 0, o.parts, func(i int, r *audit.Request) bool {
+		v := o.str(r)
+		id, ok := ids[v]
+		if !ok {
+			id = int32(len(vals))
+			ids[v] = id
+			vals = append(vals, [2]string{strings.Clone(v[0]), strings.Clone(v[1])})
+		}
+		vid[i] = id
+		return true
+	})
+	if rank {
+		s.ranks = slices.Clone(vals)
+		slices.SortFunc(s.ranks, cmpPair)
+	}
+	byID := make([]int64, len(vals))
+	for id, v := range vals {
+		at, found := slices.BinarySearchFunc(s.ranks, v, cmpPair)
+		byID[id] = int64(2 * at)
+		if !found {
+			byID[id]++
+		}
+	}
+	for i, id := range vid {
+		keys[i] = sign * byID[id]
+	}
+	return keys
 }
 
 // apply is the list in this order. inOrder is the store's order; prev the
 // list last sorted from its first prevN requests: while loading, the new
 // ones are sorted and merged into it, and the whole is sorted again every
-// fullSortEvery refreshes. Call it under Store.Read.
-func (s *requestSort) apply(inOrder, prev []*audit.Request, prevN int, full bool) []*audit.Request {
+// fullSortEvery refreshes.
+func (s *requestSort) apply(inOrder Rows, prev *indexRows, prevN int, full bool) Rows {
 	if s.timeOrder() {
 		return inOrder
 	}
+	n := rowsLen(inOrder)
+	ir, ok := inOrder.(*indexRows)
+	if !ok {
+		return inOrder // a list not of the index (a store's pages): in its own order
+	}
+	src := ir.src
 	if s.at == 0 { // time, newest first
-		out := make([]*audit.Request, len(inOrder))
-		for i, r := range inOrder {
-			out[len(out)-1-i] = r
+		out := make([]int32, n)
+		for i := range n {
+			out[n-1-i] = int32(inOrder.Key(i))
 		}
-		return out
+		return &indexRows{src: src, rows: out, n: n}
 	}
 	s.sorted++
-	if full || len(inOrder) <= sortWholeUpTo || s.sorted >= fullSortEvery || prev == nil || prevN > len(inOrder) || len(prev) != prevN {
+	if full || n <= sortWholeUpTo || s.sorted >= fullSortEvery || prev == nil || prevN > n || prev.Len() != prevN || len(s.keys) != prevN {
 		s.sorted = 0
-		out := slices.Clone(inOrder)
-		slices.SortStableFunc(out, s.compare)
-		return out
+		keys := s.keysOf(inOrder, true)
+		perm := make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		// ties keep the time order: the position breaks them (a stable
+		// sort of millions is several times slower)
+		slices.SortFunc(perm, func(a, b int32) int { return cmp.Or(cmp.Compare(keys[a], keys[b]), cmp.Compare(a, b)) })
+		out := make([]int32, n)
+		s.keys = make([]int64, n)
+		for i, k := range perm {
+			out[i], s.keys[i] = int32(inOrder.Key(int(k))), keys[k]
+		}
+		return &indexRows{src: src, rows: out, n: n}
 	}
-	add := slices.Clone(inOrder[prevN:])
-	slices.SortStableFunc(add, s.compare)
-	out := make([]*audit.Request, 0, len(inOrder))
+	add := &indexRows{src: src, rows: make([]int32, n-prevN), n: n - prevN}
+	for i := range add.rows {
+		add.rows[i] = int32(inOrder.Key(prevN + i))
+	}
+	addKeys := s.keysOf(add, false)
+	perm := make([]int32, add.n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return cmp.Or(cmp.Compare(addKeys[a], addKeys[b]), cmp.Compare(a, b)) })
+	out := make([]int32, 0, n)
+	keys := make([]int64, 0, n)
 	i, j := 0, 0
-	for i < len(prev) && j < len(add) {
-		if s.compare(add[j], prev[i]) < 0 {
-			out = append(out, add[j])
+	for i < prevN && j < len(perm) {
+		if addKeys[perm[j]] < s.keys[i] {
+			out, keys = append(out, add.rows[perm[j]]), append(keys, addKeys[perm[j]])
 			j++
 		} else {
-			out = append(out, prev[i])
+			out, keys = append(out, int32(prev.Key(i))), append(keys, s.keys[i])
 			i++
 		}
 	}
-	out = append(append(out, prev[i:]...), add[j:]...)
-	return out
+	for ; i < prevN; i++ {
+		out, keys = append(out, int32(prev.Key(i))), append(keys, s.keys[i])
+	}
+	for ; j < len(perm); j++ {
+		out, keys = append(out, add.rows[perm[j]]), append(keys, addKeys[perm[j]])
+	}
+	s.keys = keys
+	return &indexRows{src: src, rows: out, n: n}
 }
 
 // resort puts p.shown in the page's order from p.inOrder, keeping the
 // selected request selected. full sorts everything again.
 func (p *requestsPage) resort(full bool) {
-	keep := p.Selected()
-	var prev []*audit.Request
+	keep := p.selectedKey()
+	var prev *indexRows
 	// The new requests are merged in only when the list grew at its end: a
 	// request in the middle that came in or went out (a later stage made it
 	// match, or not) is a new list.
-	if !p.order.timeOrder() && len(p.shown) == p.sortedN && len(p.inOrder) >= p.sortedN &&
-		slices.Equal(p.inOrder[:p.sortedN], p.sortedIn) {
-		prev = p.shown
+	if !p.order.timeOrder() && rowsLen(p.shown) == p.sortedN && rowsLen(p.inOrder) >= p.sortedN &&
+		sameStart(p.inOrder, p.sortedIn, p.sortedN) {
+		prev, _ = p.shown.(*indexRows)
 	}
-	p.env.Data.Store.Read(func(audit.Snapshot) {
-		p.shown = p.order.apply(p.inOrder, prev, p.sortedN, full)
-	})
-	p.sortedN, p.sortedIn = len(p.inOrder), p.inOrder
+	if p.inOrder == nil {
+		p.inOrder = &indexRows{src: p.env.src}
+	}
+	p.shown = p.order.apply(p.inOrder, prev, p.sortedN, full)
+	if p.order.timeOrder() {
+		p.order.keys, p.order.ranks = nil, nil
+	}
+	p.sortedN, p.sortedIn = rowsLen(p.inOrder), p.inOrder
 	p.table.SetColumns(p.sortColumns(requestColumns(p.width)))
 	p.table.SetRows(p)
-	if keep != nil && !p.table.Follow {
-		p.table.SetCursor(indexOf(p.shown, keep))
+	if keep >= 0 && !p.table.Follow {
+		p.table.SetCursor(max(0, indexOfKey(p.shown, keep)))
 	}
+}
+
+// sameStart reports whether lists a and b begin with the same n rows.
+func sameStart(a, b Rows, n int) bool {
+	if n == 0 {
+		return true
+	}
+	x, ok1 := a.(*indexRows)
+	y, ok2 := b.(*indexRows)
+	if !ok1 || !ok2 || x.Len() < n || y.Len() < n {
+		return false
+	}
+	switch {
+	case x.rows != nil && y.rows != nil:
+		return &x.rows[0] == &y.rows[0] || slices.Equal(x.rows[:n], y.rows[:n])
+	case x.set != nil && y.set != nil:
+		last := y.set.sel(n - 1) // the same n rows: the same bits up to the n-th
+		w := last >> 6
+		mask := uint64(1)<<(last&63+1) - 1
+		if last&63 == 63 {
+			mask = ^uint64(0)
+		}
+		return len(x.set.bits) > w && slices.Equal(x.set.bits[:w], y.set.bits[:w]) && x.set.bits[w]&mask == y.set.bits[w]&mask
+	case x.rows == nil && x.set == nil && y.rows == nil && y.set == nil:
+		return true // every row: the same start
+	}
+	for i := range n { // lists of two kinds
+		if x.Key(i) != y.Key(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // sortKey handles s, S, and F while sorted (following is of the time

@@ -55,11 +55,11 @@ func openAnswerResults(t *testing.T, m *model, id string, row int) *audit.Reques
 		press(m, "j")
 	}
 	a := answersOf(m)
-	if m.State() != stateAnswers || !a.inResults || a.resultAt != row || len(a.result.matches) <= row {
+	if m.State() != stateAnswers || !a.inResults || a.resultAt != row || len(reqsOf(a.result.matches)) <= row {
 		t.Fatalf("%s: not on result row %d (state %v, in results %v, row %d of %d)",
-			id, row, m.State(), a.inResults, a.resultAt, len(a.result.matches))
+			id, row, m.State(), a.inResults, a.resultAt, len(reqsOf(a.result.matches)))
 	}
-	return a.result.matches[row]
+	return reqsOf(a.result.matches)[row]
 }
 
 // Answers → results → enter opens the detail of the selected request; esc
@@ -76,7 +76,7 @@ func TestEscFromDetailBackToAnswerResults(t *testing.T) {
 	}
 	press(m, "esc")
 	a := answersOf(m)
-	if m.State() != stateAnswers || !a.inResults || a.resultAt != 2 || a.result.matches[2] != want {
+	if m.State() != stateAnswers || !a.inResults || a.resultAt != 2 || reqsOf(a.result.matches)[2] != want {
 		t.Fatalf("esc from the detail went to %v (in results %v, row %d); want the Answers results on row 2",
 			m.State(), a.inResults, a.resultAt)
 	}
@@ -96,7 +96,7 @@ func TestEscFromDetailUnderHelpBackToRequestsRow(t *testing.T) {
 		t.Fatalf("? on the detail gave %v", m.State())
 	}
 	press(m, "esc")
-	if m.State() != stateDetail || m.detail.Request() != m.flt.shown[i] {
+	if m.State() != stateDetail || m.detail.Request() != m.flt.shownReqs()[i] {
 		t.Fatalf("esc on the help went to %v, want the detail under it", m.State())
 	}
 	press(m, "esc")
@@ -135,7 +135,7 @@ func TestEscFromHistoryBackToAnswerResults(t *testing.T) {
 		t.Fatalf("H on a delete: want its object's history:\n%s", screen(m))
 	}
 	press(m, "esc")
-	if m.State() != stateAnswers || frontScreen(m) != nil || !a.inResults || a.result.matches[a.resultAt] != want {
+	if m.State() != stateAnswers || frontScreen(m) != nil || !a.inResults || reqsOf(a.result.matches)[a.resultAt] != want {
 		t.Fatalf("esc from the history: state %v, history open %v, in results %v", m.State(), frontScreen(m) != nil, a.inResults)
 	}
 	press(m, "esc")
@@ -150,7 +150,7 @@ func TestAnswerResultStaysOnItsRequest(t *testing.T) {
 	p, _, snap := newTestAnswersPage(t, "file/audit.log", 120, 40)
 	half := snap
 	half.Requests = snap.Requests[:len(snap.Requests)/2]
-	p.Update(DataMsg{Snap: half})
+	p.Update(DataMsg{Snap: half, All: testRows(half.Requests)})
 	for range answerIndex(t, "serviceaccounts") {
 		pgPress(p, "j")
 	}
@@ -158,13 +158,13 @@ func TestAnswerResultStaysOnItsRequest(t *testing.T) {
 	if !p.inResults || p.resultAt != 1 {
 		t.Fatalf("not on result row 1 of the first half")
 	}
-	sel, before := p.result.matches[1], p.result.total
-	p.Update(DataMsg{Snap: snap})
+	sel, before := reqsOf(p.result.matches)[1], p.result.total
+	p.Update(DataMsg{Snap: snap, All: testRows(snap.Requests)})
 	p.View()
 	if p.result.total == before {
 		t.Fatal("no newer matches in the second half: the test proves nothing")
 	}
-	if got := p.result.matches[p.resultAt]; got != sel {
+	if got := reqsOf(p.result.matches)[p.resultAt]; got != sel {
 		t.Errorf("after %d newer matches the selected row is row %d, another request", p.result.total-before, p.resultAt)
 	}
 }

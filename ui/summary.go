@@ -22,9 +22,9 @@ import (
 type summaryPage struct {
 	env *Env
 
-	expr  string           // the applied filter
-	shown []*audit.Request // the requests passing it
-	dirty bool             // shown changed since the boxes were made
+	expr  string // the applied filter
+	shown Rows   // the requests passing it
+	dirty bool   // shown changed since the boxes were made
 
 	// counts[i][value] counts shown[:counted] for box i; new requests
 	// arriving under the same filter are added, not recounted.
@@ -40,7 +40,7 @@ type summaryPage struct {
 
 	// What the log cannot see, in one line, over every request (not the
 	// filtered ones: a gap is the log's); Answers has the whole report.
-	all      []*audit.Request
+	all      Rows
 	loading  bool
 	coverage string
 	covered  int  // len(all) when coverage was made
@@ -129,12 +129,12 @@ func (p *summaryPage) ShortHelp() []keyHelp {
 func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
-		if msg.Reset || msg.Filter != p.expr || len(msg.Shown) < p.counted {
+		if msg.Reset || msg.Filter != p.expr || rowsLen(msg.Shown) < p.counted {
 			p.counts, p.counted = nil, 0
 		}
 		p.expr = msg.Filter
 		p.shown = msg.Shown
-		p.all, p.loading = msg.Snap.Requests, msg.Loading
+		p.all, p.loading = msg.All, msg.Loading
 		p.dirty = true
 	case tea.KeyPressMsg:
 		p.refresh()
@@ -249,20 +249,13 @@ func (p *summaryPage) refresh() {
 			p.counts[i] = make(map[string]int)
 		}
 	}
-	count := func() {
-		countValues(p.counts, p.shown[p.counted:])
-		p.counted = len(p.shown)
-		p.counts[summaryCodeBox] = countCodes(p.shown)
-		p.hist = histogram(p.shown, p.histWidth())
-	}
-	// Requests gain stages (codes, times) while the loader runs: read them
-	// while it merges nothing.
-	if st := p.env.Data.Store; st != nil {
-		st.Read(func(audit.Snapshot) { count() })
-	} else {
-		count()
-	}
-	p.sections = summarize(p.counts, len(p.shown))
+	// The rows are read a part at a time while the loader merges nothing
+	// (requests gain stages, codes and times while it runs): eachRow.
+	countValues(p.counts, p.shown, p.counted)
+	p.counted = rowsLen(p.shown)
+	p.counts[summaryCodeBox] = countCodes(p.shown)
+	p.hist = histogram(p.shown, p.histWidth())
+	p.sections = summarize(p.counts, rowsLen(p.shown))
 	p.sec = clampInt(p.sec, 0, len(p.sections))
 	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
 }
@@ -276,9 +269,10 @@ const summaryCodeBox = 3
 // summaryUserBox is the index of the Users box.
 const summaryUserBox = 0
 
-// countValues adds requests to the per-box value counts (all but codes).
-func countValues(counts []map[string]int, reqs []*audit.Request) {
-	for _, r := range reqs {
+// countValues adds the requests of rows from the from-th on to the per-box
+// value counts (all but codes).
+func countValues(counts []map[string]int, rows Rows, from int) {
+	eachRowParts(rows, from, audit.PartWho|audit.PartWhat, func(_ int, r *audit.Request) bool {
 		for i, f := range summaryFields {
 			if i != summaryCodeBox {
 				counts[i][f.value(r)]++
@@ -290,20 +284,22 @@ func countValues(counts []map[string]int, reqs []*audit.Request) {
 		if r.ImpersonatedUser != "" && r.ImpersonatedUser != r.User {
 			counts[summaryUserBox][r.ImpersonatedUser]++
 		}
-	}
+		return true
+	})
 }
 
 // countCodes counts the requests per status code.
-func countCodes(reqs []*audit.Request) map[string]int {
+func countCodes(rows Rows) map[string]int {
 	var n [len(codeText)]int
 	other := map[string]int{}
-	for _, r := range reqs {
+	eachRowParts(rows, 0, audit.PartWhat, func(_ int, r *audit.Request) bool {
 		if r.Code >= 0 && r.Code < len(n) {
 			n[r.Code]++
 		} else {
 			other[strconv.Itoa(r.Code)]++
 		}
-	}
+		return true
+	})
 	for c, k := range n {
 		if k == 0 {
 			continue
@@ -352,19 +348,22 @@ var histogramSteps = []time.Duration{
 
 // histogram buckets the requests' receive times with the smallest round step
 // whose buckets fit in columns.
-func histogram(reqs []*audit.Request, columns int) summaryHist {
+func histogram(rows Rows, columns int) summaryHist {
 	var lo, hi time.Time
-	for _, r := range reqs {
+	var firsts []int64 // the receive times, read once (8 bytes a row while counting)
+	eachRowParts(rows, 0, audit.PartTimes, func(_ int, r *audit.Request) bool {
 		if r.First().IsZero() {
-			continue
+			return true
 		}
+		firsts = append(firsts, r.First().UnixMicro())
 		if lo.IsZero() || r.First().Before(lo) {
 			lo = r.First()
 		}
 		if r.First().After(hi) {
 			hi = r.First()
 		}
-	}
+		return true
+	})
 	if lo.IsZero() || columns < 1 {
 		return summaryHist{}
 	}
@@ -377,11 +376,8 @@ func histogram(reqs []*audit.Request, columns int) summaryHist {
 	}
 	start := lo.Truncate(step)
 	h := summaryHist{start: start, step: step, counts: make([]int, int(hi.Truncate(step).Sub(start)/step)+1)}
-	for _, r := range reqs {
-		if r.First().IsZero() {
-			continue
-		}
-		if i := int(r.First().Sub(start) / step); i >= 0 && i < len(h.counts) {
+	for _, us := range firsts {
+		if i := int(time.UnixMicro(us).Sub(start) / step); i >= 0 && i < len(h.counts) {
 			h.counts[i]++
 		}
 	}
@@ -426,7 +422,7 @@ func (p *summaryPage) View() string {
 	l := p.layout()
 	w := max(p.width, 20)
 	var b strings.Builder
-	if len(p.shown) == 0 {
+	if rowsLen(p.shown) == 0 {
 		b.WriteString(st.Empty.Render("no requests match the filter"))
 		b.WriteString("\n")
 		return summaryFit(b.String(), p.height)
@@ -579,7 +575,7 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 		b.WriteString(fmt.Sprintf("%s – %s  %d requests  (enter: narrow to this time)",
 			summaryTime(from, h.step), summaryTime(from.Add(h.step), h.step), h.counts[p.row]))
 	} else {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("%d requests from %s to %s", len(p.shown),
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%d requests from %s to %s", rowsLen(p.shown),
 			summaryTime(first, time.Second), summaryTime(last, time.Second))))
 	}
 	return b.String()
@@ -592,7 +588,7 @@ const summaryCoverageMax = 300_000
 // coverageLine is what the log cannot see in a line: gaps, shared
 // auditIDs, writes without a body; made again when requests were added.
 func (p *summaryPage) coverageLine() string {
-	n := len(p.all)
+	n := rowsLen(p.all)
 	// While loading, made again only when a tenth more requests came: it
 	// sorts every event time, and the page is drawn at every tick.
 	grown := n != p.covered && (!p.loading || n >= p.covered+p.covered/10+1) || p.covEarly && !p.loading
@@ -604,18 +600,12 @@ func (p *summaryPage) coverageLine() string {
 	}
 	var c audit.Coverage
 	shared := 0
-	read := func() {
-		c = audit.CoverageOf(p.all, coverageGap)
-		for _, r := range p.all {
-			if r.SharedID {
-				shared++
-			}
-		}
+	if !p.env.src.coverageCheap(n) {
+		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
 	}
-	if st := p.env.Data.Store; st != nil {
-		st.Read(func(audit.Snapshot) { read() })
-	} else {
-		read()
+	c, shared, err := p.env.src.coverage(p.all)
+	if err != nil {
+		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
 	}
 	parts := []string{fmt.Sprintf("The log: %d gaps over %s", len(c.Gaps), render.FormatStep(coverageGap))}
 	switch len(c.Gaps) {

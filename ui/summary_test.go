@@ -37,8 +37,13 @@ func pgLoad(t *testing.T, rel string) (Data, audit.Snapshot, []string) {
 // pgEnv is the environment of the golden tests: plain styles (NO_COLOR),
 // the real keymap, a fixed clock.
 func pgEnv(d Data, noColor bool) *Env {
+	src := newIndexSource(d)
+	if d.Store != nil {
+		src = testSrc(d.Store)
+		src.update()
+	}
 	return &Env{Data: d, Styles: NewStyles(noColor), Keys: DefaultKeyMap(),
-		Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }}
+		Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }, src: src}
 }
 
 // pgKey is the key press a person makes: "enter", "esc", "j", "ctrl+u", "G".
@@ -181,7 +186,7 @@ func pgSized(p page, dm DataMsg, w, h int) page {
 func summaryOnFileRun(t *testing.T, w, h int) (*summaryPage, Data, audit.Snapshot) {
 	t.Helper()
 	d, snap, _ := pgLoad(t, "file/audit.log")
-	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, w, h)
+	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, w, h)
 	return p.(*summaryPage), d, snap
 }
 
@@ -266,7 +271,7 @@ func TestSummaryNarrowAndExclude(t *testing.T) {
 
 	// Under a filter, the value is added to it.
 	users := pgMatch(t, "verb=delete", d, snap.Requests)
-	p.Update(DataMsg{Snap: snap, Filter: "verb=delete", Shown: users, Reset: true})
+	p.Update(DataMsg{Snap: snap, All: testRows(snap.Requests), Filter: "verb=delete", Shown: testRows(users), Reset: true})
 	pgPress(p, "g")
 	expr = pgFilterOf(t, pgPress(p, "enter"), stateRequests)
 	top := p.sections[0].values[0]
@@ -392,7 +397,8 @@ func TestSummarySanitizes(t *testing.T) {
 		t.Fatal("the edited event does not parse")
 	}
 	s := st.Snapshot()
-	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36)
+	testSrc(st) // its rows, as the explorer would index them
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: s, All: testRows(s.Requests), Shown: testRows(s.Requests), Reset: true}, 120, 36)
 	view := p.View()
 	if strings.Contains(view, "\x1b]0;") || strings.Contains(view, "\x07") || strings.Contains(view, "\x1b[2J") {
 		t.Fatalf("the view sends the agent's escape sequences to the terminal: %q", view)
@@ -449,10 +455,10 @@ var pgBigData Data
 // request of the big log.
 func BenchmarkSummaryRecount(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, 120, 36)
 	b.ResetTimer()
 	for range b.N {
-		p.Update(DataMsg{Snap: snap, Shown: snap.Requests, Reset: true})
+		p.Update(DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true})
 		p.View()
 	}
 	b.ReportMetric(float64(len(snap.Requests)), "requests")
@@ -461,7 +467,7 @@ func BenchmarkSummaryRecount(b *testing.B) {
 // A keypress on the Summary (no recount): what moving the cursor costs.
 func BenchmarkSummaryKey(b *testing.B) {
 	d, snap := pgBig(b)
-	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, Shown: snap.Requests, Reset: true}, 120, 36)
+	p := pgSized(newSummaryPage(pgEnv(d, false)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests), Reset: true}, 120, 36)
 	p.View()
 	benchCursorKeys(b, p)
 }
@@ -481,6 +487,7 @@ func TestSummaryCodeFollowsLaterStage(t *testing.T) {
 		t.Fatal("no request with a RequestReceived stage and a code")
 	}
 	st := audit.NewStore()
+	testSrc(st) // its rows, as the explorer would index them
 	var p *summaryPage
 	for i, e := range req.Events {
 		raw, err := d.Raw(e.Ref)
@@ -490,14 +497,14 @@ func TestSummaryCodeFollowsLaterStage(t *testing.T) {
 		st.AddEvent(raw, e.Ref)
 		s := st.Snapshot()
 		if i == 0 {
-			p = pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: s, Shown: s.Requests, Reset: true}, 120, 36).(*summaryPage)
+			p = pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: s, All: testRows(s.Requests), Shown: testRows(s.Requests), Reset: true}, 120, 36).(*summaryPage)
 			p.View()
 			if c := p.sections[summaryCodeBox].values; len(c) != 1 || c[0].value != "" {
 				t.Fatalf("after RequestReceived: codes %+v, want (no status)", c)
 			}
 			continue
 		}
-		p.Update(DataMsg{Snap: s, Shown: s.Requests})
+		p.Update(DataMsg{Snap: s, All: testRows(s.Requests), Shown: testRows(s.Requests)})
 		p.View()
 	}
 	c := p.sections[summaryCodeBox].values
@@ -550,7 +557,7 @@ func TestSummaryCoverageLine(t *testing.T) {
 	for _, w := range audit.CoverageOf(snap.Requests, coverageGap).NoBody {
 		writes += w.N
 	}
-	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, Shown: snap.Requests[:1], Filter: "x", Reset: true}, 160, 40)
+	p := pgSized(newSummaryPage(pgEnv(d, true)), DataMsg{Snap: snap, All: testRows(snap.Requests), Shown: testRows(snap.Requests[:1]), Filter: "x", Reset: true}, 160, 40)
 	v := ansi.Strip(p.View())
 	want := fmt.Sprintf("The log: no gap over 5m · %d shared auditIDs · %d writes without a body · more: 5 Answers", snap.SharedIDs, writes)
 	if !strings.Contains(v, want) {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -114,8 +115,12 @@ func (m *model) eventLines(r *audit.Request) ([]byte, int) {
 func requestEvents(d Data, r *audit.Request) ([]byte, int) {
 	var refs []audit.EventRef
 	d.Store.Read(func(audit.Snapshot) { refs = append(refs, r.Events...) })
-	var b []byte
-	n := 0
+	b := appendEvents(nil, d, refs)
+	return b, bytes.Count(b, []byte{'\n'})
+}
+
+// appendEvents appends the raw lines of refs to b, one per line.
+func appendEvents(b []byte, d Data, refs []audit.EventRef) []byte {
 	for _, ev := range refs {
 		if d.Raw == nil {
 			break
@@ -125,9 +130,8 @@ func requestEvents(d Data, r *audit.Request) ([]byte, int) {
 			continue
 		}
 		b = append(append(b, raw...), '\n')
-		n++
 	}
-	return b, n
+	return b
 }
 
 // requestWords names a request for the status line: "get pods" or the

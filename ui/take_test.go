@@ -158,7 +158,7 @@ func TestCopyDetailValueRawDrawnEscaped(t *testing.T) {
 // what to type.
 func TestExportRequestsJSONLinesAndCSV(t *testing.T) {
 	m := sampleModel(t, 140, 30, withFilter("verb=delete"))
-	shown := slices.Clone(m.requests.shown)
+	shown := slices.Clone(reqsOf(m.requests.shown))
 	press(m, "ctrl+s")
 	def := filepath.Join(m.opts.OutDir, "kauditui-requests.jsonl")
 	foot := lastLine(screen(m))
@@ -541,9 +541,9 @@ func TestFindInApiserverLog(t *testing.T) {
 // and the footer say the order; s round to time is the store's order.
 func TestSortRequests(t *testing.T) {
 	m := sampleModel(t, 160, 40)
-	inOrder := slices.Clone(m.requests.shown)
+	inOrder := slices.Clone(reqsOf(m.requests.shown))
 	press(m, "s") // latency, slowest first
-	got := m.requests.shown
+	got := reqsOf(m.requests.shown)
 	if len(got) != len(inOrder) {
 		t.Fatalf("the sorted list has %d requests, want %d", len(got), len(inOrder))
 	}
@@ -561,13 +561,13 @@ func TestSortRequests(t *testing.T) {
 		t.Errorf("the first row is not the slowest request %s:\n%s", got[0].Name, s)
 	}
 	press(m, "S")
-	if m.requests.shown[0].Latency() > m.requests.shown[len(got)-1].Latency() || !strings.Contains(screen(m), "LATENCY↑") {
+	if reqsOf(m.requests.shown)[0].Latency() > reqsOf(m.requests.shown)[len(got)-1].Latency() || !strings.Contains(screen(m), "LATENCY↑") {
 		t.Errorf("S did not reverse the order")
 	}
 	press(m, "s") // user
-	for i := 1; i < len(m.requests.shown); i++ {
-		if m.requests.shown[i-1].Actor() > m.requests.shown[i].Actor() {
-			t.Fatalf("by user: %q before %q", m.requests.shown[i-1].Actor(), m.requests.shown[i].Actor())
+	for i := 1; i < len(reqsOf(m.requests.shown)); i++ {
+		if reqsOf(m.requests.shown)[i-1].Actor() > reqsOf(m.requests.shown)[i].Actor() {
+			t.Fatalf("by user: %q before %q", reqsOf(m.requests.shown)[i-1].Actor(), reqsOf(m.requests.shown)[i].Actor())
 		}
 	}
 	if !strings.Contains(screen(m), "USER↑") {
@@ -578,7 +578,7 @@ func TestSortRequests(t *testing.T) {
 	for range len(requestOrders) - 2 {
 		press(m, "s")
 	}
-	if head := strings.Split(screen(m), "\n")[2]; !slices.Equal(m.requests.shown, inOrder) || strings.ContainsAny(head, "↑↓") {
+	if head := strings.Split(screen(m), "\n")[2]; !slices.Equal(reqsOf(m.requests.shown), inOrder) || strings.ContainsAny(head, "↑↓") {
 		t.Fatal("s round to time is not the store's order, unmarked")
 	}
 	if selected(m) != sel {
@@ -587,8 +587,8 @@ func TestSortRequests(t *testing.T) {
 	// A new filter is sorted too.
 	press(m, "s")
 	send(m, setFilterMsg{Expr: "verb=get"})
-	for i := 1; i < len(m.requests.shown); i++ {
-		if m.requests.shown[i-1].Latency() < m.requests.shown[i].Latency() || m.requests.shown[i].Verb != "get" {
+	for i := 1; i < len(reqsOf(m.requests.shown)); i++ {
+		if reqsOf(m.requests.shown)[i-1].Latency() < reqsOf(m.requests.shown)[i].Latency() || reqsOf(m.requests.shown)[i].Verb != "get" {
 			t.Fatal("the new filter's result is not in latency order")
 		}
 	}
@@ -635,7 +635,7 @@ func TestSortWhileGrowing(t *testing.T) {
 		for at := 1; at < len(all); at++ {
 			st.AddEvent([]byte(all[at]), audit.Ref{Line: int64(at + 1)})
 			send(m, tickMsg{})
-			got, want := m.requests.shown, m.flt.shown
+			got, want := reqsOf(m.requests.shown), m.flt.shownReqs()
 			if len(got) != len(want) {
 				t.Fatalf("whole≤%d, %d lines: the sorted list has %d requests, the filter %d", whole, at+1, len(got), len(want))
 			}
@@ -650,8 +650,8 @@ func TestSortWhileGrowing(t *testing.T) {
 				}
 			}
 		}
-		if len(m.requests.shown) != n {
-			t.Fatalf("whole≤%d: %d requests at the end, want %d", whole, len(m.requests.shown), n)
+		if len(reqsOf(m.requests.shown)) != n {
+			t.Fatalf("whole≤%d: %d requests at the end, want %d", whole, len(reqsOf(m.requests.shown)), n)
 		}
 	}
 }

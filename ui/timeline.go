@@ -29,8 +29,8 @@ const timelineDefaultStep = 1
 // them without one), like the Summary.
 type timelineScreen struct {
 	env    *Env
-	all    []*audit.Request // the requests the filter shows
-	expr   string           // the applied filter
+	all    Rows   // the requests the filter shows
+	expr   string // the applied filter
 	read   func(func())
 	stepAt int
 	tl     audit.Timeline
@@ -43,7 +43,7 @@ type timelineScreen struct {
 	height int
 }
 
-func newTimelineScreen(env *Env, shown []*audit.Request, expr string, read func(func())) *timelineScreen {
+func newTimelineScreen(env *Env, shown Rows, expr string, read func(func())) *timelineScreen {
 	s := &timelineScreen{env: env, all: shown, expr: expr, read: read, stepAt: timelineDefaultStep}
 	s.build(time.Time{})
 	return s
@@ -51,7 +51,7 @@ func newTimelineScreen(env *Env, shown []*audit.Request, expr string, read func(
 
 // refilter makes the timeline again of the requests a new filter shows,
 // keeping the selected time.
-func (s *timelineScreen) refilter(expr string, shown []*audit.Request) {
+func (s *timelineScreen) refilter(expr string, shown Rows) {
 	var at time.Time
 	if len(s.tl.Buckets) > 0 && s.cursor < len(s.tl.Buckets)-1 {
 		at = s.tl.Buckets[s.cursor].Start // else the newest, as at the start
@@ -64,7 +64,7 @@ func (s *timelineScreen) refilter(expr string, shown []*audit.Request) {
 // the bucket holding at (the newest when at is zero).
 func (s *timelineScreen) build(at time.Time) {
 	step := timelineSteps[s.stepAt]
-	s.read(func() { s.tl = audit.BuildTimeline(s.all, step, s.env.Data.Raw) })
+	s.tl = buildTimeline(s.all, step, s.env.Data.Raw)
 	s.rows, s.widths = render.TimelineTable(s.tl, timelineTextMax)
 	s.maxReq = 0
 	for _, b := range s.tl.Buckets {
@@ -260,4 +260,42 @@ func (s *timelineScreen) View() string {
 func (s *timelineScreen) footer(w int) string {
 	return s.env.Styles.Muted.Render(truncateCells("enter: the requests of this time  ·  +/-: zoom ("+
 		render.FormatStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
+}
+
+// buildTimeline is audit.BuildTimeline of the requests of rows, read a row
+// at a time (eachRow's Probe): the builder keeps counts, not requests, but
+// for each bucket its slowest request and the layers of the slow ones,
+// which it is handed whole (read back: their events' stages and times), so
+// what it keeps is a request of its own.
+func buildTimeline(rows Rows, step time.Duration, raw func(audit.Ref) ([]byte, error)) audit.Timeline {
+	b := audit.NewTimelineBuilder(step, raw)
+	slowest := map[int64]time.Duration{} // per bucket, the latency of the slowest handed whole
+	var keep []int
+	eachRowParts(rows, 0, audit.PartWho|audit.PartWhat|audit.PartTimes, func(i int, r *audit.Request) bool {
+		if r.First().IsZero() || step <= 0 {
+			return true
+		}
+		l := r.Latency()
+		if !audit.LongRunning(r) && r.Code != 0 {
+			start := r.First().UTC().Truncate(step).UnixMicro()
+			if m, ok := slowest[start]; !ok || l > m || l > audit.SlowRequest {
+				slowest[start] = max(m, l)
+				keep = append(keep, i) // handed whole below, in order
+				return true
+			}
+		}
+		b.Add(r)
+		return true
+	})
+	// The kept requests are added after the others: the builder's counts do
+	// not depend on the order, its slowest is the first of the highest
+	// latency, so they are added in the rows' order among themselves.
+	for _, i := range keep {
+		r, err := rows.Open(i)
+		if err != nil {
+			continue
+		}
+		b.Add(r)
+	}
+	return b.Timeline()
 }

@@ -97,7 +97,7 @@ func TestAnswerTimelineOfTheFilter(t *testing.T) {
 	p, d, snap := newTestAnswersPage(t, "file/audit.log", 160, 40)
 	expr := "user=erin-editor"
 	shown := pgMatch(t, expr, d, snap.Requests)
-	p.Update(DataMsg{Snap: snap, Filter: expr, Shown: shown, Reset: true})
+	p.Update(DataMsg{Snap: snap, All: testRows(snap.Requests), Filter: expr, Shown: testRows(shown), Reset: true})
 	for range answerIndex(t, "timeline") {
 		pgPress(p, "j")
 	}

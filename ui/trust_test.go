@@ -28,7 +28,7 @@ func TestExplorerReusedAuditIDHidesNothing(t *testing.T) {
 		t.Errorf("the status bar does not count the shared IDs:\n%s", scr)
 	}
 	var verbs []string
-	for _, r := range m.flt.shown {
+	for _, r := range m.flt.shownReqs() {
 		verbs = append(verbs, r.Verb)
 	}
 	if !slices.Contains(verbs, "delete") || !slices.Contains(verbs, "list") {
@@ -106,7 +106,7 @@ func TestExplorerTwoLogsInTimeOrder(t *testing.T) {
 	os.WriteFile(p2, []byte(m2.String()), 0o600)
 	st, set := loadStore(t, p1, p2)
 	m := newTestModel(t, st, set.Raw, 120, 30)
-	reqs := m.flt.shown
+	reqs := m.flt.shownReqs()
 	if len(reqs) < 100 || m1.Len() == 0 || m2.Len() == 0 {
 		t.Fatalf("%d requests; %d and %d bytes in the two logs", len(reqs), m1.Len(), m2.Len())
 	}

@@ -19,14 +19,14 @@ func TestWhoDeletedMyDeployment(t *testing.T) {
 	fact := truth.Get("facts.deploymentDeletedBy")
 	st, set := loadStore(t, audittest.Path("file", "audit.log"))
 	m := newTestModel(t, st, set.Raw, 120, 40)
-	if got, want := len(m.flt.shown), int(truth.Get("runs.file.requests").Int()); got != want {
+	if got, want := len(m.flt.shownReqs()), int(truth.Get("runs.file.requests").Int()); got != want {
 		t.Fatalf("the list has %d requests, the ground truth %d", got, want)
 	}
 	press(m, "/")
 	typeText(m, "verb=delete resource=deploy code=2xx")
 	press(m, "enter")
-	if len(m.flt.shown) != 1 {
-		t.Fatalf("%d requests match:\n%s", len(m.flt.shown), screen(m))
+	if len(m.flt.shownReqs()) != 1 {
+		t.Fatalf("%d requests match:\n%s", len(m.flt.shownReqs()), screen(m))
 	}
 	s := screen(m)
 	row := ""
@@ -61,8 +61,8 @@ func TestStdoutModeDemixed(t *testing.T) {
 	m := newTestModel(t, st, set.Raw, 120, 40)
 	reqs := int(truth.Get("runs.stdout.requests").Int())
 	klog := int(truth.Get("runs.stdout.klogLines").Int())
-	if len(m.flt.shown) != reqs {
-		t.Errorf("the list has %d requests, the ground truth %d", len(m.flt.shown), reqs)
+	if len(m.flt.shownReqs()) != reqs {
+		t.Errorf("the list has %d requests, the ground truth %d", len(m.flt.shownReqs()), reqs)
 	}
 	status := strings.Split(screen(m), "\n")[38]
 	for _, want := range []string{thousands(reqs) + " req", thousands(klog) + " klog"} {

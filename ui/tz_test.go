@@ -29,7 +29,7 @@ func TestExplorerShowsAndReadsTheZone(t *testing.T) {
 		}
 	}
 	send(m, setFilterMsg{Expr: "since=2026-11-26T12:02:10 until=2026-11-26T12:02:10 verb=delete"})
-	if n := len(m.requests.shown); n != 1 || !isDeploymentDelete(m.requests.shown[0]) {
+	if n := len(reqsOf(m.requests.shown)); n != 1 || !isDeploymentDelete(reqsOf(m.requests.shown)[0]) {
 		t.Errorf("a zone-less time read in +09:00 finds %d requests, want the delete", n)
 	}
 }
