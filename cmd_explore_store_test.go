@@ -27,6 +27,7 @@ import (
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
+	"github.com/kauditui/kauditui/ui"
 )
 
 // The explorer opens a store through the same source layer as files, and
@@ -169,7 +170,8 @@ func TestStorePagesAreTheFilesAnswer(t *testing.T) {
 			if why, err := p.Exact(ctx); err != nil || why != "" {
 				t.Fatalf("%s -q %q: the store's counts are not exact: %v %s", c.cluster, term, err, why)
 			}
-			if n, err := p.Total(ctx); err != nil || n != int64(len(want)) {
+			total, err := p.Total(ctx)
+			if n := total; err != nil || n != int64(len(want)) {
 				t.Errorf("%s -q %q: total %d (%v), the files %d", c.cluster, term, n, err, len(want))
 			}
 			var got []*audit.Request
@@ -186,6 +188,13 @@ func TestStorePagesAreTheFilesAnswer(t *testing.T) {
 				got = append(got, pg.Requests...)
 				if len(pg.Requests) < 100 {
 					break
+				}
+			}
+			rows := ui.NewStoreRows(ctx, p, int(total), nil) // as the explorer reads them
+			for i, w := range want {
+				r, err := rows.Open(i)
+				if err != nil || r.AuditID != w.AuditID || !slices.Equal(lines(r, rows.Raw), lines(w, set.Raw)) {
+					t.Fatalf("%s -q %q: the explorer's row %d: %v %v, the files' %s", c.cluster, term, i, r, err, w.AuditID)
 				}
 			}
 			if g, w := table(got), table(want); g != w {

@@ -32,6 +32,42 @@ type StorePages struct {
 	once  sync.Once
 	total int64
 	err   error
+
+	mu   sync.Mutex
+	seq  int32        // the pages asked for so far: a page's Refs' Input
+	kept []*StorePage // the latest pages Rows gave, for Raw
+}
+
+// keptPages is how many pages' lines Raw can read: the screen's and its
+// margin's, a few times over (Detail opens a request on screen).
+const keptPages = 16
+
+// Rows is Page's requests, their lines kept for Raw while they are among
+// the latest keptPages pages (the explorer's pager, ui.StoreSource).
+func (p *StorePages) Rows(ctx context.Context, offset, n int) ([]*audit.Request, error) {
+	pg, err := p.Page(ctx, offset, n)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.kept) == keptPages {
+		p.kept = append(p.kept[:0], p.kept[1:]...)
+	}
+	p.kept = append(p.kept, pg)
+	return pg.Requests, nil
+}
+
+// Raw reads an event line of a request Rows gave, while its page is kept.
+func (p *StorePages) Raw(ref audit.Ref) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pg := range p.kept {
+		if pg.id == ref.Input {
+			return pg.Raw(ref)
+		}
+	}
+	return nil, fmt.Errorf("the page of the store's answer holding this request was let go: scroll to it again")
 }
 
 // Pages opens the store's answer to the filter as pages, at once: it
@@ -90,6 +126,7 @@ func (p *StorePages) Histogram(ctx context.Context, step time.Duration) ([]HistB
 // StorePage is n requests of the answer from an offset, whole (every event
 // read and merged as the files' are), and their lines.
 type StorePage struct {
+	id       int32 // the Input of its Refs
 	Offset   int
 	Requests []*audit.Request // in the answer's order
 	lines    []byte           // the events' lines; a Ref's Off is in it
@@ -98,7 +135,7 @@ type StorePage struct {
 // Raw is an event line of the page's requests by its Ref.
 func (pg *StorePage) Raw(ref audit.Ref) ([]byte, error) {
 	end := ref.Off + int64(ref.Len)
-	if ref.Off < 0 || end > int64(len(pg.lines)) {
+	if ref.Input != pg.id || ref.Off < 0 || end > int64(len(pg.lines)) {
 		return nil, fmt.Errorf("no line at %d in this page of the store's answer", ref.Off)
 	}
 	return pg.lines[ref.Off:end], nil
@@ -115,7 +152,10 @@ func (p *StorePages) Page(ctx context.Context, offset, n int) (*StorePage, error
 	if err != nil {
 		return nil, err
 	}
-	pg := &StorePage{Offset: offset}
+	p.mu.Lock()
+	p.seq++
+	pg := &StorePage{Offset: offset, id: p.seq}
+	p.mu.Unlock()
 	if len(ids) == 0 {
 		return pg, nil
 	}
@@ -137,7 +177,7 @@ func (p *StorePages) Page(ctx context.Context, offset, n int) (*StorePage, error
 		if line = bytes.TrimSuffix(line, []byte("\n")); len(line) > 0 {
 			off := int64(len(pg.lines))
 			pg.lines = append(append(pg.lines, line...), '\n')
-			store.AddEvent(pg.lines[off:off+int64(len(line))], audit.Ref{Off: off, Len: int32(len(line)), Line: n})
+			store.AddEvent(pg.lines[off:off+int64(len(line))], audit.Ref{Input: pg.id, Off: off, Len: int32(len(line)), Line: n})
 		}
 		if err != nil {
 			break
