@@ -1196,6 +1196,21 @@ func TestStoreCountsInTheStore(t *testing.T) {
 	}
 	t.Logf("the store counted %d answers", counted)
 
+	// A user named with KELVIN SIGN (crafted): the store's case-blind match
+	// takes it for user=kelvin, kauditui's (ASCII) does not; the store says
+	// it cannot count it, and the answer read whole is the file's.
+	fold := filepath.Join(t.TempDir(), "audit.log")
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"f0000000-0000-0000-0000-000000000001","stage":"ResponseComplete","requestURI":"/api/v1/namespaces","verb":"list","user":{"username":"\u212aelvin"},"sourceIPs":["10.0.0.1"],"userAgent":"x","responseStatus":{"code":200},"requestReceivedTimestamp":"2026-11-26T03:58:00.000000Z","stageTimestamp":"2026-11-26T03:58:00.001000Z"}` + "\n"
+	if err := os.WriteFile(fold, []byte(ev), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loadVLogs(t, vl.url(), "fold", "x", fold)
+	before := counted
+	ask("fold", fold, true, "--count", "-q", "user=kelvin")
+	if counted != before {
+		t.Error("the store counted user=kelvin over a KELVIN SIGN")
+	}
+
 	// The timeline's latency columns need every request: the answer is
 	// read whole, and it says so.
 	want := runQueryTest(t, "", "--timeline", liveLog(files))

@@ -123,6 +123,12 @@ func (q *LogsQL) statsChecks(streams string, more []string, whole bool) []string
 		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"}
 	if !whole {
 		out = nil
+	} else if fold := q.folded(); len(fold) > 0 {
+		var odd []string
+		for i, f := range fold {
+			odd = append(odd, "count() if ("+fieldName(f)+":~"+strconv.Quote(unicodeFolds)+") as fold"+strconv.Itoa(i))
+		}
+		out = append(out, q.Filter(streams)+" | stats "+strings.Join(odd, ", "))
 	}
 	fields := q.checked(more)
 	if len(fields) == 0 {
@@ -137,6 +143,22 @@ func (q *LogsQL) statsChecks(streams string, more []string, whole bool) []string
 	c := q.common(streams)
 	return append(out, q.Filter(streams)+" | stats "+strings.Join(agree, ", "),
 		q.Filter(streams)+" "+lastStageOf(c)+" | stats "+strings.Join(last, ", "))
+}
+
+// unicodeFolds matches the letters a regular expression's (?i) takes for
+// ASCII letters (KELVIN SIGN for k, LONG S for s): the store's case-blind
+// match of a term takes them in, kauditui's (ASCII) does not.
+const unicodeFolds = "[\u212a\u017f]"
+
+// folded are the fields the filter's terms match case-blind in the store:
+// those of Reads, and the lines for bare words.
+func (q *LogsQL) folded() []string {
+	out := slices.Clone(q.Reads)
+	if len(q.Words) > 0 {
+		out = append(out, "_msg")
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // checked are the fields StatsChecks checks value by value: Reads and
@@ -176,6 +198,11 @@ func (q *LogsQL) StatsExact(field func(name string) int64, times bool, more []st
 		return "some requests both completed and panicked"
 	case times && field("othertimes") > 0:
 		return n("othertimes") + " events have a receive time not written as kube-apiserver writes it"
+	}
+	for i, f := range q.folded() {
+		if field("fold"+strconv.Itoa(i)) > 0 {
+			return "some " + f + " values hold a letter (K or ſ) the store's case-blind match takes for k or s, and kauditui's does not"
+		}
 	}
 	for i, f := range q.checked(more) {
 		k := strconv.Itoa(i)
