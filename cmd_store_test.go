@@ -1211,6 +1211,14 @@ func TestStoreCountsInTheStore(t *testing.T) {
 		t.Error("the store counted user=kelvin over a KELVIN SIGN")
 	}
 
+	// Counted or read whole, the clusters mixing are said once.
+	for _, term := range []string{"verb=delete", "latency>100ms"} {
+		r := runQueryTest(t, "", "--count", "-q", term, "--store", vl.url())
+		if n := strings.Count(r.stderr, "the answer mixes"); n != 1 {
+			t.Errorf("-q %q on every cluster: the mix said %d times: %s", term, n, r.stderr)
+		}
+	}
+
 	// The timeline's latency columns need every request: the answer is
 	// read whole, and it says so.
 	want := runQueryTest(t, "", "--timeline", liveLog(files))

@@ -276,8 +276,17 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, 
 	if !ask.Count && top == "" {
 		return 0, false, nil
 	}
-	c, err := sp.Stats(ctx, false, filter.TopStoreFields(top), warn)
+	// What the store lost and clusters mixing are said once: here when the
+	// store counts, by the whole answer's reading when it cannot.
+	var said []string
+	c, err := sp.Stats(ctx, false, filter.TopStoreFields(top), func(s string) { said = append(said, s) })
+	tell := func() {
+		for _, s := range said {
+			warn(s)
+		}
+	}
 	if err != nil {
+		tell()
 		return 0, false, err
 	}
 	if c.Why == "" && top != "" && filter.TopStoreFields(top) == nil {
@@ -289,6 +298,7 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, 
 	}
 	if top == "" {
 		count, err := c.Count(ctx)
+		tell()
 		if err == nil {
 			_, err = fmt.Fprintln(w, count)
 		}
@@ -298,7 +308,9 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, 
 	if inexact, is := err.(errInexact); is {
 		warn("counting from the store's whole answer, downloaded: " + inexact.why)
 		return 0, false, nil
-	} else if err != nil {
+	}
+	tell()
+	if err != nil {
 		return 0, false, err
 	}
 	var b strings.Builder
