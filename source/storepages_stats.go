@@ -61,13 +61,25 @@ func (sp *StoreSpec) counter(ctx context.Context, warn func(string)) (*StoreStat
 		}
 	}
 	s := &StoreStats{st: st, q: q}
-	if !kept && len(q.Words) > 0 {
-		s.Why = "the store keeps these events without their lines, and only kauditui can search them for words"
+	if !kept {
+		// rebuilt from their fields when read whole, which says what they
+		// lack (or refuses those without what makes a request)
+		s.Why = noLines
 		return s, nil
 	}
 	s.one, s.Why = q.Requests(st.Streams())
 	return s, nil
 }
+
+// noChecks is Why when the store answered its checks with nothing, which
+// VictoriaLogs never does: what answers is something else, and reading its
+// answer whole says what it is (unsaid here, so that its failure is one
+// line).
+const noChecks = "the store answered its checks with nothing"
+
+// noLines is Why for events kept without their lines: read whole, they are
+// rebuilt from their fields, and the reading says so.
+const noLines = "the store keeps these events without their original lines"
 
 // why is c.Why, for a nil c too.
 func (c *StoreStats) why() string {
@@ -90,6 +102,9 @@ func (c *StoreStats) check(ctx context.Context, checks []string, times bool, mor
 		row, err := c.st.row(ctx, check)
 		if err != nil {
 			return "", err
+		}
+		if !row.IsObject() {
+			return noChecks, nil
 		}
 		rows = append(rows, row)
 	}
@@ -293,7 +308,9 @@ func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, 
 		c.Why = "the store cannot group requests by " + top
 	}
 	if c.Why != "" {
-		warn("counting from the store's whole answer, downloaded: " + render.Sanitize(c.Why))
+		if c.Why != noChecks && c.Why != noLines { // the reading says why itself
+			warn("counting from the store's whole answer, downloaded: " + render.Sanitize(c.Why))
+		}
 		return 0, false, nil
 	}
 	if top == "" {
