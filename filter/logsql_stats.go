@@ -183,6 +183,7 @@ func (q *LogsQL) checked(more []string) []string {
 // (a filter on times, a histogram by receive time).
 func (q *LogsQL) StatsExact(field func(name string) int64, times bool, more []string) string {
 	n := func(name string) string { return strconv.FormatInt(field(name), 10) }
+	times = times || !q.Since.IsZero() || slices.Contains(q.Reads, lqReceived) // compared as text
 	switch {
 	case slices.Contains(q.Reads, "stage"):
 		return "stage= is the stage a request logged last in time, which the store's counts cannot pick"

@@ -115,7 +115,7 @@ func (c *StoreStats) check(ctx context.Context, checks []string, times bool, mor
 			}
 		}
 		return 0
-	}, times || !c.q.Since.IsZero(), more), nil
+	}, times, more), nil
 }
 
 // row is the one answer row of a stats query.
