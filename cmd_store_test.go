@@ -1123,8 +1123,8 @@ func downloads(queries []string) bool {
 // from: the real testdata (every term of storeTerms), the hostile run, and
 // the crafted logs of testdata/diff and the real run of clients reusing an
 // auditID (testdata/trust), whose stages disagree, repeat, or share an ID.
-// Where the store cannot count exactly (a term only kauditui checks, stage=,
-// a reused auditID, stages that disagree on a field the filter reads) it
+// Where the store cannot count exactly (a term only kauditui checks, a
+// reused auditID, stages that disagree on a field the filter reads) it
 // says so on stderr and reads the answer whole; it never prints another
 // number. (Where it reads the answer whole, that answer is the one the
 // download path gives, which TestStoreAnswersAsFilesTermByTerm compares
@@ -1172,7 +1172,7 @@ func TestStoreCountsInTheStore(t *testing.T) {
 		}
 		before := counted
 		ask("c1", liveLog(files), true, "--count", "-q", term)
-		if len(q.Local) == 0 && !strings.Contains(term, "stage=") && counted == before {
+		if len(q.Local) == 0 && counted == before {
 			t.Errorf("c1 -q %q: the store did not count it", term)
 		}
 		ask("c2", hostile, true, "--count", "-q", term)
@@ -1209,6 +1209,25 @@ func TestStoreCountsInTheStore(t *testing.T) {
 	ask("fold", fold, true, "--count", "-q", "user=kelvin")
 	if counted != before {
 		t.Error("the store counted user=kelvin over a KELVIN SIGN")
+	}
+
+	// A request whose ResponseComplete was logged at a time before its
+	// RequestReceived (crafted): its stage is the RequestReceived, the
+	// stage logged last, not the store's last by kind; the store says it
+	// cannot count stage= there. (The answer read whole says 1 where the
+	// file says 0: the download path sorts the stages by time, which
+	// TestStoreAnswersAsFilesTermByTerm does not cover; reported.)
+	late := filepath.Join(t.TempDir(), "audit.log")
+	rr := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"f0000000-0000-0000-0000-000000000002","stage":"RequestReceived","requestURI":"/api/v1/namespaces","verb":"list","user":{"username":"alice"},"sourceIPs":["10.0.0.1"],"userAgent":"x","requestReceivedTimestamp":"2026-11-26T03:58:00.000000Z","stageTimestamp":"2026-11-26T03:58:00.002000Z"}`
+	rc := strings.Replace(strings.Replace(rr, `"RequestReceived"`, `"ResponseComplete"`, 1), `03:58:00.002000Z"}`, `03:58:00.001000Z","responseStatus":{"code":200}}`, 1)
+	if err := os.WriteFile(late, []byte(rr+"\n"+rc+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loadVLogs(t, vl.url(), "late", "x", late)
+	before = counted
+	ask("late", late, false, "--count", "-q", "stage=complete")
+	if counted != before {
+		t.Error("the store counted stage=complete of a request whose last stage logged is its RequestReceived")
 	}
 
 	// Counted or read whole, the clusters mixing are said once.

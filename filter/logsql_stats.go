@@ -121,6 +121,15 @@ func (q *LogsQL) statsChecks(streams string, more []string, whole bool) []string
 		" count() if (-stage:in(RequestReceived,ResponseStarted,ResponseComplete,Panic)) as otherstages," +
 		" count() if (auditID:=\"\") as noid," +
 		" count() if (-" + lqReceived + ":~" + strconv.Quote(receivedFormat) + ") as othertimes"}
+	if whole && slices.Contains(q.Reads, "stage") {
+		// stage= is the stage logged last in time (ties to the later in a
+		// request's life): the last stage by kind when no stage was logged
+		// before one that comes earlier in a request's life (_time is the
+		// stage's time; lt_field compares times as times)
+		out = append(out, q.Filter(streams)+" | stats by (auditID) max(_time) if (stage:in(ResponseComplete,Panic)) as e,"+
+			" max(_time) if (stage:=ResponseStarted) as s, max(_time) if (stage:=RequestReceived) as r"+
+			" | filter (e:* s:* e:lt_field(s)) OR (e:* r:* e:lt_field(r)) OR (s:* r:* s:lt_field(r)) | stats count() as outoforder")
+	}
 	if !whole {
 		out = nil
 	} else if fold := q.folded(); len(fold) > 0 {
@@ -185,8 +194,6 @@ func (q *LogsQL) StatsExact(field func(name string) int64, times bool, more []st
 	n := func(name string) string { return strconv.FormatInt(field(name), 10) }
 	times = times || !q.Since.IsZero() || slices.Contains(q.Reads, lqReceived) // compared as text
 	switch {
-	case slices.Contains(q.Reads, "stage"):
-		return "stage= is the stage a request logged last in time, which the store's counts cannot pick"
 	case field("noid") > 0:
 		return n("noid") + " events have no auditID"
 	case field("otherstages") > 0:
@@ -199,6 +206,8 @@ func (q *LogsQL) StatsExact(field func(name string) int64, times bool, more []st
 		return "some requests both completed and panicked"
 	case times && field("othertimes") > 0:
 		return n("othertimes") + " events have a receive time not written as kube-apiserver writes it"
+	case slices.Contains(q.Reads, "stage") && field("outoforder") > 0:
+		return n("outoforder") + " requests logged a stage at a time before a stage that comes earlier in a request's life (stage= is the stage logged last)"
 	}
 	for i, f := range q.folded() {
 		if field("fold"+strconv.Itoa(i)) > 0 {

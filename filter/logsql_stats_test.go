@@ -41,8 +41,12 @@ func TestLogsQLRequests(t *testing.T) {
 	if why := q.StatsExact(field, false, nil); !strings.Contains(why, "disagree on responseStatus.code") {
 		t.Errorf("stages that disagree on the code: %q", why)
 	}
-	if q, _ := TranslateLogsQL("stage=complete", now); !strings.Contains(q.StatsExact(func(string) int64 { return 0 }, false, nil), "stage=") {
-		t.Error("stage= is counted by the store")
+	q, _ = TranslateLogsQL("stage=complete", now)
+	if checks := q.StatsChecks("", nil); len(checks) < 2 || !strings.Contains(checks[1], "lt_field") {
+		t.Errorf("stage= is not checked for stages logged out of order: %q", checks)
+	}
+	if why := q.StatsExact(func(name string) int64 { return map[string]int64{"outoforder": 1}[name] }, false, nil); !strings.Contains(why, "stage= is the stage logged last") {
+		t.Errorf("a request with stages out of order: %q", why)
 	}
 	for step, want := range map[time.Duration]string{time.Minute: "requestReceivedTimestamp:1m0s", 7 * time.Minute: "requestReceivedTimestamp:7m0s offset 1m0s", 24 * time.Hour: "requestReceivedTimestamp:24h0m0s"} {
 		if got := HistogramStep(step); got != want {
