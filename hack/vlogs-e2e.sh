@@ -156,7 +156,8 @@ files=$work/audit/audit.log # with its backups beside it, as kauditui reads them
 same() { # args of kauditui query
   local a b
   a=$(kauditui query "$@" "$files" 2>&1) || true
-  b=$(kauditui query "$@" --store "$store" --cluster e2e --node master-1 2>&1) || true
+  # the store says when it cannot count an answer itself and reads it whole
+  b=$(kauditui query "$@" --store "$store" --cluster e2e --node master-1 2>&1 | grep -v "counting from the store's whole answer") || true
   [ "$a" = "$b" ] || die "query $* differs: files
 $a
 store
