@@ -7,6 +7,17 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
+// Wiring (not done yet: the lead's): with --store, main opens
+// source.StoreSpec.Pages for the filter (fast), asks its Total, and hands
+// the explorer NewStoreRows(ctx, pages, total, send) with Data.Raw =
+// rows.Raw; send makes the root publish a DataMsg with rows.Next(). It
+// runs pages.Exact in the background: a non-empty why means the pages are
+// not kauditui's answer, and the explorer loads the answer whole as before
+// (saying why). A new filter is a new Pages and a new StoreRows. Pages
+// that read every row (Summary, Answers, the timeline) must not iterate a
+// StoreRows (each row not fetched fetches its page): the Summary takes
+// pages.Top(field) and pages.Histogram(step) instead.
+
 // StoreSource is a store's answer to one filter read a page at a time
 // (source.StorePages, handed in by main: ui does not open stores): its
 // requests oldest received first, whole, and their lines through Raw.
