@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,6 +162,11 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 		return usageErr("query: ", err)
 	}
 	o.Answers.onStore = o.Store.Given()
+	if o.Store.Given() && !o.Answers.given() && !o.Follow { // counted by the store's stats when it can say exactly
+		if n, ok, err := source.StoreCounts(ctx, spec.Store, source.StoreAsk{Count: o.Count, Top: o.Top, Timeline: o.Timeline.On}, o.IO.Out, warn); err != nil || ok {
+			return cmp.Or(usageErr("query: ", err), noneMatched(n))
+		}
+	}
 	var keep func([]byte) bool
 	switch {
 	case o.streaming():
@@ -191,8 +197,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	// A count, a top or an answer of part of the store's answer is a wrong
 	// number, not a partial one: they are held until the answer is whole.
-	var held *bytes.Buffer
-	w := o.IO.Out
+	var held, w = (*bytes.Buffer)(nil), io.Writer(o.IO.Out)
 	if (o.Count || o.Top != "" || o.Answers.given()) && !o.Follow {
 		held = &bytes.Buffer{}
 		w = held
@@ -247,10 +252,7 @@ func (o *queryOptions) answer(ctx context.Context, set *source.Set, f *filter.Fi
 	o.warnTrust(snap)
 
 	if o.Output == "klog" {
-		if len(snap.Klog) == 0 {
-			return &exitError{code: exitNoMatch}
-		}
-		return set.WriteKlog(out, snap.Klog)
+		return cmp.Or(noneMatched(len(snap.Klog)), set.WriteKlog(out, snap.Klog))
 	}
 	matched := f.Select(snap.Requests, set.Raw)
 	switch {

@@ -56,8 +56,5 @@ func (d *detectFlags) print(w *bufio.Writer, errw io.Writer, asJSON bool, set *s
 	if err := detect.Print(w, errw, asJSON, res); err != nil {
 		return err
 	}
-	if len(res.Findings) == 0 {
-		return &exitError{code: exitNoMatch}
-	}
-	return nil
+	return noneMatched(len(res.Findings))
 }

@@ -53,7 +53,12 @@ func (o *queryOptions) stream(ctx context.Context, set *source.Set, f *filter.Fi
 	default:
 		q.table.Finish()
 	}
-	if q.count == 0 {
+	return noneMatched(q.count)
+}
+
+// noneMatched is exit 1 when n requests matched and n is 0.
+func noneMatched(n int) error {
+	if n == 0 {
 		return &exitError{code: exitNoMatch}
 	}
 	return nil

@@ -28,8 +28,6 @@ func (t *timelineFlags) validate(o *queryOptions) error {
 		return usageError("query: --timeline and the other answers (--exec, --history, --rbac, --coverage) are separate questions: ask one")
 	case o.Count || o.Top != "":
 		return usageError("query: --timeline prints its own answer; it does not go with --count or --top (drop one)")
-	case o.Store.Given():
-		return usageError("query: --timeline reads log files and pods, not yet --store")
 	case o.Follow:
 		return usageError("query: --timeline answers from what is logged so far; it does not go with --follow")
 	case o.Output != "table":

@@ -72,9 +72,7 @@ func (r reading) spec(expr string, now time.Time, output string) (spec source.Sp
 	}
 	s := r.store
 	if s.Given() {
-		spec.Store = &source.StoreSpec{Filter: expr, Now: now, StoreOptions: source.StoreOptions{
-			URL: s.URL, AccountID: s.Account, ProjectID: s.Project, Cluster: s.Cluster, Node: r.nodes.Names, // the node stream field
-			CAFile: s.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN"), Timeout: s.Timeout}}
+		spec.Store = s.Spec(expr, now, r.nodes.Names, getenv)
 	} else if r.nodes.Given() {
 		spec.Nodes = &source.NodeOptions{Nodes: r.nodes.Names, Path: r.nodes.Path}
 	}

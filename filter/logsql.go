@@ -31,6 +31,9 @@ type LogsQL struct {
 	Stage []string  // filters one stage of a matching request passes
 	Words []string  // filters on _msg, one stage each
 	Local []string  // terms only kauditui checks, as written canonically
+	// Reads are the store's fields the Stage filters read (stage for the
+	// stage field), for counting in the store (StatsChecks).
+	Reads []string
 }
 
 // TranslateLogsQL parses expr (as Parse does, now anchoring relative times)
@@ -83,14 +86,16 @@ const (
 // add translates one compiled term; false leaves it to kauditui.
 func (q *LogsQL) add(t parsed, p pred) bool {
 	var expr string
+	var reads []string
 	switch p := p.(type) {
 	case *strPred:
 		name := fieldByName[t.field].logsql
 		if name == "" {
 			return false
 		}
-		expr = globsFilter(name, p.alts)
+		expr, reads = globsFilter(name, p.alts), []string{name}
 	case *userPred:
+		reads = []string{lqUser, lqImpUser}
 		// The impersonated user counts only when there is one: user=""
 		// asks for the user alone.
 		expr = globsFilter(lqUser, p.alts)
@@ -101,7 +106,7 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 		if len(nonEmpty(p.alts)) < len(p.alts) {
 			return false // group="" is a request with no group: an absent field
 		}
-		expr = orJoin(elemFilter(lqGroups, p.alts), elemFilter(lqImpGroups, p.alts))
+		expr, reads = orJoin(elemFilter(lqGroups, p.alts), elemFilter(lqImpGroups, p.alts)), []string{lqGroups, lqImpGroups}
 	case *ipPred:
 		for _, a := range p.alts {
 			if a.prefix.IsValid() || a.addr.IsValid() {
@@ -115,14 +120,15 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 		if len(nonEmpty(alts)) < len(alts) {
 			return false // ip="" is a request with no source IP: an absent field
 		}
-		expr = elemFilter("sourceIPs", alts)
+		expr, reads = elemFilter("sourceIPs", alts), []string{"sourceIPs"}
 	case *resourcePred:
 		var parts []string
 		for i := range p.alts {
 			parts = append(parts, resourceFilter(&p.alts[i]))
 		}
-		expr = orJoin(parts...)
+		expr, reads = orJoin(parts...), []string{"objectRef.apiGroup", "objectRef.resource", "objectRef.subresource"}
 	case *codePred:
+		reads = []string{lqCode}
 		var parts []string
 		zero := false
 		for _, a := range p.alts {
@@ -141,16 +147,17 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 				}
 				return true
 			}
-			expr = lqReceived + ":>=" + strconv.Quote(p.t.UTC().Format(time.RFC3339Nano))
+			expr = lqReceived + ":>=" + strconv.Quote(receivedText(p.t, true))
 		} else {
 			// kube-apiserver writes microseconds; a request received within
-			// the microsecond of until is in (compared as times by the store).
-			expr = lqReceived + ":<=" + strconv.Quote(p.t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))
+			// the microsecond of until is in. The store compares the text,
+			// written as kube-apiserver writes it (receivedText).
+			expr = lqReceived + ":<=" + strconv.Quote(receivedText(p.t, false))
 		}
 		if t.neg {
 			expr = "-" + expr
 		}
-		q.Stage = append(q.Stage, expr)
+		q.Stage, q.Reads = append(q.Stage, expr), append(q.Reads, lqReceived)
 		return true
 	default:
 		return false // latency: the difference of two fields
@@ -161,7 +168,7 @@ func (q *LogsQL) add(t parsed, p pred) bool {
 	if t.neg {
 		expr = "-" + paren(expr)
 	}
-	q.Stage = append(q.Stage, expr)
+	q.Stage, q.Reads = append(q.Stage, expr), append(q.Reads, reads...)
 	return true
 }
 

@@ -30,7 +30,7 @@ func TestTranslateLogsQL(t *testing.T) {
 		{"group=system:masters", `user.groups:~"(?i)(?:^\\[|,)\"system:masters\"(?:,|\\]$)"`, ""},
 		{"since=2h", `_time:>=2026-11-26T10:00:00Z kind:=Event | sort`, ""}, // since bounds every stage: no subquery
 		{"since=2h verb=get", `_time:>=2026-11-26T10:00:00Z kind:=Event auditID:in(_time:>=2026-11-26T10:00:00Z kind:=Event verb:`, ""},
-		{"until=2026-11-26T10:00:00.0000005Z", `requestReceivedTimestamp:<="2026-11-26T10:00:00Z"`, ""},
+		{"until=2026-11-26T10:00:00.0000005Z", `requestReceivedTimestamp:<="2026-11-26T10:00:00.000000Z"`, ""},
 		{"kubyk", `auditID:in(kind:=Event _msg:~"(?is)kubyk" | fields auditID)`, ""},
 		{"a*b", `_msg:~"(?is)a.*b"`, ""},
 		{"ns=* verb=get", `auditID:in(kind:=Event verb:~"(?is)^get$" | fields auditID)`, "ns=*"},

@@ -156,7 +156,8 @@ files=$work/audit/audit.log # with its backups beside it, as kauditui reads them
 same() { # args of kauditui query
   local a b
   a=$(kauditui query "$@" "$files" 2>&1) || true
-  b=$(kauditui query "$@" --store "$store" --cluster e2e --node master-1 2>&1) || true
+  # the store says when it cannot count an answer itself and reads it whole
+  b=$(kauditui query "$@" --store "$store" --cluster e2e --node master-1 2>&1 | grep -v "counting from the store's whole answer") || true
   [ "$a" = "$b" ] || die "query $* differs: files
 $a
 store
@@ -244,7 +245,7 @@ done
 [ "$got" = "$lines" ] || die "the store holds $got events of cluster answers, the log has $lines lines (collector log: $(tail -3 "$work/otelcol-answers.log"))"
 ! grep -qi '"level":"error"\|\berror\b' "$work/otelcol-answers.log" || die "the collector logged errors: $(grep -i error "$work/otelcol-answers.log" | head -3)"
 a=$(kauditui query --count "$work/answers/audit.log" 2>&1)
-b=$(kauditui query --count --store "$store" --cluster answers 2>&1)
+b=$(kauditui query --count --store "$store" --cluster answers 2>&1 | grep -v "counting from the store's whole answer")
 [ "$a" = "$b" ] || die "testdata/answers: the files count $a requests, the store $b"
 log "testdata/answers and its 935 KB event through the collector: the store keeps all $lines events, $b requests as the files"
 

@@ -142,23 +142,45 @@ const pageEvents = 200_000
 // field and rebuilt; bare words, which the store can search only in lines,
 // are then left to kauditui.
 func (k *storeKind) read(ctx context.Context, q *filter.LogsQL, st *Store, warn func(string)) (*StoreLines, error) {
-	// Streams that hold logs but no audit event would answer nothing, as if
-	// nothing happened: say so.
-	if fields, err := st.NotEvents(ctx, st.Streams()); err != nil {
-		return nil, err
-	} else if fields != "" {
-		return nil, fmt.Errorf("the store at %s holds logs but no audit event kauditui can read (no top-level field kind=Event; the fields of one: %s): ship the event's fields at the top level, with its line as _msg (the collector config of `kauditui setup --ship-to` does)", StoreName(st), render.Sanitize(fields))
-	}
-	fieldsOnly := *q
-	fieldsOnly.Words = nil
-	kept, err := st.KeepsLines(ctx, fieldsOnly.Filter(st.Streams()))
+	one := len(k.spec.Cluster) > 0
+	kept, err := prepare(ctx, st, q, one, warn)
 	if err != nil {
 		return nil, err
 	}
 	pipes := filter.EventPipes
 	if !kept {
+		fieldsOnly := *q
+		fieldsOnly.Words = nil
 		pipes = FieldPipes
 		q = &fieldsOnly
+	}
+	if q.Narrow() {
+		return st.Lines(ctx, q.Filter(st.Streams())+pipes)
+	}
+	sl, err := st.Paged(ctx, q.Filter(st.Streams()), pipes, pageEvents)
+	if err == nil && !one {
+		warnMixedClusters(sl.Clusters(), warn) // counted with the pages
+	}
+	return sl, err
+}
+
+// prepare asks the store what must be known before its answer is read or
+// counted: that the streams hold audit events (an error when they hold
+// only other logs, which would answer nothing, as if nothing happened),
+// whether the events q selects keep their lines (kept), what the store
+// lost (a warning), and, for a narrow filter and no --cluster (one false),
+// whether the answer mixes clusters (a warning; a filter of everything
+// counts them with its pages).
+func prepare(ctx context.Context, st *Store, q *filter.LogsQL, one bool, warn func(string)) (kept bool, err error) {
+	if fields, err := st.NotEvents(ctx, st.Streams()); err != nil {
+		return false, err
+	} else if fields != "" {
+		return false, fmt.Errorf("the store at %s holds logs but no audit event kauditui can read (no top-level field kind=Event; the fields of one: %s): ship the event's fields at the top level, with its line as _msg (the collector config of `kauditui setup --ship-to` does)", StoreName(st), render.Sanitize(fields))
+	}
+	fieldsOnly := *q
+	fieldsOnly.Words = nil
+	if kept, err = st.KeepsLines(ctx, fieldsOnly.Filter(st.Streams())); err != nil {
+		return false, err
 	}
 	if lost, err := st.Lost(ctx); err == nil && lost.String() != "" {
 		advice := lost.Advice()
@@ -167,20 +189,12 @@ func (k *storeKind) read(ctx context.Context, q *filter.LogsQL, st *Store, warn 
 		}
 		warn(fmt.Sprintf("the answer may miss requests: the store %s since it started, for every tenant and stream (VictoriaLogs does so without a word to the sender); on the store, %s", lost, advice))
 	}
-	one := len(k.spec.Cluster) > 0
-	if q.Narrow() {
-		if !one {
-			if counts, err := st.Clusters(ctx, q.Filter(st.Streams())); err == nil {
-				warnMixedClusters(counts, warn)
-			}
+	if q.Narrow() && !one {
+		if counts, err := st.Clusters(ctx, q.Filter(st.Streams())); err == nil {
+			warnMixedClusters(counts, warn)
 		}
-		return st.Lines(ctx, q.Filter(st.Streams())+pipes)
 	}
-	sl, err := st.Paged(ctx, q.Filter(st.Streams()), pipes, pageEvents)
-	if err == nil && !one {
-		warnMixedClusters(sl.Clusters(), warn) // counted with the pages
-	}
-	return sl, err
+	return kept, nil
 }
 
 // warnMixedClusters says when the events asked for (counts by cluster)
