@@ -73,30 +73,44 @@ log "store tests against the real binary"
 KAUDITUI_VLOGS=$vlogs go test -count=1 -run 'TestStore' .
 
 # --- the cluster: two storage nodes, one front node ------------------------------
-port() { # a free port: nothing answers a connection to it
+port() { # a free port: nothing answers a connection to it; below Linux's
+  # ephemeral range (32768-60999), where any outgoing connection may hold one
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
 start_vl() { # name port args...
-  local name=$1 p=$2
+  local name=$1 p=$2 try
   shift 2
-  "$vlogs" -httpListenAddr="127.0.0.1:$p" -storageDataPath="$work/$name" -retentionPeriod=100y \
-    -loggerLevel=WARN "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$name=$!"
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$p/health" >/dev/null && return 0
-    sleep 0.1
+  for try in 1 2 3; do
+    "$vlogs" -httpListenAddr="127.0.0.1:$p" -storageDataPath="$work/$name" -retentionPeriod=100y \
+      -loggerLevel=WARN "$@" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    eval "pid_$name=$!"
+    for _ in $(seq 100); do
+      curl -sf "http://127.0.0.1:$p/health" >/dev/null && return 0
+      # another process took the port between port() and the bind: the
+      # same node on another port (a port is only ever asked of a node
+      # before anything else is told it)
+      if grep -q 'address already in use' "$work/$name.log" 2>/dev/null && [[ $try -lt 3 ]]; then
+        p=$(port)
+        eval "${name}_port=$p"
+        continue 2
+      fi
+      sleep 0.1
+    done
+    break
   done
   die "$name did not start: $(tail -3 "$work/$name.log")"
 }
-s1=$(port); s2=$(port); fp=$(port)
-start_vl storage1 "$s1"
-start_vl storage2 "$s2"
-start_vl front "$fp" -storageNode="127.0.0.1:$s1,127.0.0.1:$s2"
+storage1_port=$(port); storage2_port=$(port); front_port=$(port)
+start_vl storage1 "$storage1_port"
+start_vl storage2 "$storage2_port"
+s1=$storage1_port s2=$storage2_port
+start_vl front "$front_port" -storageNode="127.0.0.1:$s1,127.0.0.1:$s2"
+fp=$front_port
 store=http://127.0.0.1:$fp
 flush() { for p in "$s1" "$s2"; do curl -sf "http://127.0.0.1:$p/internal/force_flush" >/dev/null; done; }
 count() { curl -sf "$store/select/logsql/query" --data-urlencode "query=$1 | stats count() as n" | jq -r .n; }
