@@ -132,6 +132,10 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		firstReadDone = sync.OnceFunc(budget.GrowingHeap(o.IO.Getenv))
 	}
 	defer firstReadDone()
+	pager := o.pager(progress.Warn)
+	if pager != nil { // the answer is asked for only if it is loaded whole
+		spec.Store.Later = true
+	}
 	set, err := source.Open(ctx, spec, source.Options{
 		Warn: progress.Warn,
 		Progress: func(read, total int64) {
@@ -188,6 +192,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		NoColor:     o.NoColor,
 		Now:         o.Now,
 		HistoryFile: ui.StateFile("filters"),
+		Pager:       pager,
 	})
 	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.program...)
 	if f, ok := o.IO.Out.(*os.File); ok {
@@ -204,4 +209,16 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		return fmt.Errorf("the explorer stopped: %v", err)
 	}
 	return nil
+}
+
+// pager reads a store a page at a time, when it is not followed (its tail
+// needs the answer loaded): the explorer loads it whole (Options.Load)
+// only when the store cannot page or count a filter as kauditui would.
+func (o *exploreOptions) pager(warn func(string)) ui.StorePager {
+	if !o.Store.Given() || o.Follow {
+		return nil
+	}
+	return ui.PagerOf(func(ctx context.Context, expr string) (*source.StorePages, string, error) {
+		return o.Store.Spec(expr, o.Now(), o.Nodes.Names, o.IO.Getenv).Pages(ctx, warn)
+	})
 }

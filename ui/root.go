@@ -55,6 +55,11 @@ type Options struct {
 	// HistoryFile keeps the filters applied, across runs ("" keeps them
 	// for this run only): main gives $XDG_STATE_HOME/kauditui/filters.
 	HistoryFile string
+	// Pager, when set, shows a store's answer a page at a time (rows for
+	// the screen and a margin, counts from the store) instead of running
+	// Load; Load runs when the store cannot page a filter, or its checks
+	// say its counts are not kauditui's (storelazy.go).
+	Pager StorePager
 }
 
 // model is the root model.
@@ -90,6 +95,9 @@ type model struct {
 	// The filter in force and its result (filtersession.go).
 	filterSession
 	editSeq int // debounce sequence of filter-bar edits
+
+	// A store read in pages (Options.Pager; storelazy.go).
+	lazy lazyStore
 
 	// Loading.
 	loading   bool
@@ -176,6 +184,7 @@ func New(opts Options) *model {
 		m.filterBar.SetApplied(m.flt.expr)
 		m.filterBar.AddHistory(m.flt.expr)
 	}
+	m.startLazy()
 	m.setSize(80, 24)
 	m.refresh(true)
 	return m
@@ -190,7 +199,9 @@ func (m *model) Init() tea.Cmd {
 	for _, p := range m.pages {
 		cmds = append(cmds, p.Init())
 	}
-	if m.opts.Load != nil {
+	if m.lazy.on {
+		cmds = append(cmds, m.openLazy(m.flt.expr))
+	} else if m.opts.Load != nil {
 		load, ctx := m.opts.Load, m.ctx
 		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
 	}
@@ -239,6 +250,9 @@ func (m *model) after(d time.Duration, msg tea.Msg) tea.Cmd {
 
 // Update implements tea.Model.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.lazyUpdate(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
@@ -520,6 +534,9 @@ func (m *model) refresh(force bool) {
 func (m *model) publish(reset bool) tea.Cmd {
 	m.toldLoad = m.sourceState() == sourceLoading
 	dm := m.dataMsg(reset, m.toldLoad)
+	if m.lazy.on {
+		dm = m.lazyDataMsg(reset)
+	}
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
@@ -648,6 +665,12 @@ func (m *model) statusBar() string {
 	}
 	if m.refiltering {
 		in.Message = "filtering…"
+	}
+	if m.lazy.on {
+		in.Shown, in.Total = rowsLen(m.lazy.rows), rowsLen(m.lazy.rows)
+		if m.lazy.rows == nil {
+			in.Message = "counting in the store…"
+		}
 	}
 	return renderStatus(m.env.Styles, in, m.width)
 }
