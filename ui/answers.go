@@ -22,10 +22,10 @@ import (
 // answer the selected question are previewed below the menu, and can be
 // opened from there.
 type answersPage struct {
-	env       *Env
+	env *Env
 	// store is the store's answer read a page at a time (DataMsg.Store):
 	// the answers read every request, so they say they need it loaded.
-	store StoreAnswer
+	store     StoreAnswer
 	catalog   []answer
 	inputName func(int32) string // names an input (Coverage)
 	// policyText is what the audit policy does not log (Coverage); nil: nothing.

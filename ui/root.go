@@ -62,6 +62,21 @@ type Options struct {
 	Pager StorePager
 }
 
+// LoadAll is Options.Load for a loader that fills st: once the input
+// ended, a request still open gains no stage (st.Finish); a load that
+// ended well may still have broken off (incomplete: a store's answer cut
+// short), and what came is shown.
+func LoadAll(load func(context.Context, *audit.Store) error, st *audit.Store, incomplete func() error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := load(ctx, st)
+		st.Finish()
+		if err != nil {
+			return err
+		}
+		return incomplete()
+	}
+}
+
 // model is the root model.
 type model struct {
 	env  *Env

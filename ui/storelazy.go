@@ -203,10 +203,10 @@ func (m *model) lazyDataMsg(reset bool) DataMsg {
 // emptyRows is no rows (the store's answer not counted yet).
 type emptyRows struct{}
 
-func (emptyRows) Len() int                             { return 0 }
-func (emptyRows) Key(int) int                          { return 0 }
-func (emptyRows) At(int) *audit.Request                 { return nil }
-func (emptyRows) Open(int) (*audit.Request, error)      { return nil, errNoStoreRow }
+func (emptyRows) Len() int                         { return 0 }
+func (emptyRows) Key(int) int                      { return 0 }
+func (emptyRows) At(int) *audit.Request            { return nil }
+func (emptyRows) Open(int) (*audit.Request, error) { return nil, errNoStoreRow }
 
 // PagerOf is open (source.StoreSpec.Pages for a filter) as a StorePager.
 func PagerOf[T StoreAnswer](open func(ctx context.Context, expr string) (T, string, error)) StorePager {
