@@ -509,3 +509,32 @@ func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
 	waitScreen(t, screen, `loaded whole: \S`, "the reason", errb)
 	waitScreen(t, screen, `(^|[^0-9,])`+thousands(n)+`(/[0-9,]+)? req\b`, "the whole answer's count", errb)
 }
+
+// The explorer itself on a store holding the 1 GB log (KAUDITUI_BIG_STORE=URL,
+// cluster big: hack/vlogs-pages.sh's; skipped without it): the first rows,
+// the total, a scroll to the end and the Summary, the process within 150
+// MiB. The times are logged, not judged.
+func TestExplorerOnTheBigStore(t *testing.T) {
+	base := os.Getenv("KAUDITUI_BIG_STORE")
+	if base == "" {
+		t.Skip("KAUDITUI_BIG_STORE is not set: a store holding the 1 GB log as cluster big (hack/vlogs-pages.sh)")
+	}
+	runtime.GC()
+	start := time.Now()
+	screen, press, errb := exploreStore(t, base, "big", "")
+	s := waitScreen(t, screen, `(?m)^\s*\d\d-\d\d \d\d:\d\d:\d\d`, "the first rows", errb)
+	rows := time.Since(start)
+	total := regexp.MustCompile(`([0-9,]+) req\b`).FindStringSubmatch(s)
+	press(tea.KeyPressMsg{Code: 'G', Text: "G"})
+	waitScreen(t, screen, `row `+regexp.QuoteMeta(total[1])+`\b`, "the last row", errb)
+	waitScreen(t, screen, `(?m)^\s*\d\d-\d\d \d\d:\d\d:\d\d`, "the last rows", errb)
+	end := time.Since(start)
+	press(tea.KeyPressMsg{Code: '4', Text: "4"})
+	waitScreen(t, screen, `Users \(\d+\)\n\S`, "the Summary's users", errb)
+	summary := time.Since(start)
+	peak := peakRSS(t)
+	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v; the test process's peak %d MiB", total[1], rows, end, summary, peak>>20)
+	if peak > 150<<20 {
+		t.Errorf("the explorer on the 1 GB store: %d MiB at the peak, want at most 150", peak>>20)
+	}
+}

@@ -53,6 +53,7 @@ type (
 		total int64
 		why   string
 		err   error
+		first []*audit.Request // the first page, nil if it failed
 	}
 	lazyExactMsg struct {
 		gen int
@@ -97,8 +98,18 @@ func (m *model) openLazy(expr string) tea.Cmd {
 			}
 			return lazyOpenedMsg{gen: gen, expr: expr, why: why, err: err}
 		}
+		// the first page is asked for beside the count: the screen
+		// shows both at once
+		first := make(chan []*audit.Request, 1)
+		go func() {
+			rows, err := ans.Rows(ctx, 0, storePage)
+			if err != nil {
+				rows = nil // asked again when drawn
+			}
+			first <- rows
+		}()
 		total, err := ans.Total(ctx)
-		return lazyOpenedMsg{gen: gen, expr: expr, ans: ans, total: total, err: err}
+		return lazyOpenedMsg{gen: gen, expr: expr, ans: ans, total: total, err: err, first: <-first}
 	}
 }
 
@@ -124,6 +135,9 @@ func (m *model) lazyUpdate(msg tea.Msg) (tea.Cmd, bool) {
 			default:
 			}
 		})
+		if msg.first != nil {
+			m.lazy.rows.seed(0, msg.first)
+		}
 		ans, gen, ctx := msg.ans, msg.gen, m.ctx
 		exact := func() tea.Msg {
 			why, err := ans.Exact(ctx)

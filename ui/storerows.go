@@ -204,3 +204,14 @@ func (c *storeCache) touch(page int) {
 		c.used[page] = c.clock
 	}
 }
+
+// seed keeps a page fetched before the rows were made (the first, asked
+// for beside the count).
+func (r *StoreRows) seed(page int, rows []*audit.Request) {
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	r.c.pages[page] = rows
+	r.c.clock++
+	r.c.used[page] = r.c.clock
+	r.view[page] = rows
+}
