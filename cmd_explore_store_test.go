@@ -473,6 +473,11 @@ func TestExplorerPagesAStore(t *testing.T) {
 	waitScreen(t, screen, regexp.QuoteMeta(render.Sanitize(user))+`\s+`+strconv.Itoa(n)+`\b`, "the Summary's top user", errb)
 	press(tea.KeyPressMsg{Code: '5', Text: "5"})
 	waitScreen(t, screen, `read a page at a time`, "the Answers", errb)
+	// what reads every row says so rather than fetch every page
+	press(tea.KeyPressMsg{Code: '1', Text: "1"}, tea.KeyPressMsg{Code: 's', Text: "s"})
+	waitScreen(t, screen, `sorting reads every request`, "sorting", errb)
+	press(tea.KeyPressMsg{Code: 'H', Text: "H"})
+	waitScreen(t, screen, `the history reads every request`, "the history", errb)
 
 	queries, _ = rec.take()
 	pages := 0

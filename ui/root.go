@@ -326,8 +326,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case openHistoryMsg:
+		if m.lazy.on { // the history is of the whole answer, not a page
+			return m, m.setMessage(storeWholeNote("the history"), true)
+		}
 		return m, m.openHistory(msg.Req)
 	case openRBACMsg:
+		if m.lazy.on {
+			return m, m.setMessage(storeWholeNote("what the user needs"), true)
+		}
 		return m, m.openRBAC(msg.Req)
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)

@@ -232,3 +232,9 @@ func PagerOf[T StoreAnswer](open func(ctx context.Context, expr string) (T, stri
 		return ans, "", nil
 	}
 }
+
+// storeWholeNote says that what reads every request (sorting, an export,
+// a history) needs the store's answer loaded, and how.
+func storeWholeNote(what string) string {
+	return what + " reads every request, and this store is read a page at a time: kauditui --store ... --follow loads the answer, kauditui query --store ... prints it"
+}
