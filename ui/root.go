@@ -265,6 +265,14 @@ func (m *model) after(d time.Duration, msg tea.Msg) tea.Cmd {
 
 // Update implements tea.Model.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if ask := m.storeAsk(); ask != nil {
+		return m, tea.Batch(cmd, ask)
+	}
+	return m, cmd
+}
+
+func (m *model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.lazyUpdate(msg); ok {
 		return m, cmd
 	}

@@ -238,3 +238,14 @@ func PagerOf[T StoreAnswer](open func(ctx context.Context, expr string) (T, stri
 func storeWholeNote(what string) string {
 	return what + " reads every request, and this store is read a page at a time: kauditui --store ... --follow loads the answer, kauditui query --store ... prints it"
 }
+
+// storeAsk asks the store for the Summary's counts once the Summary is
+// shown (they are several scans of the store: not asked for beside the
+// pages the user is reading).
+func (m *model) storeAsk() tea.Cmd {
+	sp, ok := m.pages[stateSummary].(*summaryPage)
+	if !ok || !m.lazy.on || m.State() != stateSummary || sp.store == nil || sp.storeTop != nil {
+		return nil
+	}
+	return sp.askStore()
+}

@@ -136,10 +136,8 @@ func (p *summaryPage) ShortHelp() []keyHelp {
 func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
-		var ask tea.Cmd
-		if msg.Store != p.store {
+		if msg.Store != p.store { // asked when the page is shown: storeAsk
 			p.store, p.storeTop, p.storeWhy = msg.Store, nil, nil
-			ask = p.askStore()
 		}
 		if msg.Reset || msg.Filter != p.expr || rowsLen(msg.Shown) < p.counted {
 			p.counts, p.counted = nil, 0
@@ -148,7 +146,7 @@ func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.shown = msg.Shown
 		p.all, p.loading = msg.All, msg.Loading
 		p.dirty = true
-		return p, ask
+		return p, nil
 	case summaryStoreMsg:
 		if msg.ans == p.store && p.store != nil {
 			p.storeTop[msg.box] = msg.counts
@@ -744,7 +742,9 @@ func (p *summaryPage) askStore() tea.Cmd {
 func (p *summaryPage) refreshStore() {
 	counts := make([]map[string]int, len(summaryFields))
 	for i := range counts {
-		counts[i] = p.storeTop[i]
+		if i < len(p.storeTop) {
+			counts[i] = p.storeTop[i]
+		}
 		if counts[i] == nil {
 			counts[i] = map[string]int{}
 		}
