@@ -501,8 +501,8 @@ func downloadsAnswer(q string) bool {
 }
 
 // A filter the store cannot count (a word the requests must not hold:
-// kauditui checks it on the lines) is read whole, as before, and the
-// status bar says why.
+// kauditui checks it on the lines), or a store whose counts its checks
+// refuse, is read whole, as before, and the status bar says why.
 func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
 	vl, files, _ := storeTestdata(t)
 	r := runQueryTest(t, "", "--count", "-q", "!kubyk", liveLog(files))
@@ -513,6 +513,19 @@ func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
 	screen, _, errb := exploreStore(t, vl.url(), "c1", "!kubyk")
 	waitScreen(t, screen, `loaded whole: \S`, "the reason", errb)
 	waitScreen(t, screen, `(^|[^0-9,])`+thousands(n)+`(/[0-9,]+)? req\b`, "the whole answer's count", errb)
+
+	// a store whose checks fail (every event twice: two nodes shipped the
+	// same log) is paged at first, then loaded whole when the checks say
+	// so; the loader drops the stages read twice
+	loadVLogs(t, vl.url(), "dup", "m1", files...)
+	loadVLogs(t, vl.url(), "dup", "m2", files...)
+	all, err := strconv.Atoi(strings.TrimSpace(runQueryTest(t, "", "--count", liveLog(files)).stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen, _, errb = exploreStore(t, vl.url(), "dup", "")
+	waitScreen(t, screen, `loaded whole: \S`, "the checks' reason", errb)
+	waitScreen(t, screen, `(^|[^0-9,])`+thousands(all)+` req\b`, "the whole answer's count", errb)
 }
 
 // The explorer itself on a store holding the 1 GB log (KAUDITUI_BIG_STORE=URL,
