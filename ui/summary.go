@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -245,6 +246,11 @@ func (p *summaryPage) choose(exclude bool) tea.Cmd {
 		v := s.values[p.row]
 		if v.value == "" {
 			return statusCmd(fmt.Sprintf("%s %s cannot be written as a filter", strings.ToLower(s.title), v.label), true)
+		}
+		if p.store != nil && (s.field == "user" || s.field == "resource") {
+			// the store's boxes hold --top's values (a user as whom they
+			// acted, a resource with its group, a URL), not the filter's
+			return statusCmd(fmt.Sprintf("the store counts %s as --top does: narrow with / (%s=...)", strings.ToLower(s.title), s.field), true)
 		}
 		expr = filter.With(expr, s.field, v.value, exclude)
 	default:
@@ -742,8 +748,12 @@ func (p *summaryPage) askStore() tea.Cmd {
 func (p *summaryPage) refreshStore() {
 	counts := make([]map[string]int, len(summaryFields))
 	for i := range counts {
-		if i < len(p.storeTop) {
-			counts[i] = p.storeTop[i]
+		if i < len(p.storeTop) && p.storeTop[i] != nil {
+			counts[i] = maps.Clone(p.storeTop[i])
+		}
+		if n, ok := counts[i]["0"]; ok && summaryFields[i].field == "code" {
+			delete(counts[i], "0") // no status: --top's 0, the box's ""
+			counts[i][""] += n
 		}
 		if counts[i] == nil {
 			counts[i] = map[string]int{}
