@@ -132,6 +132,10 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		firstReadDone = sync.OnceFunc(budget.GrowingHeap(o.IO.Getenv))
 	}
 	defer firstReadDone()
+	var pager ui.StorePager // a store not followed is read a page at a time; its answer asked for only if loaded whole
+	if o.Store.Given() && !o.Follow {
+		pager, spec.Store.Later = ui.PagerOf(o.Store.Pager(o.Now, o.Nodes.Names, o.IO.Getenv, progress.Warn)), true
+	}
 	set, err := source.Open(ctx, spec, source.Options{
 		Warn: progress.Warn,
 		Progress: func(read, total int64) {
@@ -162,23 +166,15 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 	}
 	o.Sources = set.Sources() // what was named, or what the manifest names; the pods, the nodes, the store
 
-	// The requests go to a columnar index (audit.Index: about 60 bytes a
-	// request, where a *audit.Request is 300 or more) through an indexing
-	// store, which merges each request's stages as any store does and
-	// forgets it once it is a row; Detail and the exports read the lines
-	// back (set.Raw).
+	// The requests go to a columnar index (audit.Index: about 60 bytes a request, where a
+	// *audit.Request is 300 or more) through an indexing store, which merges each request's
+	// stages as any store does and forgets it once it is a row; Detail and the exports read
+	// the lines back (set.Raw).
 	ix := audit.NewIndex()
 	store := audit.NewIndexingStore(ix)
 	m := ui.New(ui.Options{
-		Data: ui.Data{Store: store, Index: ix, Raw: set.Raw},
-		Load: func(ctx context.Context) error {
-			err := set.Load(ctx, store)
-			store.Finish() // the input ended: a request still open gains no stage now
-			if err != nil {
-				return err
-			}
-			return set.Incomplete() // the store's answer broke off: what came is shown
-		},
+		Data:        ui.Data{Store: store, Index: ix, Raw: set.Raw},
+		Load:        ui.LoadAll(set.Load, store, set.Incomplete),
 		Progress:    progress,
 		Sources:     o.Sources,
 		InputName:   set.InputName,
@@ -188,6 +184,7 @@ func runExplore(ctx context.Context, o *exploreOptions) error {
 		NoColor:     o.NoColor,
 		Now:         o.Now,
 		HistoryFile: ui.StateFile("filters"),
+		Pager:       pager,
 	})
 	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.program...)
 	if f, ok := o.IO.Out.(*os.File); ok {

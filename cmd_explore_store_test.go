@@ -334,3 +334,225 @@ func TestStorePagesOnTheBigLog(t *testing.T) {
 		t.Errorf("the Summary's verbs %v, the file's:\n%s", verbs, r.stdout)
 	}
 }
+
+// exploreStore runs the explorer on a store (not followed: read a page at a
+// time) in process, and gives its screen and a way to press keys.
+func exploreStore(t *testing.T, url, cluster, expr string) (screen func() string, press func(...tea.Msg), stderr *syncBuffer) {
+	// The screen is looked at before each message: a message of nothing
+	// shows what the last one drew.
+	t.Helper()
+	var mu sync.Mutex
+	shown := ""
+	errb := &syncBuffer{}
+	o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }},
+		Now: time.Now, NoColor: true, Filter: expr, Store: source.StoreFlags{URL: url, Cluster: []string{cluster}}}
+	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(200, 40), tea.WithoutSignalHandler(),
+		tea.WithFilter(func(m tea.Model, msg tea.Msg) tea.Msg {
+			v := ansi.Strip(m.View().Content)
+			mu.Lock()
+			shown = v
+			mu.Unlock()
+			return msg
+		})}
+	started := make(chan *tea.Program, 1)
+	o.started = func(p *tea.Program) { started <- p }
+	done := make(chan error, 1)
+	go func() { done <- runExplore(context.Background(), o) }()
+	var p *tea.Program
+	select {
+	case p = <-started:
+	case err := <-done:
+		t.Fatalf("the explorer did not start: %v %s", err, errb.String())
+	}
+	t.Cleanup(func() {
+		p.Quit()
+		if err := <-done; err != nil {
+			t.Errorf("the explorer ended with %v", err)
+		}
+	})
+	screen = func() string {
+		p.Send(pokeMsg{})
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		return shown
+	}
+	press = func(msgs ...tea.Msg) {
+		for _, m := range msgs {
+			p.Send(m)
+		}
+	}
+	return screen, press, errb
+}
+
+// pokeMsg is a message the explorer does nothing with.
+type pokeMsg struct{}
+
+// waitScreen waits until the screen matches re.
+func waitScreen(t *testing.T, screen func() string, re, what string, errb *syncBuffer) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if s := screen(); rx.MatchString(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the screen does not match %s:\n%s\n(stderr %s)", what, re, screen(), errb.String())
+		}
+	}
+}
+
+// The explorer on a store it does not follow reads the answer a page at a
+// time: the status bar says the store's count before any row is fetched,
+// the first rows are drawn, the last page is fetched when the user goes
+// there (and Detail opens its request from the page's lines), the Summary
+// is the store's counts and they are the files' (its top user), the
+// Answers say they need the answer loaded, and no query downloaded the
+// answer (each page asks for its own requests by auditID).
+func TestExplorerPagesAStore(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	rec := recordStore(t, vl.url())
+	ctx := context.Background()
+	set, err := source.Open(ctx, source.Spec{Paths: []string{liveLog(files)}}, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	st := audit.NewStore()
+	if err := set.Load(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	want := st.Snapshot().Requests
+	slices.SortStableFunc(want, func(a, b *audit.Request) int {
+		return cmp.Or(a.First().Compare(b.First()), strings.Compare(a.AuditID, b.AuditID))
+	})
+	if len(want) < 600 {
+		t.Fatalf("the testdata holds %d requests: too few for pages", len(want))
+	}
+
+	screen, press, errb := exploreStore(t, rec.URL, "c1", "")
+	waitScreen(t, screen, `(^|[^0-9,])`+thousands(len(want))+` req\b`, "the store's count", errb)
+	first := want[0]
+	waitScreen(t, screen, regexp.QuoteMeta(render.Sanitize(first.User)), "the first row", errb)
+	queries, _ := rec.take()
+	for _, q := range queries {
+		if downloadsAnswer(q) {
+			t.Fatalf("the explorer downloaded the answer to show its first rows: %s", q)
+		}
+	}
+
+	// the last page, fetched when the user goes there; Detail reads it
+	press(tea.KeyPressMsg{Code: 'G', Text: "G"})
+	waitScreen(t, screen, `row `+thousands(len(want))+`\b`, "the cursor on the last row", errb)
+	last := want[len(want)-1]
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		press(tea.KeyPressMsg{Code: tea.KeyEnter})
+		time.Sleep(200 * time.Millisecond)
+		if strings.Contains(screen(), last.AuditID) {
+			break
+		}
+		press(tea.KeyPressMsg{Code: tea.KeyEscape})
+		if time.Now().After(deadline) {
+			t.Fatalf("Detail of the last row does not show %s:\n%s", last.AuditID, screen())
+		}
+	}
+	if s := screen(); strings.Contains(s, "let go") || strings.Contains(s, "no line at") {
+		t.Errorf("Detail of the last row could not read its lines:\n%s", s)
+	}
+	press(tea.KeyPressMsg{Code: tea.KeyEscape})
+
+	// the Summary: the store's counts, the files'
+	top := filter.TopCounts(want, "user")
+	user, n := "", 0
+	for u, c := range top {
+		if c > n || c == n && u < user {
+			user, n = u, c
+		}
+	}
+	press(tea.KeyPressMsg{Code: '4', Text: "4"})
+	waitScreen(t, screen, regexp.QuoteMeta(render.Sanitize(user))+`\s+`+strconv.Itoa(n)+`\b`, "the Summary's top user", errb)
+	press(tea.KeyPressMsg{Code: '5', Text: "5"})
+	waitScreen(t, screen, `read a page at a time`, "the Answers", errb)
+	// what reads every row says so rather than fetch every page
+	press(tea.KeyPressMsg{Code: '1', Text: "1"}, tea.KeyPressMsg{Code: 's', Text: "s"})
+	waitScreen(t, screen, `sorting reads every request`, "sorting", errb)
+	press(tea.KeyPressMsg{Code: 'H', Text: "H"})
+	waitScreen(t, screen, `the history reads every request`, "the history", errb)
+
+	queries, _ = rec.take()
+	pages := 0
+	for _, q := range queries {
+		if downloadsAnswer(q) {
+			t.Errorf("the explorer downloaded the answer: %s", q)
+		}
+		if strings.Contains(q, ` auditID:in("`) {
+			pages++
+		}
+	}
+	if pages == 0 || pages > 8 {
+		t.Errorf("the explorer read %d pages to show the last row: want a few", pages)
+	}
+}
+
+// downloadsAnswer is a query that reads the answer's events, not one
+// page's (those name their requests).
+func downloadsAnswer(q string) bool {
+	return strings.HasPrefix(q, "/select/") && downloads([]string{q}) && !strings.Contains(q, ` auditID:in("`)
+}
+
+// A filter the store cannot count (a word the requests must not hold:
+// kauditui checks it on the lines), or a store whose counts its checks
+// refuse, is read whole, as before, and the status bar says why.
+func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
+	vl, files, _ := storeTestdata(t)
+	r := runQueryTest(t, "", "--count", "-q", "!kubyk", liveLog(files))
+	n, err := strconv.Atoi(strings.TrimSpace(r.stdout))
+	if err != nil || n == 0 {
+		t.Fatalf("query --count kubyk: %q %s", r.stdout, r.stderr)
+	}
+	screen, _, errb := exploreStore(t, vl.url(), "c1", "!kubyk")
+	waitScreen(t, screen, `loaded whole: \S`, "the reason", errb)
+	waitScreen(t, screen, `(^|[^0-9,])`+thousands(n)+`(/[0-9,]+)? req\b`, "the whole answer's count", errb)
+
+	// a store whose checks fail (every event twice: two nodes shipped the
+	// same log) is paged at first, then loaded whole when the checks say
+	// so; the loader drops the stages read twice
+	loadVLogs(t, vl.url(), "dup", "m1", files...)
+	loadVLogs(t, vl.url(), "dup", "m2", files...)
+	all, err := strconv.Atoi(strings.TrimSpace(runQueryTest(t, "", "--count", liveLog(files)).stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen, _, errb = exploreStore(t, vl.url(), "dup", "")
+	waitScreen(t, screen, `loaded whole: \S`, "the checks' reason", errb)
+	waitScreen(t, screen, `(^|[^0-9,])`+thousands(all)+` req\b`, "the whole answer's count", errb)
+}
+
+// The explorer itself on a store holding the 1 GB log (KAUDITUI_BIG_STORE=URL,
+// cluster big: hack/vlogs-pages.sh's; skipped without it): the first rows,
+// the total, a scroll to the end and the Summary, the process within 150
+// MiB. The times are logged, not judged.
+func TestExplorerOnTheBigStore(t *testing.T) {
+	base := os.Getenv("KAUDITUI_BIG_STORE")
+	if base == "" {
+		t.Skip("KAUDITUI_BIG_STORE is not set: a store holding the 1 GB log as cluster big (hack/vlogs-pages.sh)")
+	}
+	runtime.GC()
+	start := time.Now()
+	screen, press, errb := exploreStore(t, base, "big", "")
+	s := waitScreen(t, screen, `(?m)^\s*\d\d-\d\d \d\d:\d\d:\d\d`, "the first rows", errb)
+	rows := time.Since(start)
+	total := regexp.MustCompile(`([0-9,]+) req\b`).FindStringSubmatch(s)
+	press(tea.KeyPressMsg{Code: 'G', Text: "G"})
+	waitScreen(t, screen, `row `+regexp.QuoteMeta(total[1])+`\b`, "the last row", errb)
+	waitScreen(t, screen, `(?m)^\s*\d\d-\d\d \d\d:\d\d:\d\d`, "the last rows", errb)
+	end := time.Since(start)
+	press(tea.KeyPressMsg{Code: '4', Text: "4"})
+	waitScreen(t, screen, `Users \(\d+\)[^\n]*\n\s*\S+\s+\d+`, "the Summary's users", errb)
+	summary := time.Since(start)
+	peak := peakRSS(t)
+	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v; the test process's peak %d MiB", total[1], rows, end, summary, peak>>20)
+	if peak > 150<<20 {
+		t.Errorf("the explorer on the 1 GB store: %d MiB at the peak, want at most 150", peak>>20)
+	}
+}

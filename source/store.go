@@ -27,6 +27,11 @@ type StoreSpec struct {
 	// Filter is the filter expression; Now anchors its times.
 	Filter string
 	Now    time.Time
+	// Later asks for the answer when the set's Load first reads it, not
+	// when the set opens: the explorer reads a store a page at a time
+	// (StorePages) and loads the answer whole only if it must. Not
+	// followed only.
+	Later bool
 }
 
 // Translate is the store's query for the filter, and the store.
@@ -74,6 +79,26 @@ type storeKind struct {
 	tail   *storeTail  // read after lines when following
 	cancel context.CancelFunc
 	unhook func() bool // stops cancel from following Load's context
+	mu     sync.Mutex  // lines, asked for Later
+}
+
+// laterAnswer is the answer asked for at its first read (StoreSpec.Later).
+type laterAnswer struct {
+	open func() (io.Reader, error)
+	r    io.Reader
+	err  error
+}
+
+func (l *laterAnswer) Read(p []byte) (int, error) {
+	if l.r == nil && l.err == nil {
+		if l.r, l.err = l.open(); l.err == nil && l.r == nil {
+			l.err = io.EOF
+		}
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.r.Read(p)
 }
 
 func (k *storeKind) open(ctx context.Context, s *Set) ([]string, error) {
@@ -82,6 +107,22 @@ func (k *storeKind) open(ctx context.Context, s *Set) ([]string, error) {
 		return nil, err
 	}
 	ctx, k.cancel = context.WithCancel(ctx)
+	k.name = "VictoriaLogs " + StoreName(st)
+	if k.spec.Later && !s.following {
+		in := &input{Input: Input{Name: k.name}, family: "store"}
+		in.openStream(&laterAnswer{open: func() (io.Reader, error) {
+			lines, err := k.read(ctx, q, st, s.warn)
+			if err != nil {
+				return nil, err
+			}
+			k.mu.Lock()
+			k.lines = lines
+			k.mu.Unlock()
+			return &endOfAnswer{r: lines, lines: lines, warn: s.warn}, nil
+		}})
+		s.inputs = append(s.inputs, in)
+		return nil, nil
+	}
 	asked := time.Now()
 	lines, err := k.read(ctx, q, st, s.warn)
 	if err != nil {
@@ -93,7 +134,6 @@ func (k *storeKind) open(ctx context.Context, s *Set) ([]string, error) {
 		k.tail = &storeTail{ctx: ctx, st: st, cur: lines, asked: asked, warn: s.warn, live: s.live}
 		r = k.tail
 	}
-	k.name = "VictoriaLogs " + StoreName(st)
 	in := &input{Input: Input{Name: k.name}, family: "store"}
 	in.openStream(&endOfAnswer{r: r, lines: lines, warn: s.warn})
 	s.inputs = append(s.inputs, in)
@@ -111,6 +151,8 @@ func (k *storeKind) start(ctx context.Context, _ *Set) error {
 }
 
 func (k *storeKind) incomplete() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.lines == nil {
 		return nil
 	}
@@ -127,6 +169,8 @@ func (k *storeKind) close() {
 	if k.tail != nil {
 		k.tail.close()
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.lines != nil {
 		k.lines.Close()
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,10 @@ type StorePages struct {
 	total int64
 	err   error
 
-	mu   sync.Mutex
-	seq  int32        // the pages asked for so far: a page's Refs' Input
-	kept []*StorePage // the latest pages Rows gave, for Raw
+	mu      sync.Mutex
+	counted bool         // total is known
+	seq     int32        // the pages asked for so far: a page's Refs' Input
+	kept    []*StorePage // the latest pages Rows gave, for Raw
 }
 
 // keptPages is how many pages' lines Raw can read: the screen's and its
@@ -94,7 +96,14 @@ func (p *StorePages) Exact(ctx context.Context) (why string, err error) {
 
 // Total is the number of requests the filter matches (asked once).
 func (p *StorePages) Total(ctx context.Context) (int64, error) {
-	p.once.Do(func() { p.total, p.err = p.stats.Count(ctx) })
+	p.once.Do(func() {
+		total, err := p.stats.Count(ctx)
+		p.mu.Lock()
+		p.total, p.err, p.counted = total, err, err == nil
+		p.mu.Unlock()
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.total, p.err
 }
 
@@ -144,13 +153,30 @@ func (pg *StorePage) Raw(ref audit.Ref) ([]byte, error) {
 // Page is the n requests from offset on (fewer at the end).
 func (p *StorePages) Page(ctx context.Context, offset, n int) (*StorePage, error) {
 	st := p.stats.st
+	// The store sorts what comes before the offset too: a page past the
+	// middle is asked for from the end, in the reverse order, so the last
+	// page costs what the first does.
+	order, skip, reverse := "sort by (requestReceivedTimestamp, auditID)", offset, false
+	p.mu.Lock()
+	total, counted := p.total, p.counted // not waited for: the first page is asked for beside the count
+	p.mu.Unlock()
+	if counted && offset > int(total)/2 {
+		end := min(offset+n, int(total))
+		order, skip, n, reverse = "sort by (requestReceivedTimestamp desc, auditID desc)", int(total)-end, max(0, end-offset), true
+	}
 	var ids []string
-	err := st.rows(ctx, p.stats.one+" | sort by (requestReceivedTimestamp, auditID) offset "+strconv.Itoa(offset)+" limit "+strconv.Itoa(n)+" | fields auditID", n, func(r gjson.Result) error {
-		ids = append(ids, r.Get("auditID").String())
-		return nil
-	})
+	err := error(nil)
+	if n > 0 {
+		err = st.rows(ctx, p.stats.one+" | "+order+" offset "+strconv.Itoa(skip)+" limit "+strconv.Itoa(n)+" | fields auditID", n, func(r gjson.Result) error {
+			ids = append(ids, r.Get("auditID").String())
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
+	}
+	if reverse {
+		slices.Reverse(ids)
 	}
 	p.mu.Lock()
 	p.seq++

@@ -268,6 +268,14 @@ func (f *StoreFlags) Spec(expr string, now time.Time, nodes []string, getenv fun
 		CAFile: f.CAFile, Password: getenv("KAUDITUI_STORE_PASSWORD"), Token: getenv("KAUDITUI_STORE_TOKEN"), Timeout: f.Timeout}}
 }
 
+// Pager opens the store's answer to a filter as pages (StoreSpec.Pages),
+// the filter's times anchored at now(): the explorer's, for each filter.
+func (f *StoreFlags) Pager(now func() time.Time, nodes []string, getenv func(string) string, warn func(string)) func(context.Context, string) (*StorePages, string, error) {
+	return func(ctx context.Context, expr string) (*StorePages, string, error) {
+		return f.Spec(expr, now(), nodes, getenv).Pages(ctx, warn)
+	}
+}
+
 // StoreAsk is what `query --store` asks that the store may count.
 type StoreAsk struct {
 	Count    bool

@@ -22,7 +22,10 @@ import (
 // answer the selected question are previewed below the menu, and can be
 // opened from there.
 type answersPage struct {
-	env       *Env
+	env *Env
+	// store is the store's answer read a page at a time (DataMsg.Store):
+	// the answers read every request, so they say they need it loaded.
+	store     StoreAnswer
 	catalog   []answer
 	inputName func(int32) string // names an input (Coverage)
 	// policyText is what the audit policy does not log (Coverage); nil: nothing.
@@ -130,6 +133,10 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	k := p.env.Keys
 	switch msg := msg.(type) {
 	case DataMsg:
+		if p.store = msg.Store; p.store != nil {
+			p.expr, p.shown, p.all = msg.Filter, nil, nil
+			return p, nil
+		}
 		if p.loading && !msg.Loading {
 			// Requests read while loading may have gained their final stage
 			// (and code) since they were counted: count once more, now.
@@ -145,6 +152,9 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyPressMsg:
+		if p.store != nil {
+			return p, nil
+		}
 		if cmd, ok := p.screens.update(msg); ok {
 			return p, cmd
 		}
@@ -550,6 +560,9 @@ func (p *answersPage) View() string {
 	}
 	st := p.env.Styles
 	w := max(p.width, 20)
+	if p.store != nil {
+		return st.Title.Render("Answers") + "\n" + st.Muted.Render(truncateCells(storeAnswersNote, w))
+	}
 	p.countAll()
 	p.preview()
 	var b strings.Builder
@@ -810,3 +823,9 @@ func answerLatency(d time.Duration) string {
 	}
 	return d.Truncate(time.Second).String()
 }
+
+// storeAnswersNote is what the Answers (and their timeline and findings)
+// say over a store read a page at a time: they read every request, and
+// the explorer does not download the answer behind the user's back.
+const storeAnswersNote = "The answers read every request, and this store is read a page at a time: " +
+	"run kauditui --store ... --follow to load the answer, or kauditui query --store ... --history/--detect/--timeline"

@@ -112,6 +112,10 @@ type DataMsg struct {
 	All     Rows           // every request, in store order
 	Reset   bool           // the filter changed (Shown is new, not an extension)
 	Loading bool           // the loader is still reading the sources
+	// Store is the store's answer when it is read a page at a time
+	// (Options.Pager): Shown fetches a page for each row not fetched, so a
+	// page that reads every row asks the store (Top) or says it cannot.
+	Store StoreAnswer
 }
 
 // inputCapturer is implemented by a page that is editing text of its own

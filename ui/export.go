@@ -213,6 +213,11 @@ func requestsExport(d Data, rows Rows, base string) *exportJob {
 	if rowsLen(rows) == 0 {
 		return nil
 	}
+	if _, paged := rows.(*StoreRows); paged { // every row would be fetched, a page at a time
+		fail := func() ([]byte, error) { return nil, fmt.Errorf("%s", storeWholeNote("an export")) }
+		return &exportJob{what: plural(rows.Len(), "request"), base: base, formats: []exportFormat{
+			{exts: []string{".jsonl", ".json", ".ndjson"}, name: "JSON lines", build: fail}, {exts: []string{".csv"}, name: "CSV", build: fail}}}
+	}
 	return &exportJob{what: plural(rows.Len(), "request"), base: base, formats: []exportFormat{
 		{exts: []string{".jsonl", ".json", ".ndjson"}, name: "JSON lines", build: func() ([]byte, error) {
 			var b []byte

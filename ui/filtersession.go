@@ -144,6 +144,12 @@ func (m *model) applyFilter(expr string, final bool) tea.Cmd {
 		m.filterBar.SetApplied(expr)
 	}
 	cmd, now := m.replace(expr, f)
+	if m.lazy.on {
+		if expr == m.lazy.expr && m.lazy.rows != nil {
+			return cmd
+		}
+		return tea.Batch(cmd, m.openLazy(expr))
+	}
 	if !now {
 		return cmd
 	}

@@ -192,6 +192,10 @@ func (p *requestsPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.SetFollow(!p.table.Follow) // paused: the list holds its row; resumed: the newest
 		return nil
 	}
+	if _, paged := p.inOrder.(*StoreRows); paged && (key.Matches(msg, p.env.Keys.Sort) || key.Matches(msg, p.env.Keys.SortReverse)) {
+		// sorting reads every row: the store's answer is read a page at a time
+		return func() tea.Msg { return statusMsg{Text: storeWholeNote("sorting"), Err: true} }
+	}
 	if p.sortKey(msg) || p.table.HandleMsg(msg) {
 		return nil
 	}

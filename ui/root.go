@@ -55,6 +55,26 @@ type Options struct {
 	// HistoryFile keeps the filters applied, across runs ("" keeps them
 	// for this run only): main gives $XDG_STATE_HOME/kauditui/filters.
 	HistoryFile string
+	// Pager, when set, shows a store's answer a page at a time (rows for
+	// the screen and a margin, counts from the store) instead of running
+	// Load; Load runs when the store cannot page a filter, or its checks
+	// say its counts are not kauditui's (storelazy.go).
+	Pager StorePager
+}
+
+// LoadAll is Options.Load for a loader that fills st: once the input
+// ended, a request still open gains no stage (st.Finish); a load that
+// ended well may still have broken off (incomplete: a store's answer cut
+// short), and what came is shown.
+func LoadAll(load func(context.Context, *audit.Store) error, st *audit.Store, incomplete func() error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := load(ctx, st)
+		st.Finish()
+		if err != nil {
+			return err
+		}
+		return incomplete()
+	}
 }
 
 // model is the root model.
@@ -90,6 +110,9 @@ type model struct {
 	// The filter in force and its result (filtersession.go).
 	filterSession
 	editSeq int // debounce sequence of filter-bar edits
+
+	// A store read in pages (Options.Pager; storelazy.go).
+	lazy lazyStore
 
 	// Loading.
 	loading   bool
@@ -176,6 +199,7 @@ func New(opts Options) *model {
 		m.filterBar.SetApplied(m.flt.expr)
 		m.filterBar.AddHistory(m.flt.expr)
 	}
+	m.startLazy()
 	m.setSize(80, 24)
 	m.refresh(true)
 	return m
@@ -190,7 +214,9 @@ func (m *model) Init() tea.Cmd {
 	for _, p := range m.pages {
 		cmds = append(cmds, p.Init())
 	}
-	if m.opts.Load != nil {
+	if m.lazy.on {
+		cmds = append(cmds, m.openLazy(m.flt.expr))
+	} else if m.opts.Load != nil {
 		load, ctx := m.opts.Load, m.ctx
 		cmds = append(cmds, func() tea.Msg { return loadDoneMsg{load(ctx)} })
 	}
@@ -239,6 +265,17 @@ func (m *model) after(d time.Duration, msg tea.Msg) tea.Cmd {
 
 // Update implements tea.Model.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if ask := m.storeAsk(); ask != nil {
+		return m, tea.Batch(cmd, ask)
+	}
+	return m, cmd
+}
+
+func (m *model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.lazyUpdate(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
@@ -297,8 +334,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case openHistoryMsg:
+		if m.lazy.on { // the history is of the whole answer, not a page
+			return m, m.setMessage(storeWholeNote("the history"), true)
+		}
 		return m, m.openHistory(msg.Req)
 	case openRBACMsg:
+		if m.lazy.on {
+			return m, m.setMessage(storeWholeNote("what the user needs"), true)
+		}
 		return m, m.openRBAC(msg.Req)
 	case statusMsg:
 		return m, m.setMessage(msg.Text, msg.Err)
@@ -520,6 +563,9 @@ func (m *model) refresh(force bool) {
 func (m *model) publish(reset bool) tea.Cmd {
 	m.toldLoad = m.sourceState() == sourceLoading
 	dm := m.dataMsg(reset, m.toldLoad)
+	if m.lazy.on {
+		dm = m.lazyDataMsg(reset)
+	}
 	var cmds []tea.Cmd
 	for i, p := range m.pages {
 		np, cmd := p.Update(dm)
@@ -648,6 +694,12 @@ func (m *model) statusBar() string {
 	}
 	if m.refiltering {
 		in.Message = "filtering…"
+	}
+	if m.lazy.on {
+		in.Shown, in.Total = rowsLen(m.lazy.rows), rowsLen(m.lazy.rows)
+		if m.lazy.rows == nil {
+			in.Message = "counting in the store…"
+		}
 	}
 	return renderStatus(m.env.Styles, in, m.width)
 }

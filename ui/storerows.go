@@ -7,16 +7,17 @@ import (
 	"github.com/kauditui/kauditui/audit"
 )
 
-// Wiring (not done yet: the lead's): with --store, main opens
-// source.StoreSpec.Pages for the filter (fast), asks its Total, and hands
-// the explorer NewStoreRows(ctx, pages, total, send) with Data.Raw =
-// rows.Raw; send makes the root publish a DataMsg with rows.Next(). It
-// runs pages.Exact in the background: a non-empty why means the pages are
-// not kauditui's answer, and the explorer loads the answer whole as before
-// (saying why). A new filter is a new Pages and a new StoreRows. Pages
-// that read every row (Summary, Answers, the timeline) must not iterate a
-// StoreRows (each row not fetched fetches its page): the Summary takes
-// pages.Top(field) and pages.Histogram(step) instead.
+// Wiring (storelazy.go): with --store and no --follow, main gives
+// Options.Pager (source.StoreSpec.Pages for each filter); the root asks
+// the answer's Total beside its first page and shows a StoreRows
+// (Data.Raw reads its pages' lines); a page fetched makes the root publish
+// a DataMsg with rows.Next(). pages.Exact runs in the background: a
+// non-empty why means the pages are not kauditui's answer, and the
+// explorer loads the answer whole (Options.Load), saying why. A new filter
+// is a new answer and a new StoreRows. Pages that read every row (Summary,
+// Answers, the timeline, sorting, exports) must not iterate a StoreRows
+// (each row not fetched fetches its page): the Summary takes the store's
+// Top counts; the others say they need the answer loaded (DataMsg.Store).
 
 // StoreSource is a store's answer to one filter read a page at a time
 // (source.StorePages, handed in by main: ui does not open stores): its
@@ -203,4 +204,15 @@ func (c *storeCache) touch(page int) {
 		c.clock++
 		c.used[page] = c.clock
 	}
+}
+
+// seed keeps a page fetched before the rows were made (the first, asked
+// for beside the count).
+func (r *StoreRows) seed(page int, rows []*audit.Request) {
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	r.c.pages[page] = rows
+	r.c.clock++
+	r.c.used[page] = r.c.clock
+	r.view[page] = rows
 }

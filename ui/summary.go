@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +47,12 @@ type summaryPage struct {
 	coverage string
 	covered  int  // len(all) when coverage was made
 	covEarly bool // coverage was made while loading: made again once loaded
+
+	// A store read in pages (DataMsg.Store): the boxes are the store's
+	// counts (storeTop), never a count of the rows (each would be fetched).
+	store    StoreAnswer
+	storeTop []map[string]int
+	storeWhy []string
 }
 
 // summarySection is one "top values" box.
@@ -129,6 +137,9 @@ func (p *summaryPage) ShortHelp() []keyHelp {
 func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
+		if msg.Store != p.store { // asked when the page is shown: storeAsk
+			p.store, p.storeTop, p.storeWhy = msg.Store, nil, nil
+		}
 		if msg.Reset || msg.Filter != p.expr || rowsLen(msg.Shown) < p.counted {
 			p.counts, p.counted = nil, 0
 		}
@@ -136,6 +147,15 @@ func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 		p.shown = msg.Shown
 		p.all, p.loading = msg.All, msg.Loading
 		p.dirty = true
+		return p, nil
+	case summaryStoreMsg:
+		if msg.ans == p.store && p.store != nil {
+			p.storeTop[msg.box] = msg.counts
+			if msg.why != "" {
+				p.storeWhy = append(p.storeWhy, summaryFields[msg.box].title+": "+sanitize(msg.why))
+			}
+			p.dirty = true
+		}
 	case tea.KeyPressMsg:
 		p.refresh()
 		k := p.env.Keys
@@ -227,6 +247,11 @@ func (p *summaryPage) choose(exclude bool) tea.Cmd {
 		if v.value == "" {
 			return statusCmd(fmt.Sprintf("%s %s cannot be written as a filter", strings.ToLower(s.title), v.label), true)
 		}
+		if p.store != nil && (s.field == "user" || s.field == "resource") {
+			// the store's boxes hold --top's values (a user as whom they
+			// acted, a resource with its group, a URL), not the filter's
+			return statusCmd(fmt.Sprintf("the store counts %s as --top does: narrow with / (%s=...)", strings.ToLower(s.title), s.field), true)
+		}
 		expr = filter.With(expr, s.field, v.value, exclude)
 	default:
 		return nil
@@ -243,6 +268,10 @@ func (p *summaryPage) refresh() {
 		return
 	}
 	p.dirty = false
+	if p.store != nil {
+		p.refreshStore()
+		return
+	}
 	if p.counts == nil {
 		p.counts = make([]map[string]int, len(summaryFields))
 		for i := range p.counts {
@@ -517,6 +546,11 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 	st := p.env.Styles
 	h := p.hist
 	var b strings.Builder
+	if p.store != nil {
+		b.WriteString(st.Title.Render(truncateCells("Requests over time", w)) + "\n")
+		b.WriteString(st.Empty.Render(truncateCells("not drawn for a store read a page at a time: kauditui query --store ... --timeline", w)))
+		return b.String()
+	}
 	title := fmt.Sprintf("Requests over time (%s per bar, %s)", render.FormatStep(h.step), render.ZoneName())
 	b.WriteString(st.Title.Render(truncateCells(title, w)))
 	b.WriteString("\n")
@@ -588,6 +622,13 @@ const summaryCoverageMax = 300_000
 // coverageLine is what the log cannot see in a line: gaps, shared
 // auditIDs, writes without a body; made again when requests were added.
 func (p *summaryPage) coverageLine() string {
+	if p.store != nil {
+		line := "Counted by the store (the histogram and the log's gaps: load the answer with --follow or from the files)"
+		if len(p.storeWhy) > 0 {
+			line = "Not counted by the store: " + strings.Join(p.storeWhy, "; ")
+		}
+		return line
+	}
 	n := rowsLen(p.all)
 	// While loading, made again only when a tenth more requests came: it
 	// sorts every event time, and the page is drawn at every tick.
@@ -673,4 +714,53 @@ func coverageElsewhere(n int) string {
 		return "The log: its gaps, shared auditIDs and writes without a body: 5 Answers, What the log cannot see"
 	}
 	return "The log: its gaps, shared auditIDs and writes without a body: kauditui query --coverage (too many requests to read back here)"
+}
+
+// summaryStoreMsg is a box counted by the store.
+type summaryStoreMsg struct {
+	ans    StoreAnswer
+	box    int
+	counts map[string]int
+	why    string
+}
+
+// askStore asks the store to count each box (filter.TopStoreFields).
+func (p *summaryPage) askStore() tea.Cmd {
+	if p.store == nil {
+		return nil
+	}
+	p.storeTop = make([]map[string]int, len(summaryFields))
+	ans := p.store
+	var cmds []tea.Cmd
+	for i, f := range summaryFields {
+		cmds = append(cmds, func() tea.Msg {
+			counts, _, why, err := ans.Top(context.Background(), f.field)
+			if err != nil {
+				why = err.Error()
+			}
+			return summaryStoreMsg{ans: ans, box: i, counts: counts, why: why}
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+// refreshStore makes the boxes of the store's counts (those come so far).
+func (p *summaryPage) refreshStore() {
+	counts := make([]map[string]int, len(summaryFields))
+	for i := range counts {
+		if i < len(p.storeTop) && p.storeTop[i] != nil {
+			counts[i] = maps.Clone(p.storeTop[i])
+		}
+		if n, ok := counts[i]["0"]; ok && summaryFields[i].field == "code" {
+			delete(counts[i], "0") // no status: --top's 0, the box's ""
+			counts[i][""] += n
+		}
+		if counts[i] == nil {
+			counts[i] = map[string]int{}
+		}
+	}
+	p.hist = summaryHist{}
+	p.sections = summarize(counts, rowsLen(p.shown))
+	p.sec = clampInt(p.sec, 0, len(p.sections))
+	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))
 }
