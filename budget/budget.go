@@ -322,14 +322,14 @@ func Hold(b Budget, getenv func(string) string, shed func() string, warn, note f
 }
 
 // growingGC is the collector's GOGC while a heap only grows.
-const growingGC = 25
+const growingGC = 20
 
 // GrowingHeap is for the explorer's first read of a trail: the heap only
 // grows then (every request becomes a row of the index, mostly memory
 // without pointers, cheap to collect), and at the default GOGC of 100 the
 // collector lets it reach twice what is live: 746 MiB at the peak for 434
-// settled on a 10 GB trail, 505 at GOGC 25 and no slower
-// (hack/bench-explorer.sh). It sets GOGC to 25 unless GOGC is the user's
+// settled on a 10 GB trail, 506 at GOGC 25, 488 at 20 and no slower
+// (hack/bench-explorer.sh). It sets GOGC to 20 unless GOGC is the user's
 // (a nil getenv is os.Getenv); the func it returns, called when the read is
 // done, puts it back and gives what is no longer needed back to the system
 // in the background (the explorer is in use).

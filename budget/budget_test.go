@@ -243,8 +243,8 @@ func TestHoldNotesNearTheBudget(t *testing.T) {
 	}
 }
 
-// The explorer's first read keeps the heap near what is live (GOGC 25:
-// 504 MiB at the peak on a 10 GB trail where GOGC 100 took 746), then puts
+// The explorer's first read keeps the heap near what is live (GOGC 20:
+// 488 MiB at the peak on a 10 GB trail where GOGC 100 took 746), then puts
 // the collector back; a GOGC the user set is left alone.
 func TestGrowingHeapCollectsOftenWhileReading(t *testing.T) {
 	before := debug.SetGCPercent(100)
