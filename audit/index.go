@@ -498,6 +498,12 @@ func (ix *Index) Seal(all bool) {
 		}
 		ix.put(r, !r.Done())
 	}
+	ix.dropSealed(k)
+}
+
+// dropSealed drops the first k requests of the tail, now rows, and gives
+// back a tail grown far beyond what it holds.
+func (ix *Index) dropSealed(k int) {
 	if k == 0 {
 		return
 	}

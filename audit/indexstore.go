@@ -70,15 +70,7 @@ func (ix *Index) sealHanded() {
 		}
 		ix.put(r, false)
 	}
-	if k == 0 {
-		return
-	}
-	n := copy(ix.tail, ix.tail[k:])
-	clear(ix.tail[n:])
-	ix.tail = ix.tail[:n]
-	if cap(ix.tail) > 4*sealLag && n < sealLag {
-		ix.tail = append([]*Request(nil), ix.tail...)
-	}
+	ix.dropSealed(k)
 }
 
 // changed takes a request handed on that gained a stage (lines out of
