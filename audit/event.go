@@ -231,7 +231,15 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	if r.First().IsZero() || (!received.IsZero() && received.Before(r.First())) {
 		r.first = stamp(received)
 	}
-	stage := in.str(e.stage)
+	// the four stages of audit.k8s.io/v1 are constants (stageName): only
+	// another name is interned
+	sid := stageIDOf(e.stage)
+	var stage string
+	if sid != 0 && sid < stageOther && int(sid) < 5 {
+		stage = stageName(sid)
+	} else {
+		stage = in.str(e.stage)
+	}
 	// The latest stage wins; stages logged in the same microsecond are
 	// ordered by the request's life (ResponseComplete after ResponseStarted).
 	// Its status is the request's: a watch that started 200 and ended in a
@@ -246,6 +254,9 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	// them last in the request's life wins, whatever order lines come in.
 	lastFill := func(dst *string, v string, f int) {
 		if v != "" && (latest || *dst == "") {
+			if e.esc&(1<<f) == 0 && v == *dst {
+				return // as the stage before said (most do): nothing to intern
+			}
 			if nv := str(v, f); nv != *dst {
 				*dst, newWhat = nv, true
 			}
@@ -255,7 +266,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	lastFill(&what.Reason, e.reason, fReason)
 	if e.code != 0 && (latest || what.Code == 0) {
 		what.Code, newWhat = e.code, true
-		if e.message != "" || what.Message != "" {
+		if (e.message != "" || what.Message != "") && (e.esc&(1<<fMessage) != 0 || e.message != what.Message) {
 			what.Message = str(e.message, fMessage)
 		}
 	}
@@ -280,7 +291,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	if r.Events == nil {
 		r.Events = s.eventSlab()
 	}
-	r.Events = append(r.Events, NewEventRef(ref, stage, stageAt))
+	r.Events = append(r.Events, EventRef{Ref: ref, stage: sid, at: stamp(stageAt)})
 }
 
 // keepURI keeps a request's requestURI: only what follows the path when
