@@ -109,6 +109,44 @@ func (p *Prescan) Scan(line []byte) {
 	}
 }
 
+// Hint is what Store.Prefetch takes of a scanned line: the hash of its
+// auditID, or 0.
+func (p *Prescan) Hint() uint64 {
+	if !p.valid || !p.ev.hashed {
+		return 0
+	}
+	return p.ev.idh
+}
+
+// Prefetch reads ahead what the merge of a batch of scanned lines (their
+// Hints, in order) will look up in a streaming store's tables, and what
+// the requests they complete will make it forget: a cache miss each that
+// the merging goroutine would wait on in turn, here in flight together.
+// It changes nothing; a loader calls it before it merges the batch.
+func (s *Store) Prefetch(hints []uint64) {
+	st := s.stream
+	if st == nil || st.forgotten != nil {
+		return
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var x uint64
+	for _, h := range hints {
+		if h != 0 {
+			x ^= st.gone.touchFind(h)
+		}
+	}
+	// About one line in two completes a request, which makes the store
+	// forget the one completed recentDone requests before it.
+	if n := len(st.recent); n == cap(st.recent) && n > 0 {
+		for k := range min(len(hints)/2, n) {
+			i := (st.pos + k) % n
+			x ^= st.gone.touchAdd(st.recentH[i]) ^ uint64(st.recent[i].first)
+		}
+	}
+	st.sink = x
+}
+
 // AddPrescanned is AddEvent for a line already read by p.Scan; the line's
 // bytes must not have changed since. The result is AddEvent's.
 func (s *Store) AddPrescanned(p *Prescan, ref Ref) (req *Request, isNew bool, ok bool) {

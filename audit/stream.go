@@ -45,6 +45,8 @@ type stream struct {
 	// forgotten, when set, answers wasForgotten instead of gone (an
 	// indexing store's index has every request handed on, exactly).
 	forgotten func(auditID string, received int64) (dup, shared bool)
+	// sink keeps what Prefetch read, so that the reads are done
+	sink uint64
 	// moved: every open request of a lower Seq has been moved out of the
 	// slabs and arena chunks it was made in (see evacuate).
 	moved uint64

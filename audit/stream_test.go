@@ -169,7 +169,7 @@ func TestStreamingStoreLongOpenRequest(t *testing.T) {
 // BenchmarkStreamMerge is the merging goroutine's share of a streaming
 // load (`query --count`): events already scanned, merged into a streaming
 // store. It reads the first 100 MB of $KAUDITUI_BENCH_LOG (a log of
-// hack/genlog; skipped when unset) and reports, besides the time, the CPU
+// hack/genlog; skipped when unset; KAUDITUI_BENCH_MB reads another size) and reports, besides the time, the CPU
 // process's CPU time per event (cpu-ns/event: the merge and its garbage
 // collection), which a busy machine disturbs less than the time.
 func BenchmarkStreamMerge(b *testing.B) {
@@ -181,7 +181,11 @@ func BenchmarkStreamMerge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, 100<<20)
+	mb := 100
+	if v := os.Getenv("KAUDITUI_BENCH_MB"); v != "" {
+		fmt.Sscan(v, &mb)
+	}
+	buf := make([]byte, mb<<20)
 	n, _ := io.ReadFull(f, buf)
 	f.Close()
 	var pre []Prescan
@@ -196,7 +200,17 @@ func BenchmarkStreamMerge(b *testing.B) {
 	for b.Loop() {
 		s := NewStreamingStore(func(*Request) {})
 		before := processCPU()
+		hints := make([]uint64, 0, 1024)
 		for i := range pre {
+			if i%1024 == 0 { // as a loader's batches are
+				hints = hints[:0]
+				for j := i; j < min(i+1024, len(pre)); j++ {
+					if h := pre[j].Hint(); h != 0 {
+						hints = append(hints, h)
+					}
+				}
+				s.Prefetch(hints)
+			}
 			s.AddPrescanned(&pre[i], Ref{Off: int64(i)})
 		}
 		cpu += processCPU() - before

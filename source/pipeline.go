@@ -33,6 +33,7 @@ type batch struct {
 	lines []line
 	buf   []byte // the reader's buffer that the lines alias
 	pre   []prescan
+	hints []uint64      // the scanned lines' Hints, for Store.Prefetch
 	done  chan struct{} // closed once the workers have prescanned it
 }
 
@@ -63,6 +64,7 @@ func (b *batch) seal() {
 
 // prescan runs Keep and scans the JSON lines; it touches nothing shared.
 func (b *batch) prescan(keep func([]byte) bool) {
+	b.hints = b.hints[:0]
 	for i := range b.lines {
 		l, p := &b.lines[i], &b.pre[i]
 		p.state = preNone
@@ -75,6 +77,9 @@ func (b *batch) prescan(keep func([]byte) bool) {
 		}
 		p.state = preScanned
 		p.ev.Scan(l.text)
+		if h := p.ev.Hint(); h != 0 {
+			b.hints = append(b.hints, h)
+		}
 	}
 }
 
@@ -229,6 +234,7 @@ func (r *reader) pullBatch(ctx context.Context) (line, bool) {
 		}
 		<-b.done
 		pl.cur, pl.i = b, 0
+		r.st.Prefetch(b.hints)
 	}
 }
 
