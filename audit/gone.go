@@ -2,6 +2,7 @@ package audit
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"slices"
 )
 
@@ -131,24 +132,32 @@ func (g *goneSet) pendSlot(h uint64) *goneEntry {
 	}
 }
 
-// mergeRuns merges two sorted runs; for an ID in both, newer's entry wins.
+// mergeRuns merges two sorted runs. An ID in both keeps both entries,
+// older's first (find reads the last): telling them apart would cost the
+// merge a branch an entry that it mispredicts half the time, and an ID
+// forgotten twice is rare (a client reusing it).
 func mergeRuns(older, newer goneRun) goneRun {
 	n := len(older.ids) + len(newer.ids)
-	out := goneRun{ids: make([]uint64, 0, n), ts: make([]uint32, 0, n)}
-	i, j := 0, 0
-	for i < len(older.ids) || j < len(newer.ids) {
-		switch {
-		case j == len(newer.ids) || i < len(older.ids) && older.ids[i] < newer.ids[j]:
-			out.ids, out.ts = append(out.ids, older.ids[i]), append(out.ts, older.ts[i])
-			i++
-		default:
-			if i < len(older.ids) && older.ids[i] == newer.ids[j] {
-				i++
-			}
-			out.ids, out.ts = append(out.ids, newer.ids[j]), append(out.ts, newer.ts[j])
-			j++
-		}
+	out := goneRun{ids: make([]uint64, n), ts: make([]uint32, n)}
+	a, at, b, bt := older.ids, older.ts[:len(older.ids)], newer.ids, newer.ts[:len(newer.ids)]
+	oi, ot := out.ids, out.ts
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) && k < len(oi) && k < len(ot) {
+		x, y := a[i], b[j]
+		_, d := bits.Sub64(y, x, 0) // 1 when y < x: newer's goes first
+		m := -d
+		tx, ty := at[i], bt[j]
+		oi[k] = x ^ (x^y)&m
+		ot[k] = tx ^ (tx^ty)&uint32(m)
+		j += int(d)
+		i += 1 - int(d)
+		k++
 	}
+	copy(oi[k:], a[i:])
+	copy(ot[k:], at[i:])
+	k += len(a) - i
+	copy(oi[k:], b[j:])
+	copy(ot[k:], bt[j:])
 	return out
 }
 
@@ -169,6 +178,9 @@ func (g *goneSet) find(h uint64) (uint32, bool) {
 	for i := len(g.runs) - 1; i >= 0; i-- {
 		r := &g.runs[i]
 		if k, ok := slices.BinarySearch(r.ids, h); ok {
+			for k+1 < len(r.ids) && r.ids[k+1] == h {
+				k++ // the newer entry of an ID forgotten twice (mergeRuns)
+			}
 			return r.ts[k], true
 		}
 	}
