@@ -158,6 +158,29 @@ func (s *Store) AddPrescanned(p *Prescan, ref Ref) (req *Request, isNew bool, ok
 	return s.addScanned(&p.ev, ref, true)
 }
 
+// AddPrescannedRun merges n lines already read by Prescan.Scan, in order,
+// as n calls of AddPrescanned would, taking the store's locks once (a
+// loader's run of event lines): line(i) is the i-th line's scan and Ref.
+// It stops before the first line that is not a usable audit event
+// (AddPrescanned's ok=false) and returns how many it merged, and the
+// latest Last of the requests they went to.
+func (s *Store) AddPrescannedRun(n int, line func(i int) (*Prescan, Ref)) (merged int, last time.Time) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var latest int64
+	for ; merged < n; merged++ {
+		p, ref := line(merged)
+		if !p.valid || !p.ev.isEvent() {
+			break
+		}
+		req, _, _ := s.addLocked(&p.ev, ref)
+		latest = max(latest, req.last)
+	}
+	return merged, fromStamp(latest)
+}
+
 // addScanned merges a scanned event; s.wmu is held.
 func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, isNew bool, ok bool) {
 	if needKind && !e.isEvent() {
@@ -168,6 +191,12 @@ func (s *Store) addScanned(e *rawEvent, ref Ref, needKind bool) (req *Request, i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addLocked(e, ref)
+}
+
+// addLocked merges a scanned event that is one (addScanned's checks
+// passed); s.wmu and s.mu are held. ok is always true.
+func (s *Store) addLocked(e *rawEvent, ref Ref) (req *Request, isNew bool, ok bool) {
 	var latest *Request
 	goneShared := false // shares its ID with a request a streaming store forgot
 	if e.auditID != "" {

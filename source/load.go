@@ -518,11 +518,18 @@ func (r *reader) pull(ctx context.Context) (line, bool) {
 // drain reads lines until the input ends (or, when following, until only an
 // unterminated line is left). It returns an error only when ctx is done.
 func (r *reader) drain(ctx context.Context) error {
-	for n := 0; ; n++ {
-		if n&4095 == 4095 {
+	for n, checked := 0, 0; ; n++ {
+		if n-checked >= 4096 {
+			checked = n
 			if err := ctx.Err(); err != nil {
 				r.stop()
 				return err
+			}
+		}
+		if r.par != nil {
+			if k := r.mergeRun(); k > 0 {
+				n += k - 1
+				continue
 			}
 		}
 		l, ok := r.pull(ctx)

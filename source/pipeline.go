@@ -238,6 +238,47 @@ func (r *reader) pullBatch(ctx context.Context) (line, bool) {
 	}
 }
 
+// mergeRun merges the run of event lines the workers scanned at the head
+// of the current batch in one call of the store (AddPrescannedRun: its
+// locks taken once, not a line), doing for each what line, text and
+// jsonLine do with a scanned event line of an input read in place. It
+// returns how many lines it took: none when the next line is not such a
+// line, or is not an event after all (pull hands it to line, which says
+// what it is).
+func (r *reader) mergeRun() int {
+	pl := r.par
+	b := pl.cur
+	if b == nil || r.in.spooled || r.in.cri || r.in.pretty || r.unwrapping {
+		return 0
+	}
+	i0, j := pl.i, pl.i
+	for j < len(b.lines) && b.pre[j].state == preScanned {
+		if l := &b.lines[j]; l.tooLong || l.cut || len(l.text) == 0 || l.text[0] != '{' {
+			break
+		}
+		j++
+	}
+	if j == i0 {
+		return 0
+	}
+	r.flushKlog()
+	n, last := r.st.AddPrescannedRun(j-i0, func(k int) (*audit.Prescan, audit.Ref) {
+		l := &b.lines[i0+k]
+		ref := r.ref(l.off, l.n, l.size)
+		ref.Len = int32(len(l.text))
+		return &b.pre[i0+k].ev, ref
+	})
+	if n > 0 {
+		pl.i += n
+		r.in.read = true
+		r.nAudit += n
+		if last.After(r.near) {
+			r.near = last
+		}
+	}
+	return n
+}
+
 // stop ends a running pipeline early (ctx ended while merging).
 func (r *reader) stop() {
 	r.closeRead()
