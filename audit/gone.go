@@ -100,15 +100,8 @@ func (g *goneSet) add(h uint64, received int64) {
 	if g.pendN < gonePend {
 		return
 	}
-	run := goneRun{ids: make([]uint64, 0, g.pendN), ts: make([]uint32, g.pendN)}
-	for _, e := range g.pend {
-		if e.id != 0 {
-			run.ids = append(run.ids, e.id)
-		}
-	}
-	slices.Sort(run.ids)
-	for i, id := range run.ids {
-		run.ts[i] = g.pendSlot(id).ts
+	run := g.sortPend()
+	for _, id := range run.ids {
 		w, b := goneBit(id)
 		g.any[w] |= b
 	}
@@ -120,6 +113,45 @@ func (g *goneSet) add(h uint64, received int64) {
 		g.runs = g.runs[:len(g.runs)-1]
 	}
 	g.runs = append(g.runs, run)
+}
+
+// goneSortBits is how many leading bits of the hashes sortPend counts
+// them by: about one pending entry a value.
+const goneSortBits = gonePendLog - 1
+
+// sortPend is pend's entries as a sorted run. The hashes are uniform, so
+// a counting sort by their leading bits leaves each a place or two from
+// where it belongs, and an insertion sort finishes: two passes where a
+// comparison sort took thirteen, and the times come along (they were
+// looked up in pend again, a probe each).
+func (g *goneSet) sortPend() goneRun {
+	run := goneRun{ids: make([]uint64, g.pendN), ts: make([]uint32, g.pendN)}
+	var at [1<<goneSortBits + 1]int32
+	for _, e := range g.pend {
+		if e.id != 0 {
+			at[e.id>>(64-goneSortBits)+1]++
+		}
+	}
+	for i := 1; i < len(at); i++ {
+		at[i] += at[i-1]
+	}
+	for _, e := range g.pend {
+		if e.id != 0 {
+			k := &at[e.id>>(64-goneSortBits)]
+			run.ids[*k], run.ts[*k] = e.id, e.ts
+			*k++
+		}
+	}
+	ids, ts := run.ids, run.ts[:len(run.ids)]
+	for i := 1; i < len(ids); i++ {
+		id, t := ids[i], ts[i]
+		j := i
+		for ; j > 0 && ids[j-1] > id; j-- {
+			ids[j], ts[j] = ids[j-1], ts[j-1]
+		}
+		ids[j], ts[j] = id, t
+	}
+	return run
 }
 
 // pendSlot is h's slot in pend, or the empty one where it would go.
