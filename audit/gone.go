@@ -157,7 +157,7 @@ func (g *goneSet) sortPend() goneRun {
 // pendSlot is h's slot in pend, or the empty one where it would go.
 func (g *goneSet) pendSlot(h uint64) *goneEntry {
 	mask := uint64(len(g.pend) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> 1 & mask; ; i = (i + 1) & mask { // (idHash sets the lowest bit)
 		if e := &g.pend[i]; e.id == h || e.id == 0 {
 			return e
 		}
@@ -234,5 +234,5 @@ func (g *goneSet) touchAdd(h uint64) uint64 {
 	if g.pend == nil {
 		return 0
 	}
-	return g.pend[h&uint64(len(g.pend)-1)].id
+	return g.pend[h>>1&uint64(len(g.pend)-1)].id
 }

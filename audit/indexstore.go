@@ -239,7 +239,7 @@ func (ix *Index) WithID(auditID string) []int {
 	})
 	// the requests the store still holds (open, or done and not yet
 	// handed on): their Seq is their row
-	for r := ix.src.byID[auditID]; r != nil; r = r.prevSameID {
+	for r := ix.src.byID.get(idHash(auditID), auditID); r != nil; r = r.prevSameID {
 		if row := int(r.seq); row < ix.Len() {
 			rows = append(rows, row)
 		}

@@ -35,8 +35,8 @@ type Store struct {
 	wmu sync.Mutex // serialises writers (parsing happens outside mu)
 
 	mu       sync.RWMutex
-	byID     map[string]*Request // the latest request with each auditID
-	requests []*Request          // in order of first event read
+	byID     byIDTable  // the latest request with each auditID
+	requests []*Request // in order of first event read
 	klog     []KlogLine
 	other    []OtherLine
 	events   int        // audit event lines accepted
@@ -59,7 +59,7 @@ type Store struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{byID: make(map[string]*Request)}
+	return &Store{}
 }
 
 // AddEvent merges one audit event line (a JSON object of kind Event) into the
@@ -133,7 +133,7 @@ func (s *Store) Prefetch(hints []uint64) {
 	var x uint64
 	for _, h := range hints {
 		if h != 0 {
-			x ^= st.gone.touchFind(h)
+			x ^= st.gone.touchFind(h) ^ s.byID.touch(h)
 		}
 	}
 	// About one line in two completes a request, which makes the store
@@ -200,7 +200,7 @@ func (s *Store) addLocked(e *rawEvent, ref Ref) (req *Request, isNew bool, ok bo
 	var latest *Request
 	goneShared := false // shares its ID with a request a streaming store forgot
 	if e.auditID != "" {
-		latest = s.byID[e.auditID]
+		latest = s.byID.get(e.idHash(), e.auditID)
 		var dup bool
 		req, dup = s.owner(latest, e)
 		if dup {
@@ -252,7 +252,7 @@ func (s *Store) addLocked(e *rawEvent, ref Ref) (req *Request, isNew bool, ok bo
 			} else {
 				req.AuditID = s.in.copy(e.auditID)
 			}
-			s.byID[req.AuditID] = req
+			s.byID.put(e.idHash(), req)
 		}
 		if s.stream == nil {
 			s.requests = append(s.requests, req)
@@ -467,7 +467,7 @@ func (s *Store) WithID(auditID string) []*Request {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*Request
-	for r := s.byID[auditID]; r != nil; r = r.prevSameID {
+	for r := s.byID.get(idHash(auditID), auditID); r != nil; r = r.prevSameID {
 		out = append(out, r)
 	}
 	slices.Reverse(out)

@@ -148,10 +148,8 @@ func (s *Store) evacuate(r *Request) *Request {
 		*f = strings.Clone(*f)
 	}
 	n.Who, n.What = &who, &what
-	if q := s.byID[r.AuditID]; q == r {
-		s.byID[n.AuditID] = n
-	} else {
-		for ; q != nil; q = q.prevSameID {
+	if h := idHash(r.AuditID); r.AuditID != "" && !s.byID.replace(h, r, n) {
+		for q := s.byID.get(h, r.AuditID); q != nil; q = q.prevSameID {
 			if q.prevSameID == r {
 				q.prevSameID = n
 				break
@@ -205,7 +203,7 @@ func (s *Store) completed(r *Request, e *rawEvent) {
 	}
 	st.done(r)
 	var h uint64
-	if r.AuditID != "" && st.forgotten == nil {
+	if r.AuditID != "" {
 		h = e.idHash()
 	}
 	if len(st.recent) < cap(st.recent) {
@@ -230,14 +228,8 @@ func (s *Store) forget(r *Request, h uint64) {
 	// Lookups stop at a forgotten request: cut the chain behind it, or a
 	// client reusing one auditID would keep every request it made alive.
 	r.prevSameID = nil
-	switch {
-	case r.AuditID == "":
-	case !r.SharedID:
-		// no other request carries its ID (one that did would have
-		// flagged it when it took r's place in byID): r is the one there
-		delete(s.byID, r.AuditID)
-	case s.byID[r.AuditID] == r:
-		delete(s.byID, r.AuditID)
+	if r.AuditID != "" {
+		s.byID.remove(h, r) // unless a later request with its ID took its place
 	}
 }
 

@@ -15,7 +15,7 @@ import "bytes"
 // parses the line only when an escape could hide the key. Called by the
 // store's one writer, between merges.
 func (s *Store) Wants(line []byte) bool {
-	if len(s.byID) == 0 {
+	if s.byID.n == 0 {
 		return false
 	}
 	if id, ok := leadingAuditID(line); ok {
@@ -70,7 +70,7 @@ func (s *Store) wantsScanned(line []byte) bool {
 // holdsOpen reports whether a request with this auditID is not done.
 func (s *Store) holdsOpen(id string) bool {
 	n := 0
-	for r := s.byID[id]; r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
+	for r := s.byID.get(idHash(id), id); r != nil && !r.forgotten && n < maxSameID; r, n = r.prevSameID, n+1 {
 		if !r.Done() {
 			return true
 		}
