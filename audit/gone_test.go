@@ -14,6 +14,8 @@ import (
 // goneSet answers for every hash added, newest entry first, through the
 // pending table, the runs and their merges, and for none it was not given.
 func TestGoneSetFindsWhatWasAdded(t *testing.T) {
+	defer smallGonePend()()
+	gonePend := 1 << (gonePendLog - 1)
 	var g goneSet
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[uint64]uint32{}
@@ -73,7 +75,9 @@ func TestStreamingStoreKnowsRequestsForgottenLongAgo(t *testing.T) {
 			return `"stageTimestamp":"` + at(received+1) + `"`
 		}))
 	}
-	const n = 4*gonePend + recentDone + 100
+	defer smallGonePend()()
+	gonePend := 1 << (gonePendLog - 1)
+	n := 4*gonePend + recentDone + 100
 	var lines [][]byte
 	for i := 0; i < n; i++ {
 		lines = append(lines, line(i, 10*i))
@@ -112,4 +116,12 @@ func TestStreamingStoreKnowsRequestsForgottenLongAgo(t *testing.T) {
 				prescanned, handed, got.Duplicates, got.SharedIDs, len(want.Requests), want.Duplicates, want.SharedIDs)
 		}
 	}
+}
+
+// smallGonePend makes goneSet's pending table small, so that a test makes
+// runs and merges them with a few thousand requests; it returns the undo.
+func smallGonePend() func() {
+	old := gonePendLog
+	gonePendLog = 12
+	return func() { gonePendLog = old }
 }
