@@ -267,7 +267,7 @@ func (s *Store) merge(r *Request, e *rawEvent, ref Ref) {
 	if e.code != 0 && (latest || what.Code == 0) {
 		what.Code, newWhat = e.code, true
 		if (e.message != "" || what.Message != "") && (e.esc&(1<<fMessage) != 0 || e.message != what.Message) {
-			what.Message = str(e.message, fMessage)
+			what.Message = in.strRare(e.message, e.esc&(1<<fMessage) != 0)
 		}
 	}
 	if newWho {
