@@ -352,7 +352,18 @@ func TestIndexingStoreFarApart(t *testing.T) {
 	if want.SharedIDs != 4 || len(want.Requests) != 2*sealLag+6 || want.Late == nil {
 		t.Fatalf("the crafted log is not what the test is about: %d shared, %d requests, %d late", want.SharedIDs, len(want.Requests), len(want.Late))
 	}
-	ix := NewIndex()
-	l := loadFileInto(t, path, NewIndexingStore(ix))
-	checkIndex(t, ix, want.Requests, l.raw)
+	for _, bits := range []int{idTableRowBits, 6} { // 6: the rows outgrow the ID table's tags
+		old := idTableRowBits
+		idTableRowBits = bits
+		ix := NewIndex()
+		l := loadFileInto(t, path, NewIndexingStore(ix))
+		idTableRowBits = old
+		checkIndex(t, ix, want.Requests, l.raw)
+		for _, id := range []string{id(1), id(2), id(3), "not-a-uuid", id(100 + 2*sealLag - 1)} {
+			ws := loadFileLog(t, path).store.WithID(id)
+			if got := ix.WithID(id); len(got) != len(ws) {
+				t.Errorf("row bits %d: %d rows carry %s, want %d", bits, len(got), id, len(ws))
+			}
+		}
+	}
 }

@@ -1,7 +1,7 @@
 package audit
 
 import (
-	"hash/maphash"
+	"math/bits"
 	"slices"
 )
 
@@ -28,6 +28,7 @@ func NewIndexingStore(ix *Index) *Store {
 	s.stream.late = ix.changed
 	s.stream.sharedGone = ix.flagShared
 	s.stream.forgotten = ix.forgotten
+	s.stream.touchForgotten = ix.ids.touch
 	ix.src = s
 	return s
 }
@@ -41,7 +42,7 @@ func (ix *Index) handed(r *Request) {
 		return
 	}
 	if r.AuditID != "" {
-		ix.ids.add(ix, row, r.AuditID)
+		ix.ids.add(ix, row, idHash(r.AuditID))
 	}
 	k := row - ix.sealed
 	if k >= len(ix.tail) {
@@ -100,7 +101,7 @@ func (s *Store) openRequest(seq uint64) *Request {
 // too while the one handed on before is forgotten by the store (a full
 // store flags them all). The store is locked.
 func (ix *Index) flagShared(auditID string) {
-	ix.ids.each(ix, auditID, func(row int) bool {
+	ix.ids.each(ix, auditID, idHash(auditID), func(row int) bool {
 		if r := ix.Live(row); r != nil {
 			r.SharedID = true // in the tail, or sealed open
 		}
@@ -117,9 +118,9 @@ func (ix *Index) flagShared(auditID string) {
 // whether a row carries it with that received time (dup: a repeat or a
 // late stage of a request forgotten), or with another (shared). Exact,
 // where goneSet compares hashes. The store is locked.
-func (ix *Index) forgotten(auditID string, received int64) (dup, shared bool) {
+func (ix *Index) forgotten(auditID string, h uint64, received int64) (dup, shared bool) {
 	found := false
-	ix.ids.each(ix, auditID, func(row int) bool {
+	ix.ids.each(ix, auditID, h, func(row int) bool {
 		found = true
 		if received == 0 || ix.firstOf(row) == received {
 			dup = true
@@ -162,63 +163,110 @@ func (ix *Index) idOf(row int) (u [16]byte, s string, canonical bool) {
 
 // idTable finds the rows handed on by auditID: open addressing over row
 // numbers (row+1; 0 is empty), the IDs compared in the rows themselves, so
-// it costs 4 bytes a slot (5 to 11 a request) where goneSet costs 12.
+// it costs 4 bytes a slot (5 to 11 a request) where goneSet costs 12. The
+// bits of a slot above its row's are a tag of the ID's hash (idHash, which
+// a loader's scanning workers take): a probe for an ID reads no row whose
+// tag differs (every new request's look-up was about three rows read,
+// each a cache miss, for an ID that no row carries).
 type idTable struct {
-	slots []uint32
-	n     int
+	slots   []uint32
+	n       int
+	rowBits int // bits of row+1 in a slot: the rest is the tag
 }
 
-func rowIDHash(u [16]byte, s string, canonical bool) uint64 {
-	if canonical {
-		return maphash.Bytes(dictSeed, u[:])
+// idTableRowBits is the rowBits a table starts with (a million rows; it
+// gives up tag bits as the rows outgrow it). A variable: a test makes the
+// rows outgrow it.
+var idTableRowBits = 20
+
+func (t *idTable) slot(h uint64) uint64 { return h >> 1 & uint64(len(t.slots)-1) } // (idHash sets the lowest bit)
+
+func (t *idTable) tag(h uint64) uint32 { return uint32(h >> (32 + t.rowBits)) }
+
+// rowHash is the idHash of a handed row's auditID.
+func (ix *Index) rowHash(row int) uint64 {
+	u, s, canonical := ix.idOf(row)
+	if !canonical {
+		return idHash(s)
 	}
-	return maphash.String(dictSeed, s)
+	var b [36]byte
+	formatUUID(&b, &u)
+	return idHash(bytesString(b[:]))
 }
 
-func (t *idTable) add(ix *Index, row int, auditID string) {
+// add adds row, whose auditID's idHash is h.
+func (t *idTable) add(ix *Index, row int, h uint64) {
+	if t.rowBits == 0 {
+		t.rowBits = idTableRowBits
+	}
+	if uint64(row)+1 >= 1<<t.rowBits {
+		// the row does not fit: fewer tag bits (four times the rows)
+		old := t.rowBits
+		t.rowBits = min(32, bits.Len64(uint64(row)+1)+2)
+		t.rehash(ix, len(t.slots), old)
+	}
 	if (t.n+1)*4 > len(t.slots)*3 {
-		t.grow(ix)
+		t.rehash(ix, max(1<<10, 2*len(t.slots)), t.rowBits)
 	}
-	u, canonical := parseUUID(auditID)
-	t.put(rowIDHash(u, auditID, canonical), row)
+	t.put(h, row)
 	t.n++
 }
 
 func (t *idTable) put(h uint64, row int) {
 	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := t.slot(h); ; i = (i + 1) & mask {
 		if t.slots[i] == 0 {
-			t.slots[i] = uint32(row) + 1
+			t.slots[i] = t.tag(h)<<t.rowBits | uint32(row+1)
 			return
 		}
 	}
 }
 
-func (t *idTable) grow(ix *Index) {
+// rehash makes the table n slots of t.rowBits, its rows (in slots of
+// oldBits) hashed again.
+func (t *idTable) rehash(ix *Index, n, oldBits int) {
 	old := t.slots
-	t.slots = make([]uint32, max(1<<10, 2*len(old)))
+	t.slots = make([]uint32, n)
 	for _, v := range old {
 		if v != 0 {
-			row := int(v - 1)
-			t.put(rowIDHash(ix.idOf(row)), row)
+			row := int(v&(1<<oldBits-1)) - 1
+			t.put(ix.rowHash(row), row)
 		}
 	}
 }
 
-// each calls fn with each row carrying auditID, until fn returns false.
-func (t *idTable) each(ix *Index, auditID string, fn func(row int) bool) {
+// each calls fn with each row carrying auditID (whose idHash is h), until
+// fn returns false.
+func (t *idTable) each(ix *Index, auditID string, h uint64, fn func(row int) bool) {
 	if len(t.slots) == 0 {
 		return
 	}
-	u, canonical := parseUUID(auditID)
-	mask := uint64(len(t.slots) - 1)
-	for i := rowIDHash(u, auditID, canonical) & mask; t.slots[i] != 0; i = (i + 1) & mask {
-		row := int(t.slots[i] - 1)
+	var u [16]byte
+	parsed, canonical := false, false
+	mask, rowMask, tag := uint64(len(t.slots)-1), uint32(1<<t.rowBits-1), t.tag(h)
+	for i := t.slot(h); t.slots[i] != 0; i = (i + 1) & mask {
+		v := t.slots[i]
+		if v>>t.rowBits != tag {
+			continue
+		}
+		if !parsed {
+			u, canonical = parseUUID(auditID)
+			parsed = true
+		}
+		row := int(v&rowMask) - 1
 		ru, rs, rc := ix.idOf(row)
 		if rc == canonical && (canonical && ru == u || !canonical && rs == auditID) && !fn(row) {
 			return
 		}
 	}
+}
+
+// touch reads the slot where a probe for h starts, for Store.Prefetch.
+func (t *idTable) touch(h uint64) uint32 {
+	if len(t.slots) == 0 {
+		return 0
+	}
+	return t.slots[t.slot(h)]
 }
 
 // WithID is the rows carrying auditID, in order: one, unless a client
@@ -233,7 +281,7 @@ func (ix *Index) WithID(auditID string) []int {
 		}
 		return rows
 	}
-	ix.ids.each(ix, auditID, func(row int) bool {
+	ix.ids.each(ix, auditID, idHash(auditID), func(row int) bool {
 		rows = append(rows, row)
 		return true
 	})

@@ -125,15 +125,21 @@ func (p *Prescan) Hint() uint64 {
 // It changes nothing; a loader calls it before it merges the batch.
 func (s *Store) Prefetch(hints []uint64) {
 	st := s.stream
-	if st == nil || st.forgotten != nil {
+	if st == nil {
 		return
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	var x uint64
 	for _, h := range hints {
-		if h != 0 {
-			x ^= st.gone.touchFind(h) ^ s.byID.touch(h)
+		if h == 0 {
+			continue
+		}
+		x ^= s.byID.touch(h)
+		if st.forgotten == nil {
+			x ^= st.gone.touchFind(h)
+		} else if st.touchForgotten != nil {
+			x ^= uint64(st.touchForgotten(h))
 		}
 	}
 	// About one line in two completes a request, which makes the store
@@ -141,7 +147,10 @@ func (s *Store) Prefetch(hints []uint64) {
 	if n := len(st.recent); n == cap(st.recent) && n > 0 {
 		for k := range min(len(hints)/2, n) {
 			i := (st.pos + k) % n
-			x ^= st.gone.touchAdd(st.recentH[i]) ^ uint64(st.recent[i].first)
+			if st.forgotten == nil {
+				x ^= st.gone.touchAdd(st.recentH[i])
+			}
+			x ^= uint64(st.recent[i].first)
 		}
 	}
 	st.sink = x

@@ -44,7 +44,9 @@ type stream struct {
 	gone goneSet
 	// forgotten, when set, answers wasForgotten instead of gone (an
 	// indexing store's index has every request handed on, exactly).
-	forgotten func(auditID string, received int64) (dup, shared bool)
+	forgotten func(auditID string, h uint64, received int64) (dup, shared bool)
+	// touchForgotten reads what forgotten will, for Store.Prefetch.
+	touchForgotten func(h uint64) uint32
 	// sink keeps what Prefetch read, so that the reads are done
 	sink uint64
 	// moved: every open request of a lower Seq has been moved out of the
@@ -239,7 +241,7 @@ func (s *Store) forget(r *Request, h uint64) {
 // its ID was (shared). s.mu is held.
 func (st *stream) wasForgotten(e *rawEvent, received int64) (dup, shared bool) {
 	if st.forgotten != nil {
-		return st.forgotten(e.auditID, received)
+		return st.forgotten(e.auditID, e.idHash(), received)
 	}
 	h, ok := st.gone.find(e.idHash())
 	if !ok {
