@@ -201,17 +201,24 @@ func BenchmarkStreamMerge(b *testing.B) {
 		s := NewStreamingStore(func(*Request) {})
 		before := processCPU()
 		hints := make([]uint64, 0, 1024)
-		for i := range pre {
-			if i%1024 == 0 { // as a loader's batches are
-				hints = hints[:0]
-				for j := i; j < min(i+1024, len(pre)); j++ {
-					if h := pre[j].Hint(); h != 0 {
-						hints = append(hints, h)
-					}
+		for i := 0; i < len(pre); i += 1024 { // as a loader's batches are
+			batch := pre[i:min(i+1024, len(pre))]
+			hints = hints[:0]
+			for j := range batch {
+				if h := batch[j].Hint(); h != 0 {
+					hints = append(hints, h)
 				}
-				s.Prefetch(hints)
 			}
-			s.AddPrescanned(&pre[i], Ref{Off: int64(i)})
+			s.Prefetch(hints)
+			for k := 0; k < len(batch); {
+				n, _ := s.AddPrescannedRun(len(batch)-k, func(j int) (*Prescan, Ref) {
+					return &batch[k+j], Ref{Off: int64(i + k + j)}
+				})
+				if k += n; k < len(batch) {
+					s.AddPrescanned(&batch[k], Ref{Off: int64(i + k)}) // not an event: as a loader does
+					k++
+				}
+			}
 		}
 		cpu += processCPU() - before
 		events += len(pre)
