@@ -219,9 +219,10 @@ func TestParallelLoadReadsAheadLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Finish()
-	// Progress is told every 4 MiB read: the pipeline's own read-ahead is
-	// what passes that
-	if limit := int64(4<<20 + 8*batchRead); ahead > limit {
+	// Progress is told every 4 MiB read, which only lowers what is seen
+	// here. The limit is eight batches of 256 KiB: with their prescans they
+	// fit in a small master's L2 (lines.go, batchRead).
+	if limit := int64(2 << 20); ahead > limit {
 		t.Errorf("the load read %d MiB ahead of the merge; want at most %d MiB", ahead>>20, limit>>20)
 	}
 	if n == 0 {
