@@ -105,7 +105,7 @@ type parallel struct {
 func (r *reader) startParallel(ctx context.Context, workers int) {
 	// A batch is in ordered from when it is handed to the workers until
 	// the loader takes it, so ordered's room bounds what is read ahead
-	// (about 0.85 MB resident a batch of batchRead: its buffer and its
+	// (about 0.4 MB resident a batch of batchRead: its buffer and its
 	// prescans). Two batches a worker keep both cores of a small machine
 	// busy (1.86-1.89 cores used on a full parse where one a worker used
 	// 1.77-1.80).
