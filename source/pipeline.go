@@ -110,7 +110,7 @@ type parallel struct {
 func (r *reader) startParallel(ctx context.Context, workers int) {
 	// A batch is in ordered from when it is handed to the workers until
 	// the loader takes it, so ordered's room bounds what is read ahead
-	// (about 0.85 MB resident a batch of batchRead: its buffer and its
+	// (about 0.4 MB resident a batch of batchRead: its buffer and its
 	// prescans). Two batches a worker keep both cores of a small machine
 	// busy (1.86-1.89 cores used on a full parse where one a worker used
 	// 1.77-1.80).
@@ -124,6 +124,7 @@ func (r *reader) startParallel(ctx context.Context, workers int) {
 		if f, ok := cr.r.(*os.File); ok {
 			r.pread = newPreadReader(f, 0, cr.p)
 			r.lr.r = r.pread
+			r.lr.chunks = r.pread // its buffers become the batches' (lines.go)
 		}
 	}
 	work := make(chan *batch, workers)
@@ -323,6 +324,7 @@ func (r *reader) readFailed(err error) {
 
 const (
 	preadSize    = 256 << 10
+	preadSlack   = 64 << 10 // room before a chunk's bytes for the line cut at its start
 	preadWorkers = 2
 )
 
@@ -355,11 +357,11 @@ func newPreadReader(f io.ReaderAt, start int64, p *progress) *preadReader {
 				select {
 				case buf = <-pr.free:
 				default:
-					buf = make([]byte, preadSize)
+					buf = make([]byte, preadSlack+preadSize)
 				}
-				n, err := f.ReadAt(buf, start+int64(k)*preadSize)
+				n, err := f.ReadAt(buf[preadSlack:], start+int64(k)*preadSize)
 				p.add(int64(n))
-				if n < len(buf) && err == nil {
+				if n < preadSize && err == nil {
 					err = io.EOF
 				}
 				select {
@@ -383,19 +385,49 @@ func (pr *preadReader) Read(b []byte) (int, error) {
 		if pr.err != nil {
 			return 0, pr.err
 		}
-		if pr.cur.buf != nil {
-			select {
-			case pr.free <- pr.cur.buf:
-			default:
-			}
-		}
-		pr.cur, pr.off = <-pr.chunks[pr.k%preadWorkers], 0
-		pr.k++
-		pr.err = pr.cur.err
+		pr.next()
 	}
-	n := copy(b, pr.cur.buf[pr.off:pr.cur.n])
+	n := copy(b, pr.cur.buf[preadSlack+pr.off:preadSlack+pr.cur.n])
 	pr.off += n
 	return n, nil
+}
+
+// next makes the next chunk the current one.
+func (pr *preadReader) next() {
+	pr.recycle(pr.cur.buf)
+	pr.cur, pr.off = <-pr.chunks[pr.k%preadWorkers], 0
+	pr.k++
+	pr.err = pr.cur.err
+}
+
+// chunk hands over the buffer of the current chunk (or of the next, when
+// the current one is read), whose unread bytes are buf[lo:hi], with
+// preadSlack bytes or more free before lo. The caller owns buf and may
+// give it back with recycle. The first error of a chunk comes once its
+// bytes are handed over.
+func (pr *preadReader) chunk() (buf []byte, lo, hi int, err error) {
+	for pr.off == pr.cur.n {
+		if pr.err != nil {
+			return nil, 0, 0, pr.err
+		}
+		pr.next()
+	}
+	buf, lo, hi = pr.cur.buf, preadSlack+pr.off, preadSlack+pr.cur.n
+	pr.cur, pr.off = preadChunk{}, 0
+	return buf, lo, hi, nil
+}
+
+// recycle takes back a buffer of chunk's, for a later chunk; false for
+// other buffers.
+func (pr *preadReader) recycle(buf []byte) bool {
+	if cap(buf) != preadSlack+preadSize {
+		return false
+	}
+	select {
+	case pr.free <- buf[:cap(buf)]:
+	default:
+	}
+	return true
 }
 
 // close ends the reading goroutines.

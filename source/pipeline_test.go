@@ -219,10 +219,12 @@ func TestParallelLoadReadsAheadLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Finish()
-	// Progress is told every 4 MiB read: the pipeline's own read-ahead is
-	// what passes that
-	if limit := int64(4<<20 + 8*batchRead); ahead > limit {
-		t.Errorf("the load read %d MiB ahead of the merge; want at most %d MiB", ahead>>20, limit>>20)
+	// Progress is told every 4 MiB read, which only lowers what is seen
+	// here. The pipeline holds eight batches of 256 KiB (2033-2048 KiB seen
+	// here; 4093 with 512 KiB batches): with their prescans they fit in a
+	// small master's L2 (lines.go, batchRead). One more is room to spare.
+	if limit := int64(9 * 256 << 10); ahead > limit {
+		t.Errorf("the load read %d KiB ahead of the merge; want at most %d KiB", ahead>>10, limit>>10)
 	}
 	if n == 0 {
 		t.Fatal("no request was read")
