@@ -77,21 +77,28 @@ func (r *reader) spliceable() bool {
 // KiB, CRI-O's 8 KiB reads), else the last one.
 func klogCut(text []byte, upTo int) int {
 	upTo = min(upTo, len(text)-22)
+	// a header is looked for in a window: a line of many header-like
+	// starts without the ']' after them costs no more than one pass
+	header := func(k int) bool { return isKlogHeader(text[k:min(len(text), k+klogHeaderMax)]) }
 	for k := upTo / recordAlign * recordAlign; k >= recordAlign; k -= recordAlign {
-		if isKlogHeader(text[k:]) {
+		if header(k) {
 			return k
 		}
 	}
 	for k := upTo; k >= 1; k-- {
 		switch text[k] {
 		case 'I', 'W', 'E', 'F':
-			if isKlogHeader(text[k:]) {
+			if header(k) {
 				return k
 			}
 		}
 	}
 	return -1
 }
+
+// klogHeaderMax bounds a klog header up to its "] " (the file:line of a
+// real one is a short base name).
+const klogHeaderMax = 512
 
 // recordAlign is the size that the runtimes' P records are multiples of.
 const recordAlign = 8 << 10

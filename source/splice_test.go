@@ -418,3 +418,17 @@ func FuzzSplice(f *testing.F) {
 		}
 	})
 }
+
+// Hostile: a long broken line full of klog header starts (none complete)
+// is looked at in one pass, not once per start.
+func TestSplicedHostileHeaders(t *testing.T) {
+	line := `{"a":"` + strings.Repeat("I1206 10:15:36.933377 1 x", 400000) // 10 MB
+	start := time.Now()
+	got := load(t, Spec{Paths: []string{writeFile(t, filepath.Join(t.TempDir(), "log"), line+"\n"+smallEvent("b")+"\n")}}, Options{})
+	if got.snap.Events != 1 || len(got.snap.Other) != 1 {
+		t.Errorf("%d events, %d other lines; want 1 and the broken line", got.snap.Events, len(got.snap.Other))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
