@@ -27,19 +27,25 @@ import (
 //
 // The repair: a line that starts like JSON, is not valid, and holds a klog
 // header where the JSON breaks (not after audit.ValidUpTo; klogCut says
-// which when there are several) is held; its part before the header is the event so far. Each
-// following line (after its timestamp in a --timestamps view) is tried as
-// the event's rest: when the joined text is valid JSON it is the event,
-// read as any line (spooled: it is not one range of the input), and the
-// klog parts and the stderr lines between are read as the lines they are,
-// before it. A following line that holds a klog header where the joined
-// text breaks is another cut (its part before the header goes to the
-// event); any other line is a stderr line, held. A line that starts a new
-// JSON value, too many lines or bytes, a line too long, or the end of the
-// input give up: the held lines are then read exactly as they would have
-// been (the first one an "invalid JSON" other line). A valid line is never
-// looked at; a repair gives valid JSON or nothing. CRI inputs (joined per
-// stream), pretty JSON and export records are not concerned.
+// which when there are several) is held; its part before the header is the
+// event so far. Each following line (after its timestamp in a --timestamps
+// view) is tried as the event's rest: when the joined text is valid JSON it
+// is the event, read as any line (spooled: it is not one range of the
+// input), and the klog parts and the stderr lines between are read as the
+// lines they are, before it. A following line that holds a klog header
+// where the joined text breaks is another cut (its part before the header
+// goes to the event); any other line is a stderr line, held. A line that
+// starts a new JSON value, too many lines or bytes, a line too long, or the
+// end of the input give up: the held lines are then read exactly as they
+// would have been (the first one an "invalid JSON" other line). A valid
+// line is never looked at; a repair gives valid JSON or nothing. CRI inputs
+// (joined per stream), pretty JSON and export records are not concerned.
+//
+// Not repaired (stays broken, as before): a klog line longer than a record,
+// whose own P records interleave with the event's (the klog text then sits
+// inside the event's line), and a text in which the parts are ambiguous in
+// a way klogCut does not settle: a klog header's text at a multiple of 8
+// KiB in an event's string, on a runtime whose record did not end there.
 
 // maxSpliceLines bounds the stderr lines held between two parts of an event.
 const maxSpliceLines = 64
