@@ -43,9 +43,12 @@ import (
 //
 // Not repaired (stays broken, as before): a klog line longer than a record,
 // whose own P records interleave with the event's (the klog text then sits
-// inside the event's line), and a text in which the parts are ambiguous in
-// a way klogCut does not settle: a klog header's text at a multiple of 8
-// KiB in an event's string, on a runtime whose record did not end there.
+// inside the event's line). Where the cut is ambiguous (free text in a
+// string and in a klog message), klogCut's choice can be wrong and still
+// make valid JSON: a klog header's text at a multiple of 8 KiB in an
+// event's string, on a runtime whose record did not end there (a piece of
+// the string is then read as klog), or in a klog message without a quote
+// before it on one whose records are not 8 KiB multiples.
 
 // maxSpliceLines bounds the stderr lines held between two parts of an event.
 const maxSpliceLines = 64
