@@ -242,3 +242,36 @@ func validValue(b []byte, i, depth int) (int, bool) {
 	}
 	return i, false
 }
+
+// ValidUpTo is how far b reads as JSON: the offset of the first byte that
+// breaks it (where a syntax error is found, or where text follows a whole
+// value), len(b) when b is one valid value or a valid one cut short. A
+// literal (true, false, null) counts as far as it matches. source reads a
+// line that the container runtime cut with it (splice.go): text spliced
+// into an event cannot begin after this offset.
+func ValidUpTo(b []byte) int {
+	i, ok := validValue(b, skipSpace(b, 0), 0)
+	if ok {
+		return skipSpace(b, i)
+	}
+	if i > 0 && i < len(b) && b[i] == 'u' && b[i-1] == '\\' {
+		// a \u escape: as far as its hex digits go
+		j := i + 1
+		for j < len(b) && j <= i+4 && (b[j] >= '0' && b[j] <= '9' || b[j] >= 'a' && b[j] <= 'f' || b[j] >= 'A' && b[j] <= 'F') {
+			j++
+		}
+		return j
+	}
+	if i < len(b) {
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if b[i] == lit[0] {
+				j := 0
+				for j < len(lit) && i+j < len(b) && b[i+j] == lit[j] {
+					j++
+				}
+				return i + j
+			}
+		}
+	}
+	return i
+}

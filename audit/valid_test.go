@@ -24,6 +24,18 @@ func FuzzValidJSON(f *testing.F) {
 		if got, want := validJSON(b), gjson.ValidBytes(b); got != want {
 			t.Fatalf("validJSON(%q) = %v, gjson.Valid says %v", b, got, want)
 		}
+		// ValidUpTo: the whole of a valid text, and of every valid text
+		// cut short (source's splice repair relies on it)
+		if e := ValidUpTo(b); e < 0 || e > len(b) || validJSON(b) && e != len(b) {
+			t.Fatalf("ValidUpTo(%q) = %d", b, e)
+		}
+		if validJSON(b) {
+			for n := range min(len(b), 300) {
+				if e := ValidUpTo(b[:n]); e != n {
+					t.Fatalf("ValidUpTo(%q) = %d, but it is %q cut short", b[:n], e, b)
+				}
+			}
+		}
 	})
 }
 

@@ -127,7 +127,9 @@
 //
 // Options.Keep is asked about every line that starts like JSON before it
 // is scanned; a refused line is counted in Set.Skipped and goes no
-// further (it is not kept as an "other" line even if it was broken JSON).
+// further (it is not kept as an "other" line even if it was broken JSON),
+// unless it may be the first part of a spliced event (splice.go: it does
+// not end with '}' and holds a klog header), whose rest Keep has not seen.
 // `kauditui query` passes filter.Filter.Prefilter in one-shot runs, which
 // refuses only lines of requests the filter cannot match (see
 // filter/prefilter.go), so most lines of a narrow query are never parsed.

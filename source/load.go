@@ -419,6 +419,8 @@ type reader struct {
 	contLines int
 	files     map[string]string // interned klog file:line
 
+	sp *splice // a spliced event line held (splice.go)
+
 	// a JSON value spanning lines (pretty inputs)
 	acc      []byte
 	accRef   audit.Ref
@@ -557,6 +559,7 @@ func describe(err error, zip string) string {
 // finish flushes what is pending at the end of an input and drops its buffers.
 func (r *reader) finish() {
 	r.closeRead()
+	r.endSplice()
 	for i := range r.part {
 		if p := &r.part[i]; p.active {
 			r.endPartial(p, "CRI partial record without its final F record")
@@ -635,6 +638,9 @@ func (r *reader) otherText(text []byte, ref audit.Ref, inPlace bool, why string)
 // line handles one physical line of the input.
 func (r *reader) line(l line) {
 	ref := r.ref(l.off, l.n, l.size)
+	if r.sp != nil && (l.tooLong || l.cut) {
+		r.endSplice()
+	}
 	switch {
 	case l.tooLong:
 		r.other(ref, fmt.Sprintf("line of %d bytes is over the %d MiB limit", l.size, r.set.opt.MaxLine>>20))
@@ -703,6 +709,9 @@ func (r *reader) endPartial(p *partial, why string) {
 // can be read again from there; otherwise what is kept is spooled.
 func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 	ref.Len = int32(len(text))
+	if r.sp != nil && r.spliced(text, ref, inPlace) {
+		return // a part of a spliced event (splice.go)
+	}
 	if r.in.pretty && !r.unwrapping && r.jsonValue(text, ref, inPlace) {
 		return
 	}
@@ -770,10 +779,11 @@ func (r *reader) text(text []byte, ref audit.Ref, inPlace bool) {
 
 // jsonLine handles a line (or a whole JSON value) that starts like JSON.
 func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
+	at := ref
 	var req *audit.Request
 	var ok bool
 	if p := r.pre; p != nil && p.state != preNone {
-		if p.state == preSkip && !r.st.Wants(text) {
+		if p.state == preSkip && !r.st.Wants(text) && !r.maySplice(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -787,7 +797,7 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 			req, _, ok = r.st.AddPrescanned(&p.ev, ref)
 		}
 	} else {
-		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) && !mayWrap(text) {
+		if keep := r.set.opt.Keep; keep != nil && !keep(text) && !r.st.Wants(text) && !mayWrap(text) && !r.maySplice(text) {
 			r.set.skipped.Add(1)
 			r.nSkipped++
 			return
@@ -831,6 +841,9 @@ func (r *reader) jsonLine(text []byte, ref audit.Ref, inPlace bool) {
 			}
 			return
 		}
+	}
+	if kind == kindBadJSON && r.startSplice(text, at, ref, inPlace) {
+		return // held: the rest of the event may follow (splice.go)
 	}
 	// already spooled whole when it had to be
 	if r.firstOther == nil {

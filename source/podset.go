@@ -92,6 +92,7 @@ func (r *reader) podLine(l PodLine) {
 	r.lr.lineNo++
 	ref := audit.Ref{Input: r.idx, Line: r.lr.lineNo, Len: int32(min(len(l.Text), 1<<31-1))}
 	if len(l.Text) > r.set.opt.MaxLine {
+		r.endSplice()
 		r.other(ref, "line over the limit")
 		return
 	}

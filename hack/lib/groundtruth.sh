@@ -80,9 +80,10 @@ cri_json=$(jq -n --argjson records "$(wc -l <"$cri")" \
   --argjson stdout "$(grep -cE '^[^ ]+ stdout [PF] ' "$cri" || true)" \
   --argjson stderr "$(grep -cE '^[^ ]+ stderr [PF] ' "$cri" || true)" \
   --argjson stdoutLines "$(wc -l <"$joined.stdout")" --argjson stderrLines "$(wc -l <"$joined.stderr")" \
+  --argjson klogLines "$(grep -cE "$klog_re" "$joined.stderr" || true)" \
   --argjson counts "$cri_counts" \
   '{records: $records, partialRecords: $partial, stdoutRecords: $stdout, stderrRecords: $stderr,
-    stdoutLines: $stdoutLines, stderrLines: $stderrLines} + $counts')
+    stdoutLines: $stdoutLines, stderrLines: $stderrLines, klogLines: $klogLines} + $counts')
 
 runs() {
   jq -n --argjson files "$file_json" --argjson fileCounts "$file_counts" --argjson polls "$1" \
@@ -137,7 +138,7 @@ jq -n \
       "kubectl adds requests of its own (discovery, the GET before exec): the counts include them, the actions do not.",
       "counts are measured on the committed files with jq/grep: a request is the events sharing an auditID; its user is the first non-empty user.username, \"\" when none (401); a 401/403 is a request with an event of that responseStatus.code.",
       "run file: same scripted traffic plus the kubyk-bot poller (curl, user agent kubyk-bot-poller/1.4) that fills the log to force rotation; the apiserver was restarted once, turning --audit-log-compress off.",
-      "run stdout: no poller, no restart; counts are of kube-apiserver.log as kubectl logs shows it: klog lines match the klog header, otherLines are the rest (continuations of multi-line klog messages, pieces of a long audit line split by a stderr record), brokenAuditLines start like an audit event but are not valid JSON. runs.stdout.cri has the same counts on the stdout stream rebuilt from the CRI log (partial records joined per stream): nothing is broken there."
+      "run stdout: no poller, no restart; counts are of kube-apiserver.log as kubectl logs shows it: klog lines match the klog header, otherLines are the rest (continuations of multi-line klog messages, pieces of a long audit line split by a stderr record), brokenAuditLines start like an audit event but are not valid JSON. runs.stdout.cri has the same counts on the stdout stream rebuilt from the CRI log (partial records joined per stream; klogLines: of the stderr stream): nothing is broken there, and they are what kauditui reads from kube-apiserver.log, which joins a spliced audit line again (source/splice.go)."
     ],
     actions: $actions,
     facts: {

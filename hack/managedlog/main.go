@@ -26,6 +26,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -38,6 +39,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/source"
 )
 
 func main() {
@@ -85,24 +89,9 @@ type event struct {
 }
 
 func run(in, cri, out string) error {
-	b, err := os.ReadFile(in)
+	events, klog, err := readLog(in)
 	if err != nil {
 		return err
-	}
-	var events []line
-	var klog [][]byte
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		switch {
-		case len(l) == 0:
-		case l[0] == '{':
-			var e event
-			if err := json.Unmarshal(l, &e); err != nil {
-				return fmt.Errorf("%s: %v", in, err)
-			}
-			events = append(events, line{raw: l, ev: e})
-		case len(klog) < 20:
-			klog = append(klog, l)
-		}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -135,6 +124,57 @@ func run(in, cri, out string) error {
 		return err
 	}
 	return write("kubectl-timestamps.log.gz", data)
+}
+
+// readLog reads a stdout-mode log as kauditui does (source: a line the
+// container runtime spliced with a klog line is repaired, see
+// source/splice.go): its audit events in the order of the log, as the
+// apiserver wrote them, and its first 20 klog lines. A line it cannot read
+// is an error: the exports would miss it.
+func readLog(in string) ([]line, [][]byte, error) {
+	ctx := context.Background()
+	set, err := source.Open(ctx, source.Spec{Paths: []string{in}}, source.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer set.Close()
+	st := audit.NewStore()
+	if err := set.Load(ctx, st); err != nil {
+		return nil, nil, err
+	}
+	snap := st.Snapshot()
+	if len(snap.Other) > 0 {
+		o := snap.Other[0]
+		return nil, nil, fmt.Errorf("%s: %d lines are neither audit events nor klog (line %d: %s)", in, len(snap.Other), o.Line, o.Why)
+	}
+	var refs []audit.Ref
+	for _, r := range snap.Requests {
+		for _, e := range r.Events {
+			refs = append(refs, e.Ref)
+		}
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Line < refs[j].Line })
+	var events []line
+	for _, ref := range refs {
+		raw, err := set.Raw(ref)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: line %d: %v", in, ref.Line, err)
+		}
+		var e event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, nil, fmt.Errorf("%s: line %d: %v", in, ref.Line, err)
+		}
+		events = append(events, line{raw: raw, ev: e})
+	}
+	var klog [][]byte
+	for _, k := range snap.Klog[:min(20, len(snap.Klog))] {
+		raw, err := set.Raw(k.Ref)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: line %d: %v", in, k.Line, err)
+		}
+		klog = append(klog, raw)
+	}
+	return events, klog, nil
 }
 
 // encode is json.Marshal without HTML escapes, so an event kept as an
