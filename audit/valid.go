@@ -49,25 +49,29 @@ const (
 	lanes80 = 0x8080808080808080
 )
 
+// special flags (bit 7 of its lane) the bytes of x that end a run of plain
+// string characters: '"', '\\' or below 0x20. The lowest flag is exact;
+// flags above it may be wrong (a borrow from the lane below), so a caller
+// trusts only the first. A byte >= 0x80 is plain.
+func special(x uint64) uint64 {
+	return (((x ^ '"'*lanes01) - lanes01) | ((x ^ '\\'*lanes01) - lanes01) | (x - 0x20*lanes01)) &^ x & lanes80
+}
+
 // skipPlain returns the index of the first byte at or after i that ends a
 // run of plain string characters (strStop), or len(b). Eight bytes at a
 // time: string bodies are most of an event's bytes.
 func skipPlain(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		// a lane is flagged when it is '"', '\\' or below 0x20; lanes above
-		// the first flagged one may be flagged wrongly (borrows), so only
-		// the lowest is trusted, and the bytes are then read one by one.
-		q := x ^ ('"' * lanes01)
-		bs := x ^ ('\\' * lanes01)
-		m := (q - lanes01) &^ q
-		m |= (bs - lanes01) &^ bs
-		m |= (x - 0x20*lanes01) &^ x
-		if m&lanes80 != 0 {
-			i += bits.TrailingZeros64(m&lanes80) >> 3
-			break
+	for i+8 <= len(b) {
+		if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
+		i += 8
 	}
+	return skipPlainTail(b, i)
+}
+
+// skipPlainTail is skipPlain for the last 7 bytes or fewer of b.
+func skipPlainTail(b []byte, i int) int {
 	for i < len(b) && !strStop[b[i]] {
 		i++
 	}
@@ -82,9 +86,17 @@ func validString(b []byte, i int) (int, bool) {
 // scanString reads the string at b[i] == '"' and says where it ends and
 // whether it holds escapes.
 func scanString(b []byte, i int) (end int, esc, ok bool) {
-	i++
+	i = skipPlain(b, i+1)
+	if i < len(b) && b[i] == '"' {
+		return i + 1, false, true
+	}
+	return scanEscaped(b, i)
+}
+
+// scanEscaped is scanString from b[i], the first byte of the string's body
+// that is not plain (a backslash, a control byte) or len(b).
+func scanEscaped(b []byte, i int) (end int, esc, ok bool) {
 	for {
-		i = skipPlain(b, i)
 		if i >= len(b) || b[i] < 0x20 {
 			return i, esc, false
 		}
@@ -113,6 +125,7 @@ func scanString(b []byte, i int) (end int, esc, ok bool) {
 		default:
 			return i, esc, false
 		}
+		i = skipPlain(b, i)
 	}
 }
 
