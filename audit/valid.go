@@ -52,9 +52,11 @@ const (
 // special flags (bit 7 of its lane) the bytes of x that end a run of plain
 // string characters: '"', '\\' or below 0x20. The lowest flag is exact;
 // flags above it may be wrong (a borrow from the lane below), so a caller
-// trusts only the first. A byte >= 0x80 is plain.
+// trusts only the first. A byte >= 0x80 is plain. One subtraction finds both
+// the control bytes and '"': x^2 maps '"' to 0x20 and keeps the bytes
+// below 0x20 below it, so x^2 < 0x21 is exactly "below 0x20 or '"'".
 func special(x uint64) uint64 {
-	return (((x ^ '"'*lanes01) - lanes01) | ((x ^ '\\'*lanes01) - lanes01) | (x - 0x20*lanes01)) &^ x & lanes80
+	return (((x ^ 0x02*lanes01) - 0x21*lanes01) | ((x ^ '\\'*lanes01) - lanes01)) &^ x & lanes80
 }
 
 // skipPlain returns the index of the first byte at or after i that ends a
