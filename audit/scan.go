@@ -286,89 +286,116 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		ks := i
+		// the key: its body is b[ks:i-1]
+		ks := i + 1
 		var ok, esc bool
-		if i, esc, ok = scanString(b, i); !ok {
+		if i = skipPlain(b, ks); i < len(b) && b[i] == '"' {
+			i++
+		} else if i, esc, ok = scanEscaped(b, i); !ok {
 			return i, false
 		}
 		f := fNone
 		if ctx != ctxNone {
-			key := bytesString(b[ks+1 : i-1])
 			if esc {
-				key = unescape(key)
+				f = fieldOf(ctx, unescape(bytesString(b[ks:i-1])))
+			} else {
+				f = fieldOf(ctx, bytesString(b[ks:i-1]))
 			}
-			f = fieldOf(ctx, key)
-			if f != fNone && sc.seen&(1<<f) != 0 && childCtx(f) == ctxNone {
+		}
+		child := ctxNone
+		if f != fNone {
+			if child = childCtx(f); child == ctxNone && sc.seen&(1<<f) != 0 {
 				// gjson.Get takes the first of duplicate keys; for an object
 				// it looks on in a later duplicate for a child the first
 				// lacks, so those are descended again (children: first wins)
 				f = fNone
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-		vs := i
-		esc = false
-		if f != fNone && childCtx(f) != ctxNone {
-			if i < len(b) && b[i] == '{' {
-				sc.seen |= 1 << f
-				i, ok = sc.object(i, depth+1, childCtx(f))
-			} else {
-				i, ok = validValue(b, i, depth+1)
-				f = fNone // gjson looks on for an object of that name
-			}
-		} else if i < len(b) && b[i] == '"' {
-			i, esc, ok = scanString(b, i)
+		if i < len(b) && b[i] == ':' {
+			i++
+		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
+			i++
 		} else {
-			i, ok = validValue(b, i, depth+1)
-		}
-		if !ok {
 			return i, false
-		}
-		if f != fNone && sc.seen&(1<<f) == 0 {
-			sc.seen |= 1 << f
-			sc.capture(f, vs, i, esc)
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return i, false
 		}
-		if b[i] == '}' {
-			return i + 1, true
+		switch c := b[i]; {
+		case c == '"':
+			vs := i + 1
+			esc = false
+			if i = skipPlain(b, vs); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, esc, ok = scanEscaped(b, i); !ok {
+				return i, false
+			}
+			if f != fNone && child == ctxNone && sc.seen&(1<<f) == 0 {
+				sc.seen |= 1 << f
+				sc.captureString(f, vs, i-1, esc)
+			}
+			// an object field that is a string: gjson looks on for an
+			// object of that name
+		case c == '{' && child != ctxNone:
+			sc.seen |= 1 << f
+			if i, ok = sc.object(i, depth+1, child); !ok {
+				return i, false
+			}
+		default:
+			vs := i
+			if i, ok = validValue(b, i, depth+1); !ok {
+				return i, false
+			}
+			if f != fNone && child == ctxNone && sc.seen&(1<<f) == 0 {
+				sc.seen |= 1 << f
+				sc.capture(f, vs, i)
+			}
 		}
-		if b[i] != ',' {
+		if i < len(b) && b[i] == ',' {
+			i++
+		} else if i = skipSpace(b, i); i >= len(b) {
+			return i, false
+		} else if b[i] == '}' {
+			return i + 1, true
+		} else if b[i] == ',' {
+			i++
+		} else {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		if i >= len(b) || b[i] != '"' {
+			i = skipSpace(b, i)
+		}
 	}
 }
 
-// capture stores the value b[vs:ve] of field f.
-func (sc *eventScanner) capture(f, vs, ve int, esc bool) {
+// captureString stores the string value of field f, whose body is
+// b[vs:ve] (still escaped when esc).
+func (sc *eventScanner) captureString(f, vs, ve int, esc bool) {
+	switch f {
+	case fCode, fSourceIPs, fGroups, fImpGroups, fCredID:
+		return // a number or an array: gjson's Raw is not a string's
+	}
+	if p := sc.e.slot(f); p != nil {
+		*p = bytesString(sc.b[vs:ve])
+		if esc {
+			sc.esc |= 1 << f
+		}
+	}
+}
+
+// capture stores the value b[vs:ve] of field f when it is not a string
+// (gjson's Str is empty for a non-string).
+func (sc *eventScanner) capture(f, vs, ve int) {
 	b := sc.b
 	switch f {
 	case fCode:
 		if b[vs] == '-' || b[vs] >= '0' && b[vs] <= '9' {
 			sc.e.code = atoiJSON(b[vs:ve])
 		}
-		return
 	case fSourceIPs, fGroups, fImpGroups, fCredID:
 		if b[vs] == '[' {
 			*sc.e.slot(f) = bytesString(b[vs:ve])
-		}
-		return
-	}
-	if b[vs] != '"' {
-		return // gjson's Str is empty for a non-string
-	}
-	if p := sc.e.slot(f); p != nil {
-		body := b[vs+1 : ve-1]
-		*p = bytesString(body)
-		if esc {
-			sc.esc |= 1 << f
 		}
 	}
 }
