@@ -199,14 +199,23 @@ func validValue(b []byte, i, depth int) (int, bool) {
 				return i, false
 			}
 			var ok bool
-			if i, ok = validString(b, i); !ok {
+			if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, _, ok = scanEscaped(b, i); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
 				return i, false
 			}
-			if i, ok = validValue(b, skipSpace(b, i+1), depth+1); !ok {
+			if i = skipSpace(b, i+1); i < len(b) && b[i] == '"' {
+				// a string value, read here rather than in a call
+				if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+					i++
+				} else if i, _, ok = scanEscaped(b, i); !ok {
+					return i, false
+				}
+			} else if i, ok = validValue(b, i, depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
@@ -231,7 +240,14 @@ func validValue(b []byte, i, depth int) (int, bool) {
 		}
 		for {
 			var ok bool
-			if i, ok = validValue(b, i, depth+1); !ok {
+			if i < len(b) && b[i] == '"' {
+				// a string element, read here rather than in a call
+				if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+					i++
+				} else if i, _, ok = scanEscaped(b, i); !ok {
+					return i, false
+				}
+			} else if i, ok = validValue(b, i, depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
