@@ -29,12 +29,13 @@ func parseUTC(s string) (time.Time, bool) {
 	if s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	// each digit minus '0': a byte that is no digit gives more than 9
+	// each digit minus '0': a byte that is no digit gives more than 9, so
+	// more than 15 once 6 is added, and the OR of the sums tells
 	y0, y1, y2, y3 := uint(s[0]-'0'), uint(s[1]-'0'), uint(s[2]-'0'), uint(s[3]-'0')
 	mo0, mo1, d0, d1 := uint(s[5]-'0'), uint(s[6]-'0'), uint(s[8]-'0'), uint(s[9]-'0')
 	h0, h1, mi0, mi1 := uint(s[11]-'0'), uint(s[12]-'0'), uint(s[14]-'0'), uint(s[15]-'0')
 	s0, s1 := uint(s[17]-'0'), uint(s[18]-'0')
-	if y0|y1|y2|y3|mo0|mo1|d0|d1|h0|h1|mi0|mi1|s0|s1 > 9 {
+	if (y0+6)|(y1+6)|(y2+6)|(y3+6)|(mo0+6)|(mo1+6)|(d0+6)|(d1+6)|(h0+6)|(h1+6)|(mi0+6)|(mi1+6)|(s0+6)|(s1+6) > 15 {
 		return time.Time{}, false
 	}
 	year := int(y0*1000 + y1*100 + y2*10 + y3)
