@@ -50,14 +50,21 @@ const (
 	lanes80 = 0x8080808080808080
 )
 
+// swarLanes are special's constants, in a variable: read from it into
+// registers before skipPlain's loop, where as constants the compiler loads
+// each of the four 64-bit immediates again on every step.
+var swarLanes = swar{quote: 0x02 * lanes01, below: 0x21 * lanes01, bslash: '\\' * lanes01, one: lanes01}
+
+type swar struct{ quote, below, bslash, one uint64 }
+
 // special flags (bit 7 of its lane) the bytes of x that end a run of plain
 // string characters: '"', '\\' or below 0x20. The lowest flag is exact;
 // flags above it may be wrong (a borrow from the lane below), so a caller
 // trusts only the first. A byte >= 0x80 is plain. One subtraction finds both
 // the control bytes and '"': x^2 maps '"' to 0x20 and keeps the bytes
 // below 0x20 below it, so x^2 < 0x21 is exactly "below 0x20 or '"'".
-func special(x uint64) uint64 {
-	return (((x ^ 0x02*lanes01) - 0x21*lanes01) | ((x ^ '\\'*lanes01) - lanes01)) &^ x & lanes80
+func (k swar) special(x uint64) uint64 {
+	return (((x ^ k.quote) - k.below) | ((x ^ k.bslash) - k.one)) &^ x & (k.one << 7)
 }
 
 // skipPlain returns the index of the first byte at or after i that ends a
@@ -68,8 +75,9 @@ func special(x uint64) uint64 {
 func skipPlain(b []byte, i int) int {
 	if i >= 0 {
 		p := unsafe.Pointer(unsafe.SliceData(b))
+		k := swarLanes
 		for i+8 <= len(b) {
-			if m := special(binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])); m != 0 {
+			if m := k.special(binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])); m != 0 {
 				return i + bits.TrailingZeros64(m)>>3
 			}
 			i += 8

@@ -79,7 +79,7 @@ func TestSpecialFirstFlag(t *testing.T) {
 						break
 					}
 				}
-				m := special(binary.LittleEndian.Uint64(w[:]))
+				m := swarLanes.special(binary.LittleEndian.Uint64(w[:]))
 				got := 8
 				if m != 0 {
 					got = bits.TrailingZeros64(m) >> 3
@@ -110,7 +110,7 @@ func TestSpecialFirstFlagMixed(t *testing.T) {
 			}
 		}
 		got := 8
-		if m := special(binary.LittleEndian.Uint64(w[:])); m != 0 {
+		if m := swarLanes.special(binary.LittleEndian.Uint64(w[:])); m != 0 {
 			got = bits.TrailingZeros64(m) >> 3
 		}
 		if got != want {
