@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -163,6 +164,111 @@ func fieldOf(ctx int, key string) int {
 	return fNone
 }
 
+// keyOrder is the order in which kube-apiserver writes the keys of each
+// object the scanner reads (audit.Event's fields; "?" marks one that is
+// often absent). The scanner expects the next key of an object to be the
+// one after the last (or, past an optional one, the one after that) and
+// compares a few words instead of scanning the key and looking it up; a
+// key it did not expect (or with escapes) is scanned and looked up as
+// before. fieldOf stays the one rule of which key is which field: the
+// table is built from it.
+var keyOrder = [...]struct {
+	ctx  int
+	keys []string
+}{
+	{ctxTop, []string{"kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user", "?impersonatedUser", "sourceIPs", "userAgent", "objectRef", "?responseStatus", "?requestObject", "?responseObject", "requestReceivedTimestamp", "stageTimestamp", "?annotations"}},
+	{ctxUser, []string{"username", "uid", "groups", "extra"}},
+	{ctxImp, []string{"username", "uid", "groups", "extra"}},
+	{ctxExtra, []string{"authentication.kubernetes.io/credential-id"}},
+	{ctxObjRef, []string{"resource", "?namespace", "?name", "?uid", "?apiGroup", "apiVersion", "?resourceVersion", "?subresource"}},
+	{ctxStatus, []string{"metadata", "?status", "?message", "?reason", "?details", "code"}},
+	{ctxAnn, []string{"authorization.k8s.io/decision", "authorization.k8s.io/reason"}},
+}
+
+// keyEntry is an expected key and its closing quote as little-endian words.
+type keyEntry struct {
+	w         [6]uint64 // zero-padded
+	mask      uint64    // the bytes of the last word that count
+	nw, n     int       // words; bytes (the key's length and 1)
+	f         int       // fieldOf(ctx, key)
+	next, alt uint8     // the keys expected after this one: next, else alt
+}
+
+var (
+	keyEntries = []keyEntry{{}} // [0]: none, matches nothing
+	firstKey   [ctxExtra + 1][2]uint8
+	keyOfField [ctxExtra + 1][fTimestamp + 1]uint8 // to expect again after a key not expected
+)
+
+func init() {
+	for _, c := range keyOrder {
+		base := len(keyEntries)
+		optional := make([]bool, len(c.keys))
+		for j, k := range c.keys {
+			if k[0] == '?' {
+				optional[j], k = true, k[1:]
+			}
+			q := k + `"`
+			if len(q) > 48 {
+				panic("audit: expected key too long: " + k)
+			}
+			var buf [48]byte
+			copy(buf[:], q)
+			e := keyEntry{n: len(q), nw: (len(q) + 7) / 8, f: fieldOf(c.ctx, k), mask: ^uint64(0)}
+			for w := 0; w < e.nw; w++ {
+				e.w[w] = binary.LittleEndian.Uint64(buf[8*w:])
+			}
+			if r := len(q) % 8; r != 0 {
+				e.mask = 1<<(8*r) - 1
+			}
+			if e.f != fNone {
+				keyOfField[c.ctx][e.f] = uint8(len(keyEntries))
+			}
+			keyEntries = append(keyEntries, e)
+		}
+		// the keys expected after key j: j+1, and past it the first that
+		// is not optional
+		after := func(j int) (next, alt uint8) {
+			if j+1 < len(c.keys) {
+				next = uint8(base + j + 1)
+			}
+			for a := j + 2; a < len(c.keys) && optional[j+1]; a++ {
+				alt = uint8(base + a)
+				if !optional[a] {
+					break
+				}
+			}
+			return next, alt
+		}
+		for j := range c.keys {
+			e := &keyEntries[base+j]
+			e.next, e.alt = after(j)
+		}
+		firstKey[c.ctx][0] = uint8(base)
+		if optional[0] {
+			firstKey[c.ctx][1], _ = after(0)
+		}
+	}
+	if len(keyEntries) > 255 {
+		panic("audit: too many expected keys")
+	}
+}
+
+// keyAt reports whether the key whose body starts at b[ks] is e's.
+func keyAt(b []byte, ks int, e *keyEntry) bool {
+	if e.nw == 0 || ks < 0 || ks+8*e.nw > len(b) {
+		return false
+	}
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	last := e.nw - 1
+	for j := 0; j < last; j++ {
+		if binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, ks+8*j))[:]) != e.w[j] {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, ks+8*last))[:])&e.mask == e.w[last]
+}
+
 func (e *rawEvent) slot(f int) *string {
 	switch f {
 	case fKind:
@@ -282,6 +388,7 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
+	want := firstKey[ctx] // the keys expected next (see keyOrder)
 	for {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
@@ -289,17 +396,28 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 		// the key: its body is b[ks:i-1]
 		ks := i + 1
 		var ok, esc bool
-		if i = skipPlain(b, ks); i < len(b) && b[i] == '"' {
-			i++
-		} else if i, esc, ok = scanEscaped(b, i); !ok {
-			return i, false
-		}
 		f := fNone
-		if ctx != ctxNone {
-			if esc {
-				f = fieldOf(ctx, unescape(bytesString(b[ks:i-1])))
-			} else {
-				f = fieldOf(ctx, bytesString(b[ks:i-1]))
+		if e := &keyEntries[want[0]]; keyAt(b, ks, e) {
+			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
+		} else if e := &keyEntries[want[1]]; keyAt(b, ks, e) {
+			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
+		} else {
+			if i = skipPlain(b, ks); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, esc, ok = scanEscaped(b, i); !ok {
+				return i, false
+			}
+			if ctx != ctxNone {
+				if esc {
+					f = fieldOf(ctx, unescape(bytesString(b[ks:i-1])))
+				} else {
+					f = fieldOf(ctx, bytesString(b[ks:i-1]))
+				}
+				want = [2]uint8{}
+				if f != fNone {
+					e := &keyEntries[keyOfField[ctx][f]]
+					want = [2]uint8{e.next, e.alt}
+				}
 			}
 		}
 		child := ctxNone

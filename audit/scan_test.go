@@ -20,7 +20,13 @@ func FuzzScanEvent(f *testing.F) {
 		`{"responseStatus":{"code":403.0}}`, `{"responseStatus":{"code":4.03e2}}`, `{"responseStatus":{"code":40300E-2}}`,
 		`{"responseStatus":{"code":-4.03E+2}}`, `{"responseStatus":{"code":403.5}}`, `{"responseStatus":{"code":1e400}}`,
 		`{"responseStatus":{"code":0.0}}`, `{"responseStatus":{"code":4030000000000000000000e-19}}`,
-		`{"responseStatus":{"code":403.0000000000000000001}}`, `{"responseStatus":{"code":1099511627776e1}}`} {
+		`{"responseStatus":{"code":403.0000000000000000001}}`, `{"responseStatus":{"code":1099511627776e1}}`,
+		// keys one byte off the ones the scanner expects next (keyOrder)
+		`{"kind":"Event","apiVersio":"a","apiVersion\"":"b","apiVersionX":"c","level":"x","auditI":"d","auditID":"e"}`,
+		`{"user":{"usernam":"a","usernamex":"b","username":"c"},"userAgent":"u","use":"v"}`,
+		`{"kind":"Event","apiVersion":"v","level":"l","auditID":"i","stage":"s","requestURI":"u","verb":"v","user":{"username":"a","uid":"u","groups":["g"],"extra":{"authentication.kubernetes.io/credential-id":["JTI=x"]}},"sourceIPs":["1"],"userAgent":"a","objectRef":{"resource":"r","namespace":"n","name":"m","apiGroup":"g","apiVersion":"v","subresource":"s"},"responseStatus":{"metadata":{},"message":"m","code":403},"requestReceivedTimestamp":"2026-01-01T00:00:00.000001Z","stageTimestamp":"2026-01-01T00:00:00.000002Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"r"}}`,
+		`{"kind":"Event","apiVersion":"v","level":"l","auditID":"i","stage":"s","requestURI":"u","verb":"v","user":{"username":"a","groups":["g"]},"objectRef":{"namespace":"n","resource":"r"},"annotations":{"authorization.k8s.io/reason":"r","authorization.k8s.io/decision":"allow"}}`,
+		`{"kind"`, `{"kind":"Event","apiVersion"`} {
 		f.Add([]byte(s))
 	}
 	for _, seed := range []string{"../testdata/sample.log", "../testdata/v1beta1/audit.log"} {
