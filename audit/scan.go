@@ -490,17 +490,31 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 // captureString stores the string value of field f, whose body is
 // b[vs:ve] (still escaped when esc).
 func (sc *eventScanner) captureString(f, vs, ve int, esc bool) {
-	switch f {
-	case fCode, fSourceIPs, fGroups, fImpGroups, fCredID:
-		return // a number or an array: gjson's Raw is not a string's
-	}
-	if p := sc.e.slot(f); p != nil {
-		*p = bytesString(sc.b[vs:ve])
+	if off := stringSlot[f]; off != 0 {
+		*(*string)(unsafe.Add(unsafe.Pointer(sc.e), off-1)) = bytesString(sc.b[vs:ve])
 		if esc {
 			sc.esc |= 1 << f
 		}
 	}
 }
+
+// stringSlot is, for each field kept from a string value, 1 + the offset in
+// rawEvent of its slot (0: none), taken from slot once rather than through
+// its switch on every capture. fCode and the arrays are kept from other
+// values (capture).
+var stringSlot = func() (t [fTimestamp + 1]uintptr) {
+	var e rawEvent
+	for f := range t {
+		switch f {
+		case fCode, fSourceIPs, fGroups, fImpGroups, fCredID:
+			continue
+		}
+		if p := e.slot(f); p != nil {
+			t[f] = uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&e)) + 1
+		}
+	}
+	return t
+}()
 
 // capture stores the value b[vs:ve] of field f when it is not a string
 // (gjson's Str is empty for a non-string).
