@@ -189,13 +189,14 @@ var keyOrder = [...]struct {
 type keyEntry struct {
 	w         [6]uint64 // zero-padded
 	mask      uint64    // the bytes of the last word that count
+	m         [2]uint64 // the bytes of the first two words that count
 	nw, n     int       // words; bytes (the key's length and 1)
 	f         int       // fieldOf(ctx, key)
 	next, alt uint8     // the keys expected after this one: next, else alt
 }
 
 var (
-	keyEntries = []keyEntry{{}} // [0]: none, matches nothing
+	keyEntries = []keyEntry{{w: [6]uint64{1}, nw: 1}} // [0]: none, matches nothing (no x&0 is 1)
 	firstKey   [ctxExtra + 1][2]uint8
 	keyOfField [ctxExtra + 1][fTimestamp + 1]uint8 // to expect again after a key not expected
 )
@@ -220,6 +221,12 @@ func init() {
 			}
 			if r := len(q) % 8; r != 0 {
 				e.mask = 1<<(8*r) - 1
+			}
+			e.m[0] = ^uint64(0)
+			if e.nw == 1 {
+				e.m[0] = e.mask
+			} else if e.nw == 2 {
+				e.m[1] = e.mask
 			}
 			if e.f != fNone {
 				keyOfField[c.ctx][e.f] = uint8(len(keyEntries))
@@ -254,9 +261,27 @@ func init() {
 	}
 }
 
-// keyAt reports whether the key whose body starts at b[ks] is e's.
+// keyAt reports whether the key whose body starts at b[ks] is e's: two
+// masked words compared for a key of up to 15 bytes (nearly all; object
+// does this inline for the key it expects first), keyAtLong for a longer
+// one or near the end of b.
 func keyAt(b []byte, ks int, e *keyEntry) bool {
-	if e.nw == 0 || ks < 0 || ks+8*e.nw > len(b) {
+	if e.nw > 2 || ks+16 > len(b) {
+		return keyAtLong(b, ks, e)
+	}
+	return e.at2(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), ks))
+}
+
+// at2 compares the two words at p (a key's body) with a key of up to 15
+// bytes.
+func (e *keyEntry) at2(p unsafe.Pointer) bool {
+	return binary.LittleEndian.Uint64((*[8]byte)(p)[:])&e.m[0] == e.w[0] &&
+		binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, 8))[:])&e.m[1] == e.w[1]
+}
+
+//go:noinline
+func keyAtLong(b []byte, ks int, e *keyEntry) bool {
+	if ks < 0 || ks+8*e.nw > len(b) {
 		return false
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
@@ -397,7 +422,14 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 		ks := i + 1
 		var ok, esc bool
 		f := fNone
-		if e := &keyEntries[want[0]]; keyAt(b, ks, e) {
+		e := &keyEntries[want[0]]
+		var hit bool
+		if e.nw <= 2 && ks+16 <= len(b) {
+			hit = e.at2(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), ks)) // keyAt, inline
+		} else {
+			hit = keyAtLong(b, ks, e)
+		}
+		if hit {
 			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
 		} else if e := &keyEntries[want[1]]; keyAt(b, ks, e) {
 			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
