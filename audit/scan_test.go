@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"math/big"
 	"os"
@@ -159,4 +160,39 @@ func BenchmarkScanBig(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(n), "ns/line")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/line")
+}
+
+// keyAt matches an expected key (keyOrder) when the bytes at ks are the key
+// and its closing quote, and never a key one byte off, longer or shorter,
+// wherever it is in the line; the entry that expects nothing matches
+// nothing.
+func TestKeyAtMatchesExactKey(t *testing.T) {
+	for k := 1; k < len(keyEntries); k++ {
+		e := &keyEntries[k]
+		var buf [48]byte
+		for w := range e.nw {
+			binary.LittleEndian.PutUint64(buf[8*w:], e.w[w])
+		}
+		key := string(buf[:e.n-1])
+		off := []string{key[:len(key)-1], key + "x", "x" + key[1:], key + `\"`}
+		for _, tail := range []string{"", `:`, `:"v"}`, `:"a value longer than sixteen bytes"}`} {
+			for _, lead := range []string{`{"`, `{"xxxxxxxxxxxxxxxx":1,"`} {
+				b := []byte(lead + key + `"` + tail)
+				// (without all of its words in the line, it may be scanned
+				// instead)
+				if !keyAt(b, len(lead), e) && len(lead)+8*e.nw <= len(b) {
+					t.Errorf("keyAt(%q, %d) = false for key %q", b, len(lead), key)
+				}
+				if keyAt(b, len(lead), &keyEntries[0]) {
+					t.Errorf("the entry that expects nothing matches %q", b)
+				}
+				for _, o := range off {
+					b := []byte(lead + o + `"` + tail)
+					if keyAt(b, len(lead), e) {
+						t.Errorf("keyAt(%q, %d) = true for key %q", b, len(lead), key)
+					}
+				}
+			}
+		}
+	}
 }
