@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -163,6 +164,136 @@ func fieldOf(ctx int, key string) int {
 	return fNone
 }
 
+// keyOrder is the order in which kube-apiserver writes the keys of each
+// object the scanner reads (audit.Event's fields; "?" marks one that is
+// often absent). The scanner expects the next key of an object to be the
+// one after the last (or, past an optional one, the one after that) and
+// compares a few words instead of scanning the key and looking it up; a
+// key it did not expect (or with escapes) is scanned and looked up as
+// before. fieldOf stays the one rule of which key is which field: the
+// table is built from it.
+var keyOrder = [...]struct {
+	ctx  int
+	keys []string
+}{
+	{ctxTop, []string{"kind", "apiVersion", "level", "auditID", "stage", "requestURI", "verb", "user", "?impersonatedUser", "sourceIPs", "userAgent", "objectRef", "?responseStatus", "?requestObject", "?responseObject", "requestReceivedTimestamp", "stageTimestamp", "?annotations"}},
+	{ctxUser, []string{"username", "uid", "groups", "extra"}},
+	{ctxImp, []string{"username", "uid", "groups", "extra"}},
+	{ctxExtra, []string{"authentication.kubernetes.io/credential-id"}},
+	{ctxObjRef, []string{"resource", "?namespace", "?name", "?uid", "?apiGroup", "apiVersion", "?resourceVersion", "?subresource"}},
+	{ctxStatus, []string{"metadata", "?status", "?message", "?reason", "?details", "code"}},
+	{ctxAnn, []string{"authorization.k8s.io/decision", "authorization.k8s.io/reason"}},
+}
+
+// keyEntry is an expected key and its closing quote as little-endian words.
+type keyEntry struct {
+	w         [6]uint64 // zero-padded
+	mask      uint64    // the bytes of the last word that count
+	m         [2]uint64 // the bytes of the first two words that count
+	nw, n     int       // words; bytes (the key's length and 1)
+	f         int       // fieldOf(ctx, key)
+	next, alt uint8     // the keys expected after this one: next, else alt
+}
+
+var (
+	keyEntries = []keyEntry{{w: [6]uint64{1}, nw: 1}} // [0]: none, matches nothing (no x&0 is 1)
+	firstKey   [ctxExtra + 1][2]uint8
+	keyOfField [ctxExtra + 1][fTimestamp + 1]uint8 // to expect again after a key not expected
+)
+
+func init() {
+	for _, c := range keyOrder {
+		base := len(keyEntries)
+		optional := make([]bool, len(c.keys))
+		for j, k := range c.keys {
+			if k[0] == '?' {
+				optional[j], k = true, k[1:]
+			}
+			q := k + `"`
+			if len(q) > 48 {
+				panic("audit: expected key too long: " + k)
+			}
+			var buf [48]byte
+			copy(buf[:], q)
+			e := keyEntry{n: len(q), nw: (len(q) + 7) / 8, f: fieldOf(c.ctx, k), mask: ^uint64(0)}
+			for w := 0; w < e.nw; w++ {
+				e.w[w] = binary.LittleEndian.Uint64(buf[8*w:])
+			}
+			if r := len(q) % 8; r != 0 {
+				e.mask = 1<<(8*r) - 1
+			}
+			e.m[0] = ^uint64(0)
+			if e.nw == 1 {
+				e.m[0] = e.mask
+			} else if e.nw == 2 {
+				e.m[1] = e.mask
+			}
+			if e.f != fNone {
+				keyOfField[c.ctx][e.f] = uint8(len(keyEntries))
+			}
+			keyEntries = append(keyEntries, e)
+		}
+		// the keys expected after key j: j+1, and past it the first that
+		// is not optional
+		after := func(j int) (next, alt uint8) {
+			if j+1 < len(c.keys) {
+				next = uint8(base + j + 1)
+			}
+			for a := j + 2; a < len(c.keys) && optional[j+1]; a++ {
+				alt = uint8(base + a)
+				if !optional[a] {
+					break
+				}
+			}
+			return next, alt
+		}
+		for j := range c.keys {
+			e := &keyEntries[base+j]
+			e.next, e.alt = after(j)
+		}
+		firstKey[c.ctx][0] = uint8(base)
+		if optional[0] {
+			firstKey[c.ctx][1], _ = after(0)
+		}
+	}
+	if len(keyEntries) > 255 {
+		panic("audit: too many expected keys")
+	}
+}
+
+// keyAt reports whether the key whose body starts at b[ks] is e's: two
+// masked words compared for a key of up to 15 bytes (nearly all; object
+// does this inline for the key it expects first), keyAtLong for a longer
+// one or near the end of b.
+func keyAt(b []byte, ks int, e *keyEntry) bool {
+	if e.nw > 2 || ks+16 > len(b) {
+		return keyAtLong(b, ks, e)
+	}
+	return e.at2(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), ks))
+}
+
+// at2 compares the two words at p (a key's body) with a key of up to 15
+// bytes.
+func (e *keyEntry) at2(p unsafe.Pointer) bool {
+	return binary.LittleEndian.Uint64((*[8]byte)(p)[:])&e.m[0] == e.w[0] &&
+		binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, 8))[:])&e.m[1] == e.w[1]
+}
+
+//go:noinline
+func keyAtLong(b []byte, ks int, e *keyEntry) bool {
+	if ks < 0 || ks+8*e.nw > len(b) {
+		return false
+	}
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	last := e.nw - 1
+	for j := 0; j < last; j++ {
+		if binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, ks+8*j))[:]) != e.w[j] {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, ks+8*last))[:])&e.mask == e.w[last]
+}
+
 func (e *rawEvent) slot(f int) *string {
 	switch f {
 	case fKind:
@@ -282,93 +413,153 @@ func (sc *eventScanner) object(i, depth, ctx int) (int, bool) {
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
+	want := firstKey[ctx] // the keys expected next (see keyOrder)
 	for {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		ks := i
+		// the key: its body is b[ks:i-1]
+		ks := i + 1
 		var ok, esc bool
-		if i, esc, ok = scanString(b, i); !ok {
-			return i, false
-		}
 		f := fNone
-		if ctx != ctxNone {
-			key := bytesString(b[ks+1 : i-1])
-			if esc {
-				key = unescape(key)
+		e := &keyEntries[want[0]]
+		var hit bool
+		if e.nw <= 2 && ks+16 <= len(b) {
+			hit = e.at2(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), ks)) // keyAt, inline
+		} else {
+			hit = keyAtLong(b, ks, e)
+		}
+		if hit {
+			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
+		} else if e := &keyEntries[want[1]]; keyAt(b, ks, e) {
+			f, i, want = e.f, ks+e.n, [2]uint8{e.next, e.alt}
+		} else {
+			if i = skipPlain(b, ks); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, esc, ok = scanEscaped(b, i); !ok {
+				return i, false
 			}
-			f = fieldOf(ctx, key)
-			if f != fNone && sc.seen&(1<<f) != 0 && childCtx(f) == ctxNone {
+			if ctx != ctxNone {
+				if esc {
+					f = fieldOf(ctx, unescape(bytesString(b[ks:i-1])))
+				} else {
+					f = fieldOf(ctx, bytesString(b[ks:i-1]))
+				}
+				want = [2]uint8{}
+				if f != fNone {
+					e := &keyEntries[keyOfField[ctx][f]]
+					want = [2]uint8{e.next, e.alt}
+				}
+			}
+		}
+		child := ctxNone
+		if f != fNone {
+			if child = childCtx(f); child == ctxNone && sc.seen&(1<<f) != 0 {
 				// gjson.Get takes the first of duplicate keys; for an object
 				// it looks on in a later duplicate for a child the first
 				// lacks, so those are descended again (children: first wins)
 				f = fNone
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-		vs := i
-		esc = false
-		if f != fNone && childCtx(f) != ctxNone {
-			if i < len(b) && b[i] == '{' {
-				sc.seen |= 1 << f
-				i, ok = sc.object(i, depth+1, childCtx(f))
-			} else {
-				i, ok = validValue(b, i, depth+1)
-				f = fNone // gjson looks on for an object of that name
-			}
-		} else if i < len(b) && b[i] == '"' {
-			i, esc, ok = scanString(b, i)
+		if i < len(b) && b[i] == ':' {
+			i++
+		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
+			i++
 		} else {
-			i, ok = validValue(b, i, depth+1)
-		}
-		if !ok {
 			return i, false
-		}
-		if f != fNone && sc.seen&(1<<f) == 0 {
-			sc.seen |= 1 << f
-			sc.capture(f, vs, i, esc)
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return i, false
 		}
-		if b[i] == '}' {
-			return i + 1, true
+		switch c := b[i]; {
+		case c == '"':
+			vs := i + 1
+			esc = false
+			if i = skipPlain(b, vs); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, esc, ok = scanEscaped(b, i); !ok {
+				return i, false
+			}
+			if f != fNone && child == ctxNone && sc.seen&(1<<f) == 0 {
+				sc.seen |= 1 << f
+				sc.captureString(f, vs, i-1, esc)
+			}
+			// an object field that is a string: gjson looks on for an
+			// object of that name
+		case c == '{' && child != ctxNone:
+			sc.seen |= 1 << f
+			if i, ok = sc.object(i, depth+1, child); !ok {
+				return i, false
+			}
+		default:
+			vs := i
+			if i, ok = validValue(b, i, depth+1); !ok {
+				return i, false
+			}
+			if f != fNone && child == ctxNone && sc.seen&(1<<f) == 0 {
+				sc.seen |= 1 << f
+				sc.capture(f, vs, i)
+			}
 		}
-		if b[i] != ',' {
+		if i < len(b) && b[i] == ',' {
+			i++
+		} else if i = skipSpace(b, i); i >= len(b) {
+			return i, false
+		} else if b[i] == '}' {
+			return i + 1, true
+		} else if b[i] == ',' {
+			i++
+		} else {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		if i >= len(b) || b[i] != '"' {
+			i = skipSpace(b, i)
+		}
 	}
 }
 
-// capture stores the value b[vs:ve] of field f.
-func (sc *eventScanner) capture(f, vs, ve int, esc bool) {
+// captureString stores the string value of field f, whose body is
+// b[vs:ve] (still escaped when esc).
+func (sc *eventScanner) captureString(f, vs, ve int, esc bool) {
+	if off := stringSlot[f]; off != 0 {
+		*(*string)(unsafe.Add(unsafe.Pointer(sc.e), off-1)) = bytesString(sc.b[vs:ve])
+		if esc {
+			sc.esc |= 1 << f
+		}
+	}
+}
+
+// stringSlot is, for each field kept from a string value, 1 + the offset in
+// rawEvent of its slot (0: none), taken from slot once rather than through
+// its switch on every capture. fCode and the arrays are kept from other
+// values (capture).
+var stringSlot = func() (t [fTimestamp + 1]uintptr) {
+	var e rawEvent
+	for f := range t {
+		switch f {
+		case fCode, fSourceIPs, fGroups, fImpGroups, fCredID:
+			continue
+		}
+		if p := e.slot(f); p != nil {
+			t[f] = uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&e)) + 1
+		}
+	}
+	return t
+}()
+
+// capture stores the value b[vs:ve] of field f when it is not a string
+// (gjson's Str is empty for a non-string).
+func (sc *eventScanner) capture(f, vs, ve int) {
 	b := sc.b
 	switch f {
 	case fCode:
 		if b[vs] == '-' || b[vs] >= '0' && b[vs] <= '9' {
 			sc.e.code = atoiJSON(b[vs:ve])
 		}
-		return
 	case fSourceIPs, fGroups, fImpGroups, fCredID:
 		if b[vs] == '[' {
 			*sc.e.slot(f) = bytesString(b[vs:ve])
-		}
-		return
-	}
-	if b[vs] != '"' {
-		return // gjson's Str is empty for a non-string
-	}
-	if p := sc.e.slot(f); p != nil {
-		body := b[vs+1 : ve-1]
-		*p = bytesString(body)
-		if esc {
-			sc.esc |= 1 << f
 		}
 	}
 }

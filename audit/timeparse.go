@@ -20,31 +20,38 @@ func ParseTime(s string) time.Time {
 
 // parseUTC reads YYYY-MM-DDThh:mm:ss[.f{1,9}]Z; ok is false for any other
 // shape or an out-of-range field, and the caller falls back to time.Parse.
+// Straight-line code: no loop but the fraction's, one bounds check.
 func parseUTC(s string) (time.Time, bool) {
-	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	if len(s) < 20 || len(s) > 30 {
 		return time.Time{}, false
 	}
-	year, ok1 := digits(s[0:4])
-	month, ok2 := digits(s[5:7])
-	day, ok3 := digits(s[8:10])
-	hour, ok4 := digits(s[11:13])
-	min, ok5 := digits(s[14:16])
-	sec, ok6 := digits(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	_ = s[19]
+	if s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
+	// each digit minus '0': a byte that is no digit gives more than 9, so
+	// more than 15 once 6 is added, and the OR of the sums tells
+	y0, y1, y2, y3 := uint(s[0]-'0'), uint(s[1]-'0'), uint(s[2]-'0'), uint(s[3]-'0')
+	mo0, mo1, d0, d1 := uint(s[5]-'0'), uint(s[6]-'0'), uint(s[8]-'0'), uint(s[9]-'0')
+	h0, h1, mi0, mi1 := uint(s[11]-'0'), uint(s[12]-'0'), uint(s[14]-'0'), uint(s[15]-'0')
+	s0, s1 := uint(s[17]-'0'), uint(s[18]-'0')
+	if (y0+6)|(y1+6)|(y2+6)|(y3+6)|(mo0+6)|(mo1+6)|(d0+6)|(d1+6)|(h0+6)|(h1+6)|(mi0+6)|(mi1+6)|(s0+6)|(s1+6) > 15 {
+		return time.Time{}, false
+	}
+	year := int(y0*1000 + y1*100 + y2*10 + y3)
+	month, day := int(mo0*10+mo1), int(d0*10+d1)
+	hour, min, sec := int(h0*10+h1), int(mi0*10+mi1), int(s0*10+s1)
 	nsec := 0
 	if len(s) > 20 {
 		// a fraction: '.' then 1 to 9 digits, then 'Z'
-		frac := s[19 : len(s)-1]
-		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+		if s[19] != '.' || len(s) < 22 {
 			return time.Time{}, false
 		}
-		n, ok := digits(frac[1:])
+		n, ok := digits(s[20 : len(s)-1])
 		if !ok {
 			return time.Time{}, false
 		}
-		for i := len(frac) - 1; i < 9; i++ {
+		for i := len(s) - 21; i < 9; i++ {
 			n *= 10
 		}
 		nsec = n

@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // validJSON reports whether b is one valid JSON value, like gjson.Valid
@@ -49,25 +50,44 @@ const (
 	lanes80 = 0x8080808080808080
 )
 
+// swarLanes are special's constants, in a variable: read from it into
+// registers before skipPlain's loop, where as constants the compiler loads
+// each of the four 64-bit immediates again on every step.
+var swarLanes = swar{quote: 0x02 * lanes01, below: 0x21 * lanes01, bslash: '\\' * lanes01, one: lanes01}
+
+type swar struct{ quote, below, bslash, one uint64 }
+
+// special flags (bit 7 of its lane) the bytes of x that end a run of plain
+// string characters: '"', '\\' or below 0x20. The lowest flag is exact;
+// flags above it may be wrong (a borrow from the lane below), so a caller
+// trusts only the first. A byte >= 0x80 is plain. One subtraction finds both
+// the control bytes and '"': x^2 maps '"' to 0x20 and keeps the bytes
+// below 0x20 below it, so x^2 < 0x21 is exactly "below 0x20 or '"'".
+func (k swar) special(x uint64) uint64 {
+	return (((x ^ k.quote) - k.below) | ((x ^ k.bslash) - k.one)) &^ x & (k.one << 7)
+}
+
 // skipPlain returns the index of the first byte at or after i that ends a
 // run of plain string characters (strStop), or len(b). Eight bytes at a
-// time: string bodies are most of an event's bytes.
+// time: string bodies are most of an event's bytes. The words are read
+// through a pointer, not b[i:], which the compiler checks and clamps on
+// every step: this loop runs on nearly every byte of a line.
 func skipPlain(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		// a lane is flagged when it is '"', '\\' or below 0x20; lanes above
-		// the first flagged one may be flagged wrongly (borrows), so only
-		// the lowest is trusted, and the bytes are then read one by one.
-		q := x ^ ('"' * lanes01)
-		bs := x ^ ('\\' * lanes01)
-		m := (q - lanes01) &^ q
-		m |= (bs - lanes01) &^ bs
-		m |= (x - 0x20*lanes01) &^ x
-		if m&lanes80 != 0 {
-			i += bits.TrailingZeros64(m&lanes80) >> 3
-			break
+	if i >= 0 {
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		k := swarLanes
+		for i+8 <= len(b) {
+			if m := k.special(binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
+			i += 8
 		}
 	}
+	return skipPlainTail(b, i)
+}
+
+// skipPlainTail is skipPlain for the last 7 bytes or fewer of b.
+func skipPlainTail(b []byte, i int) int {
 	for i < len(b) && !strStop[b[i]] {
 		i++
 	}
@@ -82,9 +102,17 @@ func validString(b []byte, i int) (int, bool) {
 // scanString reads the string at b[i] == '"' and says where it ends and
 // whether it holds escapes.
 func scanString(b []byte, i int) (end int, esc, ok bool) {
-	i++
+	i = skipPlain(b, i+1)
+	if i < len(b) && b[i] == '"' {
+		return i + 1, false, true
+	}
+	return scanEscaped(b, i)
+}
+
+// scanEscaped is scanString from b[i], the first byte of the string's body
+// that is not plain (a backslash, a control byte) or len(b).
+func scanEscaped(b []byte, i int) (end int, esc, ok bool) {
 	for {
-		i = skipPlain(b, i)
 		if i >= len(b) || b[i] < 0x20 {
 			return i, esc, false
 		}
@@ -113,6 +141,7 @@ func scanString(b []byte, i int) (end int, esc, ok bool) {
 		default:
 			return i, esc, false
 		}
+		i = skipPlain(b, i)
 	}
 }
 
@@ -184,14 +213,23 @@ func validValue(b []byte, i, depth int) (int, bool) {
 				return i, false
 			}
 			var ok bool
-			if i, ok = validString(b, i); !ok {
+			if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+				i++
+			} else if i, _, ok = scanEscaped(b, i); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
 				return i, false
 			}
-			if i, ok = validValue(b, skipSpace(b, i+1), depth+1); !ok {
+			if i = skipSpace(b, i+1); i < len(b) && b[i] == '"' {
+				// a string value, read here rather than in a call
+				if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+					i++
+				} else if i, _, ok = scanEscaped(b, i); !ok {
+					return i, false
+				}
+			} else if i, ok = validValue(b, i, depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
@@ -216,7 +254,14 @@ func validValue(b []byte, i, depth int) (int, bool) {
 		}
 		for {
 			var ok bool
-			if i, ok = validValue(b, i, depth+1); !ok {
+			if i < len(b) && b[i] == '"' {
+				// a string element, read here rather than in a call
+				if i = skipPlain(b, i+1); i < len(b) && b[i] == '"' {
+					i++
+				} else if i, _, ok = scanEscaped(b, i); !ok {
+					return i, false
+				}
+			} else if i, ok = validValue(b, i, depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"os"
 	"strings"
 	"testing"
@@ -66,4 +68,65 @@ func BenchmarkScanEvent(b *testing.B) {
 		n += len(lines)
 	}
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/line")
+}
+
+// special's first flag is the first byte that ends a run of plain string
+// characters, for every byte value in every lane, after any plain bytes.
+func TestSpecialFirstFlag(t *testing.T) {
+	var w [8]byte
+	for lane := 0; lane < 8; lane++ {
+		for c := 0; c < 256; c++ {
+			for fill := 0; fill < 256; fill++ {
+				if strStop[fill] {
+					continue
+				}
+				for k := range w {
+					w[k] = byte(fill)
+				}
+				w[lane] = byte(c)
+				want := 8
+				for k := range w {
+					if strStop[w[k]] {
+						want = k
+						break
+					}
+				}
+				m := swarLanes.special(binary.LittleEndian.Uint64(w[:]))
+				got := 8
+				if m != 0 {
+					got = bits.TrailingZeros64(m) >> 3
+				}
+				if got != want {
+					t.Fatalf("special(%q) flags byte %d first, want %d", w, got, want)
+				}
+			}
+		}
+	}
+}
+
+// ... and for words of several such bytes (borrows between lanes).
+func TestSpecialFirstFlagMixed(t *testing.T) {
+	vals := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0x82, 0xa2, 0xdc, 0xff, 'a'}
+	var w [8]byte
+	seed := uint64(1)
+	for n := 0; n < 1<<20; n++ {
+		for k := range w {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			w[k] = vals[(seed>>33)%uint64(len(vals))]
+		}
+		want := 8
+		for k := range w {
+			if strStop[w[k]] {
+				want = k
+				break
+			}
+		}
+		got := 8
+		if m := swarLanes.special(binary.LittleEndian.Uint64(w[:])); m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != want {
+			t.Fatalf("special(%q) flags byte %d first, want %d", w, got, want)
+		}
+	}
 }
