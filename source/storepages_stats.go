@@ -281,20 +281,18 @@ type StoreAsk struct {
 	Count    bool
 	Top      string
 	Timeline bool
+	Step     time.Duration // of the timeline
 }
 
-// StoreCounts answers `query --store --count` or `--top FIELD` with the
-// store's stats and writes it to w, as the files' answer is written, with
-// the number of requests matched. ok is false when it was not asked for
-// one of them, or (with a line on warn) when the store cannot count
-// exactly: the answer must then be read whole.
+// StoreCounts answers `query --store --count`, `--top FIELD` or
+// `--timeline` with the store's stats and writes it to w, as the files'
+// answer is written, with the number of requests matched. ok is false when
+// it was not asked for one of them, or (with a line on warn) when the
+// store cannot count exactly: the answer must then be read whole.
 func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, warn func(string)) (n int, ok bool, err error) {
 	top := ask.Top
 	if ask.Timeline {
-		// its latency percentiles (nearest rank), slowest requests and their
-		// latency breakdowns need every request
-		warn("the timeline's latency columns need every request: reading the store's whole answer")
-		return 0, false, nil
+		return storeTimeline(ctx, sp, ask.Step, w, warn)
 	}
 	if !ask.Count && top == "" {
 		return 0, false, nil
