@@ -38,6 +38,9 @@ type StorePages struct {
 	counted bool         // total is known
 	seq     int32        // the pages asked for so far: a page's Refs' Input
 	kept    []*StorePage // the latest pages Rows gave, for Raw
+
+	tlChecked bool   // the timeline's checks were asked
+	tlWhy     string // their answer
 }
 
 // keptPages is how many pages' lines Raw can read: the screen's and its

@@ -235,3 +235,72 @@ func storeTimeline(ctx context.Context, sp *StoreSpec, step time.Duration, w io.
 	_, err = io.WriteString(w, b.String())
 	return tl.Requests, err == nil, err
 }
+
+// Span is the first and the last receive time of the matching requests
+// (zero when none matches), for the explorer's histogram to choose its
+// step. Ask Exact first: the times are then written as kube-apiserver
+// writes them, so the store's order of the text is the times'.
+func (p *StorePages) Span(ctx context.Context) (lo, hi time.Time, err error) {
+	row, err := p.stats.st.row(ctx, p.stats.one+" | stats min("+filter.ReceivedField+") as lo, max("+filter.ReceivedField+") as hi")
+	if err != nil {
+		return lo, hi, err
+	}
+	if l, h := row.Get("lo").String(), row.Get("hi").String(); l != "" && h != "" {
+		lo, hi = audit.ParseTime(l), audit.ParseTime(h)
+		if lo.IsZero() || hi.IsZero() {
+			return time.Time{}, time.Time{}, fmt.Errorf("store %s: the first and last receive times came back as %q", p.stats.st.display, clean([]byte(row.Raw), 80))
+		}
+	}
+	return lo, hi, nil
+}
+
+// Timeline is the matching requests' timeline at step, computed by the
+// store (StoreStats.Timeline, each step's slowest too); full false asks
+// only for the requests a step (Histogram: the Summary's). why says why
+// the store cannot give kauditui's figures (nothing is computed then).
+// Ask Exact first.
+func (p *StorePages) Timeline(ctx context.Context, step time.Duration, full bool) (tl audit.Timeline, why string, err error) {
+	if !full {
+		h, err := p.Histogram(ctx, step)
+		tl.Step = step
+		for _, b := range h {
+			tl.Buckets = append(tl.Buckets, audit.Bucket{Start: b.Start, Requests: int(b.Requests)})
+			tl.Requests += int(b.Requests)
+		}
+		return tl, "", err
+	}
+	p.mu.Lock()
+	checked, why := p.tlChecked, p.tlWhy
+	p.mu.Unlock()
+	if !checked {
+		more := timelineFields()
+		why, err = p.stats.check(ctx, p.stats.q.FieldChecks(p.stats.st.Streams(), more), false, more)
+		if err == nil && why == "" {
+			why, err = p.stats.latencyExact(ctx)
+		}
+		if err != nil {
+			return tl, "", err
+		}
+		p.mu.Lock()
+		p.tlChecked, p.tlWhy = true, why
+		p.mu.Unlock()
+	}
+	if why != "" {
+		return tl, why, nil
+	}
+	tl, err = p.stats.Timeline(ctx, step, true)
+	if inexact, is := err.(errInexact); is {
+		return audit.Timeline{}, inexact.why, nil
+	}
+	return tl, "", err
+}
+
+// Cost is what reading the answer whole downloads: its events and their
+// lines' bytes.
+func (p *StorePages) Cost(ctx context.Context) (events, bytes int64, err error) {
+	row, err := p.stats.st.row(ctx, p.stats.q.Filter(p.stats.st.Streams())+" | stats count() as events, sum_len(_msg) as bytes") // as the whole answer reads them
+	if err != nil {
+		return 0, 0, err
+	}
+	return row.Get("events").Int(), row.Get("bytes").Int(), nil
+}
