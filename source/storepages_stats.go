@@ -219,18 +219,28 @@ func topRequest(r gjson.Result, field string) (*audit.Request, error) {
 	who.User, who.ImpersonatedUser, who.UserAgent = get("user.username"), get("impersonatedUser.username"), get("userAgent")
 	what.Verb, what.Namespace = get("verb"), get("objectRef.namespace")
 	what.APIGroup, what.Resource, what.Subresource = get("objectRef.apiGroup"), get("objectRef.resource"), get("objectRef.subresource")
-	if code := get("responseStatus.code"); code != "" {
-		n, err := strconv.Atoi(code)
-		if err != nil {
-			return nil, errInexact{"the store holds a response code that is not a number"}
-		}
-		what.Code = n
+	code, err := storeCode(get("responseStatus.code"))
+	if err != nil {
+		return nil, err
 	}
+	what.Code = code
 	if ids := get(filter.CredentialField); ids != "" {
 		// kept as the JSON text of the list; the request's is its first
 		who.CredentialID = gjson.Get(ids, "0").String()
 	}
 	return audit.NewRequest(who, what, "", get("requestURI"), ""), nil
+}
+
+// storeCode is the request's code from the store's text of it ("": none).
+func storeCode(text string) (int, error) {
+	if text == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return 0, errInexact{"the store holds a response code that is not a number"}
+	}
+	return n, nil
 }
 
 // errInexact is a group the store cannot count as kauditui would.

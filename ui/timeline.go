@@ -74,9 +74,6 @@ type timelineStoreMsg struct {
 	err    error
 }
 
-// storeAnswer is the store whose timeline the screen shows, or nil.
-func (s *timelineScreen) storeAnswer() StoreAnswer { return s.store }
-
 // restore makes the timeline again of a store's new answer (a new filter).
 func (s *timelineScreen) restore(expr string, ans StoreAnswer) tea.Cmd {
 	var at time.Time
@@ -95,6 +92,7 @@ func (s *timelineScreen) refilter(expr string, shown Rows) {
 		at = s.tl.Buckets[s.cursor].Start // else the newest, as at the start
 	}
 	s.expr, s.all = expr, shown
+	s.store = nil // the answer is loaded: the timeline is of its rows
 	s.build(at)
 }
 
@@ -116,7 +114,8 @@ func (s *timelineScreen) build(at time.Time) tea.Cmd {
 	return nil
 }
 
-// stored shows the store's timeline, if it is the latest asked for.
+// stored shows the store's timeline, if it is the latest asked for (the
+// Answers page hands it the message).
 func (s *timelineScreen) stored(msg timelineStoreMsg) {
 	if msg.seq != s.seq {
 		return
@@ -197,10 +196,6 @@ func (s *timelineScreen) ShortHelp() []keyHelp {
 // Update implements component: a key moves, zooms, or (enter) sets the
 // filter to the selected time and leaves (nil). Esc is the stack's.
 func (s *timelineScreen) Update(m tea.Msg) (component, tea.Cmd) {
-	if msg, ok := m.(timelineStoreMsg); ok {
-		s.stored(msg)
-		return s, nil
-	}
 	msg, ok := m.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
