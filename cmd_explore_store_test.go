@@ -512,8 +512,8 @@ func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
 
 // The explorer itself on a store holding the 1 GB log (KAUDITUI_BIG_STORE=URL,
 // cluster big: hack/vlogs-pages.sh's; skipped without it): the first rows,
-// the total, a scroll to the end and the Summary, the process within 150
-// MiB. The times are logged, not judged.
+// the total, a scroll to the end, the Summary and its histogram, the
+// Timeline, the process within 150 MiB. The times are logged, not judged.
 func TestExplorerOnTheBigStore(t *testing.T) {
 	base := os.Getenv("KAUDITUI_BIG_STORE")
 	if base == "" {
@@ -532,8 +532,18 @@ func TestExplorerOnTheBigStore(t *testing.T) {
 	press(tea.KeyPressMsg{Code: '4', Text: "4"})
 	waitScreen(t, screen, `Users \(\d+\)[^\n]*\n\s*\S+\s+\d+`, "the Summary's users", errb)
 	summary := time.Since(start)
+	waitScreen(t, screen, `Requests over time \(`, "the Summary's histogram", errb)
+	hist := time.Since(start)
+	press(tea.KeyPressMsg{Code: '5', Text: "5"}, tea.KeyPressMsg{Code: tea.KeyEnter})
+	at := time.Now()
+	for rows := regexp.MustCompile(`computed by the store\s*\n[^\n]*TIME[^\n]*\n[^\n]*\d\d:\d\dZ\s+\d+`); !rows.MatchString(screen()); time.Sleep(200 * time.Millisecond) {
+		if time.Since(at) > 3*time.Minute {
+			t.Fatalf("the Timeline is not drawn 3 minutes after enter:\n%s\n(stderr %s)", screen(), errb.String())
+		}
+	}
+	timeline := time.Since(at)
 	peak := peakRSS(t)
-	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v; the test process's peak %d MiB", total[1], rows, end, summary, peak>>20)
+	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v, its histogram at %v, the Timeline %v after enter; the test process's peak %d MiB", total[1], rows, end, summary, hist, timeline, peak>>20)
 	if peak > 150<<20 {
 		t.Errorf("the explorer on the 1 GB store: %d MiB at the peak, want at most 150", peak>>20)
 	}

@@ -209,14 +209,18 @@ func (c *StoreStats) Timeline(ctx context.Context, step time.Duration, slowest b
 // storeTimeline is StoreCounts' `--timeline`.
 func storeTimeline(ctx context.Context, sp *StoreSpec, step time.Duration, w io.Writer, warn func(string)) (n int, ok bool, err error) {
 	var said []string
-	c, err := sp.Stats(ctx, true, timelineFields(), func(s string) { said = append(said, s) })
+	c, err := sp.counter(ctx, func(s string) { said = append(said, s) })
 	tell := func() {
 		for _, s := range said {
 			warn(s)
 		}
 	}
+	var tl audit.Timeline
 	if err == nil && c.Why == "" {
-		c.Why, err = c.latencyExact(ctx)
+		more := timelineFields()
+		tl, c.Why, err = c.checkedTimeline(ctx, step, false, func(ctx context.Context) (string, error) {
+			return c.exact(ctx, true, more)
+		}, c.latencyExact)
 	}
 	if err != nil {
 		tell()
@@ -226,11 +230,6 @@ func storeTimeline(ctx context.Context, sp *StoreSpec, step time.Duration, w io.
 		if c.Why != noChecks && c.Why != noLines { // the reading says why itself
 			warn("counting from the store's whole answer, downloaded: " + render.Sanitize(c.Why))
 		}
-		return 0, false, nil
-	}
-	tl, err := c.Timeline(ctx, step, false)
-	if inexact, is := err.(errInexact); is {
-		warn("counting from the store's whole answer, downloaded: " + render.Sanitize(inexact.why))
 		return 0, false, nil
 	}
 	tell()
@@ -281,23 +280,36 @@ func (p *StorePages) Timeline(ctx context.Context, step time.Duration, full bool
 	p.mu.Lock()
 	checked, why := p.tlChecked, p.tlWhy
 	p.mu.Unlock()
-	if !checked {
-		more := timelineFields()
-		why, err = p.stats.check(ctx, p.stats.q.FieldChecks(p.stats.st.Streams(), more), false, more)
-		if err == nil && why == "" {
-			why, err = p.stats.latencyExact(ctx)
+	if checked {
+		if why != "" {
+			return tl, why, nil
 		}
-		if err != nil {
-			return tl, "", err
-		}
+		return p.stats.checkedTimeline(ctx, step, true)
+	}
+	more := timelineFields()
+	tl, why, err = p.stats.checkedTimeline(ctx, step, true, func(ctx context.Context) (string, error) {
+		return p.stats.check(ctx, p.stats.q.FieldChecks(p.stats.st.Streams(), more), false, more)
+	}, p.stats.latencyExact)
+	if err == nil {
 		p.mu.Lock()
 		p.tlChecked, p.tlWhy = true, why
 		p.mu.Unlock()
 	}
-	if why != "" {
-		return tl, why, nil
+	return tl, why, err
+}
+
+// checkedTimeline is Timeline after the checks that say whether its
+// figures are kauditui's: why is the first check's reason not to trust it,
+// or Timeline's (an errInexact), and nothing is computed then. (The checks
+// are not asked beside the timeline: a store on few cores then runs each
+// query past its -search.maxQueryDuration.)
+func (c *StoreStats) checkedTimeline(ctx context.Context, step time.Duration, slowest bool, checks ...func(context.Context) (string, error)) (audit.Timeline, string, error) {
+	for _, check := range checks {
+		if why, err := check(ctx); err != nil || why != "" {
+			return audit.Timeline{}, why, err
+		}
 	}
-	tl, err = p.stats.Timeline(ctx, step, true)
+	tl, err := c.Timeline(ctx, step, slowest)
 	if inexact, is := err.(errInexact); is {
 		return audit.Timeline{}, inexact.why, nil
 	}

@@ -261,7 +261,10 @@ func (s *timelineScreen) View() string {
 	w := max(s.width, 20)
 	var b strings.Builder
 	n := len(s.tl.Buckets)
-	head := fmt.Sprintf("What happened when: requests per %s (%s), %s in %d steps", render.FormatStep(s.tl.Step), render.ZoneName(), thousands(s.tl.Requests), n)
+	head := fmt.Sprintf("What happened when: requests per %s (%s), %s in %d steps", render.FormatStep(timelineSteps[s.stepAt]), render.ZoneName(), thousands(s.tl.Requests), n)
+	if s.asking || s.why != "" {
+		head = fmt.Sprintf("What happened when: requests per %s (%s)", render.FormatStep(timelineSteps[s.stepAt]), render.ZoneName())
+	}
 	if strings.TrimSpace(s.expr) != "" {
 		head += ", of the filter " + sanitize(s.expr)
 	}
@@ -343,7 +346,7 @@ func (s *timelineScreen) View() string {
 
 func (s *timelineScreen) footer(w int) string {
 	return s.env.Styles.Muted.Render(truncateCells("enter: the requests of this time  ·  +/-: zoom ("+
-		render.FormatStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
+		render.FormatStep(timelineSteps[s.stepAt])+" steps)  ·  esc: back to the answers", w))
 }
 
 // buildTimeline is audit.BuildTimeline of the requests of rows, read a row
