@@ -610,14 +610,14 @@ func TestExplorerStoreHistogramAndTimeline(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	want = timeline(waitScreen(t, files, `What happened when: requests per 1m`, "the files' timeline", errFiles))
-	got = timeline(waitScreen(t, store, `What happened when: requests per 1m [^\n]*computed by the store`, "the store's timeline", errb))
+	got = timeline(waitScreen(t, store, `What happened when: requests per 1m [^\n]*computed by the store\s*\n[^\n]*TIME`, "the store's timeline", errb))
 	if got != want || !strings.Contains(got, "slowest: ") || !strings.Contains(got, "SLOW TIME IN") {
 		t.Errorf("the store's timeline:\n%s\nthe files':\n%s", got, want)
 	}
 	press(key('-')) // zoom out: asked again
 	pressFiles(key('-'))
 	want = timeline(waitScreen(t, files, `What happened when: requests per 5m`, "the files' timeline at 5m", errFiles))
-	got = timeline(waitScreen(t, store, `What happened when: requests per 5m [^\n]*computed by the store`, "the store's timeline at 5m", errb))
+	got = timeline(waitScreen(t, store, `What happened when: requests per 5m [^\n]*computed by the store\s*\n[^\n]*TIME`, "the store's timeline at 5m", errb))
 	if got != want {
 		t.Errorf("the store's timeline at 5m:\n%s\nthe files':\n%s", got, want)
 	}
