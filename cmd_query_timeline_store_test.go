@@ -14,7 +14,8 @@ import (
 // short row a request for the latencies: no event of the answer is
 // downloaded, only the slow requests' own, for where their time went) and
 // prints the text the same command prints on the files the store was
-// loaded from: every testdata log, at three steps and under a few filters.
+// loaded from: every testdata log, at steps of 10s, 1m, 5m, 7m (which does
+// not divide a day) and 1h, and under a few filters.
 // Where the store cannot give kauditui's figures (v1beta1 events without a
 // receive time, a reused auditID, stages that disagree) it says so on
 // stderr and reads the answer whole; the text is then the download's, which
@@ -46,7 +47,7 @@ func TestStoreTimelineInTheStore(t *testing.T) {
 	rec := recordStore(t, vl.url())
 	computed, slowText := 0, false
 	for _, l := range logs {
-		for _, args := range [][]string{{}, {"--step", "10s"}, {"--step", "1h"}, {"-q", "verb=delete"}, {"-q", "code>=400"}, {"-q", "!user=system:*", "--step", "5m"}} {
+		for _, args := range [][]string{{}, {"--step", "10s"}, {"--step", "1h"}, {"-q", "verb=delete"}, {"-q", "code>=400"}, {"-q", "!user=system:*", "--step", "5m"}, {"--step", "7m"}} {
 			args = append([]string{"--timeline"}, args...)
 			want := runQueryTest(t, "", append(args, l.file)...)
 			rec.take()
