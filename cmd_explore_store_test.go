@@ -24,6 +24,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/audit"
+	"github.com/kauditui/kauditui/audit/audittest"
 	"github.com/kauditui/kauditui/filter"
 	"github.com/kauditui/kauditui/render"
 	"github.com/kauditui/kauditui/source"
@@ -52,40 +53,8 @@ func TestExplorerFollowsAStore(t *testing.T) {
 	deletes := storeDeletes(t, files)
 	added := len(deletes) / 2 // each delete is two stages
 
-	var mu sync.Mutex
-	screen := ""
-	errb := &syncBuffer{}
-	o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, Follow: true, NoColor: true, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
-	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(200, 30), tea.WithoutSignalHandler(),
-		tea.WithFilter(func(m tea.Model, msg tea.Msg) tea.Msg {
-			v := ansi.Strip(m.View().Content)
-			mu.Lock()
-			screen = v
-			mu.Unlock()
-			return msg
-		})}
-	started := make(chan *tea.Program, 1)
-	o.started = func(p *tea.Program) { started <- p }
-	done := make(chan error, 1)
-	go func() { done <- runExplore(context.Background(), o) }()
-	var p *tea.Program
-	select {
-	case p = <-started:
-	case err := <-done:
-		t.Fatalf("the explorer did not start: %v %s", err, errb.String())
-	}
-	defer func() {
-		p.Quit()
-		if err := <-done; err != nil {
-			t.Errorf("the explorer ended with %v", err)
-		}
-	}()
-	status := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return screen
-	}
+	o := &exploreOptions{Now: time.Now, Follow: true, NoColor: true, Store: source.StoreFlags{URL: vl.url(), Cluster: []string{"c1"}}}
+	status, _, errb, _ := exploreInProcess(t, o, 200, 30)
 	want := func(n int, what string) {
 		t.Helper()
 		req := regexp.MustCompile(`(^|[^0-9,])` + thousands(n) + ` req\b`)
@@ -338,15 +307,24 @@ func TestStorePagesOnTheBigLog(t *testing.T) {
 // exploreStore runs the explorer on a store (not followed: read a page at a
 // time) in process, and gives its screen and a way to press keys.
 func exploreStore(t *testing.T, url, cluster, expr string) (screen func() string, press func(...tea.Msg), stderr *syncBuffer) {
-	// The screen is looked at before each message: a message of nothing
-	// shows what the last one drew.
+	t.Helper()
+	o := &exploreOptions{Now: time.Now, NoColor: true, Filter: expr, Store: source.StoreFlags{URL: url, Cluster: []string{cluster}}}
+	screen, press, stderr, _ = exploreInProcess(t, o, 200, 40)
+	return screen, press, stderr
+}
+
+// exploreInProcess runs the explorer of o (its IO made here) in process: no
+// renderer, a window of width by height, and a look at its screen before
+// each message. screen pokes it and returns what it drew; press sends keys;
+// quit ends it (and is called at the test's end), failing the test if it
+// ended with an error.
+func exploreInProcess(t *testing.T, o *exploreOptions, width, height int) (screen func() string, press func(...tea.Msg), stderr *syncBuffer, quit func()) {
 	t.Helper()
 	var mu sync.Mutex
 	shown := ""
 	errb := &syncBuffer{}
-	o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, NoColor: true, Filter: expr, Store: source.StoreFlags{URL: url, Cluster: []string{cluster}}}
-	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(200, 40), tea.WithoutSignalHandler(),
+	o.IO = &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }}
+	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(width, height), tea.WithoutSignalHandler(),
 		tea.WithFilter(func(m tea.Model, msg tea.Msg) tea.Msg {
 			v := ansi.Strip(m.View().Content)
 			mu.Lock()
@@ -364,12 +342,16 @@ func exploreStore(t *testing.T, url, cluster, expr string) (screen func() string
 	case err := <-done:
 		t.Fatalf("the explorer did not start: %v %s", err, errb.String())
 	}
-	t.Cleanup(func() {
-		p.Quit()
-		if err := <-done; err != nil {
-			t.Errorf("the explorer ended with %v", err)
-		}
-	})
+	var once sync.Once
+	quit = func() {
+		once.Do(func() {
+			p.Quit()
+			if err := <-done; err != nil {
+				t.Errorf("the explorer ended with %v", err)
+			}
+		})
+	}
+	t.Cleanup(quit)
 	screen = func() string {
 		p.Send(pokeMsg{})
 		time.Sleep(20 * time.Millisecond)
@@ -382,7 +364,7 @@ func exploreStore(t *testing.T, url, cluster, expr string) (screen func() string
 			p.Send(m)
 		}
 	}
-	return screen, press, errb
+	return screen, press, errb, quit
 }
 
 // pokeMsg is a message the explorer does nothing with.
@@ -530,8 +512,8 @@ func TestExplorerLoadsAStoreWholeWhenItCannotPage(t *testing.T) {
 
 // The explorer itself on a store holding the 1 GB log (KAUDITUI_BIG_STORE=URL,
 // cluster big: hack/vlogs-pages.sh's; skipped without it): the first rows,
-// the total, a scroll to the end and the Summary, the process within 150
-// MiB. The times are logged, not judged.
+// the total, a scroll to the end, the Summary and its histogram, the
+// Timeline, the process within 150 MiB. The times are logged, not judged.
 func TestExplorerOnTheBigStore(t *testing.T) {
 	base := os.Getenv("KAUDITUI_BIG_STORE")
 	if base == "" {
@@ -550,9 +532,108 @@ func TestExplorerOnTheBigStore(t *testing.T) {
 	press(tea.KeyPressMsg{Code: '4', Text: "4"})
 	waitScreen(t, screen, `Users \(\d+\)[^\n]*\n\s*\S+\s+\d+`, "the Summary's users", errb)
 	summary := time.Since(start)
+	slow := func(re, what string) { // the store's scans: minutes on a loaded machine
+		at := time.Now()
+		for rx := regexp.MustCompile(re); !rx.MatchString(screen()); time.Sleep(200 * time.Millisecond) {
+			if time.Since(at) > 3*time.Minute {
+				t.Fatalf("%s is not drawn after 3 minutes:\n%s\n(stderr %s)", what, screen(), errb.String())
+			}
+		}
+	}
+	slow(`Requests over time \(`, "the Summary's histogram")
+	hist := time.Since(start)
+	press(tea.KeyPressMsg{Code: '5', Text: "5"}, tea.KeyPressMsg{Code: tea.KeyEnter})
+	at := time.Now()
+	slow(`computed by the store\s*\n[^\n]*TIME[^\n]*\n[^\n]*\d\d:\d\dZ\s+\d+`, "the Timeline")
+	timeline := time.Since(at)
 	peak := peakRSS(t)
-	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v; the test process's peak %d MiB", total[1], rows, end, summary, peak>>20)
+	t.Logf("%s requests: rows and total at %v, the last rows at %v, the Summary at %v, its histogram at %v, the Timeline %v after enter; the test process's peak %d MiB", total[1], rows, end, summary, hist, timeline, peak>>20)
 	if peak > 150<<20 {
 		t.Errorf("the explorer on the 1 GB store: %d MiB at the peak, want at most 150", peak>>20)
 	}
+}
+
+// The explorer on a store read a page at a time draws the Summary's
+// histogram and the Timeline from the store's stats, and they are what the
+// explorer draws on the files the store was loaded from (the test's
+// screens, side by side, on the answers run, which has slow requests); no
+// query downloads the answer (the slow requests are read whole, by
+// auditID, for where their time went). L then loads the answer whole,
+// saying what it weighs, and the Answers are the files' again.
+func TestExplorerStoreHistogramAndTimeline(t *testing.T) {
+	vl := startVLogs(t, "-insert.maxLineSizeBytes=2MiB")
+	logs := audittest.Logs(t, "answers")
+	loadVLogs(t, vl.url(), "answers", "m1", logs...)
+	rec := recordStore(t, vl.url())
+	n, err := strconv.Atoi(strings.TrimSpace(runQueryTest(t, "", "--count", liveLog(logs)).stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
+	store, press, errb := exploreStore(t, rec.URL, "answers", "")
+	files, pressFiles, errFiles, _ := exploreInProcess(t, &exploreOptions{Now: time.Now, NoFollow: true, NoColor: true, Sources: []string{liveLog(logs)}}, 200, 40)
+	waitScreen(t, store, `(^|[^0-9,])`+thousands(n)+` req\b`, "the store's count", errb)
+	waitScreen(t, files, `(^|[^0-9,])`+thousands(n)+` req\b.*snapshot`, "the files read", errFiles)
+
+	// the Summary's histogram: from its title to the line under its axis
+	hist := func(s string) string {
+		i := strings.Index(s, "Requests over time")
+		if i < 0 {
+			return ""
+		}
+		lines := strings.Split(s[i:], "\n")
+		for j, l := range lines {
+			if strings.Contains(l, " requests from ") {
+				return strings.Join(lines[:j+1], "\n")
+			}
+		}
+		return ""
+	}
+	press(key('4'))
+	pressFiles(key('4'))
+	want := hist(waitScreen(t, files, `Requests over time \(`, "the files' histogram", errFiles))
+	got := hist(waitScreen(t, store, `Requests over time \(`, "the store's histogram", errb))
+	if got == "" || got != want {
+		t.Errorf("the store's histogram:\n%s\nthe files':\n%s", got, want)
+	}
+
+	// the Timeline: enter on the store's Answers; the files' is the 13th answer
+	press(key('5'), tea.KeyPressMsg{Code: tea.KeyEnter})
+	pressFiles(key('5'))
+	for range 12 {
+		pressFiles(key('j'))
+	}
+	pressFiles(tea.KeyPressMsg{Code: tea.KeyEnter})
+	timeline := func(s string) string {
+		s = s[strings.Index(s, "What happened when"):]
+		s = strings.Replace(s, ", computed by the store", "", 1)
+		lines := strings.Split(s[:strings.LastIndex(s, "esc: back to the answers")], "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	want = timeline(waitScreen(t, files, `What happened when: requests per 1m`, "the files' timeline", errFiles))
+	got = timeline(waitScreen(t, store, `What happened when: requests per 1m [^\n]*computed by the store\s*\n[^\n]*TIME`, "the store's timeline", errb))
+	if got != want || !strings.Contains(got, "slowest: ") || !strings.Contains(got, "SLOW TIME IN") {
+		t.Errorf("the store's timeline:\n%s\nthe files':\n%s", got, want)
+	}
+	press(key('-')) // zoom out: asked again
+	pressFiles(key('-'))
+	want = timeline(waitScreen(t, files, `What happened when: requests per 5m`, "the files' timeline at 5m", errFiles))
+	got = timeline(waitScreen(t, store, `What happened when: requests per 5m [^\n]*computed by the store\s*\n[^\n]*TIME`, "the store's timeline at 5m", errb))
+	if got != want {
+		t.Errorf("the store's timeline at 5m:\n%s\nthe files':\n%s", got, want)
+	}
+	queries, _ := rec.take()
+	for _, q := range queries {
+		if downloadsAnswer(q) {
+			t.Errorf("the explorer downloaded the answer: %s", q)
+		}
+	}
+
+	// L: the whole answer, and what it weighs
+	press(tea.KeyPressMsg{Code: tea.KeyEscape}, key('L'))
+	waitScreen(t, store, `loaded whole: asked for \(L\): `+thousands(n)+` requests, [0-9,]+ events, [0-9.]+ [KM]iB of lines downloaded`, "the load's cost", errb)
+	waitScreen(t, store, `Who deleted …\?`, "the Answers, once loaded", errb)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,12 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kauditui/kauditui/source"
 )
@@ -138,35 +132,12 @@ func exploreHeap(t *testing.T, path string) (heap float64, requests int) {
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
 	}
-	var mu sync.Mutex
-	screen := ""
-	errb := &syncBuffer{}
-	o := &exploreOptions{IO: &IO{In: strings.NewReader(""), Out: io.Discard, Err: errb, Getenv: func(string) string { return "" }},
-		Now: time.Now, NoFollow: true, NoColor: true, Sources: []string{path}, Filter: "verb!=watch"}
-	o.program = []tea.ProgramOption{tea.WithoutRenderer(), tea.WithInput(nil), tea.WithWindowSize(200, 30), tea.WithoutSignalHandler(),
-		tea.WithFilter(func(m tea.Model, msg tea.Msg) tea.Msg {
-			v := ansi.Strip(m.View().Content)
-			mu.Lock()
-			screen = v
-			mu.Unlock()
-			return msg
-		})}
-	started := make(chan *tea.Program, 1)
-	o.started = func(p *tea.Program) { started <- p }
+	o := &exploreOptions{Now: time.Now, NoFollow: true, NoColor: true, Sources: []string{path}, Filter: "verb!=watch"}
 	base := live()
-	done := make(chan error, 1)
-	go func() { done <- runExplore(context.Background(), o) }()
-	var p *tea.Program
-	select {
-	case p = <-started:
-	case err := <-done:
-		t.Fatalf("the explorer did not start: %v %s", err, errb.String())
-	}
+	screen, _, errb, quit := exploreInProcess(t, o, 200, 30)
 	total := regexp.MustCompile(`(?:[\d,]+/)?([\d,]+) req\b`)
 	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		mu.Lock()
-		s := screen
-		mu.Unlock()
+		s := screen()
 		if m := total.FindStringSubmatch(s); m != nil && strings.Contains(s, "snapshot") {
 			requests, _ = strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
 			break
@@ -177,9 +148,6 @@ func exploreHeap(t *testing.T, path string) (heap float64, requests int) {
 	}
 	time.Sleep(300 * time.Millisecond) // a refresh after the last read
 	heap = float64(live() - base)
-	p.Quit()
-	if err := <-done; err != nil {
-		t.Errorf("the explorer ended with %v", err)
-	}
+	quit()
 	return heap, requests
 }

@@ -163,7 +163,7 @@ func runQuery(ctx context.Context, o *queryOptions) error {
 	}
 	o.Answers.onStore = o.Store.Given()
 	if o.Store.Given() && !o.Answers.given() && !o.Follow { // counted by the store's stats when it can say exactly
-		if n, ok, err := source.StoreCounts(ctx, spec.Store, source.StoreAsk{Count: o.Count, Top: o.Top, Timeline: o.Timeline.On}, o.IO.Out, warn); err != nil || ok {
+		if n, ok, err := source.StoreCounts(ctx, spec.Store, source.StoreAsk{Count: o.Count, Top: o.Top, Timeline: o.Timeline.On, Step: o.Timeline.Step}, o.IO.Out, warn); err != nil || ok {
 			return cmp.Or(usageErr("query: ", err), noneMatched(n))
 		}
 	}

@@ -156,10 +156,11 @@ func loadVLogs(t *testing.T, base, cluster, node string, files ...string) int {
 }
 
 // storeTestdata is the real testdata (file run, its backups) as cluster c1
-// node m1 and the hostile log as cluster c2 node h1.
-func storeTestdata(t *testing.T) (*vlogsProc, []string, string) {
+// node m1 and the hostile log as cluster c2 node h1, in a VictoriaLogs
+// started with args.
+func storeTestdata(t *testing.T, args ...string) (*vlogsProc, []string, string) {
 	t.Helper()
-	vl := startVLogs(t)
+	vl := startVLogs(t, args...)
 	files := audittest.Logs(t, "file")
 	loadVLogs(t, vl.url(), "c1", "m1", files...)
 	hostile := audittest.Path("hostile", "audit.log")
@@ -1238,11 +1239,4 @@ func TestStoreCountsInTheStore(t *testing.T) {
 		}
 	}
 
-	// The timeline's latency columns need every request: the answer is
-	// read whole, and it says so.
-	want := runQueryTest(t, "", "--timeline", liveLog(files))
-	got := runQueryTest(t, "", "--timeline", "--store", vl.url(), "--cluster", "c1")
-	if got.stdout != want.stdout || !strings.Contains(got.stderr, "reading the store's whole answer") {
-		t.Errorf("--timeline on the store: %q (stderr %q), the files %q", head(got.stdout), got.stderr, head(want.stdout))
-	}
 }

@@ -125,9 +125,56 @@ func (t *TimelineBuilder) Add(r *Request) {
 	if r.First().IsZero() || t.step <= 0 {
 		return
 	}
+	a := t.bucket(r.first)
+	t.count(a, r.Who, r.What, 1)
+	if !Timed(r) {
+		return
+	}
+	t.latency(a, r.Latency())
+	t.whole(a, r)
+}
+
+// Timed reports whether a request's latency counts in a timeline: it ends
+// when it is answered (not LongRunning) and has a code.
+func Timed(r *Request) bool { return !LongRunning(r) && r.Code != 0 }
+
+// The parts of Add, for requests counted elsewhere (a store's stats): a
+// store counts the requests of a step by who made them and what they
+// asked (AddCount), gives the latencies of the timed ones (AddLatency) and
+// the slow ones whole (AddWhole), each exactly as Add takes them.
+
+// AddCount counts n requests received at at, made by who, asking what.
+func (t *TimelineBuilder) AddCount(at time.Time, who *Who, what *What, n int) {
+	if at.IsZero() || t.step <= 0 {
+		return
+	}
+	t.count(t.bucket(stamp(at)), who, what, n)
+}
+
+// AddLatency adds the latency of a request counted by AddCount that is
+// Timed, received at at.
+func (t *TimelineBuilder) AddLatency(at time.Time, d time.Duration) {
+	if at.IsZero() || t.step <= 0 {
+		return
+	}
+	t.latency(t.bucket(stamp(at)), d)
+}
+
+// AddWhole offers a request counted and timed already (AddCount,
+// AddLatency), whole: its step's slowest if none was slower before it, and
+// its latency breakdown if it is slow.
+func (t *TimelineBuilder) AddWhole(r *Request) {
+	if r.First().IsZero() || t.step <= 0 || !Timed(r) {
+		return
+	}
+	t.whole(t.bucket(r.first), r)
+}
+
+// bucket is the bucket of the receive time first (a stamp).
+func (t *TimelineBuilder) bucket(first int64) *bucketAcc {
 	a := t.last
-	if a == nil || r.first < stamp(a.b.Start) || r.first >= stamp(a.b.Start)+t.step.Microseconds() {
-		start := r.First().UTC().Truncate(t.step)
+	if a == nil || first < stamp(a.b.Start) || first >= stamp(a.b.Start)+t.step.Microseconds() {
+		start := fromStamp(first).UTC().Truncate(t.step)
 		a = t.byStart[stamp(start)]
 		if a == nil {
 			a = &bucketAcc{b: Bucket{Start: start}, whos: map[*Who]int64{}, whats: map[*What]int64{}}
@@ -135,33 +182,40 @@ func (t *TimelineBuilder) Add(r *Request) {
 		}
 		t.last = a
 	}
-	t.requests++
-	a.b.Requests++
-	a.whos[r.Who]++
-	a.whats[r.What]++
+	return a
+}
+
+func (t *TimelineBuilder) count(a *bucketAcc, who *Who, what *What, n int) {
+	t.requests += n
+	a.b.Requests += n
+	a.whos[who] += int64(n)
+	a.whats[what] += int64(n)
 	switch {
-	case r.Code >= 400 && r.Code < 500:
-		a.b.ClientErrors++
-	case r.Code >= 500:
-		a.b.ServerErrors++
+	case what.Code >= 400 && what.Code < 500:
+		a.b.ClientErrors += n
+	case what.Code >= 500:
+		a.b.ServerErrors += n
 	}
-	if LongRunning(r) || r.Code == 0 {
-		return
-	}
-	l := r.Latency()
+}
+
+func (t *TimelineBuilder) latency(a *bucketAcc, l time.Duration) {
 	a.lat = append(a.lat, l)
+	if l > SlowRequest {
+		a.b.Slow++
+	}
+}
+
+func (t *TimelineBuilder) whole(a *bucketAcc, r *Request) {
+	l := r.Latency()
 	if a.b.Slowest == nil || l > a.b.Slowest.Latency() {
 		a.b.Slowest = r
 	}
-	if l > SlowRequest {
-		a.b.Slow++
-		if t.raw != nil {
-			for layer, d := range latencyLayers(r, t.raw) {
-				if a.layers == nil {
-					a.layers = map[string]int64{}
-				}
-				a.layers[layer] += int64(d) // layer is a copy (gjson.GetBytes)
+	if l > SlowRequest && t.raw != nil {
+		for layer, d := range latencyLayers(r, t.raw) {
+			if a.layers == nil {
+				a.layers = map[string]int64{}
 			}
+			a.layers[layer] += int64(d) // layer is a copy (gjson.GetBytes)
 		}
 	}
 }

@@ -248,6 +248,9 @@ func TopStoreFields(field string) []string {
 	return nil
 }
 
+// ReceivedField is the store's field of the receive time.
+const ReceivedField = lqReceived
+
 // CredentialField is the flattened field of the credential id (a JSON
 // array of one string, as the store keeps arrays).
 const CredentialField = "user.extra.authentication.kubernetes.io/credential-id"
@@ -264,4 +267,53 @@ func HistogramStep(step time.Duration) string {
 		s += " offset " + time.Duration(off).String()
 	}
 	return s
+}
+
+// Latencies in the store. A request's latency is its latest stageTimestamp
+// less its requestReceivedTimestamp (audit.Request.Latency). The store may
+// have taken stageTimestamp as its _time, or kept another time there: it
+// is read from the event's line (_msg), which is what kauditui reads too.
+// The store's math is on float64 nanoseconds (within 256 ns of the times of
+// this century), rounded to the microsecond the times are written in: the
+// exact difference, when both times are written as kube-apiserver writes
+// them (LatencyChecks).
+
+// lineStage is the stageTimestamp of each event's line, as lineStageField.
+const lineStage = ` | unpack_json from _msg fields (stageTimestamp) result_prefix "kt_"`
+
+const lineStageField = "kt_stageTimestamp"
+
+// LatencyPipes computes, for the events before them, the latency of their
+// request in microseconds as the field lat, when the event is its
+// request's last stage and that stage is its latest in time (LatencyChecks
+// says it is): NaN where a time cannot be read.
+const LatencyPipes = lineStage + " | math round((" + lineStageField + " - " + lqReceived + ") / 1000) as lat"
+
+// LatencyChecks are the queries (over Filter's events, like StatsChecks)
+// whose answer row says whether LatencyPipes on the last stage of each
+// request is kauditui's latency (LatencyExact reads it): that every
+// event's line writes its stageTimestamp as kube-apiserver does (UTC,
+// microseconds), and that no request logged a stage at a time after a
+// stage that comes later in a request's life (the last stage's time is
+// then the latest, the one kauditui takes).
+func (q *LogsQL) LatencyChecks(streams string) []string {
+	ts := func(cond, as string) string { return "max(" + lineStageField + ") if (" + cond + ") as " + as }
+	return []string{q.Filter(streams) + lineStage + " | stats by (auditID) " +
+		ts("stage:in(ResponseComplete,Panic)", "e") + ", " + ts("stage:=ResponseStarted", "s") + ", " + ts("stage:=RequestReceived", "r") + "," +
+		" count() if (-" + lineStageField + ":~" + strconv.Quote(receivedFormat) + ") as odd" +
+		" | stats count() if (odd:>0) as otherstagetimes," +
+		" count() if ((e:* s:* e:lt_field(s)) OR (e:* r:* e:lt_field(r)) OR (s:* r:* s:lt_field(r))) as latelast"}
+}
+
+// LatencyExact reads the answer of LatencyChecks: why the store's latencies
+// would not be kauditui's, or "".
+func LatencyExact(field func(name string) int64) string {
+	switch n := field("otherstagetimes"); {
+	case n > 0:
+		return strconv.FormatInt(n, 10) + " requests have a stage whose stageTimestamp is not written as kube-apiserver writes it"
+	}
+	if n := field("latelast"); n > 0 {
+		return strconv.FormatInt(n, 10) + " requests logged a stage at a time after a stage that comes later in a request's life (the latency is to the latest)"
+	}
+	return ""
 }

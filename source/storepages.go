@@ -38,6 +38,9 @@ type StorePages struct {
 	counted bool         // total is known
 	seq     int32        // the pages asked for so far: a page's Refs' Input
 	kept    []*StorePage // the latest pages Rows gave, for Raw
+
+	tlChecked bool   // the timeline's checks were asked
+	tlWhy     string // their answer
 }
 
 // keptPages is how many pages' lines Raw can read: the screen's and its
@@ -180,16 +183,30 @@ func (p *StorePages) Page(ctx context.Context, offset, n int) (*StorePage, error
 	}
 	p.mu.Lock()
 	p.seq++
-	pg := &StorePage{Offset: offset, id: p.seq}
+	id := p.seq
 	p.mu.Unlock()
+	pg, err := p.stats.whole(ctx, ids, id)
+	if err != nil {
+		return nil, err
+	}
+	pg.Offset = offset
+	return pg, nil
+}
+
+// whole reads the requests of the auditIDs ids whole: every event of
+// theirs the filter's streams and times hold, merged as the files' are, in
+// the order of ids, their Refs' Input id.
+func (c *StoreStats) whole(ctx context.Context, ids []string, id int32) (*StorePage, error) {
+	pg := &StorePage{id: id}
 	if len(ids) == 0 {
 		return pg, nil
 	}
+	st := c.st
 	quoted := make([]string, len(ids))
 	for i, id := range ids {
 		quoted[i] = strconv.Quote(id)
 	}
-	q := *p.stats.q
+	q := *c.q
 	q.Stage, q.Words = nil, nil // every event of these requests
 	lines, err := st.Lines(ctx, q.Filter(st.Streams())+" auditID:in("+strings.Join(quoted, ",")+")"+filter.EventPipes)
 	if err != nil {

@@ -219,18 +219,28 @@ func topRequest(r gjson.Result, field string) (*audit.Request, error) {
 	who.User, who.ImpersonatedUser, who.UserAgent = get("user.username"), get("impersonatedUser.username"), get("userAgent")
 	what.Verb, what.Namespace = get("verb"), get("objectRef.namespace")
 	what.APIGroup, what.Resource, what.Subresource = get("objectRef.apiGroup"), get("objectRef.resource"), get("objectRef.subresource")
-	if code := get("responseStatus.code"); code != "" {
-		n, err := strconv.Atoi(code)
-		if err != nil {
-			return nil, errInexact{"the store holds a response code that is not a number"}
-		}
-		what.Code = n
+	code, err := storeCode(get("responseStatus.code"))
+	if err != nil {
+		return nil, err
 	}
+	what.Code = code
 	if ids := get(filter.CredentialField); ids != "" {
 		// kept as the JSON text of the list; the request's is its first
 		who.CredentialID = gjson.Get(ids, "0").String()
 	}
 	return audit.NewRequest(who, what, "", get("requestURI"), ""), nil
+}
+
+// storeCode is the request's code from the store's text of it ("": none).
+func storeCode(text string) (int, error) {
+	if text == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return 0, errInexact{"the store holds a response code that is not a number"}
+	}
+	return n, nil
 }
 
 // errInexact is a group the store cannot count as kauditui would.
@@ -281,20 +291,18 @@ type StoreAsk struct {
 	Count    bool
 	Top      string
 	Timeline bool
+	Step     time.Duration // of the timeline
 }
 
-// StoreCounts answers `query --store --count` or `--top FIELD` with the
-// store's stats and writes it to w, as the files' answer is written, with
-// the number of requests matched. ok is false when it was not asked for
-// one of them, or (with a line on warn) when the store cannot count
-// exactly: the answer must then be read whole.
+// StoreCounts answers `query --store --count`, `--top FIELD` or
+// `--timeline` with the store's stats and writes it to w, as the files'
+// answer is written, with the number of requests matched. ok is false when
+// it was not asked for one of them, or (with a line on warn) when the
+// store cannot count exactly: the answer must then be read whole.
 func StoreCounts(ctx context.Context, sp *StoreSpec, ask StoreAsk, w io.Writer, warn func(string)) (n int, ok bool, err error) {
 	top := ask.Top
 	if ask.Timeline {
-		// its latency percentiles (nearest rank), slowest requests and their
-		// latency breakdowns need every request
-		warn("the timeline's latency columns need every request: reading the store's whole answer")
-		return 0, false, nil
+		return storeTimeline(ctx, sp, ask.Step, w, warn)
 	}
 	if !ask.Count && top == "" {
 		return 0, false, nil

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"github.com/charmbracelet/x/ansi"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,7 +136,13 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	case DataMsg:
 		if p.store = msg.Store; p.store != nil {
 			p.expr, p.shown, p.all = msg.Filter, nil, nil
-			return p, nil
+			var cmds []tea.Cmd
+			for _, sc := range p.screens.screens {
+				if t, ok := sc.(*timelineScreen); ok && t.store != nil && t.store != msg.Store {
+					cmds = append(cmds, t.restore(msg.Filter, msg.Store)) // the store's answer to the new filter
+				}
+			}
+			return p, tea.Batch(cmds...)
 		}
 		if p.loading && !msg.Loading {
 			// Requests read while loading may have gained their final stage
@@ -151,12 +158,22 @@ func (p *answersPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			}
 		}
 		return p, nil
-	case tea.KeyPressMsg:
-		if p.store != nil {
-			return p, nil
+	case timelineStoreMsg:
+		if t := msg.screen; slices.Contains(p.screens.screens, subScreen(t)) {
+			t.stored(msg)
 		}
+		return p, nil
+	case tea.KeyPressMsg:
 		if cmd, ok := p.screens.update(msg); ok {
 			return p, cmd
+		}
+		if p.store != nil {
+			if key.Matches(msg, k.AnswersChoose) { // the timeline, computed by the store
+				s, cmd := newStoreTimelineScreen(p.env, p.store, p.expr)
+				p.screens.push(s)
+				return p, cmd
+			}
+			return p, nil
 		}
 		if p.prompting {
 			return p, p.updatePrompt(msg)
@@ -828,4 +845,5 @@ func answerLatency(d time.Duration) string {
 // say over a store read a page at a time: they read every request, and
 // the explorer does not download the answer behind the user's back.
 const storeAnswersNote = "The answers read every request, and this store is read a page at a time: " +
-	"run kauditui --store ... --follow to load the answer, or kauditui query --store ... --history/--detect/--timeline"
+	"L loads the answer here, or run kauditui --store ... --follow, or kauditui query --store ... --history/--detect. " +
+	"enter: what happened when (the timeline, computed by the store)"

@@ -12,7 +12,7 @@ import (
 //
 // Keys that only matter on one page may reuse a letter another page uses
 // (the root sends keys to the active page only), but never a global one:
-// q ctrl+c ? / tab shift+tab 1-5 y Y ctrl+s M. Detail and the text
+// q ctrl+c ? / tab shift+tab 1-5 y Y ctrl+s M L. Detail and the text
 // screens take / for their search (Search), the apiserver log for its text
 // filter (KlogSearch); v and e (Pager, Editor) reach the pages that have a
 // text, so v stays "only this verb" on Requests.
@@ -26,6 +26,9 @@ type keyMap struct {
 	GotoPage [5]key.Binding // 1-5: Requests, Detail, Apiserver log, Summary, Answers
 	Back     key.Binding    // esc: back to the requests list, close help
 	ClearAll key.Binding    // drop the filter
+	// LoadWhole loads a store's answer whole where it is read in pages
+	// (storelazy.go): what a page reading every request needs.
+	LoadWhole key.Binding
 
 	// Navigation, shared by every list and document.
 	Up       key.Binding
@@ -122,8 +125,9 @@ func DefaultKeyMap() *keyMap {
 			b([]string{"4"}, "4", "summary"),
 			b([]string{"5"}, "5", "answers"),
 		},
-		Back:     b([]string{"esc"}, "esc", "back"),
-		ClearAll: b([]string{"ctrl+l"}, "ctrl+l", "clear the filter"),
+		Back:      b([]string{"esc"}, "esc", "back"),
+		ClearAll:  b([]string{"ctrl+l"}, "ctrl+l", "clear the filter"),
+		LoadWhole: b([]string{"L"}, "L", "load a paged store's whole answer"),
 
 		Up:       b([]string{"k", "up"}, "↑/k", "up"),
 		Down:     b([]string{"j", "down"}, "↓/j", "down"),
@@ -204,7 +208,7 @@ type keyGroup struct {
 func (k *keyMap) Groups() []keyGroup {
 	return []keyGroup{
 		{"Global", []key.Binding{k.Quit, k.Help, k.Filter, k.ClearAll, k.NextPage, k.PrevPage,
-			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back}},
+			k.GotoPage[0], k.GotoPage[1], k.GotoPage[2], k.GotoPage[3], k.GotoPage[4], k.Back, k.LoadWhole}},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom,
 			k.Open, k.Follow, k.Pause}},
 		{"Filter bar", []key.Binding{k.FilterApply, k.FilterCancel, k.FilterClear, k.HistoryPrev, k.HistoryNext, k.Complete}},

@@ -2,7 +2,11 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
+	"time"
+
+	"charm.land/bubbles/v2/key"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -22,6 +26,15 @@ type StoreAnswer interface {
 	// Top is the matching requests by the value --top field counts; why
 	// non-empty: the store cannot count it as kauditui would.
 	Top(ctx context.Context, field string) (counts map[string]int, total int, why string, err error)
+	// Span is the first and last receive times of the matching requests.
+	Span(ctx context.Context) (lo, hi time.Time, err error)
+	// Timeline is the matching requests' timeline at step as
+	// audit.BuildTimeline makes it, each step's slowest too; with full
+	// false, only the requests a step. why non-empty: the store cannot
+	// compute it as kauditui would.
+	Timeline(ctx context.Context, step time.Duration, full bool) (tl audit.Timeline, why string, err error)
+	// Cost is what loading the answer whole downloads: events, bytes.
+	Cost(ctx context.Context) (events, bytes int64, err error)
 }
 
 // StorePager opens the store's answer to a filter lazily (Options.Pager);
@@ -61,6 +74,12 @@ type (
 		err error
 	}
 	lazyPageMsg struct{}
+	lazyCostMsg struct {
+		gen           int
+		total         int
+		events, bytes int64
+		err           error
+	}
 )
 
 // startLazy sets the explorer up for a store read in pages (opts.Pager):
@@ -113,9 +132,32 @@ func (m *model) openLazy(expr string) tea.Cmd {
 	}
 }
 
-// lazyUpdate handles the lazy store's messages (ok: msg was one).
+// lazyUpdate handles the lazy store's messages (ok: msg was one), and the
+// key that loads its answer whole.
 func (m *model) lazyUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if !m.lazy.on || m.lazy.ans == nil || !key.Matches(msg, m.env.Keys.LoadWhole) || m.filterBar.Focused() || m.export.open || m.state == stateHelp {
+			return nil, false
+		}
+		if c, ok := m.active().(inputCapturer); ok && c.CapturesInput() {
+			return nil, false
+		}
+		// what it costs first: the events and bytes the store will send
+		ans, gen, ctx, total := m.lazy.ans, m.lazy.gen, m.ctx, m.lazy.rows.Len()
+		return tea.Batch(m.setMessage("asking the store what its whole answer weighs…", false), func() tea.Msg {
+			events, bytes, err := ans.Cost(ctx)
+			return lazyCostMsg{gen: gen, total: total, events: events, bytes: bytes, err: err}
+		}), true
+	case lazyCostMsg:
+		if !m.lazy.on || msg.gen != m.lazy.gen {
+			return nil, true
+		}
+		why := fmt.Sprintf("asked for (%s): %s requests", m.env.Keys.LoadWhole.Help().Key, thousands(msg.total))
+		if msg.err == nil {
+			why += fmt.Sprintf(", %s events, %s of lines downloaded and held", thousands(int(msg.events)), humanBytes(msg.bytes))
+		}
+		return m.loadWhole(why), true
 	case lazyOpenedMsg:
 		if !m.lazy.on || msg.gen != m.lazy.gen {
 			return nil, true
@@ -236,7 +278,7 @@ func PagerOf[T StoreAnswer](open func(ctx context.Context, expr string) (T, stri
 // storeWholeNote says that what reads every request (sorting, an export,
 // a history) needs the store's answer loaded, and how.
 func storeWholeNote(what string) string {
-	return what + " reads every request, and this store is read a page at a time: kauditui --store ... --follow loads the answer, kauditui query --store ... prints it"
+	return what + " reads every request, and this store is read a page at a time: L loads the answer here (downloads it), kauditui query --store ... prints it"
 }
 
 // storeAsk asks the store for the Summary's counts once the Summary is

@@ -17,7 +17,9 @@ import (
 // is a new answer and a new StoreRows. Pages that read every row (Summary,
 // Answers, the timeline, sorting, exports) must not iterate a StoreRows
 // (each row not fetched fetches its page): the Summary takes the store's
-// Top counts; the others say they need the answer loaded (DataMsg.Store).
+// Top counts and histogram (Span, Timeline without the latencies), the
+// Timeline screen the store's Timeline; the others say they need the
+// answer loaded (DataMsg.Store), which L does (its Cost said first).
 
 // StoreSource is a store's answer to one filter read a page at a time
 // (source.StorePages, handed in by main: ui does not open stores): its

@@ -53,6 +53,10 @@ type summaryPage struct {
 	store    StoreAnswer
 	storeTop []map[string]int
 	storeWhy []string
+	// storeHist is the histogram the store counted (asked with the boxes),
+	// storeHistErr why it is not drawn; neither: not come yet.
+	storeHist    *summaryHist
+	storeHistErr string
 }
 
 // summarySection is one "top values" box.
@@ -138,7 +142,7 @@ func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case DataMsg:
 		if msg.Store != p.store { // asked when the page is shown: storeAsk
-			p.store, p.storeTop, p.storeWhy = msg.Store, nil, nil
+			p.store, p.storeTop, p.storeWhy, p.storeHist, p.storeHistErr = msg.Store, nil, nil, nil, ""
 		}
 		if msg.Reset || msg.Filter != p.expr || rowsLen(msg.Shown) < p.counted {
 			p.counts, p.counted = nil, 0
@@ -154,6 +158,11 @@ func (p *summaryPage) Update(msg tea.Msg) (component, tea.Cmd) {
 			if msg.why != "" {
 				p.storeWhy = append(p.storeWhy, summaryFields[msg.box].title+": "+sanitize(msg.why))
 			}
+			p.dirty = true
+		}
+	case summaryStoreHistMsg:
+		if msg.ans == p.store && p.store != nil {
+			p.storeHist, p.storeHistErr = &msg.hist, msg.err
 			p.dirty = true
 		}
 	case tea.KeyPressMsg:
@@ -393,6 +402,16 @@ func histogram(rows Rows, columns int) summaryHist {
 		}
 		return true
 	})
+	h := newHistogram(lo, hi, columns)
+	for _, us := range firsts {
+		h.add(time.UnixMicro(us), 1)
+	}
+	return h
+}
+
+// newHistogram is an empty histogram from lo to hi (receive times) with the
+// smallest round step whose buckets fit in columns; none when lo is zero.
+func newHistogram(lo, hi time.Time, columns int) summaryHist {
 	if lo.IsZero() || columns < 1 {
 		return summaryHist{}
 	}
@@ -404,13 +423,17 @@ func histogram(rows Rows, columns int) summaryHist {
 		}
 	}
 	start := lo.Truncate(step)
-	h := summaryHist{start: start, step: step, counts: make([]int, int(hi.Truncate(step).Sub(start)/step)+1)}
-	for _, us := range firsts {
-		if i := int(time.UnixMicro(us).Sub(start) / step); i >= 0 && i < len(h.counts) {
-			h.counts[i]++
-		}
+	return summaryHist{start: start, step: step, counts: make([]int, int(hi.Truncate(step).Sub(start)/step)+1)}
+}
+
+// add counts n requests received at t.
+func (h *summaryHist) add(t time.Time, n int) {
+	if h.step <= 0 {
+		return
 	}
-	return h
+	if i := int(t.Sub(h.start) / h.step); i >= 0 && i < len(h.counts) {
+		h.counts[i] += n
+	}
 }
 
 // summaryLayout is how the page is cut at the current size.
@@ -546,9 +569,13 @@ func (p *summaryPage) viewHistogram(w, bars int) string {
 	st := p.env.Styles
 	h := p.hist
 	var b strings.Builder
-	if p.store != nil {
+	if p.store != nil && (p.storeHist == nil || p.storeHistErr != "") {
 		b.WriteString(st.Title.Render(truncateCells("Requests over time", w)) + "\n")
-		b.WriteString(st.Empty.Render(truncateCells("not drawn for a store read a page at a time: kauditui query --store ... --timeline", w)))
+		why := "counted by the store: asking it…"
+		if p.storeHistErr != "" {
+			why = "the store could not count them: " + p.storeHistErr
+		}
+		b.WriteString(st.Empty.Render(truncateCells(why, w)))
 		return b.String()
 	}
 	title := fmt.Sprintf("Requests over time (%s per bar, %s)", render.FormatStep(h.step), render.ZoneName())
@@ -623,7 +650,7 @@ const summaryCoverageMax = 300_000
 // auditIDs, writes without a body; made again when requests were added.
 func (p *summaryPage) coverageLine() string {
 	if p.store != nil {
-		line := "Counted by the store (the histogram and the log's gaps: load the answer with --follow or from the files)"
+		line := "Counted by the store (the log's gaps: L loads the answer, or read it with --follow or from the files)"
 		if len(p.storeWhy) > 0 {
 			line = "Not counted by the store: " + strings.Join(p.storeWhy, "; ")
 		}
@@ -724,14 +751,43 @@ type summaryStoreMsg struct {
 	why    string
 }
 
-// askStore asks the store to count each box (filter.TopStoreFields).
+// summaryStoreHistMsg is the histogram counted by the store.
+type summaryStoreHistMsg struct {
+	ans  StoreAnswer
+	hist summaryHist
+	err  string
+}
+
+// askStore asks the store to count each box (filter.TopStoreFields), and
+// the histogram: the first and last receive times, which choose the step
+// as for the rows (newHistogram), then the requests a step.
 func (p *summaryPage) askStore() tea.Cmd {
 	if p.store == nil {
 		return nil
 	}
 	p.storeTop = make([]map[string]int, len(summaryFields))
-	ans := p.store
-	var cmds []tea.Cmd
+	ans, columns := p.store, p.histWidth()
+	cmds := []tea.Cmd{func() tea.Msg {
+		ctx := context.Background()
+		lo, hi, err := ans.Span(ctx)
+		if err != nil {
+			return summaryStoreHistMsg{ans: ans, err: sanitize(err.Error())}
+		}
+		h := newHistogram(lo, hi, columns)
+		if h.step > 0 {
+			tl, why, err := ans.Timeline(ctx, h.step, false)
+			switch {
+			case err != nil:
+				return summaryStoreHistMsg{ans: ans, err: sanitize(err.Error())}
+			case why != "":
+				return summaryStoreHistMsg{ans: ans, err: sanitize(why)}
+			}
+			for _, b := range tl.Buckets {
+				h.add(b.Start, b.Requests)
+			}
+		}
+		return summaryStoreHistMsg{ans: ans, hist: h}
+	}}
 	for i, f := range summaryFields {
 		cmds = append(cmds, func() tea.Msg {
 			counts, _, why, err := ans.Top(context.Background(), f.field)
@@ -760,6 +816,9 @@ func (p *summaryPage) refreshStore() {
 		}
 	}
 	p.hist = summaryHist{}
+	if p.storeHist != nil {
+		p.hist = *p.storeHist
+	}
 	p.sections = summarize(counts, rowsLen(p.shown))
 	p.sec = clampInt(p.sec, 0, len(p.sections))
 	p.row = clampInt(p.row, 0, max(0, p.rowsShown(p.sec)-1))

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -41,12 +42,46 @@ type timelineScreen struct {
 	top    int // first line shown (lines include the quiet ones)
 	width  int
 	height int
+
+	// A store read in pages: the timeline is the store's (Timeline), asked
+	// at each step (seq: the latest ask); why says why it cannot give it.
+	store  StoreAnswer
+	asking bool
+	seq    int
+	why    string
 }
 
 func newTimelineScreen(env *Env, shown Rows, expr string, read func(func())) *timelineScreen {
 	s := &timelineScreen{env: env, all: shown, expr: expr, read: read, stepAt: timelineDefaultStep}
 	s.build(time.Time{})
 	return s
+}
+
+// newStoreTimelineScreen is the timeline of a store's answer read in
+// pages, computed by the store; the command asks for it.
+func newStoreTimelineScreen(env *Env, ans StoreAnswer, expr string) (*timelineScreen, tea.Cmd) {
+	s := &timelineScreen{env: env, all: emptyRows{}, store: ans, expr: expr, stepAt: timelineDefaultStep}
+	return s, s.build(time.Time{})
+}
+
+// timelineStoreMsg is the store's timeline for the screen's ask seq.
+type timelineStoreMsg struct {
+	screen *timelineScreen
+	seq    int
+	at     time.Time
+	tl     audit.Timeline
+	why    string
+	err    error
+}
+
+// restore makes the timeline again of a store's new answer (a new filter).
+func (s *timelineScreen) restore(expr string, ans StoreAnswer) tea.Cmd {
+	var at time.Time
+	if len(s.tl.Buckets) > 0 && s.cursor < len(s.tl.Buckets)-1 {
+		at = s.tl.Buckets[s.cursor].Start
+	}
+	s.expr, s.store = expr, ans
+	return s.build(at)
 }
 
 // refilter makes the timeline again of the requests a new filter shows,
@@ -57,14 +92,51 @@ func (s *timelineScreen) refilter(expr string, shown Rows) {
 		at = s.tl.Buckets[s.cursor].Start // else the newest, as at the start
 	}
 	s.expr, s.all = expr, shown
+	s.store = nil // the answer is loaded: the timeline is of its rows
 	s.build(at)
 }
 
 // build buckets the requests at the current step and puts the cursor on
-// the bucket holding at (the newest when at is zero).
-func (s *timelineScreen) build(at time.Time) {
+// the bucket holding at (the newest when at is zero). On a store, it asks
+// the store (the command) and shows the answer when it comes (stored).
+func (s *timelineScreen) build(at time.Time) tea.Cmd {
 	step := timelineSteps[s.stepAt]
-	s.tl = buildTimeline(s.all, step, s.env.Data.Raw)
+	if s.store != nil {
+		s.seq++
+		s.asking, s.why = true, ""
+		ans, seq := s.store, s.seq
+		return func() tea.Msg {
+			tl, why, err := ans.Timeline(context.Background(), step, true)
+			return timelineStoreMsg{screen: s, seq: seq, at: at, tl: tl, why: why, err: err}
+		}
+	}
+	s.show(buildTimeline(s.all, step, s.env.Data.Raw), at)
+	return nil
+}
+
+// stored shows the store's timeline, if it is the latest asked for (the
+// Answers page hands it the message).
+func (s *timelineScreen) stored(msg timelineStoreMsg) {
+	if msg.seq != s.seq {
+		return
+	}
+	s.asking = false
+	switch {
+	case msg.err != nil:
+		s.why = "the store could not compute it: " + sanitize(msg.err.Error())
+	case msg.why != "":
+		s.why = "the store cannot compute it as kauditui would: " + sanitize(msg.why)
+	}
+	if s.why != "" {
+		msg.tl = audit.Timeline{Step: timelineSteps[s.stepAt]}
+	}
+	s.show(msg.tl, msg.at)
+}
+
+// show lays a timeline out, the cursor on the bucket holding at.
+func (s *timelineScreen) show(tl audit.Timeline, at time.Time) {
+	step := tl.Step
+	s.tl = tl
 	s.rows, s.widths = render.TimelineTable(s.tl, timelineTextMax)
 	s.maxReq = 0
 	for _, b := range s.tl.Buckets {
@@ -157,8 +229,7 @@ func (s *timelineScreen) Update(m tea.Msg) (component, tea.Cmd) {
 			at = s.tl.Buckets[s.cursor].Start
 		}
 		s.stepAt = next
-		s.build(at)
-		return s, nil
+		return s, s.build(at)
 	case key.Matches(msg, k.Down):
 		s.cursor++
 	case key.Matches(msg, k.Up):
@@ -190,12 +261,28 @@ func (s *timelineScreen) View() string {
 	w := max(s.width, 20)
 	var b strings.Builder
 	n := len(s.tl.Buckets)
-	head := fmt.Sprintf("What happened when: requests per %s (%s), %s in %d steps", render.FormatStep(s.tl.Step), render.ZoneName(), thousands(s.tl.Requests), n)
+	head := fmt.Sprintf("What happened when: requests per %s (%s), %s in %d steps", render.FormatStep(timelineSteps[s.stepAt]), render.ZoneName(), thousands(s.tl.Requests), n)
+	if s.asking || s.why != "" {
+		head = fmt.Sprintf("What happened when: requests per %s (%s)", render.FormatStep(timelineSteps[s.stepAt]), render.ZoneName())
+	}
 	if strings.TrimSpace(s.expr) != "" {
 		head += ", of the filter " + sanitize(s.expr)
 	}
+	if s.store != nil {
+		head += ", computed by the store"
+	}
 	b.WriteString(st.Title.Render(truncateCells(head, w)))
 	b.WriteString("\n")
+	switch {
+	case s.asking:
+		b.WriteString(st.Empty.Render(truncateCells("asking the store for the timeline at "+render.FormatStep(timelineSteps[s.stepAt])+" steps…", w)))
+		b.WriteString("\n")
+		return summaryFit(b.String()+s.footer(w), s.height)
+	case s.why != "":
+		b.WriteString(st.Empty.Render(truncateCells(s.why+" · "+s.env.Keys.LoadWhole.Help().Key+": load the answer whole", w)))
+		b.WriteString("\n")
+		return summaryFit(b.String()+s.footer(w), s.height)
+	}
 	if n == 0 {
 		b.WriteString(st.Empty.Render("no requests with a receive time in the loaded logs"))
 		b.WriteString("\n")
@@ -259,7 +346,7 @@ func (s *timelineScreen) View() string {
 
 func (s *timelineScreen) footer(w int) string {
 	return s.env.Styles.Muted.Render(truncateCells("enter: the requests of this time  ·  +/-: zoom ("+
-		render.FormatStep(s.tl.Step)+" steps)  ·  esc: back to the answers", w))
+		render.FormatStep(timelineSteps[s.stepAt])+" steps)  ·  esc: back to the answers", w))
 }
 
 // buildTimeline is audit.BuildTimeline of the requests of rows, read a row
