@@ -344,12 +344,18 @@ func TestIndexingStoreFarApart(t *testing.T) {
 		}
 	}
 	lines = append(lines, line(1, id(2), 60000, 60001), line(1, "not-a-uuid", 60002, 60003), line(1, id(1), 0, 60004))
+	// then enough requests that the store forgets id(1), sealed open and
+	// done: the index alone must still find it by its ID
+	for i := 0; i < 2*recentDone; i++ {
+		lines = append(lines, line(1, id(100+2*sealLag+i), 60010+i, 60011+i))
+	}
+	lines = append(lines, line(1, id(1), 0, 60004)) // its last stage read again (a reconnected pod log)
 	path := filepath.Join(t.TempDir(), "far.log")
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := loadFileLog(t, path).store.Snapshot()
-	if want.SharedIDs != 4 || len(want.Requests) != 2*sealLag+6 || want.Late == nil {
+	if want.SharedIDs != 4 || len(want.Requests) != 2*sealLag+2*recentDone+6 || want.Late == nil {
 		t.Fatalf("the crafted log is not what the test is about: %d shared, %d requests, %d late", want.SharedIDs, len(want.Requests), len(want.Late))
 	}
 	for _, bits := range []int{idTableRowBits, 6} { // 6: the rows outgrow the ID table's tags

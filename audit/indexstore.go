@@ -37,12 +37,13 @@ func NewIndexingStore(ix *Index) *Store {
 // Finish. The store is locked.
 func (ix *Index) handed(r *Request) {
 	row := int(r.seq)
+	// by its ID from now on: the store forgets it (sealed open or not)
+	if r.AuditID != "" {
+		ix.ids.add(ix, row, idHash(r.AuditID))
+	}
 	if row < ix.sealed {
 		ix.Update(row, r) // sealed open: now done
 		return
-	}
-	if r.AuditID != "" {
-		ix.ids.add(ix, row, idHash(r.AuditID))
 	}
 	k := row - ix.sealed
 	if k >= len(ix.tail) {
