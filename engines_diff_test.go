@@ -144,6 +144,9 @@ func diffLogs(t *testing.T) []diffLog {
 	add(diffLog{name: "file-backup-gz", args: glob("file/audit-*.log.gz")})
 	add(diffLog{name: "stdout", args: []string{one("stdout/kube-apiserver.log")}})
 	add(diffLog{name: "cri", args: []string{one("stdout/cri/0.log")}})
+	// a real audit event cut by a klog line (source/splice.go's repair, and
+	// the prefilter that keeps its first part)
+	add(diffLog{name: "spliced", args: []string{one("spliced/kube-apiserver.log")}, small: true})
 	add(diffLog{name: "hostile", args: []string{one("hostile/audit.log")}, small: true, storeFiles: []string{one("hostile/audit.log")}})
 	add(diffLog{name: "trust-json-logging", args: []string{one("trust/json-logging/kube-apiserver.log")}})
 	add(diffLog{name: "trust-reused-id", args: []string{one("trust/reused-id/audit.log")}, small: true, storeFiles: []string{one("trust/reused-id/audit.log")}})
